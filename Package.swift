@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+  name: "churn",
+  products: [
+    .executable(name: "churn", targets: ["ChurnCLI"]),
+    .library(name: "ChurnCore", targets: ["ChurnCore"]),
+    .library(name: "ChurnFeatures", targets: ["ChurnFeatures"]),
+    .library(name: "ChurnModels", targets: ["ChurnModels"]),
+    .library(name: "ChurnScoring", targets: ["ChurnScoring"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // OpenBLAS (cblas + Fortran LAPACK symbols); imported by exactly one file, ChurnCore/Matrix+BLAS.swift.
+    .systemLibrary(
+      name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .target(name: "ChurnCore", dependencies: ["COpenBLAS"]),
+    .target(name: "ChurnFeatures", dependencies: ["ChurnCore"]),
+    .target(name: "ChurnModels", dependencies: ["ChurnCore"]),
+    .target(name: "ChurnScoring", dependencies: ["ChurnCore"]),
+    .executableTarget(
+      name: "ChurnCLI",
+      dependencies: [
+        "ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnScoring",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    .target(name: "ChurnTestSupport", dependencies: ["ChurnCore"], path: "Tests/ChurnTestSupport"),
+    .testTarget(name: "ChurnCoreTests", dependencies: ["ChurnCore", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnFeaturesTests", dependencies: ["ChurnFeatures", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnModelsTests", dependencies: ["ChurnModels", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnScoringTests", dependencies: ["ChurnScoring", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnCLITests", dependencies: ["ChurnTestSupport"]),
+  ]
+)

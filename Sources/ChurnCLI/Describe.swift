@@ -1,0 +1,100 @@
+import ArgumentParser
+import ChurnCore
+import ChurnFeatures
+import Foundation
+
+struct Describe: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Profile an event log (and a customer table): size, time span, event types, churn dates.",
+    discussion: "Reads the files in one streaming pass; use it to choose cutoffs and a horizon.")
+
+  @OptionGroup var events: EventLogOptions
+
+  @Option(help: "Customer table CSV (customer_id plus attributes, optionally churn_date).")
+  var customers: String?
+
+  @Option(help: "Name of the customer table's churn-date column.")
+  var churnDateColumn = "churn_date"
+
+  func run() throws {
+    let profile = try EventLogProfile(reading: events.reader())
+    print(DescribeReport.events(profile, path: events.events))
+    if let customers {
+      let table = try CustomerTableProfile(path: customers, customerColumn: events.customerColumn, churnDateColumn: churnDateColumn)
+      print(DescribeReport.customers(table, path: customers))
+    }
+  }
+}
+
+/// Flags that locate an event log and its columns; shared by every command that reads one.
+struct EventLogOptions: ParsableArguments {
+  @Option(help: "Event log CSV with a header: customer id, timestamp, event type and optionally a value.")
+  var events: String
+
+  @Option(help: "Name of the customer id column.")
+  var customerColumn = "customer_id"
+
+  @Option(help: "Name of the timestamp column.")
+  var timestampColumn = "timestamp"
+
+  @Option(help: "Name of the event type column.")
+  var eventTypeColumn = "event_type"
+
+  @Option(help: "Name of the numeric value column (ignored when the file has none).")
+  var valueColumn = "value"
+
+  @Flag(help: "Skip malformed rows (counted by reason and reported) instead of stopping.")
+  var skipBadRows = false
+
+  func reader() -> EventLogReader {
+    EventLogReader(path: events, columns: EventLogColumns(customer: customerColumn, timestamp: timestampColumn,
+                                                          eventType: eventTypeColumn, value: valueColumn),
+                   skipBadRows: skipBadRows)
+  }
+}
+
+/// Plain-text tables for `churn describe`.
+enum DescribeReport {
+  static func events(_ p: EventLogProfile, path: String) -> String {
+    var lines: [String] = []
+    let span: String
+    if let first = p.first, let last = p.last {
+      let days = Double(last - first) / Double(UTCTime.millisecondsPerDay)
+      span = "from \(UTCTime.formatDateTime(milliseconds: first)) to \(UTCTime.formatDateTime(milliseconds: last)) (\(String(format: "%.0f", days)) days)"
+    } else {
+      span = "no events"
+    }
+    lines.append("\(path): \(p.events) events, \(p.customers) customers, \(span)")
+    if p.skipped.count > 0 {
+      let reasons = p.skipped.byReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+      lines.append("skipped \(p.skipped.count) bad rows: \(reasons); first: \(p.skipped.examples.first ?? "")")
+    }
+    lines.append(pad("event type", 20) + pad("events", 11, right: true) + pad("customers", 11, right: true)
+      + pad("valued", 10, right: true) + pad("min", 11, right: true) + pad("mean", 11, right: true) + pad("max", 11, right: true))
+    for t in p.types {
+      let numbers = t.valued > 0 ? [t.minimum, t.mean, t.maximum].map { pad(String(format: "%.2f", $0), 11, right: true) }.joined() : ""
+      lines.append(pad(t.name, 20) + pad(String(t.events), 11, right: true) + pad(String(t.customers), 11, right: true)
+        + pad(String(t.valued), 10, right: true) + numbers)
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  static func customers(_ t: CustomerTableProfile, path: String) -> String {
+    var text = "\(path): \(t.rows) customers; columns: \(t.columns.joined(separator: ", "))"
+    if let column = t.churnDateColumn {
+      let share = t.rows > 0 ? Percent.format(Double(t.churned) / Double(t.rows)) : "-"
+      text += "\n\(column): \(t.churned) customers churned (\(share))"
+      if let first = t.firstChurn, let last = t.lastChurn {
+        text += ", from \(UTCTime.formatDate(milliseconds: first)) to \(UTCTime.formatDate(milliseconds: last))"
+      }
+    }
+    return text
+  }
+
+  static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+    let count = s.count
+    guard count < width else { return right ? " " + s : s + " " }
+    let padding = String(repeating: " ", count: width - count)
+    return right ? padding + s : s + padding
+  }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import ChurnCore
+import ChurnFeatures
+import Foundation
+
+struct Simulate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Generate realistic B2B customer histories whose churn is caused by known signals.",
+    discussion: """
+      Writes DIR/events.csv (customer_id,timestamp,event_type,value) and DIR/customers.csv
+      (customer_id,industry,size,region,tier,plan,monthly_revenue,signup_date,churn_date).
+      The same seed gives byte-identical files whatever the thread count. The generating process
+      is described in datasets/demo/README.md.
+      """)
+
+  @Option(name: .customLong("customers"), help: "Number of customers.")
+  var customerCount: Int = 2000
+
+  @Option(help: "Number of calendar months observed.")
+  var months: Int = 24
+
+  @Option(help: "First observed month, YYYY-MM.")
+  var start: String = "2024-01"
+
+  @Option(help: "Random seed; every draw flows from it.")
+  var seed: UInt64 = 42
+
+  @Option(help: "Worker threads (the output does not depend on it).")
+  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+  @Option(help: "Output directory (created if missing).")
+  var out: String
+
+  func settings() throws -> SimulationSettings {
+    let parts = start.split(separator: "-")
+    guard parts.count == 2, let year = Int(parts[0]), let month = Int(parts[1]), parts[0].count == 4, (1...12).contains(month) else {
+      throw ValidationError("--start \"\(start)\" is not a month; expected YYYY-MM such as 2024-01")
+    }
+    return SimulationSettings(customerCount: customerCount, months: months, seed: seed,
+                              startYear: year, startMonth: month, threads: threads)
+  }
+
+  func validate() throws {
+    do { try settings().validate() } catch let error as SimulationError { throw ValidationError(error.description) }
+  }
+
+  func run() throws {
+    let clock = ContinuousClock()
+    let began = clock.now
+    let simulator = try CustomerSimulator(settings: settings())
+    let progress = ProgressReporter(label: "simulate", total: customerCount, unit: "customers")
+    let summary = try simulator.write(to: out) { progress.update($0) }
+    progress.finish()
+    let seconds = (clock.now - began).seconds
+    StandardError.print(
+      "simulate: \(summary.customers) customers (\(summary.churnedCustomers) churned, "
+        + "\(Percent.format(Double(summary.churnedCustomers) / Double(summary.customers)))), "
+        + "\(summary.events) events in \(String(format: "%.1f", seconds)) s")
+    let types = summary.eventsByType.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
+    StandardError.print("simulate: events by type: " + types.joined(separator: ", "))
+    print("\(out)/events.csv")
+    print("\(out)/customers.csv")
+  }
+}
+
+extension Duration {
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
+
+enum Percent {
+  static func format(_ fraction: Double) -> String { String(format: "%.1f%%", fraction * 100) }
+}

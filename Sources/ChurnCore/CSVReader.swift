@@ -1,0 +1,260 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A streaming reader of comma-separated files (RFC 4180): a header line, then records.
+///
+/// Reads the file in 4 MiB blocks, so memory stays bounded whatever the file size. Handles
+/// quoted fields (with `""` escapes and embedded commas or newlines), CRLF line ends, a UTF-8
+/// byte-order mark and blank lines (skipped). Field bytes are handed out without copying;
+/// they are valid only inside the callback.
+public final class CSVReader {
+  public let path: String
+  /// The header's column names, trimmed of surrounding spaces.
+  public private(set) var header: [String] = []
+  private let descriptor: Int32
+  private var buffer: [UInt8]
+  private var start = 0  // first unread byte in buffer
+  private var end = 0  // one past the last valid byte in buffer
+  private var atEOF = false
+  private var lineNumber = 0  // line of the last byte consumed (1-based lines)
+  private var fieldBounds: [Int] = []  // start, end pairs into buffer
+  private var scratch: [UInt8] = []
+
+  /// Opens `path` and reads its header line.
+  ///
+  /// - Throws: `FileError` when the file cannot be opened; `CSVError` when it is empty, the
+  ///   header has an empty or duplicate column name.
+  public init(path: String, blockSize: Int = 4 << 20) throws {
+    self.path = path
+    descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    if descriptor < 0 { throw FileError.fromErrno(path: path, action: "open") }
+    buffer = [UInt8](repeating: 0, count: max(blockSize, 1024))
+    var names: [String] = []
+    let found = try nextRecord { record in
+      for i in 0..<record.count { names.append(record.string(i).trimmingSpaces) }
+    }
+    guard found else { throw CSVError.emptyFile(path: path) }
+    if names.count == 1 && names[0].isEmpty { throw CSVError.emptyFile(path: path) }
+    var seen: [String: Int] = [:]
+    for (index, name) in names.enumerated() {
+      if name.isEmpty { throw CSVError.emptyColumnName(path: path, column: index + 1) }
+      let key = name.lowercased()
+      if let first = seen[key] { throw CSVError.duplicateColumn(path: path, name: name, first: first + 1, second: index + 1) }
+      seen[key] = index
+    }
+    header = names
+  }
+
+  deinit { close(descriptor) }
+
+  /// The index of the column named `name` (case-insensitive), or `nil`.
+  public func columnIndex(_ name: String) -> Int? {
+    let key = name.lowercased()
+    return header.firstIndex { $0.lowercased() == key }
+  }
+
+  /// Reads every remaining record, in order.
+  ///
+  /// - Throws: whatever `body` throws; `CSVError` for an unterminated quote; `FileError` on a
+  ///   read failure.
+  public func forEachRecord(_ body: (CSVRecord) throws -> Void) throws {
+    while try nextRecord(body) {}
+  }
+
+  /// Refills the buffer, keeping the unread tail. Returns false at end of file with nothing new.
+  private func refill() throws -> Bool {
+    if atEOF { return false }
+    if start > 0 {
+      let tail = end - start
+      if tail > 0 {
+        buffer.withUnsafeMutableBytes { raw in
+          _ = memmove(raw.baseAddress!, raw.baseAddress! + start, tail)
+        }
+      }
+      end = tail
+      start = 0
+    }
+    if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+    let capacity = buffer.count - end
+    let n = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress! + end, capacity) }
+    if n < 0 { throw FileError.fromErrno(path: path, action: "read") }
+    if n == 0 {
+      atEOF = true
+      return false
+    }
+    end += n
+    return true
+  }
+
+  /// Parses one record and hands it to `body`; false when the file has no more records.
+  private func nextRecord(_ body: (CSVRecord) throws -> Void) throws -> Bool {
+    while true {
+      // Skip a UTF-8 BOM at the very beginning.
+      if lineNumber == 0 {
+        while end - start < 3, try refill() {}
+        if end - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF { start += 3 }
+      }
+      // Find the end of the record: a newline outside quotes.
+      var scanFrom = start
+      var inQuotes = false
+      var recordEnd = -1
+      var newlines = 0
+      while recordEnd < 0 {
+        let scanned: (Int, Bool, Int) = buffer.withUnsafeBufferPointer { b in
+          var i = scanFrom
+          var quoted = inQuotes
+          var lines = 0
+          while i < end {
+            let c = b[i]
+            if c == 0x22 { quoted.toggle() } else if c == 0x0A {
+              if !quoted { return (i, quoted, lines) }
+              lines += 1
+            }
+            i += 1
+          }
+          return (-1, quoted, lines)
+        }
+        newlines += scanned.2
+        if scanned.0 >= 0 {
+          recordEnd = scanned.0
+          inQuotes = scanned.1
+          break
+        }
+        inQuotes = scanned.1
+        let consumedOffset = end - start
+        if try !refill() {
+          if end == start { return false }
+          if inQuotes { throw CSVError.unterminatedQuote(path: path, line: lineNumber + 1) }
+          recordEnd = end  // last record without a trailing newline
+          break
+        }
+        scanFrom = start + consumedOffset
+      }
+      let recordLine = lineNumber + 1
+      lineNumber += 1 + newlines
+      var contentEnd = recordEnd
+      if contentEnd > start, buffer[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+      let recordStart = start
+      start = min(recordEnd + 1, end)
+      if contentEnd == recordStart { continue }  // blank line
+      try splitFields(from: recordStart, to: contentEnd, line: recordLine)
+      try buffer.withUnsafeBufferPointer { b in
+        try body(CSVRecord(bytes: b, bounds: fieldBounds, line: recordLine))
+      }
+      return true
+    }
+  }
+
+  /// Fills `fieldBounds`; unquotes quoted fields in place (the unescaped text is never longer).
+  private func splitFields(from: Int, to: Int, line: Int) throws {
+    fieldBounds.removeAll(keepingCapacity: true)
+    try buffer.withUnsafeMutableBufferPointer { b in
+      var i = from
+      while true {
+        if i < to, b[i] == 0x22 {
+          // Quoted field: copy unescaped bytes down over the opening quote.
+          var write = i
+          var read = i + 1
+          while true {
+            guard read < to else { throw CSVError.unterminatedQuote(path: path, line: line) }
+            if b[read] == 0x22 {
+              if read + 1 < to, b[read + 1] == 0x22 {
+                b[write] = 0x22
+                write += 1
+                read += 2
+                continue
+              }
+              read += 1
+              break
+            }
+            b[write] = b[read]
+            write += 1
+            read += 1
+          }
+          fieldBounds.append(i)
+          fieldBounds.append(write)
+          // Allow spaces after the closing quote; anything else is malformed.
+          while read < to, b[read] == 0x20 { read += 1 }
+          if read == to { return }
+          guard b[read] == 0x2C else { throw CSVError.textAfterQuote(path: path, line: line) }
+          i = read + 1
+          if i == to {
+            fieldBounds.append(to)
+            fieldBounds.append(to)
+            return
+          }
+        } else {
+          var j = i
+          while j < to, b[j] != 0x2C { j += 1 }
+          fieldBounds.append(i)
+          fieldBounds.append(j)
+          if j == to { return }
+          i = j + 1
+          if i == to {
+            fieldBounds.append(to)
+            fieldBounds.append(to)
+            return
+          }
+        }
+      }
+    }
+  }
+}
+
+/// One record's fields, valid only inside the `forEachRecord` callback.
+public struct CSVRecord {
+  let bytes: UnsafeBufferPointer<UInt8>
+  let bounds: [Int]
+  /// The 1-based line of the file where the record starts.
+  public let line: Int
+
+  /// Number of fields.
+  public var count: Int { bounds.count / 2 }
+
+  /// The raw bytes of field `i`.
+  @inline(__always)
+  public func field(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+    UnsafeBufferPointer(rebasing: bytes[bounds[2 * i]..<bounds[2 * i + 1]])
+  }
+
+  /// Field `i` as a string (invalid UTF-8 repaired with U+FFFD; use `validString` to reject it).
+  public func string(_ i: Int) -> String { String(decoding: field(i), as: UTF8.self) }
+
+  /// Field `i` as a string, or `nil` when its bytes are not valid UTF-8.
+  public func validString(_ i: Int) -> String? { String(validating: field(i), as: UTF8.self) }
+
+  /// Whether field `i` is empty or only spaces.
+  public func isBlank(_ i: Int) -> Bool { field(i).allSatisfy { $0 == 0x20 || $0 == 0x09 } }
+}
+
+/// A file that is not well-formed CSV.
+public enum CSVError: Error, Equatable, CustomStringConvertible {
+  case emptyFile(path: String)
+  case emptyColumnName(path: String, column: Int)
+  case duplicateColumn(path: String, name: String, first: Int, second: Int)
+  case unterminatedQuote(path: String, line: Int)
+  case textAfterQuote(path: String, line: Int)
+
+  public var description: String {
+    switch self {
+    case .emptyFile(let path): return "\(path) is empty; expected a header line such as customer_id,timestamp,event_type,value"
+    case .emptyColumnName(let path, let column): return "\(path) line 1: column \(column) of the header has no name"
+    case .duplicateColumn(let path, let name, let first, let second):
+      return "\(path) line 1: column name \"\(name)\" appears twice (columns \(first) and \(second)); rename one"
+    case .unterminatedQuote(let path, let line): return "\(path) line \(line): a quoted field is never closed; expected a closing \""
+    case .textAfterQuote(let path, let line):
+      return "\(path) line \(line): text after a closing quote; expected a comma or the end of the line"
+    }
+  }
+}
+
+extension String {
+  /// The string without leading and trailing spaces and tabs.
+  public var trimmingSpaces: String {
+    var s = Substring(self)
+    while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+    while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+    return String(s)
+  }
+}

@@ -1,0 +1,51 @@
+import ChurnCore
+
+/// What `CustomerSimulator` generates: how many customers, over how many months, from which seed.
+public struct SimulationSettings: Sendable, Equatable {
+  /// Number of customers (each gets one row in `customers.csv`).
+  public var customerCount: Int
+  /// Length of the observed period in calendar months, starting at `startYear-startMonth-01`.
+  public var months: Int
+  /// Every random draw flows from this seed; the same seed gives byte-identical files.
+  public var seed: UInt64
+  public var startYear: Int
+  public var startMonth: Int
+  /// Worker threads; the output does not depend on it.
+  public var threads: Int
+
+  public init(customerCount: Int, months: Int, seed: UInt64, startYear: Int = 2024, startMonth: Int = 1, threads: Int = 2) {
+    self.customerCount = customerCount
+    self.months = months
+    self.seed = seed
+    self.startYear = startYear
+    self.startMonth = startMonth
+    self.threads = threads
+  }
+
+  /// Checks the settings and says what is wrong and how to fix it.
+  public func validate() throws {
+    if customerCount < 1 { throw SimulationError.invalidSetting("customers must be at least 1, got \(customerCount)") }
+    if months < 3 || months > 600 { throw SimulationError.invalidSetting("months must be between 3 and 600, got \(months)") }
+    if threads < 1 { throw SimulationError.invalidSetting("threads must be at least 1, got \(threads)") }
+    if startMonth < 1 || startMonth > 12 { throw SimulationError.invalidSetting("start month must be 1...12, got \(startMonth)") }
+  }
+
+  /// Midnight UTC of the first simulated day, in days since 1970-01-01.
+  var startDay: Int64 { UTCTime.days(year: startYear, month: startMonth, day: 1) }
+
+  /// Day number (since 1970-01-01) of the first day of simulated month `index` (0-based).
+  func monthStartDay(_ index: Int) -> Int64 {
+    let (y, m) = UTCTime.addMonths(year: startYear, month: startMonth, index)
+    return UTCTime.days(year: y, month: m, day: 1)
+  }
+}
+
+/// A simulation setting out of range.
+public enum SimulationError: Error, Equatable, CustomStringConvertible {
+  case invalidSetting(String)
+  public var description: String {
+    switch self {
+    case .invalidSetting(let message): return "invalid simulation setting: \(message)"
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import ChurnCore
+import Foundation
+import Testing
+
+@Suite("UTC calendar arithmetic and timestamp parsing")
+struct UTCTimeTests {
+  @Test("Days from civil round-trips over 1900–2200 and agrees with Foundation")
+  func civilRoundTrip() {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "UTC")!
+    var day = UTCTime.days(year: 1900, month: 1, day: 1)
+    let last = UTCTime.days(year: 2200, month: 12, day: 31)
+    while day <= last {
+      let (y, m, d) = UTCTime.civil(days: day)
+      #expect(UTCTime.days(year: y, month: m, day: d) == day)
+      day += 37
+    }
+    let reference = calendar.date(from: DateComponents(year: 2024, month: 2, day: 29))!
+    #expect(Double(UTCTime.days(year: 2024, month: 2, day: 29) * 86_400) == reference.timeIntervalSince1970)
+    #expect(UTCTime.days(year: 1970, month: 1, day: 1) == 0)
+    #expect(UTCTime.civil(days: -1) == (1969, 12, 31))
+  }
+
+  @Test("Accepted timestamp forms", arguments: [
+    ("2024-03-05", "2024-03-05T00:00:00Z"),
+    ("2024/03/05", "2024-03-05T00:00:00Z"),
+    ("2024-03-05T14:22:10Z", "2024-03-05T14:22:10Z"),
+    ("2024-03-05 14:22:10", "2024-03-05T14:22:10Z"),
+    ("2024-03-05T14:22", "2024-03-05T14:22:00Z"),
+    ("2024-03-05T14:22:10.5Z", "2024-03-05T14:22:10.500Z"),
+    ("2024-03-05T14:22:10.123456789Z", "2024-03-05T14:22:10.123Z"),
+    ("2024-03-05T14:22:10+08:00", "2024-03-05T06:22:10Z"),
+    ("2024-03-05T01:00:00+0200", "2024-03-04T23:00:00Z"),
+    ("2024-03-05T22:00:00-05", "2024-03-06T03:00:00Z"),
+    ("  2024-03-05T14:22:10z \r", "2024-03-05T14:22:10Z"),
+    ("1709648530", "2024-03-05T14:22:10Z"),
+    ("1709648530.25", "2024-03-05T14:22:10.250Z"),
+    ("0", "1970-01-01T00:00:00Z"),
+    ("-86400", "1969-12-31T00:00:00Z"),
+  ])
+  func accepted(input: String, expected: String) throws {
+    let ms = try #require(UTCTime.parseMilliseconds(input))
+    #expect(UTCTime.formatDateTime(milliseconds: ms) == expected)
+  }
+
+  @Test("Rejected timestamps", arguments: [
+    "", "   ", "2024-13-01", "2023-02-29", "2024-04-31", "2024-03-05T24:00:00Z", "2024-03-05T12:60",
+    "2024-03-05T12:00:00+25:00", "2024-03-05T12:00:00Zjunk", "2024-03-05X12:00", "03/05/2024",
+    "yesterday", "1709648530x", "2024-03-05T12:00:00.Z", "2024-3-5", "12.5.3",
+  ])
+  func rejected(input: String) {
+    #expect(UTCTime.parseMilliseconds(input) == nil)
+  }
+
+  @Test("Formatting negative and pre-epoch instants")
+  func formatting() {
+    #expect(UTCTime.formatDate(milliseconds: -1) == "1969-12-31")
+    #expect(UTCTime.formatDateTime(milliseconds: -1) == "1969-12-31T23:59:59.999Z")
+    #expect(UTCTime.formatDate(milliseconds: 1_709_648_530_000) == "2024-03-05")
+  }
+
+  @Test("Adding months crosses years both ways")
+  func months() {
+    #expect(UTCTime.addMonths(year: 2024, month: 11, 3) == (2025, 2))
+    #expect(UTCTime.addMonths(year: 2024, month: 1, -1) == (2023, 12))
+    #expect(UTCTime.addMonths(year: 2024, month: 1, -13) == (2022, 12))
+    #expect(UTCTime.daysInMonth(year: 2100, month: 2) == 28)
+    #expect(UTCTime.daysInMonth(year: 2000, month: 2) == 29)
+  }
+}
