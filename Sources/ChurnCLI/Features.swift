@@ -1,0 +1,171 @@
+import ArgumentParser
+import ChurnCore
+import ChurnFeatures
+import Foundation
+
+struct Features: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Turn an event log (and a customer table) into point-in-time feature rows with churn labels.",
+    discussion: """
+      One row per eligible (customer, cutoff). Features see only events before the cutoff (minus
+      --lead days); labels look at [cutoff, cutoff + horizon). Both intervals are half-open. With
+      a churn_date column in the customer table, labels are contractual; otherwise a customer
+      churns when it has no activity event in the horizon. Labels whose horizon runs past the
+      end of the data are left empty (rows for scoring).
+      """)
+
+  @OptionGroup var events: EventLogOptions
+  @OptionGroup var table: CustomerTableOptions
+  @OptionGroup var observation: ObservationOptions
+
+  @Option(help: "Feature spec JSON (from --save-spec or a model); default: derived from the data.")
+  var spec: String?
+
+  @Option(help: "Write the spec used to this JSON file.")
+  var saveSpec: String?
+
+  @Option(help: "Output CSV: customer_id, cutoff, the features, label.")
+  var out: String
+
+  func run() throws {
+    let clock = ContinuousClock()
+    let began = clock.now
+    let fixedSpec = try spec.map(FeatureSpec.read)
+    let customers = try table.load(spec: fixedSpec, eventCustomerColumn: events.customerColumn)
+    let result = try observation.build(events: events.reader(), customers: customers, spec: fixedSpec)
+    try result.table.writeCSV(to: out)
+    if let saveSpec { try OutputFile.write(String(decoding: try result.spec.jsonData(), as: UTF8.self) + "\n", to: saveSpec) }
+    FeatureReport.print(result, seconds: (clock.now - began).seconds)
+    print(out)
+  }
+}
+
+/// Flags for the optional customer table.
+struct CustomerTableOptions: ParsableArguments {
+  @Option(help: "Customer table CSV: customer id plus attributes, optionally signup and churn dates.")
+  var customers: String?
+
+  @Option(help: "Name of the customer table's signup-date column.")
+  var signupColumn = "signup_date"
+
+  @Option(help: "Name of the customer table's churn-date column (its presence makes labels contractual).")
+  var churnDateColumn = "churn_date"
+
+  @Option(help: "Comma-separated customer-table columns to treat as categorical.")
+  var categorical: String?
+
+  @Option(help: "Comma-separated customer-table columns to treat as numeric.")
+  var numeric: String?
+
+  @Option(help: "Comma-separated customer-table columns to leave out (for example a column that already says who churned).")
+  var exclude: String?
+
+  @Option(name: .customLong("customer-id-column"), help: "Name of the customer table's id column (default: the event log's --customer-column).")
+  var idColumn: String?
+
+  func load(spec: FeatureSpec? = nil, eventCustomerColumn: String = "customer_id") throws -> CustomerTable? {
+    guard let customers else { return nil }
+    var kinds: [String: TypedCSV.Kind] = [:]
+    for attribute in spec?.attributes ?? [] { kinds[attribute.name] = attribute.kind }
+    for name in commaList(categorical) { kinds[name] = .categorical }
+    for name in commaList(numeric) { kinds[name] = .numeric }
+    return try CustomerTable(path: customers, idColumn: idColumn ?? eventCustomerColumn, signupColumn: signupColumn,
+                             churnDateColumn: churnDateColumn, kinds: kinds, exclude: Set(commaList(exclude)))
+  }
+}
+
+/// Flags for cutoffs, horizon and labels.
+struct ObservationOptions: ParsableArguments {
+  @Option(help: "A cutoff date (midnight UTC), repeatable: --cutoff 2024-07-01.")
+  var cutoff: [String] = []
+
+  @Option(help: "A range of cutoffs FROM:TO:STEP, e.g. 2024-01-01:2024-12-01:1m (steps in d, w or m).")
+  var cutoffs: String?
+
+  @Option(help: "Label horizon after each cutoff: 30d, 4w, 1m.")
+  var horizon = "30d"
+
+  @Option(help: "Features end this many days before the cutoff.")
+  var lead: Int?
+
+  @Option(help: "Comma-separated feature windows in days.")
+  var windows: String?
+
+  @Option(help: "Inactivity churn: window before the cutoff with activity needed to be observed (default: the horizon).")
+  var activeWindow: String?
+
+  @Option(help: "Inactivity churn: comma-separated event types that count as activity (default: all).")
+  var activityTypes: String?
+
+  @Option(help: "Comma-separated event types that are purchases for RFM (default: order, purchase, transaction, sale if present).")
+  var purchaseTypes: String?
+
+  @Option(help: "End of the data (exclusive), if not the midnight after the last event.")
+  var dataEnd: String?
+
+  func design() throws -> ObservationDesign {
+    var list = try cutoff.map(ObservationDesign.cutoff)
+    if let cutoffs { list += try ObservationDesign.cutoffRange(cutoffs) }
+    guard let span = CalendarSpan.parse(horizon) else {
+      throw ValidationError("--horizon \"\(horizon)\" is not a length of time; expected for example 30d, 4w or 1m")
+    }
+    var active: CalendarSpan?
+    if let activeWindow {
+      guard let parsed = CalendarSpan.parse(activeWindow) else {
+        throw ValidationError("--active-window \"\(activeWindow)\" is not a length of time; expected for example 90d")
+      }
+      active = parsed
+    }
+    var end: Int64?
+    if let dataEnd {
+      guard let parsed = UTCTime.parseMilliseconds(dataEnd) else {
+        throw ValidationError("--data-end \"\(dataEnd)\" is not a date; expected ISO 8601 such as 2025-01-01")
+      }
+      end = parsed
+    }
+    return try ObservationDesign(cutoffs: list, horizon: span, activeWindow: active,
+                                 activityTypes: activityTypes.map(commaList), dataEnd: end)
+  }
+
+  func build(events: EventLogReader, customers: CustomerTable?, spec: FeatureSpec?) throws -> FeatureBuilder.Result {
+    if spec != nil && (windows != nil || lead != nil || purchaseTypes != nil) {
+      throw ValidationError("--windows, --lead and --purchase-types come from the spec when --spec is given; drop them or edit the spec")
+    }
+    var builder = FeatureBuilder(design: try design(), spec: spec, customers: customers)
+    if let windows {
+      let parsed = commaList(windows).map { Int($0) }
+      guard parsed.allSatisfy({ $0 != nil && $0! > 0 }), !parsed.isEmpty else {
+        throw ValidationError("--windows \"\(windows)\" is not a list of day counts; expected for example 7,30,90")
+      }
+      builder.defaultWindows = Array(Set(parsed.map { $0! })).sorted()
+    }
+    if let lead {
+      guard lead >= 0 else { throw ValidationError("--lead \(lead) is negative; expected a number of days ≥ 0") }
+      builder.defaultLeadDays = lead
+    }
+    builder.purchaseTypes = purchaseTypes.map(commaList)
+    return try builder.build(events: events)
+  }
+}
+
+func commaList(_ text: String?) -> [String] {
+  (text ?? "").split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+}
+
+/// What `churn features` tells the user on standard error.
+enum FeatureReport {
+  static func print(_ r: FeatureBuilder.Result, seconds: Double) {
+    StandardError.print("features: \(r.events) events from \(UTCTime.formatDateTime(milliseconds: r.firstEvent)) to the end of the data \(UTCTime.formatDate(milliseconds: r.dataEnd)) (exclusive)")
+    for s in r.summaries {
+      let rate = s.labelled > 0 ? "churn rate \(Percent.format(s.churnRate))" : "labels unknown (horizon past the data)"
+      StandardError.print("features: cutoff \(UTCTime.formatDate(milliseconds: s.cutoff)): \(s.eligible) customers, \(s.labelled) labelled, \(s.churned) churned, \(rate)")
+    }
+    if r.skipped.count > 0 {
+      let reasons = r.skipped.byReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+      StandardError.print("features: skipped \(r.skipped.count) bad rows (\(reasons)); first ones:")
+      for example in r.skipped.examples { StandardError.print("  " + example) }
+    }
+    for note in r.notes { StandardError.print("features: note: " + note) }
+    StandardError.print("features: \(r.table.rowCount) rows × \(r.table.columnNames.count) features in \(String(format: "%.2f", seconds)) s")
+  }
+}

@@ -1,0 +1,162 @@
+import ChurnCore
+
+/// Per (customer, cutoff) running aggregates of an event log, updated one event at a time, so
+/// a log of any length is read in one streaming pass with memory proportional to
+/// customers × cutoffs × event types.
+///
+/// A "slot" is `customer × cutoffCount + k`. For cutoff k the features' reference instant is
+/// `reference[k] = cutoff[k] − lead`, and an event at time t falls in window W when
+/// `reference − W ≤ t < reference` (half-open), i.e. when its age `reference − t` is in (0, W].
+final class EventAccumulators {
+  /// Aggregates of one tracked event type.
+  struct TypeAggregates {
+    var count: [Int32] = []  // slot × windows
+    var previous30: [Int32] = []  // slot: events with age in (30d, 60d]
+    var last: [Int64] = []  // slot: latest time before the reference, .min if none
+    var sum: [Double] = []  // slot × windows, valued types only
+    var valued: [Int32] = []  // slot × windows, valued types only
+    var hasValues = false
+  }
+
+  let cutoffs: [Int64]
+  let references: [Int64]
+  let horizonEnds: [Int64]
+  let activeStarts: [Int64]
+  let windowMilliseconds: [Int64]
+  let rfmWindow: Int
+  let dayWords: Int
+  var slotsPerCustomer: Int { cutoffs.count }
+  var windowCount: Int { windowMilliseconds.count }
+
+  private(set) var customerCount = 0
+  var firstEver: [Int64] = []  // per customer: earliest event at any time
+  var lastAny: [Int64] = []  // slot
+  var firstInRFM: [Int64] = []  // slot: earliest event in the RFM window
+  var anyCount: [Int32] = []  // slot × windows
+  var dayBits: [UInt64] = []  // slot × dayWords: bit d = an event on UTC day (referenceDay − 1 − d)
+  var activeBefore: [Bool] = []  // slot: an activity event in [cutoff − activeWindow, cutoff)
+  var activeAfter: [Bool] = []  // slot: an activity event in [cutoff, cutoff + horizon)
+  var types: [TypeAggregates] = []
+  private(set) var events = 0
+  private(set) var firstTime = Int64.max
+  private(set) var lastTime = Int64.min
+
+  init(design: ObservationDesign, windows: [Int], leadDays: Int, rfmWindowDays: Int) {
+    let day = UTCTime.millisecondsPerDay
+    cutoffs = design.cutoffs
+    references = design.cutoffs.map { $0 - Int64(leadDays) * day }
+    horizonEnds = design.cutoffs.map { design.horizon.added(to: $0) }
+    let active = design.activeWindow ?? design.horizon
+    activeStarts = design.cutoffs.map { active.added(to: $0, times: -1) }
+    windowMilliseconds = windows.map { Int64($0) * day }
+    rfmWindow = windows.firstIndex(of: rfmWindowDays)!
+    dayWords = (windows.max()! + 63) / 64
+  }
+
+  /// Registers a customer and returns its index.
+  func addCustomer() -> Int {
+    let k = slotsPerCustomer
+    let w = windowCount
+    firstEver.append(.max)
+    lastAny.append(contentsOf: repeatElement(.min, count: k))
+    firstInRFM.append(contentsOf: repeatElement(.max, count: k))
+    anyCount.append(contentsOf: repeatElement(0, count: k * w))
+    dayBits.append(contentsOf: repeatElement(0, count: k * dayWords))
+    activeBefore.append(contentsOf: repeatElement(false, count: k))
+    activeAfter.append(contentsOf: repeatElement(false, count: k))
+    for t in types.indices { Self.grow(&types[t], slots: k, windows: w) }
+    customerCount += 1
+    return customerCount - 1
+  }
+
+  private static func grow(_ a: inout TypeAggregates, slots: Int, windows: Int) {
+    a.count.append(contentsOf: repeatElement(0, count: slots * windows))
+    a.previous30.append(contentsOf: repeatElement(0, count: slots))
+    a.last.append(contentsOf: repeatElement(.min, count: slots))
+    if a.hasValues {
+      a.sum.append(contentsOf: repeatElement(0, count: slots * windows))
+      a.valued.append(contentsOf: repeatElement(0, count: slots * windows))
+    }
+  }
+
+  /// Starts tracking a new event type and returns its index.
+  func addType() -> Int {
+    var a = TypeAggregates()
+    Self.grow(&a, slots: customerCount * slotsPerCustomer, windows: windowCount)
+    types.append(a)
+    return types.count - 1
+  }
+
+  private func enableValues(_ t: Int) {
+    let n = customerCount * slotsPerCustomer * windowCount
+    types[t].sum = Array(repeating: 0, count: n)
+    types[t].valued = Array(repeating: 0, count: n)
+    types[t].hasValues = true
+  }
+
+  /// Adds one event.
+  ///
+  /// - Parameters:
+  ///   - customer: index from `addCustomer()`.
+  ///   - type: tracked type index, or −1 for an event that feeds only customer-level features.
+  ///   - isActivity: whether it counts as activity for inactivity labels.
+  ///   - value: NaN when the event has none.
+  @inline(__always)
+  func add(customer: Int, type: Int, isActivity: Bool, time: Int64, value: Double) {
+    events += 1
+    if time < firstTime { firstTime = time }
+    if time > lastTime { lastTime = time }
+    if time < firstEver[customer] { firstEver[customer] = time }
+    let hasValue = !value.isNaN
+    if type >= 0 && hasValue && !types[type].hasValues { enableValues(type) }
+    let w = windowCount
+    let day = UTCTime.millisecondsPerDay
+    let thirty = 30 * day
+    let eventDay = UTCTime.floorDiv(time, day)
+    for k in 0..<slotsPerCustomer {
+      let slot = customer * slotsPerCustomer + k
+      let reference = references[k]
+      if time < reference {
+        let age = reference - time
+        if time > lastAny[slot] { lastAny[slot] = time }
+        if age <= windowMilliseconds[rfmWindow] && time < firstInRFM[slot] { firstInRFM[slot] = time }
+        for j in 0..<w where age <= windowMilliseconds[j] { anyCount[slot * w + j] += 1 }
+        let d = Int(reference / day - 1 - eventDay)
+        if d < dayWords * 64 { dayBits[slot * dayWords + d / 64] |= 1 << UInt64(d % 64) }
+        if type >= 0 {
+          if time > types[type].last[slot] { types[type].last[slot] = time }
+          for j in 0..<w where age <= windowMilliseconds[j] {
+            types[type].count[slot * w + j] += 1
+            if hasValue {
+              types[type].sum[slot * w + j] += value
+              types[type].valued[slot * w + j] += 1
+            }
+          }
+          if age > thirty && age <= 2 * thirty { types[type].previous30[slot] += 1 }
+        }
+      }
+      if isActivity {
+        let cutoff = cutoffs[k]
+        if time >= cutoff {
+          if time < horizonEnds[k] { activeAfter[slot] = true }
+        } else if time >= activeStarts[k] {
+          activeBefore[slot] = true
+        }
+      }
+    }
+  }
+
+  /// The number of distinct UTC days with an event among the `days` days before the reference.
+  func activeDays(slot: Int, days: Int) -> Int {
+    var total = 0
+    var remaining = days
+    var word = 0
+    while remaining > 0 {
+      let bits = dayBits[slot * dayWords + word]
+      total += remaining >= 64 ? bits.nonzeroBitCount : (bits & ((1 << UInt64(remaining)) - 1)).nonzeroBitCount
+      remaining -= 64
+      word += 1
+    }
+    return total
+  }
+}

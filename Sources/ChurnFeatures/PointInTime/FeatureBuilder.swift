@@ -1,0 +1,225 @@
+import ChurnCore
+
+/// Turns an event log (and an optional customer table) into one feature row per eligible
+/// (customer, cutoff), with churn labels, in one streaming pass over the log.
+///
+/// Observation design (see `ObservationDesign`), for each cutoff c and reference r = c − lead:
+/// - features see only events with time < r; windows are [r − W, r);
+/// - a customer is *eligible* at c when it has started (first event or signup < c) and, with
+///   churn dates, has not churned before c (churn date ≥ c or blank); without churn dates, when
+///   it had an activity event in [c − activeWindow, c);
+/// - the label is 1 when the churn date falls in [c, c + horizon) (contractual churn), or when
+///   no activity event falls in [c, c + horizon) (inactivity churn); 0 otherwise; unknown (NaN)
+///   whenever c + horizon is past the end of the data, so an unfinished window never reads as
+///   "stayed".
+///
+/// Conventions for values that cannot be computed: no event of a type before r →
+/// `days_since_last_T` is NaN; `mean_T_Wd` with no valued event in W → NaN;
+/// `pct_change_count_T_30d` = (a − b) / b for a = count in [r − 30d, r) and b = count in
+/// [r − 60d, r − 30d), with 0/0 = 0 (no change) and a/0 = +1 (from nothing to something counts
+/// as +100%). Counts and sums over empty windows are 0.
+public struct FeatureBuilder {
+  public let design: ObservationDesign
+  /// A fixed spec (from a model or `--spec`), or `nil` to derive one from the data.
+  public let spec: FeatureSpec?
+  public let customers: CustomerTable?
+  /// Used only when deriving the spec.
+  public var defaultWindows: [Int] = [7, 30, 90]
+  public var defaultLeadDays = 0
+  /// Purchase types for RFM when deriving the spec; `nil` = recognized names (order, purchase, ...).
+  public var purchaseTypes: [String]?
+  /// Most event types a derived spec takes; more is an error asking for an explicit list.
+  public var maxEventTypes = 64
+
+  public init(design: ObservationDesign, spec: FeatureSpec? = nil, customers: CustomerTable? = nil) {
+    self.design = design
+    self.spec = spec
+    self.customers = customers
+  }
+
+  /// Counts for one cutoff.
+  public struct CutoffSummary: Sendable, Equatable {
+    public var cutoff: Int64
+    public var eligible: Int
+    public var labelled: Int
+    public var churned: Int
+    public var churnRate: Double { labelled > 0 ? Double(churned) / Double(labelled) : .nan }
+  }
+
+  /// Everything one extraction produced.
+  public struct Result: Sendable {
+    public var table: FeatureTable
+    public var spec: FeatureSpec
+    public var summaries: [CutoffSummary]
+    public var skipped: EventLogReader.SkippedRows
+    public var events: Int
+    public var firstEvent: Int64
+    public var dataEnd: Int64
+    public var notes: [String]
+  }
+
+  /// Reads the log and builds the rows.
+  ///
+  /// - Throws: `FileError`, `CSVError`, `EventLogError` for unreadable input; `FeatureError` for
+  ///   cutoffs outside the data, event types that make no feature name, a spec that does not
+  ///   fit the data.
+  /// - Complexity: one pass over the log, O(events × cutoffs × windows); memory
+  ///   O(customers × cutoffs × event types × windows).
+  public func build(events reader: EventLogReader) throws -> Result {
+    var notes = customers?.notes ?? []
+    let windows = spec?.windows ?? defaultWindows
+    let leadDays = spec?.leadDays ?? defaultLeadDays
+    let rfmWindowDays = spec?.rfmWindowDays ?? (windows.contains(90) ? 90 : windows.max()!)
+    let accumulators = EventAccumulators(design: design, windows: windows, leadDays: leadDays, rfmWindowDays: rfmWindowDays)
+
+    // Customers of the table come first, so those without events are still customers.
+    var customerIndex: [String: Int] = [:]
+    var customerIds: [String] = []
+    if let customers {
+      for id in customers.ids {
+        customerIndex[id] = accumulators.addCustomer()
+        customerIds.append(id)
+      }
+    }
+    // Event types: name → (tracked index or −1, counts as activity).
+    var typeInfo: [String: (index: Int, activity: Bool)] = [:]
+    var trackedNames: [String] = []
+    let activity = design.activityTypes.map(Set.init)
+    if let spec {
+      for type in spec.eventTypes {
+        typeInfo[type.name] = (accumulators.addType(), activity?.contains(type.name) ?? true)
+        trackedNames.append(type.name)
+      }
+    }
+    let fixedTypes = spec != nil
+    let limit = maxEventTypes
+
+    let skipped = try reader.read { event in
+      let id = String(decoding: event.customer, as: UTF8.self)
+      let customer: Int
+      if let known = customerIndex[id] { customer = known } else {
+        customer = accumulators.addCustomer()
+        customerIndex[id] = customer
+        customerIds.append(id)
+      }
+      let typeName = String(decoding: event.eventType, as: UTF8.self)
+      let info: (index: Int, activity: Bool)
+      if let known = typeInfo[typeName] { info = known } else {
+        if fixedTypes {
+          info = (-1, activity?.contains(typeName) ?? true)
+        } else {
+          guard trackedNames.count < limit else { throw FeatureError.tooManyEventTypes(count: trackedNames.count + 1, limit: limit) }
+          info = (accumulators.addType(), activity?.contains(typeName) ?? true)
+          trackedNames.append(typeName)
+        }
+        typeInfo[typeName] = info
+      }
+      accumulators.add(customer: customer, type: info.index, isActivity: info.activity, time: event.time, value: event.value)
+    }
+    guard accumulators.events > 0 else { throw FeatureError.emptyEventLog(path: reader.path) }
+
+    // The data's time range and the cutoffs' place in it.
+    let day = UTCTime.millisecondsPerDay
+    let dataEnd = design.dataEnd ?? (UTCTime.floorDiv(accumulators.lastTime, day) + 1) * day
+    for c in design.cutoffs {
+      if c <= accumulators.firstTime {
+        throw FeatureError.cutoffBeforeData(cutoff: UTCTime.formatDate(milliseconds: c),
+                                            firstEvent: UTCTime.formatDateTime(milliseconds: accumulators.firstTime))
+      }
+      if c > dataEnd {
+        throw FeatureError.cutoffAfterData(cutoff: UTCTime.formatDate(milliseconds: c), dataEnd: UTCTime.formatDate(milliseconds: dataEnd))
+      }
+    }
+    if let types = design.activityTypes {
+      for name in types where typeInfo[name] == nil { notes.append("activity type \(name) never occurs in the log") }
+    }
+
+    // The spec: fixed, or derived from what the log holds.
+    var effective: FeatureSpec
+    if let spec {
+      effective = spec
+    } else {
+      var types: [FeatureSpec.EventType] = []
+      for name in trackedNames.sorted() {
+        let t = typeInfo[name]!.index
+        types.append(FeatureSpec.EventType(name: name, token: try FeatureSpec.token(for: name), valued: accumulators.types[t].hasValues))
+      }
+      let present = Set(trackedNames)
+      let purchases = (purchaseTypes ?? trackedNames.filter { FeatureSpec.defaultPurchaseNames.contains($0.lowercased()) }).sorted()
+      for name in purchases where !present.contains(name) { notes.append("purchase type \(name) never occurs in the log") }
+      effective = FeatureSpec(windows: windows, leadDays: leadDays, eventTypes: types, purchaseTypes: purchases,
+                              rfmWindowDays: rfmWindowDays, attributes: customers?.attributes ?? [])
+      try effective.validate()
+    }
+    if effective.includes("pct_change") && !windows.contains(30) {
+      notes.append("pct_change_count_T_30d needs a 30-day window; left out")
+      effective.excludedFamilies.append("pct_change")
+    }
+    let tracked = effective.eventTypes.map { typeInfo[$0.name]!.index }
+
+    var rows = FeatureRows(spec: effective, accumulators: accumulators, trackedTypes: tracked,
+                           purchaseTypes: effective.purchaseTypes.compactMap { typeInfo[$0]?.index })
+    let order = customerIds.indices.sorted { customerIds[$0] < customerIds[$1] }
+    var ids: [String] = []
+    var cutoffColumn: [Int64] = []
+    var labels: [Double] = []
+    var summaries: [CutoffSummary] = []
+    var attributeRows: [Int] = []  // customer-table row per output row, −1 when absent
+    for (k, cutoff) in design.cutoffs.enumerated() {
+      let horizonEnd = design.horizon.added(to: cutoff)
+      let labelKnown = horizonEnd <= dataEnd
+      var summary = CutoffSummary(cutoff: cutoff, eligible: 0, labelled: 0, churned: 0)
+      let firstRow = ids.count
+      for customer in order {
+        let slot = customer * design.cutoffs.count + k
+        let tableRow = customers?.rowOf[customerIds[customer]]
+        let signup = tableRow.flatMap { customers!.signup[$0] }
+        let churnDate = tableRow.flatMap { customers!.churn[$0] }
+        let started = accumulators.firstEver[customer] < cutoff || (signup.map { $0 < cutoff } ?? false)
+        let contractual = customers?.hasChurnDates ?? false
+        let eligible = contractual
+          ? started && !(churnDate.map { $0 < cutoff } ?? false)
+          : accumulators.activeBefore[slot]
+        guard eligible else { continue }
+        var label = Double.nan
+        if labelKnown {
+          if contractual {
+            label = (churnDate.map { $0 >= cutoff && $0 < horizonEnd } ?? false) ? 1 : 0
+          } else {
+            label = accumulators.activeAfter[slot] ? 0 : 1
+          }
+        }
+        summary.eligible += 1
+        if !label.isNaN {
+          summary.labelled += 1
+          if label == 1 { summary.churned += 1 }
+        }
+        ids.append(customerIds[customer])
+        cutoffColumn.append(cutoff)
+        labels.append(label)
+        attributeRows.append(tableRow ?? -1)
+        rows.appendRow(slot: slot, reference: accumulators.references[k], signup: signup)
+      }
+      rows.finishCutoff(rows: firstRow..<ids.count)
+      summaries.append(summary)
+    }
+
+    var table = FeatureTable(ids: ids, cutoffs: cutoffColumn, labels: labels)
+    for (name, column) in rows.columns() { table.append(name, column) }
+    for attribute in effective.attributes {
+      guard let customers, let index = customers.attributes.firstIndex(where: { $0.name == attribute.name }) else {
+        throw FeatureError.badSpec("attribute \"\(attribute.name)\" is not a column of the customer table")
+      }
+      switch customers.attributeColumns[index] {
+      case .numeric(let values): table.append(attribute.name, .numeric(attributeRows.map { $0 < 0 ? .nan : values[$0] }))
+      case .categorical(let values): table.append(attribute.name, .categorical(attributeRows.map { $0 < 0 ? nil : values[$0] }))
+      }
+    }
+    if let customers {
+      let missing = customerIds.count - customers.ids.count
+      if missing > 0 { notes.append("\(missing) customers of the event log are not in \(customers.path); their attributes are missing") }
+    }
+    return Result(table: table, spec: effective, summaries: summaries, skipped: skipped, events: accumulators.events,
+                  firstEvent: accumulators.firstTime, dataEnd: dataEnd, notes: notes)
+  }
+}

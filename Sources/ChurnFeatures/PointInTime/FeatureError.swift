@@ -1,0 +1,45 @@
+import ChurnCore
+
+/// A feature-extraction request that cannot be carried out, with what to do instead.
+public enum FeatureError: Error, Equatable, CustomStringConvertible {
+  case noCutoffs
+  case badCutoff(String)
+  case badCutoffRange(String)
+  case tooManyCutoffs(String)
+  case cutoffNotMidnight(String)
+  case cutoffBeforeData(cutoff: String, firstEvent: String)
+  case cutoffAfterData(cutoff: String, dataEnd: String)
+  case emptyEventLog(path: String)
+  case badEventTypeName(String)
+  case featureNameCollision(first: String, second: String, name: String)
+  case tooManyEventTypes(count: Int, limit: Int)
+  case badSpec(String)
+  case duplicateCustomer(path: String, line: Int, id: String, firstLine: Int)
+
+  public var description: String {
+    switch self {
+    case .noCutoffs: return "no cutoff given; use --cutoff 2024-07-01 (repeatable) or --cutoffs 2024-01-01:2024-12-01:1m"
+    case .badCutoff(let text): return "cutoff \"\(text)\" is not a date; expected ISO 8601 such as 2024-07-01"
+    case .badCutoffRange(let text):
+      return "cutoff range \"\(text)\" is not FROM:TO:STEP; expected for example 2024-01-01:2024-12-01:30d (steps in d, w or m)"
+    case .tooManyCutoffs(let text): return "cutoff range \"\(text)\" gives more than 10000 cutoffs; use a longer step"
+    case .cutoffNotMidnight(let text):
+      return "cutoff \(text) is not at midnight UTC; cutoffs are whole days such as 2024-07-01"
+    case .cutoffBeforeData(let cutoff, let first):
+      return "cutoff \(cutoff) is not after the first event (\(first)); no customer has any history before it"
+    case .cutoffAfterData(let cutoff, let end):
+      return "cutoff \(cutoff) is after the end of the data (\(end)); features would see silence that is only missing data. "
+        + "Use an earlier cutoff, or --data-end if the log really runs until then"
+    case .emptyEventLog(let path): return "\(path) has no events; expected at least one row after the header"
+    case .badEventTypeName(let name):
+      return "event type \"\(name)\" cannot make a feature name (it has no letters or digits); rename it in the log"
+    case .featureNameCollision(let first, let second, let name):
+      return "event types \"\(first)\" and \"\(second)\" both make the feature name \"\(name)\"; rename one in the log"
+    case .tooManyEventTypes(let count, let limit):
+      return "the log has \(count) event types, more than \(limit); list the ones to use in a feature spec (--spec)"
+    case .badSpec(let detail): return "invalid feature spec: \(detail)"
+    case .duplicateCustomer(let path, let line, let id, let firstLine):
+      return "\(path) line \(line): customer \"\(id)\" already appeared on line \(firstLine); expected one row per customer"
+    }
+  }
+}

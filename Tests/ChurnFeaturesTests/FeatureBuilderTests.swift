@@ -1,0 +1,293 @@
+import ChurnCore
+import ChurnFeatures
+import ChurnTestSupport
+import Foundation
+import Testing
+
+/// A parsed event, for the reference computation.
+struct Event {
+  var customer: String
+  var time: Int64
+  var type: String
+  var value: Double
+}
+
+func readEvents(_ path: String) throws -> [Event] {
+  var events: [Event] = []
+  try EventLogReader(path: path).read { e in
+    events.append(Event(customer: String(decoding: e.customer, as: UTF8.self), time: e.time,
+                        type: String(decoding: e.eventType, as: UTF8.self), value: e.value))
+  }
+  return events
+}
+
+/// The obviously correct reference: every feature of one row by filtering the whole log.
+func referenceFeatures(events all: [Event], customer: String, reference r: Int64, spec: FeatureSpec,
+                       signup: Int64?) -> [String: Double] {
+  let day = Double(UTCTime.millisecondsPerDay)
+  let mine = all.filter { $0.customer == customer }
+  let before = mine.filter { $0.time < r }
+  func inWindow(_ e: Event, _ w: Int) -> Bool { e.time >= r - Int64(w) * UTCTime.millisecondsPerDay && e.time < r }
+  var f: [String: Double] = [:]
+  f["days_since_last_event"] = before.map { Double(r - $0.time) / day }.min() ?? .nan
+  if let signup, signup < r { f["tenure_days"] = Double(r - signup) / day } else {
+    f["tenure_days"] = mine.map(\.time).min().map { $0 < r ? Double(r - $0) / day : .nan } ?? .nan
+  }
+  for w in spec.windows {
+    f["active_days_\(w)d"] = Double(Set(before.filter { inWindow($0, w) }.map { UTCTime.floorDiv($0.time, UTCTime.millisecondsPerDay) }).count)
+  }
+  let rfm = before.filter { inWindow($0, spec.rfmWindowDays) }.map(\.time).sorted()
+  if rfm.count >= 2 {
+    let gaps = zip(rfm.dropFirst(), rfm).map { Double($0 - $1) / day }
+    f["mean_gap_days_\(spec.rfmWindowDays)d"] = gaps.reduce(0, +) / Double(gaps.count)
+  } else {
+    f["mean_gap_days_\(spec.rfmWindowDays)d"] = .nan
+  }
+  for type in spec.eventTypes {
+    let t = type.token
+    let ofType = before.filter { $0.type == type.name }
+    for w in spec.windows {
+      let inW = ofType.filter { inWindow($0, w) }
+      f["count_\(t)_\(w)d"] = Double(inW.count)
+      if type.valued {
+        let valued = inW.filter { !$0.value.isNaN }
+        f["sum_\(t)_\(w)d"] = valued.reduce(0) { $0 + $1.value }
+        f["mean_\(t)_\(w)d"] = valued.isEmpty ? .nan : valued.reduce(0) { $0 + $1.value } / Double(valued.count)
+      }
+    }
+    f["days_since_last_\(t)"] = ofType.map { Double(r - $0.time) / day }.min() ?? .nan
+    let recent = Double(ofType.filter { inWindow($0, 30) }.count)
+    let previous = Double(ofType.filter { $0.time >= r - 60 * UTCTime.millisecondsPerDay && $0.time < r - 30 * UTCTime.millisecondsPerDay }.count)
+    f["pct_change_count_\(t)_30d"] = previous > 0 ? (recent - previous) / previous : (recent > 0 ? 1 : 0)
+  }
+  return f
+}
+
+func numeric(_ table: FeatureTable, _ name: String) -> [Double] {
+  guard let index = table.columnIndex(name), case .numeric(let values) = table.columns[index] else { return [] }
+  return values
+}
+
+func simulated(_ dir: TemporaryDirectory, customers: Int = 150, months: Int = 10, seed: UInt64 = 8) throws {
+  try CustomerSimulator(settings: SimulationSettings(customerCount: customers, months: months, seed: seed)).write(to: dir.path)
+}
+
+@Suite("Point-in-time features and labels")
+struct FeatureBuilderTests {
+  @Test("Every feature of every row equals a plain reference computation, with and without a lead")
+  func reference() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try simulated(dir)
+    let events = try readEvents(dir.file("events.csv"))
+    let customers = try CustomerTable(path: dir.file("customers.csv"))
+    for lead in [0, 10] {
+      let cutoffs = [UTCTime.parseMilliseconds("2024-06-01")!, UTCTime.parseMilliseconds("2024-09-15")!]
+      var builder = FeatureBuilder(design: try ObservationDesign(cutoffs: cutoffs, horizon: .days(30)), customers: customers)
+      builder.defaultLeadDays = lead
+      let result = try builder.build(events: EventLogReader(path: dir.file("events.csv")))
+      let table = result.table
+      #expect(table.rowCount > 150)
+      var checked = 0
+      for row in 0..<table.rowCount {
+        let r = table.cutoffs![row] - Int64(lead) * UTCTime.millisecondsPerDay
+        let signup = customers.rowOf[table.ids[row]].flatMap { customers.signup[$0] }
+        let expected = referenceFeatures(events: events, customer: table.ids[row], reference: r, spec: result.spec, signup: signup)
+        for (name, value) in expected {
+          let actual = try #require(numeric(table, name).indices.contains(row) ? numeric(table, name)[row] : nil, "missing \(name)")
+          let same = (actual.isNaN && value.isNaN) || relativeDifference(actual, value) < 1e-12
+          #expect(same, "\(name) of \(table.ids[row]) at \(UTCTime.formatDate(milliseconds: table.cutoffs![row])), lead \(lead): \(actual) vs reference \(value)")
+          checked += 1
+        }
+      }
+      #expect(checked > 10_000)
+    }
+  }
+
+  @Test("Events at or after the cutoff change no feature (they may change labels)", arguments: [0, 7])
+  func noLeakage(lead: Int) throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try simulated(dir, customers: 120, months: 8)
+    let cutoff = UTCTime.parseMilliseconds("2024-05-01")!
+    let featureEnd: Int64 = cutoff - Int64(lead) * UTCTime.millisecondsPerDay
+    func build(_ path: String) throws -> FeatureTable {
+      var builder = FeatureBuilder(design: try ObservationDesign(cutoffs: [cutoff], horizon: .days(30)),
+                                   customers: try CustomerTable(path: dir.file("customers.csv")))
+      builder.defaultLeadDays = lead
+      return try builder.build(events: EventLogReader(path: path)).table
+    }
+    let base = try build(dir.file("events.csv"))
+    // Append, for every customer, events of every type at the reference instant and after it,
+    // plus a brand-new event type, and events exactly at the cutoff.
+    var extra = try String(contentsOfFile: dir.file("events.csv"), encoding: .utf8)
+    var rng = SeededGenerator(seed: 3)
+    for id in Set(base.ids) {
+      for type in ["login", "order", "complaint", "payment", "survey", "brand_new"] {
+        let offsets: [Int64] = [0, 1, 3_600_000, 86_400_000 * 40]
+        for offset in offsets {
+          let jitter = Int64(rng.integer(below: 1000))
+          let t: Int64 = featureEnd + offset + jitter
+          extra += "\(id),\(UTCTime.formatDateTime(milliseconds: t)),\(type),\(rng.integer(below: 100))\n"
+        }
+        extra += "\(id),\(UTCTime.formatDateTime(milliseconds: cutoff)),\(type),5\n"
+      }
+    }
+    try extra.write(toFile: dir.file("more.csv"), atomically: true, encoding: .utf8)
+    let more = try build(dir.file("more.csv"))
+    #expect(more.ids == base.ids)
+    for (index, name) in base.columnNames.enumerated() {
+      let other = try #require(more.columnIndex(name), "\(name) missing after appending future events")
+      switch (base.columns[index], more.columns[other]) {
+      case (.numeric(let a), .numeric(let b)):
+        for row in a.indices { #expect(a[row] == b[row] || (a[row].isNaN && b[row].isNaN), "\(name) of \(base.ids[row]) changed: \(a[row]) → \(b[row])") }
+      case (.categorical(let a), .categorical(let b)): #expect(a == b, "\(name) changed")
+      default: Issue.record("\(name) changed kind")
+      }
+    }
+  }
+
+  /// Writes a small log and table and returns the built result.
+  func build(events: String, customers: String? = nil, cutoffs: [String], horizon: CalendarSpan = .days(30),
+             activeWindow: CalendarSpan? = nil, activityTypes: [String]? = nil) throws -> FeatureBuilder.Result {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try ("customer_id,timestamp,event_type,value\n" + events).write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    var table: CustomerTable?
+    if let customers {
+      try customers.write(toFile: dir.file("c.csv"), atomically: true, encoding: .utf8)
+      table = try CustomerTable(path: dir.file("c.csv"))
+    }
+    let design = try ObservationDesign(cutoffs: try cutoffs.map(ObservationDesign.cutoff), horizon: horizon,
+                                       activeWindow: activeWindow, activityTypes: activityTypes)
+    return try FeatureBuilder(design: design, customers: table).build(events: EventLogReader(path: dir.file("e.csv")))
+  }
+
+  @Test("Inactivity labels: churned when no activity in [c, c + h); eligible when active in the window before")
+  func inactivityLabels() throws {
+    let r = try build(events: """
+      a,2024-01-10,login,
+      a,2024-02-05,login,
+      b,2024-01-20,login,
+      b,2024-03-15,login,
+      c,2023-11-01,login,
+      d,2024-01-31T23:59:59Z,login,
+      d,2024-03-02,visit,
+      e,2024-05-01,login,
+      """, cutoffs: ["2024-02-01"], horizon: .days(30), activityTypes: ["login"])
+    // a: active before (Jan 10), active after (Feb 5) → 0. b: active before, next login Mar 15 → 1.
+    // c: no activity in the 30 days before → not observed. d: active at 23:59:59 the day before,
+    // only a visit (not activity) after → 1. e: starts later → not observed.
+    #expect(r.table.ids == ["a", "b", "d"])
+    #expect(r.table.labels == [0, 1, 1])
+    #expect(r.summaries.map { [$0.eligible, $0.labelled, $0.churned] } == [[3, 3, 2]])
+  }
+
+  @Test("Contractual labels from churn dates; customers without events are still customers; unknown past the data")
+  func contractualLabels() throws {
+    let r = try build(events: """
+      a,2024-01-10,login,
+      b,2024-01-20,login,
+      c,2024-01-05,login,
+      a,2024-04-20,login,
+      """, customers: """
+      customer_id,plan,signup_date,churn_date
+      a,pro,2023-06-01,
+      b,basic,2023-01-01,2024-02-10
+      c,pro,2023-01-01,2024-01-25
+      d,basic,2023-09-01,
+      e,basic,2024-03-01,
+      """, cutoffs: ["2024-02-01", "2024-04-01"], horizon: .days(30))
+    // At 2024-02-01: a (0), b churns on Feb 10 (1), c churned before (out), d without events (0), e not yet signed up.
+    // At 2024-04-01: the data ends 2024-04-21, before 2024-05-01: labels unknown; b has churned.
+    #expect(r.table.ids == ["a", "b", "d", "a", "d", "e"])
+    let labels = r.table.labels!
+    #expect(Array(labels[0..<3]) == [0, 1, 0])
+    #expect(labels[3...].allSatisfy { $0.isNaN })
+    let tenure: Int64 = UTCTime.days(year: 2024, month: 2, day: 1) - UTCTime.days(year: 2023, month: 9, day: 1)
+    #expect(numeric(r.table, "tenure_days")[2] == Double(tenure))
+    #expect(numeric(r.table, "days_since_last_event")[2].isNaN)
+    #expect(numeric(r.table, "count_login_30d")[2] == 0)
+    guard case .categorical(let plan) = r.table.columns[r.table.columnIndex("plan")!] else { Issue.record("plan not categorical"); return }
+    #expect(plan == ["pro", "basic", "basic", "pro", "basic", "basic"])
+  }
+
+  @Test("RFM scores are quintiles across the customers of a cutoff, and segments follow them")
+  func rfm() throws {
+    var log = ""
+    // Ten customers: customer k bought k times, the last one k days before the cutoff, each for $10·k.
+    for k in 1...10 {
+      for j in 0..<k { log += "c\(k),\(UTCTime.formatDate(milliseconds: UTCTime.parseMilliseconds("2024-03-01")! - Int64(k + j) * 86_400_000)),order,\(10 * k)\n" }
+    }
+    let r = try build(events: log, cutoffs: ["2024-03-01"], horizon: .days(30), activeWindow: .days(90))
+    #expect(r.table.ids == ["c1", "c10", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"])
+    #expect(numeric(r.table, "recency_days") == [1, 10, 2, 3, 4, 5, 6, 7, 8, 9])
+    #expect(numeric(r.table, "frequency_90d") == [1, 10, 2, 3, 4, 5, 6, 7, 8, 9])
+    #expect(numeric(r.table, "monetary_90d") == [10, 1000, 40, 90, 160, 250, 360, 490, 640, 810])
+    #expect(numeric(r.table, "r_score") == [5, 1, 5, 4, 4, 3, 3, 2, 2, 1])
+    #expect(numeric(r.table, "f_score") == [1, 5, 1, 2, 2, 3, 3, 4, 4, 5])
+    guard case .categorical(let segments) = r.table.columns[r.table.columnIndex("rfm_segment")!] else { Issue.record("no segment"); return }
+    #expect(segments == ["potential", "needs_retention", "potential", "potential", "potential", "high_value", "high_value",
+                         "needs_retention", "needs_retention", "needs_retention"])
+  }
+
+  @Test("Cutoffs outside the data, empty logs and bad event types are clear errors")
+  func errors() throws {
+    #expect(throws: FeatureError.cutoffBeforeData(cutoff: "2023-01-01", firstEvent: "2024-01-10T00:00:00Z")) {
+      _ = try build(events: "a,2024-01-10,login,\n", cutoffs: ["2023-01-01"])
+    }
+    #expect(throws: FeatureError.cutoffAfterData(cutoff: "2024-03-01", dataEnd: "2024-01-11")) {
+      _ = try build(events: "a,2024-01-10,login,\n", cutoffs: ["2024-03-01"])
+    }
+    #expect(FeatureError.cutoffAfterData(cutoff: "2024-03-01", dataEnd: "2024-01-11").description
+      == "cutoff 2024-03-01 is after the end of the data (2024-01-11); features would see silence that is only missing data. Use an earlier cutoff, or --data-end if the log really runs until then")
+    do {
+      _ = try build(events: "", cutoffs: ["2024-01-01"])
+      Issue.record("an empty log was accepted")
+    } catch let error as FeatureError {
+      guard case .emptyEventLog = error else { Issue.record("unexpected \(error)"); return }
+    }
+    #expect(throws: FeatureError.badEventTypeName("???")) { _ = try build(events: "a,2024-01-10,???,\n", cutoffs: ["2024-01-11"]) }
+    #expect(throws: FeatureError.featureNameCollision(first: "Support Ticket", second: "support-ticket", name: "support_ticket")) {
+      _ = try build(events: "a,2024-01-10,Support Ticket,\na,2024-01-10,support-ticket,\n", cutoffs: ["2024-01-11"])
+    }
+    #expect(throws: FeatureError.cutoffNotMidnight("2024-01-11T12:00:00Z")) {
+      _ = try ObservationDesign(cutoffs: [UTCTime.parseMilliseconds("2024-01-11T12:00:00Z")!], horizon: .days(30))
+    }
+    #expect(throws: FeatureError.badCutoffRange("2024-01-01:2023-01-01:1m")) { _ = try ObservationDesign.cutoffRange("2024-01-01:2023-01-01:1m") }
+    let monthly = try ObservationDesign.cutoffRange("2024-01-31:2024-05-31:1m").map { UTCTime.formatDate(milliseconds: $0) }
+    #expect(monthly == ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31"])
+    let weekly = try ObservationDesign.cutoffRange("2024-01-01:2024-01-20:1w")
+    #expect(weekly.count == 3)
+  }
+
+  @Test("Event type names become feature tokens")
+  func tokens() throws {
+    #expect(try FeatureSpec.token(for: "Support Ticket") == "support_ticket")
+    #expect(try FeatureSpec.token(for: "  login/portal  ") == "login_portal")
+    #expect(try FeatureSpec.token(for: "NPS") == "nps")
+    #expect(throws: FeatureError.badEventTypeName("€€")) { try FeatureSpec.token(for: "€€") }
+  }
+
+  @Test("A saved spec reproduces the same columns on other data, types it lacks included")
+  func specRoundTrip() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try simulated(dir, customers: 100, months: 8)
+    let design = try ObservationDesign(cutoffs: [UTCTime.parseMilliseconds("2024-06-01")!], horizon: .days(30))
+    let customers = try CustomerTable(path: dir.file("customers.csv"))
+    let first = try FeatureBuilder(design: design, customers: customers).build(events: EventLogReader(path: dir.file("events.csv")))
+    try first.spec.jsonData().write(to: URL(fileURLWithPath: dir.file("spec.json")))
+    let spec = try FeatureSpec.read(path: dir.file("spec.json"))
+    #expect(spec == first.spec)
+    // Only logins and orders this time: every other type's columns still appear, as zeros or missing.
+    let lines = try String(contentsOfFile: dir.file("events.csv"), encoding: .utf8).split(separator: "\n")
+    let kept = [String(lines[0])] + lines.dropFirst().filter { $0.contains(",login,") || $0.contains(",order,") }.map(String.init)
+    try (kept.joined(separator: "\n") + "\n").write(toFile: dir.file("few.csv"), atomically: true, encoding: .utf8)
+    let second = try FeatureBuilder(design: design, spec: spec, customers: customers).build(events: EventLogReader(path: dir.file("few.csv")))
+    #expect(second.table.columnNames == first.table.columnNames)
+    #expect(numeric(second.table, "count_complaint_90d").allSatisfy { $0 == 0 })
+    #expect(numeric(second.table, "count_login_90d") == numeric(first.table, "count_login_90d").enumerated().compactMap { i, v in
+      second.table.ids.contains(first.table.ids[i]) ? v : nil })
+  }
+}
