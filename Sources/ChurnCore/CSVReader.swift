@@ -87,6 +87,76 @@ public final class CSVReader {
     return true
   }
 
+  /// Finds the end of the record starting at `start`: the index of its terminating newline
+  /// (or `end` at end of file), refilling as needed, and the number of newlines inside quotes.
+  /// Returns nil when the file has no more bytes.
+  private func findRecordEnd() throws -> (end: Int, innerNewlines: Int, quoted: Bool)? {
+    var scanned = 0  // bytes after start already scanned
+    var inQuotes = false
+    var sawQuote = false
+    var innerNewlines = 0
+    while true {
+      let found: Int? = buffer.withUnsafeBufferPointer { b -> Int? in
+        let base = b.baseAddress!
+        var i = start + scanned
+        while i < end {
+          if !inQuotes {
+            // Fast path: jump to the next newline, then look for a quote before it.
+            guard let nl = memchr(base + i, 0x0A, end - i) else {
+              if memchr(base + i, 0x22, end - i) != nil {
+                sawQuote = true
+                break  // rescan this tail byte by byte below
+              }
+              i = end
+              break
+            }
+            let newline = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
+            if memchr(base + i, 0x22, newline - i) == nil { return newline }
+            sawQuote = true
+          }
+          // Quote-aware scan.
+          while i < end {
+            let c = b[i]
+            if c == 0x22 {
+              inQuotes.toggle()
+            } else if c == 0x0A {
+              if !inQuotes { return i }
+              innerNewlines += 1
+            }
+            i += 1
+          }
+        }
+        scanned = i - start
+        return nil
+      }
+      if let found { return (found, innerNewlines, sawQuote) }
+      // Rescan the tail byte by byte from where the fast path stopped.
+      if sawQuote && !inQuotes && scanned < end - start {
+        let tailFound: Int? = buffer.withUnsafeBufferPointer { b -> Int? in
+          var i = start + scanned
+          while i < end {
+            let c = b[i]
+            if c == 0x22 { inQuotes.toggle() } else if c == 0x0A {
+              if !inQuotes { return i }
+              innerNewlines += 1
+            }
+            i += 1
+          }
+          scanned = i - start
+          return nil
+        }
+        if let tailFound { return (tailFound, innerNewlines, true) }
+      }
+      let consumed = end - start
+      if try !refill() {
+        if end == start { return nil }
+        if inQuotes { throw CSVError.unterminatedQuote(path: path, line: lineNumber + 1) }
+        return (end, innerNewlines, sawQuote)
+      }
+      scanned = consumed
+    }
+  }
+
   /// Parses one record and hands it to `body`; false when the file has no more records.
   private func nextRecord(_ body: (CSVRecord) throws -> Void) throws -> Bool {
     while true {
@@ -95,42 +165,7 @@ public final class CSVReader {
         while end - start < 3, try refill() {}
         if end - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF { start += 3 }
       }
-      // Find the end of the record: a newline outside quotes.
-      var scanFrom = start
-      var inQuotes = false
-      var recordEnd = -1
-      var newlines = 0
-      while recordEnd < 0 {
-        let scanned: (Int, Bool, Int) = buffer.withUnsafeBufferPointer { b in
-          var i = scanFrom
-          var quoted = inQuotes
-          var lines = 0
-          while i < end {
-            let c = b[i]
-            if c == 0x22 { quoted.toggle() } else if c == 0x0A {
-              if !quoted { return (i, quoted, lines) }
-              lines += 1
-            }
-            i += 1
-          }
-          return (-1, quoted, lines)
-        }
-        newlines += scanned.2
-        if scanned.0 >= 0 {
-          recordEnd = scanned.0
-          inQuotes = scanned.1
-          break
-        }
-        inQuotes = scanned.1
-        let consumedOffset = end - start
-        if try !refill() {
-          if end == start { return false }
-          if inQuotes { throw CSVError.unterminatedQuote(path: path, line: lineNumber + 1) }
-          recordEnd = end  // last record without a trailing newline
-          break
-        }
-        scanFrom = start + consumedOffset
-      }
+      guard let (recordEnd, newlines, quoted) = try findRecordEnd() else { return false }
       let recordLine = lineNumber + 1
       lineNumber += 1 + newlines
       var contentEnd = recordEnd
@@ -138,17 +173,38 @@ public final class CSVReader {
       let recordStart = start
       start = min(recordEnd + 1, end)
       if contentEnd == recordStart { continue }  // blank line
-      try splitFields(from: recordStart, to: contentEnd, line: recordLine)
+      var bounds = fieldBounds
+      fieldBounds = []
+      bounds.removeAll(keepingCapacity: true)
+      if quoted {
+        try splitQuotedFields(from: recordStart, to: contentEnd, line: recordLine, into: &bounds)
+      } else {
+        buffer.withUnsafeBufferPointer { b in
+          let base = b.baseAddress!
+          var i = recordStart
+          while true {
+            bounds.append(i)
+            guard let comma = memchr(base + i, 0x2C, contentEnd - i) else {
+              bounds.append(contentEnd)
+              return
+            }
+            let j = base.distance(to: comma.assumingMemoryBound(to: UInt8.self))
+            bounds.append(j)
+            i = j + 1
+          }
+        }
+      }
+      defer { fieldBounds = bounds }
       try buffer.withUnsafeBufferPointer { b in
-        try body(CSVRecord(bytes: b, bounds: fieldBounds, line: recordLine))
+        try body(CSVRecord(bytes: b, bounds: bounds, line: recordLine))
       }
       return true
     }
   }
 
-  /// Fills `fieldBounds`; unquotes quoted fields in place (the unescaped text is never longer).
-  private func splitFields(from: Int, to: Int, line: Int) throws {
-    fieldBounds.removeAll(keepingCapacity: true)
+  /// Splits a record that holds quotes; unquotes quoted fields in place (the unescaped text is
+  /// never longer).
+  private func splitQuotedFields(from: Int, to: Int, line: Int, into bounds: inout [Int]) throws {
     try buffer.withUnsafeMutableBufferPointer { b in
       var i = from
       while true {
@@ -172,28 +228,28 @@ public final class CSVReader {
             write += 1
             read += 1
           }
-          fieldBounds.append(i)
-          fieldBounds.append(write)
+          bounds.append(i)
+          bounds.append(write)
           // Allow spaces after the closing quote; anything else is malformed.
           while read < to, b[read] == 0x20 { read += 1 }
           if read == to { return }
           guard b[read] == 0x2C else { throw CSVError.textAfterQuote(path: path, line: line) }
           i = read + 1
           if i == to {
-            fieldBounds.append(to)
-            fieldBounds.append(to)
+            bounds.append(to)
+            bounds.append(to)
             return
           }
         } else {
           var j = i
           while j < to, b[j] != 0x2C { j += 1 }
-          fieldBounds.append(i)
-          fieldBounds.append(j)
+          bounds.append(i)
+          bounds.append(j)
           if j == to { return }
           i = j + 1
           if i == to {
-            fieldBounds.append(to)
-            fieldBounds.append(to)
+            bounds.append(to)
+            bounds.append(to)
             return
           }
         }

@@ -28,28 +28,17 @@ public struct EventLogProfile: Sendable, Equatable {
   ///
   /// - Complexity: one pass; memory O(customers × types seen) for distinct counts.
   public init(reading reader: EventLogReader) throws {
-    var customerIndex: [String: Int32] = [:]
-    var typeIndex: [String: Int] = [:]
     var stats: [TypeStatistics] = []
     var customersPerType: [Set<Int32>] = []
     var first = Int64.max, last = Int64.min
-    skipped = try reader.read { event in
-      let customer = String(decoding: event.customer, as: UTF8.self)
-      let id: Int32
-      if let known = customerIndex[customer] { id = known } else {
-        id = Int32(customerIndex.count)
-        customerIndex[customer] = id
-      }
-      let typeName = String(decoding: event.eventType, as: UTF8.self)
-      let t: Int
-      if let known = typeIndex[typeName] { t = known } else {
-        t = stats.count
-        typeIndex[typeName] = t
-        stats.append(TypeStatistics(name: typeName))
+    let result = try reader.read { event in
+      let t = event.typeIndex
+      if t == stats.count {
+        stats.append(TypeStatistics(name: String(decoding: event.eventType, as: UTF8.self)))
         customersPerType.append([])
       }
       stats[t].events += 1
-      customersPerType[t].insert(id)
+      customersPerType[t].insert(Int32(event.customerIndex))
       if !event.value.isNaN {
         stats[t].valued += 1
         stats[t].sum += event.value
@@ -60,8 +49,9 @@ public struct EventLogProfile: Sendable, Equatable {
       last = max(last, event.time)
       events += 1
     }
+    skipped = result.skipped
     for t in stats.indices { stats[t].customers = customersPerType[t].count }
-    customers = customerIndex.count
+    customers = result.customers.count
     types = stats.sorted { $0.events != $1.events ? $0.events > $1.events : $0.name < $1.name }
     if events > 0 {
       self.first = first

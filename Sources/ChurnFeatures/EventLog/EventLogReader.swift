@@ -21,9 +21,13 @@ public struct EventLogColumns: Sendable, Equatable {
 public struct RawEvent {
   /// The customer id's bytes exactly as in the file (leading zeros kept).
   public let customer: UnsafeBufferPointer<UInt8>
+  /// Dense index of the customer id in order of first appearance (see `EventLogReader.Result.customers`).
+  public let customerIndex: Int
   /// Milliseconds since 1970-01-01T00:00:00Z.
   public let time: Int64
   public let eventType: UnsafeBufferPointer<UInt8>
+  /// Dense index of the event type in order of first appearance (see `EventLogReader.Result.eventTypes`).
+  public let typeIndex: Int
   /// The value, or NaN when blank or when the log has no value column.
   public let value: Double
   public let line: Int
@@ -53,12 +57,24 @@ public struct EventLogReader {
     public var examples: [String] = []
   }
 
+  /// What a read saw besides the events themselves.
+  public struct Result: Sendable {
+    /// Rows skipped (always empty unless `skipBadRows`).
+    public var skipped: SkippedRows
+    /// Customer ids by `RawEvent.customerIndex`.
+    public var customers: ByteInterner
+    /// Event types by `RawEvent.typeIndex`.
+    public var eventTypes: ByteInterner
+  }
+
   /// Reads every event in file order.
   ///
-  /// - Returns: the rows skipped (always empty unless `skipBadRows`).
+  /// Customer ids and event types are interned as they are read (no string is made per row);
+  /// each new one is checked to be valid UTF-8.
+  ///
   /// - Throws: `FileError`, `CSVError`, `EventLogError`, or what `body` throws.
   @discardableResult
-  public func read(_ body: (RawEvent) throws -> Void) throws -> SkippedRows {
+  public func read(_ body: (RawEvent) throws -> Void) throws -> Result {
     let csv = try CSVReader(path: path)
     func require(_ name: String, _ role: String) throws -> Int {
       guard let index = csv.columnIndex(name) else {
@@ -72,6 +88,8 @@ public struct EventLogReader {
     let valueIndex = columns.value.flatMap { csv.columnIndex($0) }
     let needed = max(customerIndex, timeIndex, typeIndex, valueIndex ?? 0) + 1
     var skipped = SkippedRows()
+    var customers = ByteInterner(capacity: 1 << 16)
+    var types = ByteInterner(capacity: 64)
 
     try csv.forEachRecord { record in
       do {
@@ -86,9 +104,6 @@ public struct EventLogReader {
         if type.isEmpty || record.isBlank(typeIndex) {
           throw EventLogError.blankField(path: path, line: record.line, column: csv.header[typeIndex])
         }
-        guard record.validString(customerIndex) != nil, record.validString(typeIndex) != nil else {
-          throw EventLogError.invalidUTF8(path: path, line: record.line)
-        }
         guard let time = UTCTime.parseMilliseconds(record.field(timeIndex)) else {
           throw EventLogError.badTimestamp(path: path, line: record.line, value: record.string(timeIndex))
         }
@@ -100,13 +115,17 @@ public struct EventLogReader {
           }
           value = parsed
         }
-        try body(RawEvent(customer: customer, time: time, eventType: type, value: value, line: record.line))
+        guard let customerKey = customers.intern(customer), let typeKey = types.intern(type) else {
+          throw EventLogError.invalidUTF8(path: path, line: record.line)
+        }
+        try body(RawEvent(customer: customer, customerIndex: customerKey.id, time: time, eventType: type,
+                          typeIndex: typeKey.id, value: value, line: record.line))
       } catch let error as EventLogError where skipBadRows {
         skipped.byReason[error.reason, default: 0] += 1
         if skipped.examples.count < 5 { skipped.examples.append(error.description) }
       }
     }
-    return skipped
+    return Result(skipped: skipped, customers: customers, eventTypes: types)
   }
 }
 

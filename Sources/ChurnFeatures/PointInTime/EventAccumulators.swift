@@ -7,7 +7,7 @@ import ChurnCore
 /// A "slot" is `customer × cutoffCount + k`. For cutoff k the features' reference instant is
 /// `reference[k] = cutoff[k] − lead`, and an event at time t falls in window W when
 /// `reference − W ≤ t < reference` (half-open), i.e. when its age `reference − t` is in (0, W].
-final class EventAccumulators {
+struct EventAccumulators {
   /// Aggregates of one tracked event type.
   struct TypeAggregates {
     var count: [Int32] = []  // slot × windows
@@ -54,7 +54,7 @@ final class EventAccumulators {
   }
 
   /// Registers a customer and returns its index.
-  func addCustomer() -> Int {
+  mutating func addCustomer() -> Int {
     let k = slotsPerCustomer
     let w = windowCount
     firstEver.append(.max)
@@ -80,14 +80,14 @@ final class EventAccumulators {
   }
 
   /// Starts tracking a new event type and returns its index.
-  func addType() -> Int {
+  mutating func addType() -> Int {
     var a = TypeAggregates()
     Self.grow(&a, slots: customerCount * slotsPerCustomer, windows: windowCount)
     types.append(a)
     return types.count - 1
   }
 
-  private func enableValues(_ t: Int) {
+  private mutating func enableValues(_ t: Int) {
     let n = customerCount * slotsPerCustomer * windowCount
     types[t].sum = Array(repeating: 0, count: n)
     types[t].valued = Array(repeating: 0, count: n)
@@ -102,7 +102,7 @@ final class EventAccumulators {
   ///   - isActivity: whether it counts as activity for inactivity labels.
   ///   - value: NaN when the event has none.
   @inline(__always)
-  func add(customer: Int, type: Int, isActivity: Bool, time: Int64, value: Double) {
+  mutating func add(customer: Int, type: Int, isActivity: Bool, time: Int64, value: Double) {
     events += 1
     if time < firstTime { firstTime = time }
     if time > lastTime { lastTime = time }

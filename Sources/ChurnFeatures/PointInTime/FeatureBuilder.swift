@@ -70,7 +70,7 @@ public struct FeatureBuilder {
     let windows = spec?.windows ?? defaultWindows
     let leadDays = spec?.leadDays ?? defaultLeadDays
     let rfmWindowDays = spec?.rfmWindowDays ?? (windows.contains(90) ? 90 : windows.max()!)
-    let accumulators = EventAccumulators(design: design, windows: windows, leadDays: leadDays, rfmWindowDays: rfmWindowDays)
+    var accumulators = EventAccumulators(design: design, windows: windows, leadDays: leadDays, rfmWindowDays: rfmWindowDays)
 
     // Customers of the table come first, so those without events are still customers.
     var customerIndex: [String: Int] = [:]
@@ -94,28 +94,39 @@ public struct FeatureBuilder {
     let fixedTypes = spec != nil
     let limit = maxEventTypes
 
-    let skipped = try reader.read { event in
-      let id = String(decoding: event.customer, as: UTF8.self)
-      let customer: Int
-      if let known = customerIndex[id] { customer = known } else {
-        customer = accumulators.addCustomer()
-        customerIndex[id] = customer
-        customerIds.append(id)
-      }
-      let typeName = String(decoding: event.eventType, as: UTF8.self)
-      let info: (index: Int, activity: Bool)
-      if let known = typeInfo[typeName] { info = known } else {
-        if fixedTypes {
-          info = (-1, activity?.contains(typeName) ?? true)
-        } else {
-          guard trackedNames.count < limit else { throw FeatureError.tooManyEventTypes(count: trackedNames.count + 1, limit: limit) }
-          info = (accumulators.addType(), activity?.contains(typeName) ?? true)
-          trackedNames.append(typeName)
+    // The reader interns ids and types; map its indices to ours once per new one.
+    var customerOf: [Int] = []
+    var typeOf: [(index: Int, activity: Bool)] = []
+    let read = try reader.read { event in
+      if event.customerIndex == customerOf.count {
+        let id = String(decoding: event.customer, as: UTF8.self)
+        if let known = customerIndex[id] { customerOf.append(known) } else {
+          let index = accumulators.addCustomer()
+          customerIndex[id] = index
+          customerIds.append(id)
+          customerOf.append(index)
         }
-        typeInfo[typeName] = info
       }
-      accumulators.add(customer: customer, type: info.index, isActivity: info.activity, time: event.time, value: event.value)
+      if event.typeIndex == typeOf.count {
+        let typeName = String(decoding: event.eventType, as: UTF8.self)
+        if let known = typeInfo[typeName] { typeOf.append(known) } else {
+          let info: (index: Int, activity: Bool)
+          if fixedTypes {
+            info = (-1, activity?.contains(typeName) ?? true)
+          } else {
+            guard trackedNames.count < limit else { throw FeatureError.tooManyEventTypes(count: trackedNames.count + 1, limit: limit) }
+            info = (accumulators.addType(), activity?.contains(typeName) ?? true)
+            trackedNames.append(typeName)
+          }
+          typeInfo[typeName] = info
+          typeOf.append(info)
+        }
+      }
+      let info = typeOf[event.typeIndex]
+      accumulators.add(customer: customerOf[event.customerIndex], type: info.index, isActivity: info.activity,
+                       time: event.time, value: event.value)
     }
+    let skipped = read.skipped
     guard accumulators.events > 0 else { throw FeatureError.emptyEventLog(path: reader.path) }
 
     // The data's time range and the cutoffs' place in it.
