@@ -53,7 +53,7 @@ struct EventLogReaderTests {
     text += "8,2024-01-01,order,abc\n9,2024-01-02,order,3\n"
     try text.write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
     var count = 0
-    let skipped = try EventLogReader(path: dir.file("e.csv"), skipBadRows: true).read { _ in count += 1 }
+    let skipped = try EventLogReader(path: dir.file("e.csv"), skipBadRows: true).read { _ in count += 1 }.skipped
     #expect(count == 1)
     #expect(skipped.byReason == ["bad timestamp": 7, "non-numeric value": 1])
     #expect(skipped.examples.count == 5)
