@@ -103,6 +103,9 @@ struct ObservationOptions: ParsableArguments {
   @Option(help: "End of the data (exclusive), if not the midnight after the last event.")
   var dataEnd: String?
 
+  @Option(help: "Threads reading the event log.")
+  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
   func design() throws -> ObservationDesign {
     var list = try cutoff.map(ObservationDesign.cutoff)
     if let cutoffs { list += try ObservationDesign.cutoffRange(cutoffs) }
@@ -144,6 +147,8 @@ struct ObservationOptions: ParsableArguments {
       builder.defaultLeadDays = lead
     }
     builder.purchaseTypes = purchaseTypes.map(commaList)
+    guard threads >= 1 else { throw ValidationError("--threads \(threads) must be at least 1") }
+    builder.threads = threads
     return try builder.build(events: events)
   }
 }

@@ -19,7 +19,10 @@ public final class CSVReader {
   private var atEOF = false
   private var lineNumber = 0  // line of the last byte consumed (1-based lines)
   private var fieldBounds: [Int] = []  // start, end pairs into buffer
-  private var scratch: [UInt8] = []
+  private var bufferFileOffset = 0  // file offset of buffer[0]
+  private var limit = Int.max  // file offset where this reader's byte range ends
+  /// Whether any record so far held a double quote.
+  public private(set) var sawQuotes = false
 
   /// Opens `path` and reads its header line.
   ///
@@ -44,6 +47,54 @@ public final class CSVReader {
       seen[key] = index
     }
     header = names
+  }
+
+  /// A reader of the records in `byteRange` of `path`, which must start at the beginning of a
+  /// record; `header` is the file's header, read by another reader. Line numbers count from
+  /// the start of the range (the first record there is line 1).
+  public init(path: String, header: [String], byteRange: Range<Int>, blockSize: Int = 4 << 20) throws {
+    self.path = path
+    self.header = header
+    descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    if descriptor < 0 { throw FileError.fromErrno(path: path, action: "open") }
+    buffer = [UInt8](repeating: 0, count: max(blockSize, 1024))
+    if lseek(descriptor, off_t(byteRange.lowerBound), SEEK_SET) < 0 { throw FileError.fromErrno(path: path, action: "seek in") }
+    bufferFileOffset = byteRange.lowerBound
+    limit = byteRange.upperBound
+    lineNumber = 1  // no header and no byte-order mark to look for
+    lineBase = 1
+  }
+
+  private var lineBase = 0
+
+  /// The file offset of the first byte not yet consumed (after `init(path:)`, the end of the header).
+  public var offset: Int { bufferFileOffset + start }
+
+  /// Lines consumed so far (for a range reader, since the start of its range).
+  public var linesRead: Int { lineNumber - lineBase }
+
+  /// The size of the file in bytes.
+  public var fileSize: Int {
+    var info = stat()
+    return fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
+  }
+
+  /// The file offsets just after the first newline at or after each of `targets` (or the file
+  /// size when there is none), for splitting a file into byte ranges at line ends.
+  public func lineStarts(after targets: [Int]) throws -> [Int] {
+    let size = fileSize
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    return try targets.map { target in
+      var position = target
+      while position < size {
+        let n = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, off_t(position)) }
+        if n < 0 { throw FileError.fromErrno(path: path, action: "read") }
+        if n == 0 { break }
+        if let k = chunk[0..<n].firstIndex(of: 0x0A) { return position + k + 1 }
+        position += n
+      }
+      return size
+    }
   }
 
   deinit { close(descriptor) }
@@ -73,10 +124,15 @@ public final class CSVReader {
         }
       }
       end = tail
+      bufferFileOffset += start
       start = 0
     }
     if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
-    let capacity = buffer.count - end
+    let capacity = min(buffer.count - end, limit - (bufferFileOffset + end))
+    if capacity <= 0 {
+      atEOF = true
+      return false
+    }
     let n = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress! + end, capacity) }
     if n < 0 { throw FileError.fromErrno(path: path, action: "read") }
     if n == 0 {
@@ -150,7 +206,7 @@ public final class CSVReader {
       let consumed = end - start
       if try !refill() {
         if end == start { return nil }
-        if inQuotes { throw CSVError.unterminatedQuote(path: path, line: lineNumber + 1) }
+        if inQuotes { throw CSVError.unterminatedQuote(path: path, line: lineNumber + 1 - lineBase) }
         return (end, innerNewlines, sawQuote)
       }
       scanned = consumed
@@ -166,13 +222,14 @@ public final class CSVReader {
         if end - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF { start += 3 }
       }
       guard let (recordEnd, newlines, quoted) = try findRecordEnd() else { return false }
-      let recordLine = lineNumber + 1
+      let recordLine = lineNumber + 1 - lineBase
       lineNumber += 1 + newlines
       var contentEnd = recordEnd
       if contentEnd > start, buffer[contentEnd - 1] == 0x0D { contentEnd -= 1 }
       let recordStart = start
       start = min(recordEnd + 1, end)
       if contentEnd == recordStart { continue }  // blank line
+      if quoted { sawQuotes = true }
       var bounds = fieldBounds
       fieldBounds = []
       bounds.removeAll(keepingCapacity: true)
@@ -280,6 +337,16 @@ public struct CSVRecord {
   /// Field `i` as a string, or `nil` when its bytes are not valid UTF-8.
   public func validString(_ i: Int) -> String? { String(validating: field(i), as: UTF8.self) }
 
+  /// Field `i` without surrounding spaces and tabs.
+  @inline(__always)
+  public func trimmedField(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+    var s = bounds[2 * i]
+    var e = bounds[2 * i + 1]
+    while s < e, bytes[s] == 0x20 || bytes[s] == 0x09 { s += 1 }
+    while e > s, bytes[e - 1] == 0x20 || bytes[e - 1] == 0x09 { e -= 1 }
+    return UnsafeBufferPointer(rebasing: bytes[s..<e])
+  }
+
   /// Whether field `i` is empty or only spaces.
   public func isBlank(_ i: Int) -> Bool { field(i).allSatisfy { $0 == 0x20 || $0 == 0x09 } }
 }
@@ -312,5 +379,16 @@ extension String {
     while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
     while let c = s.last, c == " " || c == "\t" { s.removeLast() }
     return String(s)
+  }
+}
+
+extension CSVError {
+  /// The same error with its line number moved by `lines` (for records read from a byte range).
+  public func shifted(by lines: Int) -> CSVError {
+    switch self {
+    case .unterminatedQuote(let path, let line): return .unterminatedQuote(path: path, line: line + lines)
+    case .textAfterQuote(let path, let line): return .textAfterQuote(path: path, line: line + lines)
+    default: return self
+    }
   }
 }

@@ -291,3 +291,87 @@ struct FeatureBuilderTests {
       second.table.ids.contains(first.table.ids[i]) ? v : nil })
   }
 }
+
+@Suite("Reading an event log on several threads")
+struct PartitionedReadTests {
+  @Test("1, 2 and 3 threads give the same rows and values", arguments: [2, 3])
+  func sameAsOneThread(threads: Int) throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try simulated(dir, customers: 300, months: 10, seed: 4)
+    let design = try ObservationDesign(cutoffs: [UTCTime.parseMilliseconds("2024-06-01")!, UTCTime.parseMilliseconds("2024-09-01")!],
+                                       horizon: .days(30))
+    let customers = try CustomerTable(path: dir.file("customers.csv"))
+    var one = FeatureBuilder(design: design, customers: customers)
+    one.threads = 1
+    var many = one
+    many.threads = threads
+    many.minimumBytesPerThread = 1000
+    let a = try one.build(events: EventLogReader(path: dir.file("events.csv")))
+    let b = try many.build(events: EventLogReader(path: dir.file("events.csv")))
+    #expect(a.table.ids == b.table.ids && a.table.labels == b.table.labels && a.table.columnNames == b.table.columnNames)
+    #expect(a.spec == b.spec && a.events == b.events && a.summaries == b.summaries)
+    for (index, name) in a.table.columnNames.enumerated() {
+      switch (a.table.columns[index], b.table.columns[index]) {
+      case (.numeric(let x), .numeric(let y)):
+        #expect(zip(x, y).allSatisfy { ($0.isNaN && $1.isNaN) || relativeDifference($0, $1) < 1e-12 }, "\(name)")
+      case (.categorical(let x), .categorical(let y)): #expect(x == y, "\(name)")
+      default: Issue.record("\(name) changed kind")
+      }
+    }
+  }
+
+  @Test("Errors in a later range report their true file line; skipped rows keep file order")
+  func errorLines() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var text = "customer_id,timestamp,event_type,value\n"
+    for i in 0..<4000 { text += "c\(i % 50),2024-01-\(String(format: "%02d", 1 + i % 28)),login,\n" }
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    lines[3500] = "c1,2024-02-31,login,"  // line 3501 of the file
+    lines[100] = "c1,2024-01-02,order,lots"  // line 101
+    try lines.joined(separator: "\n").write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    let reader = EventLogReader(path: dir.file("e.csv"))
+    #expect(throws: EventLogError.badValue(path: dir.file("e.csv"), line: 101, column: "value", value: "lots")) {
+      _ = try reader.read(partitions: 2, minimumPartitionBytes: 100, reset: {}) { _, _ in }
+    }
+    lines[100] = "c1,2024-01-02,order,1"
+    try lines.joined(separator: "\n").write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    #expect(throws: EventLogError.badTimestamp(path: dir.file("e.csv"), line: 3501, value: "2024-02-31")) {
+      _ = try reader.read(partitions: 3, minimumPartitionBytes: 100, reset: {}) { _, _ in }
+    }
+    lines[10] = "c1,never,login,"
+    try lines.joined(separator: "\n").write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    let skipping = EventLogReader(path: dir.file("e.csv"), skipBadRows: true)
+    let results = try skipping.read(partitions: 2, minimumPartitionBytes: 100, reset: {}) { _, _ in }
+    #expect(results.count == 2)
+    var skipped = EventLogReader.SkippedRows()
+    for r in results { skipped.append(r.skipped, shiftedBy: 0) }
+    #expect(skipped.errors.map { error -> Int in
+      if case .badTimestamp(_, let line, _) = error { return line }
+      return -1
+    } == [11, 3501])
+  }
+
+  @Test("A file with quoted fields is read again on one thread")
+  func quotedFallback() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var text = "customer_id,timestamp,event_type,value\n"
+    for i in 0..<2000 { text += "\"c\(i % 7)\",2024-01-\(String(format: "%02d", 1 + i % 28)),\"a\nb\",\(i)\n" }
+    try text.write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    /// One counter per range, each touched only by its range's thread.
+    final class Counter: @unchecked Sendable { var events = 0, wrongTypes = 0 }
+    var resets = 0
+    var counters = [Counter(), Counter(), Counter()]
+    let results = try EventLogReader(path: dir.file("e.csv")).read(partitions: 3, minimumPartitionBytes: 100, reset: {
+      resets += 1
+      counters = [Counter(), Counter(), Counter()]
+    }) { p, event in
+      counters[p].events += 1
+      if String(decoding: event.eventType, as: UTF8.self) != "a\nb" { counters[p].wrongTypes += 1 }
+    }
+    #expect(resets == 1 && results.count == 1)
+    #expect(counters.map(\.events) == [2000, 0, 0] && counters[0].wrongTypes == 0)
+  }
+}

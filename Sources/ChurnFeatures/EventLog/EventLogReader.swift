@@ -1,4 +1,5 @@
 import ChurnCore
+import Dispatch
 
 /// Which columns of an event-log CSV hold what; names match case-insensitively.
 public struct EventLogColumns: Sendable, Equatable {
@@ -38,7 +39,7 @@ public struct RawEvent {
 ///
 /// A malformed row stops the read with the file, line, value and what was expected, unless
 /// `skipBadRows` is set: then it is skipped and counted by reason.
-public struct EventLogReader {
+public struct EventLogReader: Sendable {
   public let path: String
   public let columns: EventLogColumns
   public let skipBadRows: Bool
@@ -54,7 +55,21 @@ public struct EventLogReader {
     public var count: Int { byReason.values.reduce(0, +) }
     public var byReason: [String: Int] = [:]
     /// The first five skipped rows' errors, in file order.
-    public var examples: [String] = []
+    public var errors: [EventLogError] = []
+    public var examples: [String] { errors.map(\.description) }
+
+    public init() {}
+
+    mutating func add(_ error: EventLogError) {
+      byReason[error.reason, default: 0] += 1
+      if errors.count < 5 { errors.append(error) }
+    }
+
+    /// Appends the rows skipped by a later part of the file, whose lines start after `lines`.
+    public mutating func append(_ other: SkippedRows, shiftedBy lines: Int) {
+      for (reason, n) in other.byReason { byReason[reason, default: 0] += n }
+      for error in other.errors where errors.count < 5 { errors.append(error.shifted(by: lines)) }
+    }
   }
 
   /// What a read saw besides the events themselves.
@@ -67,50 +82,133 @@ public struct EventLogReader {
     public var eventTypes: ByteInterner
   }
 
-  /// Reads every event in file order.
-  ///
-  /// Customer ids and event types are interned as they are read (no string is made per row);
-  /// each new one is checked to be valid UTF-8.
-  ///
-  /// - Throws: `FileError`, `CSVError`, `EventLogError`, or what `body` throws.
-  @discardableResult
-  public func read(_ body: (RawEvent) throws -> Void) throws -> Result {
-    let csv = try CSVReader(path: path)
+  /// Column positions resolved against the header.
+  struct Layout: Sendable {
+    var customer: Int, time: Int, type: Int, value: Int?, needed: Int, width: Int, header: [String]
+  }
+
+  func layout(of csv: CSVReader) throws -> Layout {
     func require(_ name: String, _ role: String) throws -> Int {
       guard let index = csv.columnIndex(name) else {
         throw EventLogError.missingColumn(path: path, name: name, role: role, header: csv.header)
       }
       return index
     }
-    let customerIndex = try require(columns.customer, "customer id")
-    let timeIndex = try require(columns.timestamp, "timestamp")
-    let typeIndex = try require(columns.eventType, "event type")
-    let valueIndex = columns.value.flatMap { csv.columnIndex($0) }
-    let needed = max(customerIndex, timeIndex, typeIndex, valueIndex ?? 0) + 1
+    let customer = try require(columns.customer, "customer id")
+    let time = try require(columns.timestamp, "timestamp")
+    let type = try require(columns.eventType, "event type")
+    let value = columns.value.flatMap { csv.columnIndex($0) }
+    return Layout(customer: customer, time: time, type: type, value: value,
+                  needed: max(customer, time, type, value ?? 0) + 1, width: csv.header.count, header: csv.header)
+  }
+
+  /// Reads every event in file order.
+  ///
+  /// Customer ids and event types are interned as they are read (no string is made per row);
+  /// each new one is checked to be valid UTF-8. Spaces around ids and types are trimmed.
+  ///
+  /// - Throws: `FileError`, `CSVError`, `EventLogError`, or what `body` throws.
+  @discardableResult
+  public func read(_ body: (RawEvent) throws -> Void) throws -> Result {
+    let csv = try CSVReader(path: path)
+    return try records(of: csv, layout: try layout(of: csv), body)
+  }
+
+  /// Reads the log in `partitions` byte ranges on as many threads, calling `body(p, event)`
+  /// for the events of range p (in file order within it) from p's thread.
+  ///
+  /// Each range has its own interning (`RawEvent.customerIndex` and `typeIndex` index the
+  /// range's own `Result`), and `RawEvent.line` counts from the start of the range. Errors
+  /// carry true file lines, and the first error in file order is the one thrown. Files under
+  /// `minimumPartitionBytes` per range, and files with quoted fields (a newline inside quotes
+  /// could sit at a range boundary: detected, then `reset()` is called and the file is read
+  /// again on one thread), are read as one range.
+  ///
+  /// - Returns: one result per range actually used, in file order.
+  public func read(partitions requested: Int, minimumPartitionBytes: Int = 32 << 20, reset: () -> Void,
+                   _ body: (Int, RawEvent) throws -> Void) throws -> [Result] {
+    let csv = try CSVReader(path: path)
+    let layout = try layout(of: csv)
+    let headerEnd = csv.offset
+    let size = csv.fileSize
+    let partitions = max(1, min(requested, (size - headerEnd) / max(1, minimumPartitionBytes)))
+    if partitions == 1 { return [try records(of: csv, layout: layout) { try body(0, $0) }] }
+
+    let targets = (1..<partitions).map { headerEnd + $0 * (size - headerEnd) / partitions }
+    let bounds = [headerEnd] + (try csv.lineStarts(after: targets)) + [size]
+    final class Outcome: @unchecked Sendable {
+      var result: Result?
+      var error: Error?
+      var lines = 0
+      var sawQuotes = false
+    }
+    /// The caller's closure, called only from partition p's thread for partition p.
+    struct Consumer: @unchecked Sendable { let call: (Int, RawEvent) throws -> Void }
+    let outcomes = (0..<partitions).map { _ in Outcome() }
+    withoutActuallyEscaping(body) { escapable in
+      let consumer = Consumer(call: escapable)
+      DispatchQueue.concurrentPerform(iterations: partitions) { p in
+        let outcome = outcomes[p]
+        do {
+          let reader = try CSVReader(path: path, header: layout.header, byteRange: bounds[p]..<bounds[p + 1])
+          defer {
+            outcome.lines = reader.linesRead
+            outcome.sawQuotes = reader.sawQuotes
+          }
+          outcome.result = try records(of: reader, layout: layout) { try consumer.call(p, $0) }
+        } catch {
+          outcome.error = error
+        }
+      }
+    }
+    if outcomes.contains(where: \.sawQuotes) {
+      reset()
+      let again = try CSVReader(path: path)
+      return [try records(of: again, layout: layout) { try body(0, $0) }]
+    }
+    // Lines before each range: the header's, then every earlier range's.
+    var before = csv.linesRead
+    var results: [Result] = []
+    for outcome in outcomes {
+      if let error = outcome.error {
+        switch error {
+        case let e as EventLogError: throw e.shifted(by: before)
+        case let e as CSVError: throw e.shifted(by: before)
+        default: throw error
+        }
+      }
+      var result = outcome.result!
+      var skipped = SkippedRows()
+      skipped.append(result.skipped, shiftedBy: before)
+      result.skipped = skipped
+      results.append(result)
+      before += outcome.lines
+    }
+    return results
+  }
+
+  private func records(of csv: CSVReader, layout: Layout, _ body: (RawEvent) throws -> Void) throws -> Result {
     var skipped = SkippedRows()
     var customers = ByteInterner(capacity: 1 << 16)
     var types = ByteInterner(capacity: 64)
-
+    let customerIndex = layout.customer, timeIndex = layout.time, typeIndex = layout.type, valueIndex = layout.value
+    let needed = layout.needed
     try csv.forEachRecord { record in
       do {
         guard record.count >= needed else {
-          throw EventLogError.missingField(path: path, line: record.line, found: record.count, expected: csv.header.count)
+          throw EventLogError.missingField(path: path, line: record.line, found: record.count, expected: layout.width)
         }
-        let customer = record.field(customerIndex)
-        if customer.isEmpty || record.isBlank(customerIndex) {
-          throw EventLogError.blankField(path: path, line: record.line, column: csv.header[customerIndex])
-        }
-        let type = record.field(typeIndex)
-        if type.isEmpty || record.isBlank(typeIndex) {
-          throw EventLogError.blankField(path: path, line: record.line, column: csv.header[typeIndex])
-        }
+        let customer = record.trimmedField(customerIndex)
+        if customer.isEmpty { throw EventLogError.blankField(path: path, line: record.line, column: layout.header[customerIndex]) }
+        let type = record.trimmedField(typeIndex)
+        if type.isEmpty { throw EventLogError.blankField(path: path, line: record.line, column: layout.header[typeIndex]) }
         guard let time = UTCTime.parseMilliseconds(record.field(timeIndex)) else {
           throw EventLogError.badTimestamp(path: path, line: record.line, value: record.string(timeIndex))
         }
         var value = Double.nan
         if let valueIndex, !record.isBlank(valueIndex) {
           guard let parsed = NumberParsing.double(record.field(valueIndex)), parsed.isFinite else {
-            throw EventLogError.badValue(path: path, line: record.line, column: csv.header[valueIndex],
+            throw EventLogError.badValue(path: path, line: record.line, column: layout.header[valueIndex],
                                          value: record.string(valueIndex))
           }
           value = parsed
@@ -121,8 +219,7 @@ public struct EventLogReader {
         try body(RawEvent(customer: customer, customerIndex: customerKey.id, time: time, eventType: type,
                           typeIndex: typeKey.id, value: value, line: record.line))
       } catch let error as EventLogError where skipBadRows {
-        skipped.byReason[error.reason, default: 0] += 1
-        if skipped.examples.count < 5 { skipped.examples.append(error.description) }
+        skipped.add(error)
       }
     }
     return Result(skipped: skipped, customers: customers, eventTypes: types)
@@ -167,6 +264,22 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
         + "or 2024-03-05T14:22:10Z, or Unix seconds"
     case .badValue(let path, let line, let column, let value):
       return "\(path) line \(line): \(column) \"\(value)\" is not a number; expected a number such as 12.5, or blank"
+    }
+  }
+}
+
+extension EventLogError {
+  /// The same error with its line number moved by `lines`.
+  public func shifted(by lines: Int) -> EventLogError {
+    switch self {
+    case .missingColumn: return self
+    case .missingField(let path, let line, let found, let expected):
+      return .missingField(path: path, line: line + lines, found: found, expected: expected)
+    case .blankField(let path, let line, let column): return .blankField(path: path, line: line + lines, column: column)
+    case .invalidUTF8(let path, let line): return .invalidUTF8(path: path, line: line + lines)
+    case .badTimestamp(let path, let line, let value): return .badTimestamp(path: path, line: line + lines, value: value)
+    case .badValue(let path, let line, let column, let value):
+      return .badValue(path: path, line: line + lines, column: column, value: value)
     }
   }
 }

@@ -37,9 +37,9 @@ struct EventAccumulators {
   var activeBefore: [Bool] = []  // slot: an activity event in [cutoff − activeWindow, cutoff)
   var activeAfter: [Bool] = []  // slot: an activity event in [cutoff, cutoff + horizon)
   var types: [TypeAggregates] = []
-  private(set) var events = 0
-  private(set) var firstTime = Int64.max
-  private(set) var lastTime = Int64.min
+  var events = 0
+  var firstTime = Int64.max
+  var lastTime = Int64.min
 
   init(design: ObservationDesign, windows: [Int], leadDays: Int, rfmWindowDays: Int) {
     let day = UTCTime.millisecondsPerDay
@@ -87,7 +87,7 @@ struct EventAccumulators {
     return types.count - 1
   }
 
-  private mutating func enableValues(_ t: Int) {
+  mutating func enableValues(_ t: Int) {
     let n = customerCount * slotsPerCustomer * windowCount
     types[t].sum = Array(repeating: 0, count: n)
     types[t].valued = Array(repeating: 0, count: n)
@@ -158,5 +158,50 @@ struct EventAccumulators {
       word += 1
     }
     return total
+  }
+}
+
+extension EventAccumulators {
+  /// Adds the aggregates of `other` (the same design, another part of the log): counts and
+  /// sums add, earliest and latest times take the min and max, day bits and activity flags OR.
+  ///
+  /// - Parameters:
+  ///   - customerMap: other's customer index → ours.
+  ///   - typeMap: other's tracked type index → ours.
+  mutating func merge(_ other: EventAccumulators, customerMap: [Int], typeMap: [Int]) {
+    precondition(other.cutoffs == cutoffs && other.windowMilliseconds == windowMilliseconds, "merging accumulators of different designs")
+    let k = slotsPerCustomer
+    let w = windowCount
+    for (t, mine) in typeMap.enumerated() where mine >= 0 && other.types[t].hasValues && !types[mine].hasValues {
+      enableValues(mine)
+    }
+    for (theirs, mine) in customerMap.enumerated() {
+      firstEver[mine] = min(firstEver[mine], other.firstEver[theirs])
+      for j in 0..<k {
+        let a = mine * k + j
+        let b = theirs * k + j
+        lastAny[a] = max(lastAny[a], other.lastAny[b])
+        firstInRFM[a] = min(firstInRFM[a], other.firstInRFM[b])
+        for x in 0..<w { anyCount[a * w + x] += other.anyCount[b * w + x] }
+        for x in 0..<dayWords { dayBits[a * dayWords + x] |= other.dayBits[b * dayWords + x] }
+        activeBefore[a] = activeBefore[a] || other.activeBefore[b]
+        activeAfter[a] = activeAfter[a] || other.activeAfter[b]
+        for (t, u) in typeMap.enumerated() where u >= 0 {
+          let o = other.types[t]
+          types[u].last[a] = max(types[u].last[a], o.last[b])
+          types[u].previous30[a] += o.previous30[b]
+          for x in 0..<w {
+            types[u].count[a * w + x] += o.count[b * w + x]
+            if o.hasValues {
+              types[u].sum[a * w + x] += o.sum[b * w + x]
+              types[u].valued[a * w + x] += o.valued[b * w + x]
+            }
+          }
+        }
+      }
+    }
+    events += other.events
+    firstTime = min(firstTime, other.firstTime)
+    lastTime = max(lastTime, other.lastTime)
   }
 }

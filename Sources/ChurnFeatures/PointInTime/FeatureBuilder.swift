@@ -30,6 +30,11 @@ public struct FeatureBuilder {
   public var purchaseTypes: [String]?
   /// Most event types a derived spec takes; more is an error asking for an explicit list.
   public var maxEventTypes = 64
+  /// Threads reading the log (each reads its own byte range; the results are merged). Counts
+  /// and dates do not depend on it; sums of values can differ in the last bits (addition order).
+  public var threads = 1
+  /// Files smaller than this per thread are read on one thread (splitting costs more than it saves).
+  public var minimumBytesPerThread = 32 << 20
 
   public init(design: ObservationDesign, spec: FeatureSpec? = nil, customers: CustomerTable? = nil) {
     self.design = design
@@ -70,63 +75,27 @@ public struct FeatureBuilder {
     let windows = spec?.windows ?? defaultWindows
     let leadDays = spec?.leadDays ?? defaultLeadDays
     let rfmWindowDays = spec?.rfmWindowDays ?? (windows.contains(90) ? 90 : windows.max()!)
-    var accumulators = EventAccumulators(design: design, windows: windows, leadDays: leadDays, rfmWindowDays: rfmWindowDays)
-
-    // Customers of the table come first, so those without events are still customers.
-    var customerIndex: [String: Int] = [:]
-    var customerIds: [String] = []
-    if let customers {
-      for id in customers.ids {
-        customerIndex[id] = accumulators.addCustomer()
-        customerIds.append(id)
-      }
-    }
-    // Event types: name → (tracked index or −1, counts as activity).
-    var typeInfo: [String: (index: Int, activity: Bool)] = [:]
-    var trackedNames: [String] = []
     let activity = design.activityTypes.map(Set.init)
-    if let spec {
-      for type in spec.eventTypes {
-        typeInfo[type.name] = (accumulators.addType(), activity?.contains(type.name) ?? true)
-        trackedNames.append(type.name)
+    let fixedTypes = spec?.eventTypes.map(\.name)
+    let template = EventAccumulators(design: design, windows: windows, leadDays: leadDays, rfmWindowDays: rfmWindowDays)
+    func freshStates() -> [PartitionState] {
+      (0..<max(1, threads)).map { p in
+        PartitionState(accumulators: template, customers: p == 0 ? customers?.ids ?? [] : [], fixedTypes: fixedTypes,
+                       activityTypes: activity, maxTypes: maxEventTypes)
       }
     }
-    let fixedTypes = spec != nil
-    let limit = maxEventTypes
-
-    // The reader interns ids and types; map its indices to ours once per new one.
-    var customerOf: [Int] = []
-    var typeOf: [(index: Int, activity: Bool)] = []
-    let read = try reader.read { event in
-      if event.customerIndex == customerOf.count {
-        let id = String(decoding: event.customer, as: UTF8.self)
-        if let known = customerIndex[id] { customerOf.append(known) } else {
-          let index = accumulators.addCustomer()
-          customerIndex[id] = index
-          customerIds.append(id)
-          customerOf.append(index)
-        }
-      }
-      if event.typeIndex == typeOf.count {
-        let typeName = String(decoding: event.eventType, as: UTF8.self)
-        if let known = typeInfo[typeName] { typeOf.append(known) } else {
-          let info: (index: Int, activity: Bool)
-          if fixedTypes {
-            info = (-1, activity?.contains(typeName) ?? true)
-          } else {
-            guard trackedNames.count < limit else { throw FeatureError.tooManyEventTypes(count: trackedNames.count + 1, limit: limit) }
-            info = (accumulators.addType(), activity?.contains(typeName) ?? true)
-            trackedNames.append(typeName)
-          }
-          typeInfo[typeName] = info
-          typeOf.append(info)
-        }
-      }
-      let info = typeOf[event.typeIndex]
-      accumulators.add(customer: customerOf[event.customerIndex], type: info.index, isActivity: info.activity,
-                       time: event.time, value: event.value)
+    var states = freshStates()
+    let results = try reader.read(partitions: states.count, minimumPartitionBytes: minimumBytesPerThread, reset: { states = freshStates() }) { p, event in
+      try states[p].consume(event)
     }
-    let skipped = read.skipped
+    let state = states[0]
+    for p in 1..<results.count { try state.absorb(states[p]) }
+    var skipped = EventLogReader.SkippedRows()
+    for result in results { skipped.append(result.skipped, shiftedBy: 0) }
+    let accumulators = state.accumulators
+    let customerIds = state.customerIds
+    let typeInfo = state.typeInfo
+    let trackedNames = state.trackedNames
     guard accumulators.events > 0 else { throw FeatureError.emptyEventLog(path: reader.path) }
 
     // The data's time range and the cutoffs' place in it.

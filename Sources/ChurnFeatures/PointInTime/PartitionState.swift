@@ -1,0 +1,82 @@
+import ChurnCore
+
+/// What one reading thread accumulates from its byte range of the log: its own customers,
+/// event types and aggregates, merged into the first range's state at the end.
+final class PartitionState {
+  var accumulators: EventAccumulators
+  /// Customer ids in accumulator order.
+  private(set) var customerIds: [String] = []
+  private var customerIndex: [String: Int] = [:]
+  /// Event type name → (tracked index or −1, counts as activity).
+  private(set) var typeInfo: [String: (index: Int, activity: Bool)] = [:]
+  /// Tracked type names in accumulator order.
+  private(set) var trackedNames: [String] = []
+  private let fixedTypes: Bool
+  private let activityTypes: Set<String>?
+  private let maxTypes: Int
+  // The reader's interned indices → ours, filled once per new customer or type.
+  private var customerOf: [Int] = []
+  private var typeOf: [(index: Int, activity: Bool)] = []
+
+  init(accumulators: EventAccumulators, customers: [String], fixedTypes: [String]?, activityTypes: Set<String>?, maxTypes: Int) {
+    self.accumulators = accumulators
+    self.fixedTypes = fixedTypes != nil
+    self.activityTypes = activityTypes
+    self.maxTypes = maxTypes
+    for id in customers { _ = customer(id) }
+    for name in fixedTypes ?? [] { typeInfo[name] = (trackType(name), activityTypes?.contains(name) ?? true) }
+  }
+
+  private func customer(_ id: String) -> Int {
+    if let known = customerIndex[id] { return known }
+    let index = accumulators.addCustomer()
+    customerIndex[id] = index
+    customerIds.append(id)
+    return index
+  }
+
+  private func trackType(_ name: String) -> Int {
+    trackedNames.append(name)
+    return accumulators.addType()
+  }
+
+  /// The type's tracking for a name seen in the log.
+  private func info(for name: String) throws -> (index: Int, activity: Bool) {
+    if let known = typeInfo[name] { return known }
+    let activity = activityTypes?.contains(name) ?? true
+    let info: (index: Int, activity: Bool)
+    if fixedTypes {
+      info = (-1, activity)
+    } else {
+      guard trackedNames.count < maxTypes else { throw FeatureError.tooManyEventTypes(count: trackedNames.count + 1, limit: maxTypes) }
+      info = (trackType(name), activity)
+    }
+    typeInfo[name] = info
+    return info
+  }
+
+  @inline(__always)
+  func consume(_ event: RawEvent) throws {
+    if event.customerIndex == customerOf.count {
+      customerOf.append(customer(String(decoding: event.customer, as: UTF8.self)))
+    }
+    if event.typeIndex == typeOf.count {
+      typeOf.append(try info(for: String(decoding: event.eventType, as: UTF8.self)))
+    }
+    let type = typeOf[event.typeIndex]
+    accumulators.add(customer: customerOf[event.customerIndex], type: type.index, isActivity: type.activity,
+                     time: event.time, value: event.value)
+  }
+
+  /// Adds another range's aggregates into this one.
+  func absorb(_ other: PartitionState) throws {
+    let customerMap = other.customerIds.map { customer($0) }
+    var typeMap = [Int](repeating: -1, count: other.accumulators.types.count)
+    for name in other.trackedNames {
+      let mine = try info(for: name)
+      typeMap[other.typeInfo[name]!.index] = mine.index
+    }
+    for (name, theirs) in other.typeInfo where typeInfo[name] == nil { typeInfo[name] = theirs.index < 0 ? theirs : try info(for: name) }
+    accumulators.merge(other.accumulators, customerMap: customerMap, typeMap: typeMap)
+  }
+}
