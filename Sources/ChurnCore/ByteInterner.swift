@@ -32,6 +32,13 @@ public struct ByteInterner: Sendable {
     String(decoding: arena[offsets[index]..<offsets[index + 1]], as: UTF8.self)
   }
 
+  /// Calls `body` with the bytes of key `index`.
+  public func withBytes<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    try arena.withUnsafeBufferPointer { a in
+      try body(UnsafeBufferPointer(rebasing: a[offsets[index]..<offsets[index + 1]]))
+    }
+  }
+
   /// All keys in id order.
   public var strings: [String] { (0..<count).map(string) }
 

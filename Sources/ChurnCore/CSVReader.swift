@@ -18,7 +18,7 @@ public final class CSVReader {
   private var end = 0  // one past the last valid byte in buffer
   private var atEOF = false
   private var lineNumber = 0  // line of the last byte consumed (1-based lines)
-  private var fieldBounds: [Int] = []  // start, end pairs into buffer
+  private var fieldBounds = FieldBounds()  // start, end pairs into buffer
   private var bufferFileOffset = 0  // file offset of buffer[0]
   private var limit = Int.max  // file offset where this reader's byte range ends
   /// Whether any record so far held a double quote.
@@ -97,7 +97,10 @@ public final class CSVReader {
     }
   }
 
-  deinit { close(descriptor) }
+  deinit {
+    close(descriptor)
+    fieldBounds.deallocate()
+  }
 
   /// The index of the column named `name` (case-insensitive), or `nil`.
   public func columnIndex(_ name: String) -> Int? {
@@ -231,29 +234,27 @@ public final class CSVReader {
       if contentEnd == recordStart { continue }  // blank line
       if quoted { sawQuotes = true }
       var bounds = fieldBounds
-      fieldBounds = []
-      bounds.removeAll(keepingCapacity: true)
+      bounds.count = 0
       if quoted {
         try splitQuotedFields(from: recordStart, to: contentEnd, line: recordLine, into: &bounds)
       } else {
         buffer.withUnsafeBufferPointer { b in
-          let base = b.baseAddress!
+          // Fields are short: a byte loop beats a memchr call per field.
+          bounds.append(recordStart)
           var i = recordStart
-          while true {
-            bounds.append(i)
-            guard let comma = memchr(base + i, 0x2C, contentEnd - i) else {
-              bounds.append(contentEnd)
-              return
+          while i < contentEnd {
+            if b[i] == 0x2C {
+              bounds.append(i)
+              bounds.append(i + 1)
             }
-            let j = base.distance(to: comma.assumingMemoryBound(to: UInt8.self))
-            bounds.append(j)
-            i = j + 1
+            i += 1
           }
+          bounds.append(contentEnd)
         }
       }
       defer { fieldBounds = bounds }
       try buffer.withUnsafeBufferPointer { b in
-        try body(CSVRecord(bytes: b, bounds: bounds, line: recordLine))
+        try body(CSVRecord(bytes: b, bounds: UnsafeBufferPointer(start: bounds.pointer, count: bounds.count), line: recordLine))
       }
       return true
     }
@@ -261,7 +262,7 @@ public final class CSVReader {
 
   /// Splits a record that holds quotes; unquotes quoted fields in place (the unescaped text is
   /// never longer).
-  private func splitQuotedFields(from: Int, to: Int, line: Int, into bounds: inout [Int]) throws {
+  private func splitQuotedFields(from: Int, to: Int, line: Int, into bounds: inout FieldBounds) throws {
     try buffer.withUnsafeMutableBufferPointer { b in
       var i = from
       while true {
@@ -318,7 +319,7 @@ public final class CSVReader {
 /// One record's fields, valid only inside the `forEachRecord` callback.
 public struct CSVRecord {
   let bytes: UnsafeBufferPointer<UInt8>
-  let bounds: [Int]
+  let bounds: UnsafeBufferPointer<Int>
   /// The 1-based line of the file where the record starts.
   public let line: Int
 
@@ -349,6 +350,33 @@ public struct CSVRecord {
 
   /// Whether field `i` is empty or only spaces.
   public func isBlank(_ i: Int) -> Bool { field(i).allSatisfy { $0 == 0x20 || $0 == 0x09 } }
+}
+
+/// A growable buffer of field offsets, reused for every record without reference counting.
+struct FieldBounds {
+  private(set) var pointer: UnsafeMutablePointer<Int>
+  private var capacity: Int
+  var count = 0
+
+  init() {
+    capacity = 64
+    pointer = .allocate(capacity: capacity)
+  }
+
+  @inline(__always)
+  mutating func append(_ value: Int) {
+    if count == capacity {
+      let larger = UnsafeMutablePointer<Int>.allocate(capacity: capacity * 2)
+      larger.update(from: pointer, count: count)
+      pointer.deallocate()
+      pointer = larger
+      capacity *= 2
+    }
+    pointer[count] = value
+    count += 1
+  }
+
+  func deallocate() { pointer.deallocate() }
 }
 
 /// A file that is not well-formed CSV.

@@ -333,17 +333,17 @@ struct PartitionedReadTests {
     try lines.joined(separator: "\n").write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
     let reader = EventLogReader(path: dir.file("e.csv"))
     #expect(throws: EventLogError.badValue(path: dir.file("e.csv"), line: 101, column: "value", value: "lots")) {
-      _ = try reader.read(partitions: 2, minimumPartitionBytes: 100, reset: {}) { _, _ in }
+      _ = try reader.readBatches(partitions: 2, minimumPartitionBytes: 100, reset: {}) { _, _, _, _ in }
     }
     lines[100] = "c1,2024-01-02,order,1"
     try lines.joined(separator: "\n").write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
     #expect(throws: EventLogError.badTimestamp(path: dir.file("e.csv"), line: 3501, value: "2024-02-31")) {
-      _ = try reader.read(partitions: 3, minimumPartitionBytes: 100, reset: {}) { _, _ in }
+      _ = try reader.readBatches(partitions: 3, minimumPartitionBytes: 100, reset: {}) { _, _, _, _ in }
     }
     lines[10] = "c1,never,login,"
     try lines.joined(separator: "\n").write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
     let skipping = EventLogReader(path: dir.file("e.csv"), skipBadRows: true)
-    let results = try skipping.read(partitions: 2, minimumPartitionBytes: 100, reset: {}) { _, _ in }
+    let results = try skipping.readBatches(partitions: 2, minimumPartitionBytes: 100, reset: {}) { _, _, _, _ in }
     #expect(results.count == 2)
     var skipped = EventLogReader.SkippedRows()
     for r in results { skipped.append(r.skipped, shiftedBy: 0) }
@@ -364,12 +364,12 @@ struct PartitionedReadTests {
     final class Counter: @unchecked Sendable { var events = 0, wrongTypes = 0 }
     var resets = 0
     var counters = [Counter(), Counter(), Counter()]
-    let results = try EventLogReader(path: dir.file("e.csv")).read(partitions: 3, minimumPartitionBytes: 100, reset: {
+    let results = try EventLogReader(path: dir.file("e.csv")).readBatches(partitions: 3, minimumPartitionBytes: 100, reset: {
       resets += 1
       counters = [Counter(), Counter(), Counter()]
-    }) { p, event in
-      counters[p].events += 1
-      if String(decoding: event.eventType, as: UTF8.self) != "a\nb" { counters[p].wrongTypes += 1 }
+    }) { p, batch, _, types in
+      counters[p].events += batch.count
+      for t in batch.typeIndex where types.string(Int(t)) != "a\nb" { counters[p].wrongTypes += 1 }
     }
     #expect(resets == 1 && results.count == 1)
     #expect(counters.map(\.events) == [2000, 0, 0] && counters[0].wrongTypes == 0)

@@ -34,6 +34,35 @@ public struct RawEvent {
   public let line: Int
 }
 
+/// A block of consecutive events in columns; indices refer to the interners passed with it.
+public struct EventBatch: Sendable {
+  public static let capacity = 8192
+  public internal(set) var customerIndex: [Int32] = []
+  public internal(set) var typeIndex: [Int32] = []
+  public internal(set) var time: [Int64] = []
+  /// NaN when the event has no value.
+  public internal(set) var value: [Double] = []
+  /// Lines of the events (within the range for a partitioned read).
+  public internal(set) var line: [Int] = []
+  public var count: Int { time.count }
+
+  init() {
+    customerIndex.reserveCapacity(Self.capacity)
+    typeIndex.reserveCapacity(Self.capacity)
+    time.reserveCapacity(Self.capacity)
+    value.reserveCapacity(Self.capacity)
+    line.reserveCapacity(Self.capacity)
+  }
+
+  mutating func removeAll() {
+    customerIndex.removeAll(keepingCapacity: true)
+    typeIndex.removeAll(keepingCapacity: true)
+    time.removeAll(keepingCapacity: true)
+    value.removeAll(keepingCapacity: true)
+    line.removeAll(keepingCapacity: true)
+  }
+}
+
 /// Streams an event log: `customer_id,timestamp,event_type[,value]`, any column order, other
 /// columns ignored, rows in any order. See `UTCTime.parseMilliseconds` for timestamp forms.
 ///
@@ -111,6 +140,24 @@ public struct EventLogReader: Sendable {
   @discardableResult
   public func read(_ body: (RawEvent) throws -> Void) throws -> Result {
     let csv = try CSVReader(path: path)
+    return try records(of: csv, layout: try layout(of: csv)) { batch, customers, types in
+      for i in 0..<batch.count {
+        let c = Int(batch.customerIndex[i]), t = Int(batch.typeIndex[i])
+        try customers.withBytes(c) { customer in
+          try types.withBytes(t) { type in
+            try body(RawEvent(customer: customer, customerIndex: c, time: batch.time[i], eventType: type, typeIndex: t,
+                              value: batch.value[i], line: batch.line[i]))
+          }
+        }
+      }
+    }
+  }
+
+  /// Reads every event in file order, in blocks of up to `EventBatch.capacity` events; the
+  /// interners passed along name every customer and type index in the block.
+  @discardableResult
+  public func readBatches(_ body: (EventBatch, ByteInterner, ByteInterner) throws -> Void) throws -> Result {
+    let csv = try CSVReader(path: path)
     return try records(of: csv, layout: try layout(of: csv), body)
   }
 
@@ -125,14 +172,14 @@ public struct EventLogReader: Sendable {
   /// again on one thread), are read as one range.
   ///
   /// - Returns: one result per range actually used, in file order.
-  public func read(partitions requested: Int, minimumPartitionBytes: Int = 32 << 20, reset: () -> Void,
-                   _ body: (Int, RawEvent) throws -> Void) throws -> [Result] {
+  public func readBatches(partitions requested: Int, minimumPartitionBytes: Int = 32 << 20, reset: () -> Void,
+                          _ body: (Int, EventBatch, ByteInterner, ByteInterner) throws -> Void) throws -> [Result] {
     let csv = try CSVReader(path: path)
     let layout = try layout(of: csv)
     let headerEnd = csv.offset
     let size = csv.fileSize
     let partitions = max(1, min(requested, (size - headerEnd) / max(1, minimumPartitionBytes)))
-    if partitions == 1 { return [try records(of: csv, layout: layout) { try body(0, $0) }] }
+    if partitions == 1 { return [try records(of: csv, layout: layout) { try body(0, $0, $1, $2) }] }
 
     let targets = (1..<partitions).map { headerEnd + $0 * (size - headerEnd) / partitions }
     let bounds = [headerEnd] + (try csv.lineStarts(after: targets)) + [size]
@@ -143,7 +190,7 @@ public struct EventLogReader: Sendable {
       var sawQuotes = false
     }
     /// The caller's closure, called only from partition p's thread for partition p.
-    struct Consumer: @unchecked Sendable { let call: (Int, RawEvent) throws -> Void }
+    struct Consumer: @unchecked Sendable { let call: (Int, EventBatch, ByteInterner, ByteInterner) throws -> Void }
     let outcomes = (0..<partitions).map { _ in Outcome() }
     withoutActuallyEscaping(body) { escapable in
       let consumer = Consumer(call: escapable)
@@ -155,7 +202,7 @@ public struct EventLogReader: Sendable {
             outcome.lines = reader.linesRead
             outcome.sawQuotes = reader.sawQuotes
           }
-          outcome.result = try records(of: reader, layout: layout) { try consumer.call(p, $0) }
+          outcome.result = try records(of: reader, layout: layout) { try consumer.call(p, $0, $1, $2) }
         } catch {
           outcome.error = error
         }
@@ -164,7 +211,7 @@ public struct EventLogReader: Sendable {
     if outcomes.contains(where: \.sawQuotes) {
       reset()
       let again = try CSVReader(path: path)
-      return [try records(of: again, layout: layout) { try body(0, $0) }]
+      return [try records(of: again, layout: layout) { try body(0, $0, $1, $2) }]
     }
     // Lines before each range: the header's, then every earlier range's.
     var before = csv.linesRead
@@ -187,8 +234,10 @@ public struct EventLogReader: Sendable {
     return results
   }
 
-  private func records(of csv: CSVReader, layout: Layout, _ body: (RawEvent) throws -> Void) throws -> Result {
+  private func records(of csv: CSVReader, layout: Layout,
+                       _ body: (EventBatch, ByteInterner, ByteInterner) throws -> Void) throws -> Result {
     var skipped = SkippedRows()
+    var batch = EventBatch()
     var customers = ByteInterner(capacity: 1 << 16)
     var types = ByteInterner(capacity: 64)
     let customerIndex = layout.customer, timeIndex = layout.time, typeIndex = layout.type, valueIndex = layout.value
@@ -216,12 +265,20 @@ public struct EventLogReader: Sendable {
         guard let customerKey = customers.intern(customer), let typeKey = types.intern(type) else {
           throw EventLogError.invalidUTF8(path: path, line: record.line)
         }
-        try body(RawEvent(customer: customer, customerIndex: customerKey.id, time: time, eventType: type,
-                          typeIndex: typeKey.id, value: value, line: record.line))
+        batch.customerIndex.append(Int32(customerKey.id))
+        batch.typeIndex.append(Int32(typeKey.id))
+        batch.time.append(time)
+        batch.value.append(value)
+        batch.line.append(record.line)
+        if batch.count == EventBatch.capacity {
+          try body(batch, customers, types)
+          batch.removeAll()
+        }
       } catch let error as EventLogError where skipBadRows {
         skipped.add(error)
       }
     }
+    if batch.count > 0 { try body(batch, customers, types) }
     return Result(skipped: skipped, customers: customers, eventTypes: types)
   }
 }

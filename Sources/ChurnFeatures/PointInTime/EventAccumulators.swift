@@ -146,6 +146,15 @@ struct EventAccumulators {
     }
   }
 
+  /// Adds a block of events, mapping the reader's customer and type indices to ours.
+  mutating func add(_ batch: EventBatch, customerOf: [Int], typeOf: [(index: Int, activity: Bool)]) {
+    for i in 0..<batch.count {
+      let type = typeOf[Int(batch.typeIndex[i])]
+      add(customer: customerOf[Int(batch.customerIndex[i])], type: type.index, isActivity: type.activity,
+          time: batch.time[i], value: batch.value[i])
+    }
+  }
+
   /// The number of distinct UTC days with an event among the `days` days before the reference.
   func activeDays(slot: Int, days: Int) -> Int {
     var total = 0

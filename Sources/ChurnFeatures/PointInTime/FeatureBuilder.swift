@@ -85,8 +85,9 @@ public struct FeatureBuilder {
       }
     }
     var states = freshStates()
-    let results = try reader.read(partitions: states.count, minimumPartitionBytes: minimumBytesPerThread, reset: { states = freshStates() }) { p, event in
-      try states[p].consume(event)
+    let results = try reader.readBatches(partitions: states.count, minimumPartitionBytes: minimumBytesPerThread,
+                                         reset: { states = freshStates() }) { p, batch, customers, types in
+      try states[p].consume(batch, customers: customers, types: types)
     }
     let state = states[0]
     for p in 1..<results.count { try state.absorb(states[p]) }

@@ -55,17 +55,11 @@ final class PartitionState {
     return info
   }
 
-  @inline(__always)
-  func consume(_ event: RawEvent) throws {
-    if event.customerIndex == customerOf.count {
-      customerOf.append(customer(String(decoding: event.customer, as: UTF8.self)))
-    }
-    if event.typeIndex == typeOf.count {
-      typeOf.append(try info(for: String(decoding: event.eventType, as: UTF8.self)))
-    }
-    let type = typeOf[event.typeIndex]
-    accumulators.add(customer: customerOf[event.customerIndex], type: type.index, isActivity: type.activity,
-                     time: event.time, value: event.value)
+  /// Adds a block of events; `customers` and `types` name the reader's indices.
+  func consume(_ batch: EventBatch, customers: ByteInterner, types: ByteInterner) throws {
+    while customerOf.count < customers.count { customerOf.append(customer(customers.string(customerOf.count))) }
+    while typeOf.count < types.count { typeOf.append(try info(for: types.string(typeOf.count))) }
+    accumulators.add(batch, customerOf: customerOf, typeOf: typeOf)
   }
 
   /// Adds another range's aggregates into this one.
