@@ -375,3 +375,36 @@ struct PartitionedReadTests {
     #expect(counters.map(\.events) == [2000, 0, 0] && counters[0].wrongTypes == 0)
   }
 }
+
+@Suite("Features on the real CDNOW purchase log")
+struct CDNOWFeatureTests {
+  static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("datasets/cdnow/events.csv").path
+
+  @Test("Every feature equals the reference computation at two cutoffs; inactivity labels match a direct count")
+  func reference() throws {
+    let events = try readEvents(Self.path)
+    #expect(events.count == 6919)
+    let cutoffs = [UTCTime.parseMilliseconds("1997-07-01")!, UTCTime.parseMilliseconds("1998-01-01")!]
+    let design = try ObservationDesign(cutoffs: cutoffs, horizon: .days(90), activeWindow: .days(180))
+    let result = try FeatureBuilder(design: design).build(events: EventLogReader(path: Self.path))
+    let table = result.table
+    #expect(result.spec.purchaseTypes == ["purchase"])
+    #expect(table.rowCount > 1000)
+    let byCustomer = Dictionary(grouping: events, by: \.customer)
+    for row in stride(from: 0, to: table.rowCount, by: 7) {
+      let id = table.ids[row]
+      let cutoff = table.cutoffs![row]
+      let expected = referenceFeatures(events: byCustomer[id]!, customer: id, reference: cutoff, spec: result.spec, signup: nil)
+      for (name, value) in expected {
+        let actual = numeric(table, name)[row]
+        #expect((actual.isNaN && value.isNaN) || relativeDifference(actual, value) < 1e-12, "\(name) of \(id): \(actual) vs \(value)")
+      }
+      let horizonEnd = cutoff + 90 * UTCTime.millisecondsPerDay
+      let boughtAgain = byCustomer[id]!.contains { $0.time >= cutoff && $0.time < horizonEnd }
+      #expect(table.labels![row] == (boughtAgain ? 0 : 1), "label of \(id)")
+    }
+    // Leading zeros are kept: ids are text.
+    #expect(table.ids.allSatisfy { $0.count == 5 } && table.ids.contains("00004"))
+  }
+}
