@@ -1,6 +1,7 @@
 // The one file of the project that calls OpenBLAS: raw pointers and BLAS/LAPACK calling
 // conventions stay here.
 internal import COpenBLAS
+import Dispatch
 
 extension Matrix {
   /// The product `X · v`, one entry per row (BLAS `dgemv`, no transpose).
@@ -66,15 +67,30 @@ extension Matrix {
     }
     if let weights {
       precondition(weights.count == rows, "weightedGram: \(weights.count) weights for \(rows) rows")
-      var scaled = storage
-      scaled.withUnsafeMutableBufferPointer { z in
-        for i in 0..<rows {
-          let w = weights[i]
-          precondition(w >= 0 && w.isFinite, "weightedGram: weight \(i) is \(w); weights must be finite and non-negative")
-          cblas_dscal(n, w.squareRoot(), z.baseAddress! + i * columns, 1)
+      // Scale and accumulate blocks of rows, so the extra memory is one block, not a copy of X.
+      let blockRows = max(1, min(rows, 1 << 18 / max(columns, 1)))
+      var scaled = [Double](repeating: 0, count: blockRows * columns)
+      storage.withUnsafeBufferPointer { x in
+        scaled.withUnsafeMutableBufferPointer { z in
+          gram.storage.withUnsafeMutableBufferPointer { c in
+            var first = 0
+            while first < rows {
+              let count = min(blockRows, rows - first)
+              for i in 0..<count {
+                let w = weights[first + i]
+                precondition(w >= 0 && w.isFinite, "weightedGram: weight \(first + i) is \(w); weights must be finite and non-negative")
+                let root = w.squareRoot()
+                let source = x.baseAddress! + (first + i) * columns
+                let target = z.baseAddress! + i * columns
+                for j in 0..<columns { target[j] = root * source[j] }
+              }
+              cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, Int32(count), 1.0,
+                          z.baseAddress, n, first == 0 ? 0.0 : 1.0, c.baseAddress, n)
+              first += count
+            }
+          }
         }
       }
-      scaled.withUnsafeBufferPointer(syrk)
     } else {
       storage.withUnsafeBufferPointer(syrk)
     }
@@ -159,6 +175,85 @@ extension Matrix {
     var inverse = Matrix(rows: rows, columns: columns, storage: a)
     inverse.symmetrizeFromUpper()
     return inverse
+  }
+}
+
+extension Matrix {
+  /// One pass over the rows that computes, block by block while the rows are in cache,
+  ///
+  /// ```
+  /// z = X_b · v            (BLAS dgemv on a block of rows)
+  /// r = residuals(rows, z) (the caller turns z into residuals in place and returns a partial sum)
+  /// g += X_bᵀ · r          (BLAS dgemv, transposed)
+  /// ```
+  /// so X is read from memory once per call instead of twice: the gradient of a generalized
+  /// linear model's loss in one read. Rows are split into `threads` contiguous ranges, each with
+  /// its own accumulators, summed in range order (the result depends on the thread count only in
+  /// the last bits). BLAS runs single-threaded inside.
+  ///
+  /// - Returns: `Σ g` over all rows (`columns` values), the sum of the partial sums, and `Σ r`.
+  /// - Complexity: 4 · rows · columns flops, one read of X.
+  public func fusedGradient(_ v: [Double], threads: Int = 1,
+                            residuals: @Sendable (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Double)
+    -> (gradient: [Double], total: Double, residualSum: Double) {
+    precondition(v.count == columns, "fusedGradient: \(v.count) coefficients for \(columns) columns")
+    let parts = max(1, min(threads, rows / 4096 + 1))
+    final class Partial: @unchecked Sendable {
+      var gradient: [Double]
+      var total = 0.0
+      var residualSum = 0.0
+      init(_ d: Int) { gradient = Array(repeating: 0, count: d) }
+    }
+    let partials = (0..<parts).map { _ in Partial(columns) }
+    let blockRows = max(64, min(4096, (1 << 16) / max(columns, 1)))
+    let d = columns, n = rows
+    let previousThreads = openblas_get_num_threads()
+    if previousThreads != 1 { openblas_set_num_threads(1) }
+    storage.withUnsafeBufferPointer { xs in
+      nonisolated(unsafe) let x = xs
+      DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let lower = part * n / parts, upper = (part + 1) * n / parts
+        let partial = partials[part]
+        var z = [Double](repeating: 0, count: blockRows)
+        v.withUnsafeBufferPointer { vp in
+          partial.gradient.withUnsafeMutableBufferPointer { g in
+            z.withUnsafeMutableBufferPointer { zp in
+              var first = lower
+              while first < upper {
+                let count = min(blockRows, upper - first)
+                let block = x.baseAddress! + first * d
+                if d > 0 {
+                  cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(d), 1.0, block, Int32(d),
+                              vp.baseAddress, 1, 0.0, zp.baseAddress, 1)
+                } else {
+                  for i in 0..<count { zp[i] = 0 }
+                }
+                let slice = UnsafeMutableBufferPointer(rebasing: zp[0..<count])
+                partial.total += residuals(first..<(first + count), slice)
+                var sum = 0.0
+                for i in 0..<count { sum += zp[i] }
+                partial.residualSum += sum
+                if d > 0 {
+                  cblas_dgemv(CblasRowMajor, CblasTrans, Int32(count), Int32(d), 1.0, block, Int32(d),
+                              zp.baseAddress, 1, 1.0, g.baseAddress, 1)
+                }
+                first += count
+              }
+            }
+          }
+        }
+      }
+    }
+    if previousThreads != 1 { openblas_set_num_threads(previousThreads) }
+    var gradient = partials[0].gradient
+    var total = partials[0].total
+    var residualSum = partials[0].residualSum
+    for p in partials.dropFirst() {
+      for j in 0..<d { gradient[j] += p.gradient[j] }
+      total += p.total
+      residualSum += p.residualSum
+    }
+    return (gradient, total, residualSum)
   }
 }
 

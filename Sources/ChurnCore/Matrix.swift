@@ -7,7 +7,7 @@ public struct Matrix: Sendable, Equatable {
   public let rows: Int
   public let columns: Int
   /// Row-major elements; `storage.count == rows * columns`.
-  public internal(set) var storage: [Double]
+  public var storage: [Double]
 
   /// A `rows × columns` matrix with every element equal to `value`.
   public init(rows: Int, columns: Int, repeating value: Double = 0) {

@@ -1,119 +1,307 @@
 import ChurnCore
 import Foundation
 
-/// L2-penalized logistic regression fitted by Newton's method (iteratively reweighted least
-/// squares), with the Hessian from BLAS `dsyrk` and a Cholesky solve.
+/// Logistic regression for churn, fitted on standardized features.
 ///
 /// Objective, minimized over the intercept b and the coefficients β:
 /// ```
-/// L(b, β) = Σᵢ sᵢ · logloss(yᵢ, σ(b + xᵢ·β)) + (λ₂ / 2) · ‖β‖²
+/// L(b, β) = Σᵢ sᵢ · logloss(yᵢ, σ(b + xᵢ·β)) + (λ₂ / 2) · ‖β‖² + λ₁ · ‖β‖₁
 /// logloss(y, p) = −y·log p − (1 − y)·log(1 − p)
 /// ```
-/// where sᵢ are sample weights (1 by default) and the intercept is not penalized. With λ₂ > 0
-/// this is scikit-learn's `LogisticRegression(C = 1/λ₂)`; λ₂ = 0 is the maximum-likelihood fit.
+/// where sᵢ are the sample weights times the class weights (`balanced`: n / (2 · n_class), as in
+/// scikit-learn) and the intercept is not penalized. With λ₁ = 0 this is scikit-learn's
+/// `LogisticRegression(C = 1/λ₂)`; λ₂ = λ₁ = 0 is the maximum-likelihood fit (statsmodels'
+/// `Logit`).
+///
+/// Solvers: `newton` (IRLS: Hessian Xᵀ·W·X by BLAS `dsyrk`, Cholesky solve; few iterations,
+/// O(n·d²) each), `lbfgs` (limited-memory quasi-Newton, Nocedal 1980; each evaluation reads X
+/// once through `Matrix.fusedGradient`), `owlqn` (Andrew & Gao 2007, for λ₁ > 0). `auto` takes
+/// `owlqn` when λ₁ > 0, `newton` when d ≤ 30 or n·d² ≤ 5·10⁸, `lbfgs` otherwise.
+/// Convergence: the largest absolute (pseudo-)gradient entry ≤ `gradientTolerance` · Σᵢ sᵢ.
 public struct LogisticRegression: Sendable {
-  /// λ₂, the L2 penalty (scikit-learn's `1/C`); must be ≥ 0.
-  public var l2Penalty: Double
-  /// Newton iterations at most.
-  public var maxIterations: Int
-  /// Converged when the largest absolute gradient entry is below this.
-  public var gradientTolerance: Double
+  public enum Solver: String, Sendable, Codable, CaseIterable { case auto, newton, lbfgs, owlqn }
+  public enum ClassWeight: String, Sendable, Codable, CaseIterable { case none, balanced }
 
-  public init(l2Penalty: Double = 0, maxIterations: Int = 100, gradientTolerance: Double = 1e-9) {
+  /// λ₂ (scikit-learn's `1/C`), ≥ 0.
+  public var l2Penalty: Double
+  /// λ₁, ≥ 0.
+  public var l1Penalty: Double
+  public var classWeight: ClassWeight
+  public var solver: Solver
+  public var maxIterations: Int
+  public var gradientTolerance: Double
+  /// Threads for the gradient passes of `lbfgs` and `owlqn`.
+  public var threads: Int
+  /// Whether to compute the inverse Hessian at the optimum (standard errors, p-values): one
+  /// more O(n·d²) pass.
+  public var computeStandardErrors: Bool
+
+  public init(l2Penalty: Double = 0, l1Penalty: Double = 0, classWeight: ClassWeight = .none, solver: Solver = .auto,
+              maxIterations: Int = 500, gradientTolerance: Double = 1e-10, threads: Int = 1, computeStandardErrors: Bool = true) {
     self.l2Penalty = l2Penalty
+    self.l1Penalty = l1Penalty
+    self.classWeight = classWeight
+    self.solver = solver
     self.maxIterations = maxIterations
     self.gradientTolerance = gradientTolerance
+    self.threads = threads
+    self.computeStandardErrors = computeStandardErrors
+  }
+
+  /// The solver `auto` picks for an n × d problem.
+  public func resolvedSolver(rows n: Int, columns d: Int) -> Solver {
+    if solver != .auto { return solver }
+    if l1Penalty > 0 { return .owlqn }
+    return d <= 30 || Double(n) * Double(d) * Double(d) <= 5e8 ? .newton : .lbfgs
   }
 
   /// Fits the model.
   ///
   /// - Parameters:
-  ///   - features: n × d, one row per observation.
+  ///   - features: n × d, standardized (see `Preprocessor`).
   ///   - labels: n values, each 0 or 1.
   ///   - sampleWeights: n non-negative weights, or `nil` for all 1.
-  /// - Throws: `LogisticRegressionError` for invalid inputs or a singular Hessian.
-  /// - Complexity: O(iterations × (n·d² + d³)).
-  public func fit(features: Matrix, labels: [Double], sampleWeights: [Double]? = nil) throws -> LogisticModel {
-    let n = features.rows
-    let d = features.columns
-    guard l2Penalty >= 0, l2Penalty.isFinite else { throw LogisticRegressionError.invalidPenalty(l2Penalty) }
+  ///   - featureNames: d names, for error messages and reports.
+  /// - Throws: `LogisticRegressionError` for invalid inputs, perfect separation or collinear
+  ///   columns without a penalty.
+  public func fit(features x: Matrix, labels: [Double], sampleWeights: [Double]? = nil, featureNames: [String]? = nil) throws -> LogisticModel {
+    let n = x.rows, d = x.columns
+    let names = featureNames ?? (0..<d).map { "x\($0)" }
+    guard l2Penalty >= 0, l2Penalty.isFinite else { throw LogisticRegressionError.invalidPenalty(name: "L2", value: l2Penalty) }
+    guard l1Penalty >= 0, l1Penalty.isFinite else { throw LogisticRegressionError.invalidPenalty(name: "L1", value: l1Penalty) }
     guard labels.count == n else { throw LogisticRegressionError.labelCount(rows: n, labels: labels.count) }
-    if let w = sampleWeights, w.count != n { throw LogisticRegressionError.weightCount(rows: n, weights: w.count) }
+    if let w = sampleWeights {
+      guard w.count == n else { throw LogisticRegressionError.weightCount(rows: n, weights: w.count) }
+      if let i = w.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) { throw LogisticRegressionError.invalidWeight(row: i, value: w[i]) }
+    }
     for (i, y) in labels.enumerated() where y != 0 && y != 1 { throw LogisticRegressionError.invalidLabel(row: i, value: y) }
-    for (k, v) in features.storage.enumerated() where !v.isFinite {
-      throw LogisticRegressionError.nonFinite(row: k / max(d, 1), column: k % max(d, 1), value: v)
+    if let k = x.storage.firstIndex(where: { !$0.isFinite }) {
+      throw LogisticRegressionError.nonFinite(row: k / max(d, 1), column: names[k % max(d, 1)], value: x.storage[k])
     }
     let positives = labels.reduce(0, +)
     guard positives > 0, positives < Double(n) else {
       throw LogisticRegressionError.singleClass(rows: n, label: positives > 0 ? 1 : 0)
     }
-    let weights = sampleWeights ?? Array(repeating: 1, count: n)
-
-    // Design with a leading column of ones for the intercept.
-    var design = Matrix(rows: n, columns: d + 1)
-
-    for i in 0..<n {
-      design[i, 0] = 1
-      for j in 0..<d { design[i, j + 1] = features.storage[i * d + j] }
+    var weights = sampleWeights ?? Array(repeating: 1, count: n)
+    if classWeight == .balanced {
+      let w1 = Double(n) / (2 * positives), w0 = Double(n) / (2 * (Double(n) - positives))
+      for i in 0..<n { weights[i] *= labels[i] == 1 ? w1 : w0 }
     }
+    let problem = LogisticProblem(x: x, y: labels, s: weights, l2: l2Penalty, threads: threads)
+    let chosen = resolvedSolver(rows: n, columns: d)
+    var result: SolverResult
+    switch chosen {
+    case .newton, .auto:
+      guard l1Penalty == 0 else { throw LogisticRegressionError.solverNeedsNoL1(solver: chosen.rawValue) }
+      result = try newton(problem, names: names)
+    case .lbfgs:
+      guard l1Penalty == 0 else { throw LogisticRegressionError.solverNeedsNoL1(solver: chosen.rawValue) }
+      result = lbfgs(problem, l1: 0)
+    case .owlqn:
+      result = lbfgs(problem, l1: l1Penalty)
+    }
+    if l2Penalty == 0 && l1Penalty == 0 {
+      // Complete separation: every row predicted with near certainty, coefficients running off.
+      let eta = x.multiply(result.beta)
+      var worst = 0.0
+      for i in 0..<n where weights[i] > 0 { worst = max(worst, abs(sigmoid(eta[i] + result.b) - labels[i])) }
+      let large = result.beta.indices.filter { abs(result.beta[$0]) > 30 }
+      if worst < 1e-3 || !large.isEmpty {
+        throw LogisticRegressionError.separable(columns: (large.isEmpty ? Array(result.beta.indices) : large)
+          .sorted { abs(result.beta[$0]) > abs(result.beta[$1]) }.prefix(5).map { names[$0] })
+      }
+    }
+    var covariance: Matrix?
+    if computeStandardErrors {
+      covariance = try? problem.hessian(b: result.b, beta: result.beta).inversePositiveDefinite()
+    }
+    return LogisticModel(featureNames: names, intercept: result.b, coefficients: result.beta, solver: chosen,
+                         iterations: result.iterations, evaluations: result.evaluations, objective: result.objective,
+                         gradientNorm: result.gradientNorm, converged: result.converged, covariance: covariance?.storage,
+                         l2Penalty: l2Penalty, l1Penalty: l1Penalty, classWeight: classWeight)
+  }
 
-    var theta = [Double](repeating: 0, count: d + 1)
-    var objective = self.objective(design: design, labels: labels, weights: weights, theta: theta)
+  struct SolverResult {
+    var b: Double
+    var beta: [Double]
+    var objective: Double
+    var gradientNorm: Double
+    var iterations: Int
+    var evaluations: Int
+    var converged: Bool
+  }
+
+  // MARK: Newton / IRLS
+
+  func newton(_ p: LogisticProblem, names: [String]) throws -> SolverResult {
+    let d = p.x.columns
+    var b = p.initialIntercept
+    var beta = [Double](repeating: 0, count: d)
+    var (objective, gradB, gradBeta) = p.evaluate(b: b, beta: beta)
+    var evaluations = 1
     var iterations = 0
-    var gradientNorm = Double.infinity
-    while iterations < maxIterations {
-      let eta = design.multiply(theta)
-      var residual = [Double](repeating: 0, count: n)
-      var curvature = [Double](repeating: 0, count: n)
-      for i in 0..<n {
-        let p = sigmoid(eta[i])
-        residual[i] = weights[i] * (p - labels[i])
-        curvature[i] = weights[i] * p * (1 - p)
-      }
-      var gradient = design.transposeMultiply(residual)
-      for j in 0..<d { gradient[j + 1] += l2Penalty * theta[j + 1] }
-      gradientNorm = gradient.map(abs).max() ?? 0
-      if gradientNorm < gradientTolerance { break }
-      var hessian = design.weightedGram(weights: curvature)
-      for j in 1..<(d + 1) { hessian[j, j] += l2Penalty }
+    var norm = max(abs(gradB), gradBeta.map(abs).max() ?? 0)
+    let tolerance = gradientTolerance * p.totalWeight
+    while norm > tolerance && iterations < maxIterations {
+      let hessian = p.hessian(b: b, beta: beta)
       let step: [Double]
-      do { step = try hessian.solvePositiveDefinite(gradient) } catch let error as LinearAlgebraError {
-        throw LogisticRegressionError.singularHessian(error.description)
+      do { step = try hessian.solvePositiveDefinite([gradB] + gradBeta) } catch let LinearAlgebraError.notPositiveDefinite(_, minor) {
+        throw LogisticRegressionError.collinear(column: minor >= 2 ? names[minor - 2] : "(intercept)")
       }
-      // Backtracking line search keeps every step a descent step.
       var scale = 1.0
-      var candidate = theta
-      var candidateObjective = Double.infinity
-      for _ in 0..<40 {
-        for j in 0...d { candidate[j] = theta[j] - scale * step[j] }
-        candidateObjective = self.objective(design: design, labels: labels, weights: weights, theta: candidate)
-        if candidateObjective <= objective + 1e-12 * abs(objective) { break }
+      var accepted = false
+      var predicted = gradB * step[0]
+      for j in 0..<d { predicted += gradBeta[j] * step[j + 1] }
+      for _ in 0..<50 {
+        let candidateB = b - scale * step[0]
+        let candidate = (0..<d).map { beta[$0] - scale * step[$0 + 1] }
+        let value = p.objective(b: candidateB, beta: candidate)
+        evaluations += 1
+        // Armijo, or a full step that changes the objective only at rounding level (near the optimum).
+        if value <= objective - 1e-4 * scale * predicted || (scale == 1 && value - objective <= 1e-12 * abs(objective)) {
+          b = candidateB
+          beta = candidate
+          accepted = true
+          break
+        }
         scale /= 2
       }
       iterations += 1
-      let improvement = objective - candidateObjective
-      theta = candidate
-      objective = candidateObjective
-      if improvement <= 0 { break }
+      (objective, gradB, gradBeta) = p.evaluate(b: b, beta: beta)
+      evaluations += 1
+      norm = max(abs(gradB), gradBeta.map(abs).max() ?? 0)
+      if !accepted { break }
     }
-    return LogisticModel(intercept: theta[0], coefficients: Array(theta[1...]), iterations: iterations,
-                         objective: objective, gradientNorm: gradientNorm,
-                         converged: gradientNorm < gradientTolerance)
+    return SolverResult(b: b, beta: beta, objective: objective, gradientNorm: norm, iterations: iterations,
+                        evaluations: evaluations, converged: norm <= tolerance)
   }
 
-  func objective(design: Matrix, labels: [Double], weights: [Double], theta: [Double]) -> Double {
-    let eta = design.multiply(theta)
-    var total = 0.0
-    for i in 0..<eta.count {
-      // logloss = log(1 + e^η) − y·η, computed without overflow.
-      let e = eta[i]
-      let softplus = e > 0 ? e + log1p(exp(-e)) : log1p(exp(e))
-      total += weights[i] * (softplus - labels[i] * e)
+  // MARK: L-BFGS and OWL-QN
+
+  /// L-BFGS (memory 10) with a backtracking line search under the Armijo condition; with
+  /// `l1 > 0` the OWL-QN variant: the pseudo-gradient of the L1 term, directions and steps
+  /// kept in the orthant of the current point (Andrew & Gao 2007). The intercept (index 0) is
+  /// never L1-penalized.
+  func lbfgs(_ p: LogisticProblem, l1: Double) -> SolverResult {
+    let d = p.x.columns
+    let m = 10
+    var theta = [p.initialIntercept] + [Double](repeating: 0, count: d)
+    func total(_ smooth: Double, _ t: [Double]) -> Double {
+      var penalty = 0.0
+      if l1 > 0 { for j in 1..<t.count { penalty += abs(t[j]) } }
+      return smooth + l1 * penalty
     }
-    var penalty = 0.0
-    for j in 1..<theta.count { penalty += theta[j] * theta[j] }
-    return total + 0.5 * l2Penalty * penalty
+    func pseudoGradient(_ g: [Double], _ t: [Double]) -> [Double] {
+      guard l1 > 0 else { return g }
+      var pg = g
+      for j in 1..<t.count {
+        if t[j] > 0 { pg[j] = g[j] + l1 } else if t[j] < 0 { pg[j] = g[j] - l1 } else if g[j] + l1 < 0 { pg[j] = g[j] + l1 } else if g[j] - l1 > 0 {
+          pg[j] = g[j] - l1
+        } else {
+          pg[j] = 0
+        }
+      }
+      return pg
+    }
+    var (smooth, gb, gbeta) = p.evaluate(b: theta[0], beta: Array(theta[1...]))
+    var g = [gb] + gbeta
+    var f = total(smooth, theta)
+    var pg = pseudoGradient(g, theta)
+    var evaluations = 1
+    var iterations = 0
+    var sList: [[Double]] = [], yList: [[Double]] = [], rhoList: [Double] = []
+    let tolerance = gradientTolerance * p.totalWeight
+    var norm = pg.map(abs).max() ?? 0
+    while norm > tolerance && iterations < maxIterations {
+      // Two-loop recursion: direction = −H·pg.
+      var q = pg
+      var alphas = [Double](repeating: 0, count: sList.count)
+      for k in stride(from: sList.count - 1, through: 0, by: -1) {
+        alphas[k] = rhoList[k] * dot(sList[k], q)
+        for j in 0..<q.count { q[j] -= alphas[k] * yList[k][j] }
+      }
+      if let lastS = sList.last, let lastY = yList.last {
+        let gamma = dot(lastS, lastY) / dot(lastY, lastY)
+        for j in 0..<q.count { q[j] *= gamma }
+      } else {
+        let scale = 1 / max(norm, 1e-300)
+        for j in 0..<q.count { q[j] *= min(1, scale) }
+      }
+      for k in 0..<sList.count {
+        let beta = rhoList[k] * dot(yList[k], q)
+        for j in 0..<q.count { q[j] += sList[k][j] * (alphas[k] - beta) }
+      }
+      var direction = q.map { -$0 }
+      if l1 > 0 {
+        // Keep the direction where it descends the pseudo-gradient.
+        for j in 1..<direction.count where direction[j] * pg[j] >= 0 { direction[j] = 0 }
+      }
+      var slope = dot(direction, pg)
+      if slope >= 0 {
+        direction = pg.map { -$0 }
+        slope = dot(direction, pg)
+        sList.removeAll(); yList.removeAll(); rhoList.removeAll()
+      }
+      // The orthant to stay in (OWL-QN): the sign of each coordinate, or of −pg where it is 0.
+      let orthant = l1 > 0 ? (0..<theta.count).map { j -> Double in j == 0 ? 0 : (theta[j] != 0 ? (theta[j] > 0 ? 1 : -1) : (pg[j] < 0 ? 1 : -1)) } : []
+      var step = 1.0
+      var next = theta
+      var nextF = f, nextSmooth = smooth, nextG = g
+      var accepted = false
+      for _ in 0..<60 {
+        for j in 0..<theta.count { next[j] = theta[j] + step * direction[j] }
+        if l1 > 0 { for j in 1..<next.count where next[j] * orthant[j] <= 0 { next[j] = 0 } }
+        let evaluated = p.evaluate(b: next[0], beta: Array(next[1...]))
+        evaluations += 1
+        nextSmooth = evaluated.0
+        nextF = total(nextSmooth, next)
+        var decrease = 0.0
+        for j in 0..<theta.count { decrease += pg[j] * (next[j] - theta[j]) }
+        if nextF <= f + 1e-4 * decrease {
+          nextG = [evaluated.1] + evaluated.2
+          accepted = true
+          break
+        }
+        // Near the optimum the objective changes below its rounding error; accept a step that
+        // keeps it within rounding and shrinks the gradient.
+        if nextF - f <= 1e-12 * abs(f) {
+          let candidateG = [evaluated.1] + evaluated.2
+          if (pseudoGradient(candidateG, next).map(abs).max() ?? 0) < norm {
+            nextG = candidateG
+            accepted = true
+            break
+          }
+        }
+        step *= 0.5
+      }
+      iterations += 1
+      guard accepted else { break }
+      let s = (0..<theta.count).map { next[$0] - theta[$0] }
+      let y = (0..<theta.count).map { nextG[$0] - g[$0] }
+      let sy = dot(s, y)
+      if sy > 1e-12 * dot(y, y) {
+        sList.append(s); yList.append(y); rhoList.append(1 / sy)
+        if sList.count > m { sList.removeFirst(); yList.removeFirst(); rhoList.removeFirst() }
+      }
+      let improvement = f - nextF
+      theta = next
+      f = nextF
+      smooth = nextSmooth
+      g = nextG
+      pg = pseudoGradient(g, theta)
+      norm = pg.map(abs).max() ?? 0
+      if improvement < -1e-12 * max(1, abs(f)) { break }
+    }
+    return SolverResult(b: theta[0], beta: Array(theta[1...]), objective: f, gradientNorm: norm, iterations: iterations,
+                        evaluations: evaluations, converged: norm <= tolerance)
   }
+}
+
+@inline(__always)
+func dot(_ a: [Double], _ b: [Double]) -> Double {
+  var s = 0.0
+  for i in 0..<a.count { s += a[i] * b[i] }
+  return s
 }
 
 @inline(__always)
@@ -121,46 +309,73 @@ func sigmoid(_ x: Double) -> Double {
   x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))
 }
 
-/// A fitted logistic regression.
-public struct LogisticModel: Sendable, Equatable {
-  public let intercept: Double
-  public let coefficients: [Double]
-  public let iterations: Int
-  /// The objective at the returned coefficients.
-  public let objective: Double
-  /// Largest absolute gradient entry at the returned coefficients (before the last step).
-  public let gradientNorm: Double
-  public let converged: Bool
+/// The smooth part of the objective on one data set, evaluated in one read of X.
+struct LogisticProblem: @unchecked Sendable {
+  let x: Matrix
+  let y: [Double]
+  let s: [Double]
+  let l2: Double
+  let threads: Int
+  let totalWeight: Double
+  /// log-odds of the weighted churn rate: the optimum when β = 0.
+  let initialIntercept: Double
 
-  /// Churn probabilities σ(b + xᵢ·β), one per row.
-  public func probabilities(_ features: Matrix) -> [Double] {
-    precondition(features.columns == coefficients.count,
-                 "The model has \(coefficients.count) coefficients; the input has \(features.columns) columns")
-    return features.multiply(coefficients).map { sigmoid(intercept + $0) }
+  init(x: Matrix, y: [Double], s: [Double], l2: Double, threads: Int) {
+    self.x = x
+    self.y = y
+    self.s = s
+    self.l2 = l2
+    self.threads = threads
+    totalWeight = s.reduce(0, +)
+    let positive = zip(y, s).reduce(0.0) { $0 + $1.0 * $1.1 }
+    let rate = min(max(positive / totalWeight, 1e-12), 1 - 1e-12)
+    initialIntercept = log(rate / (1 - rate))
   }
-}
 
-/// Inputs logistic regression cannot be fitted on.
-public enum LogisticRegressionError: Error, Equatable, CustomStringConvertible {
-  case invalidPenalty(Double)
-  case labelCount(rows: Int, labels: Int)
-  case weightCount(rows: Int, weights: Int)
-  case invalidLabel(row: Int, value: Double)
-  case nonFinite(row: Int, column: Int, value: Double)
-  case singleClass(rows: Int, label: Int)
-  case singularHessian(String)
-
-  public var description: String {
-    switch self {
-    case .invalidPenalty(let value): return "L2 penalty is \(value); expected a finite number ≥ 0"
-    case .labelCount(let rows, let labels): return "\(rows) rows but \(labels) labels; expected one label per row"
-    case .weightCount(let rows, let weights): return "\(rows) rows but \(weights) sample weights; expected one weight per row"
-    case .invalidLabel(let row, let value): return "label of row \(row) is \(value); expected 0 or 1"
-    case .nonFinite(let row, let column, let value):
-      return "feature value at row \(row), column \(column) is \(value); expected a finite number (impute missing values first)"
-    case .singleClass(let rows, let label):
-      return "all \(rows) labels are \(label); a churn model needs both churned and retained customers"
-    case .singularHessian(let detail): return "the Hessian is singular: \(detail)"
+  /// Smooth objective (log loss + L2) and its gradient in b and β.
+  func evaluate(b: Double, beta: [Double]) -> (Double, Double, [Double]) {
+    let y = self.y, s = self.s
+    let result = x.fusedGradient(beta, threads: threads) { rows, z in
+      var loss = 0.0
+      for (k, i) in rows.enumerated() {
+        let eta = z[k] + b
+        // logloss = log(1 + e^η) − y·η, without overflow.
+        let softplus = eta > 0 ? eta + log1p(exp(-eta)) : log1p(exp(eta))
+        loss += s[i] * (softplus - y[i] * eta)
+        z[k] = s[i] * (sigmoid(eta) - y[i])
+      }
+      return loss
     }
+    var gradient = result.gradient
+    var penalty = 0.0
+    for j in 0..<beta.count {
+      gradient[j] += l2 * beta[j]
+      penalty += beta[j] * beta[j]
+    }
+    return (result.total + 0.5 * l2 * penalty, result.residualSum, gradient)
+  }
+
+  func objective(b: Double, beta: [Double]) -> Double { evaluate(b: b, beta: beta).0 }
+
+  /// The Hessian in (b, β): [[Σw, (Xᵀw)ᵀ], [Xᵀw, XᵀWX + λ₂I]] with wᵢ = sᵢ·pᵢ·(1 − pᵢ).
+  func hessian(b: Double, beta: [Double]) -> Matrix {
+    let d = x.columns
+    let eta = x.multiply(beta)
+    var w = [Double](repeating: 0, count: x.rows)
+    for i in 0..<x.rows {
+      let p = sigmoid(eta[i] + b)
+      w[i] = s[i] * p * (1 - p)
+    }
+    let gram = x.weightedGram(weights: w)
+    let cross = x.transposeMultiply(w)
+    var h = Matrix(rows: d + 1, columns: d + 1)
+    h[0, 0] = w.reduce(0, +)
+    for j in 0..<d {
+      h[0, j + 1] = cross[j]
+      h[j + 1, 0] = cross[j]
+      for k in 0..<d { h[j + 1, k + 1] = gram[j, k] }
+      h[j + 1, j + 1] += l2
+    }
+    return h
   }
 }

@@ -1,0 +1,108 @@
+import ChurnCore
+import Foundation
+
+/// A fitted logistic regression: intercept and coefficients on the standardized features,
+/// how the fit went, and the inverse Hessian at the optimum for inference.
+public struct LogisticModel: Sendable, Equatable, Codable {
+  public let featureNames: [String]
+  public let intercept: Double
+  public let coefficients: [Double]
+  public let solver: LogisticRegression.Solver
+  public let iterations: Int
+  /// Objective evaluations (passes over the data) used by the solver.
+  public let evaluations: Int
+  /// The objective at the returned coefficients.
+  public let objective: Double
+  /// Largest absolute (pseudo-)gradient entry at the returned coefficients.
+  public let gradientNorm: Double
+  public let converged: Bool
+  /// Row-major (d + 1)², intercept first; `nil` when not computed or the Hessian was singular.
+  public let covariance: [Double]?
+  public let l2Penalty: Double
+  public let l1Penalty: Double
+  public let classWeight: LogisticRegression.ClassWeight
+
+  /// Churn probabilities σ(b + xᵢ·β), one per row.
+  public func probabilities(_ features: Matrix) -> [Double] {
+    precondition(features.columns == coefficients.count,
+                 "The model has \(coefficients.count) coefficients; the input has \(features.columns) columns")
+    return features.multiply(coefficients).map { sigmoid(intercept + $0) }
+  }
+
+  /// Standard error of the intercept (index 0) and of each coefficient (1...d), NaN without a covariance.
+  public var standardErrors: [Double] {
+    let k = coefficients.count + 1
+    guard let covariance else { return Array(repeating: .nan, count: k) }
+    return (0..<k).map { covariance[$0 * k + $0].squareRoot() }
+  }
+
+  /// Inference for one coefficient (standardized scale: the effect of +1 standard deviation).
+  public struct Coefficient: Sendable, Equatable {
+    public var name: String
+    public var estimate: Double
+    public var standardError: Double
+    public var z: Double
+    /// Two-sided, from the normal distribution (Wald test).
+    public var pValue: Double
+    public var lower95: Double
+    public var upper95: Double
+    /// exp(estimate): how churn odds multiply for +1 SD.
+    public var oddsRatio: Double
+    /// σ(b + β) − σ(b): the change in churn probability for +1 SD from the baseline customer
+    /// (all features at their mean), as *Fighting Churn with Data* reports it.
+    public var retentionImpact: Double
+  }
+
+  /// One row per coefficient, in feature order.
+  ///
+  /// For penalized fits the standard errors come from the penalized Hessian: they describe the
+  /// curvature of the penalized objective and understate the uncertainty a shrunken estimate
+  /// carries; read the p-values of an unpenalized fit.
+  public var coefficientTable: [Coefficient] {
+    let se = standardErrors
+    return featureNames.indices.map { j in
+      let beta = coefficients[j]
+      let error = se[j + 1]
+      let z = beta / error
+      return Coefficient(name: featureNames[j], estimate: beta, standardError: error, z: z,
+                         pValue: error.isNaN ? .nan : erfc(abs(z) / 2.0.squareRoot()),
+                         lower95: beta - 1.959963984540054 * error, upper95: beta + 1.959963984540054 * error,
+                         oddsRatio: exp(beta), retentionImpact: sigmoid(intercept + beta) - sigmoid(intercept))
+    }
+  }
+}
+
+/// Inputs logistic regression cannot be fitted on, with a way out.
+public enum LogisticRegressionError: Error, Equatable, CustomStringConvertible {
+  case invalidPenalty(name: String, value: Double)
+  case labelCount(rows: Int, labels: Int)
+  case weightCount(rows: Int, weights: Int)
+  case invalidWeight(row: Int, value: Double)
+  case invalidLabel(row: Int, value: Double)
+  case nonFinite(row: Int, column: String, value: Double)
+  case singleClass(rows: Int, label: Int)
+  case collinear(column: String)
+  case separable(columns: [String])
+  case solverNeedsNoL1(solver: String)
+
+  public var description: String {
+    switch self {
+    case .invalidPenalty(let name, let value): return "\(name) penalty is \(value); expected a finite number ≥ 0"
+    case .labelCount(let rows, let labels): return "\(rows) rows but \(labels) labels; expected one label per row"
+    case .weightCount(let rows, let weights): return "\(rows) rows but \(weights) sample weights; expected one weight per row"
+    case .invalidWeight(let row, let value): return "sample weight of row \(row + 1) is \(value); expected a finite number ≥ 0"
+    case .invalidLabel(let row, let value): return "label of row \(row + 1) is \(value); expected 0 or 1"
+    case .nonFinite(let row, let column, let value):
+      return "\(column) of row \(row + 1) is \(value); expected a finite number (impute missing values first)"
+    case .singleClass(let rows, let label):
+      return "all \(rows) labels are \(label); a churn model needs both churned and retained customers"
+    case .collinear(let column):
+      return "\(column) is (nearly) a linear combination of the columns before it, so the coefficients are not identified; "
+        + "drop it or add an L2 penalty (--l2 1)"
+    case .separable(let columns):
+      return "the classes are perfectly separable, so the unpenalized coefficients diverge (largest: \(columns.joined(separator: ", "))); "
+        + "add an L2 penalty (--l2 1) or drop the column that gives the label away"
+    case .solverNeedsNoL1(let solver): return "the \(solver) solver cannot fit an L1 penalty; use the owlqn solver (or auto)"
+    }
+  }
+}

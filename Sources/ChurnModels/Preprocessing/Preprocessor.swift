@@ -1,0 +1,271 @@
+import ChurnCore
+import Foundation
+
+/// Turns a `FeatureTable` into the numeric matrix a trainer fits, with every choice learned
+/// from the training rows and saved with the model, so scoring applies exactly the same steps.
+///
+/// Per numeric column, in order:
+/// 1. fat-tail transform (optional, as in *Fighting Churn with Data*): when the training
+///    values' skewness exceeds 4, `log1p(x)` if their minimum is ≥ 0, else `asinh(x)`;
+/// 2. missing values (NaN) replaced by the training median, plus an indicator column
+///    `NAME_missing` (1 = was missing) when any training value was missing;
+/// 3. standardization (optional) with the training mean and population standard deviation.
+///
+/// Per categorical column: one-hot columns `NAME=LEVEL`. A missing value is the level
+/// `(missing)`. Levels seen fewer than `minimumLevelCount` times are pooled into `other`. The
+/// most frequent level (ties: the first by name) is the reference and gets no column (with
+/// `dropReferenceLevel`). At scoring, an unseen level counts as `other` when the column has one,
+/// otherwise as the reference level (all zeros): never a crash. One-hot columns are
+/// standardized like the others, so every coefficient is "per standard deviation".
+///
+/// Columns that are constant in training are dropped, with a note.
+public struct Preprocessor: Sendable {
+  public var standardize: Bool
+  public var fatTailTransform: Bool
+  public var minimumLevelCount: Int
+  public var dropReferenceLevel: Bool
+
+  public init(standardize: Bool = true, fatTailTransform: Bool = true, minimumLevelCount: Int = 10, dropReferenceLevel: Bool = true) {
+    self.standardize = standardize
+    self.fatTailTransform = fatTailTransform
+    self.minimumLevelCount = minimumLevelCount
+    self.dropReferenceLevel = dropReferenceLevel
+  }
+
+  /// Learns the steps from `table` (every row counts).
+  ///
+  /// - Throws: `PreprocessingError` when a value is infinite or nothing usable is left.
+  public func fit(_ table: FeatureTable) throws -> FittedPreprocessor {
+    var steps: [FittedPreprocessor.Step] = []
+    var notes: [String] = []
+    for (name, column) in zip(table.columnNames, table.columns) {
+      switch column {
+      case .numeric(let values):
+        if let row = values.firstIndex(where: { $0.isInfinite }) {
+          throw PreprocessingError.infiniteValue(column: name, row: row, id: table.ids[row])
+        }
+        var present = values.filter { !$0.isNaN }
+        guard !present.isEmpty else {
+          notes.append("\(name) dropped: no value in training")
+          continue
+        }
+        var transform = FittedPreprocessor.Transform.none
+        if fatTailTransform, Self.skewness(present) > 4 {
+          transform = present.min()! >= 0 ? .log1p : .asinh
+          present = present.map(transform.apply)
+        }
+        let median = Self.median(present)
+        let missing = present.count < values.count
+        steps.append(.numeric(name: name, transform: transform, median: median))
+        if missing { steps.append(.missingIndicator(name: name)) }
+      case .categorical(let values):
+        var counts: [String: Int] = [:]
+        for v in values { counts[v ?? FittedPreprocessor.missingLevel, default: 0] += 1 }
+        let frequent = counts.filter { $0.value >= minimumLevelCount }
+        let pooled = counts.filter { $0.value < minimumLevelCount }.keys.sorted()
+        var levels = frequent.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
+        if !pooled.isEmpty {
+          notes.append("\(name): \(pooled.count) rare levels (< \(minimumLevelCount) rows) pooled into \"other\"")
+        }
+        var reference: String?
+        if dropReferenceLevel, !levels.isEmpty {
+          reference = levels.removeFirst()
+        }
+        steps.append(.categorical(name: name, levels: levels.sorted(), reference: reference, hasOther: !pooled.isEmpty))
+      }
+    }
+    // Raw (untransformed, unstandardized) design columns, to learn means and deviations.
+    var fitted = FittedPreprocessor(inputNames: table.columnNames, inputKinds: table.columns.map { $0.isNumeric },
+                                    steps: steps, means: [], deviations: [], outputNames: [], notes: notes)
+    let raw = try fitted.rawMatrix(table, checkColumns: false)
+    var keep: [Int] = []
+    var means: [Double] = []
+    var deviations: [Double] = []
+    let names = fitted.rawNames
+    for j in 0..<raw.columns {
+      var sum = 0.0
+      for i in 0..<raw.rows { sum += raw.storage[i * raw.columns + j] }
+      let mean = raw.rows > 0 ? sum / Double(raw.rows) : 0
+      var squares = 0.0
+      for i in 0..<raw.rows {
+        let d = raw.storage[i * raw.columns + j] - mean
+        squares += d * d
+      }
+      let deviation = raw.rows > 0 ? (squares / Double(raw.rows)).squareRoot() : 0
+      if deviation <= 1e-12 * max(1, abs(mean)) {
+        fitted.notes.append("\(names[j]) dropped: constant in training")
+        continue
+      }
+      keep.append(j)
+      means.append(standardize ? mean : 0)
+      deviations.append(standardize ? deviation : 1)
+    }
+    guard !keep.isEmpty else { throw PreprocessingError.nothingLeft(columns: table.columnNames.count) }
+    fitted.kept = keep
+    fitted.means = means
+    fitted.deviations = deviations
+    fitted.outputNames = keep.map { names[$0] }
+    return fitted
+  }
+
+  /// Population skewness m₃ / m₂^(3/2); 0 for constant data.
+  static func skewness(_ x: [Double]) -> Double {
+    let n = Double(x.count)
+    let mean = x.reduce(0, +) / n
+    var m2 = 0.0, m3 = 0.0
+    for v in x {
+      let d = v - mean
+      m2 += d * d
+      m3 += d * d * d
+    }
+    m2 /= n
+    m3 /= n
+    return m2 > 0 ? m3 / pow(m2, 1.5) : 0
+  }
+
+  static func median(_ x: [Double]) -> Double {
+    let s = x.sorted()
+    let n = s.count
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+  }
+}
+
+/// The preprocessing steps learned from training data; see `Preprocessor`.
+public struct FittedPreprocessor: Sendable, Equatable, Codable {
+  public static let missingLevel = "(missing)"
+  public static let otherLevel = "other"
+
+  public enum Transform: String, Sendable, Equatable, Codable {
+    case none, log1p, asinh
+    func apply(_ x: Double) -> Double {
+      switch self {
+      case .none: return x
+      case .log1p: return Foundation.log1p(x)
+      case .asinh: return Foundation.asinh(x)
+      }
+    }
+  }
+
+  /// One step, producing one or more raw design columns.
+  public enum Step: Sendable, Equatable, Codable {
+    case numeric(name: String, transform: Transform, median: Double)
+    case missingIndicator(name: String)
+    case categorical(name: String, levels: [String], reference: String?, hasOther: Bool)
+  }
+
+  /// Input columns the model was trained on, with whether each is numeric.
+  public var inputNames: [String]
+  public var inputKinds: [Bool]
+  public var steps: [Step]
+  /// Raw design columns kept (constant ones dropped), their means and standard deviations.
+  public var kept: [Int] = []
+  public var means: [Double]
+  public var deviations: [Double]
+  /// Names of the output columns, in order.
+  public var outputNames: [String]
+  /// What was dropped or pooled, and why.
+  public var notes: [String]
+
+  /// Names of the raw design columns, before constant ones are dropped.
+  var rawNames: [String] {
+    steps.flatMap { step -> [String] in
+      switch step {
+      case .numeric(let name, _, _): return [name]
+      case .missingIndicator(let name): return [name + "_missing"]
+      case .categorical(let name, let levels, _, let hasOther):
+        return levels.map { "\(name)=\($0)" } + (hasOther ? ["\(name)=\(FittedPreprocessor.otherLevel)"] : [])
+      }
+    }
+  }
+
+  /// Checks that `table` has the training columns with the training kinds; names the difference.
+  public func checkColumns(_ table: FeatureTable) throws {
+    let present = Dictionary(zip(table.columnNames, table.columns.map(\.isNumeric)), uniquingKeysWith: { a, _ in a })
+    let missing = inputNames.filter { present[$0] == nil }
+    if !missing.isEmpty {
+      throw PreprocessingError.missingColumns(expected: inputNames.count, found: table.columnNames.count, missing: missing)
+    }
+    for (name, numeric) in zip(inputNames, inputKinds) where present[name] != numeric {
+      throw PreprocessingError.kindChanged(column: name, trainedNumeric: numeric)
+    }
+  }
+
+  /// The design matrix: exactly the training-time output columns, in the same order.
+  ///
+  /// - Throws: `PreprocessingError` when a training column is missing, changed kind, or holds
+  ///   an infinite value.
+  public func transform(_ table: FeatureTable) throws -> Matrix {
+    let raw = try rawMatrix(table, checkColumns: true)
+    let d = kept.count
+    var out = Matrix(rows: raw.rows, columns: d)
+    let width = raw.columns
+    for i in 0..<raw.rows {
+      for k in 0..<d {
+        let value: Double = raw.storage[i * width + kept[k]]
+        out.storage[i * d + k] = (value - means[k]) / deviations[k]
+      }
+    }
+    return out
+  }
+
+  func rawMatrix(_ table: FeatureTable, checkColumns check: Bool) throws -> Matrix {
+    if check { try checkColumns(table) }
+    let index = Dictionary(zip(table.columnNames, table.columns.indices), uniquingKeysWith: { a, _ in a })
+    let width = rawNames.count
+    let n = table.rowCount
+    var m = Matrix(rows: n, columns: width)
+    var column = 0
+    for step in steps {
+      switch step {
+      case .numeric(let name, let transform, let median):
+        guard case .numeric(let values) = table.columns[index[name]!] else { continue }
+        for i in 0..<n {
+          let v = values[i]
+          if v.isInfinite { throw PreprocessingError.infiniteValue(column: name, row: i, id: table.ids[i]) }
+          m.storage[i * width + column] = v.isNaN ? median : transform.apply(v)
+        }
+        column += 1
+      case .missingIndicator(let name):
+        guard case .numeric(let values) = table.columns[index[name]!] else { continue }
+        for i in 0..<n { m.storage[i * width + column] = values[i].isNaN ? 1 : 0 }
+        column += 1
+      case .categorical(let name, let levels, let reference, let hasOther):
+        guard case .categorical(let values) = table.columns[index[name]!] else { continue }
+        let position = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, $0) })
+        for i in 0..<n {
+          let level = values[i] ?? FittedPreprocessor.missingLevel
+          if let k = position[level] {
+            m.storage[i * width + column + k] = 1
+          } else if level != reference && hasOther {
+            m.storage[i * width + column + levels.count] = 1
+          }
+        }
+        column += levels.count + (hasOther ? 1 : 0)
+      }
+    }
+    return m
+  }
+}
+
+/// Data the preprocessing cannot use, with what to do.
+public enum PreprocessingError: Error, Equatable, CustomStringConvertible {
+  case infiniteValue(column: String, row: Int, id: String)
+  case nothingLeft(columns: Int)
+  case missingColumns(expected: Int, found: Int, missing: [String])
+  case kindChanged(column: String, trainedNumeric: Bool)
+
+  public var description: String {
+    switch self {
+    case .infiniteValue(let column, let row, let id):
+      return "\(column) is infinite for \(id) (row \(row + 1)); expected a finite number or blank"
+    case .nothingLeft(let columns):
+      return "none of the \(columns) feature columns varies in the training rows; nothing to learn from"
+    case .missingColumns(let expected, let found, let missing):
+      let shown = missing.prefix(8).joined(separator: ", ") + (missing.count > 8 ? ", ..." : "")
+      return "the model expects \(expected) feature columns; the input has \(found) (missing: \(shown))"
+    case .kindChanged(let column, let numeric):
+      return "\(column) was \(numeric ? "numeric" : "categorical") in training and is \(numeric ? "categorical" : "numeric") here; "
+        + "declare its kind (--numeric or --categorical) as in training"
+    }
+  }
+}
