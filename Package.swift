@@ -31,7 +31,7 @@ let package = Package(
     .target(name: "ChurnTestSupport", dependencies: ["ChurnCore"], path: "Tests/ChurnTestSupport"),
     .testTarget(name: "ChurnCoreTests", dependencies: ["ChurnCore", "ChurnTestSupport"]),
     .testTarget(name: "ChurnFeaturesTests", dependencies: ["ChurnFeatures", "ChurnTestSupport"]),
-    .testTarget(name: "ChurnModelsTests", dependencies: ["ChurnModels", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnModelsTests", dependencies: ["ChurnModels", "ChurnScoring", "ChurnTestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ChurnScoringTests", dependencies: ["ChurnScoring", "ChurnTestSupport"]),
     .testTarget(name: "ChurnCLITests", dependencies: ["ChurnTestSupport"]),
   ]

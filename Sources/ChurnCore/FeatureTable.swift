@@ -60,3 +60,25 @@ public struct FeatureTable: Sendable, Equatable {
     columns.append(column)
   }
 }
+
+extension FeatureTable {
+  /// The rows at `indices`, in that order.
+  public func rows(_ indices: [Int]) -> FeatureTable {
+    FeatureTable(ids: indices.map { ids[$0] }, cutoffs: cutoffs.map { c in indices.map { c[$0] } },
+                 columnNames: columnNames,
+                 columns: columns.map { column in
+                   switch column {
+                   case .numeric(let v): return .numeric(indices.map { v[$0] })
+                   case .categorical(let v): return .categorical(indices.map { v[$0] })
+                   }
+                 },
+                 labels: labels.map { l in indices.map { l[$0] } })
+  }
+
+  /// The table without the named columns.
+  public func removing(columns names: Set<String>) -> FeatureTable {
+    let keep = columnNames.indices.filter { !names.contains(columnNames[$0]) }
+    return FeatureTable(ids: ids, cutoffs: cutoffs, columnNames: keep.map { columnNames[$0] }, columns: keep.map { columns[$0] },
+                        labels: labels)
+  }
+}

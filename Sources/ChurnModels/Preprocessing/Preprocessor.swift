@@ -18,7 +18,8 @@ import Foundation
 /// otherwise as the reference level (all zeros): never a crash. One-hot columns are
 /// standardized like the others, so every coefficient is "per standard deviation".
 ///
-/// Columns that are constant in training are dropped, with a note.
+/// Columns that are constant in training, or that repeat an earlier column (or its mirror
+/// image 1 − x) exactly, are dropped, with a note.
 public struct Preprocessor: Sendable {
   public var standardize: Bool
   public var fatTailTransform: Bool
@@ -100,6 +101,38 @@ public struct Preprocessor: Sendable {
       means.append(standardize ? mean : 0)
       deviations.append(standardize ? deviation : 1)
     }
+    // Columns that repeat an earlier one (or its mirror image, after standardizing) carry no
+    // information and make the unpenalized fit singular: Telco's "No internet service" level of
+    // six add-on columns is exactly internetservice=No. Found by a random projection, confirmed
+    // value by value.
+    var fingerprints: [Double: Int] = [:]
+    var rng = SeededGenerator(seed: 0x5EED)
+    let projection = (0..<raw.rows).map { _ in rng.normal() }
+    var unique: [Int] = []
+    for (k, j) in keep.enumerated() {
+      var f = 0.0
+      for i in 0..<raw.rows { f += projection[i] * (raw.storage[i * raw.columns + j] - means[k]) / deviations[k] }
+      let key = (abs(f) * 1e9).rounded() / 1e9
+      if let earlier = fingerprints[key] {
+        let e = keep[earlier]
+        var same = true, mirrored = true
+        for i in 0..<raw.rows where same || mirrored {
+          let a = (raw.storage[i * raw.columns + j] - means[k]) / deviations[k]
+          let b = (raw.storage[i * raw.columns + e] - means[earlier]) / deviations[earlier]
+          if abs(a - b) > 1e-9 { same = false }
+          if abs(a + b) > 1e-9 { mirrored = false }
+        }
+        if same || mirrored {
+          fitted.notes.append("\(names[j]) dropped: \(same ? "identical to" : "the mirror image of") \(names[e])")
+          continue
+        }
+      }
+      fingerprints[key] = k
+      unique.append(k)
+    }
+    keep = unique.map { keep[$0] }
+    means = unique.map { means[$0] }
+    deviations = unique.map { deviations[$0] }
     guard !keep.isEmpty else { throw PreprocessingError.nothingLeft(columns: table.columnNames.count) }
     fitted.kept = keep
     fitted.means = means
