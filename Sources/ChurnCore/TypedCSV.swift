@@ -138,6 +138,7 @@ public enum TableError: Error, Equatable, CustomStringConvertible {
   case duplicateId(path: String, line: Int, id: String, firstLine: Int)
   case notNumeric(path: String, line: Int, column: String, value: String)
   case notDate(path: String, line: Int, column: String, value: String)
+  case badLabel(path: String, column: String, values: [String])
 
   public var description: String {
     switch self {
@@ -151,6 +152,9 @@ public enum TableError: Error, Equatable, CustomStringConvertible {
       return "\(path) line \(line): id \"\(id)\" already appeared on line \(firstLine); expected one row per customer"
     case .notNumeric(let path, let line, let column, let value):
       return "\(path) line \(line): \(column) \"\(value)\" is not a number; expected a number or blank (or declare the column categorical)"
+    case .badLabel(let path, let column, let values):
+      let shown = values.prefix(5).joined(separator: ", ") + (values.count > 5 ? ", ..." : "")
+      return "\(path): label column \(column) has \(shown); expected 0/1 or yes/no (blank = unknown)"
     case .notDate(let path, let line, let column, let value):
       return "\(path) line \(line): \(column) \"\(value)\" is not a valid date; expected ISO 8601 such as 2024-03-05"
     }

@@ -1,0 +1,150 @@
+import ChurnCore
+import Foundation
+
+/// A trained churn model as one self-describing JSON file: what it is, what it was trained
+/// on, and everything needed to score new rows the same way. Loading checks the format and
+/// version and never executes anything.
+public struct ModelFile: Sendable, Equatable, Codable {
+  public static let formatName = "churn-model"
+  public static let currentVersion = 1
+
+  public enum Kind: String, Sendable, Codable { case logistic }
+
+  /// How the training went, for the record and for drift checks later.
+  public struct TrainingSummary: Sendable, Equatable, Codable {
+    public var rows: Int
+    public var churned: Int
+    public var churnRate: Double
+    /// FNV-1a over the training table's ids, labels and values: the same data gives the same fingerprint.
+    public var dataFingerprint: String
+    public var notes: [String]
+
+    public init(rows: Int, churned: Int, dataFingerprint: String, notes: [String]) {
+      self.rows = rows
+      self.churned = churned
+      churnRate = rows > 0 ? Double(churned) / Double(rows) : .nan
+      self.dataFingerprint = dataFingerprint
+      self.notes = notes
+    }
+  }
+
+  public var format = ModelFile.formatName
+  public var formatVersion = ModelFile.currentVersion
+  public var churnVersion: String
+  public var kind: Kind
+  /// Column names of the training table.
+  public var idColumn: String
+  public var labelColumn: String
+  public var preprocessor: FittedPreprocessor
+  public var logistic: LogisticModel?
+  public var training: TrainingSummary
+  /// Validation metrics by name (for example `holdout_auc`).
+  public var validation: [String: Double]
+
+  public init(churnVersion: String, idColumn: String, labelColumn: String, preprocessor: FittedPreprocessor,
+              logistic: LogisticModel, training: TrainingSummary, validation: [String: Double] = [:]) {
+    self.churnVersion = churnVersion
+    kind = .logistic
+    self.idColumn = idColumn
+    self.labelColumn = labelColumn
+    self.preprocessor = preprocessor
+    self.logistic = logistic
+    self.training = training
+    self.validation = validation
+  }
+
+  /// Churn probabilities for the rows of `table`, through the saved preprocessing.
+  ///
+  /// - Throws: `PreprocessingError` when the table lacks a training column or a column changed kind.
+  public func probabilities(_ table: FeatureTable) throws -> [Double] {
+    let x = try preprocessor.transform(table)
+    switch kind {
+    case .logistic: return logistic!.probabilities(x)
+    }
+  }
+
+  /// Writes the model atomically as pretty-printed JSON with sorted keys.
+  public func write(to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let data = try encoder.encode(self)
+    try OutputFile.write(String(decoding: data, as: UTF8.self) + "\n", to: path)
+  }
+
+  /// Reads and checks a model file.
+  ///
+  /// - Throws: `ModelFileError` for a missing, truncated, corrupt, foreign or newer file.
+  public static func read(path: String) throws -> ModelFile {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ModelFileError.unreadable(path: path) }
+    struct Header: Decodable {
+      var format: String?
+      var formatVersion: Int?
+    }
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    guard let header = try? decoder.decode(Header.self, from: data) else {
+      throw ModelFileError.notJSON(path: path, bytes: data.count)
+    }
+    guard header.format == formatName else { throw ModelFileError.notAModel(path: path) }
+    guard let version = header.formatVersion, version <= currentVersion else {
+      throw ModelFileError.newerVersion(path: path, version: header.formatVersion ?? -1, supported: currentVersion)
+    }
+    do {
+      let model = try decoder.decode(ModelFile.self, from: data)
+      switch model.kind {
+      case .logistic:
+        guard let logistic = model.logistic, logistic.coefficients.count == model.preprocessor.outputNames.count else {
+          throw ModelFileError.inconsistent(path: path, detail: "the logistic coefficients do not match the preprocessing's columns")
+        }
+      }
+      return model
+    } catch let error as ModelFileError {
+      throw error
+    } catch {
+      throw ModelFileError.inconsistent(path: path, detail: "\(error)")
+    }
+  }
+
+  /// FNV-1a, 64 bits, over a table's ids, labels and values (hex).
+  public static func fingerprint(_ table: FeatureTable) -> String {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    func mix(_ bytes: some Sequence<UInt8>) {
+      for b in bytes {
+        h ^= UInt64(b)
+        h = h &* 0x0000_0100_0000_01B3
+      }
+    }
+    for id in table.ids { mix(id.utf8) }
+    for label in table.labels ?? [] { withUnsafeBytes(of: label.bitPattern) { mix($0) } }
+    for (name, column) in zip(table.columnNames, table.columns) {
+      mix(name.utf8)
+      switch column {
+      case .numeric(let v): for x in v { withUnsafeBytes(of: x.bitPattern) { mix($0) } }
+      case .categorical(let v): for x in v { mix((x ?? "\u{0}").utf8) }
+      }
+    }
+    return String(h, radix: 16)
+  }
+}
+
+/// A model file that cannot be used, and why.
+public enum ModelFileError: Error, Equatable, CustomStringConvertible {
+  case unreadable(path: String)
+  case notJSON(path: String, bytes: Int)
+  case notAModel(path: String)
+  case newerVersion(path: String, version: Int, supported: Int)
+  case inconsistent(path: String, detail: String)
+
+  public var description: String {
+    switch self {
+    case .unreadable(let path): return "cannot read model file \(path): no such file or not readable"
+    case .notJSON(let path, let bytes):
+      return "model file \(path) (\(bytes) bytes) is not valid JSON: truncated or corrupt; train the model again"
+    case .notAModel(let path): return "\(path) is JSON but not a churn model file (no \"format\": \"churn-model\")"
+    case .newerVersion(let path, let version, let supported):
+      return "model file \(path) has format version \(version); this churn reads versions up to \(supported): upgrade churn"
+    case .inconsistent(let path, let detail): return "model file \(path) is damaged: \(detail)"
+    }
+  }
+}

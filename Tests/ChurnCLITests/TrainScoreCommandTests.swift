@@ -1,0 +1,90 @@
+import ChurnCore
+import ChurnModels
+import ChurnTestSupport
+import Foundation
+import Testing
+
+@Suite("churn train and churn score on a table")
+struct TrainScoreCommandTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let telco = root.appendingPathComponent("datasets/telco/telco.csv").path
+  static let holdout = root.appendingPathComponent("datasets/telco/holdout_ids.txt").path
+
+  @Test("Telco: the holdout AUC is reported; the CLI's probabilities equal the library's for the same model file")
+  func telco() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let train = try runChurn(["train", "--table", Self.telco, "--id", "customerid", "--label", "churn",
+                              "--holdout-ids", Self.holdout, "--threads", "1", "--out", dir.file("m.json")])
+    #expect(train.status == 0, "\(train.stderr)")
+    #expect(train.stderr.contains("train: 2817 rows, 778 churned (27.6%), 19 input columns"))
+    #expect(train.stderr.contains("train: holdout AUC 0.858"))
+    #expect(train.stdout.hasPrefix("feature (per +1 SD)                coef   odds ratio (95% CI)      p    churn pts\ntenure "))
+    let score = try runChurn(["score", "--model", dir.file("m.json"), "--table", Self.telco, "--out", dir.file("p.csv")])
+    #expect(score.status == 0, "\(score.stderr)")
+    // The library, on the same file and data.
+    let model = try ModelFile.read(path: dir.file("m.json"))
+    let table = try TypedCSV(path: Self.telco, idColumn: "customerid").featureTable(label: nil)
+    let expected = Dictionary(uniqueKeysWithValues: zip(table.ids, try model.probabilities(table)))
+    let lines = try String(contentsOfFile: dir.file("p.csv"), encoding: .utf8).split(separator: "\n")
+    #expect(lines.first == "rank,customerid,churn_probability,percentile")
+    #expect(lines.count == 4931)
+    var previous = 1.0
+    for (k, line) in lines.dropFirst().enumerated() {
+      let f = line.split(separator: ",")
+      #expect(Int(f[0]) == k + 1)
+      let p = Double(f[2])!
+      #expect(abs(p - expected[String(f[1])]!) <= 5e-7, "\(f[1])")
+      #expect(p <= previous)
+      previous = p
+    }
+    #expect(model.validation["holdout_auc"].map { abs($0 - 0.8581) < 0.001 } == true)
+  }
+
+  @Test("Damaged, foreign and newer model files are refused with a clear message, and nothing is written")
+  func badModels() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    _ = try runChurn(["train", "--table", Self.telco, "--id", "customerid", "--label", "churn", "--out", dir.file("m.json")])
+    let good = try String(contentsOfFile: dir.file("m.json"), encoding: .utf8)
+    func refuse(_ text: String, _ message: String) throws {
+      try text.write(toFile: dir.file("bad.json"), atomically: true, encoding: .utf8)
+      let r = try runChurn(["score", "--model", dir.file("bad.json"), "--table", Self.telco, "--out", dir.file("p.csv")])
+      #expect(r.status != 0)
+      #expect(r.stderr == "Error: " + message + "\n")
+      #expect(!FileManager.default.fileExists(atPath: dir.file("p.csv")))
+    }
+    let truncated = String(good.prefix(good.count / 2))
+    try refuse(truncated, "model file \(dir.file("bad.json")) (\(truncated.utf8.count) bytes) is not valid JSON: truncated or corrupt; train the model again")
+    try refuse("{\"hello\": 1}", "\(dir.file("bad.json")) is JSON but not a churn model file (no \"format\": \"churn-model\")")
+    try refuse(good.replacingOccurrences(of: "\"formatVersion\" : 1", with: "\"formatVersion\" : 9"),
+               "model file \(dir.file("bad.json")) has format version 9; this churn reads versions up to 1: upgrade churn")
+    let missing = try runChurn(["score", "--model", dir.file("nope.json"), "--table", Self.telco])
+    #expect(missing.stderr == "Error: cannot read model file \(dir.file("nope.json")): no such file or not readable\n")
+  }
+
+  @Test("A table missing a training column names it; an unseen category scores without a crash")
+  func tableProblems() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try """
+      id,plan,usage,churned
+      a,basic,1,yes
+      b,pro,5,no
+      c,basic,2,yes
+      d,pro,7,no
+      e,basic,3,no
+      f,pro,6,yes
+      """.write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
+    let train = try runChurn(["train", "--table", dir.file("t.csv"), "--id", "id", "--label", "churned", "--out", dir.file("m.json")])
+    #expect(train.status == 0, "\(train.stderr)")
+    try "id,usage\nx,4\n".write(toFile: dir.file("s.csv"), atomically: true, encoding: .utf8)
+    let missing = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("s.csv")])
+    #expect(missing.stderr == "Error: the model expects 2 feature columns; the input has 1 (missing: plan)\n")
+    try "id,plan,usage\nx,enterprise,4\ny,,4\n".write(toFile: dir.file("s.csv"), atomically: true, encoding: .utf8)
+    let unseen = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("s.csv"), "--out", dir.file("p.csv")])
+    #expect(unseen.status == 0, "\(unseen.stderr)")
+    let badLabel = try runChurn(["train", "--table", dir.file("t.csv"), "--id", "id", "--label", "plan", "--out", dir.file("m2.json")])
+    #expect(badLabel.stderr == "Error: \(dir.file("t.csv")): label column plan has basic, pro; expected 0/1 or yes/no (blank = unknown)\n")
+  }
+}
