@@ -28,6 +28,9 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
+    // Benchmark drivers called by scripts/bench-*: generate data, time the library, print figures.
+    .executableTarget(name: "churn-bench", dependencies: ["ChurnCore", "ChurnModels"], path: "Sources/ChurnBench"),
+
     .target(name: "ChurnTestSupport", dependencies: ["ChurnCore"], path: "Tests/ChurnTestSupport"),
     .testTarget(name: "ChurnCoreTests", dependencies: ["ChurnCore", "ChurnTestSupport"]),
     .testTarget(name: "ChurnFeaturesTests", dependencies: ["ChurnFeatures", "ChurnTestSupport"]),

@@ -337,12 +337,16 @@ struct LogisticProblem: @unchecked Sendable {
     let y = self.y, s = self.s
     let result = x.fusedGradient(beta, threads: threads) { rows, z in
       var loss = 0.0
-      for (k, i) in rows.enumerated() {
+      var k = 0
+      for i in rows {
         let eta = z[k] + b
-        // logloss = log(1 + e^η) − y·η, without overflow.
-        let softplus = eta > 0 ? eta + log1p(exp(-eta)) : log1p(exp(eta))
-        loss += s[i] * (softplus - y[i] * eta)
-        z[k] = s[i] * (sigmoid(eta) - y[i])
+        // With e = exp(−|η|): logloss = max(η, 0) + log(1 + e) − y·η and σ(η) = 1/(1 + e) or
+        // e/(1 + e): one exponential and one logarithm per row, no overflow.
+        let e = exp(-abs(eta))
+        let p = eta >= 0 ? 1 / (1 + e) : e / (1 + e)
+        loss += s[i] * (max(eta, 0) + log1p(e) - y[i] * eta)
+        z[k] = s[i] * (p - y[i])
+        k += 1
       }
       return loss
     }
