@@ -4,6 +4,9 @@
 //     generates a dense, standardized-scale logistic problem (seeded), writes it to
 //     DATA_PREFIX.x.f64 (row-major float64) and DATA_PREFIX.y.f64 for the Python peers, then fits
 //     L2 logistic regression (λ₂ = 1, scikit-learn's C = 1) and prints one JSON line of results.
+//     Stopping rule: largest gradient entry ≤ 1e-6 · n, which leaves the objective within about
+//     ½·‖g‖²/λ_min(H) ≈ 1e-11 (relative) of its minimum here: tighter than scikit-learn's lbfgs at
+//     tol = 1e-6, and far inside the benchmark's 1e-6 agreement check.
 import ChurnCore
 import ChurnModels
 import Foundation
@@ -73,7 +76,7 @@ do {
   results.append("\"pass_seconds\": \(best)")
 }
 for solver in [LogisticRegression.Solver.auto, .lbfgs, .newton] where solver != .newton || columns <= 50 {
-  let trainer = LogisticRegression(l2Penalty: 1, solver: solver, gradientTolerance: 1e-9, threads: threads, computeStandardErrors: false)
+  let trainer = LogisticRegression(l2Penalty: 1, solver: solver, gradientTolerance: 1e-6, threads: threads, computeStandardErrors: false)
   let clock = ContinuousClock()
   let start = clock.now
   let model = try trainer.fit(features: x, labels: y)

@@ -334,21 +334,27 @@ struct LogisticProblem: @unchecked Sendable {
 
   /// Smooth objective (log loss + L2) and its gradient in b and β.
   func evaluate(b: Double, beta: [Double]) -> (Double, Double, [Double]) {
-    let y = self.y, s = self.s
-    let result = x.fusedGradient(beta, threads: threads) { rows, z in
-      var loss = 0.0
-      var k = 0
-      for i in rows {
-        let eta = z[k] + b
-        // With e = exp(−|η|): logloss = max(η, 0) + log(1 + e) − y·η and σ(η) = 1/(1 + e) or
-        // e/(1 + e): one exponential and one logarithm per row, no overflow.
-        let e = exp(-abs(eta))
-        let p = eta >= 0 ? 1 / (1 + e) : e / (1 + e)
-        loss += s[i] * (max(eta, 0) + log1p(e) - y[i] * eta)
-        z[k] = s[i] * (p - y[i])
-        k += 1
+    let result = y.withUnsafeBufferPointer { yp in
+      s.withUnsafeBufferPointer { sp in
+        // The pointers outlive the pass: the arrays belong to self.
+        nonisolated(unsafe) let labels = yp, weights = sp
+        return x.fusedGradient(beta, threads: threads) { rows, z in
+          var loss = 0.0
+          var k = 0
+          for i in rows {
+            let eta = z[k] + b
+            // With e = exp(−|η|): logloss = max(η, 0) + log(1 + e) − y·η and σ(η) = 1/(1 + e) or
+            // e/(1 + e): one exponential and one logarithm per row, no overflow.
+            let e = exp(-abs(eta))
+            let p = eta >= 0 ? 1 / (1 + e) : e / (1 + e)
+            let w = weights[i], target = labels[i]
+            loss += w * (max(eta, 0) + log1p(e) - target * eta)
+            z[k] = w * (p - target)
+            k += 1
+          }
+          return loss
+        }
       }
-      return loss
     }
     var gradient = result.gradient
     var penalty = 0.0
