@@ -247,8 +247,8 @@ struct FeatureBuilderTests {
     } catch let error as FeatureError {
       guard case .emptyEventLog = error else { Issue.record("unexpected \(error)"); return }
     }
-    #expect(throws: FeatureError.badEventTypeName("???")) { _ = try build(events: "a,2024-01-10,???,\n", cutoffs: ["2024-01-11"]) }
-    #expect(throws: FeatureError.featureNameCollision(first: "Support Ticket", second: "support-ticket", name: "support_ticket")) {
+    #expect(throws: FeatureSpecError.badEventTypeName("???")) { _ = try build(events: "a,2024-01-10,???,\n", cutoffs: ["2024-01-11"]) }
+    #expect(throws: FeatureSpecError.featureNameCollision(first: "Support Ticket", second: "support-ticket", name: "support_ticket")) {
       _ = try build(events: "a,2024-01-10,Support Ticket,\na,2024-01-10,support-ticket,\n", cutoffs: ["2024-01-11"])
     }
     #expect(throws: FeatureError.cutoffNotMidnight("2024-01-11T12:00:00Z")) {
@@ -266,7 +266,7 @@ struct FeatureBuilderTests {
     #expect(try FeatureSpec.token(for: "Support Ticket") == "support_ticket")
     #expect(try FeatureSpec.token(for: "  login/portal  ") == "login_portal")
     #expect(try FeatureSpec.token(for: "NPS") == "nps")
-    #expect(throws: FeatureError.badEventTypeName("€€")) { try FeatureSpec.token(for: "€€") }
+    #expect(throws: FeatureSpecError.badEventTypeName("€€")) { try FeatureSpec.token(for: "€€") }
   }
 
   @Test("A saved spec reproduces the same columns on other data, types it lacks included")

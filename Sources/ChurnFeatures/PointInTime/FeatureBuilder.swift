@@ -189,7 +189,7 @@ public struct FeatureBuilder {
     for (name, column) in rows.columns() { table.append(name, column) }
     for attribute in effective.attributes {
       guard let customers, let index = customers.attributes.firstIndex(where: { $0.name == attribute.name }) else {
-        throw FeatureError.badSpec("attribute \"\(attribute.name)\" is not a column of the customer table")
+        throw FeatureSpecError.badSpec("attribute \"\(attribute.name)\" is not a column of the customer table")
       }
       switch customers.attributeColumns[index] {
       case .numeric(let values): table.append(attribute.name, .numeric(attributeRows.map { $0 < 0 ? .nan : values[$0] }))

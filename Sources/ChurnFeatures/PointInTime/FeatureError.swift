@@ -10,10 +10,7 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
   case cutoffBeforeData(cutoff: String, firstEvent: String)
   case cutoffAfterData(cutoff: String, dataEnd: String)
   case emptyEventLog(path: String)
-  case badEventTypeName(String)
-  case featureNameCollision(first: String, second: String, name: String)
   case tooManyEventTypes(count: Int, limit: Int)
-  case badSpec(String)
   case duplicateCustomer(path: String, line: Int, id: String, firstLine: Int)
 
   public var description: String {
@@ -31,13 +28,8 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
       return "cutoff \(cutoff) is after the end of the data (\(end)); features would see silence that is only missing data. "
         + "Use an earlier cutoff, or --data-end if the log really runs until then"
     case .emptyEventLog(let path): return "\(path) has no events; expected at least one row after the header"
-    case .badEventTypeName(let name):
-      return "event type \"\(name)\" cannot make a feature name (it has no letters or digits); rename it in the log"
-    case .featureNameCollision(let first, let second, let name):
-      return "event types \"\(first)\" and \"\(second)\" both make the feature name \"\(name)\"; rename one in the log"
     case .tooManyEventTypes(let count, let limit):
       return "the log has \(count) event types, more than \(limit); list the ones to use in a feature spec (--spec)"
-    case .badSpec(let detail): return "invalid feature spec: \(detail)"
     case .duplicateCustomer(let path, let line, let id, let firstLine):
       return "\(path) line \(line): customer \"\(id)\" already appeared on line \(firstLine); expected one row per customer"
     }

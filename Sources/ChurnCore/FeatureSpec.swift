@@ -1,4 +1,3 @@
-import ChurnCore
 import Foundation
 
 /// Which features to compute: families, windows, event types and customer attributes.
@@ -35,6 +34,11 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
   public struct Attribute: Sendable, Equatable, Codable {
     public var name: String
     public var kind: TypedCSV.Kind
+
+    public init(name: String, kind: TypedCSV.Kind) {
+      self.name = name
+      self.kind = kind
+    }
   }
 
   public var version = FeatureSpec.currentVersion
@@ -75,24 +79,24 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
 
   /// Checks windows, names and families; says what is wrong.
   public func validate() throws {
-    guard version == Self.currentVersion else { throw FeatureError.badSpec("version \(version); this churn reads version \(Self.currentVersion)") }
+    guard version == Self.currentVersion else { throw FeatureSpecError.badSpec("version \(version); this churn reads version \(Self.currentVersion)") }
     guard !windows.isEmpty, windows.allSatisfy({ $0 >= 1 && $0 <= 3660 }), windows == Array(Set(windows)).sorted() else {
-      throw FeatureError.badSpec("windows \(windows); expected distinct ascending day counts in 1...3660")
+      throw FeatureSpecError.badSpec("windows \(windows); expected distinct ascending day counts in 1...3660")
     }
-    guard leadDays >= 0 && leadDays <= 3660 else { throw FeatureError.badSpec("leadDays \(leadDays); expected 0...3660") }
+    guard leadDays >= 0 && leadDays <= 3660 else { throw FeatureSpecError.badSpec("leadDays \(leadDays); expected 0...3660") }
     guard windows.contains(rfmWindowDays) else {
-      throw FeatureError.badSpec("rfmWindowDays \(rfmWindowDays) is not one of the windows \(windows)")
+      throw FeatureSpecError.badSpec("rfmWindowDays \(rfmWindowDays) is not one of the windows \(windows)")
     }
     for family in excludedFamilies where !Self.familyNames.contains(family) {
-      throw FeatureError.badSpec("unknown family \"\(family)\"; expected one of \(Self.familyNames.sorted().joined(separator: ", "))")
+      throw FeatureSpecError.badSpec("unknown family \"\(family)\"; expected one of \(Self.familyNames.sorted().joined(separator: ", "))")
     }
     var tokens: [String: String] = [:]
     for type in eventTypes {
       guard type.token == (try Self.token(for: type.name)) else {
-        throw FeatureError.badSpec("event type \"\(type.name)\" has token \"\(type.token)\"; expected \"\(try Self.token(for: type.name))\"")
+        throw FeatureSpecError.badSpec("event type \"\(type.name)\" has token \"\(type.token)\"; expected \"\(try Self.token(for: type.name))\"")
       }
       if let other = tokens[type.token] {
-        throw FeatureError.featureNameCollision(first: other, second: type.name, name: type.token)
+        throw FeatureSpecError.featureNameCollision(first: other, second: type.name, name: type.token)
       }
       tokens[type.token] = type.name
     }
@@ -102,7 +106,7 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
   /// ASCII letters and digits replaced by one underscore, underscores trimmed
   /// (`"Support Ticket"` → `support_ticket`).
   ///
-  /// - Throws: `FeatureError.badEventTypeName` when nothing is left.
+  /// - Throws: `FeatureSpecError.badEventTypeName` when nothing is left.
   public static func token(for name: String) throws -> String {
     var out = ""
     var pendingUnderscore = false
@@ -115,7 +119,7 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
         pendingUnderscore = true
       }
     }
-    guard !out.isEmpty else { throw FeatureError.badEventTypeName(name) }
+    guard !out.isEmpty else { throw FeatureSpecError.badEventTypeName(name) }
     return out
   }
 
@@ -135,9 +139,26 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
     }
     let spec: FeatureSpec
     do { spec = try JSONDecoder().decode(FeatureSpec.self, from: data) } catch {
-      throw FeatureError.badSpec("\(path) is not a feature spec: \(error)")
+      throw FeatureSpecError.badSpec("\(path) is not a feature spec: \(error)")
     }
     try spec.validate()
     return spec
+  }
+}
+
+/// A feature spec that cannot be used, or an event type that cannot make a feature name.
+public enum FeatureSpecError: Error, Equatable, CustomStringConvertible {
+  case badEventTypeName(String)
+  case featureNameCollision(first: String, second: String, name: String)
+  case badSpec(String)
+
+  public var description: String {
+    switch self {
+    case .badEventTypeName(let name):
+      return "event type \"\(name)\" cannot make a feature name (it has no letters or digits); rename it in the log"
+    case .featureNameCollision(let first, let second, let name):
+      return "event types \"\(first)\" and \"\(second)\" both make the feature name \"\(name)\"; rename one in the log"
+    case .badSpec(let detail): return "invalid feature spec: \(detail)"
+    }
   }
 }
