@@ -17,8 +17,8 @@ struct Describe: ParsableCommand {
   var churnDateColumn = "churn_date"
 
   func run() throws {
-    let profile = try EventLogProfile(reading: events.reader())
-    print(DescribeReport.events(profile, path: events.events))
+    let profile = try EventLogProfile(reading: try events.reader())
+    print(DescribeReport.events(profile, path: try events.path()))
     if let customers {
       let table = try CustomerTableProfile(path: customers, customerColumn: events.customerColumn, churnDateColumn: churnDateColumn)
       print(DescribeReport.customers(table, path: customers))
@@ -29,7 +29,7 @@ struct Describe: ParsableCommand {
 /// Flags that locate an event log and its columns; shared by every command that reads one.
 struct EventLogOptions: ParsableArguments {
   @Option(help: "Event log CSV with a header: customer id, timestamp, event type and optionally a value.")
-  var events: String
+  var events: String?
 
   @Option(help: "Name of the customer id column.")
   var customerColumn = "customer_id"
@@ -46,8 +46,14 @@ struct EventLogOptions: ParsableArguments {
   @Flag(help: "Skip malformed rows (counted by reason and reported) instead of stopping.")
   var skipBadRows = false
 
-  func reader() -> EventLogReader {
-    EventLogReader(path: events, columns: EventLogColumns(customer: customerColumn, timestamp: timestampColumn,
+  /// The event log's path; a clear error when the command needs one and none was given.
+  func path() throws -> String {
+    guard let events else { throw ValidationError("no event log given; use --events FILE.csv") }
+    return events
+  }
+
+  func reader() throws -> EventLogReader {
+    EventLogReader(path: try path(), columns: EventLogColumns(customer: customerColumn, timestamp: timestampColumn,
                                                           eventType: eventTypeColumn, value: valueColumn),
                    skipBadRows: skipBadRows)
   }

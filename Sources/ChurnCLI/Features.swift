@@ -32,10 +32,10 @@ struct Features: ParsableCommand {
     let began = clock.now
     let fixedSpec = try spec.map(FeatureSpec.read)
     let customers = try table.load(spec: fixedSpec, eventCustomerColumn: events.customerColumn)
-    let result = try observation.build(events: events.reader(), customers: customers, spec: fixedSpec)
+    let result = try observation.build(events: try events.reader(), customers: customers, spec: fixedSpec)
     try result.table.writeCSV(to: out)
     if let saveSpec { try OutputFile.write(String(decoding: try result.spec.jsonData(), as: UTF8.self) + "\n", to: saveSpec) }
-    FeatureReport.print(result, seconds: (clock.now - began).seconds)
+    FeatureReport.print(result, seconds: (clock.now - began).seconds, label: "features")
     print(out)
   }
 }
@@ -51,24 +51,31 @@ struct CustomerTableOptions: ParsableArguments {
   @Option(help: "Name of the customer table's churn-date column (its presence makes labels contractual).")
   var churnDateColumn = "churn_date"
 
-  @Option(help: "Comma-separated customer-table columns to treat as categorical.")
+  @Option(help: "Comma-separated columns of the customer table (or --table) to treat as categorical.")
   var categorical: String?
 
-  @Option(help: "Comma-separated customer-table columns to treat as numeric.")
+  @Option(help: "Comma-separated columns of the customer table (or --table) to treat as numeric.")
   var numeric: String?
 
-  @Option(help: "Comma-separated customer-table columns to leave out (for example a column that already says who churned).")
+  @Option(help: "Comma-separated columns of the customer table (or --table) to leave out (for example one that already says who churned).")
   var exclude: String?
 
   @Option(name: .customLong("customer-id-column"), help: "Name of the customer table's id column (default: the event log's --customer-column).")
   var idColumn: String?
 
+  /// Kinds forced by --categorical and --numeric.
+  func forcedKinds() -> [String: TypedCSV.Kind] {
+    var kinds: [String: TypedCSV.Kind] = [:]
+    for name in commaList(categorical) { kinds[name] = .categorical }
+    for name in commaList(numeric) { kinds[name] = .numeric }
+    return kinds
+  }
+
   func load(spec: FeatureSpec? = nil, eventCustomerColumn: String = "customer_id") throws -> CustomerTable? {
     guard let customers else { return nil }
     var kinds: [String: TypedCSV.Kind] = [:]
     for attribute in spec?.attributes ?? [] { kinds[attribute.name] = attribute.kind }
-    for name in commaList(categorical) { kinds[name] = .categorical }
-    for name in commaList(numeric) { kinds[name] = .numeric }
+    kinds.merge(forcedKinds()) { _, forced in forced }
     return try CustomerTable(path: customers, idColumn: idColumn ?? eventCustomerColumn, signupColumn: signupColumn,
                              churnDateColumn: churnDateColumn, kinds: kinds, exclude: Set(commaList(exclude)))
   }
@@ -159,18 +166,18 @@ func commaList(_ text: String?) -> [String] {
 
 /// What `churn features` tells the user on standard error.
 enum FeatureReport {
-  static func print(_ r: FeatureBuilder.Result, seconds: Double) {
-    StandardError.print("features: \(r.events) events from \(UTCTime.formatDateTime(milliseconds: r.firstEvent)) to the end of the data \(UTCTime.formatDate(milliseconds: r.dataEnd)) (exclusive)")
+  static func print(_ r: FeatureBuilder.Result, seconds: Double, label: String) {
+    StandardError.print("\(label): \(r.events) events from \(UTCTime.formatDateTime(milliseconds: r.firstEvent)) to the end of the data \(UTCTime.formatDate(milliseconds: r.dataEnd)) (exclusive)")
     for s in r.summaries {
       let rate = s.labelled > 0 ? "churn rate \(Percent.format(s.churnRate))" : "labels unknown (horizon past the data)"
-      StandardError.print("features: cutoff \(UTCTime.formatDate(milliseconds: s.cutoff)): \(s.eligible) customers, \(s.labelled) labelled, \(s.churned) churned, \(rate)")
+      StandardError.print("\(label): cutoff \(UTCTime.formatDate(milliseconds: s.cutoff)): \(s.eligible) customers, \(s.labelled) labelled, \(s.churned) churned, \(rate)")
     }
     if r.skipped.count > 0 {
       let reasons = r.skipped.byReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-      StandardError.print("features: skipped \(r.skipped.count) bad rows (\(reasons)); first ones:")
+      StandardError.print("\(label): skipped \(r.skipped.count) bad rows (\(reasons)); first ones:")
       for example in r.skipped.examples { StandardError.print("  " + example) }
     }
-    for note in r.notes { StandardError.print("features: note: " + note) }
-    StandardError.print("features: \(r.table.rowCount) rows × \(r.table.columnNames.count) features in \(String(format: "%.2f", seconds)) s")
+    for note in r.notes { StandardError.print("\(label): note: " + note) }
+    StandardError.print("\(label): \(r.table.rowCount) rows × \(r.table.columnNames.count) features" + (seconds > 0 ? " in \(String(format: "%.2f", seconds)) s" : ""))
   }
 }

@@ -1,96 +1,137 @@
 import ArgumentParser
 import ChurnCore
+import ChurnFeatures
 import ChurnModels
+import ChurnScoring
 import Foundation
 
 struct Score: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Score customers with a trained model: a ranked list of churn probabilities.",
-    discussion: "Writes rank, id, churn_probability, percentile (highest risk first); prints the top rows without --out.")
+    abstract: "Score customers with a trained model: a ranked risk list with reasons.",
+    discussion: """
+      With --events and --as-of, recomputes the model's features for every eligible customer as
+      of that date (events before it only); with --table, reads prepared feature rows. Writes
+      rank, id, churn_probability, percentile, risk_band, reason_1..3 (the features that push
+      this customer's risk up most, with their values and contributions in probability points),
+      expected_revenue_at_risk (with --revenue-column) and segment (the RFM segment); prints the
+      top of the list without --out.
+      """)
 
   @Option(help: "Model file written by churn train.")
   var model: String
 
-  @Option(help: "Table CSV with the model's feature columns (other columns are ignored).")
-  var table: String
+  @Option(help: "Event log CSV (for a model trained from events); column names are the model's unless given.")
+  var events: String?
 
-  @Option(help: "Name of the id column (default: the model's).")
+  @Option(help: "Customer table CSV (for a model trained with one).")
+  var customers: String?
+
+  @Option(help: "Score as of this date (midnight UTC): features see only events before it.")
+  var asOf: String?
+
+  @Option(help: "Table CSV with the model's feature columns (other columns are ignored).")
+  var table: String?
+
+  @Option(help: "Name of the id column of --table (default: the model's).")
   var id: String?
 
-  @Option(help: "Rows to print when no --out is given.")
-  var top = 20
+  @Option(help: "Customer-table (or --table) column with monthly revenue, for expected revenue at risk over the horizon.")
+  var revenueColumn: String?
+
+  @Flag(help: "Skip malformed event rows instead of stopping.")
+  var skipBadRows = false
+
+  @Option(help: "Rows to print (or write) when given; all rows are written to --out by default.")
+  var top: Int?
 
   @Option(help: "Where to write the ranked list (CSV).")
   var out: String?
 
+  func validate() throws {
+    if (table == nil) == (events == nil) { throw ValidationError("give either --events (with --as-of) or --table") }
+    if events != nil && asOf == nil { throw ValidationError("--events needs --as-of DATE, the day to score as of") }
+    if let top, top < 1 { throw ValidationError("--top \(top) must be at least 1") }
+  }
+
   func run() throws {
     let file = try ModelFile.read(path: model)
-    var kinds: [String: TypedCSV.Kind] = [:]
-    for (name, numeric) in zip(file.preprocessor.inputNames, file.preprocessor.inputKinds) { kinds[name] = numeric ? .numeric : .categorical }
-    let header = try CSVReader(path: table).header
-    kinds = kinds.filter { name, _ in header.contains { $0.lowercased() == name.lowercased() } }
-    let csv = try TypedCSV(path: table, idColumn: id ?? file.idColumn, kinds: kinds)
-    let features = try csv.featureTable(label: nil)
-    let p = try file.probabilities(features)
-    let ranked = RankedList(ids: features.ids, probabilities: p)
+    let features: FeatureTable
+    var revenue: [Double]?
+    var horizonMonths = 1.0
+    if let events {
+      guard let spec = file.featureSpec, let settings = file.events else {
+        throw ValidationError("\(model) was trained on a table, not an event log; score it with --table")
+      }
+      guard let day = UTCTime.parseMilliseconds(asOf!) else {
+        throw ValidationError("--as-of \"\(asOf!)\" is not a date; expected ISO 8601 such as 2025-07-01")
+      }
+      let asOfDay = UTCTime.floorDiv(day, UTCTime.millisecondsPerDay) * UTCTime.millisecondsPerDay
+      let horizon = CalendarSpan.parse(settings.horizon)!
+      horizonMonths = Double(horizon.added(to: asOfDay) - asOfDay) / Double(UTCTime.millisecondsPerDay) / 30.4375
+      let design = try ObservationDesign(cutoffs: [asOfDay], horizon: horizon,
+                                         activeWindow: settings.activeWindow.flatMap(CalendarSpan.parse),
+                                         activityTypes: settings.activityTypes)
+      var table: CustomerTable?
+      if let customers {
+        var kinds: [String: TypedCSV.Kind] = [:]
+        for attribute in spec.attributes { kinds[attribute.name] = attribute.kind }
+        table = try CustomerTable(path: customers, idColumn: settings.customerColumn, signupColumn: settings.signupColumn,
+                                  churnDateColumn: settings.churnDateColumn, kinds: kinds)
+      } else if !spec.attributes.isEmpty {
+        throw ValidationError("\(model) was trained with a customer table (attributes \(spec.attributes.map(\.name).prefix(4).joined(separator: ", ")), ...); give it with --customers")
+      }
+      var builder = FeatureBuilder(design: design, spec: spec, customers: table)
+      builder.threads = ProcessInfo.processInfo.activeProcessorCount
+      let reader = EventLogReader(path: events, columns: EventLogColumns(customer: settings.customerColumn, timestamp: settings.timestampColumn,
+                                                                         eventType: settings.eventTypeColumn, value: settings.valueColumn),
+                                  skipBadRows: skipBadRows)
+      let result = try builder.build(events: reader)
+      if result.skipped.count > 0 { StandardError.print("score: skipped \(result.skipped.count) bad event rows; first: \(result.skipped.examples.first ?? "")") }
+      features = result.table
+      if let revenueColumn {
+        guard let table, let index = table.attributes.firstIndex(where: { $0.name.lowercased() == revenueColumn.lowercased() }),
+              case .numeric(let values) = table.attributeColumns[index]
+        else { throw ValidationError("--revenue-column \(revenueColumn) is not a numeric column of the customer table") }
+        revenue = features.ids.map { id in table.rowOf[id].map { values[$0] } ?? .nan }
+      }
+      StandardError.print("score: \(features.rowCount) eligible customers as of \(UTCTime.formatDate(milliseconds: asOfDay)) (events to \(UTCTime.formatDate(milliseconds: result.dataEnd)), exclusive)")
+    } else {
+      var kinds: [String: TypedCSV.Kind] = [:]
+      for (name, numeric) in zip(file.preprocessor.inputNames, file.preprocessor.inputKinds) { kinds[name] = numeric ? .numeric : .categorical }
+      let header = try CSVReader(path: table!).header
+      kinds = kinds.filter { name, _ in header.contains { $0.lowercased() == name.lowercased() } }
+      if let revenueColumn { kinds[revenueColumn] = .numeric }
+      let csv = try TypedCSV(path: table!, idColumn: id ?? file.idColumn, kinds: kinds)
+      features = try csv.featureTable(label: nil)
+      if let revenueColumn {
+        guard let index = features.columnIndex(revenueColumn), case .numeric(let values) = features.columns[index] else {
+          throw ValidationError("--revenue-column \(revenueColumn) is not a column of \(table!)")
+        }
+        revenue = values
+      }
+    }
+    let rows = try RiskScorer(model: file).score(features, revenue: revenue, horizonMonths: horizonMonths)
+    let ranked = RankedList(rows)
+    let idHeader = events != nil ? file.events!.customerColumn : (id ?? file.idColumn)
     if let out {
-      try ranked.write(to: out, idHeader: id ?? file.idColumn)
+      try ranked.write(to: out, idHeader: idHeader, top: top)
       StandardError.print("score: \(features.rowCount) customers scored; ranked list written to \(out)")
       print(out)
     } else {
-      print(ranked.text(top: top, idHeader: id ?? file.idColumn))
+      print(ranked.text(top: top ?? 20, idHeader: idHeader))
     }
   }
 }
 
-/// Customers ordered by churn probability, highest first (ties by id).
-struct RankedList {
-  var ids: [String]
-  var probabilities: [Double]
-  var order: [Int]
-  /// Percent of scored customers with a lower probability.
-  var percentiles: [Double]
-
-  init(ids: [String], probabilities: [Double]) {
-    self.ids = ids
-    self.probabilities = probabilities
-    order = ids.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : ids[$0] < ids[$1] }
-    let ascending = probabilities.sorted()
-    percentiles = probabilities.map { p in
-      var lo = 0, hi = ascending.count
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if ascending[mid] < p { lo = mid + 1 } else { hi = mid }
-      }
-      return 100 * Double(lo) / Double(max(ascending.count, 1))
+extension RiskScorer {
+  /// Scored rows as ranked-list rows with readable reasons.
+  func score(_ table: FeatureTable, revenue: [Double]?, horizonMonths: Double) throws -> [RiskRow] {
+    try scoreRows(table, revenue: revenue, horizonMonths: horizonMonths).map { s in
+      RiskRow(id: s.id, probability: s.probability, band: s.band,
+              reasons: s.reasons.map { r in
+                ReasonText.reason(feature: r.level.map { "\(r.column)=\($0)" } ?? r.column, value: r.value, points: 100 * r.points)
+              },
+              revenueAtRisk: s.revenueAtRisk, segment: s.segment)
     }
-  }
-
-  func write(to path: String, idHeader: String) throws {
-    let file = try OutputFile(path: path)
-    try file.write("rank,\(CSVField.escape(idHeader)),churn_probability,percentile\n")
-    var line: [UInt8] = []
-    for (rank, i) in order.enumerated() {
-      line.removeAll(keepingCapacity: true)
-      DecimalFormatting.appendInteger(rank + 1, to: &line)
-      line.append(0x2C)
-      line.append(contentsOf: CSVField.escape(ids[i]).utf8)
-      line.append(0x2C)
-      DecimalFormatting.appendFixed(probabilities[i], fractionDigits: 6, to: &line)
-      line.append(0x2C)
-      DecimalFormatting.appendFixed(percentiles[i], fractionDigits: 1, to: &line)
-      line.append(0x0A)
-      try file.write(line)
-    }
-    try file.commit()
-  }
-
-  func text(top: Int, idHeader: String) -> String {
-    var lines = [DescribeReport.pad("rank", 6) + DescribeReport.pad(idHeader, 20) + "churn probability  percentile"]
-    for (rank, i) in order.prefix(top).enumerated() {
-      lines.append(DescribeReport.pad(String(rank + 1), 6) + DescribeReport.pad(ids[i], 20)
-        + String(format: "%17.4f  %10.1f", probabilities[i], percentiles[i]))
-    }
-    return lines.joined(separator: "\n")
   }
 }

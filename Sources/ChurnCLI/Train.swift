@@ -1,27 +1,38 @@
 import ArgumentParser
 import ChurnCore
+import ChurnFeatures
 import ChurnModels
 import ChurnScoring
 import Foundation
 
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Train a churn model on a table with a label column and write the model file.",
+    abstract: "Train a churn model from an event log (or a prepared table) and write the model file.",
     discussion: """
-      The table is a CSV with an id column, feature columns (numeric or categorical, inferred)
-      and a label column (0/1 or yes/no; rows with a blank label are left out). Features are
-      preprocessed (one-hot categoricals, median imputation with indicators, fat-tail transform,
-      standardization) and the steps are saved in the model.
+      From an event log: point-in-time features and labels at every cutoff (as churn features
+      makes them); the last cutoff with known labels is held out to measure the model, with a
+      purge gap (training rows must have their whole label window before it); the model written
+      is then fitted on every labelled row. From a table: a CSV with an id column, feature
+      columns and a label column (0/1 or yes/no), optionally with --holdout-ids.
+      Features are preprocessed (one-hot categoricals, median imputation with indicators,
+      fat-tail transform, standardization) and every step is saved in the model.
       """)
 
-  @Option(help: "Training table CSV (for example the output of churn features).")
-  var table: String
+  @OptionGroup var events: EventLogOptions
+  @OptionGroup var customers: CustomerTableOptions
+  @OptionGroup var observation: ObservationOptions
 
-  @Option(help: "Name of the label column.")
-  var label: String
+  @Option(help: "A prepared training table CSV instead of an event log.")
+  var table: String?
 
-  @Option(help: "Name of the id column.")
+  @Option(help: "Name of the label column (with --table).")
+  var label: String?
+
+  @Option(help: "Name of the id column (with --table).")
   var id = "customer_id"
+
+  @Option(help: "File of ids (one per line) held out of training and used to measure the model (with --table).")
+  var holdoutIds: String?
 
   @Option(help: "Model family: logistic.")
   var model = "logistic"
@@ -38,23 +49,8 @@ struct Train: ParsableCommand {
   @Option(help: "Solver: auto, newton, lbfgs or owlqn.")
   var solver = "auto"
 
-  @Option(help: "File of ids (one per line) held out of training and used to measure the model.")
-  var holdoutIds: String?
-
   @Flag(help: "Do not apply log1p/asinh to columns with skewness above 4.")
   var noFatTail = false
-
-  @Option(help: "Comma-separated columns to treat as categorical.")
-  var categorical: String?
-
-  @Option(help: "Comma-separated columns to treat as numeric.")
-  var numeric: String?
-
-  @Option(help: "Comma-separated columns to leave out.")
-  var exclude: String?
-
-  @Option(help: "Threads for the solver's passes over the data.")
-  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
   @Option(help: "Where to write the model (JSON).")
   var out: String
@@ -68,19 +64,46 @@ struct Train: ParsableCommand {
       throw ValidationError("--solver \"\(solver)\" is not one of auto, newton, lbfgs, owlqn")
     }
     guard l2 >= 0, l1 >= 0, l2.isFinite, l1.isFinite else { throw ValidationError("--l2 and --l1 must be finite numbers ≥ 0") }
-    guard threads >= 1 else { throw ValidationError("--threads \(threads) must be at least 1") }
+    if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
+    if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
+  }
+
+  var trainer: LogisticRegression {
+    LogisticRegression(l2Penalty: l2, l1Penalty: l1, classWeight: LogisticRegression.ClassWeight(rawValue: classWeight)!,
+                       solver: LogisticRegression.Solver(rawValue: solver)!, threads: observation.threads)
   }
 
   func run() throws {
     let clock = ContinuousClock()
     let began = clock.now
-    var kinds: [String: TypedCSV.Kind] = [:]
-    for name in commaList(categorical) { kinds[name] = .categorical }
-    for name in commaList(numeric) { kinds[name] = .numeric }
-    let csv = try TypedCSV(path: table, idColumn: id, kinds: kinds, exclude: Set(commaList(exclude)))
+    let file = table != nil ? try trainOnTable() : try trainOnEvents()
+    try file.write(to: out)
+    print(WeightsReport.table(file.logistic!, top: 15))
+    StandardError.print("train: model written to \(out) in \(String(format: "%.2f", (clock.now - began).seconds)) s")
+  }
+
+  /// Preprocessing and logistic fit on `training`; prints what the solver did.
+  func fit(_ training: FeatureTable, quiet: Bool = false) throws -> (FittedPreprocessor, LogisticModel, Matrix) {
+    let preprocessor = try Preprocessor(fatTailTransform: !noFatTail).fit(training)
+    let x = try preprocessor.transform(training)
+    let fitted = try trainer.fit(features: x, labels: training.labels!, featureNames: preprocessor.outputNames)
+    if !quiet {
+      StandardError.print("train: logistic regression, \(fitted.solver.rawValue) solver (\(solver == "auto" ? "auto-selected for \(x.rows) × \(x.columns)" : "as asked")): "
+        + "\(fitted.iterations) iterations, objective \(String(format: "%.6f", fitted.objective)), "
+        + (fitted.converged ? "converged" : "NOT converged (largest gradient entry \(fitted.gradientNorm)); results may be inaccurate: raise --l2 or check the data"))
+    }
+    return (preprocessor, fitted, x)
+  }
+
+  func summary(_ t: FeatureTable) -> String {
+    let churned = t.labels!.filter { $0 == 1 }.count
+    return "\(t.rowCount) rows, \(churned) churned (\(Percent.format(Double(churned) / Double(max(t.rowCount, 1)))))"
+  }
+
+  func trainOnTable() throws -> ModelFile {
+    let csv = try TypedCSV(path: table!, idColumn: id, kinds: customers.forcedKinds(), exclude: Set(commaList(customers.exclude)))
     var all = try csv.featureTable(label: label)
     var notes: [String] = []
-    // Dates (a cutoff column, snapshot dates) are not features.
     let dates = Set(csv.names.indices.filter { csv.kinds[$0] == .date }.map { csv.names[$0] })
     if !dates.isEmpty {
       notes.append("date columns left out of the features: \(dates.sorted().joined(separator: ", "))")
@@ -101,38 +124,98 @@ struct Train: ParsableCommand {
     let unlabelled = labels.count - labels.filter { !$0.isNaN }.count
     if unlabelled > 0 { notes.append("\(unlabelled) rows with a blank label left out of training") }
     let training = all.rows(trainRows)
-    let churned = training.labels!.filter { $0 == 1 }.count
-    StandardError.print("train: \(training.rowCount) rows, \(churned) churned (\(Percent.format(Double(churned) / Double(max(training.rowCount, 1))))), \(training.columnNames.count) input columns")
-
-    let preprocessor = try Preprocessor(fatTailTransform: !noFatTail).fit(training)
+    StandardError.print("train: \(summary(training)), \(training.columnNames.count) input columns")
+    let (preprocessor, fitted, x) = try fit(training)
     notes += preprocessor.notes
-    let x = try preprocessor.transform(training)
-    let trainer = LogisticRegression(l2Penalty: l2, l1Penalty: l1, classWeight: LogisticRegression.ClassWeight(rawValue: classWeight)!,
-                                     solver: LogisticRegression.Solver(rawValue: solver)!, threads: threads)
-    let fitted = try trainer.fit(features: x, labels: training.labels!, featureNames: preprocessor.outputNames)
-    StandardError.print("train: logistic regression, \(fitted.solver.rawValue) solver (\(solver == "auto" ? "auto-selected for \(x.rows) × \(x.columns)" : "as asked")): "
-      + "\(fitted.iterations) iterations, objective \(String(format: "%.6f", fitted.objective)), "
-      + (fitted.converged ? "converged" : "NOT converged (largest gradient entry \(fitted.gradientNorm)); results may be inaccurate: raise --l2 or check the data"))
     var validation: [String: Double] = [:]
-    let trainAUC = try? rocAUC(scores: fitted.probabilities(x), labels: training.labels!)
-    if let trainAUC { validation["training_auc"] = trainAUC }
+    let trainScores = fitted.probabilities(x)
+    var bands = RiskBands.learn(scores: trainScores)
+    if let auc = try? rocAUC(scores: trainScores, labels: training.labels!) { validation["training_auc"] = auc }
     if !testRows.isEmpty {
       let test = all.rows(testRows)
       let p = fitted.probabilities(try preprocessor.transform(test))
-      let auc = try rocAUC(scores: p, labels: test.labels!)
-      validation["holdout_auc"] = auc
-      StandardError.print("train: holdout AUC \(String(format: "%.4f", auc)) on \(test.rowCount) rows (training AUC \(String(format: "%.4f", trainAUC ?? .nan)))")
-    } else if let trainAUC {
-      StandardError.print("train: training AUC \(String(format: "%.4f", trainAUC)) (optimistic: no holdout given)")
+      validation["holdout_auc"] = try rocAUC(scores: p, labels: test.labels!)
+      bands = bands.measured(scores: p, labels: test.labels!)
+      StandardError.print("train: holdout AUC \(String(format: "%.4f", validation["holdout_auc"]!)) on \(test.rowCount) rows (training AUC \(String(format: "%.4f", validation["training_auc"] ?? .nan)))")
+    } else if let auc = validation["training_auc"] {
+      bands = bands.measured(scores: trainScores, labels: training.labels!)
+      StandardError.print("train: training AUC \(String(format: "%.4f", auc)) (optimistic: no holdout given)")
     }
+    report(bands)
     for note in notes { StandardError.print("train: note: " + note) }
-    let file = ModelFile(churnVersion: Churn.configuration.version, idColumn: csv.path.isEmpty ? id : id, labelColumn: label,
-                         preprocessor: preprocessor, logistic: fitted,
-                         training: .init(rows: training.rowCount, churned: churned, dataFingerprint: ModelFile.fingerprint(training), notes: notes),
+    var file = ModelFile(churnVersion: Churn.configuration.version, idColumn: id, labelColumn: label!, preprocessor: preprocessor,
+                         logistic: fitted,
+                         training: .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count,
+                                         dataFingerprint: ModelFile.fingerprint(training), notes: notes),
                          validation: validation)
-    try file.write(to: out)
-    print(WeightsReport.table(fitted, top: 15))
-    StandardError.print("train: model written to \(out) in \(String(format: "%.2f", (clock.now - began).seconds)) s")
+    file.riskBands = bands
+    return file
+  }
+
+  func trainOnEvents() throws -> ModelFile {
+    let table = try customers.load(eventCustomerColumn: events.customerColumn)
+    let result = try observation.build(events: try events.reader(), customers: table, spec: nil)
+    FeatureReport.print(result, seconds: 0, label: "train")
+    let all = result.table
+    let labels = all.labels!
+    let labelled = labels.indices.filter { !labels[$0].isNaN }
+    guard !labelled.isEmpty else {
+      throw ValidationError("no cutoff has a known label: every horizon runs past the end of the data; use earlier cutoffs")
+    }
+    let design = try observation.design()
+    // Hold out the last cutoff with labels; train the measuring model on rows whose label
+    // window closed before it (the purge gap), so nothing it learns comes from on or after it.
+    let holdoutCutoff = labelled.map { all.cutoffs![$0] }.max()!
+    let purged = labelled.filter { design.horizon.added(to: all.cutoffs![$0]) <= holdoutCutoff }
+    let heldOut = labelled.filter { all.cutoffs![$0] == holdoutCutoff }
+    var validation: [String: Double] = [:]
+    var bands: RiskBands?
+    if !purged.isEmpty, Set(purged.map { labels[$0] }).count == 2, Set(heldOut.map { labels[$0] }).count == 2 {
+      let measuring = all.rows(purged)
+      let (pre, model, x) = try fit(measuring, quiet: true)
+      let test = all.rows(heldOut)
+      let p = model.probabilities(try pre.transform(test))
+      validation["holdout_auc"] = try rocAUC(scores: p, labels: test.labels!)
+      bands = RiskBands.learn(scores: model.probabilities(x)).measured(scores: p, labels: test.labels!)
+      StandardError.print("train: holdout cutoff \(UTCTime.formatDate(milliseconds: holdoutCutoff)): AUC \(String(format: "%.4f", validation["holdout_auc"]!)) on \(test.rowCount) rows "
+        + "(model fitted on the \(measuring.rowCount) rows whose label window closed by then)")
+    } else {
+      StandardError.print("train: note: no holdout measurement (needs an earlier cutoff whose label window closes before the last one, and both classes)")
+    }
+    let training = all.rows(labelled)
+    StandardError.print("train: final model on every labelled row: \(summary(training))")
+    let (preprocessor, fitted, x) = try fit(training)
+    let scores = fitted.probabilities(x)
+    if let auc = try? rocAUC(scores: scores, labels: training.labels!) { validation["training_auc"] = auc }
+    let learned = RiskBands.learn(scores: scores)
+    let finalBands = bands.map { RiskBands(red: learned.red, yellow: learned.yellow, observedChurnRate: $0.observedChurnRate, observedRows: $0.observedRows) }
+      ?? learned.measured(scores: scores, labels: training.labels!)
+    report(finalBands)
+    let notes = result.notes + preprocessor.notes
+    for note in preprocessor.notes { StandardError.print("train: note: " + note) }
+    var file = ModelFile(churnVersion: Churn.configuration.version, idColumn: events.customerColumn, labelColumn: "label",
+                         preprocessor: preprocessor, logistic: fitted,
+                         training: .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count,
+                                         dataFingerprint: ModelFile.fingerprint(training), notes: notes),
+                         validation: validation)
+    file.featureSpec = result.spec
+    file.events = .init(horizon: design.horizon.description, activeWindow: design.activeWindow?.description,
+                        activityTypes: design.activityTypes, contractual: table?.hasChurnDates ?? false,
+                        trainingCutoffs: design.cutoffs.map { UTCTime.formatDate(milliseconds: $0) },
+                        holdoutCutoff: validation["holdout_auc"] != nil ? UTCTime.formatDate(milliseconds: holdoutCutoff) : nil,
+                        customerColumn: events.customerColumn, timestampColumn: events.timestampColumn,
+                        eventTypeColumn: events.eventTypeColumn, valueColumn: events.valueColumn,
+                        signupColumn: customers.signupColumn, churnDateColumn: customers.churnDateColumn)
+    file.riskBands = finalBands
+    return file
+  }
+
+  func report(_ bands: RiskBands) {
+    let parts = ["red", "yellow", "green"].map { band -> String in
+      let rate = bands.observedChurnRate[band].map { Percent.format($0) } ?? "-"
+      return "\(band) \(rate) of \(bands.observedRows[band] ?? 0)"
+    }
+    StandardError.print("train: risk bands: red ≥ \(String(format: "%.3f", bands.red)), yellow ≥ \(String(format: "%.3f", bands.yellow)); observed churn: " + parts.joined(separator: ", "))
   }
 }
 

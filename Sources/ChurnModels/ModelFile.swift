@@ -28,6 +28,41 @@ public struct ModelFile: Sendable, Equatable, Codable {
     }
   }
 
+  /// How the training rows were observed, for models trained from an event log: scoring
+  /// recomputes the same features at its `--as-of` date with the same rules.
+  public struct EventSettings: Sendable, Equatable, Codable {
+    public var horizon: String
+    public var activeWindow: String?
+    public var activityTypes: [String]?
+    /// Labels came from the customer table's churn dates (else inactivity).
+    public var contractual: Bool
+    public var trainingCutoffs: [String]
+    public var holdoutCutoff: String?
+    public var customerColumn: String
+    public var timestampColumn: String
+    public var eventTypeColumn: String
+    public var valueColumn: String
+    public var signupColumn: String
+    public var churnDateColumn: String
+
+    public init(horizon: String, activeWindow: String?, activityTypes: [String]?, contractual: Bool, trainingCutoffs: [String],
+                holdoutCutoff: String?, customerColumn: String, timestampColumn: String, eventTypeColumn: String, valueColumn: String,
+                signupColumn: String, churnDateColumn: String) {
+      self.horizon = horizon
+      self.activeWindow = activeWindow
+      self.activityTypes = activityTypes
+      self.contractual = contractual
+      self.trainingCutoffs = trainingCutoffs
+      self.holdoutCutoff = holdoutCutoff
+      self.customerColumn = customerColumn
+      self.timestampColumn = timestampColumn
+      self.eventTypeColumn = eventTypeColumn
+      self.valueColumn = valueColumn
+      self.signupColumn = signupColumn
+      self.churnDateColumn = churnDateColumn
+    }
+  }
+
   public var format = ModelFile.formatName
   public var formatVersion = ModelFile.currentVersion
   public var churnVersion: String
@@ -40,6 +75,11 @@ public struct ModelFile: Sendable, Equatable, Codable {
   public var training: TrainingSummary
   /// Validation metrics by name (for example `holdout_auc`).
   public var validation: [String: Double]
+  /// The features to compute from an event log (models trained with --events).
+  public var featureSpec: FeatureSpec?
+  public var events: EventSettings?
+  /// Red / yellow / green cut points.
+  public var riskBands: RiskBands?
 
   public init(churnVersion: String, idColumn: String, labelColumn: String, preprocessor: FittedPreprocessor,
               logistic: LogisticModel, training: TrainingSummary, validation: [String: Double] = [:]) {

@@ -29,6 +29,25 @@ public struct LogisticModel: Sendable, Equatable, Codable {
     return features.multiply(coefficients).map { sigmoid(intercept + $0) }
   }
 
+  /// Each feature's contribution to row `row`'s log-odds: βⱼ · xᵢⱼ (the log-odds is the
+  /// intercept plus their sum; on standardized features the intercept is the average customer).
+  public func logOddsContributions(_ features: Matrix, row: Int) -> [Double] {
+    (0..<coefficients.count).map { coefficients[$0] * features[row, $0] }
+  }
+
+  /// Each feature's contribution in probability units, additive: the log-odds contributions
+  /// scaled by (p − p₀) / (η − b), so that `σ(b) + Σ contributions = p` exactly, where
+  /// η = b + Σⱼ βⱼxⱼ, p = σ(η) and p₀ = σ(b), the churn probability of the average customer.
+  public func probabilityContributions(_ features: Matrix, row: Int) -> (base: Double, contributions: [Double]) {
+    let c = logOddsContributions(features, row: row)
+    let total = c.reduce(0, +)
+    let base = sigmoid(intercept)
+    let p = sigmoid(intercept + total)
+    // As η → b the ratio tends to σ'(b) = p₀(1 − p₀).
+    let scale = abs(total) < 1e-12 ? base * (1 - base) : (p - base) / total
+    return (base, c.map { $0 * scale })
+  }
+
   /// Standard error of the intercept (index 0) and of each coefficient (1...d), NaN without a covariance.
   public var standardErrors: [Double] {
     let k = coefficients.count + 1

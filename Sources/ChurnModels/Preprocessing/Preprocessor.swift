@@ -211,6 +211,27 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
     }
   }
 
+  /// Where output column `index` comes from: its input column, and for a one-hot column the
+  /// level (`other` for the pooled one); `indicator` for a `NAME_missing` column.
+  public func source(ofOutput index: Int) -> (column: String, level: String?, indicator: Bool) {
+    var raw = kept[index]
+    for step in steps {
+      switch step {
+      case .numeric(let name, _, _):
+        if raw == 0 { return (name, nil, false) }
+        raw -= 1
+      case .missingIndicator(let name):
+        if raw == 0 { return (name, nil, true) }
+        raw -= 1
+      case .categorical(let name, let levels, _, let hasOther):
+        let width = levels.count + (hasOther ? 1 : 0)
+        if raw < width { return (name, raw < levels.count ? levels[raw] : FittedPreprocessor.otherLevel, false) }
+        raw -= width
+      }
+    }
+    preconditionFailure("output column \(index) has no source")
+  }
+
   /// Checks that `table` has the training columns with the training kinds; names the difference.
   public func checkColumns(_ table: FeatureTable) throws {
     let present = Dictionary(zip(table.columnNames, table.columns.map(\.isNumeric)), uniquingKeysWith: { a, _ in a })

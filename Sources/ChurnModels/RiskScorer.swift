@@ -1,0 +1,62 @@
+import ChurnCore
+import Foundation
+
+/// Scores a feature table with a model file: probabilities, risk bands, and the reasons behind
+/// each customer's risk.
+///
+/// Reasons are the features with the largest positive contributions in probability points
+/// (`LogisticModel.probabilityContributions`: additive, so the average customer's probability
+/// plus all contributions is the customer's probability). Indicator and one-hot columns of the
+/// same input column are summed into one reason.
+public struct RiskScorer: Sendable {
+  public let model: ModelFile
+
+  public init(model: ModelFile) { self.model = model }
+
+  /// One scored customer, before ranking.
+  public struct Scored: Sendable, Equatable {
+    public var id: String
+    public var probability: Double
+    public var band: String?
+    /// (input column, level or nil, the customer's raw value, contribution in probability units), strongest first, positive only.
+    public var reasons: [(column: String, level: String?, value: Double, points: Double)]
+    public var revenueAtRisk: Double?
+    public var segment: String?
+
+    public static func == (a: Scored, b: Scored) -> Bool {
+      a.id == b.id && a.probability == b.probability && a.band == b.band && a.reasons.count == b.reasons.count
+    }
+  }
+
+  /// - Parameters:
+  ///   - revenue: monthly revenue per row (NaN unknown), or nil.
+  ///   - horizonMonths: the horizon in months, for revenue at risk = p × revenue × months.
+  public func scoreRows(_ table: FeatureTable, revenue: [Double]?, horizonMonths: Double, reasons count: Int = 3) throws -> [Scored] {
+    let x = try model.preprocessor.transform(table)
+    guard let logistic = model.logistic else { return [] }
+    let p = logistic.probabilities(x)
+    let index = Dictionary(zip(table.columnNames, table.columns.indices), uniquingKeysWith: { a, _ in a })
+    let sources = (0..<x.columns).map { model.preprocessor.source(ofOutput: $0) }
+    var segments: [String?]?
+    if let s = index["rfm_segment"], case .categorical(let values) = table.columns[s] { segments = values }
+    return (0..<table.rowCount).map { i in
+      let (_, contributions) = logistic.probabilityContributions(x, row: i)
+      // Sum contributions per input column (value, its missing indicator) or per one-hot level.
+      var grouped: [String: (column: String, level: String?, points: Double)] = [:]
+      for (j, c) in contributions.enumerated() {
+        let source = sources[j]
+        let key = source.level.map { "\(source.column)=\($0)" } ?? source.column
+        grouped[key, default: (source.column, source.level, 0)].points += c
+      }
+      let top = grouped.values.filter { $0.points > 0 }.sorted { $0.points > $1.points }.prefix(count)
+      let reasons = top.map { reason -> (String, String?, Double, Double) in
+        var value = Double.nan
+        if reason.level == nil, let k = index[reason.column], case .numeric(let v) = table.columns[k] { value = v[i] }
+        return (reason.column, reason.level, value, reason.points)
+      }
+      let revenueAtRisk = revenue.map { r -> Double in r[i].isNaN ? .nan : p[i] * r[i] * horizonMonths }
+      return Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: reasons,
+                    revenueAtRisk: revenueAtRisk, segment: segments?[i] ?? nil)
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Turns feature names into phrases an account manager reads at a glance:
+/// `count_complaint_30d = 4, +11 pts` becomes `complaints in last 30 days = 4 (+11.0 pts)`.
+public enum ReasonText {
+  /// A readable phrase for a feature name (see the feature names in `FeatureSpec`).
+  public static func phrase(for feature: String) -> String {
+    if let (column, level) = oneHot(feature) { return "\(words(column)) is \(level)" }
+    if feature.hasSuffix("_missing") { return "\(words(String(feature.dropLast(8)))) is missing" }
+    let fixed: [String: String] = [
+      "days_since_last_event": "days since last activity", "tenure_days": "days as a customer",
+      "recency_days": "days since last purchase", "r_score": "RFM recency score", "f_score": "RFM frequency score",
+      "m_score": "RFM monetary score", "rfm_segment": "RFM segment",
+    ]
+    if let text = fixed[feature] { return text }
+    if let w = window(feature, prefix: "active_days_") { return "active days in last \(w) days" }
+    if let w = window(feature, prefix: "mean_gap_days_") { return "average days between events (last \(w) days)" }
+    if let w = window(feature, prefix: "frequency_") { return "purchases in last \(w) days" }
+    if let w = window(feature, prefix: "monetary_") { return "purchase value in last \(w) days" }
+    if feature.hasPrefix("pct_change_count_"), feature.hasSuffix("_30d") {
+      return "change in \(plural(String(feature.dropFirst(17).dropLast(4)))) vs the 30 days before"
+    }
+    if feature.hasPrefix("days_since_last_") { return "days since last \(words(String(feature.dropFirst(16))))" }
+    for (prefix, template) in [("count_", "%@ in last %@ days"), ("sum_", "total %@ value in last %@ days"),
+                               ("mean_", "average %@ value in last %@ days")] where feature.hasPrefix(prefix) {
+      let rest = feature.dropFirst(prefix.count)
+      if let underscore = rest.lastIndex(of: "_"), rest.hasSuffix("d"), let w = Int(rest[rest.index(after: underscore)...].dropLast()) {
+        let type = String(rest[..<underscore])
+        return String(format: template, prefix == "count_" ? plural(type) : words(type), String(w))
+      }
+    }
+    return words(feature)
+  }
+
+  /// One reason: the phrase, the customer's value and the contribution in probability points.
+  ///
+  /// - Parameters:
+  ///   - value: the raw value (NaN = missing); ignored for one-hot and missing-indicator features.
+  ///   - points: the contribution in percentage points.
+  public static func reason(feature: String, value: Double, points: Double) -> String {
+    let signed = String(format: "%+.1f pts", points)
+    if oneHot(feature) != nil || feature.hasSuffix("_missing") { return "\(phrase(for: feature)) (\(signed))" }
+    let shown: String
+    if value.isNaN {
+      shown = "none"
+    } else if feature.hasPrefix("pct_change_") {
+      shown = String(format: "%+.0f%%", 100 * value)
+    } else if value == value.rounded() && abs(value) < 1e15 {
+      shown = String(Int(value))
+    } else {
+      shown = String(format: abs(value) < 10 ? "%.2f" : "%.1f", value)
+    }
+    return "\(phrase(for: feature)) = \(shown) (\(signed))"
+  }
+
+  static func oneHot(_ feature: String) -> (String, String)? {
+    guard let eq = feature.firstIndex(of: "=") else { return nil }
+    return (String(feature[..<eq]), String(feature[feature.index(after: eq)...]))
+  }
+
+  static func window(_ feature: String, prefix: String) -> Int? {
+    guard feature.hasPrefix(prefix), feature.hasSuffix("d") else { return nil }
+    return Int(feature.dropFirst(prefix.count).dropLast())
+  }
+
+  static func words(_ token: String) -> String { token.replacingOccurrences(of: "_", with: " ") }
+
+  /// "complaint" → "complaints", "upsell_declined" → "upsell declined" (a participle stays).
+  static func plural(_ token: String) -> String {
+    let w = words(token)
+    if w.hasSuffix("s") || w.hasSuffix("ed") { return w }
+    if w.hasSuffix("y"), let last = w.dropLast().last, !"aeiou".contains(last) { return w.dropLast() + "ies" }
+    return w + "s"
+  }
+}
