@@ -41,7 +41,13 @@ public enum ReasonText {
     let signed = String(format: "%+.1f pts", points)
     if oneHot(feature) != nil || feature.hasSuffix("_missing") { return "\(phrase(for: feature)) (\(signed))" }
     let shown: String
-    if value.isNaN {
+    if value.isNaN, feature.hasPrefix("mean_"), let w = feature.split(separator: "_").last, w.hasSuffix("d") {
+      // A missing average means there was nothing to average.
+      let type = feature.dropFirst(5).dropLast(w.count + 1)
+      return "no \(words(String(type))) in last \(w.dropLast()) days (\(signed))"
+    } else if value.isNaN, feature.hasPrefix("days_since_last_") {
+      return "no \(words(String(feature.dropFirst(16)))) ever (\(signed))"
+    } else if value.isNaN {
       shown = "none"
     } else if feature.hasPrefix("pct_change_") {
       shown = String(format: "%+.0f%%", 100 * value)

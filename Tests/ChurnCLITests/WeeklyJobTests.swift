@@ -1,0 +1,62 @@
+import ChurnCore
+import ChurnFeatures
+import ChurnModels
+import ChurnTestSupport
+import Foundation
+import Testing
+
+@Suite("The weekly job: train from events, score as of a date")
+struct WeeklyJobTests {
+  @Test("The CLI's ranked probabilities equal the library's; reasons and bands are filled; drivers lead the weights")
+  func trainAndScore() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try CustomerSimulator(settings: SimulationSettings(customerCount: 1500, months: 14, seed: 77)).write(to: dir.path)
+    let train = try runChurn(["train", "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+                              "--cutoffs", "2024-06-01:2025-01-01:1m", "--horizon", "30d", "--l2", "100", "--threads", "2",
+                              "--out", dir.file("m.json")])
+    #expect(train.status == 0, "\(train.stderr)")
+    #expect(train.stderr.contains("train: holdout cutoff 2025-01-01: AUC "))
+    #expect(train.stderr.contains("train: risk bands: red ≥ "))
+    // The simulated causes of churn (complaints, slow resolutions, late or missing payments,
+    // falling logins) lead the weights table.
+    let top = train.stdout.split(separator: "\n").dropFirst().prefix(8).map { String($0.split(separator: " ")[0]) }
+    let drivers = ["complaint", "resolution", "payment", "login", "ticket", "survey", "days_since_last_event", "active_days"]
+    #expect(top.filter { name in drivers.contains { name.contains($0) } }.count >= 5, "top weights: \(top)")
+
+    let score = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+                              "--as-of", "2025-02-01", "--revenue-column", "monthly_revenue", "--out", dir.file("risk.csv")])
+    #expect(score.status == 0, "\(score.stderr)")
+    // The library on the same model file and data.
+    let model = try ModelFile.read(path: dir.file("m.json"))
+    let design = try ObservationDesign(cutoffs: [UTCTime.parseMilliseconds("2025-02-01")!], horizon: .days(30))
+    let customers = try CustomerTable(path: dir.file("customers.csv"))
+    let table = try FeatureBuilder(design: design, spec: model.featureSpec, customers: customers)
+      .build(events: EventLogReader(path: dir.file("events.csv"))).table
+    let expected = Dictionary(uniqueKeysWithValues: zip(table.ids, try model.probabilities(table)))
+    let lines = try String(contentsOfFile: dir.file("risk.csv"), encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == table.rowCount + 1)
+    var bands = Set<String>()
+    for line in lines.dropFirst() {
+      let f = line.split(separator: ",", omittingEmptySubsequences: false)
+      #expect(f.count == 10, "\(line)")
+      #expect(abs(Double(f[2])! - expected[String(f[1])]!) <= 5e-7)
+      bands.insert(String(f[4]))
+      #expect(Double(f[8])! >= 0)
+      #expect(["high_value", "needs_retention", "potential", "needs_attention"].contains(String(f[9])))
+    }
+    #expect(bands == ["red", "yellow", "green"])
+    #expect(lines[1].contains(" pts)"))
+  }
+
+  @Test("Explanations add up: the average customer's probability plus the contributions is the probability")
+  func additivity() throws {
+    let data = PlantedSignal(rows: 500, weights: [1.2, -0.7, 0.3], seed: 12)
+    let model = try LogisticRegression().fit(features: data.features, labels: data.labels)
+    let p = model.probabilities(data.features)
+    for i in 0..<data.features.rows {
+      let (base, contributions) = model.probabilityContributions(data.features, row: i)
+      #expect(abs(base + contributions.reduce(0, +) - p[i]) < 1e-12)
+    }
+  }
+}
