@@ -14,7 +14,7 @@ public struct RiskScorer: Sendable {
   public init(model: ModelFile) { self.model = model }
 
   /// One scored customer, before ranking.
-  public struct Scored: Sendable, Equatable {
+  public struct Scored: Sendable {
     public var id: String
     public var probability: Double
     public var band: String?
@@ -22,10 +22,6 @@ public struct RiskScorer: Sendable {
     public var reasons: [(column: String, level: String?, value: Double, points: Double)]
     public var revenueAtRisk: Double?
     public var segment: String?
-
-    public static func == (a: Scored, b: Scored) -> Bool {
-      a.id == b.id && a.probability == b.probability && a.band == b.band && a.reasons.count == b.reasons.count
-    }
   }
 
   /// - Parameters:
