@@ -44,13 +44,20 @@ struct Score: ParsableCommand {
   @Option(help: "Rows to print (or write) when given; all rows are written to --out by default.")
   var top: Int?
 
-  @Option(help: "Where to write the ranked list (CSV).")
+  @Option(help: "Last week's ranked list (this command's CSV): adds the change in points, band moves, new and vanished customers.")
+  var previous: String?
+
+  @Option(help: "Output format of --out: csv or json.")
+  var format = "csv"
+
+  @Option(help: "Where to write the ranked list.")
   var out: String?
 
   func validate() throws {
     if (table == nil) == (events == nil) { throw ValidationError("give either --events (with --as-of) or --table") }
     if events != nil && asOf == nil { throw ValidationError("--events needs --as-of DATE, the day to score as of") }
     if let top, top < 1 { throw ValidationError("--top \(top) must be at least 1") }
+    guard format == "csv" || format == "json" else { throw ValidationError("--format \"\(format)\" is not csv or json") }
   }
 
   func run() throws {
@@ -111,15 +118,43 @@ struct Score: ParsableCommand {
       }
     }
     let rows = try RiskScorer(model: file).score(features, revenue: revenue, horizonMonths: horizonMonths)
-    let ranked = RankedList(rows)
+    var ranked = RankedList(rows)
     let idHeader = events != nil ? file.events!.customerColumn : (id ?? file.idColumn)
+    reportDrift(file.drift(features, scores: rows.map(\.probability)))
+    if let previous {
+      let last = try TypedCSV(path: previous, idColumn: idHeader, kinds: ["churn_probability": .numeric, "risk_band": .categorical])
+      guard let p = last.columnIndex("churn_probability"), case .numeric(let probabilities) = last.columns[p] else {
+        throw ValidationError("--previous \(previous) has no churn_probability column; expected a list written by churn score")
+      }
+      var bands: [String?] = Array(repeating: nil, count: last.ids.count)
+      if let b = last.columnIndex("risk_band"), case .categorical(let values) = last.columns[b] { bands = values }
+      var before: [String: (probability: Double, band: String?)] = [:]
+      for (k, id) in last.ids.enumerated() where !probabilities[k].isNaN { before[id] = (probabilities[k], bands[k]) }
+      ranked.compare(previous: before)
+      let moved = ranked.rows.filter { $0.change?.contains("→") == true }.count
+      StandardError.print("score: against \(previous): \(ranked.rows.filter { $0.change == "new" }.count) new, \(ranked.vanished.count) vanished, \(moved) changed band")
+    }
     if let out {
-      try ranked.write(to: out, idHeader: idHeader, top: top)
+      if format == "json" { try ranked.writeJSON(to: out, top: top) } else { try ranked.write(to: out, idHeader: idHeader, top: top) }
       StandardError.print("score: \(features.rowCount) customers scored; ranked list written to \(out)")
       print(out)
     } else {
       print(ranked.text(top: top ?? 20, idHeader: idHeader))
     }
+  }
+}
+
+/// Warns about input columns (and the score) whose distribution moved since training.
+func reportDrift(_ drift: [(column: String, psi: Double)]) {
+  let shifted = drift.filter { $0.psi > 0.2 }
+  if shifted.isEmpty {
+    if let largest = drift.first {
+      StandardError.print(String(format: "score: drift check: no column shifted (largest population stability index %.3f, %@)", largest.psi, largest.column))
+    }
+  } else {
+    let named = shifted.prefix(8).map { String(format: "%@ %.2f", $0.column, $0.psi) }.joined(separator: ", ")
+    StandardError.print("score: WARNING: \(shifted.count) columns shifted since training (population stability index > 0.2): \(named)"
+      + (shifted.count > 8 ? ", ..." : ""))
   }
 }
 

@@ -149,6 +149,8 @@ struct Train: ParsableCommand {
                                          dataFingerprint: ModelFile.fingerprint(training), notes: notes),
                          validation: validation)
     file.riskBands = bands
+    file.driftReferences = ModelFile.driftReferences(training)
+    file.scoreReference = DriftReference.numeric("(churn score)", trainScores)
     return file
   }
 
@@ -207,6 +209,8 @@ struct Train: ParsableCommand {
                         eventTypeColumn: events.eventTypeColumn, valueColumn: events.valueColumn,
                         signupColumn: customers.signupColumn, churnDateColumn: customers.churnDateColumn)
     file.riskBands = finalBands
+    file.driftReferences = ModelFile.driftReferences(training)
+    file.scoreReference = DriftReference.numeric("(churn score)", scores)
     return file
   }
 

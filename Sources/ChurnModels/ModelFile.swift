@@ -80,6 +80,36 @@ public struct ModelFile: Sendable, Equatable, Codable {
   public var events: EventSettings?
   /// Red / yellow / green cut points.
   public var riskBands: RiskBands?
+  /// Training distributions of every input column, for drift checks at scoring.
+  public var driftReferences: [DriftReference]?
+  /// Training distribution of the model's score.
+  public var scoreReference: DriftReference?
+
+  /// Training-time distributions of the input columns of `table`.
+  public static func driftReferences(_ table: FeatureTable) -> [DriftReference] {
+    zip(table.columnNames, table.columns).map { name, column in
+      switch column {
+      case .numeric(let v): return DriftReference.numeric(name, v)
+      case .categorical(let v): return DriftReference.categorical(name, v)
+      }
+    }
+  }
+
+  /// The population stability index of each input column of `table` and of `scores` against
+  /// the training references, largest first.
+  public func drift(_ table: FeatureTable, scores: [Double]) -> [(column: String, psi: Double)] {
+    var out: [(String, Double)] = []
+    let index = Dictionary(zip(table.columnNames, table.columns.indices), uniquingKeysWith: { a, _ in a })
+    for reference in driftReferences ?? [] {
+      guard let k = index[reference.column] else { continue }
+      switch table.columns[k] {
+      case .numeric(let v): out.append((reference.column, reference.stability(numeric: v)))
+      case .categorical(let v): out.append((reference.column, reference.stability(categorical: v)))
+      }
+    }
+    if let scoreReference { out.append(("(churn score)", scoreReference.stability(numeric: scores))) }
+    return out.sorted { $0.1 > $1.1 }
+  }
 
   public init(churnVersion: String, idColumn: String, labelColumn: String, preprocessor: FittedPreprocessor,
               logistic: LogisticModel, training: TrainingSummary, validation: [String: Double] = [:]) {

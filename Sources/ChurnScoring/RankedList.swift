@@ -11,9 +11,12 @@ public struct RiskRow: Sendable, Equatable {
   /// Probability × revenue over the horizon, when a revenue column was named.
   public var revenueAtRisk: Double?
   public var segment: String?
+  /// Against the previous list: "new", or the change in points with any band move.
+  public var change: String?
 
   public init(id: String, probability: Double, band: String? = nil, reasons: [String] = [], revenueAtRisk: Double? = nil,
-              segment: String? = nil) {
+              segment: String? = nil, change: String? = nil) {
+    self.change = change
     self.id = id
     self.probability = probability
     self.band = band
@@ -25,7 +28,9 @@ public struct RiskRow: Sendable, Equatable {
 
 /// Customers ordered by churn probability, highest first (ties by id), with percentiles.
 public struct RankedList: Sendable {
-  public let rows: [RiskRow]
+  public private(set) var rows: [RiskRow]
+  /// Customers of the previous list who are not scored now, with their previous probability and band.
+  public private(set) var vanished: [(id: String, probability: Double, band: String?)] = []
   /// Percent of scored customers with a lower probability, per row of `rows`.
   public let percentiles: [Double]
 
@@ -42,11 +47,29 @@ public struct RankedList: Sendable {
     }
   }
 
+  /// Marks each row against last week's list: `new`, or `+3.2 pts` / `-1.0 pts`, with
+  /// ` (yellow→red)` when the band moved; customers who left the list are kept in `vanished`.
+  public mutating func compare(previous: [String: (probability: Double, band: String?)]) {
+    var seen = Set<String>()
+    for k in rows.indices {
+      seen.insert(rows[k].id)
+      guard let before = previous[rows[k].id] else {
+        rows[k].change = "new"
+        continue
+      }
+      var text = String(format: "%+.1f pts", 100 * (rows[k].probability - before.probability))
+      if let old = before.band, let now = rows[k].band, old != now { text += " (\(old)→\(now))" }
+      rows[k].change = text
+    }
+    vanished = previous.filter { !seen.contains($0.key) }.map { ($0.key, $0.value.probability, $0.value.band) }.sorted { $0.id < $1.id }
+  }
+
   /// `rank, <id>, churn_probability, percentile, risk_band, reason_1, reason_2, reason_3,
-  /// expected_revenue_at_risk, segment`, written atomically.
+  /// expected_revenue_at_risk, segment, change`, written atomically. Customers who vanished since
+  /// the previous list follow, with an empty rank and `vanished (was P, BAND)`.
   public func write(to path: String, idHeader: String, top: Int? = nil) throws {
     let file = try OutputFile(path: path)
-    try file.write("rank,\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment\n")
+    try file.write("rank,\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change\n")
     var line: [UInt8] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
       line.removeAll(keepingCapacity: true)
@@ -67,10 +90,46 @@ public struct RankedList: Sendable {
       if let revenue = row.revenueAtRisk, !revenue.isNaN { DecimalFormatting.appendFixed(revenue, fractionDigits: 2, to: &line) }
       line.append(0x2C)
       line.append(contentsOf: CSVField.escape(row.segment ?? "").utf8)
+      line.append(0x2C)
+      line.append(contentsOf: CSVField.escape(row.change ?? "").utf8)
       line.append(0x0A)
       try file.write(line)
     }
+    for gone in vanished {
+      let was = String(format: "vanished (was %.6f%@)", gone.probability, gone.band.map { ", " + $0 } ?? "")
+      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\n")
+    }
     try file.commit()
+  }
+
+  /// The list as a JSON array of objects: the CSV's fields, the id under `id`, reasons as an array.
+  public func writeJSON(to path: String, top: Int? = nil) throws {
+    struct Entry: Encodable {
+      var rank: Int?
+      var id: String
+      var churn_probability: Double?
+      var percentile: Double?
+      var risk_band: String?
+      var reasons: [String]
+      var expected_revenue_at_risk: Double?
+      var segment: String?
+      var change: String?
+    }
+    var entries: [Entry] = []
+    for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
+      entries.append(Entry(rank: rank + 1, id: row.id, churn_probability: row.probability, percentile: percentiles[rank],
+                           risk_band: row.band, reasons: row.reasons,
+                           expected_revenue_at_risk: row.revenueAtRisk.flatMap { $0.isNaN ? nil : $0 }, segment: row.segment,
+                           change: row.change))
+    }
+    for gone in vanished {
+      entries.append(Entry(rank: nil, id: gone.id, churn_probability: nil, percentile: nil, risk_band: nil, reasons: [],
+                           expected_revenue_at_risk: nil, segment: nil,
+                           change: String(format: "vanished (was %.6f%@)", gone.probability, gone.band.map { ", " + $0 } ?? "")))
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try OutputFile.write(String(decoding: try encoder.encode(entries), as: UTF8.self) + "\n", to: path)
   }
 
   /// The top rows as a terminal table, reasons on the following lines.
@@ -80,6 +139,7 @@ public struct RankedList: Sendable {
       let revenue = row.revenueAtRisk.map { $0.isNaN ? "" : String(format: "%.2f", $0) } ?? ""
       lines.append(pad(String(rank + 1), 6) + pad(row.id, 14) + String(format: "  %5.1f%%  ", 100 * row.probability)
         + pad(row.band ?? "", 6) + pad(revenue, 17, right: true) + "  " + (row.segment ?? ""))
+      if let change = row.change { lines.append("        change: " + change) }
       for reason in row.reasons { lines.append("        - " + reason) }
     }
     return lines.joined(separator: "\n")

@@ -27,7 +27,7 @@ struct TrainScoreCommandTests {
     let table = try TypedCSV(path: Self.telco, idColumn: "customerid").featureTable(label: nil)
     let expected = Dictionary(uniqueKeysWithValues: zip(table.ids, try model.probabilities(table)))
     let lines = try String(contentsOfFile: dir.file("p.csv"), encoding: .utf8).split(separator: "\n")
-    #expect(lines.first == "rank,customerid,churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment")
+    #expect(lines.first == "rank,customerid,churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change")
     #expect(lines.count == 4931)
     var previous = 1.0
     for (k, line) in lines.dropFirst().enumerated() {

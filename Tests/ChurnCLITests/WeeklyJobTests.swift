@@ -39,7 +39,7 @@ struct WeeklyJobTests {
     var bands = Set<String>()
     for line in lines.dropFirst() {
       let f = line.split(separator: ",", omittingEmptySubsequences: false)
-      #expect(f.count == 10, "\(line)")
+      #expect(f.count == 11, "\(line)")
       #expect(abs(Double(f[2])! - expected[String(f[1])]!) <= 5e-7)
       bands.insert(String(f[4]))
       #expect(Double(f[8])! >= 0)
@@ -47,6 +47,47 @@ struct WeeklyJobTests {
     }
     #expect(bands == ["red", "yellow", "green"])
     #expect(lines[1].contains(" pts)"))
+    #expect(score.stderr.contains("score: drift check: ") || score.stderr.contains("score: WARNING: "))
+
+    // Against last week's list: one customer removed (new now), one unknown id (vanished now).
+    var previous = lines.map(String.init)
+    let removed = String(previous[1].split(separator: ",")[1])
+    previous.remove(at: 1)
+    previous.append("999,C999999,0.5,50.0,red,,,,,,")
+    try (previous.joined(separator: "\n") + "\n").write(toFile: dir.file("last.csv"), atomically: true, encoding: .utf8)
+    let again = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+                              "--as-of", "2025-02-01", "--previous", dir.file("last.csv"), "--out", dir.file("risk2.csv")])
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(again.stderr.contains("score: against \(dir.file("last.csv")): 1 new, 1 vanished, 0 changed band"))
+    let next = try String(contentsOfFile: dir.file("risk2.csv"), encoding: .utf8).split(separator: "\n")
+    #expect(next[1].hasSuffix(",new") && next[1].contains(removed))
+    #expect(next[2].hasSuffix(",+0.0 pts"))
+    #expect(next.last == ",C999999,,,,,,,,,\"vanished (was 0.500000, red)\"")
+    let json = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+                             "--as-of", "2025-02-01", "--format", "json", "--top", "3", "--out", dir.file("risk.json")])
+    #expect(json.status == 0)
+    let decoded = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("risk.json")))) as? [[String: Any]]
+    #expect(decoded?.count == 3 && (decoded?[0]["reasons"] as? [String])?.isEmpty == false)
+  }
+
+  @Test("Scoring before the data, or from an empty log, is a clear error and writes nothing")
+  func badDoors() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try CustomerSimulator(settings: SimulationSettings(customerCount: 300, months: 8, seed: 5)).write(to: dir.path)
+    let train = try runChurn(["train", "--events", dir.file("events.csv"), "--cutoffs", "2024-04-01:2024-07-01:1m",
+                              "--horizon", "30d", "--out", dir.file("m.json")])
+    #expect(train.status == 0, "\(train.stderr)")
+    let early = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--as-of", "2023-01-01",
+                              "--out", dir.file("risk.csv")])
+    #expect(early.stderr.hasPrefix("Error: cutoff 2023-01-01 is not after the first event (2024-01-01T"))
+    try "customer_id,timestamp,event_type,value\n".write(toFile: dir.file("empty.csv"), atomically: true, encoding: .utf8)
+    let empty = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("empty.csv"), "--as-of", "2024-06-01",
+                              "--out", dir.file("risk.csv")])
+    #expect(empty.stderr == "Error: \(dir.file("empty.csv")) has no events; expected at least one row after the header\n")
+    let tableModel = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("customers.csv"), "--out", dir.file("risk.csv")])
+    #expect(tableModel.status != 0)
+    #expect(!FileManager.default.fileExists(atPath: dir.file("risk.csv")))
   }
 
   @Test("Explanations add up: the average customer's probability plus the contributions is the probability")

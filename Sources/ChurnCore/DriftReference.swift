@@ -1,0 +1,85 @@
+import Foundation
+
+/// A training-time distribution of one column (or of the model's score), kept in the model to
+/// check later data against it with the population stability index.
+///
+/// ```
+/// PSI = Σ_bins (aᵢ − eᵢ) · ln(aᵢ / eᵢ)
+/// ```
+/// with eᵢ the training share and aᵢ the new share of bin i (both floored at 1e-4 so empty bins
+/// stay finite). Numeric columns use the training deciles as bin edges plus a bin for missing
+/// values; categorical columns use their levels plus "other". Rule of thumb: below 0.1 stable,
+/// 0.1–0.2 some shift, above 0.2 a shift worth a look.
+public struct DriftReference: Sendable, Equatable, Codable {
+  public var column: String
+  /// Upper edges of the numeric bins (the last bin is unbounded); empty for a categorical column.
+  public var edges: [Double]
+  /// Levels of a categorical column.
+  public var levels: [String]
+  /// Training share per bin: numeric bins, then missing; or levels, then other.
+  public var shares: [Double]
+
+  /// Deciles of the non-missing values (distinct edges only).
+  public static func numeric(_ column: String, _ values: [Double]) -> DriftReference {
+    let present = values.filter { !$0.isNaN }.sorted()
+    var edges: [Double] = []
+    if !present.isEmpty {
+      for q in 1..<10 {
+        let edge = present[min(present.count - 1, q * present.count / 10)]
+        if edges.last != edge { edges.append(edge) }
+      }
+    }
+    var reference = DriftReference(column: column, edges: edges, levels: [], shares: [])
+    reference.shares = reference.numericShares(values)
+    return reference
+  }
+
+  public static func categorical(_ column: String, _ values: [String?]) -> DriftReference {
+    var counts: [String: Int] = [:]
+    for v in values { counts[v ?? "(missing)", default: 0] += 1 }
+    let levels = counts.keys.sorted()
+    var reference = DriftReference(column: column, edges: [], levels: levels, shares: [])
+    reference.shares = reference.categoricalShares(values)
+    return reference
+  }
+
+  func numericShares(_ values: [Double]) -> [Double] {
+    var counts = [Double](repeating: 0, count: edges.count + 2)
+    for v in values {
+      if v.isNaN {
+        counts[edges.count + 1] += 1
+        continue
+      }
+      var lo = 0, hi = edges.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if v <= edges[mid] { hi = mid } else { lo = mid + 1 }
+      }
+      counts[lo] += 1
+    }
+    let n = Double(max(values.count, 1))
+    return counts.map { $0 / n }
+  }
+
+  func categoricalShares(_ values: [String?]) -> [Double] {
+    let position = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, $0) })
+    var counts = [Double](repeating: 0, count: levels.count + 1)
+    for v in values { counts[position[v ?? "(missing)"] ?? levels.count] += 1 }
+    let n = Double(max(values.count, 1))
+    return counts.map { $0 / n }
+  }
+
+  /// The population stability index of new values against this reference.
+  public func stability(numeric values: [Double]) -> Double { Self.psi(shares, numericShares(values)) }
+
+  public func stability(categorical values: [String?]) -> Double { Self.psi(shares, categoricalShares(values)) }
+
+  static func psi(_ expected: [Double], _ actual: [Double]) -> Double {
+    var total = 0.0
+    for (e, a) in zip(expected, actual) {
+      let ef = max(e, 1e-4), af = max(a, 1e-4)
+      total += (af - ef) * log(af / ef)
+    }
+    return total
+  }
+}
