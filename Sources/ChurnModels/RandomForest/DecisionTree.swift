@@ -1,0 +1,182 @@
+import ChurnCore
+
+/// One tree as flat parallel arrays, node 0 the root (scikit-learn's layout): a node either
+/// splits on `feature[k] ≥ 0` (value ≤ `threshold[k]` goes to `left[k]`, otherwise `right[k]`)
+/// or is a leaf (`feature[k] == −1`) whose `value[k]` is its churn share. 24 bytes a node.
+public struct DecisionTree: Sendable, Equatable, Codable {
+  public var feature: [Int32]
+  public var threshold: [Double]
+  public var left: [Int32]
+  public var right: [Int32]
+  /// Churn share of the node's (weighted) training rows; for a leaf, the tree's prediction.
+  public var value: [Float]
+  /// Weighted training rows per node (for explanations: each node's share of its parent).
+  public var cover: [Float]
+  /// Weighted Gini decrease of this tree's splits, per feature, over the root's weight.
+  public var impurityDecrease: [Double]
+
+  public var nodeCount: Int { feature.count }
+
+  /// The leaf value for row `row` of `x`.
+  @inline(__always)
+  public func predict(row: Int, in x: Matrix) -> Float {
+    x.storage.withUnsafeBufferPointer { p in predict(p.baseAddress! + row * x.columns) }
+  }
+
+  @inline(__always)
+  func predict(_ row: UnsafePointer<Double>) -> Float {
+    var k = 0
+    while feature[k] >= 0 {
+      k = Int(row[Int(feature[k])] <= threshold[k] ? left[k] : right[k])
+    }
+    return value[k]
+  }
+
+  /// Checks the structure: children in range and after their parent, every node reached once,
+  /// leaf values are proportions. Traps with the offending values (a programmer error).
+  public func _checkInvariants() {
+    let n = nodeCount
+    precondition(n >= 1 && [threshold.count, left.count, right.count, value.count, cover.count].allSatisfy { $0 == n },
+                 "tree arrays disagree in length: \(n), \(threshold.count), \(left.count), \(right.count), \(value.count)")
+    var reached = [Int](repeating: 0, count: n)
+    reached[0] = 1
+    for k in 0..<n {
+      precondition(value[k] >= 0 && value[k] <= 1, "node \(k) value \(value[k]) is not a proportion")
+      if feature[k] >= 0 {
+        let l = Int(left[k]), r = Int(right[k])
+        precondition(l > k && l < n && r > k && r < n && l != r, "node \(k) has children \(l), \(r) out of range (n = \(n))")
+        reached[l] += 1
+        reached[r] += 1
+        precondition(abs(cover[l] + cover[r] - cover[k]) <= 1e-3 * max(1, cover[k]), "node \(k) cover \(cover[k]) ≠ \(cover[l]) + \(cover[r])")
+      } else {
+        precondition(feature[k] == -1, "node \(k) has feature \(feature[k])")
+      }
+    }
+    precondition(reached.allSatisfy { $0 == 1 }, "some nodes are reached zero or several times: \(reached.enumerated().filter { $0.element != 1 }.prefix(5))")
+  }
+}
+
+/// Grows one tree from binned features; shared, read-only, by all threads.
+struct TreeGrower: @unchecked Sendable {
+  let bins: FeatureBins
+  let labels: [Double]
+  let weights: [Double]
+  let mtry: Int
+  let minLeafSize: Int
+  let maxDepth: Int
+  let sampleSize: Int
+  let bootstrap: Bool
+
+  func grow(_ rng: inout SeededGenerator) -> (DecisionTree, [UInt16]) {
+    let n = bins.rows, d = bins.columns
+    // The sample: how many times each row was drawn.
+    var counts = [UInt16](repeating: 0, count: n)
+    if bootstrap {
+      for _ in 0..<sampleSize { counts[rng.integer(below: n)] &+= 1 }
+    } else {
+      var order = Array(0..<n)
+      for k in 0..<min(sampleSize, n) {
+        let j = k + rng.integer(below: n - k)
+        order.swapAt(k, j)
+        counts[order[k]] = 1
+      }
+    }
+    var rows = (0..<n).filter { counts[$0] > 0 }
+    var rowWeight = [Double](repeating: 0, count: n)
+    for i in rows { rowWeight[i] = weights[i] * Double(counts[i]) }
+
+    var tree = DecisionTree(feature: [], threshold: [], left: [], right: [], value: [], cover: [],
+                            impurityDecrease: Array(repeating: 0, count: d))
+    var features = Array(0..<d)
+    var h0 = [Double](repeating: 0, count: 256), h1 = [Double](repeating: 0, count: 256)
+    var hc = [Int](repeating: 0, count: 256)
+    // Explicit stack of (node, lower, upper, depth) over `rows`.
+    var stack: [(Int, Int, Int, Int)] = []
+    func addNode() -> Int {
+      tree.feature.append(-1)
+      tree.threshold.append(0)
+      tree.left.append(-1)
+      tree.right.append(-1)
+      tree.value.append(0)
+      tree.cover.append(0)
+      return tree.feature.count - 1
+    }
+    stack.append((addNode(), 0, rows.count, 0))
+    var rootWeight = 0.0
+    while let (node, lower, upper, depth) = stack.popLast() {
+      var w0 = 0.0, w1 = 0.0, count = 0
+      for r in lower..<upper {
+        let i = rows[r]
+        if labels[i] == 1 { w1 += rowWeight[i] } else { w0 += rowWeight[i] }
+        count += Int(counts[i])
+      }
+      let w = w0 + w1
+      if node == 0 { rootWeight = w }
+      tree.value[node] = w > 0 ? Float(w1 / w) : 0
+      tree.cover[node] = Float(w)
+      if w0 == 0 || w1 == 0 || count < 2 * minLeafSize || depth >= maxDepth { continue }
+
+      let parentScore = (w0 * w0 + w1 * w1) / w
+      var bestScore = parentScore * (1 + 1e-12)
+      var bestFeature = -1, bestBin = -1
+      // Draw mtry features without replacement (partial Fisher–Yates).
+      for k in 0..<mtry {
+        let j = k + rng.integer(below: d - k)
+        features.swapAt(k, j)
+        let f = features[k]
+        let nb = bins.binCount(f)
+        if nb < 2 { continue }
+        for b in 0..<nb {
+          h0[b] = 0
+          h1[b] = 0
+          hc[b] = 0
+        }
+        bins.codes.withUnsafeBufferPointer { codes in
+          let base = f * n
+          for r in lower..<upper {
+            let i = rows[r]
+            let b = Int(codes[base + i])
+            if labels[i] == 1 { h1[b] += rowWeight[i] } else { h0[b] += rowWeight[i] }
+            hc[b] += Int(counts[i])
+          }
+        }
+        var l0 = 0.0, l1 = 0.0, lc = 0
+        for b in 0..<(nb - 1) {
+          l0 += h0[b]
+          l1 += h1[b]
+          lc += hc[b]
+          if lc < minLeafSize { continue }
+          if count - lc < minLeafSize { break }
+          let wl = l0 + l1, wr = w - wl
+          if wl <= 0 || wr <= 0 { continue }
+          let r0 = w0 - l0, r1 = w1 - l1
+          let score = (l0 * l0 + l1 * l1) / wl + (r0 * r0 + r1 * r1) / wr
+          if score > bestScore {
+            bestScore = score
+            bestFeature = f
+            bestBin = b
+          }
+        }
+      }
+      guard bestFeature >= 0 else { continue }
+      // Partition rows[lower..<upper]: codes ≤ bestBin first.
+      var split = lower
+      bins.codes.withUnsafeBufferPointer { codes in
+        let base = bestFeature * n
+        for r in lower..<upper where Int(codes[base + rows[r]]) <= bestBin {
+          rows.swapAt(r, split)
+          split += 1
+        }
+      }
+      tree.feature[node] = Int32(bestFeature)
+      tree.threshold[node] = bins.thresholds[bestFeature][bestBin]
+      tree.impurityDecrease[bestFeature] += (bestScore - parentScore) / max(rootWeight, 1e-300)
+      let left = addNode(), right = addNode()
+      tree.left[node] = Int32(left)
+      tree.right[node] = Int32(right)
+      stack.append((right, split, upper, depth + 1))
+      stack.append((left, lower, split, depth + 1))
+    }
+    return (tree, counts)
+  }
+}

@@ -1,0 +1,134 @@
+import ChurnCore
+import Dispatch
+import Foundation
+
+/// A probability random forest for churn (Breiman 2001): each tree is grown on a bootstrap
+/// sample with Gini splits over `featuresPerSplit` random features per node; leaves hold the
+/// (weighted) churn share of their training rows, and the forest's probability is the mean of
+/// its trees' leaves (ranger's `probability = TRUE`, scikit-learn's `predict_proba`).
+///
+/// Split search runs on features binned once to ≤ 255 quantile bins: per node and candidate
+/// feature, a class histogram over the bins, scanned left to right. (LightGBM also builds the
+/// larger child's histograms by subtracting the smaller child's from the parent's; with a
+/// fresh random feature subset per node the parent rarely has the child's features, and
+/// building all d features for the smaller child costs more than 2·√d for both, so this
+/// forest counts directly.)
+///
+/// Randomness: tree t draws everything from `SeededGenerator(seed, stream: t)`, so the same
+/// seed gives the same forest with any number of threads.
+public struct RandomForest: Sendable {
+  /// scikit-learn's `n_estimators`, ranger's `num.trees`.
+  public var treeCount: Int
+  /// scikit-learn's `max_features`, ranger's `mtry`; nil = ⌊√d⌋.
+  public var featuresPerSplit: Int?
+  /// scikit-learn's `min_samples_leaf`: rows (by bootstrap count) a leaf must keep.
+  public var minLeafSize: Int
+  /// nil = unlimited.
+  public var maxDepth: Int?
+  /// Rows drawn per tree as a fraction of n (with replacement when `bootstrap`).
+  public var sampleFraction: Double
+  public var bootstrap: Bool
+  public var classWeight: LogisticRegression.ClassWeight
+  public var seed: UInt64
+  public var threads: Int
+
+  public init(treeCount: Int = 100, featuresPerSplit: Int? = nil, minLeafSize: Int = 5, maxDepth: Int? = nil,
+              sampleFraction: Double = 1, bootstrap: Bool = true, classWeight: LogisticRegression.ClassWeight = .none,
+              seed: UInt64 = 1, threads: Int = 1) {
+    self.treeCount = treeCount
+    self.featuresPerSplit = featuresPerSplit
+    self.minLeafSize = minLeafSize
+    self.maxDepth = maxDepth
+    self.sampleFraction = sampleFraction
+    self.bootstrap = bootstrap
+    self.classWeight = classWeight
+    self.seed = seed
+    self.threads = threads
+  }
+
+  /// Fits the forest.
+  ///
+  /// - Throws: `RandomForestError` for invalid settings or labels.
+  /// - Complexity: O(trees × depth × n × featuresPerSplit) for the histograms.
+  public func fit(features x: Matrix, labels: [Double], sampleWeights: [Double]? = nil, featureNames: [String]? = nil) throws -> ForestModel {
+    let n = x.rows, d = x.columns
+    guard treeCount >= 1 else { throw RandomForestError.invalidSetting("treeCount must be at least 1, got \(treeCount)") }
+    guard minLeafSize >= 1 else { throw RandomForestError.invalidSetting("minLeafSize must be at least 1, got \(minLeafSize)") }
+    guard sampleFraction > 0 && sampleFraction <= (bootstrap ? 10 : 1) else {
+      throw RandomForestError.invalidSetting("sampleFraction must be in (0, \(bootstrap ? 10 : 1)], got \(sampleFraction)")
+    }
+    let mtry = featuresPerSplit ?? max(1, Int(Double(d).squareRoot()))
+    guard mtry >= 1 && mtry <= max(d, 1) else { throw RandomForestError.invalidSetting("featuresPerSplit must be in 1...\(d), got \(mtry)") }
+    guard labels.count == n else { throw RandomForestError.invalidSetting("\(n) rows but \(labels.count) labels") }
+    if let i = labels.firstIndex(where: { $0 != 0 && $0 != 1 }) { throw RandomForestError.invalidLabel(row: i, value: labels[i]) }
+    let positives = labels.reduce(0, +)
+    guard positives > 0 && positives < Double(n) else { throw RandomForestError.singleClass(rows: n) }
+    var weights = sampleWeights ?? Array(repeating: 1, count: n)
+    if classWeight == .balanced {
+      let w1 = Double(n) / (2 * positives), w0 = Double(n) / (2 * (Double(n) - positives))
+      for i in 0..<n { weights[i] *= labels[i] == 1 ? w1 : w0 }
+    }
+    let bins = FeatureBins(x)
+    let grower = TreeGrower(bins: bins, labels: labels, weights: weights, mtry: mtry, minLeafSize: minLeafSize,
+                            maxDepth: maxDepth ?? Int.max, sampleSize: max(1, Int((sampleFraction * Double(n)).rounded())),
+                            bootstrap: bootstrap)
+    final class Slots: @unchecked Sendable {
+      var trees: [DecisionTree?]
+      var inBag: [[UInt16]?]
+      init(_ k: Int) {
+        trees = Array(repeating: nil, count: k)
+        inBag = Array(repeating: nil, count: k)
+      }
+    }
+    let slots = Slots(treeCount)
+    let lock = NSLock()
+    let seed = self.seed
+    let workers = max(1, min(threads, treeCount))
+    BLASThreads.set(1)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      var t = worker
+      while t < treeCount {
+        var rng = SeededGenerator(seed: seed, stream: UInt64(t))
+        let (tree, counts) = grower.grow(&rng)
+        lock.lock()
+        slots.trees[t] = tree
+        slots.inBag[t] = counts
+        lock.unlock()
+        t += workers
+      }
+    }
+    let trees = slots.trees.map { $0! }
+    // Out-of-bag predictions: each row averaged over the trees that did not draw it.
+    var oobSum = [Double](repeating: 0, count: n)
+    var oobCount = [Int](repeating: 0, count: n)
+    for (t, tree) in trees.enumerated() {
+      let counts = slots.inBag[t]!
+      for i in 0..<n where counts[i] == 0 {
+        oobSum[i] += Double(tree.predict(row: i, in: x))
+        oobCount[i] += 1
+      }
+    }
+    let oob = (0..<n).map { oobCount[$0] > 0 ? oobSum[$0] / Double(oobCount[$0]) : .nan }
+    var importance = [Double](repeating: 0, count: d)
+    for tree in trees { for (j, v) in tree.impurityDecrease.enumerated() { importance[j] += v } }
+    let total = importance.reduce(0, +)
+    if total > 0 { importance = importance.map { $0 / total } }
+    return ForestModel(featureNames: featureNames ?? (0..<d).map { "x\($0)" }, trees: trees, outOfBag: oob,
+                       impurityImportance: importance, seed: seed, featuresPerSplit: mtry, minLeafSize: minLeafSize)
+  }
+}
+
+/// Settings or data a forest cannot be fitted with.
+public enum RandomForestError: Error, Equatable, CustomStringConvertible {
+  case invalidSetting(String)
+  case invalidLabel(row: Int, value: Double)
+  case singleClass(rows: Int)
+
+  public var description: String {
+    switch self {
+    case .invalidSetting(let message): return "invalid random forest setting: \(message)"
+    case .invalidLabel(let row, let value): return "label of row \(row + 1) is \(value); expected 0 or 1"
+    case .singleClass(let rows): return "all \(rows) labels are the same; a churn model needs both churned and retained customers"
+    }
+  }
+}
