@@ -34,8 +34,23 @@ struct Train: ParsableCommand {
   @Option(help: "File of ids (one per line) held out of training and used to measure the model (with --table).")
   var holdoutIds: String?
 
-  @Option(help: "Model family: logistic.")
+  @Option(help: "Model family: logistic or forest.")
   var model = "logistic"
+
+  @Option(help: "Forest: number of trees.")
+  var trees = 100
+
+  @Option(help: "Forest: rows a leaf must keep (scikit-learn's min_samples_leaf).")
+  var minLeaf = 5
+
+  @Option(help: "Forest: features tried per split (default ⌊√d⌋; scikit-learn's max_features, ranger's mtry).")
+  var featuresPerSplit: Int?
+
+  @Option(help: "Forest: maximum depth (default unlimited).")
+  var maxDepth: Int?
+
+  @Option(help: "Forest: random seed; the same seed gives the same forest with any thread count.")
+  var seed: UInt64 = 1
 
   @Option(help: "L2 penalty λ₂ (scikit-learn's 1/C).")
   var l2: Double = 1.0
@@ -56,7 +71,7 @@ struct Train: ParsableCommand {
   var out: String
 
   func validate() throws {
-    guard model == "logistic" else { throw ValidationError("--model \"\(model)\" is not available; expected logistic") }
+    guard model == "logistic" || model == "forest" else { throw ValidationError("--model \"\(model)\" is not available; expected logistic or forest") }
     guard LogisticRegression.ClassWeight(rawValue: classWeight) != nil else {
       throw ValidationError("--class-weight \"\(classWeight)\" is not one of none, balanced")
     }
@@ -78,12 +93,40 @@ struct Train: ParsableCommand {
     let began = clock.now
     let file = table != nil ? try trainOnTable() : try trainOnEvents()
     try file.write(to: out)
-    print(WeightsReport.table(file.logistic!, top: 15))
+    if let logistic = file.logistic { print(WeightsReport.table(logistic, top: 15)) }
+    if let forest = file.forest { print(WeightsReport.table(forest, top: 15)) }
     StandardError.print("train: model written to \(out) in \(String(format: "%.2f", (clock.now - began).seconds)) s")
   }
 
-  /// Preprocessing and logistic fit on `training`; prints what the solver did.
-  func fit(_ training: FeatureTable, quiet: Bool = false) throws -> (FittedPreprocessor, LogisticModel, Matrix) {
+  /// A fitted preprocessing and model.
+  struct Fitted {
+    var preprocessor: FittedPreprocessor
+    var logistic: LogisticModel?
+    var forest: ForestModel?
+    var x: Matrix
+
+    func probabilities(_ m: Matrix) -> [Double] { logistic?.probabilities(m) ?? forest!.probabilities(m) }
+    var scores: [Double] { probabilities(x) }
+  }
+
+  /// Preprocessing and the model's fit on `training`; prints what the fit did.
+  func fit(_ training: FeatureTable, quiet: Bool = false) throws -> Fitted {
+    if model == "forest" {
+      // Trees need no scaling or fat-tail transform; one-hot and imputation as for the logistic model.
+      let preprocessor = try Preprocessor(standardize: false, fatTailTransform: false).fit(training)
+      let x = try preprocessor.transform(training)
+      let forest = try RandomForest(treeCount: trees, featuresPerSplit: featuresPerSplit, minLeafSize: minLeaf, maxDepth: maxDepth,
+                                    classWeight: LogisticRegression.ClassWeight(rawValue: classWeight)!, seed: seed,
+                                    threads: observation.threads)
+        .fit(features: x, labels: training.labels!, featureNames: preprocessor.outputNames)
+      if !quiet {
+        let rows = forest.outOfBag.indices.filter { !forest.outOfBag[$0].isNaN }
+        let auc = try? rocAUC(scores: rows.map { forest.outOfBag[$0] }, labels: rows.map { training.labels![$0] })
+        StandardError.print("train: random forest, \(trees) trees (\(forest.nodeCount) nodes), \(forest.featuresPerSplit) features per split, "
+          + "min leaf \(minLeaf), seed \(seed): out-of-bag AUC \(auc.map { String(format: "%.4f", $0) } ?? "-")")
+      }
+      return Fitted(preprocessor: preprocessor, forest: forest, x: x)
+    }
     let preprocessor = try Preprocessor(fatTailTransform: !noFatTail).fit(training)
     let x = try preprocessor.transform(training)
     let fitted = try trainer.fit(features: x, labels: training.labels!, featureNames: preprocessor.outputNames)
@@ -92,7 +135,7 @@ struct Train: ParsableCommand {
         + "\(fitted.iterations) iterations, objective \(String(format: "%.6f", fitted.objective)), "
         + (fitted.converged ? "converged" : "NOT converged (largest gradient entry \(fitted.gradientNorm)); results may be inaccurate: raise --l2 or check the data"))
     }
-    return (preprocessor, fitted, x)
+    return Fitted(preprocessor: preprocessor, logistic: fitted, x: x)
   }
 
   func summary(_ t: FeatureTable) -> String {
@@ -125,10 +168,11 @@ struct Train: ParsableCommand {
     if unlabelled > 0 { notes.append("\(unlabelled) rows with a blank label left out of training") }
     let training = all.rows(trainRows)
     StandardError.print("train: \(summary(training)), \(training.columnNames.count) input columns")
-    let (preprocessor, fitted, x) = try fit(training)
+    let fitted = try fit(training)
+    let preprocessor = fitted.preprocessor
     notes += preprocessor.notes
     var validation: [String: Double] = [:]
-    let trainScores = fitted.probabilities(x)
+    let trainScores = fitted.scores
     var bands = RiskBands.learn(scores: trainScores)
     if let auc = try? rocAUC(scores: trainScores, labels: training.labels!) { validation["training_auc"] = auc }
     if !testRows.isEmpty {
@@ -144,7 +188,7 @@ struct Train: ParsableCommand {
     report(bands)
     for note in notes { StandardError.print("train: note: " + note) }
     var file = ModelFile(churnVersion: Churn.configuration.version, idColumn: id, labelColumn: label!, preprocessor: preprocessor,
-                         logistic: fitted,
+                         logistic: fitted.logistic, forest: fitted.forest,
                          training: .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count,
                                          dataFingerprint: ModelFile.fingerprint(training), notes: notes),
                          validation: validation)
@@ -174,11 +218,11 @@ struct Train: ParsableCommand {
     var bands: RiskBands?
     if !purged.isEmpty, Set(purged.map { labels[$0] }).count == 2, Set(heldOut.map { labels[$0] }).count == 2 {
       let measuring = all.rows(purged)
-      let (pre, model, x) = try fit(measuring, quiet: true)
+      let measured = try fit(measuring, quiet: true)
       let test = all.rows(heldOut)
-      let p = model.probabilities(try pre.transform(test))
+      let p = measured.probabilities(try measured.preprocessor.transform(test))
       validation["holdout_auc"] = try rocAUC(scores: p, labels: test.labels!)
-      bands = RiskBands.learn(scores: model.probabilities(x)).measured(scores: p, labels: test.labels!)
+      bands = RiskBands.learn(scores: measured.scores).measured(scores: p, labels: test.labels!)
       StandardError.print("train: holdout cutoff \(UTCTime.formatDate(milliseconds: holdoutCutoff)): AUC \(String(format: "%.4f", validation["holdout_auc"]!)) on \(test.rowCount) rows "
         + "(model fitted on the \(measuring.rowCount) rows whose label window closed by then)")
     } else {
@@ -186,8 +230,9 @@ struct Train: ParsableCommand {
     }
     let training = all.rows(labelled)
     StandardError.print("train: final model on every labelled row: \(summary(training))")
-    let (preprocessor, fitted, x) = try fit(training)
-    let scores = fitted.probabilities(x)
+    let fitted = try fit(training)
+    let preprocessor = fitted.preprocessor
+    let scores = fitted.scores
     if let auc = try? rocAUC(scores: scores, labels: training.labels!) { validation["training_auc"] = auc }
     let learned = RiskBands.learn(scores: scores)
     let finalBands = bands.map { RiskBands(red: learned.red, yellow: learned.yellow, observedChurnRate: $0.observedChurnRate, observedRows: $0.observedRows) }
@@ -196,7 +241,7 @@ struct Train: ParsableCommand {
     let notes = result.notes + preprocessor.notes
     for note in preprocessor.notes { StandardError.print("train: note: " + note) }
     var file = ModelFile(churnVersion: Churn.configuration.version, idColumn: events.customerColumn, labelColumn: "label",
-                         preprocessor: preprocessor, logistic: fitted,
+                         preprocessor: preprocessor, logistic: fitted.logistic, forest: fitted.forest,
                          training: .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count,
                                          dataFingerprint: ModelFile.fingerprint(training), notes: notes),
                          validation: validation)
@@ -223,8 +268,19 @@ struct Train: ParsableCommand {
   }
 }
 
-/// The strongest coefficients as a table that fits 80 columns.
+/// The strongest coefficients (or importances) as a table that fits 80 columns.
 enum WeightsReport {
+  static func table(_ forest: ForestModel, top: Int) -> String {
+    let order = forest.featureNames.indices.sorted { forest.impurityImportance[$0] > forest.impurityImportance[$1] }
+    var lines = ["feature                          impurity importance (share of the Gini decrease)"]
+    for j in order.prefix(top) {
+      let name = forest.featureNames[j].count > 32 ? String(forest.featureNames[j].prefix(31)) + "…" : forest.featureNames[j]
+      let share = forest.impurityImportance[j]
+      lines.append(DescribeReport.pad(name, 33) + String(format: "%6.1f%%  ", 100 * share) + String(repeating: "█", count: Int((share * 200).rounded())))
+    }
+    return lines.joined(separator: "\n")
+  }
+
   static func table(_ model: LogisticModel, top: Int) -> String {
     let rows = model.coefficientTable.sorted { abs($0.estimate) > abs($1.estimate) }.prefix(top)
     var lines = ["feature (per +1 SD)                coef   odds ratio (95% CI)      p    churn pts"]

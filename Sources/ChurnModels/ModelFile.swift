@@ -8,7 +8,7 @@ public struct ModelFile: Sendable, Equatable, Codable {
   public static let formatName = "churn-model"
   public static let currentVersion = 1
 
-  public enum Kind: String, Sendable, Codable { case logistic }
+  public enum Kind: String, Sendable, Codable { case logistic, forest }
 
   /// How the training went, for the record and for drift checks later.
   public struct TrainingSummary: Sendable, Equatable, Codable {
@@ -72,6 +72,7 @@ public struct ModelFile: Sendable, Equatable, Codable {
   public var labelColumn: String
   public var preprocessor: FittedPreprocessor
   public var logistic: LogisticModel?
+  public var forest: ForestModel?
   public var training: TrainingSummary
   /// Validation metrics by name (for example `holdout_auc`).
   public var validation: [String: Double]
@@ -112,9 +113,11 @@ public struct ModelFile: Sendable, Equatable, Codable {
   }
 
   public init(churnVersion: String, idColumn: String, labelColumn: String, preprocessor: FittedPreprocessor,
-              logistic: LogisticModel, training: TrainingSummary, validation: [String: Double] = [:]) {
+              logistic: LogisticModel? = nil, forest: ForestModel? = nil, training: TrainingSummary, validation: [String: Double] = [:]) {
+    precondition((logistic == nil) != (forest == nil), "a model file holds exactly one model")
     self.churnVersion = churnVersion
-    kind = .logistic
+    kind = logistic != nil ? .logistic : .forest
+    self.forest = forest
     self.idColumn = idColumn
     self.labelColumn = labelColumn
     self.preprocessor = preprocessor
@@ -130,6 +133,7 @@ public struct ModelFile: Sendable, Equatable, Codable {
     let x = try preprocessor.transform(table)
     switch kind {
     case .logistic: return logistic!.probabilities(x)
+    case .forest: return forest!.probabilities(x)
     }
   }
 
@@ -167,6 +171,13 @@ public struct ModelFile: Sendable, Equatable, Codable {
         guard let logistic = model.logistic, logistic.coefficients.count == model.preprocessor.outputNames.count else {
           throw ModelFileError.inconsistent(path: path, detail: "the logistic coefficients do not match the preprocessing's columns")
         }
+      case .forest:
+        guard let forest = model.forest, forest.featureNames.count == model.preprocessor.outputNames.count, !forest.trees.isEmpty else {
+          throw ModelFileError.inconsistent(path: path, detail: "the forest does not match the preprocessing's columns")
+        }
+        for (t, tree) in forest.trees.enumerated() where !Self.wellFormed(tree, features: forest.featureNames.count) {
+          throw ModelFileError.inconsistent(path: path, detail: "tree \(t) has nodes that point outside it")
+        }
       }
       return model
     } catch let error as ModelFileError {
@@ -174,6 +185,17 @@ public struct ModelFile: Sendable, Equatable, Codable {
     } catch {
       throw ModelFileError.inconsistent(path: path, detail: "\(error)")
     }
+  }
+
+  /// Whether every array of `tree` has one entry per node and every split points forward, inside the tree.
+  static func wellFormed(_ tree: DecisionTree, features: Int) -> Bool {
+    let n = tree.nodeCount
+    guard n > 0, tree.threshold.count == n, tree.left.count == n, tree.right.count == n, tree.value.count == n else { return false }
+    for k in 0..<n where tree.feature[k] >= 0 {
+      let l = Int(tree.left[k]), r = Int(tree.right[k])
+      if Int(tree.feature[k]) >= features || l <= k || l >= n || r <= k || r >= n { return false }
+    }
+    return true
   }
 
   /// FNV-1a, 64 bits, over a table's ids, labels and values (hex).

@@ -4,9 +4,10 @@ import Foundation
 /// Scores a feature table with a model file: probabilities, risk bands, and the reasons behind
 /// each customer's risk.
 ///
-/// Reasons are the features with the largest positive contributions in probability points
-/// (`LogisticModel.probabilityContributions`: additive, so the average customer's probability
-/// plus all contributions is the customer's probability). Indicator and one-hot columns of the
+/// Reasons are the features with the largest positive contributions in probability points,
+/// additive so that a base probability plus all contributions is the customer's probability:
+/// `LogisticModel.probabilityContributions` for the logistic model, the forest's path
+/// contributions (`ForestModel.pathContributions`) for a forest. Indicator and one-hot columns of the
 /// same input column are summed into one reason.
 public struct RiskScorer: Sendable {
   public let model: ModelFile
@@ -29,14 +30,14 @@ public struct RiskScorer: Sendable {
   ///   - horizonMonths: the horizon in months, for revenue at risk = p × revenue × months.
   public func scoreRows(_ table: FeatureTable, revenue: [Double]?, horizonMonths: Double, reasons count: Int = 3) throws -> [Scored] {
     let x = try model.preprocessor.transform(table)
-    guard let logistic = model.logistic else { return [] }
-    let p = logistic.probabilities(x)
+    let p = try model.probabilities(table)
     let index = Dictionary(zip(table.columnNames, table.columns.indices), uniquingKeysWith: { a, _ in a })
     let sources = (0..<x.columns).map { model.preprocessor.source(ofOutput: $0) }
     var segments: [String?]?
     if let s = index["rfm_segment"], case .categorical(let values) = table.columns[s] { segments = values }
     return (0..<table.rowCount).map { i in
-      let (_, contributions) = logistic.probabilityContributions(x, row: i)
+      let contributions = model.logistic?.probabilityContributions(x, row: i).contributions
+        ?? model.forest!.pathContributions(x, row: i).contributions
       // Sum contributions per input column (value, its missing indicator) or per one-hot level.
       var grouped: [String: (column: String, level: String?, points: Double)] = [:]
       for (j, c) in contributions.enumerated() {

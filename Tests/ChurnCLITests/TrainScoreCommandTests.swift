@@ -88,3 +88,38 @@ struct TrainScoreCommandTests {
     #expect(badLabel.stderr == "Error: \(dir.file("t.csv")): label column plan has basic, pro; expected 0/1 or yes/no (blank = unknown)\n")
   }
 }
+
+@Suite("churn train --model forest")
+struct ForestCommandTests {
+  @Test("Telco forest: holdout AUC reported, importances printed, CLI probabilities equal the library's")
+  func telcoForest() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let train = try runChurn(["train", "--table", TrainScoreCommandTests.telco, "--id", "customerid", "--label", "churn",
+                              "--holdout-ids", TrainScoreCommandTests.holdout, "--model", "forest", "--trees", "40", "--seed", "3",
+                              "--out", dir.file("f.json")])
+    #expect(train.status == 0, "\(train.stderr)")
+    #expect(train.stderr.contains("train: random forest, 40 trees ("))
+    #expect(train.stderr.contains("train: holdout AUC 0.8"))
+    #expect(train.stdout.hasPrefix("feature                          impurity importance"))
+    let score = try runChurn(["score", "--model", dir.file("f.json"), "--table", TrainScoreCommandTests.telco, "--out", dir.file("p.csv")])
+    #expect(score.status == 0, "\(score.stderr)")
+    let model = try ModelFile.read(path: dir.file("f.json"))
+    #expect(model.kind == .forest)
+    for tree in model.forest!.trees { tree._checkInvariants() }
+    let table = try TypedCSV(path: TrainScoreCommandTests.telco, idColumn: "customerid").featureTable(label: nil)
+    let expected = Dictionary(uniqueKeysWithValues: zip(table.ids, try model.probabilities(table)))
+    let lines = try String(contentsOfFile: dir.file("p.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+    #expect(lines.count == 4930)
+    for line in lines {
+      let f = line.split(separator: ",", omittingEmptySubsequences: false)
+      #expect(abs(Double(f[2])! - expected[String(f[1])]!) <= 5e-7)
+    }
+    // The same seed trains the same forest again.
+    let again = try runChurn(["train", "--table", TrainScoreCommandTests.telco, "--id", "customerid", "--label", "churn",
+                              "--holdout-ids", TrainScoreCommandTests.holdout, "--model", "forest", "--trees", "40", "--seed", "3",
+                              "--threads", "1", "--out", dir.file("g.json")])
+    #expect(again.status == 0)
+    #expect(try ModelFile.read(path: dir.file("g.json")).forest!.trees == model.forest!.trees)
+  }
+}
