@@ -17,10 +17,11 @@ func fail(_ message: String) -> Never {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 7, arguments[1] == "logistic", let rows = Int(arguments[2]), let columns = Int(arguments[3]),
-      let seed = UInt64(arguments[4]), let threads = Int(arguments[6])
-else { fail("usage: churn-bench logistic ROWS COLUMNS SEED DATA_PREFIX THREADS") }
+guard arguments.count == 7, arguments[1] == "logistic" || arguments[1] == "forest", let rows = Int(arguments[2]),
+      let columns = Int(arguments[3]), let seed = UInt64(arguments[4]), let threads = Int(arguments[6])
+else { fail("usage: churn-bench logistic|forest ROWS COLUMNS SEED DATA_PREFIX THREADS") }
 let prefix = arguments[5]
+let mode = arguments[1]
 
 // Data: x ~ N(0, 1), true β ~ N(0, 0.3²), y ~ Bernoulli(σ(x·β − 1)).
 var x = Matrix(rows: rows, columns: columns)
@@ -55,6 +56,39 @@ do {
   }
   dump(x.storage, prefix + ".x.f64")
   dump(y, prefix + ".y.f64")
+}
+
+if mode == "forest" {
+  // Train on the first 80% of rows, test on the rest; 100 trees, scikit-learn's defaults for
+  // min_samples_leaf (1) and max_features (√d).
+  let train = rows * 4 / 5
+  let xTrain = Matrix(rows: train, columns: columns, storage: Array(x.storage[0..<(train * columns)]))
+  let xTest = Matrix(rows: rows - train, columns: columns, storage: Array(x.storage[(train * columns)...]))
+  let clock = ContinuousClock()
+  func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+  let start = clock.now
+  let forest = try RandomForest(treeCount: 100, minLeafSize: 1, seed: seed, threads: threads).fit(features: xTrain, labels: Array(y[0..<train]))
+  let fitSeconds = seconds(clock.now - start)
+  let predictStart = clock.now
+  let p = forest.probabilities(xTest)
+  let predictSeconds = seconds(clock.now - predictStart)
+  let testLabels = Array(y[train...])
+  // AUC by the rank formula, ties counted half (as ChurnScoring.rocAUC).
+  let order = p.indices.sorted { p[$0] < p[$1] }
+  var rankSum = 0.0, k = 0
+  while k < order.count {
+    var e = k + 1
+    while e < order.count && p[order[e]] == p[order[k]] { e += 1 }
+    for m in k..<e where testLabels[order[m]] == 1 { rankSum += Double(k + 1 + e) / 2 }
+    k = e
+  }
+  let positives = testLabels.reduce(0, +)
+  let auc = (rankSum - positives * (positives + 1) / 2) / (positives * (Double(testLabels.count) - positives))
+  let encoder = JSONEncoder()
+  let bytes = (try? encoder.encode(forest))?.count ?? 0
+  print("{\"fit_seconds\": \(fitSeconds), \"predict_seconds\": \(predictSeconds), \"test_rows\": \(testLabels.count), \"auc\": \(auc), "
+    + "\"nodes\": \(forest.nodeCount), \"json_bytes\": \(bytes)}")
+  exit(0)
 }
 
 var results: [String] = []

@@ -14,6 +14,38 @@ public struct ForestModel: Sendable, Equatable, Codable {
   public let seed: UInt64
   public let featuresPerSplit: Int
   public let minLeafSize: Int
+  /// All trees' nodes in one set of arrays, for prediction without per-tree overhead.
+  let flat: FlatForest
+
+  enum CodingKeys: String, CodingKey {
+    case featureNames, trees, outOfBag, impurityImportance, seed, featuresPerSplit, minLeafSize
+  }
+
+  init(featureNames: [String], trees: [DecisionTree], outOfBag: [Double], impurityImportance: [Double], seed: UInt64,
+       featuresPerSplit: Int, minLeafSize: Int) {
+    self.featureNames = featureNames
+    self.trees = trees
+    self.outOfBag = outOfBag
+    self.impurityImportance = impurityImportance
+    self.seed = seed
+    self.featuresPerSplit = featuresPerSplit
+    self.minLeafSize = minLeafSize
+    flat = FlatForest(trees)
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(featureNames: try c.decode([String].self, forKey: .featureNames), trees: try c.decode([DecisionTree].self, forKey: .trees),
+              outOfBag: try c.decode([Double].self, forKey: .outOfBag),
+              impurityImportance: try c.decode([Double].self, forKey: .impurityImportance), seed: try c.decode(UInt64.self, forKey: .seed),
+              featuresPerSplit: try c.decode(Int.self, forKey: .featuresPerSplit), minLeafSize: try c.decode(Int.self, forKey: .minLeafSize))
+  }
+
+  public static func == (a: ForestModel, b: ForestModel) -> Bool {
+    a.featureNames == b.featureNames && a.trees == b.trees && a.impurityImportance == b.impurityImportance && a.seed == b.seed
+      && a.featuresPerSplit == b.featuresPerSplit && a.minLeafSize == b.minLeafSize
+      && zip(a.outOfBag, b.outOfBag).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+  }
 
   /// Churn probabilities: the mean leaf value over the trees, one per row.
   ///
@@ -24,18 +56,33 @@ public struct ForestModel: Sendable, Equatable, Codable {
     var out = [Double](repeating: 0, count: x.rows)
     let scale = 1 / Double(trees.count)
     let chunks = x.rows < 2048 ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, (x.rows + 2047) / 2048)
+    let flat = self.flat
     x.storage.withUnsafeBufferPointer { xs in
       out.withUnsafeMutableBufferPointer { o in
         nonisolated(unsafe) let input = xs, output = o
-        let trees = self.trees, d = x.columns, n = x.rows
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-          for i in (c * n / chunks)..<((c + 1) * n / chunks) {
-            var sum = 0.0
-            let row = input.baseAddress! + i * d
-            for tree in trees { sum += Double(tree.predict(row)) }
-            output[i] = sum * scale
+        let d = x.columns, n = x.rows
+        let work: @Sendable (Int) -> Void = { c in
+          flat.withPointers { feature, threshold, left, right, value, roots in
+            // Tree by tree over blocks of rows: one tree's nodes stay in cache while the rows stream.
+            let lower = c * n / chunks, upper = (c + 1) * n / chunks
+            var blockStart = lower
+            while blockStart < upper {
+              let blockEnd = min(upper, blockStart + 512)
+              for i in blockStart..<blockEnd { output[i] = 0 }
+              for root in roots {
+                for i in blockStart..<blockEnd {
+                  let row = input.baseAddress! + i * d
+                  var k = Int(root)
+                  while feature[k] >= 0 { k = Int(row[Int(feature[k])] <= threshold[k] ? left[k] : right[k]) }
+                  output[i] += Double(value[k])
+                }
+              }
+              for i in blockStart..<blockEnd { output[i] *= scale }
+              blockStart = blockEnd
+            }
           }
         }
+        if chunks == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: chunks) { work($0) } }
       }
     }
     return out
@@ -62,4 +109,49 @@ public struct ForestModel: Sendable, Equatable, Codable {
   }
 
   public var nodeCount: Int { trees.reduce(0) { $0 + $1.nodeCount } }
+}
+
+/// Every tree's nodes concatenated, children as absolute indices.
+struct FlatForest: Sendable {
+  let feature: [Int32]
+  let threshold: [Double]
+  let left: [Int32]
+  let right: [Int32]
+  let value: [Float]
+  let roots: [Int32]
+
+  init(_ trees: [DecisionTree]) {
+    var feature: [Int32] = [], threshold: [Double] = [], left: [Int32] = [], right: [Int32] = [], value: [Float] = [], roots: [Int32] = []
+    for tree in trees {
+      let offset = Int32(feature.count)
+      roots.append(offset)
+      feature.append(contentsOf: tree.feature)
+      threshold.append(contentsOf: tree.threshold)
+      left.append(contentsOf: tree.left.map { $0 < 0 ? -1 : $0 + offset })
+      right.append(contentsOf: tree.right.map { $0 < 0 ? -1 : $0 + offset })
+      value.append(contentsOf: tree.value)
+    }
+    self.feature = feature
+    self.threshold = threshold
+    self.left = left
+    self.right = right
+    self.value = value
+    self.roots = roots
+  }
+
+  @inline(__always)
+  func withPointers<R>(_ body: (UnsafePointer<Int32>, UnsafePointer<Double>, UnsafePointer<Int32>, UnsafePointer<Int32>,
+                                UnsafePointer<Float>, UnsafeBufferPointer<Int32>) -> R) -> R {
+    feature.withUnsafeBufferPointer { f in
+      threshold.withUnsafeBufferPointer { t in
+        left.withUnsafeBufferPointer { l in
+          right.withUnsafeBufferPointer { r in
+            value.withUnsafeBufferPointer { v in
+              roots.withUnsafeBufferPointer { roots in body(f.baseAddress!, t.baseAddress!, l.baseAddress!, r.baseAddress!, v.baseAddress!, roots) }
+            }
+          }
+        }
+      }
+    }
+  }
 }
