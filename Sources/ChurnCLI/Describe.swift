@@ -17,7 +17,9 @@ struct Describe: ParsableCommand {
   var churnDateColumn = "churn_date"
 
   func run() throws {
-    let profile = try EventLogProfile(reading: try events.reader())
+    let (reader, progress) = try events.reader(label: "describe")
+    let profile = try EventLogProfile(reading: reader)
+    progress?.finish()
     print(DescribeReport.events(profile, path: try events.path()))
     if let customers {
       let table = try CustomerTableProfile(path: customers, customerColumn: events.customerColumn, churnDateColumn: churnDateColumn)
@@ -52,10 +54,13 @@ struct EventLogOptions: ParsableArguments {
     return events
   }
 
-  func reader() throws -> EventLogReader {
-    EventLogReader(path: try path(), columns: EventLogColumns(customer: customerColumn, timestamp: timestampColumn,
-                                                          eventType: eventTypeColumn, value: valueColumn),
-                   skipBadRows: skipBadRows)
+  /// A reader of the log, with a progress display on standard error for files over 64 MB.
+  func reader(label: String) throws -> (EventLogReader, ProgressReporter?) {
+    var reader = EventLogReader(path: try path(), columns: EventLogColumns(customer: customerColumn, timestamp: timestampColumn,
+                                                                           eventType: eventTypeColumn, value: valueColumn),
+                                skipBadRows: skipBadRows)
+    let progress = ProgressReporter.attach(to: &reader, label: label)
+    return (reader, progress)
   }
 }
 

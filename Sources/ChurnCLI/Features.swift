@@ -32,7 +32,9 @@ struct Features: ParsableCommand {
     let began = clock.now
     let fixedSpec = try spec.map(FeatureSpec.read)
     let customers = try table.load(spec: fixedSpec, eventCustomerColumn: events.customerColumn)
-    let result = try observation.build(events: try events.reader(), customers: customers, spec: fixedSpec)
+    let (reader, progress) = try events.reader(label: "features")
+    let result = try observation.build(events: reader, customers: customers, spec: fixedSpec)
+    progress?.finish()
     try result.table.writeCSV(to: out)
     if let saveSpec { try OutputFile.write(String(decoding: try result.spec.jsonData(), as: UTF8.self) + "\n", to: saveSpec) }
     FeatureReport.print(result, seconds: (clock.now - began).seconds, label: "features")

@@ -89,10 +89,12 @@ struct Score: ParsableCommand {
       }
       var builder = FeatureBuilder(design: design, spec: spec, customers: table)
       builder.threads = ProcessInfo.processInfo.activeProcessorCount
-      let reader = EventLogReader(path: events, columns: EventLogColumns(customer: settings.customerColumn, timestamp: settings.timestampColumn,
+      var reader = EventLogReader(path: events, columns: EventLogColumns(customer: settings.customerColumn, timestamp: settings.timestampColumn,
                                                                          eventType: settings.eventTypeColumn, value: settings.valueColumn),
                                   skipBadRows: skipBadRows)
+      let progress = ProgressReporter.attach(to: &reader, label: "score")
       let result = try builder.build(events: reader)
+      progress?.finish()
       if result.skipped.count > 0 { StandardError.print("score: skipped \(result.skipped.count) bad event rows; first: \(result.skipped.examples.first ?? "")") }
       features = result.table
       if let revenueColumn {

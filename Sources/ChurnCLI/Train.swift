@@ -200,7 +200,9 @@ struct Train: ParsableCommand {
 
   func trainOnEvents() throws -> ModelFile {
     let table = try customers.load(eventCustomerColumn: events.customerColumn)
-    let result = try observation.build(events: try events.reader(), customers: table, spec: nil)
+    let (reader, progress) = try events.reader(label: "train")
+    let result = try observation.build(events: reader, customers: table, spec: nil)
+    progress?.finish()
     FeatureReport.print(result, seconds: 0, label: "train")
     let all = result.table
     let labels = all.labels!

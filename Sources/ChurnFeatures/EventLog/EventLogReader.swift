@@ -72,6 +72,9 @@ public struct EventLogReader: Sendable {
   public let path: String
   public let columns: EventLogColumns
   public let skipBadRows: Bool
+  /// Called after each block of events with the number of bytes of the file read since the
+  /// last call (from the reading threads), for progress displays.
+  public var progress: (@Sendable (Int) -> Void)?
 
   public init(path: String, columns: EventLogColumns = EventLogColumns(), skipBadRows: Bool = false) {
     self.path = path
@@ -238,6 +241,7 @@ public struct EventLogReader: Sendable {
                        _ body: (EventBatch, ByteInterner, ByteInterner) throws -> Void) throws -> Result {
     var skipped = SkippedRows()
     var batch = EventBatch()
+    var reported = csv.offset
     var customers = ByteInterner(capacity: 1 << 16)
     var types = ByteInterner(capacity: 64)
     let customerIndex = layout.customer, timeIndex = layout.time, typeIndex = layout.type, valueIndex = layout.value
@@ -273,12 +277,18 @@ public struct EventLogReader: Sendable {
         if batch.count == EventBatch.capacity {
           try body(batch, customers, types)
           batch.removeAll()
+          if let progress {
+            let offset = csv.offset
+            progress(offset - reported)
+            reported = offset
+          }
         }
       } catch let error as EventLogError where skipBadRows {
         skipped.add(error)
       }
     }
     if batch.count > 0 { try body(batch, customers, types) }
+    progress?(csv.offset - reported)
     return Result(skipped: skipped, customers: customers, eventTypes: types)
   }
 }
