@@ -6,8 +6,9 @@ import Foundation
 ///
 /// Reasons are the features with the largest positive contributions in probability points,
 /// additive so that a base probability plus all contributions is the customer's probability:
-/// `LogisticModel.probabilityContributions` for the logistic model, the forest's path
-/// contributions (`ForestModel.pathContributions`) for a forest. Indicator and one-hot columns of the
+/// `LogisticModel.probabilityContributions` for the logistic model, exact TreeSHAP values
+/// (`ForestModel.shapleyValues`) for a forest. Reasons are computed for the riskiest
+/// `reasonRows` customers (10,000 by default), who are the ones a team calls. Indicator and one-hot columns of the
 /// same input column are summed into one reason.
 public struct RiskScorer: Sendable {
   public let model: ModelFile
@@ -28,16 +29,23 @@ public struct RiskScorer: Sendable {
   /// - Parameters:
   ///   - revenue: monthly revenue per row (NaN unknown), or nil.
   ///   - horizonMonths: the horizon in months, for revenue at risk = p × revenue × months.
-  public func scoreRows(_ table: FeatureTable, revenue: [Double]?, horizonMonths: Double, reasons count: Int = 3) throws -> [Scored] {
+  ///   - reasonRows: reasons are computed for this many riskiest rows (the rest get none).
+  public func scoreRows(_ table: FeatureTable, revenue: [Double]?, horizonMonths: Double, reasons count: Int = 3,
+                        reasonRows: Int = 10_000) throws -> [Scored] {
     let x = try model.preprocessor.transform(table)
     let p = try model.probabilities(table)
     let index = Dictionary(zip(table.columnNames, table.columns.indices), uniquingKeysWith: { a, _ in a })
     let sources = (0..<x.columns).map { model.preprocessor.source(ofOutput: $0) }
     var segments: [String?]?
     if let s = index["rfm_segment"], case .categorical(let values) = table.columns[s] { segments = values }
+    let explained = Set(p.indices.sorted { p[$0] > p[$1] }.prefix(reasonRows))
     return (0..<table.rowCount).map { i in
+      guard explained.contains(i) else {
+        return Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: [],
+                      revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : p[i] * $0[i] * horizonMonths }, segment: segments?[i] ?? nil)
+      }
       let contributions = model.logistic?.probabilityContributions(x, row: i).contributions
-        ?? model.forest!.pathContributions(x, row: i).contributions
+        ?? model.forest!.shapleyValues(x, row: i).contributions
       // Sum contributions per input column (value, its missing indicator) or per one-hot level.
       var grouped: [String: (column: String, level: String?, points: Double)] = [:]
       for (j, c) in contributions.enumerated() {

@@ -101,3 +101,62 @@ struct RandomForestTests {
     }
   }
 }
+
+@Suite("TreeSHAP")
+struct TreeSHAPTests {
+  /// v(S) = E[f(x) | x_S] with the trees' cover-weighted expectations, by recursion.
+  func conditional(_ tree: DecisionTree, _ x: [Double], _ subset: Set<Int>, node: Int = 0) -> Double {
+    let f = Int(tree.feature[node])
+    if f < 0 { return Double(tree.value[node]) }
+    let l = Int(tree.left[node]), r = Int(tree.right[node])
+    if subset.contains(f) { return conditional(tree, x, subset, node: x[f] <= tree.threshold[node] ? l : r) }
+    let cl = Double(tree.cover[l]), cr = Double(tree.cover[r])
+    return (cl * conditional(tree, x, subset, node: l) + cr * conditional(tree, x, subset, node: r)) / (cl + cr)
+  }
+
+  /// Shapley values by enumerating every coalition.
+  func bruteForce(_ tree: DecisionTree, _ x: [Double], features m: Int) -> [Double] {
+    var factorial = [1.0]
+    for k in 1...m { factorial.append(factorial[k - 1] * Double(k)) }
+    var phi = [Double](repeating: 0, count: m)
+    for i in 0..<m {
+      for mask in 0..<(1 << m) where mask & (1 << i) == 0 {
+        let subset = Set((0..<m).filter { mask & (1 << $0) != 0 })
+        let weight = factorial[subset.count] * factorial[m - subset.count - 1] / factorial[m]
+        phi[i] += weight * (conditional(tree, x, subset.union([i])) - conditional(tree, x, subset))
+      }
+    }
+    return phi
+  }
+
+  @Test("Equals brute-force Shapley values on trees with up to 8 features", arguments: [3, 5, 8])
+  func exact(features: Int) throws {
+    let x = randomMatrix(rows: 400, columns: features, seed: UInt64(features))
+    var rng = SeededGenerator(seed: 11)
+    let y = (0..<400).map { i -> Double in
+      let eta = x[i, 0] - 0.8 * x[i, 1] + (x[i, features - 1] > 0 ? 1 : -0.5)
+      return rng.uniform() < 1 / (1 + exp(-eta)) ? 1 : 0
+    }
+    let forest = try RandomForest(treeCount: 3, featuresPerSplit: features, minLeafSize: 10, maxDepth: 6, seed: 2).fit(features: x, labels: y)
+    for tree in forest.trees {
+      for row in stride(from: 0, to: 400, by: 40) {
+        var phi = [Double](repeating: 0, count: features)
+        let values = x.row(row)
+        values.withUnsafeBufferPointer { tree.addShapleyValues($0.baseAddress!, into: &phi) }
+        #expect(maxRelativeDifference(phi, bruteForce(tree, values, features: features)) < 1e-9)
+      }
+    }
+  }
+
+  @Test("Additive for every row: base plus contributions is the probability (1e-9)")
+  func additive() throws {
+    let x = randomMatrix(rows: 500, columns: 6, seed: 4)
+    let y = (0..<500).map { i -> Double in x[i, 0] + x[i, 1] * x[i, 2] > 0.3 ? 1 : 0 }
+    let forest = try RandomForest(treeCount: 25, minLeafSize: 3, seed: 9).fit(features: x, labels: y)
+    let p = forest.probabilities(x)
+    for i in 0..<x.rows {
+      let (base, phi) = forest.shapleyValues(x, row: i)
+      #expect(abs(base + phi.reduce(0, +) - p[i]) < 1e-6)
+    }
+  }
+}
