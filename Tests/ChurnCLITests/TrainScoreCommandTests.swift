@@ -102,7 +102,8 @@ struct ForestCommandTests {
     #expect(train.stderr.contains("train: random forest, 40 trees ("))
     #expect(train.stderr.contains("train: holdout AUC 0.8"))
     #expect(train.stdout.hasPrefix("feature                          impurity importance"))
-    let score = try runChurn(["score", "--model", dir.file("f.json"), "--table", TrainScoreCommandTests.telco, "--out", dir.file("p.csv")])
+    let score = try runChurn(["score", "--model", dir.file("f.json"), "--table", TrainScoreCommandTests.telco, "--reasons", "20",
+                              "--out", dir.file("p.csv")])
     #expect(score.status == 0, "\(score.stderr)")
     let model = try ModelFile.read(path: dir.file("f.json"))
     #expect(model.kind == .forest)
@@ -111,6 +112,8 @@ struct ForestCommandTests {
     let expected = Dictionary(uniqueKeysWithValues: zip(table.ids, try model.probabilities(table)))
     let lines = try String(contentsOfFile: dir.file("p.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
     #expect(lines.count == 4930)
+    #expect(lines.prefix(20).allSatisfy { $0.contains(" pts)") })
+    #expect(!lines.dropFirst(20).contains { $0.contains(" pts)") })
     for line in lines {
       let f = line.split(separator: ",", omittingEmptySubsequences: false)
       #expect(abs(Double(f[2])! - expected[String(f[1])]!) <= 5e-7)
