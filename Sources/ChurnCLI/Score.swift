@@ -38,7 +38,7 @@ struct Score: ParsableCommand {
   @Option(help: "Customer-table (or --table) column with monthly revenue, for expected revenue at risk over the horizon.")
   var revenueColumn: String?
 
-  @Option(help: "Give reasons for this many of the riskiest customers (a forest's exact TreeSHAP costs about 10 ms a customer).")
+  @Option(help: "Give reasons for this many of the riskiest customers (a forest's exact TreeSHAP costs about 12 ms a customer).")
   var reasons = 10_000
 
   @Flag(help: "Skip malformed event rows instead of stopping.")

@@ -20,7 +20,17 @@ import Foundation
 /// Convergence: the largest absolute (pseudo-)gradient entry ≤ `gradientTolerance` · Σᵢ sᵢ.
 public struct LogisticRegression: Sendable {
   public enum Solver: String, Sendable, Codable, CaseIterable { case auto, newton, lbfgs, owlqn }
-  public enum ClassWeight: String, Sendable, Codable, CaseIterable { case none, balanced }
+  public enum ClassWeight: String, Sendable, Codable, CaseIterable {
+    case none, balanced
+
+    /// `weights` times the class weights: with `balanced`, n / (2 · n_class) as in scikit-learn.
+    func applied(to weights: [Double], labels: [Double], positives: Double) -> [Double] {
+      guard self == .balanced else { return weights }
+      let n = Double(labels.count)
+      let w1 = n / (2 * positives), w0 = n / (2 * (n - positives))
+      return zip(weights, labels).map { $0 * ($1 == 1 ? w1 : w0) }
+    }
+  }
 
   /// λ₂ (scikit-learn's `1/C`), ≥ 0.
   public var l2Penalty: Double
@@ -82,11 +92,7 @@ public struct LogisticRegression: Sendable {
     guard positives > 0, positives < Double(n) else {
       throw LogisticRegressionError.singleClass(rows: n, label: positives > 0 ? 1 : 0)
     }
-    var weights = sampleWeights ?? Array(repeating: 1, count: n)
-    if classWeight == .balanced {
-      let w1 = Double(n) / (2 * positives), w0 = Double(n) / (2 * (Double(n) - positives))
-      for i in 0..<n { weights[i] *= labels[i] == 1 ? w1 : w0 }
-    }
+    let weights = classWeight.applied(to: sampleWeights ?? Array(repeating: 1, count: n), labels: labels, positives: positives)
     let problem = LogisticProblem(x: x, y: labels, s: weights, l2: l2Penalty, threads: threads)
     let chosen = resolvedSolver(rows: n, columns: d)
     var result: SolverResult

@@ -63,11 +63,7 @@ public struct RandomForest: Sendable {
     if let i = labels.firstIndex(where: { $0 != 0 && $0 != 1 }) { throw RandomForestError.invalidLabel(row: i, value: labels[i]) }
     let positives = labels.reduce(0, +)
     guard positives > 0 && positives < Double(n) else { throw RandomForestError.singleClass(rows: n) }
-    var weights = sampleWeights ?? Array(repeating: 1, count: n)
-    if classWeight == .balanced {
-      let w1 = Double(n) / (2 * positives), w0 = Double(n) / (2 * (Double(n) - positives))
-      for i in 0..<n { weights[i] *= labels[i] == 1 ? w1 : w0 }
-    }
+    let weights = classWeight.applied(to: sampleWeights ?? Array(repeating: 1, count: n), labels: labels, positives: positives)
     let bins = FeatureBins(x)
     let grower = TreeGrower(bins: bins, labels: labels, weights: weights, mtry: mtry, minLeafSize: minLeafSize,
                             maxDepth: maxDepth ?? Int.max, sampleSize: max(1, Int((sampleFraction * Double(n)).rounded())),
