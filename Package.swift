@@ -35,7 +35,7 @@ let package = Package(
     .testTarget(name: "ChurnCoreTests", dependencies: ["ChurnCore", "ChurnTestSupport"]),
     .testTarget(name: "ChurnFeaturesTests", dependencies: ["ChurnFeatures", "ChurnTestSupport"]),
     .testTarget(name: "ChurnModelsTests", dependencies: ["ChurnModels", "ChurnScoring", "ChurnTestSupport"], exclude: ["Fixtures"]),
-    .testTarget(name: "ChurnScoringTests", dependencies: ["ChurnScoring", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnScoringTests", dependencies: ["ChurnScoring", "ChurnTestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ChurnCLITests", dependencies: ["ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnTestSupport"]),
   ]
 )
