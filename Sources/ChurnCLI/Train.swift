@@ -16,11 +16,16 @@ struct Train: ParsableCommand {
       columns and a label column (0/1 or yes/no), optionally with --holdout-ids.
       Features are preprocessed (one-hot categoricals, median imputation with indicators,
       fat-tail transform, standardization) and every step is saved in the model.
+      --tune picks hyperparameters on the latest backtest folds; --calibrate fits Platt scaling
+      or isotonic regression on out-of-time predictions (every backtest fold; k-fold for a
+      table) and stores it in the model; balanced class weights are corrected back to the real
+      churn rate (King & Zeng's prior correction).
       """)
 
   @OptionGroup var events: EventLogOptions
   @OptionGroup var customers: CustomerTableOptions
   @OptionGroup var observation: ObservationOptions
+  @OptionGroup var modelOptions: ModelOptions
 
   @Option(help: "A prepared training table CSV instead of an event log.")
   var table: String?
@@ -34,58 +39,16 @@ struct Train: ParsableCommand {
   @Option(help: "File of ids (one per line) held out of training and used to measure the model (with --table).")
   var holdoutIds: String?
 
-  @Option(help: "Model family: logistic or forest.")
-  var model = "logistic"
-
-  @Option(help: "Forest: number of trees.")
-  var trees = 100
-
-  @Option(help: "Forest: rows a leaf must keep (scikit-learn's min_samples_leaf).")
-  var minLeaf = 5
-
-  @Option(help: "Forest: features tried per split (default ⌊√d⌋; scikit-learn's max_features, ranger's mtry).")
-  var featuresPerSplit: Int?
-
-  @Option(help: "Forest: maximum depth (default unlimited).")
-  var maxDepth: Int?
-
-  @Option(help: "Forest: random seed; the same seed gives the same forest with any thread count.")
-  var seed: UInt64 = 1
-
-  @Option(help: "L2 penalty λ₂ (scikit-learn's 1/C).")
-  var l2: Double = 1.0
-
-  @Option(help: "L1 penalty λ₁.")
-  var l1: Double = 0
-
-  @Option(help: "Class weights: none or balanced.")
-  var classWeight = "none"
-
-  @Option(help: "Solver: auto, newton, lbfgs or owlqn.")
-  var solver = "auto"
-
-  @Flag(help: "Do not apply log1p/asinh to columns with skewness above 4.")
-  var noFatTail = false
+  @Option(help: "With --table: folds of the stratified cross-validation behind --tune and --calibrate.")
+  var folds = 5
 
   @Option(help: "Where to write the model (JSON).")
   var out: String
 
   func validate() throws {
-    guard model == "logistic" || model == "forest" else { throw ValidationError("--model \"\(model)\" is not available; expected logistic or forest") }
-    guard LogisticRegression.ClassWeight(rawValue: classWeight) != nil else {
-      throw ValidationError("--class-weight \"\(classWeight)\" is not one of none, balanced")
-    }
-    guard LogisticRegression.Solver(rawValue: solver) != nil else {
-      throw ValidationError("--solver \"\(solver)\" is not one of auto, newton, lbfgs, owlqn")
-    }
-    guard l2 >= 0, l1 >= 0, l2.isFinite, l1.isFinite else { throw ValidationError("--l2 and --l1 must be finite numbers ≥ 0") }
     if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
-  }
-
-  var trainer: LogisticRegression {
-    LogisticRegression(l2Penalty: l2, l1Penalty: l1, classWeight: LogisticRegression.ClassWeight(rawValue: classWeight)!,
-                       solver: LogisticRegression.Solver(rawValue: solver)!, threads: observation.threads)
+    guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
   }
 
   func run() throws {
@@ -98,49 +61,118 @@ struct Train: ParsableCommand {
     StandardError.print("train: model written to \(out) in \(String(format: "%.2f", (clock.now - began).seconds)) s")
   }
 
-  /// A fitted preprocessing and model.
-  struct Fitted {
-    var preprocessor: FittedPreprocessor
-    var logistic: LogisticModel?
-    var forest: ForestModel?
-    var x: Matrix
-
-    func probabilities(_ m: Matrix) -> [Double] { logistic?.probabilities(m) ?? forest!.probabilities(m) }
-    var scores: [Double] { probabilities(x) }
-  }
-
-  /// Preprocessing and the model's fit on `training`; prints what the fit did.
-  func fit(_ training: FeatureTable, quiet: Bool = false) throws -> Fitted {
-    if model == "forest" {
-      // Trees need no scaling or fat-tail transform; one-hot and imputation as for the logistic model.
-      let preprocessor = try Preprocessor(standardize: false, fatTailTransform: false).fit(training)
-      let x = try preprocessor.transform(training)
-      let forest = try RandomForest(treeCount: trees, featuresPerSplit: featuresPerSplit, minLeafSize: minLeaf, maxDepth: maxDepth,
-                                    classWeight: LogisticRegression.ClassWeight(rawValue: classWeight)!, seed: seed,
-                                    threads: observation.threads)
-        .fit(features: x, labels: training.labels!, featureNames: preprocessor.outputNames)
-      if !quiet {
-        let rows = forest.outOfBag.indices.filter { !forest.outOfBag[$0].isNaN }
-        let auc = try? rocAUC(scores: rows.map { forest.outOfBag[$0] }, labels: rows.map { training.labels![$0] })
-        StandardError.print("train: random forest, \(trees) trees (\(forest.nodeCount) nodes), \(forest.featuresPerSplit) features per split, "
-          + "min leaf \(minLeaf), seed \(seed): out-of-bag AUC \(auc.map { String(format: "%.4f", $0) } ?? "-")")
-      }
-      return Fitted(preprocessor: preprocessor, forest: forest, x: x)
+  /// Fits `settings` on `training` and prints what the fit did.
+  func fit(_ training: FeatureTable, settings: ModelSettings) throws -> TrainedModel {
+    let fitted = try settings.fit(training)
+    if let forest = fitted.forest {
+      let rows = forest.outOfBag.indices.filter { !forest.outOfBag[$0].isNaN }
+      let auc = try? rocAUC(scores: rows.map { forest.outOfBag[$0] }, labels: rows.map { training.labels![$0] })
+      StandardError.print("train: random forest, \(settings.trees) trees (\(forest.nodeCount) nodes), \(forest.featuresPerSplit) features per split, "
+        + "min leaf \(settings.minLeaf), seed \(settings.seed): out-of-bag AUC \(auc.map { String(format: "%.4f", $0) } ?? "-")")
     }
-    let preprocessor = try Preprocessor(fatTailTransform: !noFatTail).fit(training)
-    let x = try preprocessor.transform(training)
-    let fitted = try trainer.fit(features: x, labels: training.labels!, featureNames: preprocessor.outputNames)
-    if !quiet {
-      StandardError.print("train: logistic regression, \(fitted.solver.rawValue) solver (\(solver == "auto" ? "auto-selected for \(x.rows) × \(x.columns)" : "as asked")): "
-        + "\(fitted.iterations) iterations, objective \(String(format: "%.6f", fitted.objective)), "
-        + (fitted.converged ? "converged" : "NOT converged (largest gradient entry \(fitted.gradientNorm)); results may be inaccurate: raise --l2 or check the data"))
+    if let model = fitted.logistic {
+      StandardError.print("train: logistic regression, \(model.solver.rawValue) solver (\(settings.solver == .auto ? "auto-selected for \(fitted.x.rows) × \(fitted.x.columns)" : "as asked")): "
+        + "\(model.iterations) iterations, objective \(String(format: "%.6f", model.objective)), "
+        + (model.converged ? "converged" : "NOT converged (largest gradient entry \(model.gradientNorm)); results may be inaccurate: raise --l2 or check the data"))
     }
-    return Fitted(preprocessor: preprocessor, logistic: fitted, x: x)
+    if fitted.priorShift != 0 {
+      StandardError.print("train: balanced class weights: probabilities corrected by \(String(format: "%+.3f", fitted.priorShift)) log-odds "
+        + "(King & Zeng's prior correction) so they average to the real churn rate")
+    }
+    return fitted
   }
 
   func summary(_ t: FeatureTable) -> String {
     let churned = t.labels!.filter { $0 == 1 }.count
     return "\(t.rowCount) rows, \(churned) churned (\(Percent.format(Double(churned) / Double(max(t.rowCount, 1)))))"
+  }
+
+  /// What the folds measured, for the model file and the bands.
+  struct Measured {
+    var validation: [String: Double] = [:]
+    var folds: [ModelFile.FoldMetrics] = []
+    var calibration: Calibration?
+    /// Held-out probabilities (calibrated when a map was fitted) and labels, for the risk bands.
+    var heldOut: (p: [Double], y: [Double])?
+  }
+
+  /// Tunes (with --tune), backtests `folds` with the chosen settings, fits the calibration map
+  /// (with --calibrate) on all their predictions, and reports. `holdout` names the fold whose
+  /// metrics are the model's holdout metrics (the last time fold); nil for k-fold.
+  func measure(_ all: FeatureTable, folds: [Fold], kind: String) throws -> (ModelSettings, ModelFile.TuningRecord?, Measured) {
+    var settings = modelOptions.settings(threads: observation.threads)
+    var record: ModelFile.TuningRecord?
+    if modelOptions.tune { (settings, record) = try modelOptions.tuned(all, folds: folds, settings: settings, label: "train") }
+    var measured = Measured()
+    guard !folds.isEmpty else { return (settings, record, measured) }
+    let method = modelOptions.calibrationMethod
+    // Without calibration only the holdout fold is needed (the last time fold); k-fold needs all.
+    let run = method == nil && kind == "time" ? [folds.last!] : folds
+    let predictions = try Backtest.run(all, folds: run, settings: settings, calibrate: method)
+    StandardError.print("train: backtest (\(kind == "time" ? "out-of-time, purge gap" : "stratified \(folds.count)-fold")), \(settings.summary):")
+    StandardError.print("train:   " + FoldTable.header())
+    var evaluations: [Evaluation] = []
+    for f in predictions {
+      let e = try Evaluation(probabilities: f.probabilities, labels: f.labels, replicates: 200, seed: settings.seed)
+      evaluations.append(e)
+      let calibrated = try f.calibrated.map { try CalibrationTable(probabilities: $0, labels: f.labels).expectedCalibrationError }
+      StandardError.print("train:   " + FoldTable.line(f.fold.name, trainingRows: f.trainingRows, e, calibratedECE: calibrated))
+      var metrics = e.metrics
+      if let calibrated { metrics["ece_calibrated"] = calibrated }
+      measured.folds.append(.init(fold: f.fold.name, trainingRows: f.trainingRows, testRows: e.rows, churnRate: e.churnRate, metrics: metrics))
+    }
+    if evaluations.count > 1 { StandardError.print("train:   " + FoldTable.summary(evaluations)) }
+    if kind == "time", let last = predictions.last, let e = evaluations.last {
+      for (name, value) in e.metrics { measured.validation["holdout_" + name] = value }
+      measured.validation["holdout_cutoff_ms"] = Double(last.fold.testCutoff!)
+      measured.heldOut = (last.calibrated ?? last.probabilities, last.labels)
+      StandardError.print("train: holdout cutoff \(last.fold.name): AUC \(String(format: "%.4f", e.auc.value)) on \(e.rows) rows "
+        + "(model fitted on the \(last.trainingRows) rows whose label window closed by then)")
+    } else {
+      let p = predictions.flatMap { $0.calibrated ?? $0.probabilities }, y = predictions.flatMap(\.labels)
+      measured.heldOut = (p, y)
+      if let e = try? Evaluation(probabilities: predictions.flatMap(\.probabilities), labels: y, replicates: 0) {
+        for (name, value) in e.metrics where !name.contains("lower") && !name.contains("upper") { measured.validation["cv_" + name] = value }
+      }
+    }
+    if let method {
+      var map = Calibration()
+      try map.fit(method, probabilities: predictions.flatMap(\.probabilities), labels: predictions.flatMap(\.labels),
+                  source: "\(predictions.count) \(kind == "time" ? "out-of-time" : "out-of-fold") folds, \(predictions.reduce(0) { $0 + $1.labels.count }) predictions")
+      measured.calibration = map
+      if let last = predictions.last, let calibrated = last.calibrated {
+        let before = try CalibrationTable(probabilities: last.probabilities, labels: last.labels)
+        let after = try CalibrationTable(probabilities: calibrated, labels: last.labels)
+        measured.validation["holdout_ece_calibrated"] = after.expectedCalibrationError
+        StandardError.print("train: \(method.rawValue) calibration: expected calibration error on \(last.fold.name) \(String(format: "%.4f", before.expectedCalibrationError)) → "
+          + "\(String(format: "%.4f", after.expectedCalibrationError)) (map fitted on the folds before it); the model's map uses all \(predictions.count) folds")
+      }
+    }
+    return (settings, record, measured)
+  }
+
+  /// Puts the measured calibration after the final model's prior correction.
+  func calibrated(_ fitted: TrainedModel, _ measured: Measured) -> Calibration? {
+    guard var map = measured.calibration else { return fitted.priorShift != 0 ? Calibration(priorShift: fitted.priorShift) : nil }
+    map.priorShift = fitted.priorShift
+    return map
+  }
+
+  func finish(_ file: inout ModelFile, fitted: TrainedModel, training: FeatureTable, measured: Measured, record: ModelFile.TuningRecord?) {
+    file.calibration = calibrated(fitted, measured)
+    file.tuning = record
+    file.backtest = measured.folds.isEmpty ? nil : measured.folds
+    let raw = fitted.rawProbabilities(fitted.x)
+    let scores = file.calibration.map { c in raw.map { c.apply($0) } } ?? raw
+    if let auc = try? rocAUC(scores: scores, labels: training.labels!) { file.validation["training_auc"] = auc }
+    let mean = scores.reduce(0, +) / Double(scores.count)
+    StandardError.print("train: final model: mean predicted probability \(Percent.format(mean)) against an observed churn rate of \(Percent.format(file.training.churnRate))")
+    let learned = RiskBands.learn(scores: scores)
+    let bands = measured.heldOut.map { learned.measured(scores: $0.p, labels: $0.y) } ?? learned.measured(scores: scores, labels: training.labels!)
+    report(bands)
+    file.riskBands = bands
+    file.driftReferences = ModelFile.driftReferences(training)
+    file.scoreReference = DriftReference.numeric("(churn score)", scores)
   }
 
   func trainOnTable() throws -> ModelFile {
@@ -168,33 +200,31 @@ struct Train: ParsableCommand {
     if unlabelled > 0 { notes.append("\(unlabelled) rows with a blank label left out of training") }
     let training = all.rows(trainRows)
     StandardError.print("train: \(summary(training)), \(training.columnNames.count) input columns")
-    let fitted = try fit(training)
-    let preprocessor = fitted.preprocessor
-    notes += preprocessor.notes
-    var validation: [String: Double] = [:]
-    let trainScores = fitted.scores
-    var bands = RiskBands.learn(scores: trainScores)
-    if let auc = try? rocAUC(scores: trainScores, labels: training.labels!) { validation["training_auc"] = auc }
+    let needsFolds = modelOptions.tune || modelOptions.calibrate != nil
+    let folds = needsFolds ? Folds.stratified(labels: training.labels!, k: folds, seed: modelOptions.seed) : []
+    var (settings, record, measured) = try measure(training, folds: folds, kind: "k-fold")
+    let fitted = try fit(training, settings: settings)
+    notes += fitted.preprocessor.notes
+    var file = ModelFile(churnVersion: Churn.configuration.version, idColumn: id, labelColumn: label!, trained: fitted,
+                         training: .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count,
+                                         dataFingerprint: ModelFile.fingerprint(training), notes: notes))
+    for (name, value) in measured.validation { file.validation[name] = value }
     if !testRows.isEmpty {
       let test = all.rows(testRows)
-      let p = fitted.probabilities(try preprocessor.transform(test))
-      validation["holdout_auc"] = try rocAUC(scores: p, labels: test.labels!)
-      bands = bands.measured(scores: p, labels: test.labels!)
-      StandardError.print("train: holdout AUC \(String(format: "%.4f", validation["holdout_auc"]!)) on \(test.rowCount) rows (training AUC \(String(format: "%.4f", validation["training_auc"] ?? .nan)))")
-    } else if let auc = validation["training_auc"] {
-      bands = bands.measured(scores: trainScores, labels: training.labels!)
-      StandardError.print("train: training AUC \(String(format: "%.4f", auc)) (optimistic: no holdout given)")
+      let raw = fitted.rawProbabilities(try fitted.preprocessor.transform(test))
+      let p = calibrated(fitted, measured).map { c in raw.map { c.apply($0) } } ?? raw
+      let e = try Evaluation(probabilities: p, labels: test.labels!, replicates: 200, seed: settings.seed)
+      for (name, value) in e.metrics { file.validation["holdout_" + name] = value }
+      file.validation["holdout_auc"] = e.auc.value
+      measured.heldOut = (p, test.labels!)
+      StandardError.print("train: holdout AUC \(String(format: "%.4f", e.auc.value)) on \(test.rowCount) rows; in full:")
+      StandardError.print("train:   " + FoldTable.header())
+      StandardError.print("train:   " + FoldTable.line("holdout", trainingRows: training.rowCount, e))
+    } else if measured.heldOut == nil {
+      StandardError.print("train: note: no holdout given (--holdout-ids) and no cross-validation run: the bands' churn rates below are measured on the training rows (optimistic)")
     }
-    report(bands)
+    finish(&file, fitted: fitted, training: training, measured: measured, record: record)
     for note in notes { StandardError.print("train: note: " + note) }
-    var file = ModelFile(churnVersion: Churn.configuration.version, idColumn: id, labelColumn: label!, preprocessor: preprocessor,
-                         logistic: fitted.logistic, forest: fitted.forest,
-                         training: .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count,
-                                         dataFingerprint: ModelFile.fingerprint(training), notes: notes),
-                         validation: validation)
-    file.riskBands = bands
-    file.driftReferences = ModelFile.driftReferences(training)
-    file.scoreReference = DriftReference.numeric("(churn score)", trainScores)
     return file
   }
 
@@ -211,53 +241,31 @@ struct Train: ParsableCommand {
       throw ValidationError("no cutoff has a known label: every horizon runs past the end of the data; use earlier cutoffs")
     }
     let design = try observation.design()
-    // Hold out the last cutoff with labels; train the measuring model on rows whose label
-    // window closed before it (the purge gap), so nothing it learns comes from on or after it.
-    let holdoutCutoff = labelled.map { all.cutoffs![$0] }.max()!
-    let purged = labelled.filter { design.horizon.added(to: all.cutoffs![$0]) <= holdoutCutoff }
-    let heldOut = labelled.filter { all.cutoffs![$0] == holdoutCutoff }
-    var validation: [String: Double] = [:]
-    var bands: RiskBands?
-    if !purged.isEmpty, Set(purged.map { labels[$0] }).count == 2, Set(heldOut.map { labels[$0] }).count == 2 {
-      let measuring = all.rows(purged)
-      let measured = try fit(measuring, quiet: true)
-      let test = all.rows(heldOut)
-      let p = measured.probabilities(try measured.preprocessor.transform(test))
-      validation["holdout_auc"] = try rocAUC(scores: p, labels: test.labels!)
-      bands = RiskBands.learn(scores: measured.scores).measured(scores: p, labels: test.labels!)
-      StandardError.print("train: holdout cutoff \(UTCTime.formatDate(milliseconds: holdoutCutoff)): AUC \(String(format: "%.4f", validation["holdout_auc"]!)) on \(test.rowCount) rows "
-        + "(model fitted on the \(measuring.rowCount) rows whose label window closed by then)")
-    } else {
+    let folds = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: labels, labelWindowEnd: { design.horizon.added(to: $0) })
+    if folds.isEmpty {
       StandardError.print("train: note: no holdout measurement (needs an earlier cutoff whose label window closes before the last one, and both classes)")
     }
+    let (settings, record, measured) = try measure(all, folds: folds, kind: "time")
     let training = all.rows(labelled)
     StandardError.print("train: final model on every labelled row: \(summary(training))")
-    let fitted = try fit(training)
-    let preprocessor = fitted.preprocessor
-    let scores = fitted.scores
-    if let auc = try? rocAUC(scores: scores, labels: training.labels!) { validation["training_auc"] = auc }
-    let learned = RiskBands.learn(scores: scores)
-    let finalBands = bands.map { RiskBands(red: learned.red, yellow: learned.yellow, observedChurnRate: $0.observedChurnRate, observedRows: $0.observedRows) }
-      ?? learned.measured(scores: scores, labels: training.labels!)
-    report(finalBands)
-    let notes = result.notes + preprocessor.notes
-    for note in preprocessor.notes { StandardError.print("train: note: " + note) }
-    var file = ModelFile(churnVersion: Churn.configuration.version, idColumn: events.customerColumn, labelColumn: "label",
-                         preprocessor: preprocessor, logistic: fitted.logistic, forest: fitted.forest,
+    let fitted = try fit(training, settings: settings)
+    let notes = result.notes + fitted.preprocessor.notes
+    for note in fitted.preprocessor.notes { StandardError.print("train: note: " + note) }
+    var file = ModelFile(churnVersion: Churn.configuration.version, idColumn: events.customerColumn, labelColumn: "label", trained: fitted,
                          training: .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count,
-                                         dataFingerprint: ModelFile.fingerprint(training), notes: notes),
-                         validation: validation)
+                                         dataFingerprint: ModelFile.fingerprint(training), notes: notes))
+    file.validation = measured.validation
+    if let auc = measured.validation["holdout_auc"] { file.validation["holdout_auc"] = auc }
     file.featureSpec = result.spec
+    let holdoutCutoff = folds.last?.testCutoff
     file.events = .init(horizon: design.horizon.description, activeWindow: design.activeWindow?.description,
                         activityTypes: design.activityTypes, contractual: table?.hasChurnDates ?? false,
                         trainingCutoffs: design.cutoffs.map { UTCTime.formatDate(milliseconds: $0) },
-                        holdoutCutoff: validation["holdout_auc"] != nil ? UTCTime.formatDate(milliseconds: holdoutCutoff) : nil,
+                        holdoutCutoff: holdoutCutoff.map { UTCTime.formatDate(milliseconds: $0) },
                         customerColumn: events.customerColumn, timestampColumn: events.timestampColumn,
                         eventTypeColumn: events.eventTypeColumn, valueColumn: events.valueColumn,
                         signupColumn: customers.signupColumn, churnDateColumn: customers.churnDateColumn)
-    file.riskBands = finalBands
-    file.driftReferences = ModelFile.driftReferences(training)
-    file.scoreReference = DriftReference.numeric("(churn score)", scores)
+    finish(&file, fitted: fitted, training: training, measured: measured, record: record)
     return file
   }
 

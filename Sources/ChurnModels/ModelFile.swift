@@ -85,6 +85,58 @@ public struct ModelFile: Sendable, Equatable, Codable {
   public var driftReferences: [DriftReference]?
   /// Training distribution of the model's score.
   public var scoreReference: DriftReference?
+  /// Prior correction (class weights) and calibration map applied to the model's probabilities.
+  public var calibration: Calibration?
+  /// What `--tune` compared and chose.
+  public var tuning: TuningRecord?
+  /// Per-fold metrics of the backtest run at training (out-of-time or out-of-fold).
+  public var backtest: [FoldMetrics]?
+
+  /// A candidate of `--tune` and its backtest score.
+  public struct TuningRecord: Sendable, Equatable, Codable {
+    public struct Candidate: Sendable, Equatable, Codable {
+      public var settings: String
+      public var meanLogLoss: Double
+      public var meanAUC: Double
+
+      public init(settings: String, meanLogLoss: Double, meanAUC: Double) {
+        self.settings = settings
+        self.meanLogLoss = meanLogLoss
+        self.meanAUC = meanAUC
+      }
+    }
+    /// "log_loss" or "auc".
+    public var metric: String
+    public var folds: [String]
+    public var candidates: [Candidate]
+    public var chosen: String
+    public var reason: String
+
+    public init(metric: String, folds: [String], candidates: [Candidate], chosen: String, reason: String) {
+      self.metric = metric
+      self.folds = folds
+      self.candidates = candidates
+      self.chosen = chosen
+      self.reason = reason
+    }
+  }
+
+  /// One backtest fold's measurements, as stored in the model.
+  public struct FoldMetrics: Sendable, Equatable, Codable {
+    public var fold: String
+    public var trainingRows: Int
+    public var testRows: Int
+    public var churnRate: Double
+    public var metrics: [String: Double]
+
+    public init(fold: String, trainingRows: Int, testRows: Int, churnRate: Double, metrics: [String: Double]) {
+      self.fold = fold
+      self.trainingRows = trainingRows
+      self.testRows = testRows
+      self.churnRate = churnRate
+      self.metrics = metrics
+    }
+  }
 
   /// Training-time distributions of the input columns of `table`.
   public static func driftReferences(_ table: FeatureTable) -> [DriftReference] {
@@ -112,6 +164,14 @@ public struct ModelFile: Sendable, Equatable, Codable {
     return out.sorted { $0.1 > $1.1 }
   }
 
+  /// A model file for a trained model, with its prior correction when it has one.
+  public init(churnVersion: String, idColumn: String, labelColumn: String, trained: TrainedModel, training: TrainingSummary,
+              validation: [String: Double] = [:]) {
+    self.init(churnVersion: churnVersion, idColumn: idColumn, labelColumn: labelColumn, preprocessor: trained.preprocessor,
+              logistic: trained.logistic, forest: trained.forest, training: training, validation: validation)
+    if trained.priorShift != 0 { calibration = Calibration(priorShift: trained.priorShift) }
+  }
+
   public init(churnVersion: String, idColumn: String, labelColumn: String, preprocessor: FittedPreprocessor,
               logistic: LogisticModel? = nil, forest: ForestModel? = nil, training: TrainingSummary, validation: [String: Double] = [:]) {
     precondition((logistic == nil) != (forest == nil), "a model file holds exactly one model")
@@ -126,11 +186,18 @@ public struct ModelFile: Sendable, Equatable, Codable {
     self.validation = validation
   }
 
-  /// Churn probabilities for the rows of `table`, through the saved preprocessing.
+  /// Churn probabilities for the rows of `table`, through the saved preprocessing, the model
+  /// and the saved calibration (prior correction, then any calibration map).
   ///
   /// - Throws: `PreprocessingError` when the table lacks a training column or a column changed kind.
   public func probabilities(_ table: FeatureTable) throws -> [Double] {
-    let x = try preprocessor.transform(table)
+    let raw = rawProbabilities(try preprocessor.transform(table))
+    guard let calibration else { return raw }
+    return raw.map { calibration.apply($0) }
+  }
+
+  /// The model's own probabilities for preprocessed rows, before calibration.
+  public func rawProbabilities(_ x: Matrix) -> [Double] {
     switch kind {
     case .logistic: return logistic!.probabilities(x)
     case .forest: return forest!.probabilities(x)
@@ -178,6 +245,9 @@ public struct ModelFile: Sendable, Equatable, Codable {
         for (t, tree) in forest.trees.enumerated() where !Self.wellFormed(tree, features: forest.featureNames.count) {
           throw ModelFileError.inconsistent(path: path, detail: "tree \(t) has nodes that point outside it")
         }
+      }
+      if let c = model.calibration, let problem = c.problem {
+        throw ModelFileError.inconsistent(path: path, detail: "calibration: \(problem)")
       }
       return model
     } catch let error as ModelFileError {

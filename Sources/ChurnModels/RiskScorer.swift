@@ -9,7 +9,8 @@ import Foundation
 /// `LogisticModel.probabilityContributions` for the logistic model, exact TreeSHAP values
 /// (`ForestModel.shapleyValues`) for a forest. Reasons are computed for the riskiest
 /// `reasonRows` customers (10,000 by default), who are the ones a team calls. Indicator and one-hot columns of the
-/// same input column are summed into one reason.
+/// same input column are summed into one reason. With a calibration the contributions are
+/// rescaled so that they still add up to the calibrated probability (`ModelFile.explain`).
 public struct RiskScorer: Sendable {
   public let model: ModelFile
 
@@ -33,7 +34,8 @@ public struct RiskScorer: Sendable {
   public func scoreRows(_ table: FeatureTable, revenue: [Double]?, horizonMonths: Double, reasons count: Int = 3,
                         reasonRows: Int = 10_000) throws -> [Scored] {
     let x = try model.preprocessor.transform(table)
-    let p = try model.probabilities(table)
+    let raw = model.rawProbabilities(x)
+    let p = model.calibration.map { c in raw.map { c.apply($0) } } ?? raw
     let index = Dictionary(zip(table.columnNames, table.columns.indices), uniquingKeysWith: { a, _ in a })
     let sources = (0..<x.columns).map { model.preprocessor.source(ofOutput: $0) }
     var segments: [String?]?
@@ -44,8 +46,7 @@ public struct RiskScorer: Sendable {
         return Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: [],
                       revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : p[i] * $0[i] * horizonMonths }, segment: segments?[i] ?? nil)
       }
-      let contributions = model.logistic?.probabilityContributions(x, row: i).contributions
-        ?? model.forest!.shapleyValues(x, row: i).contributions
+      let contributions = model.explain(x, row: i, raw: raw[i]).contributions
       // Sum contributions per input column (value, its missing indicator) or per one-hot level.
       var grouped: [String: (column: String, level: String?, points: Double)] = [:]
       for (j, c) in contributions.enumerated() {
@@ -63,5 +64,24 @@ public struct RiskScorer: Sendable {
       return Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: reasons,
                     revenueAtRisk: revenueAtRisk, segment: segments?[i] ?? nil)
     }
+  }
+}
+
+extension ModelFile {
+  /// One row's additive explanation in probability units: `base + Σ contributions` equals
+  /// the probability the model file gives the row (to rounding).
+  ///
+  /// The model's own contributions (logistic: rescaled log-odds terms; forest: exact
+  /// TreeSHAP) add up to its raw probability p from its base b. A calibration g (prior
+  /// correction, calibration map) is increasing, so the calibrated explanation keeps each
+  /// feature's share: base g(b), contributions scaled by (g(p) − g(b)) / (p − b).
+  public func explain(_ x: Matrix, row: Int, raw: Double? = nil) -> (base: Double, contributions: [Double]) {
+    let (base, contributions) = logistic?.probabilityContributions(x, row: row) ?? forest!.shapleyValues(x, row: row)
+    guard let calibration else { return (base, contributions) }
+    let p = raw ?? rawProbabilities(Matrix(rows: 1, columns: x.columns, storage: x.row(row)))[0]
+    let calibratedBase = calibration.apply(base)
+    let span = p - base
+    let scale = abs(span) > 1e-15 ? (calibration.apply(p) - calibratedBase) / span : 1
+    return (calibratedBase, contributions.map { $0 * scale })
   }
 }

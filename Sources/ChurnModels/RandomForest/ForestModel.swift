@@ -41,6 +41,21 @@ public struct ForestModel: Sendable, Equatable, Codable {
               featuresPerSplit: try c.decode(Int.self, forKey: .featuresPerSplit), minLeafSize: try c.decode(Int.self, forKey: .minLeafSize))
   }
 
+  /// The same forest with every node's value v (a weighted churn proportion) replaced by
+  /// σ(logit v + shift). With shift = logit τ − logit ȳ_w this turns class-weighted leaf
+  /// proportions back into unweighted ones exactly, leaf by leaf (King & Zeng's prior
+  /// correction applied where a forest's probabilities are made, before trees are averaged).
+  /// Out-of-bag predictions are left as fitted.
+  func shiftingNodeOdds(by shift: Double) -> ForestModel {
+    let shifted = trees.map { tree -> DecisionTree in
+      var t = tree
+      t.value = t.value.map { Float(Calibration.shift(Double($0), by: shift)) }
+      return t
+    }
+    return ForestModel(featureNames: featureNames, trees: shifted, outOfBag: outOfBag, impurityImportance: impurityImportance, seed: seed,
+                       featuresPerSplit: featuresPerSplit, minLeafSize: minLeafSize)
+  }
+
   public static func == (a: ForestModel, b: ForestModel) -> Bool {
     a.featureNames == b.featureNames && a.trees == b.trees && a.impurityImportance == b.impurityImportance && a.seed == b.seed
       && a.featuresPerSplit == b.featuresPerSplit && a.minLeafSize == b.minLeafSize

@@ -1,0 +1,234 @@
+import ArgumentParser
+import ChurnCore
+import ChurnFeatures
+import ChurnModels
+import ChurnScoring
+import Foundation
+
+struct BacktestCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "backtest",
+    abstract: "Measure a model honestly: time-ordered folds with a purge gap (or stratified k-fold for a table).",
+    discussion: """
+      From an event log: for each cutoff c with known labels, a model is fitted on the rows
+      whose label window closed by c (cutoff + horizon ≤ c: the purge gap) and tested on the
+      rows at c, so nothing it learns comes from on or after c. From a table: stratified k-fold
+      cross-validation, seeded. Prints churn rates over time, per-fold metrics with bootstrap
+      95% intervals (AUC, top-decile lift), average precision, log loss, Brier score and
+      expected calibration error, their mean and spread, and the last fold's calibration and
+      gains tables. --calibrate calibrates each fold on the predictions of the folds before it;
+      --tune chooses hyperparameters for each fold on earlier folds only (nested).
+      """)
+
+  @OptionGroup var events: EventLogOptions
+  @OptionGroup var customers: CustomerTableOptions
+  @OptionGroup var observation: ObservationOptions
+  @OptionGroup var modelOptions: ModelOptions
+
+  @Option(help: "A prepared table CSV instead of an event log (stratified k-fold).")
+  var table: String?
+
+  @Option(help: "Name of the label column (with --table).")
+  var label: String?
+
+  @Option(help: "Name of the id column (with --table).")
+  var id = "customer_id"
+
+  @Option(help: "With --table: number of folds.")
+  var folds = 5
+
+  @Option(help: "Test only cutoffs on or after this date (earlier cutoffs still train).")
+  var testFrom: String?
+
+  @Option(help: "Bootstrap resamples for the 95% intervals.")
+  var bootstrap = 1000
+
+  @Option(help: "Write the per-fold results as JSON here.")
+  var out: String?
+
+  func validate() throws {
+    if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
+    if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
+    guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
+    guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be ≥ 0") }
+  }
+
+  /// What --out holds.
+  struct Output: Encodable {
+    struct FoldResult: Encodable {
+      var fold: String
+      var settings: String
+      var trainingRows: Int
+      var evaluation: Evaluation
+      var calibrated: Evaluation?
+    }
+    var kind: String
+    var model: String
+    var folds: [FoldResult]
+    var churnOverTime: [RateRow]?
+  }
+
+  struct RateRow: Encodable {
+    var cutoff: String
+    var customers: Int
+    var churned: Int
+    var rate: Estimate
+    var monthly: Double
+    var annualized: Double
+  }
+
+  func run() throws {
+    let clock = ContinuousClock()
+    let began = clock.now
+    let settings = modelOptions.settings(threads: observation.threads)
+    let all: FeatureTable
+    var splits: [Fold]
+    var overTime: [RateRow]?
+    if let table {
+      let csv = try TypedCSV(path: table, idColumn: id, kinds: customers.forcedKinds(), exclude: Set(commaList(customers.exclude)))
+      var t = try csv.featureTable(label: label)
+      let dates = Set(csv.names.indices.filter { csv.kinds[$0] == .date }.map { csv.names[$0] })
+      t = t.removing(columns: dates)
+      let labelled = t.labels!.indices.filter { !t.labels![$0].isNaN }
+      all = t.rows(labelled)
+      splits = Folds.stratified(labels: all.labels!, k: folds, seed: modelOptions.seed)
+      StandardError.print("backtest: \(all.rowCount) labelled rows, stratified \(folds)-fold cross-validation (seed \(modelOptions.seed))")
+    } else {
+      let customerTable = try customers.load(eventCustomerColumn: events.customerColumn)
+      let (reader, progress) = try events.reader(label: "backtest")
+      let result = try observation.build(events: reader, customers: customerTable, spec: nil)
+      progress?.finish()
+      FeatureReport.print(result, seconds: 0, label: "backtest")
+      all = result.table
+      let design = try observation.design()
+      var from: Int64?
+      if let testFrom {
+        guard let day = UTCTime.parseMilliseconds(testFrom) else { throw ValidationError("--test-from \"\(testFrom)\" is not a date") }
+        from = day
+      }
+      splits = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: all.labels!, labelWindowEnd: { design.horizon.added(to: $0) })
+      overTime = rates(all, days: { Double(design.horizon.added(to: $0) - $0) / Double(UTCTime.millisecondsPerDay) })
+      print(rateTable(overTime!, horizon: design.horizon.description))
+      if let from { splits = splits.filter { $0.testCutoff! >= from } }
+      guard !splits.isEmpty else {
+        throw ValidationError("no cutoff can be tested: each needs an earlier cutoff whose label window (\(design.horizon)) closed by then, and both classes; add earlier cutoffs or shorten the horizon")
+      }
+      StandardError.print("backtest: \(splits.count) out-of-time folds (purge gap: training rows' label windows close by the test cutoff)")
+    }
+    let predictions = try foldPredictions(all, splits: splits, settings: settings)
+    print("\n\(settings.family.rawValue) model (\(modelOptions.tune ? "tuned per fold on earlier folds" : settings.summary)):")
+    print(FoldTable.header())
+    var results: [Output.FoldResult] = []
+    for (f, chosen) in predictions {
+      let e = try Evaluation(probabilities: f.probabilities, labels: f.labels, replicates: bootstrap, seed: modelOptions.seed)
+      let c = try f.calibrated.map { try Evaluation(probabilities: $0, labels: f.labels, replicates: bootstrap, seed: modelOptions.seed) }
+      print(FoldTable.line(f.fold.name, trainingRows: f.trainingRows, e, calibratedECE: c?.calibration.expectedCalibrationError)
+        + (modelOptions.tune ? "  [\(chosen.summary)]" : ""))
+      results.append(.init(fold: f.fold.name, settings: chosen.summary, trainingRows: f.trainingRows, evaluation: e, calibrated: c))
+    }
+    if results.count > 1 { print(FoldTable.summary(results.map(\.evaluation))) }
+    if let last = results.last {
+      print("\ncalibration on \(last.fold) (10 quantile bins; expected calibration error \(String(format: "%.4f", last.evaluation.calibration.expectedCalibrationError))"
+        + (last.calibrated.map { String(format: ", calibrated %.4f", $0.calibration.expectedCalibrationError) } ?? "") + "):")
+      print(calibrationTable(last.evaluation.calibration, calibrated: last.calibrated?.calibration))
+      print("\ncumulative gains on \(last.fold):")
+      print(gainsTable(last.evaluation.gains))
+    }
+    if let out {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+      let output = Output(kind: table != nil ? "stratified k-fold" : "out-of-time", model: settings.family.rawValue, folds: results, churnOverTime: overTime)
+      try OutputFile.write(String(decoding: try encoder.encode(output), as: UTF8.self) + "\n", to: out)
+      StandardError.print("backtest: results written to \(out)")
+    }
+    StandardError.print("backtest: done in \(String(format: "%.2f", (clock.now - began).seconds)) s")
+  }
+
+  /// Each fold's predictions, with per-fold tuning (on earlier folds, or an inner 3-fold split
+  /// of a k-fold's training rows) when asked.
+  func foldPredictions(_ all: FeatureTable, splits: [Fold], settings: ModelSettings) throws -> [(FoldPredictions, ModelSettings)] {
+    let method = modelOptions.calibrationMethod
+    var out: [(FoldPredictions, ModelSettings)] = []
+    if !modelOptions.tune {
+      let predictions = try Backtest.run(all, folds: splits, settings: settings, calibrate: method) { done, count in
+        StandardError.print("backtest: fold \(done) of \(count) fitted")
+      }
+      return predictions.map { ($0, settings) }
+    }
+    var fitted: [FoldPredictions] = []
+    for fold in splits {
+      var chosen = settings
+      if fold.testCutoff != nil {
+        let earlier = splits.filter { $0.precedes(fold) }
+        if !earlier.isEmpty { chosen = try modelOptions.tuned(all, folds: earlier, settings: settings, label: "backtest", quiet: true).0 }
+      } else {
+        let training = all.rows(fold.train)
+        let inner = Folds.stratified(labels: training.labels!, k: 3, seed: modelOptions.seed)
+        chosen = try modelOptions.tuned(training, folds: inner, settings: settings, label: "backtest", quiet: true).0
+      }
+      var p = try Backtest.run(all, folds: [fold], settings: chosen)[0]
+      if let method {
+        let earlier = fitted.filter { $0.fold.precedes(fold) }
+        var map = Calibration()
+        if (try? map.fit(method, probabilities: earlier.flatMap(\.probabilities), labels: earlier.flatMap(\.labels), source: "earlier folds")) != nil {
+          p.calibration = map
+          p.calibrated = p.probabilities.map { map.apply($0) }
+        }
+      }
+      StandardError.print("backtest: fold \(fold.name): chose \(chosen.summary)")
+      fitted.append(p)
+      out.append((p, chosen))
+    }
+    return out
+  }
+
+  func rates(_ t: FeatureTable, days: (Int64) -> Double) -> [RateRow] {
+    var byCutoff: [Int64: (Int, Int)] = [:]
+    for (c, y) in zip(t.cutoffs!, t.labels!) where !y.isNaN {
+      byCutoff[c, default: (0, 0)].0 += 1
+      if y == 1 { byCutoff[c, default: (0, 0)].1 += 1 }
+    }
+    return byCutoff.keys.sorted().map { c in
+      let (n, k) = byCutoff[c]!
+      let rate = wilsonInterval(successes: k, trials: n)
+      return RateRow(cutoff: UTCTime.formatDate(milliseconds: c), customers: n, churned: k, rate: rate,
+                     monthly: Cohorts.convert(rate: rate.value, days: days(c), periodDays: 30.4375),
+                     annualized: Cohorts.convert(rate: rate.value, days: days(c), periodDays: 365))
+    }
+  }
+
+  func rateTable(_ rows: [RateRow], horizon: String) -> String {
+    var lines = ["churn over time (\(horizon) horizon; Wilson 95% interval; monthly and annualized at a constant hazard):",
+                 "cutoff      customers  churned   rate (95% CI)          monthly  annualized"]
+    for r in rows {
+      lines.append(DescribeReport.pad(r.cutoff, 12) + String(format: "%9d %8d   ", r.customers, r.churned)
+        + DescribeReport.pad(String(format: "%5.2f%% (%.2f–%.2f%%)", 100 * r.rate.value, 100 * r.rate.lower, 100 * r.rate.upper), 22)
+        + String(format: "%7.2f%% %10.1f%%", 100 * r.monthly, 100 * r.annualized))
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  func calibrationTable(_ t: CalibrationTable, calibrated: CalibrationTable?) -> String {
+    func rows(_ t: CalibrationTable) -> [String] {
+      t.bins.enumerated().map { k, b in
+        String(format: "%3d %10d %9.2f%% %8.2f%% %+6.2f   %.4f–%.4f", k + 1, b.count, 100 * b.predicted, 100 * b.observed,
+               100 * (b.observed - b.predicted), b.lowest, b.highest)
+      }
+    }
+    let header = "bin  customers  predicted  observed   gap   predictions from–to"
+    var lines = [header] + rows(t)
+    if let calibrated {
+      lines += ["after calibration (bins of the calibrated probabilities; tied values can merge bins):", header] + rows(calibrated)
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  func gainsTable(_ gains: [GainsRow]) -> String {
+    var lines = ["top   customers  churners  share of churners  lift  churn rate"]
+    for g in gains {
+      lines.append(String(format: "%3.0f%% %10d %9.1f %17.1f%% %5.2f %10.2f%%", 100 * g.fraction, g.customers, g.churners, 100 * g.gain, g.lift, 100 * g.churnRate))
+    }
+    return lines.joined(separator: "\n")
+  }
+}
