@@ -45,11 +45,20 @@ public struct ForestModel: Sendable, Equatable, Codable {
   /// σ(logit v + shift). With shift = logit τ − logit ȳ_w this turns class-weighted leaf
   /// proportions back into unweighted ones exactly, leaf by leaf (King & Zeng's prior
   /// correction applied where a forest's probabilities are made, before trees are averaged).
-  /// Out-of-bag predictions are left as fitted.
+  /// Inner nodes then hold the cover-weighted mean of their children, as TreeSHAP's expected
+  /// values need. Out-of-bag predictions are left as fitted.
   func shiftingNodeOdds(by shift: Double) -> ForestModel {
     let shifted = trees.map { tree -> DecisionTree in
       var t = tree
-      t.value = t.value.map { Float(Calibration.shift(Double($0), by: shift)) }
+      for k in stride(from: t.nodeCount - 1, through: 0, by: -1) {
+        if t.feature[k] < 0 {
+          t.value[k] = Float(Calibration.shift(Double(t.value[k]), by: shift))
+        } else {
+          let l = Int(t.left[k]), r = Int(t.right[k])
+          let total = Double(t.cover[l]) + Double(t.cover[r])
+          t.value[k] = Float((Double(t.cover[l]) * Double(t.value[l]) + Double(t.cover[r]) * Double(t.value[r])) / max(total, .leastNormalMagnitude))
+        }
+      }
       return t
     }
     return ForestModel(featureNames: featureNames, trees: shifted, outOfBag: outOfBag, impurityImportance: impurityImportance, seed: seed,
