@@ -163,3 +163,41 @@ struct BacktestTests {
     }
   }
 }
+
+@Suite("churn cohorts and train --tune")
+struct CohortsTuneTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let telco = root.appendingPathComponent("datasets/telco/telco.csv").path
+
+  @Test("Cohorts of the Telco table: contract levels with Wilson intervals, tenure by decile")
+  func cohorts() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let run = try runChurn(["cohorts", "--table", Self.telco, "--id", "customerid", "--label", "churn", "--features", "contract,tenure",
+                            "--out", dir.file("c.csv")])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stdout.contains("Month-to-month       2725     1162   42.6% (40.8–44.5%)"))
+    #expect(run.stdout.contains("[0, 2]          598      353   59.0% (55.0–62.9%)"))
+    let csv = try String(contentsOfFile: dir.file("c.csv"), encoding: .utf8)
+    #expect(csv.hasPrefix("feature,cohort,lower,upper,mean_value,customers,churned,churn_rate,rate_lower_95,rate_upper_95\n"))
+    let bad = try runChurn(["cohorts", "--table", Self.telco, "--id", "customerid", "--label", "churn", "--features", "nope"])
+    #expect(bad.status != 0 && bad.stderr.contains("--features: no column nope"))
+  }
+
+  @Test("train --tune compares the grid on cross-validation folds and records the choice")
+  func tune() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let run = try runChurn(["train", "--table", Self.telco, "--id", "customerid", "--label", "churn", "--tune", "--folds", "3",
+                            "--out", dir.file("m.json")])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stderr.contains("train: tuning: 6 candidates × 3 folds"))
+    let model = try ModelFile.read(path: dir.file("m.json"))
+    let tuning = try #require(model.tuning)
+    #expect(tuning.candidates.count == 6 && tuning.metric == "log_loss")
+    let best = tuning.candidates.min { $0.meanLogLoss < $1.meanLogLoss }!
+    #expect(tuning.chosen == best.settings)
+    #expect(model.logistic!.l2Penalty == [0.01, 0.1, 1, 10, 100, 1000][tuning.candidates.firstIndex { $0.settings == best.settings }!])
+    #expect(model.backtest?.count == 3)
+  }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import ChurnCore
+import ChurnFeatures
+import ChurnScoring
+import Foundation
+
+struct CohortsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "cohorts",
+    abstract: "Churn rate by decile of each feature and by category level, with Wilson 95% intervals.",
+    discussion: """
+      The cohort analysis of Fighting Churn with Data: customers grouped by decile of a feature
+      (repeated values merged, as pandas' qcut(duplicates="drop")), each cohort's churn rate with
+      its Wilson 95% interval; categorical columns by level (churned against retained by
+      industry, size, tier). Features are listed by how far apart their cohorts' churn rates
+      are (Cramér's V of cohort against churn). From an event log the rows are the labelled (customer, cutoff) rows of --cutoffs;
+      from a table, its labelled rows.
+      """)
+
+  @OptionGroup var events: EventLogOptions
+  @OptionGroup var customers: CustomerTableOptions
+  @OptionGroup var observation: ObservationOptions
+
+  @Option(help: "A prepared table CSV instead of an event log.")
+  var table: String?
+
+  @Option(help: "Name of the label column (with --table).")
+  var label: String?
+
+  @Option(help: "Name of the id column (with --table).")
+  var id = "customer_id"
+
+  @Option(help: "Comma-separated features to show (default: the --top features whose cohorts differ most).")
+  var features: String?
+
+  @Option(help: "Features to show when --features is not given.")
+  var top = 8
+
+  @Option(help: "Quantile groups per numeric feature.")
+  var groups = 10
+
+  @Option(help: "Write every feature's cohorts as CSV here.")
+  var out: String?
+
+  func validate() throws {
+    if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
+    if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
+    guard groups >= 2, top >= 1 else { throw ValidationError("--groups must be at least 2 and --top at least 1") }
+  }
+
+  func run() throws {
+    let data: FeatureTable
+    if let table {
+      let csv = try TypedCSV(path: table, idColumn: id, kinds: customers.forcedKinds(), exclude: Set(commaList(customers.exclude)))
+      data = try csv.featureTable(label: label)
+    } else {
+      let customerTable = try customers.load(eventCustomerColumn: events.customerColumn)
+      let (reader, progress) = try events.reader(label: "cohorts")
+      let result = try observation.build(events: reader, customers: customerTable, spec: nil)
+      progress?.finish()
+      FeatureReport.print(result, seconds: 0, label: "cohorts")
+      data = result.table
+    }
+    let labels = data.labels!
+    let labelled = labels.filter { !$0.isNaN }
+    guard !labelled.isEmpty else { throw ValidationError("no row has a known label: nothing to group") }
+    let analyses = CohortAnalysis.all(data, groups: groups)
+    var shown = analyses
+    if let features {
+      let wanted = commaList(features)
+      for name in wanted where !analyses.contains(where: { $0.feature.lowercased() == name.lowercased() }) {
+        throw ValidationError("--features: no column \(name); columns are \(data.columnNames.prefix(8).joined(separator: ", ")), ...")
+      }
+      shown = wanted.compactMap { name in analyses.first { $0.feature.lowercased() == name.lowercased() } }
+    } else {
+      shown = Array(analyses.prefix(top))
+    }
+    let rate = labelled.reduce(0, +) / Double(labelled.count)
+    print("\(labelled.count) labelled rows, churn rate \(Percent.format(rate)); features by the association of their cohorts with churn:")
+    for a in shown {
+      print("\n\(a.feature) (Cramér's V \(String(format: "%.3f", a.association)); churn rate from \(Percent.format(a.lowestRate)) to \(Percent.format(a.highestRate)) in cohorts of 30 or more):")
+      print(CohortAnalysis.text(a.cohorts))
+    }
+    if let out {
+      var csv = "feature,cohort,lower,upper,mean_value,customers,churned,churn_rate,rate_lower_95,rate_upper_95\n"
+      for a in analyses {
+        for c in a.cohorts {
+          let fields = [a.feature, c.label, c.lower.map { "\($0)" } ?? "", c.upper.map { "\($0)" } ?? "", c.meanValue.map { "\($0)" } ?? "",
+                        "\(c.customers)", "\(c.churned)", "\(c.churnRate.value)", "\(c.churnRate.lower)", "\(c.churnRate.upper)"]
+          csv += fields.map(csvField).joined(separator: ",") + "\n"
+        }
+      }
+      try OutputFile.write(csv, to: out)
+      StandardError.print("cohorts: \(analyses.count) features written to \(out)")
+    }
+  }
+
+  func csvField(_ s: String) -> String {
+    s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+  }
+}
+
+/// One feature's cohorts and how much their churn rates differ.
+struct CohortAnalysis {
+  var feature: String
+  var cohorts: [Cohort]
+  var lowestRate: Double
+  var highestRate: Double
+  /// Cramér's V of cohort against churn: √(χ² / n), 0 when every cohort churns at the overall
+  /// rate, 1 when the cohorts separate churners perfectly. Large cohorts weigh more, so a
+  /// 40-customer cohort's noisy rate does not put a feature first.
+  var association: Double
+
+  /// Every column's cohorts, the strongest association first. The lowest and highest rates
+  /// shown skip cohorts of fewer than 30 customers, whose rates are mostly noise.
+  static func all(_ data: FeatureTable, groups: Int) -> [CohortAnalysis] {
+    let labels = data.labels!
+    var out: [CohortAnalysis] = []
+    for (name, column) in zip(data.columnNames, data.columns) {
+      let cohorts: [Cohort]
+      switch column {
+      case .numeric(let v): cohorts = Cohorts.byQuantile(values: v, labels: labels, groups: groups)
+      case .categorical(let v): cohorts = Cohorts.byLevel(levels: v, labels: labels)
+      }
+      let counted = cohorts.filter { $0.customers >= 30 }.map(\.churnRate.value)
+      guard cohorts.count >= 2, let lo = counted.min(), let hi = counted.max() else { continue }
+      let n = Double(cohorts.reduce(0) { $0 + $1.customers }), rate = Double(cohorts.reduce(0) { $0 + $1.churned }) / n
+      let chiSquare = rate > 0 && rate < 1
+        ? cohorts.reduce(0.0) { $0 + Double($1.customers) * ($1.churnRate.value - rate) * ($1.churnRate.value - rate) } / (rate * (1 - rate)) : 0
+      out.append(CohortAnalysis(feature: name, cohorts: cohorts, lowestRate: lo, highestRate: hi, association: (chiSquare / n).squareRoot()))
+    }
+    return out.sorted { ($0.association, $1.feature) > ($1.association, $0.feature) }
+  }
+
+  static func text(_ cohorts: [Cohort]) -> String {
+    let width = min(28, max(8, cohorts.map(\.label.count).max() ?? 8))
+    var lines = [DescribeReport.pad("cohort", width + 1) + " customers  churned   rate (95% CI)"]
+    let highest = cohorts.map(\.churnRate.value).max() ?? 1
+    for c in cohorts {
+      let label = c.label.count > width ? String(c.label.prefix(width - 1)) + "…" : c.label
+      let bar = String(repeating: "█", count: highest > 0 ? Int((20 * c.churnRate.value / highest).rounded()) : 0)
+      lines.append(DescribeReport.pad(label, width + 1) + String(format: "%10d %8d  ", c.customers, c.churned)
+        + DescribeReport.pad(String(format: "%5.1f%% (%.1f–%.1f%%)", 100 * c.churnRate.value, 100 * c.churnRate.lower, 100 * c.churnRate.upper), 21) + bar)
+    }
+    return lines.joined(separator: "\n")
+  }
+}
