@@ -56,8 +56,7 @@ struct Train: ParsableCommand {
     let began = clock.now
     let file = table != nil ? try trainOnTable() : try trainOnEvents()
     try file.write(to: out)
-    if let logistic = file.logistic { print(WeightsReport.table(logistic, top: 15)) }
-    if let forest = file.forest { print(WeightsReport.table(forest, top: 15)) }
+    print(FeatureWeights(file).table(top: 15))
     StandardError.print("train: model written to \(out) in \(String(format: "%.2f", (clock.now - began).seconds)) s")
   }
 
@@ -94,6 +93,10 @@ struct Train: ParsableCommand {
     var calibration: Calibration?
     /// Held-out probabilities (calibrated when a map was fitted) and labels, for the risk bands.
     var heldOut: (p: [Double], y: [Double])?
+    var heldOutSource = ""
+    /// A model that did not see `heldOutRows`, for permutation importance.
+    var heldOutModel: TrainedModel?
+    var heldOutRows: FeatureTable?
   }
 
   /// Tunes (with --tune), backtests `folds` with the chosen settings, fits the calibration map
@@ -126,11 +129,19 @@ struct Train: ParsableCommand {
       for (name, value) in e.metrics { measured.validation["holdout_" + name] = value }
       measured.validation["holdout_cutoff_ms"] = Double(last.fold.testCutoff!)
       measured.heldOut = (last.calibrated ?? last.probabilities, last.labels)
+      measured.heldOutSource = "holdout cutoff \(last.fold.name), \(e.rows) rows"
+      measured.heldOutModel = last.model
+      measured.heldOutRows = all.rows(last.fold.test)
       StandardError.print("train: holdout cutoff \(last.fold.name): AUC \(String(format: "%.4f", e.auc.value)) on \(e.rows) rows "
         + "(model fitted on the \(last.trainingRows) rows whose label window closed by then)")
     } else {
       let p = predictions.flatMap { $0.calibrated ?? $0.probabilities }, y = predictions.flatMap(\.labels)
       measured.heldOut = (p, y)
+      measured.heldOutSource = "out-of-fold predictions of \(predictions.count) folds, \(y.count) rows"
+      if let last = predictions.last {
+        measured.heldOutModel = last.model
+        measured.heldOutRows = all.rows(last.fold.test)
+      }
       if let e = try? Evaluation(probabilities: predictions.flatMap(\.probabilities), labels: y, replicates: 0) {
         for (name, value) in e.metrics where !name.contains("lower") && !name.contains("upper") { measured.validation["cv_" + name] = value }
       }
@@ -158,8 +169,22 @@ struct Train: ParsableCommand {
     return map
   }
 
-  func finish(_ file: inout ModelFile, fitted: TrainedModel, training: FeatureTable, measured: Measured, record: ModelFile.TuningRecord?) {
+  func finish(_ file: inout ModelFile, fitted: TrainedModel, training: FeatureTable, measured: Measured, record: ModelFile.TuningRecord?) throws {
     file.calibration = calibrated(fitted, measured)
+    if let held = measured.heldOut {
+      file.holdoutPredictions = .init(source: measured.heldOutSource, probabilities: held.p, labels: held.y, seed: modelOptions.seed)
+    }
+    // Permutation importance: shuffling each input column of rows the model did not see.
+    let (model, rows, source) = measured.heldOutModel.flatMap { m in measured.heldOutRows.map { (m, $0, measured.heldOutSource) } }
+      ?? (fitted, training, "training rows, \(training.rowCount) (optimistic: no held-out rows)")
+    if Set(rows.labels!).count == 2 {
+      let clock = ContinuousClock()
+      let began = clock.now
+      file.permutationImportance = try PermutationImportance.compute(
+        table: rows, probabilities: { try model.probabilities($0) }, metric: "auc",
+        score: { try rocAUC(scores: $0, labels: $1) }, repeats: 5, seed: modelOptions.seed, rows: source, threads: observation.threads)
+      StandardError.print("train: permutation importance (drop in AUC, 5 shuffles per column) on \(source) in \(String(format: "%.2f", (clock.now - began).seconds)) s")
+    }
     file.tuning = record
     file.backtest = measured.folds.isEmpty ? nil : measured.folds
     let raw = fitted.rawProbabilities(fitted.x)
@@ -217,13 +242,16 @@ struct Train: ParsableCommand {
       for (name, value) in e.metrics { file.validation["holdout_" + name] = value }
       file.validation["holdout_auc"] = e.auc.value
       measured.heldOut = (p, test.labels!)
+      measured.heldOutSource = "holdout ids, \(test.rowCount) rows"
+      measured.heldOutModel = fitted
+      measured.heldOutRows = test
       StandardError.print("train: holdout AUC \(String(format: "%.4f", e.auc.value)) on \(test.rowCount) rows; in full:")
       StandardError.print("train:   " + FoldTable.header())
       StandardError.print("train:   " + FoldTable.line("holdout", trainingRows: training.rowCount, e))
     } else if measured.heldOut == nil {
       StandardError.print("train: note: no holdout given (--holdout-ids) and no cross-validation run: the bands' churn rates below are measured on the training rows (optimistic)")
     }
-    finish(&file, fitted: fitted, training: training, measured: measured, record: record)
+    try finish(&file, fitted: fitted, training: training, measured: measured, record: record)
     for note in notes { StandardError.print("train: note: " + note) }
     return file
   }
@@ -265,7 +293,7 @@ struct Train: ParsableCommand {
                         customerColumn: events.customerColumn, timestampColumn: events.timestampColumn,
                         eventTypeColumn: events.eventTypeColumn, valueColumn: events.valueColumn,
                         signupColumn: customers.signupColumn, churnDateColumn: customers.churnDateColumn)
-    finish(&file, fitted: fitted, training: training, measured: measured, record: record)
+    try finish(&file, fitted: fitted, training: training, measured: measured, record: record)
     return file
   }
 
@@ -275,32 +303,5 @@ struct Train: ParsableCommand {
       return "\(band) \(rate) of \(bands.observedRows[band] ?? 0)"
     }
     StandardError.print("train: risk bands: red ≥ \(String(format: "%.3f", bands.red)), yellow ≥ \(String(format: "%.3f", bands.yellow)); observed churn: " + parts.joined(separator: ", "))
-  }
-}
-
-/// The strongest coefficients (or importances) as a table that fits 80 columns.
-enum WeightsReport {
-  static func table(_ forest: ForestModel, top: Int) -> String {
-    let order = forest.featureNames.indices.sorted { forest.impurityImportance[$0] > forest.impurityImportance[$1] }
-    var lines = ["feature                          impurity importance (share of the Gini decrease)"]
-    for j in order.prefix(top) {
-      let name = forest.featureNames[j].count > 32 ? String(forest.featureNames[j].prefix(31)) + "…" : forest.featureNames[j]
-      let share = forest.impurityImportance[j]
-      lines.append(DescribeReport.pad(name, 33) + String(format: "%6.1f%%  ", 100 * share) + String(repeating: "█", count: Int((share * 200).rounded())))
-    }
-    return lines.joined(separator: "\n")
-  }
-
-  static func table(_ model: LogisticModel, top: Int) -> String {
-    let rows = model.coefficientTable.sorted { abs($0.estimate) > abs($1.estimate) }.prefix(top)
-    var lines = ["feature (per +1 SD)                coef   odds ratio (95% CI)      p    churn pts"]
-    for c in rows {
-      let name = c.name.count > 30 ? String(c.name.prefix(29)) + "…" : c.name
-      let interval = c.standardError.isNaN ? "" : String(format: "(%.2f–%.2f)", exp(c.lower95), exp(c.upper95))
-      let p = c.pValue.isNaN ? "   -" : (c.pValue < 0.001 ? "<.001" : String(format: "%.3f", c.pValue))
-      lines.append(DescribeReport.pad(name, 31) + String(format: "%+7.3f", c.estimate) + String(format: "%8.2f ", c.oddsRatio)
-        + DescribeReport.pad(interval, 13) + DescribeReport.pad(p, 6, right: true) + String(format: "%+9.1f", 100 * c.retentionImpact))
-    }
-    return lines.joined(separator: "\n")
   }
 }

@@ -91,6 +91,34 @@ public struct ModelFile: Sendable, Equatable, Codable {
   public var tuning: TuningRecord?
   /// Per-fold metrics of the backtest run at training (out-of-time or out-of-fold).
   public var backtest: [FoldMetrics]?
+  /// Permutation importance of each input column on held-out rows.
+  public var permutationImportance: PermutationImportance?
+  /// Held-out predictions and outcomes (the holdout cutoff, holdout ids or out-of-fold rows;
+  /// at most 20,000, a seeded sample beyond), for the report's curves.
+  public var holdoutPredictions: HeldOut?
+
+  public struct HeldOut: Sendable, Equatable, Codable {
+    public var source: String
+    public var probabilities: [Double]
+    public var labels: [Double]
+
+    /// Keeps at most `limit` (probability, label) pairs: a seeded sample of rows beyond that.
+    public init(source: String, probabilities: [Double], labels: [Double], limit: Int = 20_000, seed: UInt64 = 1) {
+      self.source = source
+      if probabilities.count <= limit {
+        self.probabilities = probabilities
+        self.labels = labels
+      } else {
+        var rng = SeededGenerator(seed: seed, stream: 0x5A3)
+        var rows = Array(probabilities.indices)
+        rows.shuffle(using: &rng)
+        let kept = rows.prefix(limit).sorted()
+        self.probabilities = kept.map { probabilities[$0] }
+        self.labels = kept.map { labels[$0] }
+        self.source += " (a sample of \(limit) of \(probabilities.count) rows)"
+      }
+    }
+  }
 
   /// A candidate of `--tune` and its backtest score.
   public struct TuningRecord: Sendable, Equatable, Codable {

@@ -51,12 +51,16 @@ public enum ReasonText {
       shown = "none"
     } else if feature.hasPrefix("pct_change_") {
       shown = String(format: "%+.0f%%", 100 * value)
-    } else if value == value.rounded() && abs(value) < 1e15 {
-      shown = String(Int(value))
     } else {
-      shown = String(format: abs(value) < 10 ? "%.2f" : "%.1f", value)
+      shown = number(value)
     }
     return "\(phrase(for: feature)) = \(shown) (\(signed))"
+  }
+
+  /// A value as a reader wants it: whole numbers without decimals, else 2 decimals below 10 and 1 above.
+  public static func number(_ value: Double) -> String {
+    if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
+    return String(format: abs(value) < 10 ? "%.2f" : "%.1f", value)
   }
 
   static func oneHot(_ feature: String) -> (String, String)? {

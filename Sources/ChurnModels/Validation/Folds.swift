@@ -90,6 +90,8 @@ public struct FoldPredictions: Sendable {
   public var calibration: Calibration?
   public var trainingRows: Int
   public var trainingChurnRate: Double
+  /// The fold's fitted model, kept for the last fold only (for permutation importance on its test rows).
+  public var model: TrainedModel?
 }
 
 public enum Backtest {
@@ -110,7 +112,7 @@ public enum Backtest {
       let p = try model.probabilities(test)
       let y = training.labels!
       results.append(FoldPredictions(fold: fold, ids: test.ids, labels: test.labels!, probabilities: p, trainingRows: fold.train.count,
-                                     trainingChurnRate: y.reduce(0, +) / Double(y.count)))
+                                     trainingChurnRate: y.reduce(0, +) / Double(y.count), model: k == folds.count - 1 ? model : nil))
       progress?(k + 1, folds.count)
     }
     guard let method = calibrate else { return results }

@@ -1,0 +1,109 @@
+import ArgumentParser
+import ChurnCore
+import ChurnModels
+import ChurnScoring
+import Foundation
+
+struct Explain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "One customer's full breakdown: base rate, every feature's value and contribution, the prediction.",
+    discussion: """
+      Contributions are in probability points and additive: the base (the churn probability of
+      the average customer for the logistic model, the trees' mean for a forest) plus every
+      contribution equals the customer's churn probability, calibration included. Logistic
+      contributions are the log-odds terms rescaled to probability; a forest's are exact
+      TreeSHAP values. A column's missing indicator and a categorical's levels count with the
+      column.
+      """)
+
+  @OptionGroup var inputs: ScoringInputs
+
+  @Option(help: "The customer id (exactly as in the data).")
+  var customer: String
+
+  @Option(help: "Output format: table or json.")
+  var format = "table"
+
+  func validate() throws {
+    guard format == "table" || format == "json" else { throw ValidationError("--format \"\(format)\" is not table or json") }
+  }
+
+  func run() throws {
+    let file = try ModelFile.read(path: inputs.model)
+    let loaded = try inputs.load(file, revenueColumn: nil, label: "explain")
+    guard let row = loaded.features.ids.firstIndex(of: customer) else {
+      let when = loaded.asOf.map { " as of \(UTCTime.formatDate(milliseconds: $0))" } ?? ""
+      throw ValidationError("customer \"\(customer)\" is not among the \(loaded.features.rowCount) eligible customers\(when)"
+        + (loaded.asOf != nil ? " (not in the log, not yet started, already churned, or inactive over the active window)" : ""))
+    }
+    let explanation = try CustomerExplanation(file, table: loaded.features, row: row)
+    if format == "json" {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+      print(String(decoding: try encoder.encode(explanation), as: UTF8.self))
+    } else {
+      print(explanation.text(idHeader: loaded.idHeader))
+    }
+  }
+}
+
+/// One customer's additive explanation, per input column.
+struct CustomerExplanation: Encodable {
+  struct Term: Encodable {
+    var feature: String
+    /// The customer's value as text (a number, a level, or "missing").
+    var value: String
+    /// In probability units (0.05 = 5 points).
+    var contribution: Double
+  }
+
+  var customer: String
+  var model: String
+  var base: Double
+  var probability: Double
+  var band: String?
+  var terms: [Term]
+
+  init(_ file: ModelFile, table: FeatureTable, row: Int) throws {
+    let one = table.rows([row])
+    let x = try file.preprocessor.transform(one)
+    let (base, contributions) = file.explain(x, row: 0)
+    var byColumn: [String: Double] = [:]
+    for (j, c) in contributions.enumerated() { byColumn[file.preprocessor.source(ofOutput: j).column, default: 0] += c }
+    var terms: [Term] = []
+    for name in file.preprocessor.inputNames {
+      var value = "missing"
+      if let k = one.columnIndex(name) {
+        switch one.columns[k] {
+        case .numeric(let v): if !v[0].isNaN { value = ReasonText.number(v[0]) }
+        case .categorical(let v): if let level = v[0] { value = level }
+        }
+      }
+      terms.append(Term(feature: name, value: value, contribution: byColumn[name] ?? 0))
+    }
+    terms.sort { (abs($0.contribution), $1.feature) > (abs($1.contribution), $0.feature) }
+    customer = table.ids[row]
+    model = file.kind.rawValue
+    self.base = base
+    probability = try file.probabilities(one)[0]
+    band = file.riskBands?.band(probability)
+    self.terms = terms
+  }
+
+  func text(idHeader: String) -> String {
+    var lines = ["\(idHeader) \(customer): churn probability \(String(format: "%.1f%%", 100 * probability))" + (band.map { " (\($0))" } ?? "")
+                   + " = base \(String(format: "%.1f%%", 100 * base)) + the contributions below (\(model) model)",
+                 "feature                              value        contribution"]
+    let strongest = terms.map { abs($0.contribution) }.max() ?? 0
+    for t in terms {
+      let name = t.feature.count > 36 ? String(t.feature.prefix(35)) + "…" : t.feature
+      let bar = strongest > 0 ? String(repeating: t.contribution >= 0 ? "+" : "-", count: Int((12 * abs(t.contribution) / strongest).rounded())) : ""
+      lines.append(DescribeReport.pad(name, 37) + DescribeReport.pad(t.value.count > 12 ? String(t.value.prefix(11)) + "…" : t.value, 12)
+        + String(format: "%+9.2f pts  ", 100 * t.contribution) + bar)
+    }
+    let total = base + terms.reduce(0) { $0 + $1.contribution }
+    lines.append(String(format: "base %.2f%% + contributions %+.2f pts = %.2f%%", 100 * base, 100 * (total - base), 100 * total))
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import ChurnCore
+import ChurnFeatures
+import ChurnModels
+import Foundation
+
+/// The model and the customers to score: an event log as of a date, or a prepared table.
+/// Shared by churn score, churn explain and churn report.
+struct ScoringInputs: ParsableArguments {
+  @Option(help: "Model file written by churn train.")
+  var model: String
+
+  @Option(help: "Event log CSV (for a model trained from events); column names are the model's.")
+  var events: String?
+
+  @Option(help: "Customer table CSV (for a model trained with one).")
+  var customers: String?
+
+  @Option(help: "Score as of this date (midnight UTC): features see only events before it.")
+  var asOf: String?
+
+  @Option(help: "Table CSV with the model's feature columns (other columns are ignored).")
+  var table: String?
+
+  @Option(help: "Name of the id column of --table (default: the model's).")
+  var id: String?
+
+  @Flag(help: "Skip malformed event rows instead of stopping.")
+  var skipBadRows = false
+
+  func validate() throws {
+    if (table == nil) == (events == nil) { throw ValidationError("give either --events (with --as-of) or --table") }
+    if events != nil && asOf == nil { throw ValidationError("--events needs --as-of DATE, the day to score as of") }
+  }
+
+  struct Loaded {
+    var features: FeatureTable
+    /// Monthly revenue per row (NaN unknown) when a revenue column was asked for.
+    var revenue: [Double]?
+    var horizonMonths: Double
+    var idHeader: String
+    var customerTable: CustomerTable?
+    /// The as-of instant (events) or nil (table).
+    var asOf: Int64?
+  }
+
+  /// The rows to score, with the model's features.
+  func load(_ file: ModelFile, revenueColumn: String?, label: String) throws -> Loaded {
+    if let events {
+      guard let spec = file.featureSpec, let settings = file.events else {
+        throw ValidationError("\(model) was trained on a table, not an event log; score it with --table")
+      }
+      guard let day = UTCTime.parseMilliseconds(asOf!) else {
+        throw ValidationError("--as-of \"\(asOf!)\" is not a date; expected ISO 8601 such as 2025-07-01")
+      }
+      let asOfDay = UTCTime.floorDiv(day, UTCTime.millisecondsPerDay) * UTCTime.millisecondsPerDay
+      let horizon = CalendarSpan.parse(settings.horizon)!
+      let horizonMonths = Double(horizon.added(to: asOfDay) - asOfDay) / Double(UTCTime.millisecondsPerDay) / 30.4375
+      let design = try ObservationDesign(cutoffs: [asOfDay], horizon: horizon,
+                                         activeWindow: settings.activeWindow.flatMap(CalendarSpan.parse),
+                                         activityTypes: settings.activityTypes)
+      var table: CustomerTable?
+      if let customers {
+        var kinds: [String: TypedCSV.Kind] = [:]
+        for attribute in spec.attributes { kinds[attribute.name] = attribute.kind }
+        if let revenueColumn { kinds[revenueColumn] = kinds[revenueColumn] ?? .numeric }
+        table = try CustomerTable(path: customers, idColumn: settings.customerColumn, signupColumn: settings.signupColumn,
+                                  churnDateColumn: settings.churnDateColumn, kinds: kinds)
+      } else if !spec.attributes.isEmpty {
+        throw ValidationError("\(model) was trained with a customer table (attributes \(spec.attributes.map(\.name).prefix(4).joined(separator: ", ")), ...); give it with --customers")
+      }
+      var builder = FeatureBuilder(design: design, spec: spec, customers: table)
+      builder.threads = ProcessInfo.processInfo.activeProcessorCount
+      var reader = EventLogReader(path: events, columns: EventLogColumns(customer: settings.customerColumn, timestamp: settings.timestampColumn,
+                                                                         eventType: settings.eventTypeColumn, value: settings.valueColumn),
+                                  skipBadRows: skipBadRows)
+      let progress = ProgressReporter.attach(to: &reader, label: label)
+      let result = try builder.build(events: reader)
+      progress?.finish()
+      if result.skipped.count > 0 { StandardError.print("\(label): skipped \(result.skipped.count) bad event rows; first: \(result.skipped.examples.first ?? "")") }
+      var revenue: [Double]?
+      if let revenueColumn {
+        guard let table, let index = table.attributes.firstIndex(where: { $0.name.lowercased() == revenueColumn.lowercased() }),
+              case .numeric(let values) = table.attributeColumns[index]
+        else { throw ValidationError("--revenue-column \(revenueColumn) is not a numeric column of the customer table") }
+        revenue = result.table.ids.map { id in table.rowOf[id].map { values[$0] } ?? .nan }
+      }
+      StandardError.print("\(label): \(result.table.rowCount) eligible customers as of \(UTCTime.formatDate(milliseconds: asOfDay)) (events to \(UTCTime.formatDate(milliseconds: result.dataEnd)), exclusive)")
+      return Loaded(features: result.table, revenue: revenue, horizonMonths: horizonMonths, idHeader: settings.customerColumn,
+                    customerTable: table, asOf: asOfDay)
+    }
+    var kinds: [String: TypedCSV.Kind] = [:]
+    for (name, numeric) in zip(file.preprocessor.inputNames, file.preprocessor.inputKinds) { kinds[name] = numeric ? .numeric : .categorical }
+    let header = try CSVReader(path: table!).header
+    kinds = kinds.filter { name, _ in header.contains { $0.lowercased() == name.lowercased() } }
+    if let revenueColumn { kinds[revenueColumn] = .numeric }
+    let csv = try TypedCSV(path: table!, idColumn: id ?? file.idColumn, kinds: kinds)
+    let features = try csv.featureTable(label: nil)
+    var revenue: [Double]?
+    if let revenueColumn {
+      guard let index = features.columnIndex(revenueColumn), case .numeric(let values) = features.columns[index] else {
+        throw ValidationError("--revenue-column \(revenueColumn) is not a column of \(table!)")
+      }
+      revenue = values
+    }
+    return Loaded(features: features, revenue: revenue, horizonMonths: 1, idHeader: id ?? file.idColumn, customerTable: nil, asOf: nil)
+  }
+}
