@@ -104,7 +104,7 @@ struct FeatureWeights {
 
   func table(top: Int) -> String {
     if file.logistic != nil {
-      var lines = ["feature (per +1 SD)                coef   odds ratio (95% CI)      p    churn pts"]
+      var lines = ["feature (per +1 SD)               coef   odds ratio (95% CI)      p    churn pts"]
       for row in rows.prefix(top) {
         let c = row.coefficient!
         let name = c.name.count > 30 ? String(c.name.prefix(29)) + "…" : c.name
@@ -126,7 +126,7 @@ struct FeatureWeights {
       }
       lines.append(DescribeReport.pad(name, 29) + perm + String(format: "%7.1f%%", 100 * (row.impurity ?? 0)))
     }
-    if let p = file.permutationImportance { lines.append("(permutation importance on \(p.rows); AUC there \(String(format: "%.4f", p.baseline)))") }
+    if let p = file.permutationImportance { lines.append("(shuffled on \(p.rows); unshuffled AUC \(String(format: "%.4f", p.baseline)))") }
     return lines.joined(separator: "\n")
   }
 

@@ -19,7 +19,7 @@ struct TrainScoreCommandTests {
     #expect(train.status == 0, "\(train.stderr)")
     #expect(train.stderr.contains("train: 2817 rows, 778 churned (27.6%), 19 input columns"))
     #expect(train.stderr.contains("train: holdout AUC 0.858"))
-    #expect(train.stdout.hasPrefix("feature (per +1 SD)                coef   odds ratio (95% CI)      p    churn pts\ntenure "))
+    #expect(train.stdout.hasPrefix("feature (per +1 SD)               coef   odds ratio (95% CI)      p    churn pts\ntenure "))
     let score = try runChurn(["score", "--model", dir.file("m.json"), "--table", Self.telco, "--out", dir.file("p.csv")])
     #expect(score.status == 0, "\(score.stderr)")
     // The library, on the same file and data.
@@ -101,7 +101,10 @@ struct ForestCommandTests {
     #expect(train.status == 0, "\(train.stderr)")
     #expect(train.stderr.contains("train: random forest, 40 trees ("))
     #expect(train.stderr.contains("train: holdout AUC 0.8"))
-    #expect(train.stdout.hasPrefix("feature                          impurity importance"))
+    #expect(train.stdout.hasPrefix("feature                      permutation: AUC drop ± sd   impurity\n"))
+    // Permutation importance on the holdout rows: contract and tenure, Telco's known drivers, lead.
+    let leaders = train.stdout.split(separator: "\n").dropFirst().prefix(3).map { String($0.split(separator: " ")[0]) }
+    #expect(leaders.contains("contract") && leaders.contains("tenure"), "\(leaders)")
     let score = try runChurn(["score", "--model", dir.file("f.json"), "--table", TrainScoreCommandTests.telco, "--reasons", "20",
                               "--out", dir.file("p.csv")])
     #expect(score.status == 0, "\(score.stderr)")
@@ -123,6 +126,8 @@ struct ForestCommandTests {
                               "--holdout-ids", TrainScoreCommandTests.holdout, "--model", "forest", "--trees", "40", "--seed", "3",
                               "--threads", "1", "--out", dir.file("g.json")])
     #expect(again.status == 0)
-    #expect(try ModelFile.read(path: dir.file("g.json")).forest!.trees == model.forest!.trees)
+    let other = try ModelFile.read(path: dir.file("g.json"))
+    #expect(other.forest!.trees == model.forest!.trees)
+    #expect(other.permutationImportance == model.permutationImportance)
   }
 }

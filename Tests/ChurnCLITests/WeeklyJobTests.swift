@@ -68,6 +68,43 @@ struct WeeklyJobTests {
     #expect(json.status == 0)
     let decoded = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("risk.json")))) as? [[String: Any]]
     #expect(decoded?.count == 3 && (decoded?[0]["reasons"] as? [String])?.isEmpty == false)
+
+    // churn weights: the CLI's numbers are the library's; the simulated drivers' categories lead the grouped view.
+    let weights = try runChurn(["weights", "--model", dir.file("m.json"), "--format", "json"])
+    #expect(weights.status == 0, "\(weights.stderr)")
+    let w = try JSONSerialization.jsonObject(with: Data(weights.stdout.utf8)) as! [String: Any]
+    let library = Dictionary(uniqueKeysWithValues: model.logistic!.coefficientTable.map { ($0.name, $0) })
+    let features = w["features"] as! [[String: Any]]
+    #expect(features.count == library.count)
+    for f in features {
+      let c = library[f["feature"] as! String]!
+      // Equal to the last digit JSON carries (Foundation's parser may differ in the 17th).
+      #expect(relativeDifference(f["coefficient"] as! Double, c.estimate) < 1e-14)
+      #expect(relativeDifference(f["retentionImpact"] as! Double, c.retentionImpact) < 1e-14)
+      #expect(relativeDifference(f["pValue"] as! Double, c.pValue) < 1e-14)
+    }
+    let groups = (w["groups"] as! [[String: Any]]).map { $0["category"] as! String }
+    #expect(["service", "finance", "engagement"].contains(groups[0]), "grouped view: \(groups)")
+    let text = try runChurn(["weights", "--model", dir.file("m.json")])
+    #expect(text.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 })
+    #expect(text.stdout.contains("signals grouped by category (sum of |coefficient| per +1 SD):"))
+
+    // Explanations: base + contributions = the scored probability, for every customer (library) and through the CLI.
+    let x = try model.preprocessor.transform(table)
+    let probabilities = try model.probabilities(table)
+    for row in 0..<table.rowCount {
+      let e = model.explain(x, row: row)
+      #expect(abs(e.base + e.contributions.reduce(0, +) - probabilities[row]) < 1e-9)
+    }
+    let riskiest = String(lines[1].split(separator: ",")[1])
+    let explain = try runChurn(["explain", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+                                "--as-of", "2025-02-01", "--customer", riskiest, "--format", "json"])
+    #expect(explain.status == 0, "\(explain.stderr)")
+    let e = try JSONSerialization.jsonObject(with: Data(explain.stdout.utf8)) as! [String: Any]
+    let terms = (e["terms"] as! [[String: Any]]).map { $0["contribution"] as! Double }
+    #expect(terms.count == model.preprocessor.inputNames.count)
+    #expect(abs((e["base"] as! Double) + terms.reduce(0, +) - (e["probability"] as! Double)) < 1e-9)
+    #expect(abs((e["probability"] as! Double) - expected[riskiest]!) < 1e-12)
   }
 
   @Test("Scoring before the data, or from an empty log, is a clear error and writes nothing")
