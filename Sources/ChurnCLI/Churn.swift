@@ -10,5 +10,5 @@ struct Churn: ParsableCommand {
       point-in-time features, and see who is about to leave.
       """,
     version: "0.1.0",
-    subcommands: [Simulate.self, Describe.self, Features.self, CohortsCommand.self, Train.self, BacktestCommand.self, Score.self, Weights.self, Explain.self])
+    subcommands: [Simulate.self, Describe.self, Features.self, CohortsCommand.self, Train.self, BacktestCommand.self, Score.self, Weights.self, Explain.self, Report.self])
 }

@@ -105,6 +105,16 @@ struct WeeklyJobTests {
     #expect(terms.count == model.preprocessor.inputNames.count)
     #expect(abs((e["base"] as! Double) + terms.reduce(0, +) - (e["probability"] as! Double)) < 1e-9)
     #expect(abs((e["probability"] as! Double) - expected[riskiest]!) < 1e-12)
+
+    // The report: well formed, every section, nothing fetched from elsewhere; its list is the scored list.
+    let report = try runChurn(["report", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+                               "--as-of", "2025-02-01", "--revenue-column", "monthly_revenue", "--out", dir.file("report.html")])
+    #expect(report.status == 0, "\(report.stderr)")
+    let html = try String(contentsOfFile: dir.file("report.html"), encoding: .utf8)
+    #expect(ReportCheck.problems(html) == [])
+    #expect(html.contains("<td>\(riskiest)</td>"))
+    #expect(html.components(separatedBy: "<svg").count - 1 >= 10)
+    #expect(!html.contains("Cohort plots need labelled rows"))
   }
 
   @Test("Scoring before the data, or from an empty log, is a clear error and writes nothing")

@@ -67,3 +67,23 @@ struct MetricsTests {
     #expect(abs(Cohorts.convert(rate: 0.05, days: 30, periodDays: 365) - (1 - Foundation.pow(0.95, 365.0 / 30))) < 1e-15)
   }
 }
+
+@Suite("Curves")
+struct CurveTests {
+  @Test("The ROC curve's area is the AUC and the PR curve's step sum is the average precision", arguments: MetricsReferenceTests.fixture.cases.filter { $0.roc_auc != nil }.map(\.name))
+  func areas(name: String) throws {
+    let c = MetricsReferenceTests.fixture.cases.first { $0.name == name }!
+    let roc = try rocCurve(scores: c.scores, labels: c.labels)
+    var area = 0.0
+    for (a, b) in zip(roc, roc.dropFirst()) { area += (b.fpr - a.fpr) * (a.tpr + b.tpr) / 2 }
+    #expect(abs(area - c.roc_auc!) < 1e-12)
+    #expect(roc.first! == (0, 0) && roc.last! == (1, 1))
+    let pr = try precisionRecallCurve(scores: c.scores, labels: c.labels)
+    var ap = 0.0, previous = 0.0
+    for point in pr {
+      ap += (point.recall - previous) * point.precision
+      previous = point.recall
+    }
+    #expect(abs(ap - c.average_precision!) < 1e-12)
+  }
+}

@@ -149,3 +149,32 @@ public func classification(scores: [Double], labels: [Double], top count: Int) t
   let hits = RankedGroups(scores: scores, labels: labels).positives(inTop: k)
   return Classification(flagged: Double(k), truePositives: hits, positives: positives)
 }
+
+/// The ROC curve: (false-positive rate, true-positive rate) at every distinct score taken as a
+/// threshold, from (0, 0) to (1, 1). Its trapezoid area is `rocAUC` (ties are diagonal steps).
+public func rocCurve(scores: [Double], labels: [Double]) throws -> [(fpr: Double, tpr: Double)] {
+  let positives = try checkedPositives("ROC curve", scores: scores, labels: labels)
+  let negatives = scores.count - positives
+  var points: [(fpr: Double, tpr: Double)] = [(0, 0)]
+  var tp = 0, fp = 0
+  for g in RankedGroups(scores: scores, labels: labels).groups {
+    tp += g.positives
+    fp += g.rows - g.positives
+    points.append((Double(fp) / Double(negatives), Double(tp) / Double(positives)))
+  }
+  return points
+}
+
+/// The precision–recall curve: (recall, precision) at every distinct score taken as a
+/// threshold, highest first; `averagePrecision` sums it as a step function.
+public func precisionRecallCurve(scores: [Double], labels: [Double]) throws -> [(recall: Double, precision: Double)] {
+  let positives = try checkedPositives("precision-recall curve", scores: scores, labels: labels)
+  var points: [(recall: Double, precision: Double)] = []
+  var tp = 0, flagged = 0
+  for g in RankedGroups(scores: scores, labels: labels).groups {
+    tp += g.positives
+    flagged += g.rows
+    points.append((Double(tp) / Double(positives), Double(tp) / Double(flagged)))
+  }
+  return points
+}
