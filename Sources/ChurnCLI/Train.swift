@@ -156,7 +156,7 @@ struct Train: ParsableCommand {
         let after = try CalibrationTable(probabilities: calibrated, labels: last.labels)
         measured.validation["holdout_ece_calibrated"] = after.expectedCalibrationError
         StandardError.print("train: \(method.rawValue) calibration: expected calibration error on \(last.fold.name) \(String(format: "%.4f", before.expectedCalibrationError)) → "
-          + "\(String(format: "%.4f", after.expectedCalibrationError)) (map fitted on the folds before it); the model's map uses all \(predictions.count) folds")
+          + "\(String(format: "%.4f", after.expectedCalibrationError)) (map fitted on \(kind == "time" ? "the folds before it" : "the other folds")); the model's map uses all \(predictions.count) folds")
       }
     }
     return (settings, record, measured)
