@@ -135,11 +135,8 @@ struct BacktestCommand: ParsableCommand {
       print(gainsTable(last.evaluation.gains))
     }
     if let out {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
       let output = Output(kind: table != nil ? "stratified k-fold" : "out-of-time", model: settings.family.rawValue, folds: results, churnOverTime: overTime)
-      try OutputFile.write(String(decoding: try encoder.encode(output), as: UTF8.self) + "\n", to: out)
+      try OutputFile.write(try JSONOutput.text(output) + "\n", to: out)
       StandardError.print("backtest: results written to \(out)")
     }
     StandardError.print("backtest: done in \(String(format: "%.2f", (clock.now - began).seconds)) s")

@@ -87,16 +87,12 @@ struct CohortsCommand: ParsableCommand {
         for c in a.cohorts {
           let fields = [a.feature, c.label, c.lower.map { "\($0)" } ?? "", c.upper.map { "\($0)" } ?? "", c.meanValue.map { "\($0)" } ?? "",
                         "\(c.customers)", "\(c.churned)", "\(c.churnRate.value)", "\(c.churnRate.lower)", "\(c.churnRate.upper)"]
-          csv += fields.map(csvField).joined(separator: ",") + "\n"
+          csv += fields.map(CSVField.escape).joined(separator: ",") + "\n"
         }
       }
       try OutputFile.write(csv, to: out)
       StandardError.print("cohorts: \(analyses.count) features written to \(out)")
     }
-  }
-
-  func csvField(_ s: String) -> String {
-    s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
   }
 }
 

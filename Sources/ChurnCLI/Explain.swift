@@ -38,10 +38,7 @@ struct Explain: ParsableCommand {
     }
     let explanation = try CustomerExplanation(file, table: loaded.features, row: row)
     if format == "json" {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-      print(String(decoding: try encoder.encode(explanation), as: UTF8.self))
+      print(try JSONOutput.text(explanation))
     } else {
       print(explanation.text(idHeader: loaded.idHeader))
     }

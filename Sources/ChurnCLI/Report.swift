@@ -140,23 +140,9 @@ struct Report: ParsableCommand {
   /// Labelled rows for the cohort sections: the model's training cutoffs recomputed from the
   /// events, or the table's label column.
   func labelledRows(_ file: ModelFile) throws -> (FeatureTable?, String) {
-    if let events = inputs.events, let settings = file.events, let spec = file.featureSpec {
+    if let events = inputs.events, let settings = file.events {
       let cutoffs = settings.trainingCutoffs.compactMap { UTCTime.parseMilliseconds($0) }
-      let design = try ObservationDesign(cutoffs: cutoffs, horizon: CalendarSpan.parse(settings.horizon)!,
-                                         activeWindow: settings.activeWindow.flatMap(CalendarSpan.parse), activityTypes: settings.activityTypes)
-      var table: CustomerTable?
-      if let customers = inputs.customers {
-        var kinds: [String: TypedCSV.Kind] = [:]
-        for attribute in spec.attributes { kinds[attribute.name] = attribute.kind }
-        table = try CustomerTable(path: customers, idColumn: settings.customerColumn, signupColumn: settings.signupColumn,
-                                  churnDateColumn: settings.churnDateColumn, kinds: kinds)
-      }
-      var builder = FeatureBuilder(design: design, spec: spec, customers: table)
-      builder.threads = ProcessInfo.processInfo.activeProcessorCount
-      let reader = EventLogReader(path: events, columns: EventLogColumns(customer: settings.customerColumn, timestamp: settings.timestampColumn,
-                                                                         eventType: settings.eventTypeColumn, value: settings.valueColumn),
-                                  skipBadRows: inputs.skipBadRows)
-      let all = try builder.build(events: reader).table
+      let all = try inputs.build(file, cutoffs: cutoffs, label: "report").0.table
       let rows = all.labels!.indices.filter { !all.labels![$0].isNaN }
       return (all.rows(rows), "Labelled rows of the model's \(cutoffs.count) training cutoffs (\(rows.count) customer-months), recomputed from \(events).")
     }

@@ -44,10 +44,41 @@ struct ScoringInputs: ParsableArguments {
     var asOf: Int64?
   }
 
+  /// The model's features (and labels where known) at `cutoffs`, from --events and
+  /// --customers with the model's column names and observation rules; `extraNumeric` is
+  /// read as a number from the customer table when present (a revenue column).
+  func build(_ file: ModelFile, cutoffs: [Int64], extraNumeric: String? = nil, label: String) throws -> (FeatureBuilder.Result, CustomerTable?) {
+    guard let events, let spec = file.featureSpec, let settings = file.events else {
+      throw ValidationError("\(model) was trained on a table, not an event log; use --table")
+    }
+    let design = try ObservationDesign(cutoffs: cutoffs, horizon: CalendarSpan.parse(settings.horizon)!,
+                                       activeWindow: settings.activeWindow.flatMap(CalendarSpan.parse),
+                                       activityTypes: settings.activityTypes)
+    var table: CustomerTable?
+    if let customers {
+      var kinds: [String: TypedCSV.Kind] = [:]
+      for attribute in spec.attributes { kinds[attribute.name] = attribute.kind }
+      if let extraNumeric { kinds[extraNumeric] = kinds[extraNumeric] ?? .numeric }
+      table = try CustomerTable(path: customers, idColumn: settings.customerColumn, signupColumn: settings.signupColumn,
+                                churnDateColumn: settings.churnDateColumn, kinds: kinds)
+    } else if !spec.attributes.isEmpty {
+      throw ValidationError("\(model) was trained with a customer table (attributes \(spec.attributes.map(\.name).prefix(4).joined(separator: ", ")), ...); give it with --customers")
+    }
+    var builder = FeatureBuilder(design: design, spec: spec, customers: table)
+    builder.threads = ProcessInfo.processInfo.activeProcessorCount
+    var reader = EventLogReader(path: events, columns: EventLogColumns(customer: settings.customerColumn, timestamp: settings.timestampColumn,
+                                                                       eventType: settings.eventTypeColumn, value: settings.valueColumn),
+                                skipBadRows: skipBadRows)
+    let progress = ProgressReporter.attach(to: &reader, label: label)
+    let result = try builder.build(events: reader)
+    progress?.finish()
+    return (result, table)
+  }
+
   /// The rows to score, with the model's features.
   func load(_ file: ModelFile, revenueColumn: String?, label: String) throws -> Loaded {
-    if let events {
-      guard let spec = file.featureSpec, let settings = file.events else {
+    if events != nil {
+      guard let settings = file.events else {
         throw ValidationError("\(model) was trained on a table, not an event log; score it with --table")
       }
       guard let day = UTCTime.parseMilliseconds(asOf!) else {
@@ -56,27 +87,7 @@ struct ScoringInputs: ParsableArguments {
       let asOfDay = UTCTime.floorDiv(day, UTCTime.millisecondsPerDay) * UTCTime.millisecondsPerDay
       let horizon = CalendarSpan.parse(settings.horizon)!
       let horizonMonths = Double(horizon.added(to: asOfDay) - asOfDay) / Double(UTCTime.millisecondsPerDay) / 30.4375
-      let design = try ObservationDesign(cutoffs: [asOfDay], horizon: horizon,
-                                         activeWindow: settings.activeWindow.flatMap(CalendarSpan.parse),
-                                         activityTypes: settings.activityTypes)
-      var table: CustomerTable?
-      if let customers {
-        var kinds: [String: TypedCSV.Kind] = [:]
-        for attribute in spec.attributes { kinds[attribute.name] = attribute.kind }
-        if let revenueColumn { kinds[revenueColumn] = kinds[revenueColumn] ?? .numeric }
-        table = try CustomerTable(path: customers, idColumn: settings.customerColumn, signupColumn: settings.signupColumn,
-                                  churnDateColumn: settings.churnDateColumn, kinds: kinds)
-      } else if !spec.attributes.isEmpty {
-        throw ValidationError("\(model) was trained with a customer table (attributes \(spec.attributes.map(\.name).prefix(4).joined(separator: ", ")), ...); give it with --customers")
-      }
-      var builder = FeatureBuilder(design: design, spec: spec, customers: table)
-      builder.threads = ProcessInfo.processInfo.activeProcessorCount
-      var reader = EventLogReader(path: events, columns: EventLogColumns(customer: settings.customerColumn, timestamp: settings.timestampColumn,
-                                                                         eventType: settings.eventTypeColumn, value: settings.valueColumn),
-                                  skipBadRows: skipBadRows)
-      let progress = ProgressReporter.attach(to: &reader, label: label)
-      let result = try builder.build(events: reader)
-      progress?.finish()
+      let (result, table) = try build(file, cutoffs: [asOfDay], extraNumeric: revenueColumn, label: label)
       if result.skipped.count > 0 { StandardError.print("\(label): skipped \(result.skipped.count) bad event rows; first: \(result.skipped.examples.first ?? "")") }
       var revenue: [Double]?
       if let revenueColumn {

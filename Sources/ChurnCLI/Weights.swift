@@ -146,14 +146,14 @@ struct FeatureWeights {
       for row in rows.prefix(limit) {
         let c = row.coefficient!
         let k = file.preprocessor.outputNames.firstIndex(of: c.name)!
-        out += [quoted(c.name), attribution.category(of: file.preprocessor.source(ofOutput: k).column), "\(c.estimate)", "\(c.standardError)",
+        out += [CSVField.escape(c.name), attribution.category(of: file.preprocessor.source(ofOutput: k).column), "\(c.estimate)", "\(c.standardError)",
                 "\(c.oddsRatio)", "\(exp(c.lower95))", "\(exp(c.upper95))", "\(c.pValue)", "\(c.retentionImpact)"].joined(separator: ",") + "\n"
       }
       return out
     }
     var out = "feature,category,permutation_importance,permutation_sd,impurity_importance\n"
     for row in rows.prefix(limit) {
-      out += [quoted(row.feature), attribution.category(of: row.feature), row.permutation.map { "\($0.mean)" } ?? "",
+      out += [CSVField.escape(row.feature), attribution.category(of: row.feature), row.permutation.map { "\($0.mean)" } ?? "",
               row.permutation.map { "\($0.standardDeviation)" } ?? "", "\(row.impurity ?? .nan)"].joined(separator: ",") + "\n"
     }
     return out
@@ -191,13 +191,8 @@ struct FeatureWeights {
                    retentionImpact: c?.retentionImpact, permutationImportance: row.permutation?.mean, permutationSD: row.permutation?.standardDeviation,
                    impurityImportance: row.impurity)
     }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     let output = Output(model: file.kind.rawValue, features: entries, groupedBy: groupBasis,
                         groups: grouped.map { GroupEntry(category: $0.category, share: $0.share, columns: $0.columns.map(\.column)) })
-    return String(decoding: try encoder.encode(output), as: UTF8.self)
+    return try JSONOutput.text(output)
   }
-
-  func quoted(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
 }
