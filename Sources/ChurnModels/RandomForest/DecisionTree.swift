@@ -82,14 +82,22 @@ struct TreeGrower: @unchecked Sendable {
       }
     }
     var rows = (0..<n).filter { counts[$0] > 0 }
-    var rowWeight = [Double](repeating: 0, count: n)
-    for i in rows { rowWeight[i] = weights[i] * Double(counts[i]) }
+    // Per position in `rows` (moved with it when a node is partitioned), so the passes over a
+    // node's rows read these sequentially: the weight on each class and the draw count.
+    var pw1 = rows.map { labels[$0] == 1 ? weights[$0] * Double(counts[$0]) : 0 }
+    var pw0 = rows.map { labels[$0] == 1 ? 0 : weights[$0] * Double(counts[$0]) }
+    var pc = rows.map { Int32(counts[$0]) }
+    var spillRows = [Int](repeating: 0, count: rows.count), spillC = [Int32](repeating: 0, count: rows.count)
+    var spill1 = [Double](repeating: 0, count: rows.count), spill0 = [Double](repeating: 0, count: rows.count)
 
     var tree = DecisionTree(feature: [], threshold: [], left: [], right: [], value: [], cover: [],
                             impurityDecrease: Array(repeating: 0, count: d))
     var features = Array(0..<d)
+    // Class histograms by bin; all zero between uses.
     var h0 = [Double](repeating: 0, count: 256), h1 = [Double](repeating: 0, count: 256)
-    var hc = [Int](repeating: 0, count: 256)
+    var hc = [Int32](repeating: 0, count: 256)
+    // Sparse nodes: which bins hold rows, as 256 bits.
+    var touched = [UInt64](repeating: 0, count: 4)
     // Explicit stack of (node, lower, upper, depth) over `rows`.
     var stack: [(Int, Int, Int, Int)] = []
     func addNode() -> Int {
@@ -106,9 +114,9 @@ struct TreeGrower: @unchecked Sendable {
     while let (node, lower, upper, depth) = stack.popLast() {
       var w0 = 0.0, w1 = 0.0, count = 0
       for r in lower..<upper {
-        let i = rows[r]
-        if labels[i] == 1 { w1 += rowWeight[i] } else { w0 += rowWeight[i] }
-        count += Int(counts[i])
+        w1 += pw1[r]
+        w0 += pw0[r]
+        count += Int(pc[r])
       }
       let w = w0 + w1
       if node == 0 { rootWeight = w }
@@ -126,27 +134,71 @@ struct TreeGrower: @unchecked Sendable {
         let f = features[k]
         let nb = bins.binCount(f)
         if nb < 2 { continue }
-        for b in 0..<nb {
+        // A node with few rows touches few bins: mark them in a 256-bit set and scan only
+        // those, in order, instead of all nb. The split chosen is the same: an empty bin never
+        // beats the non-empty bin before it (ties keep the first). Bins are zeroed as scanned.
+        let sparse = (upper - lower) * 4 < nb
+        bins.codes.withUnsafeBufferPointer { codes in
+          h0.withUnsafeMutableBufferPointer { h0 in
+            h1.withUnsafeMutableBufferPointer { h1 in
+              hc.withUnsafeMutableBufferPointer { hc in
+                rows.withUnsafeBufferPointer { rows in
+                  pw1.withUnsafeBufferPointer { pw1 in
+                    pw0.withUnsafeBufferPointer { pw0 in
+                      pc.withUnsafeBufferPointer { pc in
+                       touched.withUnsafeMutableBufferPointer { touched in
+                        let column = codes.baseAddress! + f * n
+                        if sparse {
+                          for r in lower..<upper {
+                            let b = Int(column[rows[r]])
+                            touched[b >> 6] |= 1 << UInt64(b & 63)
+                            h1[b] += pw1[r]
+                            h0[b] += pw0[r]
+                            hc[b] += pc[r]
+                          }
+                        } else {
+                          for r in lower..<upper {
+                            let b = Int(column[rows[r]])
+                            h1[b] += pw1[r]
+                            h0[b] += pw0[r]
+                            hc[b] += pc[r]
+                          }
+                        }
+                       }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+        // Scan candidate splits "codes ≤ b go left" in increasing b: every bin but the last
+        // (dense), or the touched ones (sparse: the set bits of `touched`, in order).
+        var l0 = 0.0, l1 = 0.0, lc = 0
+        var word = 0, bits = touched[0]
+        var b = -1
+        while true {
+          if sparse {
+            while bits == 0 && word < 3 {
+              word += 1
+              bits = touched[word]
+            }
+            if bits == 0 { break }
+            b = word << 6 | bits.trailingZeroBitCount
+            bits &= bits - 1
+          } else {
+            b += 1
+            if b >= nb { break }
+          }
+          l0 += h0[b]
+          l1 += h1[b]
+          lc += Int(hc[b])
           h0[b] = 0
           h1[b] = 0
           hc[b] = 0
-        }
-        bins.codes.withUnsafeBufferPointer { codes in
-          let base = f * n
-          for r in lower..<upper {
-            let i = rows[r]
-            let b = Int(codes[base + i])
-            if labels[i] == 1 { h1[b] += rowWeight[i] } else { h0[b] += rowWeight[i] }
-            hc[b] += Int(counts[i])
-          }
-        }
-        var l0 = 0.0, l1 = 0.0, lc = 0
-        for b in 0..<(nb - 1) {
-          l0 += h0[b]
-          l1 += h1[b]
-          lc += hc[b]
-          if lc < minLeafSize { continue }
-          if count - lc < minLeafSize { break }
+          if lc < minLeafSize || lc >= count { continue }
+          if count - lc < minLeafSize { continue }
           let wl = l0 + l1, wr = w - wl
           if wl <= 0 || wr <= 0 { continue }
           let r0 = w0 - l0, r1 = w1 - l1
@@ -157,16 +209,37 @@ struct TreeGrower: @unchecked Sendable {
             bestBin = b
           }
         }
+        for k in 0..<4 { touched[k] = 0 }
       }
       guard bestFeature >= 0 else { continue }
-      // Partition rows[lower..<upper]: codes ≤ bestBin first.
+      // Partition rows[lower..<upper] (and the per-position arrays), codes ≤ bestBin first,
+      // stably: each node's rows stay in increasing row order, so the gathers of codes above
+      // walk memory forward (prefetch-friendly) instead of jumping about.
       var split = lower
+      var spill = 0
       bins.codes.withUnsafeBufferPointer { codes in
         let base = bestFeature * n
-        for r in lower..<upper where Int(codes[base + rows[r]]) <= bestBin {
-          rows.swapAt(r, split)
-          split += 1
+        for r in lower..<upper {
+          if Int(codes[base + rows[r]]) <= bestBin {
+            rows[split] = rows[r]
+            pw1[split] = pw1[r]
+            pw0[split] = pw0[r]
+            pc[split] = pc[r]
+            split += 1
+          } else {
+            spillRows[spill] = rows[r]
+            spill1[spill] = pw1[r]
+            spill0[spill] = pw0[r]
+            spillC[spill] = pc[r]
+            spill += 1
+          }
         }
+      }
+      for k in 0..<spill {
+        rows[split + k] = spillRows[k]
+        pw1[split + k] = spill1[k]
+        pw0[split + k] = spill0[k]
+        pc[split + k] = spillC[k]
       }
       tree.feature[node] = Int32(bestFeature)
       tree.threshold[node] = bins.thresholds[bestFeature][bestBin]
