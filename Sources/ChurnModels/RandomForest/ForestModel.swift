@@ -73,6 +73,10 @@ public struct ForestModel: Sendable, Equatable, Codable {
 
   /// Churn probabilities: the mean leaf value over the trees, one per row.
   ///
+  /// Nodes are packed 16 bytes each in depth-first order (a left child right after its
+  /// parent), and each tree is walked by 8 rows in lockstep, so 8 independent memory reads
+  /// are in flight instead of one chain of dependent ones.
+  ///
   /// - Complexity: O(rows × trees × depth); no thread pool for fewer than 2,048 rows, so one
   ///   customer scores in microseconds.
   public func probabilities(_ x: Matrix) -> [Double] {
@@ -86,23 +90,42 @@ public struct ForestModel: Sendable, Equatable, Codable {
         nonisolated(unsafe) let input = xs, output = o
         let d = x.columns, n = x.rows
         let work: @Sendable (Int) -> Void = { c in
-          flat.withPointers { feature, threshold, left, right, value, roots in
-            // Tree by tree over blocks of rows: one tree's nodes stay in cache while the rows stream.
-            let lower = c * n / chunks, upper = (c + 1) * n / chunks
-            var blockStart = lower
-            while blockStart < upper {
-              let blockEnd = min(upper, blockStart + 512)
-              for i in blockStart..<blockEnd { output[i] = 0 }
-              for root in roots {
-                for i in blockStart..<blockEnd {
-                  let row = input.baseAddress! + i * d
-                  var k = Int(root)
-                  while feature[k] >= 0 { k = Int(row[Int(feature[k])] <= threshold[k] ? left[k] : right[k]) }
-                  output[i] += Double(value[k])
+          flat.nodes.withUnsafeBufferPointer { nodes in
+            flat.roots.withUnsafeBufferPointer { roots in
+              // Tree by tree over blocks of rows: one tree's nodes stay in cache while the rows stream.
+              let lower = c * n / chunks, upper = (c + 1) * n / chunks
+              var blockStart = lower
+              var at = (Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0))
+              withUnsafeMutableBytes(of: &at) { raw in
+                let k = raw.baseAddress!.assumingMemoryBound(to: Int32.self)
+                while blockStart < upper {
+                  let blockEnd = min(upper, blockStart + 512)
+                  for i in blockStart..<blockEnd { output[i] = 0 }
+                  for root in roots {
+                    var i = blockStart
+                    while i < blockEnd {
+                      let lanes = min(8, blockEnd - i)
+                      for j in 0..<lanes { k[j] = root }
+                      var moving = true
+                      while moving {
+                        moving = false
+                        for j in 0..<lanes {
+                          let node = nodes[Int(k[j])]
+                          if node.feature >= 0 {
+                            let v = input[(i + j) * d + Int(node.feature)]
+                            k[j] = v <= node.threshold ? k[j] + 1 : node.right
+                            moving = true
+                          }
+                        }
+                      }
+                      for j in 0..<lanes { output[i + j] += nodes[Int(k[j])].threshold }
+                      i += lanes
+                    }
+                  }
+                  for i in blockStart..<blockEnd { output[i] *= scale }
+                  blockStart = blockEnd
                 }
               }
-              for i in blockStart..<blockEnd { output[i] *= scale }
-              blockStart = blockEnd
             }
           }
         }
@@ -135,47 +158,39 @@ public struct ForestModel: Sendable, Equatable, Codable {
   public var nodeCount: Int { trees.reduce(0) { $0 + $1.nodeCount } }
 }
 
-/// Every tree's nodes concatenated, children as absolute indices.
+/// Every tree's nodes in one array, each tree in depth-first order (left child at k + 1),
+/// children as absolute indices. A leaf has feature −1 and its value (as a Double) in
+/// `threshold`.
 struct FlatForest: Sendable {
-  let feature: [Int32]
-  let threshold: [Double]
-  let left: [Int32]
-  let right: [Int32]
-  let value: [Float]
+  struct Node: Sendable {
+    var threshold: Double
+    var feature: Int32
+    var right: Int32
+  }
+
+  let nodes: [Node]
   let roots: [Int32]
 
   init(_ trees: [DecisionTree]) {
-    var feature: [Int32] = [], threshold: [Double] = [], left: [Int32] = [], right: [Int32] = [], value: [Float] = [], roots: [Int32] = []
+    var nodes: [Node] = [], roots: [Int32] = []
+    nodes.reserveCapacity(trees.reduce(0) { $0 + $1.nodeCount })
     for tree in trees {
-      let offset = Int32(feature.count)
-      roots.append(offset)
-      feature.append(contentsOf: tree.feature)
-      threshold.append(contentsOf: tree.threshold)
-      left.append(contentsOf: tree.left.map { $0 < 0 ? -1 : $0 + offset })
-      right.append(contentsOf: tree.right.map { $0 < 0 ? -1 : $0 + offset })
-      value.append(contentsOf: tree.value)
-    }
-    self.feature = feature
-    self.threshold = threshold
-    self.left = left
-    self.right = right
-    self.value = value
-    self.roots = roots
-  }
-
-  @inline(__always)
-  func withPointers<R>(_ body: (UnsafePointer<Int32>, UnsafePointer<Double>, UnsafePointer<Int32>, UnsafePointer<Int32>,
-                                UnsafePointer<Float>, UnsafeBufferPointer<Int32>) -> R) -> R {
-    feature.withUnsafeBufferPointer { f in
-      threshold.withUnsafeBufferPointer { t in
-        left.withUnsafeBufferPointer { l in
-          right.withUnsafeBufferPointer { r in
-            value.withUnsafeBufferPointer { v in
-              roots.withUnsafeBufferPointer { roots in body(f.baseAddress!, t.baseAddress!, l.baseAddress!, r.baseAddress!, v.baseAddress!, roots) }
-            }
-          }
+      roots.append(Int32(nodes.count))
+      // Depth-first, left first; a split's `right` is patched when its right subtree starts.
+      var stack: [(node: Int, parent: Int)] = [(0, -1)]
+      while let (k, parent) = stack.popLast() {
+        if parent >= 0 { nodes[parent].right = Int32(nodes.count) }
+        if tree.feature[k] < 0 {
+          nodes.append(Node(threshold: Double(tree.value[k]), feature: -1, right: -1))
+        } else {
+          let at = nodes.count
+          nodes.append(Node(threshold: tree.threshold[k], feature: tree.feature[k], right: -1))
+          stack.append((Int(tree.right[k]), at))
+          stack.append((Int(tree.left[k]), -1))
         }
       }
     }
+    self.nodes = nodes
+    self.roots = roots
   }
 }
