@@ -147,7 +147,7 @@ public struct ForestModel: Sendable, Equatable, Codable {
       while tree.feature[k] >= 0 {
         let f = Int(tree.feature[k])
         let next = Int(x[row, f] <= tree.threshold[k] ? tree.left[k] : tree.right[k])
-        contributions[f] += Double(tree.value[next] - tree.value[k])
+        contributions[f] += Double(tree.value[next]) - Double(tree.value[k])
         k = next
       }
     }
