@@ -1,6 +1,7 @@
 import ChurnCore
 import ChurnModels
 import ChurnTestSupport
+import Foundation
 import Testing
 
 @Suite("Explanations of a model file")
@@ -35,5 +36,58 @@ struct ExplanationTests {
     #expect(scorer.usesExactShapley(rows: 10, method: .auto))
     #expect(!scorer.usesExactShapley(rows: RiskScorer.exactBudget, method: .auto))
     #expect(!scorer.usesExactShapley(rows: 1, method: .path) && scorer.usesExactShapley(rows: 10_000_000, method: .exact))
+  }
+}
+
+@Suite("Forest storage")
+struct ForestStorageTests {
+  var encoder: JSONEncoder {
+    let e = JSONEncoder()
+    e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return e
+  }
+  var decoder: JSONDecoder {
+    let d = JSONDecoder()
+    d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return d
+  }
+
+  func forest(balanced: Bool) throws -> ForestModel {
+    let data = PlantedSignal(rows: 800, weights: [1.5, -1.0, 0.6, 0], intercept: -1.5, seed: 9)
+    let table = FeatureTable(ids: data.labels.indices.map { "c\($0)" }, columnNames: data.weights.indices.map { "x\($0)" },
+                             columns: data.weights.indices.map { j in .numeric((0..<data.features.rows).map { data.features[$0, j] }) },
+                             labels: data.labels)
+    return try ModelSettings(family: .forest, trees: 12, minLeaf: 1, classWeight: balanced ? .balanced : .none).fit(table).forest!
+  }
+
+  @Test("Packed trees decode to exactly the trees that were written (counted and weighted)", arguments: [false, true])
+  func roundTrip(balanced: Bool) throws {
+    let original = try forest(balanced: balanced)
+    for tree in original.trees { tree._checkInvariants() }
+    let data = try encoder.encode(original)
+    let text = String(decoding: data, as: UTF8.self)
+    #expect(text.contains(balanced ? "\"kind\":\"weighted\"" : "\"kind\":\"counted\""))
+    let decoded = try decoder.decode(ForestModel.self, from: data)
+    #expect(decoded == original)
+    // Far smaller than the arrays of numbers earlier versions wrote, which still load.
+    let arrays = try encoder.encode(original.trees)
+    var legacy = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    legacy["packedTrees"] = nil
+    legacy["trees"] = try JSONSerialization.jsonObject(with: arrays)
+    let legacyData = try JSONSerialization.data(withJSONObject: legacy)
+    #expect(balanced ? data.count * 3 < legacyData.count * 2 : data.count * 2 < legacyData.count, "\(data.count) bytes packed, \(legacyData.count) as arrays")
+    let old = try decoder.decode(ForestModel.self, from: legacyData)
+    #expect(old == original)
+  }
+
+  @Test("A damaged tree string is a clear error")
+  func damaged() throws {
+    var object = try JSONSerialization.jsonObject(with: encoder.encode(try forest(balanced: false))) as! [String: Any]
+    var packed = object["packedTrees"] as! [String: Any]
+    var trees = packed["trees"] as! [String]
+    trees[0] = String(trees[0].prefix(8))
+    packed["trees"] = trees
+    object["packedTrees"] = packed
+    #expect(throws: DecodingError.self) { try decoder.decode(ForestModel.self, from: try JSONSerialization.data(withJSONObject: object)) }
   }
 }

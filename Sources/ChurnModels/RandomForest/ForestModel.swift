@@ -18,7 +18,19 @@ public struct ForestModel: Sendable, Equatable, Codable {
   let flat: FlatForest
 
   enum CodingKeys: String, CodingKey {
-    case featureNames, trees, outOfBag, impurityImportance, seed, featuresPerSplit, minLeafSize
+    case featureNames, trees, packedTrees, outOfBag, impurityImportance, seed, featuresPerSplit, minLeafSize
+  }
+
+  /// Writes the trees packed (`PackedTrees`), a few bytes a node.
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(featureNames, forKey: .featureNames)
+    try c.encode(PackedTrees(trees, features: featureNames.count), forKey: .packedTrees)
+    try c.encode(outOfBag, forKey: .outOfBag)
+    try c.encode(impurityImportance, forKey: .impurityImportance)
+    try c.encode(seed, forKey: .seed)
+    try c.encode(featuresPerSplit, forKey: .featuresPerSplit)
+    try c.encode(minLeafSize, forKey: .minLeafSize)
   }
 
   init(featureNames: [String], trees: [DecisionTree], outOfBag: [Double], impurityImportance: [Double], seed: UInt64,
@@ -33,9 +45,18 @@ public struct ForestModel: Sendable, Equatable, Codable {
     flat = FlatForest(trees)
   }
 
+  /// Reads packed trees, or the arrays of numbers earlier versions wrote.
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
-    self.init(featureNames: try c.decode([String].self, forKey: .featureNames), trees: try c.decode([DecisionTree].self, forKey: .trees),
+    let trees: [DecisionTree]
+    if let packed = try c.decodeIfPresent(PackedTrees.self, forKey: .packedTrees) {
+      do { trees = try packed.decoded() } catch {
+        throw DecodingError.dataCorruptedError(forKey: .packedTrees, in: c, debugDescription: "\(error)")
+      }
+    } else {
+      trees = try c.decode([DecisionTree].self, forKey: .trees)
+    }
+    self.init(featureNames: try c.decode([String].self, forKey: .featureNames), trees: trees,
               outOfBag: try c.decode([Double].self, forKey: .outOfBag),
               impurityImportance: try c.decode([Double].self, forKey: .impurityImportance), seed: try c.decode(UInt64.self, forKey: .seed),
               featuresPerSplit: try c.decode(Int.self, forKey: .featuresPerSplit), minLeafSize: try c.decode(Int.self, forKey: .minLeafSize))

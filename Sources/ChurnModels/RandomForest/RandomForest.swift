@@ -85,7 +85,8 @@ public struct RandomForest: Sendable {
       var t = worker
       while t < treeCount {
         var rng = SeededGenerator(seed: seed, stream: UInt64(t))
-        let (tree, counts) = grower.grow(&rng)
+        let (grown, counts) = grower.grow(&rng)
+        let tree = grown.preordered()
         lock.lock()
         slots.trees[t] = tree
         slots.inBag[t] = counts
