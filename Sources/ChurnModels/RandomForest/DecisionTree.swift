@@ -87,8 +87,6 @@ struct TreeGrower: @unchecked Sendable {
     var pw1 = rows.map { labels[$0] == 1 ? weights[$0] * Double(counts[$0]) : 0 }
     var pw0 = rows.map { labels[$0] == 1 ? 0 : weights[$0] * Double(counts[$0]) }
     var pc = rows.map { Int32(counts[$0]) }
-    var spillRows = [Int](repeating: 0, count: rows.count), spillC = [Int32](repeating: 0, count: rows.count)
-    var spill1 = [Double](repeating: 0, count: rows.count), spill0 = [Double](repeating: 0, count: rows.count)
 
     var tree = DecisionTree(feature: [], threshold: [], left: [], right: [], value: [], cover: [],
                             impurityDecrease: Array(repeating: 0, count: d))
@@ -212,34 +210,17 @@ struct TreeGrower: @unchecked Sendable {
         for k in 0..<4 { touched[k] = 0 }
       }
       guard bestFeature >= 0 else { continue }
-      // Partition rows[lower..<upper] (and the per-position arrays), codes ≤ bestBin first,
-      // stably: each node's rows stay in increasing row order, so the gathers of codes above
-      // walk memory forward (prefetch-friendly) instead of jumping about.
+      // Partition rows[lower..<upper] (and the per-position arrays): codes ≤ bestBin first.
       var split = lower
-      var spill = 0
       bins.codes.withUnsafeBufferPointer { codes in
         let base = bestFeature * n
-        for r in lower..<upper {
-          if Int(codes[base + rows[r]]) <= bestBin {
-            rows[split] = rows[r]
-            pw1[split] = pw1[r]
-            pw0[split] = pw0[r]
-            pc[split] = pc[r]
-            split += 1
-          } else {
-            spillRows[spill] = rows[r]
-            spill1[spill] = pw1[r]
-            spill0[spill] = pw0[r]
-            spillC[spill] = pc[r]
-            spill += 1
-          }
+        for r in lower..<upper where Int(codes[base + rows[r]]) <= bestBin {
+          rows.swapAt(r, split)
+          pw1.swapAt(r, split)
+          pw0.swapAt(r, split)
+          pc.swapAt(r, split)
+          split += 1
         }
-      }
-      for k in 0..<spill {
-        rows[split + k] = spillRows[k]
-        pw1[split + k] = spill1[k]
-        pw0[split + k] = spill0[k]
-        pc[split + k] = spillC[k]
       }
       tree.feature[node] = Int32(bestFeature)
       tree.threshold[node] = bins.thresholds[bestFeature][bestBin]
