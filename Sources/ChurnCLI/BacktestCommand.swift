@@ -85,10 +85,7 @@ struct BacktestCommand: ParsableCommand {
     var splits: [Fold]
     var overTime: [RateRow]?
     if let table {
-      let csv = try TypedCSV(path: table, idColumn: id, kinds: customers.forcedKinds(), exclude: Set(commaList(customers.exclude)))
-      var t = try csv.featureTable(label: label)
-      let dates = Set(csv.names.indices.filter { csv.kinds[$0] == .date }.map { csv.names[$0] })
-      t = t.removing(columns: dates)
+      let t = try customers.preparedTable(table, idColumn: id, label: label!).table
       let labelled = t.labels!.indices.filter { !t.labels![$0].isNaN }
       all = t.rows(labelled)
       splits = Folds.stratified(labels: all.labels!, k: folds, seed: modelOptions.seed)
@@ -119,7 +116,8 @@ struct BacktestCommand: ParsableCommand {
     print("\n\(settings.family.rawValue) model (\(modelOptions.tune ? "tuned per fold on earlier folds" : settings.summary)):")
     print(FoldTable.header())
     var results: [Output.FoldResult] = []
-    for (f, chosen) in predictions {
+    for f in predictions {
+      let chosen = f.settings
       let e = try Evaluation(probabilities: f.probabilities, labels: f.labels, replicates: bootstrap, seed: modelOptions.seed)
       let c = try f.calibrated.map { try Evaluation(probabilities: $0, labels: f.labels, replicates: bootstrap, seed: modelOptions.seed) }
       print(FoldTable.line(f.fold.name, trainingRows: f.trainingRows, e, calibratedECE: c?.calibration.expectedCalibrationError)
@@ -144,40 +142,19 @@ struct BacktestCommand: ParsableCommand {
 
   /// Each fold's predictions, with per-fold tuning (on earlier folds, or an inner 3-fold split
   /// of a k-fold's training rows) when asked.
-  func foldPredictions(_ all: FeatureTable, splits: [Fold], settings: ModelSettings) throws -> [(FoldPredictions, ModelSettings)] {
-    let method = modelOptions.calibrationMethod
-    var out: [(FoldPredictions, ModelSettings)] = []
-    if !modelOptions.tune {
-      let predictions = try Backtest.run(all, folds: splits, settings: settings, calibrate: method) { done, count in
-        StandardError.print("backtest: fold \(done) of \(count) fitted")
-      }
-      return predictions.map { ($0, settings) }
-    }
-    var fitted: [FoldPredictions] = []
-    for fold in splits {
-      var chosen = settings
+  func foldPredictions(_ all: FeatureTable, splits: [Fold], settings: ModelSettings) throws -> [FoldPredictions] {
+    try Backtest.run(all, folds: splits, settings: { fold in
+      guard modelOptions.tune else { return settings }
       if fold.testCutoff != nil {
         let earlier = splits.filter { $0.precedes(fold) }
-        if !earlier.isEmpty { chosen = try modelOptions.tuned(all, folds: earlier, settings: settings, label: "backtest", quiet: true).0 }
-      } else {
-        let training = all.rows(fold.train)
-        let inner = Folds.stratified(labels: training.labels!, k: 3, seed: modelOptions.seed)
-        chosen = try modelOptions.tuned(training, folds: inner, settings: settings, label: "backtest", quiet: true).0
+        return earlier.isEmpty ? settings : try modelOptions.tuned(all, folds: earlier, settings: settings, label: "backtest", quiet: true).0
       }
-      var p = try Backtest.run(all, folds: [fold], settings: chosen)[0]
-      if let method {
-        let earlier = fitted.filter { $0.fold.precedes(fold) }
-        var map = Calibration()
-        if (try? map.fit(method, probabilities: earlier.flatMap(\.probabilities), labels: earlier.flatMap(\.labels), source: "earlier folds")) != nil {
-          p.calibration = map
-          p.calibrated = p.probabilities.map { map.apply($0) }
-        }
-      }
-      StandardError.print("backtest: fold \(fold.name): chose \(chosen.summary)")
-      fitted.append(p)
-      out.append((p, chosen))
+      let training = all.rows(fold.train)
+      let inner = Folds.stratified(labels: training.labels!, k: 3, seed: modelOptions.seed)
+      return try modelOptions.tuned(training, folds: inner, settings: settings, label: "backtest", quiet: true).0
+    }, calibrate: modelOptions.calibrationMethod) { done, count in
+      StandardError.print("backtest: fold \(done) of \(count) fitted")
     }
-    return out
   }
 
   func rates(_ t: FeatureTable, days: (Int64) -> Double) -> [RateRow] {

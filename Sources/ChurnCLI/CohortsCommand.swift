@@ -51,8 +51,7 @@ struct CohortsCommand: ParsableCommand {
   func run() throws {
     let data: FeatureTable
     if let table {
-      let csv = try TypedCSV(path: table, idColumn: id, kinds: customers.forcedKinds(), exclude: Set(commaList(customers.exclude)))
-      data = try csv.featureTable(label: label)
+      data = try customers.preparedTable(table, idColumn: id, label: label!).table
     } else {
       let customerTable = try customers.load(eventCustomerColumn: events.customerColumn)
       let (reader, progress) = try events.reader(label: "cohorts")

@@ -73,6 +73,15 @@ struct CustomerTableOptions: ParsableArguments {
     return kinds
   }
 
+  /// A prepared table (--table) with its label column, kinds forced by --categorical and
+  /// --numeric, --exclude applied, and date columns left out (a snapshot date leaks the
+  /// future): the table and the names of the dates it dropped.
+  func preparedTable(_ path: String, idColumn: String, label: String) throws -> (table: FeatureTable, droppedDates: [String]) {
+    let csv = try TypedCSV(path: path, idColumn: idColumn, kinds: forcedKinds(), exclude: Set(commaList(exclude)))
+    let dates = csv.names.indices.filter { csv.kinds[$0] == .date }.map { csv.names[$0] }
+    return (try csv.featureTable(label: label).removing(columns: Set(dates)), dates.sorted())
+  }
+
   func load(spec: FeatureSpec? = nil, eventCustomerColumn: String = "customer_id") throws -> CustomerTable? {
     guard let customers else { return nil }
     var kinds: [String: TypedCSV.Kind] = [:]

@@ -100,8 +100,8 @@ struct Train: ParsableCommand {
   }
 
   /// Tunes (with --tune), backtests `folds` with the chosen settings, fits the calibration map
-  /// (with --calibrate) on all their predictions, and reports. `holdout` names the fold whose
-  /// metrics are the model's holdout metrics (the last time fold); nil for k-fold.
+  /// (with --calibrate) on all their predictions, and reports. For time folds (`kind` "time")
+  /// the last fold is the model's holdout; for k-fold the out-of-fold predictions together.
   func measure(_ all: FeatureTable, folds: [Fold], kind: String) throws -> (ModelSettings, ModelFile.TuningRecord?, Measured) {
     var settings = modelOptions.settings(threads: observation.threads)
     var record: ModelFile.TuningRecord?
@@ -199,7 +199,7 @@ struct Train: ParsableCommand {
     file.tuning = record
     file.backtest = measured.folds.isEmpty ? nil : measured.folds
     let raw = fitted.rawProbabilities(fitted.x)
-    let scores = file.calibration.map { c in raw.map { c.apply($0) } } ?? raw
+    let scores = file.calibration.apply(raw)
     if let auc = try? rocAUC(scores: scores, labels: training.labels!) { file.validation["training_auc"] = auc }
     let mean = scores.reduce(0, +) / Double(scores.count)
     StandardError.print("train: final model: mean predicted probability \(Percent.format(mean)) against an observed churn rate of \(Percent.format(file.training.churnRate))")
@@ -212,14 +212,9 @@ struct Train: ParsableCommand {
   }
 
   func trainOnTable() throws -> ModelFile {
-    let csv = try TypedCSV(path: table!, idColumn: id, kinds: customers.forcedKinds(), exclude: Set(commaList(customers.exclude)))
-    var all = try csv.featureTable(label: label)
+    let (all, dates) = try customers.preparedTable(table!, idColumn: id, label: label!)
     var notes: [String] = []
-    let dates = Set(csv.names.indices.filter { csv.kinds[$0] == .date }.map { csv.names[$0] })
-    if !dates.isEmpty {
-      notes.append("date columns left out of the features: \(dates.sorted().joined(separator: ", "))")
-      all = all.removing(columns: dates)
-    }
+    if !dates.isEmpty { notes.append("date columns left out of the features: \(dates.joined(separator: ", "))") }
     let labels = all.labels!
     var trainRows = labels.indices.filter { !labels[$0].isNaN }
     var testRows: [Int] = []
@@ -248,10 +243,9 @@ struct Train: ParsableCommand {
     if !testRows.isEmpty {
       let test = all.rows(testRows)
       let raw = fitted.rawProbabilities(try fitted.preprocessor.transform(test))
-      let p = calibrated(fitted, measured).map { c in raw.map { c.apply($0) } } ?? raw
+      let p = calibrated(fitted, measured).apply(raw)
       let e = try Evaluation(probabilities: p, labels: test.labels!, replicates: 200, seed: settings.seed)
       for (name, value) in e.metrics { file.validation["holdout_" + name] = value }
-      file.validation["holdout_auc"] = e.auc.value
       measured.heldOut = (p, test.labels!)
       measured.heldOutSource = "holdout ids, \(test.rowCount) rows"
       measured.heldOutModel = fitted
@@ -294,7 +288,6 @@ struct Train: ParsableCommand {
                          training: .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count,
                                          dataFingerprint: ModelFile.fingerprint(training), notes: notes))
     file.validation = measured.validation
-    if let auc = measured.validation["holdout_auc"] { file.validation["holdout_auc"] = auc }
     file.featureSpec = result.spec
     let holdoutCutoff = folds.last?.testCutoff
     file.events = .init(horizon: design.horizon.description, activeWindow: design.activeWindow?.description,

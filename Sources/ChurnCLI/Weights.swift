@@ -58,6 +58,8 @@ struct Weights: ParsableCommand {
 struct FeatureWeights {
   struct Row {
     var feature: String
+    /// The input column it comes from (a one-hot level's or missing indicator's column).
+    var column: String
     /// Logistic.
     var coefficient: LogisticModel.Coefficient?
     /// Forest: per input column.
@@ -72,13 +74,16 @@ struct FeatureWeights {
   init(_ file: ModelFile) {
     self.file = file
     if let logistic = file.logistic {
-      rows = logistic.coefficientTable.map { Row(feature: $0.name, coefficient: $0, strength: abs($0.estimate)) }
+      rows = logistic.coefficientTable.enumerated().map { j, c in
+        Row(feature: c.name, column: file.preprocessor.source(ofOutput: j).column, coefficient: c, strength: abs(c.estimate))
+      }
     } else if let forest = file.forest {
       var impurity: [String: Double] = [:]
       for (j, share) in forest.impurityImportance.enumerated() { impurity[file.preprocessor.source(ofOutput: j).column, default: 0] += share }
       let permutation = Dictionary((file.permutationImportance?.columns ?? []).map { ($0.column, $0) }, uniquingKeysWith: { a, _ in a })
       rows = impurity.keys.map { column in
-        Row(feature: column, permutation: permutation[column], impurity: impurity[column], strength: permutation[column]?.mean ?? impurity[column]!)
+        Row(feature: column, column: column, permutation: permutation[column], impurity: impurity[column],
+            strength: permutation[column]?.mean ?? impurity[column]!)
       }
     }
     rows.sort { ($0.strength, $1.feature) > ($1.strength, $0.feature) }
@@ -88,10 +93,7 @@ struct FeatureWeights {
   var groupWeights: [(column: String, weight: Double)] {
     if file.logistic != nil {
       var byInput: [String: Double] = [:]
-      for row in rows where row.coefficient != nil {
-        let k = file.preprocessor.outputNames.firstIndex(of: row.feature)!
-        byInput[file.preprocessor.source(ofOutput: k).column, default: 0] += abs(row.coefficient!.estimate)
-      }
+      for row in rows { byInput[row.column, default: 0] += row.strength }
       return byInput.map { ($0.key, $0.value) }
     }
     return rows.map { ($0.feature, $0.permutation?.mean ?? $0.impurity ?? 0) }
@@ -145,8 +147,7 @@ struct FeatureWeights {
       var out = "feature,category,coefficient,standard_error,odds_ratio,odds_ratio_lower_95,odds_ratio_upper_95,p_value,retention_impact\n"
       for row in rows.prefix(limit) {
         let c = row.coefficient!
-        let k = file.preprocessor.outputNames.firstIndex(of: c.name)!
-        out += [CSVField.escape(c.name), attribution.category(of: file.preprocessor.source(ofOutput: k).column), "\(c.estimate)", "\(c.standardError)",
+        out += [CSVField.escape(c.name), attribution.category(of: row.column), "\(c.estimate)", "\(c.standardError)",
                 "\(c.oddsRatio)", "\(exp(c.lower95))", "\(exp(c.upper95))", "\(c.pValue)", "\(c.retentionImpact)"].joined(separator: ",") + "\n"
       }
       return out

@@ -219,9 +219,7 @@ public struct ModelFile: Sendable, Equatable, Codable {
   ///
   /// - Throws: `PreprocessingError` when the table lacks a training column or a column changed kind.
   public func probabilities(_ table: FeatureTable) throws -> [Double] {
-    let raw = rawProbabilities(try preprocessor.transform(table))
-    guard let calibration else { return raw }
-    return raw.map { calibration.apply($0) }
+    calibration.apply(rawProbabilities(try preprocessor.transform(table)))
   }
 
   /// The model's own probabilities for preprocessed rows, before calibration.

@@ -74,52 +74,46 @@ public struct RiskScorer: Sendable {
     lap("preprocess")
     let raw = model.rawProbabilities(x)
     lap("predict")
-    let p = model.calibration.map { c in raw.map { c.apply($0) } } ?? raw
+    let p = model.calibration.apply(raw)
     let index = Dictionary(zip(table.columnNames, table.columns.indices), uniquingKeysWith: { a, _ in a })
     let sources = (0..<x.columns).map { model.preprocessor.source(ofOutput: $0) }
     var segments: [String?]?
     if let s = index["rfm_segment"], case .categorical(let values) = table.columns[s] { segments = values }
     let riskiest = Array(p.indices.sorted { p[$0] > p[$1] }.prefix(reasonRows))
-    let explained = Set(riskiest)
     // The explanations (TreeSHAP is the cost) on every core, each row's independent of the others.
-    final class Slots: @unchecked Sendable {
-      var contributions: [[Double]]
-      init(_ n: Int) { contributions = Array(repeating: [], count: n) }
-    }
-    let slots = Slots(riskiest.count)
+    var contributions = [[Double]](repeating: [], count: riskiest.count)
     let file = model
     let exact = usesExactShapley(rows: riskiest.count, method: method)
     let workers = max(1, min(threads, riskiest.count / 64))
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-      for k in stride(from: w, to: riskiest.count, by: workers) {
-        slots.contributions[k] = file.explain(x, row: riskiest[k], raw: raw[riskiest[k]], exact: exact).contributions
+    contributions.withUnsafeMutableBufferPointer { buffer in
+      nonisolated(unsafe) let out = buffer
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        for k in stride(from: w, to: riskiest.count, by: workers) {
+          out[k] = file.explain(x, row: riskiest[k], raw: raw[riskiest[k]], exact: exact).contributions
+        }
       }
     }
     lap("explain")
     var position: [Int: Int] = [:]
     for (k, i) in riskiest.enumerated() { position[i] = k }
     return (0..<table.rowCount).map { i in
-      guard explained.contains(i) else {
-        return Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: [],
-                      revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : p[i] * $0[i] * horizonMonths }, segment: segments?[i] ?? nil)
+      var reasons: [(column: String, level: String?, value: Double, points: Double)] = []
+      if let k = position[i] {
+        // Sum contributions per input column (value, its missing indicator) or per one-hot level.
+        var grouped: [String: (column: String, level: String?, points: Double)] = [:]
+        for (j, c) in contributions[k].enumerated() {
+          let source = sources[j]
+          let key = source.level.map { "\(source.column)=\($0)" } ?? source.column
+          grouped[key, default: (source.column, source.level, 0)].points += c
+        }
+        reasons = grouped.values.filter { $0.points > 0 }.sorted { $0.points > $1.points }.prefix(count).map { reason in
+          var value = Double.nan
+          if reason.level == nil, let c = index[reason.column], case .numeric(let v) = table.columns[c] { value = v[i] }
+          return (reason.column, reason.level, value, reason.points)
+        }
       }
-      let contributions = slots.contributions[position[i]!]
-      // Sum contributions per input column (value, its missing indicator) or per one-hot level.
-      var grouped: [String: (column: String, level: String?, points: Double)] = [:]
-      for (j, c) in contributions.enumerated() {
-        let source = sources[j]
-        let key = source.level.map { "\(source.column)=\($0)" } ?? source.column
-        grouped[key, default: (source.column, source.level, 0)].points += c
-      }
-      let top = grouped.values.filter { $0.points > 0 }.sorted { $0.points > $1.points }.prefix(count)
-      let reasons = top.map { reason -> (String, String?, Double, Double) in
-        var value = Double.nan
-        if reason.level == nil, let k = index[reason.column], case .numeric(let v) = table.columns[k] { value = v[i] }
-        return (reason.column, reason.level, value, reason.points)
-      }
-      let revenueAtRisk = revenue.map { r -> Double in r[i].isNaN ? .nan : p[i] * r[i] * horizonMonths }
       return Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: reasons,
-                    revenueAtRisk: revenueAtRisk, segment: segments?[i] ?? nil)
+                    revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : p[i] * $0[i] * horizonMonths }, segment: segments?[i] ?? nil)
     }
   }
 }

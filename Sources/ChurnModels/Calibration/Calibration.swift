@@ -217,3 +217,11 @@ public enum CalibrationError: Error, Equatable, CustomStringConvertible {
     }
   }
 }
+
+extension Optional where Wrapped == Calibration {
+  /// Probabilities through the calibration when there is one, unchanged otherwise.
+  public func apply(_ raw: [Double]) -> [Double] {
+    guard let calibration = self else { return raw }
+    return raw.map { calibration.apply($0) }
+  }
+}

@@ -89,7 +89,8 @@ public struct FoldPredictions: Sendable {
   public var calibrated: [Double]?
   public var calibration: Calibration?
   public var trainingRows: Int
-  public var trainingChurnRate: Double
+  /// What the fold's model was fitted with.
+  public var settings: ModelSettings
   /// The fold's fitted model, kept for the last fold only (for permutation importance on its test rows).
   public var model: TrainedModel?
 }
@@ -104,15 +105,23 @@ public enum Backtest {
   /// - Parameter progress: called after each fold with (folds done, folds).
   public static func run(_ table: FeatureTable, folds: [Fold], settings: ModelSettings, calibrate: Calibration.Method? = nil,
                          progress: ((Int, Int) -> Void)? = nil) throws -> [FoldPredictions] {
+    try run(table, folds: folds, settings: { _ in settings }, calibrate: calibrate, progress: progress)
+  }
+
+  /// The same with settings chosen per fold (nested tuning: `settings` may look only at what
+  /// precedes the fold); each result records the settings it was fitted with.
+  public static func run(_ table: FeatureTable, folds: [Fold], settings choose: (Fold) throws -> ModelSettings,
+                         calibrate: Calibration.Method? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> [FoldPredictions] {
     var results: [FoldPredictions] = []
     for (k, fold) in folds.enumerated() {
       let training = table.rows(fold.train)
+      let settings = try choose(fold)
       let model = try settings.fit(training)
       let test = table.rows(fold.test)
       let p = try model.probabilities(test)
-      let y = training.labels!
       results.append(FoldPredictions(fold: fold, ids: test.ids, labels: test.labels!, probabilities: p, trainingRows: fold.train.count,
-                                     trainingChurnRate: y.reduce(0, +) / Double(y.count), model: k == folds.count - 1 ? model : nil))
+                                     settings: settings,
+                                     model: k == folds.count - 1 ? model : nil))
       progress?(k + 1, folds.count)
     }
     guard let method = calibrate else { return results }
