@@ -51,7 +51,7 @@ public struct Calibration: Sendable, Equatable, Codable {
   /// σ(logit p + shift), exact at 0 and 1.
   public static func shift(_ p: Double, by shift: Double) -> Double {
     if p <= 0 || p >= 1 || shift == 0 { return p }
-    return 1 / (1 + exp(-(logit(p) + shift)))
+    return sigmoid(logit(p) + shift)
   }
 
   static func logit(_ p: Double) -> Double { log(p / (1 - p)) }
@@ -63,7 +63,7 @@ public struct Calibration: Sendable, Equatable, Codable {
     case nil: return p
     case .platt:
       let z = Self.logit(min(max(p, Self.clip), 1 - Self.clip))
-      return 1 / (1 + exp(-(plattA! * z + plattB!)))
+      return sigmoid(plattA! * z + plattB!)
     case .isotonic: return Self.interpolate(p, x: isotonicX!, y: isotonicY!)
     }
   }
@@ -134,7 +134,7 @@ public struct Calibration: Sendable, Equatable, Codable {
     for _ in 0..<100 {
       var ga = 0.0, gb = 0.0, haa = 0.0, hab = 0.0, hbb = 0.0
       for (zi, ti) in zip(z, t) {
-        let s = 1 / (1 + exp(-(a * zi + b)))
+        let s = sigmoid(a * zi + b)
         let r = s - ti, w = max(s * (1 - s), 1e-300)
         ga += r * zi
         gb += r
