@@ -205,7 +205,8 @@ extension Matrix {
       init(_ d: Int) { gradient = Array(repeating: 0, count: d) }
     }
     let partials = (0..<parts).map { _ in Partial(columns) }
-    let blockRows = max(64, min(4096, (1 << 16) / max(columns, 1)))
+    // Blocks of about 128 KB: the second product (Xᵀ·r) then reads the block from L2, not memory.
+    let blockRows = max(16, min(4096, (1 << 14) / max(columns, 1)))
     let d = columns, n = rows
     let previousThreads = openblas_get_num_threads()
     if previousThreads != 1 { openblas_set_num_threads(1) }

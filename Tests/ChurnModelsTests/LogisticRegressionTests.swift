@@ -97,6 +97,54 @@ struct LogisticRegressionTests {
     }
   }
 
+  @Test("The reported objective is the documented one, computed with the C library's exp and log1p")
+  func objectiveMatchesLibm() throws {
+    // Strong signals and a few extreme rows: |η| from 0 to beyond 708, where e^−|η| underflows.
+    let data = PlantedSignal(rows: 3001, weights: [6, -4, 2, 0.5], seed: 21)
+    var x = data.features
+    x[7, 0] = 3000
+    x[8, 0] = -3000
+    x[9, 1] = 40
+    var y = data.labels
+    (y[7], y[8], y[9]) = (1, 0, 0)  // on the side their planted weights put them
+    for l2 in [0.1, 10] {
+      let model = try LogisticRegression(l2Penalty: l2, solver: .lbfgs).fit(features: x, labels: y)
+      var loss = 0.0, maxEta = 0.0
+      for i in 0..<x.rows {
+        var eta = model.intercept
+        for j in 0..<x.columns { eta += model.coefficients[j] * x[i, j] }
+        maxEta = max(maxEta, abs(eta))
+        loss += max(eta, 0) + log1p(exp(-abs(eta))) - y[i] * eta
+      }
+      loss += 0.5 * l2 * model.coefficients.reduce(0) { $0 + $1 * $1 }
+      #expect(maxEta > 708, "the test needs rows past exp's underflow (max |η| \(maxEta))")
+      #expect(abs(model.objective - loss) <= 1e-12 * loss, "objective \(model.objective) vs \(loss)")
+    }
+  }
+
+  @Test("A NaN or infinity anywhere in X is named, whatever the solver, row weight or block",
+        arguments: [LogisticRegression.Solver.newton, .lbfgs, .owlqn])
+  func nonFiniteAnywhere(solver: LogisticRegression.Solver) {
+    // The check rides on the first pass (β = 0): it must see values in every block, in rows
+    // of weight 0, in the last row and column.
+    let data = PlantedSignal(rows: 5000, weights: [1, -0.5, 0.25], seed: 12)
+    var weights = [Double](repeating: 1, count: 5000)
+    weights[4321] = 0
+    for (row, column, value) in [(0, 0, Double.nan), (4321, 1, .infinity), (4999, 2, -.infinity), (2500, 2, .nan)] {
+      var x = data.features
+      x[row, column] = value
+      do {
+        _ = try LogisticRegression(l2Penalty: 1, l1Penalty: solver == .owlqn ? 0.5 : 0, solver: solver)
+          .fit(features: x, labels: data.labels, sampleWeights: weights)
+        Issue.record("\(value) at row \(row), column \(column) was not rejected by \(solver)")
+      } catch LogisticRegressionError.nonFinite(let r, let c, let v) {
+        #expect(r == row && c == "x\(column)" && (v.isNaN ? value.isNaN : v == value))
+      } catch {
+        Issue.record("unexpected \(error)")
+      }
+    }
+  }
+
   @Test("Perfect separation without a penalty names the column and suggests a penalty")
   func separable() throws {
     let data = PlantedSignal(rows: 300, weights: [1, 0.5], seed: 4)

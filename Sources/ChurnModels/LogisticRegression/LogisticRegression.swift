@@ -85,9 +85,6 @@ public struct LogisticRegression: Sendable {
       if let i = w.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) { throw LogisticRegressionError.invalidWeight(row: i, value: w[i]) }
     }
     for (i, y) in labels.enumerated() where y != 0 && y != 1 { throw LogisticRegressionError.invalidLabel(row: i, value: y) }
-    if let k = x.storage.firstIndex(where: { !$0.isFinite }) {
-      throw LogisticRegressionError.nonFinite(row: k / max(d, 1), column: names[k % max(d, 1)], value: x.storage[k])
-    }
     let positives = labels.reduce(0, +)
     guard positives > 0, positives < Double(n) else {
       throw LogisticRegressionError.singleClass(rows: n, label: positives > 0 ? 1 : 0)
@@ -95,16 +92,20 @@ public struct LogisticRegression: Sendable {
     let weights = classWeight.applied(to: sampleWeights ?? Array(repeating: 1, count: n), labels: labels, positives: positives)
     let problem = LogisticProblem(x: x, y: labels, s: weights, l2: l2Penalty, threads: threads)
     let chosen = resolvedSolver(rows: n, columns: d)
+    if l1Penalty > 0 && chosen != .owlqn { throw LogisticRegressionError.solverNeedsNoL1(solver: chosen.rawValue) }
+    // The first pass (β = 0) doubles as the check for non-finite inputs: a NaN or infinity
+    // anywhere in X makes its objective or gradient non-finite (X·0 and Xᵀr keep NaN), and only
+    // then is X scanned to name the value, instead of a separate read of the whole matrix.
+    let start = problem.evaluate(b: problem.initialIntercept, beta: [Double](repeating: 0, count: d))
+    if !start.objective.isFinite || !start.gradB.isFinite || start.gradBeta.contains(where: { !$0.isFinite }),
+       let k = x.storage.firstIndex(where: { !$0.isFinite }) {
+      throw LogisticRegressionError.nonFinite(row: k / max(d, 1), column: names[k % max(d, 1)], value: x.storage[k])
+    }
     var result: SolverResult
     switch chosen {
-    case .newton, .auto:
-      guard l1Penalty == 0 else { throw LogisticRegressionError.solverNeedsNoL1(solver: chosen.rawValue) }
-      result = try newton(problem, names: names)
-    case .lbfgs:
-      guard l1Penalty == 0 else { throw LogisticRegressionError.solverNeedsNoL1(solver: chosen.rawValue) }
-      result = lbfgs(problem, l1: 0)
-    case .owlqn:
-      result = lbfgs(problem, l1: l1Penalty)
+    case .newton, .auto: result = try newton(problem, start: start, names: names)
+    case .lbfgs: result = lbfgs(problem, start: start, l1: 0)
+    case .owlqn: result = lbfgs(problem, start: start, l1: l1Penalty)
     }
     if l2Penalty == 0 && l1Penalty == 0 {
       // Complete separation: every row predicted with near certainty, coefficients running off.
@@ -139,11 +140,12 @@ public struct LogisticRegression: Sendable {
 
   // MARK: Newton / IRLS
 
-  func newton(_ p: LogisticProblem, names: [String]) throws -> SolverResult {
+  /// `start`: the problem evaluated at b = `initialIntercept`, β = 0.
+  func newton(_ p: LogisticProblem, start: LogisticProblem.Evaluation, names: [String]) throws -> SolverResult {
     let d = p.x.columns
     var b = p.initialIntercept
     var beta = [Double](repeating: 0, count: d)
-    var (objective, gradB, gradBeta) = p.evaluate(b: b, beta: beta)
+    var (objective, gradB, gradBeta) = start
     var evaluations = 1
     var iterations = 0
     var norm = max(abs(gradB), gradBeta.map(abs).max() ?? 0)
@@ -188,7 +190,7 @@ public struct LogisticRegression: Sendable {
   /// `l1 > 0` the OWL-QN variant: the pseudo-gradient of the L1 term, directions and steps
   /// kept in the orthant of the current point (Andrew & Gao 2007). The intercept (index 0) is
   /// never L1-penalized.
-  func lbfgs(_ p: LogisticProblem, l1: Double) -> SolverResult {
+  func lbfgs(_ p: LogisticProblem, start: LogisticProblem.Evaluation, l1: Double) -> SolverResult {
     let d = p.x.columns
     let m = 10
     var theta = [p.initialIntercept] + [Double](repeating: 0, count: d)
@@ -209,7 +211,7 @@ public struct LogisticRegression: Sendable {
       }
       return pg
     }
-    var (smooth, gb, gbeta) = p.evaluate(b: theta[0], beta: Array(theta[1...]))
+    var (smooth, gb, gbeta) = start
     var g = [gb] + gbeta
     var f = total(smooth, theta)
     var pg = pseudoGradient(g, theta)
@@ -338,27 +340,17 @@ struct LogisticProblem: @unchecked Sendable {
     initialIntercept = log(rate / (1 - rate))
   }
 
+  typealias Evaluation = (objective: Double, gradB: Double, gradBeta: [Double])
+
   /// Smooth objective (log loss + L2) and its gradient in b and β.
-  func evaluate(b: Double, beta: [Double]) -> (Double, Double, [Double]) {
+  func evaluate(b: Double, beta: [Double]) -> Evaluation {
     let result = y.withUnsafeBufferPointer { yp in
       s.withUnsafeBufferPointer { sp in
         // The pointers outlive the pass: the arrays belong to self.
         nonisolated(unsafe) let labels = yp, weights = sp
         return x.fusedGradient(beta, threads: threads) { rows, z in
-          var loss = 0.0
-          var k = 0
-          for i in rows {
-            let eta = z[k] + b
-            // With e = exp(−|η|): logloss = max(η, 0) + log(1 + e) − y·η and σ(η) = 1/(1 + e) or
-            // e/(1 + e): one exponential and one logarithm per row, no overflow.
-            let e = exp(-abs(eta))
-            let p = eta >= 0 ? 1 / (1 + e) : e / (1 + e)
-            let w = weights[i], target = labels[i]
-            loss += w * (max(eta, 0) + log1p(e) - target * eta)
-            z[k] = w * (p - target)
-            k += 1
-          }
-          return loss
+          LogisticLoss.residuals(z: z, intercept: b, labels: labels.baseAddress! + rows.lowerBound,
+                                 weights: weights.baseAddress! + rows.lowerBound)
         }
       }
     }
