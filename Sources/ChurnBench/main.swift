@@ -154,6 +154,6 @@ for solver in [LogisticRegression.Solver.auto, .lbfgs, .newton] where solver != 
   let elapsed = clock.now - start
   let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
   results.append("\"\(solver.rawValue)\": {\"solver\": \"\(model.solver.rawValue)\", \"seconds\": \(seconds), \"iterations\": \(model.iterations), "
-    + "\"evaluations\": \(model.evaluations), \"objective\": \(model.objective), \"converged\": \(model.converged)}")
+    + "\"evaluations\": \(model.evaluations), \"subsample_evaluations\": \(model.subsampleEvaluations ?? 0), \"objective\": \(model.objective), \"converged\": \(model.converged)}")
 }
 print("{" + results.joined(separator: ", ") + "}")

@@ -97,6 +97,24 @@ struct LogisticRegressionTests {
     }
   }
 
+  @Test("A warm start from a subsample reaches the same optimum (L2, balanced weights, L1) in fewer full passes",
+        arguments: [(LogisticRegression.Solver.lbfgs, 0.0, LogisticRegression.ClassWeight.none),
+                    (.lbfgs, 0.0, .balanced), (.owlqn, 3.0, .none)])
+  func warmStart(solver: LogisticRegression.Solver, l1: Double, classWeight: LogisticRegression.ClassWeight) throws {
+    let data = PlantedSignal(rows: 20_000, weights: [1, -0.6, 0.3, 0.15, 0, 0, 0, 0.05], seed: 31)
+    var settings = LogisticRegression(l2Penalty: 2, l1Penalty: l1, classWeight: classWeight, solver: solver, warmStartMinimumRows: nil)
+    let cold = try settings.fit(features: data.features, labels: data.labels)
+    settings.warmStartMinimumRows = 1000
+    settings.warmStartSampleRows = 2000
+    let warm = try settings.fit(features: data.features, labels: data.labels)
+    #expect(cold.subsampleEvaluations == nil && warm.subsampleEvaluations != nil)
+    #expect(warm.converged && cold.converged)
+    #expect(warm.evaluations < cold.evaluations, "full passes: warm \(warm.evaluations), cold \(cold.evaluations)")
+    #expect(maxRelativeDifference(warm.coefficients + [warm.intercept], cold.coefficients + [cold.intercept]) < 1e-6)
+    #expect(warm.coefficients.map { $0 == 0 } == cold.coefficients.map { $0 == 0 })
+    #expect(abs(warm.objective - cold.objective) <= 1e-12 * cold.objective)
+  }
+
   @Test("The reported objective is the documented one, computed with the C library's exp and log1p")
   func objectiveMatchesLibm() throws {
     // Strong signals and a few extreme rows: |η| from 0 to beyond 708, where e^−|η| underflows.

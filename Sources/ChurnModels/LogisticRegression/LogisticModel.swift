@@ -21,6 +21,8 @@ public struct LogisticModel: Sendable, Equatable, Codable {
   public let l2Penalty: Double
   public let l1Penalty: Double
   public let classWeight: LogisticRegression.ClassWeight
+  /// Passes over the warm start's subsample (about 100,000 rows), `nil` without a warm start.
+  public var subsampleEvaluations: Int?
 
   /// Churn probabilities σ(b + xᵢ·β), one per row.
   public func probabilities(_ features: Matrix) -> [Double] {
