@@ -71,7 +71,8 @@ struct Train: ParsableCommand {
     }
     if let model = fitted.logistic {
       StandardError.print("train: logistic regression, \(model.solver.rawValue) solver (\(settings.solver == .auto ? "auto-selected for \(fitted.x.rows) × \(fitted.x.columns)" : "as asked")): "
-        + "\(model.iterations) iterations, objective \(String(format: "%.6f", model.objective)), "
+        + (model.subsampleEvaluations.map { "warm start from \($0) passes over a subsample, " } ?? "")
+        + "\(model.iterations) iterations (\(model.evaluations) passes), objective \(String(format: "%.6f", model.objective)), "
         + (model.converged ? "converged" : "NOT converged (largest gradient entry \(model.gradientNorm)); results may be inaccurate: raise --l2 or check the data"))
     }
     if fitted.priorShift != 0 {
