@@ -106,9 +106,14 @@ if mode == "forest" {
   let start = clock.now
   let forest = try RandomForest(treeCount: 100, minLeafSize: 1, seed: seed, threads: threads).fit(features: xTrain, labels: Array(y[0..<train]))
   let fitSeconds = seconds(clock.now - start)
-  let predictStart = clock.now
-  let p = forest.probabilities(xTest)
-  let predictSeconds = seconds(clock.now - predictStart)
+  // Best of three: the first call also pays for page faults on the output.
+  var predictSeconds = Double.infinity
+  var p: [Double] = []
+  for _ in 0..<3 {
+    let predictStart = clock.now
+    p = forest.probabilities(xTest)
+    predictSeconds = min(predictSeconds, seconds(clock.now - predictStart))
+  }
   let testLabels = Array(y[train...])
   // AUC by the rank formula, ties counted half (as ChurnScoring.rocAUC).
   let order = p.indices.sorted { p[$0] < p[$1] }

@@ -32,6 +32,62 @@ struct RandomForestTests {
     #expect(forest.outOfBag.filter { !$0.isNaN }.count > 1400)
   }
 
+  @Test("Prediction on coded inputs equals each tree's walk on raw values: at, just above and below every threshold, ±∞, NaN")
+  func codedPredictionIsExact() throws {
+    let (x, y) = interactionData(rows: 2000, seed: 5)
+    let forest = try RandomForest(treeCount: 15, minLeafSize: 1, seed: 5, threads: 2).fit(features: x, labels: y)
+    var thresholds: [[Double]] = Array(repeating: [], count: x.columns)
+    for tree in forest.trees {
+      for k in 0..<tree.nodeCount where tree.feature[k] >= 0 { thresholds[Int(tree.feature[k])].append(tree.threshold[k]) }
+    }
+    // 6,000 rows (several 2,048-row blocks on each of two threads): training rows with some
+    // values moved onto the edges that a wrong code would get wrong.
+    var rng = SeededGenerator(seed: 9, stream: 0)
+    var rows: [Double] = []
+    for i in 0..<6000 {
+      var row = x.row(i % x.rows)
+      for j in 0..<x.columns where rng.uniform() < 0.5 {
+        let t = thresholds[j].isEmpty ? 0 : thresholds[j][Int(rng.uniform() * Double(thresholds[j].count))]
+        row[j] = [t, t.nextUp, t.nextDown, .infinity, -.infinity, .nan, t][Int(rng.uniform() * 7)]
+      }
+      rows += row
+    }
+    let test = Matrix(rows: 6000, columns: x.columns, storage: rows)
+    let p = forest.probabilities(test)
+    let scale = 1 / Double(forest.trees.count)
+    var mismatches = 0
+    for i in 0..<test.rows {
+      var sum = 0.0
+      for tree in forest.trees { sum += Double(tree.predict(row: i, in: test)) }
+      if sum * scale != p[i] { mismatches += 1 }
+    }
+    #expect(mismatches == 0)
+  }
+
+  @Test("A forest with more than 255 thresholds on a feature (not grown here: a file) still predicts by raw values")
+  func manyThresholds() throws {
+    // A chain of 300 splits on x0 at 0, 1, …, 299: node 2k splits, 2k + 1 is its leaf (left),
+    // 2k + 2 the next split; the last node is a leaf.
+    let splits = 300
+    var feature: [Int32] = [], threshold: [Double] = [], left: [Int32] = [], right: [Int32] = [], value: [Float] = []
+    for k in 0..<splits {
+      feature += [0, -1]; threshold += [Double(k), 0]
+      left += [Int32(2 * k + 1), -1]; right += [Int32(2 * k + 2), -1]
+      value += [0.5, Float(k % 7) / 7]
+    }
+    feature.append(-1); threshold.append(0); left.append(-1); right.append(-1); value.append(1)
+    let n = feature.count
+    let tree: [String: Any] = ["feature": feature, "threshold": threshold, "left": left, "right": right, "value": value,
+                               "cover": [Float](repeating: 1, count: n), "impurityDecrease": [0.0, 0.0]]
+    let json: [String: Any] = ["featureNames": ["x0", "x1"], "trees": [tree], "outOfBag": [Double](), "impurityImportance": [1.0, 0.0],
+                               "seed": 1, "featuresPerSplit": 1, "minLeafSize": 1]
+    let forest = try JSONDecoder().decode(ForestModel.self, from: JSONSerialization.data(withJSONObject: json))
+    let values = (0..<5000).map { i in Double(i % 620) / 2 - 5 } + [.infinity, -.infinity, .nan, 299.5, 300]
+    let x = Matrix(rows: values.count, columns: 2, storage: values.flatMap { [$0, 0] })
+    let p = forest.probabilities(x)
+    for i in 0..<x.rows { #expect(p[i] == Double(forest.trees[0].predict(row: i, in: x)), "row \(i), x0 = \(values[i])") }
+  }
+
   @Test("The same seed gives the same forest with 1 and 2 threads; another seed a different one")
   func determinism() throws {
     let (x, y) = interactionData(rows: 800, seed: 3)
