@@ -222,8 +222,9 @@ public struct LogisticRegression: Sendable {
   /// L-BFGS (memory 10) with a backtracking line search under the Armijo condition; with
   /// `l1 > 0` the OWL-QN variant: the pseudo-gradient of the L1 term, directions and steps
   /// kept in the orthant of the current point (Andrew & Gao 2007). The intercept (index 0) is
-  /// never L1-penalized. Starts at `theta` (intercept first), where the problem evaluates to
-  /// `start`, with the curvature pairs `memory`; returns the solution and the pairs it ends with.
+  /// never L1-penalized. Starts at `start` (intercept first), where the problem evaluates to
+  /// `evaluation`, with the curvature pairs `memory`; returns the solution and the pairs it
+  /// ends with.
   func lbfgs(_ p: LogisticProblem, from start: [Double], start evaluation: LogisticProblem.Evaluation,
              memory: CurvaturePairs = CurvaturePairs(), l1: Double, tolerance: Double) -> (SolverResult, CurvaturePairs) {
     let m = 10
