@@ -193,6 +193,52 @@ struct TreeGrower: @unchecked Sendable {
                               hc[b] &+= pc[r]
                             }
                           }
+                          // Scan candidate splits "codes ≤ b go left" in increasing b: every bin
+                          // but the last (dense), or the touched ones (sparse: the set bits of
+                          // `touched`, in order). Through the same pointers: as array subscripts,
+                          // the zeroing writes checked the arrays' uniqueness at every bin.
+                          var l0 = 0.0, l1 = 0.0, lc = 0
+                          var word = 0, bits = touched[0]
+                          var b = -1
+                          while true {
+                            if sparse {
+                              while bits == 0 && word < 3 {
+                                word += 1
+                                bits = touched[word]
+                              }
+                              if bits == 0 { break }
+                              b = word << 6 | bits.trailingZeroBitCount
+                              bits &= bits - 1
+                            } else {
+                              b += 1
+                              if b >= nb { break }
+                            }
+                            if counted {
+                              let ly = Int(hy[b])
+                              l1 += Double(ly)
+                              l0 += Double(Int(hc[b]) - ly)
+                              hy[b] = 0
+                            } else {
+                              l0 += h0[b]
+                              l1 += h1[b]
+                              h0[b] = 0
+                              h1[b] = 0
+                            }
+                            lc += Int(hc[b])
+                            hc[b] = 0
+                            if lc < minLeafSize || lc >= count { continue }
+                            if count - lc < minLeafSize { continue }
+                            let wl = l0 + l1, wr = w - wl
+                            if wl <= 0 || wr <= 0 { continue }
+                            let r0 = w0 - l0, r1 = w1 - l1
+                            let score = (l0 * l0 + l1 * l1) / wl + (r0 * r0 + r1 * r1) / wr
+                            if score > bestScore {
+                              bestScore = score
+                              bestFeature = f
+                              bestBin = b
+                            }
+                          }
+                          for k in 0..<4 { touched[k] = 0 }
                         }
                        }
                       }
@@ -204,50 +250,6 @@ struct TreeGrower: @unchecked Sendable {
             }
           }
         }
-        // Scan candidate splits "codes ≤ b go left" in increasing b: every bin but the last
-        // (dense), or the touched ones (sparse: the set bits of `touched`, in order).
-        var l0 = 0.0, l1 = 0.0, lc = 0
-        var word = 0, bits = touched[0]
-        var b = -1
-        while true {
-          if sparse {
-            while bits == 0 && word < 3 {
-              word += 1
-              bits = touched[word]
-            }
-            if bits == 0 { break }
-            b = word << 6 | bits.trailingZeroBitCount
-            bits &= bits - 1
-          } else {
-            b += 1
-            if b >= nb { break }
-          }
-          if counted {
-            let ly = Int(hy[b])
-            l1 += Double(ly)
-            l0 += Double(Int(hc[b]) - ly)
-            hy[b] = 0
-          } else {
-            l0 += h0[b]
-            l1 += h1[b]
-            h0[b] = 0
-            h1[b] = 0
-          }
-          lc += Int(hc[b])
-          hc[b] = 0
-          if lc < minLeafSize || lc >= count { continue }
-          if count - lc < minLeafSize { continue }
-          let wl = l0 + l1, wr = w - wl
-          if wl <= 0 || wr <= 0 { continue }
-          let r0 = w0 - l0, r1 = w1 - l1
-          let score = (l0 * l0 + l1 * l1) / wl + (r0 * r0 + r1 * r1) / wr
-          if score > bestScore {
-            bestScore = score
-            bestFeature = f
-            bestBin = b
-          }
-        }
-        for k in 0..<4 { touched[k] = 0 }
       }
       guard bestFeature >= 0 else { continue }
       // Partition rows[lower..<upper] (and the per-position arrays): codes ≤ bestBin first.
