@@ -339,6 +339,33 @@ struct BinnedForest: Sendable {
               for i in blockStart..<blockEnd { output[i] = 0 }
               for root in roots {
                 var r = 0
+                // Full groups of 8: the lanes in registers, the 8 steps written out, so each
+                // lane's chain is node load → code load → arithmetic, with no store and reload
+                // of its position between steps.
+                while r + 8 <= count {
+                  @inline(__always) func step(_ at: Int32, _ base: Int) -> Int32 {
+                    let word = words[Int(at)]
+                    let bin = Int32(Int16(truncatingIfNeeded: word >> 16))
+                    let code = Int32(codes[base &+ Int(truncatingIfNeeded: word & 0x7FFF)])
+                    let stay = at &+ 1 &- Int32(truncatingIfNeeded: (word >> 15) & 1)
+                    let goRight = (bin &- code) >> 31
+                    return stay ^ ((stay ^ Int32(truncatingIfNeeded: word >> 32)) & goRight)
+                  }
+                  let b0 = r &* d, b1 = b0 &+ d, b2 = b1 &+ d, b3 = b2 &+ d, b4 = b3 &+ d, b5 = b4 &+ d, b6 = b5 &+ d, b7 = b6 &+ d
+                  var k0 = root, k1 = root, k2 = root, k3 = root, k4 = root, k5 = root, k6 = root, k7 = root
+                  while true {
+                    let n0 = step(k0, b0), n1 = step(k1, b1), n2 = step(k2, b2), n3 = step(k3, b3)
+                    let n4 = step(k4, b4), n5 = step(k5, b5), n6 = step(k6, b6), n7 = step(k7, b7)
+                    let moved = (n0 ^ k0) | (n1 ^ k1) | (n2 ^ k2) | (n3 ^ k3) | (n4 ^ k4) | (n5 ^ k5) | (n6 ^ k6) | (n7 ^ k7)
+                    (k0, k1, k2, k3, k4, k5, k6, k7) = (n0, n1, n2, n3, n4, n5, n6, n7)
+                    if moved == 0 { break }
+                  }
+                  @inline(__always) func add(_ j: Int, _ leaf: Int32) {
+                    output[blockStart &+ r &+ j] += Double(Float(bitPattern: UInt32(truncatingIfNeeded: words[Int(leaf)] >> 32)))
+                  }
+                  add(0, k0); add(1, k1); add(2, k2); add(3, k3); add(4, k4); add(5, k5); add(6, k6); add(7, k7)
+                  r += 8
+                }
                 while r < count {
                   let lanes = min(8, count - r)
                   for j in 0..<lanes {
