@@ -6,9 +6,9 @@
 /// rᵢ    = sᵢ · (σ(ηᵢ) − yᵢ)                                (the residual, written over zᵢ)
 /// ```
 /// The exponential and the logarithm are computed here in vector registers instead of by two
-/// calls into the C library per row: on 1,000,000 × 50 those calls cost about as much as
-/// reading the matrix. Accuracy: a few units in the last place (tests compare with the C
-/// library over the whole range).
+/// calls into the C library per row, which cost a third of a pass over 1,000,000 × 50. Accuracy:
+/// the truncation errors are below 2⁻⁵⁵ (see each function); a test checks the fitted objective
+/// against one computed with the C library's exp and log1p to 1e-12, with |η| past 708.
 enum LogisticLoss {
   /// Σ lossᵢ over the rows, with zᵢ replaced by rᵢ.
   static func residuals(z: UnsafeMutableBufferPointer<Double>, intercept b: Double,

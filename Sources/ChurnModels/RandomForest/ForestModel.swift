@@ -312,97 +312,79 @@ struct BinnedForest: Sendable {
     var codes = [UInt8](repeating: 0, count: Self.blockRows * max(d, 1))
     words.withUnsafeBufferPointer { words in
       codes.withUnsafeMutableBufferPointer { codes in
-        var lane = [Int32](repeating: 0, count: 8), rowBase = [Int](repeating: 0, count: 8)
-        lane.withUnsafeMutableBufferPointer { k in
-          rowBase.withUnsafeMutableBufferPointer { base in
-            var blockStart = rows.lowerBound
-            while blockStart < rows.upperBound {
-              let blockEnd = min(rows.upperBound, blockStart + Self.blockRows)
-              let count = blockEnd - blockStart
-              paddedCuts.withUnsafeBufferPointer { padded in
-                for j in used {
-                  let list = padded.baseAddress! + j * 256
-                  for r in 0..<count {
-                    let v = input[(blockStart &+ r) &* d &+ j]
-                    // How many cuts are < v: 8 halvings over 256 entries (the padding,
-                    // +∞, is never below v).
-                    var below = 0
-                    var half = 128
-                    while half > 0 {
-                      below &+= list[below &+ half &- 1] < v ? half : 0
-                      half >>= 1
-                    }
-                    codes[r &* d &+ j] = v.isNaN ? 255 : UInt8(truncatingIfNeeded: below)
-                  }
+        /// One step of a walk from node `at` for the row whose codes start at `base`. The node in
+        /// one 8-byte load: with fields loaded one by one, `right` was read only when needed and
+        /// the step became a mispredicted branch. Bit 15 is 1 for a leaf: the next node is k + 1
+        /// for a split, k for a leaf. All arithmetic: written as compares, the step became a
+        /// branch that mispredicts at every other node.
+        @inline(__always) func step(_ at: Int32, _ base: Int) -> Int32 {
+          let word = words[Int(at)]
+          let bin = Int32(Int16(truncatingIfNeeded: word >> 16))
+          let code = Int32(codes[base &+ Int(truncatingIfNeeded: word & 0x7FFF)])
+          let stay = at &+ 1 &- Int32(truncatingIfNeeded: (word >> 15) & 1)
+          let goRight = (bin &- code) >> 31  // −1 when code > bin, else 0
+          return stay ^ ((stay ^ Int32(truncatingIfNeeded: word >> 32)) & goRight)
+        }
+        @inline(__always) func leafValue(_ leaf: Int32) -> Double {
+          Double(Float(bitPattern: UInt32(truncatingIfNeeded: words[Int(leaf)] >> 32)))
+        }
+        var blockStart = rows.lowerBound
+        while blockStart < rows.upperBound {
+          let blockEnd = min(rows.upperBound, blockStart + Self.blockRows)
+          let count = blockEnd - blockStart
+          paddedCuts.withUnsafeBufferPointer { padded in
+            for j in used {
+              let list = padded.baseAddress! + j * 256
+              for r in 0..<count {
+                let v = input[(blockStart &+ r) &* d &+ j]
+                // How many cuts are < v: 8 halvings over 256 entries (the padding,
+                // +∞, is never below v).
+                var below = 0
+                var half = 128
+                while half > 0 {
+                  below &+= list[below &+ half &- 1] < v ? half : 0
+                  half >>= 1
                 }
+                codes[r &* d &+ j] = v.isNaN ? 255 : UInt8(truncatingIfNeeded: below)
               }
-              for i in blockStart..<blockEnd { output[i] = 0 }
-              for root in roots {
-                var r = 0
-                // Full groups of 8: the lanes in registers, the 8 steps written out, so each
-                // lane's chain is node load → code load → arithmetic, with no store and reload
-                // of its position between steps.
-                while r + 8 <= count {
-                  @inline(__always) func step(_ at: Int32, _ base: Int) -> Int32 {
-                    let word = words[Int(at)]
-                    let bin = Int32(Int16(truncatingIfNeeded: word >> 16))
-                    let code = Int32(codes[base &+ Int(truncatingIfNeeded: word & 0x7FFF)])
-                    let stay = at &+ 1 &- Int32(truncatingIfNeeded: (word >> 15) & 1)
-                    let goRight = (bin &- code) >> 31
-                    return stay ^ ((stay ^ Int32(truncatingIfNeeded: word >> 32)) & goRight)
-                  }
-                  let b0 = r &* d, b1 = b0 &+ d, b2 = b1 &+ d, b3 = b2 &+ d, b4 = b3 &+ d, b5 = b4 &+ d, b6 = b5 &+ d, b7 = b6 &+ d
-                  var k0 = root, k1 = root, k2 = root, k3 = root, k4 = root, k5 = root, k6 = root, k7 = root
-                  while true {
-                    let n0 = step(k0, b0), n1 = step(k1, b1), n2 = step(k2, b2), n3 = step(k3, b3)
-                    let n4 = step(k4, b4), n5 = step(k5, b5), n6 = step(k6, b6), n7 = step(k7, b7)
-                    let moved = (n0 ^ k0) | (n1 ^ k1) | (n2 ^ k2) | (n3 ^ k3) | (n4 ^ k4) | (n5 ^ k5) | (n6 ^ k6) | (n7 ^ k7)
-                    (k0, k1, k2, k3, k4, k5, k6, k7) = (n0, n1, n2, n3, n4, n5, n6, n7)
-                    if moved == 0 { break }
-                  }
-                  @inline(__always) func add(_ j: Int, _ leaf: Int32) {
-                    output[blockStart &+ r &+ j] += Double(Float(bitPattern: UInt32(truncatingIfNeeded: words[Int(leaf)] >> 32)))
-                  }
-                  add(0, k0); add(1, k1); add(2, k2); add(3, k3); add(4, k4); add(5, k5); add(6, k6); add(7, k7)
-                  r += 8
-                }
-                while r < count {
-                  let lanes = min(8, count - r)
-                  for j in 0..<lanes {
-                    k[j] = root
-                    base[j] = (r + j) * d
-                  }
-                  var moving = true
-                  while moving {
-                    var moved: Int32 = 0
-                    for j in 0..<lanes {
-                      let at = k[j]
-                      // The node in one 8-byte load: with fields loaded one by one, `right`
-                      // was read only when needed and the step became a mispredicted branch.
-                      let word = words[Int(at)]
-                      let bin = Int32(Int16(truncatingIfNeeded: word >> 16))
-                      let code = Int32(codes[base[j] &+ Int(truncatingIfNeeded: word & 0x7FFF)])
-                      // Bit 15 is 1 for a leaf: the next node is k + 1 for a split, k for a
-                      // leaf. All arithmetic: written as compares, the step became a branch
-                      // that mispredicts at every other node.
-                      let stay = at &+ 1 &- Int32(truncatingIfNeeded: (word >> 15) & 1)
-                      let goRight = (bin &- code) >> 31  // −1 when code > bin, else 0
-                      let next = stay ^ ((stay ^ Int32(truncatingIfNeeded: word >> 32)) & goRight)
-                      moved |= next ^ at
-                      k[j] = next
-                    }
-                    moving = moved != 0
-                  }
-                  for j in 0..<lanes {
-                    output[blockStart + r + j] += Double(Float(bitPattern: UInt32(truncatingIfNeeded: words[Int(k[j])] >> 32)))
-                  }
-                  r += lanes
-                }
-              }
-              for i in blockStart..<blockEnd { output[i] *= scale }
-              blockStart = blockEnd
             }
           }
+          for i in blockStart..<blockEnd { output[i] = 0 }
+          for root in roots {
+            var r = 0
+            // Full groups of 8: the lanes in registers, the 8 steps written out, so each
+            // lane's chain is node load → code load → arithmetic, with no store and reload
+            // of its position between steps.
+            while r + 8 <= count {
+              let b0 = r &* d, b1 = b0 &+ d, b2 = b1 &+ d, b3 = b2 &+ d, b4 = b3 &+ d, b5 = b4 &+ d, b6 = b5 &+ d, b7 = b6 &+ d
+              var k0 = root, k1 = root, k2 = root, k3 = root, k4 = root, k5 = root, k6 = root, k7 = root
+              while true {
+                let n0 = step(k0, b0), n1 = step(k1, b1), n2 = step(k2, b2), n3 = step(k3, b3)
+                let n4 = step(k4, b4), n5 = step(k5, b5), n6 = step(k6, b6), n7 = step(k7, b7)
+                let moved = (n0 ^ k0) | (n1 ^ k1) | (n2 ^ k2) | (n3 ^ k3) | (n4 ^ k4) | (n5 ^ k5) | (n6 ^ k6) | (n7 ^ k7)
+                (k0, k1, k2, k3, k4, k5, k6, k7) = (n0, n1, n2, n3, n4, n5, n6, n7)
+                if moved == 0 { break }
+              }
+              let leaves = (k0, k1, k2, k3, k4, k5, k6, k7)
+              withUnsafeBytes(of: leaves) { raw in
+                for j in 0..<8 { output[blockStart &+ r &+ j] += leafValue(raw.load(fromByteOffset: 4 * j, as: Int32.self)) }
+              }
+              r += 8
+            }
+            // The last few rows of the block (at most 7), one at a time.
+            while r < count {
+              var at = root
+              while true {
+                let next = step(at, r &* d)
+                if next == at { break }
+                at = next
+              }
+              output[blockStart &+ r] += leafValue(at)
+              r += 1
+            }
+          }
+          for i in blockStart..<blockEnd { output[i] *= scale }
+          blockStart = blockEnd
         }
       }
     }
