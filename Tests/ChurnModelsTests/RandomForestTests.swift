@@ -40,11 +40,13 @@ struct RandomForestTests {
     for tree in forest.trees {
       for k in 0..<tree.nodeCount where tree.feature[k] >= 0 { thresholds[Int(tree.feature[k])].append(tree.threshold[k]) }
     }
-    // 6,000 rows (several 2,048-row blocks on each of two threads): training rows with some
-    // values moved onto the edges that a wrong code would get wrong.
+    // 40,000 rows (on each of two threads a full 16,384-row block and a shorter one): training
+    // rows with some values moved onto the edges that a wrong code would get wrong.
+    let n = 40_000
     var rng = SeededGenerator(seed: 9, stream: 0)
     var rows: [Double] = []
-    for i in 0..<6000 {
+    rows.reserveCapacity(n * x.columns)
+    for i in 0..<n {
       var row = x.row(i % x.rows)
       for j in 0..<x.columns where rng.uniform() < 0.5 {
         let t = thresholds[j].isEmpty ? 0 : thresholds[j][Int(rng.uniform() * Double(thresholds[j].count))]
@@ -52,7 +54,7 @@ struct RandomForestTests {
       }
       rows += row
     }
-    let test = Matrix(rows: 6000, columns: x.columns, storage: rows)
+    let test = Matrix(rows: n, columns: x.columns, storage: rows)
     let p = forest.probabilities(test)
     let scale = 1 / Double(forest.trees.count)
     var mismatches = 0
