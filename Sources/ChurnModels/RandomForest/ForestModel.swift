@@ -17,6 +17,9 @@ public struct ForestModel: Sendable, Equatable, Codable {
   public let minLeafSize: Int
   /// All trees' nodes in one set of arrays, for prediction without per-tree overhead.
   let walk: ForestWalk
+  /// Per tree, its depth and the most distinct features on a path (what TreeSHAP's
+  /// quadrature needs) and its expected value, found once instead of for every customer.
+  let shapleyLevels: [(depth: Int, distinct: Int, expectedValue: Double)]
 
   enum CodingKeys: String, CodingKey {
     case featureNames, trees, packedTrees, outOfBag, impurityImportance, seed, featuresPerSplit, minLeafSize
@@ -44,6 +47,10 @@ public struct ForestModel: Sendable, Equatable, Codable {
     self.featuresPerSplit = featuresPerSplit
     self.minLeafSize = minLeafSize
     walk = ForestWalk(trees)
+    shapleyLevels = trees.map { tree in
+      let levels = tree.depthAndDistinctFeatures(columns: featureNames.count)
+      return (levels.depth, levels.distinct, tree.expectedValue)
+    }
   }
 
   /// Reads packed trees, or the arrays of numbers earlier versions wrote.

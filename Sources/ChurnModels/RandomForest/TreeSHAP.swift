@@ -1,146 +1,262 @@
 import ChurnCore
+import Foundation
 
-/// Exact Shapley values of tree predictions (Lundberg, Erion & Lee 2018, "Consistent
-/// individualized feature attribution for tree ensembles", Algorithm 2: TreeSHAP with
-/// path-dependent conditional expectations, using node covers).
+/// Exact Shapley values of tree predictions with path-dependent conditional expectations (the
+/// values of TreeSHAP, Lundberg, Erion & Lee 2018, Algorithm 2), computed in O(nodes × depth)
+/// per tree and row instead of TreeSHAP's O(leaves × depth²): the method of "Linear TreeShap"
+/// (Yu, Xu, Bifet & Read, NeurIPS 2022), written here with Gauss–Legendre quadrature.
 ///
-/// For a tree f and a row x, φᵢ is the Shapley value of feature i for the set function
+/// For a tree f and a row x, φⱼ is the Shapley value of feature j for the set function
 /// v(S) = E[f(x) | x_S], where the expectation follows the training rows' split proportions
-/// (each node's cover) for the features outside S. Additive: E[f] + Σᵢ φᵢ = f(x), with E[f]
-/// the root's value.
+/// (each node's cover) for the features outside S. Additive: E[f] + Σⱼ φⱼ = f(x), with E[f]
+/// the leaves' values weighted by their covers (`expectedValue`).
 ///
-/// - Complexity: O(leaves × depth²) per tree and row.
+/// Why it works. Along the path to a leaf ℓ, feature j has a zero fraction qⱼ (the product of
+/// the cover shares of its edges) and a one fraction pⱼ (1 if x follows all of them, else 0).
+/// The Shapley weight s!(n−s−1)!/n! is ∫₀¹ tˢ(1−t)ⁿ⁻ˢ⁻¹ dt, so ℓ's share of φⱼ is
+/// vℓ (pⱼ − qⱼ) ∫₀¹ Π_{k≠j} ((1−t)q_k + t p_k) dt: the integral of a polynomial of degree below
+/// the number of distinct features on the path, which m-point Gauss–Legendre quadrature
+/// computes exactly when 2m ≥ that number. Held as its values at the m nodes, a polynomial is
+/// multiplied or divided by a factor, and summed over a subtree, one node at a time. So one
+/// walk carries G(t) = Π_k ((1−t)q_k + t p_k) down, returns S(t) = Σ_ℓ vℓ Gℓ(t) over each
+/// subtree, and at each split on j credits φⱼ with ∫ S_child(t) (pⱼ − qⱼ) / ((1−t)qⱼ + t pⱼ)
+/// dt for the child. When j was split on above, the credit the upper split gave this subtree
+/// with j's earlier fractions is taken back, so each leaf counts with its own final fractions.
 extension DecisionTree {
-  struct PathElement {
-    var feature: Int
-    var zeroFraction: Double
-    var oneFraction: Double
-    var weight: Double
-  }
-
-  /// Adds this tree's Shapley values for `row` (d values) to `phi`.
+  /// Adds this tree's Shapley values for `row` (its d values) to `phi` (d entries; every
+  /// feature the tree splits on is below d).
   public func addShapleyValues(_ row: UnsafePointer<Double>, into phi: inout [Double]) {
-    // Each recursion level keeps its path in its own segment of one buffer (as the reference
-    // C++ does): level k needs k + 1 elements, so the buffer holds (D + 2)(D + 3)/2.
-    let depth = maxDepth
-    let capacity = (depth + 2) * (depth + 3) / 2
-    let buffer = UnsafeMutablePointer<PathElement>.allocate(capacity: capacity)
-    defer { buffer.deallocate() }
-    phi.withUnsafeMutableBufferPointer { out in
-      recurse(node: 0, path: buffer, depth: 0, zeroFraction: 1, oneFraction: 1, feature: -1, row: row, phi: out.baseAddress!)
+    let levels = depthAndDistinctFeatures(columns: phi.count)
+    let walk = LinearTreeSHAPWalk(columns: phi.count, levels: levels.depth, distinctFeatures: levels.distinct)
+    defer { walk.deallocate() }
+    phi.withUnsafeMutableBufferPointer { walk.add(self, levels: levels, row: row, phi: $0.baseAddress!) }
+  }
+
+  /// E[f]: the leaves' values weighted by their share of the root's cover, in double precision
+  /// (the root's own value is the same mean rounded to a Float).
+  public var expectedValue: Double {
+    var total = 0.0, weight = 0.0
+    for k in 0..<nodeCount where feature[k] < 0 {
+      total += Double(cover[k]) * Double(value[k])
+      weight += Double(cover[k])
+    }
+    return weight > 0 ? total / weight : Double(value[0])
+  }
+
+  /// The depth of the deepest leaf and the most distinct features on one root-to-leaf path.
+  func depthAndDistinctFeatures(columns: Int) -> (depth: Int, distinct: Int) {
+    var seen = [Int32](repeating: 0, count: max(columns, Int(feature.max() ?? 0) + 1))
+    var deepest = 0, most = 0
+    // Depth-first with an explicit stack; a node is popped twice: entering (counts its split's
+    // feature for the subtree below) and leaving (uncounts it).
+    var stack: [(node: Int, depth: Int, distinct: Int, leaving: Bool)] = [(0, 0, 0, false)]
+    while let (k, depth, distinct, leaving) = stack.popLast() {
+      let f = Int(feature[k])
+      if leaving { seen[f] -= 1; continue }
+      deepest = max(deepest, depth)
+      most = max(most, distinct)
+      guard f >= 0 else { continue }
+      let below = distinct + (seen[f] == 0 ? 1 : 0)
+      seen[f] += 1
+      stack.append((k, depth, distinct, true))
+      stack.append((Int(right[k]), depth + 1, below, false))
+      stack.append((Int(left[k]), depth + 1, below, false))
+    }
+    return (deepest, most)
+  }
+}
+
+/// Gauss–Legendre quadrature on [0, 1]: Σᵢ wᵢ p(tᵢ) = ∫₀¹ p(t) dt for every polynomial of
+/// degree ≤ 2m − 1.
+enum GaussLegendre {
+  struct Rule: Sendable {
+    let nodes: [Double]
+    let weights: [Double]
+  }
+
+  /// Rules with up to 64 points, made once (deeper paths make theirs on the fly).
+  private static let table: [Rule] = (0...64).map { make(points: max($0, 1)) }
+
+  static func rule(points m: Int) -> Rule { m < table.count ? table[m] : make(points: m) }
+
+  /// Roots of the Legendre polynomial Pₘ by Newton's method from Tricomi's approximation, with
+  /// weights 2 / ((1 − x²) Pₘ′(x)²), mapped from [−1, 1] to [0, 1].
+  static func make(points m: Int) -> Rule {
+    var nodes: [Double] = [], weights: [Double] = []
+    for i in 1...m {
+      var x = cos(Double.pi * (Double(i) - 0.25) / (Double(m) + 0.5))
+      var derivative = 0.0
+      for _ in 0..<100 {
+        // P₀ … Pₘ at x by the three-term recurrence; Pₘ′ from Pₘ and Pₘ₋₁.
+        var p0 = 1.0, p1 = x
+        for k in stride(from: 2, through: m, by: 1) {
+          let p2 = (Double(2 * k - 1) * x * p1 - Double(k - 1) * p0) / Double(k)
+          p0 = p1
+          p1 = p2
+        }
+        derivative = Double(m) * (x * p1 - p0) / (x * x - 1)
+        let change = p1 / derivative
+        x -= change
+        if abs(change) < 1e-15 { break }
+      }
+      nodes.append((1 - x) / 2)
+      weights.append(1 / ((1 - x * x) * derivative * derivative))
+    }
+    return Rule(nodes: nodes, weights: weights)
+  }
+}
+
+/// The buffers of the walk, made once for all trees of a forest and one row at a time: per
+/// level of the recursion, G and S at the quadrature nodes, four nodes to a vector (padding
+/// nodes have weight 0); per feature, its fractions on the current path (1 and 1 when it is not
+/// on it, and again so after each tree).
+struct LinearTreeSHAPWalk {
+  typealias Lanes = SIMD4<Double>
+  /// Nodes t, 1 − t and weights of the current tree's rule.
+  let t: UnsafeMutablePointer<Lanes>
+  let u: UnsafeMutablePointer<Lanes>
+  let w: UnsafeMutablePointer<Lanes>
+  /// G of the node at level L at g[L·m ..< (L+1)·m]; S likewise in s.
+  let g: UnsafeMutablePointer<Lanes>
+  let s: UnsafeMutablePointer<Lanes>
+  /// Per level: 1 / ((1−t)q + t p) of the split's feature before the split.
+  let inverseOld: UnsafeMutablePointer<Lanes>
+  let one: UnsafeMutablePointer<Double>
+  let zero: UnsafeMutablePointer<Double>
+  let capacity: (levels: Int, vectors: Int)
+
+  /// Room for trees up to `levels` deep with up to `distinctFeatures` on a path.
+  init(columns: Int, levels: Int, distinctFeatures: Int) {
+    let vectors = (max(1, (distinctFeatures + 1) / 2) + 3) / 4
+    capacity = (levels, vectors)
+    t = .allocate(capacity: vectors)
+    u = .allocate(capacity: vectors)
+    w = .allocate(capacity: vectors)
+    g = .allocate(capacity: (levels + 2) * vectors)
+    s = .allocate(capacity: (levels + 2) * vectors)
+    inverseOld = .allocate(capacity: (levels + 2) * vectors)
+    one = .allocate(capacity: max(columns, 1))
+    one.initialize(repeating: 1, count: max(columns, 1))
+    zero = .allocate(capacity: max(columns, 1))
+    zero.initialize(repeating: 1, count: max(columns, 1))
+  }
+
+  func deallocate() {
+    for p in [t, u, w, g, s, inverseOld] { p.deallocate() }
+    one.deallocate()
+    zero.deallocate()
+  }
+
+  /// Adds `tree`'s Shapley values for `row` to `phi`.
+  func add(_ tree: DecisionTree, levels: (depth: Int, distinct: Int), row: UnsafePointer<Double>, phi: UnsafeMutablePointer<Double>) {
+    let rule = GaussLegendre.rule(points: max(1, (levels.distinct + 1) / 2))
+    let points = rule.nodes.count
+    let m = (points + 3) / 4
+    precondition(levels.depth <= capacity.levels && m <= capacity.vectors, "TreeSHAP workspace too small for the tree")
+    for v in 0..<m {
+      var nodes = Lanes(repeating: 0.5), weights = Lanes.zero
+      for lane in 0..<4 where 4 * v + lane < points {
+        nodes[lane] = rule.nodes[4 * v + lane]
+        weights[lane] = rule.weights[4 * v + lane]
+      }
+      t[v] = nodes
+      u[v] = 1 - nodes
+      w[v] = weights
+      g[v] = Lanes(repeating: 1)
+    }
+    tree.feature.withUnsafeBufferPointer { feature in
+      tree.threshold.withUnsafeBufferPointer { threshold in
+        tree.left.withUnsafeBufferPointer { left in
+          tree.right.withUnsafeBufferPointer { right in
+            tree.value.withUnsafeBufferPointer { value in
+              tree.cover.withUnsafeBufferPointer { cover in
+                let nodes = Nodes(feature: feature, threshold: threshold, left: left, right: right, value: value, cover: cover)
+                visit(0, level: 0, nodes: nodes, m: m, row: row, phi: phi)
+              }
+            }
+          }
+        }
+      }
     }
   }
 
-  /// The depth of the deepest leaf.
-  var maxDepth: Int {
-    var deepest = 0
-    var stack = [(0, 0)]
-    while let (k, d) = stack.popLast() {
-      deepest = max(deepest, d)
-      if feature[k] >= 0 {
-        stack.append((Int(left[k]), d + 1))
-        stack.append((Int(right[k]), d + 1))
-      }
-    }
-    return deepest
+  /// A tree's arrays, borrowed for one walk.
+  struct Nodes {
+    let feature: UnsafeBufferPointer<Int32>
+    let threshold: UnsafeBufferPointer<Double>
+    let left: UnsafeBufferPointer<Int32>
+    let right: UnsafeBufferPointer<Int32>
+    let value: UnsafeBufferPointer<Float>
+    let cover: UnsafeBufferPointer<Float>
   }
 
-  /// `parent` holds `depth` elements (the path so far); this level's path is written after them.
-  private func recurse(node: Int, path parent: UnsafeMutablePointer<PathElement>, depth parentDepth: Int, zeroFraction: Double,
-                       oneFraction: Double, feature splitFeature: Int, row: UnsafePointer<Double>, phi: UnsafeMutablePointer<Double>) {
-    let path = parent + parentDepth
-    if parentDepth > 0 { path.update(from: parent, count: parentDepth) }
-    var depth = parentDepth
-    Self.extend(path, depth: depth, zeroFraction: zeroFraction, oneFraction: oneFraction, feature: splitFeature)
-    let split = Int(feature[node])
-    if split < 0 {
-      let leaf = Double(value[node])
-      for i in stride(from: 1, through: depth, by: 1) {
-        let w = Self.unwoundSum(path, depth: depth, index: i)
-        phi[path[i].feature] += w * (path[i].oneFraction - path[i].zeroFraction) * leaf
-      }
+  /// Fills S of node `k` (at `level`, whose G is filled) and credits the splits below it.
+  func visit(_ k: Int, level: Int, nodes tree: Nodes, m: Int, row: UnsafePointer<Double>, phi: UnsafeMutablePointer<Double>) {
+    let gk = g + level * m, sk = s + level * m
+    let j = Int(tree.feature[k])
+    if j < 0 {
+      let v = Double(tree.value[k])
+      for i in 0..<m { sk[i] = v * gk[i] }
       return
     }
-    let goesLeft = row[split] <= threshold[node]
-    let hot = Int(goesLeft ? left[node] : right[node]), cold = Int(goesLeft ? right[node] : left[node])
-    let cover = Double(self.cover[node])
-    var incomingZero = 1.0, incomingOne = 1.0
-    var k = 0
-    while k <= depth && path[k].feature != split { k += 1 }
-    if k <= depth {
-      incomingZero = path[k].zeroFraction
-      incomingOne = path[k].oneFraction
-      Self.unwind(path, depth: depth, index: k)
-      depth -= 1
+    for i in 0..<m { sk[i] = .zero }
+    let pOld = one[j], qOld = zero[j]
+    // j's factor before this split: 1 if j is new to the path.
+    let fresh = pOld == 1 && qOld == 1
+    let inverse = inverseOld + level * m
+    if !fresh {
+      for i in 0..<m { inverse[i] = 1 / (u[i] * qOld + t[i] * pOld) }
     }
-    recurse(node: hot, path: path, depth: depth + 1, zeroFraction: Double(self.cover[hot]) / cover * incomingZero,
-            oneFraction: incomingOne, feature: split, row: row, phi: phi)
-    recurse(node: cold, path: path, depth: depth + 1, zeroFraction: Double(self.cover[cold]) / cover * incomingZero,
-            oneFraction: 0, feature: split, row: row, phi: phi)
-  }
-
-  /// Adds element `depth` (the path has `depth` elements before it).
-  static func extend(_ path: UnsafeMutablePointer<PathElement>, depth: Int, zeroFraction: Double, oneFraction: Double, feature: Int) {
-    path[depth] = PathElement(feature: feature, zeroFraction: zeroFraction, oneFraction: oneFraction, weight: depth == 0 ? 1 : 0)
-    let scale = Double(depth + 1)
-    for i in stride(from: depth - 1, through: 0, by: -1) {
-      path[i + 1].weight += oneFraction * path[i].weight * Double(i + 1) / scale
-      path[i].weight = zeroFraction * path[i].weight * Double(depth - i) / scale
-    }
-  }
-
-  /// Removes element `index` from a path whose last element is `depth`.
-  static func unwind(_ path: UnsafeMutablePointer<PathElement>, depth: Int, index: Int) {
-    let one = path[index].oneFraction, zero = path[index].zeroFraction
-    var next = path[depth].weight
-    let scale = Double(depth + 1)
-    for i in stride(from: depth - 1, through: 0, by: -1) {
-      if one != 0 {
-        let saved = path[i].weight
-        path[i].weight = next * scale / (Double(i + 1) * one)
-        next = saved - path[i].weight * zero * Double(depth - i) / scale
+    let hot = row[j] <= tree.threshold[k] ? Int(tree.left[k]) : Int(tree.right[k])
+    let cover = Double(tree.cover[k])
+    let gc = gk + m, sc = sk + m
+    for side in 0..<2 {
+      let c = Int(side == 0 ? tree.left[k] : tree.right[k])
+      let pNew = c == hot ? pOld : 0
+      let qNew = qOld * Double(tree.cover[c]) / cover
+      // A child no training row reached on a path the row cannot take weighs nothing.
+      if pNew == 0 && qNew == 0 { continue }
+      if fresh {
+        for i in 0..<m { gc[i] = gk[i] * (u[i] * qNew + t[i] * pNew) }
       } else {
-        path[i].weight = path[i].weight * scale / (zero * Double(depth - i))
+        for i in 0..<m { gc[i] = gk[i] * (u[i] * qNew + t[i] * pNew) * inverse[i] }
       }
-    }
-    for i in index..<depth {
-      path[i].feature = path[i + 1].feature
-      path[i].zeroFraction = path[i + 1].zeroFraction
-      path[i].oneFraction = path[i + 1].oneFraction
-    }
-  }
-
-  /// The total weight of the path with element `index` removed (without changing it).
-  static func unwoundSum(_ path: UnsafeMutablePointer<PathElement>, depth: Int, index: Int) -> Double {
-    let one = path[index].oneFraction, zero = path[index].zeroFraction
-    var next = path[depth].weight
-    var total = 0.0
-    let scale = Double(depth + 1)
-    for i in stride(from: depth - 1, through: 0, by: -1) {
-      if one != 0 {
-        let share = next * scale / (Double(i + 1) * one)
-        total += share
-        next = path[i].weight - share * zero * Double(depth - i) / scale
+      one[j] = pNew
+      zero[j] = qNew
+      visit(c, level: level + 1, nodes: tree, m: m, row: row, phi: phi)
+      one[j] = pOld
+      zero[j] = qOld
+      var credit = Lanes.zero
+      let newShare = pNew - qNew
+      if fresh {
+        for i in 0..<m { credit += w[i] * sc[i] * newShare / (u[i] * qNew + t[i] * pNew) }
       } else {
-        total += path[i].weight / zero / (Double(depth - i) / scale)
+        let oldShare = pOld - qOld
+        for i in 0..<m { credit += w[i] * sc[i] * (newShare / (u[i] * qNew + t[i] * pNew) - oldShare * inverse[i]) }
       }
+      phi[j] += credit.sum()
+      for i in 0..<m { sk[i] += sc[i] }
     }
-    return total
   }
 }
 
 extension ForestModel {
   /// Exact TreeSHAP values of row `row`, averaged over the trees, in probability units:
   /// `base + Σ contributions` equals the forest's probability (to rounding), where `base` is
-  /// the mean of the trees' root values (the training churn share the trees saw).
+  /// the mean of the trees' expected values (the training churn share the trees saw).
   public func shapleyValues(_ x: Matrix, row: Int) -> (base: Double, contributions: [Double]) {
     var phi = [Double](repeating: 0, count: featureNames.count)
     var base = 0.0
     x.storage.withUnsafeBufferPointer { p in
       let r = p.baseAddress! + row * x.columns
-      for tree in trees {
-        tree.addShapleyValues(r, into: &phi)
-        base += Double(tree.value[0])
+      let deepest = shapleyLevels.map(\.depth).max() ?? 0, most = shapleyLevels.map(\.distinct).max() ?? 0
+      let walk = LinearTreeSHAPWalk(columns: featureNames.count, levels: deepest, distinctFeatures: most)
+      defer { walk.deallocate() }
+      phi.withUnsafeMutableBufferPointer { out in
+        for (tree, levels) in zip(trees, shapleyLevels) {
+          walk.add(tree, levels: (levels.depth, levels.distinct), row: r, phi: out.baseAddress!)
+          base += levels.expectedValue
+        }
       }
     }
     let scale = 1 / Double(trees.count)
