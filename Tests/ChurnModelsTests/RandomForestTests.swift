@@ -90,6 +90,20 @@ struct RandomForestTests {
     for i in 0..<x.rows { #expect(p[i] == Double(forest.trees[0].predict(row: i, in: x)), "row \(i), x0 = \(values[i])") }
   }
 
+  @Test("Trees that are a single leaf (no split allowed) predict their value, in a batch and alone, and explain nothing")
+  func singleLeafTrees() throws {
+    let (x, y) = interactionData(rows: 300, seed: 6)
+    let forest = try RandomForest(treeCount: 5, minLeafSize: 300, seed: 6).fit(features: x, labels: y)
+    #expect(forest.trees.allSatisfy { $0.nodeCount == 1 })
+    let expected = forest.trees.reduce(0.0) { $0 + Double($1.value[0]) } / 5
+    let p = forest.probabilities(x)
+    #expect(p.allSatisfy { abs($0 - expected) < 1e-15 })
+    let one = forest.probabilities(Matrix(rows: 1, columns: x.columns, storage: x.row(7)))
+    #expect(one[0] == p[7])
+    let (base, phi) = forest.shapleyValues(x, row: 7)
+    #expect(abs(base - p[7]) < 1e-12 && phi.allSatisfy { $0 == 0 })
+  }
+
   @Test("The same seed gives the same forest with 1 and 2 threads; another seed a different one")
   func determinism() throws {
     let (x, y) = interactionData(rows: 800, seed: 3)
