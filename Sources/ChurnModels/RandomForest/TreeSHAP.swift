@@ -112,10 +112,11 @@ enum GaussLegendre {
 /// on it, and again so after each tree).
 struct LinearTreeSHAPWalk {
   typealias Lanes = SIMD4<Double>
-  /// Nodes t, 1 − t and weights of the current tree's rule.
+  /// Nodes t, 1 − t, weights and weights / (1 − t) of the current tree's rule.
   let t: UnsafeMutablePointer<Lanes>
   let u: UnsafeMutablePointer<Lanes>
   let w: UnsafeMutablePointer<Lanes>
+  let wOverU: UnsafeMutablePointer<Lanes>
   /// G of the node at level L at g[L·m ..< (L+1)·m]; S likewise in s.
   let g: UnsafeMutablePointer<Lanes>
   let s: UnsafeMutablePointer<Lanes>
@@ -132,6 +133,7 @@ struct LinearTreeSHAPWalk {
     t = .allocate(capacity: vectors)
     u = .allocate(capacity: vectors)
     w = .allocate(capacity: vectors)
+    wOverU = .allocate(capacity: vectors)
     g = .allocate(capacity: (levels + 2) * vectors)
     s = .allocate(capacity: (levels + 2) * vectors)
     inverseOld = .allocate(capacity: (levels + 2) * vectors)
@@ -142,7 +144,7 @@ struct LinearTreeSHAPWalk {
   }
 
   func deallocate() {
-    for p in [t, u, w, g, s, inverseOld] { p.deallocate() }
+    for p in [t, u, w, wOverU, g, s, inverseOld] { p.deallocate() }
     one.deallocate()
     zero.deallocate()
   }
@@ -162,6 +164,7 @@ struct LinearTreeSHAPWalk {
       t[v] = nodes
       u[v] = 1 - nodes
       w[v] = weights
+      wOverU[v] = weights / (1 - nodes)
       g[v] = Lanes(repeating: 1)
     }
     tree.feature.withUnsafeBufferPointer { feature in
@@ -170,8 +173,8 @@ struct LinearTreeSHAPWalk {
           tree.right.withUnsafeBufferPointer { right in
             tree.value.withUnsafeBufferPointer { value in
               tree.cover.withUnsafeBufferPointer { cover in
-                let nodes = Nodes(feature: feature, threshold: threshold, left: left, right: right, value: value, cover: cover)
-                visit(0, level: 0, nodes: nodes, m: m, row: row, phi: phi)
+                Visit(feature: feature, threshold: threshold, left: left, right: right, value: value, cover: cover, m: m, row: row, phi: phi,
+                      t: t, u: u, w: w, wOverU: wOverU, g: g, s: s, inverseOld: inverseOld, one: one, zero: zero).visit(0, level: 0)
               }
             }
           }
@@ -180,62 +183,86 @@ struct LinearTreeSHAPWalk {
     }
   }
 
-  /// A tree's arrays, borrowed for one walk.
-  struct Nodes {
+  /// One tree's walk for one row: the tree's arrays borrowed, the row, the output and the
+  /// buffers, in one value so that the recursion passes only a node and a level.
+  struct Visit {
     let feature: UnsafeBufferPointer<Int32>
     let threshold: UnsafeBufferPointer<Double>
     let left: UnsafeBufferPointer<Int32>
     let right: UnsafeBufferPointer<Int32>
     let value: UnsafeBufferPointer<Float>
     let cover: UnsafeBufferPointer<Float>
-  }
+    let m: Int
+    let row: UnsafePointer<Double>
+    let phi: UnsafeMutablePointer<Double>
+    let t, u, w, wOverU, g, s, inverseOld: UnsafeMutablePointer<Lanes>
+    let one, zero: UnsafeMutablePointer<Double>
 
-  /// Fills S of node `k` (at `level`, whose G is filled) and credits the splits below it.
-  func visit(_ k: Int, level: Int, nodes tree: Nodes, m: Int, row: UnsafePointer<Double>, phi: UnsafeMutablePointer<Double>) {
-    let gk = g + level * m, sk = s + level * m
-    let j = Int(tree.feature[k])
-    if j < 0 {
-      let v = Double(tree.value[k])
-      for i in 0..<m { sk[i] = v * gk[i] }
-      return
-    }
-    for i in 0..<m { sk[i] = .zero }
-    let pOld = one[j], qOld = zero[j]
-    // j's factor before this split: 1 if j is new to the path.
-    let fresh = pOld == 1 && qOld == 1
-    let inverse = inverseOld + level * m
-    if !fresh {
-      for i in 0..<m { inverse[i] = 1 / (u[i] * qOld + t[i] * pOld) }
-    }
-    let hot = row[j] <= tree.threshold[k] ? Int(tree.left[k]) : Int(tree.right[k])
-    let cover = Double(tree.cover[k])
-    let gc = gk + m, sc = sk + m
-    for side in 0..<2 {
-      let c = Int(side == 0 ? tree.left[k] : tree.right[k])
-      let pNew = c == hot ? pOld : 0
-      let qNew = qOld * Double(tree.cover[c]) / cover
-      // A child no training row reached on a path the row cannot take weighs nothing.
-      if pNew == 0 && qNew == 0 { continue }
-      if fresh {
-        for i in 0..<m { gc[i] = gk[i] * (u[i] * qNew + t[i] * pNew) }
-      } else {
-        for i in 0..<m { gc[i] = gk[i] * (u[i] * qNew + t[i] * pNew) * inverse[i] }
+    /// Fills S of node `k` (at `level`, whose G is filled) and credits the splits below it.
+    func visit(_ k: Int, level: Int) {
+      let gk = g + level * m, sk = s + level * m
+      let j = Int(feature[k])
+      if j < 0 {
+        let v = Double(value[k])
+        for i in 0..<m { sk[i] = v * gk[i] }
+        return
       }
-      one[j] = pNew
-      zero[j] = qNew
-      visit(c, level: level + 1, nodes: tree, m: m, row: row, phi: phi)
-      one[j] = pOld
-      zero[j] = qOld
-      var credit = Lanes.zero
-      let newShare = pNew - qNew
-      if fresh {
-        for i in 0..<m { credit += w[i] * sc[i] * newShare / (u[i] * qNew + t[i] * pNew) }
-      } else {
-        let oldShare = pOld - qOld
-        for i in 0..<m { credit += w[i] * sc[i] * (newShare / (u[i] * qNew + t[i] * pNew) - oldShare * inverse[i]) }
+      for i in 0..<m { sk[i] = .zero }
+      let pOld = one[j], qOld = zero[j]
+      // j's factor before this split: 1 if j is new to the path.
+      let fresh = pOld == 1 && qOld == 1
+      let inverse = inverseOld + level * m
+      // The row already left j's path above (p = 0): both children keep p = 0, j's factor only
+      // rescales by qNew / qOld, and the split's credit is zero (for p = 0, (p − q) / f is
+      // −1/(1−t) before and after it).
+      let gone = pOld == 0
+      if !fresh && !gone {
+        for i in 0..<m { inverse[i] = 1 / (u[i] * qOld + t[i]) }
       }
-      phi[j] += credit.sum()
-      for i in 0..<m { sk[i] += sc[i] }
+      let hot = row[j] <= threshold[k] ? Int(left[k]) : Int(right[k])
+      let parentCover = Double(cover[k])
+      let gc = gk + m, sc = sk + m
+      for side in 0..<2 {
+        let c = Int(side == 0 ? left[k] : right[k])
+        let pNew = c == hot ? pOld : 0
+        let qNew = qOld * Double(cover[c]) / parentCover
+        // A child no training row reached on a path the row cannot take weighs nothing.
+        if pNew == 0 && qNew == 0 { continue }
+        if gone {
+          let ratio = qNew / qOld
+          for i in 0..<m { gc[i] = gk[i] * ratio }
+        } else if fresh {
+          for i in 0..<m { gc[i] = gk[i] * (u[i] * qNew + t[i] * pNew) }
+        } else {
+          for i in 0..<m { gc[i] = gk[i] * (u[i] * qNew + t[i] * pNew) * inverse[i] }
+        }
+        one[j] = pNew
+        zero[j] = qNew
+        visit(c, level: level + 1)
+        one[j] = pOld
+        zero[j] = qOld
+        for i in 0..<m { sk[i] += sc[i] }
+        if gone { continue }
+        var credit = Lanes.zero
+        if pNew == 0 {
+          // (0 − q) / ((1−t)q) = −1/(1−t): weights over 1 − t, made once per tree.
+          if fresh {
+            for i in 0..<m { credit -= wOverU[i] * sc[i] }
+          } else {
+            let oldShare = 1 - qOld
+            for i in 0..<m { credit -= (wOverU[i] + w[i] * oldShare * inverse[i]) * sc[i] }
+          }
+        } else {
+          let newShare = 1 - qNew
+          if fresh {
+            for i in 0..<m { credit += w[i] * sc[i] * newShare / (u[i] * qNew + t[i]) }
+          } else {
+            let oldShare = 1 - qOld
+            for i in 0..<m { credit += w[i] * sc[i] * (newShare / (u[i] * qNew + t[i]) - oldShare * inverse[i]) }
+          }
+        }
+        phi[j] += credit.sum()
+      }
     }
   }
 }
