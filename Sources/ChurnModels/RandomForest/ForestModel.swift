@@ -399,6 +399,8 @@ struct BinnedForest: Sendable {
     // Column by column: feature j of block row r at j × columnStride + r.
     let codes = UnsafeMutablePointer<UInt8>.allocate(capacity: columnStride * max(d, 1))
     defer { codes.deallocate() }
+    // Leaves read feature 0's codes (and ignore them): give them values when no split codes it.
+    if cuts.first?.isEmpty ?? true { codes.initialize(repeating: 0, count: columnStride) }
     words.withUnsafeBufferPointer { words in
       /// One step from node `at` for the row whose codes start at `row`: the left child's
       /// index plus 1 when the row's code exceeds the bin (a leaf adds 0 and stays). The node
