@@ -185,12 +185,14 @@ struct FlatForest: Sendable {
   init(_ trees: [DecisionTree]) {
     var nodes: [Node] = [], roots: [Int32] = [], leafValues: [Double] = []
     nodes.reserveCapacity(trees.reduce(0) { $0 + $1.nodeCount })
+    leafValues.reserveCapacity(nodes.capacity)
     for tree in trees {
       roots.append(Int32(nodes.count))
       // Depth-first, left first; a split's `right` is patched when its right subtree starts.
       var stack: [(node: Int, parent: Int)] = [(0, -1)]
       while let (k, parent) = stack.popLast() {
         if parent >= 0 { nodes[parent].right = Int32(nodes.count) }
+        leafValues.append(tree.feature[k] < 0 ? Double(tree.value[k]) : 0)
         if tree.feature[k] < 0 {
           nodes.append(Node(threshold: .nan, feature: 0, right: Int32(nodes.count)))
         } else {
@@ -199,19 +201,6 @@ struct FlatForest: Sendable {
           stack.append((Int(tree.right[k]), at))
           stack.append((Int(tree.left[k]), -1))
         }
-      }
-    }
-    leafValues = [Double](repeating: 0, count: nodes.count)
-    var at = 0
-    for tree in trees {
-      // The same depth-first order as above.
-      var stack = [0]
-      while let k = stack.popLast() {
-        if tree.feature[k] < 0 { leafValues[at] = Double(tree.value[k]) } else {
-          stack.append(Int(tree.right[k]))
-          stack.append(Int(tree.left[k]))
-        }
-        at += 1
       }
     }
     self.nodes = nodes
@@ -317,7 +306,7 @@ struct BinnedForest: Sendable {
   /// `nil` when some feature has more than 255 distinct thresholds, a feature's offset does not
   /// fit 24 bits (more than about 29,000 features) or there are 2³¹ nodes or more (then
   /// prediction compares values).
-  init?(_ trees: [DecisionTree], columns: Int, topLevels: Int = Self.topLevels) {
+  init?(_ trees: [DecisionTree], columns: Int) {
     let total = trees.reduce(0) { $0 + $1.nodeCount }
     blockRows = min(16384, max(512, (1 << 20) / max(columns, 1))) & ~63
     columnStride = blockRows + 64
@@ -353,7 +342,7 @@ struct BinnedForest: Sendable {
         let (k, depth) = queue[head]
         head += 1
         guard tree.feature[k] >= 0 else { continue }
-        if depth + 1 >= topLevels { below.append(k); continue }
+        if depth + 1 >= Self.topLevels { below.append(k); continue }
         layOutChildren(k)
         queue.append((Int(tree.left[k]), depth + 1))
         queue.append((Int(tree.right[k]), depth + 1))

@@ -174,7 +174,7 @@ struct LinearTreeSHAPWalk {
             tree.value.withUnsafeBufferPointer { value in
               tree.cover.withUnsafeBufferPointer { cover in
                 Visit(feature: feature, threshold: threshold, left: left, right: right, value: value, cover: cover, m: m, row: row, phi: phi,
-                      t: t, u: u, w: w, wOverU: wOverU, g: g, s: s, inverseOld: inverseOld, one: one, zero: zero).visit(0, level: 0)
+                      buffers: self).visit(0, level: 0)
               }
             }
           }
@@ -184,7 +184,7 @@ struct LinearTreeSHAPWalk {
   }
 
   /// One tree's walk for one row: the tree's arrays borrowed, the row, the output and the
-  /// buffers, in one value so that the recursion passes only a node and a level.
+  /// buffers in one value, so that the recursion passes only a node and a level.
   struct Visit {
     let feature: UnsafeBufferPointer<Int32>
     let threshold: UnsafeBufferPointer<Double>
@@ -195,12 +195,12 @@ struct LinearTreeSHAPWalk {
     let m: Int
     let row: UnsafePointer<Double>
     let phi: UnsafeMutablePointer<Double>
-    let t, u, w, wOverU, g, s, inverseOld: UnsafeMutablePointer<Lanes>
-    let one, zero: UnsafeMutablePointer<Double>
+    let buffers: LinearTreeSHAPWalk
 
     /// Fills S of node `k` (at `level`, whose G is filled) and credits the splits below it.
     func visit(_ k: Int, level: Int) {
-      let gk = g + level * m, sk = s + level * m
+      let (t, u, w, wOverU, one, zero) = (buffers.t, buffers.u, buffers.w, buffers.wOverU, buffers.one, buffers.zero)
+      let gk = buffers.g + level * m, sk = buffers.s + level * m
       let j = Int(feature[k])
       if j < 0 {
         let v = Double(value[k])
@@ -211,7 +211,7 @@ struct LinearTreeSHAPWalk {
       let pOld = one[j], qOld = zero[j]
       // j's factor before this split: 1 if j is new to the path.
       let fresh = pOld == 1 && qOld == 1
-      let inverse = inverseOld + level * m
+      let inverse = buffers.inverseOld + level * m
       // The row already left j's path above (p = 0): both children keep p = 0, j's factor only
       // rescales by qNew / qOld, and the split's credit is zero (for p = 0, (p − q) / f is
       // −1/(1−t) before and after it).
