@@ -120,9 +120,7 @@ extension RiskScorer {
              timing: ((String, Double) -> Void)? = nil) throws -> [RiskRow] {
     try scoreRows(table, revenue: revenue, horizonMonths: horizonMonths, reasonRows: reasonRows, method: method, timing: timing).map { s in
       RiskRow(id: s.id, probability: s.probability, band: s.band,
-              reasons: s.reasons.map { r in
-                ReasonText.reason(feature: r.level.map { "\(r.column)=\($0)" } ?? r.column, value: r.value, points: 100 * r.points)
-              },
+              reasons: s.reasons.map(ReasonText.reason),
               revenueAtRisk: s.revenueAtRisk, segment: s.segment)
     }
   }
