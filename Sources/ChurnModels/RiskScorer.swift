@@ -124,7 +124,7 @@ public enum ScoringError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .nonFiniteProbability(let id, let value):
-      return "customer \"\(id)\": the model gives churn probability \(value); expected a number from 0 to 1 "
+      return "customer \"\(id)\": the model gives churn probability \(value.isNaN ? "nan" : "\(value)"); expected a number from 0 to 1 "
         + "(an input value too large to compute with); fix: check this customer's values for huge numbers"
     }
   }
