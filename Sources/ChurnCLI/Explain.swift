@@ -13,7 +13,7 @@ struct Explain: ParsableCommand {
       contribution equals the customer's churn probability, calibration included. Logistic
       contributions are the log-odds terms rescaled to probability; a forest's are exact
       TreeSHAP values. A column's missing indicator and a categorical's levels count with the
-      column.
+      column, shown with the customer's own value: the same grouping as churn score's reasons.
       """)
 
   @OptionGroup var inputs: ScoringInputs

@@ -32,6 +32,10 @@ struct Report: ParsableCommand {
   @Option(help: "Where to write the HTML file.")
   var out: String
 
+  func validate() throws {
+    if top < 1 { throw ValidationError("--top \(top) must be at least 1") }
+  }
+
   func run() throws {
     let file = try ModelFile.read(path: inputs.model)
     let loaded = try inputs.load(file, revenueColumn: revenueColumn, label: "report")

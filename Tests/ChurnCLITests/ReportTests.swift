@@ -156,3 +156,15 @@ struct ReportNumberTests {
     #expect(dir.contents() == ["bad.csv", "m.json", "t.csv"])
   }
 }
+
+extension ReportNumberTests {
+  @Test("report --top below 1 is refused before any work, naming the value", arguments: ["-1", "0"])
+  func badTop(top: String) throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let r = try runChurn(["report", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--top=\(top)", "--out", dir.file("r.html")])
+    #expect(r.status == 64)
+    #expect(r.stderr.hasPrefix("Error: --top \(top) must be at least 1\nUsage: churn report "))
+    #expect(dir.contents().isEmpty)
+  }
+}
