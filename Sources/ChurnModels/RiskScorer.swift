@@ -63,8 +63,8 @@ public struct RiskScorer: Sendable {
   ///   - threads: explanations are computed on this many threads.
   ///   - method: how a forest's reasons are computed (see `Explanation`).
   ///   - timing: told the seconds each step took ("preprocess", "predict", "explain").
-  /// - Throws: `PreprocessingError` when the table does not fit the model;
-  ///   `ScoringError.nonFiniteProbability` when a customer's probability is not a number.
+  /// - Throws: `PreprocessingError` when the table does not fit the model; `ScoringError` when
+  ///   a customer's probability, or a contribution of one given reasons, is not a finite number.
   public func scoreRows(_ table: FeatureTable, revenue: [Double]?, horizonMonths: Double, reasons count: Int = 3,
                         reasonRows: Int = 10_000, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                         method: Explanation = .auto, timing: ((String, Double) -> Void)? = nil) throws -> [Scored] {
@@ -102,16 +102,15 @@ public struct RiskScorer: Sendable {
       }
     }
     lap("explain")
-    var position: [Int: Int] = [:]
-    for (k, i) in riskiest.enumerated() { position[i] = k }
+    var reasons = [[ColumnContribution]](repeating: [], count: table.rowCount)
+    for (k, i) in riskiest.enumerated() {
+      let columns = ColumnContribution.group(contributions[k], sources: sources, columns: model.preprocessor.inputNames, row: i, in: table)
+      try ScoringError.checkFinite(columns, id: table.ids[i])
+      reasons[i] = ColumnContribution.reasons(columns, count: count)
+    }
     return (0..<table.rowCount).map { i in
-      var reasons: [ColumnContribution] = []
-      if let k = position[i] {
-        let columns = ColumnContribution.group(contributions[k], sources: sources, columns: model.preprocessor.inputNames, row: i, in: table)
-        reasons = ColumnContribution.reasons(columns, count: count)
-      }
-      return Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: reasons,
-                    revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : p[i] * $0[i] * horizonMonths }, segment: segments?[i] ?? nil)
+      Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: reasons[i],
+             revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : p[i] * $0[i] * horizonMonths }, segment: segments?[i] ?? nil)
     }
   }
 }
@@ -121,11 +120,32 @@ public enum ScoringError: Error, Equatable, CustomStringConvertible {
   /// The model gave a customer a probability that is not a finite number.
   case nonFiniteProbability(id: String, value: Double)
 
+  /// A column's contribution to a customer's probability is not a finite number (the model's
+  /// log-odds overflowed although the probability itself is 0 or 1).
+  case nonFiniteContribution(id: String, column: String, value: ColumnContribution.Value, contribution: Double)
+
   public var description: String {
+    func text(_ x: Double) -> String { x.isNaN ? "nan" : "\(x)" }
     switch self {
     case .nonFiniteProbability(let id, let value):
-      return "customer \"\(id)\": the model gives churn probability \(value.isNaN ? "nan" : "\(value)"); expected a number from 0 to 1 "
+      return "customer \"\(id)\": the model gives churn probability \(text(value)); expected a number from 0 to 1 "
         + "(an input value too large to compute with); fix: check this customer's values for huge numbers"
+    case .nonFiniteContribution(let id, let column, let value, let contribution):
+      let shown: String
+      switch value {
+      case .number(let v): shown = "\(v)"
+      case .level(let level): shown = "\"\(level)\""
+      case .missing: shown = "missing"
+      }
+      return "customer \"\(id)\": the contribution of \(column) (value \(shown)) is \(text(contribution)); expected a finite number "
+        + "(an input value too large to compute with); fix: check this customer's values for huge numbers"
+    }
+  }
+
+  /// Throws `nonFiniteContribution` for the first column whose contribution is NaN or infinite.
+  static func checkFinite(_ columns: [ColumnContribution], id: String) throws {
+    if let bad = columns.first(where: { !$0.contribution.isFinite }) {
+      throw ScoringError.nonFiniteContribution(id: id, column: bad.column, value: bad.value, contribution: bad.contribution)
     }
   }
 }
@@ -167,8 +187,8 @@ extension ModelFile {
   /// value. `base + Σ contributions = probability` (to rounding).
   ///
   /// - Parameter exact: a forest's contributions are exact TreeSHAP values, else path contributions.
-  /// - Throws: `PreprocessingError` when the table does not fit the model;
-  ///   `ScoringError.nonFiniteProbability` when the probability is not a number.
+  /// - Throws: `PreprocessingError` when the table does not fit the model; `ScoringError` when
+  ///   the probability or a contribution is not a finite number.
   public func explainColumns(_ table: FeatureTable, row: Int, exact: Bool = true) throws
     -> (base: Double, probability: Double, columns: [ColumnContribution]) {
     let one = table.rows([row])
@@ -177,6 +197,8 @@ extension ModelFile {
     let probability = calibration.apply([raw])[0]
     guard probability.isFinite else { throw ScoringError.nonFiniteProbability(id: table.ids[row], value: probability) }
     let (base, contributions) = explain(x, row: 0, raw: raw, exact: exact)
-    return (base, probability, ColumnContribution.group(contributions, sources: outputSources, columns: preprocessor.inputNames, row: 0, in: one))
+    let columns = ColumnContribution.group(contributions, sources: outputSources, columns: preprocessor.inputNames, row: 0, in: one)
+    try ScoringError.checkFinite(columns, id: table.ids[row])
+    return (base, probability, columns)
   }
 }

@@ -154,6 +154,16 @@ struct ReportNumberTests {
       #expect(r.status == 1 && r.stderr == message && r.stdout.isEmpty, "\(command): \(r.status) \(r.stderr)")
     }
     #expect(dir.contents() == ["bad.csv", "m.json", "t.csv"])
+    // One huge value: the probability is 1, but the contribution of "a" is inf × 0. Not a red
+    // customer without reasons, nor "-nan pts".
+    try "id,a,b\nok,0.5,0.1\nbig,1e308,0.1\n".write(toFile: dir.file("big.csv"), atomically: true, encoding: .utf8)
+    let big = "Error: customer \"big\": the contribution of a (value 1e+308) is nan; expected a finite number (an input value too large to compute with); fix: check this customer's values for huge numbers\n"
+    for command in [["score", "--out", dir.file("s.csv")], ["explain", "--customer", "big"], ["explain", "--customer", "big", "--format", "json"],
+                    ["report", "--out", dir.file("r.html")]] {
+      let r = try runChurn(command + ["--model", dir.file("m.json"), "--table", dir.file("big.csv")])
+      #expect(r.status == 1 && r.stderr == big && r.stdout.isEmpty, "\(command): \(r.status) \(r.stderr)")
+    }
+    #expect(dir.contents() == ["bad.csv", "big.csv", "m.json", "t.csv"])
   }
 }
 
