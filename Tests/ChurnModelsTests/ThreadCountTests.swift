@@ -120,4 +120,46 @@ struct ThreadCountTests {
       }
     }
   }
+  @Test("Training from a table (both families, balanced) and permutation importance: 1 and 2 threads give the same bits",
+        arguments: [ModelSettings.Family.logistic, .forest])
+  func pipeline(family: ModelSettings.Family) throws {
+    // More rows than one gradient chunk, a categorical column (one-hot) and a missing value.
+    let n = 2 * Matrix.fusedGradientChunkRows + 500
+    let data = PlantedSignal(rows: n, weights: [1, -0.7, 0.3], seed: 31)
+    let levels = ["a", "b", "c"]
+    var rng = SeededGenerator(seed: 32)
+    let plans: [String?] = (0..<n).map { i in i == 17 ? nil : levels[Int(rng.uniform() * 3)] }
+    var x2 = (0..<n).map { data.features[$0, 2] }
+    x2[99] = .nan
+    let table = FeatureTable(ids: (0..<n).map { "c\($0)" }, columnNames: ["x0", "x1", "x2", "plan"],
+                             columns: [.numeric((0..<n).map { data.features[$0, 0] }), .numeric((0..<n).map { data.features[$0, 1] }),
+                                       .numeric(x2), .categorical(plans)],
+                             labels: data.labels)
+    var results: [(probabilities: [Double], importance: PermutationImportance)] = []
+    for threads in [1, 2] {
+      let settings = ModelSettings(family: family, trees: 6, classWeight: .balanced, threads: threads)
+      let model = try settings.fit(table)
+      let importance = try PermutationImportance.compute(table: table, probabilities: { try model.probabilities($0) }, metric: "AUC",
+                                                         score: { p, y in Self.auc(p, y) }, repeats: 2, seed: 4, rows: "training",
+                                                         threads: threads)
+      results.append((try model.probabilities(table), importance))
+    }
+    #expect(bits(results[0].probabilities) == bits(results[1].probabilities), "\(family): probabilities differ")
+    #expect(results[0].importance == results[1].importance, "\(family): permutation importances differ")
+  }
+
+  /// AUC by counting pairs (ties half), enough for a comparison of two runs.
+  static func auc(_ p: [Double], _ y: [Double]) -> Double {
+    let order = p.indices.sorted { p[$0] < p[$1] }
+    var rankSum = 0.0, positives = 0.0, i = 0
+    while i < order.count {
+      var j = i
+      while j + 1 < order.count && p[order[j + 1]] == p[order[i]] { j += 1 }
+      let rank = Double(i + j + 2) / 2
+      for k in i...j where y[order[k]] == 1 { rankSum += rank; positives += 1 }
+      i = j + 1
+    }
+    let negatives = Double(p.count) - positives
+    return (rankSum - positives * (positives + 1) / 2) / (positives * negatives)
+  }
 }
