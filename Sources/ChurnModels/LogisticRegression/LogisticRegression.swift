@@ -48,7 +48,8 @@ public struct LogisticRegression: Sendable {
   public var solver: Solver
   public var maxIterations: Int
   public var gradientTolerance: Double
-  /// Threads for the gradient passes of `lbfgs` and `owlqn`.
+  /// Threads for the gradient passes (`Matrix.fusedGradient`, every solver; at most one per
+  /// 4,096 rows). The fitted model does not depend on it, to the last bit.
   public var threads: Int
   /// Whether to compute the inverse Hessian at the optimum (standard errors, p-values): one
   /// more O(n·d²) pass.
