@@ -23,15 +23,16 @@ public struct FeatureBuilder {
   /// A fixed spec (from a model or `--spec`), or `nil` to derive one from the data.
   public let spec: FeatureSpec?
   public let customers: CustomerTable?
-  /// Used only when deriving the spec.
+  /// Used only when deriving the spec; each 1...`FeatureError.maximumFeatureDays` (3660), as is the lead.
   public var defaultWindows: [Int] = [7, 30, 90]
   public var defaultLeadDays = 0
   /// Purchase types for RFM when deriving the spec; `nil` = recognized names (order, purchase, ...).
   public var purchaseTypes: [String]?
   /// Most event types a derived spec takes; more is an error asking for an explicit list.
   public var maxEventTypes = 64
-  /// Threads reading the log (each reads its own byte range; the results are merged). Counts
-  /// and dates do not depend on it; sums of values can differ in the last bits (addition order).
+  /// Threads reading the log (each reads its own byte range; the results are merged), at most
+  /// `FeatureError.maximumThreads`. Counts and dates do not depend on it; sums of values can
+  /// differ in the last bits (addition order).
   public var threads = 1
   /// Files smaller than this per thread are read on one thread (splitting costs more than it saves).
   public var minimumBytesPerThread = 32 << 20
@@ -74,12 +75,20 @@ public struct FeatureBuilder {
     var notes = customers?.notes ?? []
     let windows = spec?.windows ?? defaultWindows
     let leadDays = spec?.leadDays ?? defaultLeadDays
+    // Limits keep every reference instant, window and horizon end representable (no overflow).
+    guard (0...FeatureError.maximumFeatureDays).contains(leadDays) else { throw FeatureError.leadTooLong(days: leadDays) }
+    guard !windows.isEmpty, windows.allSatisfy({ $0 >= 1 }) else {
+      throw FeatureSpecError.badSpec("windows \(windows); expected day counts in 1...\(FeatureError.maximumFeatureDays) such as 7,30,90")
+    }
+    for w in windows where w > FeatureError.maximumFeatureDays { throw FeatureError.windowOutOfRange(days: String(w)) }
+    try design.horizon.checkLength(option: "horizon")
+    try design.activeWindow?.checkLength(option: "active window")
     let rfmWindowDays = spec?.rfmWindowDays ?? (windows.contains(90) ? 90 : windows.max()!)
     let activity = design.activityTypes.map(Set.init)
     let fixedTypes = spec?.eventTypes.map(\.name)
     let template = EventAccumulators(design: design, windows: windows, leadDays: leadDays, rfmWindowDays: rfmWindowDays)
     func freshStates() -> [PartitionState] {
-      (0..<max(1, threads)).map { p in
+      (0..<min(max(1, threads), FeatureError.maximumThreads)).map { p in
         PartitionState(accumulators: template, customers: p == 0 ? customers?.ids ?? [] : [], fixedTypes: fixedTypes,
                        activityTypes: activity, maxTypes: maxEventTypes)
       }
@@ -98,6 +107,8 @@ public struct FeatureBuilder {
     let typeInfo = state.typeInfo
     let trackedNames = state.trackedNames
     guard accumulators.events > 0 else { throw FeatureError.emptyEventLog(path: reader.path) }
+    // Per-slot counts are Int32 (added with wrapping): exact while the log has at most Int32.max events.
+    guard accumulators.events <= Int(Int32.max) else { throw FeatureError.tooManyEvents(path: reader.path, count: accumulators.events) }
 
     // The data's time range and the cutoffs' place in it.
     let day = UTCTime.millisecondsPerDay
