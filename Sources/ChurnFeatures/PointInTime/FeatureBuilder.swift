@@ -141,8 +141,13 @@ public struct FeatureBuilder {
       for name in purchases where !present.contains(name) { notes.append("purchase type \(name) never occurs in the log") }
       effective = FeatureSpec(windows: windows, leadDays: leadDays, eventTypes: types, purchaseTypes: purchases,
                               rfmWindowDays: rfmWindowDays, attributes: customers?.attributes ?? [])
-      try effective.validate()
+      // Event types cannot be renamed by the user (the log is what it is): a type whose
+      // features would repeat a column gets a numbered token. Customer columns can be left out
+      // or renamed, so validate() names them instead.
+      notes += effective.renameCollidingTokens()
     }
+    // Every column name distinct (case ignored: the features file is read back case-insensitively).
+    try effective.validate()
     if effective.includes("pct_change") && !windows.contains(30) {
       notes.append("pct_change_count_T_30d needs a 30-day window; left out")
       effective.excludedFamilies.append("pct_change")
