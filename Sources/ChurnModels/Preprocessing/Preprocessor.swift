@@ -293,10 +293,12 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
       for k in 0..<d {
         let value: Double = raw.storage[i * width + kept[k]]
         var z = (value - means[k]) / deviations[k]
-        if !(abs(z) <= Self.largestStandardizedValue) {
+        // Unstandardized columns (a forest's: mean 0, deviation 1) only compare with thresholds: any finite value will do.
+        let limit = means[k] == 0 && deviations[k] == 1 ? Double.greatestFiniteMagnitude : Self.largestStandardizedValue
+        if !(abs(z) <= limit) {
           // value − mean can overflow where the quotient does not.
           z = value / deviations[k] - means[k] / deviations[k]
-          guard abs(z) <= Self.largestStandardizedValue else {
+          guard abs(z) <= limit else {
             throw PreprocessingError.extremeValue(column: outputNames[k], row: i, id: table.ids[i], value: inputValue(table, output: k, row: i),
                                                   deviations: z, mean: means[k])
           }
@@ -307,10 +309,12 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
     return out
   }
 
-  /// The largest standardized value (standard deviations from the training mean) a model
-  /// takes: 10¹². Beyond it a value is an input error (a unit or decimal-point slip, an
-  /// overflow), and keeping every value below it keeps every model's arithmetic finite
-  /// (|β| ≤ 10¹² in a model file, so each logistic term stays below 10²⁴).
+  /// The largest standardized value (standard deviations from the training mean) a
+  /// standardized column takes: 10¹². Beyond it a value is an input error (a unit or
+  /// decimal-point slip, an overflow), and keeping every value below it keeps the logistic
+  /// model's arithmetic finite (|β| ≤ 10¹² in a model file, so each term stays below 10²⁴).
+  /// Unstandardized columns (mean 0 and deviation 1: the forest's, which only compares values
+  /// with thresholds) take any finite value.
   public static let largestStandardizedValue = 1e12
 
   /// The table's value behind output column `k` at `row`, for messages.
