@@ -249,12 +249,19 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
   /// Reads and validates a spec file.
   public static func read(path: String) throws -> FeatureSpec {
     let data: Data
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      throw FileError(path: path, action: "read", reason: "it is a directory; expected a feature spec JSON file (from --save-spec)")
+    }
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
       throw FileError(path: path, action: "read", reason: "no such file or not readable")
     }
     let spec: FeatureSpec
-    do { spec = try JSONDecoder().decode(FeatureSpec.self, from: data) } catch {
-      throw FeatureSpecError.badSpec("\(path) is not a feature spec: \(error)")
+    do { spec = try JSONDecoder().decode(FeatureSpec.self, from: data) } catch let error as DecodingError {
+      guard let field = JSONField.describe(error, data: data) else {
+        throw FeatureSpecError.badSpec("\(path) (\(data.count) bytes) is not valid JSON: truncated or corrupt; write it again with --save-spec")
+      }
+      throw FeatureSpecError.badSpec("\(path): field \(field.name): expected \(field.expected), found \(field.found)")
     }
     try spec.validate()
     return spec

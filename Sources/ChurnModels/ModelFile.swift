@@ -257,7 +257,7 @@ public struct ModelFile: Sendable, Equatable, Codable {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     let data: Data
     do { data = try encoder.encode(clean) } catch EncodingError.invalidValue(let value, let context) {
-      throw ModelFileError.nonFiniteValue(path: path, field: Self.fieldName(context.codingPath), value: "\(value)")
+      throw ModelFileError.nonFiniteValue(path: path, field: JSONField.name(context.codingPath), value: "\(value)")
     }
     try OutputFile.write(String(decoding: data, as: UTF8.self) + "\n", to: path)
   }
@@ -299,101 +299,14 @@ public struct ModelFile: Sendable, Equatable, Codable {
 
   /// The two fields read first, of any JSON type.
   private struct Header: Decodable {
-    var format: JSONValue?
-    var formatVersion: JSONValue?
-  }
-
-  /// A JSON value, to say what a field holds.
-  enum JSONValue: Decodable, CustomStringConvertible {
-    case null, bool(Bool), number(Double), string(String), array(Int), object
-
-    init(from decoder: Decoder) throws {
-      let c = try decoder.singleValueContainer()
-      if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) } else if let n = try? c.decode(Double.self) {
-        self = .number(n)
-      } else if let s = try? c.decode(String.self) { self = .string(s) } else if let a = try? c.decode([JSONValue].self) {
-        self = .array(a.count)
-      } else { self = .object }
-    }
-
-    /// Found any JSON value: "the string \"nan\"", "the number 5", "null", "a list of 3 items", ...
-    init(any value: Any?) {
-      switch value {
-      case nil, is NSNull: self = .null
-      case let s as String: self = .string(s)
-      case let a as [Any]: self = .array(a.count)
-      case is [String: Any]: self = .object
-      case let n as NSNumber:
-        if String(cString: n.objCType) == "c" || type(of: value!) == Bool.self { self = .bool(n.boolValue) } else { self = .number(n.doubleValue) }
-      default: self = .object
-      }
-    }
-
-    var description: String {
-      switch self {
-      case .null: return "null"
-      case .bool(let b): return "\(b)"
-      case .number(let n): return "the number " + (n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : "\(n)")
-      case .string(let s): return "the string \"" + (s.count > 40 ? s.prefix(40) + "…" : s) + "\""
-      case .array(let n): return "a list of \(n) item\(n == 1 ? "" : "s")"
-      case .object: return "an object"
-      }
-    }
-  }
-
-  /// `logistic.coefficients[3]` for a coding path.
-  static func fieldName(_ path: [CodingKey]) -> String {
-    var out = ""
-    for key in path {
-      if let i = key.intValue, key.stringValue.hasPrefix("Index") || key.stringValue == "\(i)" { out += "[\(i)]" } else {
-        out += (out.isEmpty ? "" : ".") + key.stringValue
-      }
-    }
-    return out.isEmpty ? "(the whole file)" : out
+    var format: JSONField.Value?
+    var formatVersion: JSONField.Value?
   }
 
   /// A `DecodingError` as "field Y: expected Z, found W", W read from the file itself.
   static func describe(_ error: DecodingError, path: String, data: Data) -> ModelFileError {
-    func found(_ codingPath: [CodingKey]) -> String {
-      var node: Any? = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-      for key in codingPath {
-        if let i = key.intValue, let list = node as? [Any] { node = i < list.count ? list[i] : nil } else if let object = node as? [String: Any] {
-          guard let next = object[key.stringValue] else { return "nothing (the field is missing)" }
-          node = next
-        } else { return "nothing (the field is missing)" }
-      }
-      return JSONValue(any: node).description
-    }
-    func expected(_ type: Any.Type) -> String {
-      switch type {
-      case is Double.Type, is Float.Type: return "a finite number"
-      case is Int.Type, is Int32.Type, is UInt64.Type, is Int64.Type: return "a whole number"
-      case is String.Type: return "text in quotes"
-      case is Bool.Type: return "true or false"
-      default:
-        let name = "\(type)"
-        if name.hasPrefix("Array") { return "a list" }
-        if name.hasPrefix("Dictionary") { return "an object" }
-        if name.hasPrefix("Optional") { return expected(type) }
-        return "a \(name) value"
-      }
-    }
-    switch error {
-    case .typeMismatch(let type, let context):
-      return .badField(path: path, field: fieldName(context.codingPath), expected: expected(type), found: found(context.codingPath))
-    case .valueNotFound(let type, let context):
-      return .badField(path: path, field: fieldName(context.codingPath), expected: expected(type), found: found(context.codingPath))
-    case .keyNotFound(let key, let context):
-      let field = fieldName(context.codingPath + [key])
-      return .badField(path: path, field: field, expected: "a value (every model file has it)", found: "nothing (the field is missing)")
-    case .dataCorrupted(let context):
-      if context.codingPath.isEmpty { return .notJSON(path: path, bytes: data.count) }
-      let detail = context.debugDescription
-      let expected = detail.hasPrefix("Cannot initialize") ? "one of the values this churn knows" : detail
-      return .badField(path: path, field: fieldName(context.codingPath), expected: expected, found: found(context.codingPath))
-    @unknown default:
-      return .badField(path: path, field: "(unknown)", expected: "a churn model file", found: "\(error)")
-    }
+    guard let field = JSONField.describe(error, data: data) else { return .notJSON(path: path, bytes: data.count) }
+    return .badField(path: path, field: field.name, expected: field.expected, found: field.found)
   }
 
   /// The first thing that makes this model unusable: the field, what was expected, what it holds.

@@ -267,6 +267,28 @@ struct FeatureBuilderTests {
     #expect(throws: FeatureSpecError.badEventTypeName("")) { try FeatureSpec.token(for: "") }
   }
 
+  @Test("A damaged spec file names the field, what was expected and what it holds")
+  func damagedSpec() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let spec = FeatureSpec(eventTypes: [.init(name: "login", token: "login", valued: false)], purchaseTypes: [])
+    let good = String(decoding: try spec.jsonData(), as: UTF8.self)
+    func message(_ text: String) throws -> String {
+      try text.write(toFile: dir.file("s.json"), atomically: true, encoding: .utf8)
+      do { _ = try FeatureSpec.read(path: dir.file("s.json")); return "loaded" } catch { return "\(error)" }
+    }
+    #expect(try message(good) == "loaded")
+    #expect(try message(good.replacingOccurrences(of: "\"leadDays\" : 0", with: "\"leadDays\" : \"soon\""))
+      == "invalid feature spec: \(dir.file("s.json")): field leadDays: expected a whole number, found the string \"soon\"")
+    #expect(try message(good.replacingOccurrences(of: "\"valued\" : false", with: "\"valued\" : 3"))
+      == "invalid feature spec: \(dir.file("s.json")): field eventTypes[0].valued: expected true or false, found the number 3")
+    #expect(try message(String(good.prefix(20)))
+      == "invalid feature spec: \(dir.file("s.json")) (20 bytes) is not valid JSON: truncated or corrupt; write it again with --save-spec")
+    #expect(throws: FileError(path: dir.path, action: "read", reason: "it is a directory; expected a feature spec JSON file (from --save-spec)")) {
+      try FeatureSpec.read(path: dir.path)
+    }
+  }
+
   @Test("Event types whose features would repeat a column get numbered tokens; every column name is distinct")
   func eventTypeCollisions() throws {
     let types = ["event", "gap_days", "Support Ticket", "support-ticket", "???", "!!!", "event_2", "customer_id", "Tenure"]

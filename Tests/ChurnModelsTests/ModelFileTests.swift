@@ -101,7 +101,7 @@ struct ModelFileTests {
       $0["logistic"] = l
     } == "model file \(path): field logistic.intercept: expected a finite number of magnitude at most 1e12, found 1e+300" + tail)
     #expect(try message { $0["preprocessor"] = nil }
-      == "model file \(path): field preprocessor: expected a value (every model file has it), found nothing (the field is missing)" + tail)
+      == "model file \(path): field preprocessor: expected a value (the field is required), found nothing (the field is missing)" + tail)
     #expect(try message { $0["kind"] = "tree" }
       == "model file \(path): field kind: expected one of the values this churn knows, found the string \"tree\"" + tail)
     #expect(try message { $0["validation"] = 5 }
