@@ -267,6 +267,16 @@ struct FeatureBuilderTests {
     #expect(throws: FeatureSpecError.badEventTypeName("")) { try FeatureSpec.token(for: "") }
   }
 
+  @Test("A sum of event values past ±1.8e308 is an error naming the feature, the customer and the cutoff, never inf")
+  func featureOverflow() throws {
+    #expect(throws: FeatureError.featureOverflow(feature: "sum_payment_7d", customer: "a", cutoff: "2024-01-11")) {
+      _ = try build(events: "a,2024-01-09,payment,1e308\na,2024-01-10,payment,1e308\nb,2024-01-10,payment,1\n", cutoffs: ["2024-01-11"])
+    }
+    #expect(FeatureError.featureOverflow(feature: "sum_order_7d", customer: "a", cutoff: "2024-01-11").description
+      == "sum_order_7d of customer \"a\" at cutoff 2024-01-11 is infinite: its events' values add up beyond ±1.8e308; "
+      + "check the value column of that customer's events (a unit slip or a misread field?)")
+  }
+
   @Test("A damaged spec file names the field, what was expected and what it holds")
   func damagedSpec() throws {
     let dir = try TemporaryDirectory()

@@ -202,7 +202,13 @@ public struct FeatureBuilder {
     }
 
     var table = FeatureTable(ids: ids, cutoffs: cutoffColumn, labels: labels)
-    for (name, column) in rows.columns() { table.append(name, column) }
+    for (name, column) in rows.columns() {
+      // Sums of finite event values can still pass ±1.8e308; such a feature is an error, never an "inf" in the output.
+      if case .numeric(let values) = column, let row = values.firstIndex(where: \.isInfinite) {
+        throw FeatureError.featureOverflow(feature: name, customer: ids[row], cutoff: UTCTime.formatDate(milliseconds: cutoffColumn[row]))
+      }
+      table.append(name, column)
+    }
     for attribute in effective.attributes {
       guard let customers, let index = customers.attributes.firstIndex(where: { $0.name == attribute.name }) else {
         throw FeatureSpecError.badSpec("attribute \"\(attribute.name)\" is not a column of the customer table")

@@ -19,6 +19,7 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
   case windowOutOfRange(days: String)
   case tooManyThreads(Int)
   case tooManyEvents(path: String, count: Int)
+  case featureOverflow(feature: String, customer: String, cutoff: String)
 
   /// "at most 36500 days (100 years)" or "at most 1200 months (100 years)".
   static func spanLimit(months: Bool) -> String {
@@ -61,6 +62,9 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
       return "--windows: a window of \(days) days is too long; expected at most \(Self.maximumFeatureDays) days (10 years)"
     case .tooManyEvents(let path, let count):
       return "\(path) has \(count) events, more than \(Int32.max) (2^31 − 1), the most one run counts; split the log by customer and run each part"
+    case .featureOverflow(let feature, let customer, let cutoff):
+      return "\(feature) of customer \"\(customer)\" at cutoff \(cutoff) is infinite: its events' values add up beyond ±1.8e308; "
+        + "check the value column of that customer's events (a unit slip or a misread field?)"
     case .tooManyThreads(let n): return "--threads \(n) is too many; expected 1...\(Self.maximumThreads)"
     }
   }
