@@ -26,6 +26,7 @@ public struct DriftReference: Sendable, Equatable, Codable {
     if let i = edges.firstIndex(where: { !$0.isFinite }) { return "edge \(i) is \(edges[i])" }
     guard zip(edges, edges.dropFirst()).allSatisfy({ $0 < $1 }) else { return "edges are not ascending" }
     guard edges.isEmpty || levels.isEmpty else { return "both edges and levels" }
+    guard Set(levels).count == levels.count else { return "a level listed twice" }
     let bins = levels.isEmpty ? edges.count + 2 : levels.count + 1
     guard shares.count == bins else { return "\(shares.count) shares for \(bins) bins" }
     if let i = shares.firstIndex(where: { !($0.isFinite && $0 >= 0) }) { return "share \(i) is \(shares[i])" }

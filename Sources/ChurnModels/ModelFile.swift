@@ -311,7 +311,7 @@ public struct ModelFile: Sendable, Equatable, Codable {
 
   /// The first thing that makes this model unusable: the field, what was expected, what it holds.
   func problem() -> (field: String, expected: String, found: String)? {
-    func count(_ n: Int, _ what: String) -> String { "\(n) \(what)\(n == 1 ? "" : "s")" }
+    func count(_ n: Int, _ what: String) -> String { "\(n) " + (n == 1 ? what : what == "entry" ? "entries" : what + "s") }
     func firstNonFinite(_ values: [Double], _ field: String) -> (String, String, String)? {
       guard let i = values.firstIndex(where: { !$0.isFinite }) else { return nil }
       return ("\(field)[\(i)]", "a finite number", "\(values[i])")
@@ -330,7 +330,9 @@ public struct ModelFile: Sendable, Equatable, Codable {
         guard median.isFinite else { return ("preprocessor.steps[\(k)].median", "a finite number", "\(median)") }
         (name, numeric) = (n, true)
       case .missingIndicator(let n): (name, numeric) = (n, true)
-      case .categorical(let n, _, _, _): (name, numeric) = (n, false)
+      case .categorical(let n, let levels, _, _):
+        guard Set(levels).count == levels.count else { return ("preprocessor.steps[\(k)].levels", "distinct levels", "a level listed twice") }
+        (name, numeric) = (n, false)
       }
       guard kinds[name] == numeric else {
         return ("preprocessor.steps[\(k)]", "a step on a \(numeric ? "numeric" : "categorical") input column",

@@ -150,3 +150,70 @@ struct ModelFileTests {
       + "found a list of 1 item" + tail)
   }
 }
+
+/// Every leaf (number, string, bool, null) of a JSON tree, as paths of keys and indices.
+private func leaves(_ node: Any, _ path: [Any] = []) -> [[Any]] {
+  if let object = node as? [String: Any] { return object.keys.sorted().flatMap { leaves(object[$0]!, path + [$0]) } + [path] }
+  if let list = node as? [Any] { return list.indices.prefix(6).flatMap { leaves(list[$0], path + [$0]) } + [path] }
+  return [path]
+}
+
+/// `node` with the value at `path` replaced (nil: removed).
+private func replacing(_ node: Any, _ path: ArraySlice<Any>, with value: Any?) -> Any {
+  guard let key = path.first else { return value ?? NSNull() }
+  if var object = node as? [String: Any], let k = key as? String {
+    object[k] = path.count == 1 && value == nil ? nil : replacing(object[k] ?? NSNull(), path.dropFirst(), with: value)
+    return object
+  }
+  if var list = node as? [Any], let i = key as? Int, i < list.count {
+    if path.count == 1 && value == nil { list.remove(at: i) } else { list[i] = replacing(list[i], path.dropFirst(), with: value) }
+    return list
+  }
+  return node
+}
+
+@Suite("Model files: random damage")
+struct ModelFileDamageTests {
+  @Test("Any one field replaced, removed or shortened: refused with a message, or loads and scores with probabilities in [0, 1]",
+        arguments: [ModelSettings.Family.logistic, .forest])
+  func randomDamage(family: ModelSettings.Family) throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let table = plantedTable()
+    var file = try modelFile(family, table: table)
+    file.driftReferences = ModelFile.driftReferences(table)
+    var calibration = Calibration()
+    try calibration.fit(.isotonic, probabilities: try file.probabilities(table), labels: table.labels!, source: "training")
+    file.calibration = calibration
+    file.riskBands = RiskBands.learn(scores: try file.probabilities(table))
+    try file.write(to: dir.file("good.json"))
+    let good = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("good.json"))))
+    let paths = leaves(good).filter { !$0.isEmpty }
+    let replacements: [Any?] = [nil, "nan", "inf", -1, 0, 1, 2, 1e300, -1e300, 1e13, 9_223_372_036_854_775_807, "", [Any](), [String: Any](), NSNull(), true,
+                                "tree", [1, 2, 3], 0.5]
+    var rng = SeededGenerator(seed: family == .logistic ? 11 : 12)
+    var loaded = 0, refused = 0
+    for trial in 0..<300 {
+      let path = paths[rng.integer(below: paths.count)]
+      let value = replacements[rng.integer(below: replacements.count)]
+      let damaged = replacing(good, path[...], with: value)
+      try JSONSerialization.data(withJSONObject: damaged).write(to: URL(fileURLWithPath: dir.file("bad.json")))
+      do {
+        let model = try ModelFile.read(path: dir.file("bad.json"))
+        loaded += 1
+        do {
+          let p = try model.probabilities(table)
+          #expect(p.allSatisfy { (0...1).contains($0) }, "trial \(trial): \(path) = \(String(describing: value))")
+          _ = model.drift(table, scores: p)
+          let x = try model.preprocessor.transform(table.rows([0, 1]))
+          let e = model.explain(x, row: 0)
+          #expect(e.base.isFinite && e.contributions.allSatisfy { $0.isFinite }, "trial \(trial): \(path) = \(String(describing: value))")
+        } catch is PreprocessingError {}
+      } catch let error as ModelFileError {
+        refused += 1
+        #expect(!"\(error)".contains("DecodingError") && !"\(error)".contains("NSCocoaErrorDomain"), "\(error)")
+      }
+    }
+    #expect(loaded > 20 && refused > 100, "loaded \(loaded), refused \(refused)")
+  }
+}
