@@ -11,7 +11,10 @@ struct Features: ParsableCommand {
       --lead days); labels look at [cutoff, cutoff + horizon). Both intervals are half-open. With
       a churn_date column in the customer table, labels are contractual; otherwise a customer
       churns when it has no activity event in the horizon. Labels whose horizon runs past the
-      end of the data are left empty (rows for scoring).
+      end of the data are left empty (rows for scoring). Column names never repeat: an event type
+      whose features would repeat a name (a type called "event" makes days_since_last_event) is
+      named with a numbered token (event_2) and a note; a customer column that repeats a
+      built-in, customer_id, cutoff or label is an error (rename it, or --exclude it).
       """)
 
   @OptionGroup var events: EventLogOptions
