@@ -78,6 +78,21 @@ struct TrainScoreCommandTests {
     #expect(!FileManager.default.fileExists(atPath: dir.file("r.html")))
   }
 
+  @Test("A --table with a column name twice (case and spaces ignored) is refused by train, score and features' customer table")
+  func duplicateColumns() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try "id,plan, Plan ,churn\n1,a,b,0\n2,a,b,1\n".write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
+    let expected = "Error: \(dir.file("t.csv")) line 1: column name \"Plan\" appears twice (columns 2 and 3); rename one\n"
+    let train = try runChurn(["train", "--table", dir.file("t.csv"), "--id", "id", "--label", "churn", "--out", dir.file("m.json")])
+    #expect(train.status == 1 && train.stderr == expected, "\(train.stderr)")
+    try "customer_id,timestamp,event_type,value\n1,2024-01-01,login,\n2,2024-01-05,login,\n".write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    let features = try runChurn(["features", "--events", dir.file("e.csv"), "--customers", dir.file("t.csv"), "--customer-id-column", "id",
+                                 "--cutoff", "2024-01-03", "--out", dir.file("f.csv")])
+    #expect(features.status == 1 && features.stderr == expected, "\(features.stderr)")
+    #expect(dir.contents() == ["e.csv", "t.csv"])
+  }
+
   @Test("Extreme values never reach a probability: score, explain (table and JSON) and report refuse them, naming the row")
   func extremeValues() throws {
     let dir = try TemporaryDirectory()
