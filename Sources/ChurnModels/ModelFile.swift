@@ -292,6 +292,8 @@ public struct ModelFile: Sendable, Equatable, Codable {
     let model: ModelFile
     do { model = try decoder.decode(ModelFile.self, from: data) } catch let error as DecodingError {
       throw Self.describe(error, path: path, data: data)
+    } catch {
+      throw ModelFileError.badField(path: path, field: "(the whole file)", expected: "a churn model", found: "\(error)")
     }
     if let problem = model.problem() { throw ModelFileError.badField(path: path, field: problem.field, expected: problem.expected, found: problem.found) }
     return model
