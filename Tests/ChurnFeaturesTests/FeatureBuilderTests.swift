@@ -277,6 +277,26 @@ struct FeatureBuilderTests {
       + "check the value column of that customer's events (a unit slip or a misread field?)")
   }
 
+  @Test("Aggregates that would outgrow the memory budget stop the run with the sizes and the fixes, before memory runs out")
+  func memoryBudget() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try "customer_id,timestamp,event_type,value\na,2024-01-01,login,\nb,2024-01-02,order,5\nc,2024-01-03,login,\nc,2024-01-20,login,\n"
+      .write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    let design = try ObservationDesign(cutoffs: try ObservationDesign.cutoffRange("2024-01-04:2024-01-13:1d"), horizon: .days(30))
+    var builder = FeatureBuilder(design: design)
+    builder.memoryBudget = 2_000
+    // Per (customer, cutoff): 46 bytes + 24 per event type (3 windows, 2 day words); 3 customers × 10 cutoffs × 94.
+    #expect(throws: FeatureError.tooMuchMemory(customers: 3, cutoffs: 10, eventTypes: 2, bytes: 2_820, budget: 2_000)) {
+      try builder.build(events: EventLogReader(path: dir.file("e.csv")))
+    }
+    #expect(FeatureError.tooMuchMemory(customers: 2000, cutoffs: 9132, eventTypes: 15, bytes: 17_400_000_000, budget: 11_700_000_000).description
+      == "features for 2000 customers × 9132 cutoffs × 15 event types need about 17.4 GB so far, more than the 11.7 GB this run may use "
+      + "(by default half the machine's memory); use fewer cutoffs (a longer --cutoffs step), fewer or shorter --windows, or fewer event types (a --spec listing them)")
+    builder.memoryBudget = 1_000_000
+    #expect(try builder.build(events: EventLogReader(path: dir.file("e.csv"))).table.rowCount > 0)
+  }
+
   @Test("A damaged spec file names the field, what was expected and what it holds")
   func damagedSpec() throws {
     let dir = try TemporaryDirectory()

@@ -56,6 +56,20 @@ struct EventAccumulators {
     dayWords = (windows.max()! + 63) / 64
   }
 
+  /// Bytes the aggregates hold per customer (all its cutoffs), for the memory check.
+  var bytesPerCustomer: Int {
+    let w = windowCount
+    var perSlot = 8 + 8 + 4 * w + 8 * dayWords + 2
+    for t in types { perSlot += 4 * w + 4 + 8 + (t.hasValues ? 12 * w : 0) }
+    return perSlot * slotsPerCustomer
+  }
+
+  /// Bytes the aggregates would hold with `customers` customers (Int.max when that overflows).
+  func bytes(customers: Int) -> Int {
+    let (total, overflow) = customers.multipliedReportingOverflow(by: bytesPerCustomer)
+    return overflow ? .max : total
+  }
+
   /// Registers a customer and returns its index.
   mutating func addCustomer() -> Int {
     let k = slotsPerCustomer

@@ -1,4 +1,5 @@
 import ChurnCore
+import Foundation
 
 /// Turns an event log (and an optional customer table) into one feature row per eligible
 /// (customer, cutoff), with churn labels, in one streaming pass over the log.
@@ -34,6 +35,11 @@ public struct FeatureBuilder {
   /// `FeatureError.maximumThreads`. Counts and dates do not depend on it; sums of values can
   /// differ in the last bits (addition order).
   public var threads = 1
+  /// Most bytes the per-(customer, cutoff) aggregates may hold, over all threads (default: half
+  /// the machine's memory); beyond it the run stops with `FeatureError.tooMuchMemory` instead
+  /// of being killed for want of memory. Memory grows as customers × cutoffs × (event types ×
+  /// windows).
+  public var memoryBudget = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
   /// Files smaller than this per thread are read on one thread (splitting costs more than it saves).
   public var minimumBytesPerThread = 32 << 20
 
@@ -87,10 +93,19 @@ public struct FeatureBuilder {
     let activity = design.activityTypes.map(Set.init)
     let fixedTypes = spec?.eventTypes.map(\.name)
     let template = EventAccumulators(design: design, windows: windows, leadDays: leadDays, rfmWindowDays: rfmWindowDays)
+    let partitions = min(max(1, threads), FeatureError.maximumThreads)
+    // The customer table's customers are registered up front: check their share before allocating it.
+    var probe = template
+    for _ in fixedTypes ?? [] { _ = probe.addType() }
+    let upFront = probe.bytes(customers: customers?.ids.count ?? 0)
+    if upFront > memoryBudget {
+      throw FeatureError.tooMuchMemory(customers: customers?.ids.count ?? 0, cutoffs: design.cutoffs.count, eventTypes: fixedTypes?.count ?? 0,
+                                       bytes: upFront, budget: memoryBudget)
+    }
     func freshStates() -> [PartitionState] {
-      (0..<min(max(1, threads), FeatureError.maximumThreads)).map { p in
+      (0..<partitions).map { p in
         PartitionState(accumulators: template, customers: p == 0 ? customers?.ids ?? [] : [], fixedTypes: fixedTypes,
-                       activityTypes: activity, maxTypes: maxEventTypes)
+                       activityTypes: activity, maxTypes: maxEventTypes, memoryBudget: memoryBudget, partitions: partitions)
       }
     }
     var states = freshStates()

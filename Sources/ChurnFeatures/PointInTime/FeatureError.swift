@@ -20,6 +20,7 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
   case tooManyThreads(Int)
   case tooManyEvents(path: String, count: Int)
   case featureOverflow(feature: String, customer: String, cutoff: String)
+  case tooMuchMemory(customers: Int, cutoffs: Int, eventTypes: Int, bytes: Int, budget: Int)
 
   /// "at most 36500 days (100 years)" or "at most 1200 months (100 years)".
   static func spanLimit(months: Bool) -> String {
@@ -65,6 +66,11 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
     case .featureOverflow(let feature, let customer, let cutoff):
       return "\(feature) of customer \"\(customer)\" at cutoff \(cutoff) is infinite: its events' values add up beyond ±1.8e308; "
         + "check the value column of that customer's events (a unit slip or a misread field?)"
+    case .tooMuchMemory(let customers, let cutoffs, let types, let bytes, let budget):
+      func gigabytes(_ b: Int) -> String { String(format: "%.1f GB", Double(b) / 1e9) }
+      return "features for \(customers) customers × \(cutoffs) cutoffs × \(types) event types need \(bytes == .max ? "more memory than can be counted" : "about " + gigabytes(bytes)) "
+        + "so far, more than the \(gigabytes(budget)) this run may use (by default half the machine's memory); "
+        + "use fewer cutoffs (a longer --cutoffs step), fewer or shorter --windows, or fewer event types (a --spec listing them)"
     case .tooManyThreads(let n): return "--threads \(n) is too many; expected 1...\(Self.maximumThreads)"
     }
   }
