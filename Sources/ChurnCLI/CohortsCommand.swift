@@ -36,7 +36,7 @@ struct CohortsCommand: ParsableCommand {
   @Option(help: "Features to show when --features is not given.")
   var top = 8
 
-  @Option(help: "Quantile groups per numeric feature.")
+  @Option(help: "Quantile groups per numeric feature (2...1000).")
   var groups = 10
 
   @Option(help: "Write every feature's cohorts as CSV here.")
@@ -46,6 +46,7 @@ struct CohortsCommand: ParsableCommand {
     if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
     guard groups >= 2, top >= 1 else { throw ValidationError("--groups must be at least 2 and --top at least 1") }
+    guard groups <= 1000 else { throw ValidationError("--groups \(groups) is too many; expected 2...1000 quantile groups") }
   }
 
   func run() throws {

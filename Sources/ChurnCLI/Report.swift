@@ -26,8 +26,12 @@ struct Report: ParsableCommand {
   @Option(help: "With --table: the label column, for the cohort sections.")
   var label: String?
 
-  @Option(help: "Rows of the ranked list to show.")
+  @Option(help: "Rows of the ranked list to show (0 or more).")
   var top = 25
+
+  func validate() throws {
+    guard top >= 0 else { throw ValidationError("--top \(top) is negative; expected the number of customers to list, 0 or more") }
+  }
 
   @Option(help: "Where to write the HTML file.")
   var out: String

@@ -154,6 +154,8 @@ public struct LogisticRegression: Sendable {
     var covariance: Matrix?
     if computeStandardErrors {
       covariance = try? problem.hessian(b: result.b, beta: result.beta).inversePositiveDefinite()
+      // A nearly singular Hessian can overflow its inverse: no standard errors rather than infinite ones.
+      if covariance?.storage.allSatisfy(\.isFinite) == false { covariance = nil }
     }
     return LogisticModel(featureNames: names, intercept: result.b, coefficients: result.beta, solver: chosen,
                          iterations: result.iterations, evaluations: result.evaluations, objective: result.objective,
