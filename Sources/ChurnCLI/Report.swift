@@ -26,18 +26,14 @@ struct Report: ParsableCommand {
   @Option(help: "With --table: the label column, for the cohort sections.")
   var label: String?
 
-  @Option(help: "Rows of the ranked list to show (0 or more).")
+  @Option(help: "Rows of the ranked list to show (1 or more).")
   var top = 25
-
-  func validate() throws {
-    guard top >= 0 else { throw ValidationError("--top \(top) is negative; expected the number of customers to list, 0 or more") }
-  }
 
   @Option(help: "Where to write the HTML file.")
   var out: String
 
   func validate() throws {
-    if top < 1 { throw ValidationError("--top \(top) must be at least 1") }
+    if top < 1 { throw ValidationError("--top \(top) is too small; expected the number of customers to list, 1 or more") }
   }
 
   func run() throws {

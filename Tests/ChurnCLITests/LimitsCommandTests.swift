@@ -63,7 +63,7 @@ struct LimitsCommandTests {
   @Test("Negative or huge counts of rows and groups are refused before any work")
   func counts() throws {
     try refuse(["report", "--model", "{O}", "--table", "{E}", "--top=-1", "--out", "{O}"],
-               "--top -1 is negative; expected the number of customers to list, 0 or more")
+               "--top -1 is too small; expected the number of customers to list, 1 or more")
     try refuse(["cohorts", "--events", "{E}", "--cutoff", "2024-02-15", "--groups", "9223372036854775807"],
                "--groups 9223372036854775807 is too many; expected 2...1000 quantile groups")
   }

@@ -174,7 +174,7 @@ extension ReportNumberTests {
     defer { dir.remove() }
     let r = try runChurn(["report", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--top=\(top)", "--out", dir.file("r.html")])
     #expect(r.status == 64)
-    #expect(r.stderr.hasPrefix("Error: --top \(top) must be at least 1\nUsage: churn report "))
+    #expect(r.stderr.hasPrefix("Error: --top \(top) is too small; expected the number of customers to list, 1 or more\nUsage: churn report "))
     #expect(dir.contents().isEmpty)
   }
 }
