@@ -284,6 +284,9 @@ public final class CSVReader {
       if quoted { sawQuotes = true }
       var bounds = fieldBounds
       bounds.count = 0
+      // Registered before the split: appending may move the buffer and the split may throw,
+      // and the reader must keep the live buffer either way (else deinit frees the old one twice).
+      defer { fieldBounds = bounds }
       if quoted {
         try splitQuotedFields(from: recordStart, to: contentEnd, line: recordLine, into: &bounds)
       } else {
@@ -301,7 +304,6 @@ public final class CSVReader {
           bounds.append(contentEnd)
         }
       }
-      defer { fieldBounds = bounds }
       try buffer.withUnsafeBufferPointer { b in
         try body(CSVRecord(bytes: b, bounds: UnsafeBufferPointer(start: bounds.pointer, count: bounds.count), line: recordLine,
                            lineSpan: 1 + newlines))

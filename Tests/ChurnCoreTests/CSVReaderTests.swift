@@ -87,6 +87,22 @@ struct CSVReaderTests {
     #expect(r2.rows == [[long, "y\"z", "q"], ["2", "3", "4"]])
   }
 
+  @Test("Regression (found by fuzzing): a malformed record with more than 32 fields throws and the reader is freed once")
+  func malformedWideRecord() throws {
+    // The field-offset buffer grew while splitting, the split threw, and the reader kept the
+    // freed buffer: a double free in deinit (AddressSanitizer, scripts/fuzz-parsers).
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.file("wide.csv")
+    try ("a\n\"x\"" + String(repeating: ",", count: 40) + "\"q\"z\n").write(toFile: path, atomically: true, encoding: .utf8)
+    for _ in 0..<3 {
+      #expect(throws: CSVError.textAfterQuote(path: path, line: 2, field: 41, closingLine: 2)) {
+        let reader = try CSVReader(path: path)
+        try reader.forEachRecord { _ in }
+      }
+    }
+  }
+
   @Test("Compressed and binary files are named as such; nothing of them is echoed")
   func binaryFiles() throws {
     let dir = try TemporaryDirectory()
