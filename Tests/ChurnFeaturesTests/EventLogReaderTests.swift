@@ -90,6 +90,19 @@ struct EventLogReaderTests {
     #expect(throws: CSVError.textAfterQuote(path: path, line: 2, field: 2, closingLine: 3)) { try EventLogReader(path: path).read { _ in } }
   }
 
+  @Test("A row over several lines is refused at its true line when the log is read on several threads")
+  func multilinePartitioned() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var lines = ["customer_id,timestamp,event_type,value"]
+    for i in 0..<3000 { lines.append("c\(i % 7),2024-01-\(String(format: "%02d", 1 + i % 28)),login,\(i)") }
+    lines[2000] = "c1,2024-01-05,\"log\nin\",3"
+    try lines.joined(separator: "\n").write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    #expect(throws: EventLogError.multilineRow(path: dir.file("e.csv"), line: 2001, lines: 2)) {
+      _ = try EventLogReader(path: dir.file("e.csv")).readBatches(partitions: 3, minimumPartitionBytes: 100, reset: {}) { _, _, _, _ in }
+    }
+  }
+
   @Test("A row with more fields than the header is refused, as in the customer table")
   func extraFields() throws {
     try expectReadError("1,2024-01-01,login,\n2,2024-01-02,order,5,extra\n") { .fieldCount(path: $0, line: 3, found: 5, expected: 4) }
