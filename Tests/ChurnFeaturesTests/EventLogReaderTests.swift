@@ -163,6 +163,11 @@ struct EventLogReaderTests {
       == "e.csv: no column \"timestmp\" for the timestamp (did you mean \"timestamp\"?); the header has customer_id, timestamp. Name the right column with --timestamp-column")
     let noValue = try readEvents("1,2024-01-01,login\n", header: "customer_id,timestamp,event_type")
     #expect(noValue.events.count == 1 && noValue.events[0].3.isNaN)
+    var required = EventLogColumns()
+    required.valueRequired = true  // scoring with a model whose features use values
+    try expectReadError("1,2024-01-01,login\n", header: "customer_id,timestamp,event_type", columns: required) {
+      .missingColumn(path: $0, name: "value", role: "value", header: ["customer_id", "timestamp", "event_type"])
+    }
   }
 
   @Test("Echoed values are cut to 40 characters")

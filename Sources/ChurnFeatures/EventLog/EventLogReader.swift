@@ -14,6 +14,10 @@ public struct EventLogColumns: Sendable, Equatable {
   /// a misspelled `--value-column` is an error rather than a log read without its values.
   public var value: String?
 
+  /// Whether the value column must be present even under its default name (set when scoring
+  /// with a model whose features use event values).
+  public var valueRequired = false
+
   /// The name `value` takes when the caller names none.
   public static let defaultValue = "value"
 
@@ -158,7 +162,7 @@ public struct EventLogReader: Sendable {
     let time = try require(columns.timestamp, "timestamp")
     let type = try require(columns.eventType, "event type")
     let value = columns.value.flatMap { csv.columnIndex($0) }
-    if let name = columns.value, value == nil, name.lowercased() != EventLogColumns.defaultValue {
+    if let name = columns.value, value == nil, columns.valueRequired || name.lowercased() != EventLogColumns.defaultValue {
       throw EventLogError.missingColumn(path: path, name: name, role: "value", header: csv.header)
     }
     return Layout(customer: customer, time: time, type: type, value: value,
