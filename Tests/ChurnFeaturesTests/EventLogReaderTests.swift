@@ -132,7 +132,7 @@ struct EventLogReaderTests {
       .futureTimestamp(path: $0, line: 3, value: "2199-01-01", time: future, latest: EventLogReader.endOfTomorrow())
     }
     #expect(EventLogError.futureTimestamp(path: "e.csv", line: 3, value: "2199-01-01", time: future, latest: UTCTime.parseMilliseconds("2026-12-02")!).description
-      == "e.csv line 3: timestamp \"2199-01-01\" (read as 2199-01-01) is in the future (after 2026-12-01); expected past events, since the last event sets the end of the data and a future one would make labels \"known\" that are not: correct the row, skip such rows with --skip-bad-rows, or pass --data-end if the log really runs that far")
+      == "e.csv line 3: timestamp \"2199-01-01\" (read as 2199-01-01) is in the future (after 2026-12-01); expected past events, since the last event sets the end of the data and a future one would make labels \"known\" that are not: correct the row, skip such rows with --skip-bad-rows, or pass --data-end (features, train, backtest, cohorts) if the log really runs that far")
     let lifted = try readEvents("1,2024-01-01,login,\n2,2199-01-01,login,\n") { $0.latestTimestamp = nil }
     #expect(lifted.events.count == 2)
     let tomorrow = UTCTime.formatDate(milliseconds: EventLogReader.endOfTomorrow() - 1)

@@ -400,7 +400,7 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
       return "\(path) line \(line): timestamp \"\(MessageText.excerpt(value))\" (read as \(UTCTime.formatDate(milliseconds: time))) "
         + "is in the future (after \(UTCTime.formatDate(milliseconds: latest - 1))); expected past events, since the last event "
         + "sets the end of the data and a future one would make labels \"known\" that are not: correct the row, skip such rows "
-        + "with --skip-bad-rows, or pass --data-end if the log really runs that far"
+        + "with --skip-bad-rows, or pass --data-end (features, train, backtest, cohorts) if the log really runs that far"
     case .badValue(let path, let line, let column, let value):
       return "\(path) line \(line): \(MessageText.excerpt(column)) \"\(MessageText.excerpt(value))\" is not a number; "
         + "expected a number such as 12.5, or blank"
