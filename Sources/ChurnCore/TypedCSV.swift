@@ -8,7 +8,9 @@
 /// - `categorical` otherwise, except that a column whose values are mostly numbers with a
 ///   few that are not (`$12.50`, `inf`, `n.a.`) is an error naming the first such value: a
 ///   column's type never changes silently because of one bad cell. Pass it as categorical
-///   (`--categorical`), or correct the values.
+///   (`--categorical`), or correct the values. So is a column of numbers written with a
+///   currency sign, percent sign or thousands separators (`$12.50`, `12%`, `"1,200"`), which
+///   would otherwise become a categorical with a level per amount.
 /// Blank cells are missing (NaN or `nil`); so are the usual missing-value tokens (`NA`,
 /// `N/A`, `NaN`, `null`, `None`, `#N/A`, `<NA>`, any case) in numeric and date columns; in
 /// categorical columns they are kept as written. Numbers must be within
@@ -57,6 +59,7 @@ public struct TypedCSV: Sendable {
     var nonBlank = [Int](repeating: 0, count: first.header.count)
     var numberCount = [Int](repeating: 0, count: first.header.count)  // values that parse as numbers
     var firstText = [(line: Int, value: String)?](repeating: nil, count: first.header.count)  // first that does not
+    var allFormatted = [Bool](repeating: true, count: first.header.count)  // every non-number is "$1,200.50"-like
     let width = first.header.count
     try first.forEachRecord { record in
       guard record.count == width else {
@@ -72,6 +75,7 @@ public struct TypedCSV: Sendable {
         } else {
           couldBeNumeric[c] = false
           if firstText[c] == nil { firstText[c] = (record.line, record.string(c)) }
+          if allFormatted[c] && !Self.isFormattedNumber(field) { allFormatted[c] = false }
         }
         if couldBeDate[c] && (field.count < 10 || field[4] != 0x2D || UTCTime.parseMilliseconds(field) == nil) {
           couldBeDate[c] = false
@@ -86,6 +90,8 @@ public struct TypedCSV: Sendable {
         kinds.append(.numeric)
       } else if nonBlank[c] > 0 && couldBeDate[c] {
         kinds.append(.date)
+      } else if let text = firstText[c], allFormatted[c] {
+        throw TableError.formattedNumber(path: path, line: text.line, column: first.header[c], value: text.value)
       } else if let text = firstText[c], numberCount[c] * 2 > nonBlank[c] {
         throw TableError.strayText(path: path, line: text.line, column: first.header[c], value: text.value,
                                    numbers: numberCount[c], others: nonBlank[c] - numberCount[c])
@@ -148,6 +154,22 @@ public struct TypedCSV: Sendable {
     return missingTokens.contains(String(decoding: field, as: UTF8.self).lowercased())
   }
 
+  /// A number written with a currency sign, percent sign or thousands separators (`$12.50`,
+  /// `-€3`, `1,200`, `12%`): the digits of a quantity, but not a plain number.
+  static func isFormattedNumber(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
+    var text = String(decoding: field, as: UTF8.self)
+    if text.hasPrefix("-") || text.hasPrefix("+") { text.removeFirst() }
+    if let first = text.first, "$€£¥".contains(first) { text.removeFirst() } else if text.hasSuffix("%") { text.removeLast() }
+    if text.contains(",") {
+      // Thousands separators: groups of three digits after the first comma.
+      let integer = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)[0]
+      let groups = integer.split(separator: ",", omittingEmptySubsequences: false)
+      guard groups.count > 1, (1...3).contains(groups[0].count), groups.dropFirst().allSatisfy({ $0.count == 3 }) else { return false }
+      text.removeAll { $0 == "," }
+    }
+    return NumberParsing.double(text) != nil
+  }
+
   /// A digit string of two or more characters that starts with 0 (an id-like code).
   static func hasLeadingZero(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
     var s = 0
@@ -174,6 +196,9 @@ public enum TableError: Error, Equatable, CustomStringConvertible {
   case outOfRange(path: String, line: Int, column: String, value: String)
   /// A value that is not a number in a column where most are (`numbers` against `others`).
   case strayText(path: String, line: Int, column: String, value: String, numbers: Int, others: Int)
+  /// A number with a currency sign, percent sign or thousands separators in a column whose
+  /// values are all numbers written so.
+  case formattedNumber(path: String, line: Int, column: String, value: String)
   /// An infinite value about to be written to a table file.
   case infiniteValue(path: String, column: String, id: String)
   case notDate(path: String, line: Int, column: String, value: String)
@@ -201,6 +226,11 @@ public enum TableError: Error, Equatable, CustomStringConvertible {
       return "\(path) line \(line): \(name) \"\(MessageText.excerpt(value))\" is not a number, but \(numbers) of the column's "
         + "\(numbers + others) values are (\(others) not); expected a number, blank or NA: correct the value, or pass "
         + "--categorical \(name) to read the column as categories"
+    case .formattedNumber(let path, let line, let column, let value):
+      let name = MessageText.excerpt(column)
+      return "\(path) line \(line): \(name) \"\(MessageText.excerpt(value))\" is a number with a currency sign, percent sign or "
+        + "thousands separator; expected a plain number such as 1200.50: remove the signs, or pass --categorical \(name) "
+        + "to read the column as categories"
     case .infiniteValue(let path, let column, let id):
       return "cannot write \(path): \(MessageText.excerpt(column)) is infinite for \"\(MessageText.excerpt(id))\"; expected finite "
         + "values (an input value too large for the arithmetic: check the inputs for values near ±1e308)"

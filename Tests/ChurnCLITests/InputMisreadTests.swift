@@ -75,7 +75,7 @@ struct InputMisreadTests {
     let customers = try write("customer_id,monthly\n1,10\n2,NaN\n3,$12.50\n4,12\n", "c.csv", in: dir)
     let r = try runChurn(["features", "--events", events, "--customers", customers, "--cutoff", "2024-02-01", "--out", dir.file("f.csv")])
     #expect(r.status != 0)
-    #expect(r.stderr.contains("\(customers) line 4: monthly \"$12.50\" is not a number, but 2 of the column's 3 values are (1 not); expected a number, blank or NA: correct the value, or pass --categorical monthly to read the column as categories"))
+    #expect(r.stderr.contains("\(customers) line 4: monthly \"$12.50\" is a number with a currency sign, percent sign or thousands separator; expected a plain number such as 1200.50: remove the signs, or pass --categorical monthly to read the column as categories"))
     let fixed = try write("customer_id,monthly\n1,10\n2,NaN\n3,12.50\n4,12\n", "c.csv", in: dir)
     let ok = try runChurn(["features", "--events", events, "--customers", fixed, "--cutoff", "2024-02-01", "--out", dir.file("f.csv")])
     #expect(ok.status == 0, "\(ok.stderr)")

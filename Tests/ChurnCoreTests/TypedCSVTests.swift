@@ -33,9 +33,10 @@ struct TypedCSVTests {
 
   @Test("One non-number in a mostly numeric column is an error naming line, column and value, not a silent categorical")
   func strayText() throws {
-    try expectError("id,charges\n1,10\n2,$12.50\n3,11\n4,12\n") {
-      .strayText(path: $0, line: 3, column: "charges", value: "$12.50", numbers: 3, others: 1)
+    try expectError("id,charges\n1,10\n2,twelve\n3,11\n4,12\n") {
+      .strayText(path: $0, line: 3, column: "charges", value: "twelve", numbers: 3, others: 1)
     }
+    try expectError("id,charges\n1,10\n2,$12.50\n3,11\n4,12\n") { .formattedNumber(path: $0, line: 3, column: "charges", value: "$12.50") }
     try expectError("id,charges\n1,10\n2,inf\n3,11\n") { .strayText(path: $0, line: 3, column: "charges", value: "inf", numbers: 2, others: 1) }
     #expect(TableError.strayText(path: "c.csv", line: 3, column: "charges", value: "$12.50", numbers: 3, others: 1).description
       == "c.csv line 3: charges \"$12.50\" is not a number, but 3 of the column's 4 values are (1 not); expected a number, blank or NA: correct the value, or pass --categorical charges to read the column as categories")
@@ -45,6 +46,18 @@ struct TypedCSVTests {
     // Mostly text, or codes with leading zeros: a categorical column, as before.
     #expect(try table("id,plan\n1,basic\n2,1\n3,pro\n").kinds == [.categorical])
     #expect(try table("id,zip\n1,02134\n2,90210\n3,10001\n").kinds == [.categorical])
+  }
+
+  @Test("A column of numbers with currency signs, percent signs or thousands separators is an error, not a level per amount")
+  func formattedNumbers() throws {
+    try expectError("id,charges\n1,$10.00\n2,$12.50\n3,\n") { .formattedNumber(path: $0, line: 2, column: "charges", value: "$10.00") }
+    try expectError("id,charges\n1,\"1,200\"\n2,-€3\n3,12%\n4,7\n") { .formattedNumber(path: $0, line: 2, column: "charges", value: "1,200") }
+    #expect(TableError.formattedNumber(path: "c.csv", line: 2, column: "charges", value: "$10.00").description
+      == "c.csv line 2: charges \"$10.00\" is a number with a currency sign, percent sign or thousands separator; expected a plain number such as 1200.50: remove the signs, or pass --categorical charges to read the column as categories")
+    #expect(try table("id,charges\n1,$10.00\n2,$12.50\n", kinds: ["charges": .categorical]).kinds == [.categorical])
+    // Not amounts: "1,2" is no thousands group, and text stays text.
+    #expect(try table("id,code\n1,\"1,2\"\n2,\"3,4\"\n").kinds == [.categorical])
+    #expect(try table("id,plan\n1,$basic\n2,pro\n").kinds == [.categorical])
   }
 
   @Test("Numbers beyond ±1e15 (1e308, 1e400) are refused with line, column and value")
