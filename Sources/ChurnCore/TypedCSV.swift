@@ -151,6 +151,11 @@ public struct TypedCSV: Sendable {
   /// Whether `field` (already trimmed) is one of `missingTokens`.
   static func isMissingToken(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
     guard field.count >= 2, field.count <= 4 else { return false }
+    // Every token starts with n, #, < or - : most cells are decided without making a string.
+    switch field[0] | 0x20 {
+    case UInt8(ascii: "n"), UInt8(ascii: "#"), UInt8(ascii: "<"), UInt8(ascii: "-"): break
+    default: return false
+    }
     return missingTokens.contains(String(decoding: field, as: UTF8.self).lowercased())
   }
 
