@@ -42,7 +42,7 @@ struct EventLogOptions: ParsableArguments {
   @Option(help: "Name of the event type column.")
   var eventTypeColumn = "event_type"
 
-  @Option(help: "Name of the numeric value column (ignored when the file has none).")
+  @Option(help: "Name of the numeric value column (the default may be absent: events then have no value; another name must exist).")
   var valueColumn = "value"
 
   @Flag(help: "Skip malformed rows (counted by reason and reported) instead of stopping.")
