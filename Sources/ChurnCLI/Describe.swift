@@ -20,11 +20,14 @@ struct Describe: ParsableCommand {
     let (reader, progress) = try events.reader(label: "describe")
     let profile = try EventLogProfile(reading: reader)
     progress?.finish()
-    print(DescribeReport.events(profile, path: try events.path()))
-    if let customers {
-      let table = try CustomerTableProfile(path: customers, customerColumn: events.customerColumn, churnDateColumn: churnDateColumn)
-      print(DescribeReport.customers(table, path: customers))
+    // The table is read as features and train read it (a repeated or blank id, a bad number
+    // is an error there too), and before anything is printed, so a failed run prints nothing.
+    let table = try customers.map { path in
+      _ = try CustomerTable(path: path, idColumn: events.customerColumn, churnDateColumn: churnDateColumn)
+      return try CustomerTableProfile(path: path, customerColumn: events.customerColumn, churnDateColumn: churnDateColumn)
     }
+    print(DescribeReport.events(profile, path: try events.path()))
+    if let customers, let table { print(DescribeReport.customers(table, path: customers)) }
   }
 }
 

@@ -1,0 +1,120 @@
+import ChurnTestSupport
+import Foundation
+import Testing
+
+/// Bad inputs a new user gives that no other slice of issue 14 covers: last week's list, the
+/// holdout ids, the attribution rules, a customer table given to describe, cohorts of a
+/// one-class table. Each was exit 0 with a wrong or silently shortened result, or a message
+/// that did not say what was wrong.
+@Suite("Hostile inputs: --previous, --holdout-ids, --groups, describe, cohorts")
+struct HostileInputTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let telco = root.appendingPathComponent("datasets/telco/telco.csv").path
+  static let train = ["train", "--table", telco, "--id", "customerid", "--label", "churn"]
+
+  /// The telco ids in file order, with their labels.
+  static func telcoIds() throws -> [(id: String, churned: Bool)] {
+    try String(contentsOfFile: telco, encoding: .utf8).split(separator: "\n").dropFirst().map {
+      (String($0.prefix { $0 != "," }), $0.hasSuffix(",Yes"))
+    }
+  }
+
+  @Test("score --previous refuses a list with a band that is not one, before writing anything")
+  func previous() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    #expect(try runChurn(Self.train + ["--out", dir.file("m.json")]).status == 0)
+    try "rank,customerid,churn_probability,percentile,risk_band\n1,8879-ZKJOF,0.5,99.0,purple\n".write(toFile: dir.file("last.csv"), atomically: true, encoding: .utf8)
+    let r = try runChurn(["score", "--model", dir.file("m.json"), "--table", Self.telco, "--previous", dir.file("last.csv"), "--out", dir.file("risk.csv")])
+    #expect(r.status == 1)
+    #expect(r.stderr.hasSuffix("Error: \(dir.file("last.csv")) line 2: risk_band \"purple\" is not a band; expected red, yellow, green or blank; "
+      + "fix: pass the CSV that churn score --out wrote last week with this model\n"), "\(r.stderr)")
+    #expect(dir.contents() == ["last.csv", "m.json"])
+  }
+
+  @Test("--holdout-ids that match no customer, every row, or one class are errors; unknown ids are named")
+  func holdoutIds() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let ids = try Self.telcoIds()
+    func trainWith(_ text: String) throws -> (status: Int32, stdout: String, stderr: String) {
+      try text.write(toFile: dir.file("ho.txt"), atomically: true, encoding: .utf8)
+      return try runChurn(Self.train + ["--holdout-ids", dir.file("ho.txt"), "--out", dir.file("m.json")])
+    }
+    let fix = "fix: list one customerid per line, as in the table"
+    var r = try trainWith("nope1\nnope2\n")
+    #expect(r.status == 1 && r.stderr.hasSuffix("Error: none of the 2 ids in \(dir.file("ho.txt")) is in column customerid of \(Self.telco) "
+      + "(line 1: \"nope1\"); expected the ids of the customers to hold out; \(fix)\n"), "\(r.stderr)")
+    r = try trainWith("\n\n")
+    #expect(r.status == 1 && r.stderr.hasSuffix("Error: \(dir.file("ho.txt")) has no ids; expected the ids of the customers to hold out; \(fix)\n"), "\(r.stderr)")
+    r = try trainWith(ids.map(\.id).joined(separator: "\n"))
+    #expect(r.status == 1 && r.stderr.hasSuffix("Error: \(dir.file("ho.txt")) holds out all 4930 labelled rows of \(Self.telco): none is left to train on; "
+      + "fix: hold out a part of the customers, such as one in five\n"), "\(r.stderr)")
+    r = try trainWith(ids.filter { !$0.churned }.prefix(100).map(\.id).joined(separator: "\n"))
+    #expect(r.status == 1 && r.stderr.hasSuffix("Error: the 100 held-out rows (ids in \(dir.file("ho.txt"))) all have label 0; "
+      + "expected both churned and retained customers to measure the model; fix: hold out a random sample of customers\n"), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.file("m.json")))
+    // A header line and quotes are read as a CSV's first column; an unknown id is named, not ignored.
+    r = try trainWith("customerid\n" + ids.prefix(300).map { "\"\($0.id)\"" }.joined(separator: "\n") + "\nnope\n")
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("train: 300 labelled rows held out (ids in \(dir.file("ho.txt")))"))
+    #expect(r.stderr.contains("train: note: 1 id in \(dir.file("ho.txt")) is not in column customerid of \(Self.telco) (line 302: \"nope\")"), "\(r.stderr)")
+    // A directory is a file error, not a usage error.
+    let d = try runChurn(Self.train + ["--holdout-ids", dir.path, "--out", dir.file("m2.json")])
+    #expect(d.status == 1 && d.stderr == "Error: cannot read \(dir.path): Is a directory\n", "\(d.stderr)")
+  }
+
+  @Test("weights --groups: an empty rules file is an error; a rule that places no column is named")
+  func groups() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    #expect(try runChurn(Self.train + ["--out", dir.file("m.json")]).status == 0)
+    func weights(_ rules: String) throws -> (status: Int32, stdout: String, stderr: String) {
+      try rules.write(toFile: dir.file("g.csv"), atomically: true, encoding: .utf8)
+      return try runChurn(["weights", "--model", dir.file("m.json"), "--groups", dir.file("g.csv")])
+    }
+    var r = try weights("pattern,category\n")
+    #expect(r.status == 1 && r.stderr == "Error: \(dir.file("g.csv")) has no rules; expected lines pattern,category such as ticket,service\n", "\(r.stderr)")
+    r = try weights("tenure;engagement\n")
+    #expect(r.status == 1 && r.stderr == "Error: \(dir.file("g.csv")) line 1: \"tenure;engagement\" is not pattern,category; "
+      + "expected two fields separated by a comma, such as ticket,service\n", "\(r.stderr)")
+    r = try weights("\u{FEFF}pattern,category\ntenure,engagement\nnomatch,other\ntenure,never\n\"internet, or not\",x\n")
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr == "weights: note: \(dir.file("g.csv")) line 3: no column name contains \"nomatch\"\n"
+      + "weights: note: \(dir.file("g.csv")) line 4: every column that contains \"tenure\" is placed by an earlier rule\n"
+      + "weights: note: \(dir.file("g.csv")) line 5: no column name contains \"internet, or not\"\n", "\(r.stderr)")
+    #expect(r.stdout.contains("engagement     0.21   tenure"), "\(r.stdout)")
+    let d = try runChurn(["weights", "--model", dir.file("m.json"), "--groups", dir.path])
+    #expect(d.status == 1 && d.stderr == "Error: cannot read \(dir.path): Is a directory\n", "\(d.stderr)")
+  }
+
+  @Test("describe checks the customer table as features does (a repeated customer is an error) and prints nothing on failure")
+  func describeCustomers() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try "customer_id,timestamp,event_type,value\nA,2024-01-01,order,10\n".write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    try "customer_id,plan\nA,pro\nB,basic\nA,pro\n".write(toFile: dir.file("c.csv"), atomically: true, encoding: .utf8)
+    let r = try runChurn(["describe", "--events", dir.file("e.csv"), "--customers", dir.file("c.csv")])
+    #expect(r.status == 1 && r.stdout == "", "\(r.stdout)")
+    #expect(r.stderr == "Error: \(dir.file("c.csv")) line 4: customer \"A\" already appeared on line 2; expected one row per customer\n", "\(r.stderr)")
+  }
+
+  @Test("cohorts of a one-class table is an error; --features names why a present column has no cohorts")
+  func cohorts() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let lines = try String(contentsOfFile: Self.telco, encoding: .utf8).split(separator: "\n")
+    try (lines.prefix(1) + lines.dropFirst().filter { $0.hasSuffix(",No") }).joined(separator: "\n").write(toFile: dir.file("no.csv"), atomically: true, encoding: .utf8)
+    let r = try runChurn(["cohorts", "--table", dir.file("no.csv"), "--id", "customerid", "--label", "churn"])
+    #expect(r.status == 1 && r.stdout == "")
+    #expect(r.stderr == "Error: all 3624 labelled rows have label 0; cohorts compare churn rates, which needs both churned and retained customers\n", "\(r.stderr)")
+    let k = [lines[0] + ",k,code"] + lines.dropFirst().enumerated().map { "\($1),5,L\($0)" }
+    try k.joined(separator: "\n").write(toFile: dir.file("k.csv"), atomically: true, encoding: .utf8)
+    let c = try runChurn(["cohorts", "--table", dir.file("k.csv"), "--id", "customerid", "--label", "churn", "--features", "k"])
+    #expect(c.status == 1 && c.stderr == "Error: --features: k has one cohort in the labelled rows (= 5); nothing to compare\n", "\(c.stderr)")
+    let l = try runChurn(["cohorts", "--table", dir.file("k.csv"), "--id", "customerid", "--label", "churn", "--features", "code"])
+    #expect(l.status == 1 && l.stderr == "Error: --features: code has no cohort of 30 or more labelled rows (4930 cohorts); its churn rates would be noise\n", "\(l.stderr)")
+    let n = try runChurn(["cohorts", "--table", dir.file("k.csv"), "--id", "customerid", "--label", "churn", "--features", "nope"])
+    #expect(n.status == 1 && n.stderr.hasPrefix("Error: --features: no column nope; columns are gender, seniorcitizen"), "\(n.stderr)")
+  }
+}
