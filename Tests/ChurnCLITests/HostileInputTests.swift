@@ -117,4 +117,20 @@ struct HostileInputTests {
     let n = try runChurn(["cohorts", "--table", dir.file("k.csv"), "--id", "customerid", "--label", "churn", "--features", "nope"])
     #expect(n.status == 1 && n.stderr.hasPrefix("Error: --features: no column nope; columns are gender, seniorcitizen"), "\(n.stderr)")
   }
+
+  @Test("simulate refuses a start month whose dates the tool could not write or read back, and an --out that is a file")
+  func simulateBounds() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let late = try runChurn(["simulate", "--customers", "5", "--months", "3", "--start", "9999-12", "--out", dir.file("s")])
+    #expect(late.status == 64 && late.stderr.hasPrefix("Error: --start 9999-12 with --months 3 runs to 10000-02, past 9999-12, "
+      + "the last month an ISO 8601 date can name; expected a start from 1900-01 to 9999-10\n"), "\(late.stderr)")
+    let early = try runChurn(["simulate", "--customers", "5", "--months", "3", "--start", "0000-01", "--out", dir.file("s")])
+    #expect(early.status == 64 && early.stderr.hasPrefix("Error: --start 0000-01 is before 1900-01; expected a start from 1900-01 to 9999-10 "
+      + "(customers sign up as early as 3 years before it)\n"), "\(early.stderr)")
+    try "x".write(toFile: dir.file("f.csv"), atomically: true, encoding: .utf8)
+    let file = try runChurn(["simulate", "--customers", "5", "--months", "3", "--out", dir.file("f.csv")])
+    #expect(file.status == 1 && file.stderr == "Error: --out \(dir.file("f.csv")) is a file; expected a directory to write events.csv and customers.csv into\n", "\(file.stderr)")
+    #expect(dir.contents() == ["f.csv"])
+  }
 }
