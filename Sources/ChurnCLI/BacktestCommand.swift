@@ -88,6 +88,10 @@ struct BacktestCommand: ParsableCommand {
       let t = try customers.preparedTable(table, idColumn: id, label: label!).table
       let labelled = t.labels!.indices.filter { !t.labels![$0].isNaN }
       all = t.rows(labelled)
+      // One class fails in the first fold's fit with that fold's count; say it of the table.
+      if let first = all.labels!.first, all.labels!.allSatisfy({ $0 == first }) {
+        throw BacktestError.oneClass(path: table, rows: all.rowCount, label: Int(first))
+      }
       splits = Folds.stratified(labels: all.labels!, k: folds, seed: modelOptions.seed)
       StandardError.print("backtest: \(all.rowCount) labelled rows, stratified \(folds)-fold cross-validation (seed \(modelOptions.seed))")
     } else {
@@ -120,7 +124,7 @@ struct BacktestCommand: ParsableCommand {
       let chosen = f.settings
       let e = try Evaluation(probabilities: f.probabilities, labels: f.labels, replicates: bootstrap, seed: modelOptions.seed)
       let c = try f.calibrated.map { try Evaluation(probabilities: $0, labels: f.labels, replicates: bootstrap, seed: modelOptions.seed) }
-      print(FoldTable.line(f.fold.name, trainingRows: f.trainingRows, e, calibratedECE: c?.calibration.expectedCalibrationError)
+      print(FoldTable.line(f.fold.name, trainingRows: f.trainingRows, e, calibratedECE: c?.calibration.expectedCalibrationError, intervals: bootstrap > 0)
         + (modelOptions.tune ? "  [\(chosen.summary)]" : ""))
       results.append(.init(fold: f.fold.name, settings: chosen.summary, trainingRows: f.trainingRows, evaluation: e, calibrated: c))
     }
@@ -204,5 +208,17 @@ struct BacktestCommand: ParsableCommand {
       lines.append(String(format: "%3.0f%% %10d %9.1f %17.1f%% %5.2f %10.2f%%", 100 * g.fraction, g.customers, g.churners, 100 * g.gain, g.lift, 100 * g.churnRate))
     }
     return lines.joined(separator: "\n")
+  }
+}
+
+/// A backtest that cannot run.
+enum BacktestError: Error, CustomStringConvertible {
+  case oneClass(path: String, rows: Int, label: Int)
+
+  var description: String {
+    switch self {
+    case .oneClass(let path, let rows, let label):
+      return "all \(rows) labelled rows of \(path) have label \(label); a churn model needs both churned and retained customers"
+    }
   }
 }

@@ -133,4 +133,19 @@ struct HostileInputTests {
     #expect(file.status == 1 && file.stderr == "Error: --out \(dir.file("f.csv")) is a file; expected a directory to write events.csv and customers.csv into\n", "\(file.stderr)")
     #expect(dir.contents() == ["f.csv"])
   }
+
+  @Test("backtest --bootstrap 0 shows no interval (was a zero-width '95% CI'); a one-class table is refused before any fold")
+  func backtestEdges() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let r = try runChurn(["backtest", "--table", Self.telco, "--id", "customerid", "--label", "churn", "--folds", "2", "--bootstrap", "0"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let folds = r.stdout.split(separator: "\n").filter { $0.hasPrefix("fold 1 of 2") || $0.hasPrefix("fold 2 of 2") }
+    #expect(folds.count == 2 && folds.allSatisfy { $0.contains(" (no bootstrap)") && !$0.contains("–") }, "\(folds)")
+    let lines = try String(contentsOfFile: Self.telco, encoding: .utf8).split(separator: "\n")
+    try (lines.prefix(1) + lines.dropFirst().filter { $0.hasSuffix(",No") }).joined(separator: "\n").write(toFile: dir.file("no.csv"), atomically: true, encoding: .utf8)
+    let one = try runChurn(["backtest", "--table", dir.file("no.csv"), "--id", "customerid", "--label", "churn"])
+    #expect(one.status == 1 && one.stderr == "Error: all 3624 labelled rows of \(dir.file("no.csv")) have label 0; "
+      + "a churn model needs both churned and retained customers\n", "\(one.stderr)")
+  }
 }
