@@ -148,4 +148,24 @@ struct HostileInputTests {
     #expect(one.status == 1 && one.stderr == "Error: all 3624 labelled rows of \(dir.file("no.csv")) have label 0; "
       + "a churn model needs both churned and retained customers\n", "\(one.stderr)")
   }
+
+  @Test("train and backtest on rows with no label, or one row, say so (was: 'none of the 19 feature columns varies')")
+  func noLabels() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let lines = try String(contentsOfFile: Self.telco, encoding: .utf8).split(separator: "\n")
+    try ([lines[0]] + lines.dropFirst().map { $0.dropLast($0.hasSuffix(",Yes") ? 3 : 2) }).joined(separator: "\n")
+      .write(toFile: dir.file("blank.csv"), atomically: true, encoding: .utf8)
+    try lines.prefix(2).joined(separator: "\n").write(toFile: dir.file("one.csv"), atomically: true, encoding: .utf8)
+    let none = "Error: no labelled rows to train on: every label is blank (unknown); expected rows labelled 0/1 or yes/no\n"
+    for family in ["logistic", "forest"] {
+      let t = try runChurn(["train", "--table", dir.file("blank.csv"), "--id", "customerid", "--label", "churn", "--model", family, "--out", dir.file("m.json")])
+      #expect(t.status == 1 && t.stderr.hasSuffix(none), "\(t.stderr)")
+      let b = try runChurn(["backtest", "--table", dir.file("blank.csv"), "--id", "customerid", "--label", "churn", "--model", family])
+      #expect(b.status == 1 && b.stderr.hasSuffix(none), "\(b.stderr)")
+      let o = try runChurn(["train", "--table", dir.file("one.csv"), "--id", "customerid", "--label", "churn", "--model", family, "--out", dir.file("m.json")])
+      #expect(o.status == 1 && o.stderr.hasSuffix("Error: all 1 labels are 0; a churn model needs both churned and retained customers\n"), "\(o.stderr)")
+    }
+    #expect(dir.contents() == ["blank.csv", "one.csv"])
+  }
 }

@@ -63,6 +63,10 @@ public struct ModelSettings: Sendable, Equatable, Codable {
   /// unweighted one), so its trees, and their TreeSHAP values, already give real probabilities.
   public func fit(_ table: FeatureTable) throws -> TrainedModel {
     guard let labels = table.labels else { preconditionFailure("training needs labels") }
+    // Checked before the preprocessor, whose "no column varies" would hide the real cause
+    // (no rows, or a single row), and the same for both families.
+    guard let first = labels.first else { throw TrainingError.noLabelledRows }
+    if labels.allSatisfy({ $0 == first }) { throw LogisticRegressionError.singleClass(rows: labels.count, label: Int(first)) }
     switch family {
     case .forest:
       // Trees need no scaling or fat-tail transform; one-hot and imputation as for the logistic model.
@@ -144,5 +148,16 @@ public struct TrainedModel: Sendable {
   public var trainingProbabilities: [Double] {
     let p = rawProbabilities(x)
     return priorShift == 0 ? p : p.map { Calibration.shift($0, by: priorShift) }
+  }
+}
+
+/// Rows that no model can be fitted on.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+  case noLabelledRows
+
+  public var description: String {
+    switch self {
+    case .noLabelledRows: return "no labelled rows to train on: every label is blank (unknown); expected rows labelled 0/1 or yes/no"
+    }
   }
 }
