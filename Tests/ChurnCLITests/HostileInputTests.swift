@@ -168,4 +168,18 @@ struct HostileInputTests {
     }
     #expect(dir.contents() == ["blank.csv", "one.csv"])
   }
+
+  @Test("score --table refuses a customer on two rows (a multi-cutoff feature table), which made a list naming a customer twice")
+  func scoreDuplicates() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    #expect(try runChurn(Self.train + ["--out", dir.file("m.json")]).status == 0)
+    let lines = try String(contentsOfFile: Self.telco, encoding: .utf8).split(separator: "\n")
+    try (lines + [lines[3]]).joined(separator: "\n").write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
+    let r = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--out", dir.file("risk.csv")])
+    let id = String(lines[3].prefix { $0 != "," })
+    #expect(r.status == 1 && r.stderr.hasSuffix("Error: \(dir.file("t.csv")): customerid \"\(id)\" is on rows 3 and 4931 (counted after the header); "
+      + "a ranked list has one row per customer; fix: score one cutoff's rows (churn features --cutoff DATE), or score --events with --as-of\n"), "\(r.stderr)")
+    #expect(dir.contents() == ["m.json", "t.csv"])
+  }
 }
