@@ -46,6 +46,8 @@ struct CohortsCommand: ParsableCommand {
     if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
     guard groups >= 2, top >= 1 else { throw ValidationError("--groups must be at least 2 and --top at least 1") }
+    // Each group costs a quantile; more groups than this only split ties into empty cohorts.
+    guard groups <= 1000 else { throw ValidationError("--groups \(groups) is out of range; expected 2 to 1000 quantile groups per feature") }
   }
 
   func run() throws {

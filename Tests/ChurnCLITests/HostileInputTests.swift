@@ -182,4 +182,12 @@ struct HostileInputTests {
       + "a ranked list has one row per customer; fix: score one cutoff's rows (churn features --cutoff DATE), or score --events with --as-of\n"), "\(r.stderr)")
     #expect(dir.contents() == ["m.json", "t.csv"])
   }
+
+  @Test("cohorts --groups is bounded (9223372036854775807 ran for ever)")
+  func cohortGroups() throws {
+    let r = try runChurn(["cohorts", "--table", Self.telco, "--id", "customerid", "--label", "churn", "--groups", "9223372036854775807"])
+    #expect(r.status == 64 && r.stderr.hasPrefix("Error: --groups 9223372036854775807 is out of range; expected 2 to 1000 quantile groups per feature\n"), "\(r.stderr)")
+    let ok = try runChurn(["cohorts", "--table", Self.telco, "--id", "customerid", "--label", "churn", "--groups", "1000", "--features", "tenure"])
+    #expect(ok.status == 0, "\(ok.stderr)")
+  }
 }
