@@ -110,9 +110,12 @@ struct BacktestCommand: ParsableCommand {
       splits = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: all.labels!, labelWindowEnd: { design.horizon.added(to: $0) })
       overTime = rates(all, days: { Double(design.horizon.added(to: $0) - $0) / Double(UTCTime.millisecondsPerDay) })
       print(rateTable(overTime!, horizon: design.horizon.description))
+      if let from, let last = splits.last?.testCutoff, last < from {
+        throw BacktestError.testFromTooLate(testFrom!, lastCutoff: UTCTime.formatDate(milliseconds: last))
+      }
       if let from { splits = splits.filter { $0.testCutoff! >= from } }
       guard !splits.isEmpty else {
-        throw ValidationError("no cutoff can be tested: each needs an earlier cutoff whose label window (\(design.horizon)) closed by then, and both classes; add earlier cutoffs or shorten the horizon")
+        throw BacktestError.noFold("no cutoff can be tested: each needs an earlier cutoff whose label window (\(design.horizon)) closed by then, and both classes; add earlier cutoffs or shorten the horizon")
       }
       StandardError.print("backtest: \(splits.count) out-of-time folds (purge gap: training rows' label windows close by the test cutoff)")
     }
@@ -214,9 +217,14 @@ struct BacktestCommand: ParsableCommand {
 /// A backtest that cannot run.
 enum BacktestError: Error, CustomStringConvertible {
   case oneClass(path: String, rows: Int, label: Int)
+  case testFromTooLate(String, lastCutoff: String)
+  case noFold(String)
 
   var description: String {
     switch self {
+    case .testFromTooLate(let testFrom, let last):
+      return "--test-from \(testFrom) is after every cutoff that can be tested (the last is \(last)); expected a date on or before it"
+    case .noFold(let message): return message
     case .oneClass(let path, let rows, let label):
       return "all \(rows) labelled rows of \(path) have label \(label); a churn model needs both churned and retained customers"
     }

@@ -190,4 +190,15 @@ struct HostileInputTests {
     let ok = try runChurn(["cohorts", "--table", Self.telco, "--id", "customerid", "--label", "churn", "--groups", "1000", "--features", "tenure"])
     #expect(ok.status == 0, "\(ok.stderr)")
   }
+
+  @Test("backtest --test-from after every testable cutoff says so (was: blamed the horizon, with a usage text)")
+  func backtestTestFrom() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    #expect(try runChurn(["simulate", "--customers", "150", "--months", "8", "--seed", "3", "--out", dir.path]).status == 0)
+    let r = try runChurn(["backtest", "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+                          "--cutoffs", "2024-03-01:2024-06-01:1m", "--test-from", "2030-01-01", "--bootstrap", "10"])
+    #expect(r.status == 1 && r.stderr.hasSuffix("Error: --test-from 2030-01-01 is after every cutoff that can be tested (the last is 2024-06-01); "
+      + "expected a date on or before it\n"), "\(r.stderr)")
+  }
 }
