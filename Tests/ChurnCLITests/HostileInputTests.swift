@@ -201,4 +201,18 @@ struct HostileInputTests {
     #expect(r.status == 1 && r.stderr.hasSuffix("Error: --test-from 2030-01-01 is after every cutoff that can be tested (the last is 2024-06-01); "
       + "expected a date on or before it\n"), "\(r.stderr)")
   }
+
+  @Test("describe --churn-date-column naming no column is an error (a typo silently dropped the churn line)")
+  func describeChurnColumn() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try "customer_id,timestamp,event_type,value\nA,2024-01-01,order,10\n".write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    try "customer_id,plan,churn_date\nA,pro,2024-02-01\nB,basic,\n".write(toFile: dir.file("c.csv"), atomically: true, encoding: .utf8)
+    let r = try runChurn(["describe", "--events", dir.file("e.csv"), "--customers", dir.file("c.csv"), "--churn-date-column", "churn_dat"])
+    #expect(r.status == 1 && r.stdout == "", "\(r.stdout)")
+    #expect(r.stderr == "Error: \(dir.file("c.csv")): no column \"churn_dat\" for the churn date; the header has customer_id, plan, churn_date. "
+      + "Name the right column with --churn-date-column\n", "\(r.stderr)")
+    let ok = try runChurn(["describe", "--events", dir.file("e.csv"), "--customers", dir.file("c.csv")])
+    #expect(ok.status == 0 && ok.stdout.hasSuffix("churn_date: 1 customers churned (50.0%), from 2024-02-01 to 2024-02-01\n"), "\(ok.stdout)")
+  }
 }
