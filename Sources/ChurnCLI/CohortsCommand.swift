@@ -71,7 +71,10 @@ struct CohortsCommand: ParsableCommand {
     var shown = analyses
     if let features {
       let wanted = commaList(features)
+      guard !wanted.isEmpty else { throw CohortsError.noFeatures(features) }
+      let roles = [(table != nil ? id : events.customerColumn, "id"), (table != nil ? label! : "label", "label"), ("cutoff", "cutoff")]
       for name in wanted where !analyses.contains(where: { $0.feature.lowercased() == name.lowercased() }) {
+        if let role = roles.first(where: { $0.0.lowercased() == name.lowercased() })?.1 { throw CohortsError.notFeature(name: name, role: role) }
         guard let c = data.columnNames.firstIndex(where: { $0.lowercased() == name.lowercased() }) else {
           throw CohortsError.noColumn(name: name, columns: data.columnNames)
         }
@@ -156,6 +159,8 @@ struct CohortAnalysis {
 /// Why `churn cohorts` has nothing to show.
 enum CohortsError: Error, CustomStringConvertible {
   case noLabels
+  case noFeatures(String)
+  case notFeature(name: String, role: String)
   case oneClass(rows: Int, label: Int)
   case noColumn(name: String, columns: [String])
   /// A column whose cohorts cannot be compared: one cohort, or none of 30 rows or more.
@@ -164,6 +169,8 @@ enum CohortsError: Error, CustomStringConvertible {
   var description: String {
     switch self {
     case .noLabels: return "no row has a known label: nothing to group"
+    case .noFeatures(let text): return "--features \"\(text)\" names no column; expected a comma-separated list such as contract,tenure"
+    case .notFeature(let name, let role): return "--features: \(name) is the \(role) column, not a feature"
     case .oneClass(let rows, let label):
       return "all \(rows) labelled rows have label \(label); cohorts compare churn rates, which needs both churned and retained customers"
     case .noColumn(let name, let columns):

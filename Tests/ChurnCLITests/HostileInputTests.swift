@@ -215,4 +215,15 @@ struct HostileInputTests {
     let ok = try runChurn(["describe", "--events", dir.file("e.csv"), "--customers", dir.file("c.csv")])
     #expect(ok.status == 0 && ok.stdout.hasSuffix("churn_date: 1 customers churned (50.0%), from 2024-02-01 to 2024-02-01\n"), "\(ok.stdout)")
   }
+
+  @Test("cohorts --features that names nothing, the id or the label is an error (\"\" printed no feature, exit 0)")
+  func cohortFeatures() throws {
+    let base = ["cohorts", "--table", Self.telco, "--id", "customerid", "--label", "churn", "--features"]
+    let empty = try runChurn(base + [" , "])
+    #expect(empty.status == 1 && empty.stderr == "Error: --features \" , \" names no column; expected a comma-separated list such as contract,tenure\n", "\(empty.stderr)")
+    let id = try runChurn(base + ["customerID"])
+    #expect(id.status == 1 && id.stderr == "Error: --features: customerID is the id column, not a feature\n", "\(id.stderr)")
+    let label = try runChurn(base + ["churn"])
+    #expect(label.status == 1 && label.stderr == "Error: --features: churn is the label column, not a feature\n", "\(label.stderr)")
+  }
 }
