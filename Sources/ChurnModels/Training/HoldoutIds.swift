@@ -17,9 +17,14 @@ public struct HoldoutIds: Sendable {
   ///
   /// - Throws: `FileError`, `TextFileError`, `HoldoutError.noIds`.
   public init(path: String, idColumn: String) throws {
+    try self.init(path: path, idColumn: idColumn, reading: path)
+  }
+
+  /// Reads the file at `file`, named `path` in messages.
+  public init(path: String, idColumn: String, reading file: String) throws {
     self.path = path
     var ids: [(id: String, line: Int)] = []
-    for line in try TextLines(path: path).lines {
+    for line in try TextLines(path: file).lines {
       let first = (TextLines.fields(of: line.text)?.first ?? line.text).trimmingSpaces
       if ids.isEmpty && first.lowercased() == idColumn.lowercased() { continue }
       if !first.isEmpty { ids.append((first, line.number)) }
@@ -36,7 +41,7 @@ public struct HoldoutIds: Sendable {
   ///   - table: the table's path, and `idColumn` its id column, for messages.
   /// - Returns: the training rows, the held-out rows (both labelled, in table order) and the
   ///   ids of the file that are in no row.
-  /// - Throws: `HoldoutError.noneMatch`, `.allRows`, `.oneClass`.
+  /// - Throws: `HoldoutError.noneMatch`, `.noLabelled`, `.allRows`, `.oneClass`.
   public func split(rowIds: [String], labels: [Double], table: String, idColumn: String) throws
     -> (train: [Int], test: [Int], unknown: [(id: String, line: Int)]) {
     let held = Set(ids.map(\.id))
@@ -48,6 +53,7 @@ public struct HoldoutIds: Sendable {
     let labelled = labels.indices.filter { !labels[$0].isNaN }
     let test = labelled.filter { held.contains(rowIds[$0]) }
     let train = labelled.filter { !held.contains(rowIds[$0]) }
+    guard !test.isEmpty else { throw HoldoutError.noLabelled(path: path, count: ids.count - unknown.count, table: table) }
     guard !train.isEmpty else { throw HoldoutError.allRows(path: path, rows: test.count, table: table) }
     if let first = test.first, test.allSatisfy({ labels[$0] == labels[first] }) {
       throw HoldoutError.oneClass(path: path, rows: test.count, label: Int(labels[first]))
@@ -60,6 +66,7 @@ public struct HoldoutIds: Sendable {
 public enum HoldoutError: Error, Equatable, CustomStringConvertible {
   case noIds(path: String, idColumn: String)
   case noneMatch(path: String, count: Int, table: String, idColumn: String, first: String, line: Int)
+  case noLabelled(path: String, count: Int, table: String)
   case allRows(path: String, rows: Int, table: String)
   case oneClass(path: String, rows: Int, label: Int)
 
@@ -70,6 +77,9 @@ public enum HoldoutError: Error, Equatable, CustomStringConvertible {
     case .noneMatch(let path, let count, let table, let idColumn, let first, let line):
       return "none of the \(count) ids in \(path) is in column \(idColumn) of \(table) "
         + "(line \(line): \"\(first)\"); expected the ids of the customers to hold out; fix: list one \(idColumn) per line, as in the table"
+    case .noLabelled(let path, let count, let table):
+      return "none of the \(count) ids in \(path) has a label in \(table) (their labels are blank); expected labelled customers to hold out; "
+        + "fix: list customers whose label is known"
     case .allRows(let path, let rows, let table):
       return "\(path) holds out all \(rows) labelled rows of \(table): none is left to train on; fix: hold out a part of the customers, such as one in five"
     case .oneClass(let path, let rows, let label):
