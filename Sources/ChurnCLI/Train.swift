@@ -171,6 +171,7 @@ struct Train: ParsableCommand {
   }
 
   func finish(_ file: inout ModelFile, fitted: TrainedModel, training: FeatureTable, measured: Measured, record: ModelFile.TuningRecord?) throws {
+    try fitted.checkRanksCustomers()
     file.calibration = calibrated(fitted, measured)
     if let held = measured.heldOut {
       file.holdoutPredictions = .init(source: measured.heldOutSource, probabilities: held.p, labels: held.y, seed: modelOptions.seed)
