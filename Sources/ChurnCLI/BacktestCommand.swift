@@ -88,6 +88,10 @@ struct BacktestCommand: ParsableCommand {
       let t = try customers.preparedTable(table, idColumn: id, label: label!).table
       let labelled = t.labels!.indices.filter { !t.labels![$0].isNaN }
       all = t.rows(labelled)
+      // One class fails in the first fold's fit with that fold's count; say it of the table.
+      if let first = all.labels!.first, all.labels!.allSatisfy({ $0 == first }) {
+        throw BacktestError.oneClass(path: table, rows: all.rowCount, label: Int(first))
+      }
       splits = try Folds.stratified(labels: all.labels!, k: folds, seed: modelOptions.seed)
       StandardError.print("backtest: \(all.rowCount) labelled rows, stratified \(folds)-fold cross-validation (seed \(modelOptions.seed))")
     } else {
@@ -106,9 +110,12 @@ struct BacktestCommand: ParsableCommand {
       splits = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: all.labels!, labelWindowEnd: { design.horizon.added(to: $0) })
       overTime = rates(all, days: { Double(design.horizon.added(to: $0) - $0) / Double(UTCTime.millisecondsPerDay) })
       print(rateTable(overTime!, horizon: design.horizon.description))
+      if let from, let last = splits.last?.testCutoff, last < from {
+        throw BacktestError.testFromTooLate(testFrom!, lastCutoff: UTCTime.formatDate(milliseconds: last))
+      }
       if let from { splits = splits.filter { $0.testCutoff! >= from } }
       guard !splits.isEmpty else {
-        throw ValidationError("no cutoff can be tested: each needs an earlier cutoff whose label window (\(design.horizon)) closed by then, and both classes; add earlier cutoffs or shorten the horizon")
+        throw BacktestError.noFold("no cutoff can be tested: each needs an earlier cutoff whose label window (\(design.horizon)) closed by then, and both classes; add earlier cutoffs or shorten the horizon")
       }
       StandardError.print("backtest: \(splits.count) out-of-time folds (purge gap: training rows' label windows close by the test cutoff)")
     }
@@ -120,7 +127,7 @@ struct BacktestCommand: ParsableCommand {
       let chosen = f.settings
       let e = try Evaluation(probabilities: f.probabilities, labels: f.labels, replicates: bootstrap, seed: modelOptions.seed)
       let c = try f.calibrated.map { try Evaluation(probabilities: $0, labels: f.labels, replicates: bootstrap, seed: modelOptions.seed) }
-      print(FoldTable.line(f.fold.name, trainingRows: f.trainingRows, e, calibratedECE: c?.calibration.expectedCalibrationError)
+      print(FoldTable.line(f.fold.name, trainingRows: f.trainingRows, e, calibratedECE: c?.calibration.expectedCalibrationError, intervals: bootstrap > 0)
         + (modelOptions.tune ? "  [\(chosen.summary)]" : ""))
       results.append(.init(fold: f.fold.name, settings: chosen.summary, trainingRows: f.trainingRows, evaluation: e, calibrated: c))
     }
@@ -204,5 +211,22 @@ struct BacktestCommand: ParsableCommand {
       lines.append(String(format: "%3.0f%% %10d %9.1f %17.1f%% %5.2f %10.2f%%", 100 * g.fraction, g.customers, g.churners, 100 * g.gain, g.lift, 100 * g.churnRate))
     }
     return lines.joined(separator: "\n")
+  }
+}
+
+/// A backtest that cannot run.
+enum BacktestError: Error, CustomStringConvertible {
+  case oneClass(path: String, rows: Int, label: Int)
+  case testFromTooLate(String, lastCutoff: String)
+  case noFold(String)
+
+  var description: String {
+    switch self {
+    case .testFromTooLate(let testFrom, let last):
+      return "--test-from \(testFrom) is after every cutoff that can be tested (the last is \(last)); expected a date on or before it"
+    case .noFold(let message): return message
+    case .oneClass(let path, let rows, let label):
+      return "all \(rows) labelled rows of \(path) have label \(label); a churn model needs both churned and retained customers"
+    }
   }
 }

@@ -63,13 +63,26 @@ struct CohortsCommand: ParsableCommand {
     }
     let labels = data.labels!
     let labelled = labels.filter { !$0.isNaN }
-    guard !labelled.isEmpty else { throw ValidationError("no row has a known label: nothing to group") }
+    guard !labelled.isEmpty else { throw CohortsError.noLabels }
+    // One class has one churn rate, 0% or 100%, in every cohort: nothing to compare.
+    if labelled.allSatisfy({ $0 == labelled[0] }) { throw CohortsError.oneClass(rows: labelled.count, label: Int(labelled[0])) }
     let analyses = CohortAnalysis.all(data, groups: groups)
     var shown = analyses
     if let features {
       let wanted = commaList(features)
+      guard !wanted.isEmpty else { throw CohortsError.noFeatures(features) }
+      let roles = [(table != nil ? id : events.customerColumn, "id"), (table != nil ? label! : "label", "label"), ("cutoff", "cutoff")]
       for name in wanted where !analyses.contains(where: { $0.feature.lowercased() == name.lowercased() }) {
-        throw ValidationError("--features: no column \(name); columns are \(data.columnNames.prefix(8).joined(separator: ", ")), ...")
+        if let role = roles.first(where: { $0.0.lowercased() == name.lowercased() })?.1 { throw CohortsError.notFeature(name: name, role: role) }
+        guard let c = data.columnNames.firstIndex(where: { $0.lowercased() == name.lowercased() }) else {
+          throw CohortsError.noColumn(name: name, columns: data.columnNames)
+        }
+        let cohorts: [Cohort]
+        switch data.columns[c] {
+        case .numeric(let v): cohorts = Cohorts.byQuantile(values: v, labels: labels, groups: groups)
+        case .categorical(let v): cohorts = Cohorts.byLevel(levels: v, labels: labels)
+        }
+        throw CohortsError.noCohorts(name: data.columnNames[c], cohorts: cohorts.count, only: cohorts.first?.label)
       }
       shown = wanted.compactMap { name in analyses.first { $0.feature.lowercased() == name.lowercased() } }
     } else {
@@ -139,5 +152,32 @@ struct CohortAnalysis {
         + DescribeReport.pad(String(format: "%5.1f%% (%.1f–%.1f%%)", 100 * c.churnRate.value, 100 * c.churnRate.lower, 100 * c.churnRate.upper), 21) + bar)
     }
     return lines.joined(separator: "\n")
+  }
+}
+
+/// Why `churn cohorts` has nothing to show.
+enum CohortsError: Error, CustomStringConvertible {
+  case noLabels
+  case noFeatures(String)
+  case notFeature(name: String, role: String)
+  case oneClass(rows: Int, label: Int)
+  case noColumn(name: String, columns: [String])
+  /// A column whose cohorts cannot be compared: one cohort, or none of 30 rows or more.
+  case noCohorts(name: String, cohorts: Int, only: String?)
+
+  var description: String {
+    switch self {
+    case .noLabels: return "no row has a known label: nothing to group"
+    case .noFeatures(let text): return "--features \"\(text)\" names no column; expected a comma-separated list such as contract,tenure"
+    case .notFeature(let name, let role): return "--features: \(name) is the \(role) column, not a feature"
+    case .oneClass(let rows, let label):
+      return "all \(rows) labelled rows have label \(label); cohorts compare churn rates, which needs both churned and retained customers"
+    case .noColumn(let name, let columns):
+      return "--features: no column \(name); columns are \(columns.prefix(8).joined(separator: ", "))\(columns.count > 8 ? ", ..." : "")"
+    case .noCohorts(let name, let cohorts, let only):
+      if cohorts == 0 { return "--features: \(name) is blank in every labelled row; nothing to compare" }
+      if cohorts == 1 { return "--features: \(name) has one cohort in the labelled rows (\(only ?? "")); nothing to compare" }
+      return "--features: \(name) has no cohort of 30 or more labelled rows (\(cohorts) cohorts); its churn rates would be noise"
+    }
   }
 }

@@ -20,10 +20,30 @@ struct Describe: ParsableCommand {
     let (reader, progress) = try events.reader(label: "describe")
     let profile = try EventLogProfile(reading: reader)
     progress?.finish()
+    // The table is read as features and train read it (a repeated or blank id, a bad number
+    // is an error there too), and before anything is printed, so a failed run prints nothing.
+    let table = try customers.map { path in
+      _ = try CustomerTable(path: path, idColumn: events.customerColumn, churnDateColumn: churnDateColumn)
+      let profile = try CustomerTableProfile(path: path, customerColumn: events.customerColumn, churnDateColumn: churnDateColumn)
+      // Without the default column the table simply has no churn dates; a name the user typed must exist.
+      if profile.churnDateColumn == nil && churnDateColumn != "churn_date" {
+        throw DescribeError.noChurnDateColumn(path: path, name: churnDateColumn, header: profile.columns)
+      }
+      return profile
+    }
     print(DescribeReport.events(profile, path: try events.path()))
-    if let customers {
-      let table = try CustomerTableProfile(path: customers, customerColumn: events.customerColumn, churnDateColumn: churnDateColumn)
-      print(DescribeReport.customers(table, path: customers))
+    if let customers, let table { print(DescribeReport.customers(table, path: customers)) }
+  }
+}
+
+/// A describe run that cannot start.
+enum DescribeError: Error, CustomStringConvertible {
+  case noChurnDateColumn(path: String, name: String, header: [String])
+
+  var description: String {
+    switch self {
+    case .noChurnDateColumn(let path, let name, let header):
+      return "\(path): no column \"\(name)\" for the churn date; the header has \(header.joined(separator: ", ")). Name the right column with --churn-date-column"
     }
   }
 }

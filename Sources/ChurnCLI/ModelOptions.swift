@@ -112,9 +112,11 @@ enum FoldTable {
     "fold          train   test  churn   AUC (95% CI)            lift@10% (95% CI)   avg prec  log loss   Brier    ECE"
   }
 
-  static func line(_ name: String, trainingRows: Int, _ e: Evaluation, calibratedECE: Double? = nil) -> String {
-    let auc = String(format: "%.4f (%.3f–%.3f)", e.auc.value, e.auc.lower, e.auc.upper)
-    let lift = String(format: "%.2f (%.2f–%.2f)", e.liftTopDecile.value, e.liftTopDecile.lower, e.liftTopDecile.upper)
+  /// `intervals`: false when the evaluation had no bootstrap (its intervals are the estimate, not a 95% CI).
+  static func line(_ name: String, trainingRows: Int, _ e: Evaluation, calibratedECE: Double? = nil, intervals: Bool = true) -> String {
+    let auc = intervals ? String(format: "%.4f (%.3f–%.3f)", e.auc.value, e.auc.lower, e.auc.upper) : String(format: "%.4f (no bootstrap)", e.auc.value)
+    let lift = intervals ? String(format: "%.2f (%.2f–%.2f)", e.liftTopDecile.value, e.liftTopDecile.lower, e.liftTopDecile.upper)
+      : String(format: "%.2f (no bootstrap)", e.liftTopDecile.value)
     return DescribeReport.pad(name, 12) + String(format: "%7d %6d ", trainingRows, e.rows) + DescribeReport.pad(Percent.format(e.churnRate), 6, right: true) + "  "
       + DescribeReport.pad(auc, 24) + DescribeReport.pad(lift, 20) + String(format: "%7.4f %9.5f %7.5f %6.4f", e.averagePrecision, e.logLoss, e.brierScore,
                                                                               e.calibration.expectedCalibrationError)

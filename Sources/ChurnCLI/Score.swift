@@ -61,6 +61,9 @@ struct Score: ParsableCommand {
     lap("model")
     let loaded = try inputs.load(file, revenueColumn: revenueColumn, label: "score")
     let features = loaded.features
+    if let table = inputs.table { try CustomerRows.checkUnique(features.ids, path: table, idColumn: loaded.idHeader) }
+    // Last week's list is checked before the work, so a wrong file costs nothing.
+    let last = try previous.map { try PreviousList(path: $0, idColumn: loaded.idHeader) }
     lap("input")
     let scorer = RiskScorer(model: file)
     let method = RiskScorer.Explanation(rawValue: explain)!
@@ -78,18 +81,10 @@ struct Score: ParsableCommand {
     lap("reasons in words and ranking")
     reportDrift(file.drift(features, scores: rows.map(\.probability)))
     lap("drift check")
-    if let previous {
-      let last = try TypedCSV(path: previous, idColumn: idHeader, kinds: ["churn_probability": .numeric, "risk_band": .categorical])
-      guard let p = last.columnIndex("churn_probability"), case .numeric(let probabilities) = last.columns[p] else {
-        throw ValidationError("--previous \(previous) has no churn_probability column; expected a list written by churn score")
-      }
-      var bands: [String?] = Array(repeating: nil, count: last.ids.count)
-      if let b = last.columnIndex("risk_band"), case .categorical(let values) = last.columns[b] { bands = values }
-      var before: [String: (probability: Double, band: String?)] = [:]
-      for (k, id) in last.ids.enumerated() where !probabilities[k].isNaN { before[id] = (probabilities[k], bands[k]) }
-      ranked.compare(previous: before)
+    if let last {
+      ranked.compare(previous: last.entries)
       let moved = ranked.rows.filter { $0.change?.contains("→") == true }.count
-      StandardError.print("score: against \(previous): \(ranked.rows.filter { $0.change == "new" }.count) new, \(ranked.vanished.count) vanished, \(moved) changed band")
+      StandardError.print("score: against \(last.path): \(ranked.rows.filter { $0.change == "new" }.count) new, \(ranked.vanished.count) vanished, \(moved) changed band")
     }
     if let out {
       if format == "json" { try ranked.writeJSON(to: out, top: top) } else { try ranked.write(to: out, idHeader: idHeader, top: top) }

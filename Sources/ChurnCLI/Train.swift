@@ -171,6 +171,7 @@ struct Train: ParsableCommand {
   }
 
   func finish(_ file: inout ModelFile, fitted: TrainedModel, training: FeatureTable, measured: Measured, record: ModelFile.TuningRecord?) throws {
+    try fitted.checkRanksCustomers()
     file.calibration = calibrated(fitted, measured)
     if let held = measured.heldOut {
       file.holdoutPredictions = .init(source: measured.heldOutSource, probabilities: held.p, labels: held.y, seed: modelOptions.seed)
@@ -220,13 +221,14 @@ struct Train: ParsableCommand {
     var trainRows = labels.indices.filter { !labels[$0].isNaN }
     var testRows: [Int] = []
     if let holdoutIds {
-      guard let text = try? String(contentsOfFile: holdoutIds, encoding: .utf8) else {
-        throw ValidationError("cannot read --holdout-ids \(holdoutIds)")
-      }
-      let held = Set(text.split(whereSeparator: \.isNewline).map { String($0).trimmingSpaces }.filter { !$0.isEmpty })
-      testRows = trainRows.filter { held.contains(all.ids[$0]) }
-      trainRows = trainRows.filter { !held.contains(all.ids[$0]) }
+      let held = try HoldoutIds(path: holdoutIds, idColumn: id)
+      let split = try held.split(rowIds: all.ids, labels: labels, table: table!, idColumn: id)
+      (trainRows, testRows) = (split.train, split.test)
       StandardError.print("train: \(testRows.count) labelled rows held out (ids in \(holdoutIds))")
+      if let first = split.unknown.first {
+        let count = split.unknown.count == 1 ? "1 id in \(holdoutIds) is not" : "\(split.unknown.count) ids in \(holdoutIds) are not"
+        notes.append("\(count) in column \(id) of \(table!) (line \(first.line): \"\(first.id)\")")
+      }
     }
     let unlabelled = labels.count - labels.filter { !$0.isNaN }.count
     if unlabelled > 0 { notes.append("\(unlabelled) rows with a blank label left out of training") }

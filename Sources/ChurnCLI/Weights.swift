@@ -38,11 +38,16 @@ struct Weights: ParsableCommand {
   func run() throws {
     let file = try ModelFile.read(path: model)
     var attribution = Attribution()
-    if let groups {
-      guard let text = try? String(contentsOfFile: groups, encoding: .utf8) else { throw ValidationError("cannot read --groups \(groups)") }
-      attribution = Attribution(rules: try Attribution.rules(csv: text))
-    }
     let weights = FeatureWeights(file)
+    if let groups {
+      let rules = try Attribution.rules(path: groups)
+      attribution = Attribution(rules: rules.map(\.rule))
+      for (k, shadowed) in attribution.unusedRules(columns: weights.groupWeights.map(\.column)) {
+        let pattern = rules[k].rule.pattern
+        StandardError.print("weights: note: \(groups) line \(rules[k].line): " + (shadowed
+          ? "every column that contains \"\(pattern)\" is placed by an earlier rule" : "no column name contains \"\(pattern)\""))
+      }
+    }
     let grouped = attribution.grouped(weights.groupWeights)
     switch format {
     case "csv": print(weights.csv(top: top, attribution: attribution), terminator: "")

@@ -1,3 +1,4 @@
+import ChurnCore
 import Foundation
 
 /// The users' attribution table ("service response 0.35, product gaps 0.25, ...") from a
@@ -70,6 +71,38 @@ public struct Attribution: Sendable {
     return rules
   }
 
+  /// Rules from a file of `pattern,category` lines, each with its line number (a header line
+  /// `pattern,category` is skipped; a field in double quotes may hold a comma).
+  ///
+  /// - Throws: `FileError`, `TextFileError`; `AttributionError.badRule` naming the line, or
+  ///   `.noRules` for a file with none (which would silently put every column in one group).
+  public static func rules(path: String) throws -> [(rule: Rule, line: Int)] {
+    var rules: [(rule: Rule, line: Int)] = []
+    for line in try TextLines(path: path).lines {
+      guard let fields = TextLines.fields(of: line.text), fields.count == 2, !fields[0].isEmpty, !fields[1].isEmpty else {
+        throw AttributionError.badRule(path: path, line: line.number, text: line.text)
+      }
+      if rules.isEmpty && fields[0].lowercased() == "pattern" && fields[1].lowercased() == "category" { continue }
+      rules.append((Rule(pattern: fields[0], category: fields[1]), line.number))
+    }
+    guard !rules.isEmpty else { throw AttributionError.noRules(path: path) }
+    return rules
+  }
+
+  /// The rules that place none of `columns`, by index into `rules`, each with why: `false` when
+  /// no column name contains its pattern, `true` when every column that does is placed by an
+  /// earlier rule. Such a rule is usually a typo, or listed after a broader one.
+  public func unusedRules(columns: [String]) -> [(index: Int, shadowed: Bool)] {
+    var used = Set<Int>()
+    for column in columns {
+      let name = column.lowercased()
+      if let k = rules.firstIndex(where: { name.contains($0.pattern) }) { used.insert(k) }
+    }
+    return rules.indices.filter { !used.contains($0) }.map { k in
+      (k, columns.contains { $0.lowercased().contains(rules[k].pattern) })
+    }
+  }
+
   public func category(of column: String) -> String {
     let name = column.lowercased()
     return rules.first { name.contains($0.pattern) }?.category ?? fallback
@@ -85,5 +118,20 @@ public struct Attribution: Sendable {
       return Group(category: category, share: total > 0 ? weight / total : 0, weight: weight,
                    columns: members.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.map { (column: $0.0, weight: $0.1) })
     }.sorted { ($0.share, $1.category) > ($1.share, $0.category) }
+  }
+}
+
+/// A rules file that cannot group the columns.
+public enum AttributionError: Error, Equatable, CustomStringConvertible {
+  case badRule(path: String, line: Int, text: String)
+  case noRules(path: String)
+
+  public var description: String {
+    switch self {
+    case .badRule(let path, let line, let text):
+      return "\(path) line \(line): \"\(text)\" is not pattern,category; expected two fields separated by a comma, such as ticket,service"
+    case .noRules(let path):
+      return "\(path) has no rules; expected lines pattern,category such as ticket,service"
+    }
   }
 }

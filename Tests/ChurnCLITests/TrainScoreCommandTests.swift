@@ -99,11 +99,12 @@ struct TrainScoreCommandTests {
     defer { dir.remove() }
     _ = try runChurn(["train", "--table", Self.telco, "--id", "customerid", "--label", "churn", "--out", dir.file("m.json")])
     var lines = try String(contentsOfFile: Self.telco, encoding: .utf8).split(separator: "\n").map(String.init)
-    // 8879-ZKJOF: tenure 41 → 1e300 months.
-    lines[1] = lines[1].replacingOccurrences(of: "One year,Yes,Bank transfer (automatic),79.85,3320.75", with: "One year,Yes,Bank transfer (automatic),79.85,1e300")
+    // 8879-ZKJOF: seniorcitizen (0/1) → 1e15, the largest value a table may hold, about 3e15
+    // standard deviations from the training mean: past the preprocessor's 1e12.
+    lines[1] = lines[1].replacingOccurrences(of: "8879-ZKJOF,Female,0,", with: "8879-ZKJOF,Female,1e15,")
     try (lines.joined(separator: "\n") + "\n").write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
     let message = try #require(try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("t.csv")]).stderr.split(separator: "\n").last)
-    #expect(message == "Error: totalcharges is 1e+300 for 8879-ZKJOF (row 1), 4.42e+296 standard deviations from the training mean 2287.22; "
+    #expect(message == "Error: seniorcitizen is 1e+15 for 8879-ZKJOF (row 1), 2.74e+15 standard deviations from the training mean 0.158215; "
       + "expected at most 1e+12 standard deviations: check this value in the input (a unit or decimal-point slip?)")
     for command in [["explain", "--customer", "8879-ZKJOF"], ["explain", "--customer", "8879-ZKJOF", "--format", "json"],
                     ["report", "--out", dir.file("r.html")], ["score", "--format", "json", "--out", dir.file("s.json")]] {

@@ -64,12 +64,21 @@ struct ScoredListTests {
     let labels = zip(a, b).map { rng.bernoulli(1 / (1 + exp(-4 * ($0 + $1)))) ? 1.0 : 0.0 }
     let table = FeatureTable(ids: a.indices.map { "t\($0)" }, columnNames: ["a", "b"], columns: [.numeric(a), .numeric(b)], labels: labels)
     let two = ModelFile(churnVersion: "test", idColumn: "id", labelColumn: "y", trained: try ModelSettings().fit(table), training: Self.training)
-    let bad = FeatureTable(ids: ["ok", "huge"], columnNames: ["a", "b"], columns: [.numeric([0.5, 1e308]), .numeric([0.1, -1e308])])
-    #expect(try two.probabilities(bad)[1].isNaN)
+    // Inputs past 1e12 standard deviations are refused by the preprocessor, and a model file with
+    // coefficients past 1e12 on load, so a nan probability needs a model damaged in memory:
+    // coefficients ±1e300 on inputs of 1e10 give inf − inf.
+    var fields = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(two.logistic!)) as? [String: Any])
+    fields["coefficients"] = [1e300, -1e300]
+    var damaged = two
+    damaged.logistic = try JSONDecoder().decode(LogisticModel.self, from: JSONSerialization.data(withJSONObject: fields))
+    let bad = FeatureTable(ids: ["ok", "huge"], columnNames: ["a", "b"], columns: [.numeric([0.5, 1e10]), .numeric([0.1, 1e10])])
+    #expect(performing: { try damaged.probabilities(bad) }, throws: {
+      "\($0)" == "the churn probability of huge (row 2) is -nan, not a number in [0, 1]; please report this with the model file"
+    })
     let message = "customer \"huge\": the model gives churn probability nan; expected a number from 0 to 1 (an input value too large to compute with); fix: check this customer's values for huge numbers"
     // (NaN is not equal to itself: the errors are compared by their text.)
-    #expect(performing: { try RiskScorer(model: two).scoreRows(bad, revenue: nil, horizonMonths: 1) }, throws: { "\($0)" == message })
-    #expect(performing: { try two.explainColumns(bad, row: 1) }, throws: { "\($0)" == message })
-    #expect(try two.explainColumns(bad, row: 0).columns.count == 2)
+    #expect(performing: { try RiskScorer(model: damaged).scoreRows(bad, revenue: nil, horizonMonths: 1) }, throws: { "\($0)" == message })
+    #expect(performing: { try damaged.explainColumns(bad, row: 1) }, throws: { "\($0)" == message })
+    #expect(try damaged.explainColumns(bad, row: 0).columns.count == 2)
   }
 }

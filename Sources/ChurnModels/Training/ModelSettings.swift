@@ -63,6 +63,10 @@ public struct ModelSettings: Sendable, Equatable, Codable {
   /// unweighted one), so its trees, and their TreeSHAP values, already give real probabilities.
   public func fit(_ table: FeatureTable) throws -> TrainedModel {
     guard let labels = table.labels else { preconditionFailure("training needs labels") }
+    // Checked before the preprocessor, whose "no column varies" would hide the real cause
+    // (no rows, or a single row), and the same for both families.
+    guard let first = labels.first else { throw TrainingError.noLabelledRows }
+    if labels.allSatisfy({ $0 == first }) { throw LogisticRegressionError.singleClass(rows: labels.count, label: Int(first)) }
     switch family {
     case .forest:
       // Trees need no scaling or fat-tail transform; one-hot and imputation as for the logistic model.
@@ -134,6 +138,17 @@ public struct TrainedModel: Sendable {
   /// The model's own probabilities for preprocessed rows (before any correction).
   public func rawProbabilities(_ m: Matrix) -> [Double] { logistic?.probabilities(m) ?? forest!.probabilities(m) }
 
+  /// Throws when the model gives every training row the same probability (every coefficient
+  /// 0 under a strong L1 penalty, every tree a single leaf): such a model cannot rank anyone,
+  /// and its risk bands would put every customer in red.
+  ///
+  /// - Throws: `TrainingError.constantScores`.
+  public func checkRanksCustomers() throws {
+    let p = rawProbabilities(x)
+    guard let first = p.first, p.allSatisfy({ $0 == first }) else { return }
+    throw TrainingError.constantScores(rows: p.count, probability: first, family: settings.family)
+  }
+
   /// Probabilities for `table`'s rows with the prior correction applied.
   public func probabilities(_ table: FeatureTable) throws -> [Double] {
     let p = rawProbabilities(try preprocessor.transform(table))
@@ -144,5 +159,21 @@ public struct TrainedModel: Sendable {
   public var trainingProbabilities: [Double] {
     let p = rawProbabilities(x)
     return priorShift == 0 ? p : p.map { Calibration.shift($0, by: priorShift) }
+  }
+}
+
+/// Rows that no model can be fitted on.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+  case noLabelledRows
+  case constantScores(rows: Int, probability: Double, family: ModelSettings.Family)
+
+  public var description: String {
+    switch self {
+    case .constantScores(let rows, let p, let family):
+      return String(format: "the fitted model gives all %d training rows the same probability (%.4f): ", rows, p)
+        + (family == .logistic ? "every coefficient is 0, so it cannot rank customers; fix: lower --l1 or --l2"
+                               : "every tree is a single leaf, so it cannot rank customers; fix: raise --max-depth or lower --min-leaf")
+    case .noLabelledRows: return "no labelled rows to train on: every label is blank (unknown); expected rows labelled 0/1 or yes/no"
+    }
   }
 }
