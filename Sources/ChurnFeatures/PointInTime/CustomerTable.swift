@@ -25,6 +25,11 @@ public struct CustomerTable: Sendable {
   public static let defaultSignupColumn = "signup_date"
   public static let defaultChurnDateColumn = "churn_date"
 
+  /// What a customer table should hold, for the error about an empty file.
+  public static func expectedHeader(idColumn: String) -> String {
+    "a customer table: a header line such as \(idColumn),signup_date,churn_date,plan then one row per customer"
+  }
+
   /// Reads the table. The signup and churn-date columns may be missing when they have their
   /// default names; a name other than the default must be in the header, and so must every
   /// column named in `kinds` and `exclude`.
@@ -32,7 +37,8 @@ public struct CustomerTable: Sendable {
   /// - Throws: `FileError`, `CSVError`, `TableError`, `FeatureError.duplicateCustomer`.
   public init(path: String, idColumn: String = "customer_id", signupColumn: String = defaultSignupColumn,
               churnDateColumn: String = defaultChurnDateColumn, kinds: [String: TypedCSV.Kind] = [:], exclude: Set<String> = []) throws {
-    let names = try CSVReader(path: path).header
+    let expected = Self.expectedHeader(idColumn: idColumn)
+    let names = try CSVReader(path: path, expected: expected).header
     let header = names.map { $0.lowercased() }
     var forced = kinds
     let hasSignup = header.contains(signupColumn.lowercased())
@@ -46,7 +52,7 @@ public struct CustomerTable: Sendable {
     }
     if hasSignup { forced[signupColumn] = .date }
     if hasChurn { forced[churnDateColumn] = .date }
-    let table = try TypedCSV(path: path, idColumn: idColumn, kinds: forced, exclude: exclude)
+    let table = try TypedCSV(path: path, idColumn: idColumn, kinds: forced, exclude: exclude, expected: expected)
     self.path = path
     ids = table.ids
     var rowOf: [String: Int] = [:]
