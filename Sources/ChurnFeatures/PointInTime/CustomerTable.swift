@@ -9,6 +9,8 @@ import ChurnCore
 public struct CustomerTable: Sendable {
   public let path: String
   public let ids: [String]
+  /// The 1-based file line of each row, for messages.
+  public let lines: [Int]
   /// Row of each customer id.
   public let rowOf: [String: Int]
   /// Signup instant per row (milliseconds), `nil` when blank or the table has no such column.
@@ -63,6 +65,7 @@ public struct CustomerTable: Sendable {
       rowOf[id] = row
     }
     self.rowOf = rowOf
+    guard !table.ids.isEmpty else { throw FeatureError.noCustomers(path: path) }
     func dates(_ name: String, present: Bool) -> [Int64?] {
       guard present, let index = table.columnIndex(name), case .numeric(let values) = table.columns[index] else {
         return Array(repeating: nil, count: table.ids.count)
@@ -72,6 +75,15 @@ public struct CustomerTable: Sendable {
     signup = dates(signupColumn, present: hasSignup)
     churn = dates(churnDateColumn, present: hasChurn)
     hasChurnDates = hasChurn
+    for row in table.ids.indices {
+      if let churned = churn[row], let signed = signup[row], churned < signed {
+        let column = { (name: String) in table.names.first { $0.lowercased() == name.lowercased() } ?? name }
+        throw FeatureError.churnBeforeSignup(path: path, line: table.lines[row], id: table.ids[row],
+                                             churn: UTCTime.formatDate(milliseconds: churned), signup: UTCTime.formatDate(milliseconds: signed),
+                                             churnColumn: column(churnDateColumn), signupColumn: column(signupColumn))
+      }
+    }
+    lines = table.lines
     var attributes: [FeatureSpec.Attribute] = []
     var columns: [FeatureTable.Column] = []
     var notes: [String] = []

@@ -21,6 +21,14 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
   case tooManyEvents(path: String, count: Int)
   case featureOverflow(feature: String, customer: String, cutoff: String)
   case tooMuchMemory(customers: Int, cutoffs: Int, eventTypes: Int, bytes: Int, budget: Int)
+  /// An event type named by `option` (`--activity-types`, `--purchase-types`) that the log lacks; `types` are the log's.
+  case unknownEventType(option: String, name: String, types: [String])
+  /// `--skip-bad-rows` skipped every row of the log: `count` rows, counted by reason.
+  case everyRowSkipped(path: String, count: Int, byReason: [String: Int])
+  /// A customer table with a header and no rows.
+  case noCustomers(path: String)
+  /// A churn date before the signup date on `line` of the customer table.
+  case churnBeforeSignup(path: String, line: Int, id: String, churn: String, signup: String, churnColumn: String, signupColumn: String)
 
   /// "at most 36500 days (100 years)" or "at most 1200 months (100 years)".
   static func spanLimit(months: Bool) -> String {
@@ -71,6 +79,20 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
       return "features for \(customers) customers × \(cutoffs) cutoffs × \(types) event types need \(bytes == .max ? "more memory than can be counted" : "about " + gigabytes(bytes)) "
         + "so far, more than the \(gigabytes(budget)) this run may use (by default half the machine's memory); "
         + "use fewer cutoffs (a longer --cutoffs step), fewer or shorter --windows, or fewer event types (a --spec listing them)"
+    case .unknownEventType(let option, let name, let types):
+      let nearest = MessageText.nearest(name, in: types).map { " (did you mean \"\($0)\"?)" } ?? ""
+      return "\(option): event type \"\(MessageText.excerpt(name))\" never occurs in the log\(nearest); the log's types are "
+        + "\(MessageText.list(types)); expected types as written in the log (case matters)"
+    case .everyRowSkipped(let path, let count, let byReason):
+      let reasons = byReason.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+      return "\(path): every row was skipped (\(count) bad row\(count == 1 ? "" : "s"): \(reasons.joined(separator: ", "))), so no event is left; "
+        + "expected at least one good row: run without --skip-bad-rows to see the first error, and check the column flags and the timestamp form"
+    case .noCustomers(let path):
+      return "\(path) has a header but no rows; expected one row per customer: add the customers, or leave out --customers "
+        + "(labels then come from inactivity)"
+    case .churnBeforeSignup(let path, let line, let id, let churn, let signup, let churnColumn, let signupColumn):
+      return "\(path) line \(line): customer \"\(MessageText.excerpt(id))\" has \(MessageText.excerpt(churnColumn)) \(churn) before "
+        + "\(MessageText.excerpt(signupColumn)) \(signup); expected a churn date on or after the signup date: correct one of them"
     case .tooManyThreads(let n): return "--threads \(n) is too many; expected 1...\(Self.maximumThreads)"
     }
   }
