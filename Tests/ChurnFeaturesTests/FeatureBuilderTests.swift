@@ -321,6 +321,9 @@ struct FeatureBuilderTests {
     #expect(throws: FileError(path: dir.path, action: "read", reason: "it is a directory; expected a feature spec JSON file (from --save-spec)")) {
       try FeatureSpec.read(path: dir.path)
     }
+    #expect(throws: FileError(path: dir.file("none.json"), action: "read", reason: "no such file; expected a feature spec JSON file (from --save-spec)")) {
+      try FeatureSpec.read(path: dir.file("none.json"))
+    }
   }
 
   @Test("Event types whose features would repeat a column get numbered tokens; every column name is distinct")
