@@ -80,6 +80,9 @@ struct BacktestCommand: ParsableCommand {
   func run() throws {
     let clock = ContinuousClock()
     let began = clock.now
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events), ("--customers", customers.customers), ("--table", table)])
+    // With --out -, the JSON owns standard output; the tables go to standard error.
+    let print: (String) -> Void = outputs.writesToStandardOutput ? { StandardError.print($0) } : { Swift.print($0) }
     let settings = modelOptions.settings(threads: observation.threads)
     let all: FeatureTable
     var splits: [Fold]
@@ -134,7 +137,8 @@ struct BacktestCommand: ParsableCommand {
     }
     if let out {
       let output = Output(kind: table != nil ? "stratified k-fold" : "out-of-time", model: settings.family.rawValue, folds: results, churnOverTime: overTime)
-      try OutputFile.write(try JSONOutput.text(output) + "\n", to: out)
+      try OutputFile.write(try JSONOutput.text(output) + "\n", to: outputs.path(for: "--out"))
+      try outputs.commit()
       StandardError.print("backtest: results written to \(out)")
     }
     StandardError.print("backtest: done in \(String(format: "%.2f", (clock.now - began).seconds)) s")

@@ -49,6 +49,9 @@ struct CohortsCommand: ParsableCommand {
   }
 
   func run() throws {
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events), ("--customers", customers.customers), ("--table", table)])
+    // With --out -, the CSV owns standard output; the text goes to standard error.
+    let print: (String) -> Void = outputs.writesToStandardOutput ? { StandardError.print($0) } : { Swift.print($0) }
     let data: FeatureTable
     if let table {
       data = try customers.preparedTable(table, idColumn: id, label: label!).table
@@ -89,7 +92,8 @@ struct CohortsCommand: ParsableCommand {
           csv += fields.map(CSVField.escape).joined(separator: ",") + "\n"
         }
       }
-      try OutputFile.write(csv, to: out)
+      try OutputFile.write(csv, to: outputs.path(for: "--out"))
+      try outputs.commit()
       StandardError.print("cohorts: \(analyses.count) features written to \(out)")
     }
   }

@@ -30,15 +30,18 @@ struct Features: ParsableCommand {
   func run() throws {
     let clock = ContinuousClock()
     let began = clock.now
+    let outputs = try OutputTransaction(outputs: [("--out", out), ("--save-spec", saveSpec)],
+                                        inputs: [("--events", events.events), ("--customers", table.customers), ("--spec", spec)])
     let fixedSpec = try spec.map(FeatureSpec.read)
     let customers = try table.load(spec: fixedSpec, eventCustomerColumn: events.customerColumn)
     let (reader, progress) = try events.reader(label: "features")
     let result = try observation.build(events: reader, customers: customers, spec: fixedSpec)
     progress?.finish()
-    try result.table.writeCSV(to: out)
-    if let saveSpec { try OutputFile.write(String(decoding: try result.spec.jsonData(), as: UTF8.self) + "\n", to: saveSpec) }
+    try result.table.writeCSV(to: outputs.path(for: "--out"))
+    if saveSpec != nil { try OutputFile.write(String(decoding: try result.spec.jsonData(), as: UTF8.self) + "\n", to: outputs.path(for: "--save-spec")) }
+    try outputs.commit()
     FeatureReport.print(result, seconds: (clock.now - began).seconds, label: "features")
-    print(out)
+    if !outputs.writesToStandardOutput { print(out) }
   }
 }
 

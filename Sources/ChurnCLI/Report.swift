@@ -33,6 +33,7 @@ struct Report: ParsableCommand {
   var out: String
 
   func run() throws {
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths)
     let file = try ModelFile.read(path: inputs.model)
     let loaded = try inputs.load(file, revenueColumn: revenueColumn, label: "report")
     let features = loaded.features
@@ -100,9 +101,10 @@ struct Report: ParsableCommand {
       report.cohorts = numeric
       report.categories = categorical
     }
-    try OutputFile.write(try report.html(), to: out)
+    try OutputFile.write(try report.html(), to: outputs.path(for: "--out"))
+    try outputs.commit()
     StandardError.print("report: \(features.rowCount) customers \(asOf); written to \(out)")
-    print(out)
+    if !outputs.writesToStandardOutput { print(out) }
   }
 
   func facts(_ file: ModelFile, scored p: [Double], revenue: [Double], asOf: String) -> [(String, String)] {

@@ -55,6 +55,7 @@ struct Score: ParsableCommand {
       steps.append(String(format: "%@ %.1f s", step, (clock.now - mark).seconds))
       mark = clock.now
     }
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths + [("--previous", previous)])
     let file = try ModelFile.read(path: inputs.model)
     lap("model")
     let loaded = try inputs.load(file, revenueColumn: revenueColumn, label: "score")
@@ -90,10 +91,12 @@ struct Score: ParsableCommand {
       StandardError.print("score: against \(previous): \(ranked.rows.filter { $0.change == "new" }.count) new, \(ranked.vanished.count) vanished, \(moved) changed band")
     }
     if let out {
-      if format == "json" { try ranked.writeJSON(to: out, top: top) } else { try ranked.write(to: out, idHeader: idHeader, top: top) }
+      let staged = outputs.path(for: "--out")
+      if format == "json" { try ranked.writeJSON(to: staged, top: top) } else { try ranked.write(to: staged, idHeader: idHeader, top: top) }
+      try outputs.commit()
       lap("write")
       StandardError.print("score: \(features.rowCount) customers scored; ranked list written to \(out) (" + steps.joined(separator: ", ") + ")")
-      print(out)
+      if !outputs.writesToStandardOutput { print(out) }
     } else {
       print(ranked.text(top: top ?? 20, idHeader: idHeader))
     }

@@ -33,6 +33,11 @@ struct ScoringInputs: ParsableArguments {
     if events != nil && asOf == nil { throw ValidationError("--events needs --as-of DATE, the day to score as of") }
   }
 
+  /// The files this command reads, by flag, for `OutputTransaction`.
+  var paths: [(name: String, path: String?)] {
+    [("--model", model), ("--events", events), ("--customers", customers), ("--table", table)]
+  }
+
   struct Loaded {
     var features: FeatureTable
     /// Monthly revenue per row (NaN unknown) when a revenue column was asked for.

@@ -54,9 +54,12 @@ struct Train: ParsableCommand {
   func run() throws {
     let clock = ContinuousClock()
     let began = clock.now
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events), ("--customers", customers.customers),
+                                                                            ("--table", table), ("--holdout-ids", holdoutIds)])
     let file = table != nil ? try trainOnTable() : try trainOnEvents()
-    try file.write(to: out)
-    print(FeatureWeights(file).table(top: 15))
+    try file.write(to: outputs.path(for: "--out"))
+    try outputs.commit()
+    if !outputs.writesToStandardOutput { print(FeatureWeights(file).table(top: 15)) }
     StandardError.print("train: model written to \(out) in \(String(format: "%.2f", (clock.now - began).seconds)) s")
   }
 

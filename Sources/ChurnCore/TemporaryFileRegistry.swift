@@ -17,6 +17,9 @@ import Synchronization
 /// process is about to die and the strings are left alone, so a handler never reads freed
 /// memory, whichever thread it runs on.
 ///
+/// A signal that the process inherited as ignored (a background job of a non-interactive
+/// shell ignores SIGINT; `nohup`) keeps being ignored.
+///
 /// Without `removeOnInterrupt()` (a library user with signal handlers of its own) nothing is
 /// installed and registration costs two atomic operations.
 public enum TemporaryFileRegistry {
@@ -63,6 +66,10 @@ public enum TemporaryFileRegistry {
     _ = registrySlots[0].load(ordering: .sequentiallyConsistent)
     _ = registryCleaning.load(ordering: .sequentiallyConsistent)
     for signal in [SIGINT, SIGTERM] {
+      // A signal ignored on entry (a job started in the background by a shell, nohup) stays
+      // ignored, as the shell meant.
+      var current = sigaction()
+      if sigaction(signal, nil, &current) == 0 && unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == 1 { continue }
       var action = sigaction()
       action.__sigaction_handler.sa_handler = { removeRegisteredFilesAndDie($0) }
       // The handler runs once: the disposition is back to the default when it starts, so the
