@@ -29,8 +29,13 @@ struct Report: ParsableCommand {
   @Option(help: "Rows of the ranked list to show.")
   var top = 25
 
-  @Option(help: "Where to write the HTML file.")
+  @Option(help: "Where to write the HTML file (- for standard output).")
   var out: String
+
+  func validate() throws {
+    try FlagRules.check("--top", top, atLeast: 1)
+    if inputs.table == nil { try FlagRules.refuse(label != nil ? ["--label"] : [], "applies only with --table (an event log's labels come from the model's horizon); drop it") }
+  }
 
   func run() throws {
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths)

@@ -34,17 +34,20 @@ struct Score: ParsableCommand {
   @Option(help: "Last week's ranked list (this command's CSV): adds the change in points, band moves, new and vanished customers.")
   var previous: String?
 
-  @Option(help: "Output format of --out: csv or json.")
-  var format = "csv"
+  @Option(name: .customLong("format"), help: "Output format of --out: csv or json (default csv).")
+  var formatFlag: String?
 
-  @Option(help: "Where to write the ranked list.")
+  @Option(help: "Where to write the ranked list (- for standard output).")
   var out: String?
+
+  var format: String { formatFlag ?? "csv" }
 
   func validate() throws {
     if let top, top < 1 { throw ValidationError("--top \(top) must be at least 1") }
     guard reasons >= 0 else { throw ValidationError("--reasons \(reasons) must be at least 0") }
     guard RiskScorer.Explanation(rawValue: explain) != nil else { throw ValidationError("--explain \"\(explain)\" is not exact, path or auto") }
     guard format == "csv" || format == "json" else { throw ValidationError("--format \"\(format)\" is not csv or json") }
+    if out == nil { try FlagRules.refuse(formatFlag != nil ? ["--format"] : [], "applies to --out; without --out the list is printed as a table") }
   }
 
   func run() throws {

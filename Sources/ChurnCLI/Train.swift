@@ -33,22 +33,35 @@ struct Train: ParsableCommand {
   @Option(help: "Name of the label column (with --table).")
   var label: String?
 
-  @Option(help: "Name of the id column (with --table).")
-  var id = "customer_id"
+  @Option(name: .customLong("id"), help: "Name of the id column (with --table; default customer_id).")
+  var idFlag: String?
 
   @Option(help: "File of ids (one per line) held out of training and used to measure the model (with --table).")
   var holdoutIds: String?
 
-  @Option(help: "With --table: folds of the stratified cross-validation behind --tune and --calibrate.")
-  var folds = 5
+  @Option(name: .customLong("folds"), help: "With --table and --tune or --calibrate: folds of their stratified cross-validation, 2 to 100 (default 5).")
+  var foldsFlag: Int?
 
-  @Option(help: "Where to write the model (JSON).")
+  @Option(help: "Where to write the model (JSON; - for standard output).")
   var out: String
+
+  var id: String { idFlag ?? "customer_id" }
+  var folds: Int { foldsFlag ?? 5 }
 
   func validate() throws {
     if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
-    guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
+    try FlagRules.check("--folds", foldsFlag, in: 2...FlagRules.maxFolds)
+    try customers.validate(table: table != nil)
+    if table != nil {
+      try FlagRules.refuse(events.givenFlags + observation.givenFlags, "applies to an event log (--events), not to --table; drop it")
+      if !modelOptions.tune && modelOptions.calibrate == nil {
+        try FlagRules.refuse(foldsFlag != nil ? ["--folds"] : [], "applies only with --tune or --calibrate (the folds of their cross-validation); drop it")
+      }
+    } else {
+      try FlagRules.refuse(FlagRules.given([("--label", label != nil), ("--id", idFlag != nil), ("--holdout-ids", holdoutIds != nil), ("--folds", foldsFlag != nil)]),
+                           "applies only with --table; drop it")
+    }
   }
 
   func run() throws {
@@ -236,7 +249,7 @@ struct Train: ParsableCommand {
     let training = all.rows(trainRows)
     StandardError.print("train: \(summary(training)), \(training.columnNames.count) input columns")
     let needsFolds = modelOptions.tune || modelOptions.calibrate != nil
-    let folds = needsFolds ? Folds.stratified(labels: training.labels!, k: folds, seed: modelOptions.seed) : []
+    let folds = needsFolds ? try Folds.stratifiedChecked(labels: training.labels!, k: folds, seed: modelOptions.seed) : []
     var (settings, record, measured) = try measure(training, folds: folds, kind: "k-fold")
     let fitted = try fit(training, settings: settings)
     notes += fitted.preprocessor.notes
