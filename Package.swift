@@ -36,6 +36,6 @@ let package = Package(
     .testTarget(name: "ChurnFeaturesTests", dependencies: ["ChurnFeatures", "ChurnTestSupport"]),
     .testTarget(name: "ChurnModelsTests", dependencies: ["ChurnModels", "ChurnScoring", "ChurnTestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ChurnScoringTests", dependencies: ["ChurnScoring", "ChurnTestSupport"], exclude: ["Fixtures"]),
-    .testTarget(name: "ChurnCLITests", dependencies: ["ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnCLITests", dependencies: ["ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnScoring", "ChurnTestSupport"]),
   ]
 )

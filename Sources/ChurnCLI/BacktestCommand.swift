@@ -101,7 +101,7 @@ struct BacktestCommand: ParsableCommand {
       let t = try customers.preparedTable(table, idColumn: id, label: label!).table
       let labelled = t.labels!.indices.filter { !t.labels![$0].isNaN }
       all = t.rows(labelled)
-      splits = try Folds.stratifiedChecked(labels: all.labels!, k: folds, seed: modelOptions.seed)
+      splits = try Folds.stratified(labels: all.labels!, k: folds, seed: modelOptions.seed)
       StandardError.print("backtest: \(all.rowCount) labelled rows, stratified \(folds)-fold cross-validation (seed \(modelOptions.seed))")
     } else {
       let customerTable = try customers.load(eventCustomerColumn: events.customerColumn)
@@ -164,7 +164,7 @@ struct BacktestCommand: ParsableCommand {
         return earlier.isEmpty ? settings : try modelOptions.tuned(all, folds: earlier, settings: settings, label: "backtest", quiet: true).0
       }
       let training = all.rows(fold.train)
-      let inner = Folds.stratified(labels: training.labels!, k: 3, seed: modelOptions.seed)
+      let inner = try Folds.stratified(labels: training.labels!, k: 3, seed: modelOptions.seed)
       return try modelOptions.tuned(training, folds: inner, settings: settings, label: "backtest", quiet: true).0
     }, calibrate: modelOptions.calibrationMethod) { done, count in
       StandardError.print("backtest: fold \(done) of \(count) fitted")

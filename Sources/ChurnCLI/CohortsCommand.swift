@@ -36,7 +36,7 @@ struct CohortsCommand: ParsableCommand {
   @Option(name: .customLong("top"), help: "Features to show when --features is not given (default 8).")
   var topFlag: Int?
 
-  @Option(help: "Quantile groups per numeric feature, 2 to 100.")
+  @Option(help: "Quantile groups per numeric feature (2...1000).")
   var groups = 10
 
   @Option(help: "Write every feature's cohorts as CSV here (- for standard output; the text then goes to standard error).")
@@ -48,7 +48,8 @@ struct CohortsCommand: ParsableCommand {
   func validate() throws {
     if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
-    try FlagRules.check("--groups", groups, in: 2...FlagRules.maxGroups)
+    guard groups >= 2 else { throw ValidationError("--groups must be at least 2 and --top at least 1") }
+    guard groups <= 1000 else { throw ValidationError("--groups \(groups) is too many; expected 2...1000 quantile groups") }
     try FlagRules.check("--top", topFlag, atLeast: 1)
     if features != nil { try FlagRules.refuse(topFlag != nil ? ["--top"] : [], "applies only without --features (which names the features to show); drop one") }
     try customers.validate(table: table != nil)

@@ -13,7 +13,7 @@ struct Explain: ParsableCommand {
       contribution equals the customer's churn probability, calibration included. Logistic
       contributions are the log-odds terms rescaled to probability; a forest's are exact
       TreeSHAP values. A column's missing indicator and a categorical's levels count with the
-      column.
+      column, shown with the customer's own value: the same grouping as churn score's reasons.
       """)
 
   @OptionGroup var inputs: ScoringInputs
@@ -62,30 +62,25 @@ struct CustomerExplanation: Encodable {
   var band: String?
   var terms: [Term]
 
+  /// The library's per-column explanation (`ModelFile.explainColumns`, the grouping the ranked
+  /// list's reasons use), strongest first.
   init(_ file: ModelFile, table: FeatureTable, row: Int) throws {
-    let one = table.rows([row])
-    let x = try file.preprocessor.transform(one)
-    let (base, contributions) = file.explain(x, row: 0)
-    var byColumn: [String: Double] = [:]
-    for (j, c) in contributions.enumerated() { byColumn[file.preprocessor.source(ofOutput: j).column, default: 0] += c }
-    var terms: [Term] = []
-    for name in file.preprocessor.inputNames {
-      var value = "missing"
-      if let k = one.columnIndex(name) {
-        switch one.columns[k] {
-        case .numeric(let v): if !v[0].isNaN { value = ReasonText.number(v[0]) }
-        case .categorical(let v): if let level = v[0] { value = level }
-        }
+    let explained = try file.explainColumns(table, row: row)
+    terms = explained.columns.map { c in
+      let value: String
+      switch c.value {
+      case .number(let v): value = ReasonText.number(v)
+      case .level(let level): value = level
+      case .missing: value = "missing"
       }
-      terms.append(Term(feature: name, value: value, contribution: byColumn[name] ?? 0))
+      return Term(feature: c.column, value: value, contribution: c.contribution)
     }
     terms.sort { (abs($0.contribution), $1.feature) > (abs($1.contribution), $0.feature) }
     customer = table.ids[row]
     model = file.kind.rawValue
-    self.base = base
-    probability = try file.probabilities(one)[0]
+    base = explained.base
+    probability = explained.probability
     band = file.riskBands?.band(probability)
-    self.terms = terms
   }
 
   func text(idHeader: String) -> String {

@@ -11,7 +11,10 @@ struct Features: ParsableCommand {
       --lead days); labels look at [cutoff, cutoff + horizon). Both intervals are half-open. With
       a churn_date column in the customer table, labels are contractual; otherwise a customer
       churns when it has no activity event in the horizon. Labels whose horizon runs past the
-      end of the data are left empty (rows for scoring).
+      end of the data are left empty (rows for scoring). Column names never repeat: an event type
+      whose features would repeat a name (a type called "event" makes days_since_last_event) is
+      named with a numbered token (event_2) and a note; a customer column that repeats a
+      built-in, customer_id, cutoff or label is an error (rename it, or --exclude it).
       """)
 
   @OptionGroup var events: EventLogOptions
@@ -134,21 +137,21 @@ struct ObservationOptions: ParsableArguments {
   @Option(help: "A cutoff date (midnight UTC), repeatable: --cutoff 2024-07-01.")
   var cutoff: [String] = []
 
-  @Option(help: "A range of cutoffs FROM:TO:STEP, e.g. 2024-01-01:2024-12-01:1m (steps in d, w or m).")
+  @Option(help: "A range of cutoffs FROM:TO:STEP, e.g. 2024-01-01:2024-12-01:1m (steps in d, w or m, at most 100 years; at most 10000 cutoffs).")
   var cutoffs: String?
 
-  @Option(name: .customLong("horizon"), help: "Label horizon after each cutoff: 30d, 4w, 1m (default 30d).")
+  @Option(name: .customLong("horizon"), help: "Label horizon after each cutoff: 30d, 4w, 1m (default 30d; at most 36500 days or 1200 months: 100 years).")
   var horizonFlag: String?
 
   var horizon: String { horizonFlag ?? "30d" }
 
-  @Option(help: "Features end this many days before the cutoff.")
+  @Option(help: "Features end this many days before the cutoff (0...3660).")
   var lead: Int?
 
-  @Option(help: "Comma-separated feature windows in days.")
+  @Option(help: "Comma-separated feature windows in days (each 1...3660).")
   var windows: String?
 
-  @Option(help: "Inactivity churn: window before the cutoff with activity needed to be observed (default: the horizon).")
+  @Option(help: "Inactivity churn: window before the cutoff with activity needed to be observed (default: the horizon; at most 100 years).")
   var activeWindow: String?
 
   @Option(help: "Inactivity churn: comma-separated event types that count as activity (default: all).")
@@ -160,7 +163,7 @@ struct ObservationOptions: ParsableArguments {
   @Option(help: "End of the data (exclusive), if not the midnight after the last event.")
   var dataEnd: String?
 
-  @Option(help: "Threads (1 to 1024; default: the number of cores).")
+  @Option(help: "Threads reading the event log (1...1024).")
   var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
   /// The flags of this group given, except --threads: they all need an event log.
@@ -170,24 +173,11 @@ struct ObservationOptions: ParsableArguments {
                      ("--purchase-types", purchaseTypes != nil), ("--data-end", dataEnd != nil)])
   }
 
-  func validate() throws {
-    try FlagRules.check("--threads", threads, in: 1...FlagRules.maxThreads)
-    try FlagRules.check("--lead", lead, atLeast: 0)
-  }
-
   func design() throws -> ObservationDesign {
     var list = try cutoff.map(ObservationDesign.cutoff)
     if let cutoffs { list += try ObservationDesign.cutoffRange(cutoffs) }
-    guard let span = CalendarSpan.parse(horizon) else {
-      throw ValidationError("--horizon \"\(horizon)\" is not a length of time; expected for example 30d, 4w or 1m")
-    }
-    var active: CalendarSpan?
-    if let activeWindow {
-      guard let parsed = CalendarSpan.parse(activeWindow) else {
-        throw ValidationError("--active-window \"\(activeWindow)\" is not a length of time; expected for example 90d")
-      }
-      active = parsed
-    }
+    let span = try CalendarSpan.parse(horizon, option: "--horizon")
+    let active = try activeWindow.map { try CalendarSpan.parse($0, option: "--active-window") }
     var end: Int64?
     if let dataEnd {
       guard let parsed = UTCTime.parseMilliseconds(dataEnd) else {
@@ -199,18 +189,41 @@ struct ObservationOptions: ParsableArguments {
                                  activityTypes: activityTypes.map(commaList), dataEnd: end)
   }
 
+  /// Checks spans, windows, lead and threads before any file is read.
+  func validate() throws {
+    guard threads >= 1 else { throw ValidationError("--threads \(threads) must be at least 1") }
+    try FlagRules.check("--lead", lead, atLeast: 0)
+    do {
+      guard threads <= FeatureError.maximumThreads else { throw FeatureError.tooManyThreads(threads) }
+      _ = try CalendarSpan.parse(horizon, option: "--horizon")
+      _ = try activeWindow.map { try CalendarSpan.parse($0, option: "--active-window") }
+      if let windows { _ = try Self.dayCounts(windows) }
+      if let lead, lead > FeatureError.maximumFeatureDays { throw FeatureError.leadTooLong(days: lead) }
+    } catch let error as FeatureError {
+      throw ValidationError(error.description)
+    }
+  }
+
+  /// `7,30,90` as distinct ascending day counts of at most `FeatureError.maximumFeatureDays`.
+  static func dayCounts(_ text: String) throws -> [Int] {
+    var days: [Int] = []
+    for item in commaList(text) {
+      guard !item.isEmpty, item.allSatisfy({ $0.isASCII && $0.isNumber }), item.contains(where: { $0 != "0" }) else {
+        throw ValidationError("--windows \"\(text)\" is not a list of day counts; expected for example 7,30,90")
+      }
+      guard let n = Int(item), n <= FeatureError.maximumFeatureDays else { throw FeatureError.windowOutOfRange(days: item) }
+      days.append(n)
+    }
+    guard !days.isEmpty else { throw ValidationError("--windows \"\(text)\" is not a list of day counts; expected for example 7,30,90") }
+    return Array(Set(days)).sorted()
+  }
+
   func build(events: EventLogReader, customers: CustomerTable?, spec: FeatureSpec?) throws -> FeatureBuilder.Result {
     if spec != nil && (windows != nil || lead != nil || purchaseTypes != nil) {
       throw ValidationError("--windows, --lead and --purchase-types come from the spec when --spec is given; drop them or edit the spec")
     }
     var builder = FeatureBuilder(design: try design(), spec: spec, customers: customers)
-    if let windows {
-      let parsed = commaList(windows).map { Int($0) }
-      guard parsed.allSatisfy({ $0 != nil && $0! > 0 }), !parsed.isEmpty else {
-        throw ValidationError("--windows \"\(windows)\" is not a list of day counts; expected for example 7,30,90")
-      }
-      builder.defaultWindows = Array(Set(parsed.map { $0! })).sorted()
-    }
+    if let windows { builder.defaultWindows = try Self.dayCounts(windows) }
     if let lead {
       guard lead >= 0 else { throw ValidationError("--lead \(lead) is negative; expected a number of days ≥ 0") }
       builder.defaultLeadDays = lead

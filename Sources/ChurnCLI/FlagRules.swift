@@ -11,22 +11,20 @@ enum FlagRules {
     if let flag = given.first { throw ValidationError("\(flag) \(reason)") }
   }
 
-  /// Refuses a value outside `range`: "--trees 1000000 is out of range; expected 1 to 10000".
-  static func check<T: Comparable>(_ flag: String, _ value: T?, in range: ClosedRange<T>, _ unit: String = "") throws {
+  /// Refuses a value outside `range`: "--trees 1000000 is too many; expected 1...10000".
+  static func check<T: Comparable>(_ flag: String, _ value: T?, in range: ClosedRange<T>) throws {
     guard let value, !range.contains(value) else { return }
-    throw ValidationError("\(flag) \(value) is out of range; expected \(range.lowerBound) to \(range.upperBound)\(unit.isEmpty ? "" : " " + unit)")
+    throw ValidationError("\(flag) \(value) is too \(value < range.lowerBound ? "small" : "many"); expected \(range.lowerBound)...\(range.upperBound)")
   }
 
-  /// Refuses a value below `minimum`: "--top -1 is out of range; expected at least 1".
+  /// Refuses a value below `minimum`: "--max-depth -1 is too small; expected 1 or more".
   static func check<T: Comparable>(_ flag: String, _ value: T?, atLeast minimum: T) throws {
     guard let value, value < minimum else { return }
-    throw ValidationError("\(flag) \(value) is out of range; expected at least \(minimum)")
+    throw ValidationError("\(flag) \(value) is too small; expected \(minimum) or more")
   }
 
   /// The upper limits, in one place (the README lists them).
   static let maxTrees = 10_000
   static let maxBootstrap = 10_000
   static let maxFolds = 100
-  static let maxThreads = 1_024
-  static let maxGroups = 100
 }

@@ -26,14 +26,14 @@ struct Report: ParsableCommand {
   @Option(help: "With --table: the label column, for the cohort sections.")
   var label: String?
 
-  @Option(help: "Rows of the ranked list to show.")
+  @Option(help: "Rows of the ranked list to show (1 or more).")
   var top = 25
 
   @Option(help: "Where to write the HTML file (- for standard output).")
   var out: String
 
   func validate() throws {
-    try FlagRules.check("--top", top, atLeast: 1)
+    if top < 1 { throw ValidationError("--top \(top) is too small; expected the number of customers to list, 1 or more") }
     if inputs.table == nil { try FlagRules.refuse(label != nil ? ["--label"] : [], "applies only with --table (an event log's labels come from the model's horizon); drop it") }
   }
 

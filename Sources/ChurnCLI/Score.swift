@@ -11,8 +11,10 @@ struct Score: ParsableCommand {
     discussion: """
       With --events and --as-of, recomputes the model's features for every eligible customer as
       of that date (events before it only); with --table, reads prepared feature rows. Writes
-      rank, id, churn_probability, percentile, risk_band, reason_1..3 (the features that push
-      this customer's risk up most, with their values and contributions in probability points),
+      rank, id, churn_probability, percentile, risk_band, reason_1..3 (the input columns that
+      push this customer's risk up most, each with the customer's own value, such as
+      "contract is Month-to-month (+9.1 pts)" or "tenure = 2 (+3.1 pts)": a column's value,
+      missing indicator and one-hot levels count as one, as in churn explain),
       expected_revenue_at_risk (with --revenue-column) and segment (the RFM segment); prints the
       top of the list without --out.
       """)
@@ -25,7 +27,7 @@ struct Score: ParsableCommand {
   @Option(help: "Give reasons for this many of the riskiest customers.")
   var reasons = 10_000
 
-  @Option(help: "A forest's reasons: exact (TreeSHAP), path (Saabas path contributions: fast, additive, not Shapley values) or auto (exact while trees' nodes × customers ≤ 4·10⁷, under a minute of one core).")
+  @Option(help: "A forest's reasons: exact (TreeSHAP), path (Saabas path contributions: fast, additive, not Shapley values) or auto (exact while trees' nodes × customers ≤ 10⁹, under a minute of one core).")
   var explain = "auto"
 
   @Option(help: "Rows to print (or write) when given; all rows are written to --out by default.")
@@ -126,9 +128,7 @@ extension RiskScorer {
              timing: ((String, Double) -> Void)? = nil) throws -> [RiskRow] {
     try scoreRows(table, revenue: revenue, horizonMonths: horizonMonths, reasonRows: reasonRows, method: method, timing: timing).map { s in
       RiskRow(id: s.id, probability: s.probability, band: s.band,
-              reasons: s.reasons.map { r in
-                ReasonText.reason(feature: r.level.map { "\(r.column)=\($0)" } ?? r.column, value: r.value, points: 100 * r.points)
-              },
+              reasons: s.reasons.map(ReasonText.reason),
               revenueAtRisk: s.revenueAtRisk, segment: s.segment)
     }
   }

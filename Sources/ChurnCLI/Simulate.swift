@@ -13,19 +13,19 @@ struct Simulate: ParsableCommand {
       is described in datasets/demo/README.md.
       """)
 
-  @Option(name: .customLong("customers"), help: "Number of customers.")
+  @Option(name: .customLong("customers"), help: "Number of customers (1...10000000).")
   var customerCount: Int = 2000
 
-  @Option(help: "Number of calendar months observed.")
+  @Option(help: "Number of calendar months observed (3...600).")
   var months: Int = 24
 
-  @Option(help: "First observed month, YYYY-MM.")
+  @Option(help: "First observed month, YYYY-MM (years 1900...2200).")
   var start: String = "2024-01"
 
   @Option(help: "Random seed; every draw flows from it.")
   var seed: UInt64 = 42
 
-  @Option(help: "Worker threads (the output does not depend on it).")
+  @Option(help: "Worker threads, 1...1024 (the output does not depend on it).")
   var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
   @Option(help: "Output directory (created if missing).")
@@ -42,7 +42,6 @@ struct Simulate: ParsableCommand {
 
   func validate() throws {
     do { try settings().validate() } catch let error as SimulationError { throw ValidationError(error.description) }
-    try FlagRules.check("--threads", threads, in: 1...FlagRules.maxThreads)
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) && !isDirectory.boolValue {
       throw ValidationError("--out \(out) is a file; simulate writes events.csv and customers.csv into a directory (created if missing): give a directory")

@@ -249,7 +249,7 @@ struct Train: ParsableCommand {
     let training = all.rows(trainRows)
     StandardError.print("train: \(summary(training)), \(training.columnNames.count) input columns")
     let needsFolds = modelOptions.tune || modelOptions.calibrate != nil
-    let folds = needsFolds ? try Folds.stratifiedChecked(labels: training.labels!, k: folds, seed: modelOptions.seed) : []
+    let folds = needsFolds ? try Folds.stratified(labels: training.labels!, k: folds, seed: modelOptions.seed) : []
     var (settings, record, measured) = try measure(training, folds: folds, kind: "k-fold")
     let fitted = try fit(training, settings: settings)
     notes += fitted.preprocessor.notes

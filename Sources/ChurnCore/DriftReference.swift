@@ -19,6 +19,20 @@ public struct DriftReference: Sendable, Equatable, Codable {
   /// Training share per bin: numeric bins, then missing; or levels, then other.
   public var shares: [Double]
 
+  /// What makes this reference unusable (read from a damaged file), or nil: shares must be
+  /// finite, ≥ 0 and one per bin (edges + 2 for a numeric column, levels + 1 for a categorical
+  /// one); edges finite and ascending.
+  public var problem: String? {
+    if let i = edges.firstIndex(where: { !$0.isFinite }) { return "edge \(i) is \(edges[i])" }
+    guard zip(edges, edges.dropFirst()).allSatisfy({ $0 < $1 }) else { return "edges are not ascending" }
+    guard edges.isEmpty || levels.isEmpty else { return "both edges and levels" }
+    guard Set(levels).count == levels.count else { return "a level listed twice" }
+    let bins = levels.isEmpty ? edges.count + 2 : levels.count + 1
+    guard shares.count == bins else { return "\(shares.count) shares for \(bins) bins" }
+    if let i = shares.firstIndex(where: { !($0.isFinite && $0 >= 0) }) { return "share \(i) is \(shares[i])" }
+    return nil
+  }
+
   /// Deciles of the non-missing values (distinct edges only).
   public static func numeric(_ column: String, _ values: [Double]) -> DriftReference {
     let present = values.filter { !$0.isNaN }.sorted()

@@ -92,21 +92,132 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
     }
     var tokens: [String: String] = [:]
     for type in eventTypes {
-      guard type.token == (try Self.token(for: type.name)) else {
-        throw FeatureSpecError.badSpec("event type \"\(type.name)\" has token \"\(type.token)\"; expected \"\(try Self.token(for: type.name))\"")
+      let base = try Self.token(for: type.name)
+      guard type.token == base || Self.isNumbered(type.token, base: base) else {
+        throw FeatureSpecError.badSpec("event type \"\(type.name)\" has token \"\(type.token)\"; expected \"\(base)\" (or \(base)_2, \(base)_3, ...)")
       }
       if let other = tokens[type.token] {
         throw FeatureSpecError.featureNameCollision(first: other, second: type.name, name: type.token)
       }
       tokens[type.token] = type.name
     }
+    var seen: [String: ColumnSource] = [:]
+    for (name, source) in columnSources() {
+      if let first = seen[name.lowercased()] {
+        throw FeatureSpecError.duplicateColumn(name: name, first: first, second: source)
+      }
+      seen[name.lowercased()] = source
+    }
+  }
+
+  /// Whether `token` is `base_k` for a whole number k ≥ 2 (a token renamed to avoid a collision).
+  static func isNumbered(_ token: String, base: String) -> Bool {
+    guard token.hasPrefix(base + "_") else { return false }
+    let suffix = token.dropFirst(base.count + 1)
+    guard !suffix.isEmpty, suffix.count <= 6, suffix.allSatisfy({ $0.isASCII && $0.isNumber }), let k = Int(suffix) else { return false }
+    return k >= 2 && String(k) == suffix
+  }
+
+  /// Column names a features file holds besides the features: the customer id, the cutoff and the label.
+  public static let reservedColumns = ["customer_id", "cutoff", "label"]
+
+  /// Where a column of the features file comes from, to name both sides of a collision.
+  public enum ColumnSource: Sendable, Equatable, CustomStringConvertible {
+    /// `customer_id`, `cutoff` or `label`.
+    case reserved(String)
+    case builtIn(String)
+    case eventType(name: String, feature: String)
+    case attribute(String)
+
+    public var description: String {
+      switch self {
+      case .reserved(let name): return "the features file's \(name) column"
+      case .builtIn(let name): return "the built-in feature \(name)"
+      case .eventType(let name, let feature): return "event type \"\(name)\" (its feature \(feature))"
+      case .attribute(let name): return "customer table column \"\(name)\""
+      }
+    }
+  }
+
+  /// The built-in feature names of this spec, in column order (before event types and attributes).
+  public func builtInNames() -> [String] {
+    var names: [String] = []
+    let r = rfmWindowDays
+    if includes("days_since_last_event") { names.append("days_since_last_event") }
+    if includes("tenure") { names.append("tenure_days") }
+    if includes("active_days") { names += windows.map { "active_days_\($0)d" } }
+    if includes("mean_gap") { names.append("mean_gap_days_\(r)d") }
+    if includes("rfm") { names += ["recency_days", "frequency_\(r)d", "monetary_\(r)d", "r_score", "f_score", "m_score", "rfm_segment"] }
+    return names
+  }
+
+  /// The feature names of one event type, in column order.
+  public func names(of type: EventType) -> [String] {
+    names(token: type.token, valued: type.valued)
+  }
+
+  func names(token t: String, valued: Bool) -> [String] {
+    var names: [String] = []
+    if includes("count") { names += windows.map { "count_\(t)_\($0)d" } }
+    if valued && includes("sum") { names += windows.map { "sum_\(t)_\($0)d" } }
+    if valued && includes("mean") { names += windows.map { "mean_\(t)_\($0)d" } }
+    if includes("days_since_last") { names.append("days_since_last_\(t)") }
+    if includes("pct_change") { names.append("pct_change_count_\(t)_30d") }
+    return names
+  }
+
+  /// Every column of a features file built with this spec and where it comes from: the
+  /// reserved columns, the built-in features, each event type's, each attribute.
+  public func columnSources() -> [(name: String, source: ColumnSource)] {
+    var out = Self.reservedColumns.map { ($0, ColumnSource.reserved($0)) }
+    out += builtInNames().map { ($0, .builtIn($0)) }
+    for type in eventTypes { out += names(of: type).map { ($0, .eventType(name: type.name, feature: $0)) } }
+    out += attributes.map { ($0.name, .attribute($0.name)) }
+    return out
+  }
+
+  /// Gives each event type whose features would repeat a column already taken (a reserved
+  /// column, a built-in feature, a customer-table column, or a feature of an earlier event
+  /// type; case ignored) the first free token `TOKEN_2`, `TOKEN_3`, ..., so that any event
+  /// log makes distinct column names without renaming its types. Returns a note per renamed type.
+  ///
+  /// For example an event type named `event` would make `days_since_last_event`, a built-in:
+  /// its features become `count_event_2_7d`, ..., `days_since_last_event_2`.
+  public mutating func renameCollidingTokens() -> [String] {
+    var taken = Set((Self.reservedColumns + builtInNames() + attributes.map(\.name)).map { $0.lowercased() })
+    var takenTokens = Set<String>()
+    var notes: [String] = []
+    for k in eventTypes.indices {
+      let type = eventTypes[k]
+      var token = type.token
+      var suffix = 1
+      func clash(_ t: String) -> String? {
+        takenTokens.contains(t) ? t : names(token: t, valued: type.valued).first { taken.contains($0.lowercased()) }
+      }
+      let firstClash = clash(token)
+      while clash(token) != nil {
+        suffix += 1
+        token = "\(type.token)_\(suffix)"
+      }
+      if let firstClash {
+        let example = names(token: token, valued: type.valued).last ?? token
+        notes.append("event type \"\(type.name)\" would repeat the name \(firstClash); its features are named with \(token) instead (for example \(example))")
+        eventTypes[k].token = token
+      }
+      for name in names(token: token, valued: type.valued) { taken.insert(name.lowercased()) }
+      takenTokens.insert(token)
+    }
+    return notes
   }
 
   /// The feature-name token of an event type: lowercased, every run of characters other than
   /// ASCII letters and digits replaced by one underscore, underscores trimmed
-  /// (`"Support Ticket"` → `support_ticket`).
+  /// (`"Support Ticket"` → `support_ticket`). A name with no ASCII letter or digit (`"€€"`,
+  /// `"???"`) becomes `type_` and the hex of its UTF-8 bytes (`type_e282ace282ac`), so every
+  /// event log makes feature names. Distinct names can share a token ("Support Ticket",
+  /// "support-ticket"): `renameCollidingTokens()` then numbers the later one.
   ///
-  /// - Throws: `FeatureSpecError.badEventTypeName` when nothing is left.
+  /// - Throws: `FeatureSpecError.badEventTypeName` for an empty name.
   public static func token(for name: String) throws -> String {
     var out = ""
     var pendingUnderscore = false
@@ -119,7 +230,11 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
         pendingUnderscore = true
       }
     }
-    guard !out.isEmpty else { throw FeatureSpecError.badEventTypeName(name) }
+    if out.isEmpty {
+      guard !name.isEmpty else { throw FeatureSpecError.badEventTypeName(name) }
+      let hex = name.utf8.prefix(32).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+      return "type_" + hex
+    }
     return out
   }
 
@@ -134,12 +249,19 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
   /// Reads and validates a spec file.
   public static func read(path: String) throws -> FeatureSpec {
     let data: Data
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      throw FileError(path: path, action: "read", reason: "it is a directory; expected a feature spec JSON file (from --save-spec)")
+    }
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
       throw FileError(path: path, action: "read", reason: "no such file or not readable")
     }
     let spec: FeatureSpec
-    do { spec = try JSONDecoder().decode(FeatureSpec.self, from: data) } catch {
-      throw FeatureSpecError.badSpec("\(path) is not a feature spec: \(error)")
+    do { spec = try JSONDecoder().decode(FeatureSpec.self, from: data) } catch let error as DecodingError {
+      guard let field = JSONField.describe(error, data: data) else {
+        throw FeatureSpecError.badSpec("\(path) (\(data.count) bytes) is not valid JSON: truncated or corrupt; write it again with --save-spec")
+      }
+      throw FeatureSpecError.badSpec("\(path): field \(field.name): expected \(field.expected), found \(field.found)")
     }
     try spec.validate()
     return spec
@@ -150,14 +272,25 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
 public enum FeatureSpecError: Error, Equatable, CustomStringConvertible {
   case badEventTypeName(String)
   case featureNameCollision(first: String, second: String, name: String)
+  case duplicateColumn(name: String, first: FeatureSpec.ColumnSource, second: FeatureSpec.ColumnSource)
   case badSpec(String)
 
   public var description: String {
     switch self {
     case .badEventTypeName(let name):
-      return "event type \"\(name)\" cannot make a feature name (it has no letters or digits); rename it in the log"
+      return "event type \"\(name)\" cannot make a feature name (it is empty); give the event a type in the log"
     case .featureNameCollision(let first, let second, let name):
-      return "event types \"\(first)\" and \"\(second)\" both make the feature name \"\(name)\"; rename one in the log"
+      return "invalid feature spec: event types \"\(first)\" and \"\(second)\" both have the token \"\(name)\"; give one the token \(name)_2"
+    case .duplicateColumn(let name, let first, let second):
+      let fix: String
+      switch (first, second) {
+      case (_, .attribute(let column)), (.attribute(let column), _):
+        fix = "rename the column in the customer table, or leave it out with --exclude \(column)"
+      case (_, .eventType(let type, _)):
+        fix = "give event type \"\(type)\" a numbered token in the spec (such as \((try? FeatureSpec.token(for: type)) ?? "TOKEN")_2)"
+      default: fix = "fix the spec"
+      }
+      return "two columns would be named \"\(name)\": \(first) and \(second); \(fix)"
     case .badSpec(let detail): return "invalid feature spec: \(detail)"
     }
   }

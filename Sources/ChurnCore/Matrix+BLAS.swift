@@ -179,6 +179,17 @@ extension Matrix {
 }
 
 extension Matrix {
+  /// Rows per chunk of `fusedGradient`: the rows are cut into chunks of this size from row 0,
+  /// whatever the thread count, each chunk summed on its own and the chunks' sums added in
+  /// chunk order, so the result is the same, bit for bit, with any number of threads.
+  public static let fusedGradientChunkRows = 4096
+
+  /// How many threads `fusedGradient` runs on for `rows` rows and up to `threads` threads:
+  /// one per chunk at most (a chunk is never split).
+  public static func fusedGradientWorkers(rows: Int, threads: Int) -> Int {
+    max(1, min(threads, (rows + fusedGradientChunkRows - 1) / fusedGradientChunkRows))
+  }
+
   /// One pass over the rows that computes, block by block while the rows are in cache,
   ///
   /// ```
@@ -187,24 +198,29 @@ extension Matrix {
   /// g += X_bᵀ · r          (BLAS dgemv, transposed)
   /// ```
   /// so X is read from memory once per call instead of twice: the gradient of a generalized
-  /// linear model's loss in one read. Rows are split into `threads` contiguous ranges, each with
-  /// its own accumulators, summed in range order (the result depends on the thread count only in
-  /// the last bits). BLAS runs single-threaded inside.
+  /// linear model's loss in one read. The rows are cut into fixed chunks of
+  /// `fusedGradientChunkRows` (blocks never cross a chunk boundary), each with its own
+  /// accumulators; `threads` threads take contiguous runs of chunks, and the chunks' sums are
+  /// added in chunk order. The cut and the order do not depend on the thread count, so neither
+  /// does the result, to the last bit (the project rule: the same data gives the same model on
+  /// any number of threads). BLAS runs single-threaded inside.
   ///
   /// - Returns: `Σ g` over all rows (`columns` values), the sum of the partial sums, and `Σ r`.
-  /// - Complexity: 4 · rows · columns flops, one read of X.
+  /// - Complexity: 4 · rows · columns flops, one read of X; `columns` values of memory per chunk.
   public func fusedGradient(_ v: [Double], threads: Int = 1,
                             residuals: @Sendable (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Double)
     -> (gradient: [Double], total: Double, residualSum: Double) {
     precondition(v.count == columns, "fusedGradient: \(v.count) coefficients for \(columns) columns")
-    let parts = max(1, min(threads, rows / 4096 + 1))
+    let chunkRows = Self.fusedGradientChunkRows
+    let chunks = max(1, (rows + chunkRows - 1) / chunkRows)
+    let workers = Self.fusedGradientWorkers(rows: rows, threads: threads)
     final class Partial: @unchecked Sendable {
       var gradient: [Double]
       var total = 0.0
       var residualSum = 0.0
       init(_ d: Int) { gradient = Array(repeating: 0, count: d) }
     }
-    let partials = (0..<parts).map { _ in Partial(columns) }
+    let partials = (0..<chunks).map { _ in Partial(columns) }
     // Blocks of about 128 KB: the second product (Xᵀ·r) then reads the block from L2, not memory.
     let blockRows = max(16, min(4096, (1 << 14) / max(columns, 1)))
     let d = columns, n = rows
@@ -212,33 +228,35 @@ extension Matrix {
     if previousThreads != 1 { openblas_set_num_threads(1) }
     storage.withUnsafeBufferPointer { xs in
       nonisolated(unsafe) let x = xs
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        let lower = part * n / parts, upper = (part + 1) * n / parts
-        let partial = partials[part]
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
         var z = [Double](repeating: 0, count: blockRows)
-        v.withUnsafeBufferPointer { vp in
-          partial.gradient.withUnsafeMutableBufferPointer { g in
-            z.withUnsafeMutableBufferPointer { zp in
-              var first = lower
-              while first < upper {
-                let count = min(blockRows, upper - first)
-                let block = x.baseAddress! + first * d
-                if d > 0 {
-                  cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(d), 1.0, block, Int32(d),
-                              vp.baseAddress, 1, 0.0, zp.baseAddress, 1)
-                } else {
-                  for i in 0..<count { zp[i] = 0 }
+        for chunk in (worker * chunks / workers)..<((worker + 1) * chunks / workers) {
+          let lower = chunk * chunkRows, upper = min(n, lower + chunkRows)
+          let partial = partials[chunk]
+          v.withUnsafeBufferPointer { vp in
+            partial.gradient.withUnsafeMutableBufferPointer { g in
+              z.withUnsafeMutableBufferPointer { zp in
+                var first = lower
+                while first < upper {
+                  let count = min(blockRows, upper - first)
+                  let block = x.baseAddress! + first * d
+                  if d > 0 {
+                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(d), 1.0, block, Int32(d),
+                                vp.baseAddress, 1, 0.0, zp.baseAddress, 1)
+                  } else {
+                    for i in 0..<count { zp[i] = 0 }
+                  }
+                  let slice = UnsafeMutableBufferPointer(rebasing: zp[0..<count])
+                  partial.total += residuals(first..<(first + count), slice)
+                  var sum = 0.0
+                  for i in 0..<count { sum += zp[i] }
+                  partial.residualSum += sum
+                  if d > 0 {
+                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(count), Int32(d), 1.0, block, Int32(d),
+                                zp.baseAddress, 1, 1.0, g.baseAddress, 1)
+                  }
+                  first += count
                 }
-                let slice = UnsafeMutableBufferPointer(rebasing: zp[0..<count])
-                partial.total += residuals(first..<(first + count), slice)
-                var sum = 0.0
-                for i in 0..<count { sum += zp[i] }
-                partial.residualSum += sum
-                if d > 0 {
-                  cblas_dgemv(CblasRowMajor, CblasTrans, Int32(count), Int32(d), 1.0, block, Int32(d),
-                              zp.baseAddress, 1, 1.0, g.baseAddress, 1)
-                }
-                first += count
               }
             }
           }

@@ -25,6 +25,8 @@ public struct RiskBands: Sendable, Equatable, Codable {
   /// Cut points at the (1 − redShare) and (1 − redShare − yellowShare) quantiles of `scores`.
   public static func learn(scores: [Double], redShare: Double = 0.10, yellowShare: Double = 0.20) -> RiskBands {
     precondition(!scores.isEmpty, "risk bands need at least one score")
+    precondition((0...1).contains(redShare) && (0...1).contains(yellowShare) && redShare + yellowShare <= 1,
+                 "band shares \(redShare) and \(yellowShare) must lie in [0, 1] and add up to at most 1")
     let sorted = scores.sorted()
     func quantile(_ q: Double) -> Double { sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.down))))] }
     let red = quantile(1 - redShare)

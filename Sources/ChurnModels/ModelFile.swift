@@ -217,9 +217,16 @@ public struct ModelFile: Sendable, Equatable, Codable {
   /// Churn probabilities for the rows of `table`, through the saved preprocessing, the model
   /// and the saved calibration (prior correction, then any calibration map).
   ///
-  /// - Throws: `PreprocessingError` when the table lacks a training column or a column changed kind.
+  /// - Throws: `PreprocessingError` when the table lacks a training column, a column changed
+  ///   kind, a value is infinite or beyond 10¹² standard deviations, or (a bug) a probability is
+  ///   not in [0, 1].
   public func probabilities(_ table: FeatureTable) throws -> [Double] {
-    calibration.apply(rawProbabilities(try preprocessor.transform(table)))
+    let p = calibration.apply(rawProbabilities(try preprocessor.transform(table)))
+    // A model that loaded and inputs that transformed always give probabilities in [0, 1]; this is the last guard.
+    if let i = p.firstIndex(where: { !(0...1).contains($0) }) {
+      throw PreprocessingError.nonFiniteProbability(row: i, id: table.ids[i], value: p[i])
+    }
+    return p
   }
 
   /// The model's own probabilities for preprocessed rows, before calibration.
@@ -231,67 +238,201 @@ public struct ModelFile: Sendable, Equatable, Codable {
   }
 
   /// Writes the model atomically as pretty-printed JSON with sorted keys.
+  ///
+  /// JSON has no NaN or infinity, and this file never holds them: an undefined metric (a
+  /// validation or backtest entry that is NaN) is left out, a forest's missing out-of-bag
+  /// prediction is `null`, and any other non-finite number is refused.
+  ///
+  /// - Throws: `ModelFileError.nonFiniteValue` naming the field, before anything is written;
+  ///   `FileError` when the file cannot be written.
   public func write(to path: String) throws {
+    var clean = self
+    clean.validation = validation.filter { $0.value.isFinite }
+    clean.backtest = backtest?.map { fold in
+      var f = fold
+      f.metrics = fold.metrics.filter { $0.value.isFinite }
+      return f
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    let data = try encoder.encode(self)
+    let data: Data
+    do { data = try encoder.encode(clean) } catch EncodingError.invalidValue(let value, let context) {
+      throw ModelFileError.nonFiniteValue(path: path, field: JSONField.name(context.codingPath), value: "\(value)")
+    }
     try OutputFile.write(String(decoding: data, as: UTF8.self) + "\n", to: path)
   }
 
   /// Reads and checks a model file.
   ///
-  /// - Throws: `ModelFileError` for a missing, truncated, corrupt, foreign or newer file.
+  /// Every number must be finite (a file with `"nan"`, `"inf"` or a number JSON cannot hold is
+  /// refused, naming the field), every array must match the model's columns, and the trees,
+  /// calibration, risk bands, drift references and event settings must be usable; so a model
+  /// that loads scores without a crash and never yields a NaN probability.
+  ///
+  /// - Throws: `ModelFileError` for a missing, unreadable, truncated, corrupt, foreign, newer
+  ///   or damaged file, naming the field and what was expected and found.
   public static func read(path: String) throws -> ModelFile {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ModelFileError.missing(path: path) }
+    guard !isDirectory.boolValue else { throw ModelFileError.directory(path: path) }
     guard let data = FileManager.default.contents(atPath: path) else { throw ModelFileError.unreadable(path: path) }
-    struct Header: Decodable {
-      var format: String?
-      var formatVersion: Int?
-    }
     let decoder = JSONDecoder()
-    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    guard let header = try? decoder.decode(Header.self, from: data) else {
+    let header: Header
+    do { header = try decoder.decode(Header.self, from: data) } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+      throw ModelFileError.notAModel(path: path)
+    } catch {
       throw ModelFileError.notJSON(path: path, bytes: data.count)
     }
-    guard header.format == formatName else { throw ModelFileError.notAModel(path: path) }
-    guard let version = header.formatVersion, version <= currentVersion else {
-      throw ModelFileError.newerVersion(path: path, version: header.formatVersion ?? -1, supported: currentVersion)
+    guard case .string(formatName)? = header.format else { throw ModelFileError.notAModel(path: path) }
+    guard case .number(let v)? = header.formatVersion, v == v.rounded(), v >= 1, v <= 1e9 else {
+      throw ModelFileError.badField(path: path, field: "formatVersion", expected: "a whole number from 1 to \(currentVersion)",
+                                    found: header.formatVersion?.description ?? "nothing (the field is missing)")
     }
-    do {
-      let model = try decoder.decode(ModelFile.self, from: data)
-      switch model.kind {
-      case .logistic:
-        guard let logistic = model.logistic, logistic.coefficients.count == model.preprocessor.outputNames.count else {
-          throw ModelFileError.inconsistent(path: path, detail: "the logistic coefficients do not match the preprocessing's columns")
-        }
-      case .forest:
-        guard let forest = model.forest, forest.featureNames.count == model.preprocessor.outputNames.count, !forest.trees.isEmpty else {
-          throw ModelFileError.inconsistent(path: path, detail: "the forest does not match the preprocessing's columns")
-        }
-        for (t, tree) in forest.trees.enumerated() where !Self.wellFormed(tree, features: forest.featureNames.count) {
-          throw ModelFileError.inconsistent(path: path, detail: "tree \(t) has nodes that point outside it")
-        }
-      }
-      if let c = model.calibration, let problem = c.problem {
-        throw ModelFileError.inconsistent(path: path, detail: "calibration: \(problem)")
-      }
-      return model
-    } catch let error as ModelFileError {
-      throw error
+    guard Int(v) <= currentVersion else { throw ModelFileError.newerVersion(path: path, version: Int(v), supported: currentVersion) }
+    let model: ModelFile
+    do { model = try decoder.decode(ModelFile.self, from: data) } catch let error as DecodingError {
+      throw Self.describe(error, path: path, data: data)
     } catch {
-      throw ModelFileError.inconsistent(path: path, detail: "\(error)")
+      throw ModelFileError.badField(path: path, field: "(the whole file)", expected: "a churn model", found: "\(error)")
     }
+    if let problem = model.problem() { throw ModelFileError.badField(path: path, field: problem.field, expected: problem.expected, found: problem.found) }
+    return model
   }
 
-  /// Whether every array of `tree` has one entry per node and every split points forward, inside the tree.
-  static func wellFormed(_ tree: DecisionTree, features: Int) -> Bool {
-    let n = tree.nodeCount
-    guard n > 0, tree.threshold.count == n, tree.left.count == n, tree.right.count == n, tree.value.count == n else { return false }
-    for k in 0..<n where tree.feature[k] >= 0 {
-      let l = Int(tree.left[k]), r = Int(tree.right[k])
-      if Int(tree.feature[k]) >= features || l <= k || l >= n || r <= k || r >= n { return false }
+  /// The two fields read first, of any JSON type.
+  private struct Header: Decodable {
+    var format: JSONField.Value?
+    var formatVersion: JSONField.Value?
+  }
+
+  /// A `DecodingError` as "field Y: expected Z, found W", W read from the file itself.
+  static func describe(_ error: DecodingError, path: String, data: Data) -> ModelFileError {
+    guard let field = JSONField.describe(error, data: data) else { return .notJSON(path: path, bytes: data.count) }
+    return .badField(path: path, field: field.name, expected: field.expected, found: field.found)
+  }
+
+  /// The first thing that makes this model unusable: the field, what was expected, what it holds.
+  func problem() -> (field: String, expected: String, found: String)? {
+    func count(_ n: Int, _ what: String) -> String { "\(n) " + (n == 1 ? what : what == "entry" ? "entries" : what + "s") }
+    func firstNonFinite(_ values: [Double], _ field: String) -> (String, String, String)? {
+      guard let i = values.firstIndex(where: { !$0.isFinite }) else { return nil }
+      return ("\(field)[\(i)]", "a finite number", "\(values[i])")
     }
-    return true
+    let p = preprocessor
+    let raw = p.rawNames.count
+    let d = p.kept.count
+    guard p.inputKinds.count == p.inputNames.count else {
+      return ("preprocessor.inputKinds", count(p.inputNames.count, "entry") + " (one per input column)", count(p.inputKinds.count, "entry"))
+    }
+    let kinds = Dictionary(zip(p.inputNames, p.inputKinds), uniquingKeysWith: { a, _ in a })
+    for (k, step) in p.steps.enumerated() {
+      let (name, numeric): (String, Bool)
+      switch step {
+      case .numeric(let n, _, let median):
+        guard median.isFinite else { return ("preprocessor.steps[\(k)].median", "a finite number", "\(median)") }
+        (name, numeric) = (n, true)
+      case .missingIndicator(let n): (name, numeric) = (n, true)
+      case .categorical(let n, let levels, _, _):
+        guard Set(levels).count == levels.count else { return ("preprocessor.steps[\(k)].levels", "distinct levels", "a level listed twice") }
+        (name, numeric) = (n, false)
+      }
+      guard kinds[name] == numeric else {
+        return ("preprocessor.steps[\(k)]", "a step on a \(numeric ? "numeric" : "categorical") input column",
+                kinds[name] == nil ? "column \"\(name)\", which is not among inputNames" : "column \"\(name)\", which is \(numeric ? "categorical" : "numeric")")
+      }
+    }
+    guard !p.kept.isEmpty, p.kept.allSatisfy({ $0 >= 0 && $0 < raw }), zip(p.kept, p.kept.dropFirst()).allSatisfy({ $0 < $1 }) else {
+      return ("preprocessor.kept", "ascending column numbers in 0..<\(raw)", "\(p.kept.prefix(8))" + (p.kept.count > 8 ? "…" : ""))
+    }
+    guard p.means.count == d, p.deviations.count == d, p.outputNames.count == d else {
+      return ("preprocessor.means, deviations and outputNames", count(d, "entry") + " each (one per kept column)",
+              "\(p.means.count), \(p.deviations.count) and \(p.outputNames.count)")
+    }
+    if let bad = firstNonFinite(p.means, "preprocessor.means") { return bad }
+    if let i = p.deviations.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+      return ("preprocessor.deviations[\(i)]", "a finite number > 0", "\(p.deviations[i])")
+    }
+    switch kind {
+    case .logistic:
+      guard let logistic else { return ("logistic", "the logistic model (kind is logistic)", "nothing (the field is missing)") }
+      guard logistic.coefficients.count == d, logistic.featureNames.count == d else {
+        return ("logistic.coefficients", count(d, "number") + " (one per preprocessed column)", count(logistic.coefficients.count, "number"))
+      }
+      if let bad = firstNonFinite(logistic.coefficients, "logistic.coefficients") { return bad }
+      // Bounded so that intercept + Σ β·x stays finite for every accepted x (|x| ≤ 1e12, see FittedPreprocessor).
+      if let i = logistic.coefficients.firstIndex(where: { abs($0) > Self.largestCoefficient }) {
+        return ("logistic.coefficients[\(i)]", "a number of magnitude at most 1e12", "\(logistic.coefficients[i])")
+      }
+      guard logistic.intercept.isFinite, abs(logistic.intercept) <= Self.largestCoefficient else {
+        return ("logistic.intercept", "a finite number of magnitude at most 1e12", "\(logistic.intercept)")
+      }
+      if let c = logistic.covariance {
+        guard c.count == (d + 1) * (d + 1) else { return ("logistic.covariance", count((d + 1) * (d + 1), "number"), count(c.count, "number")) }
+        if let bad = firstNonFinite(c, "logistic.covariance") { return bad }
+      }
+    case .forest:
+      guard let forest else { return ("forest", "the forest (kind is forest)", "nothing (the field is missing)") }
+      guard forest.featureNames.count == d else {
+        return ("forest.featureNames", count(d, "name") + " (one per preprocessed column)", count(forest.featureNames.count, "name"))
+      }
+      guard !forest.trees.isEmpty else { return ("forest.packedTrees", "at least one tree", "none") }
+      guard forest.impurityImportance.count == d else {
+        return ("forest.impurityImportance", count(d, "number"), count(forest.impurityImportance.count, "number"))
+      }
+      if let bad = firstNonFinite(forest.impurityImportance, "forest.impurityImportance") { return bad }
+      for (t, tree) in forest.trees.enumerated() {
+        if let problem = tree.decodingProblem(features: d) { return ("forest tree \(t)", "a well-formed tree", problem) }
+      }
+    }
+    if let c = calibration, let problem = c.problem { return ("calibration", "a usable calibration", problem) }
+    if let bands = riskBands {
+      guard bands.red.isFinite, bands.yellow.isFinite, bands.yellow <= bands.red else {
+        return ("riskBands", "finite cut points with yellow ≤ red", "red \(bands.red), yellow \(bands.yellow)")
+      }
+    }
+    let references = (driftReferences ?? []).enumerated().map { ($0.offset, $0.element) } + (scoreReference.map { [(-1, $0)] } ?? [])
+    for (k, reference) in references {
+      let field = k < 0 ? "scoreReference" : "driftReferences[\(k)]"
+      if let problem = reference.problem { return (field, "a usable distribution", problem) }
+    }
+    if let held = holdoutPredictions {
+      guard held.probabilities.count == held.labels.count else {
+        return ("holdoutPredictions.labels", count(held.probabilities.count, "label") + " (one per probability)", count(held.labels.count, "label"))
+      }
+      if let i = held.probabilities.firstIndex(where: { !(0...1).contains($0) }) {
+        return ("holdoutPredictions.probabilities[\(i)]", "a probability in [0, 1]", "\(held.probabilities[i])")
+      }
+      if let i = held.labels.firstIndex(where: { $0 != 0 && $0 != 1 }) { return ("holdoutPredictions.labels[\(i)]", "0 or 1", "\(held.labels[i])") }
+    }
+    if let spec = featureSpec {
+      do { try spec.validate() } catch { return ("featureSpec", "a valid feature spec", "\(error)") }
+    }
+    if let events {
+      guard Self.isSpan(events.horizon) else {
+        return ("events.horizon", "a length of time such as 30d or 1m, at most 100 years", "the string \"\(events.horizon)\"")
+      }
+      if let active = events.activeWindow, !Self.isSpan(active) {
+        return ("events.activeWindow", "a length of time such as 90d, at most 100 years", "the string \"\(active)\"")
+      }
+      guard featureSpec != nil else { return ("featureSpec", "the feature spec of a model trained from events", "nothing (the field is missing)") }
+    }
+    return nil
+  }
+
+  /// The largest coefficient or intercept a model file may hold (a fitted one is far smaller).
+  static let largestCoefficient = 1e12
+
+  /// Whether `text` is a span `churn train` writes: `30d`, `4w` or `3m`, 1 day to 100 years
+  /// (as `CalendarSpan` in ChurnFeatures parses it; scoring rebuilds features with it).
+  static func isSpan(_ text: String) -> Bool {
+    guard let unit = text.last, "dwm".contains(unit) else { return false }
+    let digits = text.dropLast()
+    guard !digits.isEmpty, digits.count <= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(digits), n >= 1 else { return false }
+    switch unit {
+    case "m": return n <= 1200
+    case "w": return 7 * n <= 36_500
+    default: return n <= 36_500
+    }
   }
 
   /// FNV-1a, 64 bits, over a table's ids, labels and values (hex).
@@ -316,8 +457,37 @@ public struct ModelFile: Sendable, Equatable, Codable {
   }
 }
 
+extension DecisionTree {
+  /// What makes this tree unusable (arrays of different lengths, a child outside the tree or
+  /// not after its parent, a feature out of range, a leaf value outside [0, 1], a non-finite
+  /// threshold or cover), or nil.
+  func decodingProblem(features: Int) -> String? {
+    let n = nodeCount
+    guard n > 0, [threshold.count, left.count, right.count, value.count, cover.count].allSatisfy({ $0 == n }) else {
+      return "node arrays of different lengths or no node"
+    }
+    for k in 0..<n {
+      guard value[k].isFinite, value[k] >= 0, value[k] <= 1 else { return "node \(k) has value \(value[k]), not a proportion in [0, 1]" }
+      guard cover[k].isFinite, cover[k] >= 0 else { return "node \(k) has cover \(cover[k])" }
+      if feature[k] >= 0 {
+        let l = Int(left[k]), r = Int(right[k])
+        guard Int(feature[k]) < features else { return "node \(k) splits on feature \(feature[k]) of \(features)" }
+        guard l > k, l < n, r > k, r < n else { return "node \(k) has children \(l) and \(r) outside \(k + 1)..<\(n)" }
+        guard threshold[k].isFinite else { return "node \(k) has threshold \(threshold[k])" }
+      } else if feature[k] != -1 {
+        return "node \(k) has feature \(feature[k])"
+      }
+    }
+    return nil
+  }
+}
+
 /// A model file that cannot be used, and why.
 public enum ModelFileError: Error, Equatable, CustomStringConvertible {
+  case missing(path: String)
+  case directory(path: String)
+  case badField(path: String, field: String, expected: String, found: String)
+  case nonFiniteValue(path: String, field: String, value: String)
   case unreadable(path: String)
   case notJSON(path: String, bytes: Int)
   case notAModel(path: String)
@@ -326,7 +496,13 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .unreadable(let path): return "cannot read model file \(path): no such file or not readable"
+    case .missing(let path): return "cannot read model file \(path): no such file; expected the JSON file churn train --out wrote"
+    case .directory(let path): return "cannot read model file \(path): it is a directory; expected the JSON file churn train --out wrote"
+    case .badField(let path, let field, let expected, let found):
+      return "model file \(path): field \(field): expected \(expected), found \(found); the file is damaged or was edited: train the model again"
+    case .nonFiniteValue(let path, let field, let value):
+      return "cannot write model file \(path): field \(field) is \(value), which JSON cannot hold; nothing was written (please report this)"
+    case .unreadable(let path): return "cannot read model file \(path): permission denied or not readable"
     case .notJSON(let path, let bytes):
       return "model file \(path) (\(bytes) bytes) is not valid JSON: truncated or corrupt; train the model again"
     case .notAModel(let path): return "\(path) is JSON but not a churn model file (no \"format\": \"churn-model\")"

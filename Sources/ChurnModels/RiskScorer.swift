@@ -5,13 +5,16 @@ import Foundation
 /// Scores a feature table with a model file: probabilities, risk bands, and the reasons behind
 /// each customer's risk.
 ///
-/// Reasons are the features with the largest positive contributions in probability points,
-/// additive so that a base probability plus all contributions is the customer's probability:
-/// `LogisticModel.probabilityContributions` for the logistic model, exact TreeSHAP values
-/// (`ForestModel.shapleyValues`) for a forest. Reasons are computed for the riskiest
-/// `reasonRows` customers (10,000 by default), who are the ones a team calls. Indicator and one-hot columns of the
-/// same input column are summed into one reason. With a calibration the contributions are
-/// rescaled so that they still add up to the calibrated probability (`ModelFile.explain`).
+/// Reasons are the input columns with the largest positive contributions in probability
+/// points, additive so that a base probability plus all contributions is the customer's
+/// probability: `LogisticModel.probabilityContributions` for the logistic model, exact TreeSHAP
+/// values (`ForestModel.shapleyValues`) or path contributions for a forest. A column's value,
+/// its missing indicator and all of its one-hot levels are summed into one contribution, shown
+/// with the customer's own value (`ColumnContribution.group`, the grouping `churn explain`
+/// uses too), so "internetservice is Fiber optic" is said only to a fiber-optic customer.
+/// Reasons are computed for the riskiest `reasonRows` customers (10,000 by default), who are
+/// the ones a team calls. With a calibration the contributions are rescaled so that they still
+/// add up to the calibrated probability (`ModelFile.explain`).
 public struct RiskScorer: Sendable {
   public let model: ModelFile
 
@@ -46,8 +49,9 @@ public struct RiskScorer: Sendable {
     public var id: String
     public var probability: Double
     public var band: String?
-    /// (input column, level or nil, the customer's raw value, contribution in probability units), strongest first, positive only.
-    public var reasons: [(column: String, level: String?, value: Double, points: Double)]
+    /// Up to `reasons` input columns that raise this customer's risk most, with the customer's
+    /// own value of each and its contribution in probability units; largest first, positive only.
+    public var reasons: [ColumnContribution]
     public var revenueAtRisk: Double?
     public var segment: String?
   }
@@ -59,6 +63,8 @@ public struct RiskScorer: Sendable {
   ///   - threads: explanations are computed on this many threads.
   ///   - method: how a forest's reasons are computed (see `Explanation`).
   ///   - timing: told the seconds each step took ("preprocess", "predict", "explain").
+  /// - Throws: `PreprocessingError` when the table does not fit the model; `ScoringError` when
+  ///   a customer's probability, or a contribution of one given reasons, is not a finite number.
   public func scoreRows(_ table: FeatureTable, revenue: [Double]?, horizonMonths: Double, reasons count: Int = 3,
                         reasonRows: Int = 10_000, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                         method: Explanation = .auto, timing: ((String, Double) -> Void)? = nil) throws -> [Scored] {
@@ -75,10 +81,10 @@ public struct RiskScorer: Sendable {
     let raw = model.rawProbabilities(x)
     lap("predict")
     let p = model.calibration.apply(raw)
-    let index = Dictionary(zip(table.columnNames, table.columns.indices), uniquingKeysWith: { a, _ in a })
-    let sources = (0..<x.columns).map { model.preprocessor.source(ofOutput: $0) }
+    if let bad = p.firstIndex(where: { !$0.isFinite }) { throw ScoringError.nonFiniteProbability(id: table.ids[bad], value: p[bad]) }
+    let sources = model.outputSources
     var segments: [String?]?
-    if let s = index["rfm_segment"], case .categorical(let values) = table.columns[s] { segments = values }
+    if let s = table.columnIndex("rfm_segment"), case .categorical(let values) = table.columns[s] { segments = values }
     let riskiest = Array(p.indices.sorted { p[$0] > p[$1] }.prefix(reasonRows))
     // The explanations (TreeSHAP is the cost) on every core, each row's independent of the others.
     var contributions = [[Double]](repeating: [], count: riskiest.count)
@@ -96,26 +102,50 @@ public struct RiskScorer: Sendable {
       }
     }
     lap("explain")
-    var position: [Int: Int] = [:]
-    for (k, i) in riskiest.enumerated() { position[i] = k }
+    var reasons = [[ColumnContribution]](repeating: [], count: table.rowCount)
+    for (k, i) in riskiest.enumerated() {
+      let columns = ColumnContribution.group(contributions[k], sources: sources, columns: model.preprocessor.inputNames, row: i, in: table)
+      try ScoringError.checkFinite(columns, id: table.ids[i])
+      reasons[i] = ColumnContribution.reasons(columns, count: count)
+    }
     return (0..<table.rowCount).map { i in
-      var reasons: [(column: String, level: String?, value: Double, points: Double)] = []
-      if let k = position[i] {
-        // Sum contributions per input column (value, its missing indicator) or per one-hot level.
-        var grouped: [String: (column: String, level: String?, points: Double)] = [:]
-        for (j, c) in contributions[k].enumerated() {
-          let source = sources[j]
-          let key = source.level.map { "\(source.column)=\($0)" } ?? source.column
-          grouped[key, default: (source.column, source.level, 0)].points += c
-        }
-        reasons = grouped.values.filter { $0.points > 0 }.sorted { $0.points > $1.points }.prefix(count).map { reason in
-          var value = Double.nan
-          if reason.level == nil, let c = index[reason.column], case .numeric(let v) = table.columns[c] { value = v[i] }
-          return (reason.column, reason.level, value, reason.points)
-        }
+      Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: reasons[i],
+             revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : p[i] * $0[i] * horizonMonths }, segment: segments?[i] ?? nil)
+    }
+  }
+}
+
+/// A scored value the outputs cannot show, with where it came from.
+public enum ScoringError: Error, Equatable, CustomStringConvertible {
+  /// The model gave a customer a probability that is not a finite number.
+  case nonFiniteProbability(id: String, value: Double)
+
+  /// A column's contribution to a customer's probability is not a finite number (the model's
+  /// log-odds overflowed although the probability itself is 0 or 1).
+  case nonFiniteContribution(id: String, column: String, value: ColumnContribution.Value, contribution: Double)
+
+  public var description: String {
+    func text(_ x: Double) -> String { x.isNaN ? "nan" : "\(x)" }
+    switch self {
+    case .nonFiniteProbability(let id, let value):
+      return "customer \"\(id)\": the model gives churn probability \(text(value)); expected a number from 0 to 1 "
+        + "(an input value too large to compute with); fix: check this customer's values for huge numbers"
+    case .nonFiniteContribution(let id, let column, let value, let contribution):
+      let shown: String
+      switch value {
+      case .number(let v): shown = "\(v)"
+      case .level(let level): shown = "\"\(level)\""
+      case .missing: shown = "missing"
       }
-      return Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: reasons,
-                    revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : p[i] * $0[i] * horizonMonths }, segment: segments?[i] ?? nil)
+      return "customer \"\(id)\": the contribution of \(column) (value \(shown)) is \(text(contribution)); expected a finite number "
+        + "(an input value too large to compute with); fix: check this customer's values for huge numbers"
+    }
+  }
+
+  /// Throws `nonFiniteContribution` for the first column whose contribution is NaN or infinite.
+  static func checkFinite(_ columns: [ColumnContribution], id: String) throws {
+    if let bad = columns.first(where: { !$0.contribution.isFinite }) {
+      throw ScoringError.nonFiniteContribution(id: id, column: bad.column, value: bad.value, contribution: bad.contribution)
     }
   }
 }
@@ -142,5 +172,33 @@ extension ModelFile {
     let span = p - base
     let scale = abs(span) > 1e-15 ? (calibration.apply(p) - calibratedBase) / span : 1
     return (calibratedBase, contributions.map { $0 * scale })
+  }
+}
+
+extension ModelFile {
+  /// The input column each output (design) column comes from, in output order.
+  public var outputSources: [String] {
+    (0..<preprocessor.outputNames.count).map { preprocessor.source(ofOutput: $0).column }
+  }
+
+  /// Row `row` of `table` explained per input column: the base, the probability, and one
+  /// `ColumnContribution` per input column of the model (in the model's input order), each the
+  /// sum over the column's value, missing indicator and one-hot levels, with the customer's own
+  /// value. `base + Σ contributions = probability` (to rounding).
+  ///
+  /// - Parameter exact: a forest's contributions are exact TreeSHAP values, else path contributions.
+  /// - Throws: `PreprocessingError` when the table does not fit the model; `ScoringError` when
+  ///   the probability or a contribution is not a finite number.
+  public func explainColumns(_ table: FeatureTable, row: Int, exact: Bool = true) throws
+    -> (base: Double, probability: Double, columns: [ColumnContribution]) {
+    let one = table.rows([row])
+    let x = try preprocessor.transform(one)
+    let raw = rawProbabilities(x)[0]
+    let probability = calibration.apply([raw])[0]
+    guard probability.isFinite else { throw ScoringError.nonFiniteProbability(id: table.ids[row], value: probability) }
+    let (base, contributions) = explain(x, row: 0, raw: raw, exact: exact)
+    let columns = ColumnContribution.group(contributions, sources: outputSources, columns: preprocessor.inputNames, row: 0, in: one)
+    try ScoringError.checkFinite(columns, id: table.ids[row])
+    return (base, probability, columns)
   }
 }

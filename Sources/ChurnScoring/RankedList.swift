@@ -67,7 +67,11 @@ public struct RankedList: Sendable {
   /// `rank, <id>, churn_probability, percentile, risk_band, reason_1, reason_2, reason_3,
   /// expected_revenue_at_risk, segment, change`, written atomically. Customers who vanished since
   /// the previous list follow, with an empty rank and `vanished (was P, BAND)`.
+  ///
+  /// - Throws: `ScoringOutputError.nonFiniteProbability` for a row whose probability is not a
+  ///   finite number (checked before anything is written); `FileError` when the file cannot be written.
   public func write(to path: String, idHeader: String, top: Int? = nil) throws {
+    try checkFinite()
     let file = try OutputFile(path: path)
     try file.write("rank,\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change\n")
     var line: [UInt8] = []
@@ -103,7 +107,10 @@ public struct RankedList: Sendable {
   }
 
   /// The list as a JSON array of objects: the CSV's fields, the id under `id`, reasons as an array.
+  ///
+  /// - Throws: as `write(to:idHeader:top:)`.
   public func writeJSON(to path: String, top: Int? = nil) throws {
+    try checkFinite()
     struct Entry: Encodable {
       var rank: Int?
       var id: String
@@ -132,6 +139,13 @@ public struct RankedList: Sendable {
     try OutputFile.write(String(decoding: try encoder.encode(entries), as: UTF8.self) + "\n", to: path)
   }
 
+  /// Throws for the first row whose probability (or revenue at risk) cannot be shown as a number.
+  func checkFinite() throws {
+    if let bad = rows.first(where: { !$0.probability.isFinite || $0.revenueAtRisk?.isInfinite == true }) {
+      throw ScoringOutputError.nonFiniteProbability(id: bad.id, value: bad.probability.isFinite ? bad.revenueAtRisk! : bad.probability)
+    }
+  }
+
   /// The top rows as a terminal table, reasons on the following lines.
   public func text(top: Int, idHeader: String) -> String {
     var lines = ["rank  " + pad(idHeader, 14) + "  churn   band    revenue at risk  segment"]
@@ -149,5 +163,24 @@ public struct RankedList: Sendable {
     guard s.count < width else { return s }
     let padding = String(repeating: " ", count: width - s.count)
     return right ? padding + s : s + padding
+  }
+}
+
+/// A value the list or the report cannot show.
+public enum ScoringOutputError: Error, Equatable, CustomStringConvertible {
+  /// A customer's churn probability (or revenue at risk) is NaN or infinite.
+  case nonFiniteProbability(id: String, value: Double)
+  /// The report's `scores[index]` is NaN or infinite.
+  case nonFiniteScore(index: Int, value: Double)
+
+  public var description: String {
+    switch self {
+    case .nonFiniteProbability(let id, let value):
+      return "customer \"\(id)\": churn probability \(value.isNaN ? "nan" : "\(value)") cannot be written; "
+        + "expected a number from 0 to 1; fix: check this customer's input values for huge numbers"
+    case .nonFiniteScore(let index, let value):
+      return "score \(index + 1) of the report is \(value.isNaN ? "nan" : "\(value)"); expected a number from 0 to 1; "
+        + "fix: check the scored customers' input values for huge numbers"
+    }
   }
 }

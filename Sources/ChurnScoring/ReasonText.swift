@@ -1,7 +1,9 @@
+import ChurnCore
 import Foundation
 
 /// Turns feature names into phrases an account manager reads at a glance:
-/// `count_complaint_30d = 4, +11 pts` becomes `complaints in last 30 days = 4 (+11.0 pts)`.
+/// `count_complaint_30d = 4, +11 pts` becomes `complaints in last 30 days = 4 (+11.0 pts)`,
+/// `contract = Month-to-month, +6 pts` becomes `contract is Month-to-month (+6.0 pts)`.
 public enum ReasonText {
   /// A readable phrase for a feature name (see the feature names in `FeatureSpec`).
   public static func phrase(for feature: String) -> String {
@@ -32,29 +34,36 @@ public enum ReasonText {
     return words(feature)
   }
 
-  /// One reason: the phrase, the customer's value and the contribution in probability points.
+  /// One reason: the column's phrase, the customer's own value and the contribution in
+  /// probability points.
   ///
-  /// - Parameters:
-  ///   - value: the raw value (NaN = missing); ignored for one-hot and missing-indicator features.
-  ///   - points: the contribution in percentage points.
-  public static func reason(feature: String, value: Double, points: Double) -> String {
-    let signed = String(format: "%+.1f pts", points)
-    if oneHot(feature) != nil || feature.hasSuffix("_missing") { return "\(phrase(for: feature)) (\(signed))" }
-    let shown: String
-    if value.isNaN, feature.hasPrefix("mean_"), let w = feature.split(separator: "_").last, w.hasSuffix("d") {
-      // A missing average means there was nothing to average.
-      let type = feature.dropFirst(5).dropLast(w.count + 1)
-      return "no \(words(String(type))) in last \(w.dropLast()) days (\(signed))"
-    } else if value.isNaN, feature.hasPrefix("days_since_last_") {
-      return "no \(words(String(feature.dropFirst(16)))) ever (\(signed))"
-    } else if value.isNaN {
-      shown = "none"
-    } else if feature.hasPrefix("pct_change_") {
-      shown = String(format: "%+.0f%%", 100 * value)
-    } else {
-      shown = number(value)
+  /// ```
+  /// internetservice is Fiber optic (+7.8 pts)      a categorical column: the customer's level
+  /// tenure = 2 (+3.1 pts)                          a numeric column: the customer's value
+  /// totalcharges is missing (+0.2 pts)             no value
+  /// no payment in last 30 days (+3.8 pts)          a missing mean: nothing to average
+  /// ```
+  /// The contribution is the column's whole share (its value, missing indicator and one-hot
+  /// levels summed: `ColumnContribution.group`).
+  public static func reason(_ reason: ColumnContribution) -> String {
+    let feature = reason.column
+    let signed = String(format: "%+.1f pts", 100 * reason.contribution)
+    switch reason.value {
+    case .level(let level):
+      return "\(phrase(for: feature)) is \(level) (\(signed))"
+    case .missing:
+      if feature.hasPrefix("mean_"), let w = feature.split(separator: "_").last, w.hasSuffix("d"), Int(w.dropLast()) != nil {
+        // A missing average means there was nothing to average.
+        let type = feature.dropFirst(5).dropLast(w.count + 1)
+        return "no \(words(String(type))) in last \(w.dropLast()) days (\(signed))"
+      } else if feature.hasPrefix("days_since_last_") {
+        return "no \(words(String(feature.dropFirst(16)))) ever (\(signed))"
+      }
+      return "\(phrase(for: feature)) is missing (\(signed))"
+    case .number(let value):
+      let shown = feature.hasPrefix("pct_change_") ? String(format: "%+.0f%%", 100 * value) : number(value)
+      return "\(phrase(for: feature)) = \(shown) (\(signed))"
     }
-    return "\(phrase(for: feature)) = \(shown) (\(signed))"
   }
 
   /// A value as a reader wants it: whole numbers without decimals, else 2 decimals below 10 and 1 above.

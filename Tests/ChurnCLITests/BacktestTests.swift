@@ -89,17 +89,17 @@ struct BacktestTests {
   }
 
   @Test("Stratified k-fold: every labelled row tested once, churn rate even across folds, seeded")
-  func stratified() {
+  func stratified() throws {
     let labels: [Double] = (0..<103).map { $0 % 5 == 0 ? 1 : 0 } + [.nan]
-    let folds = Folds.stratified(labels: labels, k: 4, seed: 3)
+    let folds = try Folds.stratified(labels: labels, k: 4, seed: 3)
     #expect(folds.flatMap(\.test).sorted() == Array(0..<103))
     for f in folds {
       #expect(Set(f.train).isDisjoint(with: f.test) && f.train.count + f.test.count == 103)
       let churners = f.test.filter { labels[$0] == 1 }.count
       #expect(churners == 5 || churners == 6)
     }
-    #expect(Folds.stratified(labels: labels, k: 4, seed: 3) == folds)
-    #expect(Folds.stratified(labels: labels, k: 4, seed: 4) != folds)
+    #expect(try Folds.stratified(labels: labels, k: 4, seed: 3) == folds)
+    #expect(try Folds.stratified(labels: labels, k: 4, seed: 4) != folds)
   }
 
   @Test("churn backtest prints churn over time and per-fold metrics with intervals; --calibrate lowers nothing it should not")

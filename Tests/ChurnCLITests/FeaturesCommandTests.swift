@@ -58,4 +58,31 @@ struct FeaturesCommandTests {
     let s = try runChurn(["features", "--events", "x.csv", "--out", "f.csv"])
     #expect(s.stderr.contains("Error: no cutoff given; use --cutoff 2024-07-01 (repeatable) or --cutoffs 2024-01-01:2024-12-01:1m"))
   }
+
+  @Test("Column names never repeat: event types are renumbered with a note, customer columns are refused with the fix")
+  func nameCollisions() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try "customer_id,timestamp,event_type,value\n1,2024-01-01,event,\n1,2024-01-20,gap_days,4\n2,2024-01-10,login,\n2,2024-02-20,login,\n"
+      .write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    let r = try runChurn(["features", "--events", dir.file("e.csv"), "--cutoff", "2024-02-01", "--windows", "30", "--out", dir.file("f.csv")])
+    #expect(r.status == 0, "\(r.stderr)")
+    let header = try String(contentsOfFile: dir.file("f.csv"), encoding: .utf8).split(separator: "\n")[0].split(separator: ",")
+    #expect(Set(header).count == header.count)
+    #expect(header.contains("days_since_last_event_2") && header.contains("mean_gap_days_2_30d"))
+    #expect(r.stderr.contains("features: note: event type \"event\" would repeat the name days_since_last_event; its features are named with event_2 instead (for example pct_change_count_event_2_30d)\n"))
+    for column in ["label", "cutoff", "tenure_days"] {
+      try "customer_id,\(column)\n1,5\n2,6\n".write(toFile: dir.file("c.csv"), atomically: true, encoding: .utf8)
+      let c = try runChurn(["features", "--events", dir.file("e.csv"), "--customers", dir.file("c.csv"), "--cutoff", "2024-02-01", "--out", dir.file("g.csv")])
+      let first = column == "tenure_days" ? "the built-in feature tenure_days" : "the features file's \(column) column"
+      #expect(c.status == 1)
+      #expect(c.stderr == "Error: two columns would be named \"\(column)\": \(first) and customer table column \"\(column)\"; "
+        + "rename the column in the customer table, or leave it out with --exclude \(column)\n")
+      #expect(!FileManager.default.fileExists(atPath: dir.file("g.csv")))
+      let excluded = try runChurn(["features", "--events", dir.file("e.csv"), "--customers", dir.file("c.csv"), "--exclude", column,
+                                   "--cutoff", "2024-02-01", "--out", dir.file("g.csv")])
+      #expect(excluded.status == 0, "\(excluded.stderr)")
+      try FileManager.default.removeItem(atPath: dir.file("g.csv"))
+    }
+  }
 }

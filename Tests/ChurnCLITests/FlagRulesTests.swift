@@ -28,12 +28,12 @@ struct FlagRulesTests {
     (["--tune", "--l2", "3"], "Error: --l2 is chosen by --tune (it tries 0.01, 0.1, 1, 10, 100, 1000); drop it, or drop --tune"),
     (["--tune", "--model", "forest", "--min-leaf", "3"],
      "Error: --min-leaf is chosen by --tune (it tries min leaf 1, 5, 20, 50 × features per split ½√d, √d, 2√d); drop it, or drop --tune"),
-    (["--model", "forest", "--trees", "1000000"], "Error: --trees 1000000 is out of range; expected 1 to 10000"),
-    (["--model", "forest", "--trees", "0"], "Error: --trees 0 is out of range; expected 1 to 10000"),
-    (["--model", "forest", "--min-leaf=-1"], "Error: --min-leaf -1 is out of range; expected at least 1"),
-    (["--model", "forest", "--max-depth=-1"], "Error: --max-depth -1 is out of range; expected at least 1"),
-    (["--model", "forest", "--features-per-split", "0"], "Error: --features-per-split 0 is out of range; expected at least 1"),
-    (["--tune", "--tune-folds", "0"], "Error: --tune-folds 0 is out of range; expected 1 to 100"),
+    (["--model", "forest", "--trees", "1000000"], "Error: --trees 1000000 is too many; expected 1...10000"),
+    (["--model", "forest", "--trees", "0"], "Error: --trees 0 is too small; expected 1...10000"),
+    (["--model", "forest", "--min-leaf=-1"], "Error: --min-leaf -1 is too small; expected 1 or more"),
+    (["--model", "forest", "--max-depth=-1"], "Error: --max-depth -1 is too small; expected 1 or more"),
+    (["--model", "forest", "--features-per-split", "0"], "Error: --features-per-split 0 is too small; expected 1 or more"),
+    (["--tune", "--tune-folds", "0"], "Error: --tune-folds 0 is too small; expected 1...100"),
   ])
   func modelFlags(extra: [String], message: String) throws {
     let dir = try TemporaryDirectory()
@@ -59,31 +59,31 @@ struct FlagRulesTests {
      "Error: --signup-column applies to an event log's customer table, not to --table; drop it"),
     (["train", "--table", "T", "--label", "churned", "--id", "id", "--folds", "3"],
      "Error: --folds applies only with --tune or --calibrate (the folds of their cross-validation); drop it"),
-    (["train", "--table", "T", "--label", "churned", "--id", "id", "--calibrate", "platt", "--folds", "1"], "Error: --folds 1 is out of range; expected 2 to 100"),
+    (["train", "--table", "T", "--label", "churned", "--id", "id", "--calibrate", "platt", "--folds", "1"], "Error: --folds 1 is too small; expected 2...100"),
     (["train", "--events", "E", "--cutoff", "2024-02-01", "--label", "churned"], "Error: --label applies only with --table; drop it"),
     (["train", "--events", "E", "--cutoff", "2024-02-01", "--holdout-ids", "T"], "Error: --holdout-ids applies only with --table; drop it"),
     (["train", "--events", "E", "--cutoff", "2024-02-01", "--id", "id"], "Error: --id applies only with --table; drop it"),
     (["train", "--events", "E", "--cutoff", "2024-02-01", "--categorical", "plan"], "Error: --categorical applies to a customer table; add --customers or drop it"),
     (["train", "--events", "E", "--cutoff", "2024-02-01", "--churn-date-column", "ended"],
      "Error: --churn-date-column applies to a customer table; add --customers or drop it"),
-    (["train", "--events", "E", "--cutoff", "2024-02-01", "--threads", "0"], "Error: --threads 0 is out of range; expected 1 to 1024"),
-    (["train", "--events", "E", "--cutoff", "2024-02-01", "--lead=-2"], "Error: --lead -2 is out of range; expected at least 0"),
+    (["train", "--events", "E", "--cutoff", "2024-02-01", "--threads", "0"], "Error: --threads 0 must be at least 1"),
+    (["train", "--events", "E", "--cutoff", "2024-02-01", "--lead=-2"], "Error: --lead -2 is too small; expected 0 or more"),
     (["backtest", "--table", "T", "--label", "churned", "--id", "id", "--test-from", "2024-01-01"],
      "Error: --test-from applies to an event log (--events), not to --table; drop it"),
-    (["backtest", "--table", "T", "--label", "churned", "--id", "id", "--bootstrap", "10000000"], "Error: --bootstrap 10000000 is out of range; expected 0 to 10000"),
-    (["backtest", "--table", "T", "--label", "churned", "--id", "id", "--bootstrap=-1"], "Error: --bootstrap -1 is out of range; expected 0 to 10000"),
+    (["backtest", "--table", "T", "--label", "churned", "--id", "id", "--bootstrap", "10000000"], "Error: --bootstrap 10000000 is too many; expected 0...10000"),
+    (["backtest", "--table", "T", "--label", "churned", "--id", "id", "--bootstrap=-1"], "Error: --bootstrap -1 is too small; expected 0...10000"),
     (["backtest", "--events", "E", "--cutoff", "2024-02-01", "--folds", "3"], "Error: --folds applies only with --table; drop it"),
     (["cohorts", "--table", "T", "--label", "churned", "--id", "id", "--windows", "7"], "Error: --windows applies to an event log (--events), not to --table; drop it"),
     (["cohorts", "--table", "T", "--label", "churned", "--id", "id", "--features", "usage", "--top", "3"],
      "Error: --top applies only without --features (which names the features to show); drop one"),
-    (["cohorts", "--table", "T", "--label", "churned", "--id", "id", "--top=-1"], "Error: --top -1 is out of range; expected at least 1"),
-    (["cohorts", "--table", "T", "--label", "churned", "--id", "id", "--groups", "1000"], "Error: --groups 1000 is out of range; expected 2 to 100"),
+    (["cohorts", "--table", "T", "--label", "churned", "--id", "id", "--top=-1"], "Error: --top -1 is too small; expected 1 or more"),
+    (["cohorts", "--table", "T", "--label", "churned", "--id", "id", "--groups", "1001"], "Error: --groups 1001 is too many; expected 2...1000 quantile groups"),
     (["cohorts", "--events", "E", "--cutoff", "2024-02-01", "--label", "churned"], "Error: --label applies only with --table; drop it"),
     (["features", "--events", "E", "--cutoff", "2024-02-01", "--exclude", "plan"], "Error: --exclude applies to a customer table; add --customers or drop it"),
     (["features", "--events", "E", "--cutoff", "2024-02-01", "--spec", "T", "--windows", "7"],
      "Error: --windows comes from the spec when --spec is given; drop it or edit the spec"),
     (["describe", "--events", "E", "--churn-date-column", "ended"], "Error: --churn-date-column applies to a customer table; add --customers or drop it"),
-    (["simulate", "--threads", "100000"], "Error: --threads 100000 is out of range; expected 1 to 1024"),
+    (["simulate", "--threads", "100000"], "Error: invalid simulation setting: threads must be between 1 and 1024, got 100000"),
   ])
   func modeFlags(arguments: [String], message: String) throws {
     let dir = try TemporaryDirectory()
@@ -114,8 +114,8 @@ struct FlagRulesTests {
     }
     #expect(try refusal(["score"] + table + ["--format", "json"], in: dir) == "Error: --format applies to --out; without --out the list is printed as a table")
     #expect(try refusal(["score"] + table + ["--top=-1"], in: dir) == "Error: --top -1 must be at least 1")
-    #expect(try refusal(["report"] + table + ["--top=-1", "--out", dir.file("r.html")], in: dir) == "Error: --top -1 is out of range; expected at least 1")
-    #expect(try refusal(["report"] + table + ["--top", "0", "--out", dir.file("r.html")], in: dir) == "Error: --top 0 is out of range; expected at least 1")
+    #expect(try refusal(["report"] + table + ["--top", "0", "--out", dir.file("r.html")], in: dir)
+      == "Error: --top 0 is too small; expected the number of customers to list, 1 or more")
     #expect(try refusal(["report"] + model + ["--events", dir.file("events.csv"), "--as-of", "2024-02-01", "--label", "churned", "--out", dir.file("r.html")], in: dir)
       == "Error: --label applies only with --table (an event log's labels come from the model's horizon); drop it")
     #expect(try refusal(["weights"] + model + ["--top=-1"], in: dir) == "Error: --top must be at least 1")
@@ -129,8 +129,8 @@ struct FlagRulesTests {
     var text = "id,usage,churned\n"
     for k in 0..<40 { text += "U\(k),\(k % 5),\(k < 3 ? 1 : 0)\n" }
     try text.write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
-    let message = "Error: 5 folds need at least 5 churned and 5 retained rows, one of each per fold; the labelled rows have 3 churned and 37 retained. "
-      + "Use at most 3 folds (--folds 3)\n"
+    let message = "Error: cannot make 5 stratified folds: the labelled rows hold 3 churned and 37 retained customers, "
+      + "and every fold needs at least one of each to train and test on; use at most 3 folds (--folds 3) or more labelled rows\n"
     let b = try runChurn(["backtest", "--table", dir.file("t.csv"), "--id", "id", "--label", "churned"])
     #expect(b.status == 1)
     #expect(b.stderr.hasSuffix(message) && !b.stderr.contains("fitted"))

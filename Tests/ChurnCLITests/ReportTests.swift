@@ -1,3 +1,6 @@
+import ChurnCore
+import ChurnModels
+import ChurnTestSupport
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -52,5 +55,126 @@ struct ReportTests {
     #expect(ReportCheck.problems(good).isEmpty)
     #expect(ReportCheck.problems(good.replacingOccurrences(of: "<body>", with: "<body><img src=\"https://x.example/a.png\"/>")).count >= 2)
     #expect(ReportCheck.problems(good.replacingOccurrences(of: "<section id=\"drift\"></section>", with: "")) == ["section drift missing"])
+  }
+}
+
+/// The report's numbers against the scored list and the data they describe.
+@Suite("The report's numbers, through the CLI")
+struct ReportNumberTests {
+  static func cells(_ html: String, section: String) -> [[String]] {
+    guard let start = html.range(of: "<section id=\"\(section)\">"), let end = html[start.upperBound...].range(of: "</section>") else { return [] }
+    let body = html[start.upperBound..<end.lowerBound]
+    return body.components(separatedBy: "<tr>").dropFirst().map { row in
+      row.components(separatedBy: "</tr>")[0].components(separatedBy: "</td>").dropLast().map { cell in
+        String(cell[cell.range(of: ">", options: .backwards)!.upperBound...]).replacingOccurrences(of: "&amp;", with: "&")
+      }
+    }.filter { !$0.isEmpty }
+  }
+
+  @Test("Telco: the ranked list, customers scored, mean probability, band counts and drift equal the scored list's; a shifted column is named")
+  func telco() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let telco = TrainScoreCommandTests.telco
+    let train = try runChurn(["train", "--table", telco, "--id", "customerid", "--label", "churn", "--threads", "2", "--out", dir.file("m.json")])
+    #expect(train.status == 0, "\(train.stderr)")
+    let score = try runChurn(["score", "--model", dir.file("m.json"), "--table", telco, "--out", dir.file("p.csv")])
+    #expect(score.status == 0, "\(score.stderr)")
+    // Scored on its own training data: nothing moved, and the check says so.
+    #expect(score.stderr.contains("score: drift check: no column shifted (largest population stability index 0.000, "))
+    let report = try runChurn(["report", "--model", dir.file("m.json"), "--table", telco, "--label", "churn", "--top", "10", "--out", dir.file("r.html")])
+    #expect(report.status == 0, "\(report.stderr)")
+    let html = try String(contentsOfFile: dir.file("r.html"), encoding: .utf8)
+    #expect(ReportCheck.problems(html) == [])
+
+    let model = try ModelFile.read(path: dir.file("m.json"))
+    let table = try TypedCSV(path: telco, idColumn: "customerid").featureTable(label: nil)
+    let p = Dictionary(uniqueKeysWithValues: zip(table.ids, try model.probabilities(table)))
+    let list = try String(contentsOfFile: dir.file("p.csv"), encoding: .utf8).split(separator: "\n").dropFirst().map(csvFields)
+    let ranked = Self.cells(html, section: "ranked-list")
+    #expect(ranked.count == 10)
+    for (k, row) in ranked.enumerated() {
+      let line = list[k]
+      #expect(row == ["\(k + 1)", line[1], String(format: "%.1f%%", 100 * p[line[1]]!), line[4], line[5...7].filter { !$0.isEmpty }.joined(separator: "; "),
+                      "", ""], "rank \(k + 1)")
+    }
+    let summary = Dictionary(uniqueKeysWithValues: Self.cells(html, section: "summary").map { ($0[0], $0[1]) })
+    let mean = p.values.reduce(0, +) / Double(p.count)
+    #expect(summary["customers scored"] == "4930 from \(telco); mean churn probability \(String(format: "%.1f%%", 100 * mean))")
+    let red = list.filter { $0[4] == "red" }.count, yellow = list.filter { $0[4] == "yellow" }.count
+    #expect(summary["red band"]?.hasPrefix("\(red) customers at or above ") == true, "\(summary)")
+    let bands = Self.cells(html, section: "scores")
+    #expect(bands.map { $0.prefix(2) } == [["red", "\(red)"], ["yellow", "\(yellow)"], ["green", "\(4930 - red - yellow)"]])
+    #expect(html.contains("0 column(s) above 0.2."))
+
+    // Every contract month-to-month, tenure a year longer: both shifted, named, with the library's PSI.
+    let lines = try String(contentsOfFile: telco, encoding: .utf8).split(separator: "\n")
+    let header = csvFields(lines[0])
+    let contract = header.firstIndex(of: "contract")!, tenure = header.firstIndex(of: "tenure")!
+    var shifted = [lines[0].description]
+    for line in lines.dropFirst() {
+      var f = csvFields(line)
+      f[contract] = "Month-to-month"
+      f[tenure] = String(Int(f[tenure])! + 12)
+      shifted.append(f.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ","))
+    }
+    try (shifted.joined(separator: "\n") + "\n").write(toFile: dir.file("shifted.csv"), atomically: true, encoding: .utf8)
+    let moved = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("shifted.csv"), "--out", dir.file("q.csv")])
+    #expect(moved.status == 0, "\(moved.stderr)")
+    let shiftedTable = try TypedCSV(path: dir.file("shifted.csv"), idColumn: "customerid").featureTable(label: nil)
+    let drift = model.drift(shiftedTable, scores: try model.probabilities(shiftedTable)).filter { $0.psi > 0.2 }
+    #expect(Set(drift.map(\.column)).isSuperset(of: ["contract", "tenure"]), "\(drift)")
+    let named = drift.prefix(8).map { String(format: "%@ %.2f", $0.column, $0.psi) }.joined(separator: ", ")
+    #expect(moved.stderr.contains("score: WARNING: \(drift.count) columns shifted since training (population stability index > 0.2): \(named)\n"),
+            "\(moved.stderr)")
+    let movedReport = try runChurn(["report", "--model", dir.file("m.json"), "--table", dir.file("shifted.csv"), "--out", dir.file("s.html")])
+    #expect(movedReport.status == 0, "\(movedReport.stderr)")
+    let driftRows = Self.cells(try String(contentsOfFile: dir.file("s.html"), encoding: .utf8), section: "drift")
+    #expect(driftRows.contains(["contract", String(format: "%.3f", drift.first { $0.column == "contract" }!.psi), "shifted"]), "\(driftRows)")
+  }
+
+  @Test("A probability that is not a number stops score, explain and report with the customer named; nothing is written")
+  func nonFinite() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var rng = SeededGenerator(seed: 2)
+    var rows = ["id,a,b,churn"]
+    for i in 0..<300 {
+      let a = rng.normal(), b = rng.normal()
+      rows.append("c\(i),\(a),\(b),\(rng.bernoulli(1 / (1 + exp(-4 * (a + b)))) ? 1 : 0)")
+    }
+    try (rows.joined(separator: "\n") + "\n").write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
+    try "id,a,b\nok,0.5,0.1\nhuge,1e308,-1e308\n".write(toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)
+    let train = try runChurn(["train", "--table", dir.file("t.csv"), "--id", "id", "--label", "churn", "--out", dir.file("m.json")])
+    #expect(train.status == 0, "\(train.stderr)")
+    let message = "Error: customer \"huge\": the model gives churn probability nan; expected a number from 0 to 1 (an input value too large to compute with); fix: check this customer's values for huge numbers\n"
+    for command in [["score", "--out", dir.file("s.csv")], ["score", "--format", "json", "--out", dir.file("s.json")],
+                    ["explain", "--customer", "huge"], ["explain", "--customer", "huge", "--format", "json"], ["report", "--out", dir.file("r.html")]] {
+      let r = try runChurn(command + ["--model", dir.file("m.json"), "--table", dir.file("bad.csv")])
+      #expect(r.status == 1 && r.stderr == message && r.stdout.isEmpty, "\(command): \(r.status) \(r.stderr)")
+    }
+    #expect(dir.contents() == ["bad.csv", "m.json", "t.csv"])
+    // One huge value: the probability is 1, but the contribution of "a" is inf × 0. Not a red
+    // customer without reasons, nor "-nan pts".
+    try "id,a,b\nok,0.5,0.1\nbig,1e308,0.1\n".write(toFile: dir.file("big.csv"), atomically: true, encoding: .utf8)
+    let big = "Error: customer \"big\": the contribution of a (value 1e+308) is nan; expected a finite number (an input value too large to compute with); fix: check this customer's values for huge numbers\n"
+    for command in [["score", "--out", dir.file("s.csv")], ["explain", "--customer", "big"], ["explain", "--customer", "big", "--format", "json"],
+                    ["report", "--out", dir.file("r.html")]] {
+      let r = try runChurn(command + ["--model", dir.file("m.json"), "--table", dir.file("big.csv")])
+      #expect(r.status == 1 && r.stderr == big && r.stdout.isEmpty, "\(command): \(r.status) \(r.stderr)")
+    }
+    #expect(dir.contents() == ["bad.csv", "big.csv", "m.json", "t.csv"])
+  }
+}
+
+extension ReportNumberTests {
+  @Test("report --top below 1 is refused before any work, naming the value", arguments: ["-1", "0"])
+  func badTop(top: String) throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let r = try runChurn(["report", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--top=\(top)", "--out", dir.file("r.html")])
+    #expect(r.status == 64)
+    #expect(r.stderr.hasPrefix("Error: --top \(top) is too small; expected the number of customers to list, 1 or more\nUsage: churn report "))
+    #expect(dir.contents().isEmpty)
   }
 }

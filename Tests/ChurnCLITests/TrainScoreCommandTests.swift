@@ -60,7 +60,59 @@ struct TrainScoreCommandTests {
     try refuse(good.replacingOccurrences(of: "\"formatVersion\" : 1", with: "\"formatVersion\" : 9"),
                "model file \(dir.file("bad.json")) has format version 9; this churn reads versions up to 1: upgrade churn")
     let missing = try runChurn(["score", "--model", dir.file("nope.json"), "--table", Self.telco])
-    #expect(missing.stderr == "Error: cannot read model file \(dir.file("nope.json")): no such file or not readable\n")
+    #expect(missing.stderr == "Error: cannot read model file \(dir.file("nope.json")): no such file; expected the JSON file churn train --out wrote\n")
+    let directory = try runChurn(["score", "--model", dir.path, "--table", Self.telco])
+    #expect(directory.stderr == "Error: cannot read model file \(dir.path): it is a directory; expected the JSON file churn train --out wrote\n")
+    // A coefficient set to "nan": refused on load by every command that reads a model, naming the field.
+    let coefficients = try #require(good.range(of: "\"coefficients\" : [\n"))
+    let end = try #require(good[coefficients.upperBound...].firstIndex(of: ","))
+    try good.replacingCharacters(in: coefficients.upperBound..<end, with: "\"nan\"").write(toFile: dir.file("nan.json"), atomically: true, encoding: .utf8)
+    let expected = "Error: model file \(dir.file("nan.json")): field logistic.coefficients[0]: expected a finite number, found the string \"nan\"; "
+      + "the file is damaged or was edited: train the model again\n"
+    for command in [["score", "--table", Self.telco], ["explain", "--table", Self.telco, "--customer", "8879-ZKJOF"],
+                    ["explain", "--table", Self.telco, "--customer", "8879-ZKJOF", "--format", "json"], ["weights"],
+                    ["report", "--table", Self.telco, "--out", dir.file("r.html")]] {
+      let r = try runChurn([command[0], "--model", dir.file("nan.json")] + command.dropFirst())
+      #expect(r.status == 1 && r.stderr == expected, "\(command): \(r.stderr)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: dir.file("r.html")))
+  }
+
+  @Test("A --table with a column name twice (case and spaces ignored) is refused by train, score and features' customer table")
+  func duplicateColumns() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try "id,plan, Plan ,churn\n1,a,b,0\n2,a,b,1\n".write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
+    let expected = "Error: \(dir.file("t.csv")) line 1: column name \"Plan\" appears twice (columns 2 and 3); rename one\n"
+    let train = try runChurn(["train", "--table", dir.file("t.csv"), "--id", "id", "--label", "churn", "--out", dir.file("m.json")])
+    #expect(train.status == 1 && train.stderr == expected, "\(train.stderr)")
+    try "customer_id,timestamp,event_type,value\n1,2024-01-01,login,\n2,2024-01-05,login,\n".write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    let features = try runChurn(["features", "--events", dir.file("e.csv"), "--customers", dir.file("t.csv"), "--customer-id-column", "id",
+                                 "--cutoff", "2024-01-03", "--out", dir.file("f.csv")])
+    #expect(features.status == 1 && features.stderr == expected, "\(features.stderr)")
+    #expect(dir.contents() == ["e.csv", "t.csv"])
+  }
+
+  @Test("Extreme values never reach a probability: score, explain (table and JSON) and report refuse them, naming the row")
+  func extremeValues() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    _ = try runChurn(["train", "--table", Self.telco, "--id", "customerid", "--label", "churn", "--out", dir.file("m.json")])
+    var lines = try String(contentsOfFile: Self.telco, encoding: .utf8).split(separator: "\n").map(String.init)
+    // 8879-ZKJOF: tenure 41 → 1e300 months.
+    lines[1] = lines[1].replacingOccurrences(of: "One year,Yes,Bank transfer (automatic),79.85,3320.75", with: "One year,Yes,Bank transfer (automatic),79.85,1e300")
+    try (lines.joined(separator: "\n") + "\n").write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
+    let message = try #require(try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("t.csv")]).stderr.split(separator: "\n").last)
+    #expect(message == "Error: totalcharges is 1e+300 for 8879-ZKJOF (row 1), 4.42e+296 standard deviations from the training mean 2287.22; "
+      + "expected at most 1e+12 standard deviations: check this value in the input (a unit or decimal-point slip?)")
+    for command in [["explain", "--customer", "8879-ZKJOF"], ["explain", "--customer", "8879-ZKJOF", "--format", "json"],
+                    ["report", "--out", dir.file("r.html")], ["score", "--format", "json", "--out", dir.file("s.json")]] {
+      let r = try runChurn([command[0], "--model", dir.file("m.json"), "--table", dir.file("t.csv")] + command.dropFirst())
+      #expect(r.status == 1, "\(command)")
+      #expect(r.stderr.hasSuffix(message + "\n"), "\(command): \(r.stderr)")
+      #expect(!r.stdout.contains("nan"))
+    }
+    #expect(dir.contents() == ["m.json", "t.csv"])
   }
 
   @Test("A table missing a training column names it; an unseen category scores without a crash")

@@ -1,6 +1,7 @@
 import ChurnCore
 import ChurnFeatures
 import ChurnModels
+import ChurnScoring
 import ChurnTestSupport
 import Foundation
 import Testing
@@ -36,32 +37,67 @@ struct WeeklyJobTests {
     let expected = Dictionary(uniqueKeysWithValues: zip(table.ids, try model.probabilities(table)))
     let lines = try String(contentsOfFile: dir.file("risk.csv"), encoding: .utf8).split(separator: "\n")
     #expect(lines.count == table.rowCount + 1)
+    // What each line should say, from the library and the inputs: revenue at risk = p × monthly
+    // revenue × the horizon in months (30 days of 30.4375), the band from the cut points, the
+    // segment from the customer's rfm_segment, the percentile from the share of lower probabilities.
+    let customerLines = try String(contentsOfFile: dir.file("customers.csv"), encoding: .utf8).split(separator: "\n")
+    let revenueField = customerLines[0].split(separator: ",").firstIndex(of: "monthly_revenue")!
+    var revenue: [String: Double] = [:]
+    for line in customerLines.dropFirst() {
+      let f = line.split(separator: ",", omittingEmptySubsequences: false)
+      revenue[String(f[0])] = Double(f[revenueField])
+    }
+    let segmentColumn = table.columnIndex("rfm_segment")
+    let ascending = expected.values.sorted()
     var bands = Set<String>()
     for line in lines.dropFirst() {
-      let f = line.split(separator: ",", omittingEmptySubsequences: false)
+      let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
       #expect(f.count == 11, "\(line)")
-      #expect(abs(Double(f[2])! - expected[String(f[1])]!) <= 5e-7)
-      bands.insert(String(f[4]))
-      #expect(Double(f[8])! >= 0)
-      #expect(["high_value", "needs_retention", "potential", "needs_attention"].contains(String(f[9])))
+      let p = expected[f[1]]!
+      #expect(abs(Double(f[2])! - p) <= 5e-7)
+      #expect(f[3] == String(format: "%.1f", 100 * Double(ascending.firstIndex { $0 >= p }!) / Double(ascending.count)), "\(line)")
+      #expect(f[4] == model.riskBands!.band(p), "\(line)")
+      bands.insert(f[4])
+      #expect(abs(Double(f[8])! - p * revenue[f[1]]! * 30 / 30.4375) <= 0.005 + 1e-9, "\(line)")
+      if let segmentColumn, case .categorical(let segments) = table.columns[segmentColumn] {
+        #expect(f[9] == segments[table.ids.firstIndex(of: f[1])!] ?? "", "\(line)")
+      } else {
+        Issue.record("the simulated features have no rfm_segment column")
+      }
     }
     #expect(bands == ["red", "yellow", "green"])
     #expect(lines[1].contains(" pts)"))
-    #expect(score.stderr.contains("score: drift check: ") || score.stderr.contains("score: WARNING: "))
+    // The drift line is the library's verdict on the same rows (not either of two texts).
+    let drift = model.drift(table, scores: try model.probabilities(table))
+    if let largest = drift.first, largest.psi <= 0.2 {
+      #expect(score.stderr.contains(String(format: "score: drift check: no column shifted (largest population stability index %.3f, %@)\n",
+                                           largest.psi, largest.column)), "\(score.stderr)")
+    } else {
+      let shifted = drift.filter { $0.psi > 0.2 }
+      #expect(score.stderr.contains("score: WARNING: \(shifted.count) columns shifted since training"), "\(score.stderr)")
+    }
 
-    // Against last week's list: one customer removed (new now), one unknown id (vanished now).
+    // Against last week's list: one customer removed (new now), one unknown id (vanished now),
+    // the second riskiest customer green last week at 1% (a band move now).
     var previous = lines.map(String.init)
     let removed = String(previous[1].split(separator: ",")[1])
+    var mover = previous[2].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let moverNow = (probability: Double(mover[2])!, band: mover[4])
+    mover[2] = "0.010000"
+    mover[4] = "green"
+    previous[2] = mover.joined(separator: ",")
     previous.remove(at: 1)
     previous.append("999,C999999,0.5,50.0,red,,,,,,")
     try (previous.joined(separator: "\n") + "\n").write(toFile: dir.file("last.csv"), atomically: true, encoding: .utf8)
     let again = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
                               "--as-of", "2025-02-01", "--previous", dir.file("last.csv"), "--out", dir.file("risk2.csv")])
     #expect(again.status == 0, "\(again.stderr)")
-    #expect(again.stderr.contains("score: against \(dir.file("last.csv")): 1 new, 1 vanished, 0 changed band"))
+    #expect(again.stderr.contains("score: against \(dir.file("last.csv")): 1 new, 1 vanished, 1 changed band"))
     let next = try String(contentsOfFile: dir.file("risk2.csv"), encoding: .utf8).split(separator: "\n")
     #expect(next[1].hasSuffix(",new") && next[1].contains(removed))
-    #expect(next[2].hasSuffix(",+0.0 pts"))
+    #expect(next[2].hasSuffix(String(format: ",%+.1f pts (green→%@)", 100 * (moverNow.probability - 0.01), moverNow.band)), "\(next[2])")
+    #expect(moverNow.band != "green")
+    #expect(next[3].hasSuffix(",+0.0 pts"))
     #expect(next.last == ",C999999,,,,,,,,,\"vanished (was 0.500000, red)\"")
     let json = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
                              "--as-of", "2025-02-01", "--format", "json", "--top", "3", "--out", dir.file("risk.json")])
@@ -103,6 +139,20 @@ struct WeeklyJobTests {
     let e = try JSONSerialization.jsonObject(with: Data(explain.stdout.utf8)) as! [String: Any]
     let terms = (e["terms"] as! [[String: Any]]).map { $0["contribution"] as! Double }
     #expect(terms.count == model.preprocessor.inputNames.count)
+    // Each term is the library's column contribution, shown with the customer's own value.
+    let explained = try model.explainColumns(table, row: table.ids.firstIndex(of: riskiest)!)
+    for term in e["terms"] as! [[String: Any]] {
+      let c = explained.columns.first { $0.column == term["feature"] as! String }!
+      #expect(abs(c.contribution - (term["contribution"] as! Double)) < 1e-12, "\(term)")
+      switch c.value {
+      case .level(let level): #expect(term["value"] as? String == level)
+      case .number(let v): #expect(term["value"] as? String == ReasonText.number(v))
+      case .missing: #expect(term["value"] as? String == "missing")
+      }
+    }
+    // The list's reasons for this customer are the explanation's largest positive columns.
+    let reasons = String(lines[1]).split(separator: ",", omittingEmptySubsequences: false)[5...7].filter { !$0.isEmpty }.map(String.init)
+    #expect(reasons == ColumnContribution.reasons(explained.columns, count: 3).map(ReasonText.reason))
     #expect(abs((e["base"] as! Double) + terms.reduce(0, +) - (e["probability"] as! Double)) < 1e-9)
     #expect(abs((e["probability"] as! Double) - expected[riskiest]!) < 1e-12)
 
@@ -137,7 +187,7 @@ struct WeeklyJobTests {
     #expect(!FileManager.default.fileExists(atPath: dir.file("risk.csv")))
   }
 
-  @Test("Explanations add up: the average customer's probability plus the contributions is the probability")
+  @Test("Explanations add up, and each contribution is its own feature's β·x scaled by (p − p₀)/(η − b)")
   func additivity() throws {
     let data = PlantedSignal(rows: 500, weights: [1.2, -0.7, 0.3], seed: 12)
     let model = try LogisticRegression().fit(features: data.features, labels: data.labels)
@@ -145,6 +195,11 @@ struct WeeklyJobTests {
     for i in 0..<data.features.rows {
       let (base, contributions) = model.probabilityContributions(data.features, row: i)
       #expect(abs(base + contributions.reduce(0, +) - p[i]) < 1e-12)
+      // The sum alone cannot tell features apart: each term on its own.
+      let terms = (0..<3).map { model.coefficients[$0] * data.features[i, $0] }
+      let eta = terms.reduce(0, +), b = model.intercept
+      let scale = (1 / (1 + exp(-(b + eta))) - 1 / (1 + exp(-b))) / eta
+      for j in 0..<3 { #expect(abs(contributions[j] - terms[j] * scale) < 1e-12, "row \(i) feature \(j)") }
     }
   }
 }

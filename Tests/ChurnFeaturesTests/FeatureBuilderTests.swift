@@ -247,10 +247,6 @@ struct FeatureBuilderTests {
     } catch let error as FeatureError {
       guard case .emptyEventLog = error else { Issue.record("unexpected \(error)"); return }
     }
-    #expect(throws: FeatureSpecError.badEventTypeName("???")) { _ = try build(events: "a,2024-01-10,???,\n", cutoffs: ["2024-01-11"]) }
-    #expect(throws: FeatureSpecError.featureNameCollision(first: "Support Ticket", second: "support-ticket", name: "support_ticket")) {
-      _ = try build(events: "a,2024-01-10,Support Ticket,\na,2024-01-10,support-ticket,\n", cutoffs: ["2024-01-11"])
-    }
     #expect(throws: FeatureError.cutoffNotMidnight("2024-01-11T12:00:00Z")) {
       _ = try ObservationDesign(cutoffs: [UTCTime.parseMilliseconds("2024-01-11T12:00:00Z")!], horizon: .days(30))
     }
@@ -266,7 +262,106 @@ struct FeatureBuilderTests {
     #expect(try FeatureSpec.token(for: "Support Ticket") == "support_ticket")
     #expect(try FeatureSpec.token(for: "  login/portal  ") == "login_portal")
     #expect(try FeatureSpec.token(for: "NPS") == "nps")
-    #expect(throws: FeatureSpecError.badEventTypeName("€€")) { try FeatureSpec.token(for: "€€") }
+    #expect(try FeatureSpec.token(for: "€€") == "type_e282ace282ac")
+    #expect(try FeatureSpec.token(for: "???") == "type_3f3f3f")
+    #expect(throws: FeatureSpecError.badEventTypeName("")) { try FeatureSpec.token(for: "") }
+  }
+
+  @Test("A sum of event values past ±1.8e308 is an error naming the feature, the customer and the cutoff, never inf")
+  func featureOverflow() throws {
+    #expect(throws: FeatureError.featureOverflow(feature: "sum_payment_7d", customer: "a", cutoff: "2024-01-11")) {
+      _ = try build(events: "a,2024-01-09,payment,1e308\na,2024-01-10,payment,1e308\nb,2024-01-10,payment,1\n", cutoffs: ["2024-01-11"])
+    }
+    #expect(FeatureError.featureOverflow(feature: "sum_order_7d", customer: "a", cutoff: "2024-01-11").description
+      == "sum_order_7d of customer \"a\" at cutoff 2024-01-11 is infinite: its events' values add up beyond ±1.8e308; "
+      + "check the value column of that customer's events (a unit slip or a misread field?)")
+  }
+
+  @Test("Aggregates that would outgrow the memory budget stop the run with the sizes and the fixes, before memory runs out")
+  func memoryBudget() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try "customer_id,timestamp,event_type,value\na,2024-01-01,login,\nb,2024-01-02,order,5\nc,2024-01-03,login,\nc,2024-01-20,login,\n"
+      .write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    let design = try ObservationDesign(cutoffs: try ObservationDesign.cutoffRange("2024-01-04:2024-01-13:1d"), horizon: .days(30))
+    var builder = FeatureBuilder(design: design)
+    builder.memoryBudget = 2_000
+    // Per (customer, cutoff): 46 bytes + 24 per event type (3 windows, 2 day words); 3 customers × 10 cutoffs × 94.
+    #expect(throws: FeatureError.tooMuchMemory(customers: 3, cutoffs: 10, eventTypes: 2, bytes: 2_820, budget: 2_000)) {
+      try builder.build(events: EventLogReader(path: dir.file("e.csv")))
+    }
+    #expect(FeatureError.tooMuchMemory(customers: 2000, cutoffs: 9132, eventTypes: 15, bytes: 17_400_000_000, budget: 11_700_000_000).description
+      == "features for 2000 customers × 9132 cutoffs × 15 event types need about 17.4 GB so far, more than the 11.7 GB this run may use "
+      + "(by default half the machine's memory); use fewer cutoffs (a longer --cutoffs step), fewer or shorter --windows, or fewer event types (a --spec listing them)")
+    builder.memoryBudget = 1_000_000
+    #expect(try builder.build(events: EventLogReader(path: dir.file("e.csv"))).table.rowCount > 0)
+  }
+
+  @Test("A damaged spec file names the field, what was expected and what it holds")
+  func damagedSpec() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let spec = FeatureSpec(eventTypes: [.init(name: "login", token: "login", valued: false)], purchaseTypes: [])
+    let good = String(decoding: try spec.jsonData(), as: UTF8.self)
+    func message(_ text: String) throws -> String {
+      try text.write(toFile: dir.file("s.json"), atomically: true, encoding: .utf8)
+      do { _ = try FeatureSpec.read(path: dir.file("s.json")); return "loaded" } catch { return "\(error)" }
+    }
+    #expect(try message(good) == "loaded")
+    #expect(try message(good.replacingOccurrences(of: "\"leadDays\" : 0", with: "\"leadDays\" : \"soon\""))
+      == "invalid feature spec: \(dir.file("s.json")): field leadDays: expected a whole number, found the string \"soon\"")
+    #expect(try message(good.replacingOccurrences(of: "\"valued\" : false", with: "\"valued\" : 3"))
+      == "invalid feature spec: \(dir.file("s.json")): field eventTypes[0].valued: expected true or false, found the number 3")
+    #expect(try message(String(good.prefix(20)))
+      == "invalid feature spec: \(dir.file("s.json")) (20 bytes) is not valid JSON: truncated or corrupt; write it again with --save-spec")
+    #expect(throws: FileError(path: dir.path, action: "read", reason: "it is a directory; expected a feature spec JSON file (from --save-spec)")) {
+      try FeatureSpec.read(path: dir.path)
+    }
+  }
+
+  @Test("Event types whose features would repeat a column get numbered tokens; every column name is distinct")
+  func eventTypeCollisions() throws {
+    let types = ["event", "gap_days", "Support Ticket", "support-ticket", "???", "!!!", "event_2", "customer_id", "Tenure"]
+    let events = types.map { "a,2024-01-10,\($0),\($0 == "gap_days" ? "3" : "")\n" }.joined() + "b,2024-01-05,login,\n"
+    let result = try build(events: events, cutoffs: ["2024-01-11"])
+    let names = ["customer_id", "cutoff", "label"] + result.table.columnNames
+    #expect(Set(names.map { $0.lowercased() }).count == names.count, "\(names)")
+    let tokens = Dictionary(uniqueKeysWithValues: result.spec.eventTypes.map { ($0.name, $0.token) })
+    #expect(tokens == ["event": "event_2", "gap_days": "gap_days_2", "Support Ticket": "support_ticket", "support-ticket": "support_ticket_2",
+                       "???": "type_3f3f3f", "!!!": "type_212121", "event_2": "event_2_2", "customer_id": "customer_id",
+                       "Tenure": "tenure", "login": "login"])
+    #expect(names.contains("days_since_last_event_2") && names.contains("mean_gap_days_2_90d") && names.contains("count_support_ticket_2_30d"))
+    #expect(result.notes.contains(
+      "event type \"event\" would repeat the name days_since_last_event; its features are named with event_2 instead (for example pct_change_count_event_2_30d)"))
+    #expect(result.notes.contains(
+      "event type \"support-ticket\" would repeat the name support_ticket; its features are named with support_ticket_2 instead (for example pct_change_count_support_ticket_2_30d)"))
+    // The spec round-trips through its own validation, and the renamed feature counts the right events.
+    try result.spec.validate()
+    #expect(numeric(result.table, "count_event_2_7d") == [1, 0])
+    #expect(numeric(result.table, "count_event_2_2_7d") == [1, 0])
+  }
+
+  @Test("Customer columns that repeat a built-in or reserved column are errors naming both and the fix")
+  func attributeCollisions() throws {
+    func message(_ column: String) -> String {
+      do {
+        _ = try build(events: "a,2024-01-10,login,\n", customers: "customer_id,\(column)\na,1\n", cutoffs: ["2024-01-11"])
+        return "accepted"
+      } catch { return "\(error)" }
+    }
+    #expect(message("tenure_days") == "two columns would be named \"tenure_days\": the built-in feature tenure_days and customer table column \"tenure_days\"; "
+      + "rename the column in the customer table, or leave it out with --exclude tenure_days")
+    #expect(message("R_Score") == "two columns would be named \"R_Score\": the built-in feature r_score and customer table column \"R_Score\"; "
+      + "rename the column in the customer table, or leave it out with --exclude R_Score")
+    #expect(message("rfm_segment") == "two columns would be named \"rfm_segment\": the built-in feature rfm_segment and customer table column \"rfm_segment\"; "
+      + "rename the column in the customer table, or leave it out with --exclude rfm_segment")
+    for reserved in ["label", "cutoff"] {
+      #expect(message(reserved) == "two columns would be named \"\(reserved)\": the features file's \(reserved) column and customer table column \"\(reserved)\"; "
+        + "rename the column in the customer table, or leave it out with --exclude \(reserved)")
+    }
+    // An event type named like a customer column yields to it.
+    let result = try build(events: "a,2024-01-10,plan,\n", customers: "customer_id,count_plan_7d\na,1\n", cutoffs: ["2024-01-11"])
+    #expect(result.table.columnNames.contains("count_plan_2_7d") && result.table.columnNames.contains("count_plan_7d"))
   }
 
   @Test("A saved spec reproduces the same columns on other data, types it lacks included")

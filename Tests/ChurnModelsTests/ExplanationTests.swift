@@ -25,6 +25,18 @@ struct ExplanationTests {
         #expect(abs(e.base + e.contributions.reduce(0, +) - p[row]) < 1e-9, "row \(row), exact \(exact)")
       }
     }
+    // Each calibrated contribution on its own: the forest's own value for that feature times
+    // (g(p) − g(b)) / (p − b), with g the Platt map, p the raw probability, b the raw base.
+    let raw = trained.forest!.probabilities(trained.x)
+    for row in 0..<30 {
+      for exact in [true, false] {
+        let own = exact ? trained.forest!.shapleyValues(trained.x, row: row) : trained.forest!.pathContributions(trained.x, row: row)
+        let scale = (calibration.apply(raw[row]) - calibration.apply(own.base)) / (raw[row] - own.base)
+        let e = file.explain(trained.x, row: row, exact: exact)
+        #expect(abs(e.base - calibration.apply(own.base)) < 1e-12)
+        for j in 0..<5 { #expect(abs(e.contributions[j] - own.contributions[j] * scale) < 1e-12, "row \(row) x\(j) exact \(exact)") }
+      }
+    }
     // Both credit the planted signal: x0's contribution has the sign of its value on average.
     var agree = 0
     for row in 0..<200 where abs(data.features[row, 0]) > 1 {

@@ -51,23 +51,3 @@ struct ROCAUCTests {
     #expect(throws: MetricError.self) { try rocAUC(scores: [.nan, 0.2], labels: [1, 0]) }
   }
 }
-
-@Suite("Reasons in words")
-struct ReasonTextTests {
-  @Test("Feature names become phrases with values and points", arguments: [
-    ("count_complaint_30d", 4.0, 11.04, "complaints in last 30 days = 4 (+11.0 pts)"),
-    ("count_upsell_declined_90d", 3.0, 2.0, "upsell declined in last 90 days = 3 (+2.0 pts)"),
-    ("mean_resolution_90d", 8.66, 6.1, "average resolution value in last 90 days = 8.66 (+6.1 pts)"),
-    ("mean_payment_30d", Double.nan, 3.8, "no payment in last 30 days (+3.8 pts)"),
-    ("days_since_last_login", Double.nan, 1.0, "no login ever (+1.0 pts)"),
-    ("days_since_last_login", 37.6, 3.4, "days since last login = 37.6 (+3.4 pts)"),
-    ("pct_change_count_login_30d", -0.6, 2.5, "change in logins vs the 30 days before = -60% (+2.5 pts)"),
-    ("plan=basic", 1.0, 0.7, "plan is basic (+0.7 pts)"),
-    ("totalcharges_missing", 1.0, 0.2, "totalcharges is missing (+0.2 pts)"),
-    ("tenure_days", 120.0, 1.5, "days as a customer = 120 (+1.5 pts)"),
-    ("monthly_revenue", 1234.5, 0.4, "monthly revenue = 1234.5 (+0.4 pts)"),
-  ])
-  func reasons(feature: String, value: Double, points: Double, expected: String) {
-    #expect(ReasonText.reason(feature: feature, value: value, points: points) == expected)
-  }
-}

@@ -4,6 +4,9 @@ import ChurnCore
 /// a log of any length is read in one streaming pass with memory proportional to
 /// customers × cutoffs × event types.
 ///
+/// Counts are `Int32` and add with wrapping arithmetic: they cannot wrap while the log holds
+/// at most `Int32.max` events, which `FeatureBuilder` checks after reading (`tooManyEvents`).
+///
 /// A "slot" is `customer × cutoffCount + k`. For cutoff k the features' reference instant is
 /// `reference[k] = cutoff[k] − lead`, and an event at time t falls in window W when
 /// `reference − W ≤ t < reference` (half-open), i.e. when its age `reference − t` is in (0, W].
@@ -51,6 +54,20 @@ struct EventAccumulators {
     windowMilliseconds = windows.map { Int64($0) * day }
     rfmWindow = windows.firstIndex(of: rfmWindowDays)!
     dayWords = (windows.max()! + 63) / 64
+  }
+
+  /// Bytes the aggregates hold per customer (all its cutoffs), for the memory check.
+  var bytesPerCustomer: Int {
+    let w = windowCount
+    var perSlot = 8 + 8 + 4 * w + 8 * dayWords + 2
+    for t in types { perSlot += 4 * w + 4 + 8 + (t.hasValues ? 12 * w : 0) }
+    return perSlot * slotsPerCustomer
+  }
+
+  /// Bytes the aggregates would hold with `customers` customers (Int.max when that overflows).
+  func bytes(customers: Int) -> Int {
+    let (total, overflow) = customers.multipliedReportingOverflow(by: bytesPerCustomer)
+    return overflow ? .max : total
   }
 
   /// Registers a customer and returns its index.
@@ -120,19 +137,19 @@ struct EventAccumulators {
         let age = reference - time
         if time > lastAny[slot] { lastAny[slot] = time }
         if age <= windowMilliseconds[rfmWindow] && time < firstInRFM[slot] { firstInRFM[slot] = time }
-        for j in 0..<w where age <= windowMilliseconds[j] { anyCount[slot * w + j] += 1 }
+        for j in 0..<w where age <= windowMilliseconds[j] { anyCount[slot * w + j] &+= 1 }
         let d = Int(reference / day - 1 - eventDay)
         if d < dayWords * 64 { dayBits[slot * dayWords + d / 64] |= 1 << UInt64(d % 64) }
         if type >= 0 {
           if time > types[type].last[slot] { types[type].last[slot] = time }
           for j in 0..<w where age <= windowMilliseconds[j] {
-            types[type].count[slot * w + j] += 1
+            types[type].count[slot * w + j] &+= 1
             if hasValue {
               types[type].sum[slot * w + j] += value
-              types[type].valued[slot * w + j] += 1
+              types[type].valued[slot * w + j] &+= 1
             }
           }
-          if age > thirty && age <= 2 * thirty { types[type].previous30[slot] += 1 }
+          if age > thirty && age <= 2 * thirty { types[type].previous30[slot] &+= 1 }
         }
       }
       if isActivity {
@@ -191,19 +208,19 @@ extension EventAccumulators {
         let b = theirs * k + j
         lastAny[a] = max(lastAny[a], other.lastAny[b])
         firstInRFM[a] = min(firstInRFM[a], other.firstInRFM[b])
-        for x in 0..<w { anyCount[a * w + x] += other.anyCount[b * w + x] }
+        for x in 0..<w { anyCount[a * w + x] &+= other.anyCount[b * w + x] }
         for x in 0..<dayWords { dayBits[a * dayWords + x] |= other.dayBits[b * dayWords + x] }
         activeBefore[a] = activeBefore[a] || other.activeBefore[b]
         activeAfter[a] = activeAfter[a] || other.activeAfter[b]
         for (t, u) in typeMap.enumerated() where u >= 0 {
           let o = other.types[t]
           types[u].last[a] = max(types[u].last[a], o.last[b])
-          types[u].previous30[a] += o.previous30[b]
+          types[u].previous30[a] &+= o.previous30[b]
           for x in 0..<w {
-            types[u].count[a * w + x] += o.count[b * w + x]
+            types[u].count[a * w + x] &+= o.count[b * w + x]
             if o.hasValues {
               types[u].sum[a * w + x] += o.sum[b * w + x]
-              types[u].valued[a * w + x] += o.valued[b * w + x]
+              types[u].valued[a * w + x] &+= o.valued[b * w + x]
             }
           }
         }

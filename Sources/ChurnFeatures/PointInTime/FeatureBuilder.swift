@@ -1,4 +1,5 @@
 import ChurnCore
+import Foundation
 
 /// Turns an event log (and an optional customer table) into one feature row per eligible
 /// (customer, cutoff), with churn labels, in one streaming pass over the log.
@@ -23,16 +24,22 @@ public struct FeatureBuilder {
   /// A fixed spec (from a model or `--spec`), or `nil` to derive one from the data.
   public let spec: FeatureSpec?
   public let customers: CustomerTable?
-  /// Used only when deriving the spec.
+  /// Used only when deriving the spec; each 1...`FeatureError.maximumFeatureDays` (3660), as is the lead.
   public var defaultWindows: [Int] = [7, 30, 90]
   public var defaultLeadDays = 0
   /// Purchase types for RFM when deriving the spec; `nil` = recognized names (order, purchase, ...).
   public var purchaseTypes: [String]?
   /// Most event types a derived spec takes; more is an error asking for an explicit list.
   public var maxEventTypes = 64
-  /// Threads reading the log (each reads its own byte range; the results are merged). Counts
-  /// and dates do not depend on it; sums of values can differ in the last bits (addition order).
+  /// Threads reading the log (each reads its own byte range; the results are merged), at most
+  /// `FeatureError.maximumThreads`. Counts and dates do not depend on it; sums of values can
+  /// differ in the last bits (addition order).
   public var threads = 1
+  /// Most bytes the per-(customer, cutoff) aggregates may hold, over all threads (default: half
+  /// the machine's memory); beyond it the run stops with `FeatureError.tooMuchMemory` instead
+  /// of being killed for want of memory. Memory grows as customers × cutoffs × (event types ×
+  /// windows).
+  public var memoryBudget = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
   /// Files smaller than this per thread are read on one thread (splitting costs more than it saves).
   public var minimumBytesPerThread = 32 << 20
 
@@ -74,14 +81,31 @@ public struct FeatureBuilder {
     var notes = customers?.notes ?? []
     let windows = spec?.windows ?? defaultWindows
     let leadDays = spec?.leadDays ?? defaultLeadDays
+    // Limits keep every reference instant, window and horizon end representable (no overflow).
+    guard (0...FeatureError.maximumFeatureDays).contains(leadDays) else { throw FeatureError.leadTooLong(days: leadDays) }
+    guard !windows.isEmpty, windows.allSatisfy({ $0 >= 1 }) else {
+      throw FeatureSpecError.badSpec("windows \(windows); expected day counts in 1...\(FeatureError.maximumFeatureDays) such as 7,30,90")
+    }
+    for w in windows where w > FeatureError.maximumFeatureDays { throw FeatureError.windowOutOfRange(days: String(w)) }
+    try design.horizon.checkLength(option: "horizon")
+    try design.activeWindow?.checkLength(option: "active window")
     let rfmWindowDays = spec?.rfmWindowDays ?? (windows.contains(90) ? 90 : windows.max()!)
     let activity = design.activityTypes.map(Set.init)
     let fixedTypes = spec?.eventTypes.map(\.name)
     let template = EventAccumulators(design: design, windows: windows, leadDays: leadDays, rfmWindowDays: rfmWindowDays)
+    let partitions = min(max(1, threads), FeatureError.maximumThreads)
+    // The customer table's customers are registered up front: check their share before allocating it.
+    var probe = template
+    for _ in fixedTypes ?? [] { _ = probe.addType() }
+    let upFront = probe.bytes(customers: customers?.ids.count ?? 0)
+    if upFront > memoryBudget {
+      throw FeatureError.tooMuchMemory(customers: customers?.ids.count ?? 0, cutoffs: design.cutoffs.count, eventTypes: fixedTypes?.count ?? 0,
+                                       bytes: upFront, budget: memoryBudget)
+    }
     func freshStates() -> [PartitionState] {
-      (0..<max(1, threads)).map { p in
+      (0..<partitions).map { p in
         PartitionState(accumulators: template, customers: p == 0 ? customers?.ids ?? [] : [], fixedTypes: fixedTypes,
-                       activityTypes: activity, maxTypes: maxEventTypes)
+                       activityTypes: activity, maxTypes: maxEventTypes, memoryBudget: memoryBudget, partitions: partitions)
       }
     }
     var states = freshStates()
@@ -98,6 +122,8 @@ public struct FeatureBuilder {
     let typeInfo = state.typeInfo
     let trackedNames = state.trackedNames
     guard accumulators.events > 0 else { throw FeatureError.emptyEventLog(path: reader.path) }
+    // Per-slot counts are Int32 (added with wrapping): exact while the log has at most Int32.max events.
+    guard accumulators.events <= Int(Int32.max) else { throw FeatureError.tooManyEvents(path: reader.path, count: accumulators.events) }
 
     // The data's time range and the cutoffs' place in it.
     let day = UTCTime.millisecondsPerDay
@@ -130,8 +156,13 @@ public struct FeatureBuilder {
       for name in purchases where !present.contains(name) { notes.append("purchase type \(name) never occurs in the log") }
       effective = FeatureSpec(windows: windows, leadDays: leadDays, eventTypes: types, purchaseTypes: purchases,
                               rfmWindowDays: rfmWindowDays, attributes: customers?.attributes ?? [])
-      try effective.validate()
+      // Event types cannot be renamed by the user (the log is what it is): a type whose
+      // features would repeat a column gets a numbered token. Customer columns can be left out
+      // or renamed, so validate() names them instead.
+      notes += effective.renameCollidingTokens()
     }
+    // Every column name distinct (case ignored: the features file is read back case-insensitively).
+    try effective.validate()
     if effective.includes("pct_change") && !windows.contains(30) {
       notes.append("pct_change_count_T_30d needs a 30-day window; left out")
       effective.excludedFamilies.append("pct_change")
@@ -186,7 +217,13 @@ public struct FeatureBuilder {
     }
 
     var table = FeatureTable(ids: ids, cutoffs: cutoffColumn, labels: labels)
-    for (name, column) in rows.columns() { table.append(name, column) }
+    for (name, column) in rows.columns() {
+      // Sums of finite event values can still pass ±1.8e308; such a feature is an error, never an "inf" in the output.
+      if case .numeric(let values) = column, let row = values.firstIndex(where: \.isInfinite) {
+        throw FeatureError.featureOverflow(feature: name, customer: ids[row], cutoff: UTCTime.formatDate(milliseconds: cutoffColumn[row]))
+      }
+      table.append(name, column)
+    }
     for attribute in effective.attributes {
       guard let customers, let index = customers.attributes.firstIndex(where: { $0.name == attribute.name }) else {
         throw FeatureSpecError.badSpec("attribute \"\(attribute.name)\" is not a column of the customer table")

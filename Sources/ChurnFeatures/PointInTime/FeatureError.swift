@@ -12,6 +12,25 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
   case emptyEventLog(path: String)
   case tooManyEventTypes(count: Int, limit: Int)
   case duplicateCustomer(path: String, line: Int, id: String, firstLine: Int)
+  case badSpan(option: String, text: String)
+  case spanTooLong(option: String, text: String, months: Bool)
+  case cutoffStepTooLong(range: String, step: String, months: Bool)
+  case leadTooLong(days: Int)
+  case windowOutOfRange(days: String)
+  case tooManyThreads(Int)
+  case tooManyEvents(path: String, count: Int)
+  case featureOverflow(feature: String, customer: String, cutoff: String)
+  case tooMuchMemory(customers: Int, cutoffs: Int, eventTypes: Int, bytes: Int, budget: Int)
+
+  /// "at most 36500 days (100 years)" or "at most 1200 months (100 years)".
+  static func spanLimit(months: Bool) -> String {
+    months ? "at most \(CalendarSpan.maximumMonths) months (100 years)" : "at most \(CalendarSpan.maximumDays) days (100 years)"
+  }
+
+  /// The longest lead and window, in days (10 years); feature memory grows with the longest window.
+  public static let maximumFeatureDays = 3660
+  /// The most threads one run uses.
+  public static let maximumThreads = 1024
 
   public var description: String {
     switch self {
@@ -32,6 +51,27 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
       return "the log has \(count) event types, more than \(limit); list the ones to use in a feature spec (--spec)"
     case .duplicateCustomer(let path, let line, let id, let firstLine):
       return "\(path) line \(line): customer \"\(id)\" already appeared on line \(firstLine); expected one row per customer"
+    case .badSpan(let option, let text):
+      return "\(option) \"\(text)\" is not a length of time; expected for example 30d, 4w or 1m"
+    case .spanTooLong(let option, let text, let months):
+      return "\(option) \(text) is too long; expected \(Self.spanLimit(months: months))"
+    case .cutoffStepTooLong(let range, let step, let months):
+      return "cutoff range \"\(range)\": step \(step) is too long; expected \(Self.spanLimit(months: months))"
+    case .leadTooLong(let days):
+      return "--lead \(days) is too long; expected at most \(Self.maximumFeatureDays) days (10 years)"
+    case .windowOutOfRange(let days):
+      return "--windows: a window of \(days) days is too long; expected at most \(Self.maximumFeatureDays) days (10 years)"
+    case .tooManyEvents(let path, let count):
+      return "\(path) has \(count) events, more than \(Int32.max) (2^31 − 1), the most one run counts; split the log by customer and run each part"
+    case .featureOverflow(let feature, let customer, let cutoff):
+      return "\(feature) of customer \"\(customer)\" at cutoff \(cutoff) is infinite: its events' values add up beyond ±1.8e308; "
+        + "check the value column of that customer's events (a unit slip or a misread field?)"
+    case .tooMuchMemory(let customers, let cutoffs, let types, let bytes, let budget):
+      func gigabytes(_ b: Int) -> String { String(format: "%.1f GB", Double(b) / 1e9) }
+      return "features for \(customers) customers × \(cutoffs) cutoffs × \(types) event types need \(bytes == .max ? "more memory than can be counted" : "about " + gigabytes(bytes)) "
+        + "so far, more than the \(gigabytes(budget)) this run may use (by default half the machine's memory); "
+        + "use fewer cutoffs (a longer --cutoffs step), fewer or shorter --windows, or fewer event types (a --spec listing them)"
+    case .tooManyThreads(let n): return "--threads \(n) is too many; expected 1...\(Self.maximumThreads)"
     }
   }
 }

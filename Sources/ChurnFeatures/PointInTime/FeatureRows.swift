@@ -44,6 +44,8 @@ struct FeatureRows {
       if spec.includes("pct_change") { _ = add("pct_change_count_\(t)_30d") }
     }
     values = Array(repeating: [], count: names.count)
+    precondition(names == spec.builtInNames().filter { $0 != "rfm_segment" } + spec.eventTypes.flatMap(spec.names(of:)),
+                 "FeatureRows' columns \(names) differ from the spec's names")
   }
 
   mutating func appendRow(slot: Int, reference: Int64, signup: Int64?) {

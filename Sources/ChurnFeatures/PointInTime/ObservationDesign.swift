@@ -1,37 +1,90 @@
 import ChurnCore
 
 /// A length of time in whole days or calendar months: `30d`, `4w` (= 28 days), `3m`.
+///
+/// Spans are at most 100 years: `maximumDays` (36,500) days or `maximumMonths` (1,200) months,
+/// so that a cutoff plus a span always stays a representable instant.
 public enum CalendarSpan: Sendable, Equatable, Codable, CustomStringConvertible {
   case days(Int)
   case months(Int)
 
-  /// Parses `30d`, `4w` or `3m` (a bare number means days).
+  /// The longest span in days (100 years).
+  public static let maximumDays = 36_500
+  /// The longest span in months (100 years).
+  public static let maximumMonths = 1_200
+
+  /// Parses `30d`, `4w` or `3m` (a bare number means days); `nil` when the text is not a
+  /// length of time or is longer than 100 years.
   public static func parse(_ text: String) -> CalendarSpan? {
+    try? parse(text, option: "span")
+  }
+
+  /// Parses `30d`, `4w` or `3m` (a bare number means days), naming `option` in its errors.
+  ///
+  /// - Throws: `FeatureError.badSpan` when the text is not a positive length of time,
+  ///   `FeatureError.spanTooLong` beyond `maximumDays` days or `maximumMonths` months.
+  public static func parse(_ text: String, option: String) throws -> CalendarSpan {
     let t = text.trimmingSpaces.lowercased()
-    guard let unit = t.last else { return nil }
+    guard let unit = t.last else { throw FeatureError.badSpan(option: option, text: text) }
     let digits = unit.isNumber ? Substring(t) : t.dropLast()
-    guard let n = Int(digits), n > 0 else { return nil }
-    if unit.isNumber { return .days(n) }
+    guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), unit.isNumber || "dwm".contains(unit) else {
+      throw FeatureError.badSpan(option: option, text: text)
+    }
+    let trimmed = digits.drop { $0 == "0" }
+    guard !trimmed.isEmpty else { throw FeatureError.badSpan(option: option, text: text) }
+    // More digits than any allowed span has: too long (and maybe more than an Int holds).
+    let n = trimmed.count > 9 ? Int.max : Int(trimmed)!
+    let span: CalendarSpan
     switch unit {
-    case "d": return .days(n)
-    case "w": return .days(7 * n)
-    case "m": return .months(n)
-    default: return nil
+    case "m": span = .months(n)
+    case "w": span = .days(n > maximumDays ? n : 7 * n)
+    default: span = .days(n)
+    }
+    try span.checkLength(option: option, text: text.trimmingSpaces)
+    return span
+  }
+
+  /// Throws `FeatureError.spanTooLong` (or `badSpan` for a span of 0 or less) naming `option`
+  /// when this span is outside 1 day ... 100 years.
+  public func checkLength(option: String, text: String? = nil) throws {
+    switch self {
+    case .days(let n):
+      guard n >= 1 else { throw FeatureError.badSpan(option: option, text: text ?? description) }
+      guard n <= Self.maximumDays else { throw FeatureError.spanTooLong(option: option, text: text ?? description, months: false) }
+    case .months(let n):
+      guard n >= 1 else { throw FeatureError.badSpan(option: option, text: text ?? description) }
+      guard n <= Self.maximumMonths else { throw FeatureError.spanTooLong(option: option, text: text ?? description, months: true) }
     }
   }
 
-  /// The instant this span after `milliseconds` (calendar months keep the day of month,
+  /// The instant `times` spans after `milliseconds` (calendar months keep the day of month,
   /// clamped to the month's last day; the time of day is kept).
+  ///
+  /// Saturates: a result beyond ±1,000,000 years from 1970, or beyond what `Int64`
+  /// milliseconds hold, is `Int64.max` (or `Int64.min` going back), later (earlier) than any
+  /// event, instead of overflowing.
   public func added(to milliseconds: Int64, times: Int = 1) -> Int64 {
+    let day = UTCTime.millisecondsPerDay
     switch self {
-    case .days(let n): return milliseconds + Int64(n * times) * UTCTime.millisecondsPerDay
+    case .days(let n):
+      let forward = (n >= 0) == (times >= 0)
+      let (count, o1) = Int64(n).multipliedReportingOverflow(by: Int64(times))
+      let (span, o2) = count.multipliedReportingOverflow(by: day)
+      let (sum, o3) = milliseconds.addingReportingOverflow(span)
+      return o1 || o2 || o3 ? (forward ? .max : .min) : sum
     case .months(let n):
-      let day = UTCTime.floorDiv(milliseconds, UTCTime.millisecondsPerDay)
-      let timeOfDay = milliseconds - day * UTCTime.millisecondsPerDay
-      let (y, m, d) = UTCTime.civil(days: day)
-      let (ny, nm) = UTCTime.addMonths(year: y, month: m, n * times)
-      return UTCTime.days(year: ny, month: nm, day: min(d, UTCTime.daysInMonth(year: ny, month: nm)))
-        * UTCTime.millisecondsPerDay + timeOfDay
+      let forward = (n >= 0) == (times >= 0)
+      let (months, o1) = n.multipliedReportingOverflow(by: times)
+      let dayNumber = UTCTime.floorDiv(milliseconds, day)
+      let remainder = milliseconds % day
+      let timeOfDay = remainder < 0 ? remainder + day : remainder
+      let (y, m, d) = UTCTime.civil(days: dayNumber)
+      guard !o1, abs(months) <= 12_000_000, abs(y) <= 1_000_000 else { return forward ? .max : .min }
+      let (ny, nm) = UTCTime.addMonths(year: y, month: m, months)
+      let days = UTCTime.days(year: ny, month: nm, day: min(d, UTCTime.daysInMonth(year: ny, month: nm)))
+      let (start, o2) = days.multipliedReportingOverflow(by: day)
+      let (sum, o3) = start.addingReportingOverflow(timeOfDay)
+      return o2 || o3 ? (forward ? .max : .min) : sum
     }
   }
 
@@ -69,6 +122,8 @@ public struct ObservationDesign: Sendable, Equatable {
   public init(cutoffs: [Int64], horizon: CalendarSpan, activeWindow: CalendarSpan? = nil, activityTypes: [String]? = nil,
               dataEnd: Int64? = nil) throws {
     guard !cutoffs.isEmpty else { throw FeatureError.noCutoffs }
+    try horizon.checkLength(option: "horizon")
+    try activeWindow?.checkLength(option: "active window")
     for c in cutoffs where c % UTCTime.millisecondsPerDay != 0 {
       throw FeatureError.cutoffNotMidnight(UTCTime.formatDateTime(milliseconds: c))
     }
@@ -83,9 +138,12 @@ public struct ObservationDesign: Sendable, Equatable {
   /// TO included when the steps land on it.
   public static func cutoffRange(_ text: String) throws -> [Int64] {
     let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-    guard parts.count == 3, let from = UTCTime.parseMilliseconds(parts[0]), let to = UTCTime.parseMilliseconds(parts[1]),
-          let step = CalendarSpan.parse(parts[2])
+    guard parts.count == 3, let from = UTCTime.parseMilliseconds(parts[0]), let to = UTCTime.parseMilliseconds(parts[1])
     else { throw FeatureError.badCutoffRange(text) }
+    let step: CalendarSpan
+    do { step = try CalendarSpan.parse(parts[2], option: "step") } catch FeatureError.spanTooLong(_, let stepText, let months) {
+      throw FeatureError.cutoffStepTooLong(range: text, step: stepText, months: months)
+    } catch { throw FeatureError.badCutoffRange(text) }
     guard from <= to else { throw FeatureError.badCutoffRange(text) }
     var cutoffs: [Int64] = []
     var k = 0

@@ -18,8 +18,16 @@ final class PartitionState {
   private var customerOf: [Int] = []
   private var typeOf: [(index: Int, activity: Bool)] = []
 
-  init(accumulators: EventAccumulators, customers: [String], fixedTypes: [String]?, activityTypes: Set<String>?, maxTypes: Int) {
+  /// Most bytes all ranges' aggregates may hold (see `FeatureBuilder.memoryBudget`), and how
+  /// many ranges share it (each range checks its own share).
+  private let memoryBudget: Int
+  private let partitions: Int
+
+  init(accumulators: EventAccumulators, customers: [String], fixedTypes: [String]?, activityTypes: Set<String>?, maxTypes: Int,
+       memoryBudget: Int = .max, partitions: Int = 1) {
     self.accumulators = accumulators
+    self.memoryBudget = memoryBudget
+    self.partitions = partitions
     self.fixedTypes = fixedTypes != nil
     self.activityTypes = activityTypes
     self.maxTypes = maxTypes
@@ -59,7 +67,18 @@ final class PartitionState {
   func consume(_ batch: EventBatch, customers: ByteInterner, types: ByteInterner) throws {
     while customerOf.count < customers.count { customerOf.append(customer(customers.string(customerOf.count))) }
     while typeOf.count < types.count { typeOf.append(try info(for: types.string(typeOf.count))) }
+    try checkMemory()
     accumulators.add(batch, customerOf: customerOf, typeOf: typeOf)
+  }
+
+  /// Throws `FeatureError.tooMuchMemory` once the aggregates outgrow the budget (before the
+  /// machine runs out of memory and the process is killed).
+  func checkMemory() throws {
+    let (bytes, overflow) = accumulators.bytes(customers: accumulators.customerCount).multipliedReportingOverflow(by: partitions)
+    guard !overflow, bytes <= memoryBudget else {
+      throw FeatureError.tooMuchMemory(customers: accumulators.customerCount, cutoffs: accumulators.slotsPerCustomer,
+                                       eventTypes: accumulators.types.count, bytes: overflow ? .max : bytes, budget: memoryBudget)
+    }
   }
 
   /// Adds another range's aggregates into this one.

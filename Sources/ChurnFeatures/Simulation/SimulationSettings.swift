@@ -22,12 +22,33 @@ public struct SimulationSettings: Sendable, Equatable {
     self.threads = threads
   }
 
+  /// The most customers one run generates (about 200 events each: some 80 GB of events).
+  public static let maximumCustomers = 10_000_000
+  /// The most worker threads (each holds a chunk of 1,024 customers' output in memory).
+  public static let maximumThreads = 1024
+  /// Allowed start years: dates stay four-digit years through the 600th month.
+  public static let startYears = 1900...2200
+
   /// Checks the settings and says what is wrong and how to fix it.
+  ///
+  /// Limits: 1...10,000,000 customers, 3...600 months, 1...1024 threads, a start in 1900...2200;
+  /// any seed.
   public func validate() throws {
-    if customerCount < 1 { throw SimulationError.invalidSetting("customers must be at least 1, got \(customerCount)") }
+    if customerCount < 1 {
+      throw SimulationError.invalidSetting("customers must be at least 1, got \(customerCount)")
+    }
+    if customerCount > Self.maximumCustomers {
+      throw SimulationError.invalidSetting("customers must be between 1 and \(Self.maximumCustomers), got \(customerCount)")
+    }
     if months < 3 || months > 600 { throw SimulationError.invalidSetting("months must be between 3 and 600, got \(months)") }
     if threads < 1 { throw SimulationError.invalidSetting("threads must be at least 1, got \(threads)") }
+    if threads > Self.maximumThreads {
+      throw SimulationError.invalidSetting("threads must be between 1 and \(Self.maximumThreads), got \(threads)")
+    }
     if startMonth < 1 || startMonth > 12 { throw SimulationError.invalidSetting("start month must be 1...12, got \(startMonth)") }
+    if !Self.startYears.contains(startYear) {
+      throw SimulationError.invalidSetting("start year must be between \(Self.startYears.lowerBound) and \(Self.startYears.upperBound), got \(startYear)")
+    }
   }
 
   /// Midnight UTC of the first simulated day, in days since 1970-01-01.

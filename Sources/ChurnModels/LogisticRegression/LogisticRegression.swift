@@ -48,7 +48,8 @@ public struct LogisticRegression: Sendable {
   public var solver: Solver
   public var maxIterations: Int
   public var gradientTolerance: Double
-  /// Threads for the gradient passes of `lbfgs` and `owlqn`.
+  /// Threads for the gradient passes (`Matrix.fusedGradient`, every solver; at most one per
+  /// 4,096 rows). The fitted model does not depend on it, to the last bit.
   public var threads: Int
   /// Whether to compute the inverse Hessian at the optimum (standard errors, p-values): one
   /// more O(n·d²) pass.
@@ -153,6 +154,8 @@ public struct LogisticRegression: Sendable {
     var covariance: Matrix?
     if computeStandardErrors {
       covariance = try? problem.hessian(b: result.b, beta: result.beta).inversePositiveDefinite()
+      // A nearly singular Hessian can overflow its inverse: no standard errors rather than infinite ones.
+      if covariance?.storage.allSatisfy(\.isFinite) == false { covariance = nil }
     }
     return LogisticModel(featureNames: names, intercept: result.b, coefficients: result.beta, solver: chosen,
                          iterations: result.iterations, evaluations: result.evaluations, objective: result.objective,

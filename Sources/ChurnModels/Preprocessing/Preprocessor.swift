@@ -84,15 +84,7 @@ public struct Preprocessor: Sendable {
     var deviations: [Double] = []
     let names = fitted.rawNames
     for j in 0..<raw.columns {
-      var sum = 0.0
-      for i in 0..<raw.rows { sum += raw.storage[i * raw.columns + j] }
-      let mean = raw.rows > 0 ? sum / Double(raw.rows) : 0
-      var squares = 0.0
-      for i in 0..<raw.rows {
-        let d = raw.storage[i * raw.columns + j] - mean
-        squares += d * d
-      }
-      let deviation = raw.rows > 0 ? (squares / Double(raw.rows)).squareRoot() : 0
+      let (mean, deviation) = Self.meanAndDeviation(column: j, of: raw)
       if deviation <= 1e-12 * max(1, abs(mean)) {
         fitted.notes.append("\(names[j]) dropped: constant in training")
         continue
@@ -141,8 +133,50 @@ public struct Preprocessor: Sendable {
     return fitted
   }
 
-  /// Population skewness m₃ / m₂^(3/2); 0 for constant data.
+  /// Mean and population standard deviation of column `j` of `m` (0, 0 with no rows).
+  ///
+  /// Finite for any finite values: when a plain sum or sum of squares overflows (values near
+  /// ±1e308), both are computed again on the values divided by their largest magnitude M and
+  /// scaled back (mean = M · mean(x/M), sd = M · sd(x/M)).
+  static func meanAndDeviation(column j: Int, of m: Matrix) -> (mean: Double, deviation: Double) {
+    let n = m.rows, w = m.columns
+    guard n > 0 else { return (0, 0) }
+    var sum = 0.0
+    for i in 0..<n { sum += m.storage[i * w + j] }
+    var mean = sum / Double(n)
+    var squares = 0.0
+    for i in 0..<n {
+      let d = m.storage[i * w + j] - mean
+      squares += d * d
+    }
+    var deviation = (squares / Double(n)).squareRoot()
+    if !mean.isFinite || !deviation.isFinite {
+      var largest = 0.0
+      for i in 0..<n { largest = max(largest, abs(m.storage[i * w + j])) }
+      var scaledSum = 0.0
+      for i in 0..<n { scaledSum += m.storage[i * w + j] / largest }
+      let scaledMean = scaledSum / Double(n)
+      var scaledSquares = 0.0
+      for i in 0..<n {
+        let d = m.storage[i * w + j] / largest - scaledMean
+        scaledSquares += d * d
+      }
+      mean = scaledMean * largest
+      deviation = (scaledSquares / Double(n)).squareRoot() * largest
+    }
+    return (mean, deviation)
+  }
+
+  /// Population skewness m₃ / m₂^(3/2); 0 for constant data. Scale-free, so computed on x / max|x|
+  /// when the plain moments overflow.
   static func skewness(_ x: [Double]) -> Double {
+    let plain = plainSkewness(x)
+    if plain.isFinite { return plain }
+    let largest = x.map(abs).max() ?? 0
+    return largest > 0 ? plainSkewness(x.map { $0 / largest }) : 0
+  }
+
+  static func plainSkewness(_ x: [Double]) -> Double {
     let n = Double(x.count)
     let mean = x.reduce(0, +) / n
     var m2 = 0.0, m3 = 0.0
@@ -159,7 +193,9 @@ public struct Preprocessor: Sendable {
   static func median(_ x: [Double]) -> Double {
     let s = x.sorted()
     let n = s.count
-    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+    if n % 2 == 1 { return s[n / 2] }
+    let middle = (s[n / 2 - 1] + s[n / 2]) / 2
+    return middle.isFinite ? middle : s[n / 2 - 1] / 2 + s[n / 2] / 2
   }
 }
 
@@ -256,10 +292,36 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
     for i in 0..<raw.rows {
       for k in 0..<d {
         let value: Double = raw.storage[i * width + kept[k]]
-        out.storage[i * d + k] = (value - means[k]) / deviations[k]
+        var z = (value - means[k]) / deviations[k]
+        // Unstandardized columns (a forest's: mean 0, deviation 1) only compare with thresholds: any finite value will do.
+        let limit = means[k] == 0 && deviations[k] == 1 ? Double.greatestFiniteMagnitude : Self.largestStandardizedValue
+        if !(abs(z) <= limit) {
+          // value − mean can overflow where the quotient does not.
+          z = value / deviations[k] - means[k] / deviations[k]
+          guard abs(z) <= limit else {
+            throw PreprocessingError.extremeValue(column: outputNames[k], row: i, id: table.ids[i], value: inputValue(table, output: k, row: i),
+                                                  deviations: z, mean: means[k])
+          }
+        }
+        out.storage[i * d + k] = z
       }
     }
     return out
+  }
+
+  /// The largest standardized value (standard deviations from the training mean) a
+  /// standardized column takes: 10¹². Beyond it a value is an input error (a unit or
+  /// decimal-point slip, an overflow), and keeping every value below it keeps the logistic
+  /// model's arithmetic finite (|β| ≤ 10¹² in a model file, so each term stays below 10²⁴).
+  /// Unstandardized columns (mean 0 and deviation 1: the forest's, which only compares values
+  /// with thresholds) take any finite value.
+  public static let largestStandardizedValue = 1e12
+
+  /// The table's value behind output column `k` at `row`, for messages.
+  func inputValue(_ table: FeatureTable, output k: Int, row: Int) -> Double {
+    let source = source(ofOutput: k)
+    guard source.level == nil, !source.indicator, let c = table.columnIndex(source.column), case .numeric(let v) = table.columns[c] else { return .nan }
+    return v[row]
   }
 
   func rawMatrix(_ table: FeatureTable, checkColumns check: Bool) throws -> Matrix {
@@ -304,6 +366,8 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
 /// Data the preprocessing cannot use, with what to do.
 public enum PreprocessingError: Error, Equatable, CustomStringConvertible {
   case infiniteValue(column: String, row: Int, id: String)
+  case extremeValue(column: String, row: Int, id: String, value: Double, deviations: Double, mean: Double)
+  case nonFiniteProbability(row: Int, id: String, value: Double)
   case nothingLeft(columns: Int)
   case missingColumns(expected: Int, found: Int, missing: [String])
   case kindChanged(column: String, trainedNumeric: Bool)
@@ -312,6 +376,12 @@ public enum PreprocessingError: Error, Equatable, CustomStringConvertible {
     switch self {
     case .infiniteValue(let column, let row, let id):
       return "\(column) is infinite for \(id) (row \(row + 1)); expected a finite number or blank"
+    case .extremeValue(let column, let row, let id, let value, let deviations, let mean):
+      let amount = deviations.isFinite ? String(format: "%.3g standard deviations", abs(deviations)) : "infinitely many standard deviations"
+      return "\(column) is \(String(format: "%g", value)) for \(id) (row \(row + 1)), \(amount) from the training mean \(String(format: "%g", mean)); "
+        + "expected at most 1e+12 standard deviations: check this value in the input (a unit or decimal-point slip?)"
+    case .nonFiniteProbability(let row, let id, let value):
+      return "the churn probability of \(id) (row \(row + 1)) is \(value), not a number in [0, 1]; please report this with the model file"
     case .nothingLeft(let columns):
       return "none of the \(columns) feature columns varies in the training rows; nothing to learn from"
     case .missingColumns(let expected, let found, let missing):

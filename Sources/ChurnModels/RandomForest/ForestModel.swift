@@ -30,7 +30,8 @@ public struct ForestModel: Sendable, Equatable, Codable {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(featureNames, forKey: .featureNames)
     try c.encode(PackedTrees(trees, features: featureNames.count), forKey: .packedTrees)
-    try c.encode(outOfBag, forKey: .outOfBag)
+    // A row every tree drew has no out-of-bag prediction: null (JSON has no NaN).
+    try c.encode(outOfBag.map { $0.isNaN ? nil : $0 }, forKey: .outOfBag)
     try c.encode(impurityImportance, forKey: .impurityImportance)
     try c.encode(seed, forKey: .seed)
     try c.encode(featuresPerSplit, forKey: .featuresPerSplit)
@@ -64,8 +65,16 @@ public struct ForestModel: Sendable, Equatable, Codable {
     } else {
       trees = try c.decode([DecisionTree].self, forKey: .trees)
     }
-    self.init(featureNames: try c.decode([String].self, forKey: .featureNames), trees: trees,
-              outOfBag: try c.decode([Double].self, forKey: .outOfBag),
+    let featureNames = try c.decode([String].self, forKey: .featureNames)
+    // Checked before the walk is built from them: a damaged tree must be an error, not a trap.
+    for (t, tree) in trees.enumerated() {
+      if let problem = tree.decodingProblem(features: featureNames.count) {
+        throw DecodingError.dataCorruptedError(forKey: c.contains(.packedTrees) ? .packedTrees : .trees, in: c,
+                                               debugDescription: "well-formed trees (tree \(t): \(problem))")
+      }
+    }
+    self.init(featureNames: featureNames, trees: trees,
+              outOfBag: try c.decode([OutOfBagValue].self, forKey: .outOfBag).map(\.value),
               impurityImportance: try c.decode([Double].self, forKey: .impurityImportance), seed: try c.decode(UInt64.self, forKey: .seed),
               featuresPerSplit: try c.decode(Int.self, forKey: .featuresPerSplit), minLeafSize: try c.decode(Int.self, forKey: .minLeafSize))
   }
@@ -98,6 +107,24 @@ public struct ForestModel: Sendable, Equatable, Codable {
     a.featureNames == b.featureNames && a.trees == b.trees && a.impurityImportance == b.impurityImportance && a.seed == b.seed
       && a.featuresPerSplit == b.featuresPerSplit && a.minLeafSize == b.minLeafSize
       && zip(a.outOfBag, b.outOfBag).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+  }
+
+  /// An out-of-bag prediction as stored: a number, or null (older files: the string "nan") for none.
+  struct OutOfBagValue: Decodable {
+    var value: Double
+    init(from decoder: Decoder) throws {
+      let c = try decoder.singleValueContainer()
+      if c.decodeNil() {
+        value = .nan
+      } else if let text = try? c.decode(String.self), text == "nan" {
+        value = .nan
+      } else {
+        value = try c.decode(Double.self)
+        guard (0...1).contains(value) else {
+          throw DecodingError.dataCorruptedError(in: c, debugDescription: "a probability in [0, 1] or null")
+        }
+      }
+    }
   }
 
   /// Churn probabilities: the mean leaf value over the trees, one per row.

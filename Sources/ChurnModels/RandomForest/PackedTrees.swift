@@ -145,7 +145,7 @@ struct PackedTrees: Codable, Equatable {
           tree.feature.append(Int32(f))
           tree.threshold.append(thresholds[f][b])
           let distance = try varint()
-          guard distance >= 2 else { throw PackedTreesError("tree \(t) node \(k) has its right child at distance \(distance)") }
+          guard distance >= 2, distance < Int(Int32.max) - k else { throw PackedTreesError("tree \(t) node \(k) has its right child at distance \(distance)") }
           tree.left[k] = Int32(k + 1)
           tree.right[k] = Int32(k + distance)
           if counted {

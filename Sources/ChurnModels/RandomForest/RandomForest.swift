@@ -21,7 +21,10 @@ public struct RandomForest: Sendable {
   public var treeCount: Int
   /// scikit-learn's `max_features`, ranger's `mtry`; nil = ⌊√d⌋.
   public var featuresPerSplit: Int?
-  /// scikit-learn's `min_samples_leaf`: rows (by bootstrap count) a leaf must keep.
+  /// Rows a leaf must keep, counted by bootstrap draws (a row drawn twice counts twice).
+  /// scikit-learn's `min_samples_leaf` counts distinct rows, so it grows shallower trees (at 5,
+  /// about 8 draws); its equivalent is `min_weight_fraction_leaf` = minLeafSize / n with
+  /// `min_samples_leaf` = 1. Without bootstrap the two agree.
   public var minLeafSize: Int
   /// nil = unlimited.
   public var maxDepth: Int?

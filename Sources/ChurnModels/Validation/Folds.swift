@@ -49,8 +49,15 @@ public enum Folds {
   /// Stratified k-fold cross-validation for a static table: churners and retained customers
   /// each shuffled with a generator seeded by `seed` and dealt round-robin into `k` folds, so
   /// every fold has the overall churn rate (± one row). Rows with unknown labels are left out.
-  public static func stratified(labels: [Double], k: Int, seed: UInt64) -> [Fold] {
-    precondition(k >= 2)
+  ///
+  /// - Throws: `FoldError.tooFewFolds` for k < 2; `FoldError.classTooSmall` when a class has
+  ///   fewer than k labelled rows (some fold would test on one class only), before any fold is
+  ///   made, so a backtest fails before it fits anything.
+  public static func stratified(labels: [Double], k: Int, seed: UInt64) throws -> [Fold] {
+    guard k >= 2 else { throw FoldError.tooFewFolds(k) }
+    let churned = labels.reduce(0) { $0 + ($1 == 1 ? 1 : 0) }
+    let retained = labels.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
+    guard min(churned, retained) >= k else { throw FoldError.classTooSmall(folds: k, churned: churned, retained: retained) }
     var rng = SeededGenerator(seed: seed, stream: 0xF01D)
     var assignment = [Int](repeating: -1, count: labels.count)
     var next = 0
@@ -75,6 +82,26 @@ public enum Folds {
       if seen.0 && seen.1 { return true }
     }
     return false
+  }
+}
+
+/// Folds that cannot be made from the labels at hand.
+public enum FoldError: Error, Equatable, CustomStringConvertible {
+  /// k-fold cross-validation with k < 2.
+  case tooFewFolds(Int)
+  /// A class with fewer labelled rows than folds: some fold would have none of it.
+  case classTooSmall(folds: Int, churned: Int, retained: Int)
+
+  public var description: String {
+    switch self {
+    case .tooFewFolds(let k): return "k-fold cross-validation needs at least 2 folds, got \(k); use --folds 2 or more"
+    case .classTooSmall(let k, let churned, let retained):
+      let smaller = min(churned, retained)
+      let fix = smaller >= 2 ? "use at most \(smaller) folds (--folds \(smaller)) or more labelled rows"
+        : "cross-validation needs at least 2 rows of each class: add labelled rows"
+      return "cannot make \(k) stratified folds: the labelled rows hold \(churned) churned and \(retained) retained customers, "
+        + "and every fold needs at least one of each to train and test on; \(fix)"
+    }
   }
 }
 

@@ -72,7 +72,15 @@ public struct HTMLReport: Sendable {
 
   func missing(_ what: String) -> String { "<p class=\"note\">\(e(what))</p>" }
 
+  /// The page.
+  ///
+  /// - Throws: `ScoringOutputError` when a score or a ranked row's probability is not a finite
+  ///   number; `MetricError` when the held-out predictions are not valid.
   public func html() throws -> String {
+    if let k = scores.firstIndex(where: { !$0.isFinite }) { throw ScoringOutputError.nonFiniteScore(index: k, value: scores[k]) }
+    if let bad = ranked.first(where: { !$0.probability.isFinite }) {
+      throw ScoringOutputError.nonFiniteProbability(id: bad.id, value: bad.probability)
+    }
     var body = ""
     body += section("summary", "Summary", table(nil, facts.map { [$0.0, $0.1] }, text: [0, 1]))
     if let held = heldOut {
@@ -155,7 +163,7 @@ public struct HTMLReport: Sendable {
                               text: [0, 2]))
     }
     let listRows = ranked.prefix(25).enumerated().map { k, r in
-      ["\(k + 1)", r.id, pct(r.probability), r.band ?? "", r.reasons.joined(separator: "; "), r.revenueAtRisk.map { String(format: "%.2f", $0) } ?? "",
+      ["\(k + 1)", r.id, pct(r.probability), r.band ?? "", r.reasons.joined(separator: "; "), r.revenueAtRisk.map { $0.isNaN ? "" : String(format: "%.2f", $0) } ?? "",
        r.segment ?? ""]
     }
     body += section("ranked-list", "Who is about to leave: the top of the ranked list",

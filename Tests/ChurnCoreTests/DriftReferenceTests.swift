@@ -1,0 +1,40 @@
+import ChurnCore
+import Foundation
+import Testing
+
+@Suite("Population stability index")
+struct DriftReferenceTests {
+  @Test("A sample against itself is 0, numeric and categorical, over several seeds", arguments: [1, 2, 3, 4] as [UInt64])
+  func itself(seed: UInt64) {
+    var rng = SeededGenerator(seed: seed)
+    let numeric = (0..<500).map { _ in rng.bernoulli(0.1) ? Double.nan : rng.logNormal(mu: 1, sigma: 1) }
+    let levels = ["a", "b", "c", nil]
+    let categorical = (0..<500).map { _ in levels[rng.categorical([0.5, 0.3, 0.15, 0.05])] }
+    #expect(DriftReference.numeric("x", numeric).stability(numeric: numeric) == 0)
+    #expect(DriftReference.categorical("c", categorical).stability(categorical: categorical) == 0)
+    // A shifted sample is not 0: the check can fail.
+    #expect(DriftReference.numeric("x", numeric).stability(numeric: numeric.map { $0 * 3 }) > 0.2)
+  }
+
+  @Test("Worked by hand: categorical levels and numeric deciles with a missing bin")
+  func worked() {
+    // Training a, a, b, b (shares ½, ½, other 0); now a, a, a, b (¾, ¼, 0):
+    // PSI = (¾ − ½) ln(¾ / ½) + (¼ − ½) ln(¼ / ½) + 0 = ¼ ln 1.5 + ¼ ln 2 = ¼ ln 3.
+    let c = DriftReference.categorical("plan", ["a", "a", "b", "b"])
+    #expect(c.levels == ["a", "b"] && c.shares == [0.5, 0.5, 0])
+    #expect(abs(c.stability(categorical: ["a", "a", "a", "b"]) - log(3) / 4) < 1e-12)
+    // An unseen level counts as "other": training share 0 floored at 1e-4.
+    #expect(abs(c.stability(categorical: ["a", "z"]) - ((0.5 - 0.5) * 0 + (1e-4 - 0.5) * log(1e-4 / 0.5) + (0.5 - 1e-4) * log(0.5 / 1e-4))) < 1e-12)
+
+    // Training 1...10: decile edges 2, 3, ..., 10; bins ≤2 (0.2), (2,3] ... (9,10] (0.1 each), >10 (0), missing (0).
+    let n = DriftReference.numeric("x", (1...10).map(Double.init))
+    #expect(n.edges == [2, 3, 4, 5, 6, 7, 8, 9, 10])
+    #expect(n.shares == [0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0, 0])
+    // Now 1 ×5, 10 ×4, missing ×1: shares 0.5 in ≤2, 0.4 in (9,10], 0.1 missing, 0 elsewhere (floored at 1e-4).
+    let now = [1, 1, 1, 1, 1, 10, 10, 10, 10, Double.nan]
+    let empty = (1e-4 - 0.1) * log(1e-4 / 0.1)
+    let expected = (0.5 - 0.2) * log(0.5 / 0.2) + 7 * empty + (0.4 - 0.1) * log(0.4 / 0.1) + 0 + (0.1 - 1e-4) * log(0.1 / 1e-4)
+    #expect(abs(n.stability(numeric: now) - expected) < 1e-12)
+    #expect(abs(expected - 6.2114535) < 1e-6)
+  }
+}
