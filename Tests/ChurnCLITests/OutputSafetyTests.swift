@@ -101,6 +101,8 @@ struct OutputSafetyTests {
     let same = try runChurn(["features", "--events", dir.file("events.csv"), "--cutoff", "2024-02-01", "--out", dir.file("f.csv"),
                              "--save-spec", dir.file("f.csv")])
     #expect(same.stderr == "Error: --out \(dir.file("f.csv")) and --save-spec \(dir.file("f.csv")) are the same file; give each output its own path\n")
+    let sim = try runChurn(["simulate", "--customers", "10", "--out", dir.file("table.csv")])
+    #expect(sim.stderr.hasPrefix("Error: --out \(dir.file("table.csv")) is a file; simulate writes events.csv and customers.csv into a directory (created if missing): give a directory\n"))
     #expect(dir.contents() == ["customers.csv", "events.csv", "table.csv"])
   }
 
