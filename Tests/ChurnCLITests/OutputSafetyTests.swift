@@ -76,6 +76,10 @@ struct OutputSafetyTests {
     let model = try read(dir.file("m.json"))
     let s = try runChurn(["score", "--model", dir.file("m.json"), "--table", table, "--out", dir.path + "/./m.json"])
     #expect(s.stderr == Self.sameFile("--out", dir.path + "/./m.json", "--model", dir.file("m.json")))
+    try "rank,id,churn_probability\n".write(toFile: dir.file("last.csv"), atomically: true, encoding: .utf8)
+    let p = try runChurn(["score", "--model", dir.file("m.json"), "--table", table, "--previous", dir.file("last.csv"), "--out", dir.file("last.csv")])
+    #expect(p.stderr == Self.sameFile("--out", dir.file("last.csv"), "--previous", dir.file("last.csv")))
+    try FileManager.default.removeItem(atPath: dir.file("last.csv"))
     let r = try runChurn(["report", "--model", dir.file("m.json"), "--table", table, "--out", dir.file("m.json")])
     #expect(r.stderr == Self.sameFile("--out", dir.file("m.json"), "--model", dir.file("m.json")))
     let b = try runChurn(["backtest", "--table", table, "--id", "id", "--label", "churned", "--folds", "2", "--out", table])
@@ -120,6 +124,10 @@ struct OutputSafetyTests {
     let s = try runChurn(["features", "--events", dir.file("events.csv"), "--cutoff", "2024-02-01", "--out", "-"])
     #expect(s.status == 0)
     #expect(s.stdout == (try read(dir.file("v1.csv"))))
+    // train --out -: the model file is all of standard output (the weights table is left out).
+    let t = try runChurn(["train", "--table", dir.file("table.csv"), "--id", "id", "--label", "churned", "--out", "-"])
+    #expect(t.status == 0, "\(t.stderr)")
+    #expect(t.stdout.hasPrefix("{") && t.stdout.hasSuffix("}\n") && !t.stdout.contains("odds ratio"))
     #expect(dir.contents() == ["current.csv", "customers.csv", "events.csv", "table.csv", "v1.csv"])
   }
 
