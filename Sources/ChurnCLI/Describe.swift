@@ -48,7 +48,7 @@ struct EventLogOptions: ParsableArguments {
   @Option(name: .customLong("event-type-column"), help: "Name of the event type column (default: event_type).")
   var eventTypeColumnFlag: String?
 
-  @Option(name: .customLong("value-column"), help: "Name of the numeric value column (default: value; ignored when the file has none).")
+  @Option(name: .customLong("value-column"), help: "Name of the numeric value column (default: value, which may be absent: events then have no value; another name must exist).")
   var valueColumnFlag: String?
 
   @Flag(help: "Skip malformed rows (counted by reason and reported) instead of stopping.")

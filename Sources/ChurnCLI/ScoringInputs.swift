@@ -77,9 +77,10 @@ struct ScoringInputs: ParsableArguments {
     }
     var builder = FeatureBuilder(design: design, spec: spec, customers: table)
     builder.threads = ProcessInfo.processInfo.activeProcessorCount
-    var reader = EventLogReader(path: events, columns: EventLogColumns(customer: settings.customerColumn, timestamp: settings.timestampColumn,
-                                                                       eventType: settings.eventTypeColumn, value: settings.valueColumn),
-                                skipBadRows: skipBadRows)
+    var columns = EventLogColumns(customer: settings.customerColumn, timestamp: settings.timestampColumn,
+                                  eventType: settings.eventTypeColumn, value: settings.valueColumn)
+    columns.valueRequired = spec.eventTypes.contains { $0.valued }  // the model's value features need the column
+    var reader = EventLogReader(path: events, columns: columns, skipBadRows: skipBadRows)
     let progress = ProgressReporter.attach(to: &reader, label: label)
     let result = try builder.build(events: reader)
     progress?.finish()

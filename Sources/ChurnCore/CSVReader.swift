@@ -8,6 +8,14 @@ import Glibc
 /// quoted fields (with `""` escapes and embedded commas or newlines), CRLF line ends, a UTF-8
 /// byte-order mark and blank lines (skipped). Field bytes are handed out without copying;
 /// they are valid only inside the callback.
+///
+/// As in RFC 4180 and Python's `csv` module, a double quote opens a quoted field only as the
+/// field's first byte; inside an unquoted field (`12" screen`) it is an ordinary character, so
+/// a stray quote cannot swallow the lines after it. A quote that opens a field and is never
+/// closed is an error naming the line and the field. Compressed (gzip, zip, bzip2, xz, zstd),
+/// UTF-16 and binary files are refused by their first bytes, before any byte is echoed.
+///
+/// Fuzzed with libFuzzer and AddressSanitizer: `scripts/fuzz-parsers`.
 public final class CSVReader {
   public let path: String
   /// The header's column names, trimmed of surrounding spaces.
@@ -26,18 +34,20 @@ public final class CSVReader {
 
   /// Opens `path` and reads its header line.
   ///
-  /// - Throws: `FileError` when the file cannot be opened; `CSVError` when it is empty, the
-  ///   header has an empty or duplicate column name.
+  /// - Throws: `FileError` when the file cannot be opened; `CSVError` when it is empty,
+  ///   compressed or binary, or the header has an empty or duplicate column name.
   public init(path: String, blockSize: Int = 4 << 20) throws {
     self.path = path
     descriptor = open(path, O_RDONLY | O_CLOEXEC)
     if descriptor < 0 { throw FileError.fromErrno(path: path, action: "open") }
     buffer = [UInt8](repeating: 0, count: max(blockSize, 1024))
+    try checkText()
     var names: [String] = []
     let found = try nextRecord { record in
       for i in 0..<record.count { names.append(record.string(i).trimmingSpaces) }
     }
     guard found else { throw CSVError.emptyFile(path: path) }
+    if names.contains(where: { $0.utf8.contains(0) }) { throw CSVError.binary(path: path, reason: "its first line holds NUL bytes") }
     if names.count == 1 && names[0].isEmpty { throw CSVError.emptyFile(path: path) }
     var seen: [String: Int] = [:]
     for (index, name) in names.enumerated() {
@@ -66,6 +76,22 @@ public final class CSVReader {
   }
 
   private var lineBase = 0
+
+  /// Refuses compressed and binary files by their first bytes, before any of it is echoed as
+  /// a "header".
+  private func checkText() throws {
+    while end - start < 8, try refill() {}
+    let head = Array(buffer[start..<min(end, start + 8)])
+    func starts(_ magic: [UInt8]) -> Bool { head.count >= magic.count && Array(head.prefix(magic.count)) == magic }
+    let formats: [(magic: [UInt8], name: String)] = [
+      ([0x1F, 0x8B], "gzip"), ([0x50, 0x4B, 0x03, 0x04], "zip"), ([0x42, 0x5A, 0x68], "bzip2"),
+      ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz"), ([0x28, 0xB5, 0x2F, 0xFD], "zstd"),
+    ]
+    for format in formats where starts(format.magic) { throw CSVError.compressed(path: path, format: format.name) }
+    if starts([0xFF, 0xFE]) || starts([0xFE, 0xFF]) {
+      throw CSVError.binary(path: path, reason: "it is UTF-16 text; save it as UTF-8")
+    }
+  }
 
   /// The file offset of the first byte not yet consumed (after `init(path:)`, the end of the header).
   public var offset: Int { bufferFileOffset + start }
@@ -146,70 +172,101 @@ public final class CSVReader {
     return true
   }
 
+  /// Where the scan of a record stands (RFC 4180): a double quote opens a quoted field only
+  /// as a field's first byte; anywhere else it is an ordinary character, so a stray quote in
+  /// the middle of a value (`12" screen`) can never swallow the lines after it.
+  private enum ScanState {
+    case fieldStart, unquoted, quoted, quoteInQuoted
+  }
+
   /// Finds the end of the record starting at `start`: the index of its terminating newline
-  /// (or `end` at end of file), refilling as needed, and the number of newlines inside quotes.
-  /// Returns nil when the file has no more bytes.
+  /// (or `end` at end of file), refilling as needed, the number of newlines inside quotes, and
+  /// whether a quoted field was opened. Returns nil when the file has no more bytes.
   private func findRecordEnd() throws -> (end: Int, innerNewlines: Int, quoted: Bool)? {
     var scanned = 0  // bytes after start already scanned
-    var inQuotes = false
+    var state = ScanState.fieldStart
     var sawQuote = false
     var innerNewlines = 0
+    var field = 1  // 1-based field the scan is in
+    var openedField = 0  // field whose opening quote is still open
     while true {
       let found: Int? = buffer.withUnsafeBufferPointer { b -> Int? in
         let base = b.baseAddress!
         var i = start + scanned
+        defer { scanned = i - start }
         while i < end {
-          if !inQuotes {
-            // Fast path: jump to the next newline, then look for a quote before it.
-            guard let nl = memchr(base + i, 0x0A, end - i) else {
-              if memchr(base + i, 0x22, end - i) != nil {
-                sawQuote = true
-                break  // rescan this tail byte by byte below
+          if state != .quoted {
+            // Fast path: jump to the next newline; with no quote before it, that ends the record.
+            let newline = memchr(base + i, 0x0A, end - i).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) }
+            let stop = newline ?? end
+            if memchr(base + i, 0x22, stop - i) == nil {
+              if let newline {
+                i = newline
+                return newline
               }
-              i = end
-              break
+              // The record runs past the buffer: carry the state and field number over.
+              if stop > i {
+                var k = i
+                while let comma = memchr(base + k, 0x2C, stop - k) {
+                  field += 1
+                  k = base.distance(to: comma.assumingMemoryBound(to: UInt8.self)) + 1
+                }
+                state = b[stop - 1] == 0x2C ? .fieldStart : .unquoted
+              }
+              i = stop
+              return nil
             }
-            let newline = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
-            if memchr(base + i, 0x22, newline - i) == nil { return newline }
-            sawQuote = true
           }
-          // Quote-aware scan.
+          // Byte by byte to the end of the record.
           while i < end {
             let c = b[i]
-            if c == 0x22 {
-              inQuotes.toggle()
-            } else if c == 0x0A {
-              if !inQuotes { return i }
-              innerNewlines += 1
+            switch state {
+            case .fieldStart:
+              if c == 0x22 {
+                state = .quoted
+                sawQuote = true
+                openedField = field
+              } else if c == 0x2C {
+                field += 1
+              } else if c == 0x0A {
+                return i
+              } else {
+                state = .unquoted
+              }
+            case .unquoted:
+              if c == 0x2C {
+                state = .fieldStart
+                field += 1
+              } else if c == 0x0A {
+                return i
+              }
+            case .quoted:
+              if c == 0x22 { state = .quoteInQuoted } else if c == 0x0A { innerNewlines += 1 }
+            case .quoteInQuoted:
+              if c == 0x22 {
+                state = .quoted
+              } else if c == 0x2C {
+                state = .fieldStart
+                field += 1
+              } else if c == 0x0A {
+                return i
+              } else {
+                state = .unquoted  // text after a closing quote: the split reports it
+              }
             }
             i += 1
           }
         }
-        scanned = i - start
         return nil
       }
       if let found { return (found, innerNewlines, sawQuote) }
-      // Rescan the tail byte by byte from where the fast path stopped.
-      if sawQuote && !inQuotes && scanned < end - start {
-        let tailFound: Int? = buffer.withUnsafeBufferPointer { b -> Int? in
-          var i = start + scanned
-          while i < end {
-            let c = b[i]
-            if c == 0x22 { inQuotes.toggle() } else if c == 0x0A {
-              if !inQuotes { return i }
-              innerNewlines += 1
-            }
-            i += 1
-          }
-          scanned = i - start
-          return nil
-        }
-        if let tailFound { return (tailFound, innerNewlines, true) }
-      }
       let consumed = end - start
       if try !refill() {
         if end == start { return nil }
-        if inQuotes { throw CSVError.unterminatedQuote(path: path, line: lineNumber + 1 - lineBase) }
+        if state == .quoted {
+          sawQuotes = true  // a range reader may have cut a quoted field: its caller reads again
+          throw CSVError.unterminatedQuote(path: path, line: lineNumber + 1 - lineBase, field: openedField)
+        }
         return (end, innerNewlines, sawQuote)
       }
       scanned = consumed
@@ -235,6 +292,9 @@ public final class CSVReader {
       if quoted { sawQuotes = true }
       var bounds = fieldBounds
       bounds.count = 0
+      // Registered before the split: appending may move the buffer and the split may throw,
+      // and the reader must keep the live buffer either way (else deinit frees the old one twice).
+      defer { fieldBounds = bounds }
       if quoted {
         try splitQuotedFields(from: recordStart, to: contentEnd, line: recordLine, into: &bounds)
       } else {
@@ -252,9 +312,9 @@ public final class CSVReader {
           bounds.append(contentEnd)
         }
       }
-      defer { fieldBounds = bounds }
       try buffer.withUnsafeBufferPointer { b in
-        try body(CSVRecord(bytes: b, bounds: UnsafeBufferPointer(start: bounds.pointer, count: bounds.count), line: recordLine))
+        try body(CSVRecord(bytes: b, bounds: UnsafeBufferPointer(start: bounds.pointer, count: bounds.count), line: recordLine,
+                           lineSpan: 1 + newlines))
       }
       return true
     }
@@ -271,7 +331,7 @@ public final class CSVReader {
           var write = i
           var read = i + 1
           while true {
-            guard read < to else { throw CSVError.unterminatedQuote(path: path, line: line) }
+            guard read < to else { throw CSVError.unterminatedQuote(path: path, line: line, field: bounds.count / 2 + 1) }
             if b[read] == 0x22 {
               if read + 1 < to, b[read + 1] == 0x22 {
                 b[write] = 0x22
@@ -291,7 +351,10 @@ public final class CSVReader {
           // Allow spaces after the closing quote; anything else is malformed.
           while read < to, b[read] == 0x20 { read += 1 }
           if read == to { return }
-          guard b[read] == 0x2C else { throw CSVError.textAfterQuote(path: path, line: line) }
+          guard b[read] == 0x2C else {
+            let closingLine = line + UnsafeBufferPointer(rebasing: b[from..<read]).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            throw CSVError.textAfterQuote(path: path, line: line, field: bounds.count / 2, closingLine: closingLine)
+          }
           i = read + 1
           if i == to {
             bounds.append(to)
@@ -322,6 +385,8 @@ public struct CSVRecord {
   let bounds: UnsafeBufferPointer<Int>
   /// The 1-based line of the file where the record starts.
   public let line: Int
+  /// The number of file lines the record covers: more than 1 when a quoted field holds newlines.
+  public let lineSpan: Int
 
   /// Number of fields.
   public var count: Int { bounds.count / 2 }
@@ -384,18 +449,31 @@ public enum CSVError: Error, Equatable, CustomStringConvertible {
   case emptyFile(path: String)
   case emptyColumnName(path: String, column: Int)
   case duplicateColumn(path: String, name: String, first: Int, second: Int)
-  case unterminatedQuote(path: String, line: Int)
-  case textAfterQuote(path: String, line: Int)
+  case unterminatedQuote(path: String, line: Int, field: Int)
+  /// Text after the closing quote of field `field` (1-based), which closed on `closingLine`.
+  case textAfterQuote(path: String, line: Int, field: Int, closingLine: Int)
+  case compressed(path: String, format: String)
+  case binary(path: String, reason: String)
 
   public var description: String {
     switch self {
     case .emptyFile(let path): return "\(path) is empty; expected a header line such as customer_id,timestamp,event_type,value"
     case .emptyColumnName(let path, let column): return "\(path) line 1: column \(column) of the header has no name"
     case .duplicateColumn(let path, let name, let first, let second):
-      return "\(path) line 1: column name \"\(name)\" appears twice (columns \(first) and \(second)); rename one"
-    case .unterminatedQuote(let path, let line): return "\(path) line \(line): a quoted field is never closed; expected a closing \""
-    case .textAfterQuote(let path, let line):
-      return "\(path) line \(line): text after a closing quote; expected a comma or the end of the line"
+      return "\(path) line 1: column name \"\(MessageText.excerpt(name))\" appears twice (columns \(first) and \(second)); rename one"
+    case .unterminatedQuote(let path, let line, let field):
+      return "\(path) line \(line): field \(field) opens a quote that is never closed (it runs to the end of the file); "
+        + "expected a closing \" — remove the stray \" or double it (\"\") inside a quoted field"
+    case .compressed(let path, let format):
+      return "\(path) is \(format)-compressed; expected a plain-text CSV file: decompress it first"
+    case .binary(let path, let reason):
+      return "\(path) is not a text CSV file (\(reason)); expected UTF-8 text with a header line such as customer_id,timestamp,event_type,value"
+    case .textAfterQuote(let path, let line, let field, let closingLine) where closingLine == line:
+      return "\(path) line \(line): field \(field) has text after its closing quote; expected a comma or the end of the line "
+        + "after a quoted field (a quote inside one is written \"\")"
+    case .textAfterQuote(let path, let line, let field, let closingLine):
+      return "\(path) line \(line): field \(field) opens a quote that closes on line \(closingLine) and is followed by text; "
+        + "expected a comma or the end of the line after a closing quote: look for a stray \" at the start of field \(field) on line \(line)"
     }
   }
 }
@@ -414,8 +492,9 @@ extension CSVError {
   /// The same error with its line number moved by `lines` (for records read from a byte range).
   public func shifted(by lines: Int) -> CSVError {
     switch self {
-    case .unterminatedQuote(let path, let line): return .unterminatedQuote(path: path, line: line + lines)
-    case .textAfterQuote(let path, let line): return .textAfterQuote(path: path, line: line + lines)
+    case .unterminatedQuote(let path, let line, let field): return .unterminatedQuote(path: path, line: line + lines, field: field)
+    case .textAfterQuote(let path, let line, let field, let closingLine):
+      return .textAfterQuote(path: path, line: line + lines, field: field, closingLine: closingLine + lines)
     default: return self
     }
   }

@@ -4,7 +4,18 @@ extension FeatureTable {
   /// Writes the table as CSV: `idHeader`, `cutoff` (when present), every column, `label`
   /// (when present). Missing values and unknown labels are empty fields; numbers use Swift's
   /// shortest round-trip form (integers without a decimal point), so reading back is exact.
+  ///
+  /// - Throws: `FileError`; `TableError.infiniteValue` (nothing is written) when a value is
+  ///   infinite: `inf` is no number a reader of the file should meet.
   public func writeCSV(to path: String, idHeader: String = "customer_id") throws {
+    for (name, column) in zip(columnNames, columns) {
+      if case .numeric(let values) = column, let row = values.firstIndex(where: \.isInfinite) {
+        throw TableError.infiniteValue(path: path, column: name, id: ids[row])
+      }
+    }
+    if let labels, let row = labels.firstIndex(where: \.isInfinite) {
+      throw TableError.infiniteValue(path: path, column: "label", id: ids[row])
+    }
     let file = try OutputFile(path: path)
     var line: [UInt8] = []
     var header = [idHeader]

@@ -1,7 +1,22 @@
 /// Locale-free parsing of numbers from bytes.
 public enum NumberParsing {
+  /// The largest magnitude accepted for an input value: |v| ≤ 10¹⁵.
+  ///
+  /// Larger values are typing or unit mistakes in churn data (10¹⁵ cents is ten trillion
+  /// dollars), and a sum of a few of them near 10³⁰⁸ would overflow to infinity and reach a
+  /// probability as NaN. Event values and numeric table cells beyond it are refused at read
+  /// time with the file, line and value; with values this small, sums over any realistic number
+  /// of events stay finite.
+  public static let magnitudeLimit = 1e15
+
+  /// Whether `value` is finite and within ±`magnitudeLimit`.
+  @inline(__always)
+  public static func isWithinLimit(_ value: Double) -> Bool { abs(value) <= magnitudeLimit }
+
   /// Parses a decimal number (`12`, `-3.5`, `1e-3`, `.5`), allowing surrounding spaces.
-  /// Returns `nil` for anything else, including an empty field, `nan` and `inf`.
+  /// Returns `nil` for anything else, including an empty field, `nan`, `inf` and hexadecimal.
+  /// A number too large for a `Double` (`1e400`) parses to ±infinity, as with `strtod`: callers
+  /// check `isWithinLimit(_:)`.
   public static func double(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
     var s = 0
     var e = bytes.count

@@ -2,11 +2,19 @@
 ///
 /// Each column's kind is inferred in a first pass and values are parsed in a second, so memory
 /// holds only the typed result:
-/// - `numeric` when every non-blank value is a number and none is a digit string with a
+/// - `numeric` when every non-missing value is a number and none is a digit string with a
 ///   leading zero (`007`, `02134`: codes, not quantities);
-/// - `date` when every non-blank value is an ISO 8601 date or date-time;
-/// - `categorical` otherwise.
-/// Blank cells are missing (NaN or `nil`). Kinds can be forced per column.
+/// - `date` when every non-missing value is an ISO 8601 date or date-time;
+/// - `categorical` otherwise, except that a column whose values are mostly numbers with a
+///   few that are not (`$12.50`, `inf`, `n.a.`) is an error naming the first such value: a
+///   column's type never changes silently because of one bad cell. Pass it as categorical
+///   (`--categorical`), or correct the values. So is a column of numbers written with a
+///   currency sign, percent sign or thousands separators (`$12.50`, `12%`, `"1,200"`), which
+///   would otherwise become a categorical with a level per amount.
+/// Blank cells are missing (NaN or `nil`); so are the usual missing-value tokens (`NA`,
+/// `N/A`, `NaN`, `null`, `None`, `#N/A`, `<NA>`, any case) in numeric and date columns; in
+/// categorical columns they are kept as written. Numbers must be within
+/// ±`NumberParsing.magnitudeLimit` (10¹⁵). Kinds can be forced per column.
 public struct TypedCSV: Sendable {
   public enum Kind: String, Codable, Sendable, Equatable {
     case numeric, categorical, date
@@ -39,22 +47,36 @@ public struct TypedCSV: Sendable {
     guard let idIndex = first.columnIndex(idColumn) else {
       throw TableError.missingColumn(path: path, name: idColumn, header: first.header)
     }
-    for name in forcedKinds.keys where first.columnIndex(name) == nil {
+    for name in forcedKinds.keys.sorted() where first.columnIndex(name) == nil {
+      throw TableError.missingColumn(path: path, name: name, header: first.header)
+    }
+    for name in exclude.sorted() where first.columnIndex(name) == nil {
       throw TableError.missingColumn(path: path, name: name, header: first.header)
     }
     let selected = first.header.indices.filter { $0 != idIndex && !excluded.contains(first.header[$0].lowercased()) }
     var couldBeNumeric = [Bool](repeating: true, count: first.header.count)
     var couldBeDate = [Bool](repeating: true, count: first.header.count)
     var nonBlank = [Int](repeating: 0, count: first.header.count)
+    var numberCount = [Int](repeating: 0, count: first.header.count)  // values that parse as numbers
+    var firstText = [(line: Int, value: String)?](repeating: nil, count: first.header.count)  // first that does not
+    var allFormatted = [Bool](repeating: true, count: first.header.count)  // every non-number is "$1,200.50"-like
     let width = first.header.count
     try first.forEachRecord { record in
       guard record.count == width else {
         throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
       }
       for c in selected where !record.isBlank(c) {
+        let field = record.trimmedField(c)
+        if Self.isMissingToken(field) { continue }
         nonBlank[c] += 1
-        let field = record.field(c)
-        if couldBeNumeric[c] && (NumberParsing.double(field) == nil || Self.hasLeadingZero(field)) { couldBeNumeric[c] = false }
+        if NumberParsing.double(field) != nil {
+          numberCount[c] += 1
+          if couldBeNumeric[c] && Self.hasLeadingZero(field) { couldBeNumeric[c] = false }
+        } else {
+          couldBeNumeric[c] = false
+          if firstText[c] == nil { firstText[c] = (record.line, record.string(c)) }
+          if allFormatted[c] && !Self.isFormattedNumber(field) { allFormatted[c] = false }
+        }
         if couldBeDate[c] && (field.count < 10 || field[4] != 0x2D || UTCTime.parseMilliseconds(field) == nil) {
           couldBeDate[c] = false
         }
@@ -68,6 +90,11 @@ public struct TypedCSV: Sendable {
         kinds.append(.numeric)
       } else if nonBlank[c] > 0 && couldBeDate[c] {
         kinds.append(.date)
+      } else if let text = firstText[c], allFormatted[c] {
+        throw TableError.formattedNumber(path: path, line: text.line, column: first.header[c], value: text.value)
+      } else if let text = firstText[c], numberCount[c] * 2 > nonBlank[c] {
+        throw TableError.strayText(path: path, line: text.line, column: first.header[c], value: text.value,
+                                   numbers: numberCount[c], others: nonBlank[c] - numberCount[c])
       } else {
         kinds.append(nonBlank[c] == 0 ? .numeric : .categorical)
       }
@@ -77,7 +104,7 @@ public struct TypedCSV: Sendable {
     let second = try CSVReader(path: path)
     var ids: [String] = []
     var lines: [Int] = []
-    var numbers = [[Double]](repeating: [], count: selected.count)
+    var numbers = [[Double]](repeating: [], count: selected.count)  // numeric and date values
     var texts = [[String?]](repeating: [], count: selected.count)
     try second.forEachRecord { record in
       guard record.count == width else {
@@ -92,13 +119,16 @@ public struct TypedCSV: Sendable {
         let blank = record.isBlank(c)
         switch kinds[k] {
         case .numeric:
-          if blank { numbers[k].append(.nan); continue }
-          guard let v = NumberParsing.double(record.field(c)), v.isFinite else {
+          if blank || Self.isMissingToken(record.trimmedField(c)) { numbers[k].append(.nan); continue }
+          guard let v = NumberParsing.double(record.field(c)) else {
             throw TableError.notNumeric(path: path, line: record.line, column: second.header[c], value: record.string(c))
+          }
+          guard NumberParsing.isWithinLimit(v) else {
+            throw TableError.outOfRange(path: path, line: record.line, column: second.header[c], value: record.string(c))
           }
           numbers[k].append(v)
         case .date:
-          if blank { numbers[k].append(.nan); continue }
+          if blank || Self.isMissingToken(record.trimmedField(c)) { numbers[k].append(.nan); continue }
           guard let ms = UTCTime.parseMilliseconds(record.field(c)) else {
             throw TableError.notDate(path: path, line: record.line, column: second.header[c], value: record.string(c))
           }
@@ -113,6 +143,36 @@ public struct TypedCSV: Sendable {
     names = selected.map { first.header[$0] }
     self.kinds = kinds
     columns = kinds.indices.map { kinds[$0] == .categorical ? .categorical(texts[$0]) : .numeric(numbers[$0]) }
+  }
+
+  /// The tokens read as missing in numeric and date columns (compared without case).
+  public static let missingTokens: Set<String> = ["na", "n/a", "nan", "-nan", "null", "none", "#n/a", "<na>"]
+
+  /// Whether `field` (already trimmed) is one of `missingTokens`.
+  static func isMissingToken(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard field.count >= 2, field.count <= 4 else { return false }
+    // Every token starts with n, #, < or - : most cells are decided without making a string.
+    switch field[0] | 0x20 {
+    case UInt8(ascii: "n"), UInt8(ascii: "#"), UInt8(ascii: "<"), UInt8(ascii: "-"): break
+    default: return false
+    }
+    return missingTokens.contains(String(decoding: field, as: UTF8.self).lowercased())
+  }
+
+  /// A number written with a currency sign, percent sign or thousands separators (`$12.50`,
+  /// `-€3`, `1,200`, `12%`): the digits of a quantity, but not a plain number.
+  static func isFormattedNumber(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
+    var text = String(decoding: field, as: UTF8.self)
+    if text.hasPrefix("-") || text.hasPrefix("+") { text.removeFirst() }
+    if let first = text.first, "$€£¥".contains(first) { text.removeFirst() } else if text.hasSuffix("%") { text.removeLast() }
+    if text.contains(",") {
+      // Thousands separators: groups of three digits after the first comma.
+      let integer = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)[0]
+      let groups = integer.split(separator: ",", omittingEmptySubsequences: false)
+      guard groups.count > 1, (1...3).contains(groups[0].count), groups.dropFirst().allSatisfy({ $0.count == 3 }) else { return false }
+      text.removeAll { $0 == "," }
+    }
+    return NumberParsing.double(text) != nil
   }
 
   /// A digit string of two or more characters that starts with 0 (an id-like code).
@@ -137,26 +197,54 @@ public enum TableError: Error, Equatable, CustomStringConvertible {
   case blankId(path: String, line: Int, column: String)
   case duplicateId(path: String, line: Int, id: String, firstLine: Int)
   case notNumeric(path: String, line: Int, column: String, value: String)
+  /// A number beyond ±`NumberParsing.magnitudeLimit`.
+  case outOfRange(path: String, line: Int, column: String, value: String)
+  /// A value that is not a number in a column where most are (`numbers` against `others`).
+  case strayText(path: String, line: Int, column: String, value: String, numbers: Int, others: Int)
+  /// A number with a currency sign, percent sign or thousands separators in a column whose
+  /// values are all numbers written so.
+  case formattedNumber(path: String, line: Int, column: String, value: String)
+  /// An infinite value about to be written to a table file.
+  case infiniteValue(path: String, column: String, id: String)
   case notDate(path: String, line: Int, column: String, value: String)
   case badLabel(path: String, column: String, values: [String])
 
   public var description: String {
     switch self {
     case .missingColumn(let path, let name, let header):
-      return "\(path): no column \"\(name)\"; the header has \(header.joined(separator: ", "))"
+      let nearest = MessageText.nearest(name, in: header).map { " (did you mean \"\($0)\"?)" } ?? ""
+      return "\(path): no column \"\(MessageText.excerpt(name))\"\(nearest); the header has \(MessageText.list(header))"
     case .fieldCount(let path, let line, let found, let expected):
       return "\(path) line \(line): \(found) fields; expected \(expected) as in the header"
     case .blankId(let path, let line, let column):
-      return "\(path) line \(line): \(column) is blank; every row needs an id"
+      return "\(path) line \(line): \(MessageText.excerpt(column)) is blank; every row needs an id"
     case .duplicateId(let path, let line, let id, let firstLine):
-      return "\(path) line \(line): id \"\(id)\" already appeared on line \(firstLine); expected one row per customer"
+      return "\(path) line \(line): id \"\(MessageText.excerpt(id))\" already appeared on line \(firstLine); expected one row per customer"
     case .notNumeric(let path, let line, let column, let value):
-      return "\(path) line \(line): \(column) \"\(value)\" is not a number; expected a number or blank (or declare the column categorical)"
+      return "\(path) line \(line): \(MessageText.excerpt(column)) \"\(MessageText.excerpt(value))\" is not a number; "
+        + "expected a number or blank (or declare the column categorical)"
+    case .outOfRange(let path, let line, let column, let value):
+      return "\(path) line \(line): \(MessageText.excerpt(column)) \"\(MessageText.excerpt(value))\" is beyond ±1e15; "
+        + "expected a magnitude of at most 1e15 (larger values are typing or unit mistakes): correct the value"
+    case .strayText(let path, let line, let column, let value, let numbers, let others):
+      let name = MessageText.excerpt(column)
+      return "\(path) line \(line): \(name) \"\(MessageText.excerpt(value))\" is not a number, but \(numbers) of the column's "
+        + "\(numbers + others) values are (\(others) not); expected a number, blank or NA: correct the value, or pass "
+        + "--categorical \(name) to read the column as categories"
+    case .formattedNumber(let path, let line, let column, let value):
+      let name = MessageText.excerpt(column)
+      return "\(path) line \(line): \(name) \"\(MessageText.excerpt(value))\" is a number with a currency sign, percent sign or "
+        + "thousands separator; expected a plain number such as 1200.50: remove the signs, or pass --categorical \(name) "
+        + "to read the column as categories"
+    case .infiniteValue(let path, let column, let id):
+      return "cannot write \(path): \(MessageText.excerpt(column)) is infinite for \"\(MessageText.excerpt(id))\"; expected finite "
+        + "values (an input value too large for the arithmetic: check the inputs for values near ±1e308)"
     case .badLabel(let path, let column, let values):
-      let shown = values.prefix(5).joined(separator: ", ") + (values.count > 5 ? ", ..." : "")
-      return "\(path): label column \(column) has \(shown); expected 0/1 or yes/no (blank = unknown)"
+      let shown = values.prefix(5).map { MessageText.excerpt($0) }.joined(separator: ", ") + (values.count > 5 ? ", ..." : "")
+      return "\(path): label column \(MessageText.excerpt(column)) has \(shown); expected 0/1 or yes/no (blank = unknown)"
     case .notDate(let path, let line, let column, let value):
-      return "\(path) line \(line): \(column) \"\(value)\" is not a valid date; expected ISO 8601 such as 2024-03-05"
+      return "\(path) line \(line): \(MessageText.excerpt(column)) \"\(MessageText.excerpt(value))\" is not a valid date; "
+        + "expected ISO 8601 such as 2024-03-05"
     }
   }
 }

@@ -63,9 +63,17 @@ public enum UTCTime {
   /// 2024-03-05T14:22                date and time, 'T' or one space between them
   /// 2024-03-05T14:22:10.123Z        seconds and up to 9 fraction digits (kept to the millisecond)
   /// 2024-03-05T14:22:10+08:00       offsets ±HH:MM, ±HHMM or ±HH; 'Z' or 'z' for UTC
-  /// 1709648530   1709648530.25      Unix seconds (digits, optional sign and fraction)
+  /// 20240305                        ISO 8601 basic date (exactly 8 digits): midnight UTC
+  /// 1709648530   1709648530.25      Unix seconds (9–11 digits, optional sign and fraction)
+  /// 1709648530250                   Unix milliseconds (12–14 digits)
   /// ```
-  /// Returns `nil` for anything else, including out-of-range fields (month 13, February 30).
+  /// Unix time is told apart by magnitude: an integer part of 9 to 11 digits is seconds
+  /// (below 10¹¹ s, the year 5138), of 12 to 14 digits milliseconds (10¹¹ ms is 1973-03-03);
+  /// longer numbers (microseconds, nanoseconds) are rejected, and so are numbers of 1 to 7
+  /// digits (at most 116 days after 1970-01-01: a zero or a truncated value, not a real
+  /// time). Eight digits are always a date, never seconds (8-digit seconds fall in 1970–1973). Returns `nil` for anything else, including
+  /// out-of-range fields (month 13, February 30). No range check on the year: see
+  /// `plausibleRange` for the one the event log applies.
   public static func parseMilliseconds(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
     var start = 0
     var end = bytes.count
@@ -75,7 +83,21 @@ public enum UTCTime {
     if end - start >= 10, bytes[start + 4] == UInt8(ascii: "-") || bytes[start + 4] == UInt8(ascii: "/") {
       return parseISO(bytes, start, end)
     }
-    return parseUnixSeconds(bytes, start, end)
+    if end - start == 8, digit(bytes[start]) != nil { return parseBasicDate(bytes, start) }
+    return parseUnixTime(bytes, start, end)
+  }
+
+  /// Instants an event log may hold: 1900-01-01 (inclusive) to 2200-01-01 (exclusive), UTC.
+  /// Anything outside is a unit or typing mistake (a zero timestamp, seconds read as days).
+  public static let plausibleRange: Range<Int64> =
+    days(year: 1900, month: 1, day: 1) * millisecondsPerDay..<days(year: 2200, month: 1, day: 1) * millisecondsPerDay
+
+  /// `YYYYMMDD` at `start`: midnight UTC, or nil when not 8 digits of a valid date.
+  private static func parseBasicDate(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int64? {
+    guard let year = number(b, start, 4), let month = number(b, start + 4, 2), let day = number(b, start + 6, 2),
+          month >= 1, month <= 12, day >= 1, day <= daysInMonth(year: year, month: month)
+    else { return nil }
+    return days(year: year, month: month, day: day) * millisecondsPerDay
   }
 
   /// Parses a timestamp string; see `parseMilliseconds(_:)` for the accepted forms.
@@ -152,7 +174,9 @@ public enum UTCTime {
     return ms - sign * Int64(offsetHours * 3_600_000 + offsetMinutes * 60_000)
   }
 
-  private static func parseUnixSeconds(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
+  /// Unix seconds (integer part of 9 to 11 digits, optional fraction) or milliseconds (12 to
+  /// 14 digits, optional fraction dropped), with an optional sign.
+  private static func parseUnixTime(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
     var i = start
     var negative = false
     if b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") {
@@ -160,13 +184,14 @@ public enum UTCTime {
       i += 1
     }
     let integerStart = i
-    var seconds: Int64 = 0
+    var whole: Int64 = 0
     while i < end, let d = digit(b[i]) {
-      guard i - integerStart < 12 else { return nil }  // beyond year 33658: not a timestamp
-      seconds = seconds * 10 + Int64(d)
+      guard i - integerStart < 14 else { return nil }  // microseconds or beyond: not a timestamp we read
+      whole = whole * 10 + Int64(d)
       i += 1
     }
-    guard i > integerStart else { return nil }
+    guard i - integerStart >= 9 else { return nil }
+    let isMilliseconds = whole >= 100_000_000_000
     var millis: Int64 = 0
     if i < end {
       guard b[i] == UInt8(ascii: ".") else { return nil }
@@ -179,7 +204,7 @@ public enum UTCTime {
       }
       guard i == end else { return nil }
     }
-    let total = seconds * 1000 + millis
+    let total = isMilliseconds ? whole : whole * 1000 + millis
     return negative ? -total : total
   }
 

@@ -44,7 +44,7 @@ struct FeaturesCommandTests {
       .write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
     let r = try runChurn(["features", "--events", dir.file("e.csv"), "--cutoff", "2024-01-02", "--out", dir.file("f.csv")])
     #expect(r.status != 0)
-    #expect(r.stderr == "Error: \(dir.file("e.csv")) line 3: timestamp \"not-a-date\" is not a valid date; expected ISO 8601 such as 2024-03-05 or 2024-03-05T14:22:10Z, or Unix seconds\n")
+    #expect(r.stderr == "Error: \(dir.file("e.csv")) line 3: timestamp \"not-a-date\" is not a valid date; expected ISO 8601 such as 2024-03-05 or 2024-03-05T14:22:10Z, 20240305, or Unix seconds (9–11 digits) or milliseconds (12–14 digits)\n")
     #expect(dir.contents() == ["e.csv"])
     let skip = try runChurn(["features", "--events", dir.file("e.csv"), "--cutoff", "2024-01-02", "--skip-bad-rows", "--out", dir.file("f.csv")])
     #expect(skip.status == 0)

@@ -133,7 +133,7 @@ struct ReportNumberTests {
     #expect(driftRows.contains(["contract", String(format: "%.3f", drift.first { $0.column == "contract" }!.psi), "shifted"]), "\(driftRows)")
   }
 
-  @Test("A probability that is not a number stops score, explain and report with the customer named; nothing is written")
+  @Test("A value too large to compute with stops score, explain and report at its input line (it gave a nan probability); nothing is written")
   func nonFinite() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
@@ -147,7 +147,9 @@ struct ReportNumberTests {
     try "id,a,b\nok,0.5,0.1\nhuge,1e308,-1e308\n".write(toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)
     let train = try runChurn(["train", "--table", dir.file("t.csv"), "--id", "id", "--label", "churn", "--out", dir.file("m.json")])
     #expect(train.status == 0, "\(train.stderr)")
-    let message = "Error: customer \"huge\": the model gives churn probability nan; expected a number from 0 to 1 (an input value too large to compute with); fix: check this customer's values for huge numbers\n"
+    // The table reader refuses the value (the library-level guards behind it, for a probability
+    // or a contribution that is not finite, are tested in ScoredListTests and HTMLReportTests).
+    let message = "Error: \(dir.file("bad.csv")) line 3: a \"1e308\" is beyond ±1e15; expected a magnitude of at most 1e15 (larger values are typing or unit mistakes): correct the value\n"
     for command in [["score", "--out", dir.file("s.csv")], ["score", "--format", "json", "--out", dir.file("s.json")],
                     ["explain", "--customer", "huge"], ["explain", "--customer", "huge", "--format", "json"], ["report", "--out", dir.file("r.html")]] {
       let r = try runChurn(command + ["--model", dir.file("m.json"), "--table", dir.file("bad.csv")])
@@ -157,7 +159,7 @@ struct ReportNumberTests {
     // One huge value: the probability is 1, but the contribution of "a" is inf × 0. Not a red
     // customer without reasons, nor "-nan pts".
     try "id,a,b\nok,0.5,0.1\nbig,1e308,0.1\n".write(toFile: dir.file("big.csv"), atomically: true, encoding: .utf8)
-    let big = "Error: customer \"big\": the contribution of a (value 1e+308) is nan; expected a finite number (an input value too large to compute with); fix: check this customer's values for huge numbers\n"
+    let big = "Error: \(dir.file("big.csv")) line 3: a \"1e308\" is beyond ±1e15; expected a magnitude of at most 1e15 (larger values are typing or unit mistakes): correct the value\n"
     for command in [["score", "--out", dir.file("s.csv")], ["explain", "--customer", "big"], ["explain", "--customer", "big", "--format", "json"],
                     ["report", "--out", dir.file("r.html")]] {
       let r = try runChurn(command + ["--model", dir.file("m.json"), "--table", dir.file("big.csv")])

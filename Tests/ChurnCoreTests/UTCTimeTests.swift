@@ -35,8 +35,16 @@ struct UTCTimeTests {
     ("  2024-03-05T14:22:10z \r", "2024-03-05T14:22:10Z"),
     ("1709648530", "2024-03-05T14:22:10Z"),
     ("1709648530.25", "2024-03-05T14:22:10.250Z"),
-    ("0", "1970-01-01T00:00:00Z"),
-    ("-86400", "1969-12-31T00:00:00Z"),
+    ("-100000000", "1966-10-31T14:13:20Z"),
+    ("100000000", "1973-03-03T09:46:40Z"),  // the smallest number read as seconds (9 digits)
+    ("20250105", "2025-01-05T00:00:00Z"),  // ISO 8601 basic date, not Unix seconds (1970-08-23)
+    (" 19991231 ", "1999-12-31T00:00:00Z"),
+    ("99999999999", "5138-11-16T09:46:39Z"),  // the largest number read as seconds
+    ("100000000000", "1973-03-03T09:46:40Z"),  // the smallest read as milliseconds
+    ("173000000000", "1975-06-26T07:33:20Z"),  // 12 digits: milliseconds (was seconds, year 7452)
+    ("1709648530250", "2024-03-05T14:22:10.250Z"),
+    ("1709648530250.9", "2024-03-05T14:22:10.250Z"),
+    ("99999999999999", "5138-11-16T09:46:39.999Z"),
   ])
   func accepted(input: String, expected: String) throws {
     let ms = try #require(UTCTime.parseMilliseconds(input))
@@ -47,9 +55,16 @@ struct UTCTimeTests {
     "", "   ", "2024-13-01", "2023-02-29", "2024-04-31", "2024-03-05T24:00:00Z", "2024-03-05T12:60",
     "2024-03-05T12:00:00+25:00", "2024-03-05T12:00:00Zjunk", "2024-03-05X12:00", "03/05/2024",
     "yesterday", "1709648530x", "2024-03-05T12:00:00.Z", "2024-3-5", "12.5.3",
+    "20251301", "20250230", "12345678", "2025010", "0", "-86400", "99999999", "100000000000000", "1709648530250000",
   ])
   func rejected(input: String) {
     #expect(UTCTime.parseMilliseconds(input) == nil)
+  }
+
+  @Test("The plausible range is 1900-01-01 to 2200-01-01, exclusive")
+  func plausibleRange() {
+    #expect(UTCTime.plausibleRange.lowerBound == UTCTime.parseMilliseconds("1900-01-01"))
+    #expect(UTCTime.plausibleRange.upperBound == UTCTime.parseMilliseconds("2200-01-01"))
   }
 
   @Test("Formatting negative and pre-epoch instants")

@@ -69,9 +69,11 @@ public struct CustomerTableProfile: Sendable, Equatable {
   public var firstChurn: Int64?
   public var lastChurn: Int64?
 
-  /// Profiles a customer table; `churnDateColumn` names the churn-date column when present.
+  /// Profiles a customer table; `churnDateColumn` names the churn-date column, which may be
+  /// absent only under its default name.
   ///
-  /// - Throws: `FileError`, `CSVError`, or `EventLogError.badTimestamp` for an unreadable churn date.
+  /// - Throws: `FileError`, `CSVError`, `TableError.missingColumn`, or
+  ///   `EventLogError.badTimestamp` for an unreadable churn date.
   public init(path: String, customerColumn: String = "customer_id", churnDateColumn: String = "churn_date") throws {
     let csv = try CSVReader(path: path)
     guard csv.columnIndex(customerColumn) != nil else {
@@ -79,6 +81,9 @@ public struct CustomerTableProfile: Sendable, Equatable {
     }
     columns = csv.header
     let churnIndex = csv.columnIndex(churnDateColumn)
+    if churnIndex == nil && churnDateColumn.lowercased() != CustomerTable.defaultChurnDateColumn {
+      throw TableError.missingColumn(path: path, name: churnDateColumn, header: csv.header)
+    }
     self.churnDateColumn = churnIndex.map { csv.header[$0] }
     var rows = 0, churned = 0
     var first = Int64.max, last = Int64.min

@@ -1,13 +1,25 @@
 import ChurnCore
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Which columns of an event-log CSV hold what; names match case-insensitively.
 public struct EventLogColumns: Sendable, Equatable {
   public var customer: String
   public var timestamp: String
   public var eventType: String
-  /// The numeric value column; `nil`, or a name the file lacks, means events have no value.
+  /// The numeric value column; `nil` means events have no value. The default name `value` may
+  /// be absent (the events then have no value); any other name must be in the header, so that
+  /// a misspelled `--value-column` is an error rather than a log read without its values.
   public var value: String?
+
+  /// Whether the value column must be present even under its default name (set when scoring
+  /// with a model whose features use event values).
+  public var valueRequired = false
+
+  /// The name `value` takes when the caller names none.
+  public static let defaultValue = "value"
 
   public init(customer: String = "customer_id", timestamp: String = "timestamp", eventType: String = "event_type",
               value: String? = "value") {
@@ -67,7 +79,16 @@ public struct EventBatch: Sendable {
 /// columns ignored, rows in any order. See `UTCTime.parseMilliseconds` for timestamp forms.
 ///
 /// A malformed row stops the read with the file, line, value and what was expected, unless
-/// `skipBadRows` is set: then it is skipped and counted by reason.
+/// `skipBadRows` is set: then it is skipped and counted by reason. Besides rows that do not
+/// parse, these are malformed:
+/// - a row with more or fewer fields than the header;
+/// - a row that runs over several lines (a quoted field holding a newline: in an event log,
+///   a stray quote at the start of a field);
+/// - a timestamp outside `UTCTime.plausibleRange` (1900–2199), or later than
+///   `latestTimestamp` (by default the end of tomorrow, UTC, at the time the reader was made):
+///   the last event sets the end of the data, so one future date would make every label
+///   "known";
+/// - a value beyond ±`NumberParsing.magnitudeLimit` (10¹⁵), which sums could overflow.
 public struct EventLogReader: Sendable {
   public let path: String
   public let columns: EventLogColumns
@@ -75,11 +96,22 @@ public struct EventLogReader: Sendable {
   /// Called after each block of events with the number of bytes of the file read since the
   /// last call (from the reading threads), for progress displays.
   public var progress: (@Sendable (Int) -> Void)?
+  /// The latest event time accepted (milliseconds, inclusive), or `nil` for no limit. Set it
+  /// to `nil` when the end of the data is given explicitly (`--data-end`).
+  public var latestTimestamp: Int64?
 
   public init(path: String, columns: EventLogColumns = EventLogColumns(), skipBadRows: Bool = false) {
     self.path = path
     self.columns = columns
     self.skipBadRows = skipBadRows
+    latestTimestamp = Self.endOfTomorrow()
+  }
+
+  /// Midnight UTC at the end of tomorrow, by the system clock: the latest time an event can
+  /// carry in a log exported today in any time zone.
+  public static func endOfTomorrow() -> Int64 {
+    let day = UTCTime.millisecondsPerDay
+    return (UTCTime.floorDiv(Int64(time(nil)) * 1000, day) + 2) * day
   }
 
   /// Rows skipped, by reason, with the first few offending lines.
@@ -130,6 +162,9 @@ public struct EventLogReader: Sendable {
     let time = try require(columns.timestamp, "timestamp")
     let type = try require(columns.eventType, "event type")
     let value = columns.value.flatMap { csv.columnIndex($0) }
+    if let name = columns.value, value == nil, columns.valueRequired || name.lowercased() != EventLogColumns.defaultValue {
+      throw EventLogError.missingColumn(path: path, name: name, role: "value", header: csv.header)
+    }
     return Layout(customer: customer, time: time, type: type, value: value,
                   needed: max(customer, time, type, value ?? 0) + 1, width: csv.header.count, header: csv.header)
   }
@@ -245,11 +280,15 @@ public struct EventLogReader: Sendable {
     var customers = ByteInterner(capacity: 1 << 16)
     var types = ByteInterner(capacity: 64)
     let customerIndex = layout.customer, timeIndex = layout.time, typeIndex = layout.type, valueIndex = layout.value
-    let needed = layout.needed
+    let width = layout.width
+    let latest = latestTimestamp ?? .max
     try csv.forEachRecord { record in
       do {
-        guard record.count >= needed else {
-          throw EventLogError.missingField(path: path, line: record.line, found: record.count, expected: layout.width)
+        guard record.lineSpan == 1 else {
+          throw EventLogError.multilineRow(path: path, line: record.line, lines: record.lineSpan)
+        }
+        guard record.count == width else {
+          throw EventLogError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
         }
         let customer = record.trimmedField(customerIndex)
         if customer.isEmpty { throw EventLogError.blankField(path: path, line: record.line, column: layout.header[customerIndex]) }
@@ -258,11 +297,21 @@ public struct EventLogReader: Sendable {
         guard let time = UTCTime.parseMilliseconds(record.field(timeIndex)) else {
           throw EventLogError.badTimestamp(path: path, line: record.line, value: record.string(timeIndex))
         }
+        guard UTCTime.plausibleRange.contains(time) else {
+          throw EventLogError.implausibleTimestamp(path: path, line: record.line, value: record.string(timeIndex), time: time)
+        }
+        guard time <= latest else {
+          throw EventLogError.futureTimestamp(path: path, line: record.line, value: record.string(timeIndex), time: time, latest: latest)
+        }
         var value = Double.nan
         if let valueIndex, !record.isBlank(valueIndex) {
-          guard let parsed = NumberParsing.double(record.field(valueIndex)), parsed.isFinite else {
+          guard let parsed = NumberParsing.double(record.field(valueIndex)) else {
             throw EventLogError.badValue(path: path, line: record.line, column: layout.header[valueIndex],
                                          value: record.string(valueIndex))
+          }
+          guard NumberParsing.isWithinLimit(parsed) else {
+            throw EventLogError.valueOutOfRange(path: path, line: record.line, column: layout.header[valueIndex],
+                                                value: record.string(valueIndex))
           }
           value = parsed
         }
@@ -296,41 +345,69 @@ public struct EventLogReader: Sendable {
 /// A problem with an event log, naming the file, the line and the value.
 public enum EventLogError: Error, Equatable, CustomStringConvertible {
   case missingColumn(path: String, name: String, role: String, header: [String])
-  case missingField(path: String, line: Int, found: Int, expected: Int)
+  case fieldCount(path: String, line: Int, found: Int, expected: Int)
+  case multilineRow(path: String, line: Int, lines: Int)
   case blankField(path: String, line: Int, column: String)
   case invalidUTF8(path: String, line: Int)
   case badTimestamp(path: String, line: Int, value: String)
+  /// A timestamp outside `UTCTime.plausibleRange`; `time` is how it was read.
+  case implausibleTimestamp(path: String, line: Int, value: String, time: Int64)
+  /// A timestamp after `EventLogReader.latestTimestamp`.
+  case futureTimestamp(path: String, line: Int, value: String, time: Int64, latest: Int64)
   case badValue(path: String, line: Int, column: String, value: String)
+  case valueOutOfRange(path: String, line: Int, column: String, value: String)
 
   /// A short reason, for counting skipped rows.
   public var reason: String {
     switch self {
     case .missingColumn: return "missing column"
-    case .missingField: return "missing field"
+    case .fieldCount: return "wrong field count"
+    case .multilineRow: return "row over several lines"
     case .blankField: return "blank id or event type"
     case .invalidUTF8: return "invalid UTF-8"
     case .badTimestamp: return "bad timestamp"
+    case .implausibleTimestamp: return "timestamp out of range"
+    case .futureTimestamp: return "future timestamp"
     case .badValue: return "non-numeric value"
+    case .valueOutOfRange: return "value out of range"
     }
   }
 
   public var description: String {
     switch self {
     case .missingColumn(let path, let name, let role, let header):
-      let flag = ["customer id": "--customer-column", "timestamp": "--timestamp-column", "event type": "--event-type-column"][role]
-      return "\(path): no column \"\(name)\" for the \(role); the header has \(header.joined(separator: ", "))"
+      let flag = ["customer id": "--customer-column", "timestamp": "--timestamp-column", "event type": "--event-type-column",
+                  "value": "--value-column"][role]
+      let nearest = MessageText.nearest(name, in: header).map { " (did you mean \"\($0)\"?)" } ?? ""
+      return "\(path): no column \"\(MessageText.excerpt(name))\" for the \(role)\(nearest); the header has \(MessageText.list(header))"
         + (flag.map { ". Name the right column with \($0)" } ?? "")
-    case .missingField(let path, let line, let found, let expected):
+    case .fieldCount(let path, let line, let found, let expected):
       return "\(path) line \(line): \(found) fields; expected \(expected) as in the header"
+    case .multilineRow(let path, let line, let lines):
+      return "\(path) line \(line): a quoted field runs over \(lines) lines (to line \(line + lines - 1)); expected one event "
+        + "per line: look for a stray \" at the start of a field on line \(line)"
     case .blankField(let path, let line, let column):
-      return "\(path) line \(line): \(column) is blank; expected a value"
+      return "\(path) line \(line): \(MessageText.excerpt(column)) is blank; expected a value"
     case .invalidUTF8(let path, let line):
       return "\(path) line \(line): the customer id or event type is not valid UTF-8"
     case .badTimestamp(let path, let line, let value):
-      return "\(path) line \(line): timestamp \"\(value)\" is not a valid date; expected ISO 8601 such as 2024-03-05 "
-        + "or 2024-03-05T14:22:10Z, or Unix seconds"
+      return "\(path) line \(line): timestamp \"\(MessageText.excerpt(value))\" is not a valid date; expected ISO 8601 such as 2024-03-05 "
+        + "or 2024-03-05T14:22:10Z, 20240305, or Unix seconds (9–11 digits) or milliseconds (12–14 digits)"
+    case .implausibleTimestamp(let path, let line, let value, let time):
+      return "\(path) line \(line): timestamp \"\(MessageText.excerpt(value))\" (read as \(UTCTime.formatDate(milliseconds: time))) "
+        + "is outside 1900-01-01 to 2199-12-31; expected a date in that range: correct the row, or skip such rows with --skip-bad-rows"
+    case .futureTimestamp(let path, let line, let value, let time, let latest):
+      return "\(path) line \(line): timestamp \"\(MessageText.excerpt(value))\" (read as \(UTCTime.formatDate(milliseconds: time))) "
+        + "is in the future (after \(UTCTime.formatDate(milliseconds: latest - 1))); expected past events, since the last event "
+        + "sets the end of the data and a future one would make labels \"known\" that are not: correct the row, skip such rows "
+        + "with --skip-bad-rows, or pass --data-end (features, train, backtest, cohorts) if the log really runs that far"
     case .badValue(let path, let line, let column, let value):
-      return "\(path) line \(line): \(column) \"\(value)\" is not a number; expected a number such as 12.5, or blank"
+      return "\(path) line \(line): \(MessageText.excerpt(column)) \"\(MessageText.excerpt(value))\" is not a number; "
+        + "expected a number such as 12.5, or blank"
+    case .valueOutOfRange(let path, let line, let column, let value):
+      return "\(path) line \(line): \(MessageText.excerpt(column)) \"\(MessageText.excerpt(value))\" is beyond ±1e15; "
+        + "expected a magnitude of at most 1e15 (larger values are typing or unit mistakes, and their sums overflow): "
+        + "correct the row, or skip such rows with --skip-bad-rows"
     }
   }
 }
@@ -340,13 +417,20 @@ extension EventLogError {
   public func shifted(by lines: Int) -> EventLogError {
     switch self {
     case .missingColumn: return self
-    case .missingField(let path, let line, let found, let expected):
-      return .missingField(path: path, line: line + lines, found: found, expected: expected)
+    case .fieldCount(let path, let line, let found, let expected):
+      return .fieldCount(path: path, line: line + lines, found: found, expected: expected)
+    case .multilineRow(let path, let line, let span): return .multilineRow(path: path, line: line + lines, lines: span)
     case .blankField(let path, let line, let column): return .blankField(path: path, line: line + lines, column: column)
     case .invalidUTF8(let path, let line): return .invalidUTF8(path: path, line: line + lines)
     case .badTimestamp(let path, let line, let value): return .badTimestamp(path: path, line: line + lines, value: value)
+    case .implausibleTimestamp(let path, let line, let value, let time):
+      return .implausibleTimestamp(path: path, line: line + lines, value: value, time: time)
+    case .futureTimestamp(let path, let line, let value, let time, let latest):
+      return .futureTimestamp(path: path, line: line + lines, value: value, time: time, latest: latest)
     case .badValue(let path, let line, let column, let value):
       return .badValue(path: path, line: line + lines, column: column, value: value)
+    case .valueOutOfRange(let path, let line, let column, let value):
+      return .valueOutOfRange(path: path, line: line + lines, column: column, value: value)
     }
   }
 }

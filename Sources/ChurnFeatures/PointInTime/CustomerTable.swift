@@ -22,13 +22,28 @@ public struct CustomerTable: Sendable {
   /// What was left out and why, for the user.
   public let notes: [String]
 
+  public static let defaultSignupColumn = "signup_date"
+  public static let defaultChurnDateColumn = "churn_date"
+
+  /// Reads the table. The signup and churn-date columns may be missing when they have their
+  /// default names; a name other than the default must be in the header, and so must every
+  /// column named in `kinds` and `exclude`.
+  ///
   /// - Throws: `FileError`, `CSVError`, `TableError`, `FeatureError.duplicateCustomer`.
-  public init(path: String, idColumn: String = "customer_id", signupColumn: String = "signup_date",
-              churnDateColumn: String = "churn_date", kinds: [String: TypedCSV.Kind] = [:], exclude: Set<String> = []) throws {
-    let header = try CSVReader(path: path).header.map { $0.lowercased() }
+  public init(path: String, idColumn: String = "customer_id", signupColumn: String = defaultSignupColumn,
+              churnDateColumn: String = defaultChurnDateColumn, kinds: [String: TypedCSV.Kind] = [:], exclude: Set<String> = []) throws {
+    let names = try CSVReader(path: path).header
+    let header = names.map { $0.lowercased() }
     var forced = kinds
     let hasSignup = header.contains(signupColumn.lowercased())
     let hasChurn = header.contains(churnDateColumn.lowercased())
+    // The default names may be absent; a name the caller chose must be there (a misspelled
+    // --churn-date-column would otherwise turn contractual labels into inactivity labels).
+    for (name, present, standard) in [(signupColumn, hasSignup, Self.defaultSignupColumn),
+                                      (churnDateColumn, hasChurn, Self.defaultChurnDateColumn)]
+    where !present && name.lowercased() != standard {
+      throw TableError.missingColumn(path: path, name: name, header: names)
+    }
     if hasSignup { forced[signupColumn] = .date }
     if hasChurn { forced[churnDateColumn] = .date }
     let table = try TypedCSV(path: path, idColumn: idColumn, kinds: forced, exclude: exclude)

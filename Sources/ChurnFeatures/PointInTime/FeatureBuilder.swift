@@ -77,7 +77,10 @@ public struct FeatureBuilder {
   ///   fit the data.
   /// - Complexity: one pass over the log, O(events × cutoffs × windows); memory
   ///   O(customers × cutoffs × event types × windows).
-  public func build(events reader: EventLogReader) throws -> Result {
+  public func build(events given: EventLogReader) throws -> Result {
+    var reader = given
+    // An explicit end of the data vouches for events after today (the reader refuses them otherwise).
+    if design.dataEnd != nil { reader.latestTimestamp = nil }
     var notes = customers?.notes ?? []
     let windows = spec?.windows ?? defaultWindows
     let leadDays = spec?.leadDays ?? defaultLeadDays
