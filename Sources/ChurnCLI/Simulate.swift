@@ -54,6 +54,10 @@ struct Simulate: ParsableCommand {
 
   func validate() throws {
     do { try settings().validate() } catch let error as SimulationError { throw ValidationError(error.description) }
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) && !isDirectory.boolValue {
+      throw ValidationError("--out \(out) is a file; simulate writes events.csv and customers.csv into a directory (created if missing): give a directory")
+    }
   }
 
   func run() throws {
