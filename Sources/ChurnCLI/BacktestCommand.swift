@@ -101,7 +101,8 @@ struct BacktestCommand: ParsableCommand {
       let t = try customers.preparedTable(table, idColumn: id, label: label!).table
       let labelled = t.labels!.indices.filter { !t.labels![$0].isNaN }
       all = t.rows(labelled)
-      // One class fails in the first fold's fit with that fold's count; say it of the table.
+      // No label, or one class, fails in the first fold's fit with that fold's count; say it of the table.
+      if all.rowCount == 0 { throw TrainingError.noLabelledRows }
       if let first = all.labels!.first, all.labels!.allSatisfy({ $0 == first }) {
         throw BacktestError.oneClass(path: table, rows: all.rowCount, label: Int(first))
       }
