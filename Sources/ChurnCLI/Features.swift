@@ -209,7 +209,8 @@ struct ObservationOptions: ParsableArguments {
     var days: [Int] = []
     for item in commaList(text) {
       guard !item.isEmpty, item.allSatisfy({ $0.isASCII && $0.isNumber }), item.contains(where: { $0 != "0" }) else {
-        throw ValidationError("--windows \"\(text)\" is not a list of day counts; expected for example 7,30,90")
+        throw ValidationError("--windows \"\(MessageText.excerpt(text))\": \"\(MessageText.excerpt(item))\" is not a whole number of days "
+          + "from 1 to \(FeatureError.maximumFeatureDays); expected a list such as 7,30,90")
       }
       guard let n = Int(item), n <= FeatureError.maximumFeatureDays else { throw FeatureError.windowOutOfRange(days: item) }
       days.append(n)

@@ -57,3 +57,24 @@ struct InputFormCommandTests {
     #expect(!FileManager.default.fileExists(atPath: dir.file("f.csv")))
   }
 }
+
+extension InputFormCommandTests {
+  @Test("--windows names the item that is not a day count; --horizon and --cutoffs name their own mistake")
+  func spansAndWindows() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try log.write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    func stderr(_ extra: [String]) throws -> String {
+      let r = try runChurn(["features", "--events", dir.file("e.csv"), "--cutoff", "2024-05-01", "--out", dir.file("f.csv")] + extra)
+      #expect(r.status != 0)
+      return r.stderr.split(separator: "\n").first.map(String.init) ?? ""
+    }
+    #expect(try stderr(["--windows", "7,0,30"]) == "Error: --windows \"7,0,30\": \"0\" is not a whole number of days from 1 to 3660; expected a list such as 7,30,90")
+    #expect(try stderr(["--windows", "7.5"]) == "Error: --windows \"7.5\": \"7.5\" is not a whole number of days from 1 to 3660; expected a list such as 7,30,90")
+    #expect(try stderr(["--horizon", "0d"]) == "Error: --horizon \"0d\" is zero; expected a length of at least one day, for example 30d, 4w or 1m")
+    #expect(try stderr(["--horizon", "1y"]) == "Error: --horizon \"1y\": unit \"y\" is not d (days), w (weeks) or m (months); expected for example 30d, 4w or 1m (a year is 12m)")
+    #expect(try stderr(["--cutoffs", "2024-05-01:2024-03-01:1m"]) == "Error: cutoff range \"2024-05-01:2024-03-01:1m\": TO 2024-03-01 is before FROM 2024-05-01; expected FROM on or before TO: swap them")
+    #expect(try stderr(["--cutoffs", "2024-03-01:2024-05-01:-1m"]) == "Error: cutoff range \"2024-03-01:2024-05-01:-1m\": step \"-1m\" is negative; expected a positive length of time, for example 30d, 4w or 1m")
+    #expect(!FileManager.default.fileExists(atPath: dir.file("f.csv")))
+  }
+}
