@@ -8,10 +8,10 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Model family: logistic or forest.")
   var model = "logistic"
 
-  @Option(help: "L2 penalty λ₂ (scikit-learn's 1/C).")
+  @Option(help: "L2 penalty λ₂ (scikit-learn's 1/C), 0...1e12.")
   var l2: Double = 1.0
 
-  @Option(help: "L1 penalty λ₁.")
+  @Option(help: "L1 penalty λ₁, 0...1e12.")
   var l1: Double = 0
 
   @Option(help: "Class weights: none or balanced (probabilities are then corrected back to the real churn rate).")
@@ -23,19 +23,19 @@ struct ModelOptions: ParsableArguments {
   @Flag(help: "Do not apply log1p/asinh to columns with skewness above 4.")
   var noFatTail = false
 
-  @Option(help: "Forest: number of trees.")
+  @Option(help: "Forest: number of trees, 1...10000.")
   var trees = 100
 
-  @Option(help: "Forest: rows a leaf must keep (scikit-learn's min_samples_leaf).")
+  @Option(help: "Forest: rows a leaf must keep (scikit-learn's min_samples_leaf), 1...1000000000.")
   var minLeaf = 5
 
-  @Option(help: "Forest: features tried per split (default ⌊√d⌋; scikit-learn's max_features, ranger's mtry).")
+  @Option(help: "Forest: features tried per split, 1 to the model's columns d (default ⌊√d⌋; scikit-learn's max_features, ranger's mtry).")
   var featuresPerSplit: Int?
 
-  @Option(help: "Forest: maximum depth (default unlimited).")
+  @Option(help: "Forest: maximum depth, 1...10000 (default unlimited).")
   var maxDepth: Int?
 
-  @Option(help: "Random seed (forest, k-fold splits, bootstrap intervals); the same seed gives the same results with any thread count.")
+  @Option(help: "Random seed, 0...18446744073709551615 (forest, k-fold splits, bootstrap intervals); the same seed gives the same results with any thread count.")
   var seed: UInt64 = 1
 
   @Option(help: "Calibrate probabilities on out-of-time (or out-of-fold) predictions: platt or isotonic.")
@@ -58,8 +58,7 @@ struct ModelOptions: ParsableArguments {
     guard LogisticRegression.Solver(rawValue: solver) != nil else {
       throw ValidationError("--solver \"\(solver)\" is not one of auto, newton, lbfgs, owlqn")
     }
-    guard l2 >= 0, l1 >= 0, l2.isFinite, l1.isFinite else { throw ValidationError("--l2 and --l1 must be finite numbers ≥ 0") }
-    guard trees >= 1, minLeaf >= 1 else { throw ValidationError("--trees and --min-leaf must be at least 1") }
+    do { try settings(threads: 1).validate() } catch let error as HyperparameterError { throw ValidationError(error.description) }
     if let calibrate, Calibration.Method(rawValue: calibrate) == nil {
       throw ValidationError("--calibrate \"\(calibrate)\" is not one of platt, isotonic")
     }

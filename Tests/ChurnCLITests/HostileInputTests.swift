@@ -234,7 +234,7 @@ struct HostileInputTests {
     let l1 = try runChurn(Self.train + ["--l1", "1000", "--out", dir.file("m.json")])
     #expect(l1.status == 1 && l1.stderr.hasSuffix("Error: the fitted model gives all 4930 training rows the same probability (0.2649): every coefficient is 0, "
       + "so it cannot rank customers; fix: lower --l1 or --l2\n"), "\(l1.stderr)")
-    let depth = try runChurn(Self.train + ["--model", "forest", "--trees", "3", "--max-depth", "0", "--out", dir.file("m.json")])
+    let depth = try runChurn(Self.train + ["--model", "forest", "--trees", "3", "--min-leaf", "1000000000", "--out", dir.file("m.json")])
     #expect(depth.status == 1 && depth.stderr.hasSuffix("Error: the fitted model gives all 4930 training rows the same probability (0.2599): every tree is a single leaf, "
       + "so it cannot rank customers; fix: raise --max-depth or lower --min-leaf\n"), "\(depth.stderr)")
     #expect(dir.contents().isEmpty)
