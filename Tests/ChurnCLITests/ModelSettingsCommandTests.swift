@@ -42,3 +42,55 @@ struct ModelSettingsCommandTests {
     #expect(dir.contents().isEmpty)
   }
 }
+
+extension ModelSettingsCommandTests {
+  /// Eight customers ordering monthly through 2024; customers 1, 2 and 3 stop after January,
+  /// May and July. At 2024-06-01 (60-day horizon) 7 are active and 1 churns; at 2024-10-01, 5, none.
+  static var events: String {
+    var rows = ["customer_id,timestamp,event_type,value"]
+    for c in 1...8 {
+      let last = [1: 1, 2: 5, 3: 7][c] ?? 12
+      for m in 1...last { rows.append("\(c),2024-\(m < 10 ? "0" : "")\(m)-10,order,\(c)") }
+    }
+    return rows.joined(separator: "\n") + "\n"
+  }
+
+  @Test("--calibrate and --tune on an event log with no out-of-time fold fail before any fit, with the class counts and the fix (--calibrate wrote an uncalibrated model, exit 0)")
+  func noTimeFolds() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try Self.events.write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    let base = ["train", "--events", dir.file("e.csv"), "--horizon", "60d", "--out", dir.file("m.json")]
+    for purpose in [["--calibrate", "platt"], ["--tune"]] {
+      let r = try runChurn(base + ["--cutoff", "2024-06-01"] + purpose)
+      #expect(r.status == 1 && r.stderr.hasSuffix("Error: \(purpose[0]) needs out-of-time folds: a cutoff with both classes and earlier rows, "
+        + "also with both classes, whose label window closed by that cutoff; none exists: the labelled rows (1 cutoff) hold 1 churned and 6 retained rows; "
+        + "fix: more cutoffs reaching further back than the horizon (--cutoffs FROM:TO:STEP), or leave out \(purpose[0])\n"), "\(r.stderr)")
+      #expect(!r.stderr.contains("final model"), "\(r.stderr)")
+    }
+    let oneClass = try runChurn(base + ["--cutoff", "2024-10-01", "--calibrate", "isotonic"])
+    #expect(oneClass.status == 1 && oneClass.stderr.hasSuffix("Error: --calibrate needs out-of-time folds: a cutoff with both classes and earlier rows, "
+      + "also with both classes, whose label window closed by that cutoff; none exists: the labelled rows (1 cutoff) hold 0 churned and 5 retained rows; "
+      + "fix: label windows that see both churned and retained customers (another --horizon or later data), or leave out --calibrate\n"), "\(oneClass.stderr)")
+    #expect(dir.contents() == ["e.csv"])
+    // With enough cutoffs the same log calibrates.
+    let ok = try runChurn(base + ["--cutoffs", "2024-02-01:2024-08-01:1m", "--calibrate", "platt"])
+    #expect(ok.status == 0, "\(ok.stderr)")
+  }
+
+  @Test("--calibrate and --tune on a table whose smaller class is below --folds fail before any fold, with both counts")
+  func tableFolds() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var rows = ["id,x,churn"]
+    for i in 0..<40 { rows.append("\(i),\(Double(i % 7) / 7),\([3, 17, 30].contains(i) ? 1 : 0)") }
+    try (rows.joined(separator: "\n") + "\n").write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
+    for purpose in [["--calibrate", "platt"], ["--tune"]] {
+      let r = try runChurn(["train", "--table", dir.file("t.csv"), "--id", "id", "--label", "churn", "--out", dir.file("m.json")] + purpose)
+      #expect(r.status == 1 && r.stderr == "train: 40 rows, 3 churned (7.5%), 1 input columns\nError: cannot make 5 stratified folds: the labelled rows hold "
+        + "3 churned and 37 retained customers, and every fold needs at least one of each to train and test on; use at most 3 folds (--folds 3) or more labelled rows\n",
+              "\(r.stderr)")
+    }
+    #expect(dir.contents() == ["t.csv"])
+  }
+}
