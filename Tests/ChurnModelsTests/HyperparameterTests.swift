@@ -127,4 +127,16 @@ struct HyperparameterTests {
       }
     }
   }
+
+  @Test("Any seed is valid, UInt64.max included: forest, folds and the fit through ModelSettings")
+  func seeds() throws {
+    for seed in [UInt64(0), .max, .max - 1] {
+      let folds = try Folds.stratified(labels: y, k: 3, seed: seed)
+      #expect(folds.map(\.test.count).reduce(0, +) == y.count)
+      let table = FeatureTable(ids: (0..<60).map { "c\($0)" }, columnNames: ["a", "b"],
+                               columns: [.numeric((0..<60).map { x[$0, 0] }), .numeric((0..<60).map { x[$0, 1] })], labels: y)
+      let fitted = try ModelSettings(family: .forest, trees: 3, minLeaf: 1, seed: seed).fit(table)
+      #expect(fitted.trainingProbabilities.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+  }
 }
