@@ -31,6 +31,17 @@ struct ScoringInputs: ParsableArguments {
   func validate() throws {
     if (table == nil) == (events == nil) { throw ValidationError("give either --events (with --as-of) or --table") }
     if events != nil && asOf == nil { throw ValidationError("--events needs --as-of DATE, the day to score as of") }
+    if table != nil {
+      try FlagRules.refuse(FlagRules.given([("--as-of", asOf != nil), ("--customers", customers != nil), ("--skip-bad-rows", skipBadRows)]),
+                           "applies to an event log (--events), not to --table; drop it")
+    } else {
+      try FlagRules.refuse(id != nil ? ["--id"] : [], "applies only with --table (an event log's id column is the model's); drop it")
+    }
+  }
+
+  /// The files this command reads, by flag, for `OutputTransaction`.
+  var paths: [(name: String, path: String?)] {
+    [("--model", model), ("--events", events), ("--customers", customers), ("--table", table)]
   }
 
   struct Loaded {
