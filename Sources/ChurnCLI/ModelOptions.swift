@@ -8,10 +8,10 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Model family: logistic or forest.")
   var model = "logistic"
 
-  @Option(help: "Logistic: L2 penalty λ₂ (scikit-learn's 1/C; default 1).")
+  @Option(help: "Logistic: L2 penalty λ₂ (scikit-learn's 1/C), 0...1e12 (default 1).")
   var l2: Double?
 
-  @Option(help: "Logistic: L1 penalty λ₁ (default 0).")
+  @Option(help: "Logistic: L1 penalty λ₁, 0...1e12 (default 0).")
   var l1: Double?
 
   @Option(help: "Class weights: none or balanced (probabilities are then corrected back to the real churn rate).")
@@ -26,16 +26,16 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Forest: number of trees, 1 to 10000 (default 100).")
   var trees: Int?
 
-  @Option(help: "Forest: rows a leaf must keep (scikit-learn's min_samples_leaf; default 5).")
+  @Option(help: "Forest: rows a leaf must keep (scikit-learn's min_samples_leaf), 1...1000000000 (default 5).")
   var minLeaf: Int?
 
-  @Option(help: "Forest: features tried per split (default ⌊√d⌋; scikit-learn's max_features, ranger's mtry).")
+  @Option(help: "Forest: features tried per split, 1 to the model's columns d (default ⌊√d⌋; scikit-learn's max_features, ranger's mtry).")
   var featuresPerSplit: Int?
 
-  @Option(help: "Forest: maximum depth (default unlimited).")
+  @Option(help: "Forest: maximum depth, 1...10000 (default unlimited).")
   var maxDepth: Int?
 
-  @Option(help: "Random seed (forest, k-fold splits, bootstrap intervals); the same seed gives the same results with any thread count.")
+  @Option(help: "Random seed, 0...18446744073709551615 (forest, k-fold splits, bootstrap intervals); the same seed gives the same results with any thread count.")
   var seed: UInt64 = 1
 
   @Option(help: "Calibrate probabilities on out-of-time (or out-of-fold) predictions: platt or isotonic.")
@@ -58,7 +58,6 @@ struct ModelOptions: ParsableArguments {
     if let solver, LogisticRegression.Solver(rawValue: solver) == nil {
       throw ValidationError("--solver \"\(solver)\" is not one of auto, newton, lbfgs, owlqn")
     }
-    guard (l2 ?? 0) >= 0, (l1 ?? 0) >= 0, (l2 ?? 0).isFinite, (l1 ?? 0).isFinite else { throw ValidationError("--l2 and --l1 must be finite numbers ≥ 0") }
     // Flags of the other model family would be ignored: refuse them.
     switch family {
     case .forest:
@@ -73,6 +72,8 @@ struct ModelOptions: ParsableArguments {
     try FlagRules.check("--min-leaf", minLeaf, atLeast: 1)
     try FlagRules.check("--features-per-split", featuresPerSplit, atLeast: 1)
     try FlagRules.check("--max-depth", maxDepth, atLeast: 1)
+    // Every range (Hyperparameters), with the fix: --min-leaf and --max-depth above, penalties NaN, negative or above 1e12.
+    do { try settings(threads: 1).validate() } catch let error as HyperparameterError { throw ValidationError(error.description) }
     if let calibrate, Calibration.Method(rawValue: calibrate) == nil {
       throw ValidationError("--calibrate \"\(calibrate)\" is not one of platt, isotonic")
     }

@@ -60,7 +60,7 @@ struct ScoringInputs: ParsableArguments {
   /// read as a number from the customer table when present (a revenue column).
   func build(_ file: ModelFile, cutoffs: [Int64], extraNumeric: String? = nil, label: String) throws -> (FeatureBuilder.Result, CustomerTable?) {
     guard let events, let spec = file.featureSpec, let settings = file.events else {
-      throw ValidationError("\(model) was trained on a table, not an event log; use --table")
+      throw ModelInputError.tableModelGivenEvents(model: model, idColumn: file.idColumn, labelColumn: file.labelColumn)
     }
     let design = try ObservationDesign(cutoffs: cutoffs, horizon: CalendarSpan.parse(settings.horizon)!,
                                        activeWindow: settings.activeWindow.flatMap(CalendarSpan.parse),
@@ -73,7 +73,7 @@ struct ScoringInputs: ParsableArguments {
       table = try CustomerTable(path: customers, idColumn: settings.customerColumn, signupColumn: settings.signupColumn,
                                 churnDateColumn: settings.churnDateColumn, kinds: kinds)
     } else if !spec.attributes.isEmpty {
-      throw ValidationError("\(model) was trained with a customer table (attributes \(spec.attributes.map(\.name).prefix(4).joined(separator: ", ")), ...); give it with --customers")
+      throw ModelInputError.customersNeeded(model: model, attributes: spec.attributes.map(\.name))
     }
     var builder = FeatureBuilder(design: design, spec: spec, customers: table)
     builder.threads = ProcessInfo.processInfo.activeProcessorCount
@@ -91,7 +91,7 @@ struct ScoringInputs: ParsableArguments {
   func load(_ file: ModelFile, revenueColumn: String?, label: String) throws -> Loaded {
     if events != nil {
       guard let settings = file.events else {
-        throw ValidationError("\(model) was trained on a table, not an event log; score it with --table")
+        throw ModelInputError.tableModelGivenEvents(model: model, idColumn: file.idColumn, labelColumn: file.labelColumn)
       }
       guard let day = UTCTime.parseMilliseconds(asOf!) else {
         throw ValidationError("--as-of \"\(asOf!)\" is not a date; expected ISO 8601 such as 2025-07-01")
@@ -109,16 +109,23 @@ struct ScoringInputs: ParsableArguments {
         revenue = result.table.ids.map { id in table.rowOf[id].map { values[$0] } ?? .nan }
       }
       StandardError.print("\(label): \(result.table.rowCount) eligible customers as of \(UTCTime.formatDate(milliseconds: asOfDay)) (events to \(UTCTime.formatDate(milliseconds: result.dataEnd)), exclusive)")
+      noteUnseenLevels(file, result.table, label: label)
       return Loaded(features: result.table, revenue: revenue, horizonMonths: horizonMonths, idHeader: settings.customerColumn,
                     customerTable: table, asOf: asOfDay)
     }
     var kinds: [String: TypedCSV.Kind] = [:]
     for (name, numeric) in zip(file.preprocessor.inputNames, file.preprocessor.inputKinds) { kinds[name] = numeric ? .numeric : .categorical }
     let header = try CSVReader(path: table!).header
+    let idColumn = id ?? file.idColumn
+    if let settings = file.events, !header.contains(where: { $0.lowercased() == idColumn.lowercased() }) {
+      throw ModelInputError.eventModelGivenTable(model: model, table: table!, customerColumn: idColumn, horizon: settings.horizon)
+    }
     kinds = kinds.filter { name, _ in header.contains { $0.lowercased() == name.lowercased() } }
     if let revenueColumn { kinds[revenueColumn] = .numeric }
     let csv = try TypedCSV(path: table!, idColumn: id ?? file.idColumn, kinds: kinds)
-    let features = try csv.featureTable(label: nil)
+    let features = file.preprocessor.namingColumnsAsInTraining(try csv.featureTable(label: nil))
+    try file.preprocessor.checkColumns(features, source: table!)
+    noteUnseenLevels(file, features, label: label)
     var revenue: [Double]?
     if let revenueColumn {
       guard let index = features.columnIndex(revenueColumn), case .numeric(let values) = features.columns[index] else {
@@ -127,5 +134,10 @@ struct ScoringInputs: ParsableArguments {
       revenue = values
     }
     return Loaded(features: features, revenue: revenue, horizonMonths: 1, idHeader: id ?? file.idColumn, customerTable: nil, asOf: nil)
+  }
+
+  /// One note per categorical column with levels the model never saw (scored as its reference level).
+  func noteUnseenLevels(_ file: ModelFile, _ features: FeatureTable, label: String) {
+    for unseen in file.preprocessor.unseenLevels(features) { StandardError.print("\(label): note: \(unseen)") }
   }
 }

@@ -294,6 +294,11 @@ struct Train: ParsableCommand {
     }
     let design = try observation.design()
     let folds = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: labels, labelWindowEnd: { design.horizon.added(to: $0) })
+    if folds.isEmpty, let purpose = modelOptions.tune ? "--tune" : modelOptions.calibrate.map({ _ in "--calibrate" }) {
+      // Checked before any fitting: without a fold there is nothing to tune or calibrate on.
+      throw FoldError.noTimeFolds(purpose: purpose, cutoffs: Set(labelled.map { all.cutoffs![$0] }).count,
+                                  churned: labelled.filter { labels[$0] == 1 }.count, retained: labelled.filter { labels[$0] == 0 }.count)
+    }
     if folds.isEmpty {
       StandardError.print("train: note: no holdout measurement (needs an earlier cutoff whose label window closes before the last one, and both classes)")
     }
