@@ -32,9 +32,8 @@ struct Explain: ParsableCommand {
     let file = try ModelFile.read(path: inputs.model)
     let loaded = try inputs.load(file, revenueColumn: nil, label: "explain")
     guard let row = loaded.features.ids.firstIndex(of: customer) else {
-      let when = loaded.asOf.map { " as of \(UTCTime.formatDate(milliseconds: $0))" } ?? ""
-      throw ValidationError("customer \"\(customer)\" is not among the \(loaded.features.rowCount) eligible customers\(when)"
-        + (loaded.asOf != nil ? " (not in the log, not yet started, already churned, or inactive over the active window)" : ""))
+      throw CommandError(Self.notFound(customer, ids: loaded.features.ids, source: inputs.table.map { "in \($0)" }
+        ?? "as of \(UTCTime.formatDate(milliseconds: loaded.asOf!)) (not in the log, not yet started, already churned, or inactive over the active window)"))
     }
     let explanation = try CustomerExplanation(file, table: loaded.features, row: row)
     if format == "json" {
@@ -42,6 +41,21 @@ struct Explain: ParsableCommand {
     } else {
       print(explanation.text(idHeader: loaded.idHeader))
     }
+  }
+
+  /// The message for an id that is not among `ids`; ids match exactly, so it suggests an id
+  /// that differs only in case or leading zeros.
+  static func notFound(_ customer: String, ids: [String], source: String) -> String {
+    func loose(_ id: String) -> String {
+      let lower = id.lowercased()
+      let trimmed = lower.drop { $0 == "0" }
+      return trimmed.isEmpty ? "0" : String(trimmed)
+    }
+    let key = loose(customer)
+    let near = ids.first { $0.lowercased() == customer.lowercased() } ?? ids.first { loose($0) == key }
+    return "customer \"\(customer)\" is not among the \(ids.count) eligible customers \(source); "
+      + "expected an id exactly as in the data (case and leading zeros count); fix: "
+      + (near.map { "did you mean \"\($0)\"?" } ?? "copy the id from the data or from churn score's list")
   }
 }
 

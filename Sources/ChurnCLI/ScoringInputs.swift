@@ -2,6 +2,7 @@ import ArgumentParser
 import ChurnCore
 import ChurnFeatures
 import ChurnModels
+import ChurnScoring
 import Foundation
 
 /// The model and the customers to score: an event log as of a date, or a prepared table.
@@ -31,6 +32,9 @@ struct ScoringInputs: ParsableArguments {
   func validate() throws {
     if (table == nil) == (events == nil) { throw ValidationError("give either --events (with --as-of) or --table") }
     if events != nil && asOf == nil { throw ValidationError("--events needs --as-of DATE, the day to score as of") }
+    if let asOf, UTCTime.parseMilliseconds(asOf) == nil {
+      throw ValidationError("--as-of \"\(asOf)\" is not a date; expected ISO 8601 such as 2025-07-01")
+    }
   }
 
   struct Loaded {
@@ -49,7 +53,7 @@ struct ScoringInputs: ParsableArguments {
   /// read as a number from the customer table when present (a revenue column).
   func build(_ file: ModelFile, cutoffs: [Int64], extraNumeric: String? = nil, label: String) throws -> (FeatureBuilder.Result, CustomerTable?) {
     guard let events, let spec = file.featureSpec, let settings = file.events else {
-      throw ValidationError("\(model) was trained on a table, not an event log; use --table")
+      throw CommandError("\(model) was trained on a table, not an event log; use --table")
     }
     let design = try ObservationDesign(cutoffs: cutoffs, horizon: CalendarSpan.parse(settings.horizon)!,
                                        activeWindow: settings.activeWindow.flatMap(CalendarSpan.parse),
@@ -62,7 +66,7 @@ struct ScoringInputs: ParsableArguments {
       table = try CustomerTable(path: customers, idColumn: settings.customerColumn, signupColumn: settings.signupColumn,
                                 churnDateColumn: settings.churnDateColumn, kinds: kinds)
     } else if !spec.attributes.isEmpty {
-      throw ValidationError("\(model) was trained with a customer table (attributes \(spec.attributes.map(\.name).prefix(4).joined(separator: ", ")), ...); give it with --customers")
+      throw CommandError("\(model) was trained with a customer table (attributes \(spec.attributes.map(\.name).prefix(4).joined(separator: ", ")), ...); give it with --customers")
     }
     var builder = FeatureBuilder(design: design, spec: spec, customers: table)
     builder.threads = ProcessInfo.processInfo.activeProcessorCount
@@ -80,11 +84,9 @@ struct ScoringInputs: ParsableArguments {
   func load(_ file: ModelFile, revenueColumn: String?, label: String) throws -> Loaded {
     if events != nil {
       guard let settings = file.events else {
-        throw ValidationError("\(model) was trained on a table, not an event log; score it with --table")
+        throw CommandError("\(model) was trained on a table, not an event log; score it with --table")
       }
-      guard let day = UTCTime.parseMilliseconds(asOf!) else {
-        throw ValidationError("--as-of \"\(asOf!)\" is not a date; expected ISO 8601 such as 2025-07-01")
-      }
+      let day = UTCTime.parseMilliseconds(asOf!)!  // checked in validate()
       let asOfDay = UTCTime.floorDiv(day, UTCTime.millisecondsPerDay) * UTCTime.millisecondsPerDay
       let horizon = CalendarSpan.parse(settings.horizon)!
       let horizonMonths = Double(horizon.added(to: asOfDay) - asOfDay) / Double(UTCTime.millisecondsPerDay) / 30.4375
@@ -92,9 +94,11 @@ struct ScoringInputs: ParsableArguments {
       if result.skipped.count > 0 { StandardError.print("\(label): skipped \(result.skipped.count) bad event rows; first: \(result.skipped.examples.first ?? "")") }
       var revenue: [Double]?
       if let revenueColumn {
-        guard let table, let index = table.attributes.firstIndex(where: { $0.name.lowercased() == revenueColumn.lowercased() }),
+        guard let table, let customers else { throw RevenueColumnError.noCustomerTable(column: revenueColumn) }
+        guard let index = table.attributes.firstIndex(where: { $0.name.lowercased() == revenueColumn.lowercased() }),
               case .numeric(let values) = table.attributeColumns[index]
-        else { throw ValidationError("--revenue-column \(revenueColumn) is not a numeric column of the customer table") }
+        else { throw RevenueColumnError.notNumeric(path: customers, column: revenueColumn) }
+        try RevenueColumn.check(values, ids: table.ids, path: customers, column: revenueColumn)
         revenue = result.table.ids.map { id in table.rowOf[id].map { values[$0] } ?? .nan }
       }
       StandardError.print("\(label): \(result.table.rowCount) eligible customers as of \(UTCTime.formatDate(milliseconds: asOfDay)) (events to \(UTCTime.formatDate(milliseconds: result.dataEnd)), exclusive)")
@@ -105,14 +109,17 @@ struct ScoringInputs: ParsableArguments {
     for (name, numeric) in zip(file.preprocessor.inputNames, file.preprocessor.inputKinds) { kinds[name] = numeric ? .numeric : .categorical }
     let header = try CSVReader(path: table!).header
     kinds = kinds.filter { name, _ in header.contains { $0.lowercased() == name.lowercased() } }
-    if let revenueColumn { kinds[revenueColumn] = .numeric }
+    if let revenueColumn { kinds[revenueColumn] = kinds[revenueColumn] ?? .numeric }
     let csv = try TypedCSV(path: table!, idColumn: id ?? file.idColumn, kinds: kinds)
     let features = try csv.featureTable(label: nil)
+    // One row per customer: a repeated id would be ranked twice, or explained from one of its rows.
+    try CustomerRows.checkUnique(features.ids, path: table!, idColumn: id ?? file.idColumn)
     var revenue: [Double]?
     if let revenueColumn {
       guard let index = features.columnIndex(revenueColumn), case .numeric(let values) = features.columns[index] else {
-        throw ValidationError("--revenue-column \(revenueColumn) is not a column of \(table!)")
+        throw RevenueColumnError.notNumeric(path: table!, column: revenueColumn)
       }
+      try RevenueColumn.check(values, ids: features.ids, path: table!, column: revenueColumn)
       revenue = values
     }
     return Loaded(features: features, revenue: revenue, horizonMonths: 1, idHeader: id ?? file.idColumn, customerTable: nil, asOf: nil)

@@ -274,7 +274,7 @@ struct Train: ParsableCommand {
     let labels = all.labels!
     let labelled = labels.indices.filter { !labels[$0].isNaN }
     guard !labelled.isEmpty else {
-      throw ValidationError("no cutoff has a known label: every horizon runs past the end of the data; use earlier cutoffs")
+      throw CommandError("no cutoff has a known label: every horizon runs past the end of the data; use earlier cutoffs")
     }
     let design = try observation.design()
     let folds = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: labels, labelWindowEnd: { design.horizon.added(to: $0) })

@@ -182,6 +182,17 @@ struct WeeklyJobTests {
     let empty = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("empty.csv"), "--as-of", "2024-06-01",
                               "--out", dir.file("risk.csv")])
     #expect(empty.stderr == "Error: \(dir.file("empty.csv")) has no events; expected at least one row after the header\n")
+    // Data errors found while running: exit 1 and no usage text (that is for flags).
+    let noCustomers = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--as-of", "2024-06-01",
+                                    "--revenue-column", "monthly_revenue", "--out", dir.file("risk.csv")])
+    #expect(noCustomers.status == 1 && noCustomers.stderr == "Error: --revenue-column monthly_revenue is read from the customer table; "
+      + "expected --customers FILE.csv with that column; fix: give --customers, or drop --revenue-column\n", "\(noCustomers.stderr)")
+    let unlabelled = try runChurn(["train", "--events", dir.file("events.csv"), "--cutoffs", "2024-07-01:2024-08-01:1m", "--horizon", "90d",
+                                   "--out", dir.file("late.json")])
+    #expect(unlabelled.status == 1 && unlabelled.stderr.hasSuffix(
+      "Error: no cutoff has a known label: every horizon runs past the end of the data; use earlier cutoffs\n"), "\(unlabelled.stderr)")
+    let badDate = try runChurn(["explain", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--as-of", "June", "--customer", "x"])
+    #expect(badDate.status == 64 && badDate.stderr.hasPrefix("Error: --as-of \"June\" is not a date; expected ISO 8601 such as 2025-07-01\nUsage: churn explain"))
     let tableModel = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("customers.csv"), "--out", dir.file("risk.csv")])
     #expect(tableModel.status != 0)
     #expect(!FileManager.default.fileExists(atPath: dir.file("risk.csv")))
