@@ -47,8 +47,18 @@ public struct RankedList: Sendable {
     }
   }
 
-  /// Marks each row against last week's list: `new`, or `+3.2 pts` / `-1.0 pts`, with
-  /// ` (yellow→red)` when the band moved; customers who left the list are kept in `vanished`.
+  /// A change in probability points to one decimal: `+3.2 pts`, `-1.0 pts`, or `0.0 pts` (no
+  /// sign) for a change under 0.05 points, so an unchanged customer never reads `+0.0` or `-0.0`.
+  public static func change(points: Double) -> String {
+    // A non-finite probability is refused when the list is written (`checkFinite`).
+    guard points.isFinite else { return "unknown" }
+    let tenths = (points * 10).rounded()
+    return tenths == 0 ? "0.0 pts" : String(format: "%+.1f pts", tenths / 10)
+  }
+
+  /// Marks each row against last week's list: `new`, or `+3.2 pts` / `-1.0 pts` / `0.0 pts` (see
+  /// `change(points:)`), with ` (yellow→red)` when the band moved; customers who left the list
+  /// are kept in `vanished`.
   public mutating func compare(previous: [String: (probability: Double, band: String?)]) {
     var seen = Set<String>()
     for k in rows.indices {
@@ -57,7 +67,7 @@ public struct RankedList: Sendable {
         rows[k].change = "new"
         continue
       }
-      var text = String(format: "%+.1f pts", 100 * (rows[k].probability - before.probability))
+      var text = Self.change(points: 100 * (rows[k].probability - before.probability))
       if let old = before.band, let now = rows[k].band, old != now { text += " (\(old)→\(now))" }
       rows[k].change = text
     }

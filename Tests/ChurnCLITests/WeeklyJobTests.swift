@@ -97,7 +97,7 @@ struct WeeklyJobTests {
     #expect(next[1].hasSuffix(",new") && next[1].contains(removed))
     #expect(next[2].hasSuffix(String(format: ",%+.1f pts (green→%@)", 100 * (moverNow.probability - 0.01), moverNow.band)), "\(next[2])")
     #expect(moverNow.band != "green")
-    #expect(next[3].hasSuffix(",+0.0 pts"))
+    #expect(next[3].hasSuffix(",0.0 pts"))
     #expect(next.last == ",C999999,,,,,,,,,\"vanished (was 0.500000, red)\"")
     let json = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
                              "--as-of", "2025-02-01", "--format", "json", "--top", "3", "--out", dir.file("risk.json")])
