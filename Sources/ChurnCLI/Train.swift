@@ -206,6 +206,7 @@ struct Train: ParsableCommand {
     let mean = scores.reduce(0, +) / Double(scores.count)
     StandardError.print("train: final model: mean predicted probability \(Percent.format(mean)) against an observed churn rate of \(Percent.format(file.training.churnRate))")
     let learned = RiskBands.learn(scores: scores)
+    if let note = learned.unevenNote(scores: scores) { StandardError.print("train: note: " + note) }
     let bands = measured.heldOut.map { learned.measured(scores: $0.p, labels: $0.y) } ?? learned.measured(scores: scores, labels: training.labels!)
     report(bands)
     file.riskBands = bands
