@@ -106,10 +106,10 @@ struct CustomerExplanation: Encodable {
       let name = t.feature.count > 36 ? String(t.feature.prefix(35)) + "…" : t.feature
       let bar = strongest > 0 ? String(repeating: t.contribution >= 0 ? "+" : "-", count: Int((12 * abs(t.contribution) / strongest).rounded())) : ""
       lines.append(DescribeReport.pad(name, 37) + DescribeReport.pad(t.value.count > 12 ? String(t.value.prefix(11)) + "…" : t.value, 12)
-        + String(format: "%+9.2f pts  ", 100 * t.contribution) + bar)
+        + SignedNumber.text(100 * t.contribution, decimals: 2, width: 9) + " pts  " + bar)
     }
     let total = base + terms.reduce(0) { $0 + $1.contribution }
-    lines.append(String(format: "base %.2f%% + contributions %+.2f pts = %.2f%%", 100 * base, 100 * (total - base), 100 * total))
+    lines.append(String(format: "base %.2f%% + contributions %@ pts = %.2f%%", 100 * base, SignedNumber.text(100 * (total - base), decimals: 2), 100 * total))
     return lines.joined(separator: "\n")
   }
 }

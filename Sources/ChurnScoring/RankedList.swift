@@ -160,7 +160,7 @@ public struct RankedList: Sendable {
   public func text(top: Int, idHeader: String) -> String {
     var lines = ["rank  " + pad(idHeader, 14) + "  churn   band    revenue at risk  segment"]
     for (rank, row) in rows.prefix(top).enumerated() {
-      let revenue = row.revenueAtRisk.map { $0.isNaN ? "" : String(format: "%.2f", $0) } ?? ""
+      let revenue = row.revenueAtRisk.map { $0.isNaN ? "" : SignedNumber.unsigned($0, decimals: 2) } ?? ""
       lines.append(pad(String(rank + 1), 6) + pad(row.id, 14) + String(format: "  %5.1f%%  ", 100 * row.probability)
         + pad(row.band ?? "", 6) + pad(revenue, 17, right: true) + "  " + (row.segment ?? ""))
       if let change = row.change { lines.append("        change: " + change) }

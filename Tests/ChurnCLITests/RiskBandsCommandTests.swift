@@ -27,3 +27,26 @@ struct RiskBandsCommandTests {
     #expect(bands.filter { $0 == "red" }.count == 0 && bands.filter { $0 == "yellow" }.count == 100 && bands.filter { $0 == "green" }.count == 400)
   }
 }
+
+@Suite("Numbers a reader sees in weights")
+struct WeightsNumberTests {
+  @Test("An L1 model's zero coefficients read 0.000 and 0.0 pts, never +0.000 / -0.000 / -0.0")
+  func zeroCoefficients() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var rng = SeededGenerator(seed: 1)
+    var rows = ["id,a,b,c,churn"]
+    for i in 0..<400 {
+      let a = rng.normal(), b = rng.normal(), c = rng.normal()
+      rows.append(String(format: "%d,%.4f,%.4f,%.4f,%d", i, a, b, c, rng.bernoulli(1 / (1 + exp(-2 * a))) ? 1 : 0))
+    }
+    try (rows.joined(separator: "\n") + "\n").write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
+    let train = try runChurn(["train", "--table", dir.file("t.csv"), "--id", "id", "--label", "churn", "--l1", "20", "--out", dir.file("m.json")])
+    #expect(train.status == 0, "\(train.stderr)")
+    let weights = try runChurn(["weights", "--model", dir.file("m.json")])
+    let lines = weights.stdout.split(separator: "\n").map(String.init)
+    let zero = lines.filter { $0.hasPrefix("b ") || $0.hasPrefix("c ") }
+    #expect(zero.count == 2 && zero.allSatisfy { $0.contains("  0.000 ") && $0.hasSuffix("      0.0") }, "\(weights.stdout)")
+    #expect(!weights.stdout.contains("+0.0") && !weights.stdout.contains("-0.0"), "\(weights.stdout)")
+  }
+}
