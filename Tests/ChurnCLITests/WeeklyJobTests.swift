@@ -191,6 +191,10 @@ struct WeeklyJobTests {
                                    "--out", dir.file("late.json")])
     #expect(unlabelled.status == 1 && unlabelled.stderr.hasSuffix(
       "Error: no cutoff has a known label: every horizon runs past the end of the data; use earlier cutoffs\n"), "\(unlabelled.stderr)")
+    let unknown = try runChurn(["explain", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--as-of", "2024-06-01", "--customer", "nope"])
+    #expect(unknown.status == 1 && unknown.stderr.hasSuffix(
+      "\nError: customer \"nope\" is not among the 265 eligible customers as of 2024-06-01 (not in the log, not yet started, already churned, or inactive over the active window); "
+      + "expected an id exactly as in the data (case and leading zeros count); fix: copy the id from the data or from churn score's list\n"), "\(unknown.stderr)")
     let badDate = try runChurn(["explain", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--as-of", "June", "--customer", "x"])
     #expect(badDate.status == 64 && badDate.stderr.hasPrefix("Error: --as-of \"June\" is not a date; expected ISO 8601 such as 2025-07-01\nUsage: churn explain"))
     let tableModel = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("customers.csv"), "--out", dir.file("risk.csv")])
