@@ -87,7 +87,8 @@ struct CustomerExplanation: Encodable {
       case .level(let level): value = level
       case .missing: value = "missing"
       }
-      return Term(feature: c.column, value: value, contribution: c.contribution)
+      // + 0 turns a -0.0 (a zero coefficient times a negative value) into 0, which JSON writes as 0, not -0.
+      return Term(feature: c.column, value: value, contribution: c.contribution + 0)
     }
     terms.sort { (abs($0.contribution), $1.feature) > (abs($1.contribution), $0.feature) }
     customer = table.ids[row]

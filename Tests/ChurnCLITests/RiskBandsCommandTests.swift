@@ -48,5 +48,13 @@ struct WeightsNumberTests {
     let zero = lines.filter { $0.hasPrefix("b ") || $0.hasPrefix("c ") }
     #expect(zero.count == 2 && zero.allSatisfy { $0.contains("  0.000 ") && $0.hasSuffix("      0.0") }, "\(weights.stdout)")
     #expect(!weights.stdout.contains("+0.0") && !weights.stdout.contains("-0.0"), "\(weights.stdout)")
+    // explain: a zero coefficient's contribution is 0.00 pts (and 0 in JSON), whatever the value's sign.
+    for customer in ["0", "1", "2", "3"] {
+      let text = try runChurn(["explain", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--customer", customer])
+      let zeroLines = text.stdout.split(separator: "\n").filter { $0.hasPrefix("b ") || $0.hasPrefix("c ") }
+      #expect(zeroLines.count == 2 && zeroLines.allSatisfy { $0.hasSuffix("  0.00 pts  ") }, "\(text.stdout)")
+      let json = try runChurn(["explain", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--customer", customer, "--format", "json"])
+      #expect(json.status == 0 && !json.stdout.contains(": -0,") && !json.stdout.contains(": -0\n"), "\(json.stdout)")
+    }
   }
 }
