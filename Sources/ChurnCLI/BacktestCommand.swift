@@ -31,26 +31,36 @@ struct BacktestCommand: ParsableCommand {
   @Option(help: "Name of the label column (with --table).")
   var label: String?
 
-  @Option(help: "Name of the id column (with --table).")
-  var id = "customer_id"
+  @Option(name: .customLong("id"), help: "Name of the id column (with --table; default customer_id).")
+  var idFlag: String?
 
-  @Option(help: "With --table: number of folds.")
-  var folds = 5
+  @Option(name: .customLong("folds"), help: "With --table: number of folds, 2 to 100 (default 5).")
+  var foldsFlag: Int?
 
-  @Option(help: "Test only cutoffs on or after this date (earlier cutoffs still train).")
+  @Option(help: "With --events: test only cutoffs on or after this date (earlier cutoffs still train).")
   var testFrom: String?
 
-  @Option(help: "Bootstrap resamples for the 95% intervals.")
+  @Option(help: "Bootstrap resamples for the 95% intervals, 0 to 10000.")
   var bootstrap = 1000
 
-  @Option(help: "Write the per-fold results as JSON here.")
+  @Option(help: "Write the per-fold results as JSON here (- for standard output; the tables then go to standard error).")
   var out: String?
+
+  var id: String { idFlag ?? "customer_id" }
+  var folds: Int { foldsFlag ?? 5 }
 
   func validate() throws {
     if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
-    guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
-    guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be ≥ 0") }
+    try FlagRules.check("--folds", foldsFlag, in: 2...FlagRules.maxFolds)
+    try FlagRules.check("--bootstrap", bootstrap, in: 0...FlagRules.maxBootstrap)
+    try customers.validate(table: table != nil)
+    if table != nil {
+      try FlagRules.refuse(events.givenFlags + observation.givenFlags + (testFrom != nil ? ["--test-from"] : []),
+                           "applies to an event log (--events), not to --table; drop it")
+    } else {
+      try FlagRules.refuse(FlagRules.given([("--label", label != nil), ("--id", idFlag != nil), ("--folds", foldsFlag != nil)]), "applies only with --table; drop it")
+    }
   }
 
   /// What --out holds.
@@ -80,6 +90,9 @@ struct BacktestCommand: ParsableCommand {
   func run() throws {
     let clock = ContinuousClock()
     let began = clock.now
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events), ("--customers", customers.customers), ("--table", table)])
+    // With --out -, the JSON owns standard output; the tables go to standard error.
+    let print: (String) -> Void = outputs.writesToStandardOutput ? { StandardError.print($0) } : { Swift.print($0) }
     let settings = modelOptions.settings(threads: observation.threads)
     let all: FeatureTable
     var splits: [Fold]
@@ -88,7 +101,8 @@ struct BacktestCommand: ParsableCommand {
       let t = try customers.preparedTable(table, idColumn: id, label: label!).table
       let labelled = t.labels!.indices.filter { !t.labels![$0].isNaN }
       all = t.rows(labelled)
-      // One class fails in the first fold's fit with that fold's count; say it of the table.
+      // No label, or one class, fails in the first fold's fit with that fold's count; say it of the table.
+      if all.rowCount == 0 { throw TrainingError.noLabelledRows }
       if let first = all.labels!.first, all.labels!.allSatisfy({ $0 == first }) {
         throw BacktestError.oneClass(path: table, rows: all.rowCount, label: Int(first))
       }
@@ -141,7 +155,8 @@ struct BacktestCommand: ParsableCommand {
     }
     if let out {
       let output = Output(kind: table != nil ? "stratified k-fold" : "out-of-time", model: settings.family.rawValue, folds: results, churnOverTime: overTime)
-      try OutputFile.write(try JSONOutput.text(output) + "\n", to: out)
+      try OutputFile.write(try JSONOutput.text(output) + "\n", to: outputs.path(for: "--out"))
+      try outputs.commit()
       StandardError.print("backtest: results written to \(out)")
     }
     StandardError.print("backtest: done in \(String(format: "%.2f", (clock.now - began).seconds)) s")

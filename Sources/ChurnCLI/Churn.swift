@@ -1,4 +1,8 @@
 import ArgumentParser
+import ChurnCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct Churn: ParsableCommand {
@@ -11,4 +15,13 @@ struct Churn: ParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [Simulate.self, Describe.self, Features.self, CohortsCommand.self, Train.self, BacktestCommand.self, Score.self, Weights.self, Explain.self, Report.self])
+
+  static func main() {
+    // `churn train ... | head`: a reader that leaves must not kill the run before its files are
+    // written. Writes to standard output then fail with EPIPE, which `print` drops quietly.
+    signal(SIGPIPE, SIG_IGN)
+    // Ctrl-C or a kill: remove the temporary files of the outputs, then die of that signal.
+    TemporaryFileRegistry.removeOnInterrupt()
+    main(nil)
+  }
 }

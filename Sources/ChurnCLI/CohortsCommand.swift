@@ -27,29 +27,43 @@ struct CohortsCommand: ParsableCommand {
   @Option(help: "Name of the label column (with --table).")
   var label: String?
 
-  @Option(help: "Name of the id column (with --table).")
-  var id = "customer_id"
+  @Option(name: .customLong("id"), help: "Name of the id column (with --table; default customer_id).")
+  var idFlag: String?
 
   @Option(help: "Comma-separated features to show (default: the --top features whose cohorts differ most).")
   var features: String?
 
-  @Option(help: "Features to show when --features is not given.")
-  var top = 8
+  @Option(name: .customLong("top"), help: "Features to show when --features is not given (default 8).")
+  var topFlag: Int?
 
   @Option(help: "Quantile groups per numeric feature (2...1000).")
   var groups = 10
 
-  @Option(help: "Write every feature's cohorts as CSV here.")
+  @Option(help: "Write every feature's cohorts as CSV here (- for standard output; the text then goes to standard error).")
   var out: String?
+
+  var id: String { idFlag ?? "customer_id" }
+  var top: Int { topFlag ?? 8 }
 
   func validate() throws {
     if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
-    guard groups >= 2, top >= 1 else { throw ValidationError("--groups must be at least 2 and --top at least 1") }
+    guard groups >= 2 else { throw ValidationError("--groups must be at least 2 and --top at least 1") }
     guard groups <= 1000 else { throw ValidationError("--groups \(groups) is too many; expected 2...1000 quantile groups") }
+    try FlagRules.check("--top", topFlag, atLeast: 1)
+    if features != nil { try FlagRules.refuse(topFlag != nil ? ["--top"] : [], "applies only without --features (which names the features to show); drop one") }
+    try customers.validate(table: table != nil)
+    if table != nil {
+      try FlagRules.refuse(events.givenFlags + observation.givenFlags, "applies to an event log (--events), not to --table; drop it")
+    } else {
+      try FlagRules.refuse(FlagRules.given([("--label", label != nil), ("--id", idFlag != nil)]), "applies only with --table; drop it")
+    }
   }
 
   func run() throws {
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events), ("--customers", customers.customers), ("--table", table)])
+    // With --out -, the CSV owns standard output; the text goes to standard error.
+    let print: (String) -> Void = outputs.writesToStandardOutput ? { StandardError.print($0) } : { Swift.print($0) }
     let data: FeatureTable
     if let table {
       data = try customers.preparedTable(table, idColumn: id, label: label!).table
@@ -103,7 +117,8 @@ struct CohortsCommand: ParsableCommand {
           csv += fields.map(CSVField.escape).joined(separator: ",") + "\n"
         }
       }
-      try OutputFile.write(csv, to: out)
+      try OutputFile.write(csv, to: outputs.path(for: "--out"))
+      try outputs.commit()
       StandardError.print("cohorts: \(analyses.count) features written to \(out)")
     }
   }

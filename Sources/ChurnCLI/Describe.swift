@@ -13,8 +13,14 @@ struct Describe: ParsableCommand {
   @Option(help: "Customer table CSV (customer_id plus attributes, optionally churn_date).")
   var customers: String?
 
-  @Option(help: "Name of the customer table's churn-date column.")
-  var churnDateColumn = "churn_date"
+  @Option(name: .customLong("churn-date-column"), help: "Name of the customer table's churn-date column (default: churn_date).")
+  var churnDateColumnFlag: String?
+
+  var churnDateColumn: String { churnDateColumnFlag ?? "churn_date" }
+
+  func validate() throws {
+    if customers == nil { try FlagRules.refuse(churnDateColumnFlag != nil ? ["--churn-date-column"] : [], "applies to a customer table; add --customers or drop it") }
+  }
 
   func run() throws {
     let (reader, progress) = try events.reader(label: "describe")
@@ -53,20 +59,32 @@ struct EventLogOptions: ParsableArguments {
   @Option(help: "Event log CSV with a header: customer id, timestamp, event type and optionally a value.")
   var events: String?
 
-  @Option(help: "Name of the customer id column.")
-  var customerColumn = "customer_id"
+  @Option(name: .customLong("customer-column"), help: "Name of the customer id column (default: customer_id).")
+  var customerColumnFlag: String?
 
-  @Option(help: "Name of the timestamp column.")
-  var timestampColumn = "timestamp"
+  @Option(name: .customLong("timestamp-column"), help: "Name of the timestamp column (default: timestamp).")
+  var timestampColumnFlag: String?
 
-  @Option(help: "Name of the event type column.")
-  var eventTypeColumn = "event_type"
+  @Option(name: .customLong("event-type-column"), help: "Name of the event type column (default: event_type).")
+  var eventTypeColumnFlag: String?
 
-  @Option(help: "Name of the numeric value column (the default may be absent: events then have no value; another name must exist).")
-  var valueColumn = "value"
+  @Option(name: .customLong("value-column"), help: "Name of the numeric value column (default: value, which may be absent: events then have no value; another name must exist).")
+  var valueColumnFlag: String?
 
   @Flag(help: "Skip malformed rows (counted by reason and reported) instead of stopping.")
   var skipBadRows = false
+
+  var customerColumn: String { customerColumnFlag ?? "customer_id" }
+  var timestampColumn: String { timestampColumnFlag ?? "timestamp" }
+  var eventTypeColumn: String { eventTypeColumnFlag ?? "event_type" }
+  var valueColumn: String { valueColumnFlag ?? "value" }
+
+  /// The flags of this group given besides --events, which mean nothing without an event log.
+  var givenFlags: [String] {
+    FlagRules.given([("--customer-column", customerColumnFlag != nil), ("--timestamp-column", timestampColumnFlag != nil),
+                     ("--event-type-column", eventTypeColumnFlag != nil), ("--value-column", valueColumnFlag != nil),
+                     ("--skip-bad-rows", skipBadRows)])
+  }
 
   /// The event log's path; a clear error when the command needs one and none was given.
   func path() throws -> String {

@@ -27,21 +27,33 @@ struct Features: ParsableCommand {
   @Option(help: "Write the spec used to this JSON file.")
   var saveSpec: String?
 
-  @Option(help: "Output CSV: customer_id, cutoff, the features, label.")
+  @Option(help: "Output CSV: customer_id, cutoff, the features, label (- for standard output).")
   var out: String
+
+  func validate() throws {
+    try table.validate(table: false)
+    if spec != nil {
+      try FlagRules.refuse(FlagRules.given([("--windows", observation.windows != nil), ("--lead", observation.lead != nil),
+                                            ("--purchase-types", observation.purchaseTypes != nil)]),
+                           "comes from the spec when --spec is given; drop it or edit the spec")
+    }
+  }
 
   func run() throws {
     let clock = ContinuousClock()
     let began = clock.now
+    let outputs = try OutputTransaction(outputs: [("--out", out), ("--save-spec", saveSpec)],
+                                        inputs: [("--events", events.events), ("--customers", table.customers), ("--spec", spec)])
     let fixedSpec = try spec.map(FeatureSpec.read)
     let customers = try table.load(spec: fixedSpec, eventCustomerColumn: events.customerColumn)
     let (reader, progress) = try events.reader(label: "features")
     let result = try observation.build(events: reader, customers: customers, spec: fixedSpec)
     progress?.finish()
-    try result.table.writeCSV(to: out)
-    if let saveSpec { try OutputFile.write(String(decoding: try result.spec.jsonData(), as: UTF8.self) + "\n", to: saveSpec) }
+    try result.table.writeCSV(to: outputs.path(for: "--out"))
+    if saveSpec != nil { try OutputFile.write(String(decoding: try result.spec.jsonData(), as: UTF8.self) + "\n", to: outputs.path(for: "--save-spec")) }
+    try outputs.commit()
     FeatureReport.print(result, seconds: (clock.now - began).seconds, label: "features")
-    print(out)
+    if !outputs.writesToStandardOutput { print(out) }
   }
 }
 
@@ -50,11 +62,11 @@ struct CustomerTableOptions: ParsableArguments {
   @Option(help: "Customer table CSV: customer id plus attributes, optionally signup and churn dates.")
   var customers: String?
 
-  @Option(help: "Name of the customer table's signup-date column.")
-  var signupColumn = "signup_date"
+  @Option(name: .customLong("signup-column"), help: "Name of the customer table's signup-date column (default: signup_date).")
+  var signupColumnFlag: String?
 
-  @Option(help: "Name of the customer table's churn-date column (its presence makes labels contractual).")
-  var churnDateColumn = "churn_date"
+  @Option(name: .customLong("churn-date-column"), help: "Name of the customer table's churn-date column (default: churn_date; its presence makes labels contractual).")
+  var churnDateColumnFlag: String?
 
   @Option(help: "Comma-separated columns of the customer table (or --table) to treat as categorical.")
   var categorical: String?
@@ -67,6 +79,31 @@ struct CustomerTableOptions: ParsableArguments {
 
   @Option(name: .customLong("customer-id-column"), help: "Name of the customer table's id column (default: the event log's --customer-column).")
   var idColumn: String?
+
+  var signupColumn: String { signupColumnFlag ?? "signup_date" }
+  var churnDateColumn: String { churnDateColumnFlag ?? "churn_date" }
+
+  /// Given flags that only a customer table (--customers) uses.
+  var givenCustomerTableFlags: [String] {
+    FlagRules.given([("--signup-column", signupColumnFlag != nil), ("--churn-date-column", churnDateColumnFlag != nil),
+                     ("--customer-id-column", idColumn != nil)])
+  }
+
+  /// Given flags that describe columns, for a customer table or a --table.
+  var givenColumnKindFlags: [String] {
+    FlagRules.given([("--categorical", categorical != nil), ("--numeric", numeric != nil), ("--exclude", exclude != nil)])
+  }
+
+  /// Refuses the flags that cannot apply: with `table` (a prepared table) those of a customer
+  /// table and --customers itself; without --customers (an event log alone) every flag here.
+  func validate(table: Bool) throws {
+    if table {
+      try FlagRules.refuse((customers != nil ? ["--customers"] : []) + givenCustomerTableFlags,
+                           "applies to an event log's customer table, not to --table; drop it")
+    } else if customers == nil {
+      try FlagRules.refuse(givenCustomerTableFlags + givenColumnKindFlags, "applies to a customer table; add --customers or drop it")
+    }
+  }
 
   /// Kinds forced by --categorical and --numeric.
   func forcedKinds() -> [String: TypedCSV.Kind] {
@@ -103,8 +140,10 @@ struct ObservationOptions: ParsableArguments {
   @Option(help: "A range of cutoffs FROM:TO:STEP, e.g. 2024-01-01:2024-12-01:1m (steps in d, w or m, at most 100 years; at most 10000 cutoffs).")
   var cutoffs: String?
 
-  @Option(help: "Label horizon after each cutoff: 30d, 4w, 1m (at most 36500 days or 1200 months: 100 years).")
-  var horizon = "30d"
+  @Option(name: .customLong("horizon"), help: "Label horizon after each cutoff: 30d, 4w, 1m (default 30d; at most 36500 days or 1200 months: 100 years).")
+  var horizonFlag: String?
+
+  var horizon: String { horizonFlag ?? "30d" }
 
   @Option(help: "Features end this many days before the cutoff (0...3660).")
   var lead: Int?
@@ -127,6 +166,13 @@ struct ObservationOptions: ParsableArguments {
   @Option(help: "Threads reading the event log (1...1024).")
   var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+  /// The flags of this group given, except --threads: they all need an event log.
+  var givenFlags: [String] {
+    FlagRules.given([("--cutoff", !cutoff.isEmpty), ("--cutoffs", cutoffs != nil), ("--horizon", horizonFlag != nil), ("--lead", lead != nil),
+                     ("--windows", windows != nil), ("--active-window", activeWindow != nil), ("--activity-types", activityTypes != nil),
+                     ("--purchase-types", purchaseTypes != nil), ("--data-end", dataEnd != nil)])
+  }
+
   func design() throws -> ObservationDesign {
     var list = try cutoff.map(ObservationDesign.cutoff)
     if let cutoffs { list += try ObservationDesign.cutoffRange(cutoffs) }
@@ -146,6 +192,7 @@ struct ObservationOptions: ParsableArguments {
   /// Checks spans, windows, lead and threads before any file is read.
   func validate() throws {
     guard threads >= 1 else { throw ValidationError("--threads \(threads) must be at least 1") }
+    try FlagRules.check("--lead", lead, atLeast: 0)
     do {
       guard threads <= FeatureError.maximumThreads else { throw FeatureError.tooManyThreads(threads) }
       _ = try CalendarSpan.parse(horizon, option: "--horizon")
@@ -162,7 +209,8 @@ struct ObservationOptions: ParsableArguments {
     var days: [Int] = []
     for item in commaList(text) {
       guard !item.isEmpty, item.allSatisfy({ $0.isASCII && $0.isNumber }), item.contains(where: { $0 != "0" }) else {
-        throw ValidationError("--windows \"\(text)\" is not a list of day counts; expected for example 7,30,90")
+        throw ValidationError("--windows \"\(MessageText.excerpt(text))\": \"\(MessageText.excerpt(item))\" is not a whole number of days "
+          + "from 1 to \(FeatureError.maximumFeatureDays); expected a list such as 7,30,90")
       }
       guard let n = Int(item), n <= FeatureError.maximumFeatureDays else { throw FeatureError.windowOutOfRange(days: item) }
       days.append(n)

@@ -8,34 +8,34 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Model family: logistic or forest.")
   var model = "logistic"
 
-  @Option(help: "L2 penalty λ₂ (scikit-learn's 1/C).")
-  var l2: Double = 1.0
+  @Option(help: "Logistic: L2 penalty λ₂ (scikit-learn's 1/C), 0...1e12 (default 1).")
+  var l2: Double?
 
-  @Option(help: "L1 penalty λ₁.")
-  var l1: Double = 0
+  @Option(help: "Logistic: L1 penalty λ₁, 0...1e12 (default 0).")
+  var l1: Double?
 
   @Option(help: "Class weights: none or balanced (probabilities are then corrected back to the real churn rate).")
   var classWeight = "none"
 
-  @Option(help: "Solver: auto, newton, lbfgs or owlqn.")
-  var solver = "auto"
+  @Option(help: "Logistic: solver auto, newton, lbfgs or owlqn (default auto).")
+  var solver: String?
 
-  @Flag(help: "Do not apply log1p/asinh to columns with skewness above 4.")
+  @Flag(help: "Logistic: do not apply log1p/asinh to columns with skewness above 4.")
   var noFatTail = false
 
-  @Option(help: "Forest: number of trees.")
-  var trees = 100
+  @Option(help: "Forest: number of trees, 1 to 10000 (default 100).")
+  var trees: Int?
 
-  @Option(help: "Forest: rows a leaf must keep (scikit-learn's min_samples_leaf).")
-  var minLeaf = 5
+  @Option(help: "Forest: rows a leaf must keep (scikit-learn's min_samples_leaf), 1...1000000000 (default 5).")
+  var minLeaf: Int?
 
-  @Option(help: "Forest: features tried per split (default ⌊√d⌋; scikit-learn's max_features, ranger's mtry).")
+  @Option(help: "Forest: features tried per split, 1 to the model's columns d (default ⌊√d⌋; scikit-learn's max_features, ranger's mtry).")
   var featuresPerSplit: Int?
 
-  @Option(help: "Forest: maximum depth (default unlimited).")
+  @Option(help: "Forest: maximum depth, 1...10000 (default unlimited).")
   var maxDepth: Int?
 
-  @Option(help: "Random seed (forest, k-fold splits, bootstrap intervals); the same seed gives the same results with any thread count.")
+  @Option(help: "Random seed, 0...18446744073709551615 (forest, k-fold splits, bootstrap intervals); the same seed gives the same results with any thread count.")
   var seed: UInt64 = 1
 
   @Option(help: "Calibrate probabilities on out-of-time (or out-of-fold) predictions: platt or isotonic.")
@@ -44,32 +44,57 @@ struct ModelOptions: ParsableArguments {
   @Flag(help: "Choose the penalty (logistic) or min leaf and features per split (forest) on the backtest.")
   var tune = false
 
-  @Option(help: "With --tune: choose by log_loss (lower is better) or auc.")
-  var tuneMetric = "log_loss"
+  @Option(help: "With --tune: choose by log_loss (lower is better) or auc (default log_loss).")
+  var tuneMetric: String?
 
-  @Option(help: "With --tune: the number of latest backtest folds to compare candidates on.")
-  var tuneFolds = 3
+  @Option(help: "With --tune: the number of latest backtest folds to compare candidates on (default 3).")
+  var tuneFolds: Int?
 
   func validate() throws {
-    guard ModelSettings.Family(rawValue: model) != nil else { throw ValidationError("--model \"\(model)\" is not available; expected logistic or forest") }
+    guard let family = ModelSettings.Family(rawValue: model) else { throw ValidationError("--model \"\(model)\" is not available; expected logistic or forest") }
     guard LogisticRegression.ClassWeight(rawValue: classWeight) != nil else {
       throw ValidationError("--class-weight \"\(classWeight)\" is not one of none, balanced")
     }
-    guard LogisticRegression.Solver(rawValue: solver) != nil else {
+    if let solver, LogisticRegression.Solver(rawValue: solver) == nil {
       throw ValidationError("--solver \"\(solver)\" is not one of auto, newton, lbfgs, owlqn")
     }
-    guard l2 >= 0, l1 >= 0, l2.isFinite, l1.isFinite else { throw ValidationError("--l2 and --l1 must be finite numbers ≥ 0") }
-    guard trees >= 1, minLeaf >= 1 else { throw ValidationError("--trees and --min-leaf must be at least 1") }
+    // Flags of the other model family would be ignored: refuse them.
+    switch family {
+    case .forest:
+      try FlagRules.refuse(FlagRules.given([("--l2", l2 != nil), ("--l1", l1 != nil), ("--solver", solver != nil), ("--no-fat-tail", noFatTail)]),
+                           "applies to the logistic model only, not to --model forest; drop it")
+    case .logistic:
+      try FlagRules.refuse(FlagRules.given([("--trees", trees != nil), ("--min-leaf", minLeaf != nil), ("--features-per-split", featuresPerSplit != nil),
+                                            ("--max-depth", maxDepth != nil)]),
+                           "applies to the forest only (--model forest), not to the logistic model; drop it")
+    }
+    try FlagRules.check("--trees", trees, in: 1...FlagRules.maxTrees)
+    try FlagRules.check("--min-leaf", minLeaf, atLeast: 1)
+    try FlagRules.check("--features-per-split", featuresPerSplit, atLeast: 1)
+    try FlagRules.check("--max-depth", maxDepth, atLeast: 1)
+    // Every range (Hyperparameters), with the fix: --min-leaf and --max-depth above, penalties NaN, negative or above 1e12.
+    do { try settings(threads: 1).validate() } catch let error as HyperparameterError { throw ValidationError(error.description) }
     if let calibrate, Calibration.Method(rawValue: calibrate) == nil {
       throw ValidationError("--calibrate \"\(calibrate)\" is not one of platt, isotonic")
     }
-    guard tuneMetric == "log_loss" || tuneMetric == "auc" else { throw ValidationError("--tune-metric \"\(tuneMetric)\" is not log_loss or auc") }
-    guard tuneFolds >= 1 else { throw ValidationError("--tune-folds must be at least 1") }
+    if tune {
+      // What --tune chooses would overwrite the value given.
+      if family == .forest {
+        try FlagRules.refuse(FlagRules.given([("--min-leaf", minLeaf != nil), ("--features-per-split", featuresPerSplit != nil)]),
+                             "is chosen by --tune (it tries min leaf 1, 5, 20, 50 × features per split ½√d, √d, 2√d); drop it, or drop --tune")
+      } else if l1 == nil {
+        try FlagRules.refuse(l2 != nil ? ["--l2"] : [], "is chosen by --tune (it tries 0.01, 0.1, 1, 10, 100, 1000); drop it, or drop --tune")
+      }
+    } else {
+      try FlagRules.refuse(FlagRules.given([("--tune-metric", tuneMetric != nil), ("--tune-folds", tuneFolds != nil)]), "applies only with --tune; add --tune or drop it")
+    }
+    if let tuneMetric, tuneMetric != "log_loss" && tuneMetric != "auc" { throw ValidationError("--tune-metric \"\(tuneMetric)\" is not log_loss or auc") }
+    try FlagRules.check("--tune-folds", tuneFolds, in: 1...FlagRules.maxFolds)
   }
 
   func settings(threads: Int) -> ModelSettings {
-    ModelSettings(family: ModelSettings.Family(rawValue: model)!, l2: l2, l1: l1, solver: LogisticRegression.Solver(rawValue: solver)!,
-                  fatTail: !noFatTail, trees: trees, minLeaf: minLeaf, featuresPerSplit: featuresPerSplit, maxDepth: maxDepth, seed: seed,
+    ModelSettings(family: ModelSettings.Family(rawValue: model)!, l2: l2 ?? 1, l1: l1 ?? 0, solver: LogisticRegression.Solver(rawValue: solver ?? "auto")!,
+                  fatTail: !noFatTail, trees: trees ?? 100, minLeaf: minLeaf ?? 5, featuresPerSplit: featuresPerSplit, maxDepth: maxDepth, seed: seed,
                   classWeight: LogisticRegression.ClassWeight(rawValue: classWeight)!, threads: threads)
   }
 
@@ -79,7 +104,8 @@ struct ModelOptions: ParsableArguments {
   /// the mean of `tuneMetric`; prints the comparison and returns the winner and the record.
   func tuned(_ table: FeatureTable, folds allFolds: [Fold], settings: ModelSettings, label: String,
              quiet: Bool = false) throws -> (ModelSettings, ModelFile.TuningRecord) {
-    let folds = Array(allFolds.suffix(tuneFolds))
+    let folds = Array(allFolds.suffix(tuneFolds ?? 3))
+    let tuneMetric = self.tuneMetric ?? "log_loss"
     guard !folds.isEmpty else { throw CommandError("--tune needs at least one backtest fold with both classes") }
     let grid = settings.grid(columns: table.columnNames.count)
     if !quiet { StandardError.print("\(label): tuning: \(grid.count) candidates × \(folds.count) folds (\(folds.map(\.name).joined(separator: ", "))), by mean \(tuneMetric)") }

@@ -29,14 +29,16 @@ struct Report: ParsableCommand {
   @Option(help: "Rows of the ranked list to show (1 or more).")
   var top = 25
 
-  @Option(help: "Where to write the HTML file.")
+  @Option(help: "Where to write the HTML file (- for standard output).")
   var out: String
 
   func validate() throws {
     if top < 1 { throw ValidationError("--top \(top) is too small; expected the number of customers to list, 1 or more") }
+    if inputs.table == nil { try FlagRules.refuse(label != nil ? ["--label"] : [], "applies only with --table (an event log's labels come from the model's horizon); drop it") }
   }
 
   func run() throws {
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths)
     let file = try ModelFile.read(path: inputs.model)
     let loaded = try inputs.load(file, revenueColumn: revenueColumn, label: "report")
     let features = loaded.features
@@ -104,9 +106,10 @@ struct Report: ParsableCommand {
       report.cohorts = numeric
       report.categories = categorical
     }
-    try OutputFile.write(try report.html(), to: out)
+    try OutputFile.write(try report.html(), to: outputs.path(for: "--out"))
+    try outputs.commit()
     StandardError.print("report: \(features.rowCount) customers \(asOf); written to \(out)")
-    print(out)
+    if !outputs.writesToStandardOutput { print(out) }
   }
 
   func facts(_ file: ModelFile, scored p: [Double], revenue: [Double], asOf: String) -> [(String, String)] {

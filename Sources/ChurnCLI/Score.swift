@@ -36,17 +36,20 @@ struct Score: ParsableCommand {
   @Option(help: "Last week's ranked list (this command's CSV): adds the change in points, band moves, new and vanished customers.")
   var previous: String?
 
-  @Option(help: "Output format of --out: csv or json.")
-  var format = "csv"
+  @Option(name: .customLong("format"), help: "Output format of --out: csv or json (default csv).")
+  var formatFlag: String?
 
-  @Option(help: "Where to write the ranked list.")
+  @Option(help: "Where to write the ranked list (- for standard output).")
   var out: String?
+
+  var format: String { formatFlag ?? "csv" }
 
   func validate() throws {
     if let top, top < 1 { throw ValidationError("--top \(top) must be at least 1") }
     guard reasons >= 0 else { throw ValidationError("--reasons \(reasons) must be at least 0") }
     guard RiskScorer.Explanation(rawValue: explain) != nil else { throw ValidationError("--explain \"\(explain)\" is not exact, path or auto") }
     guard format == "csv" || format == "json" else { throw ValidationError("--format \"\(format)\" is not csv or json") }
+    if out == nil { try FlagRules.refuse(formatFlag != nil ? ["--format"] : [], "applies to --out; without --out the list is printed as a table") }
   }
 
   func run() throws {
@@ -57,6 +60,7 @@ struct Score: ParsableCommand {
       steps.append(String(format: "%@ %.1f s", step, (clock.now - mark).seconds))
       mark = clock.now
     }
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths + [("--previous", previous)])
     let file = try ModelFile.read(path: inputs.model)
     lap("model")
     let loaded = try inputs.load(file, revenueColumn: revenueColumn, label: "score")
@@ -86,10 +90,12 @@ struct Score: ParsableCommand {
       StandardError.print("score: against \(last.path): \(ranked.rows.filter { $0.change == "new" }.count) new, \(ranked.vanished.count) vanished, \(moved) changed band")
     }
     if let out {
-      if format == "json" { try ranked.writeJSON(to: out, top: top) } else { try ranked.write(to: out, idHeader: idHeader, top: top) }
+      let staged = outputs.path(for: "--out")
+      if format == "json" { try ranked.writeJSON(to: staged, top: top) } else { try ranked.write(to: staged, idHeader: idHeader, top: top) }
+      try outputs.commit()
       lap("write")
       StandardError.print("score: \(features.rowCount) customers scored; ranked list written to \(out) (" + steps.joined(separator: ", ") + ")")
-      print(out)
+      if !outputs.writesToStandardOutput { print(out) }
     } else {
       print(ranked.text(top: top ?? 20, idHeader: idHeader))
     }

@@ -32,9 +32,20 @@ struct ScoringInputs: ParsableArguments {
   func validate() throws {
     if (table == nil) == (events == nil) { throw ValidationError("give either --events (with --as-of) or --table") }
     if events != nil && asOf == nil { throw ValidationError("--events needs --as-of DATE, the day to score as of") }
+    if table != nil {
+      try FlagRules.refuse(FlagRules.given([("--as-of", asOf != nil), ("--customers", customers != nil), ("--skip-bad-rows", skipBadRows)]),
+                           "applies to an event log (--events), not to --table; drop it")
+    } else {
+      try FlagRules.refuse(id != nil ? ["--id"] : [], "applies only with --table (an event log's id column is the model's); drop it")
+    }
     if let asOf, UTCTime.parseMilliseconds(asOf) == nil {
       throw ValidationError("--as-of \"\(asOf)\" is not a date; expected ISO 8601 such as 2025-07-01")
     }
+  }
+
+  /// The files this command reads, by flag, for `OutputTransaction`.
+  var paths: [(name: String, path: String?)] {
+    [("--model", model), ("--events", events), ("--customers", customers), ("--table", table)]
   }
 
   struct Loaded {
@@ -53,7 +64,7 @@ struct ScoringInputs: ParsableArguments {
   /// read as a number from the customer table when present (a revenue column).
   func build(_ file: ModelFile, cutoffs: [Int64], extraNumeric: String? = nil, label: String) throws -> (FeatureBuilder.Result, CustomerTable?) {
     guard let events, let spec = file.featureSpec, let settings = file.events else {
-      throw CommandError("\(model) was trained on a table, not an event log; use --table")
+      throw ModelInputError.tableModelGivenEvents(model: model, idColumn: file.idColumn, labelColumn: file.labelColumn)
     }
     let design = try ObservationDesign(cutoffs: cutoffs, horizon: CalendarSpan.parse(settings.horizon)!,
                                        activeWindow: settings.activeWindow.flatMap(CalendarSpan.parse),
@@ -66,7 +77,7 @@ struct ScoringInputs: ParsableArguments {
       table = try CustomerTable(path: customers, idColumn: settings.customerColumn, signupColumn: settings.signupColumn,
                                 churnDateColumn: settings.churnDateColumn, kinds: kinds)
     } else if !spec.attributes.isEmpty {
-      throw CommandError("\(model) was trained with a customer table (attributes \(spec.attributes.map(\.name).prefix(4).joined(separator: ", ")), ...); give it with --customers")
+      throw ModelInputError.customersNeeded(model: model, attributes: spec.attributes.map(\.name))
     }
     var builder = FeatureBuilder(design: design, spec: spec, customers: table)
     builder.threads = ProcessInfo.processInfo.activeProcessorCount
@@ -84,7 +95,7 @@ struct ScoringInputs: ParsableArguments {
   func load(_ file: ModelFile, revenueColumn: String?, label: String) throws -> Loaded {
     if events != nil {
       guard let settings = file.events else {
-        throw CommandError("\(model) was trained on a table, not an event log; score it with --table")
+        throw ModelInputError.tableModelGivenEvents(model: model, idColumn: file.idColumn, labelColumn: file.labelColumn)
       }
       let day = UTCTime.parseMilliseconds(asOf!)!  // checked in validate()
       let asOfDay = UTCTime.floorDiv(day, UTCTime.millisecondsPerDay) * UTCTime.millisecondsPerDay
@@ -102,18 +113,25 @@ struct ScoringInputs: ParsableArguments {
         revenue = result.table.ids.map { id in table.rowOf[id].map { values[$0] } ?? .nan }
       }
       StandardError.print("\(label): \(result.table.rowCount) eligible customers as of \(UTCTime.formatDate(milliseconds: asOfDay)) (events to \(UTCTime.formatDate(milliseconds: result.dataEnd)), exclusive)")
+      noteUnseenLevels(file, result.table, label: label)
       return Loaded(features: result.table, revenue: revenue, horizonMonths: horizonMonths, idHeader: settings.customerColumn,
                     customerTable: table, asOf: asOfDay)
     }
     var kinds: [String: TypedCSV.Kind] = [:]
     for (name, numeric) in zip(file.preprocessor.inputNames, file.preprocessor.inputKinds) { kinds[name] = numeric ? .numeric : .categorical }
     let header = try CSVReader(path: table!).header
+    let idColumn = id ?? file.idColumn
+    if let settings = file.events, !header.contains(where: { $0.lowercased() == idColumn.lowercased() }) {
+      throw ModelInputError.eventModelGivenTable(model: model, table: table!, customerColumn: idColumn, horizon: settings.horizon)
+    }
     kinds = kinds.filter { name, _ in header.contains { $0.lowercased() == name.lowercased() } }
     if let revenueColumn { kinds[revenueColumn] = kinds[revenueColumn] ?? .numeric }
     let csv = try TypedCSV(path: table!, idColumn: id ?? file.idColumn, kinds: kinds)
-    let features = try csv.featureTable(label: nil)
+    let features = file.preprocessor.namingColumnsAsInTraining(try csv.featureTable(label: nil))
     // One row per customer: a repeated id would be ranked twice, or explained from one of its rows.
     try CustomerRows.checkUnique(features.ids, path: table!, idColumn: id ?? file.idColumn)
+    try file.preprocessor.checkColumns(features, source: table!)
+    noteUnseenLevels(file, features, label: label)
     var revenue: [Double]?
     if let revenueColumn {
       guard let index = features.columnIndex(revenueColumn), case .numeric(let values) = features.columns[index] else {
@@ -123,5 +141,10 @@ struct ScoringInputs: ParsableArguments {
       revenue = values
     }
     return Loaded(features: features, revenue: revenue, horizonMonths: 1, idHeader: id ?? file.idColumn, customerTable: nil, asOf: nil)
+  }
+
+  /// One note per categorical column with levels the model never saw (scored as its reference level).
+  func noteUnseenLevels(_ file: ModelFile, _ features: FeatureTable, label: String) {
+    for unseen in file.preprocessor.unseenLevels(features) { StandardError.print("\(label): note: \(unseen)") }
   }
 }

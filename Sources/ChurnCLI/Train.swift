@@ -33,30 +33,46 @@ struct Train: ParsableCommand {
   @Option(help: "Name of the label column (with --table).")
   var label: String?
 
-  @Option(help: "Name of the id column (with --table).")
-  var id = "customer_id"
+  @Option(name: .customLong("id"), help: "Name of the id column (with --table; default customer_id).")
+  var idFlag: String?
 
   @Option(help: "File of ids (one per line) held out of training and used to measure the model (with --table).")
   var holdoutIds: String?
 
-  @Option(help: "With --table: folds of the stratified cross-validation behind --tune and --calibrate.")
-  var folds = 5
+  @Option(name: .customLong("folds"), help: "With --table and --tune or --calibrate: folds of their stratified cross-validation, 2 to 100 (default 5).")
+  var foldsFlag: Int?
 
-  @Option(help: "Where to write the model (JSON).")
+  @Option(help: "Where to write the model (JSON; - for standard output).")
   var out: String
+
+  var id: String { idFlag ?? "customer_id" }
+  var folds: Int { foldsFlag ?? 5 }
 
   func validate() throws {
     if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
-    guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
+    try FlagRules.check("--folds", foldsFlag, in: 2...FlagRules.maxFolds)
+    try customers.validate(table: table != nil)
+    if table != nil {
+      try FlagRules.refuse(events.givenFlags + observation.givenFlags, "applies to an event log (--events), not to --table; drop it")
+      if !modelOptions.tune && modelOptions.calibrate == nil {
+        try FlagRules.refuse(foldsFlag != nil ? ["--folds"] : [], "applies only with --tune or --calibrate (the folds of their cross-validation); drop it")
+      }
+    } else {
+      try FlagRules.refuse(FlagRules.given([("--label", label != nil), ("--id", idFlag != nil), ("--holdout-ids", holdoutIds != nil), ("--folds", foldsFlag != nil)]),
+                           "applies only with --table; drop it")
+    }
   }
 
   func run() throws {
     let clock = ContinuousClock()
     let began = clock.now
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events), ("--customers", customers.customers),
+                                                                            ("--table", table), ("--holdout-ids", holdoutIds)])
     let file = table != nil ? try trainOnTable() : try trainOnEvents()
-    try file.write(to: out)
-    print(FeatureWeights(file).table(top: 15))
+    try file.write(to: outputs.path(for: "--out"))
+    try outputs.commit()
+    if !outputs.writesToStandardOutput { print(FeatureWeights(file).table(top: 15)) }
     StandardError.print("train: model written to \(out) in \(String(format: "%.2f", (clock.now - began).seconds)) s")
   }
 
@@ -279,6 +295,11 @@ struct Train: ParsableCommand {
     }
     let design = try observation.design()
     let folds = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: labels, labelWindowEnd: { design.horizon.added(to: $0) })
+    if folds.isEmpty, let purpose = modelOptions.tune ? "--tune" : modelOptions.calibrate.map({ _ in "--calibrate" }) {
+      // Checked before any fitting: without a fold there is nothing to tune or calibrate on.
+      throw FoldError.noTimeFolds(purpose: purpose, cutoffs: Set(labelled.map { all.cutoffs![$0] }).count,
+                                  churned: labelled.filter { labels[$0] == 1 }.count, retained: labelled.filter { labels[$0] == 0 }.count)
+    }
     if folds.isEmpty {
       StandardError.print("train: note: no holdout measurement (needs an earlier cutoff whose label window closes before the last one, and both classes)")
     }

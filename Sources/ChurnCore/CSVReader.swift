@@ -36,19 +36,37 @@ public final class CSVReader {
   ///
   /// - Throws: `FileError` when the file cannot be opened; `CSVError` when it is empty,
   ///   compressed or binary, or the header has an empty or duplicate column name.
-  public init(path: String, blockSize: Int = 4 << 20) throws {
+  /// - Parameter expected: what the file should hold, for the errors about an empty or binary
+  ///   file (default: an event log's header).
+  public init(path: String, expected: String = CSVError.eventLogHeader, blockSize: Int = 4 << 20) throws {
     self.path = path
     descriptor = open(path, O_RDONLY | O_CLOEXEC)
     if descriptor < 0 { throw FileError.fromErrno(path: path, action: "open") }
     buffer = [UInt8](repeating: 0, count: max(blockSize, 1024))
-    try checkText()
+    try checkText(expected: expected)
     var names: [String] = []
+    var invalid: CSVError?
     let found = try nextRecord { record in
-      for i in 0..<record.count { names.append(record.string(i).trimmingSpaces) }
+      for i in 0..<record.count {
+        names.append(record.string(i).trimmingSpaces)
+        if invalid == nil, let error = record.utf8Error(i, path: path, column: "column \(i + 1) of the header") { invalid = error }
+      }
     }
-    guard found else { throw CSVError.emptyFile(path: path) }
-    if names.contains(where: { $0.utf8.contains(0) }) { throw CSVError.binary(path: path, reason: "its first line holds NUL bytes") }
-    if names.count == 1 && names[0].isEmpty { throw CSVError.emptyFile(path: path) }
+    guard found else { throw CSVError.emptyFile(path: path, expected: expected) }
+    if names.contains(where: { $0.utf8.contains(0) }) {
+      throw CSVError.binary(path: path, reason: "its first line holds NUL bytes", expected: expected)
+    }
+    if let invalid { throw invalid }
+    if names.count == 1 && names[0].isEmpty { throw CSVError.emptyFile(path: path, expected: expected) }
+    // A header with no comma but other separators: a ;- or tab-separated export, which would
+    // otherwise read as one column and fail later with "no column customer_id".
+    if names.count == 1 {
+      let counts = CSVError.otherSeparators.map { separator in (separator, names[0].filter { $0 == separator.character }.count) }
+      if let (separator, count) = counts.max(by: { $0.1 < $1.1 }), count > 0 {
+        throw CSVError.otherSeparator(path: path, name: separator.name, character: String(separator.character), count: count,
+                                      header: names[0])
+      }
+    }
     var seen: [String: Int] = [:]
     for (index, name) in names.enumerated() {
       if name.isEmpty { throw CSVError.emptyColumnName(path: path, column: index + 1) }
@@ -79,7 +97,7 @@ public final class CSVReader {
 
   /// Refuses compressed and binary files by their first bytes, before any of it is echoed as
   /// a "header".
-  private func checkText() throws {
+  private func checkText(expected: String) throws {
     while end - start < 8, try refill() {}
     let head = Array(buffer[start..<min(end, start + 8)])
     func starts(_ magic: [UInt8]) -> Bool { head.count >= magic.count && Array(head.prefix(magic.count)) == magic }
@@ -89,7 +107,7 @@ public final class CSVReader {
     ]
     for format in formats where starts(format.magic) { throw CSVError.compressed(path: path, format: format.name) }
     if starts([0xFF, 0xFE]) || starts([0xFE, 0xFF]) {
-      throw CSVError.binary(path: path, reason: "it is UTF-16 text; save it as UTF-8")
+      throw CSVError.binary(path: path, reason: "it is UTF-16 text; save it as UTF-8", expected: expected)
     }
   }
 
@@ -403,6 +421,29 @@ public struct CSVRecord {
   /// Field `i` as a string, or `nil` when its bytes are not valid UTF-8.
   public func validString(_ i: Int) -> String? { String(validating: field(i), as: UTF8.self) }
 
+  /// The 0-based offset in field `i` of its first byte that is not part of valid UTF-8, or
+  /// `nil` when the field is valid UTF-8 (checked byte by byte only when it is not all ASCII).
+  public func invalidUTF8Offset(_ i: Int) -> Int? {
+    let bytes = field(i)
+    guard bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+    var parser = Unicode.UTF8.ForwardParser()
+    var iterator = bytes.makeIterator()
+    var offset = 0
+    while true {
+      switch parser.parseScalar(from: &iterator) {
+      case .valid(let encoded): offset += encoded.count
+      case .error: return offset
+      case .emptyInput: return nil
+      }
+    }
+  }
+
+  /// `CSVError.invalidUTF8` for field `i`, named `column`, when its bytes are not valid UTF-8.
+  public func utf8Error(_ i: Int, path: String, column: String) -> CSVError? {
+    guard let offset = invalidUTF8Offset(i) else { return nil }
+    return .invalidUTF8(path: path, line: line, column: column, value: string(i), position: offset + 1, byte: field(i)[offset])
+  }
+
   /// Field `i` without surrounding spaces and tabs.
   @inline(__always)
   public func trimmedField(_ i: Int) -> UnsafeBufferPointer<UInt8> {
@@ -446,18 +487,30 @@ struct FieldBounds {
 
 /// A file that is not well-formed CSV.
 public enum CSVError: Error, Equatable, CustomStringConvertible {
-  case emptyFile(path: String)
+  /// An empty file; `expected` says what it should hold (an event log's header by default).
+  case emptyFile(path: String, expected: String = CSVError.eventLogHeader)
   case emptyColumnName(path: String, column: Int)
   case duplicateColumn(path: String, name: String, first: Int, second: Int)
   case unterminatedQuote(path: String, line: Int, field: Int)
   /// Text after the closing quote of field `field` (1-based), which closed on `closingLine`.
   case textAfterQuote(path: String, line: Int, field: Int, closingLine: Int)
   case compressed(path: String, format: String)
-  case binary(path: String, reason: String)
+  case binary(path: String, reason: String, expected: String = CSVError.eventLogHeader)
+  /// Bytes that are not UTF-8 in `column` (a column name, or "column 2 of the header") on
+  /// `line`: `byte` at 1-based `position` of the field; `value` is the field with it replaced by U+FFFD.
+  case invalidUTF8(path: String, line: Int, column: String, value: String, position: Int, byte: UInt8)
+  /// A header with no comma but `count` of another separator (`name`: "semicolon", "tab", "|").
+  case otherSeparator(path: String, name: String, character: String, count: Int, header: String)
+
+  /// What an event log should hold, for the errors about an empty or binary file.
+  public static let eventLogHeader = "a header line such as customer_id,timestamp,event_type,value"
+
+  /// The separators recognized in a header that has no comma, in order of preference.
+  static let otherSeparators: [(name: String, character: Character)] = [("semicolon", ";"), ("tab", "\t"), ("|", "|")]
 
   public var description: String {
     switch self {
-    case .emptyFile(let path): return "\(path) is empty; expected a header line such as customer_id,timestamp,event_type,value"
+    case .emptyFile(let path, let expected): return "\(path) is empty; expected \(expected)"
     case .emptyColumnName(let path, let column): return "\(path) line 1: column \(column) of the header has no name"
     case .duplicateColumn(let path, let name, let first, let second):
       return "\(path) line 1: column name \"\(MessageText.excerpt(name))\" appears twice (columns \(first) and \(second)); rename one"
@@ -466,8 +519,21 @@ public enum CSVError: Error, Equatable, CustomStringConvertible {
         + "expected a closing \" — remove the stray \" or double it (\"\") inside a quoted field"
     case .compressed(let path, let format):
       return "\(path) is \(format)-compressed; expected a plain-text CSV file: decompress it first"
-    case .binary(let path, let reason):
-      return "\(path) is not a text CSV file (\(reason)); expected UTF-8 text with a header line such as customer_id,timestamp,event_type,value"
+    case .binary(let path, let reason, let expected):
+      return "\(path) is not a text CSV file (\(reason)); expected UTF-8 text with \(expected)"
+    case .invalidUTF8(let path, let line, let column, let value, let position, let byte):
+      let hex = String(byte, radix: 16, uppercase: true)
+      return "\(path) line \(line): \(MessageText.excerpt(column)) \"\(MessageText.excerpt(value))\" is not valid UTF-8 (byte 0x\(hex.count < 2 ? "0" : "")\(hex) "
+        + "at byte \(position) of the value); expected UTF-8 text: save the file as UTF-8 (\"CSV UTF-8\" in a spreadsheet) "
+        + "or convert it, for example with iconv -f WINDOWS-1252 -t UTF-8"
+    case .otherSeparator(let path, let name, let character, let count, let header):
+      let kind = name == "|" ? "|" : character == "\t" ? "tab" : character
+      let plural = name == "|" ? "| characters" : count == 1 ? name : name + "s"
+      let delimiter = character == "\t" ? "\\t" : character
+      return "\(path) line 1: the header \"\(MessageText.excerpt(header))\" has no comma but \(count) \(plural): the file looks "
+        + "\(kind)-separated; churn reads comma-separated CSV: convert it, for example with python3 -c 'import csv,sys; "
+        + "csv.writer(sys.stdout).writerows(csv.reader(sys.stdin, delimiter=\"\(delimiter)\"))' < \(path) > converted.csv, "
+        + "or save it from a spreadsheet as \"CSV UTF-8 (comma delimited)\""
     case .textAfterQuote(let path, let line, let field, let closingLine) where closingLine == line:
       return "\(path) line \(line): field \(field) has text after its closing quote; expected a comma or the end of the line "
         + "after a quoted field (a quote inside one is written \"\")"

@@ -254,7 +254,9 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
       throw FileError(path: path, action: "read", reason: "it is a directory; expected a feature spec JSON file (from --save-spec)")
     }
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-      throw FileError(path: path, action: "read", reason: "no such file or not readable")
+      let missing = !FileManager.default.fileExists(atPath: path)
+      throw FileError(path: path, action: "read", reason: (missing ? "no such file" : "permission denied")
+        + "; expected a feature spec JSON file (from --save-spec)")
     }
     let spec: FeatureSpec
     do { spec = try JSONDecoder().decode(FeatureSpec.self, from: data) } catch let error as DecodingError {

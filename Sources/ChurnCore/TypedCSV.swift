@@ -36,14 +36,20 @@ public struct TypedCSV: Sendable {
   ///   - idColumn: the column with row ids (case-insensitive); required and never blank.
   ///   - kinds: forced kinds by column name (case-insensitive).
   ///   - exclude: columns to leave out (case-insensitive).
-  /// - Throws: `FileError`, `CSVError`, `TableError`.
-  public init(path: String, idColumn: String, kinds forced: [String: Kind] = [:], exclude: Set<String> = []) throws {
+  ///   - expected: what the file should hold, for the error about an empty file (default: a
+  ///     header line naming the columns, one of them `idColumn`, then one row per id).
+  /// - Throws: `FileError`, `CSVError` (among them `invalidUTF8` for an id or a kept column's
+  ///   value that is not valid UTF-8: a categorical level is never repaired into U+FFFD),
+  ///   `TableError`.
+  public init(path: String, idColumn: String, kinds forced: [String: Kind] = [:], exclude: Set<String> = [],
+              expected: String? = nil) throws {
     self.path = path
     let forcedKinds = Dictionary(forced.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
     let excluded = Set(exclude.map { $0.lowercased() })
 
     // Pass 1: the header and each column's kind.
-    let first = try CSVReader(path: path)
+    let expected = expected ?? Self.expectedHeader(idColumn: idColumn)
+    let first = try CSVReader(path: path, expected: expected)
     guard let idIndex = first.columnIndex(idColumn) else {
       throw TableError.missingColumn(path: path, name: idColumn, header: first.header)
     }
@@ -65,6 +71,8 @@ public struct TypedCSV: Sendable {
       guard record.count == width else {
         throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
       }
+      if let error = record.utf8Error(idIndex, path: path, column: first.header[idIndex]) { throw error }
+      for c in selected { if let error = record.utf8Error(c, path: path, column: first.header[c]) { throw error } }
       for c in selected where !record.isBlank(c) {
         let field = record.trimmedField(c)
         if Self.isMissingToken(field) { continue }
@@ -101,7 +109,7 @@ public struct TypedCSV: Sendable {
     }
 
     // Pass 2: the values.
-    let second = try CSVReader(path: path)
+    let second = try CSVReader(path: path, expected: expected)
     var ids: [String] = []
     var lines: [Int] = []
     var numbers = [[Double]](repeating: [], count: selected.count)  // numeric and date values
@@ -143,6 +151,12 @@ public struct TypedCSV: Sendable {
     names = selected.map { first.header[$0] }
     self.kinds = kinds
     columns = kinds.indices.map { kinds[$0] == .categorical ? .categorical(texts[$0]) : .numeric(numbers[$0]) }
+  }
+
+  /// What a table read by id should hold: "a header line naming its columns, one of them
+  /// customer_id, then one row per customer_id".
+  public static func expectedHeader(idColumn: String) -> String {
+    "a header line naming its columns, one of them \(idColumn), then one row per \(idColumn)"
   }
 
   /// The tokens read as missing in numeric and date columns (compared without case).

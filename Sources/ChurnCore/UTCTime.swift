@@ -64,7 +64,7 @@ public enum UTCTime {
   /// 2024-03-05T14:22:10.123Z        seconds and up to 9 fraction digits (kept to the millisecond)
   /// 2024-03-05T14:22:10+08:00       offsets ±HH:MM, ±HHMM or ±HH; 'Z' or 'z' for UTC
   /// 20240305                        ISO 8601 basic date (exactly 8 digits): midnight UTC
-  /// 1709648530   1709648530.25      Unix seconds (9–11 digits, optional sign and fraction)
+  /// 1709648530   1709648530.25      Unix seconds (9–11 digits, optional + and fraction; never negative)
   /// 1709648530250                   Unix milliseconds (12–14 digits)
   /// ```
   /// Unix time is told apart by magnitude: an integer part of 9 to 11 digits is seconds
@@ -175,14 +175,12 @@ public enum UTCTime {
   }
 
   /// Unix seconds (integer part of 9 to 11 digits, optional fraction) or milliseconds (12 to
-  /// 14 digits, optional fraction dropped), with an optional sign.
+  /// 14 digits, optional fraction dropped), with an optional `+`; a minus sign is refused.
   private static func parseUnixTime(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
     var i = start
-    var negative = false
-    if b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") {
-      negative = b[i] == UInt8(ascii: "-")
-      i += 1
-    }
+    // A negative Unix time is a sign slip, not an event before 1970: refused (it read as 1916).
+    if b[i] == UInt8(ascii: "-") { return nil }
+    if b[i] == UInt8(ascii: "+") { i += 1 }
     let integerStart = i
     var whole: Int64 = 0
     while i < end, let d = digit(b[i]) {
@@ -205,7 +203,7 @@ public enum UTCTime {
       guard i == end else { return nil }
     }
     let total = isMilliseconds ? whole : whole * 1000 + millis
-    return negative ? -total : total
+    return total
   }
 
   // MARK: Formatting

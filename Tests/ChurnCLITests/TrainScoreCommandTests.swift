@@ -133,7 +133,8 @@ struct TrainScoreCommandTests {
     #expect(train.status == 0, "\(train.stderr)")
     try "id,usage\nx,4\n".write(toFile: dir.file("s.csv"), atomically: true, encoding: .utf8)
     let missing = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("s.csv")])
-    #expect(missing.stderr == "Error: the model expects 2 feature columns; the input has 1 (missing: plan)\n")
+    #expect(missing.stderr == "Error: \(dir.file("s.csv")) lacks 1 of the model's 2 feature columns: plan; expected every column the model was trained on "
+      + "(other columns are ignored, case does not matter); fix: add it under the name used in training\n")
     try "id,plan,usage\nx,enterprise,4\ny,,4\n".write(toFile: dir.file("s.csv"), atomically: true, encoding: .utf8)
     let unseen = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("s.csv"), "--out", dir.file("p.csv")])
     #expect(unseen.status == 0, "\(unseen.stderr)")

@@ -31,7 +31,7 @@ struct WeeklyJobTests {
     // Without the customer table the model was trained with: a data error, exit 1, no usage text.
     let noTable = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--as-of", "2025-02-01"])
     #expect(noTable.status == 1 && noTable.stderr == "Error: \(dir.file("m.json")) was trained with a customer table "
-      + "(attributes industry, size, region, tier, ...); give it with --customers\n", "\(noTable.stderr)")
+      + "(attributes industry, size, region, tier, ...); expected it again; fix: pass it with --customers CUSTOMERS.csv\n", "\(noTable.stderr)")
     // The library on the same model file and data.
     let model = try ModelFile.read(path: dir.file("m.json"))
     let design = try ObservationDesign(cutoffs: [UTCTime.parseMilliseconds("2025-02-01")!], horizon: .days(30))

@@ -250,7 +250,9 @@ struct FeatureBuilderTests {
     #expect(throws: FeatureError.cutoffNotMidnight("2024-01-11T12:00:00Z")) {
       _ = try ObservationDesign(cutoffs: [UTCTime.parseMilliseconds("2024-01-11T12:00:00Z")!], horizon: .days(30))
     }
-    #expect(throws: FeatureError.badCutoffRange("2024-01-01:2023-01-01:1m")) { _ = try ObservationDesign.cutoffRange("2024-01-01:2023-01-01:1m") }
+    #expect(throws: FeatureError.cutoffRangeReversed(range: "2024-01-01:2023-01-01:1m", from: "2024-01-01", to: "2023-01-01")) {
+      _ = try ObservationDesign.cutoffRange("2024-01-01:2023-01-01:1m")
+    }
     let monthly = try ObservationDesign.cutoffRange("2024-01-31:2024-05-31:1m").map { UTCTime.formatDate(milliseconds: $0) }
     #expect(monthly == ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31"])
     let weekly = try ObservationDesign.cutoffRange("2024-01-01:2024-01-20:1w")
@@ -318,6 +320,9 @@ struct FeatureBuilderTests {
       == "invalid feature spec: \(dir.file("s.json")) (20 bytes) is not valid JSON: truncated or corrupt; write it again with --save-spec")
     #expect(throws: FileError(path: dir.path, action: "read", reason: "it is a directory; expected a feature spec JSON file (from --save-spec)")) {
       try FeatureSpec.read(path: dir.path)
+    }
+    #expect(throws: FileError(path: dir.file("none.json"), action: "read", reason: "no such file; expected a feature spec JSON file (from --save-spec)")) {
+      try FeatureSpec.read(path: dir.file("none.json"))
     }
   }
 

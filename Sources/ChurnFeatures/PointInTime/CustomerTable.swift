@@ -9,6 +9,8 @@ import ChurnCore
 public struct CustomerTable: Sendable {
   public let path: String
   public let ids: [String]
+  /// The 1-based file line of each row, for messages.
+  public let lines: [Int]
   /// Row of each customer id.
   public let rowOf: [String: Int]
   /// Signup instant per row (milliseconds), `nil` when blank or the table has no such column.
@@ -25,6 +27,11 @@ public struct CustomerTable: Sendable {
   public static let defaultSignupColumn = "signup_date"
   public static let defaultChurnDateColumn = "churn_date"
 
+  /// What a customer table should hold, for the error about an empty file.
+  public static func expectedHeader(idColumn: String) -> String {
+    "a customer table: a header line such as \(idColumn),signup_date,churn_date,plan then one row per customer"
+  }
+
   /// Reads the table. The signup and churn-date columns may be missing when they have their
   /// default names; a name other than the default must be in the header, and so must every
   /// column named in `kinds` and `exclude`.
@@ -32,7 +39,8 @@ public struct CustomerTable: Sendable {
   /// - Throws: `FileError`, `CSVError`, `TableError`, `FeatureError.duplicateCustomer`.
   public init(path: String, idColumn: String = "customer_id", signupColumn: String = defaultSignupColumn,
               churnDateColumn: String = defaultChurnDateColumn, kinds: [String: TypedCSV.Kind] = [:], exclude: Set<String> = []) throws {
-    let names = try CSVReader(path: path).header
+    let expected = Self.expectedHeader(idColumn: idColumn)
+    let names = try CSVReader(path: path, expected: expected).header
     let header = names.map { $0.lowercased() }
     var forced = kinds
     let hasSignup = header.contains(signupColumn.lowercased())
@@ -46,7 +54,7 @@ public struct CustomerTable: Sendable {
     }
     if hasSignup { forced[signupColumn] = .date }
     if hasChurn { forced[churnDateColumn] = .date }
-    let table = try TypedCSV(path: path, idColumn: idColumn, kinds: forced, exclude: exclude)
+    let table = try TypedCSV(path: path, idColumn: idColumn, kinds: forced, exclude: exclude, expected: expected)
     self.path = path
     ids = table.ids
     var rowOf: [String: Int] = [:]
@@ -57,6 +65,7 @@ public struct CustomerTable: Sendable {
       rowOf[id] = row
     }
     self.rowOf = rowOf
+    guard !table.ids.isEmpty else { throw FeatureError.noCustomers(path: path) }
     func dates(_ name: String, present: Bool) -> [Int64?] {
       guard present, let index = table.columnIndex(name), case .numeric(let values) = table.columns[index] else {
         return Array(repeating: nil, count: table.ids.count)
@@ -66,6 +75,15 @@ public struct CustomerTable: Sendable {
     signup = dates(signupColumn, present: hasSignup)
     churn = dates(churnDateColumn, present: hasChurn)
     hasChurnDates = hasChurn
+    for row in table.ids.indices {
+      if let churned = churn[row], let signed = signup[row], churned < signed {
+        let column = { (name: String) in table.names.first { $0.lowercased() == name.lowercased() } ?? name }
+        throw FeatureError.churnBeforeSignup(path: path, line: table.lines[row], id: table.ids[row],
+                                             churn: UTCTime.formatDate(milliseconds: churned), signup: UTCTime.formatDate(milliseconds: signed),
+                                             churnColumn: column(churnDateColumn), signupColumn: column(signupColumn))
+      }
+    }
+    lines = table.lines
     var attributes: [FeatureSpec.Attribute] = []
     var columns: [FeatureTable.Column] = []
     var notes: [String] = []

@@ -124,7 +124,10 @@ public struct FeatureBuilder {
     let customerIds = state.customerIds
     let typeInfo = state.typeInfo
     let trackedNames = state.trackedNames
-    guard accumulators.events > 0 else { throw FeatureError.emptyEventLog(path: reader.path) }
+    guard accumulators.events > 0 else {
+      if skipped.count > 0 { throw FeatureError.everyRowSkipped(path: reader.path, count: skipped.count, byReason: skipped.byReason) }
+      throw FeatureError.emptyEventLog(path: reader.path)
+    }
     // Per-slot counts are Int32 (added with wrapping): exact while the log has at most Int32.max events.
     guard accumulators.events <= Int(Int32.max) else { throw FeatureError.tooManyEvents(path: reader.path, count: accumulators.events) }
 
@@ -140,8 +143,14 @@ public struct FeatureBuilder {
         throw FeatureError.cutoffAfterData(cutoff: UTCTime.formatDate(milliseconds: c), dataEnd: UTCTime.formatDate(milliseconds: dataEnd))
       }
     }
+    // A type named on the command line that the log lacks is a typo until shown otherwise
+    // (--activity-types logn would label every customer a churner); with a fixed spec the
+    // types are the model's, and a week without one of them is worth only a note.
     if let types = design.activityTypes {
-      for name in types where typeInfo[name] == nil { notes.append("activity type \(name) never occurs in the log") }
+      for name in types where typeInfo[name] == nil {
+        guard fixedTypes != nil else { throw FeatureError.unknownEventType(option: "--activity-types", name: name, types: trackedNames.sorted()) }
+        notes.append("activity type \(name) never occurs in the log")
+      }
     }
 
     // The spec: fixed, or derived from what the log holds.
@@ -156,7 +165,16 @@ public struct FeatureBuilder {
       }
       let present = Set(trackedNames)
       let purchases = (purchaseTypes ?? trackedNames.filter { FeatureSpec.defaultPurchaseNames.contains($0.lowercased()) }).sorted()
-      for name in purchases where !present.contains(name) { notes.append("purchase type \(name) never occurs in the log") }
+      for name in purchases where !present.contains(name) {
+        throw FeatureError.unknownEventType(option: "--purchase-types", name: name, types: trackedNames.sorted())
+      }
+      // A value column that is blank in every row leaves out every sum, mean and monetary
+      // feature: say so, since a misread column looks the same.
+      if let valueName = reader.columns.value, !types.isEmpty, !types.contains(where: \.valued),
+         let header = try? CSVReader(path: reader.path).header, header.contains(where: { $0.lowercased() == valueName.lowercased() }) {
+        notes.append("the value column \(valueName) is blank in every row of \(reader.path); sum and mean features are left out, "
+          + "and monetary_\(rfmWindowDays)d and m_score are empty")
+      }
       effective = FeatureSpec(windows: windows, leadDays: leadDays, eventTypes: types, purchaseTypes: purchases,
                               rfmWindowDays: rfmWindowDays, attributes: customers?.attributes ?? [])
       // Event types cannot be renamed by the user (the log is what it is): a type whose
@@ -234,6 +252,22 @@ public struct FeatureBuilder {
       switch customers.attributeColumns[index] {
       case .numeric(let values): table.append(attribute.name, .numeric(attributeRows.map { $0 < 0 ? .nan : values[$0] }))
       case .categorical(let values): table.append(attribute.name, .categorical(attributeRows.map { $0 < 0 ? nil : values[$0] }))
+      }
+    }
+    if let customers, customers.hasChurnDates {
+      // A churn date before a customer's first event drops it from every cutoff (it churned
+      // before it was seen): count such customers and name the first, so a date typo shows.
+      let listed = Set(ids)
+      var dropped: [(line: Int, id: String, churn: Int64, firstEvent: Int64)] = []
+      for (index, id) in customerIds.enumerated() where !listed.contains(id) {
+        guard let row = customers.rowOf[id], let churned = customers.churn[row] else { continue }
+        let firstEvent = accumulators.firstEver[index]
+        if firstEvent != .max && churned < firstEvent { dropped.append((customers.lines[row], id, churned, firstEvent)) }
+      }
+      if let first = dropped.min(by: { $0.line < $1.line }) {
+        notes.append("\(dropped.count) customer\(dropped.count == 1 ? "" : "s") of \(customers.path) churned before their first event and "
+          + "\(dropped.count == 1 ? "is" : "are") in no cutoff's rows (first: line \(first.line), \"\(first.id)\" churned "
+          + "\(UTCTime.formatDate(milliseconds: first.churn)), first event \(UTCTime.formatDate(milliseconds: first.firstEvent))): check the churn dates")
       }
     }
     if let customers {

@@ -21,17 +21,28 @@ public enum CalendarSpan: Sendable, Equatable, Codable, CustomStringConvertible 
 
   /// Parses `30d`, `4w` or `3m` (a bare number means days), naming `option` in its errors.
   ///
-  /// - Throws: `FeatureError.badSpan` when the text is not a positive length of time,
+  /// - Throws: `FeatureError.zeroSpan`, `negativeSpan`, `fractionalSpan` or `spanUnit` for
+  ///   those forms, `badSpan` for any other text that is not a length of time,
   ///   `FeatureError.spanTooLong` beyond `maximumDays` days or `maximumMonths` months.
   public static func parse(_ text: String, option: String) throws -> CalendarSpan {
     let t = text.trimmingSpaces.lowercased()
     guard let unit = t.last else { throw FeatureError.badSpan(option: option, text: text) }
-    let digits = unit.isNumber ? Substring(t) : t.dropLast()
-    guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), unit.isNumber || "dwm".contains(unit) else {
-      throw FeatureError.badSpan(option: option, text: text)
+    var digits = unit.isNumber || unit == "." ? Substring(t) : t.dropLast()
+    let isDigit = { (c: Character) in c.isASCII && c.isNumber }
+    // Each recognizable mistake gets its own message: a sign, a fraction, another unit.
+    let negative = digits.first == "-"
+    if negative || digits.first == "+" { digits = digits.dropFirst() }
+    let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
+    let isNumber = !digits.isEmpty && parts.count <= 2 && parts.allSatisfy { $0.allSatisfy(isDigit) } && parts.contains { !$0.isEmpty }
+    guard isNumber else { throw FeatureError.badSpan(option: option, text: text) }
+    if !(unit.isNumber || unit == "." || "dwm".contains(unit)) {
+      throw FeatureError.spanUnit(option: option, text: text, unit: String(unit))
     }
+    let isZero = digits.allSatisfy { $0 == "0" || $0 == "." }
+    if negative && !isZero { throw FeatureError.negativeSpan(option: option, text: text) }
+    if isZero { throw FeatureError.zeroSpan(option: option, text: text) }
+    if parts.count == 2 { throw FeatureError.fractionalSpan(option: option, text: text) }
     let trimmed = digits.drop { $0 == "0" }
-    guard !trimmed.isEmpty else { throw FeatureError.badSpan(option: option, text: text) }
     // More digits than any allowed span has: too long (and maybe more than an Int holds).
     let n = trimmed.count > 9 ? Int.max : Int(trimmed)!
     let span: CalendarSpan
@@ -49,10 +60,12 @@ public enum CalendarSpan: Sendable, Equatable, Codable, CustomStringConvertible 
   public func checkLength(option: String, text: String? = nil) throws {
     switch self {
     case .days(let n):
-      guard n >= 1 else { throw FeatureError.badSpan(option: option, text: text ?? description) }
+      guard n != 0 else { throw FeatureError.zeroSpan(option: option, text: text ?? description) }
+      guard n >= 1 else { throw FeatureError.negativeSpan(option: option, text: text ?? description) }
       guard n <= Self.maximumDays else { throw FeatureError.spanTooLong(option: option, text: text ?? description, months: false) }
     case .months(let n):
-      guard n >= 1 else { throw FeatureError.badSpan(option: option, text: text ?? description) }
+      guard n != 0 else { throw FeatureError.zeroSpan(option: option, text: text ?? description) }
+      guard n >= 1 else { throw FeatureError.negativeSpan(option: option, text: text ?? description) }
       guard n <= Self.maximumMonths else { throw FeatureError.spanTooLong(option: option, text: text ?? description, months: true) }
     }
   }
@@ -136,15 +149,25 @@ public struct ObservationDesign: Sendable, Equatable {
 
   /// Parses a cutoff range `FROM:TO:STEP` (`2024-01-01:2024-12-01:30d`, `2024-01-01:2024-12-01:1m`),
   /// TO included when the steps land on it.
+  ///
+  /// - Throws: `FeatureError.badCutoffRange` when the text is not three parts,
+  ///   `cutoffRangeDate` for a FROM or TO that is not a date, `cutoffRangeReversed` for TO
+  ///   before FROM, and the span errors (`zeroSpan`, `spanUnit`, ..., named "cutoff range
+  ///   "…" step") or `cutoffStepTooLong` for the step.
   public static func cutoffRange(_ text: String) throws -> [Int64] {
     let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-    guard parts.count == 3, let from = UTCTime.parseMilliseconds(parts[0]), let to = UTCTime.parseMilliseconds(parts[1])
-    else { throw FeatureError.badCutoffRange(text) }
+    guard parts.count == 3 else { throw FeatureError.badCutoffRange(text) }
+    guard let from = UTCTime.parseMilliseconds(parts[0]) else { throw FeatureError.cutoffRangeDate(range: text, part: "FROM", value: parts[0]) }
+    guard let to = UTCTime.parseMilliseconds(parts[1]) else { throw FeatureError.cutoffRangeDate(range: text, part: "TO", value: parts[1]) }
+    guard from <= to else {
+      throw FeatureError.cutoffRangeReversed(range: text, from: UTCTime.formatDate(milliseconds: from), to: UTCTime.formatDate(milliseconds: to))
+    }
     let step: CalendarSpan
-    do { step = try CalendarSpan.parse(parts[2], option: "step") } catch FeatureError.spanTooLong(_, let stepText, let months) {
+    do {
+      step = try CalendarSpan.parse(parts[2], option: "cutoff range \"\(MessageText.excerpt(text))\": step")
+    } catch FeatureError.spanTooLong(_, let stepText, let months) {
       throw FeatureError.cutoffStepTooLong(range: text, step: stepText, months: months)
-    } catch { throw FeatureError.badCutoffRange(text) }
-    guard from <= to else { throw FeatureError.badCutoffRange(text) }
+    }
     var cutoffs: [Int64] = []
     var k = 0
     while true {

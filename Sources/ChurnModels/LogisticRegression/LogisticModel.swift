@@ -95,7 +95,6 @@ public struct LogisticModel: Sendable, Equatable, Codable {
 
 /// Inputs logistic regression cannot be fitted on, with a way out.
 public enum LogisticRegressionError: Error, Equatable, CustomStringConvertible {
-  case invalidPenalty(name: String, value: Double)
   case labelCount(rows: Int, labels: Int)
   case weightCount(rows: Int, weights: Int)
   case invalidWeight(row: Int, value: Double)
@@ -108,7 +107,6 @@ public enum LogisticRegressionError: Error, Equatable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .invalidPenalty(let name, let value): return "\(name) penalty is \(value); expected a finite number ≥ 0"
     case .labelCount(let rows, let labels): return "\(rows) rows but \(labels) labels; expected one label per row"
     case .weightCount(let rows, let weights): return "\(rows) rows but \(weights) sample weights; expected one weight per row"
     case .invalidWeight(let row, let value): return "sample weight of row \(row + 1) is \(value); expected a finite number ≥ 0"

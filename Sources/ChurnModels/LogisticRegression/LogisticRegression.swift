@@ -88,13 +88,24 @@ public struct LogisticRegression: Sendable {
   ///   - labels: n values, each 0 or 1.
   ///   - sampleWeights: n non-negative weights, or `nil` for all 1.
   ///   - featureNames: d names, for error messages and reports.
-  /// - Throws: `LogisticRegressionError` for invalid inputs, perfect separation or collinear
+  /// - Throws: `HyperparameterError` for a setting outside its range (`Hyperparameters`);
+  ///   `LogisticRegressionError` for invalid inputs, perfect separation or collinear
   ///   columns without a penalty.
   public func fit(features x: Matrix, labels: [Double], sampleWeights: [Double]? = nil, featureNames: [String]? = nil) throws -> LogisticModel {
     let n = x.rows, d = x.columns
     let names = featureNames ?? (0..<d).map { "x\($0)" }
-    guard l2Penalty >= 0, l2Penalty.isFinite else { throw LogisticRegressionError.invalidPenalty(name: "L2", value: l2Penalty) }
-    guard l1Penalty >= 0, l1Penalty.isFinite else { throw LogisticRegressionError.invalidPenalty(name: "L1", value: l1Penalty) }
+    try Hyperparameters.check(l2Penalty, in: Hyperparameters.penalty, flag: "--l2", property: "LogisticRegression.l2Penalty",
+                              expected: "a number in 0...1e12", fix: "use 0 (no penalty) to about 1000; --tune picks one")
+    try Hyperparameters.check(l1Penalty, in: Hyperparameters.penalty, flag: "--l1", property: "LogisticRegression.l1Penalty",
+                              expected: "a number in 0...1e12", fix: "use 0 (no penalty) to about 1000; --tune picks one")
+    try Hyperparameters.check(maxIterations, in: Hyperparameters.maxIterations, flag: "", property: "LogisticRegression.maxIterations",
+                              fix: "use 500 (the default)")
+    try Hyperparameters.check(gradientTolerance, in: Hyperparameters.gradientTolerance, flag: "", property: "LogisticRegression.gradientTolerance",
+                              expected: "a number in 1e-16...0.01", fix: "use 1e-10 (the default)")
+    try Hyperparameters.check(threads, in: Hyperparameters.threads, flag: "--threads", property: "LogisticRegression.threads",
+                              fix: "use at most the number of cores")
+    if let rows = warmStartMinimumRows { try Hyperparameters.check(rows, in: 1...Int.max, flag: "", property: "LogisticRegression.warmStartMinimumRows", fix: "use nil (never) or 200000 (the default)") }
+    try Hyperparameters.check(warmStartSampleRows, in: 1...Int.max, flag: "", property: "LogisticRegression.warmStartSampleRows", fix: "use 100000 (the default)")
     guard labels.count == n else { throw LogisticRegressionError.labelCount(rows: n, labels: labels.count) }
     if let w = sampleWeights {
       guard w.count == n else { throw LogisticRegressionError.weightCount(rows: n, weights: w.count) }

@@ -268,16 +268,73 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
     preconditionFailure("output column \(index) has no source")
   }
 
-  /// Checks that `table` has the training columns with the training kinds; names the difference.
-  public func checkColumns(_ table: FeatureTable) throws {
-    let present = Dictionary(zip(table.columnNames, table.columns.map(\.isNumeric)), uniquingKeysWith: { a, _ in a })
-    let missing = inputNames.filter { present[$0] == nil }
-    if !missing.isEmpty {
-      throw PreprocessingError.missingColumns(expected: inputNames.count, found: table.columnNames.count, missing: missing)
+  /// Each input column's index in `table`: the column of that name, else the first whose name
+  /// differs from it only in case (as the CSV readers match headers).
+  func inputIndices(_ table: FeatureTable) -> [String: Int] {
+    let exact = Dictionary(zip(table.columnNames, table.columns.indices), uniquingKeysWith: { a, _ in a })
+    let folded = Dictionary(zip(table.columnNames.map { $0.lowercased() }, table.columns.indices), uniquingKeysWith: { a, _ in a })
+    var indices: [String: Int] = [:]
+    for name in inputNames {
+      if let i = exact[name] ?? folded[name.lowercased()] { indices[name] = i }
     }
-    for (name, numeric) in zip(inputNames, inputKinds) where present[name] != numeric {
+    return indices
+  }
+
+  /// `table` with each column whose name differs from a training column's only in case renamed
+  /// to the training name, so everything downstream (reasons, drift, reports) finds it under
+  /// the model's name. A column named exactly as in training keeps its name and wins.
+  public func namingColumnsAsInTraining(_ table: FeatureTable) -> FeatureTable {
+    var renamed = table
+    for (name, index) in inputIndices(table) where table.columnNames[index] != name && !table.columnNames.contains(name) {
+      renamed.columnNames[index] = name
+    }
+    return renamed
+  }
+
+  /// Checks that `table` has the training columns (names matched as the CSV readers do,
+  /// ignoring case) with the training kinds; names the difference. `source` (a file name)
+  /// goes into the message.
+  ///
+  /// - Throws: `PreprocessingError.missingColumns`, `.kindChanged`.
+  public func checkColumns(_ table: FeatureTable, source: String? = nil) throws {
+    let indices = inputIndices(table)
+    let missing = inputNames.filter { indices[$0] == nil }
+    if !missing.isEmpty {
+      throw PreprocessingError.missingColumns(source: source, expected: inputNames.count, missing: missing)
+    }
+    for (name, numeric) in zip(inputNames, inputKinds) where table.columns[indices[name]!].isNumeric != numeric {
       throw PreprocessingError.kindChanged(column: name, trainedNumeric: numeric)
     }
+  }
+
+  /// Categorical values of `table` that training never saw, per column, and how they are
+  /// scored: as the reference level (every one-hot column 0), which gives them the reference
+  /// level's points. Scoring keeps them (a new level must not stop the weekly job); this says
+  /// how many customers it concerns. Columns with a pooled level `other` are left out: a value
+  /// outside their levels is scored as `other`, as rare training levels are (the model file
+  /// does not list those, so a new level cannot be told from a rare one). Columns missing from
+  /// `table` are skipped (`checkColumns` names them).
+  ///
+  /// - Complexity: O(rows × categorical columns).
+  public func unseenLevels(_ table: FeatureTable) -> [UnseenLevels] {
+    let indices = inputIndices(table)
+    var found: [UnseenLevels] = []
+    for step in steps {
+      guard case .categorical(let name, let levels, let reference, let hasOther) = step, !hasOther, let c = indices[name],
+            case .categorical(let values) = table.columns[c] else { continue }
+      var known = Set(levels)
+      if let reference { known.insert(reference) }
+      var counts: [String: Int] = [:]
+      for v in values {
+        let level = v ?? FittedPreprocessor.missingLevel
+        if !known.contains(level) { counts[level, default: 0] += 1 }
+      }
+      guard !counts.isEmpty else { continue }
+      let scoredAs: UnseenLevels.ScoredAs = reference.map { .reference($0) } ?? .noLevel
+      found.append(UnseenLevels(column: name, levels: counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) },
+                                scoredAs: scoredAs))
+    }
+    return found
   }
 
   /// The design matrix: exactly the training-time output columns, in the same order.
@@ -320,13 +377,13 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
   /// The table's value behind output column `k` at `row`, for messages.
   func inputValue(_ table: FeatureTable, output k: Int, row: Int) -> Double {
     let source = source(ofOutput: k)
-    guard source.level == nil, !source.indicator, let c = table.columnIndex(source.column), case .numeric(let v) = table.columns[c] else { return .nan }
+    guard source.level == nil, !source.indicator, let c = inputIndices(table)[source.column], case .numeric(let v) = table.columns[c] else { return .nan }
     return v[row]
   }
 
   func rawMatrix(_ table: FeatureTable, checkColumns check: Bool) throws -> Matrix {
     if check { try checkColumns(table) }
-    let index = Dictionary(zip(table.columnNames, table.columns.indices), uniquingKeysWith: { a, _ in a })
+    let index = inputIndices(table)
     let width = rawNames.count
     let n = table.rowCount
     var m = Matrix(rows: n, columns: width)
@@ -369,7 +426,8 @@ public enum PreprocessingError: Error, Equatable, CustomStringConvertible {
   case extremeValue(column: String, row: Int, id: String, value: Double, deviations: Double, mean: Double)
   case nonFiniteProbability(row: Int, id: String, value: Double)
   case nothingLeft(columns: Int)
-  case missingColumns(expected: Int, found: Int, missing: [String])
+  /// `source`: the file the table came from, when known.
+  case missingColumns(source: String?, expected: Int, missing: [String])
   case kindChanged(column: String, trainedNumeric: Bool)
 
   public var description: String {
@@ -384,12 +442,55 @@ public enum PreprocessingError: Error, Equatable, CustomStringConvertible {
       return "the churn probability of \(id) (row \(row + 1)) is \(value), not a number in [0, 1]; please report this with the model file"
     case .nothingLeft(let columns):
       return "none of the \(columns) feature columns varies in the training rows; nothing to learn from"
-    case .missingColumns(let expected, let found, let missing):
-      let shown = missing.prefix(8).joined(separator: ", ") + (missing.count > 8 ? ", ..." : "")
-      return "the model expects \(expected) feature columns; the input has \(found) (missing: \(shown))"
+    case .missingColumns(let source, let expected, let missing):
+      let shown = missing.prefix(8).joined(separator: ", ") + (missing.count > 8 ? ", ... (\(missing.count) in all)" : "")
+      return "\(source ?? "the input") lacks \(missing.count) of the model's \(expected) feature columns: \(shown); "
+        + "expected every column the model was trained on (other columns are ignored, case does not matter); "
+        + "fix: add \(missing.count == 1 ? "it under the name" : "them under the names") used in training"
     case .kindChanged(let column, let numeric):
       return "\(column) was \(numeric ? "numeric" : "categorical") in training and is \(numeric ? "categorical" : "numeric") here; "
         + "declare its kind (--numeric or --categorical) as in training"
     }
+  }
+}
+
+/// Values of one categorical column that training never saw (`FittedPreprocessor.unseenLevels`).
+public struct UnseenLevels: Sendable, Equatable, CustomStringConvertible {
+  /// How such a value is scored.
+  public enum ScoredAs: Sendable, Equatable {
+    /// As the model's reference level (the one without a one-hot column).
+    case reference(String)
+    /// As no level at all (every one-hot column 0; a model fitted without a reference level).
+    case noLevel
+  }
+
+  public var column: String
+  /// Each unseen level and its number of rows, most frequent first.
+  public var levels: [(level: String, rows: Int)]
+  public var scoredAs: ScoredAs
+
+  public init(column: String, levels: [(level: String, rows: Int)], scoredAs: ScoredAs) {
+    self.column = column
+    self.levels = levels
+    self.scoredAs = scoredAs
+  }
+
+  /// Rows with an unseen level.
+  public var rows: Int { levels.reduce(0) { $0 + $1.rows } }
+
+  public static func == (a: UnseenLevels, b: UnseenLevels) -> Bool {
+    a.column == b.column && a.scoredAs == b.scoredAs && a.levels.map(\.level) == b.levels.map(\.level) && a.levels.map(\.rows) == b.levels.map(\.rows)
+  }
+
+  /// "contract has 3 customers with levels unseen in training (Ten year: 3); they are scored as
+  /// the model's reference level Month-to-month".
+  public var description: String {
+    let shown = levels.prefix(5).map { "\($0.level): \($0.rows)" }.joined(separator: ", ") + (levels.count > 5 ? ", ... (\(levels.count) levels)" : "")
+    let how: String
+    switch scoredAs {
+    case .reference(let level): how = "they are scored as the model's reference level \(level)"
+    case .noLevel: how = "they are scored as no level of \(column) (every one of its columns 0)"
+    }
+    return "\(column) has \(rows) \(rows == 1 ? "customer" : "customers") with \(levels.count == 1 ? "a level" : "levels") unseen in training (\(shown)); \(how)"
   }
 }

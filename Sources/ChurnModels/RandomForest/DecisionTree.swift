@@ -135,7 +135,7 @@ struct TreeGrower: @unchecked Sendable {
       if node == 0 { rootWeight = w }
       tree.value[node] = w > 0 ? Float(w1 / w) : 0
       tree.cover[node] = Float(w)
-      if w0 == 0 || w1 == 0 || count < 2 * minLeafSize || depth >= maxDepth { continue }
+      if w0 == 0 || w1 == 0 || count / 2 < minLeafSize || depth >= maxDepth { continue }
 
       let parentScore = (w0 * w0 + w1 * w1) / w
       var bestScore = parentScore * (1 + 1e-12)

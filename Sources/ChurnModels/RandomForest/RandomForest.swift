@@ -51,17 +51,29 @@ public struct RandomForest: Sendable {
 
   /// Fits the forest.
   ///
-  /// - Throws: `RandomForestError` for invalid settings or labels.
+  /// - Throws: `HyperparameterError` for a setting outside its range (`Hyperparameters`);
+  ///   `RandomForestError` for invalid labels.
   /// - Complexity: O(trees × depth × n × featuresPerSplit) for the histograms.
   public func fit(features x: Matrix, labels: [Double], sampleWeights: [Double]? = nil, featureNames: [String]? = nil) throws -> ForestModel {
     let n = x.rows, d = x.columns
-    guard treeCount >= 1 else { throw RandomForestError.invalidSetting("treeCount must be at least 1, got \(treeCount)") }
-    guard minLeafSize >= 1 else { throw RandomForestError.invalidSetting("minLeafSize must be at least 1, got \(minLeafSize)") }
-    guard sampleFraction > 0 && sampleFraction <= (bootstrap ? 10 : 1) else {
-      throw RandomForestError.invalidSetting("sampleFraction must be in (0, \(bootstrap ? 10 : 1)], got \(sampleFraction)")
+    try Hyperparameters.check(treeCount, in: Hyperparameters.treeCount, flag: "--trees", property: "RandomForest.treeCount",
+                              fix: "use 100 to 1000 trees (100 is the default); more trees only smooth the probabilities")
+    try Hyperparameters.check(minLeafSize, in: Hyperparameters.minLeafSize, flag: "--min-leaf", property: "RandomForest.minLeafSize",
+                              fix: "use a value well below half the training rows (5 is the default)")
+    if let maxDepth {
+      try Hyperparameters.check(maxDepth, in: Hyperparameters.maxDepth, flag: "--max-depth", property: "RandomForest.maxDepth",
+                                fix: "leave it out for unlimited depth, or give at least 1 (--max-depth=N)")
     }
+    let fractions = bootstrap ? Hyperparameters.sampleFraction : Hyperparameters.sampleFraction.lowerBound...1
+    try Hyperparameters.check(sampleFraction, in: fractions, flag: "", property: "RandomForest.sampleFraction",
+                              expected: bootstrap ? "a fraction in (0, 10] (with bootstrap)" : "a fraction in (0, 1] (without bootstrap)",
+                              fix: "use 1 (every tree draws n rows)")
+    try Hyperparameters.check(threads, in: Hyperparameters.threads, flag: "--threads", property: "RandomForest.threads",
+                              fix: "use at most the number of cores")
     let mtry = featuresPerSplit ?? max(1, Int(Double(d).squareRoot()))
-    guard mtry >= 1 && mtry <= max(d, 1) else { throw RandomForestError.invalidSetting("featuresPerSplit must be in 1...\(d), got \(mtry)") }
+    try Hyperparameters.check(mtry, in: 1...max(d, 1), flag: "--features-per-split", property: "RandomForest.featuresPerSplit",
+                              fix: "leave it out for ⌊√d⌋ (\(max(1, Int(Double(d).squareRoot())))), or give at most the \(d) model columns "
+                                + "(one per numeric column, missing indicator and categorical level)")
     guard labels.count == n else { throw RandomForestError.invalidSetting("\(n) rows but \(labels.count) labels") }
     if let i = labels.firstIndex(where: { $0 != 0 && $0 != 1 }) { throw RandomForestError.invalidLabel(row: i, value: labels[i]) }
     let positives = labels.reduce(0, +)

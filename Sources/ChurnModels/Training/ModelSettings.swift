@@ -61,7 +61,11 @@ public struct ModelSettings: Sendable, Equatable, Codable {
   /// correction, kept in `TrainedModel.priorShift` and applied by `ModelFile` at scoring; a
   /// forest's leaf values are corrected in place (each leaf's weighted proportion becomes its
   /// unweighted one), so its trees, and their TreeSHAP values, already give real probabilities.
+  ///
+  /// - Throws: `HyperparameterError` (see `validate()`) before anything is fitted; the errors of
+  ///   the preprocessor and the model family.
   public func fit(_ table: FeatureTable) throws -> TrainedModel {
+    try validate()
     guard let labels = table.labels else { preconditionFailure("training needs labels") }
     // Checked before the preprocessor, whose "no column varies" would hide the real cause
     // (no rows, or a single row), and the same for both families.

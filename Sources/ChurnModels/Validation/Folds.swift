@@ -91,6 +91,9 @@ public enum FoldError: Error, Equatable, CustomStringConvertible {
   case tooFewFolds(Int)
   /// A class with fewer labelled rows than folds: some fold would have none of it.
   case classTooSmall(folds: Int, churned: Int, retained: Int)
+  /// `--calibrate` or `--tune` (`purpose`) on an event log that gives no out-of-time fold:
+  /// `cutoffs` labelled cutoffs holding `churned` and `retained` labelled rows in all.
+  case noTimeFolds(purpose: String, cutoffs: Int, churned: Int, retained: Int)
 
   public var description: String {
     switch self {
@@ -101,6 +104,13 @@ public enum FoldError: Error, Equatable, CustomStringConvertible {
         : "cross-validation needs at least 2 rows of each class: add labelled rows"
       return "cannot make \(k) stratified folds: the labelled rows hold \(churned) churned and \(retained) retained customers, "
         + "and every fold needs at least one of each to train and test on; \(fix)"
+    case .noTimeFolds(let purpose, let cutoffs, let churned, let retained):
+      let held = "the labelled rows (\(cutoffs) \(cutoffs == 1 ? "cutoff" : "cutoffs")) hold \(churned) churned and \(retained) retained rows"
+      let fix = churned == 0 || retained == 0
+        ? "label windows that see both churned and retained customers (another --horizon or later data), or leave out \(purpose)"
+        : "more cutoffs reaching further back than the horizon (--cutoffs FROM:TO:STEP), or leave out \(purpose)"
+      return "\(purpose) needs out-of-time folds: a cutoff with both classes and earlier rows, also with both classes, whose label window "
+        + "closed by that cutoff; none exists: \(held); fix: \(fix)"
     }
   }
 }
