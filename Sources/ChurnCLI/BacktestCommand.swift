@@ -118,7 +118,7 @@ struct BacktestCommand: ParsableCommand {
       let design = try observation.design()
       var from: Int64?
       if let testFrom {
-        guard let day = UTCTime.parseMilliseconds(testFrom) else { throw ValidationError("--test-from \"\(testFrom)\" is not a date") }
+        guard let day = UTCTime.parseMilliseconds(testFrom) else { throw CommandError("--test-from \"\(testFrom)\" is not a date") }
         from = day
       }
       splits = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: all.labels!, labelWindowEnd: { design.horizon.added(to: $0) })

@@ -88,7 +88,7 @@ struct EventLogOptions: ParsableArguments {
 
   /// The event log's path; a clear error when the command needs one and none was given.
   func path() throws -> String {
-    guard let events else { throw ValidationError("no event log given; use --events FILE.csv") }
+    guard let events else { throw CommandError("no event log given; use --events FILE.csv") }
     return events
   }
 

@@ -32,9 +32,8 @@ struct Explain: ParsableCommand {
     let file = try ModelFile.read(path: inputs.model)
     let loaded = try inputs.load(file, revenueColumn: nil, label: "explain")
     guard let row = loaded.features.ids.firstIndex(of: customer) else {
-      let when = loaded.asOf.map { " as of \(UTCTime.formatDate(milliseconds: $0))" } ?? ""
-      throw ValidationError("customer \"\(customer)\" is not among the \(loaded.features.rowCount) eligible customers\(when)"
-        + (loaded.asOf != nil ? " (not in the log, not yet started, already churned, or inactive over the active window)" : ""))
+      throw CommandError(Self.notFound(customer, ids: loaded.features.ids, source: inputs.table.map { "in \($0)" }
+        ?? "as of \(UTCTime.formatDate(milliseconds: loaded.asOf!)) (not in the log, not yet started, already churned, or inactive over the active window)"))
     }
     let explanation = try CustomerExplanation(file, table: loaded.features, row: row)
     if format == "json" {
@@ -42,6 +41,21 @@ struct Explain: ParsableCommand {
     } else {
       print(explanation.text(idHeader: loaded.idHeader))
     }
+  }
+
+  /// The message for an id that is not among `ids`; ids match exactly, so it suggests an id
+  /// that differs only in case or leading zeros.
+  static func notFound(_ customer: String, ids: [String], source: String) -> String {
+    func loose(_ id: String) -> String {
+      let lower = id.lowercased()
+      let trimmed = lower.drop { $0 == "0" }
+      return trimmed.isEmpty ? "0" : String(trimmed)
+    }
+    let key = loose(customer)
+    let near = ids.first { $0.lowercased() == customer.lowercased() } ?? ids.first { loose($0) == key }
+    return "customer \"\(customer)\" is not among the \(ids.count) eligible customers \(source); "
+      + "expected an id exactly as in the data (case and leading zeros count); fix: "
+      + (near.map { "did you mean \"\($0)\"?" } ?? "copy the id from the data or from churn score's list")
   }
 }
 
@@ -73,7 +87,8 @@ struct CustomerExplanation: Encodable {
       case .level(let level): value = level
       case .missing: value = "missing"
       }
-      return Term(feature: c.column, value: value, contribution: c.contribution)
+      // + 0 turns a -0.0 (a zero coefficient times a negative value) into 0, which JSON writes as 0, not -0.
+      return Term(feature: c.column, value: value, contribution: c.contribution + 0)
     }
     terms.sort { (abs($0.contribution), $1.feature) > (abs($1.contribution), $0.feature) }
     customer = table.ids[row]
@@ -92,10 +107,10 @@ struct CustomerExplanation: Encodable {
       let name = t.feature.count > 36 ? String(t.feature.prefix(35)) + "…" : t.feature
       let bar = strongest > 0 ? String(repeating: t.contribution >= 0 ? "+" : "-", count: Int((12 * abs(t.contribution) / strongest).rounded())) : ""
       lines.append(DescribeReport.pad(name, 37) + DescribeReport.pad(t.value.count > 12 ? String(t.value.prefix(11)) + "…" : t.value, 12)
-        + String(format: "%+9.2f pts  ", 100 * t.contribution) + bar)
+        + SignedNumber.text(100 * t.contribution, decimals: 2, width: 9) + " pts  " + bar)
     }
     let total = base + terms.reduce(0) { $0 + $1.contribution }
-    lines.append(String(format: "base %.2f%% + contributions %+.2f pts = %.2f%%", 100 * base, 100 * (total - base), 100 * total))
+    lines.append(String(format: "base %.2f%% + contributions %@ pts = %.2f%%", 100 * base, SignedNumber.text(100 * (total - base), decimals: 2), 100 * total))
     return lines.joined(separator: "\n")
   }
 }

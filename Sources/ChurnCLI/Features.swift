@@ -181,7 +181,7 @@ struct ObservationOptions: ParsableArguments {
     var end: Int64?
     if let dataEnd {
       guard let parsed = UTCTime.parseMilliseconds(dataEnd) else {
-        throw ValidationError("--data-end \"\(dataEnd)\" is not a date; expected ISO 8601 such as 2025-01-01")
+        throw CommandError("--data-end \"\(dataEnd)\" is not a date; expected ISO 8601 such as 2025-01-01")
       }
       end = parsed
     }
@@ -221,16 +221,16 @@ struct ObservationOptions: ParsableArguments {
 
   func build(events: EventLogReader, customers: CustomerTable?, spec: FeatureSpec?) throws -> FeatureBuilder.Result {
     if spec != nil && (windows != nil || lead != nil || purchaseTypes != nil) {
-      throw ValidationError("--windows, --lead and --purchase-types come from the spec when --spec is given; drop them or edit the spec")
+      throw CommandError("--windows, --lead and --purchase-types come from the spec when --spec is given; drop them or edit the spec")
     }
     var builder = FeatureBuilder(design: try design(), spec: spec, customers: customers)
     if let windows { builder.defaultWindows = try Self.dayCounts(windows) }
     if let lead {
-      guard lead >= 0 else { throw ValidationError("--lead \(lead) is negative; expected a number of days ≥ 0") }
+      guard lead >= 0 else { throw CommandError("--lead \(lead) is negative; expected a number of days ≥ 0") }
       builder.defaultLeadDays = lead
     }
     builder.purchaseTypes = purchaseTypes.map(commaList)
-    guard threads >= 1 else { throw ValidationError("--threads \(threads) must be at least 1") }
+    guard threads >= 1 else { throw CommandError("--threads \(threads) must be at least 1") }
     builder.threads = threads
     return try builder.build(events: events)
   }

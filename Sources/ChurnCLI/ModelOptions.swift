@@ -106,7 +106,7 @@ struct ModelOptions: ParsableArguments {
              quiet: Bool = false) throws -> (ModelSettings, ModelFile.TuningRecord) {
     let folds = Array(allFolds.suffix(tuneFolds ?? 3))
     let tuneMetric = self.tuneMetric ?? "log_loss"
-    guard !folds.isEmpty else { throw ValidationError("--tune needs at least one backtest fold with both classes") }
+    guard !folds.isEmpty else { throw CommandError("--tune needs at least one backtest fold with both classes") }
     let grid = settings.grid(columns: table.columnNames.count)
     if !quiet { StandardError.print("\(label): tuning: \(grid.count) candidates × \(folds.count) folds (\(folds.map(\.name).joined(separator: ", "))), by mean \(tuneMetric)") }
     var candidates: [ModelFile.TuningRecord.Candidate] = []

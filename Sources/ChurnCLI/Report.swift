@@ -75,7 +75,7 @@ struct Report: ParsableCommand {
       report.weightsAxis = "drop in AUC when the column is shuffled (± 1 sd over \(permutation.repeats) shuffles)"
       report.weights = weights.rows.prefix(15).compactMap { r in
         r.permutation.map { HTMLReport.Bar(label: r.feature, value: $0.mean, lower: $0.mean - $0.standardDeviation, upper: $0.mean + $0.standardDeviation,
-                                           text: String(format: "%.4f", $0.mean)) }
+                                           text: SignedNumber.text($0.mean, decimals: 4)) }
       }
       report.weightsNote = "Shuffled on \(permutation.rows); unshuffled AUC \(String(format: "%.4f", permutation.baseline))."
     } else {
@@ -131,7 +131,7 @@ struct Report: ParsableCommand {
     }
     if let c = file.calibration {
       facts.append(("calibration", (c.method.map { "\($0.rawValue) map fitted on \(c.source ?? "held-out predictions")" } ?? "none")
-        + (c.priorShift != 0 ? String(format: "; prior correction %+.3f log-odds for class weights", c.priorShift) : "")))
+        + (c.priorShift != 0 ? "; prior correction \(SignedNumber.text(c.priorShift, decimals: 3)) log-odds for class weights" : "")))
     }
     facts.append(("customers scored", "\(p.count) \(asOf); mean churn probability \(Percent.format(p.reduce(0, +) / Double(max(p.count, 1))))"))
     if let bands = file.riskBands {

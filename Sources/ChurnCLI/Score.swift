@@ -65,7 +65,6 @@ struct Score: ParsableCommand {
     lap("model")
     let loaded = try inputs.load(file, revenueColumn: revenueColumn, label: "score")
     let features = loaded.features
-    if let table = inputs.table { try CustomerRows.checkUnique(features.ids, path: table, idColumn: loaded.idHeader) }
     // Last week's list is checked before the work, so a wrong file costs nothing.
     let last = try previous.map { try PreviousList(path: $0, idColumn: loaded.idHeader) }
     lap("input")

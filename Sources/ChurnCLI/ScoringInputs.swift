@@ -2,6 +2,7 @@ import ArgumentParser
 import ChurnCore
 import ChurnFeatures
 import ChurnModels
+import ChurnScoring
 import Foundation
 
 /// The model and the customers to score: an event log as of a date, or a prepared table.
@@ -36,6 +37,9 @@ struct ScoringInputs: ParsableArguments {
                            "applies to an event log (--events), not to --table; drop it")
     } else {
       try FlagRules.refuse(id != nil ? ["--id"] : [], "applies only with --table (an event log's id column is the model's); drop it")
+    }
+    if let asOf, UTCTime.parseMilliseconds(asOf) == nil {
+      throw ValidationError("--as-of \"\(asOf)\" is not a date; expected ISO 8601 such as 2025-07-01")
     }
   }
 
@@ -93,9 +97,7 @@ struct ScoringInputs: ParsableArguments {
       guard let settings = file.events else {
         throw ModelInputError.tableModelGivenEvents(model: model, idColumn: file.idColumn, labelColumn: file.labelColumn)
       }
-      guard let day = UTCTime.parseMilliseconds(asOf!) else {
-        throw ValidationError("--as-of \"\(asOf!)\" is not a date; expected ISO 8601 such as 2025-07-01")
-      }
+      let day = UTCTime.parseMilliseconds(asOf!)!  // checked in validate()
       let asOfDay = UTCTime.floorDiv(day, UTCTime.millisecondsPerDay) * UTCTime.millisecondsPerDay
       let horizon = CalendarSpan.parse(settings.horizon)!
       let horizonMonths = Double(horizon.added(to: asOfDay) - asOfDay) / Double(UTCTime.millisecondsPerDay) / 30.4375
@@ -103,9 +105,11 @@ struct ScoringInputs: ParsableArguments {
       if result.skipped.count > 0 { StandardError.print("\(label): skipped \(result.skipped.count) bad event rows; first: \(result.skipped.examples.first ?? "")") }
       var revenue: [Double]?
       if let revenueColumn {
-        guard let table, let index = table.attributes.firstIndex(where: { $0.name.lowercased() == revenueColumn.lowercased() }),
+        guard let table, let customers else { throw RevenueColumnError.noCustomerTable(column: revenueColumn) }
+        guard let index = table.attributes.firstIndex(where: { $0.name.lowercased() == revenueColumn.lowercased() }),
               case .numeric(let values) = table.attributeColumns[index]
-        else { throw ValidationError("--revenue-column \(revenueColumn) is not a numeric column of the customer table") }
+        else { throw RevenueColumnError.notNumeric(path: customers, column: revenueColumn) }
+        try RevenueColumn.check(values, ids: table.ids, path: customers, column: revenueColumn)
         revenue = result.table.ids.map { id in table.rowOf[id].map { values[$0] } ?? .nan }
       }
       StandardError.print("\(label): \(result.table.rowCount) eligible customers as of \(UTCTime.formatDate(milliseconds: asOfDay)) (events to \(UTCTime.formatDate(milliseconds: result.dataEnd)), exclusive)")
@@ -121,16 +125,19 @@ struct ScoringInputs: ParsableArguments {
       throw ModelInputError.eventModelGivenTable(model: model, table: table!, customerColumn: idColumn, horizon: settings.horizon)
     }
     kinds = kinds.filter { name, _ in header.contains { $0.lowercased() == name.lowercased() } }
-    if let revenueColumn { kinds[revenueColumn] = .numeric }
+    if let revenueColumn { kinds[revenueColumn] = kinds[revenueColumn] ?? .numeric }
     let csv = try TypedCSV(path: table!, idColumn: id ?? file.idColumn, kinds: kinds)
     let features = file.preprocessor.namingColumnsAsInTraining(try csv.featureTable(label: nil))
+    // One row per customer: a repeated id would be ranked twice, or explained from one of its rows.
+    try CustomerRows.checkUnique(features.ids, path: table!, idColumn: id ?? file.idColumn)
     try file.preprocessor.checkColumns(features, source: table!)
     noteUnseenLevels(file, features, label: label)
     var revenue: [Double]?
     if let revenueColumn {
       guard let index = features.columnIndex(revenueColumn), case .numeric(let values) = features.columns[index] else {
-        throw ValidationError("--revenue-column \(revenueColumn) is not a column of \(table!)")
+        throw RevenueColumnError.notNumeric(path: table!, column: revenueColumn)
       }
+      try RevenueColumn.check(values, ids: features.ids, path: table!, column: revenueColumn)
       revenue = values
     }
     return Loaded(features: features, revenue: revenue, horizonMonths: 1, idHeader: id ?? file.idColumn, customerTable: nil, asOf: nil)

@@ -222,6 +222,7 @@ struct Train: ParsableCommand {
     let mean = scores.reduce(0, +) / Double(scores.count)
     StandardError.print("train: final model: mean predicted probability \(Percent.format(mean)) against an observed churn rate of \(Percent.format(file.training.churnRate))")
     let learned = RiskBands.learn(scores: scores)
+    if let note = learned.unevenNote(scores: scores) { StandardError.print("train: note: " + note) }
     let bands = measured.heldOut.map { learned.measured(scores: $0.p, labels: $0.y) } ?? learned.measured(scores: scores, labels: training.labels!)
     report(bands)
     file.riskBands = bands
@@ -290,7 +291,7 @@ struct Train: ParsableCommand {
     let labels = all.labels!
     let labelled = labels.indices.filter { !labels[$0].isNaN }
     guard !labelled.isEmpty else {
-      throw ValidationError("no cutoff has a known label: every horizon runs past the end of the data; use earlier cutoffs")
+      throw CommandError("no cutoff has a known label: every horizon runs past the end of the data; use earlier cutoffs")
     }
     let design = try observation.design()
     let folds = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: labels, labelWindowEnd: { design.horizon.added(to: $0) })

@@ -117,8 +117,8 @@ struct FeatureWeights {
         let name = c.name.count > 30 ? String(c.name.prefix(29)) + "…" : c.name
         let interval = c.standardError.isNaN ? "" : String(format: "(%.2f–%.2f)", exp(c.lower95), exp(c.upper95))
         let p = c.pValue.isNaN ? "   -" : (c.pValue < 0.001 ? "<.001" : String(format: "%.3f", c.pValue))
-        lines.append(DescribeReport.pad(name, 31) + String(format: "%+7.3f", c.estimate) + String(format: "%8.2f ", c.oddsRatio)
-          + DescribeReport.pad(interval, 13) + DescribeReport.pad(p, 6, right: true) + String(format: "%+9.1f", 100 * c.retentionImpact))
+        lines.append(DescribeReport.pad(name, 31) + SignedNumber.text(c.estimate, decimals: 3, width: 7) + String(format: "%8.2f ", c.oddsRatio)
+          + DescribeReport.pad(interval, 13) + DescribeReport.pad(p, 6, right: true) + SignedNumber.text(100 * c.retentionImpact, decimals: 1, width: 9))
       }
       return lines.joined(separator: "\n")
     }
@@ -129,7 +129,7 @@ struct FeatureWeights {
       var perm = "           -          "
       if let p = row.permutation {
         let bar = strongest > 0 ? String(repeating: "█", count: max(0, Int((8 * p.mean / strongest).rounded()))) : ""
-        perm = String(format: "%+.4f ± %.4f ", p.mean, p.standardDeviation) + DescribeReport.pad(bar, 8)
+        perm = SignedNumber.text(p.mean, decimals: 4, width: 7) + String(format: " ± %.4f ", p.standardDeviation) + DescribeReport.pad(bar, 8)
       }
       lines.append(DescribeReport.pad(name, 29) + perm + String(format: "%7.1f%%", 100 * (row.impurity ?? 0)))
     }

@@ -2,7 +2,7 @@
 ///
 /// Learned at training time from the distribution of the model's scores: red is the riskiest
 /// `redShare` of customers (default 10%), yellow the next `yellowShare` (default 20%), green the
-/// rest. The churn rate observed in each band (on held-out rows when there are any) is stored
+/// rest, as near as tied scores allow (see `learn`). The churn rate observed in each band (on held-out rows when there are any) is stored
 /// beside the cut points, so a user can see that the bands really separate risk.
 public struct RiskBands: Sendable, Equatable, Codable {
   /// Probabilities at or above this are red.
@@ -22,15 +22,64 @@ public struct RiskBands: Sendable, Equatable, Codable {
     self.observedRows = observedRows
   }
 
-  /// Cut points at the (1 − redShare) and (1 − redShare − yellowShare) quantiles of `scores`.
+  /// Cut points for the riskiest `redShare` of `scores` (red) and the next `yellowShare`
+  /// (yellow), as near as tied scores allow.
+  ///
+  /// Customers with the same score always share a band, so a band can only hold a whole number
+  /// of score levels. The red band holds the count of scores at or above some score (or none)
+  /// nearest to the target, and red plus yellow likewise; on a tie between two counts the smaller
+  /// band wins (a tied group never overfills a band more than it would leave it short). With
+  /// distinct scores the targets are met exactly:
+  ///
+  /// ```
+  /// red target       t₁ = n − ⌊(1 − redShare) · n⌋                 (10% of 143 → 15)
+  /// red + yellow     t₂ = max(t₁, n − ⌊(1 − redShare − yellowShare) · n⌋)
+  /// red cut point    the lowest score in red (above every score when red is empty)
+  /// ```
+  ///
+  /// So when 60% of the training scores tie at the top, red stays empty (0% is nearer 10% than
+  /// 60% is) instead of silently becoming 60% of customers; `unevenNote(scores:)` says so.
+  ///
+  /// - Precondition: `scores` is not empty and every score is finite.
+  /// - Complexity: O(n log n) for n scores.
   public static func learn(scores: [Double], redShare: Double = 0.10, yellowShare: Double = 0.20) -> RiskBands {
     precondition(!scores.isEmpty, "risk bands need at least one score")
+    precondition(scores.allSatisfy(\.isFinite), "risk bands need finite scores; got \(scores.first { !$0.isFinite }!)")
     precondition((0...1).contains(redShare) && (0...1).contains(yellowShare) && redShare + yellowShare <= 1,
                  "band shares \(redShare) and \(yellowShare) must lie in [0, 1] and add up to at most 1")
-    let sorted = scores.sorted()
-    func quantile(_ q: Double) -> Double { sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.down))))] }
-    let red = quantile(1 - redShare)
-    return RiskBands(red: red, yellow: min(red, quantile(1 - redShare - yellowShare)))
+    let descending = scores.sorted(by: >)
+    let n = descending.count
+    // Each distinct score with the number of scores at or above it.
+    var levels: [(cut: Double, count: Int)] = []
+    for (i, v) in descending.enumerated() where i + 1 == n || descending[i + 1] != v { levels.append((v, i + 1)) }
+    let (redTarget, bothTarget) = targets(n: n, redShare: redShare, yellowShare: yellowShare)
+    func nearest(_ options: [(cut: Double, count: Int)], _ target: Int) -> (cut: Double, count: Int) {
+      options.min { (abs($0.count - target), $0.count) < (abs($1.count - target), $1.count) }!
+    }
+    let red = nearest([(descending[0].nextUp, 0)] + levels, redTarget)
+    let yellow = nearest([red] + levels.filter { $0.count > red.count }, bothTarget)
+    return RiskBands(red: red.cut, yellow: yellow.cut)
+  }
+
+  /// The band sizes `learn` aims at for `n` distinct scores: red, and red plus yellow.
+  static func targets(n: Int, redShare: Double, yellowShare: Double) -> (red: Int, both: Int) {
+    func atOrAbove(_ quantile: Double) -> Int { n - min(n, max(0, Int((quantile * Double(n)).rounded(.down)))) }
+    let red = atOrAbove(1 - redShare)
+    return (red, max(red, atOrAbove(1 - redShare - yellowShare)))
+  }
+
+  /// A sentence for the training log when ties kept the bands on `scores` (the training scores
+  /// the cut points were learned from) away from their shares; nil when they hold them exactly.
+  public func unevenNote(scores: [Double], redShare: Double = 0.10, yellowShare: Double = 0.20) -> String? {
+    guard !scores.isEmpty else { return nil }
+    let n = scores.count
+    let red = scores.filter { $0 >= self.red }.count, both = scores.filter { $0 >= yellow }.count
+    let (redTarget, bothTarget) = Self.targets(n: n, redShare: redShare, yellowShare: yellowShare)
+    guard red != redTarget || both != bothTarget else { return nil }
+    func percent(_ count: Int) -> String { String(format: "%.1f%%", 100 * Double(count) / Double(n)) }
+    func asked(_ share: Double) -> String { String(format: "%g%%", (1000 * share).rounded() / 10) }
+    return "tied scores make the bands uneven: red holds \(percent(red)) of the training scores (\(asked(redShare)) asked), "
+      + "yellow \(percent(both - red)) (\(asked(yellowShare)) asked); customers with the same score share a band"
   }
 
   public func band(_ probability: Double) -> String {

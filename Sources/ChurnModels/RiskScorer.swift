@@ -110,7 +110,7 @@ public struct RiskScorer: Sendable {
     }
     return (0..<table.rowCount).map { i in
       Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: reasons[i],
-             revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : p[i] * $0[i] * horizonMonths }, segment: segments?[i] ?? nil)
+             revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : (p[i] * $0[i] * horizonMonths) + 0 }, segment: segments?[i] ?? nil)
     }
   }
 }

@@ -47,8 +47,18 @@ public struct RankedList: Sendable {
     }
   }
 
-  /// Marks each row against last week's list: `new`, or `+3.2 pts` / `-1.0 pts`, with
-  /// ` (yellow→red)` when the band moved; customers who left the list are kept in `vanished`.
+  /// A change in probability points to one decimal: `+3.2 pts`, `-1.0 pts`, or `0.0 pts` (no
+  /// sign) for a change under 0.05 points, so an unchanged customer never reads `+0.0` or `-0.0`.
+  public static func change(points: Double) -> String {
+    // A non-finite probability is refused when the list is written (`checkFinite`).
+    guard points.isFinite else { return "unknown" }
+    let tenths = (points * 10).rounded()
+    return tenths == 0 ? "0.0 pts" : String(format: "%+.1f pts", tenths / 10)
+  }
+
+  /// Marks each row against last week's list: `new`, or `+3.2 pts` / `-1.0 pts` / `0.0 pts` (see
+  /// `change(points:)`), with ` (yellow→red)` when the band moved; customers who left the list
+  /// are kept in `vanished`.
   public mutating func compare(previous: [String: (probability: Double, band: String?)]) {
     var seen = Set<String>()
     for k in rows.indices {
@@ -57,7 +67,7 @@ public struct RankedList: Sendable {
         rows[k].change = "new"
         continue
       }
-      var text = String(format: "%+.1f pts", 100 * (rows[k].probability - before.probability))
+      var text = Self.change(points: 100 * (rows[k].probability - before.probability))
       if let old = before.band, let now = rows[k].band, old != now { text += " (\(old)→\(now))" }
       rows[k].change = text
     }
@@ -150,7 +160,7 @@ public struct RankedList: Sendable {
   public func text(top: Int, idHeader: String) -> String {
     var lines = ["rank  " + pad(idHeader, 14) + "  churn   band    revenue at risk  segment"]
     for (rank, row) in rows.prefix(top).enumerated() {
-      let revenue = row.revenueAtRisk.map { $0.isNaN ? "" : String(format: "%.2f", $0) } ?? ""
+      let revenue = row.revenueAtRisk.map { $0.isNaN ? "" : SignedNumber.unsigned($0, decimals: 2) } ?? ""
       lines.append(pad(String(rank + 1), 6) + pad(row.id, 14) + String(format: "  %5.1f%%  ", 100 * row.probability)
         + pad(row.band ?? "", 6) + pad(revenue, 17, right: true) + "  " + (row.segment ?? ""))
       if let change = row.change { lines.append("        change: " + change) }

@@ -47,7 +47,7 @@ public enum ReasonText {
   /// levels summed: `ColumnContribution.group`).
   public static func reason(_ reason: ColumnContribution) -> String {
     let feature = reason.column
-    let signed = String(format: "%+.1f pts", 100 * reason.contribution)
+    let signed = SignedNumber.text(100 * reason.contribution, decimals: 1) + " pts"
     switch reason.value {
     case .level(let level):
       return "\(phrase(for: feature)) is \(level) (\(signed))"
@@ -60,14 +60,20 @@ public enum ReasonText {
         return "no \(words(String(feature.dropFirst(16)))) ever (\(signed))"
       }
       return "\(phrase(for: feature)) is missing (\(signed))"
+    case .number(let value) where value.isNaN:
+      return "\(phrase(for: feature)) is missing (\(signed))"
     case .number(let value):
-      let shown = feature.hasPrefix("pct_change_") ? String(format: "%+.0f%%", 100 * value) : number(value)
+      let shown = feature.hasPrefix("pct_change_") ? SignedNumber.text(100 * value, decimals: 0) + "%" : number(value)
       return "\(phrase(for: feature)) = \(shown) (\(signed))"
     }
   }
 
-  /// A value as a reader wants it: whole numbers without decimals, else 2 decimals below 10 and 1 above.
+  /// A value as a reader wants it: whole numbers without decimals, else 2 decimals below 10 and
+  /// 1 above; a nonzero value under 0.01 with 2 significant digits (`0.0042`, not `0.00` or
+  /// `-0.00`); `-0` as `0`; NaN as `missing`.
   public static func number(_ value: Double) -> String {
+    if value.isNaN { return "missing" }
+    if value != 0 && abs(value) < 0.01 { return String(format: "%.2g", value) }
     if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
     return String(format: abs(value) < 10 ? "%.2f" : "%.1f", value)
   }

@@ -180,3 +180,36 @@ extension ReportNumberTests {
     #expect(dir.contents().isEmpty)
   }
 }
+
+extension ReportNumberTests {
+  @Test("report --top 30 lists 30 customers (it stopped at 25); a revenue of -0 reads 0.00 everywhere, never -0.00 or -0")
+  func topAndNegativeZero() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try ScoringInputErrorTests.trained(dir)
+    var rows = ["id,a,plan,revenue"]
+    for i in 0..<40 { rows.append(String(format: "%03d,%.2f,%@,%@", i, Double(i) / 20 - 1, i % 2 == 0 ? "pro" : "basic", i == 39 ? "-0" : "\(10 + i)")) }
+    try (rows.joined(separator: "\n") + "\n").write(toFile: dir.file("s.csv"), atomically: true, encoding: .utf8)
+    let report = try runChurn(["report", "--model", dir.file("m.json"), "--table", dir.file("s.csv"), "--revenue-column", "revenue",
+                               "--top", "40", "--out", dir.file("r.html")])
+    #expect(report.status == 0, "\(report.stderr)")
+    let html = try String(contentsOfFile: dir.file("r.html"), encoding: .utf8)
+    let listed = Self.cells(html, section: "ranked-list")
+    #expect(listed.count == 40 && listed.map { $0[1] }.contains("039"), "\(listed.count)")
+    #expect(listed.first { $0[1] == "039" }?[5] == "0.00")
+    #expect(!html.contains("-0.00") && !html.contains(">-0<"))
+    let thirty = try runChurn(["report", "--model", dir.file("m.json"), "--table", dir.file("s.csv"), "--top", "30", "--out", dir.file("r30.html")])
+    let html30 = try String(contentsOfFile: dir.file("r30.html"), encoding: .utf8)
+    #expect(thirty.status == 0 && Self.cells(html30, section: "ranked-list").count == 30)
+    let text = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("s.csv"), "--revenue-column", "revenue", "--top", "40"])
+    #expect(text.status == 0 && !text.stdout.contains("-0.00"), "\(text.stdout)")
+    let json = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("s.csv"), "--revenue-column", "revenue",
+                             "--format", "json", "--out", dir.file("s.json")])
+    #expect(json.status == 0)
+    let entries = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("s.json")))) as! [[String: Any]]
+    let zero = entries.first { $0["id"] as? String == "039" }!["expected_revenue_at_risk"] as! Double
+    #expect(zero == 0 && zero.sign == .plus)
+    let explain = try runChurn(["explain", "--model", dir.file("m.json"), "--table", dir.file("s.csv"), "--customer", "020"])
+    #expect(explain.status == 0 && !explain.stdout.contains("-0.00") && !explain.stdout.contains("+0.00") && !explain.stdout.contains("nan"), "\(explain.stdout)")
+  }
+}

@@ -28,6 +28,10 @@ struct WeeklyJobTests {
     let score = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
                               "--as-of", "2025-02-01", "--revenue-column", "monthly_revenue", "--out", dir.file("risk.csv")])
     #expect(score.status == 0, "\(score.stderr)")
+    // Without the customer table the model was trained with: a data error, exit 1, no usage text.
+    let noTable = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--as-of", "2025-02-01"])
+    #expect(noTable.status == 1 && noTable.stderr == "Error: \(dir.file("m.json")) was trained with a customer table "
+      + "(attributes industry, size, region, tier, ...); expected it again; fix: pass it with --customers CUSTOMERS.csv\n", "\(noTable.stderr)")
     // The library on the same model file and data.
     let model = try ModelFile.read(path: dir.file("m.json"))
     let design = try ObservationDesign(cutoffs: [UTCTime.parseMilliseconds("2025-02-01")!], horizon: .days(30))
@@ -97,7 +101,7 @@ struct WeeklyJobTests {
     #expect(next[1].hasSuffix(",new") && next[1].contains(removed))
     #expect(next[2].hasSuffix(String(format: ",%+.1f pts (green→%@)", 100 * (moverNow.probability - 0.01), moverNow.band)), "\(next[2])")
     #expect(moverNow.band != "green")
-    #expect(next[3].hasSuffix(",+0.0 pts"))
+    #expect(next[3].hasSuffix(",0.0 pts"))
     #expect(next.last == ",C999999,,,,,,,,,\"vanished (was 0.500000, red)\"")
     let json = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
                              "--as-of", "2025-02-01", "--format", "json", "--top", "3", "--out", dir.file("risk.json")])
@@ -182,6 +186,21 @@ struct WeeklyJobTests {
     let empty = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("empty.csv"), "--as-of", "2024-06-01",
                               "--out", dir.file("risk.csv")])
     #expect(empty.stderr == "Error: \(dir.file("empty.csv")) has no events; expected at least one row after the header\n")
+    // Data errors found while running: exit 1 and no usage text (that is for flags).
+    let noCustomers = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--as-of", "2024-06-01",
+                                    "--revenue-column", "monthly_revenue", "--out", dir.file("risk.csv")])
+    #expect(noCustomers.status == 1 && noCustomers.stderr == "Error: --revenue-column monthly_revenue is read from the customer table; "
+      + "expected --customers FILE.csv with that column; fix: give --customers, or drop --revenue-column\n", "\(noCustomers.stderr)")
+    let unlabelled = try runChurn(["train", "--events", dir.file("events.csv"), "--cutoffs", "2024-07-01:2024-08-01:1m", "--horizon", "90d",
+                                   "--out", dir.file("late.json")])
+    #expect(unlabelled.status == 1 && unlabelled.stderr.hasSuffix(
+      "Error: no cutoff has a known label: every horizon runs past the end of the data; use earlier cutoffs\n"), "\(unlabelled.stderr)")
+    let unknown = try runChurn(["explain", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--as-of", "2024-06-01", "--customer", "nope"])
+    #expect(unknown.status == 1 && unknown.stderr.hasSuffix(
+      "\nError: customer \"nope\" is not among the 265 eligible customers as of 2024-06-01 (not in the log, not yet started, already churned, or inactive over the active window); "
+      + "expected an id exactly as in the data (case and leading zeros count); fix: copy the id from the data or from churn score's list\n"), "\(unknown.stderr)")
+    let badDate = try runChurn(["explain", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--as-of", "June", "--customer", "x"])
+    #expect(badDate.status == 64 && badDate.stderr.hasPrefix("Error: --as-of \"June\" is not a date; expected ISO 8601 such as 2025-07-01\nUsage: churn explain"))
     let tableModel = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("customers.csv"), "--out", dir.file("risk.csv")])
     #expect(tableModel.status != 0)
     #expect(!FileManager.default.fileExists(atPath: dir.file("risk.csv")))

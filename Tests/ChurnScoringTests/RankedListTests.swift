@@ -27,7 +27,7 @@ struct RankedListTests {
     // Below A: 4 of 5 customers; below B and C (tied): D and E; below D: E; below E: none.
     #expect(list.percentiles == [80, 40, 40, 20, 0])
     list.compare(previous: Self.previous)
-    #expect(list.rows.map(\.change) == ["+42.0 pts (yellow→red)", "+0.0 pts", "new", "-15.0 pts (yellow→green)", "+0.0 pts"])
+    #expect(list.rows.map(\.change) == ["+42.0 pts (yellow→red)", "0.0 pts", "new", "-15.0 pts (yellow→green)", "0.0 pts"])
     #expect(list.vanished.map(\.id) == ["Z"] && list.vanished[0].probability == 0.7 && list.vanished[0].band == "red")
 
     let dir = try TemporaryDirectory()
@@ -36,10 +36,10 @@ struct RankedListTests {
     #expect(try String(contentsOfFile: dir.file("list.csv"), encoding: .utf8) == """
       rank,customer_id,churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change
       1,A,0.820000,80.0,red,contract is Month-to-month (+9.1 pts),"plan is ""pro, annual"" (+1.0 pts)",,246.00,high_value,+42.0 pts (yellow→red)
-      2,B,0.550000,40.0,yellow,x = 1 (+0.5 pts),,,0.00,potential,+0.0 pts
+      2,B,0.550000,40.0,yellow,x = 1 (+0.5 pts),,,0.00,potential,0.0 pts
       3,C,0.550000,40.0,yellow,,,,,,new
       4,D,0.200000,20.0,green,tenure = 2 (+3.1 pts),,,12.50,potential,-15.0 pts (yellow→green)
-      5,E,0.050000,0.0,green,,,,,needs_attention,+0.0 pts
+      5,E,0.050000,0.0,green,,,,,needs_attention,0.0 pts
       ,Z,,,,,,,,,"vanished (was 0.700000, red)"
 
       """)
@@ -63,7 +63,7 @@ struct RankedListTests {
       "        - contract is Month-to-month (+9.1 pts)",
       "        - plan is \"pro, annual\" (+1.0 pts)",
       "2     B                55.0%  yellow             0.00  potential",
-      "        change: +0.0 pts",
+      "        change: 0.0 pts",
       "        - x = 1 (+0.5 pts)",
     ])
   }
@@ -74,7 +74,17 @@ struct RankedListTests {
     list.compare(previous: [:])
     #expect(list.rows.map(\.change) == ["new", "new"] && list.vanished.isEmpty)
     list.compare(previous: ["a": (0.1, "green"), "b": (0.6, nil)])
-    #expect(list.rows.map(\.change) == ["+0.0 pts", "+20.0 pts"])
+    #expect(list.rows.map(\.change) == ["0.0 pts", "+20.0 pts"])
+  }
+
+  @Test("A change that rounds to 0.0 points reads \"0.0 pts\", never +0.0 or -0.0; the sign shows from 0.1 points on")
+  func unchanged() {
+    let now = [RiskRow(id: "a", probability: 0.5004, band: "red"), RiskRow(id: "b", probability: 0.4996, band: "yellow"),
+               RiskRow(id: "c", probability: 0.3006), RiskRow(id: "d", probability: 0.2994), RiskRow(id: "e", probability: 0.1, band: "red"),
+               RiskRow(id: "f", probability: 0.05)]
+    var list = RankedList(now)
+    list.compare(previous: ["a": (0.5, "red"), "b": (0.5, "yellow"), "c": (0.3, nil), "d": (0.3, nil), "e": (0.1, "yellow"), "f": (0.0500000001, nil)])
+    #expect(list.rows.map(\.change) == ["0.0 pts", "0.0 pts", "+0.1 pts", "-0.1 pts", "0.0 pts (yellow→red)", "0.0 pts"])
   }
 }
 

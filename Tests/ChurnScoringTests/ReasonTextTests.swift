@@ -20,6 +20,14 @@ struct ReasonTextTests {
     ("contract", .missing, 0.05, "contract is missing (+5.0 pts)"),
     ("tenure_days", .number(120), 0.015, "days as a customer = 120 (+1.5 pts)"),
     ("monthly_revenue", .number(1234.5), 0.004, "monthly revenue = 1234.5 (+0.4 pts)"),
+    // Never +0.0 / -0.0 pts, -0.00 or nan: a contribution under 0.05 points, a small value, a flat change, a nan value.
+    ("tenure", .number(3), 0.0004, "tenure = 3 (+<0.1 pts)"),
+    ("discount", .number(-0.001), 0.02, "discount = -0.001 (+2.0 pts)"),
+    ("discount", .number(0.0042), 0.02, "discount = 0.0042 (+2.0 pts)"),
+    ("discount", .number(-0.0), 0.02, "discount = 0 (+2.0 pts)"),
+    ("pct_change_count_login_30d", .number(-0.001), 0.025, "change in logins vs the 30 days before = -<1% (+2.5 pts)"),
+    ("pct_change_count_login_30d", .number(0), 0.025, "change in logins vs the 30 days before = 0% (+2.5 pts)"),
+    ("discount", .number(.nan), 0.02, "discount is missing (+2.0 pts)"),
   ])
   func reasons(column: String, value: ColumnContribution.Value, contribution: Double, expected: String) {
     #expect(ReasonText.reason(ColumnContribution(column: column, value: value, contribution: contribution)) == expected)

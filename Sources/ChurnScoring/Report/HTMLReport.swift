@@ -162,8 +162,8 @@ public struct HTMLReport: Sendable {
                         + table(["column", "PSI", "status"], drift.prefix(15).map { [$0.column, String(format: "%.3f", $0.psi), $0.psi > 0.2 ? "shifted" : ($0.psi > 0.1 ? "watch" : "stable")] },
                               text: [0, 2]))
     }
-    let listRows = ranked.prefix(25).enumerated().map { k, r in
-      ["\(k + 1)", r.id, pct(r.probability), r.band ?? "", r.reasons.joined(separator: "; "), r.revenueAtRisk.map { $0.isNaN ? "" : String(format: "%.2f", $0) } ?? "",
+    let listRows = ranked.enumerated().map { k, r in
+      ["\(k + 1)", r.id, pct(r.probability), r.band ?? "", r.reasons.joined(separator: "; "), r.revenueAtRisk.map { $0.isNaN ? "" : SignedNumber.unsigned($0, decimals: 2) } ?? "",
        r.segment ?? ""]
     }
     body += section("ranked-list", "Who is about to leave: the top of the ranked list",

@@ -16,6 +16,8 @@ enum SVGPlot {
 
   /// A number for an axis tick.
   static func tick(_ x: Double, percent: Bool) -> String {
+    // A tick computed as lo + k·step can land a rounding error off zero: label it 0, not -0.00.
+    let x = abs(x) < 1e-12 ? 0 : x
     if percent { return String(format: abs(x) < 0.1 && x != 0 ? "%.1f%%" : "%.0f%%", 100 * x) }
     if x == x.rounded() && abs(x) < 1e6 { return String(Int(x)) }
     return String(format: abs(x) < 1 ? "%.2f" : "%.1f", x)
