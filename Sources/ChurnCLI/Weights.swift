@@ -152,18 +152,22 @@ struct FeatureWeights {
       var out = "feature,category,coefficient,standard_error,odds_ratio,odds_ratio_lower_95,odds_ratio_upper_95,p_value,retention_impact\n"
       for row in rows.prefix(limit) {
         let c = row.coefficient!
-        out += [CSVField.escape(c.name), attribution.category(of: row.column), "\(c.estimate)", "\(c.standardError)",
-                "\(c.oddsRatio)", "\(exp(c.lower95))", "\(exp(c.upper95))", "\(c.pValue)", "\(c.retentionImpact)"].joined(separator: ",") + "\n"
+        out += [CSVField.escape(c.name), attribution.category(of: row.column), cell(c.estimate), cell(c.standardError),
+                cell(c.oddsRatio), cell(exp(c.lower95)), cell(exp(c.upper95)), cell(c.pValue), cell(c.retentionImpact)].joined(separator: ",") + "\n"
       }
       return out
     }
     var out = "feature,category,permutation_importance,permutation_sd,impurity_importance\n"
     for row in rows.prefix(limit) {
-      out += [CSVField.escape(row.feature), attribution.category(of: row.feature), row.permutation.map { "\($0.mean)" } ?? "",
-              row.permutation.map { "\($0.standardDeviation)" } ?? "", "\(row.impurity ?? .nan)"].joined(separator: ",") + "\n"
+      out += [CSVField.escape(row.feature), attribution.category(of: row.feature), row.permutation.map { cell($0.mean) } ?? "",
+              row.permutation.map { cell($0.standardDeviation) } ?? "", cell(row.impurity ?? .nan)].joined(separator: ",") + "\n"
     }
     return out
   }
+
+  /// A CSV cell: the number, or blank when it is unknown (no standard error without a
+  /// covariance), as churn's other CSVs leave missing values: never "nan" or "inf".
+  private func cell(_ x: Double) -> String { x.isFinite ? "\(x)" : "" }
 
   func json(top: Int?, grouped: [Attribution.Group]) throws -> String {
     struct Entry: Encodable {

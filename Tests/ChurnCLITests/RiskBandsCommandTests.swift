@@ -48,6 +48,27 @@ struct WeightsNumberTests {
     let zero = lines.filter { $0.hasPrefix("b ") || $0.hasPrefix("c ") }
     #expect(zero.count == 2 && zero.allSatisfy { $0.contains("  0.000 ") && $0.hasSuffix("      0.0") }, "\(weights.stdout)")
     #expect(!weights.stdout.contains("+0.0") && !weights.stdout.contains("-0.0"), "\(weights.stdout)")
+    // The CSV leaves a number it does not know blank (an L1 model's zero coefficients have no
+    // standard error), as churn's other CSVs do: never "nan" or "inf" for a reader to parse.
+    let csv = try runChurn(["weights", "--model", dir.file("m.json"), "--format", "csv"])
+    let csvLines = csv.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    #expect(csv.status == 0 && csvLines.count == 5 && csvLines.dropFirst().prefix(3).allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 9 },
+            "\(csv.stdout)")
+    #expect(!csv.stdout.lowercased().contains("nan") && !csv.stdout.contains("inf"), "\(csv.stdout)")
+    // A model without a covariance (a nearly singular Hessian) has no standard errors: blank cells.
+    var model = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("m.json")))) as? [String: Any])
+    var logistic = try #require(model["logistic"] as? [String: Any])
+    logistic.removeValue(forKey: "covariance")
+    model["logistic"] = logistic
+    try JSONSerialization.data(withJSONObject: model).write(to: URL(fileURLWithPath: dir.file("bare.json")))
+    let bare = try runChurn(["weights", "--model", dir.file("bare.json"), "--format", "csv"])
+    let bareLines = bare.stdout.split(separator: "\n").map(String.init)
+    #expect(bare.status == 0 && bareLines.count == 4 && !bare.stdout.lowercased().contains("nan"), "\(bare.stdout)\(bare.stderr)")
+    // standard_error, the odds ratio's interval and p_value are blank; the odds ratio itself is known.
+    #expect(bareLines.dropFirst().allSatisfy { line in
+      let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+      return [3, 5, 6, 7].allSatisfy { cells[$0].isEmpty } && Double(cells[4]) != nil
+    }, "\(bare.stdout)")
     // explain: a zero coefficient's contribution is 0.00 pts (and 0 in JSON), whatever the value's sign.
     for customer in ["0", "1", "2", "3"] {
       let text = try runChurn(["explain", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--customer", customer])
