@@ -23,9 +23,16 @@ struct Describe: ParsableCommand {
   }
 
   func run() throws {
-    let (reader, progress) = try events.reader(label: "describe")
+    var (reader, progress) = try events.reader(label: "describe")
+    // describe is where a user looks for a mistyped future date: it reads them, and says so.
+    let tomorrow = reader.latestTimestamp
+    reader.latestTimestamp = nil
     let profile = try EventLogProfile(reading: reader)
     progress?.finish()
+    if let tomorrow, let last = profile.last, last > tomorrow {
+      StandardError.print("describe: note: the last event, \(UTCTime.formatDateTime(milliseconds: last)), is after tomorrow; the other commands refuse "
+        + "events after tomorrow (they would make labels \"known\" that are not) unless --data-end is given (features, train, backtest, cohorts)")
+    }
     // The table is read as features and train read it (a repeated or blank id, a bad number
     // is an error there too), and before anything is printed, so a failed run prints nothing.
     let table = try customers.map { path in

@@ -218,6 +218,17 @@ struct HostileInputTests {
       + "expected a date on or before it\n"), "\(r.stderr)")
   }
 
+  @Test("describe shows a log with events after tomorrow (the tool to find them) and says what the other commands will do")
+  func describeFuture() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try "customer_id,timestamp,event_type,value\nA,2024-01-01,order,10\nB,2199-01-01,order,5\n".write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    let r = try runChurn(["describe", "--events", dir.file("e.csv")])
+    #expect(r.status == 0 && r.stdout.hasPrefix("\(dir.file("e.csv")): 2 events, 2 customers, from 2024-01-01T00:00:00Z to 2199-01-01T00:00:00Z"), "\(r.stdout)\(r.stderr)")
+    #expect(r.stderr.contains("describe: note: the last event, 2199-01-01T00:00:00Z, is after tomorrow; the other commands refuse events after "
+      + "tomorrow (they would make labels \"known\" that are not) unless --data-end is given (features, train, backtest, cohorts)\n"), "\(r.stderr)")
+  }
+
   @Test("describe --churn-date-column naming no column is an error (a typo silently dropped the churn line)")
   func describeChurnColumn() throws {
     let dir = try TemporaryDirectory()
