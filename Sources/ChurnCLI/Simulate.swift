@@ -48,16 +48,13 @@ struct Simulate: ParsableCommand {
     } catch let error as SimulationError { throw ValidationError(error.description) }
     // The readers refuse events after tomorrow (a future date would make labels "known"), so a
     // log that runs past it could not be read back.
-    let firstAfter = settings.startYear * 12 + settings.startMonth - 1 + settings.months
-    let (endYear, endMonth) = ((firstAfter - 1) / 12, (firstAfter - 1) % 12 + 1)
-    let endDay = UTCTime.days(year: firstAfter / 12, month: firstAfter % 12 + 1, day: 1)
     let tomorrowEnd = EventLogReader.endOfTomorrow() / UTCTime.millisecondsPerDay
-    if endDay > tomorrowEnd {
+    if settings.endDay > tomorrowEnd {
       let today = UTCTime.civil(days: tomorrowEnd - 2)
-      let latest = today.year * 12 + today.month - 1 - settings.months
+      let latest = UTCTime.addMonths(year: today.year, month: today.month, -settings.months)
       throw ValidationError(String(format: "--start %@ with --months %d runs to the end of %04d-%02d, after tomorrow; churn reads no events "
-        + "after tomorrow, so it could not read this log back; expected a start no later than %04d-%02d", start, months, endYear, endMonth,
-        latest / 12, latest % 12 + 1))
+        + "after tomorrow, so it could not read this log back; expected a start no later than %04d-%02d", start, months,
+        settings.lastMonth.year, settings.lastMonth.month, latest.year, latest.month))
     }
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) && !isDirectory.boolValue {

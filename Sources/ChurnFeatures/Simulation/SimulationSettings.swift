@@ -54,6 +54,13 @@ public struct SimulationSettings: Sendable, Equatable {
   /// Midnight UTC of the first simulated day, in days since 1970-01-01.
   var startDay: Int64 { UTCTime.days(year: startYear, month: startMonth, day: 1) }
 
+  /// The last simulated month.
+  public var lastMonth: (year: Int, month: Int) { UTCTime.addMonths(year: startYear, month: startMonth, months - 1) }
+
+  /// Day number (since 1970-01-01) of the first day after the simulated period: no event is
+  /// stamped on or after it.
+  public var endDay: Int64 { monthStartDay(months) }
+
   /// Day number (since 1970-01-01) of the first day of simulated month `index` (0-based).
   func monthStartDay(_ index: Int) -> Int64 {
     let (y, m) = UTCTime.addMonths(year: startYear, month: startMonth, index)
