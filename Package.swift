@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "ChurnFeatures", targets: ["ChurnFeatures"]),
     .library(name: "ChurnModels", targets: ["ChurnModels"]),
     .library(name: "ChurnScoring", targets: ["ChurnScoring"]),
+    .library(name: "ChurnPipeline", targets: ["ChurnPipeline"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -21,10 +22,12 @@ let package = Package(
     .target(name: "ChurnFeatures", dependencies: ["ChurnCore"]),
     .target(name: "ChurnModels", dependencies: ["ChurnCore"]),
     .target(name: "ChurnScoring", dependencies: ["ChurnCore"]),
+    // The weekly job as a library: the one module the CLI (and a Swift user) imports.
+    .target(name: "ChurnPipeline", dependencies: ["ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnScoring"]),
     .executableTarget(
       name: "ChurnCLI",
       dependencies: [
-        "ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnScoring",
+        "ChurnPipeline",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -36,6 +39,7 @@ let package = Package(
     .testTarget(name: "ChurnFeaturesTests", dependencies: ["ChurnFeatures", "ChurnTestSupport"]),
     .testTarget(name: "ChurnModelsTests", dependencies: ["ChurnModels", "ChurnScoring", "ChurnTestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ChurnScoringTests", dependencies: ["ChurnScoring", "ChurnTestSupport"], exclude: ["Fixtures"]),
+    .testTarget(name: "ChurnPipelineTests", dependencies: ["ChurnPipeline", "ChurnTestSupport"]),
     .testTarget(name: "ChurnCLITests", dependencies: ["ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnScoring", "ChurnTestSupport"]),
   ]
 )

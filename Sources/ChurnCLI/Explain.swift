@@ -92,7 +92,7 @@ struct CustomerExplanation: Encodable {
     }
     terms.sort { (abs($0.contribution), $1.feature) > (abs($1.contribution), $0.feature) }
     customer = table.ids[row]
-    model = file.kind.rawValue
+    model = file.family.rawValue
     base = explained.base
     probability = explained.probability
     band = file.riskBands?.band(probability)

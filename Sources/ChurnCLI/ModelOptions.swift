@@ -5,8 +5,8 @@ import ChurnScoring
 
 /// The model family and hyperparameters, shared by churn train and churn backtest.
 struct ModelOptions: ParsableArguments {
-  @Option(help: "Model family: logistic or forest.")
-  var model = "logistic"
+  @Option(help: "Model family.")
+  var model = ModelFamily.logistic
 
   @Option(help: "Logistic: L2 penalty λ₂ (scikit-learn's 1/C), 0...1e12 (default 1).")
   var l2: Double?
@@ -14,11 +14,11 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Logistic: L1 penalty λ₁, 0...1e12 (default 0).")
   var l1: Double?
 
-  @Option(help: "Class weights: none or balanced (probabilities are then corrected back to the real churn rate).")
-  var classWeight = "none"
+  @Option(help: "Class weights (balanced: probabilities are then corrected back to the real churn rate).")
+  var classWeight = ClassWeight.none
 
-  @Option(help: "Logistic: solver auto, newton, lbfgs or owlqn (default auto).")
-  var solver: String?
+  @Option(help: "Logistic: solver (default auto).")
+  var solver: LogisticRegression.Solver?
 
   @Flag(help: "Logistic: do not apply log1p/asinh to columns with skewness above 4.")
   var noFatTail = false
@@ -38,28 +38,21 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Random seed, 0...18446744073709551615 (forest, k-fold splits, bootstrap intervals); the same seed gives the same results with any thread count.")
   var seed: UInt64 = 1
 
-  @Option(help: "Calibrate probabilities on out-of-time (or out-of-fold) predictions: platt or isotonic.")
-  var calibrate: String?
+  @Option(help: "Calibrate probabilities on out-of-time (or out-of-fold) predictions.")
+  var calibrate: Calibration.Method?
 
   @Flag(help: "Choose the penalty (logistic) or min leaf and features per split (forest) on the backtest.")
   var tune = false
 
   @Option(help: "With --tune: choose by log_loss (lower is better) or auc (default log_loss).")
-  var tuneMetric: String?
+  var tuneMetric: TuneMetric?
 
   @Option(help: "With --tune: the number of latest backtest folds to compare candidates on (default 3).")
   var tuneFolds: Int?
 
   func validate() throws {
-    guard let family = ModelSettings.Family(rawValue: model) else { throw ValidationError("--model \"\(model)\" is not available; expected logistic or forest") }
-    guard LogisticRegression.ClassWeight(rawValue: classWeight) != nil else {
-      throw ValidationError("--class-weight \"\(classWeight)\" is not one of none, balanced")
-    }
-    if let solver, LogisticRegression.Solver(rawValue: solver) == nil {
-      throw ValidationError("--solver \"\(solver)\" is not one of auto, newton, lbfgs, owlqn")
-    }
     // Flags of the other model family would be ignored: refuse them.
-    switch family {
+    switch model {
     case .forest:
       try FlagRules.refuse(FlagRules.given([("--l2", l2 != nil), ("--l1", l1 != nil), ("--solver", solver != nil), ("--no-fat-tail", noFatTail)]),
                            "applies to the logistic model only, not to --model forest; drop it")
@@ -74,12 +67,9 @@ struct ModelOptions: ParsableArguments {
     try FlagRules.check("--max-depth", maxDepth, atLeast: 1)
     // Every range (Hyperparameters), with the fix: --min-leaf and --max-depth above, penalties NaN, negative or above 1e12.
     do { try settings(threads: 1).validate() } catch let error as HyperparameterError { throw ValidationError(error.description) }
-    if let calibrate, Calibration.Method(rawValue: calibrate) == nil {
-      throw ValidationError("--calibrate \"\(calibrate)\" is not one of platt, isotonic")
-    }
     if tune {
       // What --tune chooses would overwrite the value given.
-      if family == .forest {
+      if model == .forest {
         try FlagRules.refuse(FlagRules.given([("--min-leaf", minLeaf != nil), ("--features-per-split", featuresPerSplit != nil)]),
                              "is chosen by --tune (it tries min leaf 1, 5, 20, 50 × features per split ½√d, √d, 2√d); drop it, or drop --tune")
       } else if l1 == nil {
@@ -88,24 +78,32 @@ struct ModelOptions: ParsableArguments {
     } else {
       try FlagRules.refuse(FlagRules.given([("--tune-metric", tuneMetric != nil), ("--tune-folds", tuneFolds != nil)]), "applies only with --tune; add --tune or drop it")
     }
-    if let tuneMetric, tuneMetric != "log_loss" && tuneMetric != "auc" { throw ValidationError("--tune-metric \"\(tuneMetric)\" is not log_loss or auc") }
     try FlagRules.check("--tune-folds", tuneFolds, in: 1...FlagRules.maxFolds)
   }
 
+  /// The settings the flags give; a hyperparameter not given keeps its family's default (`LogisticSpec`, `ForestSpec`).
   func settings(threads: Int) -> ModelSettings {
-    ModelSettings(family: ModelSettings.Family(rawValue: model)!, l2: l2 ?? 1, l1: l1 ?? 0, solver: LogisticRegression.Solver(rawValue: solver ?? "auto")!,
-                  fatTail: !noFatTail, trees: trees ?? 100, minLeaf: minLeaf ?? 5, featuresPerSplit: featuresPerSplit, maxDepth: maxDepth, seed: seed,
-                  classWeight: LogisticRegression.ClassWeight(rawValue: classWeight)!, threads: threads)
+    let spec: ModelSpec
+    switch model {
+    case .logistic:
+      let d = LogisticSpec()
+      spec = .logistic(LogisticSpec(l2Penalty: l2 ?? d.l2Penalty, l1Penalty: l1 ?? d.l1Penalty, solver: solver ?? d.solver, fatTailTransform: !noFatTail))
+    case .forest:
+      let d = ForestSpec()
+      spec = .forest(ForestSpec(treeCount: trees ?? d.treeCount, minLeafSize: minLeaf ?? d.minLeafSize, featuresPerSplit: featuresPerSplit,
+                                maxDepth: maxDepth))
+    }
+    return ModelSettings(spec, classWeight: classWeight, seed: seed, threads: threads)
   }
 
-  var calibrationMethod: Calibration.Method? { calibrate.flatMap(Calibration.Method.init(rawValue:)) }
+  var calibrationMethod: Calibration.Method? { calibrate }
 
   /// Runs `--tune`: every candidate of the grid on `folds` (the latest `tuneFolds`), chosen by
   /// the mean of `tuneMetric`; prints the comparison and returns the winner and the record.
   func tuned(_ table: FeatureTable, folds allFolds: [Fold], settings: ModelSettings, label: String,
              quiet: Bool = false) throws -> (ModelSettings, ModelFile.TuningRecord) {
     let folds = Array(allFolds.suffix(tuneFolds ?? 3))
-    let tuneMetric = self.tuneMetric ?? "log_loss"
+    let tuneMetric = (self.tuneMetric ?? .logLoss).rawValue
     guard !folds.isEmpty else { throw CommandError("--tune needs at least one backtest fold with both classes") }
     let grid = settings.grid(columns: table.columnNames.count)
     if !quiet { StandardError.print("\(label): tuning: \(grid.count) candidates × \(folds.count) folds (\(folds.map(\.name).joined(separator: ", "))), by mean \(tuneMetric)") }
@@ -121,7 +119,7 @@ struct ModelOptions: ParsableArguments {
       let loss = losses.reduce(0, +) / Double(losses.count), auc = aucs.reduce(0, +) / Double(aucs.count)
       candidates.append(ModelFile.TuningRecord.Candidate(settings: candidate.summary, meanLogLoss: loss, meanAUC: auc))
       if !quiet { StandardError.print("\(label):   \(candidate.summary): mean log loss \(String(format: "%.5f", loss)), mean AUC \(String(format: "%.4f", auc))") }
-      let value = tuneMetric == "auc" ? -auc : loss
+      let value = tuneMetric == TuneMetric.auc.rawValue ? -auc : loss
       if best == nil || value < best!.value { best = (candidate, value) }
     }
     let chosen = best!.settings
@@ -131,6 +129,17 @@ struct ModelOptions: ParsableArguments {
     return (chosen, .init(metric: tuneMetric, folds: folds.map(\.name), candidates: candidates, chosen: chosen.summary, reason: reason))
   }
 }
+
+/// What `--tune` chooses by.
+enum TuneMetric: String, CaseIterable, ExpressibleByArgument {
+  case logLoss = "log_loss"
+  case auc
+}
+
+extension ModelFamily: ExpressibleByArgument {}
+extension ClassWeight: ExpressibleByArgument {}
+extension LogisticRegression.Solver: ExpressibleByArgument {}
+extension Calibration.Method: ExpressibleByArgument {}
 
 /// Per-fold metric lines and their mean and spread, for churn backtest and churn train.
 enum FoldTable {

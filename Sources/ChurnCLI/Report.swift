@@ -47,7 +47,7 @@ struct Report: ParsableCommand {
     let p = scored.map(\.probability)
     let asOf = loaded.asOf.map { "as of \(UTCTime.formatDate(milliseconds: $0))" } ?? "from \(inputs.table ?? "")"
 
-    var report = HTMLReport(title: "Churn report: \(file.kind == .logistic ? "logistic regression" : "random forest") model, customers \(asOf)")
+    var report = HTMLReport(title: "Churn report: \(file.family.displayName) model, customers \(asOf)")
     report.facts = facts(file, scored: p, revenue: scored.compactMap(\.revenueAtRisk), asOf: asOf)
     if let held = file.holdoutPredictions, Set(held.labels).count == 2 {
       report.heldOut = (held.probabilities, held.labels, held.source)
@@ -60,7 +60,7 @@ struct Report: ParsableCommand {
     report.idHeader = loaded.idHeader
 
     let weights = FeatureWeights(file)
-    if file.logistic != nil {
+    if let linear = file.model as? any LinearChurnModel {
       report.weightsTitle = "Top weights: change in churn log-odds per +1 standard deviation"
       report.weightsAxis = "coefficient per +1 SD (95% interval); right of 0 raises churn risk"
       report.weights = weights.rows.prefix(15).map { r in
@@ -69,7 +69,7 @@ struct Report: ParsableCommand {
                               text: String(format: "OR %.2f", c.oddsRatio))
       }
       report.weightsNote = "Odds ratio (OR) per +1 standard deviation, 95% intervals from the inverse Hessian"
-        + (file.logistic!.l2Penalty > 0 ? " of the penalized fit (λ₂ = \(String(format: "%g", file.logistic!.l2Penalty))), which understate the uncertainty of shrunken estimates." : ".")
+        + (linear.l2Penalty > 0 ? " of the penalized fit (λ₂ = \(String(format: "%g", linear.l2Penalty))), which understate the uncertainty of shrunken estimates." : ".")
     } else if let permutation = file.permutationImportance {
       report.weightsTitle = "Top features: permutation importance"
       report.weightsAxis = "drop in AUC when the column is shuffled (± 1 sd over \(permutation.repeats) shuffles)"
@@ -114,7 +114,7 @@ struct Report: ParsableCommand {
 
   func facts(_ file: ModelFile, scored p: [Double], revenue: [Double], asOf: String) -> [(String, String)] {
     var facts: [(String, String)] = []
-    facts.append(("model", "\(file.kind == .logistic ? "logistic regression" : "random forest"), written by churn \(file.churnVersion)"))
+    facts.append(("model", "\(file.family.displayName), written by churn \(file.churnVersion)"))
     facts.append(("training rows", "\(file.training.rows), \(file.training.churned) churned (\(Percent.format(file.training.churnRate)))"))
     if let events = file.events {
       facts.append(("cutoffs and horizon", "\(events.trainingCutoffs.first ?? "") to \(events.trainingCutoffs.last ?? ""), \(events.trainingCutoffs.count) cutoffs; churn within \(events.horizon)"))

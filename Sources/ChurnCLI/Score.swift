@@ -70,10 +70,10 @@ struct Score: ParsableCommand {
     lap("input")
     let scorer = RiskScorer(model: file)
     let method = RiskScorer.Explanation(rawValue: explain)!
-    if file.forest != nil && reasons > 0 {
+    if file.model.exactExplanationCost > 0 && reasons > 0 {
       let exact = scorer.usesExactShapley(rows: min(reasons, features.rowCount), method: method)
       StandardError.print("score: reasons for the \(min(reasons, features.rowCount)) riskiest customers from "
-        + (exact ? "exact TreeSHAP values" : "path contributions (Saabas; --explain exact for TreeSHAP values, which cost about 0.05 µs per tree node per customer: \(file.forest!.nodeCount) nodes here)"))
+        + (exact ? "exact TreeSHAP values" : "path contributions (Saabas; --explain exact for TreeSHAP values, which cost about 0.05 µs per tree node per customer: \(file.model.exactExplanationCost) nodes here)"))
     }
     let rows = try scorer.score(features, revenue: loaded.revenue, horizonMonths: loaded.horizonMonths, reasonRows: reasons, method: method) { step, seconds in
       steps.append(String(format: "%@ %.1f s", step, seconds))

@@ -79,18 +79,7 @@ struct Train: ParsableCommand {
   /// Fits `settings` on `training` and prints what the fit did.
   func fit(_ training: FeatureTable, settings: ModelSettings) throws -> TrainedModel {
     let fitted = try settings.fit(training)
-    if let forest = fitted.forest {
-      let rows = forest.outOfBag.indices.filter { !forest.outOfBag[$0].isNaN }
-      let auc = try? rocAUC(scores: rows.map { forest.outOfBag[$0] }, labels: rows.map { training.labels![$0] })
-      StandardError.print("train: random forest, \(settings.trees) trees (\(forest.nodeCount) nodes), \(forest.featuresPerSplit) features per split, "
-        + "min leaf \(settings.minLeaf), seed \(settings.seed): out-of-bag AUC \(auc.map { String(format: "%.4f", $0) } ?? "-")")
-    }
-    if let model = fitted.logistic {
-      StandardError.print("train: logistic regression, \(model.solver.rawValue) solver (\(settings.solver == .auto ? "auto-selected for \(fitted.x.rows) × \(fitted.x.columns)" : "as asked")): "
-        + (model.subsampleEvaluations.map { "warm start from \($0) passes over a subsample, " } ?? "")
-        + "\(model.iterations) iterations (\(model.evaluations) passes), objective \(String(format: "%.6f", model.objective)), "
-        + (model.converged ? "converged" : "NOT converged (largest gradient entry \(model.gradientNorm)); results may be inaccurate: raise --l2 or check the data"))
-    }
+    StandardError.print("train: " + fitted.fitReport(labels: training.labels!, auc: { try? rocAUC(scores: $0, labels: $1) }))
     if fitted.priorShift != 0 {
       StandardError.print("train: balanced class weights: probabilities corrected by \(String(format: "%+.3f", fitted.priorShift)) log-odds "
         + "(King & Zeng's prior correction) so they average to the real churn rate")

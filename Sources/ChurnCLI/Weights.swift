@@ -78,13 +78,13 @@ struct FeatureWeights {
 
   init(_ file: ModelFile) {
     self.file = file
-    if let logistic = file.logistic {
-      rows = logistic.coefficientTable.enumerated().map { j, c in
+    if let linear = file.model as? any LinearChurnModel {
+      rows = linear.coefficientTable.enumerated().map { j, c in
         Row(feature: c.name, column: file.preprocessor.source(ofOutput: j).column, coefficient: c, strength: abs(c.estimate))
       }
-    } else if let forest = file.forest {
+    } else {
       var impurity: [String: Double] = [:]
-      for (j, share) in forest.impurityImportance.enumerated() { impurity[file.preprocessor.source(ofOutput: j).column, default: 0] += share }
+      for (j, share) in file.model.importances.enumerated() { impurity[file.preprocessor.source(ofOutput: j).column, default: 0] += share }
       let permutation = Dictionary((file.permutationImportance?.columns ?? []).map { ($0.column, $0) }, uniquingKeysWith: { a, _ in a })
       rows = impurity.keys.map { column in
         Row(feature: column, column: column, permutation: permutation[column], impurity: impurity[column],
@@ -94,9 +94,12 @@ struct FeatureWeights {
     rows.sort { ($0.strength, $1.feature) > ($1.strength, $0.feature) }
   }
 
+  /// Whether the model has a coefficient per column (`LinearChurnModel`).
+  var isLinear: Bool { file.model is any LinearChurnModel }
+
   /// What the grouped view sums, per input column.
   var groupWeights: [(column: String, weight: Double)] {
-    if file.logistic != nil {
+    if isLinear {
       var byInput: [String: Double] = [:]
       for row in rows { byInput[row.column, default: 0] += row.strength }
       return byInput.map { ($0.key, $0.value) }
@@ -105,12 +108,12 @@ struct FeatureWeights {
   }
 
   var groupBasis: String {
-    if file.logistic != nil { return "sum of |coefficient| per +1 SD" }
+    if isLinear { return "sum of |coefficient| per +1 SD" }
     return file.permutationImportance != nil ? "sum of permutation importance (AUC drop)" : "sum of impurity importance"
   }
 
   func table(top: Int) -> String {
-    if file.logistic != nil {
+    if isLinear {
       var lines = ["feature (per +1 SD)               coef   odds ratio (95% CI)      p    churn pts"]
       for row in rows.prefix(top) {
         let c = row.coefficient!
@@ -148,7 +151,7 @@ struct FeatureWeights {
 
   func csv(top: Int?, attribution: Attribution) -> String {
     let limit = top ?? rows.count
-    if file.logistic != nil {
+    if isLinear {
       var out = "feature,category,coefficient,standard_error,odds_ratio,odds_ratio_lower_95,odds_ratio_upper_95,p_value,retention_impact\n"
       for row in rows.prefix(limit) {
         let c = row.coefficient!
@@ -201,7 +204,7 @@ struct FeatureWeights {
                    retentionImpact: c?.retentionImpact, permutationImportance: row.permutation?.mean, permutationSD: row.permutation?.standardDeviation,
                    impurityImportance: row.impurity)
     }
-    let output = Output(model: file.kind.rawValue, features: entries, groupedBy: groupBasis,
+    let output = Output(model: file.family.rawValue, features: entries, groupedBy: groupBasis,
                         groups: grouped.map { GroupEntry(category: $0.category, share: $0.share, columns: $0.columns.map(\.column)) })
     return try JSONOutput.text(output)
   }

@@ -4,11 +4,9 @@ import Foundation
 /// A trained churn model as one self-describing JSON file: what it is, what it was trained
 /// on, and everything needed to score new rows the same way. Loading checks the format and
 /// version and never executes anything.
-public struct ModelFile: Sendable, Equatable, Codable {
+public struct ModelFile: Sendable {
   public static let formatName = "churn-model"
   public static let currentVersion = 1
-
-  public enum Kind: String, Sendable, Codable { case logistic, forest }
 
   /// How the training went, for the record and for drift checks later.
   public struct TrainingSummary: Sendable, Equatable, Codable {
@@ -66,13 +64,15 @@ public struct ModelFile: Sendable, Equatable, Codable {
   public var format = ModelFile.formatName
   public var formatVersion = ModelFile.currentVersion
   public var churnVersion: String
-  public var kind: Kind
+  /// The fitted model, of any family; stored under its family's key (`"logistic": {...}`)
+  /// beside `"kind": "<family>"`.
+  public var model: any ChurnModel
+  /// The model's family (`kind` in the file).
+  public var family: ModelFamily { model.family }
   /// Column names of the training table.
   public var idColumn: String
   public var labelColumn: String
   public var preprocessor: FittedPreprocessor
-  public var logistic: LogisticModel?
-  public var forest: ForestModel?
   public var training: TrainingSummary
   /// Validation metrics by name (for example `holdout_auc`).
   public var validation: [String: Double]
@@ -196,20 +196,17 @@ public struct ModelFile: Sendable, Equatable, Codable {
   public init(churnVersion: String, idColumn: String, labelColumn: String, trained: TrainedModel, training: TrainingSummary,
               validation: [String: Double] = [:]) {
     self.init(churnVersion: churnVersion, idColumn: idColumn, labelColumn: labelColumn, preprocessor: trained.preprocessor,
-              logistic: trained.logistic, forest: trained.forest, training: training, validation: validation)
+              model: trained.model, training: training, validation: validation)
     if trained.priorShift != 0 { calibration = Calibration(priorShift: trained.priorShift) }
   }
 
   public init(churnVersion: String, idColumn: String, labelColumn: String, preprocessor: FittedPreprocessor,
-              logistic: LogisticModel? = nil, forest: ForestModel? = nil, training: TrainingSummary, validation: [String: Double] = [:]) {
-    precondition((logistic == nil) != (forest == nil), "a model file holds exactly one model")
+              model: any ChurnModel, training: TrainingSummary, validation: [String: Double] = [:]) {
     self.churnVersion = churnVersion
-    kind = logistic != nil ? .logistic : .forest
-    self.forest = forest
+    self.model = model
     self.idColumn = idColumn
     self.labelColumn = labelColumn
     self.preprocessor = preprocessor
-    self.logistic = logistic
     self.training = training
     self.validation = validation
   }
@@ -230,12 +227,7 @@ public struct ModelFile: Sendable, Equatable, Codable {
   }
 
   /// The model's own probabilities for preprocessed rows, before calibration.
-  public func rawProbabilities(_ x: Matrix) -> [Double] {
-    switch kind {
-    case .logistic: return logistic!.probabilities(x)
-    case .forest: return forest!.probabilities(x)
-    }
-  }
+  public func rawProbabilities(_ x: Matrix) -> [Double] { model.probabilities(x) }
 
   /// Writes the model atomically as pretty-printed JSON with sorted keys.
   ///
@@ -313,11 +305,7 @@ public struct ModelFile: Sendable, Equatable, Codable {
 
   /// The first thing that makes this model unusable: the field, what was expected, what it holds.
   func problem() -> (field: String, expected: String, found: String)? {
-    func count(_ n: Int, _ what: String) -> String { "\(n) " + (n == 1 ? what : what == "entry" ? "entries" : what + "s") }
-    func firstNonFinite(_ values: [Double], _ field: String) -> (String, String, String)? {
-      guard let i = values.firstIndex(where: { !$0.isFinite }) else { return nil }
-      return ("\(field)[\(i)]", "a finite number", "\(values[i])")
-    }
+    let count = Self.count, firstNonFinite = Self.firstNonFinite
     let p = preprocessor
     let raw = p.rawNames.count
     let d = p.kept.count
@@ -352,38 +340,7 @@ public struct ModelFile: Sendable, Equatable, Codable {
     if let i = p.deviations.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
       return ("preprocessor.deviations[\(i)]", "a finite number > 0", "\(p.deviations[i])")
     }
-    switch kind {
-    case .logistic:
-      guard let logistic else { return ("logistic", "the logistic model (kind is logistic)", "nothing (the field is missing)") }
-      guard logistic.coefficients.count == d, logistic.featureNames.count == d else {
-        return ("logistic.coefficients", count(d, "number") + " (one per preprocessed column)", count(logistic.coefficients.count, "number"))
-      }
-      if let bad = firstNonFinite(logistic.coefficients, "logistic.coefficients") { return bad }
-      // Bounded so that intercept + Σ β·x stays finite for every accepted x (|x| ≤ 1e12, see FittedPreprocessor).
-      if let i = logistic.coefficients.firstIndex(where: { abs($0) > Self.largestCoefficient }) {
-        return ("logistic.coefficients[\(i)]", "a number of magnitude at most 1e12", "\(logistic.coefficients[i])")
-      }
-      guard logistic.intercept.isFinite, abs(logistic.intercept) <= Self.largestCoefficient else {
-        return ("logistic.intercept", "a finite number of magnitude at most 1e12", "\(logistic.intercept)")
-      }
-      if let c = logistic.covariance {
-        guard c.count == (d + 1) * (d + 1) else { return ("logistic.covariance", count((d + 1) * (d + 1), "number"), count(c.count, "number")) }
-        if let bad = firstNonFinite(c, "logistic.covariance") { return bad }
-      }
-    case .forest:
-      guard let forest else { return ("forest", "the forest (kind is forest)", "nothing (the field is missing)") }
-      guard forest.featureNames.count == d else {
-        return ("forest.featureNames", count(d, "name") + " (one per preprocessed column)", count(forest.featureNames.count, "name"))
-      }
-      guard !forest.trees.isEmpty else { return ("forest.packedTrees", "at least one tree", "none") }
-      guard forest.impurityImportance.count == d else {
-        return ("forest.impurityImportance", count(d, "number"), count(forest.impurityImportance.count, "number"))
-      }
-      if let bad = firstNonFinite(forest.impurityImportance, "forest.impurityImportance") { return bad }
-      for (t, tree) in forest.trees.enumerated() {
-        if let problem = tree.decodingProblem(features: d) { return ("forest tree \(t)", "a well-formed tree", problem) }
-      }
-    }
+    if let problem = model.problem(columns: d) { return problem }
     if let c = calibration, let problem = c.problem { return ("calibration", "a usable calibration", problem) }
     if let bands = riskBands {
       guard bands.red.isFinite, bands.yellow.isFinite, bands.yellow <= bands.red else {
@@ -419,8 +376,14 @@ public struct ModelFile: Sendable, Equatable, Codable {
     return nil
   }
 
-  /// The largest coefficient or intercept a model file may hold (a fitted one is far smaller).
-  static let largestCoefficient = 1e12
+  /// "1 entry", "3 numbers": a count for the messages of a damaged file.
+  static func count(_ n: Int, _ what: String) -> String { "\(n) " + (n == 1 ? what : what == "entry" ? "entries" : what + "s") }
+
+  /// The first non-finite value of `values` as (field[i], expected, found), or nil.
+  static func firstNonFinite(_ values: [Double], _ field: String) -> (field: String, expected: String, found: String)? {
+    guard let i = values.firstIndex(where: { !$0.isFinite }) else { return nil }
+    return ("\(field)[\(i)]", "a finite number", "\(values[i])")
+  }
 
   /// Whether `text` is a span `churn train` writes: `30d`, `4w` or `3m`, 1 day to 100 years
   /// (as `CalendarSpan` in ChurnFeatures parses it; scoring rebuilds features with it).
@@ -454,6 +417,74 @@ public struct ModelFile: Sendable, Equatable, Codable {
       }
     }
     return String(h, radix: 16)
+  }
+}
+
+extension ModelFile: Equatable {
+  /// Every field equal, the model by family and value.
+  public static func == (a: ModelFile, b: ModelFile) -> Bool {
+    a.model.isEqual(to: b.model) && Fields(a) == Fields(b)
+  }
+}
+
+extension ModelFile: Codable {
+  /// The key a family's model is stored under: the family's name.
+  struct FamilyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+  }
+
+  /// Every field but the model, in the file's layout (the model sits beside them under its family's key).
+  struct Fields: Codable, Equatable {
+    var format: String
+    var formatVersion: Int
+    var churnVersion: String
+    var kind: ModelFamily
+    var idColumn: String
+    var labelColumn: String
+    var preprocessor: FittedPreprocessor
+    var training: TrainingSummary
+    var validation: [String: Double]
+    var featureSpec: FeatureSpec?
+    var events: EventSettings?
+    var riskBands: RiskBands?
+    var driftReferences: [DriftReference]?
+    var scoreReference: DriftReference?
+    var calibration: Calibration?
+    var tuning: TuningRecord?
+    var backtest: [FoldMetrics]?
+    var permutationImportance: PermutationImportance?
+    var holdoutPredictions: HeldOut?
+
+    init(_ f: ModelFile) {
+      (format, formatVersion, churnVersion, kind, idColumn, labelColumn) = (f.format, f.formatVersion, f.churnVersion, f.family, f.idColumn, f.labelColumn)
+      (preprocessor, training, validation, featureSpec, events, riskBands) = (f.preprocessor, f.training, f.validation, f.featureSpec, f.events, f.riskBands)
+      (driftReferences, scoreReference, calibration, tuning, backtest) = (f.driftReferences, f.scoreReference, f.calibration, f.tuning, f.backtest)
+      (permutationImportance, holdoutPredictions) = (f.permutationImportance, f.holdoutPredictions)
+    }
+  }
+
+  public init(from decoder: Decoder) throws {
+    let f = try Fields(from: decoder)
+    let container = try decoder.container(keyedBy: FamilyKey.self)
+    let key = FamilyKey(stringValue: f.kind.rawValue)
+    guard container.contains(key) else {
+      throw DecodingError.keyNotFound(key, .init(codingPath: [], debugDescription: "the \(f.kind.rawValue) model (kind is \(f.kind.rawValue))"))
+    }
+    func decode<M: ChurnModel>(_ type: M.Type) throws -> any ChurnModel { try container.decode(type, forKey: key) }
+    self.init(churnVersion: f.churnVersion, idColumn: f.idColumn, labelColumn: f.labelColumn, preprocessor: f.preprocessor,
+              model: try decode(f.kind.modelType), training: f.training, validation: f.validation)
+    (format, formatVersion) = (f.format, f.formatVersion)
+    (featureSpec, events, riskBands, driftReferences, scoreReference) = (f.featureSpec, f.events, f.riskBands, f.driftReferences, f.scoreReference)
+    (calibration, tuning, backtest, permutationImportance, holdoutPredictions) = (f.calibration, f.tuning, f.backtest, f.permutationImportance, f.holdoutPredictions)
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    try Fields(self).encode(to: encoder)
+    var container = encoder.container(keyedBy: FamilyKey.self)
+    try container.encode(model, forKey: FamilyKey(stringValue: family.rawValue))
   }
 }
 

@@ -40,7 +40,7 @@ public struct RiskScorer: Sendable {
     switch method {
     case .exact: return true
     case .path: return false
-    case .auto: return (model.forest?.nodeCount ?? 0) * rows <= Self.exactBudget
+    case .auto: return model.model.exactExplanationCost * rows <= Self.exactBudget
     }
   }
 
@@ -164,8 +164,7 @@ extension ModelFile {
   /// cost O(depth) per tree instead of a walk of the whole tree, add up the same way, and rank
   /// features much like SHAP values but are not Shapley values.
   public func explain(_ x: Matrix, row: Int, raw: Double? = nil, exact: Bool = true) -> (base: Double, contributions: [Double]) {
-    let (base, contributions) = logistic?.probabilityContributions(x, row: row)
-      ?? (exact ? forest!.shapleyValues(x, row: row) : forest!.pathContributions(x, row: row))
+    let (base, contributions) = model.contributions(x, row: row, exact: exact)
     guard let calibration else { return (base, contributions) }
     let p = raw ?? rawProbabilities(Matrix(rows: 1, columns: x.columns, storage: x.row(row)))[0]
     let calibratedBase = calibration.apply(base)

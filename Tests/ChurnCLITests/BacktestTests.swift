@@ -82,10 +82,10 @@ struct BacktestTests {
     }
     #expect(Set(a.columnNames).isSubset(of: Set(b.columnNames)))
     // So the fold's model is the same model.
-    let settings = ModelSettings(l2: 10)
+    let settings = ModelSettings(.logistic(LogisticSpec(l2Penalty: 10)))
     let m1 = try settings.fit(a), m2 = try settings.fit(b)
     #expect(m1.preprocessor.outputNames == m2.preprocessor.outputNames)
-    #expect(m1.logistic!.coefficients == m2.logistic!.coefficients && m1.logistic!.intercept == m2.logistic!.intercept)
+    #expect((m1.model as! LogisticModel).coefficients == (m2.model as! LogisticModel).coefficients && (m1.model as! LogisticModel).intercept == (m2.model as! LogisticModel).intercept)
   }
 
   @Test("Stratified k-fold: every labelled row tested once, churn rate even across folds, seeded")
@@ -197,7 +197,7 @@ struct CohortsTuneTests {
     #expect(tuning.candidates.count == 6 && tuning.metric == "log_loss")
     let best = tuning.candidates.min { $0.meanLogLoss < $1.meanLogLoss }!
     #expect(tuning.chosen == best.settings)
-    #expect(model.logistic!.l2Penalty == [0.01, 0.1, 1, 10, 100, 1000][tuning.candidates.firstIndex { $0.settings == best.settings }!])
+    #expect((model.model as! LogisticModel).l2Penalty == [0.01, 0.1, 1, 10, 100, 1000][tuning.candidates.firstIndex { $0.settings == best.settings }!])
     #expect(model.backtest?.count == 3)
   }
 }

@@ -15,14 +15,14 @@ struct ModelSettingsCommandTests {
     defer { dir.remove() }
     let cases: [([String], String)] = [
       (["--model", "forest", "--trees", "3", "--min-leaf", "9223372036854775807"],
-       "--min-leaf (ModelSettings.minLeaf) is 9223372036854775807; expected 1...1000000000; fix: use a value well below half the training rows (5 is the default)"),
+       "--min-leaf (ForestSpec.minLeafSize) is 9223372036854775807; expected 1...1000000000; fix: use a value well below half the training rows (5 is the default)"),
       (["--model", "forest", "--min-leaf", "1000000001"],
-       "--min-leaf (ModelSettings.minLeaf) is 1000000001; expected 1...1000000000; fix: use a value well below half the training rows (5 is the default)"),
+       "--min-leaf (ForestSpec.minLeafSize) is 1000000001; expected 1...1000000000; fix: use a value well below half the training rows (5 is the default)"),
       (["--model", "forest", "--max-depth", "10001"],
-       "--max-depth (ModelSettings.maxDepth) is 10001; expected 1...10000; fix: leave it out for unlimited depth, or give at least 1 (--max-depth=N)"),
+       "--max-depth (ForestSpec.maxDepth) is 10001; expected 1...10000; fix: leave it out for unlimited depth, or give at least 1 (--max-depth=N)"),
       // --trees past 10000 and --max-depth below 1 are refused by FlagRules ("is too many / too small"), pinned in FlagRulesTests.
-      (["--l2", "1e308"], "--l2 (ModelSettings.l2) is 1e+308; expected a number in 0...1e12; fix: use 0 (no penalty) to about 1000; --tune picks one"),
-      (["--l1", "nan"], "--l1 (ModelSettings.l1) is nan; expected a number in 0...1e12; fix: use 0 (no penalty) to about 1000; --tune picks one"),
+      (["--l2", "1e308"], "--l2 (LogisticSpec.l2Penalty) is 1e+308; expected a number in 0...1e12; fix: use 0 (no penalty) to about 1000; --tune picks one"),
+      (["--l1", "nan"], "--l1 (LogisticSpec.l1Penalty) is nan; expected a number in 0...1e12; fix: use 0 (no penalty) to about 1000; --tune picks one"),
     ]
     for (arguments, message) in cases {
       let r = try runChurn(Self.train + arguments + ["--out", dir.file("m.json")])

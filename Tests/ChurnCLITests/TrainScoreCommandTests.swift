@@ -163,8 +163,8 @@ struct ForestCommandTests {
                               "--out", dir.file("p.csv")])
     #expect(score.status == 0, "\(score.stderr)")
     let model = try ModelFile.read(path: dir.file("f.json"))
-    #expect(model.kind == .forest)
-    for tree in model.forest!.trees { tree._checkInvariants() }
+    #expect(model.family == .forest)
+    for tree in (model.model as! ForestModel).trees { tree._checkInvariants() }
     let table = try TypedCSV(path: TrainScoreCommandTests.telco, idColumn: "customerid").featureTable(label: nil)
     let expected = Dictionary(uniqueKeysWithValues: zip(table.ids, try model.probabilities(table)))
     let lines = try String(contentsOfFile: dir.file("p.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
@@ -181,7 +181,7 @@ struct ForestCommandTests {
                               "--threads", "1", "--out", dir.file("g.json")])
     #expect(again.status == 0)
     let other = try ModelFile.read(path: dir.file("g.json"))
-    #expect(other.forest!.trees == model.forest!.trees)
+    #expect((other.model as! ForestModel).trees == (model.model as! ForestModel).trees)
     #expect(other.permutationImportance == model.permutationImportance)
   }
 }

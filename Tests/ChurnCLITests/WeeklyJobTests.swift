@@ -113,7 +113,7 @@ struct WeeklyJobTests {
     let weights = try runChurn(["weights", "--model", dir.file("m.json"), "--format", "json"])
     #expect(weights.status == 0, "\(weights.stderr)")
     let w = try JSONSerialization.jsonObject(with: Data(weights.stdout.utf8)) as! [String: Any]
-    let library = Dictionary(uniqueKeysWithValues: model.logistic!.coefficientTable.map { ($0.name, $0) })
+    let library = Dictionary(uniqueKeysWithValues: (model.model as! LogisticModel).coefficientTable.map { ($0.name, $0) })
     let features = w["features"] as! [[String: Any]]
     #expect(features.count == library.count)
     for f in features {

@@ -64,11 +64,11 @@ struct CalibrationTests {
                  labels: data.labels)
   }
 
-  @Test("Balanced class weights, corrected, average to the real churn rate (within 10%)", arguments: ModelSettings.Family.allCases)
-  func priorCorrection(family: ModelSettings.Family) throws {
+  @Test("Balanced class weights, corrected, average to the real churn rate (within 10%)", arguments: ModelFamily.allCases)
+  func priorCorrection(family: ModelFamily) throws {
     let data = PlantedSignal(rows: 3000, weights: [1.2, -0.8, 0.5, 0, 0], intercept: -2.5, seed: 11)
     let rate = data.labels.reduce(0, +) / Double(data.labels.count)
-    let settings = ModelSettings(family: family, l2: 1, trees: 30, minLeaf: 20, classWeight: .balanced)
+    let settings = testSettings(family, l2: 1, trees: 30, minLeaf: 20, classWeight: .balanced)
     let fitted = try settings.fit(table(data))
     // The logistic model keeps the shift beside its intercept; the forest's leaves carry it.
     #expect(family == .forest ? fitted.priorShift == 0 : fitted.priorShift < -1)

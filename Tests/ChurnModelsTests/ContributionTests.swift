@@ -27,9 +27,9 @@ struct ContributionTests {
     }
     let table = FeatureTable(ids: (0..<n).map { "c\($0)" }, columnNames: ["tenure", "plan"], columns: [.numeric(tenure), .categorical(plan)],
                              labels: labels)
-    let trained = try ModelSettings(family: .logistic, l2: 0.5, fatTail: false).fit(table)
+    let trained = try testSettings(.logistic, l2: 0.5, fatTail: false).fit(table)
     let file = ModelFile(churnVersion: "test", idColumn: "id", labelColumn: "y", trained: trained, training: Self.training)
-    let model = file.logistic!
+    let model = (file.model as! LogisticModel)
     #expect(model.featureNames == ["tenure", "tenure_missing", "plan=(missing)", "plan=pro", "plan=team"])
 
     // The design columns, computed here: tenure with missing values at the median of the
@@ -135,7 +135,7 @@ struct ContributionTests {
     let forest = try Self.forest(features: ["plan=b", "plan=c"], trees: [
       ([1, 0, -1, -1, -1], [0.5, 0.5, 0, 0, 0], [1, 2, -1, -1, -1], [4, 3, -1, -1, -1], [0.215, Float(2.0 / 7), 0.2, 0.5, 0.05], [100, 70, 50, 20, 30]),
     ])
-    let file = ModelFile(churnVersion: "test", idColumn: "id", labelColumn: "y", preprocessor: preprocessor, forest: forest, training: Self.training)
+    let file = ModelFile(churnVersion: "test", idColumn: "id", labelColumn: "y", preprocessor: preprocessor, model: forest, training: Self.training)
     // Customer "a": path: plan=c 2/7 − 0.215 = +0.0707 (not being on c raises risk), plan=b 0.2 − 2/7 = −0.0857.
     //   Shapley: v(∅) = 0.215, v({c}) = 2/7, v({b}) = 0.7·0.2 + 0.3·0.05 = 0.155, v({b, c}) = 0.2;
     //   φc = ½[(2/7 − 0.215) + (0.2 − 0.155)], φb = ½[(0.155 − 0.215) + (0.2 − 2/7)].

@@ -12,7 +12,7 @@ struct ExplanationTests {
     let table = FeatureTable(ids: data.labels.indices.map { "c\($0)" }, columnNames: data.weights.indices.map { "x\($0)" },
                              columns: data.weights.indices.map { j in .numeric((0..<data.features.rows).map { data.features[$0, j] }) },
                              labels: data.labels)
-    let trained = try ModelSettings(family: .forest, trees: 15, minLeaf: 10).fit(table)
+    let trained = try testSettings(.forest, trees: 15, minLeaf: 10).fit(table)
     var file = ModelFile(churnVersion: "test", idColumn: "id", labelColumn: "y", trained: trained,
                          training: .init(rows: 1500, churned: 0, dataFingerprint: "", notes: []))
     var calibration = Calibration()
@@ -27,10 +27,10 @@ struct ExplanationTests {
     }
     // Each calibrated contribution on its own: the forest's own value for that feature times
     // (g(p) − g(b)) / (p − b), with g the Platt map, p the raw probability, b the raw base.
-    let raw = trained.forest!.probabilities(trained.x)
+    let raw = (trained.model as! ForestModel).probabilities(trained.x)
     for row in 0..<30 {
       for exact in [true, false] {
-        let own = exact ? trained.forest!.shapleyValues(trained.x, row: row) : trained.forest!.pathContributions(trained.x, row: row)
+        let own = exact ? (trained.model as! ForestModel).shapleyValues(trained.x, row: row) : (trained.model as! ForestModel).pathContributions(trained.x, row: row)
         let scale = (calibration.apply(raw[row]) - calibration.apply(own.base)) / (raw[row] - own.base)
         let e = file.explain(trained.x, row: row, exact: exact)
         #expect(abs(e.base - calibration.apply(own.base)) < 1e-12)
@@ -69,7 +69,7 @@ struct ForestStorageTests {
     let table = FeatureTable(ids: data.labels.indices.map { "c\($0)" }, columnNames: data.weights.indices.map { "x\($0)" },
                              columns: data.weights.indices.map { j in .numeric((0..<data.features.rows).map { data.features[$0, j] }) },
                              labels: data.labels)
-    return try ModelSettings(family: .forest, trees: 12, minLeaf: 1, classWeight: balanced ? .balanced : .none).fit(table).forest!
+    return try testSettings(.forest, trees: 12, minLeaf: 1, classWeight: balanced ? .balanced : .none).fit(table).model as! ForestModel
   }
 
   @Test("Packed trees decode to exactly the trees that were written (counted and weighted)", arguments: [false, true])

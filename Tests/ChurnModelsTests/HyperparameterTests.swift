@@ -98,34 +98,43 @@ struct HyperparameterTests {
     }
   }
 
-  @Test("ModelSettings.validate checks every field whatever the family, and fit checks before fitting")
+  @Test("ModelSettings.validate checks the family's hyperparameters and the shared ones, and fit checks before fitting")
   func settings() throws {
     try ModelSettings().validate()
-    try ModelSettings(family: .forest, l2: 1e12, l1: 0, trees: 10_000, minLeaf: 1_000_000_000, featuresPerSplit: 1_000_000, maxDepth: 10_000,
+    try ModelSettings(.forest(ForestSpec(treeCount: 10_000, minLeafSize: 1_000_000_000, featuresPerSplit: 1_000_000, maxDepth: 10_000)),
                       seed: .max, threads: 1024).validate()
+    try ModelSettings(.logistic(LogisticSpec(l2Penalty: 1e12, l1Penalty: 0))).validate()
     func message(_ s: ModelSettings) -> String? {
       do { try s.validate(); return nil } catch { return "\(error)" }
     }
-    #expect(message(ModelSettings(family: .logistic, trees: 0))
-      == "--trees (ModelSettings.trees) is 0; expected 1...10000; fix: use 100 to 1000 trees (100 is the default); more trees only smooth the probabilities")
-    #expect(message(ModelSettings(family: .forest, minLeaf: .max))
-      == "--min-leaf (ModelSettings.minLeaf) is 9223372036854775807; expected 1...1000000000; fix: use a value well below half the training rows (5 is the default)")
-    #expect(message(ModelSettings(family: .forest, featuresPerSplit: 0))
-      == "--features-per-split (ModelSettings.featuresPerSplit) is 0; expected 1...1000000; fix: leave it out for ⌊√d⌋, or give 1 to the number of model columns")
-    #expect(message(ModelSettings(family: .forest, maxDepth: 0))
-      == "--max-depth (ModelSettings.maxDepth) is 0; expected 1...10000; fix: leave it out for unlimited depth, or give at least 1 (--max-depth=N)")
-    #expect(message(ModelSettings(l2: .nan)) == "--l2 (ModelSettings.l2) is nan; expected a number in 0...1e12; fix: use 0 (no penalty) to about 1000; --tune picks one")
-    #expect(message(ModelSettings(l1: -0.5)) == "--l1 (ModelSettings.l1) is -0.5; expected a number in 0...1e12; fix: use 0 (no penalty) to about 1000; --tune picks one")
+    #expect(message(ModelSettings(.forest(ForestSpec(treeCount: 0))))
+      == "--trees (ForestSpec.treeCount) is 0; expected 1...10000; fix: use 100 to 1000 trees (100 is the default); more trees only smooth the probabilities")
+    #expect(message(ModelSettings(.forest(ForestSpec(minLeafSize: .max))))
+      == "--min-leaf (ForestSpec.minLeafSize) is 9223372036854775807; expected 1...1000000000; fix: use a value well below half the training rows (5 is the default)")
+    #expect(message(ModelSettings(.forest(ForestSpec(featuresPerSplit: 0))))
+      == "--features-per-split (ForestSpec.featuresPerSplit) is 0; expected 1...1000000; fix: leave it out for ⌊√d⌋, or give 1 to the number of model columns")
+    #expect(message(ModelSettings(.forest(ForestSpec(maxDepth: 0))))
+      == "--max-depth (ForestSpec.maxDepth) is 0; expected 1...10000; fix: leave it out for unlimited depth, or give at least 1 (--max-depth=N)")
+    #expect(message(ModelSettings(.logistic(LogisticSpec(l2Penalty: .nan))))
+      == "--l2 (LogisticSpec.l2Penalty) is nan; expected a number in 0...1e12; fix: use 0 (no penalty) to about 1000; --tune picks one")
+    #expect(message(ModelSettings(.logistic(LogisticSpec(l1Penalty: -0.5))))
+      == "--l1 (LogisticSpec.l1Penalty) is -0.5; expected a number in 0...1e12; fix: use 0 (no penalty) to about 1000; --tune picks one")
     #expect(message(ModelSettings(threads: 0)) == "--threads (ModelSettings.threads) is 0; expected 1...1024; fix: use at most the number of cores")
     // Every candidate of --tune's grids is itself valid.
-    for family in ModelSettings.Family.allCases {
+    for family in ModelFamily.allCases {
       for columns in [1, 2, 19, 400] {
-        for candidate in ModelSettings(family: family).grid(columns: columns) { try candidate.validate() }
-        var l1 = ModelSettings(family: family, l1: 1)
-        l1.l1 = 1
-        for candidate in l1.grid(columns: columns) { try candidate.validate() }
+        for candidate in ModelSettings(family.defaultSpec).grid(columns: columns) { try candidate.validate() }
+        for candidate in testSettings(family, l1: 1).grid(columns: columns) { try candidate.validate() }
       }
     }
+  }
+
+  @Test("The defaults live in one place: the specs' initializers, which the CLI's settings use")
+  func defaults() {
+    #expect(LogisticSpec() == LogisticSpec(l2Penalty: 1, l1Penalty: 0, solver: .auto, fatTailTransform: true))
+    #expect(ForestSpec() == ForestSpec(treeCount: 100, minLeafSize: 5, featuresPerSplit: nil, maxDepth: nil))
+    #expect(ModelSettings() == ModelSettings(.logistic(LogisticSpec()), classWeight: .none, seed: 1, threads: 1))
+    for family in ModelFamily.allCases { #expect(family.defaultSpec.family == family) }
   }
 
   @Test("Any seed is valid, UInt64.max included: forest, folds and the fit through ModelSettings")
@@ -135,7 +144,7 @@ struct HyperparameterTests {
       #expect(folds.map(\.test.count).reduce(0, +) == y.count)
       let table = FeatureTable(ids: (0..<60).map { "c\($0)" }, columnNames: ["a", "b"],
                                columns: [.numeric((0..<60).map { x[$0, 0] }), .numeric((0..<60).map { x[$0, 1] })], labels: y)
-      let fitted = try ModelSettings(family: .forest, trees: 3, minLeaf: 1, seed: seed).fit(table)
+      let fitted = try testSettings(.forest, trees: 3, minLeaf: 1, seed: seed).fit(table)
       #expect(fitted.trainingProbabilities.allSatisfy { $0 >= 0 && $0 <= 1 })
     }
   }

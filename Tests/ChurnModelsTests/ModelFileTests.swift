@@ -12,8 +12,8 @@ func plantedTable(rows: Int = 400, seed: UInt64 = 5) -> FeatureTable {
   return FeatureTable(ids: (0..<rows).map { "c\($0)" }, columnNames: ["x0", "x1", "x2", "plan"], columns: columns, labels: data.labels)
 }
 
-func modelFile(_ family: ModelSettings.Family, table: FeatureTable = plantedTable()) throws -> ModelFile {
-  let trained = try ModelSettings(family: family, trees: 3, minLeaf: 20).fit(table)
+func modelFile(_ family: ModelFamily, table: FeatureTable = plantedTable()) throws -> ModelFile {
+  let trained = try testSettings(family, trees: 3, minLeaf: 20).fit(table)
   return ModelFile(churnVersion: "test", idColumn: "id", labelColumn: "y", trained: trained,
                    training: .init(rows: table.rowCount, churned: 0, dataFingerprint: "", notes: []))
 }
@@ -25,17 +25,17 @@ struct ModelFileTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     var file = try modelFile(.forest)
-    #expect(file.forest!.outOfBag.contains { $0.isNaN })
+    #expect((file.model as! ForestModel).outOfBag.contains { $0.isNaN })
     file.validation = ["holdout_auc": 0.7, "undefined": .nan]
     try file.write(to: dir.file("m.json"))
     let text = try String(contentsOfFile: dir.file("m.json"), encoding: .utf8)
     #expect(!text.contains("\"nan\"") && !text.contains("inf\"") && text.contains("null"))
     let back = try ModelFile.read(path: dir.file("m.json"))
-    #expect(back.forest == file.forest)
+    #expect((back.model as? ForestModel) == (file.model as? ForestModel))
     #expect(back.validation == ["holdout_auc": 0.7])
     // Files written before this change held "nan" strings there.
     try text.replacingOccurrences(of: "null", with: "\"nan\"").write(toFile: dir.file("old.json"), atomically: true, encoding: .utf8)
-    #expect(try ModelFile.read(path: dir.file("old.json")).forest == file.forest)
+    #expect(try ModelFile.read(path: dir.file("old.json")).model as? ForestModel == file.model as? ForestModel)
   }
 
   @Test("Writing a non-finite number is refused, naming the field, and writes nothing")
@@ -175,8 +175,8 @@ private func replacing(_ node: Any, _ path: ArraySlice<Any>, with value: Any?) -
 @Suite("Model files: random damage")
 struct ModelFileDamageTests {
   @Test("Any one field replaced, removed or shortened: refused with a message, or loads and scores with probabilities in [0, 1]",
-        arguments: [ModelSettings.Family.logistic, .forest])
-  func randomDamage(family: ModelSettings.Family) throws {
+        arguments: [ModelFamily.logistic, .forest])
+  func randomDamage(family: ModelFamily) throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let table = plantedTable()

@@ -16,7 +16,7 @@ struct PreprocessorTests {
     #expect(fitted.means[k].isFinite && fitted.deviations[k].isFinite && fitted.deviations[k] > 1e307)
     let x = try fitted.transform(table)
     #expect(x.storage.allSatisfy { $0.isFinite })
-    for family in [ModelSettings.Family.logistic, .forest] {
+    for family in [ModelFamily.logistic, .forest] {
       let file = try modelFile(family, table: table)
       let p = try file.probabilities(table)
       #expect(p.allSatisfy { (0...1).contains($0) })
@@ -47,8 +47,8 @@ struct PreprocessorTests {
   }
 
   @Test("Values up to the limit in every column give probabilities in [0, 1] and finite, additive explanations, for both model families",
-        arguments: [ModelSettings.Family.logistic, .forest])
-  func extremeButAccepted(family: ModelSettings.Family) throws {
+        arguments: [ModelFamily.logistic, .forest])
+  func extremeButAccepted(family: ModelFamily) throws {
     let table = plantedTable()
     let file = try modelFile(family, table: table)
     for seed: UInt64 in 1...20 {

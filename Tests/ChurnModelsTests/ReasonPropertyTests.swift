@@ -49,11 +49,11 @@ struct ReasonPropertyTests {
   static let seeds: [UInt64] = [1, 2, 3, 4, 5, 6]
 
   @Test("Every reason's value is the customer's own; contributions add up to the probability (1e-9); reason 1 is the largest positive column",
-        arguments: [ModelSettings.Family.logistic, .forest])
-  func ownLevels(family: ModelSettings.Family) throws {
+        arguments: [ModelFamily.logistic, .forest])
+  func ownLevels(family: ModelFamily) throws {
     for seed in Self.seeds {
       let table = randomCategoricalTable(seed: seed)
-      let trained = try ModelSettings(family: family, trees: 25, minLeaf: 5, seed: seed).fit(table)
+      let trained = try testSettings(family, trees: 25, minLeaf: 5, seed: seed).fit(table)
       var file = ModelFile(churnVersion: "test", idColumn: "id", labelColumn: "y", trained: trained,
                            training: .init(rows: table.rowCount, churned: 0, dataFingerprint: "", notes: []))
       if seed % 2 == 0 {

@@ -67,10 +67,10 @@ struct ScoredListTests {
     // Inputs past 1e12 standard deviations are refused by the preprocessor, and a model file with
     // coefficients past 1e12 on load, so a nan probability needs a model damaged in memory:
     // coefficients ±1e300 on inputs of 1e10 give inf − inf.
-    var fields = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(two.logistic!)) as? [String: Any])
+    var fields = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode((two.model as! LogisticModel))) as? [String: Any])
     fields["coefficients"] = [1e300, -1e300]
     var damaged = two
-    damaged.logistic = try JSONDecoder().decode(LogisticModel.self, from: JSONSerialization.data(withJSONObject: fields))
+    damaged.model = try JSONDecoder().decode(LogisticModel.self, from: JSONSerialization.data(withJSONObject: fields))
     let bad = FeatureTable(ids: ["ok", "huge"], columnNames: ["a", "b"], columns: [.numeric([0.5, 1e10]), .numeric([0.1, 1e10])])
     #expect(performing: { try damaged.probabilities(bad) }, throws: {
       "\($0)" == "the churn probability of huge (row 2) is -nan, not a number in [0, 1]; please report this with the model file"

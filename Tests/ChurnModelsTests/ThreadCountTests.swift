@@ -124,8 +124,8 @@ struct ThreadCountTests {
     }
   }
   @Test("Training from a table (both families, balanced) and permutation importance: 1 and 2 threads give the same bits",
-        arguments: [ModelSettings.Family.logistic, .forest])
-  func pipeline(family: ModelSettings.Family) throws {
+        arguments: [ModelFamily.logistic, .forest])
+  func pipeline(family: ModelFamily) throws {
     // More rows than one gradient chunk, a categorical column (one-hot) and a missing value.
     let n = 2 * Matrix.fusedGradientChunkRows + 500
     let data = PlantedSignal(rows: n, weights: [1, -0.7, 0.3], seed: 31)
@@ -140,7 +140,7 @@ struct ThreadCountTests {
                              labels: data.labels)
     var results: [(probabilities: [Double], importance: PermutationImportance)] = []
     for threads in [1, 2] {
-      let settings = ModelSettings(family: family, trees: 6, classWeight: .balanced, threads: threads)
+      let settings = testSettings(family, trees: 6, classWeight: .balanced, threads: threads)
       let model = try settings.fit(table)
       let importance = try PermutationImportance.compute(table: table, probabilities: { try model.probabilities($0) }, metric: "AUC",
                                                          score: { p, y in Self.auc(p, y) }, repeats: 2, seed: 4, rows: "training",

@@ -28,17 +28,8 @@ import Foundation
 /// × 200: 10 → 5, plus 7 and 10 passes over the subsample).
 public struct LogisticRegression: Sendable {
   public enum Solver: String, Sendable, Codable, CaseIterable { case auto, newton, lbfgs, owlqn }
-  public enum ClassWeight: String, Sendable, Codable, CaseIterable {
-    case none, balanced
-
-    /// `weights` times the class weights: with `balanced`, n / (2 · n_class) as in scikit-learn.
-    func applied(to weights: [Double], labels: [Double], positives: Double) -> [Double] {
-      guard self == .balanced else { return weights }
-      let n = Double(labels.count)
-      let w1 = n / (2 * positives), w0 = n / (2 * (n - positives))
-      return zip(weights, labels).map { $0 * ($1 == 1 ? w1 : w0) }
-    }
-  }
+  /// The class weighting shared by every family (kept here for code that names it through this type).
+  public typealias ClassWeight = ChurnModels.ClassWeight
 
   /// λ₂ (scikit-learn's `1/C`), ≥ 0.
   public var l2Penalty: Double

@@ -60,31 +60,3 @@ public struct HyperparameterError: Error, Equatable, CustomStringConvertible {
     (flag.isEmpty ? property : "\(flag) (\(property))") + " is \(value); expected \(expected); fix: \(fix)"
   }
 }
-
-extension ModelSettings {
-  /// Checks every hyperparameter against its range (`Hyperparameters`), whatever the family,
-  /// before anything is fitted. `featuresPerSplit` is checked against the model's columns by
-  /// `RandomForest.fit`.
-  ///
-  /// - Throws: `HyperparameterError`.
-  public func validate() throws {
-    try Hyperparameters.check(trees, in: Hyperparameters.treeCount, flag: "--trees", property: "ModelSettings.trees",
-                              fix: "use 100 to 1000 trees (100 is the default); more trees only smooth the probabilities")
-    try Hyperparameters.check(minLeaf, in: Hyperparameters.minLeafSize, flag: "--min-leaf", property: "ModelSettings.minLeaf",
-                              fix: "use a value well below half the training rows (5 is the default)")
-    if let featuresPerSplit {
-      try Hyperparameters.check(featuresPerSplit, in: Hyperparameters.featuresPerSplit, flag: "--features-per-split",
-                                property: "ModelSettings.featuresPerSplit", fix: "leave it out for ⌊√d⌋, or give 1 to the number of model columns")
-    }
-    if let maxDepth {
-      try Hyperparameters.check(maxDepth, in: Hyperparameters.maxDepth, flag: "--max-depth", property: "ModelSettings.maxDepth",
-                                fix: "leave it out for unlimited depth, or give at least 1 (--max-depth=N)")
-    }
-    try Hyperparameters.check(l2, in: Hyperparameters.penalty, flag: "--l2", property: "ModelSettings.l2", expected: "a number in 0...1e12",
-                              fix: "use 0 (no penalty) to about 1000; --tune picks one")
-    try Hyperparameters.check(l1, in: Hyperparameters.penalty, flag: "--l1", property: "ModelSettings.l1", expected: "a number in 0...1e12",
-                              fix: "use 0 (no penalty) to about 1000; --tune picks one")
-    try Hyperparameters.check(threads, in: Hyperparameters.threads, flag: "--threads", property: "ModelSettings.threads",
-                              fix: "use at most the number of cores")
-  }
-}

@@ -1,66 +1,40 @@
 import ChurnCore
 import Foundation
 
-/// Everything that decides a fit: the model family and its hyperparameters. One value trains
-/// the model of `churn train`, every fold of `churn backtest` and every candidate of `--tune`,
-/// so they are fitted the same way.
-public struct ModelSettings: Sendable, Equatable, Codable {
-  public enum Family: String, Sendable, Codable, CaseIterable { case logistic, forest }
-
-  public var family: Family
-  /// Logistic: λ₂ and λ₁.
-  public var l2: Double
-  public var l1: Double
-  public var solver: LogisticRegression.Solver
-  /// Logistic: log1p/asinh on columns with skewness above 4.
-  public var fatTail: Bool
-  /// Forest: trees, minimum leaf size, features per split (nil ⌊√d⌋), maximum depth (nil unlimited).
-  public var trees: Int
-  public var minLeaf: Int
-  public var featuresPerSplit: Int?
-  public var maxDepth: Int?
+/// Everything that decides a fit: the model family with its hyperparameters (`ModelSpec`)
+/// and what every family shares. One value trains the model of `churn train`, every fold of
+/// `churn backtest` and every candidate of `--tune`, so they are fitted the same way.
+public struct ModelSettings: Sendable, Equatable {
+  public var spec: ModelSpec
+  public var classWeight: ClassWeight
+  /// Forest bootstraps, k-fold splits, bootstrap intervals and samples; the same seed gives
+  /// the same model with any thread count.
   public var seed: UInt64
-  public var classWeight: LogisticRegression.ClassWeight
-  /// Threads for fitting (not part of the result: the same seed gives the same model with any count).
+  /// Threads for fitting (not part of the result).
   public var threads: Int
 
-  public init(family: Family = .logistic, l2: Double = 1, l1: Double = 0, solver: LogisticRegression.Solver = .auto, fatTail: Bool = true,
-              trees: Int = 100, minLeaf: Int = 5, featuresPerSplit: Int? = nil, maxDepth: Int? = nil, seed: UInt64 = 1,
-              classWeight: LogisticRegression.ClassWeight = .none, threads: Int = 1) {
-    self.family = family
-    self.l2 = l2
-    self.l1 = l1
-    self.solver = solver
-    self.fatTail = fatTail
-    self.trees = trees
-    self.minLeaf = minLeaf
-    self.featuresPerSplit = featuresPerSplit
-    self.maxDepth = maxDepth
-    self.seed = seed
+  public init(_ spec: ModelSpec = .logistic(LogisticSpec()), classWeight: ClassWeight = .none, seed: UInt64 = 1, threads: Int = 1) {
+    self.spec = spec
     self.classWeight = classWeight
+    self.seed = seed
     self.threads = threads
   }
 
-  /// The hyperparameters that matter for this family, for reports ("l2 = 100", "min leaf 5, 7 features per split").
-  public var summary: String {
-    switch family {
-    case .logistic:
-      return "l2 \(String(format: "%g", l2))" + (l1 > 0 ? ", l1 \(String(format: "%g", l1))" : "")
-    case .forest:
-      return "\(trees) trees, min leaf \(minLeaf), " + (featuresPerSplit.map { "\($0) features per split" } ?? "√d features per split")
-        + (maxDepth.map { ", depth ≤ \($0)" } ?? "")
-    }
-  }
+  public var family: ModelFamily { spec.family }
+
+  /// The hyperparameters that matter for this family, for reports ("l2 100", "100 trees, min leaf 5, 7 features per split").
+  public var summary: String { spec.learner.summary }
+
+  var options: FitOptions { FitOptions(classWeight: classWeight, seed: seed, threads: threads) }
 
   /// Preprocessing and model fitted on the labelled rows of `table` (every label must be 0 or 1).
   ///
   /// With `balanced` class weights the fit sees as much weight on churners as on the rest, so
   /// its probabilities are inflated. King & Zeng's (2001) prior correction undoes it:
   /// logit p′ = logit p + logit τ − logit ȳ_w, τ the training churn rate, ȳ_w the churners'
-  /// share of the total weight (½ when balanced). For the logistic model it is the intercept
-  /// correction, kept in `TrainedModel.priorShift` and applied by `ModelFile` at scoring; a
-  /// forest's leaf values are corrected in place (each leaf's weighted proportion becomes its
-  /// unweighted one), so its trees, and their TreeSHAP values, already give real probabilities.
+  /// share of the total weight (½ when balanced). A family applies it where its probabilities
+  /// are made (a forest's leaves) or returns it to be applied after the model (the logistic
+  /// intercept correction, kept in `TrainedModel.priorShift` and applied by the model file).
   ///
   /// - Throws: `HyperparameterError` (see `validate()`) before anything is fitted; the errors of
   ///   the preprocessor and the model family.
@@ -68,53 +42,34 @@ public struct ModelSettings: Sendable, Equatable, Codable {
     try validate()
     guard let labels = table.labels else { preconditionFailure("training needs labels") }
     // Checked before the preprocessor, whose "no column varies" would hide the real cause
-    // (no rows, or a single row), and the same for both families.
+    // (no rows, or a single row), and the same for every family.
     guard let first = labels.first else { throw TrainingError.noLabelledRows }
     if labels.allSatisfy({ $0 == first }) { throw LogisticRegressionError.singleClass(rows: labels.count, label: Int(first)) }
-    switch family {
-    case .forest:
-      // Trees need no scaling or fat-tail transform; one-hot and imputation as for the logistic model.
-      let preprocessor = try Preprocessor(standardize: false, fatTailTransform: false).fit(table)
-      let x = try preprocessor.transform(table)
-      let forest = try RandomForest(treeCount: trees, featuresPerSplit: featuresPerSplit, minLeafSize: minLeaf, maxDepth: maxDepth,
-                                    classWeight: classWeight, seed: seed, threads: threads)
-        .fit(features: x, labels: labels, featureNames: preprocessor.outputNames)
-      let shift = classWeight == .balanced ? Calibration.priorShift(labels: labels, weightedChurnShare: 0.5) : 0
-      return TrainedModel(settings: self, preprocessor: preprocessor, forest: shift == 0 ? forest : forest.shiftingNodeOdds(by: shift), x: x,
-                          priorShift: 0)
-    case .logistic:
-      let preprocessor = try Preprocessor(fatTailTransform: fatTail).fit(table)
-      let x = try preprocessor.transform(table)
-      let model = try LogisticRegression(l2Penalty: l2, l1Penalty: l1, classWeight: classWeight, solver: solver, threads: threads)
-        .fit(features: x, labels: labels, featureNames: preprocessor.outputNames)
-      let shift = classWeight == .balanced ? Calibration.priorShift(labels: labels, weightedChurnShare: 0.5) : 0
-      return TrainedModel(settings: self, preprocessor: preprocessor, logistic: model, x: x, priorShift: shift)
+    let learner = spec.learner
+    let preprocessor = try learner.preprocessor.fit(table)
+    let x = try preprocessor.transform(table)
+    let (model, shift) = try learner.fit(x, labels: labels, featureNames: preprocessor.outputNames, options: options)
+    return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift)
+  }
+
+  /// The candidates `--tune` compares (`ModelLearner.grid`) for a table with `columns` input
+  /// columns, each with this value's class weights, seed and threads.
+  public func grid(columns: Int) -> [ModelSettings] {
+    spec.learner.grid(columns: columns).map { candidate in
+      var s = self
+      s.spec = candidate
+      return s
     }
   }
 
-  /// The candidates `--tune` compares: λ₂ over six decades for the logistic model (λ₁ instead
-  /// when the fit is an L1 fit); minimum leaf size 1, 5, 20, 50 × features per split ½√d, √d,
-  /// 2√d for a forest with `columns` input columns.
-  public func grid(columns: Int) -> [ModelSettings] {
-    switch family {
-    case .logistic:
-      return [0.01, 0.1, 1, 10, 100, 1000].map { strength in
-        var s = self
-        if l1 > 0 { s.l1 = strength } else { s.l2 = strength }
-        return s
-      }
-    case .forest:
-      let root = max(1, Int(Double(columns).squareRoot()))
-      let features = Array(Set([max(1, root / 2), root, min(columns, 2 * root)])).sorted()
-      return [1, 5, 20, 50].flatMap { leaf in
-        features.map { m in
-          var s = self
-          s.minLeaf = leaf
-          s.featuresPerSplit = m
-          return s
-        }
-      }
-    }
+  /// Checks every hyperparameter against its range (`Hyperparameters`) before anything is
+  /// fitted. `featuresPerSplit` is checked against the model's columns by `RandomForest.fit`.
+  ///
+  /// - Throws: `HyperparameterError`.
+  public func validate() throws {
+    try spec.learner.validate()
+    try Hyperparameters.check(threads, in: Hyperparameters.threads, flag: "--threads", property: "ModelSettings.threads",
+                              fix: "use at most the number of cores")
   }
 }
 
@@ -122,25 +77,28 @@ public struct ModelSettings: Sendable, Equatable, Codable {
 public struct TrainedModel: Sendable {
   public var settings: ModelSettings
   public var preprocessor: FittedPreprocessor
-  public var logistic: LogisticModel?
-  public var forest: ForestModel?
+  public var model: any ChurnModel
   /// The preprocessed training rows.
   public var x: Matrix
-  /// King & Zeng's prior correction in log-odds (0 without class weights).
+  /// King & Zeng's prior correction in log-odds still to apply to the model's probabilities
+  /// (0 without class weights, or when the family applied it itself).
   public var priorShift: Double
 
-  init(settings: ModelSettings, preprocessor: FittedPreprocessor, logistic: LogisticModel? = nil, forest: ForestModel? = nil, x: Matrix,
-       priorShift: Double) {
+  init(settings: ModelSettings, preprocessor: FittedPreprocessor, model: any ChurnModel, x: Matrix, priorShift: Double) {
     self.settings = settings
     self.preprocessor = preprocessor
-    self.logistic = logistic
-    self.forest = forest
+    self.model = model
     self.x = x
     self.priorShift = priorShift
   }
 
   /// The model's own probabilities for preprocessed rows (before any correction).
-  public func rawProbabilities(_ m: Matrix) -> [Double] { logistic?.probabilities(m) ?? forest!.probabilities(m) }
+  public func rawProbabilities(_ m: Matrix) -> [Double] { model.probabilities(m) }
+
+  /// A one-line account of the fit for the training log.
+  public func fitReport(labels: [Double], auc: ([Double], [Double]) -> Double?) -> String {
+    settings.spec.learner.fitReport(model, rows: x.rows, columns: x.columns, labels: labels, auc: auc)
+  }
 
   /// Throws when the model gives every training row the same probability (every coefficient
   /// 0 under a strong L1 penalty, every tree a single leaf): such a model cannot rank anyone,
@@ -150,7 +108,7 @@ public struct TrainedModel: Sendable {
   public func checkRanksCustomers() throws {
     let p = rawProbabilities(x)
     guard let first = p.first, p.allSatisfy({ $0 == first }) else { return }
-    throw TrainingError.constantScores(rows: p.count, probability: first, family: settings.family)
+    throw TrainingError.constantScores(rows: p.count, probability: first, fix: settings.spec.learner.constantScoresFix)
   }
 
   /// Probabilities for `table`'s rows with the prior correction applied.
@@ -169,14 +127,13 @@ public struct TrainedModel: Sendable {
 /// Rows that no model can be fitted on.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
   case noLabelledRows
-  case constantScores(rows: Int, probability: Double, family: ModelSettings.Family)
+  /// `fix` says what to change, from the family's learner (`ModelLearner.constantScoresFix`).
+  case constantScores(rows: Int, probability: Double, fix: String)
 
   public var description: String {
     switch self {
-    case .constantScores(let rows, let p, let family):
-      return String(format: "the fitted model gives all %d training rows the same probability (%.4f): ", rows, p)
-        + (family == .logistic ? "every coefficient is 0, so it cannot rank customers; fix: lower --l1 or --l2"
-                               : "every tree is a single leaf, so it cannot rank customers; fix: raise --max-depth or lower --min-leaf")
+    case .constantScores(let rows, let p, let fix):
+      return String(format: "the fitted model gives all %d training rows the same probability (%.4f): ", rows, p) + fix
     case .noLabelledRows: return "no labelled rows to train on: every label is blank (unknown); expected rows labelled 0/1 or yes/no"
     }
   }

@@ -1,0 +1,102 @@
+import ChurnCore
+
+/// The model families churn trains: `churn train --model <family>`.
+///
+/// Adding a family is a case here and in `ModelSpec`, with its learner and model in a folder
+/// of their own (see `ChurnModel`).
+public enum ModelFamily: String, Sendable, Codable, CaseIterable {
+  /// Penalized logistic regression (`LogisticSpec`, `LogisticModel`).
+  case logistic
+  /// A probability random forest (`ForestSpec`, `ForestModel`).
+  case forest
+
+  /// The family with its default hyperparameters.
+  public var defaultSpec: ModelSpec {
+    switch self {
+    case .logistic: return .logistic(LogisticSpec())
+    case .forest: return .forest(ForestSpec())
+    }
+  }
+
+  /// The fitted model's type, for reading a model file.
+  var modelType: any ChurnModel.Type {
+    switch self {
+    case .logistic: return LogisticModel.self
+    case .forest: return ForestModel.self
+    }
+  }
+
+  /// "logistic regression", "random forest".
+  public var displayName: String { defaultSpec.learner.displayName }
+}
+
+/// A model family with its hyperparameters: the one source of truth for their names,
+/// defaults and valid ranges. `ModelSettings` adds what every family shares (class weights,
+/// seed, threads).
+public enum ModelSpec: Sendable, Equatable, Codable {
+  case logistic(LogisticSpec)
+  case forest(ForestSpec)
+
+  /// The family's learner, through which everything else is done.
+  public var learner: any ModelLearner {
+    switch self {
+    case .logistic(let spec): return spec
+    case .forest(let spec): return spec
+    }
+  }
+
+  public var family: ModelFamily { type(of: learner).family }
+}
+
+/// What every family's fit is given besides its own hyperparameters.
+public struct FitOptions: Sendable, Equatable {
+  public var classWeight: ClassWeight
+  public var seed: UInt64
+  public var threads: Int
+
+  public init(classWeight: ClassWeight = .none, seed: UInt64 = 1, threads: Int = 1) {
+    self.classWeight = classWeight
+    self.seed = seed
+    self.threads = threads
+  }
+}
+
+/// A model family's hyperparameters and how to fit them: a plain value (as scikit-learn's
+/// estimators are); all learning and all checking of the data happen in `fit`.
+public protocol ModelLearner: Sendable, Equatable {
+  static var family: ModelFamily { get }
+
+  /// "logistic regression", "random forest".
+  var displayName: String { get }
+
+  /// The hyperparameters that matter, for reports ("l2 100", "100 trees, min leaf 5, √d features per split").
+  var summary: String { get }
+
+  /// How this family's inputs are prepared from a feature table.
+  var preprocessor: Preprocessor { get }
+
+  /// Checks every hyperparameter against its range (`Hyperparameters`) before anything is fitted.
+  ///
+  /// - Throws: `HyperparameterError`.
+  func validate() throws
+
+  /// Fits prepared rows.
+  ///
+  /// - Returns: the model, and the prior correction (log-odds) still to apply to its
+  ///   probabilities (0 when the family applied it itself or there are no class weights).
+  func fit(_ x: Matrix, labels: [Double], featureNames: [String], options: FitOptions) throws -> (model: any ChurnModel, priorShift: Double)
+
+  /// The candidates `--tune` compares for a table with `columns` input columns.
+  func grid(columns: Int) -> [ModelSpec]
+
+  /// A one-line account of a fit of this learner for the training log ("logistic regression,
+  /// newton solver (auto-selected for 1000 × 12): 7 iterations ..."), given the prepared
+  /// training matrix's shape, the labels and an AUC function (the metrics live above models).
+  func fitReport(_ model: any ChurnModel, rows: Int, columns: Int, labels: [Double], auc: ([Double], [Double]) -> Double?) -> String
+
+  /// What to change when every training row gets the same probability.
+  var constantScoresFix: String { get }
+
+  /// This learner as a spec.
+  var spec: ModelSpec { get }
+}

@@ -1,0 +1,117 @@
+import ChurnCore
+import ChurnFeatures
+import Foundation
+
+/// An event log and its optional customer table, with the names of their columns: the input of
+/// every job that works from events.
+public struct EventData: Sendable {
+  /// The event log CSV: customer id, timestamp, event type and optionally a value per row.
+  public var events: String
+  /// The customer table CSV: customer id plus attributes, optionally signup and churn dates.
+  public var customers: String?
+  /// The event log's column names.
+  public var columns: EventLogColumns
+  /// The customer table's id column (default: the event log's customer column).
+  public var customerIdColumn: String?
+  /// The customer table's signup-date column.
+  public var signupColumn: String
+  /// The customer table's churn-date column; its presence makes labels contractual.
+  public var churnDateColumn: String
+  /// Customer-table columns to read as categorical, or as numeric, whatever they look like.
+  public var categorical: [String]
+  public var numeric: [String]
+  /// Customer-table columns to leave out (for example one that already says who churned).
+  public var exclude: [String]
+  /// Skip malformed event rows (counted by reason and reported) instead of stopping.
+  public var skipBadRows: Bool
+  /// Threads reading the event log.
+  public var threads: Int
+
+  public init(events: String, customers: String? = nil, columns: EventLogColumns = EventLogColumns(), customerIdColumn: String? = nil,
+              signupColumn: String = CustomerTable.defaultSignupColumn, churnDateColumn: String = CustomerTable.defaultChurnDateColumn,
+              categorical: [String] = [], numeric: [String] = [], exclude: [String] = [], skipBadRows: Bool = false,
+              threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    self.events = events
+    self.customers = customers
+    self.columns = columns
+    self.customerIdColumn = customerIdColumn
+    self.signupColumn = signupColumn
+    self.churnDateColumn = churnDateColumn
+    self.categorical = categorical
+    self.numeric = numeric
+    self.exclude = exclude
+    self.skipBadRows = skipBadRows
+    self.threads = threads
+  }
+
+  /// Column kinds forced by `categorical` and `numeric`.
+  var forcedKinds: [String: TypedCSV.Kind] {
+    var kinds: [String: TypedCSV.Kind] = [:]
+    for name in categorical { kinds[name] = .categorical }
+    for name in numeric { kinds[name] = .numeric }
+    return kinds
+  }
+
+  /// The customer table, read with the kinds of `spec`'s attributes (a model's) and those
+  /// forced, or nil without one.
+  ///
+  /// - Throws: `CustomerTableError`, `CSVError` and `FileError` for an unreadable or malformed table.
+  public func loadCustomers(spec: FeatureSpec? = nil, extraNumeric: String? = nil) throws -> CustomerTable? {
+    guard let customers else { return nil }
+    var kinds: [String: TypedCSV.Kind] = [:]
+    for attribute in spec?.attributes ?? [] { kinds[attribute.name] = attribute.kind }
+    kinds.merge(forcedKinds) { _, forced in forced }
+    if let extraNumeric { kinds[extraNumeric] = kinds[extraNumeric] ?? .numeric }
+    return try CustomerTable(path: customers, idColumn: customerIdColumn ?? columns.customer, signupColumn: signupColumn,
+                             churnDateColumn: churnDateColumn, kinds: kinds, exclude: Set(exclude))
+  }
+
+  /// A reader of the event log, its progress shown by `log` for a large file.
+  public func reader(log: JobLog) -> (EventLogReader, ReadProgress?) {
+    var reader = EventLogReader(path: events, columns: columns, skipBadRows: skipBadRows)
+    let progress = log.attach(to: &reader)
+    return (reader, progress)
+  }
+
+  /// The size of the file at `path` in bytes (0 when it cannot be read).
+  static func fileSize(_ path: String) -> Int {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+  }
+}
+
+/// A prepared table: one row per customer with an id column, feature columns and (to train)
+/// a label column of 0/1 or yes/no.
+public struct TableData: Sendable {
+  public var path: String
+  public var idColumn: String
+  /// The label column (to train, backtest or look at cohorts); nil to score.
+  public var label: String?
+  /// Columns to read as categorical, or as numeric, whatever they look like.
+  public var categorical: [String]
+  public var numeric: [String]
+  /// Columns to leave out.
+  public var exclude: [String]
+
+  public init(path: String, idColumn: String = "customer_id", label: String? = nil, categorical: [String] = [], numeric: [String] = [],
+              exclude: [String] = []) {
+    self.path = path
+    self.idColumn = idColumn
+    self.label = label
+    self.categorical = categorical
+    self.numeric = numeric
+    self.exclude = exclude
+  }
+
+  /// The table with its kinds forced and `exclude` applied, date columns left out (a snapshot
+  /// date leaks the future): the table and the names of the dates it dropped, sorted.
+  ///
+  /// - Throws: `TypedCSVError`, `CSVError` and `FileError` for an unreadable or malformed table.
+  public func load() throws -> (table: FeatureTable, droppedDates: [String]) {
+    var kinds: [String: TypedCSV.Kind] = [:]
+    for name in categorical { kinds[name] = .categorical }
+    for name in numeric { kinds[name] = .numeric }
+    let csv = try TypedCSV(path: path, idColumn: idColumn, kinds: kinds, exclude: Set(exclude))
+    let dates = csv.names.indices.filter { csv.kinds[$0] == .date }.map { csv.names[$0] }
+    return (try csv.featureTable(label: label).removing(columns: Set(dates)), dates.sorted())
+  }
+}

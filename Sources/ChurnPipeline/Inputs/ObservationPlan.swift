@@ -1,0 +1,119 @@
+import ChurnCore
+import ChurnFeatures
+
+/// When customers are observed and what counts as churn: the cutoffs, the label horizon after
+/// each, and the feature windows before it. With `EventData` it makes the point-in-time
+/// feature rows every event job trains, backtests or looks at cohorts on.
+///
+/// Windows are half-open: features see events in [cutoff − window − lead, cutoff − lead),
+/// labels look at [cutoff, cutoff + horizon).
+public struct ObservationPlan: Sendable, Equatable {
+  /// Cutoff instants (midnight UTC, ms), sorted and distinct.
+  public var cutoffs: [Int64]
+  public var horizon: CalendarSpan
+  /// Features end this many days before the cutoff (nil: the spec's, or 0).
+  public var leadDays: Int?
+  /// Feature windows in days (nil: 7, 30 and 90).
+  public var windows: [Int]?
+  /// Inactivity churn: the window before the cutoff with activity needed to be observed (nil: the horizon).
+  public var activeWindow: CalendarSpan?
+  /// Inactivity churn: event types that count as activity (nil: all).
+  public var activityTypes: [String]?
+  /// Event types that are purchases for RFM (nil: order, purchase, transaction, sale if present).
+  public var purchaseTypes: [String]?
+  /// The end of the data (exclusive, ms), if not the midnight after the last event.
+  public var dataEnd: Int64?
+
+  /// A plan from the texts a user writes.
+  ///
+  /// - Parameters:
+  ///   - cutoffs: a range `FROM:TO:STEP` such as `2025-01-01:2025-11-01:1m` (nil for none).
+  ///   - cutoff: single cutoff dates such as `2025-07-01`, added to the range's.
+  ///   - horizon: `30d`, `4w` or `1m`.
+  ///   - windows: day counts such as `[7, 30, 90]`.
+  ///   - dataEnd: a date such as `2025-12-01`.
+  /// - Throws: `FeatureError` for a date, range, span, window or lead that cannot be used,
+  ///   naming the value and what was expected; `PlanError.badDataEnd`.
+  public init(cutoffs range: String? = nil, cutoff: [String] = [], horizon: String = "30d", leadDays: Int? = nil, windows: [Int]? = nil,
+              activeWindow: String? = nil, activityTypes: [String]? = nil, purchaseTypes: [String]? = nil, dataEnd: String? = nil) throws {
+    var list = try cutoff.map(ObservationDesign.cutoff)
+    if let range { list += try ObservationDesign.cutoffRange(range) }
+    let horizonSpan = try CalendarSpan.parse(horizon, option: "--horizon")
+    let active = try activeWindow.map { try CalendarSpan.parse($0, option: "--active-window") }
+    var end: Int64?
+    if let dataEnd {
+      guard let parsed = UTCTime.parseMilliseconds(dataEnd) else { throw PlanError.badDataEnd(dataEnd) }
+      end = parsed
+    }
+    if let leadDays {
+      guard leadDays >= 0 else { throw PlanError.negativeLead(leadDays) }
+      guard leadDays <= FeatureError.maximumFeatureDays else { throw FeatureError.leadTooLong(days: leadDays) }
+    }
+    if let windows {
+      guard !windows.isEmpty else { throw PlanError.noWindows }
+      if let bad = windows.first(where: { $0 < 1 || $0 > FeatureError.maximumFeatureDays }) {
+        throw FeatureError.windowOutOfRange(days: String(bad))
+      }
+    }
+    self.init(design: try ObservationDesign(cutoffs: list, horizon: horizonSpan, activeWindow: active, activityTypes: activityTypes, dataEnd: end),
+              leadDays: leadDays, windows: windows.map { Array(Set($0)).sorted() }, purchaseTypes: purchaseTypes)
+  }
+
+  /// A plan from a design (cutoffs, horizon, eligibility and the data end) and the feature settings.
+  public init(design: ObservationDesign, leadDays: Int? = nil, windows: [Int]? = nil, purchaseTypes: [String]? = nil) {
+    cutoffs = design.cutoffs
+    horizon = design.horizon
+    activeWindow = design.activeWindow
+    activityTypes = design.activityTypes
+    dataEnd = design.dataEnd
+    self.leadDays = leadDays
+    self.windows = windows
+    self.purchaseTypes = purchaseTypes
+  }
+
+  /// The cutoffs, horizon and eligibility rules as `ChurnFeatures` takes them.
+  public func design() throws -> ObservationDesign {
+    try ObservationDesign(cutoffs: cutoffs, horizon: horizon, activeWindow: activeWindow, activityTypes: activityTypes, dataEnd: dataEnd)
+  }
+
+  /// The point-in-time feature rows and labels of `data` at every cutoff: the default feature
+  /// families over `windows`, or exactly the features of `spec` (a saved spec or a model's).
+  ///
+  /// - Throws: `PlanError.specFixesWindows` when a spec is given with windows, lead or purchase
+  ///   types (the spec fixes them); the errors of reading the log and the customer table and of
+  ///   `FeatureBuilder.build`.
+  public func features(_ data: EventData, customers: CustomerTable?, spec: FeatureSpec? = nil, log: JobLog = .silent) throws -> FeatureBuilder.Result {
+    if spec != nil && (windows != nil || leadDays != nil || purchaseTypes != nil) { throw PlanError.specFixesWindows }
+    var builder = FeatureBuilder(design: try design(), spec: spec, customers: customers)
+    if let windows { builder.defaultWindows = windows }
+    if let leadDays { builder.defaultLeadDays = leadDays }
+    builder.purchaseTypes = purchaseTypes
+    guard (1...FeatureError.maximumThreads).contains(data.threads) else { throw FeatureError.tooManyThreads(data.threads) }
+    builder.threads = data.threads
+    let (reader, progress) = data.reader(log: log)
+    defer { progress?.finish() }
+    return try builder.build(events: reader)
+  }
+
+  /// The same with the customer table of `data` read first.
+  public func features(_ data: EventData, spec: FeatureSpec? = nil, log: JobLog = .silent) throws -> FeatureBuilder.Result {
+    try features(data, customers: try data.loadCustomers(spec: spec), spec: spec, log: log)
+  }
+}
+
+/// An observation plan that cannot be used.
+public enum PlanError: Error, Equatable, CustomStringConvertible {
+  case badDataEnd(String)
+  case negativeLead(Int)
+  case noWindows
+  case specFixesWindows
+
+  public var description: String {
+    switch self {
+    case .badDataEnd(let text): return "--data-end \"\(text)\" is not a date; expected ISO 8601 such as 2025-01-01"
+    case .negativeLead(let days): return "--lead \(days) is negative; expected a number of days ≥ 0"
+    case .noWindows: return "no feature window given; expected day counts such as 7,30,90"
+    case .specFixesWindows: return "--windows, --lead and --purchase-types come from the spec when --spec is given; drop them or edit the spec"
+    }
+  }
+}
