@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "ChurnScoring", targets: ["ChurnScoring"]),
   ],
   dependencies: [
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),  // scripts/docs
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
   ],
   targets: [
