@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "ChurnPipeline", targets: ["ChurnPipeline"]),
   ],
   dependencies: [
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),  // scripts/docs
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
   ],
   targets: [
