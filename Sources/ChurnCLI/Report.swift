@@ -119,14 +119,14 @@ struct Report: ParsableCommand {
     if let events = file.events {
       facts.append(("cutoffs and horizon", "\(events.trainingCutoffs.first ?? "") to \(events.trainingCutoffs.last ?? ""), \(events.trainingCutoffs.count) cutoffs; churn within \(events.horizon)"))
     }
-    let v = file.validation
-    if let auc = v["holdout_auc"] {
+    let v = file.validation.holdout
+    if let auc = v.auc {
       var line = String(format: "AUC %.4f", auc)
-      if let lo = v["holdout_auc_lower"], let hi = v["holdout_auc_upper"] { line += String(format: " (95%% CI %.3f–%.3f)", lo, hi) }
-      if let lift = v["holdout_lift_top_decile"] { line += String(format: ", top-decile lift %.2f", lift) }
-      if let ap = v["holdout_average_precision"] { line += String(format: ", average precision %.3f", ap) }
-      if let brier = v["holdout_brier"] { line += String(format: ", Brier %.4f", brier) }
-      if let ece = v["holdout_ece"] { line += String(format: ", calibration error %.4f", ece) }
+      if let lo = v.aucLower, let hi = v.aucUpper { line += String(format: " (95%% CI %.3f–%.3f)", lo, hi) }
+      if let lift = v.liftTopDecile { line += String(format: ", top-decile lift %.2f", lift) }
+      if let ap = v.averagePrecision { line += String(format: ", average precision %.3f", ap) }
+      if let brier = v.brier { line += String(format: ", Brier %.4f", brier) }
+      if let ece = v.ece { line += String(format: ", calibration error %.4f", ece) }
       facts.append(("held-out performance", line + (file.holdoutPredictions.map { " on \($0.source)" } ?? "")))
     }
     if let c = file.calibration {

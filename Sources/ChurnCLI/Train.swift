@@ -94,7 +94,7 @@ struct Train: ParsableCommand {
 
   /// What the folds measured, for the model file and the bands.
   struct Measured {
-    var validation: [String: Double] = [:]
+    var validation = ValidationMetrics()
     var folds: [ModelFile.FoldMetrics] = []
     var calibration: Calibration?
     /// Held-out probabilities (calibrated when a map was fitted) and labels, for the risk bands.
@@ -126,14 +126,14 @@ struct Train: ParsableCommand {
       evaluations.append(e)
       let calibrated = try f.calibrated.map { try CalibrationTable(probabilities: $0, labels: f.labels).expectedCalibrationError }
       StandardError.print("train:   " + FoldTable.line(f.fold.name, trainingRows: f.trainingRows, e, calibratedECE: calibrated))
-      var metrics = e.metrics
-      if let calibrated { metrics["ece_calibrated"] = calibrated }
+      var metrics = MetricSet(e.metrics)
+      metrics.eceCalibrated = calibrated
       measured.folds.append(.init(fold: f.fold.name, trainingRows: f.trainingRows, testRows: e.rows, churnRate: e.churnRate, metrics: metrics))
     }
     if evaluations.count > 1 { StandardError.print("train:   " + FoldTable.summary(evaluations)) }
     if kind == "time", let last = predictions.last, let e = evaluations.last {
-      for (name, value) in e.metrics { measured.validation["holdout_" + name] = value }
-      measured.validation["holdout_cutoff_ms"] = Double(last.fold.testCutoff!)
+      measured.validation.holdout = MetricSet(e.metrics)
+      measured.validation.holdoutCutoff = last.fold.testCutoff
       measured.heldOut = (last.calibrated ?? last.probabilities, last.labels)
       measured.heldOutSource = "holdout cutoff \(last.fold.name), \(e.rows) rows"
       measured.heldOutModel = last.model
@@ -149,7 +149,8 @@ struct Train: ParsableCommand {
         measured.heldOutRows = all.rows(last.fold.test)
       }
       if let e = try? Evaluation(probabilities: predictions.flatMap(\.probabilities), labels: y, replicates: 0) {
-        for (name, value) in e.metrics where !name.contains("lower") && !name.contains("upper") { measured.validation["cv_" + name] = value }
+        // Without bootstrap replicates the intervals are the estimate itself: not kept.
+        measured.validation.crossValidation = MetricSet(e.metrics.filter { !$0.key.contains("lower") && !$0.key.contains("upper") })
       }
     }
     if let method {
@@ -160,7 +161,7 @@ struct Train: ParsableCommand {
       if let last = predictions.last, let calibrated = last.calibrated {
         let before = try CalibrationTable(probabilities: last.probabilities, labels: last.labels)
         let after = try CalibrationTable(probabilities: calibrated, labels: last.labels)
-        measured.validation["holdout_ece_calibrated"] = after.expectedCalibrationError
+        measured.validation.holdout.eceCalibrated = after.expectedCalibrationError
         StandardError.print("train: \(method.rawValue) calibration: expected calibration error on \(last.fold.name) \(String(format: "%.4f", before.expectedCalibrationError)) → "
           + "\(String(format: "%.4f", after.expectedCalibrationError)) (map fitted on \(kind == "time" ? "the folds before it" : "the other folds")); the model's map uses all \(predictions.count) folds")
       }
@@ -207,7 +208,7 @@ struct Train: ParsableCommand {
     file.backtest = measured.folds.isEmpty ? nil : measured.folds
     let raw = fitted.rawProbabilities(fitted.x)
     let scores = file.calibration.apply(raw)
-    if let auc = try? rocAUC(scores: scores, labels: training.labels!) { file.validation["training_auc"] = auc }
+    file.validation.trainingAUC = try? rocAUC(scores: scores, labels: training.labels!)
     let mean = scores.reduce(0, +) / Double(scores.count)
     StandardError.print("train: final model: mean predicted probability \(Percent.format(mean)) against an observed churn rate of \(Percent.format(file.training.churnRate))")
     let learned = RiskBands.learn(scores: scores)
@@ -248,13 +249,13 @@ struct Train: ParsableCommand {
     var file = ModelFile(churnVersion: Churn.configuration.version, idColumn: id, labelColumn: label!, trained: fitted,
                          training: .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count,
                                          dataFingerprint: ModelFile.fingerprint(training), notes: notes))
-    for (name, value) in measured.validation { file.validation[name] = value }
+    file.validation = measured.validation
     if !testRows.isEmpty {
       let test = all.rows(testRows)
       let raw = fitted.rawProbabilities(try fitted.preprocessor.transform(test))
       let p = calibrated(fitted, measured).apply(raw)
       let e = try Evaluation(probabilities: p, labels: test.labels!, replicates: 200, seed: settings.seed)
-      for (name, value) in e.metrics { file.validation["holdout_" + name] = value }
+      file.validation.holdout = MetricSet(e.metrics)
       measured.heldOut = (p, test.labels!)
       measured.heldOutSource = "holdout ids, \(test.rowCount) rows"
       measured.heldOutModel = fitted

@@ -74,8 +74,8 @@ public struct ModelFile: Sendable {
   public var labelColumn: String
   public var preprocessor: FittedPreprocessor
   public var training: TrainingSummary
-  /// Validation metrics by name (for example `holdout_auc`).
-  public var validation: [String: Double]
+  /// How the model did on rows it did not see (and on its training rows).
+  public var validation: ValidationMetrics
   /// The features to compute from an event log (models trained with --events).
   public var featureSpec: FeatureSpec?
   public var events: EventSettings?
@@ -155,9 +155,9 @@ public struct ModelFile: Sendable {
     public var trainingRows: Int
     public var testRows: Int
     public var churnRate: Double
-    public var metrics: [String: Double]
+    public var metrics: MetricSet
 
-    public init(fold: String, trainingRows: Int, testRows: Int, churnRate: Double, metrics: [String: Double]) {
+    public init(fold: String, trainingRows: Int, testRows: Int, churnRate: Double, metrics: MetricSet) {
       self.fold = fold
       self.trainingRows = trainingRows
       self.testRows = testRows
@@ -194,14 +194,14 @@ public struct ModelFile: Sendable {
 
   /// A model file for a trained model, with its prior correction when it has one.
   public init(churnVersion: String, idColumn: String, labelColumn: String, trained: TrainedModel, training: TrainingSummary,
-              validation: [String: Double] = [:]) {
+              validation: ValidationMetrics = ValidationMetrics()) {
     self.init(churnVersion: churnVersion, idColumn: idColumn, labelColumn: labelColumn, preprocessor: trained.preprocessor,
               model: trained.model, training: training, validation: validation)
     if trained.priorShift != 0 { calibration = Calibration(priorShift: trained.priorShift) }
   }
 
   public init(churnVersion: String, idColumn: String, labelColumn: String, preprocessor: FittedPreprocessor,
-              model: any ChurnModel, training: TrainingSummary, validation: [String: Double] = [:]) {
+              model: any ChurnModel, training: TrainingSummary, validation: ValidationMetrics = ValidationMetrics()) {
     self.churnVersion = churnVersion
     self.model = model
     self.idColumn = idColumn
@@ -238,17 +238,10 @@ public struct ModelFile: Sendable {
   /// - Throws: `ModelFileError.nonFiniteValue` naming the field, before anything is written;
   ///   `FileError` when the file cannot be written.
   public func write(to path: String) throws {
-    var clean = self
-    clean.validation = validation.filter { $0.value.isFinite }
-    clean.backtest = backtest?.map { fold in
-      var f = fold
-      f.metrics = fold.metrics.filter { $0.value.isFinite }
-      return f
-    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     let data: Data
-    do { data = try encoder.encode(clean) } catch EncodingError.invalidValue(let value, let context) {
+    do { data = try encoder.encode(self) } catch EncodingError.invalidValue(let value, let context) {
       throw ModelFileError.nonFiniteValue(path: path, field: JSONField.name(context.codingPath), value: "\(value)")
     }
     try OutputFile.write(String(decoding: data, as: UTF8.self) + "\n", to: path)
@@ -446,7 +439,7 @@ extension ModelFile: Codable {
     var labelColumn: String
     var preprocessor: FittedPreprocessor
     var training: TrainingSummary
-    var validation: [String: Double]
+    var validation: ValidationMetrics
     var featureSpec: FeatureSpec?
     var events: EventSettings?
     var riskBands: RiskBands?

@@ -38,7 +38,7 @@ struct TrainScoreCommandTests {
       #expect(p <= previous)
       previous = p
     }
-    #expect(model.validation["holdout_auc"].map { abs($0 - 0.8581) < 0.001 } == true)
+    #expect(model.validation.holdout.auc.map { abs($0 - 0.8581) < 0.001 } == true)
   }
 
   @Test("Damaged, foreign and newer model files are refused with a clear message, and nothing is written")

@@ -26,13 +26,13 @@ struct ModelFileTests {
     defer { dir.remove() }
     var file = try modelFile(.forest)
     #expect((file.model as! ForestModel).outOfBag.contains { $0.isNaN })
-    file.validation = ["holdout_auc": 0.7, "undefined": .nan]
+    file.validation.holdout = MetricSet(auc: 0.7, aucLower: .nan)
     try file.write(to: dir.file("m.json"))
     let text = try String(contentsOfFile: dir.file("m.json"), encoding: .utf8)
     #expect(!text.contains("\"nan\"") && !text.contains("inf\"") && text.contains("null"))
     let back = try ModelFile.read(path: dir.file("m.json"))
     #expect((back.model as? ForestModel) == (file.model as? ForestModel))
-    #expect(back.validation == ["holdout_auc": 0.7])
+    #expect(back.validation == ValidationMetrics(holdout: MetricSet(auc: 0.7)))
     // Files written before this change held "nan" strings there.
     try text.replacingOccurrences(of: "null", with: "\"nan\"").write(toFile: dir.file("old.json"), atomically: true, encoding: .utf8)
     #expect(try ModelFile.read(path: dir.file("old.json")).model as? ForestModel == file.model as? ForestModel)
