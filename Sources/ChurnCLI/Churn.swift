@@ -1,5 +1,5 @@
 import ArgumentParser
-import ChurnCore
+import ChurnPipeline
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +13,7 @@ struct Churn: ParsableCommand {
       Turn an event log (customer, time, event type, value) and an optional customer table into
       point-in-time features, and see who is about to leave.
       """,
-    version: "0.1.0",
+    version: churnVersion,
     subcommands: [Simulate.self, Describe.self, Features.self, CohortsCommand.self, Train.self, BacktestCommand.self, Score.self, Weights.self, Explain.self, Report.self])
 
   static func main() {

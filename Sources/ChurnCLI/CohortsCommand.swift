@@ -1,7 +1,5 @@
 import ArgumentParser
-import ChurnCore
-import ChurnFeatures
-import ChurnScoring
+import ChurnPipeline
 import Foundation
 
 struct CohortsCommand: ParsableCommand {

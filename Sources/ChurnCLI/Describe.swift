@@ -1,6 +1,5 @@
 import ArgumentParser
-import ChurnCore
-import ChurnFeatures
+import ChurnPipeline
 import Foundation
 
 struct Describe: ParsableCommand {
@@ -97,6 +96,15 @@ struct EventLogOptions: ParsableArguments {
   func path() throws -> String {
     guard let events else { throw CommandError("no event log given; use --events FILE.csv") }
     return events
+  }
+
+  /// The event log (and customer table) as the library takes them.
+  func data(customers: CustomerTableOptions, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> EventData {
+    EventData(events: try path(), customers: customers.customers,
+              columns: EventLogColumns(customer: customerColumn, timestamp: timestampColumn, eventType: eventTypeColumn, value: valueColumn),
+              customerIdColumn: customers.idColumn, signupColumn: customers.signupColumn, churnDateColumn: customers.churnDateColumn,
+              categorical: commaList(customers.categorical), numeric: commaList(customers.numeric), exclude: commaList(customers.exclude),
+              skipBadRows: skipBadRows, threads: threads)
   }
 
   /// A reader of the log, with a progress display on standard error for files over 64 MB.

@@ -1,7 +1,5 @@
 import ArgumentParser
-import ChurnCore
-import ChurnModels
-import ChurnScoring
+import ChurnPipeline
 import Foundation
 
 struct Explain: ParsableCommand {

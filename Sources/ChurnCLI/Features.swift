@@ -1,6 +1,5 @@
 import ArgumentParser
-import ChurnCore
-import ChurnFeatures
+import ChurnPipeline
 import Foundation
 
 struct Features: ParsableCommand {
@@ -113,6 +112,12 @@ struct CustomerTableOptions: ParsableArguments {
     return kinds
   }
 
+  /// A prepared table (--table) as the library takes it.
+  func tableData(_ path: String, idColumn: String, label: String?) -> TableData {
+    TableData(path: path, idColumn: idColumn, label: label, categorical: commaList(categorical), numeric: commaList(numeric),
+              exclude: commaList(exclude))
+  }
+
   /// A prepared table (--table) with its label column, kinds forced by --categorical and
   /// --numeric, --exclude applied, and date columns left out (a snapshot date leaks the
   /// future): the table and the names of the dates it dropped.
@@ -171,6 +176,13 @@ struct ObservationOptions: ParsableArguments {
     FlagRules.given([("--cutoff", !cutoff.isEmpty), ("--cutoffs", cutoffs != nil), ("--horizon", horizonFlag != nil), ("--lead", lead != nil),
                      ("--windows", windows != nil), ("--active-window", activeWindow != nil), ("--activity-types", activityTypes != nil),
                      ("--purchase-types", purchaseTypes != nil), ("--data-end", dataEnd != nil)])
+  }
+
+  /// The cutoffs, horizon and windows as the library takes them.
+  func plan() throws -> ObservationPlan {
+    try ObservationPlan(cutoffs: cutoffs, cutoff: cutoff, horizon: horizon, leadDays: lead, windows: try windows.map(Self.dayCounts),
+                        activeWindow: activeWindow, activityTypes: activityTypes.map(commaList), purchaseTypes: purchaseTypes.map(commaList),
+                        dataEnd: dataEnd)
   }
 
   func design() throws -> ObservationDesign {

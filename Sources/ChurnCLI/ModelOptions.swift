@@ -1,7 +1,5 @@
 import ArgumentParser
-import ChurnCore
-import ChurnModels
-import ChurnScoring
+import ChurnPipeline
 
 /// The model family and hyperparameters, shared by churn train and churn backtest.
 struct ModelOptions: ParsableArguments {

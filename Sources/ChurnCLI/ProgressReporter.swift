@@ -1,10 +1,10 @@
-import ChurnFeatures
+import ChurnPipeline
 import Foundation
 
 /// Progress of a long step on standard error: redrawn in place on a terminal (at most ten
 /// times a second), one line per 10% otherwise, so logs stay readable. Shows the amount done,
 /// the rate and the time left. Safe to call from several threads.
-final class ProgressReporter: @unchecked Sendable {
+final class ProgressReporter: ReadProgress, @unchecked Sendable {
   let label: String
   let total: Int
   let unit: String

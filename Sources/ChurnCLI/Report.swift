@@ -1,8 +1,5 @@
 import ArgumentParser
-import ChurnCore
-import ChurnFeatures
-import ChurnModels
-import ChurnScoring
+import ChurnPipeline
 import Foundation
 
 struct Report: ParsableCommand {

@@ -1,8 +1,5 @@
 import ArgumentParser
-import ChurnCore
-import ChurnFeatures
-import ChurnModels
-import ChurnScoring
+import ChurnPipeline
 import Foundation
 
 /// The model and the customers to score: an event log as of a date, or a prepared table.

@@ -1,6 +1,5 @@
 import ArgumentParser
-import ChurnCore
-import ChurnFeatures
+import ChurnPipeline
 import Foundation
 
 struct Simulate: ParsableCommand {

@@ -1,3 +1,4 @@
+import ChurnPipeline
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,6 +11,14 @@ enum StandardError {
   }
 
   static var isTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+}
+
+extension JobLog {
+  /// A job's lines on standard error, each after "label: ", and a progress display for long reads.
+  static func standardError(_ label: String) -> JobLog {
+    JobLog(line: { StandardError.print("\(label): " + $0) },
+           reading: { _, bytes in ProgressReporter(label: label, total: bytes, unit: "MB", scale: 1e6) })
+  }
 }
 
 /// An error a command finds while it runs (a customer who is not in the data, inputs that do
