@@ -7,7 +7,7 @@ import ChurnCore
 ///
 /// 1. `drawSample`: how many times each row is drawn (bootstrap or a subsample).
 /// 2. `Workspace.init`: the sampled rows and their class counts or weights, laid out by position.
-/// 3. Per node, depth first with an explicit stack (`grow(_:_:)`):
+/// 3. Per node, depth first with an explicit stack (`growNodes`):
 ///    - `Workspace.totals`: the node's class weights (its value and cover);
 ///    - `findBestSplit`: draw `mtry` features, and for each `Workspace.buildHistogram` (class
 ///      histogram over its bins) then `Workspace.scanHistogram` (the best "code ≤ b" split);
@@ -41,7 +41,7 @@ struct TreeGrower: @unchecked Sendable {
     let tree = bins.codes.withUnsafeBufferPointer { codes in
       let workspace = Workspace(self, counts: counts, codes: codes)
       defer { workspace.deallocate() }
-      return grow(workspace, &rng)
+      return growNodes(workspace, &rng)
     }
     return (tree, counts)
   }
@@ -74,7 +74,7 @@ struct TreeGrower: @unchecked Sendable {
   /// `maxDepth`, or no split of its drawn features improves its Gini score.
   ///
   /// - Complexity: see `grow(_:)`.
-  private func grow(_ workspace: Workspace, _ rng: inout SeededGenerator) -> DecisionTree {
+  private func growNodes(_ workspace: Workspace, _ rng: inout SeededGenerator) -> DecisionTree {
     var tree = DecisionTree(feature: [], threshold: [], left: [], right: [], value: [], cover: [],
                             impurityDecrease: Array(repeating: 0, count: bins.columns))
     // Nodes still to grow: (node, its rows lower..<upper in the workspace, depth).
