@@ -73,25 +73,25 @@ struct HyperparameterTests {
     for value in [-1, .nan, .infinity, -.infinity, 1e308, 1.5e12] {
       #expect(logisticError(LogisticRegression(l2Penalty: value)) == "--l2 (LogisticRegression.l2Penalty) is \(value); "
         + "expected a number in 0...1e12; fix: use 0 (no penalty) to about 1000; --tune picks one")
-      #expect(logisticError(LogisticRegression(l1Penalty: value)) == "--l1 (LogisticRegression.l1Penalty) is \(value); "
+      #expect(logisticError(LogisticRegression(l2Penalty: 0, l1Penalty: value)) == "--l1 (LogisticRegression.l1Penalty) is \(value); "
         + "expected a number in 0...1e12; fix: use 0 (no penalty) to about 1000; --tune picks one")
     }
     for iterations in [0, -1] {
-      #expect(logisticError(LogisticRegression(maxIterations: iterations)) == "LogisticRegression.maxIterations is \(iterations); "
+      #expect(logisticError(LogisticRegression(l2Penalty: 0, maxIterations: iterations)) == "LogisticRegression.maxIterations is \(iterations); "
         + "expected 1...1000000; fix: use 500 (the default)")
     }
     for tolerance in [0, -1, .nan, 1] {
-      #expect(logisticError(LogisticRegression(gradientTolerance: tolerance)) == "LogisticRegression.gradientTolerance is \(tolerance); "
+      #expect(logisticError(LogisticRegression(l2Penalty: 0, gradientTolerance: tolerance)) == "LogisticRegression.gradientTolerance is \(tolerance); "
         + "expected a number in 1e-16...0.01; fix: use 1e-10 (the default)")
     }
-    #expect(logisticError(LogisticRegression(threads: 0)) == "--threads (LogisticRegression.threads) is 0; expected 1...1024; fix: use at most the number of cores")
-    #expect(logisticError(LogisticRegression(warmStartSampleRows: 0))
+    #expect(logisticError(LogisticRegression(l2Penalty: 0, threads: 0)) == "--threads (LogisticRegression.threads) is 0; expected 1...1024; fix: use at most the number of cores")
+    #expect(logisticError(LogisticRegression(l2Penalty: 0, warmStartSampleRows: 0))
       == "LogisticRegression.warmStartSampleRows is 0; expected 1...9223372036854775807; fix: use 100000 (the default)")
   }
 
   @Test("Logistic settings at the edges fit: the largest penalty, one iteration, every solver")
   func logisticEdges() throws {
-    for model in [LogisticRegression(l2Penalty: 1e12), LogisticRegression(l2Penalty: 1e12, solver: .lbfgs), LogisticRegression(l1Penalty: 1e12),
+    for model in [LogisticRegression(l2Penalty: 1e12), LogisticRegression(l2Penalty: 1e12, solver: .lbfgs), LogisticRegression(l2Penalty: 0, l1Penalty: 1e12),
                   LogisticRegression(l2Penalty: 1, maxIterations: 1), LogisticRegression(l2Penalty: 1, gradientTolerance: 1e-2)] {
       let fitted = try model.fit(features: x, labels: y)
       #expect(fitted.probabilities(x).allSatisfy { $0.isFinite && $0 > 0 && $0 < 1 })

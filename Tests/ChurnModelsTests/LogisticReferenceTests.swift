@@ -72,7 +72,7 @@ struct LogisticReferenceTests {
     let fixture = try LogisticFixture.load("numeric")
     let (x, y, names, _, _) = try designFromCSV(Self.numericPath, id: "id", label: "churn")
     #expect(names == fixture.features)
-    let ml = try LogisticRegression(solver: solver).fit(features: x, labels: y, featureNames: names)
+    let ml = try LogisticRegression(l2Penalty: 0, solver: solver).fit(features: x, labels: y, featureNames: names)
     check(ml, x, fixture.fits["none"]!, probability: 1e-9, coefficient: 1e-7)
     let se = ml.standardErrors
     #expect(maxRelativeDifference(se, fixture.statsmodels.bse) < 1e-6, "standard errors \(se) vs \(fixture.statsmodels.bse)")
@@ -91,7 +91,7 @@ struct LogisticReferenceTests {
   func lasso() throws {
     let fixture = try LogisticFixture.load("numeric")
     let (x, y, names, _, _) = try designFromCSV(Self.numericPath, id: "id", label: "churn")
-    let model = try LogisticRegression(l1Penalty: 100).fit(features: x, labels: y, featureNames: names)
+    let model = try LogisticRegression(l2Penalty: 0, l1Penalty: 100).fit(features: x, labels: y, featureNames: names)
     let reference = fixture.fits["l1_C0.01"]!
     #expect(model.coefficients.map { $0 == 0 } == reference.coefficients.map { abs($0) < 1e-8 })
     #expect(maxRelativeDifference(model.coefficients + [model.intercept], reference.coefficients + [reference.intercept]) < 1e-4)

@@ -40,7 +40,7 @@ struct LogisticRegressionTests {
   @Test("Planted signal: signs and order of the weights are recovered", arguments: [UInt64(1), 2, 3])
   func planted(seed: UInt64) throws {
     let data = PlantedSignal(rows: 5000, weights: [2.0, -1.2, 0.6, 0, 0], seed: seed)
-    let model = try LogisticRegression().fit(features: data.features, labels: data.labels)
+    let model = try LogisticRegression(l2Penalty: 0).fit(features: data.features, labels: data.labels)
     let b = model.coefficients
     #expect(b[0] > 0 && b[1] < 0 && b[2] > 0, "seed \(seed): \(b)")
     #expect(abs(b[0]) > abs(b[1]) && abs(b[1]) > abs(b[2]) && abs(b[2]) > max(abs(b[3]), abs(b[4])), "seed \(seed): \(b)")
@@ -53,7 +53,7 @@ struct LogisticRegressionTests {
   func lasso() throws {
     let data = PlantedSignal(rows: 3000, weights: [1.5, -1.0, 0, 0, 0, 0], seed: 5)
     let l1 = 40.0
-    let model = try LogisticRegression(l1Penalty: l1).fit(features: data.features, labels: data.labels)
+    let model = try LogisticRegression(l2Penalty: 0, l1Penalty: l1).fit(features: data.features, labels: data.labels)
     #expect(model.solver == .owlqn && model.converged)
     let g = gradient(model, data.features, data.labels, l2: 0)
     for (j, beta) in model.coefficients.enumerated() {
@@ -78,25 +78,25 @@ struct LogisticRegressionTests {
   func errors() {
     let x = Matrix([[1], [2], [3]])
     #expect(throws: LogisticRegressionError.singleClass(rows: 3, label: 0)) {
-      try LogisticRegression().fit(features: x, labels: [0, 0, 0])
+      try LogisticRegression(l2Penalty: 0).fit(features: x, labels: [0, 0, 0])
     }
     #expect(LogisticRegressionError.singleClass(rows: 3, label: 0).description
       == "all 3 labels are 0; a churn model needs both churned and retained customers")
     #expect(throws: LogisticRegressionError.invalidLabel(row: 1, value: 2)) {
-      try LogisticRegression().fit(features: x, labels: [0, 2, 1])
+      try LogisticRegression(l2Penalty: 0).fit(features: x, labels: [0, 2, 1])
     }
     #expect(throws: LogisticRegressionError.nonFinite(row: 2, column: "x0", value: .infinity)) {
-      try LogisticRegression().fit(features: Matrix([[1], [2], [.infinity]]), labels: [0, 1, 1])
+      try LogisticRegression(l2Penalty: 0).fit(features: Matrix([[1], [2], [.infinity]]), labels: [0, 1, 1])
     }
     #expect(throws: LogisticRegressionError.labelCount(rows: 3, labels: 2)) {
-      try LogisticRegression().fit(features: x, labels: [0, 1])
+      try LogisticRegression(l2Penalty: 0).fit(features: x, labels: [0, 1])
     }
   }
 
   @Test("A warm start from a subsample reaches the same optimum (L2, balanced weights, L1) in fewer full passes",
-        arguments: [(LogisticRegression.Solver.lbfgs, 0.0, LogisticRegression.ClassWeight.none),
+        arguments: [(LogisticRegression.Solver.lbfgs, 0.0, ClassWeight.none),
                     (.lbfgs, 0.0, .balanced), (.owlqn, 3.0, .none)])
-  func warmStart(solver: LogisticRegression.Solver, l1: Double, classWeight: LogisticRegression.ClassWeight) throws {
+  func warmStart(solver: LogisticRegression.Solver, l1: Double, classWeight: ClassWeight) throws {
     let data = PlantedSignal(rows: 20_000, weights: [1, -0.6, 0.3, 0.15, 0, 0, 0, 0.05], seed: 31)
     var settings = LogisticRegression(l2Penalty: 2, l1Penalty: l1, classWeight: classWeight, solver: solver, warmStartMinimumRows: nil)
     let cold = try settings.fit(features: data.features, labels: data.labels)
@@ -166,7 +166,7 @@ struct LogisticRegressionTests {
     for i in 0..<300 { rows.append([data.features[i, 0], data.features[i, 1], data.labels[i] == 1 ? 1 : -1]) }
     let x = Matrix(rows)
     do {
-      _ = try LogisticRegression().fit(features: x, labels: data.labels, featureNames: ["a", "b", "leak"])
+      _ = try LogisticRegression(l2Penalty: 0).fit(features: x, labels: data.labels, featureNames: ["a", "b", "leak"])
       Issue.record("a separable problem was fitted")
     } catch let error as LogisticRegressionError {
       guard case .separable(let columns) = error else { Issue.record("unexpected \(error)"); return }
@@ -182,7 +182,7 @@ struct LogisticRegressionTests {
     var rows: [[Double]] = []
     for i in 0..<200 { rows.append([data.features[i, 0], data.features[i, 1], 2 * data.features[i, 0] - data.features[i, 1]]) }
     #expect(throws: LogisticRegressionError.collinear(column: "c")) {
-      try LogisticRegression(solver: .newton).fit(features: Matrix(rows), labels: data.labels, featureNames: ["a", "b", "c"])
+      try LogisticRegression(l2Penalty: 0, solver: .newton).fit(features: Matrix(rows), labels: data.labels, featureNames: ["a", "b", "c"])
     }
     #expect((try? LogisticRegression(l2Penalty: 1).fit(features: Matrix(rows), labels: data.labels)) != nil)
   }

@@ -74,7 +74,7 @@ struct ThreadCountTests {
   @Test("Logistic regression: 1, 2 and 3 threads give the same model bit for bit (Newton, L-BFGS, OWL-QN, warm start, balanced)",
         arguments: [("newton", LogisticRegression(l2Penalty: 1, solver: .newton)),
                     ("lbfgs", LogisticRegression(l2Penalty: 1, solver: .lbfgs)),
-                    ("owlqn", LogisticRegression(l1Penalty: 20, solver: .owlqn)),
+                    ("owlqn", LogisticRegression(l2Penalty: 0, l1Penalty: 20, solver: .owlqn)),
                     ("lbfgs warm start, balanced", LogisticRegression(l2Penalty: 0.5, classWeight: .balanced, solver: .lbfgs,
                                                                       warmStartMinimumRows: 10_000, warmStartSampleRows: 4_000))])
   func logistic(label: String, settings: LogisticRegression) throws {

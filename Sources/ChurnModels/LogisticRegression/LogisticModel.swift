@@ -20,7 +20,7 @@ public struct LogisticModel: Sendable, Equatable, Codable {
   public let covariance: [Double]?
   public let l2Penalty: Double
   public let l1Penalty: Double
-  public let classWeight: LogisticRegression.ClassWeight
+  public let classWeight: ClassWeight
   /// Passes over the warm start's subsample (about 100,000 rows), `nil` without a warm start.
   public var subsampleEvaluations: Int?
 

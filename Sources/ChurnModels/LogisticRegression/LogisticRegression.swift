@@ -28,10 +28,8 @@ import Foundation
 /// × 200: 10 → 5, plus 7 and 10 passes over the subsample).
 public struct LogisticRegression: Sendable {
   public enum Solver: String, Sendable, Codable, CaseIterable { case auto, newton, lbfgs, owlqn }
-  /// The class weighting shared by every family (kept here for code that names it through this type).
-  public typealias ClassWeight = ChurnModels.ClassWeight
-
-  /// λ₂ (scikit-learn's `1/C`), ≥ 0.
+  /// λ₂ (scikit-learn's `1/C`), ≥ 0; 0 (with λ₁ = 0) is the maximum-likelihood fit. No default here: the
+  /// solver is given the penalty it solves for; the trainer's default is `LogisticSpec`'s.
   public var l2Penalty: Double
   /// λ₁, ≥ 0.
   public var l1Penalty: Double
@@ -50,7 +48,7 @@ public struct LogisticRegression: Sendable {
   /// About how many rows that subsample has.
   public var warmStartSampleRows: Int
 
-  public init(l2Penalty: Double = 0, l1Penalty: Double = 0, classWeight: ClassWeight = .none, solver: Solver = .auto,
+  public init(l2Penalty: Double, l1Penalty: Double = 0, classWeight: ClassWeight = .none, solver: Solver = .auto,
               maxIterations: Int = 500, gradientTolerance: Double = 1e-10, threads: Int = 1, computeStandardErrors: Bool = true,
               warmStartMinimumRows: Int? = 200_000, warmStartSampleRows: Int = 100_000) {
     self.l2Penalty = l2Penalty

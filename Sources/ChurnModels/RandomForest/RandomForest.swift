@@ -31,12 +31,12 @@ public struct RandomForest: Sendable {
   /// Rows drawn per tree as a fraction of n (with replacement when `bootstrap`).
   public var sampleFraction: Double
   public var bootstrap: Bool
-  public var classWeight: LogisticRegression.ClassWeight
+  public var classWeight: ClassWeight
   public var seed: UInt64
   public var threads: Int
 
   public init(treeCount: Int = 100, featuresPerSplit: Int? = nil, minLeafSize: Int = 5, maxDepth: Int? = nil,
-              sampleFraction: Double = 1, bootstrap: Bool = true, classWeight: LogisticRegression.ClassWeight = .none,
+              sampleFraction: Double = 1, bootstrap: Bool = true, classWeight: ClassWeight = .none,
               seed: UInt64 = 1, threads: Int = 1) {
     self.treeCount = treeCount
     self.featuresPerSplit = featuresPerSplit
