@@ -117,6 +117,7 @@ public struct CohortStudy: Sendable {
 
 /// One feature's cohorts and how much their churn rates differ.
 public struct CohortAnalysis: Sendable, Equatable {
+  /// The feature's column name.
   public var feature: String
   /// Quantile groups (numeric) or levels (categorical); missing values last.
   public var cohorts: [Cohort]

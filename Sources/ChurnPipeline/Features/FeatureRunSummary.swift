@@ -17,8 +17,9 @@ public struct FeatureRunSummary: Sendable, Equatable {
   public var skipped: EventLogReader.SkippedRows
   /// Notes on the data (renamed features, customer-table columns left out...).
   public var notes: [String]
-  /// Rows and feature columns of the table.
+  /// Rows of the table: one per eligible (customer, cutoff).
   public var rows: Int
+  /// Feature columns of the table.
   public var columns: Int
   /// Seconds the whole run took, when measured (0: not shown).
   public var seconds: Double
