@@ -24,7 +24,7 @@ struct Weights: ParsableCommand {
     case table, csv, json
   }
 
-  @Option(help: "Output format.")
+  @Option(help: "Output format: a table to read, or csv or json for other tools.")
   var format: Format = .table
 
   @Option(help: "Rows to show (default: 20 in a table, all in csv and json).")
