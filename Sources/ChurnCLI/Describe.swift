@@ -22,41 +22,11 @@ struct Describe: ParsableCommand {
   }
 
   func run() throws {
-    var (reader, progress) = try events.reader(label: "describe")
-    // describe is where a user looks for a mistyped future date: it reads them, and says so.
-    let tomorrow = reader.latestTimestamp
-    reader.latestTimestamp = nil
-    let profile = try EventLogProfile(reading: reader)
-    progress?.finish()
-    if let tomorrow, let last = profile.last, last > tomorrow {
-      StandardError.print("describe: note: the last event, \(UTCTime.formatDateTime(milliseconds: last)), is after tomorrow; the other commands refuse "
-        + "events after tomorrow (they would make labels \"known\" that are not) unless --data-end is given (features, train, backtest, cohorts)")
-    }
-    // The table is read as features and train read it (a repeated or blank id, a bad number
-    // is an error there too), and before anything is printed, so a failed run prints nothing.
-    let table = try customers.map { path in
-      _ = try CustomerTable(path: path, idColumn: events.customerColumn, churnDateColumn: churnDateColumn)
-      let profile = try CustomerTableProfile(path: path, customerColumn: events.customerColumn, churnDateColumn: churnDateColumn)
-      // Without the default column the table simply has no churn dates; a name the user typed must exist.
-      if profile.churnDateColumn == nil && churnDateColumn != "churn_date" {
-        throw DescribeError.noChurnDateColumn(path: path, name: churnDateColumn, header: profile.columns)
-      }
-      return profile
-    }
-    print(DescribeReport.events(profile, path: try events.path()))
-    if let customers, let table { print(DescribeReport.customers(table, path: customers)) }
-  }
-}
-
-/// A describe run that cannot start.
-enum DescribeError: Error, CustomStringConvertible {
-  case noChurnDateColumn(path: String, name: String, header: [String])
-
-  var description: String {
-    switch self {
-    case .noChurnDateColumn(let path, let name, let header):
-      return "\(path): no column \"\(name)\" for the churn date; the header has \(header.joined(separator: ", ")). Name the right column with --churn-date-column"
-    }
+    let data = EventData(events: try events.path(), customers: customers, columns: events.columns, churnDateColumn: churnDateColumn,
+                         skipBadRows: events.skipBadRows)
+    let profile = try DataProfile(data, log: .standardError("describe"))
+    print(DescribeReport.events(profile.events, path: data.events))
+    if let customers, let table = profile.customers { print(DescribeReport.customers(table, path: customers)) }
   }
 }
 
@@ -94,24 +64,26 @@ struct EventLogOptions: ParsableArguments {
 
   /// The event log's path; a clear error when the command needs one and none was given.
   func path() throws -> String {
-    guard let events else { throw CommandError("no event log given; use --events FILE.csv") }
+    guard let events else { throw MissingInputError.noEventLog }
     return events
+  }
+
+  /// The event log's column names.
+  var columns: EventLogColumns {
+    EventLogColumns(customer: customerColumn, timestamp: timestampColumn, eventType: eventTypeColumn, value: valueColumn)
   }
 
   /// The event log (and customer table) as the library takes them.
   func data(customers: CustomerTableOptions, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> EventData {
     EventData(events: try path(), customers: customers.customers,
-              columns: EventLogColumns(customer: customerColumn, timestamp: timestampColumn, eventType: eventTypeColumn, value: valueColumn),
-              customerIdColumn: customers.idColumn, signupColumn: customers.signupColumn, churnDateColumn: customers.churnDateColumn,
+              columns: columns, customerIdColumn: customers.idColumn, signupColumn: customers.signupColumn, churnDateColumn: customers.churnDateColumn,
               categorical: commaList(customers.categorical), numeric: commaList(customers.numeric), exclude: commaList(customers.exclude),
               skipBadRows: skipBadRows, threads: threads)
   }
 
   /// A reader of the log, with a progress display on standard error for files over 64 MB.
   func reader(label: String) throws -> (EventLogReader, ProgressReporter?) {
-    var reader = EventLogReader(path: try path(), columns: EventLogColumns(customer: customerColumn, timestamp: timestampColumn,
-                                                                           eventType: eventTypeColumn, value: valueColumn),
-                                skipBadRows: skipBadRows)
+    var reader = EventLogReader(path: try path(), columns: columns, skipBadRows: skipBadRows)
     let progress = ProgressReporter.attach(to: &reader, label: label)
     return (reader, progress)
   }

@@ -43,15 +43,12 @@ struct Features: ParsableCommand {
     let began = clock.now
     let outputs = try OutputTransaction(outputs: [("--out", out), ("--save-spec", saveSpec)],
                                         inputs: [("--events", events.events), ("--customers", table.customers), ("--spec", spec)])
-    let fixedSpec = try spec.map(FeatureSpec.read)
-    let customers = try table.load(spec: fixedSpec, eventCustomerColumn: events.customerColumn)
-    let (reader, progress) = try events.reader(label: "features")
-    let result = try observation.build(events: reader, customers: customers, spec: fixedSpec)
-    progress?.finish()
+    let result = try observation.plan().features(try events.data(customers: table, threads: observation.threads),
+                                                 spec: try spec.map(FeatureSpec.read), log: .standardError("features"))
     try result.table.writeCSV(to: outputs.path(for: "--out"))
     if saveSpec != nil { try OutputFile.write(String(decoding: try result.spec.jsonData(), as: UTF8.self) + "\n", to: outputs.path(for: "--save-spec")) }
     try outputs.commit()
-    FeatureReport.print(result, seconds: (clock.now - began).seconds, label: "features")
+    FeatureReport.print(FeatureRunSummary(result, seconds: (clock.now - began).seconds), label: "features")
     if !outputs.writesToStandardOutput { print(out) }
   }
 }
@@ -192,9 +189,7 @@ struct ObservationOptions: ParsableArguments {
     let active = try activeWindow.map { try CalendarSpan.parse($0, option: "--active-window") }
     var end: Int64?
     if let dataEnd {
-      guard let parsed = UTCTime.parseMilliseconds(dataEnd) else {
-        throw CommandError("--data-end \"\(dataEnd)\" is not a date; expected ISO 8601 such as 2025-01-01")
-      }
+      guard let parsed = UTCTime.parseMilliseconds(dataEnd) else { throw PlanError.badDataEnd(dataEnd) }
       end = parsed
     }
     return try ObservationDesign(cutoffs: list, horizon: span, activeWindow: active,
@@ -213,38 +208,17 @@ struct ObservationOptions: ParsableArguments {
       if let lead, lead > FeatureError.maximumFeatureDays { throw FeatureError.leadTooLong(days: lead) }
     } catch let error as FeatureError {
       throw ValidationError(error.description)
+    } catch let error as PlanError {
+      throw ValidationError(error.description)
     }
   }
 
   /// `7,30,90` as distinct ascending day counts of at most `FeatureError.maximumFeatureDays`.
-  static func dayCounts(_ text: String) throws -> [Int] {
-    var days: [Int] = []
-    for item in commaList(text) {
-      guard !item.isEmpty, item.allSatisfy({ $0.isASCII && $0.isNumber }), item.contains(where: { $0 != "0" }) else {
-        throw ValidationError("--windows \"\(MessageText.excerpt(text))\": \"\(MessageText.excerpt(item))\" is not a whole number of days "
-          + "from 1 to \(FeatureError.maximumFeatureDays); expected a list such as 7,30,90")
-      }
-      guard let n = Int(item), n <= FeatureError.maximumFeatureDays else { throw FeatureError.windowOutOfRange(days: item) }
-      days.append(n)
-    }
-    guard !days.isEmpty else { throw ValidationError("--windows \"\(text)\" is not a list of day counts; expected for example 7,30,90") }
-    return Array(Set(days)).sorted()
-  }
+  static func dayCounts(_ text: String) throws -> [Int] { try ObservationPlan.windowDays(text) }
 
+  /// The feature rows of the log `events` at the cutoffs, with `customers` and `spec`.
   func build(events: EventLogReader, customers: CustomerTable?, spec: FeatureSpec?) throws -> FeatureBuilder.Result {
-    if spec != nil && (windows != nil || lead != nil || purchaseTypes != nil) {
-      throw CommandError("--windows, --lead and --purchase-types come from the spec when --spec is given; drop them or edit the spec")
-    }
-    var builder = FeatureBuilder(design: try design(), spec: spec, customers: customers)
-    if let windows { builder.defaultWindows = try Self.dayCounts(windows) }
-    if let lead {
-      guard lead >= 0 else { throw CommandError("--lead \(lead) is negative; expected a number of days ≥ 0") }
-      builder.defaultLeadDays = lead
-    }
-    builder.purchaseTypes = purchaseTypes.map(commaList)
-    guard threads >= 1 else { throw CommandError("--threads \(threads) must be at least 1") }
-    builder.threads = threads
-    return try builder.build(events: events)
+    try plan().features(reading: events, customers: customers, spec: spec, threads: threads)
   }
 }
 
@@ -255,17 +229,11 @@ func commaList(_ text: String?) -> [String] {
 /// What `churn features` tells the user on standard error.
 enum FeatureReport {
   static func print(_ r: FeatureBuilder.Result, seconds: Double, label: String) {
-    StandardError.print("\(label): \(r.events) events from \(UTCTime.formatDateTime(milliseconds: r.firstEvent)) to the end of the data \(UTCTime.formatDate(milliseconds: r.dataEnd)) (exclusive)")
-    for s in r.summaries {
-      let rate = s.labelled > 0 ? "churn rate \(Percent.format(s.churnRate))" : "labels unknown (horizon past the data)"
-      StandardError.print("\(label): cutoff \(UTCTime.formatDate(milliseconds: s.cutoff)): \(s.eligible) customers, \(s.labelled) labelled, \(s.churned) churned, \(rate)")
-    }
-    if r.skipped.count > 0 {
-      let reasons = r.skipped.byReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-      StandardError.print("\(label): skipped \(r.skipped.count) bad rows (\(reasons)); first ones:")
-      for example in r.skipped.examples { StandardError.print("  " + example) }
-    }
-    for note in r.notes { StandardError.print("\(label): note: " + note) }
-    StandardError.print("\(label): \(r.table.rowCount) rows × \(r.table.columnNames.count) features" + (seconds > 0 ? " in \(String(format: "%.2f", seconds)) s" : ""))
+    print(FeatureRunSummary(r, seconds: seconds), label: label)
+  }
+
+  /// The summary's lines after "LABEL: ", the skipped rows' examples indented as they are.
+  static func print(_ summary: FeatureRunSummary, label: String) {
+    for line in summary.lines { StandardError.print(line.hasPrefix("  ") ? line : "\(label): " + line) }
   }
 }

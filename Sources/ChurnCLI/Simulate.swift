@@ -31,12 +31,7 @@ struct Simulate: ParsableCommand {
   var out: String
 
   func settings() throws -> SimulationSettings {
-    let parts = start.split(separator: "-")
-    guard parts.count == 2, let year = Int(parts[0]), let month = Int(parts[1]), parts[0].count == 4, (1...12).contains(month) else {
-      throw ValidationError("--start \"\(start)\" is not a month; expected YYYY-MM such as 2024-01")
-    }
-    return SimulationSettings(customerCount: customerCount, months: months, seed: seed,
-                              startYear: year, startMonth: month, threads: threads)
+    try SimulationSettings(customerCount: customerCount, months: months, start: start, seed: seed, threads: threads)
   }
 
   func validate() throws {
@@ -44,7 +39,11 @@ struct Simulate: ParsableCommand {
     do {
       settings = try self.settings()
       try settings.validate()
-    } catch let error as SimulationError { throw ValidationError(error.description) }
+    } catch let error as SimulationError {
+      throw ValidationError(error.description)
+    } catch let error as SimulationStartError {
+      throw ValidationError(error.description)
+    }
     // The readers refuse events after tomorrow (a future date would make labels "known"), so a
     // log that runs past it could not be read back.
     let tomorrowEnd = EventLogReader.endOfTomorrow() / UTCTime.millisecondsPerDay

@@ -21,7 +21,6 @@ public struct TextLines: Sendable {
   /// - Throws: `FileError` when the path is missing, a directory or unreadable;
   ///   `TextFileError.notUTF8` naming the first line that is not valid UTF-8.
   public init(path: String) throws {
-    self.path = path
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw FileError(path: path, action: "read", reason: "No such file or directory")
@@ -30,7 +29,18 @@ public struct TextLines: Sendable {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw FileError(path: path, action: "read", reason: "Permission denied")
     }
-    var bytes = [UInt8](data)
+    try self.init(bytes: [UInt8](data), path: path)
+  }
+
+  /// The lines of `text`, split and trimmed as a file's are; `name` stands for the path in errors.
+  public init(text: String, name: String) {
+    // A Swift string is valid UTF-8, so `notUTF8` cannot happen.
+    self = try! TextLines(bytes: Array(text.utf8), path: name)
+  }
+
+  private init(bytes given: [UInt8], path: String) throws {
+    self.path = path
+    var bytes = given
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
     var lines: [Line] = []
     var number = 0

@@ -56,19 +56,11 @@ public struct Attribution: Sendable {
     self.fallback = fallback
   }
 
-  /// Rules from CSV text: one `pattern,category` per line (a header line `pattern,category` is skipped).
-  public static func rules(csv: String) throws -> [Rule] {
-    var rules: [Rule] = []
-    for (k, line) in csv.split(whereSeparator: \.isNewline).enumerated() {
-      let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-      if k == 0 && fields.first?.lowercased() == "pattern" { continue }
-      if fields.allSatisfy(\.isEmpty) { continue }
-      guard fields.count == 2, !fields[0].isEmpty, !fields[1].isEmpty else {
-        throw MetricError.invalidParameter(metric: "attribution rules", detail: "line \(k + 1) \"\(line)\": expected pattern,category")
-      }
-      rules.append(Rule(pattern: fields[0], category: fields[1]))
-    }
-    return rules
+  /// Rules from CSV text, read as `rules(path:)` reads a file; `name` stands for the path in errors.
+  ///
+  /// - Throws: `AttributionError.badRule` naming the line, or `.noRules` for a text with none.
+  public static func rules(csv: String, name: String = "rules") throws -> [Rule] {
+    try rules(TextLines(text: csv, name: name)).map(\.rule)
   }
 
   /// Rules from a file of `pattern,category` lines, each with its line number (a header line
@@ -77,15 +69,19 @@ public struct Attribution: Sendable {
   /// - Throws: `FileError`, `TextFileError`; `AttributionError.badRule` naming the line, or
   ///   `.noRules` for a file with none (which would silently put every column in one group).
   public static func rules(path: String) throws -> [(rule: Rule, line: Int)] {
+    try rules(TextLines(path: path))
+  }
+
+  private static func rules(_ text: TextLines) throws -> [(rule: Rule, line: Int)] {
     var rules: [(rule: Rule, line: Int)] = []
-    for line in try TextLines(path: path).lines {
+    for line in text.lines {
       guard let fields = TextLines.fields(of: line.text), fields.count == 2, !fields[0].isEmpty, !fields[1].isEmpty else {
-        throw AttributionError.badRule(path: path, line: line.number, text: line.text)
+        throw AttributionError.badRule(path: text.path, line: line.number, text: line.text)
       }
       if rules.isEmpty && fields[0].lowercased() == "pattern" && fields[1].lowercased() == "category" { continue }
       rules.append((Rule(pattern: fields[0], category: fields[1]), line.number))
     }
-    guard !rules.isEmpty else { throw AttributionError.noRules(path: path) }
+    guard !rules.isEmpty else { throw AttributionError.noRules(path: text.path) }
     return rules
   }
 

@@ -119,6 +119,18 @@ struct FlagRulesTests {
     #expect(try refusal(["report"] + model + ["--events", dir.file("events.csv"), "--as-of", "2024-02-01", "--label", "churned", "--out", dir.file("r.html")], in: dir)
       == "Error: --label applies only with --table (an event log's labels come from the model's horizon); drop it")
     #expect(try refusal(["weights"] + model + ["--top=-1"], in: dir) == "Error: --top must be at least 1")
+    #expect(try refusal(["weights"] + model + ["--format", "yaml"], in: dir)
+      == "Error: The value 'yaml' is invalid for '--format <format>'. Please provide one of 'table', 'csv' or 'json'.")
+  }
+
+  @Test("weights --help lists the formats; describe and features without --events say so (exit 1, no usage)")
+  func choicesAndMissingLog() throws {
+    let help = try runChurn(["weights", "--help"])
+    #expect(help.status == 0 && help.stdout.contains("(values: table, csv, json; default:"))
+    for arguments in [["describe"], ["features", "--cutoff", "2024-02-01", "--out", "-"]] {
+      let r = try runChurn(arguments)
+      #expect(r.status == 1 && r.stdout.isEmpty && r.stderr == "Error: no event log given; use --events FILE.csv\n", "\(arguments)")
+    }
   }
 
   @Test("--folds larger than the smaller class fails before any fold runs, giving the class counts")

@@ -34,10 +34,12 @@ struct AttributionTests {
     #expect(rules == [.init(pattern: "seat", category: "product"), .init(pattern: "login", category: "usage")])
     let attribution = Attribution(rules: rules, fallback: "other")
     #expect(attribution.category(of: "seats_used") == "product" && attribution.category(of: "complaints") == "other")
-    #expect(throws: MetricError.invalidParameter(metric: "attribution rules", detail: "line 2 \"seat\": expected pattern,category")) {
+    #expect(throws: AttributionError.badRule(path: "rules", line: 2, text: "seat")) {
       try Attribution.rules(csv: "pattern,category\nseat\n")
     }
-    #expect("\(MetricError.invalidParameter(metric: "attribution rules", detail: "line 2 \"seat\": expected pattern,category"))"
-      == "attribution rules: line 2 \"seat\": expected pattern,category")
+    #expect("\(AttributionError.badRule(path: "rules", line: 2, text: "seat"))"
+      == "rules line 2: \"seat\" is not pattern,category; expected two fields separated by a comma, such as ticket,service")
+    #expect(throws: AttributionError.noRules(path: "my rules")) { try Attribution.rules(csv: "pattern,category\n\n", name: "my rules") }
+    #expect(try Attribution.rules(csv: "\"a,b\",c") == [.init(pattern: "a,b", category: "c")])
   }
 }

@@ -83,16 +83,44 @@ public struct ObservationPlan: Sendable, Equatable {
   ///   types (the spec fixes them); the errors of reading the log and the customer table and of
   ///   `FeatureBuilder.build`.
   public func features(_ data: EventData, customers: CustomerTable?, spec: FeatureSpec? = nil, log: JobLog = .silent) throws -> FeatureBuilder.Result {
+    let (reader, progress) = data.reader(log: log)
+    defer { progress?.finish() }
+    return try features(reading: reader, customers: customers, spec: spec, threads: data.threads)
+  }
+
+  /// The same from an event log `reader` (with its columns, and progress if any, already set)
+  /// read with `threads` threads.
+  ///
+  /// - Throws: as `features(_:customers:spec:log:)`; `FeatureError.tooManyThreads` for a thread
+  ///   count outside 1...`FeatureError.maximumThreads`.
+  public func features(reading reader: EventLogReader, customers: CustomerTable?, spec: FeatureSpec? = nil,
+                       threads: Int) throws -> FeatureBuilder.Result {
     if spec != nil && (windows != nil || leadDays != nil || purchaseTypes != nil) { throw PlanError.specFixesWindows }
     var builder = FeatureBuilder(design: try design(), spec: spec, customers: customers)
     if let windows { builder.defaultWindows = windows }
     if let leadDays { builder.defaultLeadDays = leadDays }
     builder.purchaseTypes = purchaseTypes
-    guard (1...FeatureError.maximumThreads).contains(data.threads) else { throw FeatureError.tooManyThreads(data.threads) }
-    builder.threads = data.threads
-    let (reader, progress) = data.reader(log: log)
-    defer { progress?.finish() }
+    guard (1...FeatureError.maximumThreads).contains(threads) else { throw FeatureError.tooManyThreads(threads) }
+    builder.threads = threads
     return try builder.build(events: reader)
+  }
+
+  /// Feature windows from a list such as `7,30,90`: distinct whole day counts, ascending.
+  ///
+  /// - Throws: `PlanError.badWindow` for an item that is not a whole number from 1 up,
+  ///   `PlanError.noWindowList` for a list with no item, `FeatureError.windowOutOfRange` for a
+  ///   window over `FeatureError.maximumFeatureDays`.
+  public static func windowDays(_ text: String) throws -> [Int] {
+    var days: [Int] = []
+    for item in text.split(separator: ",").map({ String($0).trimmingSpaces }).filter({ !$0.isEmpty }) {
+      guard item.allSatisfy({ $0.isASCII && $0.isNumber }), item.contains(where: { $0 != "0" }) else {
+        throw PlanError.badWindow(list: text, item: item)
+      }
+      guard let n = Int(item), n <= FeatureError.maximumFeatureDays else { throw FeatureError.windowOutOfRange(days: item) }
+      days.append(n)
+    }
+    guard !days.isEmpty else { throw PlanError.noWindowList(text) }
+    return Array(Set(days)).sorted()
   }
 
   /// The same with the customer table of `data` read first.
@@ -107,6 +135,10 @@ public enum PlanError: Error, Equatable, CustomStringConvertible {
   case negativeLead(Int)
   case noWindows
   case specFixesWindows
+  /// An item of a `--windows` list that is not a whole number of days from 1 up.
+  case badWindow(list: String, item: String)
+  /// A `--windows` list with no item.
+  case noWindowList(String)
 
   public var description: String {
     switch self {
@@ -114,6 +146,10 @@ public enum PlanError: Error, Equatable, CustomStringConvertible {
     case .negativeLead(let days): return "--lead \(days) is negative; expected a number of days ≥ 0"
     case .noWindows: return "no feature window given; expected day counts such as 7,30,90"
     case .specFixesWindows: return "--windows, --lead and --purchase-types come from the spec when --spec is given; drop them or edit the spec"
+    case .badWindow(let list, let item):
+      return "--windows \"\(MessageText.excerpt(list))\": \"\(MessageText.excerpt(item))\" is not a whole number of days "
+        + "from 1 to \(FeatureError.maximumFeatureDays); expected a list such as 7,30,90"
+    case .noWindowList(let text): return "--windows \"\(text)\" is not a list of day counts; expected for example 7,30,90"
     }
   }
 }
