@@ -33,7 +33,7 @@ public enum ScorerError: Error, Equatable, CustomStringConvertible {
 
   /// The `customerNotFound` error for an id that is not among `ids`. Ids match exactly, so it
   /// suggests an id that differs only in case or leading zeros.
-  static func notFound(_ customer: String, ids: [String], source: String) -> ScorerError {
+  public static func notFound(_ customer: String, ids: [String], source: String) -> ScorerError {
     func loose(_ id: String) -> String {
       let lower = id.lowercased()
       let trimmed = lower.drop { $0 == "0" }
