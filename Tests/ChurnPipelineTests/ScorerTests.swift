@@ -100,6 +100,27 @@ struct ScorerTests {
     }
   }
 
+  @Test("A level never seen in training: the result's notes are the log's, and churn score's note lines")
+  func unseenLevelNotes() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let model = dir.file("m.json")
+    #expect(try churn(["train", "--table", telco, "--id", "customerid", "--label", "churn", "--out", model]).status == 0)
+    try String(contentsOfFile: telco, encoding: .utf8).replacingOccurrences(of: ",Two year,", with: ",Ten year,")
+      .write(toFile: dir.file("ten.csv"), atomically: true, encoding: .utf8)
+    let collector = LogLines()
+    let scored = try Scorer(contentsOf: model, log: collector.log).score(TableData(path: dir.file("ten.csv"), idColumn: "customerid"))
+    #expect(scored.notes == ["contract has 1199 customers with a level unseen in training (Ten year: 1199); "
+      + "they are scored as the model's reference level Month-to-month"])
+    #expect(collector.lines.filter { $0.hasPrefix("note: ") } == scored.notes.map { "note: " + $0 })
+    // The unseen level moves the column's distribution: the drift check names it.
+    #expect(scored.shifted.map(\.column) == ["contract"] && collector.lines.last == scored.driftLines.last)
+    let cli = try churn(["score", "--model", model, "--table", dir.file("ten.csv"), "--out", dir.file("s.csv")])
+    let cliNotes: [String] = cli.stderr.split(separator: "\n").map(String.init).filter { $0.contains("note:") }
+    let expected: [String] = scored.notes.map { "score: note: " + $0 }
+    #expect(cliNotes == expected)
+  }
+
   @Test("explain equals churn explain --format json, from events and from a table")
   func explainEqualsCLI() throws {
     let dir = try TemporaryDirectory()

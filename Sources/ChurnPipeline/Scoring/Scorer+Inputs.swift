@@ -26,6 +26,8 @@ struct ScoringRows {
   var asOf: Int64?
   /// "as of 2025-12-01" or "from TABLE.csv".
   var described: String
+  /// What the job noted on the data (skipped event rows, levels the model never saw), as logged.
+  var notes: [String] = []
 }
 
 extension Scorer {
@@ -71,7 +73,11 @@ extension Scorer {
     let horizon = try settings.horizonSpan()
     let horizonMonths = Double(horizon.added(to: asOfDay) - asOfDay) / Double(UTCTime.millisecondsPerDay) / 30.4375
     let (result, table) = try build(data, cutoffs: [asOfDay], extraNumeric: revenueColumn)
-    if result.skipped.count > 0 { log.line("skipped \(result.skipped.count) bad event rows; first: \(result.skipped.examples.first ?? "")") }
+    var notes: [String] = []
+    if result.skipped.count > 0 {
+      notes.append("skipped \(result.skipped.count) bad event rows; first: \(result.skipped.examples.first ?? "")")
+      log.line(notes[0])
+    }
     var revenue: [Double]?
     if let revenueColumn {
       guard let table, let customers = data.customers else { throw RevenueColumnError.noCustomerTable(column: revenueColumn) }
@@ -83,9 +89,9 @@ extension Scorer {
     }
     let date = UTCTime.formatDate(milliseconds: asOfDay)
     log.line("\(result.table.rowCount) eligible customers as of \(date) (events to \(UTCTime.formatDate(milliseconds: result.dataEnd)), exclusive)")
-    noteUnseenLevels(result.table)
+    notes += noteUnseenLevels(result.table)
     return ScoringRows(features: result.table, revenue: revenue, horizonMonths: horizonMonths, idHeader: settings.customerColumn,
-                       asOf: asOfDay, described: "as of \(date)")
+                       asOf: asOfDay, described: "as of \(date)", notes: notes)
   }
 
   func rows(_ data: TableData, revenueColumn: String?) throws -> ScoringRows {
@@ -103,7 +109,7 @@ extension Scorer {
     // One row per customer: a repeated id would be ranked twice, or explained from one of its rows.
     try CustomerRows.checkUnique(features.ids, path: path, idColumn: idColumn)
     try model.preprocessor.checkColumns(features, source: path)
-    noteUnseenLevels(features)
+    let notes = noteUnseenLevels(features)
     var revenue: [Double]?
     if let revenueColumn {
       guard let index = features.columnIndex(revenueColumn), case .numeric(let values) = features.columns[index] else {
@@ -112,12 +118,16 @@ extension Scorer {
       try RevenueColumn.check(values, ids: features.ids, path: path, column: revenueColumn)
       revenue = values
     }
-    return ScoringRows(features: features, revenue: revenue, horizonMonths: 1, idHeader: idColumn, asOf: nil, described: "from \(path)")
+    return ScoringRows(features: features, revenue: revenue, horizonMonths: 1, idHeader: idColumn, asOf: nil, described: "from \(path)",
+                       notes: notes)
   }
 
-  /// One note per categorical column with levels the model never saw (scored as its reference level).
-  func noteUnseenLevels(_ features: FeatureTable) {
-    for unseen in model.preprocessor.unseenLevels(features) { log.note("\(unseen)") }
+  /// One note per categorical column with levels the model never saw (scored as its reference
+  /// level), logged and returned.
+  func noteUnseenLevels(_ features: FeatureTable) -> [String] {
+    let notes = model.preprocessor.unseenLevels(features).map { "\($0)" }
+    for note in notes { log.note(note) }
+    return notes
   }
 
   /// Labelled rows for the report's cohort sections: the model's training cutoffs recomputed

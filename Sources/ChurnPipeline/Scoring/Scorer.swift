@@ -85,7 +85,7 @@ public struct Scorer: Sendable {
     timings.append(ScoringTiming(step: "input", seconds: watch.lap()))
     let (scored, list) = try rank(rows, reasons: options.reasons, explanation: options.explanation, announce: true, timings: &timings)
     watch = Stopwatch()
-    var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described,
+    var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described, notes: rows.notes,
                                  drift: model.drift(rows.features, scores: scored.map(\.probability)).map { ColumnDrift(column: $0.column, psi: $0.psi) })
     for line in result.driftLines { log.line(line) }
     timings.append(ScoringTiming(step: "drift check", seconds: watch.lap()))
@@ -138,6 +138,7 @@ public struct ScoringOptions: Sendable {
   /// band moves, new and vanished customers.
   public var previous: String?
 
+  /// Options with the defaults of `churn score`: no revenue, reasons for the riskiest 10,000, `.auto` explanations.
   public init(revenueColumn: String? = nil, reasons: Int = 10_000, explanation: RiskScorer.Explanation = .auto, previous: String? = nil) {
     self.revenueColumn = revenueColumn
     self.reasons = reasons
@@ -156,9 +157,11 @@ public enum ListFormat: String, Sendable, CaseIterable {
 
 /// One step of a scoring job and the seconds it took.
 public struct ScoringTiming: Sendable, Equatable {
+  /// "input", "preprocess", "predict", "explain", "drift check"...
   public var step: String
   public var seconds: Double
 
+  /// A step and its seconds.
   public init(step: String, seconds: Double) {
     self.step = step
     self.seconds = seconds
@@ -170,7 +173,9 @@ public struct ScoringTiming: Sendable, Equatable {
 
 /// The population stability index of one input column (or "(churn score)") against training.
 public struct ColumnDrift: Sendable, Equatable {
+  /// The input column, or "(churn score)".
   public var column: String
+  /// The population stability index: Σ (a − e) ln(a / e) over bins; above 0.2 is a shift.
   public var psi: Double
 }
 
@@ -202,11 +207,15 @@ public struct ScoredCustomers: Sendable {
   public var previous: PreviousComparison?
   /// The seconds each step took.
   public var timings: [ScoringTiming] = []
+  /// What the job noted on the data, as logged: skipped event rows, and per categorical column
+  /// the levels the model never saw (scored as its reference level).
+  public var notes: [String]
 
   /// The number of customers scored.
   public var count: Int { list.rows.count }
 
-  init(list: RankedList, idHeader: String, asOf: Int64?, described: String, drift: [ColumnDrift]) {
+  init(list: RankedList, idHeader: String, asOf: Int64?, described: String, notes: [String], drift: [ColumnDrift]) {
+    self.notes = notes
     self.list = list
     self.idHeader = idHeader
     self.asOf = asOf
