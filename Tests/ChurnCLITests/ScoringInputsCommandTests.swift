@@ -1,3 +1,4 @@
+import ChurnModels
 import ChurnTestSupport
 import Foundation
 import Testing
@@ -68,5 +69,17 @@ struct ScoringInputsCommandTests {
         + "(with --customers if it was trained with them) instead of --table, or a table written by churn features for this model\n", "\(command): \(r.stderr)")
     }
     #expect(!FileManager.default.fileExists(atPath: dir.file("x")))
+  }
+
+  @Test("score's help lists the choices of --explain and --format, with auto's budget from RiskScorer.exactBudget; explain's --format lists its choices; a wrong choice is refused")
+  func choices() throws {
+    #expect(RiskScorer.exactBudget == 1_000_000_000)
+    let help = try runChurn(["score", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    #expect(help.contains("auto (exact while trees' nodes × customers ≤ 10⁹, under a minute of one core). (values: exact, path, auto; default: auto)"), "\(help)")
+    #expect(help.contains("--format <format> Output format of --out (default csv). (values: csv, json)"), "\(help)")
+    let explainHelp = try runChurn(["explain", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    #expect(explainHelp.contains("--format <format> Output format. (values: table, json; default: table)"), "\(explainHelp)")
+    let wrong = try runChurn(["score", "--model", "m.json", "--table", "t.csv", "--explain", "fast"])
+    #expect(wrong.status == 64 && wrong.stderr.hasPrefix("Error: The value 'fast' is invalid for '--explain <explain>'"), "\(wrong.stderr)")
   }
 }

@@ -1,0 +1,90 @@
+import ChurnCore
+import ChurnModels
+import ChurnScoring
+
+/// One customer's additive explanation, per input column: base + Σ contributions = probability.
+///
+/// The grouping is the ranked list's reasons' (`ModelFile.explainColumns`): a column's value,
+/// its missing indicator and its one-hot levels count as one term, shown with the customer's
+/// own value. Encodes as `churn explain --format json` writes it.
+public struct CustomerExplanation: Sendable, Encodable, Equatable {
+  /// One input column's term.
+  public struct Term: Sendable, Encodable, Equatable {
+    public var feature: String
+    /// The customer's value as text (a number, a level, or "missing").
+    public var value: String
+    /// In probability units (0.05 = 5 points).
+    public var contribution: Double
+  }
+
+  public var customer: String
+  /// The model family's name ("logistic", "forest").
+  public var model: String
+  /// The churn probability of the model's reference customer, calibration included.
+  public var base: Double
+  public var probability: Double
+  public var band: String?
+  /// Strongest first (by |contribution|, then by name).
+  public var terms: [Term]
+  /// The name of the id column (not encoded).
+  public var idHeader: String
+
+  enum CodingKeys: String, CodingKey { case customer, model, base, probability, band, terms }
+
+  /// Row `row` of `table` explained by `file`.
+  ///
+  /// - Throws: `PreprocessingError` when the table does not fit the model; `ScoringError` when
+  ///   the probability or a contribution is not a finite number.
+  init(_ file: ModelFile, table: FeatureTable, row: Int, idHeader: String) throws {
+    let explained = try file.explainColumns(table, row: row)
+    terms = explained.columns.map { c in
+      let value: String
+      switch c.value {
+      case .number(let v): value = ReasonText.number(v)
+      case .level(let level): value = level
+      case .missing: value = "missing"
+      }
+      // + 0 turns a -0.0 (a zero coefficient times a negative value) into 0, which JSON writes as 0, not -0.
+      return Term(feature: c.column, value: value, contribution: c.contribution + 0)
+    }
+    terms.sort { (abs($0.contribution), $1.feature) > (abs($1.contribution), $0.feature) }
+    customer = table.ids[row]
+    model = file.family.rawValue
+    base = explained.base
+    probability = explained.probability
+    band = file.riskBands?.band(probability)
+    self.idHeader = idHeader
+  }
+}
+
+extension Scorer {
+  /// One customer's full breakdown as of `asOf`: base rate, every input column's value and
+  /// contribution, the probability and band.
+  ///
+  /// - Throws: `ScorerError.customerNotFound` when the customer is not eligible as of the date
+  ///   (suggesting an id that differs in case or leading zeros); the errors of `score(_:asOf:options:)`.
+  public func explain(customer: String, in data: EventData, asOf: String) throws -> CustomerExplanation {
+    try explain(customer: customer, in: .events(data, asOf: asOf))
+  }
+
+  /// One customer of a prepared table, explained.
+  ///
+  /// - Throws: `ScorerError.customerNotFound` when no row has the id; the errors of `score(_:options:)`.
+  public func explain(customer: String, in table: TableData) throws -> CustomerExplanation {
+    try explain(customer: customer, in: .table(table))
+  }
+
+  /// One customer of `source`, explained.
+  public func explain(customer: String, in source: CustomerSource) throws -> CustomerExplanation {
+    let rows = try self.rows(source, revenueColumn: nil)
+    guard let row = rows.features.ids.firstIndex(of: customer) else {
+      let place: String
+      switch source {
+      case .table(let table): place = "in \(table.path)"
+      case .events: place = rows.described + " (not in the log, not yet started, already churned, or inactive over the active window)"
+      }
+      throw ScorerError.notFound(customer, ids: rows.features.ids, source: place)
+    }
+    return try CustomerExplanation(model, table: rows.features, row: row, idHeader: rows.idHeader)
+  }
+}

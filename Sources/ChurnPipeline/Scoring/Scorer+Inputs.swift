@@ -1,0 +1,153 @@
+import ChurnCore
+import ChurnFeatures
+import ChurnModels
+import ChurnScoring
+import Foundation
+
+/// The customers to score, explain or report on: an event log as of a date, or a prepared table.
+public enum CustomerSource: Sendable {
+  /// The event log (and customer table) the model was trained from, as of a date such as
+  /// "2025-12-01" (midnight UTC): features see only events before it. Column names, windows
+  /// and eligibility rules are the model's; the data's own column settings are not used.
+  case events(EventData, asOf: String)
+  /// A table with the model's feature columns (others ignored), one row per customer, ids in
+  /// `idColumn`; its `label`, when given, feeds the report's cohort sections.
+  case table(TableData)
+}
+
+/// The rows a scoring job works on, with the model's features.
+struct ScoringRows {
+  var features: FeatureTable
+  /// Monthly revenue per row (NaN unknown) when a revenue column was asked for.
+  var revenue: [Double]?
+  var horizonMonths: Double
+  var idHeader: String
+  /// The as-of instant (events) or nil (table).
+  var asOf: Int64?
+  /// "as of 2025-12-01" or "from TABLE.csv".
+  var described: String
+  /// What the job noted on the data (skipped event rows, levels the model never saw), as logged.
+  var notes: [String] = []
+}
+
+extension Scorer {
+  /// The model's event settings and feature spec, or the error for a model trained on a table.
+  func eventSettings() throws -> (ModelFile.EventSettings, FeatureSpec) {
+    guard let settings = model.events, let spec = model.featureSpec else {
+      throw ModelInputError.tableModelGivenEvents(model: modelPath, idColumn: model.idColumn, labelColumn: model.labelColumn)
+    }
+    return (settings, spec)
+  }
+
+  /// The model's features (and labels where known) at `cutoffs`, from the files of `data`
+  /// read with the model's column names and observation rules; `extraNumeric` is read as a
+  /// number from the customer table when present (a revenue column).
+  func build(_ data: EventData, cutoffs: [Int64], extraNumeric: String? = nil) throws -> (FeatureBuilder.Result, CustomerTable?) {
+    let (settings, spec) = try eventSettings()
+    let design = try settings.design(cutoffs: cutoffs)
+    var columns = settings.columns
+    columns.valueRequired = spec.eventTypes.contains { $0.valued }  // the model's value features need the column
+    let modelData = EventData(events: data.events, customers: data.customers, columns: columns, customerIdColumn: settings.customerColumn,
+                              signupColumn: settings.signupColumn, churnDateColumn: settings.churnDateColumn,
+                              skipBadRows: data.skipBadRows, threads: data.threads)
+    if modelData.customers == nil && !spec.attributes.isEmpty {
+      throw ModelInputError.customersNeeded(model: modelPath, attributes: spec.attributes.map(\.name))
+    }
+    let table = try modelData.loadCustomers(spec: spec, extraNumeric: extraNumeric)
+    let result = try ObservationPlan(design: design).features(modelData, customers: table, spec: spec, log: log)
+    return (result, table)
+  }
+
+  /// The rows to score from `source`, with the model's features; lines on the data go to `log`.
+  func rows(_ source: CustomerSource, revenueColumn: String?) throws -> ScoringRows {
+    switch source {
+    case .events(let data, let asOf): return try rows(data, asOf: asOf, revenueColumn: revenueColumn)
+    case .table(let table): return try rows(table, revenueColumn: revenueColumn)
+    }
+  }
+
+  func rows(_ data: EventData, asOf text: String, revenueColumn: String?) throws -> ScoringRows {
+    let (settings, _) = try eventSettings()
+    guard let day = UTCTime.parseMilliseconds(text) else { throw ScorerError.badAsOf(text) }
+    let asOfDay = UTCTime.floorDiv(day, UTCTime.millisecondsPerDay) * UTCTime.millisecondsPerDay
+    let horizon = try settings.horizonSpan()
+    let horizonMonths = Double(horizon.added(to: asOfDay) - asOfDay) / Double(UTCTime.millisecondsPerDay) / 30.4375
+    let (result, table) = try build(data, cutoffs: [asOfDay], extraNumeric: revenueColumn)
+    var notes: [String] = []
+    if result.skipped.count > 0 {
+      notes.append("skipped \(result.skipped.count) bad event rows; first: \(result.skipped.examples.first ?? "")")
+      log.line(notes[0])
+    }
+    var revenue: [Double]?
+    if let revenueColumn {
+      guard let table, let customers = data.customers else { throw RevenueColumnError.noCustomerTable(column: revenueColumn) }
+      guard let index = table.attributes.firstIndex(where: { $0.name.lowercased() == revenueColumn.lowercased() }),
+            case .numeric(let values) = table.attributeColumns[index]
+      else { throw RevenueColumnError.notNumeric(path: customers, column: revenueColumn) }
+      try RevenueColumn.check(values, ids: table.ids, path: customers, column: revenueColumn)
+      revenue = result.table.ids.map { id in table.rowOf[id].map { values[$0] } ?? .nan }
+    }
+    let date = UTCTime.formatDate(milliseconds: asOfDay)
+    log.line("\(result.table.rowCount) eligible customers as of \(date) (events to \(UTCTime.formatDate(milliseconds: result.dataEnd)), exclusive)")
+    notes += noteUnseenLevels(result.table)
+    return ScoringRows(features: result.table, revenue: revenue, horizonMonths: horizonMonths, idHeader: settings.customerColumn,
+                       asOf: asOfDay, described: "as of \(date)", notes: notes)
+  }
+
+  func rows(_ data: TableData, revenueColumn: String?) throws -> ScoringRows {
+    let path = data.path, idColumn = data.idColumn
+    var kinds: [String: TypedCSV.Kind] = [:]
+    for (name, numeric) in zip(model.preprocessor.inputNames, model.preprocessor.inputKinds) { kinds[name] = numeric ? .numeric : .categorical }
+    let header = try CSVReader(path: path).header
+    if let settings = model.events, !header.contains(where: { $0.lowercased() == idColumn.lowercased() }) {
+      throw ModelInputError.eventModelGivenTable(model: modelPath, table: path, customerColumn: idColumn, horizon: settings.horizon)
+    }
+    kinds = kinds.filter { name, _ in header.contains { $0.lowercased() == name.lowercased() } }
+    if let revenueColumn { kinds[revenueColumn] = kinds[revenueColumn] ?? .numeric }
+    let csv = try TypedCSV(path: path, idColumn: idColumn, kinds: kinds)
+    let features = model.preprocessor.namingColumnsAsInTraining(try csv.featureTable(label: nil))
+    // One row per customer: a repeated id would be ranked twice, or explained from one of its rows.
+    try CustomerRows.checkUnique(features.ids, path: path, idColumn: idColumn)
+    try model.preprocessor.checkColumns(features, source: path)
+    let notes = noteUnseenLevels(features)
+    var revenue: [Double]?
+    if let revenueColumn {
+      guard let index = features.columnIndex(revenueColumn), case .numeric(let values) = features.columns[index] else {
+        throw RevenueColumnError.notNumeric(path: path, column: revenueColumn)
+      }
+      try RevenueColumn.check(values, ids: features.ids, path: path, column: revenueColumn)
+      revenue = values
+    }
+    return ScoringRows(features: features, revenue: revenue, horizonMonths: 1, idHeader: idColumn, asOf: nil, described: "from \(path)",
+                       notes: notes)
+  }
+
+  /// One note per categorical column with levels the model never saw (scored as its reference
+  /// level), logged and returned.
+  func noteUnseenLevels(_ features: FeatureTable) -> [String] {
+    let notes = model.preprocessor.unseenLevels(features).map { "\($0)" }
+    for note in notes { log.note(note) }
+    return notes
+  }
+
+  /// Labelled rows for the report's cohort sections: the model's training cutoffs recomputed
+  /// from the events, or the table's label column; nil without either, with a sentence on
+  /// where they come from.
+  func labelledRows(_ source: CustomerSource) throws -> (FeatureTable?, String) {
+    switch source {
+    case .events(let data, _) where model.events != nil:
+      let cutoffs = try model.events!.trainingCutoffInstants()
+      let all = try build(data, cutoffs: cutoffs).0.table
+      let labels = all.labels ?? []
+      let rows = labels.indices.filter { !labels[$0].isNaN }
+      return (all.rows(rows), "Labelled rows of the model's \(cutoffs.count) training cutoffs (\(rows.count) customer-months), recomputed from \(data.events).")
+    case .table(let table) where table.label != nil:
+      let all = try TypedCSV(path: table.path, idColumn: table.idColumn).featureTable(label: table.label)
+      let labels = all.labels ?? []
+      let rows = labels.indices.filter { !labels[$0].isNaN }
+      return (all.rows(rows), "Labelled rows of \(table.path) (\(rows.count) customers).")
+    default:
+      return (nil, "Cohort plots need labelled rows: give --events with the model's event log, or --table with --label.")
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import ChurnCore
+import ChurnModels
+import ChurnScoring
+import Foundation
+
+extension Scorer {
+  /// The self-contained HTML report of `churn report`: the model's held-out curves, lift and
+  /// calibration, the customers of `source` scored (score histogram with band cut points,
+  /// drift, the top of the ranked list), the strongest weights, signals by category and the
+  /// cohort plots of labelled rows.
+  ///
+  /// Labelled rows for the cohorts are the model's training cutoffs recomputed from the event
+  /// log, or the rows of a table given with a label column; without either the cohort sections
+  /// say what to give.
+  ///
+  /// - Parameters:
+  ///   - source: the customers to score.
+  ///   - revenueColumn: monthly revenue, for revenue at risk.
+  ///   - top: rows of the ranked list to show (and give reasons), 1 or more.
+  /// - Returns: the report; `HTMLReport.html()` gives its text.
+  /// - Throws: the errors of `score(_:options:)`; `ScorerError.damagedEventSettings` for a
+  ///   training cutoff that cannot be read.
+  public func report(_ source: CustomerSource, revenueColumn: String? = nil, top: Int = 25) throws -> HTMLReport {
+    let rows = try self.rows(source, revenueColumn: revenueColumn)
+    var timings: [ScoringTiming] = []
+    let (scored, ranked) = try rank(rows, reasons: top, explanation: .auto, announce: false, timings: &timings)
+    let p = scored.map(\.probability)
+    let asOf = rows.described
+
+    var report = HTMLReport(title: "Churn report: \(model.family.displayName) model, customers \(asOf)")
+    report.facts = facts(scored: p, revenue: scored.compactMap(\.revenueAtRisk), asOf: asOf)
+    if let held = model.holdoutPredictions, Set(held.labels).count == 2 {
+      report.heldOut = (held.probabilities, held.labels, held.source)
+    }
+    report.scores = p
+    report.bands = model.riskBands.map { ($0.red, $0.yellow) }
+    report.scoredOn = asOf
+    report.drift = model.drift(rows.features, scores: p)
+    report.ranked = Array(ranked.rows.prefix(top))
+    report.idHeader = rows.idHeader
+
+    let weights = FeatureWeights(model)
+    addWeights(weights, to: &report)
+    let groups = Attribution().grouped(weights.groupWeights)
+    report.attribution = groups.map { ($0.category, $0.share, $0.columns.map(\.column)) }
+    report.attributionBasis = weights.groupBasis
+
+    let (labelled, cohortSource) = try labelledRows(source)
+    report.cohortSource = cohortSource
+    if let labelled, let labels = labelled.labels {
+      let strongest = weights.groupWeights.sorted { ($0.weight, $1.column) > ($1.weight, $0.column) }.map(\.column)
+      var numeric: [(String, [Cohort])] = [], categorical: [(String, [Cohort])] = []
+      for name in strongest {
+        guard let k = labelled.columnIndex(name) else { continue }
+        switch labelled.columns[k] {
+        case .numeric(let v) where numeric.count < 6:
+          let cohorts = Cohorts.byQuantile(values: v, labels: labels)
+          if cohorts.count >= 2 { numeric.append((name, cohorts)) }
+        case .categorical(let v) where categorical.count < 4:
+          categorical.append((name, Array(Cohorts.byLevel(levels: v, labels: labels).prefix(12))))
+        default: break
+        }
+      }
+      report.cohorts = numeric
+      report.categories = categorical
+    }
+    return report
+  }
+
+  /// The weights section: a linear model's coefficients per +1 SD with 95% intervals, else
+  /// permutation importance when measured, else impurity importance.
+  func addWeights(_ weights: FeatureWeights, to report: inout HTMLReport) {
+    if let linear = model.model as? any LinearChurnModel {
+      report.weightsTitle = "Top weights: change in churn log-odds per +1 standard deviation"
+      report.weightsAxis = "coefficient per +1 SD (95% interval); right of 0 raises churn risk"
+      report.weights = weights.rows.prefix(15).compactMap { r in
+        guard let c = r.coefficient else { return nil }
+        return HTMLReport.Bar(label: c.name, value: c.estimate, lower: c.standardError.isNaN ? nil : c.lower95, upper: c.standardError.isNaN ? nil : c.upper95,
+                              text: String(format: "OR %.2f", c.oddsRatio))
+      }
+      report.weightsNote = "Odds ratio (OR) per +1 standard deviation, 95% intervals from the inverse Hessian"
+        + (linear.l2Penalty > 0 ? " of the penalized fit (λ₂ = \(String(format: "%g", linear.l2Penalty))), which understate the uncertainty of shrunken estimates." : ".")
+    } else if let permutation = model.permutationImportance {
+      report.weightsTitle = "Top features: permutation importance"
+      report.weightsAxis = "drop in AUC when the column is shuffled (± 1 sd over \(permutation.repeats) shuffles)"
+      report.weights = weights.rows.prefix(15).compactMap { r in
+        r.permutation.map { HTMLReport.Bar(label: r.feature, value: $0.mean, lower: $0.mean - $0.standardDeviation, upper: $0.mean + $0.standardDeviation,
+                                           text: SignedNumber.text($0.mean, decimals: 4)) }
+      }
+      report.weightsNote = "Shuffled on \(permutation.rows); unshuffled AUC \(String(format: "%.4f", permutation.baseline))."
+    } else {
+      report.weightsTitle = "Top features: impurity importance"
+      report.weightsAxis = "share of the Gini decrease (biased toward columns with many split points)"
+      report.weights = weights.rows.prefix(15).map { HTMLReport.Bar(label: $0.feature, value: $0.impurity ?? 0, text: String(format: "%.1f%%", 100 * ($0.impurity ?? 0))) }
+    }
+  }
+
+  /// The summary facts: the model, its training and held-out performance, the customers scored.
+  func facts(scored p: [Double], revenue: [Double], asOf: String) -> [(String, String)] {
+    func percent(_ fraction: Double) -> String { String(format: "%.1f%%", fraction * 100) }
+    var facts: [(String, String)] = []
+    facts.append(("model", "\(model.family.displayName), written by churn \(model.churnVersion)"))
+    facts.append(("training rows", "\(model.training.rows), \(model.training.churned) churned (\(percent(model.training.churnRate)))"))
+    if let events = model.events {
+      facts.append(("cutoffs and horizon", "\(events.trainingCutoffs.first ?? "") to \(events.trainingCutoffs.last ?? ""), \(events.trainingCutoffs.count) cutoffs; churn within \(events.horizon)"))
+    }
+    let v = model.validation.holdout
+    if let auc = v.auc {
+      var line = String(format: "AUC %.4f", auc)
+      if let lo = v.aucLower, let hi = v.aucUpper { line += String(format: " (95%% CI %.3f–%.3f)", lo, hi) }
+      if let lift = v.liftTopDecile { line += String(format: ", top-decile lift %.2f", lift) }
+      if let ap = v.averagePrecision { line += String(format: ", average precision %.3f", ap) }
+      if let brier = v.brier { line += String(format: ", Brier %.4f", brier) }
+      if let ece = v.ece { line += String(format: ", calibration error %.4f", ece) }
+      facts.append(("held-out performance", line + (model.holdoutPredictions.map { " on \($0.source)" } ?? "")))
+    }
+    if let c = model.calibration {
+      facts.append(("calibration", (c.method.map { "\($0.rawValue) map fitted on \(c.source ?? "held-out predictions")" } ?? "none")
+        + (c.priorShift != 0 ? "; prior correction \(SignedNumber.text(c.priorShift, decimals: 3)) log-odds for class weights" : "")))
+    }
+    facts.append(("customers scored", "\(p.count) \(asOf); mean churn probability \(percent(p.reduce(0, +) / Double(max(p.count, 1))))"))
+    if let bands = model.riskBands {
+      let red = p.filter { $0 >= bands.red }.count
+      facts.append(("red band", "\(red) customers at or above \(percent(bands.red))"
+        + (bands.observedChurnRate["red"].map { "; in the holdout, red customers churned at \(percent($0))" } ?? "")))
+    }
+    let atRisk = revenue.filter { !$0.isNaN }
+    if !atRisk.isEmpty { facts.append(("expected revenue at risk", String(format: "%.2f over the horizon", atRisk.reduce(0, +)))) }
+    return facts
+  }
+}

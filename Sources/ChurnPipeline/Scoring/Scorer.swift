@@ -1,0 +1,264 @@
+import ChurnCore
+import ChurnFeatures
+import ChurnModels
+import ChurnScoring
+import Foundation
+
+/// Scores customers with a trained model: the weekly list of who is likely to churn and why.
+///
+/// As of a date, the model's features are recomputed from the event log with the model's
+/// feature spec and observation rules (events before the date only); or a prepared table with
+/// the model's feature columns is read. Every customer gets a churn probability, a risk band,
+/// up to three reasons (the input columns that raise their risk most, with their own values,
+/// `RiskScorer`), revenue at risk over the horizon and an RFM segment; the list is ranked and
+/// checked for drift against the training distributions.
+///
+/// ```swift
+/// let scorer = Scorer(model: try ModelFile.read(path: "model.json"))
+/// let scored = try scorer.score(EventData(events: "events.csv", customers: "customers.csv"), asOf: "2025-12-01")
+/// try scored.write(to: "risk.csv")
+/// ```
+public struct Scorer: Sendable {
+  /// The trained model.
+  public var model: ModelFile
+  /// Where the job's progress lines and notes go.
+  public var log: JobLog
+  /// Where the model was read from, named in errors about inputs of the wrong kind ("the model"
+  /// for a model built in memory).
+  public var modelPath: String
+  /// Seconds taken to read the model file (`init(contentsOf:log:)`), the first of the timings.
+  var readSeconds: Double?
+
+  /// A scorer of an in-memory model.
+  public init(model: ModelFile, log: JobLog = .silent) {
+    self.model = model
+    self.log = log
+    modelPath = "the model"
+  }
+
+  /// A scorer of the model file at `path`.
+  ///
+  /// - Throws: the errors of `ModelFile.read(path:)` for a missing, damaged, foreign or newer file.
+  public init(contentsOf path: String, log: JobLog = .silent) throws {
+    var watch = Stopwatch()
+    self.init(model: try ModelFile.read(path: path), log: log)
+    readSeconds = watch.lap()
+    modelPath = path
+  }
+
+  /// Every eligible customer as of `asOf` (a date such as "2025-12-01", midnight UTC), ranked.
+  ///
+  /// Features are recomputed from the log with the model's spec and observation rules; then
+  /// probabilities, bands, reasons, revenue at risk, segments and drift; with
+  /// `options.previous`, the comparison with last week's list.
+  ///
+  /// - Parameters:
+  ///   - data: the event log and customer table; their column names are the model's.
+  ///   - asOf: the day to score as of.
+  ///   - options: revenue column, reasons, explanation method, last week's list.
+  /// - Returns: the ranked list and what was found on the way.
+  /// - Throws: `ScorerError` (a bad date, negative reasons, a damaged model file);
+  ///   `ModelInputError` for a model trained on a table or without the customer table it needs;
+  ///   `RevenueColumnError`; `PreviousListError`; the errors of reading the log and the table
+  ///   and of scoring (`ScoringError`).
+  public func score(_ data: EventData, asOf: String, options: ScoringOptions = ScoringOptions()) throws -> ScoredCustomers {
+    try score(.events(data, asOf: asOf), options: options)
+  }
+
+  /// Every customer of a prepared table with the model's feature columns, ranked.
+  ///
+  /// - Throws: as `score(_:asOf:options:)`, and `ModelInputError.eventModelGivenTable` for a
+  ///   table without the id column of a model trained from events; `PreprocessingError` for a
+  ///   missing feature column; `CustomerRowsError` for an id on two rows.
+  public func score(_ table: TableData, options: ScoringOptions = ScoringOptions()) throws -> ScoredCustomers {
+    try score(.table(table), options: options)
+  }
+
+  /// The customers of `source`, ranked (see `score(_:asOf:options:)`).
+  public func score(_ source: CustomerSource, options: ScoringOptions = ScoringOptions()) throws -> ScoredCustomers {
+    guard options.reasons >= 0 else { throw ScorerError.negativeReasons(options.reasons) }
+    var timings = readSeconds.map { [ScoringTiming(step: "model", seconds: $0)] } ?? []
+    var watch = Stopwatch()
+    let rows = try self.rows(source, revenueColumn: options.revenueColumn)
+    // Last week's list is checked before the work, so a wrong file costs nothing.
+    let last = try options.previous.map { try PreviousList(path: $0, idColumn: rows.idHeader) }
+    timings.append(ScoringTiming(step: "input", seconds: watch.lap()))
+    let (scored, list) = try rank(rows, reasons: options.reasons, explanation: options.explanation, announce: true, timings: &timings)
+    watch = Stopwatch()
+    var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described, notes: rows.notes,
+                                 drift: model.drift(rows.features, scores: scored.map(\.probability)).map { ColumnDrift(column: $0.column, psi: $0.psi) })
+    for line in result.driftLines { log.line(line) }
+    timings.append(ScoringTiming(step: "drift check", seconds: watch.lap()))
+    if let last {
+      result.list.compare(previous: last.entries)
+      let comparison = PreviousComparison(path: last.path, new: result.list.rows.filter { $0.change == "new" }.count, vanished: result.list.vanished.count,
+                                          changedBand: result.list.rows.filter { $0.change?.contains("→") == true }.count)
+      log.line("against \(comparison.path): \(comparison.new) new, \(comparison.vanished) vanished, \(comparison.changedBand) changed band")
+      result.previous = comparison
+    }
+    result.timings = timings
+    return result
+  }
+
+  /// Scores `rows` and ranks them, reasons for the riskiest `reasons` rows; with `announce`,
+  /// says on `log` how a forest's reasons are computed.
+  func rank(_ rows: ScoringRows, reasons: Int, explanation: RiskScorer.Explanation, announce: Bool,
+            timings: inout [ScoringTiming]) throws -> (scored: [RiskRow], list: RankedList) {
+    let scorer = RiskScorer(model: model)
+    let features = rows.features
+    let cost = model.model.exactExplanationCost
+    if announce && cost > 0 && reasons > 0 {
+      let count = min(reasons, features.rowCount)
+      log.line("reasons for the \(count) riskiest customers from " + (scorer.usesExactShapley(rows: count, method: explanation) ? "exact TreeSHAP values"
+        : "path contributions (Saabas; --explain exact for TreeSHAP values, which cost about 0.05 µs per tree node per customer: \(cost) nodes here)"))
+    }
+    var steps: [ScoringTiming] = []
+    let scored = try scorer.scoreRows(features, revenue: rows.revenue, horizonMonths: rows.horizonMonths, reasonRows: reasons, method: explanation) {
+      steps.append(ScoringTiming(step: $0, seconds: $1))
+    }
+    var watch = Stopwatch()
+    let riskRows = scored.map { s in
+      RiskRow(id: s.id, probability: s.probability, band: s.band, reasons: s.reasons.map(ReasonText.reason), revenueAtRisk: s.revenueAtRisk, segment: s.segment)
+    }
+    let list = RankedList(riskRows)
+    timings += steps + [ScoringTiming(step: "reasons in words and ranking", seconds: watch.lap())]
+    return (riskRows, list)
+  }
+}
+
+/// How `Scorer` scores: the revenue column, how many customers get reasons and how, last week's list.
+public struct ScoringOptions: Sendable {
+  /// Customer-table (or table) column with monthly revenue, for expected revenue at risk over the horizon.
+  public var revenueColumn: String?
+  /// Reasons are given to this many of the riskiest customers (0 or more).
+  public var reasons: Int
+  /// How a forest's reasons are computed.
+  public var explanation: RiskScorer.Explanation
+  /// Last week's ranked list (a CSV `ScoredCustomers.write` wrote): adds the change in points,
+  /// band moves, new and vanished customers.
+  public var previous: String?
+
+  /// Options with the defaults of `churn score`: no revenue, reasons for the riskiest 10,000, `.auto` explanations.
+  public init(revenueColumn: String? = nil, reasons: Int = 10_000, explanation: RiskScorer.Explanation = .auto, previous: String? = nil) {
+    self.revenueColumn = revenueColumn
+    self.reasons = reasons
+    self.explanation = explanation
+    self.previous = previous
+  }
+}
+
+/// A file format of the ranked list.
+public enum ListFormat: String, Sendable, CaseIterable {
+  /// rank, id, churn_probability, percentile, risk_band, reason_1..3, expected_revenue_at_risk, segment, change.
+  case csv
+  /// An array of objects with the CSV's fields, the id under `id` and the reasons as an array.
+  case json
+}
+
+/// One step of a scoring job and the seconds it took.
+public struct ScoringTiming: Sendable, Equatable {
+  /// "input", "preprocess", "predict", "explain", "drift check"...
+  public var step: String
+  public var seconds: Double
+
+  /// A step and its seconds.
+  public init(step: String, seconds: Double) {
+    self.step = step
+    self.seconds = seconds
+  }
+
+  /// "predict 0.3 s".
+  public var text: String { String(format: "%@ %.1f s", step, seconds) }
+}
+
+/// The population stability index of one input column (or "(churn score)") against training.
+public struct ColumnDrift: Sendable, Equatable {
+  /// The input column, or "(churn score)".
+  public var column: String
+  /// The population stability index: Σ (a − e) ln(a / e) over bins; above 0.2 is a shift.
+  public var psi: Double
+}
+
+/// This week's list against last week's.
+public struct PreviousComparison: Sendable, Equatable {
+  /// Last week's list.
+  public var path: String
+  /// Customers not on last week's list.
+  public var new: Int
+  /// Customers on last week's list who are not scored now.
+  public var vanished: Int
+  /// Customers whose risk band changed.
+  public var changedBand: Int
+}
+
+/// The scored customers, ranked by churn probability, with what the job found on the way.
+public struct ScoredCustomers: Sendable {
+  /// The ranked list: probability, band, reasons, revenue at risk, segment, change per customer.
+  public var list: RankedList
+  /// The name of the id column (the model's customer column, or the table's id column).
+  public var idHeader: String
+  /// The as-of instant (midnight UTC, ms) when scored from events.
+  public var asOf: Int64?
+  /// "as of 2025-12-01" or "from TABLE.csv".
+  public var described: String
+  /// Each input column's drift since training, and the score's, largest first.
+  public var drift: [ColumnDrift]
+  /// The comparison with last week's list, when one was given.
+  public var previous: PreviousComparison?
+  /// The seconds each step took.
+  public var timings: [ScoringTiming] = []
+  /// What the job noted on the data, as logged: skipped event rows, and per categorical column
+  /// the levels the model never saw (scored as its reference level).
+  public var notes: [String]
+
+  /// The number of customers scored.
+  public var count: Int { list.rows.count }
+
+  init(list: RankedList, idHeader: String, asOf: Int64?, described: String, notes: [String], drift: [ColumnDrift]) {
+    self.notes = notes
+    self.list = list
+    self.idHeader = idHeader
+    self.asOf = asOf
+    self.described = described
+    self.drift = drift
+  }
+
+  /// The columns whose population stability index exceeds 0.2 (a shift worth a look).
+  public var shifted: [ColumnDrift] { drift.filter { $0.psi > 0.2 } }
+
+  /// The drift check in words: a warning naming the shifted columns, or the largest index.
+  public var driftLines: [String] {
+    let shifted = self.shifted
+    if shifted.isEmpty {
+      return drift.first.map { [String(format: "drift check: no column shifted (largest population stability index %.3f, %@)", $0.psi, $0.column)] } ?? []
+    }
+    let named = shifted.prefix(8).map { String(format: "%@ %.2f", $0.column, $0.psi) }.joined(separator: ", ")
+    return ["WARNING: \(shifted.count) columns shifted since training (population stability index > 0.2): \(named)" + (shifted.count > 8 ? ", ..." : "")]
+  }
+
+  /// Writes the list (the riskiest `top` rows, or all) to `path`: exactly the file `churn score --out` writes.
+  ///
+  /// - Throws: `ScoringOutputError` for a probability that is not a finite number; `FileError`
+  ///   when the file cannot be written.
+  public func write(to path: String, format: ListFormat = .csv, top: Int? = nil) throws {
+    switch format {
+    case .csv: try list.write(to: path, idHeader: idHeader, top: top)
+    case .json: try list.writeJSON(to: path, top: top)
+    }
+  }
+}
+
+/// Seconds since the last lap.
+struct Stopwatch {
+  let clock = ContinuousClock()
+  var mark: ContinuousClock.Instant
+
+  init() { mark = clock.now }
+
+  mutating func lap() -> Double {
+    let now = clock.now
+    let d = (now - mark).components
+    mark = now
+    return Double(d.seconds) + Double(d.attoseconds) * 1e-18
+  }
+}
