@@ -85,6 +85,10 @@ public struct TrainingReport: Sendable {
     /// Labelled rows held out by an ids file, and its path.
     public var heldOut: Int
     public var holdoutIds: String?
+
+    public init(rows: Int, churned: Int, inputColumns: Int, heldOut: Int, holdoutIds: String?) {
+      (self.rows, self.churned, self.inputColumns, self.heldOut, self.holdoutIds) = (rows, churned, inputColumns, heldOut, holdoutIds)
+    }
   }
 
   /// Measuring folds and each one's evaluation.
