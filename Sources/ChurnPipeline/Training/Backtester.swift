@@ -126,6 +126,7 @@ public struct BacktestResult: Sendable, Encodable {
   /// The label horizon, from an event log.
   public var horizon: String?
 
+  /// A result with the folds and churn rows given (the backtest appends them).
   public init(kind: String, model: String, folds: [FoldResult] = [], churnOverTime: [RateRow]? = nil, settings: String, tuned: Bool,
               intervals: Bool, horizon: String? = nil) {
     (self.kind, self.model, self.folds, self.churnOverTime) = (kind, model, folds, churnOverTime)

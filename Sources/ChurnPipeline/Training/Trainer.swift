@@ -326,6 +326,7 @@ public struct TrainingResult: Sendable {
   /// What the training did and measured.
   public var report: TrainingReport
 
+  /// A result of a model file and its report.
   public init(model: ModelFile, report: TrainingReport) {
     self.model = model
     self.report = report

@@ -41,19 +41,26 @@ public struct TrainingReport: Sendable {
   /// Notes on the data and the preprocessing (columns dropped, rows left out).
   public var notes: [String] = []
 
+  /// An empty report, filled in by `Trainer.train`.
   public init() {}
 
   /// What the feature build of an event log read and made.
   public struct FeatureBuild: Sendable {
+    /// Events read, the first one's time and the end of the data (exclusive, ms).
     public var events: Int
     public var firstEvent: Int64
     public var dataEnd: Int64
+    /// Customers eligible, labelled and churned at each cutoff.
     public var cutoffs: [FeatureBuilder.CutoffSummary]
+    /// Malformed rows skipped (with skipping asked for).
     public var skipped: EventLogReader.SkippedRows
+    /// Notes on the build (columns left out, windows).
     public var notes: [String]
+    /// Feature rows (customers × cutoffs) and feature columns made.
     public var rows: Int
     public var features: Int
 
+    /// The summary of a build's result (without its table).
     public init(_ r: FeatureBuilder.Result) {
       (events, firstEvent, dataEnd, cutoffs, skipped, notes) = (r.events, r.firstEvent, r.dataEnd, r.summaries, r.skipped, r.notes)
       (rows, features) = (r.table.rowCount, r.table.columnNames.count)
@@ -79,6 +86,7 @@ public struct TrainingReport: Sendable {
 
   /// The rows of a prepared table trained on.
   public struct TableRows: Sendable, Equatable {
+    /// Labelled rows trained on (less the held-out ones), churned among them, and input columns.
     public var rows: Int
     public var churned: Int
     public var inputColumns: Int
@@ -86,6 +94,7 @@ public struct TrainingReport: Sendable {
     public var heldOut: Int
     public var holdoutIds: String?
 
+    /// Row counts of a table trained on.
     public init(rows: Int, churned: Int, inputColumns: Int, heldOut: Int, holdoutIds: String?) {
       (self.rows, self.churned, self.inputColumns, self.heldOut, self.holdoutIds) = (rows, churned, inputColumns, heldOut, holdoutIds)
     }
@@ -106,6 +115,7 @@ public struct TrainingReport: Sendable {
 
   /// One fold's evaluation (200 bootstrap replicates) and, with calibration, its calibrated ECE.
   public struct FoldEvaluation: Sendable {
+    /// The fold's name: its test cutoff, or "fold k of n".
     public var fold: String
     public var trainingRows: Int
     public var evaluation: Evaluation
@@ -114,11 +124,13 @@ public struct TrainingReport: Sendable {
 
   /// The holdout: the last out-of-time fold (`cutoff`) or the rows of a holdout ids file.
   public struct Holdout: Sendable {
+    /// The cutoff's date, or "holdout" for held-out ids.
     public var name: String
     public var cutoff: Int64?
     public var trainingRows: Int
     public var evaluation: Evaluation
 
+    /// The line `churn train` prints.
     public var text: String {
       cutoff != nil
         ? "holdout cutoff \(name): AUC \(String(format: "%.4f", evaluation.auc.value)) on \(evaluation.rows) rows (model fitted on the \(trainingRows) rows whose label window closed by then)"
@@ -128,13 +140,17 @@ public struct TrainingReport: Sendable {
 
   /// Calibration measured on the last fold: a map fitted on the folds before it (or the other folds).
   public struct CalibrationChange: Sendable, Equatable {
+    /// Platt or isotonic.
     public var method: Calibration.Method
+    /// The last fold, and its expected calibration error before and after its map.
     public var fold: String
     public var before: Double
     public var after: Double
+    /// The folds whose predictions the model's own map was fitted on.
     public var folds: Int
     public var outOfTime: Bool
 
+    /// The line `churn train` prints.
     public var text: String {
       "\(method.rawValue) calibration: expected calibration error on \(fold) \(String(format: "%.4f", before)) → "
         + "\(String(format: "%.4f", after)) (map fitted on \(outOfTime ? "the folds before it" : "the other folds")); the model's map uses all \(folds) folds"
@@ -146,6 +162,7 @@ public struct TrainingReport: Sendable {
     public var source: String
     public var seconds: Double
 
+    /// The line `churn train` prints.
     public var text: String {
       "permutation importance (drop in AUC, 5 shuffles per column) on \(source) in \(String(format: "%.2f", seconds)) s"
     }
