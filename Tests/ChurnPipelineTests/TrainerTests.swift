@@ -4,7 +4,9 @@ import Foundation
 import Testing
 
 /// Runs the built `churn` executable, which SwiftPM places next to the test bundle (as
-/// ChurnCLITests' `runChurn` does).
+/// ChurnCLITests' `runChurn` does), with one BLAS thread; this process's BLAS is set to one
+/// thread too, so the same fits give the same bits in both (BLAS sums in another order with
+/// more threads, and other tests, run in parallel, set the count process-wide).
 private func churn(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
   let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
   var executable = directory.appendingPathComponent("churn")
@@ -15,6 +17,8 @@ private func churn(_ arguments: [String]) throws -> (status: Int32, stdout: Stri
   let process = Process()
   process.executableURL = executable
   process.arguments = arguments
+  process.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { _, new in new }
+  BLASThreads.set(1)
   let out = Pipe(), err = Pipe()
   process.standardOutput = out
   process.standardError = err

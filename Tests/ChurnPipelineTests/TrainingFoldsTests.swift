@@ -81,6 +81,8 @@ struct TrainingFoldsTests {
     #expect(Set(a.columnNames).isSubset(of: Set(b.columnNames)))
     // So the fold's model is the same model.
     let settings = ModelSettings(.logistic(LogisticSpec(l2Penalty: 10)))
+    // One BLAS thread (process-wide, and tests run in parallel): with more, sums change order between fits.
+    BLASThreads.set(1)
     let m1 = try settings.fit(a), m2 = try settings.fit(b)
     #expect(m1.preprocessor.outputNames == m2.preprocessor.outputNames)
     #expect((m1.model as! LogisticModel).coefficients == (m2.model as! LogisticModel).coefficients && (m1.model as! LogisticModel).intercept == (m2.model as! LogisticModel).intercept)
