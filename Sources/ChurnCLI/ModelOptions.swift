@@ -94,77 +94,15 @@ struct ModelOptions: ParsableArguments {
     return ModelSettings(spec, classWeight: classWeight, seed: seed, threads: threads)
   }
 
-  var calibrationMethod: Calibration.Method? { calibrate }
-
-  /// Runs `--tune`: every candidate of the grid on `folds` (the latest `tuneFolds`), chosen by
-  /// the mean of `tuneMetric`; prints the comparison and returns the winner and the record.
-  func tuned(_ table: FeatureTable, folds allFolds: [Fold], settings: ModelSettings, label: String,
-             quiet: Bool = false) throws -> (ModelSettings, ModelFile.TuningRecord) {
-    let folds = Array(allFolds.suffix(tuneFolds ?? 3))
-    let tuneMetric = (self.tuneMetric ?? .logLoss).rawValue
-    guard !folds.isEmpty else { throw CommandError("--tune needs at least one backtest fold with both classes") }
-    let grid = settings.grid(columns: table.columnNames.count)
-    if !quiet { StandardError.print("\(label): tuning: \(grid.count) candidates × \(folds.count) folds (\(folds.map(\.name).joined(separator: ", "))), by mean \(tuneMetric)") }
-    var candidates: [ModelFile.TuningRecord.Candidate] = []
-    var best: (settings: ModelSettings, value: Double)?
-    for candidate in grid {
-      let predictions = try Backtest.run(table, folds: folds, settings: candidate)
-      var losses: [Double] = [], aucs: [Double] = []
-      for f in predictions {
-        losses.append(try logLoss(probabilities: f.probabilities, labels: f.labels))
-        aucs.append(try rocAUC(scores: f.probabilities, labels: f.labels))
-      }
-      let loss = losses.reduce(0, +) / Double(losses.count), auc = aucs.reduce(0, +) / Double(aucs.count)
-      candidates.append(ModelFile.TuningRecord.Candidate(settings: candidate.summary, meanLogLoss: loss, meanAUC: auc))
-      if !quiet { StandardError.print("\(label):   \(candidate.summary): mean log loss \(String(format: "%.5f", loss)), mean AUC \(String(format: "%.4f", auc))") }
-      let value = tuneMetric == TuneMetric.auc.rawValue ? -auc : loss
-      if best == nil || value < best!.value { best = (candidate, value) }
-    }
-    let chosen = best!.settings
-    let kind = folds.first?.testCutoff != nil ? "out-of-time" : "cross-validation"
-    let reason = tuneMetric == "auc" ? "highest mean AUC over \(folds.count) \(kind) folds" : "lowest mean log loss over \(folds.count) \(kind) folds"
-    if !quiet { StandardError.print("\(label): tuning chose \(chosen.summary) (\(reason))") }
-    return (chosen, .init(metric: tuneMetric, folds: folds.map(\.name), candidates: candidates, chosen: chosen.summary, reason: reason))
+  /// The library's trainer for these flags: settings, calibration and tuning.
+  func trainer(threads: Int, log: JobLog) -> Trainer {
+    Trainer(settings: settings(threads: threads), calibration: calibrate,
+            tuning: tune ? Tuning(metric: tuneMetric ?? .logLoss, folds: tuneFolds ?? 3) : nil, log: log)
   }
 }
 
-/// What `--tune` chooses by.
-enum TuneMetric: String, CaseIterable, ExpressibleByArgument {
-  case logLoss = "log_loss"
-  case auc
-}
-
+extension TuneMetric: ExpressibleByArgument {}
 extension ModelFamily: ExpressibleByArgument {}
 extension ClassWeight: ExpressibleByArgument {}
 extension LogisticRegression.Solver: ExpressibleByArgument {}
 extension Calibration.Method: ExpressibleByArgument {}
-
-/// Per-fold metric lines and their mean and spread, for churn backtest and churn train.
-enum FoldTable {
-  static func header() -> String {
-    "fold          train   test  churn   AUC (95% CI)            lift@10% (95% CI)   avg prec  log loss   Brier    ECE"
-  }
-
-  /// `intervals`: false when the evaluation had no bootstrap (its intervals are the estimate, not a 95% CI).
-  static func line(_ name: String, trainingRows: Int, _ e: Evaluation, calibratedECE: Double? = nil, intervals: Bool = true) -> String {
-    let auc = intervals ? String(format: "%.4f (%.3f–%.3f)", e.auc.value, e.auc.lower, e.auc.upper) : String(format: "%.4f (no bootstrap)", e.auc.value)
-    let lift = intervals ? String(format: "%.2f (%.2f–%.2f)", e.liftTopDecile.value, e.liftTopDecile.lower, e.liftTopDecile.upper)
-      : String(format: "%.2f (no bootstrap)", e.liftTopDecile.value)
-    return DescribeReport.pad(name, 12) + String(format: "%7d %6d ", trainingRows, e.rows) + DescribeReport.pad(Percent.format(e.churnRate), 6, right: true) + "  "
-      + DescribeReport.pad(auc, 24) + DescribeReport.pad(lift, 20) + String(format: "%7.4f %9.5f %7.5f %6.4f", e.averagePrecision, e.logLoss, e.brierScore,
-                                                                              e.calibration.expectedCalibrationError)
-      + (calibratedECE.map { String(format: " → %.4f calibrated", $0) } ?? "")
-  }
-
-  /// "mean ± sd" lines over folds.
-  static func summary(_ evaluations: [Evaluation]) -> String {
-    func stat(_ values: [Double]) -> String {
-      let mean = values.reduce(0, +) / Double(values.count)
-      let sd = values.count > 1 ? (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot() : 0
-      return String(format: "%.4f ± %.4f", mean, sd)
-    }
-    return "mean ± sd over \(evaluations.count) folds: AUC \(stat(evaluations.map(\.auc.value))), lift@10% \(stat(evaluations.map(\.liftTopDecile.value))), "
-      + "avg prec \(stat(evaluations.map(\.averagePrecision))), log loss \(stat(evaluations.map(\.logLoss))), Brier \(stat(evaluations.map(\.brierScore))), "
-      + "ECE \(stat(evaluations.map(\.calibration.expectedCalibrationError)))"
-  }
-}
