@@ -71,7 +71,7 @@ struct BacktestCommand: ParsableCommand {
       ?? trainer.backtest(events.data(customers: customers, threads: observation.threads), plan: observation.plan(), testFrom: testFrom, bootstrap: bootstrap)
     render(result).forEach(print)
     if let out {
-      try OutputFile.write(try JSONOutput.text(result) + "\n", to: outputs.path(for: "--out"))
+      try OutputFile.write(try TextTable.json(result) + "\n", to: outputs.path(for: "--out"))
       try outputs.commit()
       StandardError.print("backtest: results written to \(out)")
     }
@@ -102,8 +102,8 @@ struct BacktestCommand: ParsableCommand {
     var lines = ["churn over time (\(horizon) horizon; Wilson 95% interval; monthly and annualized at a constant hazard):",
                  "cutoff      customers  churned   rate (95% CI)          monthly  annualized"]
     for r in rows {
-      lines.append(DescribeReport.pad(r.cutoff, 12) + String(format: "%9d %8d   ", r.customers, r.churned)
-        + DescribeReport.pad(String(format: "%5.2f%% (%.2f–%.2f%%)", 100 * r.rate.value, 100 * r.rate.lower, 100 * r.rate.upper), 22)
+      lines.append(TextTable.pad(r.cutoff, 12) + String(format: "%9d %8d   ", r.customers, r.churned)
+        + TextTable.pad(String(format: "%5.2f%% (%.2f–%.2f%%)", 100 * r.rate.value, 100 * r.rate.lower, 100 * r.rate.upper), 22)
         + String(format: "%7.2f%% %10.1f%%", 100 * r.monthly, 100 * r.annualized))
     }
     return lines.joined(separator: "\n")

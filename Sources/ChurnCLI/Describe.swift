@@ -105,12 +105,12 @@ enum DescribeReport {
       let reasons = p.skipped.byReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
       lines.append("skipped \(p.skipped.count) bad rows: \(reasons); first: \(p.skipped.examples.first ?? "")")
     }
-    lines.append(pad("event type", 20) + pad("events", 11, right: true) + pad("customers", 11, right: true)
-      + pad("valued", 10, right: true) + pad("min", 11, right: true) + pad("mean", 11, right: true) + pad("max", 11, right: true))
+    lines.append(TextTable.pad("event type", 20) + TextTable.pad("events", 11, right: true) + TextTable.pad("customers", 11, right: true)
+      + TextTable.pad("valued", 10, right: true) + TextTable.pad("min", 11, right: true) + TextTable.pad("mean", 11, right: true) + TextTable.pad("max", 11, right: true))
     for t in p.types {
-      let numbers = t.valued > 0 ? [t.minimum, t.mean, t.maximum].map { pad(String(format: "%.2f", $0), 11, right: true) }.joined() : ""
-      lines.append(pad(t.name, 20) + pad(String(t.events), 11, right: true) + pad(String(t.customers), 11, right: true)
-        + pad(String(t.valued), 10, right: true) + numbers)
+      let numbers = t.valued > 0 ? [t.minimum, t.mean, t.maximum].map { TextTable.pad(String(format: "%.2f", $0), 11, right: true) }.joined() : ""
+      lines.append(TextTable.pad(t.name, 20) + TextTable.pad(String(t.events), 11, right: true) + TextTable.pad(String(t.customers), 11, right: true)
+        + TextTable.pad(String(t.valued), 10, right: true) + numbers)
     }
     return lines.joined(separator: "\n")
   }
@@ -118,19 +118,12 @@ enum DescribeReport {
   static func customers(_ t: CustomerTableProfile, path: String) -> String {
     var text = "\(path): \(t.rows) customers; columns: \(t.columns.joined(separator: ", "))"
     if let column = t.churnDateColumn {
-      let share = t.rows > 0 ? Percent.format(Double(t.churned) / Double(t.rows)) : "-"
+      let share = t.rows > 0 ? TextTable.percent(Double(t.churned) / Double(t.rows)) : "-"
       text += "\n\(column): \(t.churned) customers churned (\(share))"
       if let first = t.firstChurn, let last = t.lastChurn {
         text += ", from \(UTCTime.formatDate(milliseconds: first)) to \(UTCTime.formatDate(milliseconds: last))"
       }
     }
     return text
-  }
-
-  static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
-    let count = s.count
-    guard count < width else { return right ? " " + s : s + " " }
-    let padding = String(repeating: " ", count: width - count)
-    return right ? padding + s : s + padding
   }
 }

@@ -30,7 +30,7 @@ struct Explain: ParsableCommand {
   func run() throws {
     let scorer = try Scorer(contentsOf: inputs.model, log: .standardError("explain"))
     let explanation = try scorer.explain(customer: customer, in: inputs.source(for: scorer.model))
-    print(format == .json ? try JSONOutput.text(explanation) : explanation.text)
+    print(format == .json ? try TextTable.json(explanation) : explanation.text)
   }
 }
 
@@ -44,7 +44,7 @@ extension CustomerExplanation {
     for t in terms {
       let name = t.feature.count > 36 ? String(t.feature.prefix(35)) + "…" : t.feature
       let bar = strongest > 0 ? String(repeating: t.contribution >= 0 ? "+" : "-", count: Int((12 * abs(t.contribution) / strongest).rounded())) : ""
-      lines.append(DescribeReport.pad(name, 37) + DescribeReport.pad(t.value.count > 12 ? String(t.value.prefix(11)) + "…" : t.value, 12)
+      lines.append(TextTable.pad(name, 37) + TextTable.pad(t.value.count > 12 ? String(t.value.prefix(11)) + "…" : t.value, 12)
         + SignedNumber.text(100 * t.contribution, decimals: 2, width: 9) + " pts  " + bar)
     }
     let total = base + terms.reduce(0) { $0 + $1.contribution }

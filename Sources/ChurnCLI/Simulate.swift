@@ -70,7 +70,7 @@ struct Simulate: ParsableCommand {
     let seconds = (clock.now - began).seconds
     StandardError.print(
       "simulate: \(summary.customers) customers (\(summary.churnedCustomers) churned, "
-        + "\(Percent.format(Double(summary.churnedCustomers) / Double(summary.customers)))), "
+        + "\(TextTable.percent(Double(summary.churnedCustomers) / Double(summary.customers)))), "
         + "\(summary.events) events in \(String(format: "%.1f", seconds)) s")
     let types = summary.eventsByType.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
     StandardError.print("simulate: events by type: " + types.joined(separator: ", "))
@@ -83,6 +83,3 @@ extension Duration {
   var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
 
-enum Percent {
-  static func format(_ fraction: Double) -> String { String(format: "%.1f%%", fraction * 100) }
-}

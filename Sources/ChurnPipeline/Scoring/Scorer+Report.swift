@@ -97,10 +97,9 @@ extension Scorer {
 
   /// The summary facts: the model, its training and held-out performance, the customers scored.
   func facts(scored p: [Double], revenue: [Double], asOf: String) -> [(String, String)] {
-    func percent(_ fraction: Double) -> String { String(format: "%.1f%%", fraction * 100) }
     var facts: [(String, String)] = []
     facts.append(("model", "\(model.family.displayName), written by churn \(model.churnVersion)"))
-    facts.append(("training rows", "\(model.training.rows), \(model.training.churned) churned (\(percent(model.training.churnRate)))"))
+    facts.append(("training rows", "\(model.training.rows), \(model.training.churned) churned (\(TextTable.percent(model.training.churnRate)))"))
     if let events = model.events {
       facts.append(("cutoffs and horizon", "\(events.trainingCutoffs.first ?? "") to \(events.trainingCutoffs.last ?? ""), \(events.trainingCutoffs.count) cutoffs; churn within \(events.horizon)"))
     }
@@ -118,11 +117,11 @@ extension Scorer {
       facts.append(("calibration", (c.method.map { "\($0.rawValue) map fitted on \(c.source ?? "held-out predictions")" } ?? "none")
         + (c.priorShift != 0 ? "; prior correction \(SignedNumber.text(c.priorShift, decimals: 3)) log-odds for class weights" : "")))
     }
-    facts.append(("customers scored", "\(p.count) \(asOf); mean churn probability \(percent(p.reduce(0, +) / Double(max(p.count, 1))))"))
+    facts.append(("customers scored", "\(p.count) \(asOf); mean churn probability \(TextTable.percent(p.reduce(0, +) / Double(max(p.count, 1))))"))
     if let bands = model.riskBands {
       let red = p.filter { $0 >= bands.red }.count
-      facts.append(("red band", "\(red) customers at or above \(percent(bands.red))"
-        + (bands.observedChurnRate["red"].map { "; in the holdout, red customers churned at \(percent($0))" } ?? "")))
+      facts.append(("red band", "\(red) customers at or above \(TextTable.percent(bands.red))"
+        + (bands.observedChurnRate["red"].map { "; in the holdout, red customers churned at \(TextTable.percent($0))" } ?? "")))
     }
     let atRisk = revenue.filter { !$0.isNaN }
     if !atRisk.isEmpty { facts.append(("expected revenue at risk", String(format: "%.2f over the horizon", atRisk.reduce(0, +)))) }

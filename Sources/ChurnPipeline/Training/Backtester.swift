@@ -25,7 +25,7 @@ extension Trainer {
       from = day
     }
     let built = try plan.features(data, log: log)
-    TrainingReport.FeatureBuild(built).lines.forEach(log.line)
+    FeatureRunSummary(built).lines.forEach(log.line)
     let all = built.table
     let design = try plan.design()
     var splits = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: all.labels!, labelWindowEnd: { design.horizon.added(to: $0) })

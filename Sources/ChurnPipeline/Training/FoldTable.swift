@@ -20,8 +20,8 @@ public enum FoldTable {
     let auc = intervals ? String(format: "%.4f (%.3f–%.3f)", e.auc.value, e.auc.lower, e.auc.upper) : String(format: "%.4f (no bootstrap)", e.auc.value)
     let lift = intervals ? String(format: "%.2f (%.2f–%.2f)", e.liftTopDecile.value, e.liftTopDecile.lower, e.liftTopDecile.upper)
       : String(format: "%.2f (no bootstrap)", e.liftTopDecile.value)
-    return pad(name, 12) + String(format: "%7d %6d ", trainingRows, e.rows) + pad(percent(e.churnRate), 6, right: true) + "  "
-      + pad(auc, 24) + pad(lift, 20) + String(format: "%7.4f %9.5f %7.5f %6.4f", e.averagePrecision, e.logLoss, e.brierScore,
+    return TextTable.pad(name, 12) + String(format: "%7d %6d ", trainingRows, e.rows) + TextTable.pad(TextTable.percent(e.churnRate), 6, right: true) + "  "
+      + TextTable.pad(auc, 24) + TextTable.pad(lift, 20) + String(format: "%7.4f %9.5f %7.5f %6.4f", e.averagePrecision, e.logLoss, e.brierScore,
                                               e.calibration.expectedCalibrationError)
       + (calibratedECE.map { String(format: " → %.4f calibrated", $0) } ?? "")
   }
@@ -38,11 +38,4 @@ public enum FoldTable {
       + "ECE \(stat(evaluations.map(\.calibration.expectedCalibrationError)))"
   }
 
-  /// `s` padded with spaces to `width` characters (at least one space when longer).
-  static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
-    let count = s.count
-    guard count < width else { return right ? " " + s : s + " " }
-    let padding = String(repeating: " ", count: width - count)
-    return right ? padding + s : s + padding
-  }
 }

@@ -57,7 +57,7 @@ public struct Trainer: Sendable {
     let customers = try data.loadCustomers()
     let built = try plan.features(data, customers: customers, log: log)
     var report = TrainingReport()
-    report.features = TrainingReport.FeatureBuild(built)
+    report.features = FeatureRunSummary(built)
     report.features!.lines.forEach(log.line)
     let all = built.table
     let labels = all.labels!

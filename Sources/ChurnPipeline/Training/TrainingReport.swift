@@ -11,7 +11,7 @@ import Foundation
 /// prints).
 public struct TrainingReport: Sendable {
   /// From an event log: what the feature build read and made.
-  public var features: FeatureBuild?
+  public var features: FeatureRunSummary?
   /// From a prepared table: the rows trained on.
   public var table: TableRows?
   /// With tuning: the candidates compared and the one chosen.
@@ -43,46 +43,6 @@ public struct TrainingReport: Sendable {
 
   /// An empty report, filled in by `Trainer.train`.
   public init() {}
-
-  /// What the feature build of an event log read and made.
-  public struct FeatureBuild: Sendable {
-    /// Events read, the first one's time and the end of the data (exclusive, ms).
-    public var events: Int
-    public var firstEvent: Int64
-    public var dataEnd: Int64
-    /// Customers eligible, labelled and churned at each cutoff.
-    public var cutoffs: [FeatureBuilder.CutoffSummary]
-    /// Malformed rows skipped (with skipping asked for).
-    public var skipped: EventLogReader.SkippedRows
-    /// Notes on the build (columns left out, windows).
-    public var notes: [String]
-    /// Feature rows (customers × cutoffs) and feature columns made.
-    public var rows: Int
-    public var features: Int
-
-    /// The summary of a build's result (without its table).
-    public init(_ r: FeatureBuilder.Result) {
-      (events, firstEvent, dataEnd, cutoffs, skipped, notes) = (r.events, r.firstEvent, r.dataEnd, r.summaries, r.skipped, r.notes)
-      (rows, features) = (r.table.rowCount, r.table.columnNames.count)
-    }
-
-    /// The lines `churn features` prints about a build.
-    public var lines: [String] {
-      var lines = ["\(events) events from \(UTCTime.formatDateTime(milliseconds: firstEvent)) to the end of the data \(UTCTime.formatDate(milliseconds: dataEnd)) (exclusive)"]
-      for s in cutoffs {
-        let rate = s.labelled > 0 ? "churn rate \(percent(s.churnRate))" : "labels unknown (horizon past the data)"
-        lines.append("cutoff \(UTCTime.formatDate(milliseconds: s.cutoff)): \(s.eligible) customers, \(s.labelled) labelled, \(s.churned) churned, \(rate)")
-      }
-      if skipped.count > 0 {
-        let reasons = skipped.byReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        lines.append("skipped \(skipped.count) bad rows (\(reasons)); first ones:")
-        lines += skipped.examples.map { "  " + $0 }
-      }
-      lines += notes.map { "note: " + $0 }
-      lines.append("\(rows) rows × \(features) features")
-      return lines
-    }
-  }
 
   /// The rows of a prepared table trained on.
   public struct TableRows: Sendable, Equatable {
@@ -170,12 +130,12 @@ public struct TrainingReport: Sendable {
 
   /// "N rows, K churned (R%)".
   static func rowSummary(rows: Int, churned: Int) -> String {
-    "\(rows) rows, \(churned) churned (\(percent(Double(churned) / Double(max(rows, 1)))))"
+    "\(rows) rows, \(churned) churned (\(TextTable.percent(Double(churned) / Double(max(rows, 1)))))"
   }
 
   /// The final model's line.
   public var meanText: String {
-    "final model: mean predicted probability \(percent(meanPredicted)) against an observed churn rate of \(percent(observedChurnRate))"
+    "final model: mean predicted probability \(TextTable.percent(meanPredicted)) against an observed churn rate of \(TextTable.percent(observedChurnRate))"
   }
 
   /// The balanced-class-weights line, nil without a prior correction.
@@ -187,15 +147,13 @@ public struct TrainingReport: Sendable {
   /// The risk bands' line.
   public var bandsText: String {
     let parts = ["red", "yellow", "green"].map { band -> String in
-      let rate = bands.observedChurnRate[band].map { percent($0) } ?? "-"
+      let rate = bands.observedChurnRate[band].map { TextTable.percent($0) } ?? "-"
       return "\(band) \(rate) of \(bands.observedRows[band] ?? 0)"
     }
     return "risk bands: red ≥ \(String(format: "%.3f", bands.red)), yellow ≥ \(String(format: "%.3f", bands.yellow)); observed churn: " + parts.joined(separator: ", ")
   }
 }
 
-/// A fraction as "12.3%".
-func percent(_ fraction: Double) -> String { String(format: "%.1f%%", fraction * 100) }
 
 extension Duration {
   /// The duration in seconds.
