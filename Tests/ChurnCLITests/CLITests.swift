@@ -2,27 +2,6 @@ import ChurnTestSupport
 import Foundation
 import Testing
 
-/// Runs the built `churn` executable, which SwiftPM places next to the test bundle.
-func runChurn(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-  let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-  var executable = directory.appendingPathComponent("churn")
-  if !FileManager.default.fileExists(atPath: executable.path) {
-    // Under some runners argv[0] is inside the .xctest bundle.
-    executable = directory.deletingLastPathComponent().appendingPathComponent("churn")
-  }
-  let process = Process()
-  process.executableURL = executable
-  process.arguments = arguments
-  let out = Pipe(), err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  let stdout = out.fileHandleForReading.readDataToEndOfFile()
-  let stderr = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-}
-
 @Suite("The churn executable")
 struct CLITests {
   @Test("simulate writes both files, byte-identical for a seed, and names them on stdout")

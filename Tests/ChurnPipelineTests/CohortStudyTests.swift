@@ -40,7 +40,7 @@ struct CohortStudyTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let study = try CohortStudy(.table(try writeTable(dir)), selection: .strongest(3), groups: 4)
-    let run = try runChurnExecutable(["cohorts", "--table", dir.file("t.csv"), "--label", "label", "--top", "3", "--groups", "4", "--out", "-"])
+    let run = try runChurn(["cohorts", "--table", dir.file("t.csv"), "--label", "label", "--top", "3", "--groups", "4", "--out", "-"])
     #expect(run.status == 0)
     #expect(run.stdout == study.csv)
     #expect(run.stderr == study.text + "\ncohorts: 4 features written to -\n")
@@ -59,7 +59,7 @@ struct CohortStudyTests {
     #expect(summary.cutoffs.count == 4)
     #expect(summary.cutoffs.reduce(0) { $0 + $1.labelled } == study.labelledRows)
     #expect(summary.lines.last == "\(summary.rows) rows × \(summary.columns) features")
-    let run = try runChurnExecutable(["cohorts", "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+    let run = try runChurn(["cohorts", "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
                                       "--cutoffs", "2024-04-01:2024-07-01:1m", "--threads", "1", "--out", "-"])
     #expect(run.status == 0 && run.stdout == study.csv)
     #expect(run.stderr.hasPrefix(summary.lines.map { "cohorts: " + $0 }.joined(separator: "\n") + "\n" + study.text))

@@ -50,11 +50,11 @@ struct FeatureWeightsTests {
     let spec: ModelSpec = family == "logistic" ? .logistic(LogisticSpec()) : .forest(ForestSpec(treeCount: 10))
     try modelFile(plantedTable(), ModelSettings(spec)).write(to: dir.file("m.json"))
     let report = try WeightsReport(model: dir.file("m.json"))
-    let table = try runChurnExecutable(["weights", "--model", dir.file("m.json")])
+    let table = try runChurn(["weights", "--model", dir.file("m.json")])
     #expect(table.status == 0 && table.stdout == report.table() + "\n")
-    let csv = try runChurnExecutable(["weights", "--model", dir.file("m.json"), "--format", "csv", "--top", "3"])
+    let csv = try runChurn(["weights", "--model", dir.file("m.json"), "--format", "csv", "--top", "3"])
     #expect(csv.status == 0 && csv.stdout == report.csv(top: 3))
-    let json = try runChurnExecutable(["weights", "--model", dir.file("m.json"), "--format", "json"])
+    let json = try runChurn(["weights", "--model", dir.file("m.json"), "--format", "json"])
     let expected = try report.json() + "\n"
     #expect(json.status == 0 && json.stdout == expected)
   }

@@ -3,26 +3,8 @@ import ChurnTestSupport
 import Foundation
 import Synchronization
 
-/// Runs the built `churn` executable (SwiftPM places it next to the test bundle), to check
-/// that the library's results are what the CLI writes.
-func runChurnExecutable(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-  let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-  var executable = directory.appendingPathComponent("churn")
-  if !FileManager.default.fileExists(atPath: executable.path) {
-    executable = directory.deletingLastPathComponent().appendingPathComponent("churn")
-  }
-  let process = Process()
-  process.executableURL = executable
-  process.arguments = arguments
-  let out = Pipe(), err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  let stdout = out.fileHandleForReading.readDataToEndOfFile()
-  let stderr = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-}
+/// The bytes of the file at `path`.
+func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
 /// A `JobLog` that keeps its lines, to check what a job says.
 final class RecordedLog: Sendable {

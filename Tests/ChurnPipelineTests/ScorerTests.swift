@@ -3,38 +3,6 @@ import ChurnTestSupport
 import Foundation
 import Testing
 
-/// Runs the built `churn` executable, which SwiftPM places next to the test bundle (as
-/// ChurnCLITests' `runChurn` does).
-private func churn(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-  let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-  var executable = directory.appendingPathComponent("churn")
-  if !FileManager.default.fileExists(atPath: executable.path) {
-    // Under some runners argv[0] is inside the .xctest bundle.
-    executable = directory.deletingLastPathComponent().appendingPathComponent("churn")
-  }
-  let process = Process()
-  process.executableURL = executable
-  process.arguments = arguments
-  let out = Pipe(), err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  let stdout = out.fileHandleForReading.readDataToEndOfFile()
-  let stderr = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-}
-
-/// The lines a job logs, collected (from any thread).
-private final class LogLines: @unchecked Sendable {
-  private let lock = NSLock()
-  private var collected: [String] = []
-  var lines: [String] { lock.withLock { collected } }
-  var log: JobLog { JobLog(line: { line in self.lock.withLock { self.collected.append(line) } }) }
-}
-
-private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
-
 /// The repository's telco table.
 private let telco = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
   .appendingPathComponent("datasets/telco/telco.csv").path
@@ -44,7 +12,7 @@ struct ScorerTests {
   /// A simulated event log and customer table, and a model trained on them by the binary.
   static func eventModel(_ dir: TemporaryDirectory, extra: [String] = []) throws -> String {
     try CustomerSimulator(settings: SimulationSettings(customerCount: 400, months: 10, seed: 31)).write(to: dir.path)
-    let train = try churn(["train", "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+    let train = try runChurn(["train", "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
                            "--cutoffs", "2024-04-01:2024-09-01:1m", "--horizon", "30d", "--threads", "2", "--out", dir.file("m.json")] + extra)
     #expect(train.status == 0, "\(train.stderr)")
     return dir.file("m.json")
@@ -58,13 +26,13 @@ struct ScorerTests {
     let inputs = ["--model", model, "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv")]
     let data = EventData(events: dir.file("events.csv"), customers: dir.file("customers.csv"))
 
-    let last = try churn(["score"] + inputs + ["--as-of", "2024-09-01", "--revenue-column", "monthly_revenue", "--out", dir.file("cli-last.csv")])
+    let last = try runChurn(["score"] + inputs + ["--as-of", "2024-09-01", "--revenue-column", "monthly_revenue", "--out", dir.file("cli-last.csv")])
     #expect(last.status == 0, "\(last.stderr)")
-    let now = try churn(["score"] + inputs + ["--as-of", "2024-10-01", "--revenue-column", "monthly_revenue", "--previous", dir.file("cli-last.csv"),
+    let now = try runChurn(["score"] + inputs + ["--as-of", "2024-10-01", "--revenue-column", "monthly_revenue", "--previous", dir.file("cli-last.csv"),
                                               "--out", dir.file("cli.csv")])
     #expect(now.status == 0, "\(now.stderr)")
 
-    let collector = LogLines()
+    let collector = RecordedLog()
     let scorer = Scorer(model: try ModelFile.read(path: model), log: collector.log)
     let scored = try scorer.score(data, asOf: "2024-10-01",
                                   options: ScoringOptions(revenueColumn: "monthly_revenue", previous: dir.file("cli-last.csv")))
@@ -77,7 +45,7 @@ struct ScorerTests {
     #expect(stderr.dropLast() == collector.lines.map { "score: " + $0 }[...], "\(stderr)\n\(collector.lines)")
     #expect(stderr.last?.hasPrefix("score: \(scored.count) customers scored; ranked list written to \(dir.file("cli.csv")) (model ") == true)
 
-    let json = try churn(["score"] + inputs + ["--as-of", "2024-10-01", "--top", "25", "--format", "json", "--out", dir.file("cli.json")])
+    let json = try runChurn(["score"] + inputs + ["--as-of", "2024-10-01", "--top", "25", "--format", "json", "--out", dir.file("cli.json")])
     #expect(json.status == 0, "\(json.stderr)")
     try scorer.score(data, asOf: "2024-10-01").write(to: dir.file("lib.json"), format: .json, top: 25)
     #expect(try bytes(dir.file("lib.json")) == bytes(dir.file("cli.json")))
@@ -89,9 +57,9 @@ struct ScorerTests {
     defer { dir.remove() }
     for (family, extra) in [("logistic", [String]()), ("forest", ["--trees", "30"])] {
       let model = dir.file("\(family).json")
-      let train = try churn(["train", "--table", telco, "--id", "customerid", "--label", "churn", "--model", family, "--threads", "2", "--out", model] + extra)
+      let train = try runChurn(["train", "--table", telco, "--id", "customerid", "--label", "churn", "--model", family, "--threads", "2", "--out", model] + extra)
       #expect(train.status == 0, "\(train.stderr)")
-      let cli = try churn(["score", "--model", model, "--table", telco, "--reasons", "300", "--explain", "path", "--out", dir.file("\(family)-cli.csv")])
+      let cli = try runChurn(["score", "--model", model, "--table", telco, "--reasons", "300", "--explain", "path", "--out", dir.file("\(family)-cli.csv")])
       #expect(cli.status == 0, "\(cli.stderr)")
       let scorer = try Scorer(contentsOf: model)
       try scorer.score(TableData(path: telco, idColumn: "customerid"), options: ScoringOptions(reasons: 300, explanation: .path))
@@ -105,17 +73,17 @@ struct ScorerTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let model = dir.file("m.json")
-    #expect(try churn(["train", "--table", telco, "--id", "customerid", "--label", "churn", "--out", model]).status == 0)
+    #expect(try runChurn(["train", "--table", telco, "--id", "customerid", "--label", "churn", "--out", model]).status == 0)
     try String(contentsOfFile: telco, encoding: .utf8).replacingOccurrences(of: ",Two year,", with: ",Ten year,")
       .write(toFile: dir.file("ten.csv"), atomically: true, encoding: .utf8)
-    let collector = LogLines()
+    let collector = RecordedLog()
     let scored = try Scorer(contentsOf: model, log: collector.log).score(TableData(path: dir.file("ten.csv"), idColumn: "customerid"))
     #expect(scored.notes == ["contract has 1199 customers with a level unseen in training (Ten year: 1199); "
       + "they are scored as the model's reference level Month-to-month"])
     #expect(collector.lines.filter { $0.hasPrefix("note: ") } == scored.notes.map { "note: " + $0 })
     // The unseen level moves the column's distribution: the drift check names it.
     #expect(scored.shifted.map(\.column) == ["contract"] && collector.lines.last == scored.driftLines.last)
-    let cli = try churn(["score", "--model", model, "--table", dir.file("ten.csv"), "--out", dir.file("s.csv")])
+    let cli = try runChurn(["score", "--model", model, "--table", dir.file("ten.csv"), "--out", dir.file("s.csv")])
     let cliNotes: [String] = cli.stderr.split(separator: "\n").map(String.init).filter { $0.contains("note:") }
     let expected: [String] = scored.notes.map { "score: note: " + $0 }
     #expect(cliNotes == expected)
@@ -130,7 +98,7 @@ struct ScorerTests {
     let data = EventData(events: dir.file("events.csv"), customers: dir.file("customers.csv"))
     let customer = try scorer.score(data, asOf: "2024-10-01").list.rows[3].id
     let explained = try scorer.explain(customer: customer, in: data, asOf: "2024-10-01")
-    let cli = try churn(["explain", "--model", model, "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+    let cli = try runChurn(["explain", "--model", model, "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
                          "--as-of", "2024-10-01", "--customer", customer, "--format", "json"])
     #expect(cli.status == 0, "\(cli.stderr)")
     #expect(cli.stdout == (try Self.json(explained)) + "\n")
@@ -138,9 +106,9 @@ struct ScorerTests {
     #expect(abs(explained.base + explained.terms.reduce(0) { $0 + $1.contribution } - explained.probability) < 1e-9)
 
     let tableModel = dir.file("t.json")
-    #expect(try churn(["train", "--table", telco, "--id", "customerid", "--label", "churn", "--out", tableModel]).status == 0)
+    #expect(try runChurn(["train", "--table", telco, "--id", "customerid", "--label", "churn", "--out", tableModel]).status == 0)
     let fromTable = try Scorer(contentsOf: tableModel).explain(customer: "0002-ORFBO", in: TableData(path: telco, idColumn: "customerid"))
-    let tableCLI = try churn(["explain", "--model", tableModel, "--table", telco, "--customer", "0002-ORFBO", "--format", "json"])
+    let tableCLI = try runChurn(["explain", "--model", tableModel, "--table", telco, "--customer", "0002-ORFBO", "--format", "json"])
     #expect(tableCLI.stdout == (try Self.json(fromTable)) + "\n")
   }
 
@@ -149,7 +117,7 @@ struct ScorerTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let model = try Self.eventModel(dir)
-    let cli = try churn(["report", "--model", model, "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+    let cli = try runChurn(["report", "--model", model, "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
                          "--as-of", "2024-10-01", "--revenue-column", "monthly_revenue", "--top", "12", "--out", dir.file("r.html")])
     #expect(cli.status == 0, "\(cli.stderr)")
     let report = try Scorer(contentsOf: model).report(.events(EventData(events: dir.file("events.csv"), customers: dir.file("customers.csv")), asOf: "2024-10-01"),
@@ -189,7 +157,7 @@ struct ScorerTests {
     #expect(ScorerError.notFound("x", ids: ["a"], source: "in t.csv").description.hasSuffix("fix: copy the id from the data or from churn score's list"))
     // A model trained on a table, given events, is named by its path.
     let tableModel = dir.file("t.json")
-    #expect(try churn(["train", "--table", telco, "--id", "customerid", "--label", "churn", "--out", tableModel]).status == 0)
+    #expect(try runChurn(["train", "--table", telco, "--id", "customerid", "--label", "churn", "--out", tableModel]).status == 0)
     #expect(message { try Scorer(contentsOf: tableModel).score(data, asOf: "2024-10-01") }
       == "\(tableModel) was trained on a table (id column customerid, label churn), not an event log; expected a table with its feature columns; "
       + "fix: pass --table TABLE.csv instead of --events and --as-of")

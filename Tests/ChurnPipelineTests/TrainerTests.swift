@@ -8,36 +8,9 @@ import Testing
 /// thread too, so the same fits give the same bits in both (BLAS sums in another order with
 /// more threads, and other tests, run in parallel, set the count process-wide).
 private func churn(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-  let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-  var executable = directory.appendingPathComponent("churn")
-  if !FileManager.default.fileExists(atPath: executable.path) {
-    // Under some runners argv[0] is inside the .xctest bundle.
-    executable = directory.deletingLastPathComponent().appendingPathComponent("churn")
-  }
-  let process = Process()
-  process.executableURL = executable
-  process.arguments = arguments
-  process.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { _, new in new }
   BLASThreads.set(1)
-  let out = Pipe(), err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  let stdout = out.fileHandleForReading.readDataToEndOfFile()
-  let stderr = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+  return try runChurn(arguments, environment: ["OPENBLAS_NUM_THREADS": "1"])
 }
-
-/// Collects a job's lines.
-private final class Lines: @unchecked Sendable {
-  private let lock = NSLock()
-  private var stored: [String] = []
-  var all: [String] { lock.withLock { stored } }
-  var log: JobLog { JobLog(line: { line in self.lock.withLock { self.stored.append(line) } }) }
-}
-
-private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
 /// The JSON encoding `churn backtest --out` uses.
 private func json(_ value: some Encodable) throws -> String {
@@ -69,7 +42,7 @@ struct TrainerTests {
                          "--horizon", "30d", "--tune", "--tune-folds", "2", "--calibrate", "platt", "--class-weight", "balanced",
                          "--threads", "1", "--out", dir.file("cli.json")])
     #expect(run.status == 0, "\(run.stderr)")
-    let lines = Lines()
+    let lines = RecordedLog()
     let trainer = Trainer(settings: ModelSettings(classWeight: .balanced, threads: 1), calibration: .platt,
                           tuning: Tuning(metric: .logLoss, folds: 2), log: lines.log)
     let result = try trainer.train(data, plan: try ObservationPlan(cutoffs: "2024-04-01:2024-11-01:1m", horizon: "30d"))
@@ -79,7 +52,7 @@ struct TrainerTests {
     // Every line the CLI printed (less its timings and the last one) came through the log, in order.
     func timeless(_ line: String) -> String { line.replacingOccurrences(of: #" in [0-9.]+ s$"#, with: "", options: .regularExpression) }
     let printed = run.stderr.split(separator: "\n").map(String.init).dropLast().map(timeless)
-    #expect(printed == lines.all.map { timeless("train: " + $0) })
+    #expect(printed == lines.lines.map { timeless("train: " + $0) })
     let report = result.report
     #expect(report.features?.cutoffs.count == 8 && report.features!.rows > 0)
     #expect(report.tuning?.candidates.count == 6 && report.tuning?.folds.count == 2)
@@ -137,15 +110,15 @@ struct TrainerTests {
   func tuning() throws {
     let table = try TableData(path: Self.telco, idColumn: "customerid", label: "churn").load().table
     let folds = try Folds.stratified(labels: table.labels!, k: 4, seed: 1)
-    let lines = Lines()
+    let lines = RecordedLog()
     for metric in TuneMetric.allCases {
       let (chosen, record) = try Tuning(metric: metric, folds: 2).choose(table, folds: folds, settings: ModelSettings(threads: 1), log: lines.log)
       #expect(record.folds == ["fold 3 of 4", "fold 4 of 4"] && record.candidates.count == 6 && record.metric == metric.rawValue)
       let best = metric == .auc ? record.candidates.max { $0.meanAUC < $1.meanAUC }! : record.candidates.min { $0.meanLogLoss < $1.meanLogLoss }!
       #expect(chosen.summary == best.settings && record.chosen == best.settings)
     }
-    #expect(lines.all.first == "tuning: 6 candidates × 2 folds (fold 3 of 4, fold 4 of 4), by mean log_loss")
-    #expect(lines.all.filter { $0.hasPrefix("tuning chose ") }.count == 2)
+    #expect(lines.lines.first == "tuning: 6 candidates × 2 folds (fold 3 of 4, fold 4 of 4), by mean log_loss")
+    #expect(lines.lines.filter { $0.hasPrefix("tuning chose ") }.count == 2)
   }
 
   @Test("Each training and backtest error says what was found and what to do")
