@@ -173,3 +173,22 @@ struct ContributionTests {
     }
   }
 }
+
+@Suite("Logistic contributions, term by term")
+struct LogisticContributionTermTests {
+  @Test("Explanations add up, and each contribution is its own feature's β·x scaled by (p − p₀)/(η − b)")
+  func additivity() throws {
+    let data = PlantedSignal(rows: 500, weights: [1.2, -0.7, 0.3], seed: 12)
+    let model = try LogisticRegression(l2Penalty: 0).fit(features: data.features, labels: data.labels)
+    let p = model.probabilities(data.features)
+    for i in 0..<data.features.rows {
+      let (base, contributions) = model.probabilityContributions(data.features, row: i)
+      #expect(abs(base + contributions.reduce(0, +) - p[i]) < 1e-12)
+      // The sum alone cannot tell features apart: each term on its own.
+      let terms = (0..<3).map { model.coefficients[$0] * data.features[i, $0] }
+      let eta = terms.reduce(0, +), b = model.intercept
+      let scale = (1 / (1 + exp(-(b + eta))) - 1 / (1 + exp(-b))) / eta
+      for j in 0..<3 { #expect(abs(contributions[j] - terms[j] * scale) < 1e-12, "row \(i) feature \(j)") }
+    }
+  }
+}
