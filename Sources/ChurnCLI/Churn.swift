@@ -4,6 +4,11 @@ import ChurnPipeline
 import Glibc
 #endif
 
+/// The `churn` executable. Exit codes: 0 success; 64 a usage error (a flag refused in a
+/// command's `validate()`, printed with the usage text by ArgumentParser); 1 an error the
+/// library throws while working (its typed errors: `FeatureError`, `ModelFileError`,
+/// `TrainerError`, `ScorerError`, ... each printed as `Error: <found, expected, fix>`, without
+/// usage text); killed by SIGINT or SIGTERM, after removing the run's temporary files.
 @main
 struct Churn: ParsableCommand {
   static let configuration = CommandConfiguration(

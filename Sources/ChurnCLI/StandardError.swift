@@ -20,13 +20,3 @@ extension JobLog {
            reading: { _, bytes in ProgressReporter(label: label, total: bytes, unit: "MB", scale: 1e6) })
   }
 }
-
-/// An error a command finds while it runs (a customer who is not in the data, inputs that do
-/// not fit the model): printed as `Error: <text>` with exit status 1 and no usage text.
-///
-/// ArgumentParser's `ValidationError` adds the usage text and exits 64, which is right for a
-/// flag refused in `validate()` and misleading for a data error found in `run()`.
-struct CommandError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
-}
