@@ -25,10 +25,38 @@ public struct LogisticModel: Sendable, Equatable, Codable {
   public var subsampleEvaluations: Int?
 
   /// Churn probabilities σ(b + xᵢ·β), one per row.
+  ///
+  /// Each row's xᵢ·β is summed in one fixed order (four running sums over columns j mod 4,
+  /// added as (s₀ + s₁) + (s₂ + s₃)), not by BLAS `dgemv`, whose kernels sum a block of rows in
+  /// another order than a single row: so a row's probability is the same to the last bit
+  /// whether it is scored alone or with others (the model conformance suite checks it).
+  /// The loop is memory-bound like `dgemv`.
   public func probabilities(_ features: Matrix) -> [Double] {
     precondition(features.columns == coefficients.count,
                  "The model has \(coefficients.count) coefficients; the input has \(features.columns) columns")
-    return features.multiply(coefficients).map { sigmoid(intercept + $0) }
+    let d = coefficients.count
+    var out = [Double](repeating: 0, count: features.rows)
+    features.storage.withUnsafeBufferPointer { x in
+      coefficients.withUnsafeBufferPointer { beta in
+        for i in 0..<features.rows {
+          let row = i * d
+          var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+          var j = 0
+          while j + 4 <= d {
+            s0 += x[row + j] * beta[j]
+            s1 += x[row + j + 1] * beta[j + 1]
+            s2 += x[row + j + 2] * beta[j + 2]
+            s3 += x[row + j + 3] * beta[j + 3]
+            j += 4
+          }
+          if j < d { s0 += x[row + j] * beta[j] }
+          if j + 1 < d { s1 += x[row + j + 1] * beta[j + 1] }
+          if j + 2 < d { s2 += x[row + j + 2] * beta[j + 2] }
+          out[i] = sigmoid(intercept + ((s0 + s1) + (s2 + s3)))
+        }
+      }
+    }
+    return out
   }
 
   /// Each feature's contribution to row `row`'s log-odds: βⱼ · xᵢⱼ (the log-odds is the

@@ -34,13 +34,26 @@ extension DecisionTree {
 
   /// E[f]: the leaves' values weighted by their share of the root's cover, in double precision
   /// (the root's own value is the same mean rounded to a Float).
+  ///
+  /// The shares are the walk's: at each split, a child's cover over the sum of both children's
+  /// covers. With class weights the covers are weighted sums rounded to Float, so a node's
+  /// cover is not exactly its children's sum; the walk's shares and this mean must agree for
+  /// `E[f] + Σ φ = f(x)` to hold to rounding. With unweighted (whole-number) covers this is
+  /// the leaves' cover-weighted mean.
   public var expectedValue: Double {
-    var total = 0.0, weight = 0.0
-    for k in 0..<nodeCount where feature[k] < 0 {
-      total += Double(cover[k]) * Double(value[k])
-      weight += Double(cover[k])
+    guard nodeCount > 0 else { return 0 }
+    // Children come after their parents (`DecisionTree.init` checks it): one pass from the last node.
+    var mean = [Double](repeating: 0, count: nodeCount)
+    for k in stride(from: nodeCount - 1, through: 0, by: -1) {
+      if feature[k] < 0 {
+        mean[k] = Double(value[k])
+      } else {
+        let l = Int(left[k]), r = Int(right[k])
+        let cl = Double(cover[l]), cr = Double(cover[r])
+        mean[k] = cl + cr > 0 ? (cl * mean[l] + cr * mean[r]) / (cl + cr) : Double(value[k])
+      }
     }
-    return weight > 0 ? total / weight : Double(value[0])
+    return mean[0]
   }
 
   /// The depth of the deepest leaf and the most distinct features on one root-to-leaf path.
@@ -220,7 +233,9 @@ struct LinearTreeSHAPWalk {
         for i in 0..<m { inverse[i] = 1 / (u[i] * qOld + t[i]) }
       }
       let hot = row[j] <= threshold[k] ? Int(left[k]) : Int(right[k])
-      let parentCover = Double(cover[k])
+      // The children's covers, not the node's own: with class weights the covers are rounded
+      // weighted sums, and the two shares must add up to 1 (see `expectedValue`).
+      let parentCover = Double(cover[Int(left[k])]) + Double(cover[Int(right[k])])
       let gc = gk + m, sc = sk + m
       for side in 0..<2 {
         let c = Int(side == 0 ? left[k] : right[k])
