@@ -29,15 +29,19 @@ public struct ObservationPlan: Sendable, Equatable {
   /// - Parameters:
   ///   - cutoffs: a range `FROM:TO:STEP` such as `2025-01-01:2025-11-01:1m` (nil for none).
   ///   - cutoff: single cutoff dates such as `2025-07-01`, added to the range's.
-  ///   - horizon: `30d`, `4w` or `1m`.
-  ///   - windows: day counts such as `[7, 30, 90]`.
-  ///   - dataEnd: a date such as `2025-12-01`.
+  ///   - horizon: the label horizon after each cutoff: `30d`, `4w` or `1m`.
+  ///   - leadDays: features end this many days before the cutoff (0...3660; nil: the spec's, or 0).
+  ///   - windows: feature windows in days such as `[7, 30, 90]` (each 1...3660; nil: those three).
+  ///   - activeWindow: inactivity churn: the span before the cutoff with activity needed to be observed (nil: the horizon).
+  ///   - activityTypes: inactivity churn: the event types that count as activity (nil: all).
+  ///   - purchaseTypes: the event types that are purchases for RFM (nil: order, purchase, transaction, sale if present).
+  ///   - dataEnd: the end of the data (exclusive), a date such as `2025-12-01` (nil: the midnight after the last event).
   /// - Throws: `FeatureError` for a date, range, span, window or lead that cannot be used,
   ///   naming the value and what was expected; `PlanError.badDataEnd`.
-  public init(cutoffs range: String? = nil, cutoff: [String] = [], horizon: String = "30d", leadDays: Int? = nil, windows: [Int]? = nil,
+  public init(cutoffs: String? = nil, cutoff: [String] = [], horizon: String = "30d", leadDays: Int? = nil, windows: [Int]? = nil,
               activeWindow: String? = nil, activityTypes: [String]? = nil, purchaseTypes: [String]? = nil, dataEnd: String? = nil) throws {
     var list = try cutoff.map(ObservationDesign.cutoff)
-    if let range { list += try ObservationDesign.cutoffRange(range) }
+    if let cutoffs { list += try ObservationDesign.cutoffRange(cutoffs) }
     let horizonSpan = try CalendarSpan.parse(horizon, option: "--horizon")
     let active = try activeWindow.map { try CalendarSpan.parse($0, option: "--active-window") }
     var end: Int64?
