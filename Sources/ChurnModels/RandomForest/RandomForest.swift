@@ -35,7 +35,7 @@ public struct RandomForest: Sendable {
   public var seed: UInt64
   public var threads: Int
 
-  public init(treeCount: Int = 100, featuresPerSplit: Int? = nil, minLeafSize: Int = 5, maxDepth: Int? = nil,
+  public init(treeCount: Int = ForestSpec().treeCount, featuresPerSplit: Int? = nil, minLeafSize: Int = ForestSpec().minLeafSize, maxDepth: Int? = nil,
               sampleFraction: Double = 1, bootstrap: Bool = true, classWeight: ClassWeight = .none,
               seed: UInt64 = 1, threads: Int = 1) {
     self.treeCount = treeCount
