@@ -40,7 +40,7 @@ let package = Package(
     .testTarget(name: "ChurnFeaturesTests", dependencies: ["ChurnFeatures", "ChurnTestSupport"]),
     .testTarget(name: "ChurnModelsTests", dependencies: ["ChurnModels", "ChurnScoring", "ChurnTestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ChurnScoringTests", dependencies: ["ChurnScoring", "ChurnTestSupport"], exclude: ["Fixtures"]),
-    .testTarget(name: "ChurnPipelineTests", dependencies: ["ChurnPipeline", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnPipelineTests", dependencies: ["ChurnPipeline", "ChurnTestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ChurnCLITests", dependencies: ["ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnScoring", "ChurnTestSupport"]),
   ]
 )
