@@ -84,7 +84,8 @@ struct ModelConformanceTests {
     #expect(file.family == family)
     let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(file)) as? [String: Any]
     #expect(json?["kind"] as? String == family.rawValue)
-    #expect(json?[family.rawValue] is [String: Any], "the model is stored under its family's key")
+    let stored = json?[family.rawValue] is [String: Any]
+    #expect(stored, "the model is stored under its family's key")
   }
 
   @Test("The fitted model describes its prepared columns: names, importances, explanation cost", arguments: families)
@@ -115,7 +116,8 @@ struct ModelConformanceTests {
       #expect(differing.isEmpty, "seed \(seed), \(label) rows \(differing.prefix(5)): batch \(differing.prefix(5).map { batch[$0] }) vs one by one \(differing.prefix(5).map { single[$0] })")
       // Reversed order: a row's probability does not depend on its neighbours.
       let reversed = Matrix(rows: x.rows, columns: x.columns, storage: (0..<x.rows).reversed().flatMap { x.row($0) })
-      #expect(Self.bits(model.probabilities(reversed).reversed()) == Self.bits(batch), "seed \(seed), \(label) rows reversed")
+      let sameReversed = Self.bits(model.probabilities(reversed).reversed()) == Self.bits(batch)
+      #expect(sameReversed, "seed \(seed), \(label) rows reversed")
     }
     // And through the model file, one-row tables against the whole table.
     let file = Self.file(trained, table)
@@ -190,11 +192,14 @@ struct ModelConformanceTests {
       let path = dir.file("\(family.rawValue)-\(seed).json")
       try file.write(to: path)
       let back = try ModelFile.read(path: path)
-      #expect(back == file, "seed \(seed), \(classWeight): the model file read back differs")
-      #expect(back.model.isEqual(to: trained.model))
+      // Booleans first: on failure #expect would print both (large) values.
+      let equalFile = back == file, equalModel = back.model.isEqual(to: trained.model)
+      #expect(equalFile, "seed \(seed), \(classWeight): the model file read back differs")
+      #expect(equalModel, "seed \(seed), \(classWeight): the model read back differs")
       let (fresh, _) = Self.table(rows: 200, seed: seed + 100)
       for t in [table, fresh, Self.unusualTable()] {
-        #expect(try Self.bits(back.probabilities(t)) == Self.bits(file.probabilities(t)), "seed \(seed), \(classWeight), \(t.ids[0])…")
+        let same = try Self.bits(back.probabilities(t)) == Self.bits(file.probabilities(t))
+        #expect(same, "seed \(seed), \(classWeight), rows \(t.ids[0])…: probabilities after loading differ")
       }
       let x = try back.preprocessor.transform(fresh)
       for row in 0..<10 {
@@ -205,7 +210,8 @@ struct ModelConformanceTests {
         }
       }
       try back.write(to: path + ".again")
-      #expect(FileManager.default.contents(atPath: path + ".again") == FileManager.default.contents(atPath: path), "seed \(seed): rewritten bytes differ")
+      let sameBytes = FileManager.default.contents(atPath: path + ".again") == FileManager.default.contents(atPath: path)
+      #expect(sameBytes, "seed \(seed): rewritten bytes differ")
     }
   }
 
@@ -223,8 +229,10 @@ struct ModelConformanceTests {
       let trained = try Self.fit(family, table, seed: seed, threads: threads)
       encoded.append(try encoder.encode(Self.file(trained, table)))
     }
-    #expect(encoded[1] == encoded[0], "seed \(seed): 2 threads gave another model than 1")
-    #expect(encoded[2] == encoded[0], "seed \(seed): a second fit with 1 thread gave another model")
+    // Booleans first: on failure #expect would diff the two (large) encodings byte by byte.
+    let twoThreads = encoded[1] == encoded[0], again = encoded[2] == encoded[0]
+    #expect(twoThreads, "seed \(seed): 2 threads gave another model than 1 (\(encoded[1].count) vs \(encoded[0].count) bytes of JSON)")
+    #expect(again, "seed \(seed): a second fit with 1 thread gave another model")
   }
 
   @Test("A planted signal is found: its columns rank first by importance (summed per input column) and the AUC on new rows nears the best possible",
@@ -253,7 +261,8 @@ struct ModelConformanceTests {
     let (table, _) = Self.table(rows: 300, seed: 1)
     let trained = try Self.fit(family, table, seed: 1)
     let d = trained.x.columns
-    #expect(trained.model.problem(columns: d) == nil, "\(String(describing: trained.model.problem(columns: d)))")
+    let fitted = trained.model.problem(columns: d)
+    #expect(fitted == nil, "a fitted model with its \(d) columns: \(String(describing: fitted))")
     for columns in [d - 1, d + 1] {
       let problem = try #require(trained.model.problem(columns: columns), "\(columns) columns for a model of \(d)")
       #expect(problem.field.hasPrefix(family.rawValue), "field \(problem.field)")
