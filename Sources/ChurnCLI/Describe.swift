@@ -81,12 +81,6 @@ struct EventLogOptions: ParsableArguments {
               skipBadRows: skipBadRows, threads: threads)
   }
 
-  /// A reader of the log, with a progress display on standard error for files over 64 MB.
-  func reader(label: String) throws -> (EventLogReader, ProgressReporter?) {
-    var reader = EventLogReader(path: try path(), columns: columns, skipBadRows: skipBadRows)
-    let progress = ProgressReporter.attach(to: &reader, label: label)
-    return (reader, progress)
-  }
 }
 
 /// Plain-text tables for `churn describe`.

@@ -101,36 +101,10 @@ struct CustomerTableOptions: ParsableArguments {
     }
   }
 
-  /// Kinds forced by --categorical and --numeric.
-  func forcedKinds() -> [String: TypedCSV.Kind] {
-    var kinds: [String: TypedCSV.Kind] = [:]
-    for name in commaList(categorical) { kinds[name] = .categorical }
-    for name in commaList(numeric) { kinds[name] = .numeric }
-    return kinds
-  }
-
   /// A prepared table (--table) as the library takes it.
   func tableData(_ path: String, idColumn: String, label: String?) -> TableData {
     TableData(path: path, idColumn: idColumn, label: label, categorical: commaList(categorical), numeric: commaList(numeric),
               exclude: commaList(exclude))
-  }
-
-  /// A prepared table (--table) with its label column, kinds forced by --categorical and
-  /// --numeric, --exclude applied, and date columns left out (a snapshot date leaks the
-  /// future): the table and the names of the dates it dropped.
-  func preparedTable(_ path: String, idColumn: String, label: String) throws -> (table: FeatureTable, droppedDates: [String]) {
-    let csv = try TypedCSV(path: path, idColumn: idColumn, kinds: forcedKinds(), exclude: Set(commaList(exclude)))
-    let dates = csv.names.indices.filter { csv.kinds[$0] == .date }.map { csv.names[$0] }
-    return (try csv.featureTable(label: label).removing(columns: Set(dates)), dates.sorted())
-  }
-
-  func load(spec: FeatureSpec? = nil, eventCustomerColumn: String = "customer_id") throws -> CustomerTable? {
-    guard let customers else { return nil }
-    var kinds: [String: TypedCSV.Kind] = [:]
-    for attribute in spec?.attributes ?? [] { kinds[attribute.name] = attribute.kind }
-    kinds.merge(forcedKinds()) { _, forced in forced }
-    return try CustomerTable(path: customers, idColumn: idColumn ?? eventCustomerColumn, signupColumn: signupColumn,
-                             churnDateColumn: churnDateColumn, kinds: kinds, exclude: Set(commaList(exclude)))
   }
 }
 
@@ -182,20 +156,6 @@ struct ObservationOptions: ParsableArguments {
                         dataEnd: dataEnd)
   }
 
-  func design() throws -> ObservationDesign {
-    var list = try cutoff.map(ObservationDesign.cutoff)
-    if let cutoffs { list += try ObservationDesign.cutoffRange(cutoffs) }
-    let span = try CalendarSpan.parse(horizon, option: "--horizon")
-    let active = try activeWindow.map { try CalendarSpan.parse($0, option: "--active-window") }
-    var end: Int64?
-    if let dataEnd {
-      guard let parsed = UTCTime.parseMilliseconds(dataEnd) else { throw PlanError.badDataEnd(dataEnd) }
-      end = parsed
-    }
-    return try ObservationDesign(cutoffs: list, horizon: span, activeWindow: active,
-                                 activityTypes: activityTypes.map(commaList), dataEnd: end)
-  }
-
   /// Checks spans, windows, lead and threads before any file is read.
   func validate() throws {
     guard threads >= 1 else { throw ValidationError("--threads \(threads) must be at least 1") }
@@ -216,10 +176,6 @@ struct ObservationOptions: ParsableArguments {
   /// `7,30,90` as distinct ascending day counts of at most `FeatureError.maximumFeatureDays`.
   static func dayCounts(_ text: String) throws -> [Int] { try ObservationPlan.windowDays(text) }
 
-  /// The feature rows of the log `events` at the cutoffs, with `customers` and `spec`.
-  func build(events: EventLogReader, customers: CustomerTable?, spec: FeatureSpec?) throws -> FeatureBuilder.Result {
-    try plan().features(reading: events, customers: customers, spec: spec, threads: threads)
-  }
 }
 
 func commaList(_ text: String?) -> [String] {
