@@ -129,6 +129,14 @@ struct HyperparameterTests {
     }
   }
 
+  @Test("A table without a label column is a TrainingError, not a trap")
+  func noLabels() {
+    let table = FeatureTable(ids: ["a", "b"], columnNames: ["x"], columns: [.numeric([1, 2])])
+    #expect(throws: TrainingError.noLabelColumn) { try ModelSettings().fit(table) }
+    #expect(TrainingError.noLabelColumn.description
+      == "the table has no label column; expected rows labelled 0/1 or yes/no: name the label column (--label COLUMN)")
+  }
+
   @Test("The defaults live in one place: the specs' initializers, which the CLI's settings use")
   func defaults() {
     #expect(LogisticSpec() == LogisticSpec(l2Penalty: 1, l1Penalty: 0, solver: .auto, fatTailTransform: true))

@@ -84,6 +84,15 @@ struct CohortStudyTests {
     table.labels = [Double](repeating: 0, count: 40)
     #expect(message(.strongest(8), try writeTable(dir, table))
       == "all 40 labelled rows have label 0; cohorts compare churn rates, which needs both churned and retained customers")
+    // A library caller's mistakes are errors too, not traps: no label column, groups out of range.
+    var unlabelled = data
+    unlabelled.label = nil
+    #expect(message(.strongest(8), unlabelled)
+      == "no label column named for \(data.path); cohorts compare churn rates: give the label column (--label COLUMN)")
+    for groups in [1, 1001] {
+      #expect(throws: CohortsError.groups(groups)) { try CohortStudy(.table(data), groups: groups) }
+    }
+    #expect(CohortsError.groups(1).description == "--groups 1 is out of range; expected 2...1000 quantile groups per numeric feature")
     #expect(CohortsError.noLabels.description == "no row has a known label: nothing to group")
     #expect(CohortsError.noCohorts(name: "x", cohorts: 0, only: nil).description == "--features: x is blank in every labelled row; nothing to compare")
     #expect(CohortsError.noCohorts(name: "x", cohorts: 3, only: "a").description

@@ -40,7 +40,7 @@ public struct ModelSettings: Sendable, Equatable {
   ///   the preprocessor and the model family.
   public func fit(_ table: FeatureTable) throws -> TrainedModel {
     try validate()
-    guard let labels = table.labels else { preconditionFailure("training needs labels") }
+    guard let labels = table.labels else { throw TrainingError.noLabelColumn }
     // Checked before the preprocessor, whose "no column varies" would hide the real cause
     // (no rows, or a single row), and the same for every family.
     guard let first = labels.first else { throw TrainingError.noLabelledRows }
@@ -127,6 +127,8 @@ public struct TrainedModel: Sendable {
 /// Rows that no model can be fitted on.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
   case noLabelledRows
+  /// A table with no label column at all.
+  case noLabelColumn
   /// `fix` says what to change, from the family's learner (`ModelLearner.constantScoresFix`).
   case constantScores(rows: Int, probability: Double, fix: String)
 
@@ -134,6 +136,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     switch self {
     case .constantScores(let rows, let p, let fix):
       return String(format: "the fitted model gives all %d training rows the same probability (%.4f): ", rows, p) + fix
+    case .noLabelColumn: return "the table has no label column; expected rows labelled 0/1 or yes/no: name the label column (--label COLUMN)"
     case .noLabelledRows: return "no labelled rows to train on: every label is blank (unknown); expected rows labelled 0/1 or yes/no"
     }
   }

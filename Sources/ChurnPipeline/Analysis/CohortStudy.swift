@@ -42,9 +42,8 @@ public struct CohortStudy: Sendable {
   /// - Throws: `CohortsError` when there is nothing to compare (no labelled row, one class, a
   ///   named feature that is not one or has a single cohort); the errors of reading the inputs
   ///   (`ObservationPlan.features`, `TableData.load`).
-  /// - Precondition: `groups` ≥ 2.
   public init(_ source: Source, selection: Selection = .strongest(8), groups: Int = 10, log: JobLog = .silent) throws {
-    precondition(groups >= 2, "groups \(groups) must be at least 2")
+    guard (2...1000).contains(groups) else { throw CohortsError.groups(groups) }
     let data: FeatureTable
     let roles: [(name: String, role: String)]
     switch source {
@@ -54,10 +53,11 @@ public struct CohortStudy: Sendable {
       data = result.table
       roles = [(events.columns.customer, "id"), ("label", "label"), ("cutoff", "cutoff")]
     case .table(let table):
+      guard table.label != nil else { throw CohortsError.noLabelColumn(path: table.path) }
       data = try table.load().table
       roles = [(table.idColumn, "id"), (table.label ?? "label", "label"), ("cutoff", "cutoff")]
     }
-    guard let labels = data.labels else { preconditionFailure("cohorts need a label column") }
+    let labels = data.labels ?? []
     let labelled = labels.filter { !$0.isNaN }
     guard !labelled.isEmpty else { throw CohortsError.noLabels }
     // One class has one churn rate, 0% or 100%, in every cohort: nothing to compare.
@@ -145,10 +145,11 @@ public struct CohortAnalysis: Sendable, Equatable {
   /// highest rates skip cohorts of fewer than 30 customers, whose rates are mostly noise; a
   /// column with one cohort, or none of 30 or more, is left out.
   ///
-  /// - Precondition: `data` has labels.
+  /// A table without labels has no cohorts to compare: none.
+  ///
   /// - Complexity: O(rows · log rows) per numeric column.
   public static func all(_ data: FeatureTable, groups: Int) -> [CohortAnalysis] {
-    guard let labels = data.labels else { preconditionFailure("cohorts need a label column") }
+    guard let labels = data.labels else { return [] }
     var out: [CohortAnalysis] = []
     for (name, column) in zip(data.columnNames, data.columns) {
       let cohorts = cohorts(column, labels: labels, groups: groups)
@@ -190,10 +191,16 @@ public enum CohortsError: Error, Equatable, CustomStringConvertible {
   case noColumn(name: String, columns: [String])
   /// A column whose cohorts cannot be compared: one cohort, or none of 30 rows or more.
   case noCohorts(name: String, cohorts: Int, only: String?)
+  /// A prepared table given without its label column.
+  case noLabelColumn(path: String)
+  /// Quantile groups outside 2...1000.
+  case groups(Int)
 
   public var description: String {
     switch self {
     case .noLabels: return "no row has a known label: nothing to group"
+    case .noLabelColumn(let path): return "no label column named for \(path); cohorts compare churn rates: give the label column (--label COLUMN)"
+    case .groups(let groups): return "--groups \(groups) is out of range; expected 2...1000 quantile groups per numeric feature"
     case .noFeatures(let text): return "--features \"\(text)\" names no column; expected a comma-separated list such as contract,tenure"
     case .notFeature(let name, let role): return "--features: \(name) is the \(role) column, not a feature"
     case .oneClass(let rows, let label):
