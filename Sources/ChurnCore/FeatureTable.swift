@@ -62,6 +62,15 @@ public struct FeatureTable: Sendable, Equatable {
 }
 
 extension FeatureTable {
+  /// The rows whose label is known (0 or 1; blank labels are NaN), in order; none without labels.
+  public var labelledRows: [Int] {
+    guard let labels else { return [] }
+    return labels.indices.filter { !labels[$0].isNaN }
+  }
+
+  /// Rows labelled 1 (churned).
+  public var churnedCount: Int { labels?.reduce(0) { $0 + ($1 == 1 ? 1 : 0) } ?? 0 }
+
   /// The rows at `indices`, in that order.
   public func rows(_ indices: [Int]) -> FeatureTable {
     FeatureTable(ids: indices.map { ids[$0] }, cutoffs: cutoffs.map { c in indices.map { c[$0] } },

@@ -17,6 +17,11 @@ public struct ModelFile: Sendable {
     public var dataFingerprint: String
     public var notes: [String]
 
+    /// The summary of the labelled rows `table` was trained on.
+    public init(_ table: FeatureTable, notes: [String]) {
+      self.init(rows: table.rowCount, churned: table.churnedCount, dataFingerprint: ModelFile.fingerprint(table), notes: notes)
+    }
+
     public init(rows: Int, churned: Int, dataFingerprint: String, notes: [String]) {
       self.rows = rows
       self.churned = churned

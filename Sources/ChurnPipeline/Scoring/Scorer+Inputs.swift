@@ -138,13 +138,11 @@ extension Scorer {
     case .events(let data, _) where model.events != nil:
       let cutoffs = try model.events!.trainingCutoffInstants()
       let all = try build(data, cutoffs: cutoffs).0.table
-      let labels = all.labels ?? []
-      let rows = labels.indices.filter { !labels[$0].isNaN }
+      let rows = all.labelledRows
       return (all.rows(rows), "Labelled rows of the model's \(cutoffs.count) training cutoffs (\(rows.count) customer-months), recomputed from \(data.events).")
     case .table(let table) where table.label != nil:
       let all = try TypedCSV(path: table.path, idColumn: table.idColumn).featureTable(label: table.label)
-      let labels = all.labels ?? []
-      let rows = labels.indices.filter { !labels[$0].isNaN }
+      let rows = all.labelledRows
       return (all.rows(rows), "Labelled rows of \(table.path) (\(rows.count) customers).")
     default:
       return (nil, "Cohort plots need labelled rows: give --events with the model's event log, or --table with --label.")

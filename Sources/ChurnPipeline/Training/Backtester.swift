@@ -55,7 +55,7 @@ extension Trainer {
   public func backtest(_ table: TableData, folds: Int = 5, bootstrap: Int = 1000) throws -> BacktestResult {
     guard table.label != nil else { throw TrainerError.noLabelColumn(table.path) }
     let t = try table.load().table
-    let all = t.rows(t.labels!.indices.filter { !t.labels![$0].isNaN })
+    let all = t.rows(t.labelledRows)
     // No label, or one class, fails in the first fold's fit with that fold's count; say it of the table.
     if all.rowCount == 0 { throw TrainingError.noLabelledRows }
     if let first = all.labels!.first, all.labels!.allSatisfy({ $0 == first }) {

@@ -61,7 +61,7 @@ public struct Trainer: Sendable {
     report.features!.lines.forEach(log.line)
     let all = built.table
     let labels = all.labels!
-    let labelled = labels.indices.filter { !labels[$0].isNaN }
+    let labelled = all.labelledRows
     guard !labelled.isEmpty else { throw TrainerError.noLabelledCutoff }
     let design = try plan.design()
     let folds = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: labels, labelWindowEnd: { design.horizon.added(to: $0) })
@@ -80,8 +80,7 @@ public struct Trainer: Sendable {
     report.notes = built.notes + fitted.preprocessor.notes
     for note in fitted.preprocessor.notes { log.note(note) }
     var file = ModelFile(churnVersion: churnVersion, idColumn: data.columns.customer, labelColumn: "label", trained: fitted,
-                         training: .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count,
-                                         dataFingerprint: ModelFile.fingerprint(training), notes: report.notes))
+                         training: .init(training, notes: report.notes))
     file.validation = measured.validation
     file.featureSpec = built.spec
     let holdoutCutoff = folds.last?.testCutoff
@@ -113,7 +112,7 @@ public struct Trainer: Sendable {
     var notes: [String] = []
     if !dates.isEmpty { notes.append("date columns left out of the features: \(dates.joined(separator: ", "))") }
     let labels = all.labels!
-    var trainRows = labels.indices.filter { !labels[$0].isNaN }
+    var trainRows = all.labelledRows
     var testRows: [Int] = []
     if let holdoutIds {
       let held = try HoldoutIds(path: holdoutIds, idColumn: table.idColumn)
@@ -125,10 +124,10 @@ public struct Trainer: Sendable {
         notes.append("\(count) in column \(table.idColumn) of \(table.path) (line \(first.line): \"\(first.id)\")")
       }
     }
-    let unlabelled = labels.count - labels.filter { !$0.isNaN }.count
+    let unlabelled = all.rowCount - all.labelledRows.count
     if unlabelled > 0 { notes.append("\(unlabelled) rows with a blank label left out of training") }
     let training = all.rows(trainRows)
-    report.table = .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count, inputColumns: training.columnNames.count,
+    report.table = .init(rows: training.rowCount, churned: training.churnedCount, inputColumns: training.columnNames.count,
                          heldOut: testRows.count, holdoutIds: holdoutIds)
     log.line("\(summary(training)), \(training.columnNames.count) input columns")
     let needsFolds = tuning != nil || calibration != nil
@@ -137,8 +136,7 @@ public struct Trainer: Sendable {
     let fitted = try fit(training, settings: settings, report: &report)
     notes += fitted.preprocessor.notes
     var file = ModelFile(churnVersion: churnVersion, idColumn: table.idColumn, labelColumn: labelColumn, trained: fitted,
-                         training: .init(rows: training.rowCount, churned: training.labels!.filter { $0 == 1 }.count,
-                                         dataFingerprint: ModelFile.fingerprint(training), notes: notes))
+                         training: .init(training, notes: notes))
     file.validation = measured.validation
     if !testRows.isEmpty {
       let test = all.rows(testRows)
@@ -171,14 +169,14 @@ public struct Trainer: Sendable {
     report.fit = fitted.fitReport(labels: training.labels!, auc: { try? rocAUC(scores: $0, labels: $1) })
     report.priorShift = fitted.priorShift
     report.finalRows = training.rowCount
-    report.finalChurned = training.labels!.filter { $0 == 1 }.count
+    report.finalChurned = training.churnedCount
     log.line(report.fit)
     if let text = report.priorShiftText { log.line(text) }
     return fitted
   }
 
   func summary(_ t: FeatureTable) -> String {
-    TrainingReport.rowSummary(rows: t.rowCount, churned: t.labels!.filter { $0 == 1 }.count)
+    TrainingReport.rowSummary(rows: t.rowCount, churned: t.churnedCount)
   }
 
   /// What the folds measured, for the model file and the bands.
