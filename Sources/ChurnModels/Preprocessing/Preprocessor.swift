@@ -341,7 +341,145 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
   ///
   /// - Throws: `PreprocessingError` when a training column is missing, changed kind, or holds
   ///   an infinite value.
+  ///
+  /// - Complexity: O(rows × output columns), one pass that writes each output row once (row
+  ///   blocks on every core for large tables), with no intermediate matrix.
   public func transform(_ table: FeatureTable) throws -> Matrix {
+    try checkColumns(table)
+    let n = table.rowCount
+    let plan = outputPlan(table)
+    var out = Matrix(rows: n, columns: plan.count)
+    guard n > 0, !plan.isEmpty, !hasInfiniteDroppedValue(table) else { return n > 0 ? try checkedTransform(table) : out }
+    // Any infinite or extreme value sends the whole table to the step-by-step transform, which
+    // finds the first one in the same order as always and names it.
+    let failed = out.storage.withUnsafeMutableBufferPointer { o -> Bool in
+      nonisolated(unsafe) let output = o
+      let blocks = (n + Self.transformBlockRows - 1) / Self.transformBlockRows
+      let workers = n < 4 * Self.transformBlockRows ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, blocks)
+      final class Flag: @unchecked Sendable { var failed = false; let lock = NSLock() }
+      let flag = Flag()
+      let work: @Sendable (Int) -> Void = { w in
+        var bad = false
+        for b in stride(from: w, to: blocks, by: workers) where !bad {
+          let rows = b * Self.transformBlockRows..<min(n, (b + 1) * Self.transformBlockRows)
+          bad = !Self.fill(output, rows: rows, plan: plan)
+        }
+        if bad { flag.lock.lock(); flag.failed = true; flag.lock.unlock() }
+      }
+      if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+      return flag.failed
+    }
+    return failed ? try checkedTransform(table) : out
+  }
+
+  /// Rows per block of the one-pass transform: 50 output columns of a block stay in L2.
+  static let transformBlockRows = 1024
+
+  /// How to compute one output column from the input table.
+  enum OutputSource {
+    /// A numeric column: missing → median, else the transform.
+    case value(values: [Double], transform: Transform, median: Double)
+    /// `NAME_missing`: 1 where the value is missing.
+    case indicator(values: [Double])
+    /// A one-hot column: 1 where the row's level code is `code`.
+    case level(codes: [Int32], code: Int32)
+  }
+
+  struct OutputColumn: @unchecked Sendable {
+    var source: OutputSource
+    var mean: Double
+    var deviation: Double
+    var limit: Double
+  }
+
+  /// Each output column's source, mean, deviation and limit, in output order.
+  func outputPlan(_ table: FeatureTable) -> [OutputColumn] {
+    let index = inputIndices(table)
+    var raw: [OutputSource?] = []
+    for step in steps {
+      switch step {
+      case .numeric(let name, let transform, let median):
+        guard case .numeric(let values) = table.columns[index[name]!] else { raw.append(nil); continue }
+        raw.append(.value(values: values, transform: transform, median: median))
+      case .missingIndicator(let name):
+        guard case .numeric(let values) = table.columns[index[name]!] else { raw.append(nil); continue }
+        raw.append(.indicator(values: values))
+      case .categorical(let name, let levels, let reference, let hasOther):
+        let width = levels.count + (hasOther ? 1 : 0)
+        guard case .categorical(let values) = table.columns[index[name]!] else {
+          raw += [OutputSource?](repeating: nil, count: width)
+          continue
+        }
+        // Each row's one-hot position (−1: every column 0), found once per row, not per column.
+        let position = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, Int32($0)) })
+        let other = hasOther ? Int32(levels.count) : -1
+        let codes = values.map { value -> Int32 in
+          let level = value ?? FittedPreprocessor.missingLevel
+          if let k = position[level] { return k }
+          return level != reference ? other : -1
+        }
+        raw += (0..<width).map { OutputSource.level(codes: codes, code: Int32($0)) }
+      }
+    }
+    return kept.indices.map { k in
+      let unstandardized = means[k] == 0 && deviations[k] == 1
+      return OutputColumn(source: raw[kept[k]] ?? .level(codes: [Int32](repeating: -1, count: table.rowCount), code: 0),
+                          mean: means[k], deviation: deviations[k],
+                          limit: unstandardized ? Double.greatestFiniteMagnitude : Self.largestStandardizedValue)
+    }
+  }
+
+  /// Whether a numeric input column whose value column was dropped (constant in training) holds
+  /// an infinite value: an input error all the same.
+  func hasInfiniteDroppedValue(_ table: FeatureTable) -> Bool {
+    let index = inputIndices(table)
+    let keptRaw = Set(kept)
+    var raw = 0
+    for step in steps {
+      switch step {
+      case .numeric(let name, _, _):
+        if !keptRaw.contains(raw), case .numeric(let values) = table.columns[index[name]!], values.contains(where: \.isInfinite) { return true }
+        raw += 1
+      case .missingIndicator:
+        raw += 1
+      case .categorical(_, let levels, _, let hasOther):
+        raw += levels.count + (hasOther ? 1 : 0)
+      }
+    }
+    return false
+  }
+
+  /// Writes `rows` of the output; false at the first infinite input or standardized value past
+  /// its limit (the caller then runs the checked transform for the error).
+  static func fill(_ output: UnsafeMutableBufferPointer<Double>, rows: Range<Int>, plan: [OutputColumn]) -> Bool {
+    let d = plan.count
+    for (k, column) in plan.enumerated() {
+      let mean = column.mean, deviation = column.deviation, limit = column.limit
+      switch column.source {
+      case .value(let values, let transform, let median):
+        for i in rows {
+          let v = values[i]
+          if v.isInfinite { return false }
+          let z = ((v.isNaN ? median : transform.apply(v)) - mean) / deviation
+          guard abs(z) <= limit else { return false }
+          output[i * d + k] = z
+        }
+      case .indicator(let values):
+        let missing = (1 - mean) / deviation, present = (0 - mean) / deviation
+        guard abs(missing) <= limit, abs(present) <= limit else { return false }
+        for i in rows { output[i * d + k] = values[i].isNaN ? missing : present }
+      case .level(let codes, let code):
+        let on = (1 - mean) / deviation, off = (0 - mean) / deviation
+        guard abs(on) <= limit, abs(off) <= limit else { return false }
+        for i in rows { output[i * d + k] = codes[i] == code ? on : off }
+      }
+    }
+    return true
+  }
+
+  /// The transform step by step through the raw matrix: the reference the one-pass transform
+  /// must equal, and the path that finds and names the first bad value.
+  func checkedTransform(_ table: FeatureTable) throws -> Matrix {
     let raw = try rawMatrix(table, checkColumns: true)
     let d = kept.count
     var out = Matrix(rows: raw.rows, columns: d)
