@@ -34,17 +34,25 @@ public struct RankedList: Sendable {
   /// Percent of scored customers with a lower probability, per row of `rows`.
   public let percentiles: [Double]
 
+  /// - Complexity: O(n log n) comparisons of an index array (the rows move once), then one
+  ///   pass for the percentiles.
   public init(_ unordered: [RiskRow]) {
-    rows = unordered.sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.id < $1.id }
-    let ascending = rows.map(\.probability).reversed().map { $0 }
-    percentiles = rows.map { row in
-      var lo = 0, hi = ascending.count
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if ascending[mid] < row.probability { lo = mid + 1 } else { hi = mid }
-      }
-      return 100 * Double(lo) / Double(max(ascending.count, 1))
+    let p = unordered.map(\.probability)
+    var order = Array(unordered.indices)
+    order.sort { a, b in p[a] != p[b] ? p[a] > p[b] : unordered[a].id < unordered[b].id }
+    rows = order.map { unordered[$0] }
+    // Rows are in descending order: those below a run of equal probabilities are the lower ones.
+    let n = rows.count
+    var percentiles = [Double](repeating: 0, count: n)
+    var start = 0
+    while start < n {
+      var end = start
+      while end + 1 < n && p[order[end + 1]] == p[order[start]] { end += 1 }
+      let lower = 100 * Double(n - end - 1) / Double(n)
+      for k in start...end { percentiles[k] = lower }
+      start = end + 1
     }
+    self.percentiles = percentiles
   }
 
   /// A change in probability points to one decimal: `+3.2 pts`, `-1.0 pts`, or `0.0 pts` (no

@@ -20,6 +20,18 @@ struct RankedListTests {
     "A": (0.40, "yellow"), "B": (0.55, "yellow"), "D": (0.35, "yellow"), "E": (0.05, "green"), "Z": (0.7, "red"),
   ]
 
+  @Test("Order and percentiles of 3,000 rows with many ties equal a plain sort and a binary search for the lower ones")
+  func manyTies() {
+    var rng = SeededGenerator(seed: 4, stream: 0)
+    let rows = (0..<3_000).map { i in RiskRow(id: "c\((i * 7919) % 3_000)", probability: (rng.uniform() * 50).rounded() / 50) }
+    let list = RankedList(rows)
+    let expected = rows.sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.id < $1.id }
+    #expect(list.rows.map(\.id) == expected.map(\.id))
+    let ascending = expected.map(\.probability).reversed().map { $0 }
+    let lower = expected.map { row in Double(ascending.count(where: { $0 < row.probability })) }
+    #expect(list.percentiles == lower.map { 100 * $0 / 3_000 })
+  }
+
   @Test("Order (ties by id), percentiles (share of customers with a lower probability), movers with band moves, the vanished")
   func handChecked() throws {
     var list = RankedList(Self.rows)
