@@ -318,9 +318,25 @@ public final class CSVReader {
         try splitQuotedFields(from: recordStart, to: contentEnd, line: recordLine, into: &bounds)
       } else {
         buffer.withUnsafeBufferPointer { b in
-          // Fields are short: a byte loop beats a memchr call per field.
+          // Eight bytes at a time (little-endian: the lowest set bit is the first byte): a byte
+          // is a comma exactly when it XORs to zero with 0x2C, and ((x & 0x7F…) + 0x7F…) | x
+          // has the top bit of each byte set exactly when that byte of x is nonzero (no carry
+          // crosses a byte, unlike the shorter (x − 0x01…) & ~x test, which also flags a '-'
+          // after a comma).
           bounds.append(recordStart)
+          let base = UnsafeRawPointer(b.baseAddress!)
           var i = recordStart
+          while i + 8 <= contentEnd {
+            let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ 0x2C2C_2C2C_2C2C_2C2C
+            var commas = ~(((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | x) & 0x8080_8080_8080_8080
+            while commas != 0 {
+              let at = i + commas.trailingZeroBitCount / 8
+              bounds.append(at)
+              bounds.append(at + 1)
+              commas &= commas &- 1
+            }
+            i += 8
+          }
           while i < contentEnd {
             if b[i] == 0x2C {
               bounds.append(i)

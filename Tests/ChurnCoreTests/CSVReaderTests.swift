@@ -34,6 +34,24 @@ struct CSVReaderTests {
     #expect(r.lines == [2, 4, 6, 7])
   }
 
+  @Test("Unquoted records split eight bytes at a time equal a byte-by-byte split: commas at every offset, next to '-', '+', '\\u{AC}' and multibyte text",
+        arguments: [1024, 4 << 20])
+  func wordSplit(blockSize: Int) throws {
+    var rng = SeededGenerator(seed: 12, stream: 0)
+    let pieces = ["", "-", "+", "-0.5", "x", "\u{AC}", "é", "1234567", "abcdefghijklmnopq", "--", ",", "-,-"]
+    var expected: [[String]] = []
+    var text = "a,b,c\n"
+    for _ in 0..<3_000 {
+      var line = ""
+      for _ in 0..<Int(rng.uniform() * 12) { line += pieces[Int(rng.uniform() * Double(pieces.count))] }
+      if line.isEmpty { line = "z" }
+      text += line + "\n"
+      expected.append(line.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
+    }
+    let r = try records(text, blockSize: blockSize)
+    #expect(r.rows == expected)
+  }
+
   @Test("Records longer than the block are read whole")
   func longRecords() throws {
     let long = String(repeating: "x", count: 5000)
