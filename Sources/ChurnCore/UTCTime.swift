@@ -80,6 +80,7 @@ public enum UTCTime {
     while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
     while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 || bytes[end - 1] == 0x0D { end -= 1 }
     guard end > start else { return nil }
+    if end - start == 20, let ms = parseZulu(bytes, start) { return ms }
     if end - start >= 10, bytes[start + 4] == UInt8(ascii: "-") || bytes[start + 4] == UInt8(ascii: "/") {
       return parseISO(bytes, start, end)
     }
@@ -119,6 +120,24 @@ public enum UTCTime {
       value = value * 10 + d
     }
     return value
+  }
+
+  /// The most common form, `YYYY-MM-DDTHH:MM:SSZ` (20 bytes at `start`), in one pass over its
+  /// digits; nil for anything else (which `parseISO` then reads, with the same result for
+  /// this form).
+  @inline(__always)
+  private static func parseZulu(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int64? {
+    guard b[start + 4] == 0x2D, b[start + 7] == 0x2D, b[start + 10] == 0x54, b[start + 13] == 0x3A, b[start + 16] == 0x3A,
+          b[start + 19] == 0x5A else { return nil }
+    @inline(__always) func d(_ i: Int) -> Int { Int(b[start + i] &- 0x30) }  // 10 or more for a non-digit
+    guard d(0) <= 9, d(1) <= 9, d(2) <= 9, d(3) <= 9, d(5) <= 9, d(6) <= 9, d(8) <= 9, d(9) <= 9, d(11) <= 9, d(12) <= 9,
+          d(14) <= 9, d(15) <= 9, d(17) <= 9, d(18) <= 9 else { return nil }
+    let year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3)
+    let month = d(5) * 10 + d(6), day = d(8) * 10 + d(9)
+    let hour = d(11) * 10 + d(12), minute = d(14) * 10 + d(15), second = d(17) * 10 + d(18)
+    guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year: year, month: month), hour <= 23, minute <= 59, second <= 60
+    else { return nil }
+    return days(year: year, month: month, day: day) * millisecondsPerDay + Int64(hour * 3_600_000 + minute * 60_000 + min(second, 59) * 1000)
   }
 
   private static func parseISO(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {

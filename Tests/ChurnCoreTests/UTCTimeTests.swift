@@ -51,6 +51,25 @@ struct UTCTimeTests {
     #expect(UTCTime.formatDateTime(milliseconds: ms) == expected)
   }
 
+  @Test("The one-pass reading of YYYY-MM-DDTHH:MM:SSZ equals the general one ('z', '+00:00') on 200,000 valid and invalid texts")
+  func zulu() {
+    var rng = SeededGenerator(seed: 20, stream: 0)
+    func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(rng.uniform() * Double(range.count)) }
+    var valid = 0
+    for _ in 0..<200_000 {
+      var text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", pick(1000...2999), pick(0...13), pick(0...32), pick(0...25), pick(0...61), pick(0...61))
+      if rng.uniform() < 0.05 {
+        var bytes = Array(text.utf8)
+        bytes[pick(0...18)] = [UInt8(ascii: "x"), 0x2F, 0x3A, 0x20][pick(0...3)]
+        text = String(decoding: bytes, as: UTF8.self)
+      }
+      let fast = UTCTime.parseMilliseconds(text + "Z")
+      #expect(fast == UTCTime.parseMilliseconds(text + "z") && fast == UTCTime.parseMilliseconds(text + "+00:00"), "\(text)Z")
+      if fast != nil { valid += 1 }
+    }
+    #expect(valid > 50_000)
+  }
+
   @Test("Rejected timestamps", arguments: [
     "", "   ", "2024-13-01", "2023-02-29", "2024-04-31", "2024-03-05T24:00:00Z", "2024-03-05T12:60",
     "2024-03-05T12:00:00+25:00", "2024-03-05T12:00:00Zjunk", "2024-03-05X12:00", "03/05/2024",
