@@ -29,13 +29,13 @@ extension NumberParsing {
     while k < count, digits.digit(bytes, k) == 0 { k += 1 }
     var decimal = BigUInt()
     var used = 0
-    var chunk: UInt32 = 0
+    var chunk: UInt64 = 0
     var chunkDigits = 0
     while k < count, used < maximumComparedDigits {
-      chunk = chunk * 10 + UInt32(digits.digit(bytes, k))
+      chunk = chunk * 10 + UInt64(digits.digit(bytes, k))
       chunkDigits += 1
-      if chunkDigits == 9 {
-        decimal.multiplyAdd(1_000_000_000, chunk)
+      if chunkDigits == 19 {
+        decimal.multiplyAdd(10_000_000_000_000_000_000, chunk)
         chunk = 0
         chunkDigits = 0
       }
@@ -50,7 +50,7 @@ extension NumberParsing {
       chunkDigits += 1
       decimalExponent -= 1
     }
-    if chunkDigits > 0 { decimal.multiplyAdd(powersOfTenUInt32[chunkDigits], chunk) }
+    if chunkDigits > 0 { decimal.multiplyAdd(powersOfTenUInt64[chunkDigits], chunk) }
 
     var halfway = BigUInt(2 * m + 1)
     var twos = e - 1
@@ -70,39 +70,41 @@ extension NumberParsing {
     }
   }
 
-  static let powersOfTenUInt32: [UInt32] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000]
+  /// 10⁰ ... 10¹⁹.
+  static let powersOfTenUInt64: [UInt64] = (0...19).map { k in (0..<k).reduce(1) { r, _ in r * 10 } }
 
-  /// A nonnegative integer of any size: little-endian 32-bit limbs, no leading zero limbs.
-  /// Just what the exact comparison needs.
+  /// A nonnegative integer of any size: little-endian 64-bit limbs, no leading zero limbs.
+  /// Just what the exact comparison needs (at most about 3,700 bits here).
   struct BigUInt {
-    var limbs: [UInt32] = []
+    var limbs: [UInt64] = []
 
-    init() {}
+    init() { limbs.reserveCapacity(64) }
 
     init(_ value: UInt64) {
-      if value != 0 { limbs.append(UInt32(truncatingIfNeeded: value)) }
-      if value >> 32 != 0 { limbs.append(UInt32(value >> 32)) }
+      self.init()
+      if value != 0 { limbs.append(value) }
     }
 
     /// self = self · factor + addend.
-    mutating func multiplyAdd(_ factor: UInt32, _ addend: UInt32) {
-      var carry = UInt64(addend)
+    mutating func multiplyAdd(_ factor: UInt64, _ addend: UInt64) {
+      var carry = addend
       for i in limbs.indices {
-        let product = UInt64(limbs[i]) * UInt64(factor) + carry
-        limbs[i] = UInt32(truncatingIfNeeded: product)
-        carry = product >> 32
+        let (high, low) = limbs[i].multipliedFullWidth(by: factor)
+        let (sum, overflow) = low.addingReportingOverflow(carry)
+        limbs[i] = sum
+        carry = overflow ? high + 1 : high
       }
-      if carry != 0 { limbs.append(UInt32(carry)) }
+      if carry != 0 { limbs.append(carry) }
     }
 
-    /// self = self · 5^n, 5^13 (the largest power of five below 2^32) at a time.
+    /// self = self · 5^n, 5^27 (the largest power of five below 2^64) at a time.
     mutating func multiplyByPowerOfFive(_ n: Int) {
       var n = n
-      while n >= 13 {
-        multiplyAdd(1_220_703_125, 0)
-        n -= 13
+      while n >= 27 {
+        multiplyAdd(7_450_580_596_923_828_125, 0)
+        n -= 27
       }
-      var factor: UInt32 = 1
+      var factor: UInt64 = 1
       for _ in 0..<n { factor *= 5 }
       if factor != 1 { multiplyAdd(factor, 0) }
     }
@@ -110,14 +112,14 @@ extension NumberParsing {
     /// self = self · 2^n.
     mutating func shiftLeft(_ n: Int) {
       guard !limbs.isEmpty, n > 0 else { return }
-      let words = n / 32
-      let bits = n % 32
+      let words = n / 64
+      let bits = n % 64
       if bits != 0 {
-        var carry: UInt32 = 0
+        var carry: UInt64 = 0
         for i in limbs.indices {
           let limb = limbs[i]
-          limbs[i] = limb << UInt32(bits) | carry
-          carry = limb >> UInt32(32 - bits)
+          limbs[i] = limb << UInt64(bits) | carry
+          carry = limb >> UInt64(64 - bits)
         }
         if carry != 0 { limbs.append(carry) }
       }

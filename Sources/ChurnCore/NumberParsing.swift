@@ -69,6 +69,14 @@ public enum NumberParsing {
     if i < e, bytes[i] == 0x2E {
       i += 1
       fractionStart = i
+      // Eight digits at a time while they last (Lemire's SWAR trick): most CSV floats are fractions.
+      let base = UnsafeRawPointer(bytes.baseAddress!)
+      while e - i >= 8 {
+        let chunk = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        guard isEightDigits(chunk) else { break }
+        w = w &* 100_000_000 &+ eightDigitsValue(chunk)
+        i += 8
+      }
       while i < e, case let d = bytes[i] &- 0x30, d < 10 {
         w = w &* 10 &+ UInt64(d)
         i += 1
@@ -117,6 +125,22 @@ public enum NumberParsing {
   public static func double(_ text: String) -> Double? {
     var copy = text
     return copy.withUTF8 { double($0) }
+  }
+
+  /// Whether the eight bytes of `chunk` (little-endian) are all ASCII digits.
+  @inline(__always)
+  static func isEightDigits(_ chunk: UInt64) -> Bool {
+    ((chunk &+ 0x4646_4646_4646_4646) | (chunk &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0
+  }
+
+  /// The value of eight ASCII digits read little-endian (first digit in the low byte): pairs,
+  /// then quadruples, then the whole, combined by three multiplications.
+  @inline(__always)
+  static func eightDigitsValue(_ chunk: UInt64) -> UInt64 {
+    var v = chunk &- 0x3030_3030_3030_3030
+    v = v &* 10 &+ v >> 8
+    v = ((v & 0x0000_00FF_0000_00FF) &* 0x000F_4240_0000_0064 &+ (v >> 16 & 0x0000_00FF_0000_00FF) &* 0x0000_2710_0000_0001) >> 32
+    return v & 0xFFFF_FFFF
   }
 
   /// Where a scanned number's digits are: its value is the digit string (integer digits then
