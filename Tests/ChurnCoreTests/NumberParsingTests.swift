@@ -85,7 +85,7 @@ struct NumberParsingTests {
 
   @Test("Random texts of every kind parse bit for bit as strtod does (seeded)", arguments: [UInt64(1), 2])
   func randomTexts(seed: UInt64) {
-    let (count, examples) = NumberTexts.differences(count: 300_000, seed: seed)
+    let (count, examples) = NumberTexts.differences(count: 500_000, seed: seed)
     #expect(count == 0, "seed \(seed): \(count) differences, e.g. \(examples)")
   }
 }

@@ -69,7 +69,7 @@ public struct NumberTexts {
     let n = format.withUnsafeMutableBufferPointer { buffer in
       withVaList(arguments) { vsnprintf(buffer.baseAddress!, buffer.count, pattern, $0) }
     }
-    return format[0..<Int(n)].map { UInt8(bitPattern: $0) }
+    return format.withUnsafeBytes { Array($0[0..<Int(n)]) }
   }
 
   mutating func digitString() -> [UInt8] {
@@ -143,9 +143,11 @@ public struct NumberTexts {
 
   /// glibc `strtod` over `text`, or nil unless it reads all of it.
   public static func strtodReference(_ text: [UInt8]) -> Double? {
-    var c = text.map { CChar(bitPattern: $0) }
-    c.append(0)
-    return c.withUnsafeMutableBufferPointer { buffer in
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer in
+      text.withUnsafeBytes { source in
+        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+      }
+      buffer[text.count] = 0
       var end: UnsafeMutablePointer<CChar>?
       let value = strtod(buffer.baseAddress!, &end)
       return end.map { buffer.baseAddress!.distance(to: $0) } == text.count ? value : nil
