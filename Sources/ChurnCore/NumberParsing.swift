@@ -97,7 +97,8 @@ public enum NumberParsing {
       if i < e, bytes[i] == 0x2D || bytes[i] == 0x2B { exponentNegative = bytes[i] == 0x2D; i += 1 }
       guard i < e, bytes[i] &- 0x30 < 10 else { return nil }
       while i < e, case let d = bytes[i] &- 0x30, d < 10 {
-        // Saturate: beyond 10⁸ every value is 0 or infinity anyway, whatever the digits say.
+        // Saturate: past 10⁸ the value is 0 or infinity whatever the digits say (short of a
+        // field with some 10⁸ digits), and the exponent arithmetic cannot overflow.
         if exponent < 100_000_000 { exponent = exponent * 10 + Int(d) }
         i += 1
       }
@@ -125,6 +126,7 @@ public enum NumberParsing {
     return negative ? -magnitude : magnitude
   }
 
+  /// `double(_:)` over the UTF-8 bytes of `text`.
   public static func double(_ text: String) -> Double? {
     var copy = text
     return copy.withUTF8 { double($0) }
