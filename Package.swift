@@ -33,7 +33,7 @@ let package = Package(
       ]),
 
     // Benchmark drivers called by scripts/bench-*: generate data, time the library, print figures.
-    .executableTarget(name: "churn-bench", dependencies: ["ChurnCore", "ChurnModels"], path: "Sources/ChurnBench"),
+    .executableTarget(name: "churn-bench", dependencies: ["ChurnCore", "ChurnModels", "ChurnTestSupport"], path: "Sources/ChurnBench"),
 
     .target(name: "ChurnTestSupport", dependencies: ["ChurnCore"], path: "Tests/ChurnTestSupport"),
     .testTarget(name: "ChurnCoreTests", dependencies: ["ChurnCore", "ChurnTestSupport"]),

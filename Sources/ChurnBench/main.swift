@@ -14,6 +14,10 @@
 //   churn-bench table ROWS COLUMNS SEED OUT.csv THREADS
 //     the same data as a CSV table (customer_id, x1..xd with 6 decimals, churn) for the
 //     command-line benchmarks (scripts/bench-score).
+//
+//   churn-bench numbers COUNT SEED
+//     NumberParsing.double against glibc strtod on COUNT seeded texts, then both parsers' speed
+//     (Numbers.swift; scripts/check-number-parsing).
 import ChurnCore
 import ChurnModels
 import Foundation
@@ -24,9 +28,12 @@ func fail(_ message: String) -> Never {
 }
 
 let arguments = CommandLine.arguments
+if arguments.count == 4, arguments[1] == "numbers", let count = Int(arguments[2]), let seed = UInt64(arguments[3]) {
+  numbersBenchmark(count: count, seed: seed)
+}
 guard arguments.count == 7, ["logistic", "forest", "table"].contains(arguments[1]), let rows = Int(arguments[2]),
       let columns = Int(arguments[3]), let seed = UInt64(arguments[4]), let threads = Int(arguments[6])
-else { fail("usage: churn-bench logistic|forest|table ROWS COLUMNS SEED DATA_PREFIX THREADS") }
+else { fail("usage: churn-bench logistic|forest|table ROWS COLUMNS SEED DATA_PREFIX THREADS, or churn-bench numbers COUNT SEED") }
 let prefix = arguments[5]
 let mode = arguments[1]
 
