@@ -183,16 +183,26 @@ public struct ModelFile: Sendable {
 
   /// The population stability index of each input column of `table` and of `scores` against
   /// the training references, largest first.
+  ///
+  /// - Complexity: O(rows × columns), the columns spread over the machine's cores.
   public func drift(_ table: FeatureTable, scores: [Double]) -> [(column: String, psi: Double)] {
-    var out: [(String, Double)] = []
     let index = Dictionary(zip(table.columnNames, table.columns.indices), uniquingKeysWith: { a, _ in a })
-    for reference in driftReferences ?? [] {
-      guard let k = index[reference.column] else { continue }
-      switch table.columns[k] {
-      case .numeric(let v): out.append((reference.column, reference.stability(numeric: v)))
-      case .categorical(let v): out.append((reference.column, reference.stability(categorical: v)))
+    let checked = (driftReferences ?? []).compactMap { reference in index[reference.column].map { (reference, $0) } }
+    var psi = [Double](repeating: 0, count: checked.count)
+    let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, checked.count, table.rowCount / 10_000))
+    psi.withUnsafeMutableBufferPointer { buffer in
+      nonisolated(unsafe) let psi = buffer  // each worker writes its own elements
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        for c in stride(from: w, to: checked.count, by: workers) {
+          let (reference, k) = checked[c]
+          switch table.columns[k] {
+          case .numeric(let v): psi[c] = reference.stability(numeric: v)
+          case .categorical(let v): psi[c] = reference.stability(categorical: v)
+          }
+        }
       }
     }
+    var out = zip(checked, psi).map { ($0.0.column, $1) }
     if let scoreReference { out.append(("(churn score)", scoreReference.stability(numeric: scores))) }
     return out.sorted { $0.1 > $1.1 }
   }

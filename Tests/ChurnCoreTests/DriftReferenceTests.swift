@@ -4,6 +4,27 @@ import Testing
 
 @Suite("Population stability index")
 struct DriftReferenceTests {
+  @Test("Bin shares count each value in the first bin whose edge is at or above it: values on the edges, between, beyond, missing")
+  func binsByHand() {
+    // Rounded values: many fall exactly on an edge.
+    var rng = SeededGenerator(seed: 9)
+    let training = (0..<2_000).map { _ in (rng.normal() * 4).rounded() }
+    let reference = DriftReference.numeric("x", training)
+    let scoring = (0..<3_000).map { i in i % 50 == 0 ? Double.nan : (rng.normal() * 5).rounded() / 1 }
+    var counts = [Double](repeating: 0, count: reference.edges.count + 2)
+    for v in scoring {
+      if v.isNaN { counts[reference.edges.count + 1] += 1; continue }
+      counts[reference.edges.firstIndex(where: { v <= $0 }) ?? reference.edges.count] += 1
+    }
+    let shares = counts.map { max($0 / 3_000, 1e-4) }
+    let expected = zip(reference.shares, shares).reduce(0.0) { psi, pair in
+      let e = max(pair.0, 1e-4)
+      return psi + (pair.1 - e) * log(pair.1 / e)
+    }
+    #expect(abs(reference.stability(numeric: scoring) - expected) < 1e-12)
+    #expect(reference.edges.count >= 5)
+  }
+
   @Test("A sample against itself is 0, numeric and categorical, over several seeds", arguments: [1, 2, 3, 4] as [UInt64])
   func itself(seed: UInt64) {
     var rng = SeededGenerator(seed: seed)
