@@ -19,7 +19,9 @@ let package = Package(
     // OpenBLAS (cblas + Fortran LAPACK symbols); imported by exactly one file, ChurnCore/Matrix+BLAS.swift.
     .systemLibrary(
       name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-    .target(name: "ChurnCore", dependencies: ["COpenBLAS"]),
+    // zlib, to read .csv.gz inputs as a stream; imported by exactly one file, ChurnCore/GzipStream.swift.
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .target(name: "ChurnCore", dependencies: ["COpenBLAS", "CZlib"]),
     .target(name: "ChurnFeatures", dependencies: ["ChurnCore"]),
     .target(name: "ChurnModels", dependencies: ["ChurnCore"]),
     .target(name: "ChurnScoring", dependencies: ["ChurnCore"]),

@@ -22,7 +22,7 @@ struct BacktestCommand: ParsableCommand {
   @OptionGroup var observation: ObservationOptions
   @OptionGroup var modelOptions: ModelOptions
 
-  @Option(help: "A prepared table CSV instead of an event log (stratified k-fold).")
+  @Option(help: "A prepared table, a .csv or .csv.gz file, instead of an event log (stratified k-fold).")
   var table: String?
 
   @Option(help: "Name of the label column (with --table).")

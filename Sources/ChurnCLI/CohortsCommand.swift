@@ -19,7 +19,7 @@ struct CohortsCommand: ParsableCommand {
   @OptionGroup var customers: CustomerTableOptions
   @OptionGroup var observation: ObservationOptions
 
-  @Option(help: "A prepared table CSV instead of an event log.")
+  @Option(help: "A prepared table, a .csv or .csv.gz file, instead of an event log.")
   var table: String?
 
   @Option(help: "Name of the label column (with --table).")

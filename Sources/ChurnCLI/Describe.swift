@@ -9,7 +9,7 @@ struct Describe: ParsableCommand {
 
   @OptionGroup var events: EventLogOptions
 
-  @Option(help: "Customer table CSV (customer_id plus attributes, optionally churn_date).")
+  @Option(help: "Customer table, a .csv or .csv.gz file (customer_id plus attributes, optionally churn_date).")
   var customers: String?
 
   @Option(name: .customLong("churn-date-column"), help: "Name of the customer table's churn-date column (default: churn_date).")
@@ -32,7 +32,7 @@ struct Describe: ParsableCommand {
 
 /// Flags that locate an event log and its columns; shared by every command that reads one.
 struct EventLogOptions: ParsableArguments {
-  @Option(help: "Event log CSV with a header: customer id, timestamp, event type and optionally a value.")
+  @Option(help: "Event log, a .csv or .csv.gz file with a header: customer id, timestamp, event type and optionally a value.")
   var events: String?
 
   @Option(name: .customLong("customer-column"), help: "Name of the customer id column (default: customer_id).")

@@ -55,7 +55,7 @@ struct Features: ParsableCommand {
 
 /// Flags for the optional customer table.
 struct CustomerTableOptions: ParsableArguments {
-  @Option(help: "Customer table CSV: customer id plus attributes, optionally signup and churn dates.")
+  @Option(help: "Customer table, a .csv or .csv.gz file: customer id plus attributes, optionally signup and churn dates.")
   var customers: String?
 
   @Option(name: .customLong("signup-column"), help: "Name of the customer table's signup-date column (default: signup_date).")

@@ -8,16 +8,16 @@ struct ScoringInputs: ParsableArguments {
   @Option(help: "Model file written by churn train.")
   var model: String
 
-  @Option(help: "Event log CSV (for a model trained from events); column names are the model's.")
+  @Option(help: "Event log, a .csv or .csv.gz file (for a model trained from events); column names are the model's.")
   var events: String?
 
-  @Option(help: "Customer table CSV (for a model trained with one).")
+  @Option(help: "Customer table, a .csv or .csv.gz file (for a model trained with one).")
   var customers: String?
 
   @Option(help: "Score as of this date (midnight UTC): features see only events before it.")
   var asOf: String?
 
-  @Option(help: "Table CSV with the model's feature columns (other columns are ignored).")
+  @Option(help: "Table, a .csv or .csv.gz file, with the model's feature columns (other columns are ignored).")
   var table: String?
 
   @Option(help: "Name of the id column of --table (default: the model's).")

@@ -24,7 +24,7 @@ struct Train: ParsableCommand {
   @OptionGroup var observation: ObservationOptions
   @OptionGroup var modelOptions: ModelOptions
 
-  @Option(help: "A prepared training table CSV instead of an event log.")
+  @Option(help: "A prepared training table, a .csv or .csv.gz file, instead of an event log.")
   var table: String?
 
   @Option(help: "Name of the label column (with --table).")

@@ -4,7 +4,10 @@ import Glibc
 
 /// A streaming reader of comma-separated files (RFC 4180): a header line, then records.
 ///
-/// Reads the file in 4 MiB blocks, so memory stays bounded whatever the file size. Handles
+/// Reads the file in 4 MiB blocks, so memory stays bounded whatever the file size. A file that
+/// starts with the gzip magic bytes (`1f 8b`), whatever its name, is decompressed as it is read
+/// (`GzipStream`, on a thread of its own past the first block): every check below and every line
+/// number then concern the decompressed text, as if the file had been decompressed first. Handles
 /// quoted fields (with `""` escapes and embedded commas or newlines), CRLF line ends, a UTF-8
 /// byte-order mark and blank lines (skipped). Field bytes are handed out without copying;
 /// they are valid only inside the callback.
@@ -12,8 +15,8 @@ import Glibc
 /// As in RFC 4180 and Python's `csv` module, a double quote opens a quoted field only as the
 /// field's first byte; inside an unquoted field (`12" screen`) it is an ordinary character, so
 /// a stray quote cannot swallow the lines after it. A quote that opens a field and is never
-/// closed is an error naming the line and the field. Compressed (gzip, zip, bzip2, xz, zstd),
-/// UTF-16 and binary files are refused by their first bytes, before any byte is echoed.
+/// closed is an error naming the line and the field. Other compressed files (zip, bzip2, xz,
+/// zstd), UTF-16 and binary files are refused by their first bytes, before any byte is echoed.
 ///
 /// Fuzzed with libFuzzer and AddressSanitizer: `scripts/fuzz-parsers`.
 public final class CSVReader {
@@ -29,13 +32,16 @@ public final class CSVReader {
   private var fieldBounds = FieldBounds()  // start, end pairs into buffer
   private var bufferFileOffset = 0  // file offset of buffer[0]
   private var limit = Int.max  // file offset where this reader's byte range ends
+  private var gzip: GzipStream?  // set for a gzip file: offsets then count decompressed bytes
+  private var gzipFilledBlock = false  // the first refill of a gzip file filled the buffer
   /// Whether any record so far held a double quote.
   public private(set) var sawQuotes = false
 
   /// Opens `path` and reads its header line.
   ///
   /// - Throws: `FileError` when the file cannot be opened; `CSVError` when it is empty,
-  ///   compressed or binary, or the header has an empty or duplicate column name.
+  ///   compressed (other than with gzip) or binary, or the header has an empty or duplicate
+  ///   column name; `GzipError` when a gzip file ends or breaks before its header does.
   /// - Parameter expected: what the file should hold, for the errors about an empty or binary
   ///   file (default: an event log's header).
   public init(path: String, expected: String = CSVError.eventLogHeader, blockSize: Int = 4 << 20) throws {
@@ -43,6 +49,7 @@ public final class CSVReader {
     descriptor = open(path, O_RDONLY | O_CLOEXEC)
     if descriptor < 0 { throw FileError.fromErrno(path: path, action: "open") }
     buffer = ByteBuffer(count: max(blockSize, 1024))
+    if Self.startsWithGzipMagic(descriptor) { gzip = GzipStream(path: path, descriptor: descriptor) }
     try checkText(expected: expected)
     var names: [String] = []
     var invalid: CSVError?
@@ -86,6 +93,7 @@ public final class CSVReader {
     descriptor = open(path, O_RDONLY | O_CLOEXEC)
     if descriptor < 0 { throw FileError.fromErrno(path: path, action: "open") }
     buffer = ByteBuffer(count: max(blockSize, 1024))
+    precondition(!Self.startsWithGzipMagic(descriptor), "\(path) is gzip-compressed: it cannot be read by byte ranges")
     if lseek(descriptor, off_t(byteRange.lowerBound), SEEK_SET) < 0 { throw FileError.fromErrno(path: path, action: "seek in") }
     bufferFileOffset = byteRange.lowerBound
     limit = byteRange.upperBound
@@ -94,6 +102,17 @@ public final class CSVReader {
   }
 
   private var lineBase = 0
+
+  /// Whether the file at `descriptor` starts with the gzip magic bytes (read without moving its offset).
+  private static func startsWithGzipMagic(_ descriptor: Int32) -> Bool {
+    var head: [UInt8] = [0, 0]
+    let n = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, 2, 0) }
+    return n == 2 && head == GzipStream.magic
+  }
+
+  /// Whether the file is gzip-compressed and read through its decompression: it can then be
+  /// read only from start to end, not by byte ranges (`lineStarts`, `init(path:header:byteRange:)`).
+  public var isGzip: Bool { gzip != nil }
 
   /// Refuses compressed and binary files by their first bytes, before any of it is echoed as
   /// a "header".
@@ -111,13 +130,18 @@ public final class CSVReader {
     }
   }
 
-  /// The file offset of the first byte not yet consumed (after `init(path:)`, the end of the header).
+  /// The file offset of the first byte not yet consumed (after `init(path:)`, the end of the
+  /// header); for a gzip file, the offset in the decompressed data.
   public var offset: Int { bufferFileOffset + start }
+
+  /// The bytes of the file read so far, to show progress against `fileSize`: `offset`, or for a
+  /// gzip file the compressed bytes behind the data read.
+  public var fileBytesRead: Int { gzip?.compressedBytesRead ?? offset }
 
   /// Lines consumed so far (for a range reader, since the start of its range).
   public var linesRead: Int { lineNumber - lineBase }
 
-  /// The size of the file in bytes.
+  /// The size of the file in bytes (compressed, for a gzip file).
   public var fileSize: Int {
     var info = stat()
     return fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
@@ -126,6 +150,7 @@ public final class CSVReader {
   /// The file offsets just after the first newline at or after each of `targets` (or the file
   /// size when there is none), for splitting a file into byte ranges at line ends.
   public func lineStarts(after targets: [Int]) throws -> [Int] {
+    precondition(gzip == nil, "\(path) is gzip-compressed: it cannot be split by byte ranges")
     let size = fileSize
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     return try targets.map { target in
@@ -142,6 +167,7 @@ public final class CSVReader {
   }
 
   deinit {
+    gzip?.stop()  // its thread may be reading the descriptor
     close(descriptor)
     fieldBounds.deallocate()
     buffer.deallocate()
@@ -156,7 +182,8 @@ public final class CSVReader {
   /// Reads every remaining record, in order.
   ///
   /// - Throws: whatever `body` throws; `CSVError` for an unterminated quote; `FileError` on a
-  ///   read failure.
+  ///   read failure; `GzipError` when a gzip file is cut short or damaged (after every record
+  ///   before the break).
   public func forEachRecord(_ body: (CSVRecord) throws -> Void) throws {
     while try nextRecord(body) {}
   }
@@ -181,7 +208,15 @@ public final class CSVReader {
       atEOF = true
       return false
     }
-    let n = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress! + end, capacity) }
+    let n: Int
+    if let gzip {
+      // Past a first full block the file is large: decompress ahead on another thread.
+      if gzipFilledBlock { gzip.startReadingAhead() }
+      n = try readGzip(gzip, capacity: capacity)
+      if bufferFileOffset == 0 && n == capacity { gzipFilledBlock = true }
+    } else {
+      n = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress! + end, capacity) }
+    }
     if n < 0 { throw FileError.fromErrno(path: path, action: "read") }
     if n == 0 {
       atEOF = true
@@ -189,6 +224,28 @@ public final class CSVReader {
     }
     end += n
     return true
+  }
+
+  /// Decompresses up to `capacity` bytes to the end of the buffer; a broken stream becomes a
+  /// `GzipError` naming how far the data goes and on which line it stops.
+  private func readGzip(_ gzip: GzipStream, capacity: Int) throws -> Int {
+    do {
+      return try buffer.withUnsafeMutableBufferPointer { b throws(GzipStream.Failure) in
+        try gzip.read(into: b.baseAddress! + end, capacity: capacity)
+      }
+    } catch {
+      // Lines consumed, plus the newlines in the bytes not yet consumed; a last line without
+      // its newline is one more.
+      let bytes = bufferFileOffset + end
+      var line = lineNumber + buffer[start..<end].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+      if end > start && buffer[end - 1] != 0x0A { line += 1 }
+      if bytes > 0 { line = max(line, 1) }
+      switch error {
+      case .truncated: throw GzipError.truncated(path: path, bytes: bytes, line: line)
+      case .corrupt(let reason): throw GzipError.corrupt(path: path, bytes: bytes, line: line, reason: reason)
+      case .unreadable(let error): throw error
+      }
+    }
   }
 
   /// Where the scan of a record stands (RFC 4180): a double quote opens a quoted field only
@@ -495,15 +552,15 @@ struct ByteBuffer {
 
   subscript(range: Range<Int>) -> [UInt8] { Array(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)) }
 
-  func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+  func withUnsafeBufferPointer<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
     try body(UnsafeBufferPointer(start: base, count: count))
   }
 
-  func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<UInt8>) throws -> R) rethrows -> R {
+  func withUnsafeMutableBufferPointer<R, E: Error>(_ body: (UnsafeMutableBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
     try body(UnsafeMutableBufferPointer(start: base, count: count))
   }
 
-  func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+  func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
     try body(UnsafeMutableRawBufferPointer(start: base, count: count))
   }
 
@@ -580,7 +637,8 @@ public enum CSVError: Error, Equatable, CustomStringConvertible {
       return "\(path) line \(line): field \(field) opens a quote that is never closed (it runs to the end of the file); "
         + "expected a closing \" — remove the stray \" or double it (\"\") inside a quoted field"
     case .compressed(let path, let format):
-      return "\(path) is \(format)-compressed; expected a plain-text CSV file: decompress it first"
+      return "\(path) is \(format)-compressed; expected a plain-text CSV file or one compressed with gzip (.csv.gz): "
+        + "decompress it first, or recompress it with gzip"
     case .binary(let path, let reason, let expected):
       return "\(path) is not a text CSV file (\(reason)); expected UTF-8 text with \(expected)"
     case .invalidUTF8(let path, let line, let column, let value, let position, let byte):

@@ -131,15 +131,18 @@ struct CSVReaderTests {
       #expect(throws: expected) { _ = try CSVReader(path: path) }
     }
     let noise = (0..<4000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }
-    try expectError([0x1F, 0x8B, 0x08, 0x00] + noise, .compressed(path: path, format: "gzip"))
     try expectError([0x50, 0x4B, 0x03, 0x04] + noise, .compressed(path: path, format: "zip"))
     try expectError(Array("BZh9".utf8) + noise, .compressed(path: path, format: "bzip2"))
     try expectError([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00] + noise, .compressed(path: path, format: "xz"))
     try expectError([0x28, 0xB5, 0x2F, 0xFD] + noise, .compressed(path: path, format: "zstd"))
     try expectError([0xFF, 0xFE, 0x61, 0x00, 0x2C, 0x00], .binary(path: path, reason: "it is UTF-16 text; save it as UTF-8"))
     try expectError(Array("id,na".utf8) + [0, 0, 0x41] + Array(",x\n1,2\n".utf8), .binary(path: path, reason: "its first line holds NUL bytes"))
-    #expect(CSVError.compressed(path: "events.csv", format: "gzip").description
-      == "events.csv is gzip-compressed; expected a plain-text CSV file: decompress it first")
+    #expect(CSVError.compressed(path: "events.csv", format: "zip").description
+      == "events.csv is zip-compressed; expected a plain-text CSV file or one compressed with gzip (.csv.gz): "
+      + "decompress it first, or recompress it with gzip")
+    // gzip is read (GzipInputTests); damaged gzip data is its own error.
+    try Data([0x1F, 0x8B, 0x08, 0x00] + noise).write(to: URL(fileURLWithPath: path))
+    #expect(throws: GzipError.corrupt(path: path, bytes: 0, line: 0, reason: "invalid block type")) { _ = try CSVReader(path: path) }
     #expect(CSVError.binary(path: "e.csv", reason: "its first line holds NUL bytes").description
       == "e.csv is not a text CSV file (its first line holds NUL bytes); expected UTF-8 text with a header line such as customer_id,timestamp,event_type,value")
   }

@@ -1,9 +1,10 @@
 // libFuzzer harness for CSVReader (Sources/ChurnCore/CSVReader.swift); built by scripts/fuzz-parsers.
 //
 // Property: for any bytes, opening and reading the file returns records or throws CSVError /
-// FileError; it never traps, hangs or touches memory out of bounds (AddressSanitizer). The
-// input is read twice, with the smallest block (1,024 bytes, so records cross refills) and
-// the default one, and both reads must agree; records must come in increasing line order.
+// FileError / GzipError (input that starts with the gzip magic is decompressed); it never
+// traps, hangs or touches memory out of bounds (AddressSanitizer). The input is read twice,
+// with the smallest block (1,024 bytes, so records cross refills) and the default one, and
+// both reads must agree; records must come in increasing line order.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,6 +62,8 @@ func readAll(blockSize: Int) -> Outcome {
   } catch let error as CSVError {
     outcome.error = error.description
   } catch let error as FileError {
+    outcome.error = error.description
+  } catch let error as GzipError {
     outcome.error = error.description
   } catch {
     preconditionFailure("unexpected error type \(type(of: error)): \(error)")

@@ -94,7 +94,8 @@ public struct EventLogReader: Sendable {
   public let columns: EventLogColumns
   public let skipBadRows: Bool
   /// Called after each block of events with the number of bytes of the file read since the
-  /// last call (from the reading threads), for progress displays.
+  /// last call (from the reading threads), for progress displays; compressed bytes for a gzip
+  /// file, so that they add up to its size.
   public var progress: (@Sendable (Int) -> Void)?
   /// The latest event time accepted (milliseconds, inclusive), or `nil` for no limit. Set it
   /// to `nil` when the end of the data is given explicitly (`--data-end`).
@@ -207,7 +208,8 @@ public struct EventLogReader: Sendable {
   /// carry true file lines, and the first error in file order is the one thrown. Files under
   /// `minimumPartitionBytes` per range, and files with quoted fields (a newline inside quotes
   /// could sit at a range boundary: detected, then `reset()` is called and the file is read
-  /// again on one thread), are read as one range.
+  /// again on one thread), are read as one range. So is a gzip file, which cannot be split by
+  /// byte ranges: one thread decompresses it while the calling thread parses.
   ///
   /// - Returns: one result per range actually used, in file order.
   public func readBatches(partitions requested: Int, minimumPartitionBytes: Int = 32 << 20, reset: () -> Void,
@@ -216,7 +218,7 @@ public struct EventLogReader: Sendable {
     let layout = try layout(of: csv)
     let headerEnd = csv.offset
     let size = csv.fileSize
-    let partitions = max(1, min(requested, (size - headerEnd) / max(1, minimumPartitionBytes)))
+    let partitions = csv.isGzip ? 1 : max(1, min(requested, (size - headerEnd) / max(1, minimumPartitionBytes)))
     if partitions == 1 { return [try records(of: csv, layout: layout) { try body(0, $0, $1, $2) }] }
 
     let targets = (1..<partitions).map { headerEnd + $0 * (size - headerEnd) / partitions }
@@ -276,7 +278,7 @@ public struct EventLogReader: Sendable {
                        _ body: (EventBatch, ByteInterner, ByteInterner) throws -> Void) throws -> Result {
     var skipped = SkippedRows()
     var batch = EventBatch()
-    var reported = csv.offset
+    var reported = csv.fileBytesRead
     var customers = ByteInterner(capacity: 1 << 16)
     var types = ByteInterner(capacity: 64)
     let customerIndex = layout.customer, timeIndex = layout.time, typeIndex = layout.type, valueIndex = layout.value
@@ -327,9 +329,9 @@ public struct EventLogReader: Sendable {
           try body(batch, customers, types)
           batch.removeAll()
           if let progress {
-            let offset = csv.offset
-            progress(offset - reported)
-            reported = offset
+            let read = csv.fileBytesRead
+            progress(read - reported)
+            reported = read
           }
         }
       } catch let error as EventLogError where skipBadRows {
@@ -337,7 +339,7 @@ public struct EventLogReader: Sendable {
       }
     }
     if batch.count > 0 { try body(batch, customers, types) }
-    progress?(csv.offset - reported)
+    progress?(csv.fileBytesRead - reported)
     return Result(skipped: skipped, customers: customers, eventTypes: types)
   }
 }
