@@ -1,7 +1,8 @@
 /// A CSV table read into typed columns, for customer tables and prepared feature tables.
 ///
-/// Each column's kind is inferred in a first pass and values are parsed in a second, so memory
-/// holds only the typed result:
+/// Each column's kind is inferred in a first pass, which also keeps the values of the columns
+/// that are numbers (each parsed once); a second pass reads only the columns that are not (and
+/// every column when the first error in the file is one only that pass reports). Kinds:
 /// - `numeric` when every non-missing value is a number and none is a digit string with a
 ///   leading zero (`007`, `02134`: codes, not quantities);
 /// - `date` when every non-missing value is an ISO 8601 date or date-time;
@@ -47,7 +48,9 @@ public struct TypedCSV: Sendable {
     let forcedKinds = Dictionary(forced.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
     let excluded = Set(exclude.map { $0.lowercased() })
 
-    // Pass 1: the header and each column's kind.
+    // Pass 1: the header, each column's kind, the ids, and the values of every column that is
+    // numeric so far, parsed once: a column is parsed again in pass 2 only when it turns out not
+    // to be (categorical, date, or a forced numeric column with text in it).
     let expected = expected ?? Self.expectedHeader(idColumn: idColumn)
     let first = try CSVReader(path: path, expected: expected)
     guard let idIndex = first.columnIndex(idColumn) else {
@@ -67,21 +70,60 @@ public struct TypedCSV: Sendable {
     var firstText = [(line: Int, value: String)?](repeating: nil, count: first.header.count)  // first that does not
     var allFormatted = [Bool](repeating: true, count: first.header.count)  // every non-number is "$1,200.50"-like
     let width = first.header.count
+    // Per selected column: its values while every one so far is a number, blank or missing
+    // (NaN); emptied at its first other value. Forced categorical and date columns keep none.
+    var numbers = [[Double]](repeating: [], count: selected.count)
+    var storing = selected.map { c in forcedKinds[first.header[c].lowercased()].map { $0 == .numeric } ?? true }
+    var outOfRange = [Bool](repeating: false, count: selected.count)  // a stored value beyond ±1e15
+    var sawBlankId = false
+    var ids: [String] = []
+    var lines: [Int] = []
+    let fileSize = first.fileSize
+    let headerBytes = first.offset
     try first.forEachRecord { record in
       guard record.count == width else {
         throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
       }
       if let error = record.utf8Error(idIndex, path: path, column: first.header[idIndex]) { throw error }
       for c in selected { if let error = record.utf8Error(c, path: path, column: first.header[c]) { throw error } }
-      for c in selected where !record.isBlank(c) {
+      if ids.count == Self.sizingRecords {
+        // Room for the whole file at the first records' size, so the columns are not copied as they grow.
+        let rows = Self.estimatedRows(fileSize: fileSize, headerBytes: headerBytes, readBytes: first.offset, records: ids.count)
+        ids.reserveCapacity(rows)
+        lines.reserveCapacity(rows)
+        for k in numbers.indices where storing[k] { numbers[k].reserveCapacity(rows) }
+      }
+      if record.isBlank(idIndex) {
+        sawBlankId = true
+        ids.append("")
+      } else {
+        ids.append(record.string(idIndex).trimmingSpaces)
+      }
+      lines.append(record.line)
+      for (k, c) in selected.enumerated() {
+        if record.isBlank(c) {
+          if storing[k] { numbers[k].append(.nan) }
+          continue
+        }
         let field = record.trimmedField(c)
-        if Self.isMissingToken(field) { continue }
+        if Self.isMissingToken(field) {
+          if storing[k] { numbers[k].append(.nan) }
+          continue
+        }
         nonBlank[c] += 1
-        if NumberParsing.double(field) != nil {
+        if let v = NumberParsing.double(field) {
           numberCount[c] += 1
           if couldBeNumeric[c] && Self.hasLeadingZero(field) { couldBeNumeric[c] = false }
+          if storing[k] {
+            numbers[k].append(v)
+            if !NumberParsing.isWithinLimit(v) { outOfRange[k] = true }
+          }
         } else {
           couldBeNumeric[c] = false
+          if storing[k] {
+            storing[k] = false
+            numbers[k] = []
+          }
           if firstText[c] == nil { firstText[c] = (record.line, record.string(c)) }
           if allFormatted[c] && !Self.isFormattedNumber(field) { allFormatted[c] = false }
         }
@@ -108,41 +150,58 @@ public struct TypedCSV: Sendable {
       }
     }
 
-    // Pass 2: the values.
-    let second = try CSVReader(path: path, expected: expected)
-    var ids: [String] = []
-    var lines: [Int] = []
-    var numbers = [[Double]](repeating: [], count: selected.count)  // numeric and date values
+    // Pass 2: the values of the columns pass 1 did not keep. A blank id or a number beyond the
+    // limit in a kept column is an error whose place in the file decides which error is
+    // reported first, so then every column is read again, as if none had been kept.
+    var kept = kinds.indices.map { kinds[$0] == .numeric && storing[$0] }
+    if sawBlankId || kinds.indices.contains(where: { kept[$0] && outOfRange[$0] }) {
+      kept = kinds.map { _ in false }
+      ids = []
+      lines = []
+    }
+    for k in kinds.indices where !kept[k] { numbers[k] = [] }
     var texts = [[String?]](repeating: [], count: selected.count)
-    try second.forEachRecord { record in
-      guard record.count == width else {
-        throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
+    let reread = kinds.indices.filter { !kept[$0] }
+    if !reread.isEmpty {
+      let readIds = ids.isEmpty
+      let rows = readIds ? 0 : ids.count
+      for k in reread {
+        if kinds[k] == .categorical { texts[k].reserveCapacity(rows) } else { numbers[k].reserveCapacity(rows) }
       }
-      guard !record.isBlank(idIndex) else {
-        throw TableError.blankId(path: path, line: record.line, column: second.header[idIndex])
-      }
-      ids.append(record.string(idIndex).trimmingSpaces)
-      lines.append(record.line)
-      for (k, c) in selected.enumerated() {
-        let blank = record.isBlank(c)
-        switch kinds[k] {
-        case .numeric:
-          if blank || Self.isMissingToken(record.trimmedField(c)) { numbers[k].append(.nan); continue }
-          guard let v = NumberParsing.double(record.field(c)) else {
-            throw TableError.notNumeric(path: path, line: record.line, column: second.header[c], value: record.string(c))
+      let second = try CSVReader(path: path, expected: expected)
+      try second.forEachRecord { record in
+        guard record.count == width else {
+          throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
+        }
+        guard !record.isBlank(idIndex) else {
+          throw TableError.blankId(path: path, line: record.line, column: second.header[idIndex])
+        }
+        if readIds {
+          ids.append(record.string(idIndex).trimmingSpaces)
+          lines.append(record.line)
+        }
+        for k in reread {
+          let c = selected[k]
+          let blank = record.isBlank(c)
+          switch kinds[k] {
+          case .numeric:
+            if blank || Self.isMissingToken(record.trimmedField(c)) { numbers[k].append(.nan); continue }
+            guard let v = NumberParsing.double(record.field(c)) else {
+              throw TableError.notNumeric(path: path, line: record.line, column: second.header[c], value: record.string(c))
+            }
+            guard NumberParsing.isWithinLimit(v) else {
+              throw TableError.outOfRange(path: path, line: record.line, column: second.header[c], value: record.string(c))
+            }
+            numbers[k].append(v)
+          case .date:
+            if blank || Self.isMissingToken(record.trimmedField(c)) { numbers[k].append(.nan); continue }
+            guard let ms = UTCTime.parseMilliseconds(record.field(c)) else {
+              throw TableError.notDate(path: path, line: record.line, column: second.header[c], value: record.string(c))
+            }
+            numbers[k].append(Double(ms))
+          case .categorical:
+            texts[k].append(blank ? nil : record.string(c).trimmingSpaces)
           }
-          guard NumberParsing.isWithinLimit(v) else {
-            throw TableError.outOfRange(path: path, line: record.line, column: second.header[c], value: record.string(c))
-          }
-          numbers[k].append(v)
-        case .date:
-          if blank || Self.isMissingToken(record.trimmedField(c)) { numbers[k].append(.nan); continue }
-          guard let ms = UTCTime.parseMilliseconds(record.field(c)) else {
-            throw TableError.notDate(path: path, line: record.line, column: second.header[c], value: record.string(c))
-          }
-          numbers[k].append(Double(ms))
-        case .categorical:
-          texts[k].append(blank ? nil : record.string(c).trimmingSpaces)
         }
       }
     }
@@ -150,7 +209,30 @@ public struct TypedCSV: Sendable {
     self.lines = lines
     names = selected.map { first.header[$0] }
     self.kinds = kinds
-    columns = kinds.indices.map { kinds[$0] == .categorical ? .categorical(texts[$0]) : .numeric(numbers[$0]) }
+    var columns: [FeatureTable.Column] = []
+    columns.reserveCapacity(kinds.count)
+    for k in kinds.indices {
+      // Moved out of `numbers` and `texts`, so each column's buffer has one owner and is never copied.
+      if kinds[k] == .categorical {
+        columns.append(.categorical(texts[k]))
+        texts[k] = []
+      } else {
+        columns.append(.numeric(numbers[k]))
+        numbers[k] = []
+      }
+    }
+    self.columns = columns
+  }
+
+  /// Records read before the columns' capacity is set from their size.
+  static let sizingRecords = 1_000
+
+  /// The rows a file of `fileSize` bytes holds when its records are as long as the first
+  /// `records` (`readBytes` − `headerBytes` bytes), with a margin of a quarter: capacity that
+  /// is never written costs address space, not memory.
+  static func estimatedRows(fileSize: Int, headerBytes: Int, readBytes: Int, records: Int) -> Int {
+    let perRecord = max(1, Double(readBytes - headerBytes) / Double(max(records, 1)))
+    return Int(min(Double(fileSize - headerBytes) / perRecord * 1.25, 1e10)) + records
   }
 
   /// What a table read by id should hold: "a header line naming its columns, one of them
