@@ -65,16 +65,29 @@ public struct TypedCSV: Sendable {
     let selected = first.header.indices.filter { $0 != idIndex && !excluded.contains(first.header[$0].lowercased()) }
     var couldBeNumeric = [Bool](repeating: true, count: first.header.count)
     var couldBeDate = [Bool](repeating: true, count: first.header.count)
-    var nonBlank = [Int](repeating: 0, count: first.header.count)
-    var numberCount = [Int](repeating: 0, count: first.header.count)  // values that parse as numbers
     var firstText = [(line: Int, value: String)?](repeating: nil, count: first.header.count)  // first that does not
     var allFormatted = [Bool](repeating: true, count: first.header.count)  // every non-number is "$1,200.50"-like
     let width = first.header.count
+    // Per selected column k (counts in raw buffers: the loop runs once per cell).
+    let nonBlank = UnsafeMutableBufferPointer<Int>.allocate(capacity: selected.count)
+    let numberCount = UnsafeMutableBufferPointer<Int>.allocate(capacity: selected.count)  // values that parse as numbers
+    nonBlank.initialize(repeating: 0)
+    numberCount.initialize(repeating: 0)
+    defer { nonBlank.deallocate(); numberCount.deallocate() }
     // Per selected column: its values while every one so far is a number, blank or missing
     // (NaN); emptied at its first other value. Forced categorical and date columns keep none.
+    // Values go to `block` first (column k's at k · blockRecords), then to `numbers` a block at a time.
     var numbers = [[Double]](repeating: [], count: selected.count)
     var storing = selected.map { c in forcedKinds[first.header[c].lowercased()].map { $0 == .numeric } ?? true }
     var outOfRange = [Bool](repeating: false, count: selected.count)  // a stored value beyond ±1e15
+    let blockRecords = Self.blockRecords
+    let block = UnsafeMutablePointer<Double>.allocate(capacity: max(1, selected.count * blockRecords))
+    defer { block.deallocate() }
+    var inBlock = 0
+    func flush() {
+      for k in numbers.indices where storing[k] { numbers[k].append(contentsOf: UnsafeBufferPointer(start: block + k * blockRecords, count: inBlock)) }
+      inBlock = 0
+    }
     var sawBlankId = false
     var ids: [String] = []
     var lines: [Int] = []
@@ -84,8 +97,10 @@ public struct TypedCSV: Sendable {
       guard record.count == width else {
         throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
       }
-      if let error = record.utf8Error(idIndex, path: path, column: first.header[idIndex]) { throw error }
-      for c in selected { if let error = record.utf8Error(c, path: path, column: first.header[c]) { throw error } }
+      if !record.isASCII {
+        if let error = record.utf8Error(idIndex, path: path, column: first.header[idIndex]) { throw error }
+        for c in selected { if let error = record.utf8Error(c, path: path, column: first.header[c]) { throw error } }
+      }
       if ids.count == Self.sizingRecords {
         // Room for the whole file at the first records' size, so the columns are not copied as they grow.
         let rows = Self.estimatedRows(fileSize: fileSize, headerBytes: headerBytes, readBytes: first.offset, records: ids.count)
@@ -100,24 +115,24 @@ public struct TypedCSV: Sendable {
         ids.append(record.string(idIndex).trimmingSpaces)
       }
       lines.append(record.line)
-      for (k, c) in selected.enumerated() {
+      let slot = block + inBlock
+      for k in 0..<selected.count {
+        let c = selected[k]
         if record.isBlank(c) {
-          if storing[k] { numbers[k].append(.nan) }
+          slot[k * blockRecords] = .nan
           continue
         }
         let field = record.trimmedField(c)
         if Self.isMissingToken(field) {
-          if storing[k] { numbers[k].append(.nan) }
+          slot[k * blockRecords] = .nan
           continue
         }
-        nonBlank[c] += 1
+        nonBlank[k] += 1
         if let v = NumberParsing.double(field) {
-          numberCount[c] += 1
+          numberCount[k] += 1
           if couldBeNumeric[c] && Self.hasLeadingZero(field) { couldBeNumeric[c] = false }
-          if storing[k] {
-            numbers[k].append(v)
-            if !NumberParsing.isWithinLimit(v) { outOfRange[k] = true }
-          }
+          slot[k * blockRecords] = v
+          if !NumberParsing.isWithinLimit(v) && storing[k] { outOfRange[k] = true }
         } else {
           couldBeNumeric[c] = false
           if storing[k] {
@@ -131,22 +146,25 @@ public struct TypedCSV: Sendable {
           couldBeDate[c] = false
         }
       }
+      inBlock += 1
+      if inBlock == blockRecords { flush() }
     }
+    flush()
     var kinds: [Kind] = []
-    for c in selected {
+    for (k, c) in selected.enumerated() {
       if let kind = forcedKinds[first.header[c].lowercased()] {
         kinds.append(kind)
-      } else if nonBlank[c] > 0 && couldBeNumeric[c] {
+      } else if nonBlank[k] > 0 && couldBeNumeric[c] {
         kinds.append(.numeric)
-      } else if nonBlank[c] > 0 && couldBeDate[c] {
+      } else if nonBlank[k] > 0 && couldBeDate[c] {
         kinds.append(.date)
       } else if let text = firstText[c], allFormatted[c] {
         throw TableError.formattedNumber(path: path, line: text.line, column: first.header[c], value: text.value)
-      } else if let text = firstText[c], numberCount[c] * 2 > nonBlank[c] {
+      } else if let text = firstText[c], numberCount[k] * 2 > nonBlank[k] {
         throw TableError.strayText(path: path, line: text.line, column: first.header[c], value: text.value,
-                                   numbers: numberCount[c], others: nonBlank[c] - numberCount[c])
+                                   numbers: numberCount[k], others: nonBlank[k] - numberCount[k])
       } else {
-        kinds.append(nonBlank[c] == 0 ? .numeric : .categorical)
+        kinds.append(nonBlank[k] == 0 ? .numeric : .categorical)
       }
     }
 
@@ -224,6 +242,9 @@ public struct TypedCSV: Sendable {
     self.columns = columns
   }
 
+  /// Records whose numbers are gathered before they are appended to their columns.
+  static let blockRecords = 256
+
   /// Records read before the columns' capacity is set from their size.
   static let sizingRecords = 1_000
 
@@ -284,6 +305,31 @@ public struct TypedCSV: Sendable {
     let key = name.lowercased()
     return names.firstIndex { $0.lowercased() == key }
   }
+}
+
+extension CSVRecord {
+  /// Whether every byte of the record is ASCII (then every field is valid UTF-8), checked
+  /// eight bytes at a time.
+  var isASCII: Bool {
+    guard count > 0 else { return true }
+    var i = bounds[0]
+    let end = bounds[2 * count - 1]
+    guard end > i, let base = bytes.baseAddress else { return true }
+    while i + 8 <= end {
+      if UnalignedLoad.word(base + i) & 0x8080_8080_8080_8080 != 0 { return false }
+      i += 8
+    }
+    while i < end {
+      if base[i] >= 0x80 { return false }
+      i += 1
+    }
+    return true
+  }
+}
+
+private enum UnalignedLoad {
+  @inline(__always)
+  static func word(_ p: UnsafePointer<UInt8>) -> UInt64 { UnsafeRawPointer(p).loadUnaligned(as: UInt64.self) }
 }
 
 /// A table that cannot be read as asked.
