@@ -253,7 +253,8 @@ public struct TypedCSV: Sendable {
   /// is never written costs address space, not memory.
   static func estimatedRows(fileSize: Int, headerBytes: Int, readBytes: Int, records: Int) -> Int {
     let perRecord = max(1, Double(readBytes - headerBytes) / Double(max(records, 1)))
-    return Int(min(Double(fileSize - headerBytes) / perRecord * 1.25, 1e10)) + records
+    // A pipe reports size 0: then no more than the records already read.
+    return Int(min(max(0, Double(fileSize - readBytes)) / perRecord * 1.25, 1e10)) + records
   }
 
   /// What a table read by id should hold: "a header line naming its columns, one of them
