@@ -1,3 +1,5 @@
+import Foundation
+
 /// A CSV table read into typed columns, for customer tables and prepared feature tables.
 ///
 /// Each column's kind is inferred in a first pass, which also keeps the values of the columns
@@ -39,11 +41,13 @@ public struct TypedCSV: Sendable {
   ///   - exclude: columns to leave out (case-insensitive).
   ///   - expected: what the file should hold, for the error about an empty file (default: a
   ///     header line naming the columns, one of them `idColumn`, then one row per id).
+  ///   - threads: threads for pass 1, each on a byte range of at least `minimumPartitionBytes`
+  ///     (default 32 MB); the result, errors included, does not depend on it.
   /// - Throws: `FileError`, `CSVError` (among them `invalidUTF8` for an id or a kept column's
   ///   value that is not valid UTF-8: a categorical level is never repaired into U+FFFD),
   ///   `TableError`.
   public init(path: String, idColumn: String, kinds forced: [String: Kind] = [:], exclude: Set<String> = [],
-              expected: String? = nil) throws {
+              expected: String? = nil, threads: Int = 2, minimumPartitionBytes: Int = 32 << 20) throws {
     self.path = path
     let forcedKinds = Dictionary(forced.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
     let excluded = Set(exclude.map { $0.lowercased() })
@@ -63,93 +67,22 @@ public struct TypedCSV: Sendable {
       throw TableError.missingColumn(path: path, name: name, header: first.header)
     }
     let selected = first.header.indices.filter { $0 != idIndex && !excluded.contains(first.header[$0].lowercased()) }
-    var couldBeNumeric = [Bool](repeating: true, count: first.header.count)
-    var couldBeDate = [Bool](repeating: true, count: first.header.count)
-    var firstText = [(line: Int, value: String)?](repeating: nil, count: first.header.count)  // first that does not
-    var allFormatted = [Bool](repeating: true, count: first.header.count)  // every non-number is "$1,200.50"-like
+    let initialStoring = selected.map { c in forcedKinds[first.header[c].lowercased()].map { $0 == .numeric } ?? true }
+    let headerEnd = first.offset, size = first.fileSize
+    let partitions = max(1, min(threads, (size - headerEnd) / max(1, minimumPartitionBytes)))
+    let scanned: Scan
+    if partitions > 1, let merged = Self.scanInParallel(path: path, first: first, partitions: partitions, idIndex: idIndex, selected: selected,
+                                                        storing: initialStoring) {
+      scanned = merged
+    } else {
+      scanned = try Self.scan(first, path: path, header: first.header, idIndex: idIndex, selected: selected, storing: initialStoring,
+                              rangeStart: headerEnd, rangeEnd: size)
+    }
+    let couldBeNumeric = scanned.couldBeNumeric, couldBeDate = scanned.couldBeDate, firstText = scanned.firstText
+    let allFormatted = scanned.allFormatted, nonBlank = scanned.nonBlank, numberCount = scanned.numberCount
+    let storing = scanned.storing, outOfRange = scanned.outOfRange, sawBlankId = scanned.sawBlankId
+    var numbers = scanned.numbers, ids = scanned.ids, lines = scanned.lines
     let width = first.header.count
-    // Per selected column k (counts in raw buffers: the loop runs once per cell).
-    let nonBlank = UnsafeMutableBufferPointer<Int>.allocate(capacity: selected.count)
-    let numberCount = UnsafeMutableBufferPointer<Int>.allocate(capacity: selected.count)  // values that parse as numbers
-    nonBlank.initialize(repeating: 0)
-    numberCount.initialize(repeating: 0)
-    defer { nonBlank.deallocate(); numberCount.deallocate() }
-    // Per selected column: its values while every one so far is a number, blank or missing
-    // (NaN); emptied at its first other value. Forced categorical and date columns keep none.
-    // Values go to `block` first (column k's at k · blockRecords), then to `numbers` a block at a time.
-    var numbers = [[Double]](repeating: [], count: selected.count)
-    var storing = selected.map { c in forcedKinds[first.header[c].lowercased()].map { $0 == .numeric } ?? true }
-    var outOfRange = [Bool](repeating: false, count: selected.count)  // a stored value beyond ±1e15
-    let blockRecords = Self.blockRecords
-    let block = UnsafeMutablePointer<Double>.allocate(capacity: max(1, selected.count * blockRecords))
-    defer { block.deallocate() }
-    var inBlock = 0
-    func flush() {
-      for k in numbers.indices where storing[k] { numbers[k].append(contentsOf: UnsafeBufferPointer(start: block + k * blockRecords, count: inBlock)) }
-      inBlock = 0
-    }
-    var sawBlankId = false
-    var ids: [String] = []
-    var lines: [Int] = []
-    let fileSize = first.fileSize
-    let headerBytes = first.offset
-    try first.forEachRecord { record in
-      guard record.count == width else {
-        throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
-      }
-      if !record.isASCII {
-        if let error = record.utf8Error(idIndex, path: path, column: first.header[idIndex]) { throw error }
-        for c in selected { if let error = record.utf8Error(c, path: path, column: first.header[c]) { throw error } }
-      }
-      if ids.count == Self.sizingRecords {
-        // Room for the whole file at the first records' size, so the columns are not copied as they grow.
-        let rows = Self.estimatedRows(fileSize: fileSize, headerBytes: headerBytes, readBytes: first.offset, records: ids.count)
-        ids.reserveCapacity(rows)
-        lines.reserveCapacity(rows)
-        for k in numbers.indices where storing[k] { numbers[k].reserveCapacity(rows) }
-      }
-      if record.isBlank(idIndex) {
-        sawBlankId = true
-        ids.append("")
-      } else {
-        ids.append(record.string(idIndex).trimmingSpaces)
-      }
-      lines.append(record.line)
-      let slot = block + inBlock
-      for k in 0..<selected.count {
-        let c = selected[k]
-        if record.isBlank(c) {
-          slot[k * blockRecords] = .nan
-          continue
-        }
-        let field = record.trimmedField(c)
-        if Self.isMissingToken(field) {
-          slot[k * blockRecords] = .nan
-          continue
-        }
-        nonBlank[k] += 1
-        if let v = NumberParsing.double(field) {
-          numberCount[k] += 1
-          if couldBeNumeric[c] && Self.hasLeadingZero(field) { couldBeNumeric[c] = false }
-          slot[k * blockRecords] = v
-          if !NumberParsing.isWithinLimit(v) && storing[k] { outOfRange[k] = true }
-        } else {
-          couldBeNumeric[c] = false
-          if storing[k] {
-            storing[k] = false
-            numbers[k] = []
-          }
-          if firstText[c] == nil { firstText[c] = (record.line, record.string(c)) }
-          if allFormatted[c] && !Self.isFormattedNumber(field) { allFormatted[c] = false }
-        }
-        if couldBeDate[c] && (field.count < 10 || field[4] != 0x2D || UTCTime.parseMilliseconds(field) == nil) {
-          couldBeDate[c] = false
-        }
-      }
-      inBlock += 1
-      if inBlock == blockRecords { flush() }
-    }
-    flush()
     var kinds: [Kind] = []
     for (k, c) in selected.enumerated() {
       if let kind = forcedKinds[first.header[c].lowercased()] {
@@ -240,6 +173,169 @@ public struct TypedCSV: Sendable {
       }
     }
     self.columns = columns
+  }
+
+  /// What pass 1 learned from a run of records: per header column c, whether its values could
+  /// be numbers or dates, its first value that is not a number, whether every such value is a
+  /// formatted amount; per selected column k, counts, and the values while every one is a number.
+  struct Scan {
+    var couldBeNumeric: [Bool], couldBeDate: [Bool], firstText: [(line: Int, value: String)?], allFormatted: [Bool]
+    var nonBlank: [Int], numberCount: [Int], numbers: [[Double]], storing: [Bool], outOfRange: [Bool]
+    var sawBlankId: Bool
+    var ids: [String], lines: [Int]
+
+    /// `next`'s records appended after these, its lines moved down by `lines`.
+    mutating func append(_ next: Scan, shiftingLinesBy shift: Int) {
+      for c in couldBeNumeric.indices {
+        couldBeNumeric[c] = couldBeNumeric[c] && next.couldBeNumeric[c]
+        couldBeDate[c] = couldBeDate[c] && next.couldBeDate[c]
+        allFormatted[c] = allFormatted[c] && next.allFormatted[c]
+        if firstText[c] == nil, let text = next.firstText[c] { firstText[c] = (text.line + shift, text.value) }
+      }
+      for k in numbers.indices {
+        nonBlank[k] += next.nonBlank[k]
+        numberCount[k] += next.numberCount[k]
+        if storing[k] && next.storing[k] {
+          numbers[k].append(contentsOf: next.numbers[k])
+          outOfRange[k] = outOfRange[k] || next.outOfRange[k]
+        } else {
+          storing[k] = false
+          numbers[k] = []
+        }
+      }
+      sawBlankId = sawBlankId || next.sawBlankId
+      ids.append(contentsOf: next.ids)
+      lines.append(contentsOf: next.lines.lazy.map { $0 + shift })
+    }
+  }
+
+  /// Pass 1 on `partitions` byte ranges at once, merged in file order; `nil` when any range
+  /// throws or holds a double quote (a newline inside quotes could sit at a range boundary):
+  /// the file is then read on one thread, which finds the same first error as before.
+  static func scanInParallel(path: String, first: CSVReader, partitions: Int, idIndex: Int, selected: [Int], storing: [Bool]) -> Scan? {
+    let headerEnd = first.offset, size = first.fileSize
+    let targets = (1..<partitions).map { headerEnd + $0 * (size - headerEnd) / partitions }
+    guard let starts = try? first.lineStarts(after: targets) else { return nil }
+    let bounds = [headerEnd] + starts + [size]
+    final class Outcome: @unchecked Sendable {
+      var scan: Scan?
+      var lines = 0
+      var sawQuotes = false
+    }
+    let outcomes = (0..<partitions).map { _ in Outcome() }
+    let header = first.header
+    DispatchQueue.concurrentPerform(iterations: partitions) { p in
+      guard bounds[p] < bounds[p + 1], let reader = try? CSVReader(path: path, header: header, byteRange: bounds[p]..<bounds[p + 1]) else { return }
+      outcomes[p].scan = try? scan(reader, path: path, header: header, idIndex: idIndex, selected: selected, storing: storing,
+                                   rangeStart: bounds[p], rangeEnd: bounds[p + 1])
+      outcomes[p].lines = reader.linesRead
+      outcomes[p].sawQuotes = reader.sawQuotes
+    }
+    guard outcomes.allSatisfy({ $0.scan != nil && !$0.sawQuotes }) else { return nil }
+    var before = first.linesRead
+    var merged = outcomes[0].scan!
+    merged.lines = merged.lines.map { $0 + before }
+    for (k, firstText) in merged.firstText.enumerated() { merged.firstText[k] = firstText.map { ($0.line + before, $0.value) } }
+    before += outcomes[0].lines
+    for outcome in outcomes.dropFirst() {
+      merged.append(outcome.scan!, shiftingLinesBy: before)
+      outcome.scan = nil
+      before += outcome.lines
+    }
+    return merged
+  }
+
+  /// Pass 1 over `reader`'s records, which lie in bytes `rangeStart..<rangeEnd` of the file.
+  static func scan(_ reader: CSVReader, path: String, header: [String], idIndex: Int, selected: [Int], storing: [Bool],
+                   rangeStart: Int, rangeEnd: Int) throws -> Scan {
+    var couldBeNumeric = [Bool](repeating: true, count: header.count)
+    var couldBeDate = [Bool](repeating: true, count: header.count)
+    var firstText = [(line: Int, value: String)?](repeating: nil, count: header.count)  // first that does not
+    var allFormatted = [Bool](repeating: true, count: header.count)  // every non-number is "$1,200.50"-like
+    let width = header.count
+    // Per selected column k (counts in raw buffers: the loop runs once per cell).
+    let nonBlank = UnsafeMutableBufferPointer<Int>.allocate(capacity: selected.count)
+    let numberCount = UnsafeMutableBufferPointer<Int>.allocate(capacity: selected.count)  // values that parse as numbers
+    nonBlank.initialize(repeating: 0)
+    numberCount.initialize(repeating: 0)
+    defer { nonBlank.deallocate(); numberCount.deallocate() }
+    // Per selected column: its values while every one so far is a number, blank or missing
+    // (NaN); emptied at its first other value. Forced categorical and date columns keep none.
+    // Values go to `block` first (column k's at k · blockRecords), then to `numbers` a block at a time.
+    var numbers = [[Double]](repeating: [], count: selected.count)
+    var storing = storing
+    var outOfRange = [Bool](repeating: false, count: selected.count)  // a stored value beyond ±1e15
+    let blockRecords = Self.blockRecords
+    let block = UnsafeMutablePointer<Double>.allocate(capacity: max(1, selected.count * blockRecords))
+    defer { block.deallocate() }
+    var inBlock = 0
+    func flush() {
+      for k in numbers.indices where storing[k] { numbers[k].append(contentsOf: UnsafeBufferPointer(start: block + k * blockRecords, count: inBlock)) }
+      inBlock = 0
+    }
+    var sawBlankId = false
+    var ids: [String] = []
+    var lines: [Int] = []
+    try reader.forEachRecord { record in
+      guard record.count == width else {
+        throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
+      }
+      if !record.isASCII {
+        if let error = record.utf8Error(idIndex, path: path, column: header[idIndex]) { throw error }
+        for c in selected { if let error = record.utf8Error(c, path: path, column: header[c]) { throw error } }
+      }
+      if ids.count == Self.sizingRecords {
+        // Room for the whole file at the first records' size, so the columns are not copied as they grow.
+        let rows = Self.estimatedRows(fileSize: rangeEnd, headerBytes: rangeStart, readBytes: reader.offset, records: ids.count)
+        ids.reserveCapacity(rows)
+        lines.reserveCapacity(rows)
+        for k in numbers.indices where storing[k] { numbers[k].reserveCapacity(rows) }
+      }
+      if record.isBlank(idIndex) {
+        sawBlankId = true
+        ids.append("")
+      } else {
+        ids.append(record.string(idIndex).trimmingSpaces)
+      }
+      lines.append(record.line)
+      let slot = block + inBlock
+      for k in 0..<selected.count {
+        let c = selected[k]
+        if record.isBlank(c) {
+          slot[k * blockRecords] = .nan
+          continue
+        }
+        let field = record.trimmedField(c)
+        if Self.isMissingToken(field) {
+          slot[k * blockRecords] = .nan
+          continue
+        }
+        nonBlank[k] += 1
+        if let v = NumberParsing.double(field) {
+          numberCount[k] += 1
+          if couldBeNumeric[c] && Self.hasLeadingZero(field) { couldBeNumeric[c] = false }
+          slot[k * blockRecords] = v
+          if !NumberParsing.isWithinLimit(v) && storing[k] { outOfRange[k] = true }
+        } else {
+          couldBeNumeric[c] = false
+          if storing[k] {
+            storing[k] = false
+            numbers[k] = []
+          }
+          if firstText[c] == nil { firstText[c] = (record.line, record.string(c)) }
+          if allFormatted[c] && !Self.isFormattedNumber(field) { allFormatted[c] = false }
+        }
+        if couldBeDate[c] && (field.count < 10 || field[4] != 0x2D || UTCTime.parseMilliseconds(field) == nil) {
+          couldBeDate[c] = false
+        }
+      }
+      inBlock += 1
+      if inBlock == blockRecords { flush() }
+    }
+    flush()
+    return Scan(couldBeNumeric: couldBeNumeric, couldBeDate: couldBeDate, firstText: firstText, allFormatted: allFormatted,
+                nonBlank: Array(nonBlank), numberCount: Array(numberCount), numbers: numbers, storing: storing, outOfRange: outOfRange,
+                sawBlankId: sawBlankId, ids: ids, lines: lines)
   }
 
   /// Records whose numbers are gathered before they are appended to their columns.

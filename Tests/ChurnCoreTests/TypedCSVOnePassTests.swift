@@ -8,6 +8,7 @@ import Testing
 /// every column twice.
 @Suite("Typed tables read in one pass where they can: the same values and the same first error")
 struct TypedCSVOnePassTests {
+  @discardableResult
   func withFile<T>(_ text: String, _ body: (String) throws -> T) throws -> T {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
