@@ -47,7 +47,7 @@ public struct ModelSettings: Sendable, Equatable {
     if labels.allSatisfy({ $0 == first }) { throw LogisticRegressionError.singleClass(rows: labels.count, label: Int(first)) }
     let learner = spec.learner
     let preprocessor = try learner.preprocessor.fit(table)
-    let x = try preprocessor.transform(table)
+    let x = try preprocessor.designMatrix(table)
     let (model, shift) = try learner.fit(x, labels: labels, featureNames: preprocessor.outputNames, options: options)
     return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift)
   }
