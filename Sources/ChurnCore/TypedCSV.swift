@@ -69,7 +69,8 @@ public struct TypedCSV: Sendable {
     let selected = first.header.indices.filter { $0 != idIndex && !excluded.contains(first.header[$0].lowercased()) }
     let initialStoring = selected.map { c in forcedKinds[first.header[c].lowercased()].map { $0 == .numeric } ?? true }
     let headerEnd = first.offset, size = first.fileSize
-    let partitions = max(1, min(threads, (size - headerEnd) / max(1, minimumPartitionBytes)))
+    // A gzip file is one stream: it has no byte ranges to split.
+    let partitions = first.isGzip ? 1 : max(1, min(threads, (size - headerEnd) / max(1, minimumPartitionBytes)))
     let scanned: Scan
     if partitions > 1, let merged = Self.scanInParallel(path: path, first: first, partitions: partitions, idIndex: idIndex, selected: selected,
                                                         storing: initialStoring) {

@@ -36,6 +36,17 @@ struct TypedCSVThreadsTests {
     }
   }
 
+  @Test("A gzip table is read on one stream whatever the threads (a compressed file has no byte ranges)")
+  func gzip() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try rows(3_000) { "c\($0),\($0 % 17).5,x\($0 % 3),2024-01-0\($0 % 9 + 1),p\n" }.write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
+    try gzipFile(dir.file("t.csv"), to: dir.file("t.csv.gz"))
+    let plain = try read(dir.file("t.csv"), threads: 1, kinds: [:]).get()
+    let packed = try read(dir.file("t.csv.gz"), threads: 3, kinds: [:]).get()
+    #expect(packed.ids == plain.ids && packed.lines == plain.lines && packed.kinds == plain.kinds && packed.columns == plain.columns)
+  }
+
   func rows(_ n: Int, _ row: (Int) -> String) -> String {
     "id,amount,code,joined,plan\n" + (0..<n).map(row).joined()
   }
