@@ -34,8 +34,11 @@ public struct DriftReference: Sendable, Equatable, Codable {
   }
 
   /// Deciles of the non-missing values (distinct edges only).
-  public static func numeric(_ column: String, _ values: [Double]) -> DriftReference {
-    let present = values.filter { !$0.isNaN }.sorted()
+  ///
+  /// - Parameter ascending: the non-missing values sorted, when already known (`SortedColumns`:
+  ///   exactly `values.filter { !$0.isNaN }.sorted()`); nil: sorted here.
+  public static func numeric(_ column: String, _ values: [Double], ascending: [Double]? = nil) -> DriftReference {
+    let present = ascending ?? values.filter { !$0.isNaN }.sorted()
     var edges: [Double] = []
     if !present.isEmpty {
       for q in 1..<10 {

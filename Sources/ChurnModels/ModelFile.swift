@@ -172,10 +172,15 @@ public struct ModelFile: Sendable {
   }
 
   /// Training-time distributions of the input columns of `table`.
-  public static func driftReferences(_ table: FeatureTable) -> [DriftReference] {
-    zip(table.columnNames, table.columns).map { name, column in
+  ///
+  /// - Parameter sorted: `table`'s numeric columns sorted (`TrainedModel.sortedColumns`), for
+  ///   the deciles without sorting again; nil (or another table's): sorted here.
+  public static func driftReferences(_ table: FeatureTable, sorted: SortedColumns? = nil) -> [DriftReference] {
+    let presorted = sorted.flatMap { $0.describes(table) ? $0 : nil }
+    return zip(table.columnNames, table.columns).enumerated().map { c, named in
+      let (name, column) = named
       switch column {
-      case .numeric(let v): return DriftReference.numeric(name, v)
+      case .numeric(let v): return DriftReference.numeric(name, v, ascending: presorted?.values[c])
       case .categorical(let v): return DriftReference.categorical(name, v)
       }
     }

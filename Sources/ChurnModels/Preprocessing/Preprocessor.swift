@@ -35,17 +35,20 @@ public struct Preprocessor: Sendable {
 
   /// Learns the steps from `table` (every row counts).
   ///
+  /// - Parameter sorted: `table`'s numeric columns sorted (`SortedColumns`), for the medians
+  ///   without sorting again; nil (or the columns of another table): each is sorted here.
   /// - Throws: `PreprocessingError` when a value is infinite or nothing usable is left.
-  public func fit(_ table: FeatureTable) throws -> FittedPreprocessor {
+  public func fit(_ table: FeatureTable, sorted: SortedColumns? = nil) throws -> FittedPreprocessor {
     var steps: [FittedPreprocessor.Step] = []
     var notes: [String] = []
-    for (name, column) in zip(table.columnNames, table.columns) {
+    let presorted = sorted.flatMap { $0.describes(table) ? $0 : nil }
+    for (c, (name, column)) in zip(table.columnNames, table.columns).enumerated() {
       switch column {
       case .numeric(let values):
         if let row = values.firstIndex(where: { $0.isInfinite }) {
           throw PreprocessingError.infiniteValue(column: name, row: row, id: table.ids[row])
         }
-        var present = values.filter { !$0.isNaN }
+        let present = values.filter { !$0.isNaN }
         guard !present.isEmpty else {
           notes.append("\(name) dropped: no value in training")
           continue
@@ -53,9 +56,15 @@ public struct Preprocessor: Sendable {
         var transform = FittedPreprocessor.Transform.none
         if fatTailTransform, Self.skewness(present) > 4 {
           transform = present.min()! >= 0 ? .log1p : .asinh
-          present = present.map(transform.apply)
         }
-        let median = Self.median(present)
+        // The median of the transformed values: log1p and asinh are increasing, so the sorted
+        // column mapped is the mapped column sorted (checked, else sorted again).
+        let median: Double
+        if let ascending = presorted?.values[c], ascending.count == present.count, let mapped = Self.mapped(ascending, transform) {
+          median = Self.median(sorted: mapped)
+        } else {
+          median = Self.median(transform == .none ? present : present.map(transform.apply))
+        }
         let missing = present.count < values.count
         steps.append(.numeric(name: name, transform: transform, median: median))
         if missing { steps.append(.missingIndicator(name: name)) }
@@ -133,6 +142,15 @@ public struct Preprocessor: Sendable {
     return fitted
   }
 
+  /// Ascending values mapped by `transform`, when the result is still ascending and holds no
+  /// −0 (so that it equals, bit for bit, the mapped values sorted: equal values then have equal
+  /// bits); nil otherwise.
+  static func mapped(_ ascending: [Double], _ transform: FittedPreprocessor.Transform) -> [Double]? {
+    if transform == .none { return ascending }
+    let out = ascending.map(transform.apply)
+    return FittedPreprocessor.isAscendingWithoutNegativeZero(out) ? out : nil
+  }
+
   /// Mean and population standard deviation of column `j` of `m` (0, 0 with no rows).
   ///
   /// Finite for any finite values: when a plain sum or sum of squares overflows (values near
@@ -190,8 +208,10 @@ public struct Preprocessor: Sendable {
     return m2 > 0 ? m3 / pow(m2, 1.5) : 0
   }
 
-  static func median(_ x: [Double]) -> Double {
-    let s = x.sorted()
+  static func median(_ x: [Double]) -> Double { median(sorted: x.sorted()) }
+
+  /// The median of ascending values: the middle one, or the mean of the middle two.
+  static func median(sorted s: [Double]) -> Double {
     let n = s.count
     if n % 2 == 1 { return s[n / 2] }
     let middle = (s[n / 2 - 1] + s[n / 2]) / 2
@@ -349,21 +369,63 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
     for i in 0..<raw.rows {
       for k in 0..<d {
         let value: Double = raw.storage[i * width + kept[k]]
-        var z = (value - means[k]) / deviations[k]
-        // Unstandardized columns (a forest's: mean 0, deviation 1) only compare with thresholds: any finite value will do.
-        let limit = means[k] == 0 && deviations[k] == 1 ? Double.greatestFiniteMagnitude : Self.largestStandardizedValue
-        if !(abs(z) <= limit) {
-          // value − mean can overflow where the quotient does not.
-          z = value / deviations[k] - means[k] / deviations[k]
-          guard abs(z) <= limit else {
-            throw PreprocessingError.extremeValue(column: outputNames[k], row: i, id: table.ids[i], value: inputValue(table, output: k, row: i),
-                                                  deviations: z, mean: means[k])
-          }
+        let z = standardized(value, output: k)
+        guard abs(z) <= limit(output: k) else {
+          throw PreprocessingError.extremeValue(column: outputNames[k], row: i, id: table.ids[i], value: inputValue(table, output: k, row: i),
+                                                deviations: z, mean: means[k])
         }
         out.storage[i * d + k] = z
       }
     }
     return out
+  }
+
+  /// Design value `value` of output column k standardized: (value − mean) / deviation, or
+  /// value / deviation − mean / deviation where the first is beyond `limit(output:)` (value −
+  /// mean can overflow where the quotient does not). Beyond the limit still: an input error.
+  @inline(__always) func standardized(_ value: Double, output k: Int) -> Double {
+    let z = (value - means[k]) / deviations[k]
+    return abs(z) <= limit(output: k) ? z : value / deviations[k] - means[k] / deviations[k]
+  }
+
+  /// Unstandardized columns (a forest's: mean 0, deviation 1) only compare with thresholds:
+  /// any finite value will do; standardized ones stay within `largestStandardizedValue`.
+  @inline(__always) func limit(output k: Int) -> Double {
+    means[k] == 0 && deviations[k] == 1 ? Double.greatestFiniteMagnitude : Self.largestStandardizedValue
+  }
+
+  /// Whether `values` are ascending and none is −0 (then any ascending arrangement of the same
+  /// values has the same bits).
+  static func isAscendingWithoutNegativeZero(_ values: [Double]) -> Bool {
+    let negativeZero = (-0.0).bitPattern
+    var previous = -Double.infinity
+    for v in values {
+      guard previous <= v, v.bitPattern != negativeZero else { return false }
+      previous = v
+    }
+    return true
+  }
+
+  /// The step that makes output column k, and which of its raw columns it is.
+  func step(ofOutput k: Int) -> (step: Step, offset: Int) {
+    var raw = kept[k]
+    for step in steps {
+      let width: Int
+      switch step {
+      case .numeric, .missingIndicator: width = 1
+      case .categorical(_, let levels, _, let hasOther): width = levels.count + (hasOther ? 1 : 0)
+      }
+      if raw < width { return (step, raw) }
+      raw -= width
+    }
+    preconditionFailure("output column \(k) has no step")
+  }
+
+  /// The prepared columns of `table` in ascending order, from its sorted columns (`sorted`)
+  /// instead of sorting the prepared matrix: for the forest's bins (`FeatureBins`).
+  func columnOrder(_ table: FeatureTable, sorted: SortedColumns) -> PreparedColumnOrder? {
+    guard sorted.describes(table) else { return nil }
+    return PreparedColumnOrder(preprocessor: self, sorted: sorted, indices: inputIndices(table))
   }
 
   /// The largest standardized value (standard deviations from the training mean) a
@@ -417,6 +479,45 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
       }
     }
     return m
+  }
+}
+
+/// The columns of a prepared table (`FittedPreprocessor.transform`) in ascending order, built
+/// from the table's sorted columns: a numeric column's transform is increasing and its
+/// standardization affine with a positive scale, so its sorted values mapped, with the median
+/// (imputed for each missing value) inserted in place, are the prepared column sorted.
+struct PreparedColumnOrder: Sendable {
+  let preprocessor: FittedPreprocessor
+  let sorted: SortedColumns
+  /// Each input column's index in the table.
+  let indices: [String: Int]
+
+  /// Output column k's values ascending, equal bit for bit to the prepared column sorted; nil
+  /// for a one-hot or indicator column (two values: counted, not sorted, by `FeatureBins`), or
+  /// when floating point broke the order (then the caller sorts).
+  ///
+  /// - Complexity: O(rows).
+  func column(_ k: Int) -> [Double]? {
+    guard case (.numeric(let name, let transform, let median), _) = preprocessor.step(ofOutput: k), let c = indices[name],
+          let ascending = sorted.values[c] else { return nil }
+    let missing = sorted.rowCount - ascending.count
+    let limit = preprocessor.limit(output: k)
+    let imputed = preprocessor.standardized(median, output: k)
+    guard abs(imputed) <= limit else { return nil }
+    var out: [Double] = []
+    out.reserveCapacity(sorted.rowCount)
+    var inserted = missing == 0
+    for v in ascending {
+      let z = preprocessor.standardized(transform.apply(v), output: k)
+      guard abs(z) <= limit else { return nil }
+      if !inserted && imputed < z {
+        out.append(contentsOf: repeatElement(imputed, count: missing))
+        inserted = true
+      }
+      out.append(z)
+    }
+    if !inserted { out.append(contentsOf: repeatElement(imputed, count: missing)) }
+    return FittedPreprocessor.isAscendingWithoutNegativeZero(out) ? out : nil
   }
 }
 

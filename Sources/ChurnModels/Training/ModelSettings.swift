@@ -46,10 +46,14 @@ public struct ModelSettings: Sendable, Equatable {
     guard let first = labels.first else { throw TrainingError.noLabelledRows }
     if labels.allSatisfy({ $0 == first }) { throw LogisticRegressionError.singleClass(rows: labels.count, label: Int(first)) }
     let learner = spec.learner
-    let preprocessor = try learner.preprocessor.fit(table)
+    // Each numeric column sorted once, for the medians, the forest's bins and the drift references.
+    let sorted = SortedColumns(table, threads: threads)
+    let preprocessor = try learner.preprocessor.fit(table, sorted: sorted)
     let x = try preprocessor.transform(table)
+    var options = self.options
+    options.columnOrder = preprocessor.columnOrder(table, sorted: sorted)
     let (model, shift) = try learner.fit(x, labels: labels, featureNames: preprocessor.outputNames, options: options)
-    return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift)
+    return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift, sortedColumns: sorted)
   }
 
   /// The candidates `--tune` compares (`ModelLearner.grid`) for a table with `columns` input
@@ -83,13 +87,18 @@ public struct TrainedModel: Sendable {
   /// King & Zeng's prior correction in log-odds still to apply to the model's probabilities
   /// (0 without class weights, or when the family applied it itself).
   public var priorShift: Double
+  /// The training table's numeric columns sorted, as the fit used them; the drift references
+  /// of the model file read their deciles from them (`ModelFile.driftReferences`).
+  public var sortedColumns: SortedColumns?
 
-  init(settings: ModelSettings, preprocessor: FittedPreprocessor, model: any ChurnModel, x: Matrix, priorShift: Double) {
+  init(settings: ModelSettings, preprocessor: FittedPreprocessor, model: any ChurnModel, x: Matrix, priorShift: Double,
+       sortedColumns: SortedColumns? = nil) {
     self.settings = settings
     self.preprocessor = preprocessor
     self.model = model
     self.x = x
     self.priorShift = priorShift
+    self.sortedColumns = sortedColumns
   }
 
   /// The model's own probabilities for preprocessed rows (before any correction).
