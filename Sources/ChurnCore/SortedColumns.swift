@@ -53,11 +53,22 @@ public struct SortedColumns: Sendable {
   /// Whether these are the columns of `table`: the same row count, column names and numeric
   /// values (checked by a hash of each column, in one pass).
   public func describes(_ table: FeatureTable) -> Bool {
+    Self.describes(table, rowCount: rowCount, columnNames: columnNames, fingerprints: fingerprints, numeric: values.map { $0 != nil })
+  }
+
+  /// What a model keeps of them after its fit: the drift references' decile edges of each
+  /// numeric column, not every value.
+  public var deciles: ColumnDeciles {
+    ColumnDeciles(edges: values.map { $0.map(DriftReference.deciles(ascending:)) }, rowCount: rowCount, columnNames: columnNames,
+                  fingerprints: fingerprints)
+  }
+
+  static func describes(_ table: FeatureTable, rowCount: Int, columnNames: [String], fingerprints: [UInt64], numeric: [Bool]) -> Bool {
     guard rowCount == table.rowCount && columnNames == table.columnNames else { return false }
     for (c, column) in table.columns.enumerated() {
       switch column {
-      case .numeric(let v): if values[c] == nil || fingerprints[c] != Self.fingerprint(v) { return false }
-      case .categorical: if values[c] != nil { return false }
+      case .numeric(let v): if !numeric[c] || fingerprints[c] != fingerprint(v) { return false }
+      case .categorical: if numeric[c] { return false }
       }
     }
     return true
@@ -68,5 +79,21 @@ public struct SortedColumns: Sendable {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for v in values { h = (h ^ v.bitPattern) &* 0x0000_0100_0000_01b3 }
     return h
+  }
+}
+
+/// Each numeric column's decile edges (`DriftReference.deciles`), from its sorted values
+/// (`SortedColumns.deciles`): what the drift references of a model file need of the training
+/// table's order, kept after the fit without keeping every value sorted.
+public struct ColumnDeciles: Sendable {
+  /// Per column of the table: a numeric column's edges, nil for a categorical one.
+  public let edges: [[Double]?]
+  let rowCount: Int
+  let columnNames: [String]
+  let fingerprints: [UInt64]
+
+  /// Whether these are the deciles of `table` (as `SortedColumns.describes`).
+  public func describes(_ table: FeatureTable) -> Bool {
+    SortedColumns.describes(table, rowCount: rowCount, columnNames: columnNames, fingerprints: fingerprints, numeric: edges.map { $0 != nil })
   }
 }

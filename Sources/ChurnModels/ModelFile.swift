@@ -173,14 +173,14 @@ public struct ModelFile: Sendable {
 
   /// Training-time distributions of the input columns of `table`.
   ///
-  /// - Parameter sorted: `table`'s numeric columns sorted (`TrainedModel.sortedColumns`), for
-  ///   the deciles without sorting again; nil (or another table's): sorted here.
-  public static func driftReferences(_ table: FeatureTable, sorted: SortedColumns? = nil) -> [DriftReference] {
-    let presorted = sorted.flatMap { $0.describes(table) ? $0 : nil }
+  /// - Parameter deciles: `table`'s numeric columns' deciles (`TrainedModel.deciles`), taken
+  ///   from the fit's one sort of each column; nil (or another table's): sorted here.
+  public static func driftReferences(_ table: FeatureTable, deciles: ColumnDeciles? = nil) -> [DriftReference] {
+    let known = deciles.flatMap { $0.describes(table) ? $0 : nil }
     return zip(table.columnNames, table.columns).enumerated().map { c, named in
       let (name, column) = named
       switch column {
-      case .numeric(let v): return DriftReference.numeric(name, v, ascending: presorted?.values[c])
+      case .numeric(let v): return DriftReference.numeric(name, v, edges: known?.edges[c])
       case .categorical(let v): return DriftReference.categorical(name, v)
       }
     }

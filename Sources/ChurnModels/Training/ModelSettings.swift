@@ -53,7 +53,7 @@ public struct ModelSettings: Sendable, Equatable {
     var options = self.options
     options.columnOrder = preprocessor.columnOrder(table, sorted: sorted)
     let (model, shift) = try learner.fit(x, labels: labels, featureNames: preprocessor.outputNames, options: options)
-    return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift, sortedColumns: sorted)
+    return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift, deciles: sorted.deciles)
   }
 
   /// The candidates `--tune` compares (`ModelLearner.grid`) for a table with `columns` input
@@ -87,18 +87,18 @@ public struct TrainedModel: Sendable {
   /// King & Zeng's prior correction in log-odds still to apply to the model's probabilities
   /// (0 without class weights, or when the family applied it itself).
   public var priorShift: Double
-  /// The training table's numeric columns sorted, as the fit used them; the drift references
-  /// of the model file read their deciles from them (`ModelFile.driftReferences`).
-  public var sortedColumns: SortedColumns?
+  /// The deciles of the training table's numeric columns, from the fit's one sort of each:
+  /// for the model file's drift references (`ModelFile.driftReferences`).
+  public var deciles: ColumnDeciles?
 
   init(settings: ModelSettings, preprocessor: FittedPreprocessor, model: any ChurnModel, x: Matrix, priorShift: Double,
-       sortedColumns: SortedColumns? = nil) {
+       deciles: ColumnDeciles? = nil) {
     self.settings = settings
     self.preprocessor = preprocessor
     self.model = model
     self.x = x
     self.priorShift = priorShift
-    self.sortedColumns = sortedColumns
+    self.deciles = deciles
   }
 
   /// The model's own probabilities for preprocessed rows (before any correction).

@@ -318,7 +318,7 @@ public struct Trainer: Sendable {
     report.bands = bands
     log.line(report.bandsText)
     file.riskBands = bands
-    file.driftReferences = ModelFile.driftReferences(training, sorted: fitted.sortedColumns)
+    file.driftReferences = ModelFile.driftReferences(training, deciles: fitted.deciles)
     file.scoreReference = DriftReference.numeric("(churn score)", scores)
   }
 }
