@@ -318,7 +318,7 @@ public struct Trainer: Sendable {
     report.bands = bands
     log.line(report.bandsText)
     file.riskBands = bands
-    file.driftReferences = ModelFile.driftReferences(training, deciles: fitted.deciles)
+    file.driftReferences = ModelFile.driftReferences(training, deciles: fitted.deciles, threads: settings.threads)
     file.scoreReference = DriftReference.numeric("(churn score)", scores)
   }
 }
