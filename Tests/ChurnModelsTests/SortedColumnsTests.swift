@@ -95,7 +95,9 @@ struct SortedColumnsTests {
     let fitted = try ForestSpec().preprocessor.fit(table, sorted: sorted)
     let x = try fitted.transform(table)
     let order = try #require(fitted.columnOrder(table, sorted: sorted))
-    let fast = FeatureBins(x, ascending: { order.column($0) }, threads: threads)
+    let cuts = order.binCuts(threads: threads)
+    #expect(cuts.compactMap { $0 }.count == 5, "the numeric columns but the one holding −0")
+    let fast = FeatureBins(x, knownCuts: cuts, threads: threads)
     let slow = FeatureBins(x)
     #expect(fast.codes == slow.codes)
     #expect(fast.thresholds.map { $0.map(\.bitPattern) } == slow.thresholds.map { $0.map(\.bitPattern) })
@@ -119,5 +121,25 @@ struct SortedColumnsTests {
     let other = Self.table(rows: 500, seed: 10)
     #expect(!SortedColumns(other).describes(table) && !SortedColumns(other).deciles.describes(table))
     #expect(try Self.json(ModelFile.driftReferences(table, deciles: SortedColumns(other).deciles)) == Self.json(ModelFile.driftReferences(table)))
+  }
+
+  @Test("Means and deviations of all columns in one pass over the rows are each column's, bit for bit (overflowing columns too)")
+  func moments() {
+    var rng = SeededGenerator(seed: 12)
+    let n = 301, w = 5
+    var m = Matrix(rows: n, columns: w)
+    for i in 0..<n {
+      m[i, 0] = rng.normal()
+      m[i, 1] = exp(4 * rng.normal())
+      m[i, 2] = (i % 2 == 0 ? 1 : -1) * 1.5e308 * rng.uniform()
+      m[i, 3] = 7
+      m[i, 4] = rng.uniform() < 0.3 ? 1 : 0
+    }
+    let all = Preprocessor.meansAndDeviations(of: m)
+    for j in 0..<w {
+      let one = Preprocessor.meanAndDeviation(column: j, of: m)
+      #expect(all[j].mean.bitPattern == one.mean.bitPattern && all[j].deviation.bitPattern == one.deviation.bitPattern, "column \(j)")
+    }
+    #expect(all[2].deviation.isFinite)
   }
 }

@@ -53,9 +53,9 @@ public struct FitOptions: Sendable, Equatable {
   public var classWeight: ClassWeight
   public var seed: UInt64
   public var threads: Int
-  /// The prepared columns in ascending order, when the fit's table was sorted once
-  /// (`ModelSettings.fit`): a forest's bins then need no sort of their own.
-  var columnOrder: PreparedColumnOrder?
+  /// The forest's bin cut points of each prepared column, when found from the fit's one sort
+  /// of each table column (`ModelSettings.fit`): its bins then need no sort of their own.
+  var binCuts: [[Double]?]?
 
   public init(classWeight: ClassWeight = .none, seed: UInt64 = 1, threads: Int = 1) {
     self.classWeight = classWeight

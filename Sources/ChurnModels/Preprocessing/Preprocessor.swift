@@ -1,4 +1,5 @@
 import ChurnCore
+import Dispatch
 import Foundation
 
 /// Turns a `FeatureTable` into the numeric matrix a trainer fits, with every choice learned
@@ -92,8 +93,9 @@ public struct Preprocessor: Sendable {
     var means: [Double] = []
     var deviations: [Double] = []
     let names = fitted.rawNames
+    let moments = Self.meansAndDeviations(of: raw)
     for j in 0..<raw.columns {
-      let (mean, deviation) = Self.meanAndDeviation(column: j, of: raw)
+      let (mean, deviation) = moments[j]
       if deviation <= 1e-12 * max(1, abs(mean)) {
         fitted.notes.append("\(names[j]) dropped: constant in training")
         continue
@@ -110,9 +112,17 @@ public struct Preprocessor: Sendable {
     var rng = SeededGenerator(seed: 0x5EED)
     let projection = (0..<raw.rows).map { _ in rng.normal() }
     var unique: [Int] = []
+    // Each kept column's projection, summed over the rows in order (row by row, all columns at
+    // once: one pass over the matrix instead of one per column).
+    var projected = [Double](repeating: 0, count: keep.count)
+    raw.storage.withUnsafeBufferPointer { storage in
+      for i in 0..<raw.rows {
+        let row = i * raw.columns
+        for (k, j) in keep.enumerated() { projected[k] += projection[i] * (storage[row + j] - means[k]) / deviations[k] }
+      }
+    }
     for (k, j) in keep.enumerated() {
-      var f = 0.0
-      for i in 0..<raw.rows { f += projection[i] * (raw.storage[i * raw.columns + j] - means[k]) / deviations[k] }
+      let f = projected[k]
       let key = (abs(f) * 1e9).rounded() / 1e9
       if let earlier = fingerprints[key] {
         let e = keep[earlier]
@@ -149,6 +159,35 @@ public struct Preprocessor: Sendable {
     if transform == .none { return ascending }
     let out = ascending.map(transform.apply)
     return FittedPreprocessor.isAscendingWithoutNegativeZero(out) ? out : nil
+  }
+
+  /// `meanAndDeviation` of every column of `m`, the same bits, in two passes over the rows
+  /// (each column's sums still run over the rows in order) instead of two per column.
+  static func meansAndDeviations(of m: Matrix) -> [(mean: Double, deviation: Double)] {
+    let n = m.rows, w = m.columns
+    guard n > 0 else { return Array(repeating: (0, 0), count: w) }
+    var sums = [Double](repeating: 0, count: w)
+    var squares = [Double](repeating: 0, count: w)
+    var means = [Double](repeating: 0, count: w)
+    m.storage.withUnsafeBufferPointer { storage in
+      sums.withUnsafeMutableBufferPointer { sums in
+        for i in 0..<n { for j in 0..<w { sums[j] += storage[i * w + j] } }
+      }
+      for j in 0..<w { means[j] = sums[j] / Double(n) }
+      squares.withUnsafeMutableBufferPointer { squares in
+        for i in 0..<n {
+          for j in 0..<w {
+            let d = storage[i * w + j] - means[j]
+            squares[j] += d * d
+          }
+        }
+      }
+    }
+    return (0..<w).map { j in
+      let deviation = (squares[j] / Double(n)).squareRoot()
+      // Overflow: the scaled computation, column by column.
+      return means[j].isFinite && deviation.isFinite ? (means[j], deviation) : meanAndDeviation(column: j, of: m)
+    }
   }
 
   /// Mean and population standard deviation of column `j` of `m` (0, 0 with no rows).
@@ -518,6 +557,29 @@ struct PreparedColumnOrder: Sendable {
     }
     if !inserted { out.append(contentsOf: repeatElement(imputed, count: missing)) }
     return FittedPreprocessor.isAscendingWithoutNegativeZero(out) ? out : nil
+  }
+
+  /// Each output column's forest bin cut points (`FeatureBins.cuts`) from `column(_:)`; nil
+  /// where it gives no order (the bins then sort or count the prepared column).
+  func binCuts(maxBins: Int = 255, threads: Int = 1) -> [[Double]?] {
+    let d = preprocessor.outputNames.count
+    final class Slots: @unchecked Sendable {
+      var cuts: [[Double]?]
+      let lock = NSLock()
+      init(_ d: Int) { cuts = Array(repeating: nil, count: d) }
+    }
+    let slots = Slots(d)
+    let workers = max(1, min(threads, d))
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      for k in stride(from: worker, to: d, by: workers) {
+        guard let ascending = column(k) else { continue }
+        let cuts = FeatureBins.cuts(ascending: ascending, maxBins: maxBins)
+        slots.lock.lock()
+        slots.cuts[k] = cuts
+        slots.lock.unlock()
+      }
+    }
+    return slots.cuts
   }
 }
 

@@ -17,11 +17,11 @@ struct FeatureBins: Sendable {
   let thresholds: [[Double]]
 
   /// - Parameters:
-  ///   - ascending: column j's values in ascending order when known without sorting
-  ///     (`PreparedColumnOrder`: bit for bit the column sorted), else nil; a column of two
-  ///     values is counted, any other sorted.
+  ///   - knownCuts: column j's cut points when already found from its values in order
+  ///     (`PreparedColumnOrder.binCuts`: the same as from the column sorted), else nil; a
+  ///     column of two values is counted, any other sorted.
   ///   - threads: columns are binned in parallel, each by one thread (the same bins with any count).
-  init(_ x: Matrix, maxBins: Int = 255, ascending: (@Sendable (Int) -> [Double]?)? = nil, threads: Int = 1) {
+  init(_ x: Matrix, maxBins: Int = 255, knownCuts: [[Double]?]? = nil, threads: Int = 1) {
     rows = x.rows
     columns = x.columns
     let n = x.rows, d = x.columns
@@ -39,14 +39,7 @@ struct FeatureBins: Sendable {
         var column = [Double](repeating: 0, count: n)
         for j in stride(from: worker, to: d, by: workers) {
           for i in 0..<n { column[i] = x.storage[i * d + j] }
-          let sorted = ascending?(j) ?? Self.twoValued(column) ?? column.sorted()
-          var cuts: [Double] = []
-          if !sorted.isEmpty {
-            for b in 1..<maxBins {
-              let v = sorted[min(sorted.count - 1, b * sorted.count / maxBins)]
-              if v != sorted.last! && cuts.last.map({ v > $0 }) ?? true { cuts.append(v) }
-            }
-          }
+          let cuts = (knownCuts?[j]).flatMap { $0 } ?? Self.cuts(ascending: Self.twoValued(column) ?? column.sorted(), maxBins: maxBins)
           // A value's code: how many cut points lie strictly below it. Each worker writes its
           // own columns' codes.
           for i in 0..<n {
@@ -66,6 +59,19 @@ struct FeatureBins: Sendable {
     }
     self.codes = codes
     self.thresholds = slots.thresholds
+  }
+
+  /// The cut points of a column from its values in ascending order: the distinct values at
+  /// the quantiles b / maxBins, b = 1 ..< maxBins, below the largest value.
+  static func cuts(ascending sorted: [Double], maxBins: Int = 255) -> [Double] {
+    var cuts: [Double] = []
+    if !sorted.isEmpty {
+      for b in 1..<maxBins {
+        let v = sorted[min(sorted.count - 1, b * sorted.count / maxBins)]
+        if v != sorted.last! && cuts.last.map({ v > $0 }) ?? true { cuts.append(v) }
+      }
+    }
+    return cuts
   }
 
   /// `values` sorted, when they hold at most two distinct numbers (a one-hot column, a missing

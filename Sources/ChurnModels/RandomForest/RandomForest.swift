@@ -55,13 +55,13 @@ public struct RandomForest: Sendable {
   ///   `RandomForestError` for invalid labels.
   /// - Complexity: O(trees × depth × n × featuresPerSplit) for the histograms.
   public func fit(features x: Matrix, labels: [Double], sampleWeights: [Double]? = nil, featureNames: [String]? = nil) throws -> ForestModel {
-    try fit(features: x, labels: labels, sampleWeights: sampleWeights, featureNames: featureNames, columnOrder: nil)
+    try fit(features: x, labels: labels, sampleWeights: sampleWeights, featureNames: featureNames, binCuts: nil)
   }
 
-  /// The fit, with `x`'s columns in ascending order when known (`PreparedColumnOrder`), so
-  /// that binning them sorts nothing.
+  /// The fit, with the cut points of `x`'s columns when already known (`PreparedColumnOrder.binCuts`),
+  /// so that binning them sorts nothing.
   func fit(features x: Matrix, labels: [Double], sampleWeights: [Double]? = nil, featureNames: [String]? = nil,
-           columnOrder: PreparedColumnOrder?) throws -> ForestModel {
+           binCuts: [[Double]?]?) throws -> ForestModel {
     let n = x.rows, d = x.columns
     try Hyperparameters.check(treeCount, in: Hyperparameters.treeCount, flag: "--trees", property: "RandomForest.treeCount",
                               fix: "use 100 to 1000 trees (100 is the default); more trees only smooth the probabilities")
@@ -86,9 +86,7 @@ public struct RandomForest: Sendable {
     let positives = labels.reduce(0, +)
     guard positives > 0 && positives < Double(n) else { throw RandomForestError.singleClass(rows: n) }
     let weights = classWeight.applied(to: sampleWeights ?? Array(repeating: 1, count: n), labels: labels, positives: positives)
-    var ascending: (@Sendable (Int) -> [Double]?)?
-    if let columnOrder { ascending = { columnOrder.column($0) } }
-    let bins = FeatureBins(x, ascending: ascending, threads: threads)
+    let bins = FeatureBins(x, knownCuts: binCuts, threads: threads)
     let grower = TreeGrower(bins: bins, labels: labels, weights: weights, mtry: mtry, minLeafSize: minLeafSize,
                             maxDepth: maxDepth ?? Int.max, sampleSize: max(1, Int((sampleFraction * Double(n)).rounded())),
                             bootstrap: bootstrap)

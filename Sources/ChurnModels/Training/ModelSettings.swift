@@ -46,14 +46,19 @@ public struct ModelSettings: Sendable, Equatable {
     guard let first = labels.first else { throw TrainingError.noLabelledRows }
     if labels.allSatisfy({ $0 == first }) { throw LogisticRegressionError.singleClass(rows: labels.count, label: Int(first)) }
     let learner = spec.learner
-    // Each numeric column sorted once, for the medians, the forest's bins and the drift references.
-    let sorted = SortedColumns(table, threads: threads)
+    // Each numeric column sorted once, for the medians, the forest's bins and the drift
+    // references; kept no longer than needed (as large as the table's numeric columns).
+    var sorted: SortedColumns? = SortedColumns(table, threads: threads)
     let preprocessor = try learner.preprocessor.fit(table, sorted: sorted)
-    let x = try preprocessor.transform(table)
+    let deciles = sorted!.deciles
     var options = self.options
-    options.columnOrder = preprocessor.columnOrder(table, sorted: sorted)
+    if family == .forest {
+      options.binCuts = preprocessor.columnOrder(table, sorted: sorted!)?.binCuts(threads: threads)
+    }
+    sorted = nil
+    let x = try preprocessor.transform(table)
     let (model, shift) = try learner.fit(x, labels: labels, featureNames: preprocessor.outputNames, options: options)
-    return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift, deciles: sorted.deciles)
+    return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift, deciles: deciles)
   }
 
   /// The candidates `--tune` compares (`ModelLearner.grid`) for a table with `columns` input
