@@ -106,3 +106,4 @@ extension ModelFamily: ExpressibleByArgument {}
 extension ClassWeight: ExpressibleByArgument {}
 extension LogisticRegression.Solver: ExpressibleByArgument {}
 extension Calibration.Method: ExpressibleByArgument {}
+extension ImportanceSetting: ExpressibleByArgument {}

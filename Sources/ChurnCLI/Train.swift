@@ -39,6 +39,9 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("folds"), help: "With --table and --tune or --calibrate: folds of their stratified cross-validation, 2 to 100 (default 5).")
   var foldsFlag: Int?
 
+  @Option(help: "Permutation importance: auto measures it on held-out rows (else 5,000 training rows); none skips it (churn weights and the report then rank a forest's columns by impurity importance).")
+  var importance = ImportanceSetting.auto
+
   @Option(help: "Where to write the model (JSON; - for standard output).")
   var out: String
 
@@ -66,7 +69,8 @@ struct Train: ParsableCommand {
     let began = clock.now
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events), ("--customers", customers.customers),
                                                                             ("--table", table), ("--holdout-ids", holdoutIds)])
-    let trainer = modelOptions.trainer(threads: observation.threads, log: .standardError("train"))
+    var trainer = modelOptions.trainer(threads: observation.threads, log: .standardError("train"))
+    trainer.importance = importance
     let result = try table.map { try trainer.train(customers.tableData($0, idColumn: id, label: label), holdoutIds: holdoutIds, folds: folds) }
       ?? trainer.train(events.data(customers: customers, threads: observation.threads), plan: observation.plan())
     try result.model.write(to: outputs.path(for: "--out"))

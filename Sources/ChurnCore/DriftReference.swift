@@ -34,8 +34,18 @@ public struct DriftReference: Sendable, Equatable, Codable {
   }
 
   /// Deciles of the non-missing values (distinct edges only).
-  public static func numeric(_ column: String, _ values: [Double]) -> DriftReference {
-    let present = values.filter { !$0.isNaN }.sorted()
+  ///
+  /// - Parameter edges: `deciles(ascending:)` of the values, when already known
+  ///   (`ColumnDeciles`); nil: the values are sorted here.
+  public static func numeric(_ column: String, _ values: [Double], edges: [Double]? = nil) -> DriftReference {
+    let edges = edges ?? deciles(ascending: values.filter { !$0.isNaN }.sorted())
+    var reference = DriftReference(column: column, edges: edges, levels: [], shares: [])
+    reference.shares = reference.numericShares(values)
+    return reference
+  }
+
+  /// The distinct deciles of ascending values: the bin edges of a numeric reference.
+  public static func deciles(ascending present: [Double]) -> [Double] {
     var edges: [Double] = []
     if !present.isEmpty {
       for q in 1..<10 {
@@ -43,9 +53,7 @@ public struct DriftReference: Sendable, Equatable, Codable {
         if edges.last != edge { edges.append(edge) }
       }
     }
-    var reference = DriftReference(column: column, edges: edges, levels: [], shares: [])
-    reference.shares = reference.numericShares(values)
-    return reference
+    return edges
   }
 
   public static func categorical(_ column: String, _ values: [String?]) -> DriftReference {

@@ -72,8 +72,12 @@ extension FeatureTable {
   public var churnedCount: Int { labels?.reduce(0) { $0 + ($1 == 1 ? 1 : 0) } ?? 0 }
 
   /// The rows at `indices`, in that order.
+  ///
+  /// - Complexity: O(1) when `indices` is every row in order (the table itself, its columns
+  ///   shared, not copied); otherwise O(`indices.count` × columns).
   public func rows(_ indices: [Int]) -> FeatureTable {
-    FeatureTable(ids: indices.map { ids[$0] }, cutoffs: cutoffs.map { c in indices.map { c[$0] } },
+    if indices.count == rowCount && indices.elementsEqual(0..<rowCount) { return self }
+    return FeatureTable(ids: indices.map { ids[$0] }, cutoffs: cutoffs.map { c in indices.map { c[$0] } },
                  columnNames: columnNames,
                  columns: columns.map { column in
                    switch column {

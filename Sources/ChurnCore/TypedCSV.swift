@@ -1,7 +1,10 @@
+import Foundation
+
 /// A CSV table read into typed columns, for customer tables and prepared feature tables.
 ///
-/// Each column's kind is inferred in a first pass and values are parsed in a second, so memory
-/// holds only the typed result:
+/// Each column's kind is inferred in a first pass, which also keeps the values of the columns
+/// that are numbers (each parsed once); a second pass reads only the columns that are not (and
+/// every column when the first error in the file is one only that pass reports). Kinds:
 /// - `numeric` when every non-missing value is a number and none is a digit string with a
 ///   leading zero (`007`, `02134`: codes, not quantities);
 /// - `date` when every non-missing value is an ISO 8601 date or date-time;
@@ -38,16 +41,20 @@ public struct TypedCSV: Sendable {
   ///   - exclude: columns to leave out (case-insensitive).
   ///   - expected: what the file should hold, for the error about an empty file (default: a
   ///     header line naming the columns, one of them `idColumn`, then one row per id).
+  ///   - threads: threads for pass 1, each on a byte range of at least `minimumPartitionBytes`
+  ///     (default 32 MB); the result, errors included, does not depend on it.
   /// - Throws: `FileError`, `CSVError` (among them `invalidUTF8` for an id or a kept column's
   ///   value that is not valid UTF-8: a categorical level is never repaired into U+FFFD),
   ///   `TableError`.
   public init(path: String, idColumn: String, kinds forced: [String: Kind] = [:], exclude: Set<String> = [],
-              expected: String? = nil) throws {
+              expected: String? = nil, threads: Int = 2, minimumPartitionBytes: Int = 32 << 20) throws {
     self.path = path
     let forcedKinds = Dictionary(forced.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
     let excluded = Set(exclude.map { $0.lowercased() })
 
-    // Pass 1: the header and each column's kind.
+    // Pass 1: the header, each column's kind, the ids, and the values of every column that is
+    // numeric so far, parsed once: a column is parsed again in pass 2 only when it turns out not
+    // to be (categorical, date, or a forced numeric column with text in it).
     let expected = expected ?? Self.expectedHeader(idColumn: idColumn)
     let first = try CSVReader(path: path, expected: expected)
     guard let idIndex = first.columnIndex(idColumn) else {
@@ -60,89 +67,93 @@ public struct TypedCSV: Sendable {
       throw TableError.missingColumn(path: path, name: name, header: first.header)
     }
     let selected = first.header.indices.filter { $0 != idIndex && !excluded.contains(first.header[$0].lowercased()) }
-    var couldBeNumeric = [Bool](repeating: true, count: first.header.count)
-    var couldBeDate = [Bool](repeating: true, count: first.header.count)
-    var nonBlank = [Int](repeating: 0, count: first.header.count)
-    var numberCount = [Int](repeating: 0, count: first.header.count)  // values that parse as numbers
-    var firstText = [(line: Int, value: String)?](repeating: nil, count: first.header.count)  // first that does not
-    var allFormatted = [Bool](repeating: true, count: first.header.count)  // every non-number is "$1,200.50"-like
-    let width = first.header.count
-    try first.forEachRecord { record in
-      guard record.count == width else {
-        throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
-      }
-      if let error = record.utf8Error(idIndex, path: path, column: first.header[idIndex]) { throw error }
-      for c in selected { if let error = record.utf8Error(c, path: path, column: first.header[c]) { throw error } }
-      for c in selected where !record.isBlank(c) {
-        let field = record.trimmedField(c)
-        if Self.isMissingToken(field) { continue }
-        nonBlank[c] += 1
-        if NumberParsing.double(field) != nil {
-          numberCount[c] += 1
-          if couldBeNumeric[c] && Self.hasLeadingZero(field) { couldBeNumeric[c] = false }
-        } else {
-          couldBeNumeric[c] = false
-          if firstText[c] == nil { firstText[c] = (record.line, record.string(c)) }
-          if allFormatted[c] && !Self.isFormattedNumber(field) { allFormatted[c] = false }
-        }
-        if couldBeDate[c] && (field.count < 10 || field[4] != 0x2D || UTCTime.parseMilliseconds(field) == nil) {
-          couldBeDate[c] = false
-        }
-      }
+    let initialStoring = selected.map { c in forcedKinds[first.header[c].lowercased()].map { $0 == .numeric } ?? true }
+    let headerEnd = first.offset, size = first.fileSize
+    // A gzip file is one stream: it has no byte ranges to split.
+    let partitions = first.isGzip ? 1 : max(1, min(threads, (size - headerEnd) / max(1, minimumPartitionBytes)))
+    let scanned: Scan
+    if partitions > 1, let merged = Self.scanInParallel(path: path, first: first, partitions: partitions, idIndex: idIndex, selected: selected,
+                                                        storing: initialStoring) {
+      scanned = merged
+    } else {
+      scanned = try Self.scan(first, path: path, header: first.header, idIndex: idIndex, selected: selected, storing: initialStoring,
+                              rangeStart: headerEnd, rangeEnd: size)
     }
+    let couldBeNumeric = scanned.couldBeNumeric, couldBeDate = scanned.couldBeDate, firstText = scanned.firstText
+    let allFormatted = scanned.allFormatted, nonBlank = scanned.nonBlank, numberCount = scanned.numberCount
+    let storing = scanned.storing, outOfRange = scanned.outOfRange, sawBlankId = scanned.sawBlankId
+    var numbers = scanned.numbers, ids = scanned.ids, lines = scanned.lines
+    let width = first.header.count
     var kinds: [Kind] = []
-    for c in selected {
+    for (k, c) in selected.enumerated() {
       if let kind = forcedKinds[first.header[c].lowercased()] {
         kinds.append(kind)
-      } else if nonBlank[c] > 0 && couldBeNumeric[c] {
+      } else if nonBlank[k] > 0 && couldBeNumeric[c] {
         kinds.append(.numeric)
-      } else if nonBlank[c] > 0 && couldBeDate[c] {
+      } else if nonBlank[k] > 0 && couldBeDate[c] {
         kinds.append(.date)
       } else if let text = firstText[c], allFormatted[c] {
         throw TableError.formattedNumber(path: path, line: text.line, column: first.header[c], value: text.value)
-      } else if let text = firstText[c], numberCount[c] * 2 > nonBlank[c] {
+      } else if let text = firstText[c], numberCount[k] * 2 > nonBlank[k] {
         throw TableError.strayText(path: path, line: text.line, column: first.header[c], value: text.value,
-                                   numbers: numberCount[c], others: nonBlank[c] - numberCount[c])
+                                   numbers: numberCount[k], others: nonBlank[k] - numberCount[k])
       } else {
-        kinds.append(nonBlank[c] == 0 ? .numeric : .categorical)
+        kinds.append(nonBlank[k] == 0 ? .numeric : .categorical)
       }
     }
 
-    // Pass 2: the values.
-    let second = try CSVReader(path: path, expected: expected)
-    var ids: [String] = []
-    var lines: [Int] = []
-    var numbers = [[Double]](repeating: [], count: selected.count)  // numeric and date values
+    // Pass 2: the values of the columns pass 1 did not keep. A blank id or a number beyond the
+    // limit in a kept column is an error whose place in the file decides which error is
+    // reported first, so then every column is read again, as if none had been kept.
+    var kept = kinds.indices.map { kinds[$0] == .numeric && storing[$0] }
+    if sawBlankId || kinds.indices.contains(where: { kept[$0] && outOfRange[$0] }) {
+      kept = kinds.map { _ in false }
+      ids = []
+      lines = []
+    }
+    for k in kinds.indices where !kept[k] { numbers[k] = [] }
     var texts = [[String?]](repeating: [], count: selected.count)
-    try second.forEachRecord { record in
-      guard record.count == width else {
-        throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
+    let reread = kinds.indices.filter { !kept[$0] }
+    if !reread.isEmpty {
+      let readIds = ids.isEmpty
+      let rows = readIds ? 0 : ids.count
+      for k in reread {
+        if kinds[k] == .categorical { texts[k].reserveCapacity(rows) } else { numbers[k].reserveCapacity(rows) }
       }
-      guard !record.isBlank(idIndex) else {
-        throw TableError.blankId(path: path, line: record.line, column: second.header[idIndex])
-      }
-      ids.append(record.string(idIndex).trimmingSpaces)
-      lines.append(record.line)
-      for (k, c) in selected.enumerated() {
-        let blank = record.isBlank(c)
-        switch kinds[k] {
-        case .numeric:
-          if blank || Self.isMissingToken(record.trimmedField(c)) { numbers[k].append(.nan); continue }
-          guard let v = NumberParsing.double(record.field(c)) else {
-            throw TableError.notNumeric(path: path, line: record.line, column: second.header[c], value: record.string(c))
+      let second = try CSVReader(path: path, expected: expected)
+      try second.forEachRecord { record in
+        guard record.count == width else {
+          throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
+        }
+        guard !record.isBlank(idIndex) else {
+          throw TableError.blankId(path: path, line: record.line, column: second.header[idIndex])
+        }
+        if readIds {
+          ids.append(record.string(idIndex).trimmingSpaces)
+          lines.append(record.line)
+        }
+        for k in reread {
+          let c = selected[k]
+          let blank = record.isBlank(c)
+          switch kinds[k] {
+          case .numeric:
+            if blank || Self.isMissingToken(record.trimmedField(c)) { numbers[k].append(.nan); continue }
+            guard let v = NumberParsing.double(record.field(c)) else {
+              throw TableError.notNumeric(path: path, line: record.line, column: second.header[c], value: record.string(c))
+            }
+            guard NumberParsing.isWithinLimit(v) else {
+              throw TableError.outOfRange(path: path, line: record.line, column: second.header[c], value: record.string(c))
+            }
+            numbers[k].append(v)
+          case .date:
+            if blank || Self.isMissingToken(record.trimmedField(c)) { numbers[k].append(.nan); continue }
+            guard let ms = UTCTime.parseMilliseconds(record.field(c)) else {
+              throw TableError.notDate(path: path, line: record.line, column: second.header[c], value: record.string(c))
+            }
+            numbers[k].append(Double(ms))
+          case .categorical:
+            texts[k].append(blank ? nil : record.string(c).trimmingSpaces)
           }
-          guard NumberParsing.isWithinLimit(v) else {
-            throw TableError.outOfRange(path: path, line: record.line, column: second.header[c], value: record.string(c))
-          }
-          numbers[k].append(v)
-        case .date:
-          if blank || Self.isMissingToken(record.trimmedField(c)) { numbers[k].append(.nan); continue }
-          guard let ms = UTCTime.parseMilliseconds(record.field(c)) else {
-            throw TableError.notDate(path: path, line: record.line, column: second.header[c], value: record.string(c))
-          }
-          numbers[k].append(Double(ms))
-        case .categorical:
-          texts[k].append(blank ? nil : record.string(c).trimmingSpaces)
         }
       }
     }
@@ -150,7 +161,197 @@ public struct TypedCSV: Sendable {
     self.lines = lines
     names = selected.map { first.header[$0] }
     self.kinds = kinds
-    columns = kinds.indices.map { kinds[$0] == .categorical ? .categorical(texts[$0]) : .numeric(numbers[$0]) }
+    var columns: [FeatureTable.Column] = []
+    columns.reserveCapacity(kinds.count)
+    for k in kinds.indices {
+      // Moved out of `numbers` and `texts`, so each column's buffer has one owner and is never copied.
+      if kinds[k] == .categorical {
+        columns.append(.categorical(texts[k]))
+        texts[k] = []
+      } else {
+        columns.append(.numeric(numbers[k]))
+        numbers[k] = []
+      }
+    }
+    self.columns = columns
+  }
+
+  /// What pass 1 learned from a run of records: per header column c, whether its values could
+  /// be numbers or dates, its first value that is not a number, whether every such value is a
+  /// formatted amount; per selected column k, counts, and the values while every one is a number.
+  struct Scan {
+    var couldBeNumeric: [Bool], couldBeDate: [Bool], firstText: [(line: Int, value: String)?], allFormatted: [Bool]
+    var nonBlank: [Int], numberCount: [Int], numbers: [[Double]], storing: [Bool], outOfRange: [Bool]
+    var sawBlankId: Bool
+    var ids: [String], lines: [Int]
+
+    /// `next`'s records appended after these, its lines moved down by `lines`.
+    mutating func append(_ next: Scan, shiftingLinesBy shift: Int) {
+      for c in couldBeNumeric.indices {
+        couldBeNumeric[c] = couldBeNumeric[c] && next.couldBeNumeric[c]
+        couldBeDate[c] = couldBeDate[c] && next.couldBeDate[c]
+        allFormatted[c] = allFormatted[c] && next.allFormatted[c]
+        if firstText[c] == nil, let text = next.firstText[c] { firstText[c] = (text.line + shift, text.value) }
+      }
+      for k in numbers.indices {
+        nonBlank[k] += next.nonBlank[k]
+        numberCount[k] += next.numberCount[k]
+        if storing[k] && next.storing[k] {
+          numbers[k].append(contentsOf: next.numbers[k])
+          outOfRange[k] = outOfRange[k] || next.outOfRange[k]
+        } else {
+          storing[k] = false
+          numbers[k] = []
+        }
+      }
+      sawBlankId = sawBlankId || next.sawBlankId
+      ids.append(contentsOf: next.ids)
+      lines.append(contentsOf: next.lines.lazy.map { $0 + shift })
+    }
+  }
+
+  /// Pass 1 on `partitions` byte ranges at once, merged in file order; `nil` when any range
+  /// throws or holds a double quote (a newline inside quotes could sit at a range boundary):
+  /// the file is then read on one thread, which finds the same first error as before.
+  static func scanInParallel(path: String, first: CSVReader, partitions: Int, idIndex: Int, selected: [Int], storing: [Bool]) -> Scan? {
+    let headerEnd = first.offset, size = first.fileSize
+    let targets = (1..<partitions).map { headerEnd + $0 * (size - headerEnd) / partitions }
+    guard let starts = try? first.lineStarts(after: targets) else { return nil }
+    let bounds = [headerEnd] + starts + [size]
+    final class Outcome: @unchecked Sendable {
+      var scan: Scan?
+      var lines = 0
+      var sawQuotes = false
+    }
+    let outcomes = (0..<partitions).map { _ in Outcome() }
+    let header = first.header
+    DispatchQueue.concurrentPerform(iterations: partitions) { p in
+      guard bounds[p] < bounds[p + 1], let reader = try? CSVReader(path: path, header: header, byteRange: bounds[p]..<bounds[p + 1]) else { return }
+      outcomes[p].scan = try? scan(reader, path: path, header: header, idIndex: idIndex, selected: selected, storing: storing,
+                                   rangeStart: bounds[p], rangeEnd: bounds[p + 1])
+      outcomes[p].lines = reader.linesRead
+      outcomes[p].sawQuotes = reader.sawQuotes
+    }
+    guard outcomes.allSatisfy({ $0.scan != nil && !$0.sawQuotes }) else { return nil }
+    var before = first.linesRead
+    var merged = outcomes[0].scan!
+    merged.lines = merged.lines.map { $0 + before }
+    for (k, firstText) in merged.firstText.enumerated() { merged.firstText[k] = firstText.map { ($0.line + before, $0.value) } }
+    before += outcomes[0].lines
+    for outcome in outcomes.dropFirst() {
+      merged.append(outcome.scan!, shiftingLinesBy: before)
+      outcome.scan = nil
+      before += outcome.lines
+    }
+    return merged
+  }
+
+  /// Pass 1 over `reader`'s records, which lie in bytes `rangeStart..<rangeEnd` of the file.
+  static func scan(_ reader: CSVReader, path: String, header: [String], idIndex: Int, selected: [Int], storing: [Bool],
+                   rangeStart: Int, rangeEnd: Int) throws -> Scan {
+    var couldBeNumeric = [Bool](repeating: true, count: header.count)
+    var couldBeDate = [Bool](repeating: true, count: header.count)
+    var firstText = [(line: Int, value: String)?](repeating: nil, count: header.count)  // first that does not
+    var allFormatted = [Bool](repeating: true, count: header.count)  // every non-number is "$1,200.50"-like
+    let width = header.count
+    // Per selected column k (counts in raw buffers: the loop runs once per cell).
+    let nonBlank = UnsafeMutableBufferPointer<Int>.allocate(capacity: selected.count)
+    let numberCount = UnsafeMutableBufferPointer<Int>.allocate(capacity: selected.count)  // values that parse as numbers
+    nonBlank.initialize(repeating: 0)
+    numberCount.initialize(repeating: 0)
+    defer { nonBlank.deallocate(); numberCount.deallocate() }
+    // Per selected column: its values while every one so far is a number, blank or missing
+    // (NaN); emptied at its first other value. Forced categorical and date columns keep none.
+    // Values go to `block` first (column k's at k · blockRecords), then to `numbers` a block at a time.
+    var numbers = [[Double]](repeating: [], count: selected.count)
+    var storing = storing
+    var outOfRange = [Bool](repeating: false, count: selected.count)  // a stored value beyond ±1e15
+    let blockRecords = Self.blockRecords
+    let block = UnsafeMutablePointer<Double>.allocate(capacity: max(1, selected.count * blockRecords))
+    defer { block.deallocate() }
+    var inBlock = 0
+    func flush() {
+      for k in numbers.indices where storing[k] { numbers[k].append(contentsOf: UnsafeBufferPointer(start: block + k * blockRecords, count: inBlock)) }
+      inBlock = 0
+    }
+    var sawBlankId = false
+    var ids: [String] = []
+    var lines: [Int] = []
+    try reader.forEachRecord { record in
+      guard record.count == width else {
+        throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width)
+      }
+      if !record.isASCII {
+        if let error = record.utf8Error(idIndex, path: path, column: header[idIndex]) { throw error }
+        for c in selected { if let error = record.utf8Error(c, path: path, column: header[c]) { throw error } }
+      }
+      if ids.count == Self.sizingRecords {
+        // Room for the whole file at the first records' size, so the columns are not copied as they grow.
+        let rows = Self.estimatedRows(fileSize: rangeEnd, headerBytes: rangeStart, readBytes: reader.offset, records: ids.count)
+        ids.reserveCapacity(rows)
+        lines.reserveCapacity(rows)
+        for k in numbers.indices where storing[k] { numbers[k].reserveCapacity(rows) }
+      }
+      if record.isBlank(idIndex) {
+        sawBlankId = true
+        ids.append("")
+      } else {
+        ids.append(record.string(idIndex).trimmingSpaces)
+      }
+      lines.append(record.line)
+      let slot = block + inBlock
+      for k in 0..<selected.count {
+        let c = selected[k]
+        if record.isBlank(c) {
+          slot[k * blockRecords] = .nan
+          continue
+        }
+        let field = record.trimmedField(c)
+        if Self.isMissingToken(field) {
+          slot[k * blockRecords] = .nan
+          continue
+        }
+        nonBlank[k] += 1
+        if let v = NumberParsing.double(field) {
+          numberCount[k] += 1
+          if couldBeNumeric[c] && Self.hasLeadingZero(field) { couldBeNumeric[c] = false }
+          slot[k * blockRecords] = v
+          if !NumberParsing.isWithinLimit(v) && storing[k] { outOfRange[k] = true }
+        } else {
+          couldBeNumeric[c] = false
+          if storing[k] {
+            storing[k] = false
+            numbers[k] = []
+          }
+          if firstText[c] == nil { firstText[c] = (record.line, record.string(c)) }
+          if allFormatted[c] && !Self.isFormattedNumber(field) { allFormatted[c] = false }
+        }
+        if couldBeDate[c] && (field.count < 10 || field[4] != 0x2D || UTCTime.parseMilliseconds(field) == nil) {
+          couldBeDate[c] = false
+        }
+      }
+      inBlock += 1
+      if inBlock == blockRecords { flush() }
+    }
+    flush()
+    return Scan(couldBeNumeric: couldBeNumeric, couldBeDate: couldBeDate, firstText: firstText, allFormatted: allFormatted,
+                nonBlank: Array(nonBlank), numberCount: Array(numberCount), numbers: numbers, storing: storing, outOfRange: outOfRange,
+                sawBlankId: sawBlankId, ids: ids, lines: lines)
+  }
+
+  /// Records whose numbers are gathered before they are appended to their columns.
+  static let blockRecords = 256
+
+  /// Records read before the columns' capacity is set from their size.
+  static let sizingRecords = 1_000
+
+  /// The rows a file of `fileSize` bytes holds when its records are as long as the first
+  /// `records` (`readBytes` − `headerBytes` bytes), with a margin of a quarter: capacity that
+  /// is never written costs address space, not memory.
+  static func estimatedRows(fileSize: Int, headerBytes: Int, readBytes: Int, records: Int) -> Int {
+    let perRecord = max(1, Double(readBytes - headerBytes) / Double(max(records, 1)))
+    // A pipe reports size 0: then no more than the records already read.
+    return Int(min(max(0, Double(fileSize - readBytes)) / perRecord * 1.25, 1e10)) + records
   }
 
   /// What a table read by id should hold: "a header line naming its columns, one of them
@@ -202,6 +403,31 @@ public struct TypedCSV: Sendable {
     let key = name.lowercased()
     return names.firstIndex { $0.lowercased() == key }
   }
+}
+
+extension CSVRecord {
+  /// Whether every byte of the record is ASCII (then every field is valid UTF-8), checked
+  /// eight bytes at a time.
+  var isASCII: Bool {
+    guard count > 0 else { return true }
+    var i = bounds[0]
+    let end = bounds[2 * count - 1]
+    guard end > i, let base = bytes.baseAddress else { return true }
+    while i + 8 <= end {
+      if UnalignedLoad.word(base + i) & 0x8080_8080_8080_8080 != 0 { return false }
+      i += 8
+    }
+    while i < end {
+      if base[i] >= 0x80 { return false }
+      i += 1
+    }
+    return true
+  }
+}
+
+private enum UnalignedLoad {
+  @inline(__always)
+  static func word(_ p: UnsafePointer<UInt8>) -> UInt64 { UnsafeRawPointer(p).loadUnaligned(as: UInt64.self) }
 }
 
 /// A table that cannot be read as asked.

@@ -1,4 +1,5 @@
 import ChurnCore
+import Dispatch
 import Foundation
 
 /// A trained churn model as one self-describing JSON file: what it is, what it was trained
@@ -172,13 +173,35 @@ public struct ModelFile: Sendable {
   }
 
   /// Training-time distributions of the input columns of `table`.
-  public static func driftReferences(_ table: FeatureTable) -> [DriftReference] {
-    zip(table.columnNames, table.columns).map { name, column in
-      switch column {
-      case .numeric(let v): return DriftReference.numeric(name, v)
-      case .categorical(let v): return DriftReference.categorical(name, v)
+  ///
+  /// - Parameters:
+  ///   - deciles: `table`'s numeric columns' deciles (`TrainedModel.deciles`), taken from the
+  ///     fit's one sort of each column; nil (or another table's): sorted here.
+  ///   - threads: columns are measured in parallel, each by one thread (the same references
+  ///     with any count).
+  public static func driftReferences(_ table: FeatureTable, deciles: ColumnDeciles? = nil, threads: Int = 1) -> [DriftReference] {
+    let known = deciles.flatMap { $0.describes(table) ? $0 : nil }
+    let names = table.columnNames, columns = table.columns
+    final class Slots: @unchecked Sendable {
+      var references: [DriftReference?]
+      let lock = NSLock()
+      init(_ n: Int) { references = Array(repeating: nil, count: n) }
+    }
+    let slots = Slots(columns.count)
+    let workers = max(1, min(threads, columns.count))
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      for c in stride(from: worker, to: columns.count, by: workers) {
+        let reference: DriftReference
+        switch columns[c] {
+        case .numeric(let v): reference = DriftReference.numeric(names[c], v, edges: known?.edges[c])
+        case .categorical(let v): reference = DriftReference.categorical(names[c], v)
+        }
+        slots.lock.lock()
+        slots.references[c] = reference
+        slots.lock.unlock()
       }
     }
+    return slots.references.map { $0! }
   }
 
   /// The population stability index of each input column of `table` and of `scores` against

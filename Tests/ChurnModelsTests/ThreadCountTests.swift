@@ -142,9 +142,8 @@ struct ThreadCountTests {
     for threads in [1, 2] {
       let settings = testSettings(family, trees: 6, classWeight: .balanced, threads: threads)
       let model = try settings.fit(table)
-      let importance = try PermutationImportance.compute(table: table, probabilities: { try model.probabilities($0) }, metric: "AUC",
-                                                         score: { p, y in Self.auc(p, y) }, repeats: 2, seed: 4, rows: "training",
-                                                         threads: threads)
+      let importance = try PermutationImportance.compute(model, on: table, metric: "AUC", score: { p, y in Self.auc(p, y) }, repeats: 2, seed: 4,
+                                                         rows: "training", threads: threads)
       results.append((try model.probabilities(table), importance))
     }
     #expect(bits(results[0].probabilities) == bits(results[1].probabilities), "\(family): probabilities differ")

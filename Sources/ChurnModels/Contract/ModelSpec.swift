@@ -53,11 +53,19 @@ public struct FitOptions: Sendable, Equatable {
   public var classWeight: ClassWeight
   public var seed: UInt64
   public var threads: Int
+  /// The forest's bin cut points of each prepared column, when found from the fit's one sort
+  /// of each table column (`ModelSettings.fit`): its bins then need no sort of their own.
+  var binCuts: [[Double]?]?
 
   public init(classWeight: ClassWeight = .none, seed: UInt64 = 1, threads: Int = 1) {
     self.classWeight = classWeight
     self.seed = seed
     self.threads = threads
+  }
+
+  /// Equal settings (the column order is a means, not a setting).
+  public static func == (a: FitOptions, b: FitOptions) -> Bool {
+    a.classWeight == b.classWeight && a.seed == b.seed && a.threads == b.threads
   }
 }
 

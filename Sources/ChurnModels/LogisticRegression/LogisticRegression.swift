@@ -26,6 +26,15 @@ import Foundation
 /// from that point with the curvature pairs already learned. The stopping rule and the answer
 /// are those of the full problem; only the passes over all rows drop (1,000,000 × 50: 9 → 4,
 /// × 200: 10 → 5, plus 7 and 10 passes over the subsample).
+///
+/// Pass counts depend mostly on the stopping rule. `churn train` keeps the default 10⁻¹⁰ · Σs;
+/// `scripts/bench-logistic` (churn-bench) stops at 10⁻⁶ · n, as loose as scikit-learn's
+/// `tol = 1e-6`. Measured on 1,000,000 × 50 (x ~ N(0, 1), 15% positives, values written with
+/// 17 significant digits, λ₂ = 1, standardized by the preprocessor): 4 passes at 10⁻⁶ · n,
+/// 7 at 10⁻⁸, 8 at 10⁻¹⁰ (each after 8 passes over the subsample; 14 without the warm start);
+/// the objective at 10⁻⁶ · n is 7·10⁻¹¹ (relative) above the default's. Standardization is a
+/// no-op on such data and no column is skewed enough for the fat-tail transform, so neither
+/// makes the pipeline's problem harder.
 public struct LogisticRegression: Sendable {
   public enum Solver: String, Sendable, Codable, CaseIterable { case auto, newton, lbfgs, owlqn }
   /// λ₂ (scikit-learn's `1/C`), ≥ 0; 0 (with λ₁ = 0) is the maximum-likelihood fit. No default here: the

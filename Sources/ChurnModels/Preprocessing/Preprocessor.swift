@@ -1,4 +1,5 @@
 import ChurnCore
+import Dispatch
 import Foundation
 
 /// Turns a `FeatureTable` into the numeric matrix a trainer fits, with every choice learned
@@ -35,17 +36,20 @@ public struct Preprocessor: Sendable {
 
   /// Learns the steps from `table` (every row counts).
   ///
+  /// - Parameter sorted: `table`'s numeric columns sorted (`SortedColumns`), for the medians
+  ///   without sorting again; nil (or the columns of another table): each is sorted here.
   /// - Throws: `PreprocessingError` when a value is infinite or nothing usable is left.
-  public func fit(_ table: FeatureTable) throws -> FittedPreprocessor {
+  public func fit(_ table: FeatureTable, sorted: SortedColumns? = nil) throws -> FittedPreprocessor {
     var steps: [FittedPreprocessor.Step] = []
     var notes: [String] = []
-    for (name, column) in zip(table.columnNames, table.columns) {
+    let presorted = sorted.flatMap { $0.describes(table) ? $0 : nil }
+    for (c, (name, column)) in zip(table.columnNames, table.columns).enumerated() {
       switch column {
       case .numeric(let values):
         if let row = values.firstIndex(where: { $0.isInfinite }) {
           throw PreprocessingError.infiniteValue(column: name, row: row, id: table.ids[row])
         }
-        var present = values.filter { !$0.isNaN }
+        let present = values.filter { !$0.isNaN }
         guard !present.isEmpty else {
           notes.append("\(name) dropped: no value in training")
           continue
@@ -53,9 +57,15 @@ public struct Preprocessor: Sendable {
         var transform = FittedPreprocessor.Transform.none
         if fatTailTransform, Self.skewness(present) > 4 {
           transform = present.min()! >= 0 ? .log1p : .asinh
-          present = present.map(transform.apply)
         }
-        let median = Self.median(present)
+        // The median of the transformed values: log1p and asinh are increasing, so the sorted
+        // column mapped is the mapped column sorted (checked, else sorted again).
+        let median: Double
+        if let ascending = presorted?.values[c], ascending.count == present.count, let mapped = Self.mapped(ascending, transform) {
+          median = Self.median(sorted: mapped)
+        } else {
+          median = Self.median(transform == .none ? present : present.map(transform.apply))
+        }
         let missing = present.count < values.count
         steps.append(.numeric(name: name, transform: transform, median: median))
         if missing { steps.append(.missingIndicator(name: name)) }
@@ -83,8 +93,9 @@ public struct Preprocessor: Sendable {
     var means: [Double] = []
     var deviations: [Double] = []
     let names = fitted.rawNames
+    let moments = Self.meansAndDeviations(of: raw)
     for j in 0..<raw.columns {
-      let (mean, deviation) = Self.meanAndDeviation(column: j, of: raw)
+      let (mean, deviation) = moments[j]
       if deviation <= 1e-12 * max(1, abs(mean)) {
         fitted.notes.append("\(names[j]) dropped: constant in training")
         continue
@@ -101,9 +112,17 @@ public struct Preprocessor: Sendable {
     var rng = SeededGenerator(seed: 0x5EED)
     let projection = (0..<raw.rows).map { _ in rng.normal() }
     var unique: [Int] = []
+    // Each kept column's projection, summed over the rows in order (row by row, all columns at
+    // once: one pass over the matrix instead of one per column).
+    var projected = [Double](repeating: 0, count: keep.count)
+    raw.storage.withUnsafeBufferPointer { storage in
+      for i in 0..<raw.rows {
+        let row = i * raw.columns
+        for (k, j) in keep.enumerated() { projected[k] += projection[i] * (storage[row + j] - means[k]) / deviations[k] }
+      }
+    }
     for (k, j) in keep.enumerated() {
-      var f = 0.0
-      for i in 0..<raw.rows { f += projection[i] * (raw.storage[i * raw.columns + j] - means[k]) / deviations[k] }
+      let f = projected[k]
       let key = (abs(f) * 1e9).rounded() / 1e9
       if let earlier = fingerprints[key] {
         let e = keep[earlier]
@@ -131,6 +150,44 @@ public struct Preprocessor: Sendable {
     fitted.deviations = deviations
     fitted.outputNames = keep.map { names[$0] }
     return fitted
+  }
+
+  /// Ascending values mapped by `transform`, when the result is still ascending and holds no
+  /// −0 (so that it equals, bit for bit, the mapped values sorted: equal values then have equal
+  /// bits); nil otherwise.
+  static func mapped(_ ascending: [Double], _ transform: FittedPreprocessor.Transform) -> [Double]? {
+    if transform == .none { return ascending }
+    let out = ascending.map(transform.apply)
+    return FittedPreprocessor.isAscendingWithoutNegativeZero(out) ? out : nil
+  }
+
+  /// `meanAndDeviation` of every column of `m`, the same bits, in two passes over the rows
+  /// (each column's sums still run over the rows in order) instead of two per column.
+  static func meansAndDeviations(of m: Matrix) -> [(mean: Double, deviation: Double)] {
+    let n = m.rows, w = m.columns
+    guard n > 0 else { return Array(repeating: (0, 0), count: w) }
+    var sums = [Double](repeating: 0, count: w)
+    var squares = [Double](repeating: 0, count: w)
+    var means = [Double](repeating: 0, count: w)
+    m.storage.withUnsafeBufferPointer { storage in
+      sums.withUnsafeMutableBufferPointer { sums in
+        for i in 0..<n { for j in 0..<w { sums[j] += storage[i * w + j] } }
+      }
+      for j in 0..<w { means[j] = sums[j] / Double(n) }
+      squares.withUnsafeMutableBufferPointer { squares in
+        for i in 0..<n {
+          for j in 0..<w {
+            let d = storage[i * w + j] - means[j]
+            squares[j] += d * d
+          }
+        }
+      }
+    }
+    return (0..<w).map { j in
+      let deviation = (squares[j] / Double(n)).squareRoot()
+      // Overflow: the scaled computation, column by column.
+      return means[j].isFinite && deviation.isFinite ? (means[j], deviation) : meanAndDeviation(column: j, of: m)
+    }
   }
 
   /// Mean and population standard deviation of column `j` of `m` (0, 0 with no rows).
@@ -190,8 +247,10 @@ public struct Preprocessor: Sendable {
     return m2 > 0 ? m3 / pow(m2, 1.5) : 0
   }
 
-  static func median(_ x: [Double]) -> Double {
-    let s = x.sorted()
+  static func median(_ x: [Double]) -> Double { median(sorted: x.sorted()) }
+
+  /// The median of ascending values: the middle one, or the mean of the middle two.
+  static func median(sorted s: [Double]) -> Double {
     let n = s.count
     if n % 2 == 1 { return s[n / 2] }
     let middle = (s[n / 2 - 1] + s[n / 2]) / 2
@@ -487,21 +546,63 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
     for i in 0..<raw.rows {
       for k in 0..<d {
         let value: Double = raw.storage[i * width + kept[k]]
-        var z = (value - means[k]) / deviations[k]
-        // Unstandardized columns (a forest's: mean 0, deviation 1) only compare with thresholds: any finite value will do.
-        let limit = means[k] == 0 && deviations[k] == 1 ? Double.greatestFiniteMagnitude : Self.largestStandardizedValue
-        if !(abs(z) <= limit) {
-          // value − mean can overflow where the quotient does not.
-          z = value / deviations[k] - means[k] / deviations[k]
-          guard abs(z) <= limit else {
-            throw PreprocessingError.extremeValue(column: outputNames[k], row: i, id: table.ids[i], value: inputValue(table, output: k, row: i),
-                                                  deviations: z, mean: means[k])
-          }
+        let z = standardized(value, output: k)
+        guard abs(z) <= limit(output: k) else {
+          throw PreprocessingError.extremeValue(column: outputNames[k], row: i, id: table.ids[i], value: inputValue(table, output: k, row: i),
+                                                deviations: z, mean: means[k])
         }
         out.storage[i * d + k] = z
       }
     }
     return out
+  }
+
+  /// Design value `value` of output column k standardized: (value − mean) / deviation, or
+  /// value / deviation − mean / deviation where the first is beyond `limit(output:)` (value −
+  /// mean can overflow where the quotient does not). Beyond the limit still: an input error.
+  @inline(__always) func standardized(_ value: Double, output k: Int) -> Double {
+    let z = (value - means[k]) / deviations[k]
+    return abs(z) <= limit(output: k) ? z : value / deviations[k] - means[k] / deviations[k]
+  }
+
+  /// Unstandardized columns (a forest's: mean 0, deviation 1) only compare with thresholds:
+  /// any finite value will do; standardized ones stay within `largestStandardizedValue`.
+  @inline(__always) func limit(output k: Int) -> Double {
+    means[k] == 0 && deviations[k] == 1 ? Double.greatestFiniteMagnitude : Self.largestStandardizedValue
+  }
+
+  /// Whether `values` are ascending and none is −0 (then any ascending arrangement of the same
+  /// values has the same bits).
+  static func isAscendingWithoutNegativeZero(_ values: [Double]) -> Bool {
+    let negativeZero = (-0.0).bitPattern
+    var previous = -Double.infinity
+    for v in values {
+      guard previous <= v, v.bitPattern != negativeZero else { return false }
+      previous = v
+    }
+    return true
+  }
+
+  /// The step that makes output column k, and which of its raw columns it is.
+  func step(ofOutput k: Int) -> (step: Step, offset: Int) {
+    var raw = kept[k]
+    for step in steps {
+      let width: Int
+      switch step {
+      case .numeric, .missingIndicator: width = 1
+      case .categorical(_, let levels, _, let hasOther): width = levels.count + (hasOther ? 1 : 0)
+      }
+      if raw < width { return (step, raw) }
+      raw -= width
+    }
+    preconditionFailure("output column \(k) has no step")
+  }
+
+  /// The prepared columns of `table` in ascending order, from its sorted columns (`sorted`)
+  /// instead of sorting the prepared matrix: for the forest's bins (`FeatureBins`).
+  func columnOrder(_ table: FeatureTable, sorted: SortedColumns) -> PreparedColumnOrder? {
+    guard sorted.describes(table) else { return nil }
+    return PreparedColumnOrder(preprocessor: self, sorted: sorted, indices: inputIndices(table))
   }
 
   /// The largest standardized value (standard deviations from the training mean) a
@@ -555,6 +656,68 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
       }
     }
     return m
+  }
+}
+
+/// The columns of a prepared table (`FittedPreprocessor.transform`) in ascending order, built
+/// from the table's sorted columns: a numeric column's transform is increasing and its
+/// standardization affine with a positive scale, so its sorted values mapped, with the median
+/// (imputed for each missing value) inserted in place, are the prepared column sorted.
+struct PreparedColumnOrder: Sendable {
+  let preprocessor: FittedPreprocessor
+  let sorted: SortedColumns
+  /// Each input column's index in the table.
+  let indices: [String: Int]
+
+  /// Output column k's values ascending, equal bit for bit to the prepared column sorted; nil
+  /// for a one-hot or indicator column (two values: counted, not sorted, by `FeatureBins`), or
+  /// when floating point broke the order (then the caller sorts).
+  ///
+  /// - Complexity: O(rows).
+  func column(_ k: Int) -> [Double]? {
+    guard case (.numeric(let name, let transform, let median), _) = preprocessor.step(ofOutput: k), let c = indices[name],
+          let ascending = sorted.values[c] else { return nil }
+    let missing = sorted.rowCount - ascending.count
+    let limit = preprocessor.limit(output: k)
+    let imputed = preprocessor.standardized(median, output: k)
+    guard abs(imputed) <= limit else { return nil }
+    var out: [Double] = []
+    out.reserveCapacity(sorted.rowCount)
+    var inserted = missing == 0
+    for v in ascending {
+      let z = preprocessor.standardized(transform.apply(v), output: k)
+      guard abs(z) <= limit else { return nil }
+      if !inserted && imputed < z {
+        out.append(contentsOf: repeatElement(imputed, count: missing))
+        inserted = true
+      }
+      out.append(z)
+    }
+    if !inserted { out.append(contentsOf: repeatElement(imputed, count: missing)) }
+    return FittedPreprocessor.isAscendingWithoutNegativeZero(out) ? out : nil
+  }
+
+  /// Each output column's forest bin cut points (`FeatureBins.cuts`) from `column(_:)`; nil
+  /// where it gives no order (the bins then sort or count the prepared column).
+  func binCuts(maxBins: Int = 255, threads: Int = 1) -> [[Double]?] {
+    let d = preprocessor.outputNames.count
+    final class Slots: @unchecked Sendable {
+      var cuts: [[Double]?]
+      let lock = NSLock()
+      init(_ d: Int) { cuts = Array(repeating: nil, count: d) }
+    }
+    let slots = Slots(d)
+    let workers = max(1, min(threads, d))
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      for k in stride(from: worker, to: d, by: workers) {
+        guard let ascending = column(k) else { continue }
+        let cuts = FeatureBins.cuts(ascending: ascending, maxBins: maxBins)
+        slots.lock.lock()
+        slots.cuts[k] = cuts
+        slots.lock.unlock()
+      }
+    }
+    return slots.cuts
   }
 }
 

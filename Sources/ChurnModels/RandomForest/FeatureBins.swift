@@ -1,4 +1,6 @@
 import ChurnCore
+import Dispatch
+import Foundation
 
 /// Features binned once into at most 255 quantile bins (UInt8 codes), so that finding a split
 /// is counting rows per bin (ranger's and LightGBM's design).
@@ -14,36 +16,87 @@ struct FeatureBins: Sendable {
   /// Per column, ascending split points; bin k holds values in (thresholds[k−1], thresholds[k]].
   let thresholds: [[Double]]
 
-  init(_ x: Matrix, maxBins: Int = 255) {
+  /// - Parameters:
+  ///   - knownCuts: column j's cut points when already found from its values in order
+  ///     (`PreparedColumnOrder.binCuts`: the same as from the column sorted), else nil; a
+  ///     column of two values is counted, any other sorted.
+  ///   - threads: columns are binned in parallel, each by one thread (the same bins with any count).
+  init(_ x: Matrix, maxBins: Int = 255, knownCuts: [[Double]?]? = nil, threads: Int = 1) {
     rows = x.rows
     columns = x.columns
-    var codes = [UInt8](repeating: 0, count: x.rows * x.columns)
-    var thresholds: [[Double]] = []
-    var column = [Double](repeating: 0, count: x.rows)
-    for j in 0..<x.columns {
-      for i in 0..<x.rows { column[i] = x.storage[i * x.columns + j] }
-      let sorted = column.sorted()
-      var cuts: [Double] = []
-      if !sorted.isEmpty {
-        for b in 1..<maxBins {
-          let v = sorted[min(sorted.count - 1, b * sorted.count / maxBins)]
-          if v != sorted.last! && cuts.last.map({ v > $0 }) ?? true { cuts.append(v) }
+    let n = x.rows, d = x.columns
+    var codes = [UInt8](repeating: 0, count: n * d)
+    final class Slots: @unchecked Sendable {
+      var thresholds: [[Double]]
+      let lock = NSLock()
+      init(_ d: Int) { thresholds = Array(repeating: [], count: d) }
+    }
+    let slots = Slots(d)
+    let workers = max(1, min(threads, d))
+    codes.withUnsafeMutableBufferPointer { out in
+      nonisolated(unsafe) let out = out
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        var column = [Double](repeating: 0, count: n)
+        for j in stride(from: worker, to: d, by: workers) {
+          for i in 0..<n { column[i] = x.storage[i * d + j] }
+          let cuts = (knownCuts?[j]).flatMap { $0 } ?? Self.cuts(ascending: Self.twoValued(column) ?? column.sorted(), maxBins: maxBins)
+          // A value's code: how many cut points lie strictly below it. Each worker writes its
+          // own columns' codes.
+          for i in 0..<n {
+            var lo = 0, hi = cuts.count
+            let v = column[i]
+            while lo < hi {
+              let mid = (lo + hi) / 2
+              if cuts[mid] < v { lo = mid + 1 } else { hi = mid }
+            }
+            out[j * n + i] = UInt8(lo)
+          }
+          slots.lock.lock()
+          slots.thresholds[j] = cuts
+          slots.lock.unlock()
         }
       }
-      // A value's code: how many cut points lie strictly below it.
-      for i in 0..<x.rows {
-        var lo = 0, hi = cuts.count
-        let v = column[i]
-        while lo < hi {
-          let mid = (lo + hi) / 2
-          if cuts[mid] < v { lo = mid + 1 } else { hi = mid }
-        }
-        codes[j * x.rows + i] = UInt8(lo)
-      }
-      thresholds.append(cuts)
     }
     self.codes = codes
-    self.thresholds = thresholds
+    self.thresholds = slots.thresholds
+  }
+
+  /// The cut points of a column from its values in ascending order: the distinct values at
+  /// the quantiles b / maxBins, b = 1 ..< maxBins, below the largest value.
+  static func cuts(ascending sorted: [Double], maxBins: Int = 255) -> [Double] {
+    var cuts: [Double] = []
+    if !sorted.isEmpty {
+      for b in 1..<maxBins {
+        let v = sorted[min(sorted.count - 1, b * sorted.count / maxBins)]
+        if v != sorted.last! && cuts.last.map({ v > $0 }) ?? true { cuts.append(v) }
+      }
+    }
+    return cuts
+  }
+
+  /// `values` sorted, when they hold at most two distinct numbers (a one-hot column, a missing
+  /// indicator): the smaller repeated, then the larger, counted in one pass. Nil for more
+  /// values, a NaN, or both −0 and +0 (equal but of different bits: left to the sort).
+  static func twoValued(_ values: [Double]) -> [Double]? {
+    guard let a = values.first, !a.isNaN else { return values.isEmpty ? [] : nil }
+    var b: Double?
+    var countA = 0, countB = 0
+    for v in values {
+      if v.bitPattern == a.bitPattern {
+        countA += 1
+      } else if let known = b {
+        guard v.bitPattern == known.bitPattern else { return nil }
+        countB += 1
+      } else {
+        guard !v.isNaN else { return nil }
+        b = v
+        countB = 1
+      }
+    }
+    guard let b else { return values }
+    guard a != b else { return nil }
+    let (low, lowCount, high, highCount) = a < b ? (a, countA, b, countB) : (b, countB, a, countA)
+    return [Double](repeating: low, count: lowCount) + [Double](repeating: high, count: highCount)
   }
 
   /// Number of bins of column j.

@@ -410,97 +410,110 @@ struct BinnedForest: Sendable {
   /// Rows `rows` of the row-major input: output[i] = scale · Σ over trees of the leaf reached.
   func predict(_ input: UnsafeBufferPointer<Double>, columns d: Int, rows: Range<Int>, scale: Double,
                into output: UnsafeMutableBufferPointer<Double>) {
-    let used = cuts.indices.filter { !cuts[$0].isEmpty }
-    let blockRows = self.blockRows, columnStride = self.columnStride
     // Column by column: feature j of block row r at j × columnStride + r.
     let codes = UnsafeMutablePointer<UInt8>.allocate(capacity: columnStride * max(d, 1))
     defer { codes.deallocate() }
     // Leaves read feature 0's codes (and ignore them): give them values when no split codes it.
     if cuts.first?.isEmpty ?? true { codes.initialize(repeating: 0, count: columnStride) }
+    var blockStart = rows.lowerBound
+    while blockStart < rows.upperBound {
+      let blockEnd = min(rows.upperBound, blockStart + blockRows)
+      code(input, columns: d, rows: blockStart..<blockEnd, into: codes)
+      walk(UnsafePointer(codes), rows: blockStart..<blockEnd, scale: scale, into: output)
+      blockStart = blockEnd
+    }
+  }
+
+  /// Codes rows `rows` (at most `blockRows`) of the row-major input into a block laid out
+  /// column by column: feature j of the block's row r at `codes[j × columnStride + r]`. Only
+  /// features some split uses are written.
+  func code(_ input: UnsafeBufferPointer<Double>, columns d: Int, rows: Range<Int>, into codes: UnsafeMutablePointer<UInt8>) {
+    let count = rows.count, blockStart = rows.lowerBound, columnStride = self.columnStride
+    paddedCuts.withUnsafeBufferPointer { padded in
+      for j in cuts.indices where !cuts[j].isEmpty {
+        let list = padded.baseAddress! + j * 256
+        let column = codes + j * columnStride
+        for r in 0..<count {
+          let v = input[(blockStart &+ r) &* d &+ j]
+          // How many cuts are < v: 8 halvings over 256 entries (the padding,
+          // +∞, is never below v).
+          var below = 0
+          var half = 128
+          while half > 0 {
+            below &+= list[below &+ half &- 1] < v ? half : 0
+            half >>= 1
+          }
+          column[r] = v.isNaN ? 255 : UInt8(truncatingIfNeeded: below)
+        }
+      }
+    }
+  }
+
+  /// The rows of one coded block (`code`): output[i] = scale · Σ over trees of the leaf reached,
+  /// for i in `rows` (at most `blockRows`; block row r is output row rows.lowerBound + r).
+  func walk(_ codes: UnsafePointer<UInt8>, rows: Range<Int>, scale: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    let count = rows.count, blockStart = rows.lowerBound
     words.withUnsafeBufferPointer { words in
       /// One step from node `at` for the row whose codes start at `row`: the left child's
       /// index plus 1 when the row's code exceeds the bin (a leaf adds 0 and stays). The node
       /// is one load; the compare becomes a flag added in, not a branch.
-      @inline(__always) func step(_ at: Int, _ row: UnsafeMutablePointer<UInt8>) -> Int {
+      @inline(__always) func step(_ at: Int, _ row: UnsafePointer<UInt8>) -> Int {
         let word = words[at]
         let code = row[Int(truncatingIfNeeded: word >> 40)]
         return Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: word)) &+ (code > UInt8(truncatingIfNeeded: word >> 32) ? 1 : 0)
       }
       leafValues.withUnsafeBufferPointer { leafValues in
-        var blockStart = rows.lowerBound
-        while blockStart < rows.upperBound {
-          let blockEnd = min(rows.upperBound, blockStart + blockRows)
-          let count = blockEnd - blockStart
-          paddedCuts.withUnsafeBufferPointer { padded in
-            for j in used {
-              let list = padded.baseAddress! + j * 256
-              let column = codes + j * columnStride
-              for r in 0..<count {
-                let v = input[(blockStart &+ r) &* d &+ j]
-                // How many cuts are < v: 8 halvings over 256 entries (the padding,
-                // +∞, is never below v).
-                var below = 0
-                var half = 128
-                while half > 0 {
-                  below &+= list[below &+ half &- 1] < v ? half : 0
-                  half >>= 1
-                }
-                column[r] = v.isNaN ? 255 : UInt8(truncatingIfNeeded: below)
-              }
-            }
+        let blockEnd = rows.upperBound
+        for i in blockStart..<blockEnd { output[i] = 0 }
+        for (t, root32) in roots.enumerated() {
+          let root = Int(root32)
+          if count >= Self.sweepMinimumRows {
+            // One read per cache line of the tree, in address order: the hardware
+            // prefetcher streams the tree into cache, instead of each row's walk
+            // waiting on its first touch of a line. The sum is stored so that the
+            // reads are not optimized away.
+            let end = t + 1 < roots.count ? Int(roots[t + 1]) : words.count
+            var i = root, touched: UInt64 = 0
+            while i < end { touched &+= words[i]; i &+= 8 }
+            i = root
+            while i < end { touched &+= UInt64(leafValues[i].bitPattern); i &+= 16 }
+            Self.sweepSink.store(touched, ordering: .relaxed)
           }
-          for i in blockStart..<blockEnd { output[i] = 0 }
-          for (t, root32) in roots.enumerated() {
-            let root = Int(root32)
-            if count >= Self.sweepMinimumRows {
-              // One read per cache line of the tree, in address order: the hardware
-              // prefetcher streams the tree into cache, instead of each row's walk
-              // waiting on its first touch of a line. The sum is stored so that the
-              // reads are not optimized away.
-              let end = t + 1 < roots.count ? Int(roots[t + 1]) : words.count
-              var i = root, touched: UInt64 = 0
-              while i < end { touched &+= words[i]; i &+= 8 }
-              i = root
-              while i < end { touched &+= UInt64(leafValues[i].bitPattern); i &+= 16 }
-              Self.sweepSink.store(touched, ordering: .relaxed)
+          var r = 0
+          // Full groups of 8 rows: the lanes in registers, two steps of each between checks
+          // for whether any lane still moves (lanes at a leaf stand still).
+          while r + 8 <= count {
+            let row = codes + r
+            var k0 = root, k1 = root, k2 = root, k3 = root, k4 = root, k5 = root, k6 = root, k7 = root
+            while true {
+              k0 = step(k0, row); k1 = step(k1, row + 1); k2 = step(k2, row + 2); k3 = step(k3, row + 3)
+              k4 = step(k4, row + 4); k5 = step(k5, row + 5); k6 = step(k6, row + 6); k7 = step(k7, row + 7)
+              let n0 = step(k0, row), n1 = step(k1, row + 1), n2 = step(k2, row + 2), n3 = step(k3, row + 3)
+              let n4 = step(k4, row + 4), n5 = step(k5, row + 5), n6 = step(k6, row + 6), n7 = step(k7, row + 7)
+              let moved = (n0 ^ k0) | (n1 ^ k1) | (n2 ^ k2) | (n3 ^ k3) | (n4 ^ k4) | (n5 ^ k5) | (n6 ^ k6) | (n7 ^ k7)
+              (k0, k1, k2, k3, k4, k5, k6, k7) = (n0, n1, n2, n3, n4, n5, n6, n7)
+              if moved == 0 { break }
             }
-            var r = 0
-            // Full groups of 8 rows: the lanes in registers, two steps of each between checks
-            // for whether any lane still moves (lanes at a leaf stand still).
-            while r + 8 <= count {
-              let row = codes + r
-              var k0 = root, k1 = root, k2 = root, k3 = root, k4 = root, k5 = root, k6 = root, k7 = root
-              while true {
-                k0 = step(k0, row); k1 = step(k1, row + 1); k2 = step(k2, row + 2); k3 = step(k3, row + 3)
-                k4 = step(k4, row + 4); k5 = step(k5, row + 5); k6 = step(k6, row + 6); k7 = step(k7, row + 7)
-                let n0 = step(k0, row), n1 = step(k1, row + 1), n2 = step(k2, row + 2), n3 = step(k3, row + 3)
-                let n4 = step(k4, row + 4), n5 = step(k5, row + 5), n6 = step(k6, row + 6), n7 = step(k7, row + 7)
-                let moved = (n0 ^ k0) | (n1 ^ k1) | (n2 ^ k2) | (n3 ^ k3) | (n4 ^ k4) | (n5 ^ k5) | (n6 ^ k6) | (n7 ^ k7)
-                (k0, k1, k2, k3, k4, k5, k6, k7) = (n0, n1, n2, n3, n4, n5, n6, n7)
-                if moved == 0 { break }
-              }
-              let o = blockStart &+ r
-              output[o] += Double(leafValues[k0]); output[o &+ 1] += Double(leafValues[k1])
-              output[o &+ 2] += Double(leafValues[k2]); output[o &+ 3] += Double(leafValues[k3])
-              output[o &+ 4] += Double(leafValues[k4]); output[o &+ 5] += Double(leafValues[k5])
-              output[o &+ 6] += Double(leafValues[k6]); output[o &+ 7] += Double(leafValues[k7])
-              r += 8
-            }
-            // The last few rows of the block (at most 7), one at a time.
-            while r < count {
-              var at = root
-              while true {
-                let next = step(at, codes + r)
-                if next == at { break }
-                at = next
-              }
-              output[blockStart &+ r] += Double(leafValues[at])
-              r += 1
-            }
+            let o = blockStart &+ r
+            output[o] += Double(leafValues[k0]); output[o &+ 1] += Double(leafValues[k1])
+            output[o &+ 2] += Double(leafValues[k2]); output[o &+ 3] += Double(leafValues[k3])
+            output[o &+ 4] += Double(leafValues[k4]); output[o &+ 5] += Double(leafValues[k5])
+            output[o &+ 6] += Double(leafValues[k6]); output[o &+ 7] += Double(leafValues[k7])
+            r += 8
           }
-          for i in blockStart..<blockEnd { output[i] *= scale }
-          blockStart = blockEnd
+          // The last few rows of the block (at most 7), one at a time.
+          while r < count {
+            var at = root
+            while true {
+              let next = step(at, codes + r)
+              if next == at { break }
+              at = next
+            }
+            output[blockStart &+ r] += Double(leafValues[at])
+            r += 1
+          }
         }
+        for i in blockStart..<blockEnd { output[i] *= scale }
       }
     }
   }

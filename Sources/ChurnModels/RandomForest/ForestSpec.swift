@@ -55,7 +55,7 @@ public struct ForestSpec: ModelLearner, Codable {
   public func fit(_ x: Matrix, labels: [Double], featureNames: [String], options: FitOptions) throws -> (model: any ChurnModel, priorShift: Double) {
     let forest = try RandomForest(treeCount: treeCount, featuresPerSplit: featuresPerSplit, minLeafSize: minLeafSize, maxDepth: maxDepth,
                                   classWeight: options.classWeight, seed: options.seed, threads: options.threads)
-      .fit(features: x, labels: labels, featureNames: featureNames)
+      .fit(features: x, labels: labels, featureNames: featureNames, binCuts: options.binCuts)
     let shift = options.classWeight == .balanced ? Calibration.priorShift(labels: labels, weightedChurnShare: 0.5) : 0
     return (shift == 0 ? forest : forest.shiftingNodeOdds(by: shift), 0)
   }

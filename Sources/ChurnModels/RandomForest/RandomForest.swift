@@ -55,6 +55,13 @@ public struct RandomForest: Sendable {
   ///   `RandomForestError` for invalid labels.
   /// - Complexity: O(trees × depth × n × featuresPerSplit) for the histograms.
   public func fit(features x: Matrix, labels: [Double], sampleWeights: [Double]? = nil, featureNames: [String]? = nil) throws -> ForestModel {
+    try fit(features: x, labels: labels, sampleWeights: sampleWeights, featureNames: featureNames, binCuts: nil)
+  }
+
+  /// The fit, with the cut points of `x`'s columns when already known (`PreparedColumnOrder.binCuts`),
+  /// so that binning them sorts nothing.
+  func fit(features x: Matrix, labels: [Double], sampleWeights: [Double]? = nil, featureNames: [String]? = nil,
+           binCuts: [[Double]?]?) throws -> ForestModel {
     let n = x.rows, d = x.columns
     try Hyperparameters.check(treeCount, in: Hyperparameters.treeCount, flag: "--trees", property: "RandomForest.treeCount",
                               fix: "use 100 to 1000 trees (100 is the default); more trees only smooth the probabilities")
@@ -79,7 +86,7 @@ public struct RandomForest: Sendable {
     let positives = labels.reduce(0, +)
     guard positives > 0 && positives < Double(n) else { throw RandomForestError.singleClass(rows: n) }
     let weights = classWeight.applied(to: sampleWeights ?? Array(repeating: 1, count: n), labels: labels, positives: positives)
-    let bins = FeatureBins(x)
+    let bins = FeatureBins(x, knownCuts: binCuts, threads: threads)
     let grower = TreeGrower(bins: bins, labels: labels, weights: weights, mtry: mtry, minLeafSize: minLeafSize,
                             maxDepth: maxDepth ?? Int.max, sampleSize: max(1, Int((sampleFraction * Double(n)).rounded())),
                             bootstrap: bootstrap)

@@ -46,10 +46,19 @@ public struct ModelSettings: Sendable, Equatable {
     guard let first = labels.first else { throw TrainingError.noLabelledRows }
     if labels.allSatisfy({ $0 == first }) { throw LogisticRegressionError.singleClass(rows: labels.count, label: Int(first)) }
     let learner = spec.learner
-    let preprocessor = try learner.preprocessor.fit(table)
-    let x = try preprocessor.transform(table)
+    // Each numeric column sorted once, for the medians, the forest's bins and the drift
+    // references; kept no longer than needed (as large as the table's numeric columns).
+    var sorted: SortedColumns? = SortedColumns(table, threads: threads)
+    let preprocessor = try learner.preprocessor.fit(table, sorted: sorted)
+    let deciles = sorted!.deciles
+    var options = self.options
+    if family == .forest {
+      options.binCuts = preprocessor.columnOrder(table, sorted: sorted!)?.binCuts(threads: threads)
+    }
+    sorted = nil
+    let x = try preprocessor.designMatrix(table)
     let (model, shift) = try learner.fit(x, labels: labels, featureNames: preprocessor.outputNames, options: options)
-    return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift)
+    return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift, deciles: deciles)
   }
 
   /// The candidates `--tune` compares (`ModelLearner.grid`) for a table with `columns` input
@@ -83,13 +92,18 @@ public struct TrainedModel: Sendable {
   /// King & Zeng's prior correction in log-odds still to apply to the model's probabilities
   /// (0 without class weights, or when the family applied it itself).
   public var priorShift: Double
+  /// The deciles of the training table's numeric columns, from the fit's one sort of each:
+  /// for the model file's drift references (`ModelFile.driftReferences`).
+  public var deciles: ColumnDeciles?
 
-  init(settings: ModelSettings, preprocessor: FittedPreprocessor, model: any ChurnModel, x: Matrix, priorShift: Double) {
+  init(settings: ModelSettings, preprocessor: FittedPreprocessor, model: any ChurnModel, x: Matrix, priorShift: Double,
+       deciles: ColumnDeciles? = nil) {
     self.settings = settings
     self.preprocessor = preprocessor
     self.model = model
     self.x = x
     self.priorShift = priorShift
+    self.deciles = deciles
   }
 
   /// The model's own probabilities for preprocessed rows (before any correction).

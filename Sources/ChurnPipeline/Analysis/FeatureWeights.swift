@@ -93,9 +93,17 @@ public struct FeatureWeights: Sendable {
       }
       lines.append(TextTable.pad(TextTable.cut(row.feature, 28), 29) + perm + String(format: "%7.1f%%", 100 * (row.impurity ?? 0)))
     }
-    if let p = file.permutationImportance { lines.append("(shuffled on \(p.rows); unshuffled AUC \(String(format: "%.4f", p.baseline)))") }
+    if let p = file.permutationImportance {
+      lines.append("(shuffled on \(p.rows); unshuffled AUC \(String(format: "%.4f", p.baseline)))")
+    } else {
+      lines.append(Self.noPermutationImportance)
+    }
     return lines.joined(separator: "\n")
   }
+
+  /// What the table says of a model file without permutation importance.
+  public static let noPermutationImportance =
+    "(no permutation importance in this model file: it was trained with --importance none, or its held-out rows had one class; sorted by impurity importance)"
 
   /// The grouped view as a text table: each category's share of `basis` and its strongest members.
   public static func groupTable(_ groups: [Attribution.Group], basis: String) -> String {

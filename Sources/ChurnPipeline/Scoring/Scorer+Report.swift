@@ -92,6 +92,8 @@ extension Scorer {
       report.weightsTitle = "Top features: impurity importance"
       report.weightsAxis = "share of the Gini decrease (biased toward columns with many split points)"
       report.weights = weights.rows.prefix(15).map { HTMLReport.Bar(label: $0.feature, value: $0.impurity ?? 0, text: String(format: "%.1f%%", 100 * ($0.impurity ?? 0))) }
+      report.weightsNote = "No permutation importance in this model file (trained with --importance none, or its held-out rows had one class): "
+        + "impurity importance instead."
     }
   }
 

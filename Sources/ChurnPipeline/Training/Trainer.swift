@@ -29,6 +29,8 @@ public struct Trainer: Sendable {
   public var tuning: Tuning?
   /// Where progress lines and notes go while the job runs.
   public var log: JobLog
+  /// Whether to measure permutation importance (`.none` leaves it out of the model file).
+  public var importance = ImportanceSetting.auto
 
   /// - Parameters:
   ///   - settings: the model settings (their `threads` also run permutation importance).
@@ -277,25 +279,29 @@ public struct Trainer: Sendable {
     // Permutation importance: shuffling each input column of rows the model did not see (at
     // most 10,000 of them, a seeded sample; without held-out rows, 5,000 training rows, which
     // flatter the columns a forest memorized, and say so).
-    var (judged, rows, source) = measured.heldOutModel.flatMap { m in measured.heldOutRows.map { (m, $0, measured.heldOutSource) } }
-      ?? (fitted, training, "training rows (optimistic: no held-out rows)")
-    let limit = measured.heldOutRows == nil ? 5_000 : 10_000
-    if rows.rowCount > limit {
-      var rng = SeededGenerator(seed: settings.seed, stream: 0x9E12)
-      var order = Array(0..<rows.rowCount)
-      order.shuffle(using: &rng)
-      rows = rows.rows(order.prefix(limit).sorted())
-      source += ", a sample of \(limit)"
-    }
-    if Set(rows.labels!).count == 2 {
-      let model = judged
-      let clock = ContinuousClock()
-      let began = clock.now
-      file.permutationImportance = try PermutationImportance.compute(
-        table: rows, probabilities: { try model.probabilities($0) }, metric: "auc",
-        score: { try rocAUC(scores: $0, labels: $1) }, repeats: 5, seed: settings.seed, rows: source, threads: settings.threads)
-      report.importance = .init(source: source, seconds: (clock.now - began).secondsValue)
-      log.line(report.importance!.text)
+    if importance == .none {
+      log.line("permutation importance: not measured (--importance none)")
+    } else {
+      let (judged, all, described) = measured.heldOutModel.flatMap { m in measured.heldOutRows.map { (m, $0, measured.heldOutSource) } }
+        ?? (fitted, training, "training rows (optimistic: no held-out rows)")
+      var (rows, source) = (all, described)
+      let limit = measured.heldOutRows == nil ? 5_000 : 10_000
+      if rows.rowCount > limit {
+        var rng = SeededGenerator(seed: settings.seed, stream: 0x9E12)
+        var order = Array(0..<rows.rowCount)
+        order.shuffle(using: &rng)
+        rows = rows.rows(order.prefix(limit).sorted())
+        source += ", a sample of \(limit)"
+      }
+      if Set(rows.labels!).count == 2 {
+        let clock = ContinuousClock()
+        let began = clock.now
+        file.permutationImportance = try PermutationImportance.compute(
+          judged, on: rows, metric: "auc", score: { try rocAUC(scores: $0, labels: $1) }, repeats: 5, seed: settings.seed, rows: source,
+          threads: settings.threads)
+        report.importance = .init(source: source, seconds: (clock.now - began).secondsValue)
+        log.line(report.importance!.text)
+      }
     }
     file.tuning = record
     file.backtest = measured.folds.isEmpty ? nil : measured.folds
@@ -312,7 +318,7 @@ public struct Trainer: Sendable {
     report.bands = bands
     log.line(report.bandsText)
     file.riskBands = bands
-    file.driftReferences = ModelFile.driftReferences(training)
+    file.driftReferences = ModelFile.driftReferences(training, deciles: fitted.deciles, threads: settings.threads)
     file.scoreReference = DriftReference.numeric("(churn score)", scores)
   }
 }

@@ -1,0 +1,145 @@
+import ChurnCore
+@testable import ChurnModels
+import ChurnTestSupport
+import Foundation
+import Testing
+
+/// Each numeric training column is sorted once (`SortedColumns`) and the preprocessor's
+/// medians, the forest's bins and the drift references' deciles come from that one sort: the
+/// same bits as each sorting its own copy, as before.
+@Suite("One sort per column, shared")
+struct SortedColumnsTests {
+  /// Columns that test the order's edge cases: missing values (imputed medians inserted in the
+  /// sorted order), an even count of present values (the median is a mean), a fat tail (log1p)
+  /// and one of both signs (asinh), ties, −0 beside +0, a 0/1 column, a constant column and a
+  /// categorical one.
+  static func table(rows n: Int, seed: UInt64) -> FeatureTable {
+    var rng = SeededGenerator(seed: seed)
+    let labels = (0..<n).map { _ in rng.uniform() < 0.3 ? 1.0 : 0.0 }
+    func column(_ make: (Int) -> Double) -> FeatureTable.Column { .numeric((0..<n).map(make)) }
+    let columns: [(String, FeatureTable.Column)] = [
+      ("normal", column { _ in rng.normal() }),
+      ("missing", column { i in i % 7 == 2 ? .nan : (rng.normal() * 3).rounded() / 2 }),
+      ("evenMissing", column { i in i == 0 ? .nan : rng.normal() }),
+      ("skewed", column { i in i % 11 == 4 ? .nan : 1 / pow(rng.uniform() + 1e-9, 2) }),
+      ("skewedSigned", column { _ in 1 / pow(rng.uniform() + 1e-9, 2) - 2 }),
+      ("signedZeros", column { i in i % 5 == 0 ? -0.0 : (i % 5 == 1 ? 0.0 : rng.normal()) }),
+      ("binary", column { _ in rng.uniform() < 0.2 ? 1 : 0 }),
+      ("constant", column { _ in 4 }),
+      ("plan", .categorical((0..<n).map { i in i % 13 == 0 ? nil : ["a", "b", "c"][Int(rng.uniform() * 3)] })),
+    ]
+    return FeatureTable(ids: (0..<n).map { "c\($0)" }, columnNames: columns.map(\.0), columns: columns.map(\.1), labels: labels)
+  }
+
+  static func json<T: Encodable>(_ value: T) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return try encoder.encode(value)
+  }
+
+  @Test("SortedColumns holds exactly each numeric column's non-missing values sorted, with 1 or 2 threads", arguments: [1, 2])
+  func sorted(threads: Int) {
+    let table = Self.table(rows: 500, seed: 3)
+    let sorted = SortedColumns(table, threads: threads)
+    #expect(sorted.describes(table))
+    for (c, column) in table.columns.enumerated() {
+      if case .numeric(let v) = column {
+        #expect(sorted.values[c]?.map(\.bitPattern) == v.filter { !$0.isNaN }.sorted().map(\.bitPattern), "\(table.columnNames[c])")
+      } else {
+        #expect(sorted.values[c] == nil)
+      }
+    }
+  }
+
+  @Test("The preprocessor fitted with the sorted columns is the one fitted without, byte for byte (logistic and forest steps)",
+        arguments: [Preprocessor(), Preprocessor(standardize: false, fatTailTransform: false)])
+  func preprocessor(_ preprocessor: Preprocessor) throws {
+    for (rows, seed) in [(500, UInt64(3)), (501, 4), (64, 5)] {
+      let table = Self.table(rows: rows, seed: seed)
+      let fast = try preprocessor.fit(table, sorted: SortedColumns(table, threads: 2))
+      let slow = try preprocessor.fit(table)
+      #expect(try Self.json(fast) == Self.json(slow), "\(rows) rows")
+      if preprocessor.fatTailTransform {
+        #expect(fast.steps.contains { if case .numeric("skewed", .log1p, _) = $0 { true } else { false } })
+        #expect(fast.steps.contains { if case .numeric("skewedSigned", .asinh, _) = $0 { true } else { false } })
+      }
+    }
+  }
+
+  @Test("Each prepared numeric column in order from the sorted columns is that column sorted, bit for bit",
+        arguments: [Preprocessor(), Preprocessor(standardize: false, fatTailTransform: false)])
+  func columnOrder(_ preprocessor: Preprocessor) throws {
+    let table = Self.table(rows: 500, seed: 6)
+    let sorted = SortedColumns(table)
+    let fitted = try preprocessor.fit(table, sorted: sorted)
+    let x = try fitted.transform(table)
+    let order = try #require(fitted.columnOrder(table, sorted: sorted))
+    var built: [String] = []
+    for k in 0..<x.columns {
+      let expected = (0..<x.rows).map { x[$0, k] }.sorted()
+      if let column = order.column(k) {
+        #expect(column.map(\.bitPattern) == expected.map(\.bitPattern), "\(fitted.outputNames[k])")
+        built.append(fitted.outputNames[k])
+      }
+    }
+    // Numeric columns (not one-hot or indicator columns); unstandardized, not those holding −0
+    // (left to the sort: −0 and +0 are equal with different bits).
+    #expect(built == (preprocessor.standardize ? ["normal", "missing", "evenMissing", "skewed", "skewedSigned", "signedZeros", "binary"]
+                                               : ["normal", "evenMissing", "skewed", "skewedSigned", "binary"]))
+  }
+
+  @Test("Forest bins from the column order (and two-valued columns counted) are the bins of sorting, with 1 or 2 threads", arguments: [1, 2])
+  func bins(threads: Int) throws {
+    let table = Self.table(rows: 700, seed: 8)
+    let sorted = SortedColumns(table)
+    let fitted = try ForestSpec().preprocessor.fit(table, sorted: sorted)
+    let x = try fitted.transform(table)
+    let order = try #require(fitted.columnOrder(table, sorted: sorted))
+    let cuts = order.binCuts(threads: threads)
+    #expect(cuts.compactMap { $0 }.count == 5, "the numeric columns but the one holding −0")
+    let fast = FeatureBins(x, knownCuts: cuts, threads: threads)
+    let slow = FeatureBins(x)
+    #expect(fast.codes == slow.codes)
+    #expect(fast.thresholds.map { $0.map(\.bitPattern) } == slow.thresholds.map { $0.map(\.bitPattern) })
+    // Sorting every column, the old way, gives the same too.
+    for j in 0..<x.columns {
+      let column = (0..<x.rows).map { x[$0, j] }
+      if let counted = FeatureBins.twoValued(column) { #expect(counted.map(\.bitPattern) == column.sorted().map(\.bitPattern)) }
+    }
+    #expect(FeatureBins.twoValued([0.0, -0.0, 0.0]) == nil)
+    #expect(FeatureBins.twoValued([1, .nan]) == nil)
+    #expect(FeatureBins.twoValued([1, 2, 3]) == nil)
+    #expect(FeatureBins.twoValued([2, 1, 2])! == [1, 2, 2])
+  }
+
+  @Test("Drift references from the sorted columns (1 or 2 threads) are the ones that sort, byte for byte")
+  func drift() throws {
+    let table = Self.table(rows: 500, seed: 9)
+    #expect(try Self.json(ModelFile.driftReferences(table, deciles: SortedColumns(table, threads: 2).deciles)) == Self.json(ModelFile.driftReferences(table)))
+    #expect(try Self.json(ModelFile.driftReferences(table, deciles: SortedColumns(table).deciles, threads: 2)) == Self.json(ModelFile.driftReferences(table)))
+    // The sorted columns of another table of the same shape are not used.
+    let other = Self.table(rows: 500, seed: 10)
+    #expect(!SortedColumns(other).describes(table) && !SortedColumns(other).deciles.describes(table))
+    #expect(try Self.json(ModelFile.driftReferences(table, deciles: SortedColumns(other).deciles)) == Self.json(ModelFile.driftReferences(table)))
+  }
+
+  @Test("Means and deviations of all columns in one pass over the rows are each column's, bit for bit (overflowing columns too)")
+  func moments() {
+    var rng = SeededGenerator(seed: 12)
+    let n = 301, w = 5
+    var m = Matrix(rows: n, columns: w)
+    for i in 0..<n {
+      m[i, 0] = rng.normal()
+      m[i, 1] = exp(4 * rng.normal())
+      m[i, 2] = (i % 2 == 0 ? 1 : -1) * 1.5e308 * rng.uniform()
+      m[i, 3] = 7
+      m[i, 4] = rng.uniform() < 0.3 ? 1 : 0
+    }
+    let all = Preprocessor.meansAndDeviations(of: m)
+    for j in 0..<w {
+      let one = Preprocessor.meanAndDeviation(column: j, of: m)
+      #expect(all[j].mean.bitPattern == one.mean.bitPattern && all[j].deviation.bitPattern == one.deviation.bitPattern, "column \(j)")
+    }
+    #expect(all[2].deviation.isFinite)
+  }
+}
