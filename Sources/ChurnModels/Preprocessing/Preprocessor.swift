@@ -407,11 +407,14 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
     try checkColumns(table)
     let n = table.rowCount
     let plan = outputPlan(table)
-    var out = Matrix(rows: n, columns: plan.count)
-    guard n > 0, !plan.isEmpty, !hasInfiniteDroppedValue(table) else { return n > 0 ? try checkedTransform(table) : out }
+    guard n > 0, !plan.isEmpty, !hasInfiniteDroppedValue(table) else {
+      return n > 0 ? try checkedTransform(table) : Matrix(rows: 0, columns: plan.count)
+    }
     // Any infinite or extreme value sends the whole table to the step-by-step transform, which
-    // finds the first one in the same order as always and names it.
-    let failed = out.storage.withUnsafeMutableBufferPointer { o -> Bool in
+    // finds the first one in the same order as always and names it. The storage is not zeroed
+    // first: every element is written, or the matrix is dropped.
+    var failed = false
+    let storage = [Double](unsafeUninitializedCapacity: n * plan.count) { o, count in
       nonisolated(unsafe) let output = o
       let blocks = (n + Self.transformBlockRows - 1) / Self.transformBlockRows
       let workers = n < 4 * Self.transformBlockRows ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, blocks)
@@ -426,9 +429,11 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
         if bad { flag.lock.lock(); flag.failed = true; flag.lock.unlock() }
       }
       if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
-      return flag.failed
+      failed = flag.failed
+      if failed { o.initialize(repeating: 0) }
+      count = n * plan.count
     }
-    return failed ? try checkedTransform(table) : out
+    return failed ? try checkedTransform(table) : Matrix(rows: n, columns: plan.count, storage: storage)
   }
 
   /// Rows per block of the one-pass transform: 50 output columns of a block stay in L2.

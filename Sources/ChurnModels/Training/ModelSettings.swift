@@ -56,7 +56,7 @@ public struct ModelSettings: Sendable, Equatable {
       options.binCuts = preprocessor.columnOrder(table, sorted: sorted!)?.binCuts(threads: threads)
     }
     sorted = nil
-    let x = try preprocessor.designMatrix(table)
+    let x = try preprocessor.transform(table)
     let (model, shift) = try learner.fit(x, labels: labels, featureNames: preprocessor.outputNames, options: options)
     return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift, deciles: deciles)
   }
