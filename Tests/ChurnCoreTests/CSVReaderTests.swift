@@ -9,14 +9,7 @@ struct CSVReaderTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     try text.write(toFile: dir.file("f.csv"), atomically: true, encoding: .utf8)
-    let reader = try CSVReader(path: dir.file("f.csv"), blockSize: blockSize)
-    var rows: [[String]] = []
-    var lines: [Int] = []
-    try reader.forEachRecord { r in
-      rows.append((0..<r.count).map { r.string($0) })
-      lines.append(r.line)
-    }
-    return (reader.header, rows, lines)
+    return try csvRecords(dir.file("f.csv"), blockSize: blockSize)
   }
 
   @Test("Quotes, escaped quotes, embedded commas and newlines, CRLF, BOM, blank lines, no final newline",

@@ -7,14 +7,7 @@ import Testing
 struct GzipInputTests {
   /// Every record's fields and line, and the header.
   func read(_ path: String, blockSize: Int = 4 << 20) throws -> (header: [String], rows: [[String]], lines: [Int]) {
-    let reader = try CSVReader(path: path, blockSize: blockSize)
-    var rows: [[String]] = []
-    var lines: [Int] = []
-    try reader.forEachRecord { r in
-      rows.append((0..<r.count).map { r.string($0) })
-      lines.append(r.line)
-    }
-    return (reader.header, rows, lines)
+    try csvRecords(path, blockSize: blockSize)
   }
 
   /// A CSV of `rows` rows with quoted fields, embedded newlines, CRLF and blank lines (seeded).
