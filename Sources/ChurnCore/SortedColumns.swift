@@ -92,6 +92,45 @@ public struct ColumnDeciles: Sendable {
   let columnNames: [String]
   let fingerprints: [UInt64]
 
+  /// The deciles of every numeric column of `table` found by selection, without sorting
+  /// (`OrderStatistics.select`): the same edges as `SortedColumns(table).deciles` in O(rows)
+  /// per column instead of O(rows · log rows). A column holding −0 is sorted, so that which of
+  /// −0 and +0 becomes an edge is the sort's choice, as before. Columns spread over `threads`.
+  public init(selecting table: FeatureTable, threads: Int = 1) {
+    let columns = table.columns
+    var edges = [[Double]?](repeating: nil, count: columns.count)
+    var fingerprints = [UInt64](repeating: 0, count: columns.count)
+    let workers = max(1, min(threads, columns.count))
+    edges.withUnsafeMutableBufferPointer { e in
+      fingerprints.withUnsafeMutableBufferPointer { f in
+        nonisolated(unsafe) let edges = e, fingerprints = f  // each worker writes its own columns
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+          for c in stride(from: worker, to: columns.count, by: workers) {
+            guard case .numeric(let v) = columns[c] else { continue }
+            var present = v.filter { !$0.isNaN }
+            fingerprints[c] = SortedColumns.fingerprint(v)
+            if present.isEmpty || OrderStatistics.hasNegativeZero(present) {
+              edges[c] = DriftReference.deciles(ascending: present.sorted())
+              continue
+            }
+            let ranks = (1..<10).map { q in min(present.count - 1, q * present.count / 10) }
+            var column: [Double] = []
+            for edge in OrderStatistics.select(&present, ranks: ranks) where column.last != edge { column.append(edge) }
+            edges[c] = column
+          }
+        }
+      }
+    }
+    self.init(edges: edges, rowCount: table.rowCount, columnNames: table.columnNames, fingerprints: fingerprints)
+  }
+
+  init(edges: [[Double]?], rowCount: Int, columnNames: [String], fingerprints: [UInt64]) {
+    self.edges = edges
+    self.rowCount = rowCount
+    self.columnNames = columnNames
+    self.fingerprints = fingerprints
+  }
+
   /// Whether these are the deciles of `table` (as `SortedColumns.describes`).
   public func describes(_ table: FeatureTable) -> Bool {
     SortedColumns.describes(table, rowCount: rowCount, columnNames: columnNames, fingerprints: fingerprints, numeric: edges.map { $0 != nil })

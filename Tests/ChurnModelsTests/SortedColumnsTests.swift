@@ -37,6 +37,17 @@ struct SortedColumnsTests {
     return try encoder.encode(value)
   }
 
+  @Test("The median by selection is the sorted median, bit for bit: odd and even counts, ties, −0, sums that overflow")
+  func medianBySelection() {
+    var rng = SeededGenerator(seed: 33, stream: 0)
+    var cases: [[Double]] = [[1.7e308, 1.6e308], [-0.0, 0.0, 0.0, -0.0], [2], [3, 1], [-1.7e308, -1.7e308, 5]]
+    for trial in 0..<200 {
+      let n = 1 + Int(rng.uniform() * 400)
+      cases.append((0..<n).map { _ in trial % 2 == 0 ? (rng.uniform() * 6).rounded() : rng.normal() })
+    }
+    for x in cases { #expect(Preprocessor.median(selecting: x).bitPattern == Preprocessor.median(x).bitPattern, "\(x.prefix(6))") }
+  }
+
   @Test("SortedColumns holds exactly each numeric column's non-missing values sorted, with 1 or 2 threads", arguments: [1, 2])
   func sorted(threads: Int) {
     let table = Self.table(rows: 500, seed: 3)

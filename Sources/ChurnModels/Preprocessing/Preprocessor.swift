@@ -64,7 +64,7 @@ public struct Preprocessor: Sendable {
         if let ascending = presorted?.values[c], ascending.count == present.count, let mapped = Self.mapped(ascending, transform) {
           median = Self.median(sorted: mapped)
         } else {
-          median = Self.median(transform == .none ? present : present.map(transform.apply))
+          median = Self.median(selecting: transform == .none ? present : present.map(transform.apply))
         }
         let missing = present.count < values.count
         steps.append(.numeric(name: name, transform: transform, median: median))
@@ -248,6 +248,19 @@ public struct Preprocessor: Sendable {
   }
 
   static func median(_ x: [Double]) -> Double { median(sorted: x.sorted()) }
+
+  /// `median(x)` by selection of the middle one or two values, without sorting (the same bits:
+  /// sorted when `x` holds −0, whose place among equal zeros is the sort's).
+  static func median(selecting x: [Double]) -> Double {
+    guard !x.isEmpty, !OrderStatistics.hasNegativeZero(x) else { return median(x) }
+    var values = x
+    let n = values.count
+    if n % 2 == 1 { return OrderStatistics.select(&values, ranks: [n / 2])[0] }
+    // As `median(sorted:)`, on the two middle values.
+    let pair = OrderStatistics.select(&values, ranks: [n / 2 - 1, n / 2])
+    let middle = (pair[0] + pair[1]) / 2
+    return middle.isFinite ? middle : pair[0] / 2 + pair[1] / 2
+  }
 
   /// The median of ascending values: the middle one, or the mean of the middle two.
   static func median(sorted s: [Double]) -> Double {

@@ -46,14 +46,15 @@ public struct ModelSettings: Sendable, Equatable {
     guard let first = labels.first else { throw TrainingError.noLabelledRows }
     if labels.allSatisfy({ $0 == first }) { throw LogisticRegressionError.singleClass(rows: labels.count, label: Int(first)) }
     let learner = spec.learner
-    // Each numeric column sorted once, for the medians, the forest's bins and the drift
-    // references; kept no longer than needed (as large as the table's numeric columns).
-    var sorted: SortedColumns? = SortedColumns(table, threads: threads)
+    // A forest needs every column sorted (its bins): sorted once, for the medians, the bins and
+    // the drift references, and kept no longer than needed (as large as the table's numeric
+    // columns). Other families need a few order statistics: found by selection, no sort.
+    var sorted: SortedColumns? = family == .forest ? SortedColumns(table, threads: threads) : nil
     let preprocessor = try learner.preprocessor.fit(table, sorted: sorted)
-    let deciles = sorted!.deciles
+    let deciles = sorted?.deciles ?? ColumnDeciles(selecting: table, threads: threads)
     var options = self.options
-    if family == .forest {
-      options.binCuts = preprocessor.columnOrder(table, sorted: sorted!)?.binCuts(threads: threads)
+    if let ascending = sorted {
+      options.binCuts = preprocessor.columnOrder(table, sorted: ascending)?.binCuts(threads: threads)
     }
     sorted = nil
     let x = try preprocessor.transform(table)
