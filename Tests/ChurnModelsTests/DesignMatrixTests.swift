@@ -27,6 +27,22 @@ struct DesignMatrixTests {
                         labels: (0..<n).map { _ in rng.uniform() < 0.3 ? 1 : 0 })
   }
 
+  @Test("Means and deviations learned a column at a time equal those of the raw matrix, bit for bit; constant, copied and mirrored columns dropped")
+  func columnAtATime() throws {
+    for seed in 1...5 as ClosedRange<UInt64> {
+      let table = mixedTable(rows: 3_000, seed: seed)
+      let fitted = try Preprocessor().fit(table)
+      let moments = Preprocessor.meansAndDeviations(of: try fitted.rawMatrix(table, checkColumns: false))
+      for (k, j) in fitted.kept.enumerated() {
+        #expect(fitted.means[k].bitPattern == moments[j].mean.bitPattern && fitted.deviations[k].bitPattern == moments[j].deviation.bitPattern,
+                "seed \(seed), \(fitted.outputNames[k])")
+      }
+      #expect(!fitted.outputNames.contains("constant") && !fitted.outputNames.contains("copy") && !fitted.outputNames.contains("mirror"))
+      #expect(fitted.notes.contains("copy dropped: identical to plain") && fitted.notes.contains("mirror dropped: the mirror image of plain"),
+              "\(fitted.notes)")
+    }
+  }
+
   @Test("Equal to transform on training rows and on new rows with unseen levels, standardized or not, 20 seeds")
   func equalsTransform() throws {
     for seed: UInt64 in 1...20 {

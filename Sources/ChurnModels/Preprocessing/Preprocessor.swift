@@ -88,14 +88,26 @@ public struct Preprocessor: Sendable {
     // Raw (untransformed, unstandardized) design columns, to learn means and deviations.
     var fitted = FittedPreprocessor(inputNames: table.columnNames, inputKinds: table.columns.map { $0.isNumeric },
                                     steps: steps, means: [], deviations: [], outputNames: [], notes: notes)
-    let raw = try fitted.rawMatrix(table, checkColumns: false)
+    // One raw column at a time (never the whole raw matrix, which doubled the peak memory of
+    // training): each column's sums run over the rows in order, as they did over the matrix,
+    // so the means, deviations and projections have the same bits.
+    let sources = fitted.rawSources(table)
+    let n = table.rowCount
     var keep: [Int] = []
     var means: [Double] = []
     var deviations: [Double] = []
     let names = fitted.rawNames
-    let moments = Self.meansAndDeviations(of: raw)
-    for j in 0..<raw.columns {
-      let (mean, deviation) = moments[j]
+    // Columns that repeat an earlier one (or its mirror image, after standardizing) carry no
+    // information and make the unpenalized fit singular: Telco's "No internet service" level of
+    // six add-on columns is exactly internetservice=No. Found by a random projection, confirmed
+    // value by value.
+    var rng = SeededGenerator(seed: 0x5EED)
+    let projection = (0..<n).map { _ in rng.normal() }
+    var projected: [Double] = []
+    var column = [Double](repeating: 0, count: n)
+    for j in sources.indices {
+      FittedPreprocessor.fillRaw(sources[j], into: &column)
+      let (mean, deviation) = Self.meansAndDeviations(of: Matrix(rows: n, columns: 1, storage: column))[0]
       if deviation <= 1e-12 * max(1, abs(mean)) {
         fitted.notes.append("\(names[j]) dropped: constant in training")
         continue
@@ -103,33 +115,27 @@ public struct Preprocessor: Sendable {
       keep.append(j)
       means.append(standardize ? mean : 0)
       deviations.append(standardize ? deviation : 1)
-    }
-    // Columns that repeat an earlier one (or its mirror image, after standardizing) carry no
-    // information and make the unpenalized fit singular: Telco's "No internet service" level of
-    // six add-on columns is exactly internetservice=No. Found by a random projection, confirmed
-    // value by value.
-    var fingerprints: [Double: Int] = [:]
-    var rng = SeededGenerator(seed: 0x5EED)
-    let projection = (0..<raw.rows).map { _ in rng.normal() }
-    var unique: [Int] = []
-    // Each kept column's projection, summed over the rows in order (row by row, all columns at
-    // once: one pass over the matrix instead of one per column).
-    var projected = [Double](repeating: 0, count: keep.count)
-    raw.storage.withUnsafeBufferPointer { storage in
-      for i in 0..<raw.rows {
-        let row = i * raw.columns
-        for (k, j) in keep.enumerated() { projected[k] += projection[i] * (storage[row + j] - means[k]) / deviations[k] }
+      let (m, d) = (means[means.count - 1], deviations[deviations.count - 1])
+      var sum = 0.0
+      column.withUnsafeBufferPointer { x in
+        for i in 0..<n { sum += projection[i] * (x[i] - m) / d }
       }
+      projected.append(sum)
     }
+    var fingerprints: [Double: Int] = [:]
+    var unique: [Int] = []
+    var other = [Double](repeating: 0, count: n)
     for (k, j) in keep.enumerated() {
       let f = projected[k]
       let key = (abs(f) * 1e9).rounded() / 1e9
       if let earlier = fingerprints[key] {
         let e = keep[earlier]
+        FittedPreprocessor.fillRaw(sources[j], into: &column)
+        FittedPreprocessor.fillRaw(sources[e], into: &other)
         var same = true, mirrored = true
-        for i in 0..<raw.rows where same || mirrored {
-          let a = (raw.storage[i * raw.columns + j] - means[k]) / deviations[k]
-          let b = (raw.storage[i * raw.columns + e] - means[earlier]) / deviations[earlier]
+        for i in 0..<n where same || mirrored {
+          let a = (column[i] - means[k]) / deviations[k]
+          let b = (other[i] - means[earlier]) / deviations[earlier]
           if abs(a - b) > 1e-9 { same = false }
           if abs(a + b) > 1e-9 { mirrored = false }
         }
@@ -471,6 +477,18 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
 
   /// Each output column's source, mean, deviation and limit, in output order.
   func outputPlan(_ table: FeatureTable) -> [OutputColumn] {
+    let raw = rawSources(table)
+    return kept.indices.map { k in
+      let unstandardized = means[k] == 0 && deviations[k] == 1
+      return OutputColumn(source: raw[kept[k]] ?? .level(codes: [Int32](repeating: -1, count: table.rowCount), code: 0),
+                          mean: means[k], deviation: deviations[k],
+                          limit: unstandardized ? Double.greatestFiniteMagnitude : Self.largestStandardizedValue)
+    }
+  }
+
+  /// Where each raw design column (before constant ones are dropped) comes from; nil for a
+  /// column whose input has the other kind (`checkColumns` names it).
+  func rawSources(_ table: FeatureTable) -> [OutputSource?] {
     let index = inputIndices(table)
     var raw: [OutputSource?] = []
     for step in steps {
@@ -498,11 +516,25 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
         raw += (0..<width).map { OutputSource.level(codes: codes, code: Int32($0)) }
       }
     }
-    return kept.indices.map { k in
-      let unstandardized = means[k] == 0 && deviations[k] == 1
-      return OutputColumn(source: raw[kept[k]] ?? .level(codes: [Int32](repeating: -1, count: table.rowCount), code: 0),
-                          mean: means[k], deviation: deviations[k],
-                          limit: unstandardized ? Double.greatestFiniteMagnitude : Self.largestStandardizedValue)
+    return raw
+  }
+
+  /// Raw design column `source` (untransformed, unstandardized: `rawMatrix`'s column) into `column`.
+  static func fillRaw(_ source: OutputSource?, into column: inout [Double]) {
+    column.withUnsafeMutableBufferPointer { out in
+      switch source {
+      case .value(let values, let transform, let median)?:
+        for i in out.indices {
+          let v = values[i]
+          out[i] = v.isNaN ? median : transform.apply(v)
+        }
+      case .indicator(let values)?:
+        for i in out.indices { out[i] = values[i].isNaN ? 1 : 0 }
+      case .level(let codes, let code)?:
+        for i in out.indices { out[i] = codes[i] == code ? 1 : 0 }
+      case nil:
+        for i in out.indices { out[i] = 0 }
+      }
     }
   }
 
