@@ -12,12 +12,32 @@ struct FeatureRows {
   private var segments: [String?] = []
   // Column positions of the RFM inputs and outputs (−1 when absent).
   private var recency = -1, frequency = -1, monetary = -1, rScore = -1, fScore = -1, mScore = -1
+  /// Which families the spec includes, looked up once (not once per row and event type).
+  private let families: Families
+
+  struct Families {
+    let daysSinceLastEvent, tenure, activeDays, meanGap, rfm, count, sum, mean, daysSinceLast, pctChange: Bool
+
+    init(_ spec: FeatureSpec) {
+      daysSinceLastEvent = spec.includes("days_since_last_event")
+      tenure = spec.includes("tenure")
+      activeDays = spec.includes("active_days")
+      meanGap = spec.includes("mean_gap")
+      rfm = spec.includes("rfm")
+      count = spec.includes("count")
+      sum = spec.includes("sum")
+      mean = spec.includes("mean")
+      daysSinceLast = spec.includes("days_since_last")
+      pctChange = spec.includes("pct_change")
+    }
+  }
 
   init(spec: FeatureSpec, accumulators: EventAccumulators, trackedTypes: [Int], purchaseTypes: [Int]) {
     self.spec = spec
     self.accumulators = accumulators
     self.trackedTypes = trackedTypes
     self.purchaseTypes = purchaseTypes
+    families = Families(spec)
     let r = spec.rfmWindowDays
     func add(_ name: String) -> Int {
       names.append(name)
@@ -59,8 +79,8 @@ struct FeatureRows {
     }
     let last = a.lastAny[slot]
     let daysSinceLast = last == .min ? Double.nan : Double(reference - last) / day
-    if spec.includes("days_since_last_event") { put(daysSinceLast) }
-    if spec.includes("tenure") {
+    if families.daysSinceLastEvent { put(daysSinceLast) }
+    if families.tenure {
       let customer = slot / a.slotsPerCustomer
       if let signup, signup < reference {
         put(Double(reference - signup) / day)
@@ -70,13 +90,13 @@ struct FeatureRows {
         put(.nan)
       }
     }
-    if spec.includes("active_days") { for days in spec.windows { put(Double(a.activeDays(slot: slot, days: days))) } }
+    if families.activeDays { for days in spec.windows { put(Double(a.activeDays(slot: slot, days: days))) } }
     let rfm = a.rfmWindow
-    if spec.includes("mean_gap") {
+    if families.meanGap {
       let n = a.anyCount[slot * w + rfm]
       put(n >= 2 ? Double(last - a.firstInRFM[slot]) / Double(n - 1) / day : .nan)
     }
-    if spec.includes("rfm") {
+    if families.rfm {
       if purchaseTypes.isEmpty {
         put(daysSinceLast)
         put(Double(a.anyCount[slot * w + rfm]))
@@ -107,21 +127,21 @@ struct FeatureRows {
     let thirty = windows.firstIndex(of: 30)
     for (position, type) in spec.eventTypes.enumerated() {
       let agg = a.types[trackedTypes[position]]
-      if spec.includes("count") { for j in 0..<w { put(Double(agg.count[slot * w + j])) } }
-      if type.valued && spec.includes("sum") {
+      if families.count { for j in 0..<w { put(Double(agg.count[slot * w + j])) } }
+      if type.valued && families.sum {
         for j in 0..<w { put(agg.hasValues ? agg.sum[slot * w + j] : 0) }
       }
-      if type.valued && spec.includes("mean") {
+      if type.valued && families.mean {
         for j in 0..<w {
           let n = agg.hasValues ? agg.valued[slot * w + j] : 0
           put(n > 0 ? agg.sum[slot * w + j] / Double(n) : .nan)
         }
       }
-      if spec.includes("days_since_last") {
+      if families.daysSinceLast {
         let t = agg.last[slot]
         put(t == .min ? .nan : Double(reference - t) / day)
       }
-      if spec.includes("pct_change"), let thirty {
+      if families.pctChange, let thirty {
         let recent = Double(agg.count[slot * w + thirty])
         let before = Double(agg.previous30[slot])
         put(before > 0 ? (recent - before) / before : (recent > 0 ? 1 : 0))
