@@ -1,8 +1,8 @@
 /// Order statistics by selection: the values a sort would put at a few ranks, without sorting.
 public enum OrderStatistics {
   /// The values at `ranks` of `values` in ascending order, one per rank: `values.sorted()[rank]`
-  /// for every rank, found by quickselect with three-way partitions (so runs of equal values
-  /// cost nothing) in O(n · log ranks) expected time. `values` is reordered. Values must hold
+  /// for every rank, found by quickselect (Hoare's partition, median-of-three pivots) in
+  /// O(n · log ranks) expected time. `values` is reordered. Values must hold
   /// no NaN; a −0 equal to a +0 may come back as either (callers that keep the bits check
   /// `hasNegativeZero` first and sort).
   ///
@@ -14,7 +14,6 @@ public enum OrderStatistics {
     values.withUnsafeMutableBufferPointer { v in
       // Ranges still to split, each with the wanted ranks inside it.
       var pending: [(lo: Int, hi: Int, ranks: ArraySlice<Int>)] = [(0, v.count, wanted[...])]
-      var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
       while let (lo, hi, inside) = pending.popLast() {
         if hi - lo <= 16 {
           // Small ranges: sorted in place (insertion sort).
@@ -30,30 +29,23 @@ public enum OrderStatistics {
           for r in inside { found[r] = v[r] }
           continue
         }
-        // A pseudo-random pivot (fixed sequence: the answer does not depend on it, only the time).
-        rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        let pivot = v[lo + Int((rng >> 33) % UInt64(hi - lo))]
-        // Three-way partition: [lo, lt) < pivot, [lt, gt) == pivot, [gt, hi) > pivot.
-        var lt = lo, i = lo, gt = hi
-        while i < gt {
-          let x = v[i]
-          if x < pivot {
-            v.swapAt(lt, i)
-            lt += 1
-            i += 1
-          } else if x > pivot {
-            gt -= 1
-            v.swapAt(i, gt)
-          } else {
-            i += 1
-          }
+        // Hoare's partition around the median of three: [lo, j] ≤ pivot ≤ [j + 1, hi), both
+        // sides non-empty (the pivot is one of the values, so each scan stops inside), and runs
+        // of equal values split evenly.
+        let mid = lo + (hi - lo) / 2
+        let (a, b, c) = (v[lo], v[mid], v[hi - 1])
+        let pivot = max(min(a, b), min(max(a, b), c))
+        var i = lo - 1, j = hi
+        while true {
+          repeat { i += 1 } while v[i] < pivot
+          repeat { j -= 1 } while v[j] > pivot
+          if i >= j { break }
+          v.swapAt(i, j)
         }
-        let below = inside.prefix { $0 < lt }
-        let equal = inside.dropFirst(below.count).prefix { $0 < gt }
-        let above = inside.dropFirst(below.count + equal.count)
-        for r in equal { found[r] = pivot }
-        if !below.isEmpty { pending.append((lo, lt, below)) }
-        if !above.isEmpty { pending.append((gt, hi, above)) }
+        let left = inside.prefix { $0 <= j }
+        let right = inside.dropFirst(left.count)
+        if !left.isEmpty { pending.append((lo, j + 1, left)) }
+        if !right.isEmpty { pending.append((j + 1, hi, right)) }
       }
     }
     return ranks.map { found[$0]! }
