@@ -46,13 +46,16 @@ public struct DriftReference: Sendable, Equatable, Codable {
 
   /// The distinct deciles of ascending values: the bin edges of a numeric reference.
   public static func deciles(ascending present: [Double]) -> [Double] {
+    present.isEmpty ? [] : distinctEdges(decileRanks(count: present.count).map { present[$0] })
+  }
+
+  /// The ranks (0-based, in ascending order) of the nine deciles of `n` values, `n` ≥ 1.
+  public static func decileRanks(count n: Int) -> [Int] { (1..<10).map { min(n - 1, $0 * n / 10) } }
+
+  /// Ascending decile values with repeats dropped: the bin edges.
+  public static func distinctEdges(_ deciles: [Double]) -> [Double] {
     var edges: [Double] = []
-    if !present.isEmpty {
-      for q in 1..<10 {
-        let edge = present[min(present.count - 1, q * present.count / 10)]
-        if edges.last != edge { edges.append(edge) }
-      }
-    }
+    for edge in deciles where edges.last != edge { edges.append(edge) }
     return edges
   }
 

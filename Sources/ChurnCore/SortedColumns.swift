@@ -113,10 +113,8 @@ public struct ColumnDeciles: Sendable {
               edges[c] = DriftReference.deciles(ascending: present.sorted())
               continue
             }
-            let ranks = (1..<10).map { q in min(present.count - 1, q * present.count / 10) }
-            var column: [Double] = []
-            for edge in OrderStatistics.select(&present, ranks: ranks) where column.last != edge { column.append(edge) }
-            edges[c] = column
+            let ranks = DriftReference.decileRanks(count: present.count)
+            edges[c] = DriftReference.distinctEdges(OrderStatistics.select(&present, ranks: ranks))
           }
         }
       }

@@ -262,18 +262,20 @@ public struct Preprocessor: Sendable {
     var values = x
     let n = values.count
     if n % 2 == 1 { return OrderStatistics.select(&values, ranks: [n / 2])[0] }
-    // As `median(sorted:)`, on the two middle values.
     let pair = OrderStatistics.select(&values, ranks: [n / 2 - 1, n / 2])
-    let middle = (pair[0] + pair[1]) / 2
-    return middle.isFinite ? middle : pair[0] / 2 + pair[1] / 2
+    return middle(pair[0], pair[1])
   }
 
   /// The median of ascending values: the middle one, or the mean of the middle two.
   static func median(sorted s: [Double]) -> Double {
     let n = s.count
-    if n % 2 == 1 { return s[n / 2] }
-    let middle = (s[n / 2 - 1] + s[n / 2]) / 2
-    return middle.isFinite ? middle : s[n / 2 - 1] / 2 + s[n / 2] / 2
+    return n % 2 == 1 ? s[n / 2] : middle(s[n / 2 - 1], s[n / 2])
+  }
+
+  /// The mean of the two middle values, without overflow.
+  static func middle(_ lower: Double, _ upper: Double) -> Double {
+    let mean = (lower + upper) / 2
+    return mean.isFinite ? mean : lower / 2 + upper / 2
   }
 }
 
@@ -425,8 +427,9 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
   public func transform(_ table: FeatureTable) throws -> Matrix {
     try checkColumns(table)
     let n = table.rowCount
-    let plan = outputPlan(table)
-    guard n > 0, !plan.isEmpty, !hasInfiniteDroppedValue(table) else {
+    let raw = rawSources(table)
+    let plan = outputPlan(raw, rows: n)
+    guard n > 0, !plan.isEmpty, !Self.hasInfiniteDroppedValue(raw, kept: kept) else {
       return n > 0 ? try checkedTransform(table) : Matrix(rows: 0, columns: plan.count)
     }
     // Any infinite or extreme value sends the whole table to the step-by-step transform, which
@@ -476,11 +479,10 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
   }
 
   /// Each output column's source, mean, deviation and limit, in output order.
-  func outputPlan(_ table: FeatureTable) -> [OutputColumn] {
-    let raw = rawSources(table)
-    return kept.indices.map { k in
+  func outputPlan(_ raw: [OutputSource?], rows: Int) -> [OutputColumn] {
+    kept.indices.map { k in
       let unstandardized = means[k] == 0 && deviations[k] == 1
-      return OutputColumn(source: raw[kept[k]] ?? .level(codes: [Int32](repeating: -1, count: table.rowCount), code: 0),
+      return OutputColumn(source: raw[kept[k]] ?? .level(codes: [Int32](repeating: -1, count: rows), code: 0),
                           mean: means[k], deviation: deviations[k],
                           limit: unstandardized ? Double.greatestFiniteMagnitude : Self.largestStandardizedValue)
     }
@@ -540,22 +542,12 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
 
   /// Whether a numeric input column whose value column was dropped (constant in training) holds
   /// an infinite value: an input error all the same.
-  func hasInfiniteDroppedValue(_ table: FeatureTable) -> Bool {
-    let index = inputIndices(table)
+  static func hasInfiniteDroppedValue(_ raw: [OutputSource?], kept: [Int]) -> Bool {
     let keptRaw = Set(kept)
-    var raw = 0
-    for step in steps {
-      switch step {
-      case .numeric(let name, _, _):
-        if !keptRaw.contains(raw), case .numeric(let values) = table.columns[index[name]!], values.contains(where: \.isInfinite) { return true }
-        raw += 1
-      case .missingIndicator:
-        raw += 1
-      case .categorical(_, let levels, _, let hasOther):
-        raw += levels.count + (hasOther ? 1 : 0)
-      }
+    return raw.indices.contains { j in
+      guard !keptRaw.contains(j), case .value(let values, _, _)? = raw[j] else { return false }
+      return values.contains(where: \.isInfinite)
     }
-    return false
   }
 
   /// Writes `rows` of the output; false at the first infinite input or standardized value past
