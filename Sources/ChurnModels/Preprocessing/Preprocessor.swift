@@ -36,94 +36,105 @@ public struct Preprocessor: Sendable {
 
   /// Learns the steps from `table` (every row counts).
   ///
-  /// - Parameter sorted: `table`'s numeric columns sorted (`SortedColumns`), for the medians
-  ///   without sorting again; nil (or the columns of another table): each is sorted here.
+  /// - Parameters:
+  ///   - sorted: `table`'s numeric columns sorted (`SortedColumns`), for the medians without
+  ///     sorting again; nil (or the columns of another table): each is selected here.
+  ///   - deciles: `table`'s order statistics from one selection of each column
+  ///     (`ColumnDeciles(selecting:)`), whose middle values give the median of every column
+  ///     kept untransformed without selecting again; nil (or another table's): selected here.
+  ///   - threads: the columns' statistics spread over this many threads, each column measured
+  ///     by one (the same steps, means and deviations with any count).
   /// - Throws: `PreprocessingError` when a value is infinite or nothing usable is left.
-  public func fit(_ table: FeatureTable, sorted: SortedColumns? = nil) throws -> FittedPreprocessor {
+  public func fit(_ table: FeatureTable, sorted: SortedColumns? = nil, deciles: ColumnDeciles? = nil, threads: Int = 1) throws -> FittedPreprocessor {
+    let presorted = sorted.flatMap { $0.describes(table, threads: threads) ? $0 : nil }
+    let known = presorted == nil ? deciles.flatMap { $0.describes(table, threads: threads) ? $0 : nil } : nil
+    let n = table.rowCount
+    let columns = table.columns, names = table.columnNames
+    // Each input column's steps and notes (or its error), and the random projection below,
+    // spread over the threads; put together in column order.
+    var parts = [Result<ColumnSteps, PreprocessingError>?](repeating: nil, count: columns.count)
+    var projection: [Double] = []
+    let workers = max(1, min(threads, columns.count + 1))
+    parts.withUnsafeMutableBufferPointer { p in
+      withUnsafeMutablePointer(to: &projection) { r in
+        nonisolated(unsafe) let parts = p, projection = r  // each worker writes its own items
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+          for item in stride(from: worker, to: columns.count + 1, by: workers) {
+            guard item > 0 else {
+              // Columns that repeat an earlier one (or its mirror image, after standardizing)
+              // carry no information and make the unpenalized fit singular: Telco's "No
+              // internet service" level of six add-on columns is exactly internetservice=No.
+              // Found by a random projection, confirmed value by value.
+              var rng = SeededGenerator(seed: 0x5EED)
+              projection.pointee = (0..<n).map { _ in rng.normal() }
+              continue
+            }
+            let c = item - 1
+            do throws(PreprocessingError) {
+              parts[c] = .success(try fitSteps(names[c], columns[c], table: table, ascending: presorted?.values[c], middle: known?.middles[c]))
+            } catch {
+              parts[c] = .failure(error)
+            }
+          }
+        }
+      }
+    }
     var steps: [FittedPreprocessor.Step] = []
     var notes: [String] = []
-    let presorted = sorted.flatMap { $0.describes(table) ? $0 : nil }
-    for (c, (name, column)) in zip(table.columnNames, table.columns).enumerated() {
-      switch column {
-      case .numeric(let values):
-        if let row = values.firstIndex(where: { $0.isInfinite }) {
-          throw PreprocessingError.infiniteValue(column: name, row: row, id: table.ids[row])
-        }
-        let present = values.filter { !$0.isNaN }
-        guard !present.isEmpty else {
-          notes.append("\(name) dropped: no value in training")
-          continue
-        }
-        var transform = FittedPreprocessor.Transform.none
-        if fatTailTransform, Self.skewness(present) > 4 {
-          transform = present.min()! >= 0 ? .log1p : .asinh
-        }
-        // The median of the transformed values: log1p and asinh are increasing, so the sorted
-        // column mapped is the mapped column sorted (checked, else sorted again).
-        let median: Double
-        if let ascending = presorted?.values[c], ascending.count == present.count, let mapped = Self.mapped(ascending, transform) {
-          median = Self.median(sorted: mapped)
-        } else {
-          median = Self.median(selecting: transform == .none ? present : present.map(transform.apply))
-        }
-        let missing = present.count < values.count
-        steps.append(.numeric(name: name, transform: transform, median: median))
-        if missing { steps.append(.missingIndicator(name: name)) }
-      case .categorical(let values):
-        var counts: [String: Int] = [:]
-        for v in values { counts[v ?? FittedPreprocessor.missingLevel, default: 0] += 1 }
-        let frequent = counts.filter { $0.value >= minimumLevelCount }
-        let pooled = counts.filter { $0.value < minimumLevelCount }.keys.sorted()
-        var levels = frequent.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
-        if !pooled.isEmpty {
-          notes.append("\(name): \(pooled.count) rare levels (< \(minimumLevelCount) rows) pooled into \"other\"")
-        }
-        var reference: String?
-        if dropReferenceLevel, !levels.isEmpty {
-          reference = levels.removeFirst()
-        }
-        steps.append(.categorical(name: name, levels: levels.sorted(), reference: reference, hasOther: !pooled.isEmpty))
-      }
+    for part in parts {
+      let columnSteps = try part!.get()
+      steps += columnSteps.steps
+      notes += columnSteps.notes
     }
     // Raw (untransformed, unstandardized) design columns, to learn means and deviations.
     var fitted = FittedPreprocessor(inputNames: table.columnNames, inputKinds: table.columns.map { $0.isNumeric },
                                     steps: steps, means: [], deviations: [], outputNames: [], notes: notes)
-    // One raw column at a time (never the whole raw matrix, which doubled the peak memory of
-    // training): each column's sums run over the rows in order, as they did over the matrix,
-    // so the means, deviations and projections have the same bits.
+    // One raw column at a time per thread (never the whole raw matrix, which doubled the peak
+    // memory of training): each column's sums run over the rows in order, as they did over the
+    // matrix, so the means, deviations and projections have the same bits.
     let sources = fitted.rawSources(table)
-    let n = table.rowCount
+    var measured = [(mean: Double, deviation: Double, projected: Double)](repeating: (0, 0, 0), count: sources.count)
+    let standardize = standardize, randomProjection = projection
+    measured.withUnsafeMutableBufferPointer { m in
+      nonisolated(unsafe) let measured = m  // each worker writes its own columns
+      let workers = max(1, min(threads, sources.count))
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        var column = [Double](repeating: 0, count: n)
+        for j in stride(from: worker, to: sources.count, by: workers) {
+          FittedPreprocessor.fillRaw(sources[j], into: &column)
+          let (mean, deviation) = Self.meansAndDeviations(of: Matrix(rows: n, columns: 1, storage: column))[0]
+          var sum = 0.0
+          if deviation > 1e-12 * max(1, abs(mean)) {
+            let (m, d) = standardize ? (mean, deviation) : (0, 1)
+            column.withUnsafeBufferPointer { x in
+              randomProjection.withUnsafeBufferPointer { projection in
+                for i in 0..<n { sum += projection[i] * (x[i] - m) / d }
+              }
+            }
+          }
+          measured[j] = (mean, deviation, sum)
+        }
+      }
+    }
     var keep: [Int] = []
     var means: [Double] = []
     var deviations: [Double] = []
-    let names = fitted.rawNames
-    // Columns that repeat an earlier one (or its mirror image, after standardizing) carry no
-    // information and make the unpenalized fit singular: Telco's "No internet service" level of
-    // six add-on columns is exactly internetservice=No. Found by a random projection, confirmed
-    // value by value.
-    var rng = SeededGenerator(seed: 0x5EED)
-    let projection = (0..<n).map { _ in rng.normal() }
     var projected: [Double] = []
-    var column = [Double](repeating: 0, count: n)
+    let rawNames = fitted.rawNames
     for j in sources.indices {
-      FittedPreprocessor.fillRaw(sources[j], into: &column)
-      let (mean, deviation) = Self.meansAndDeviations(of: Matrix(rows: n, columns: 1, storage: column))[0]
+      let (mean, deviation, sum) = measured[j]
       if deviation <= 1e-12 * max(1, abs(mean)) {
-        fitted.notes.append("\(names[j]) dropped: constant in training")
+        fitted.notes.append("\(rawNames[j]) dropped: constant in training")
         continue
       }
       keep.append(j)
       means.append(standardize ? mean : 0)
       deviations.append(standardize ? deviation : 1)
-      let (m, d) = (means[means.count - 1], deviations[deviations.count - 1])
-      var sum = 0.0
-      column.withUnsafeBufferPointer { x in
-        for i in 0..<n { sum += projection[i] * (x[i] - m) / d }
-      }
       projected.append(sum)
     }
     var fingerprints: [Double: Int] = [:]
     var unique: [Int] = []
+    var column = [Double](repeating: 0, count: n)
     var other = [Double](repeating: 0, count: n)
     for (k, j) in keep.enumerated() {
       let f = projected[k]
@@ -140,7 +151,7 @@ public struct Preprocessor: Sendable {
           if abs(a + b) > 1e-9 { mirrored = false }
         }
         if same || mirrored {
-          fitted.notes.append("\(names[j]) dropped: \(same ? "identical to" : "the mirror image of") \(names[e])")
+          fitted.notes.append("\(rawNames[j]) dropped: \(same ? "identical to" : "the mirror image of") \(rawNames[e])")
           continue
         }
       }
@@ -154,8 +165,67 @@ public struct Preprocessor: Sendable {
     fitted.kept = keep
     fitted.means = means
     fitted.deviations = deviations
-    fitted.outputNames = keep.map { names[$0] }
+    fitted.outputNames = keep.map { rawNames[$0] }
     return fitted
+  }
+
+  /// One input column's steps and notes.
+  struct ColumnSteps {
+    var steps: [FittedPreprocessor.Step] = []
+    var notes: [String] = []
+  }
+
+  /// The steps of input column `name`.
+  ///
+  /// - Parameters:
+  ///   - ascending: its non-missing values sorted, when known.
+  ///   - middle: its middle values (`ColumnDeciles.middles`), when known.
+  func fitSteps(_ name: String, _ column: FeatureTable.Column, table: FeatureTable, ascending: [Double]?,
+                middle: (lower: Double, upper: Double)??) throws(PreprocessingError) -> ColumnSteps {
+    var part = ColumnSteps()
+    switch column {
+    case .numeric(let values):
+      if let row = values.firstIndex(where: { $0.isInfinite }) {
+        throw PreprocessingError.infiniteValue(column: name, row: row, id: table.ids[row])
+      }
+      let present = values.filter { !$0.isNaN }
+      guard !present.isEmpty else {
+        part.notes.append("\(name) dropped: no value in training")
+        return part
+      }
+      var transform = FittedPreprocessor.Transform.none
+      if fatTailTransform, Self.skewness(present) > 4 {
+        transform = present.min()! >= 0 ? .log1p : .asinh
+      }
+      // The median of the transformed values: log1p and asinh are increasing, so the sorted
+      // column mapped is the mapped column sorted (checked, else sorted again).
+      let median: Double
+      if let ascending, ascending.count == present.count, let mapped = Self.mapped(ascending, transform) {
+        median = Self.median(sorted: mapped)
+      } else if transform == .none, let middle = middle ?? nil {
+        median = present.count % 2 == 1 ? middle.lower : Self.middle(middle.lower, middle.upper)
+      } else {
+        median = Self.median(selecting: transform == .none ? present : present.map(transform.apply))
+      }
+      let missing = present.count < values.count
+      part.steps.append(.numeric(name: name, transform: transform, median: median))
+      if missing { part.steps.append(.missingIndicator(name: name)) }
+    case .categorical(let values):
+      var counts: [String: Int] = [:]
+      for v in values { counts[v ?? FittedPreprocessor.missingLevel, default: 0] += 1 }
+      let frequent = counts.filter { $0.value >= minimumLevelCount }
+      let pooled = counts.filter { $0.value < minimumLevelCount }.keys.sorted()
+      var levels = frequent.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
+      if !pooled.isEmpty {
+        part.notes.append("\(name): \(pooled.count) rare levels (< \(minimumLevelCount) rows) pooled into \"other\"")
+      }
+      var reference: String?
+      if dropReferenceLevel, !levels.isEmpty {
+        reference = levels.removeFirst()
+      }
+      part.steps.append(.categorical(name: name, levels: levels.sorted(), reference: reference, hasOther: !pooled.isEmpty))
+    }
+    return part
   }
 
   /// Ascending values mapped by `transform`, when the result is still ascending and holds no
