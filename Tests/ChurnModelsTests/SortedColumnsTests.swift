@@ -77,6 +77,39 @@ struct SortedColumnsTests {
     }
   }
 
+  @Test("The preprocessor fitted with one selection's middle values, over 1 to 3 threads, is the one fitted serially, byte for byte",
+        arguments: [Preprocessor(), Preprocessor(standardize: false, fatTailTransform: false)])
+  func preprocessorFromSelection(_ preprocessor: Preprocessor) throws {
+    for (rows, seed) in [(500, UInt64(3)), (501, 4), (64, 5)] {
+      let table = Self.table(rows: rows, seed: seed)
+      let slow = try Self.json(preprocessor.fit(table))
+      for threads in [1, 2, 3] {
+        let deciles = ColumnDeciles(selecting: table, threads: threads)
+        #expect(try Self.json(preprocessor.fit(table, deciles: deciles, threads: threads)) == slow, "\(rows) rows, \(threads) threads")
+        #expect(try Self.json(preprocessor.fit(table, threads: threads)) == slow, "\(rows) rows, \(threads) threads")
+      }
+      // Another table's middle values are not used.
+      let other = ColumnDeciles(selecting: Self.table(rows: rows, seed: seed + 100))
+      #expect(try Self.json(preprocessor.fit(table, deciles: other, threads: 2)) == slow)
+    }
+  }
+
+  @Test("Over several threads, the error is still the first infinite value's in column order")
+  func firstErrorInColumnOrder() {
+    let n = 40
+    func value(_ c: Int, _ i: Int) -> Double {
+      let infinite = (c == 2 && i == 30) || (c == 4 && i == 3)
+      return infinite ? Double.infinity : Double(i % (c + 2))
+    }
+    let columns: [FeatureTable.Column] = (0..<6).map { c in FeatureTable.Column.numeric((0..<n).map { i in value(c, i) }) }
+    let table = FeatureTable(ids: (0..<n).map { "c\($0)" }, columnNames: (0..<6).map { "x\($0)" }, columns: columns)
+    for threads in [1, 2, 3] {
+      #expect(throws: PreprocessingError.infiniteValue(column: "x2", row: 30, id: "c30")) {
+        try Preprocessor().fit(table, deciles: ColumnDeciles(selecting: table, threads: threads), threads: threads)
+      }
+    }
+  }
+
   @Test("Each prepared numeric column in order from the sorted columns is that column sorted, bit for bit",
         arguments: [Preprocessor(), Preprocessor(standardize: false, fatTailTransform: false)])
   func columnOrder(_ preprocessor: Preprocessor) throws {
