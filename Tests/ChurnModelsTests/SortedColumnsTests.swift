@@ -186,4 +186,43 @@ struct SortedColumnsTests {
     }
     #expect(all[2].deviation.isFinite)
   }
+
+  @Test("Four columns measured side by side have each column's mean and deviation, bit for bit (overflowing and constant ones too)")
+  func fourAtOnce() {
+    var rng = SeededGenerator(seed: 13)
+    let n = 303
+    let columns: [[Double]] = [
+      (0..<n).map { _ in exp(4 * rng.normal()) },
+      (0..<n).map { i in (i % 2 == 0 ? 1 : -1) * 1.5e308 * rng.uniform() },
+      Array(repeating: 7, count: n),
+      (0..<n).map { _ in rng.uniform() < 0.3 ? 1 : 0 },
+    ]
+    let projection = (0..<n).map { _ in rng.normal() }
+    for standardize in [true, false] {
+      let found = Preprocessor.measure(columns, rows: n, projection: projection, standardize: standardize)
+      for (g, column) in columns.enumerated() {
+        let one = Preprocessor.meanAndDeviation(column: 0, of: Matrix(rows: n, columns: 1, storage: column))
+        #expect(found[g].mean.bitPattern == one.mean.bitPattern && found[g].deviation.bitPattern == one.deviation.bitPattern, "column \(g)")
+        let (m, d) = standardize ? (one.mean, one.deviation) : (0, 1)
+        var sum = 0.0
+        for i in 0..<n { sum += projection[i] * (column[i] - m) / d }
+        #expect(found[g].projected.bitPattern == (g == 2 ? 0 : sum).bitPattern, "column \(g)")
+      }
+    }
+  }
+
+  @Test("Skewness skipping the missing values is the skewness of the present ones, bit for bit: −0, overflow, all present")
+  func skewnessInPlace() {
+    var rng = SeededGenerator(seed: 14)
+    let cases: [[Double]] = [
+      (0..<200).map { i in i % 5 == 0 ? .nan : exp(3 * rng.normal()) },
+      (0..<200).map { i in [-0.0, .nan, rng.normal(), 0][i % 4] },
+      (0..<200).map { i in i % 3 == 0 ? .nan : (i % 2 == 0 ? 1 : -1) * 1.5e308 * rng.uniform() },
+      (0..<200).map { _ in rng.normal() },
+    ]
+    for x in cases {
+      let present = x.filter { !$0.isNaN }
+      #expect(Preprocessor.skewness(present: x, count: present.count).bitPattern == Preprocessor.skewness(present).bitPattern)
+    }
+  }
 }

@@ -97,22 +97,17 @@ public struct Preprocessor: Sendable {
     let standardize = standardize, randomProjection = projection
     measured.withUnsafeMutableBufferPointer { m in
       nonisolated(unsafe) let measured = m  // each worker writes its own columns
-      let workers = max(1, min(threads, sources.count))
+      // Four columns at a time per thread: their sums run side by side (each still over the
+      // rows in order), so one column's additions wait less on the one before.
+      let groups = (sources.count + 3) / 4
+      let workers = max(1, min(threads, groups))
       DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        var column = [Double](repeating: 0, count: n)
-        for j in stride(from: worker, to: sources.count, by: workers) {
-          FittedPreprocessor.fillRaw(sources[j], into: &column)
-          let (mean, deviation) = Self.meansAndDeviations(of: Matrix(rows: n, columns: 1, storage: column))[0]
-          var sum = 0.0
-          if deviation > 1e-12 * max(1, abs(mean)) {
-            let (m, d) = standardize ? (mean, deviation) : (0, 1)
-            column.withUnsafeBufferPointer { x in
-              randomProjection.withUnsafeBufferPointer { projection in
-                for i in 0..<n { sum += projection[i] * (x[i] - m) / d }
-              }
-            }
-          }
-          measured[j] = (mean, deviation, sum)
+        var columns = [[Double]](repeating: [Double](repeating: 0, count: n), count: 4)
+        for group in stride(from: worker, to: groups, by: workers) {
+          let js = Array((4 * group)..<min(4 * group + 4, sources.count))
+          for (g, j) in js.enumerated() { FittedPreprocessor.fillRaw(sources[j], into: &columns[g]) }
+          let found = Self.measure(columns, rows: n, projection: randomProjection, standardize: standardize)
+          for (g, j) in js.enumerated() { measured[j] = found[g] }
         }
       }
     }
@@ -169,6 +164,53 @@ public struct Preprocessor: Sendable {
     return fitted
   }
 
+  /// Four raw design columns' means and (population) standard deviations, as
+  /// `meansAndDeviations` finds them (the same bits: each column's sums over the rows in
+  /// order, in its own lane), and the sum of `projection` times each standardized value (with
+  /// `standardize`, else the raw value), 0 for a constant column.
+  static func measure(_ columns: [[Double]], rows n: Int, projection: [Double], standardize: Bool)
+    -> [(mean: Double, deviation: Double, projected: Double)] {
+    precondition(columns.count == 4 && columns.allSatisfy { $0.count == n } && projection.count == n)
+    guard n > 0 else { return Array(repeating: (0, 0, 0), count: 4) }
+    return columns[0].withUnsafeBufferPointer { c0 in
+      columns[1].withUnsafeBufferPointer { c1 in
+        columns[2].withUnsafeBufferPointer { c2 in
+          columns[3].withUnsafeBufferPointer { c3 in
+            projection.withUnsafeBufferPointer { p in
+              @inline(__always) func row(_ i: Int) -> SIMD4<Double> { SIMD4(c0[i], c1[i], c2[i], c3[i]) }
+              var sums = SIMD4<Double>()
+              for i in 0..<n { sums += row(i) }
+              let means = sums / Double(n)
+              var squares = SIMD4<Double>()
+              for i in 0..<n {
+                let d = row(i) - means
+                squares += d * d
+              }
+              var deviations = (squares / Double(n)).squareRoot()
+              var found = [(mean: Double, deviation: Double, projected: Double)](repeating: (0, 0, 0), count: 4)
+              var m = SIMD4<Double>(repeating: 0), d = SIMD4<Double>(repeating: 1)
+              var means2 = means
+              for g in 0..<4 {
+                if !(means[g].isFinite && deviations[g].isFinite) {
+                  // Overflow: the scaled computation.
+                  (means2[g], deviations[g]) = meanAndDeviation(column: 0, of: Matrix(rows: n, columns: 1, storage: columns[g]))
+                }
+                if standardize && deviations[g] > 1e-12 * max(1, abs(means2[g])) { (m[g], d[g]) = (means2[g], deviations[g]) }
+              }
+              var projected = SIMD4<Double>()
+              for i in 0..<n { projected += SIMD4(repeating: p[i]) * (row(i) - m) / d }
+              for g in 0..<4 {
+                let constant = !(deviations[g] > 1e-12 * max(1, abs(means2[g])))
+                found[g] = (means2[g], deviations[g], constant ? 0 : projected[g])
+              }
+              return found
+            }
+          }
+        }
+      }
+    }
+  }
+
   /// One input column's steps and notes.
   struct ColumnSteps {
     var steps: [FittedPreprocessor.Step] = []
@@ -188,26 +230,26 @@ public struct Preprocessor: Sendable {
       if let row = values.firstIndex(where: { $0.isInfinite }) {
         throw PreprocessingError.infiniteValue(column: name, row: row, id: table.ids[row])
       }
-      let present = values.filter { !$0.isNaN }
-      guard !present.isEmpty else {
+      let count = values.reduce(0) { $0 &+ ($1.isNaN ? 0 : 1) }
+      guard count > 0 else {
         part.notes.append("\(name) dropped: no value in training")
         return part
       }
       var transform = FittedPreprocessor.Transform.none
-      if fatTailTransform, Self.skewness(present) > 4 {
-        transform = present.min()! >= 0 ? .log1p : .asinh
+      if fatTailTransform, Self.skewness(present: values, count: count) > 4 {
+        transform = values.reduce(Double.infinity) { $1.isNaN ? $0 : min($0, $1) } >= 0 ? .log1p : .asinh
       }
       // The median of the transformed values: log1p and asinh are increasing, so the sorted
       // column mapped is the mapped column sorted (checked, else sorted again).
       let median: Double
-      if let ascending, ascending.count == present.count, let mapped = Self.mapped(ascending, transform) {
+      if let ascending, ascending.count == count, let mapped = Self.mapped(ascending, transform) {
         median = Self.median(sorted: mapped)
       } else if transform == .none, let middle = middle ?? nil {
-        median = present.count % 2 == 1 ? middle.lower : Self.middle(middle.lower, middle.upper)
+        median = count % 2 == 1 ? middle.lower : Self.middle(middle.lower, middle.upper)
       } else {
-        median = Self.median(selecting: transform == .none ? present : present.map(transform.apply))
+        median = Self.median(selecting: values.compactMap { $0.isNaN ? nil : transform.apply($0) })
       }
-      let missing = present.count < values.count
+      let missing = count < values.count
       part.steps.append(.numeric(name: name, transform: transform, median: median))
       if missing { part.steps.append(.missingIndicator(name: name)) }
     case .categorical(let values):
@@ -307,6 +349,27 @@ public struct Preprocessor: Sendable {
     if plain.isFinite { return plain }
     let largest = x.map(abs).max() ?? 0
     return largest > 0 ? plainSkewness(x.map { $0 / largest }) : 0
+  }
+
+  /// `skewness(values.filter { !$0.isNaN })`, the same bits, without the copy: `count`
+  /// non-missing values, each missing one adding +0 to the sums (which are never −0).
+  static func skewness(present values: [Double], count: Int) -> Double {
+    let n = Double(count)
+    let plain = values.withUnsafeBufferPointer { x -> Double in
+      var sum = 0.0
+      for v in x { sum += v.isNaN ? 0 : v }
+      let mean = sum / n
+      var m2 = 0.0, m3 = 0.0
+      for v in x {
+        let d = v.isNaN ? 0 : v - mean
+        m2 += d * d
+        m3 += d * d * d
+      }
+      m2 /= n
+      m3 /= n
+      return m2 > 0 ? m3 / pow(m2, 1.5) : 0
+    }
+    return plain.isFinite ? plain : skewness(values.filter { !$0.isNaN })
   }
 
   static func plainSkewness(_ x: [Double]) -> Double {
