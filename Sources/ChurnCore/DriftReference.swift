@@ -37,13 +37,18 @@ public struct DriftReference: Sendable, Equatable, Codable {
   ///
   /// - Parameters:
   ///   - edges: `deciles(ascending:)` of the values, when already known (`ColumnDeciles`);
-  ///     nil: the values are sorted here.
+  ///     nil: the edges and counts come from one selection of the values
+  ///     (`ColumnDeciles.summary(selecting:)`: the deciles a sort gives, without sorting).
   ///   - counts: with `edges`, the values' count per bin (`binCounts`, as `ColumnDeciles`
   ///     keeps them), so the shares need no pass over the values; nil (or a count per bin
   ///     missing): counted here.
   public static func numeric(_ column: String, _ values: [Double], edges: [Double]? = nil, counts: [Int]? = nil) -> DriftReference {
-    var reference = DriftReference(column: column, edges: edges ?? deciles(ascending: values.filter { !$0.isNaN }.sorted()), levels: [], shares: [])
-    if let counts, edges != nil, counts.count == reference.edges.count + 2 {
+    guard let edges else {
+      let summary = ColumnDeciles.summary(selecting: values)
+      return numeric(column, values, edges: summary.edges, counts: summary.binCounts)
+    }
+    var reference = DriftReference(column: column, edges: edges, levels: [], shares: [])
+    if let counts, counts.count == reference.edges.count + 2 {
       let n = Double(max(values.count, 1))
       reference.shares = counts.map { Double($0) / n }
     } else {

@@ -89,18 +89,25 @@ public struct SortedColumns: Sendable {
   /// hashed together.
   static func fingerprint(_ values: [Double]) -> UInt64 {
     let prime: UInt64 = 0x0000_0100_0000_01b3
-    var h = SIMD4<UInt64>(repeating: 0xcbf2_9ce4_8422_2325) &+ SIMD4(0, 1, 2, 3)
+    let basis: UInt64 = 0xcbf2_9ce4_8422_2325
+    // Four scalar lanes (a vector of 64-bit products has no single instruction here).
+    var (h0, h1, h2, h3) = (basis, basis &+ 1, basis &+ 2, basis &+ 3)
     let n = values.count
     values.withUnsafeBufferPointer { v in
       var i = 0
       while i + 4 <= n {
-        h = (h ^ SIMD4(v[i].bitPattern, v[i + 1].bitPattern, v[i + 2].bitPattern, v[i + 3].bitPattern)) &* prime
+        h0 = (h0 ^ v[i].bitPattern) &* prime
+        h1 = (h1 ^ v[i + 1].bitPattern) &* prime
+        h2 = (h2 ^ v[i + 2].bitPattern) &* prime
+        h3 = (h3 ^ v[i + 3].bitPattern) &* prime
         i += 4
       }
-      for k in 0..<(n - i) { h[k] = (h[k] ^ v[i + k].bitPattern) &* prime }
+      if i < n { h0 = (h0 ^ v[i].bitPattern) &* prime }
+      if i + 1 < n { h1 = (h1 ^ v[i + 1].bitPattern) &* prime }
+      if i + 2 < n { h2 = (h2 ^ v[i + 2].bitPattern) &* prime }
     }
-    var out: UInt64 = 0xcbf2_9ce4_8422_2325
-    for word in [h[0], h[1], h[2], h[3], UInt64(n)] { out = (out ^ word) &* prime }
+    var out = basis
+    for word in [h0, h1, h2, h3, UInt64(n)] { out = (out ^ word) &* prime }
     return out
   }
 

@@ -1,4 +1,4 @@
-import ChurnCore
+@testable import ChurnCore
 import Foundation
 import Testing
 
@@ -75,10 +75,13 @@ struct DriftReferenceTests {
     let table = FeatureTable(ids: (0..<n).map { "c\($0)" }, columnNames: columns.map(\.0), columns: columns.map { .numeric($0.1) })
     for deciles in [ColumnDeciles(selecting: table, threads: 2), SortedColumns(table).deciles] {
       for (c, (name, values)) in columns.enumerated() {
-        let counted = DriftReference.numeric(name, values)
-        let known = DriftReference.numeric(name, values, edges: deciles.edges[c], counts: deciles.binCounts[c])
-        #expect(known.edges.map(\.bitPattern) == counted.edges.map(\.bitPattern), "\(name)")
-        #expect(known.shares.map(\.bitPattern) == counted.shares.map(\.bitPattern), "\(name)")
+        // The edges of a sort, and the shares of counting each value against them.
+        let edges = DriftReference.deciles(ascending: values.filter { !$0.isNaN }.sorted())
+        let counted = DriftReference(column: name, edges: edges, levels: [], shares: []).numericShares(values)
+        for known in [DriftReference.numeric(name, values, edges: deciles.edges[c], counts: deciles.binCounts[c]), DriftReference.numeric(name, values)] {
+          #expect(known.edges.map(\.bitPattern) == edges.map(\.bitPattern), "\(name)")
+          #expect(known.shares.map(\.bitPattern) == counted.map(\.bitPattern), "\(name)")
+        }
         #expect(deciles.binCounts[c]?.reduce(0, +) == n, "\(name)")
       }
     }

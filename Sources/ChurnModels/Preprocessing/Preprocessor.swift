@@ -102,11 +102,24 @@ public struct Preprocessor: Sendable {
       let groups = (sources.count + 3) / 4
       let workers = max(1, min(threads, groups))
       DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        var columns = [[Double]](repeating: [Double](repeating: 0, count: n), count: 4)
+        // A column kept as it is (untransformed, nothing missing) is read in place; others are
+        // written into this thread's buffers first.
+        var buffers = [[Double]](repeating: [], count: 4)
         for group in stride(from: worker, to: groups, by: workers) {
           let js = Array((4 * group)..<min(4 * group + 4, sources.count))
-          for (g, j) in js.enumerated() { FittedPreprocessor.fillRaw(sources[j], into: &columns[g]) }
+          var columns: [[Double]] = []
+          for (g, j) in js.enumerated() {
+            if case .value(let values, .none, _)? = sources[j], !values.contains(where: \.isNaN) {
+              columns.append(values)
+              continue
+            }
+            if buffers[g].count != n { buffers[g] = [Double](repeating: 0, count: n) }
+            FittedPreprocessor.fillRaw(sources[j], into: &buffers[g])
+            columns.append(buffers[g])
+          }
+          while columns.count < 4 { columns.append(columns[0]) }
           let found = Self.measure(columns, rows: n, projection: randomProjection, standardize: standardize)
+          columns = []
           for (g, j) in js.enumerated() { measured[j] = found[g] }
         }
       }
