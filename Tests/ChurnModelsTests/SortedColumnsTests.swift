@@ -187,20 +187,23 @@ struct SortedColumnsTests {
     #expect(all[2].deviation.isFinite)
   }
 
-  @Test("Four columns measured side by side have each column's mean and deviation, bit for bit (overflowing and constant ones too)")
+  @Test("Four columns measured side by side have each column's mean and deviation, bit for bit (overflowing, constant, missing read as given)")
   func fourAtOnce() {
     var rng = SeededGenerator(seed: 13)
     let n = 303
     let columns: [[Double]] = [
-      (0..<n).map { _ in exp(4 * rng.normal()) },
-      (0..<n).map { i in (i % 2 == 0 ? 1 : -1) * 1.5e308 * rng.uniform() },
+      (0..<n).map { i in i % 10 == 0 ? .nan : exp(4 * rng.normal()) },
+      (0..<n).map { i in i % 10 == 1 ? .nan : (i % 2 == 0 ? 1 : -1) * 1.5e308 * rng.uniform() },
       Array(repeating: 7, count: n),
       (0..<n).map { _ in rng.uniform() < 0.3 ? 1 : 0 },
     ]
     let projection = (0..<n).map { _ in rng.normal() }
     for standardize in [true, false] {
-      let found = Preprocessor.measure(columns, rows: n, projection: projection, standardize: standardize)
-      for (g, column) in columns.enumerated() {
+      // Missing values read as the given values (a median).
+      let fills = SIMD4<Double>(2.5, -1e300, 0, 0)
+      let found = Preprocessor.measure(columns, missingAs: fills, rows: n, projection: projection, standardize: standardize)
+      for (g, column) in columns.map({ $0 }).enumerated() {
+        let column = column.map { $0.isNaN ? fills[g] : $0 }
         let one = Preprocessor.meanAndDeviation(column: 0, of: Matrix(rows: n, columns: 1, storage: column))
         #expect(found[g].mean.bitPattern == one.mean.bitPattern && found[g].deviation.bitPattern == one.deviation.bitPattern, "column \(g)")
         let (m, d) = standardize ? (one.mean, one.deviation) : (0, 1)
@@ -222,7 +225,8 @@ struct SortedColumnsTests {
     ]
     for x in cases {
       let present = x.filter { !$0.isNaN }
-      #expect(Preprocessor.skewness(present: x, count: present.count).bitPattern == Preprocessor.skewness(present).bitPattern)
+      let sum = x.reduce(0.0) { $0 + ($1.isNaN ? 0 : $1) }
+      #expect(Preprocessor.skewness(present: x, count: present.count, sum: sum).bitPattern == Preprocessor.skewness(present).bitPattern)
     }
   }
 }

@@ -102,15 +102,17 @@ public struct Preprocessor: Sendable {
       let groups = (sources.count + 3) / 4
       let workers = max(1, min(threads, groups))
       DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        // A column kept as it is (untransformed, nothing missing) is read in place; others are
-        // written into this thread's buffers first.
+        // An untransformed column is read in place (its missing values read as the median);
+        // others are written into this thread's buffers first.
         var buffers = [[Double]](repeating: [], count: 4)
         for group in stride(from: worker, to: groups, by: workers) {
           let js = Array((4 * group)..<min(4 * group + 4, sources.count))
           var columns: [[Double]] = []
+          var fills = SIMD4<Double>()
           for (g, j) in js.enumerated() {
-            if case .value(let values, .none, _)? = sources[j], !values.contains(where: \.isNaN) {
+            if case .value(let values, .none, let median)? = sources[j] {
               columns.append(values)
+              fills[g] = median
               continue
             }
             if buffers[g].count != n { buffers[g] = [Double](repeating: 0, count: n) }
@@ -118,7 +120,7 @@ public struct Preprocessor: Sendable {
             columns.append(buffers[g])
           }
           while columns.count < 4 { columns.append(columns[0]) }
-          let found = Self.measure(columns, rows: n, projection: randomProjection, standardize: standardize)
+          let found = Self.measure(columns, missingAs: fills, rows: n, projection: randomProjection, standardize: standardize)
           columns = []
           for (g, j) in js.enumerated() { measured[j] = found[g] }
         }
@@ -180,8 +182,9 @@ public struct Preprocessor: Sendable {
   /// Four raw design columns' means and (population) standard deviations, as
   /// `meansAndDeviations` finds them (the same bits: each column's sums over the rows in
   /// order, in its own lane), and the sum of `projection` times each standardized value (with
-  /// `standardize`, else the raw value), 0 for a constant column.
-  static func measure(_ columns: [[Double]], rows n: Int, projection: [Double], standardize: Bool)
+  /// `standardize`, else the raw value), 0 for a constant column. A NaN of column g reads as
+  /// `missingAs[g]` (an untransformed column's median: its raw design column without a copy).
+  static func measure(_ columns: [[Double]], missingAs fills: SIMD4<Double> = SIMD4(), rows n: Int, projection: [Double], standardize: Bool)
     -> [(mean: Double, deviation: Double, projected: Double)] {
     precondition(columns.count == 4 && columns.allSatisfy { $0.count == n } && projection.count == n)
     guard n > 0 else { return Array(repeating: (0, 0, 0), count: 4) }
@@ -190,7 +193,10 @@ public struct Preprocessor: Sendable {
         columns[2].withUnsafeBufferPointer { c2 in
           columns[3].withUnsafeBufferPointer { c3 in
             projection.withUnsafeBufferPointer { p in
-              @inline(__always) func row(_ i: Int) -> SIMD4<Double> { SIMD4(c0[i], c1[i], c2[i], c3[i]) }
+              @inline(__always) func row(_ i: Int) -> SIMD4<Double> {
+                let x = SIMD4(c0[i], c1[i], c2[i], c3[i])
+                return x.replacing(with: fills, where: x .!= x)
+              }
               var sums = SIMD4<Double>()
               for i in 0..<n { sums += row(i) }
               let means = sums / Double(n)
@@ -206,7 +212,8 @@ public struct Preprocessor: Sendable {
               for g in 0..<4 {
                 if !(means[g].isFinite && deviations[g].isFinite) {
                   // Overflow: the scaled computation.
-                  (means2[g], deviations[g]) = meanAndDeviation(column: 0, of: Matrix(rows: n, columns: 1, storage: columns[g]))
+                  let raw = columns[g].map { $0.isNaN ? fills[g] : $0 }
+                  (means2[g], deviations[g]) = meanAndDeviation(column: 0, of: Matrix(rows: n, columns: 1, storage: raw))
                 }
                 if standardize && deviations[g] > 1e-12 * max(1, abs(means2[g])) { (m[g], d[g]) = (means2[g], deviations[g]) }
               }
@@ -240,16 +247,24 @@ public struct Preprocessor: Sendable {
     var part = ColumnSteps()
     switch column {
     case .numeric(let values):
-      if let row = values.firstIndex(where: { $0.isInfinite }) {
+      // One pass: any infinite value, the non-missing count and sum.
+      var count = 0, sum = 0.0, infinite = false
+      values.withUnsafeBufferPointer { x in
+        for v in x {
+          count &+= v.isNaN ? 0 : 1
+          sum += v.isNaN ? 0 : v
+          infinite = infinite || v.isInfinite
+        }
+      }
+      if infinite, let row = values.firstIndex(where: { $0.isInfinite }) {
         throw PreprocessingError.infiniteValue(column: name, row: row, id: table.ids[row])
       }
-      let count = values.reduce(0) { $0 &+ ($1.isNaN ? 0 : 1) }
       guard count > 0 else {
         part.notes.append("\(name) dropped: no value in training")
         return part
       }
       var transform = FittedPreprocessor.Transform.none
-      if fatTailTransform, Self.skewness(present: values, count: count) > 4 {
+      if fatTailTransform, Self.skewness(present: values, count: count, sum: sum) > 4 {
         transform = values.reduce(Double.infinity) { $1.isNaN ? $0 : min($0, $1) } >= 0 ? .log1p : .asinh
       }
       // The median of the transformed values: log1p and asinh are increasing, so the sorted
@@ -365,12 +380,11 @@ public struct Preprocessor: Sendable {
   }
 
   /// `skewness(values.filter { !$0.isNaN })`, the same bits, without the copy: `count`
-  /// non-missing values, each missing one adding +0 to the sums (which are never −0).
-  static func skewness(present values: [Double], count: Int) -> Double {
+  /// non-missing values summing to `sum` (in row order from +0: each missing one adding +0,
+  /// as the sums are never −0).
+  static func skewness(present values: [Double], count: Int, sum: Double) -> Double {
     let n = Double(count)
     let plain = values.withUnsafeBufferPointer { x -> Double in
-      var sum = 0.0
-      for v in x { sum += v.isNaN ? 0 : v }
       let mean = sum / n
       var m2 = 0.0, m3 = 0.0
       for v in x {
