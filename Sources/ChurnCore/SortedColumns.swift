@@ -175,6 +175,16 @@ public struct ColumnDeciles: Sendable {
                             threads: threads)
   }
 
+  /// Column `c`'s middle values (`middles`) when `values` are that column's (the same hash)
+  /// and `table` has the row count and column names these were found for; nil otherwise.
+  /// Checks one column, so a caller spreading columns over threads checks each where it reads
+  /// it (one pass over the column while it is in cache, not a pass over the whole table first).
+  public func middle(ofColumn c: Int, in table: FeatureTable) -> (lower: Double, upper: Double)? {
+    guard rowCount == table.rowCount, columnNames == table.columnNames, middles.indices.contains(c), let middle = middles[c],
+          case .numeric(let values) = table.columns[c], fingerprints[c] == SortedColumns.fingerprint(values) else { return nil }
+    return middle
+  }
+
   /// One numeric column's part.
   struct Summary {
     var edges: [Double]

@@ -88,9 +88,14 @@ struct SortedColumnsTests {
         #expect(try Self.json(preprocessor.fit(table, deciles: deciles, threads: threads)) == slow, "\(rows) rows, \(threads) threads")
         #expect(try Self.json(preprocessor.fit(table, threads: threads)) == slow, "\(rows) rows, \(threads) threads")
       }
-      // Another table's middle values are not used.
+      // Another table's middle values are not used, nor those of a column that changed.
       let other = ColumnDeciles(selecting: Self.table(rows: rows, seed: seed + 100))
       #expect(try Self.json(preprocessor.fit(table, deciles: other, threads: 2)) == slow)
+      var changed = table
+      changed.columns[0] = .numeric((0..<rows).map { Double($0) })
+      let stale = ColumnDeciles(selecting: table)
+      #expect(stale.middle(ofColumn: 0, in: changed) == nil && stale.middle(ofColumn: 1, in: changed) != nil)
+      #expect(try Self.json(preprocessor.fit(changed, deciles: stale, threads: 2)) == Self.json(preprocessor.fit(changed)))
     }
   }
 

@@ -41,13 +41,14 @@ public struct Preprocessor: Sendable {
   ///     sorting again; nil (or the columns of another table): each is selected here.
   ///   - deciles: `table`'s order statistics from one selection of each column
   ///     (`ColumnDeciles(selecting:)`), whose middle values give the median of every column
-  ///     kept untransformed without selecting again; nil (or another table's): selected here.
+  ///     kept untransformed without selecting again; nil (or another table's, checked column
+  ///     by column): selected here.
   ///   - threads: the columns' statistics spread over this many threads, each column measured
   ///     by one (the same steps, means and deviations with any count).
   /// - Throws: `PreprocessingError` when a value is infinite or nothing usable is left.
   public func fit(_ table: FeatureTable, sorted: SortedColumns? = nil, deciles: ColumnDeciles? = nil, threads: Int = 1) throws -> FittedPreprocessor {
     let presorted = sorted.flatMap { $0.describes(table, threads: threads) ? $0 : nil }
-    let known = presorted == nil ? deciles.flatMap { $0.describes(table, threads: threads) ? $0 : nil } : nil
+    let known = presorted == nil ? deciles : nil  // checked column by column below
     let n = table.rowCount
     let columns = table.columns, names = table.columnNames
     // Each input column's steps and notes (or its error), and the random projection below,
@@ -71,7 +72,7 @@ public struct Preprocessor: Sendable {
             }
             let c = item - 1
             do throws(PreprocessingError) {
-              parts[c] = .success(try fitSteps(names[c], columns[c], table: table, ascending: presorted?.values[c], middle: known?.middles[c]))
+              parts[c] = .success(try fitSteps(names[c], columns[c], table: table, ascending: presorted?.values[c], middle: known?.middle(ofColumn: c, in: table)))
             } catch {
               parts[c] = .failure(error)
             }
@@ -241,9 +242,9 @@ public struct Preprocessor: Sendable {
   ///
   /// - Parameters:
   ///   - ascending: its non-missing values sorted, when known.
-  ///   - middle: its middle values (`ColumnDeciles.middles`), when known.
+  ///   - middle: its middle values (`ColumnDeciles.middle(ofColumn:in:)`), when known.
   func fitSteps(_ name: String, _ column: FeatureTable.Column, table: FeatureTable, ascending: [Double]?,
-                middle: (lower: Double, upper: Double)??) throws(PreprocessingError) -> ColumnSteps {
+                middle: (lower: Double, upper: Double)?) throws(PreprocessingError) -> ColumnSteps {
     var part = ColumnSteps()
     switch column {
     case .numeric(let values):
@@ -272,7 +273,7 @@ public struct Preprocessor: Sendable {
       let median: Double
       if let ascending, ascending.count == count, let mapped = Self.mapped(ascending, transform) {
         median = Self.median(sorted: mapped)
-      } else if transform == .none, let middle = middle ?? nil {
+      } else if transform == .none, let middle {
         median = count % 2 == 1 ? middle.lower : Self.middle(middle.lower, middle.upper)
       } else {
         median = Self.median(selecting: values.compactMap { $0.isNaN ? nil : transform.apply($0) })
