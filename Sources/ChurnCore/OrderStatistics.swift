@@ -45,17 +45,31 @@ public enum OrderStatistics {
   /// - Precondition: every rank is in `0..<present`.
   public static func ranked(_ values: UnsafeBufferPointer<Double>, ranks: (Int) -> [Int]) -> Ranking {
     let n = values.count
-    // Pass 1: the keys' range, the missing values, any −0.
-    var lo = UInt64.max, hi: UInt64 = 0, missing = 0
-    var negativeZeros: UInt64 = 0
-    for v in values {
-      let k = key(v)
-      let nan = v.isNaN
-      missing &+= nan ? 1 : 0
-      lo = min(lo, nan ? UInt64.max : k)
-      hi = max(hi, nan ? 0 : k)
-      negativeZeros |= v.bitPattern == signBit ? 1 : 0
+    // Pass 1, two values at a time in vector registers: the smallest and largest (a NaN
+    // compares false, so it replaces neither), the NaNs, any −0.
+    var low = SIMD2<Double>(repeating: .infinity), high = SIMD2<Double>(repeating: -.infinity)
+    var nans = SIMD2<Int64>(), zeros = SIMD2<Int64>()
+    let minusZero = SIMD2<UInt64>(repeating: signBit)
+    var i = 0
+    while i + 2 <= n {
+      let x = SIMD2(values[i], values[i + 1])
+      low = low.replacing(with: x, where: x .< low)
+      high = high.replacing(with: x, where: x .> high)
+      nans = nans.replacing(with: nans &+ 1, where: x .!= x)
+      zeros = zeros.replacing(with: 1, where: unsafeBitCast(x, to: SIMD2<UInt64>.self) .== minusZero)
+      i += 2
     }
+    if i < n {
+      let v = values[i]
+      if v < low[0] { low[0] = v }
+      if v > high[0] { high[0] = v }
+      if v.isNaN { nans[0] += 1 }
+      if v.bitPattern == signBit { zeros[0] = 1 }
+    }
+    let missing = Int(nans[0] + nans[1])
+    let negativeZeros = zeros[0] | zeros[1]
+    // The keys' range (meaningless when every value is missing: then no rank is asked).
+    let lo = key(min(low[0], low[1])), hi = key(max(high[0], high[1]))
     let present = n - missing
     let wanted = ranks(present)
     precondition(wanted.allSatisfy { (0..<present).contains($0) }, "ranks outside 0..<\(present)")
