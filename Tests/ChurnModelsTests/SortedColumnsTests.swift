@@ -82,7 +82,17 @@ struct SortedColumnsTests {
   func preprocessorFromSelection(_ preprocessor: Preprocessor) throws {
     for (rows, seed) in [(500, UInt64(3)), (501, 4), (64, 5)] {
       let table = Self.table(rows: rows, seed: seed)
-      let slow = try Self.json(preprocessor.fit(table))
+      let fitted = try preprocessor.fit(table)
+      let slow = try Self.json(fitted)
+      if preprocessor.standardize {
+        // Each kept column's mean and deviation are the ones of its raw design column, summed alone.
+        let raw = try fitted.rawMatrix(table, checkColumns: true)
+        for (k, j) in fitted.kept.enumerated() {
+          let one = Preprocessor.meanAndDeviation(column: j, of: raw)
+          #expect(fitted.means[k].bitPattern == one.mean.bitPattern && fitted.deviations[k].bitPattern == one.deviation.bitPattern,
+                  "\(fitted.outputNames[k])")
+        }
+      }
       for threads in [1, 2, 3] {
         let deciles = ColumnDeciles(selecting: table, threads: threads)
         #expect(try Self.json(preprocessor.fit(table, deciles: deciles, threads: threads)) == slow, "\(rows) rows, \(threads) threads")
@@ -231,7 +241,16 @@ struct SortedColumnsTests {
     for x in cases {
       let present = x.filter { !$0.isNaN }
       let sum = x.reduce(0.0) { $0 + ($1.isNaN ? 0 : $1) }
-      #expect(Preprocessor.skewness(present: x, count: present.count, sum: sum).bitPattern == Preprocessor.skewness(present).bitPattern)
+      let found = Preprocessor.skewness(present: x, count: present.count, sum: sum)
+      #expect(found.skewness.bitPattern == Preprocessor.skewness(present).bitPattern)
+      if present.count == x.count, let sum = Optional(x.reduce(0, +)), (sum / Double(x.count)).isFinite {
+        // Nothing missing: the squares are the ones the means and deviations sum.
+        let moments = Preprocessor.measure([x, x, x, x], moments: Array(repeating: (sum, found.squares), count: 4), rows: x.count,
+                                           projection: x.map { _ in 1 }, standardize: true)
+        let summed = Preprocessor.measure([x, x, x, x], rows: x.count, projection: x.map { _ in 1 }, standardize: true)
+        #expect(moments.map { [$0.mean.bitPattern, $0.deviation.bitPattern, $0.projected.bitPattern] }
+          == summed.map { [$0.mean.bitPattern, $0.deviation.bitPattern, $0.projected.bitPattern] })
+      }
     }
   }
 }

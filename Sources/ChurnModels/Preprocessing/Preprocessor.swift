@@ -82,8 +82,17 @@ public struct Preprocessor: Sendable {
     }
     var steps: [FittedPreprocessor.Step] = []
     var notes: [String] = []
+    // Each raw design column's sums when its input column's steps found them.
+    var moments: [(sum: Double, squares: Double)?] = []
     for part in parts {
       let columnSteps = try part!.get()
+      for step in columnSteps.steps {
+        switch step {
+        case .numeric: moments.append(columnSteps.moments)
+        case .missingIndicator: moments.append(nil)
+        case .categorical(_, let levels, _, let hasOther): moments += Array(repeating: nil, count: levels.count + (hasOther ? 1 : 0))
+        }
+      }
       steps += columnSteps.steps
       notes += columnSteps.notes
     }
@@ -100,6 +109,9 @@ public struct Preprocessor: Sendable {
       nonisolated(unsafe) let measured = m  // each worker writes its own columns
       // Four columns at a time per thread: their sums run side by side (each still over the
       // rows in order), so one column's additions wait less on the one before.
+      // Columns whose sums are known first, so that their groups skip those passes.
+      let moments = moments
+      let order = sources.indices.filter { moments[$0] != nil } + sources.indices.filter { moments[$0] == nil }
       let groups = (sources.count + 3) / 4
       let workers = max(1, min(threads, groups))
       DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -107,7 +119,7 @@ public struct Preprocessor: Sendable {
         // others are written into this thread's buffers first.
         var buffers = [[Double]](repeating: [], count: 4)
         for group in stride(from: worker, to: groups, by: workers) {
-          let js = Array((4 * group)..<min(4 * group + 4, sources.count))
+          let js = Array(order[(4 * group)..<min(4 * group + 4, sources.count)])
           var columns: [[Double]] = []
           var fills = SIMD4<Double>()
           for (g, j) in js.enumerated() {
@@ -121,7 +133,9 @@ public struct Preprocessor: Sendable {
             columns.append(buffers[g])
           }
           while columns.count < 4 { columns.append(columns[0]) }
-          let found = Self.measure(columns, missingAs: fills, rows: n, projection: randomProjection, standardize: standardize)
+          let known = js.map { moments[$0] }
+          let found = Self.measure(columns, missingAs: fills, moments: js.count == 4 && !known.contains { $0 == nil } ? known : nil, rows: n,
+                                   projection: randomProjection, standardize: standardize)
           columns = []
           for (g, j) in js.enumerated() { measured[j] = found[g] }
         }
@@ -185,8 +199,11 @@ public struct Preprocessor: Sendable {
   /// order, in its own lane), and the sum of `projection` times each standardized value (with
   /// `standardize`, else the raw value), 0 for a constant column. A NaN of column g reads as
   /// `missingAs[g]` (an untransformed column's median: its raw design column without a copy).
-  static func measure(_ columns: [[Double]], missingAs fills: SIMD4<Double> = SIMD4(), rows n: Int, projection: [Double], standardize: Bool)
-    -> [(mean: Double, deviation: Double, projected: Double)] {
+  ///
+  /// - Parameter moments: each column's sum and sum of squared differences from the mean in
+  ///   row order, when known (`skewness(present:count:sum:)` found them): not summed again.
+  static func measure(_ columns: [[Double]], missingAs fills: SIMD4<Double> = SIMD4(), moments: [(sum: Double, squares: Double)?]? = nil, rows n: Int,
+                      projection: [Double], standardize: Bool) -> [(mean: Double, deviation: Double, projected: Double)] {
     precondition(columns.count == 4 && columns.allSatisfy { $0.count == n } && projection.count == n)
     guard n > 0 else { return Array(repeating: (0, 0, 0), count: 4) }
     return columns[0].withUnsafeBufferPointer { c0 in
@@ -198,13 +215,18 @@ public struct Preprocessor: Sendable {
                 let x = SIMD4(c0[i], c1[i], c2[i], c3[i])
                 return x.replacing(with: fills, where: x .!= x)
               }
-              var sums = SIMD4<Double>()
-              for i in 0..<n { sums += row(i) }
+              var sums = SIMD4<Double>(), squares = SIMD4<Double>()
+              if let moments {
+                for g in 0..<4 { (sums[g], squares[g]) = moments[g]! }
+              } else {
+                for i in 0..<n { sums += row(i) }
+              }
               let means = sums / Double(n)
-              var squares = SIMD4<Double>()
-              for i in 0..<n {
-                let d = row(i) - means
-                squares += d * d
+              if moments == nil {
+                for i in 0..<n {
+                  let d = row(i) - means
+                  squares += d * d
+                }
               }
               var deviations = (squares / Double(n)).squareRoot()
               var found = [(mean: Double, deviation: Double, projected: Double)](repeating: (0, 0, 0), count: 4)
@@ -236,6 +258,9 @@ public struct Preprocessor: Sendable {
   struct ColumnSteps {
     var steps: [FittedPreprocessor.Step] = []
     var notes: [String] = []
+    /// For a numeric column kept untransformed with nothing missing: the sum of its values and
+    /// of their squared differences from the mean, in row order.
+    var moments: (sum: Double, squares: Double)?
   }
 
   /// The steps of input column `name`.
@@ -265,8 +290,14 @@ public struct Preprocessor: Sendable {
         return part
       }
       var transform = FittedPreprocessor.Transform.none
-      if fatTailTransform, Self.skewness(present: values, count: count, sum: sum) > 4 {
-        transform = values.reduce(Double.infinity) { $1.isNaN ? $0 : min($0, $1) } >= 0 ? .log1p : .asinh
+      if fatTailTransform {
+        let (skewness, squares) = Self.skewness(present: values, count: count, sum: sum)
+        if skewness > 4 {
+          transform = values.reduce(Double.infinity) { $1.isNaN ? $0 : min($0, $1) } >= 0 ? .log1p : .asinh
+        } else if count == values.count {
+          // The raw design column is the column itself: its sums are these.
+          part.moments = (sum, squares)
+        }
       }
       // The median of the transformed values: log1p and asinh are increasing, so the sorted
       // column mapped is the mapped column sorted (checked, else sorted again).
@@ -383,9 +414,11 @@ public struct Preprocessor: Sendable {
   /// `skewness(values.filter { !$0.isNaN })`, the same bits, without the copy: `count`
   /// non-missing values summing to `sum` (in row order from +0: each missing one adding +0,
   /// as the sums are never −0).
-  static func skewness(present values: [Double], count: Int, sum: Double) -> Double {
+  /// Also the sum of squared differences from the mean, in row order (`squares`: what
+  /// `meansAndDeviations` sums for the column when nothing is missing).
+  static func skewness(present values: [Double], count: Int, sum: Double) -> (skewness: Double, squares: Double) {
     let n = Double(count)
-    let plain = values.withUnsafeBufferPointer { x -> Double in
+    let (plain, squares) = values.withUnsafeBufferPointer { x -> (Double, Double) in
       let mean = sum / n
       var m2 = 0.0, m3 = 0.0
       for v in x {
@@ -393,11 +426,12 @@ public struct Preprocessor: Sendable {
         m2 += d * d
         m3 += d * d * d
       }
+      let squares = m2
       m2 /= n
       m3 /= n
-      return m2 > 0 ? m3 / pow(m2, 1.5) : 0
+      return (m2 > 0 ? m3 / pow(m2, 1.5) : 0, squares)
     }
-    return plain.isFinite ? plain : skewness(values.filter { !$0.isNaN })
+    return (plain.isFinite ? plain : skewness(values.filter { !$0.isNaN }), squares)
   }
 
   static func plainSkewness(_ x: [Double]) -> Double {
