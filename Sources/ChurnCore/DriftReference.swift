@@ -35,13 +35,57 @@ public struct DriftReference: Sendable, Equatable, Codable {
 
   /// Deciles of the non-missing values (distinct edges only).
   ///
-  /// - Parameter edges: `deciles(ascending:)` of the values, when already known
-  ///   (`ColumnDeciles`); nil: the values are sorted here.
-  public static func numeric(_ column: String, _ values: [Double], edges: [Double]? = nil) -> DriftReference {
-    let edges = edges ?? deciles(ascending: values.filter { !$0.isNaN }.sorted())
+  /// - Parameters:
+  ///   - edges: `deciles(ascending:)` of the values, when already known (`ColumnDeciles`);
+  ///     nil: the edges and counts come from one selection of the values
+  ///     (`ColumnDeciles.summary(selecting:)`: the deciles a sort gives, without sorting).
+  ///   - counts: with `edges`, the values' count per bin (`binCounts`, as `ColumnDeciles`
+  ///     keeps them), so the shares need no pass over the values; nil (or a count per bin
+  ///     missing): counted here.
+  public static func numeric(_ column: String, _ values: [Double], edges: [Double]? = nil, counts: [Int]? = nil) -> DriftReference {
+    guard let edges else {
+      let summary = ColumnDeciles.summary(selecting: values)
+      return numeric(column, values, edges: summary.edges, counts: summary.binCounts)
+    }
     var reference = DriftReference(column: column, edges: edges, levels: [], shares: [])
-    reference.shares = reference.numericShares(values)
+    if let counts, counts.count == reference.edges.count + 2 {
+      let n = Double(max(values.count, 1))
+      reference.shares = counts.map { Double($0) / n }
+    } else {
+      reference.shares = reference.numericShares(values)
+    }
     return reference
+  }
+
+  /// The number of values in each bin of `edges` (a value is in the bin of the number of
+  /// edges below it; then the missing values), from the non-missing values ascending and the
+  /// missing count: what `numericShares` counts, by binary search.
+  public static func binCounts(ascending present: [Double], edges: [Double], missing: Int) -> [Int] {
+    var below = 0
+    var counts: [Int] = []
+    for edge in edges {
+      // The values ≤ edge: the first index past them.
+      var lo = below, hi = present.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if present[mid] <= edge { lo = mid + 1 } else { hi = mid }
+      }
+      counts.append(lo - below)
+      below = lo
+    }
+    return counts + [present.count - below, missing]
+  }
+
+  /// The number of values in each bin, from the count of non-missing values at or below each
+  /// edge (`OrderStatistics.Rank.atOrBelow`), the non-missing count and the missing count.
+  public static func binCounts(atOrBelow: [Int], present: Int, missing: Int) -> [Int] {
+    var below = 0
+    var counts: [Int] = []
+    for count in atOrBelow {
+      counts.append(count - below)
+      below = count
+    }
+    return counts + [present - below, missing]
   }
 
   /// The distinct deciles of ascending values: the bin edges of a numeric reference.

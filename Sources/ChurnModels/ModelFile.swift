@@ -175,12 +175,13 @@ public struct ModelFile: Sendable {
   /// Training-time distributions of the input columns of `table`.
   ///
   /// - Parameters:
-  ///   - deciles: `table`'s numeric columns' deciles (`TrainedModel.deciles`), taken from the
-  ///     fit's one sort of each column; nil (or another table's): sorted here.
+  ///   - deciles: `table`'s numeric columns' deciles and bin counts (`TrainedModel.deciles`),
+  ///     taken from the fit's one selection (or sort) of each column; nil (or another
+  ///     table's): sorted and counted here.
   ///   - threads: columns are measured in parallel, each by one thread (the same references
   ///     with any count).
   public static func driftReferences(_ table: FeatureTable, deciles: ColumnDeciles? = nil, threads: Int = 1) -> [DriftReference] {
-    let known = deciles.flatMap { $0.describes(table) ? $0 : nil }
+    let known = deciles.flatMap { $0.describes(table, threads: threads) ? $0 : nil }
     let names = table.columnNames, columns = table.columns
     final class Slots: @unchecked Sendable {
       var references: [DriftReference?]
@@ -193,7 +194,7 @@ public struct ModelFile: Sendable {
       for c in stride(from: worker, to: columns.count, by: workers) {
         let reference: DriftReference
         switch columns[c] {
-        case .numeric(let v): reference = DriftReference.numeric(names[c], v, edges: known?.edges[c])
+        case .numeric(let v): reference = DriftReference.numeric(names[c], v, edges: known?.edges[c], counts: known?.binCounts[c])
         case .categorical(let v): reference = DriftReference.categorical(names[c], v)
         }
         slots.lock.lock()

@@ -1,4 +1,4 @@
-import ChurnCore
+@testable import ChurnCore
 import Foundation
 import Testing
 
@@ -57,5 +57,39 @@ struct DriftReferenceTests {
     let expected = (0.5 - 0.2) * log(0.5 / 0.2) + 7 * empty + (0.4 - 0.1) * log(0.4 / 0.1) + 0 + (0.1 - 1e-4) * log(0.1 / 1e-4)
     #expect(abs(n.stability(numeric: now) - expected) < 1e-12)
     #expect(abs(expected - 6.2114535) < 1e-6)
+  }
+
+  @Test("Shares from the bin counts of one selection (or of the sorted values) are the counted shares, bit for bit: ties on edges, missing, −0")
+  func sharesFromCounts() {
+    var rng = SeededGenerator(seed: 35)
+    let n = 5_001
+    let columns: [(String, [Double])] = [
+      ("ties on every edge", (0..<n).map { _ in (rng.normal() * 2).rounded() }),
+      ("missing", (0..<n).map { i in i % 9 == 0 ? .nan : rng.normal() }),
+      ("signed zeros", (0..<n).map { i in [0.0, -0.0, rng.normal(), 1][i % 4] }),
+      ("signed zeros, no −0 edge", (0..<n).map { i in i % 50 == 0 ? -0.0 : rng.uniform() + 1 }),
+      ("constant", Array(repeating: 3, count: n)),
+      ("all missing", Array(repeating: .nan, count: n)),
+      ("two values", (0..<n).map { i in i % 3 == 0 ? 1 : 0 }),
+    ]
+    let table = FeatureTable(ids: (0..<n).map { "c\($0)" }, columnNames: columns.map(\.0), columns: columns.map { .numeric($0.1) })
+    for deciles in [ColumnDeciles(selecting: table, threads: 2), SortedColumns(table).deciles] {
+      for (c, (name, values)) in columns.enumerated() {
+        // The edges of a sort, and the shares of counting each value against them.
+        let edges = DriftReference.deciles(ascending: values.filter { !$0.isNaN }.sorted())
+        let counted = DriftReference(column: name, edges: edges, levels: [], shares: []).numericShares(values)
+        for known in [DriftReference.numeric(name, values, edges: deciles.edges[c], counts: deciles.binCounts[c]), DriftReference.numeric(name, values)] {
+          #expect(known.edges.map(\.bitPattern) == edges.map(\.bitPattern), "\(name)")
+          #expect(known.shares.map(\.bitPattern) == counted.map(\.bitPattern), "\(name)")
+        }
+        #expect(deciles.binCounts[c]?.reduce(0, +) == n, "\(name)")
+      }
+    }
+    // Counts that do not fit the edges are not used.
+    let values: [Double] = [1, 2, 3, .nan]
+    let reference = DriftReference.numeric("x", values, edges: [2], counts: [9])
+    #expect(reference.shares == [0.5, 0.25, 0.25])
+    #expect(DriftReference.binCounts(ascending: [1, 2, 2, 3], edges: [2], missing: 1) == [3, 1, 1])
+    #expect(DriftReference.binCounts(atOrBelow: [3], present: 4, missing: 1) == [3, 1, 1])
   }
 }

@@ -77,6 +77,54 @@ struct SortedColumnsTests {
     }
   }
 
+  @Test("The preprocessor fitted with one selection's middle values, over 1 to 3 threads, is the one fitted serially, byte for byte",
+        arguments: [Preprocessor(), Preprocessor(standardize: false, fatTailTransform: false)])
+  func preprocessorFromSelection(_ preprocessor: Preprocessor) throws {
+    for (rows, seed) in [(500, UInt64(3)), (501, 4), (64, 5)] {
+      let table = Self.table(rows: rows, seed: seed)
+      let fitted = try preprocessor.fit(table)
+      let slow = try Self.json(fitted)
+      if preprocessor.standardize {
+        // Each kept column's mean and deviation are the ones of its raw design column, summed alone.
+        let raw = try fitted.rawMatrix(table, checkColumns: true)
+        for (k, j) in fitted.kept.enumerated() {
+          let one = Preprocessor.meanAndDeviation(column: j, of: raw)
+          #expect(fitted.means[k].bitPattern == one.mean.bitPattern && fitted.deviations[k].bitPattern == one.deviation.bitPattern,
+                  "\(fitted.outputNames[k])")
+        }
+      }
+      for threads in [1, 2, 3] {
+        let deciles = ColumnDeciles(selecting: table, threads: threads)
+        #expect(try Self.json(preprocessor.fit(table, deciles: deciles, threads: threads)) == slow, "\(rows) rows, \(threads) threads")
+        #expect(try Self.json(preprocessor.fit(table, threads: threads)) == slow, "\(rows) rows, \(threads) threads")
+      }
+      // Another table's middle values are not used, nor those of a column that changed.
+      let other = ColumnDeciles(selecting: Self.table(rows: rows, seed: seed + 100))
+      #expect(try Self.json(preprocessor.fit(table, deciles: other, threads: 2)) == slow)
+      var changed = table
+      changed.columns[0] = .numeric((0..<rows).map { Double($0) })
+      let stale = ColumnDeciles(selecting: table)
+      #expect(stale.middle(ofColumn: 0, in: changed) == nil && stale.middle(ofColumn: 1, in: changed) != nil)
+      #expect(try Self.json(preprocessor.fit(changed, deciles: stale, threads: 2)) == Self.json(preprocessor.fit(changed)))
+    }
+  }
+
+  @Test("Over several threads, the error is still the first infinite value's in column order")
+  func firstErrorInColumnOrder() {
+    let n = 40
+    func value(_ c: Int, _ i: Int) -> Double {
+      let infinite = (c == 2 && i == 30) || (c == 4 && i == 3)
+      return infinite ? Double.infinity : Double(i % (c + 2))
+    }
+    let columns: [FeatureTable.Column] = (0..<6).map { c in FeatureTable.Column.numeric((0..<n).map { i in value(c, i) }) }
+    let table = FeatureTable(ids: (0..<n).map { "c\($0)" }, columnNames: (0..<6).map { "x\($0)" }, columns: columns)
+    for threads in [1, 2, 3] {
+      #expect(throws: PreprocessingError.infiniteValue(column: "x2", row: 30, id: "c30")) {
+        try Preprocessor().fit(table, deciles: ColumnDeciles(selecting: table, threads: threads), threads: threads)
+      }
+    }
+  }
+
   @Test("Each prepared numeric column in order from the sorted columns is that column sorted, bit for bit",
         arguments: [Preprocessor(), Preprocessor(standardize: false, fatTailTransform: false)])
   func columnOrder(_ preprocessor: Preprocessor) throws {
@@ -152,5 +200,57 @@ struct SortedColumnsTests {
       #expect(all[j].mean.bitPattern == one.mean.bitPattern && all[j].deviation.bitPattern == one.deviation.bitPattern, "column \(j)")
     }
     #expect(all[2].deviation.isFinite)
+  }
+
+  @Test("Four columns measured side by side have each column's mean and deviation, bit for bit (overflowing, constant, missing read as given)")
+  func fourAtOnce() {
+    var rng = SeededGenerator(seed: 13)
+    let n = 303
+    let columns: [[Double]] = [
+      (0..<n).map { i in i % 10 == 0 ? .nan : exp(4 * rng.normal()) },
+      (0..<n).map { i in i % 10 == 1 ? .nan : (i % 2 == 0 ? 1 : -1) * 1.5e308 * rng.uniform() },
+      Array(repeating: 7, count: n),
+      (0..<n).map { _ in rng.uniform() < 0.3 ? 1 : 0 },
+    ]
+    let projection = (0..<n).map { _ in rng.normal() }
+    for standardize in [true, false] {
+      // Missing values read as the given values (a median).
+      let fills = SIMD4<Double>(2.5, -1e300, 0, 0)
+      let found = Preprocessor.measure(columns, missingAs: fills, rows: n, projection: projection, standardize: standardize)
+      for (g, column) in columns.map({ $0 }).enumerated() {
+        let column = column.map { $0.isNaN ? fills[g] : $0 }
+        let one = Preprocessor.meanAndDeviation(column: 0, of: Matrix(rows: n, columns: 1, storage: column))
+        #expect(found[g].mean.bitPattern == one.mean.bitPattern && found[g].deviation.bitPattern == one.deviation.bitPattern, "column \(g)")
+        let (m, d) = standardize ? (one.mean, one.deviation) : (0, 1)
+        var sum = 0.0
+        for i in 0..<n { sum += projection[i] * (column[i] - m) / d }
+        #expect(found[g].projected.bitPattern == (g == 2 ? 0 : sum).bitPattern, "column \(g)")
+      }
+    }
+  }
+
+  @Test("Skewness skipping the missing values is the skewness of the present ones, bit for bit: −0, overflow, all present")
+  func skewnessInPlace() {
+    var rng = SeededGenerator(seed: 14)
+    let cases: [[Double]] = [
+      (0..<200).map { i in i % 5 == 0 ? .nan : exp(3 * rng.normal()) },
+      (0..<200).map { i in [-0.0, .nan, rng.normal(), 0][i % 4] },
+      (0..<200).map { i in i % 3 == 0 ? .nan : (i % 2 == 0 ? 1 : -1) * 1.5e308 * rng.uniform() },
+      (0..<200).map { _ in rng.normal() },
+    ]
+    for x in cases {
+      let present = x.filter { !$0.isNaN }
+      let sum = x.reduce(0.0) { $0 + ($1.isNaN ? 0 : $1) }
+      let found = Preprocessor.skewness(present: x, count: present.count, sum: sum)
+      #expect(found.skewness.bitPattern == Preprocessor.skewness(present).bitPattern)
+      if present.count == x.count, let sum = Optional(x.reduce(0, +)), (sum / Double(x.count)).isFinite {
+        // Nothing missing: the squares are the ones the means and deviations sum.
+        let moments = Preprocessor.measure([x, x, x, x], moments: Array(repeating: (sum, found.squares), count: 4), rows: x.count,
+                                           projection: x.map { _ in 1 }, standardize: true)
+        let summed = Preprocessor.measure([x, x, x, x], rows: x.count, projection: x.map { _ in 1 }, standardize: true)
+        #expect(moments.map { [$0.mean.bitPattern, $0.deviation.bitPattern, $0.projected.bitPattern] }
+          == summed.map { [$0.mean.bitPattern, $0.deviation.bitPattern, $0.projected.bitPattern] })
+      }
+    }
   }
 }

@@ -36,94 +36,130 @@ public struct Preprocessor: Sendable {
 
   /// Learns the steps from `table` (every row counts).
   ///
-  /// - Parameter sorted: `table`'s numeric columns sorted (`SortedColumns`), for the medians
-  ///   without sorting again; nil (or the columns of another table): each is sorted here.
+  /// - Parameters:
+  ///   - sorted: `table`'s numeric columns sorted (`SortedColumns`), for the medians without
+  ///     sorting again; nil (or the columns of another table): each is selected here.
+  ///   - deciles: `table`'s order statistics from one selection of each column
+  ///     (`ColumnDeciles(selecting:)`), whose middle values give the median of every column
+  ///     kept untransformed without selecting again; nil (or another table's, checked column
+  ///     by column): selected here.
+  ///   - threads: the columns' statistics spread over this many threads, each column measured
+  ///     by one (the same steps, means and deviations with any count).
   /// - Throws: `PreprocessingError` when a value is infinite or nothing usable is left.
-  public func fit(_ table: FeatureTable, sorted: SortedColumns? = nil) throws -> FittedPreprocessor {
+  public func fit(_ table: FeatureTable, sorted: SortedColumns? = nil, deciles: ColumnDeciles? = nil, threads: Int = 1) throws -> FittedPreprocessor {
+    let presorted = sorted.flatMap { $0.describes(table, threads: threads) ? $0 : nil }
+    let known = presorted == nil ? deciles : nil  // checked column by column below
+    let n = table.rowCount
+    let columns = table.columns, names = table.columnNames
+    // Each input column's steps and notes (or its error), and the random projection below,
+    // spread over the threads; put together in column order.
+    var parts = [Result<ColumnSteps, PreprocessingError>?](repeating: nil, count: columns.count)
+    var projection: [Double] = []
+    let workers = max(1, min(threads, columns.count + 1))
+    parts.withUnsafeMutableBufferPointer { p in
+      withUnsafeMutablePointer(to: &projection) { r in
+        nonisolated(unsafe) let parts = p, projection = r  // each worker writes its own items
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+          for item in stride(from: worker, to: columns.count + 1, by: workers) {
+            guard item > 0 else {
+              // Columns that repeat an earlier one (or its mirror image, after standardizing)
+              // carry no information and make the unpenalized fit singular: Telco's "No
+              // internet service" level of six add-on columns is exactly internetservice=No.
+              // Found by a random projection, confirmed value by value.
+              var rng = SeededGenerator(seed: 0x5EED)
+              projection.pointee = (0..<n).map { _ in rng.normal() }
+              continue
+            }
+            let c = item - 1
+            do throws(PreprocessingError) {
+              parts[c] = .success(try fitSteps(names[c], columns[c], table: table, ascending: presorted?.values[c], middle: known?.middle(ofColumn: c, in: table)))
+            } catch {
+              parts[c] = .failure(error)
+            }
+          }
+        }
+      }
+    }
     var steps: [FittedPreprocessor.Step] = []
     var notes: [String] = []
-    let presorted = sorted.flatMap { $0.describes(table) ? $0 : nil }
-    for (c, (name, column)) in zip(table.columnNames, table.columns).enumerated() {
-      switch column {
-      case .numeric(let values):
-        if let row = values.firstIndex(where: { $0.isInfinite }) {
-          throw PreprocessingError.infiniteValue(column: name, row: row, id: table.ids[row])
+    // Each raw design column's sums when its input column's steps found them.
+    var moments: [(sum: Double, squares: Double)?] = []
+    for part in parts {
+      let columnSteps = try part!.get()
+      for step in columnSteps.steps {
+        switch step {
+        case .numeric: moments.append(columnSteps.moments)
+        case .missingIndicator: moments.append(nil)
+        case .categorical(_, let levels, _, let hasOther): moments += Array(repeating: nil, count: levels.count + (hasOther ? 1 : 0))
         }
-        let present = values.filter { !$0.isNaN }
-        guard !present.isEmpty else {
-          notes.append("\(name) dropped: no value in training")
-          continue
-        }
-        var transform = FittedPreprocessor.Transform.none
-        if fatTailTransform, Self.skewness(present) > 4 {
-          transform = present.min()! >= 0 ? .log1p : .asinh
-        }
-        // The median of the transformed values: log1p and asinh are increasing, so the sorted
-        // column mapped is the mapped column sorted (checked, else sorted again).
-        let median: Double
-        if let ascending = presorted?.values[c], ascending.count == present.count, let mapped = Self.mapped(ascending, transform) {
-          median = Self.median(sorted: mapped)
-        } else {
-          median = Self.median(selecting: transform == .none ? present : present.map(transform.apply))
-        }
-        let missing = present.count < values.count
-        steps.append(.numeric(name: name, transform: transform, median: median))
-        if missing { steps.append(.missingIndicator(name: name)) }
-      case .categorical(let values):
-        var counts: [String: Int] = [:]
-        for v in values { counts[v ?? FittedPreprocessor.missingLevel, default: 0] += 1 }
-        let frequent = counts.filter { $0.value >= minimumLevelCount }
-        let pooled = counts.filter { $0.value < minimumLevelCount }.keys.sorted()
-        var levels = frequent.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
-        if !pooled.isEmpty {
-          notes.append("\(name): \(pooled.count) rare levels (< \(minimumLevelCount) rows) pooled into \"other\"")
-        }
-        var reference: String?
-        if dropReferenceLevel, !levels.isEmpty {
-          reference = levels.removeFirst()
-        }
-        steps.append(.categorical(name: name, levels: levels.sorted(), reference: reference, hasOther: !pooled.isEmpty))
       }
+      steps += columnSteps.steps
+      notes += columnSteps.notes
     }
     // Raw (untransformed, unstandardized) design columns, to learn means and deviations.
     var fitted = FittedPreprocessor(inputNames: table.columnNames, inputKinds: table.columns.map { $0.isNumeric },
                                     steps: steps, means: [], deviations: [], outputNames: [], notes: notes)
-    // One raw column at a time (never the whole raw matrix, which doubled the peak memory of
-    // training): each column's sums run over the rows in order, as they did over the matrix,
-    // so the means, deviations and projections have the same bits.
+    // One raw column at a time per thread (never the whole raw matrix, which doubled the peak
+    // memory of training): each column's sums run over the rows in order, as they did over the
+    // matrix, so the means, deviations and projections have the same bits.
     let sources = fitted.rawSources(table)
-    let n = table.rowCount
+    var measured = [(mean: Double, deviation: Double, projected: Double)](repeating: (0, 0, 0), count: sources.count)
+    let standardize = standardize, randomProjection = projection
+    measured.withUnsafeMutableBufferPointer { m in
+      nonisolated(unsafe) let measured = m  // each worker writes its own columns
+      // Four columns at a time per thread: their sums run side by side (each still over the
+      // rows in order), so one column's additions wait less on the one before.
+      // Columns whose sums are known first, so that their groups skip those passes.
+      let moments = moments
+      let order = sources.indices.filter { moments[$0] != nil } + sources.indices.filter { moments[$0] == nil }
+      let groups = (sources.count + 3) / 4
+      let workers = max(1, min(threads, groups))
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        // An untransformed column is read in place (its missing values read as the median);
+        // others are written into this thread's buffers first.
+        var buffers = [[Double]](repeating: [], count: 4)
+        for group in stride(from: worker, to: groups, by: workers) {
+          let js = Array(order[(4 * group)..<min(4 * group + 4, sources.count)])
+          var columns: [[Double]] = []
+          var fills = SIMD4<Double>()
+          for (g, j) in js.enumerated() {
+            if case .value(let values, .none, let median)? = sources[j] {
+              columns.append(values)
+              fills[g] = median
+              continue
+            }
+            if buffers[g].count != n { buffers[g] = [Double](repeating: 0, count: n) }
+            FittedPreprocessor.fillRaw(sources[j], into: &buffers[g])
+            columns.append(buffers[g])
+          }
+          while columns.count < 4 { columns.append(columns[0]) }
+          let known = js.map { moments[$0] }
+          let found = Self.measure(columns, missingAs: fills, moments: js.count == 4 && !known.contains { $0 == nil } ? known : nil, rows: n,
+                                   projection: randomProjection, standardize: standardize)
+          columns = []
+          for (g, j) in js.enumerated() { measured[j] = found[g] }
+        }
+      }
+    }
     var keep: [Int] = []
     var means: [Double] = []
     var deviations: [Double] = []
-    let names = fitted.rawNames
-    // Columns that repeat an earlier one (or its mirror image, after standardizing) carry no
-    // information and make the unpenalized fit singular: Telco's "No internet service" level of
-    // six add-on columns is exactly internetservice=No. Found by a random projection, confirmed
-    // value by value.
-    var rng = SeededGenerator(seed: 0x5EED)
-    let projection = (0..<n).map { _ in rng.normal() }
     var projected: [Double] = []
-    var column = [Double](repeating: 0, count: n)
+    let rawNames = fitted.rawNames
     for j in sources.indices {
-      FittedPreprocessor.fillRaw(sources[j], into: &column)
-      let (mean, deviation) = Self.meansAndDeviations(of: Matrix(rows: n, columns: 1, storage: column))[0]
+      let (mean, deviation, sum) = measured[j]
       if deviation <= 1e-12 * max(1, abs(mean)) {
-        fitted.notes.append("\(names[j]) dropped: constant in training")
+        fitted.notes.append("\(rawNames[j]) dropped: constant in training")
         continue
       }
       keep.append(j)
       means.append(standardize ? mean : 0)
       deviations.append(standardize ? deviation : 1)
-      let (m, d) = (means[means.count - 1], deviations[deviations.count - 1])
-      var sum = 0.0
-      column.withUnsafeBufferPointer { x in
-        for i in 0..<n { sum += projection[i] * (x[i] - m) / d }
-      }
       projected.append(sum)
     }
     var fingerprints: [Double: Int] = [:]
     var unique: [Int] = []
+    var column = [Double](repeating: 0, count: n)
     var other = [Double](repeating: 0, count: n)
     for (k, j) in keep.enumerated() {
       let f = projected[k]
@@ -140,7 +176,7 @@ public struct Preprocessor: Sendable {
           if abs(a + b) > 1e-9 { mirrored = false }
         }
         if same || mirrored {
-          fitted.notes.append("\(names[j]) dropped: \(same ? "identical to" : "the mirror image of") \(names[e])")
+          fitted.notes.append("\(rawNames[j]) dropped: \(same ? "identical to" : "the mirror image of") \(rawNames[e])")
           continue
         }
       }
@@ -154,8 +190,144 @@ public struct Preprocessor: Sendable {
     fitted.kept = keep
     fitted.means = means
     fitted.deviations = deviations
-    fitted.outputNames = keep.map { names[$0] }
+    fitted.outputNames = keep.map { rawNames[$0] }
     return fitted
+  }
+
+  /// Four raw design columns' means and (population) standard deviations, as
+  /// `meansAndDeviations` finds them (the same bits: each column's sums over the rows in
+  /// order, in its own lane), and the sum of `projection` times each standardized value (with
+  /// `standardize`, else the raw value), 0 for a constant column. A NaN of column g reads as
+  /// `missingAs[g]` (an untransformed column's median: its raw design column without a copy).
+  ///
+  /// - Parameter moments: each column's sum and sum of squared differences from the mean in
+  ///   row order, when known (`skewness(present:count:sum:)` found them): not summed again.
+  static func measure(_ columns: [[Double]], missingAs fills: SIMD4<Double> = SIMD4(), moments: [(sum: Double, squares: Double)?]? = nil, rows n: Int,
+                      projection: [Double], standardize: Bool) -> [(mean: Double, deviation: Double, projected: Double)] {
+    precondition(columns.count == 4 && columns.allSatisfy { $0.count == n } && projection.count == n)
+    guard n > 0 else { return Array(repeating: (0, 0, 0), count: 4) }
+    return columns[0].withUnsafeBufferPointer { c0 in
+      columns[1].withUnsafeBufferPointer { c1 in
+        columns[2].withUnsafeBufferPointer { c2 in
+          columns[3].withUnsafeBufferPointer { c3 in
+            projection.withUnsafeBufferPointer { p in
+              @inline(__always) func row(_ i: Int) -> SIMD4<Double> {
+                let x = SIMD4(c0[i], c1[i], c2[i], c3[i])
+                return x.replacing(with: fills, where: x .!= x)
+              }
+              var sums = SIMD4<Double>(), squares = SIMD4<Double>()
+              if let moments {
+                for g in 0..<4 { (sums[g], squares[g]) = moments[g]! }
+              } else {
+                for i in 0..<n { sums += row(i) }
+              }
+              let means = sums / Double(n)
+              if moments == nil {
+                for i in 0..<n {
+                  let d = row(i) - means
+                  squares += d * d
+                }
+              }
+              var deviations = (squares / Double(n)).squareRoot()
+              var found = [(mean: Double, deviation: Double, projected: Double)](repeating: (0, 0, 0), count: 4)
+              var m = SIMD4<Double>(repeating: 0), d = SIMD4<Double>(repeating: 1)
+              var means2 = means
+              for g in 0..<4 {
+                if !(means[g].isFinite && deviations[g].isFinite) {
+                  // Overflow: the scaled computation.
+                  let raw = columns[g].map { $0.isNaN ? fills[g] : $0 }
+                  (means2[g], deviations[g]) = meanAndDeviation(column: 0, of: Matrix(rows: n, columns: 1, storage: raw))
+                }
+                if standardize && deviations[g] > 1e-12 * max(1, abs(means2[g])) { (m[g], d[g]) = (means2[g], deviations[g]) }
+              }
+              var projected = SIMD4<Double>()
+              for i in 0..<n { projected += SIMD4(repeating: p[i]) * (row(i) - m) / d }
+              for g in 0..<4 {
+                let constant = !(deviations[g] > 1e-12 * max(1, abs(means2[g])))
+                found[g] = (means2[g], deviations[g], constant ? 0 : projected[g])
+              }
+              return found
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// One input column's steps and notes.
+  struct ColumnSteps {
+    var steps: [FittedPreprocessor.Step] = []
+    var notes: [String] = []
+    /// For a numeric column kept untransformed with nothing missing: the sum of its values and
+    /// of their squared differences from the mean, in row order.
+    var moments: (sum: Double, squares: Double)?
+  }
+
+  /// The steps of input column `name`.
+  ///
+  /// - Parameters:
+  ///   - ascending: its non-missing values sorted, when known.
+  ///   - middle: its middle values (`ColumnDeciles.middle(ofColumn:in:)`), when known.
+  func fitSteps(_ name: String, _ column: FeatureTable.Column, table: FeatureTable, ascending: [Double]?,
+                middle: (lower: Double, upper: Double)?) throws(PreprocessingError) -> ColumnSteps {
+    var part = ColumnSteps()
+    switch column {
+    case .numeric(let values):
+      // One pass: any infinite value, the non-missing count and sum.
+      var count = 0, sum = 0.0, infinite = false
+      values.withUnsafeBufferPointer { x in
+        for v in x {
+          count &+= v.isNaN ? 0 : 1
+          sum += v.isNaN ? 0 : v
+          infinite = infinite || v.isInfinite
+        }
+      }
+      if infinite, let row = values.firstIndex(where: { $0.isInfinite }) {
+        throw PreprocessingError.infiniteValue(column: name, row: row, id: table.ids[row])
+      }
+      guard count > 0 else {
+        part.notes.append("\(name) dropped: no value in training")
+        return part
+      }
+      var transform = FittedPreprocessor.Transform.none
+      if fatTailTransform {
+        let (skewness, squares) = Self.skewness(present: values, count: count, sum: sum)
+        if skewness > 4 {
+          transform = values.reduce(Double.infinity) { $1.isNaN ? $0 : min($0, $1) } >= 0 ? .log1p : .asinh
+        } else if count == values.count {
+          // The raw design column is the column itself: its sums are these.
+          part.moments = (sum, squares)
+        }
+      }
+      // The median of the transformed values: log1p and asinh are increasing, so the sorted
+      // column mapped is the mapped column sorted (checked, else sorted again).
+      let median: Double
+      if let ascending, ascending.count == count, let mapped = Self.mapped(ascending, transform) {
+        median = Self.median(sorted: mapped)
+      } else if transform == .none, let middle {
+        median = count % 2 == 1 ? middle.lower : Self.middle(middle.lower, middle.upper)
+      } else {
+        median = Self.median(selecting: values.compactMap { $0.isNaN ? nil : transform.apply($0) })
+      }
+      let missing = count < values.count
+      part.steps.append(.numeric(name: name, transform: transform, median: median))
+      if missing { part.steps.append(.missingIndicator(name: name)) }
+    case .categorical(let values):
+      var counts: [String: Int] = [:]
+      for v in values { counts[v ?? FittedPreprocessor.missingLevel, default: 0] += 1 }
+      let frequent = counts.filter { $0.value >= minimumLevelCount }
+      let pooled = counts.filter { $0.value < minimumLevelCount }.keys.sorted()
+      var levels = frequent.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
+      if !pooled.isEmpty {
+        part.notes.append("\(name): \(pooled.count) rare levels (< \(minimumLevelCount) rows) pooled into \"other\"")
+      }
+      var reference: String?
+      if dropReferenceLevel, !levels.isEmpty {
+        reference = levels.removeFirst()
+      }
+      part.steps.append(.categorical(name: name, levels: levels.sorted(), reference: reference, hasOther: !pooled.isEmpty))
+    }
+    return part
   }
 
   /// Ascending values mapped by `transform`, when the result is still ascending and holds no
@@ -237,6 +409,29 @@ public struct Preprocessor: Sendable {
     if plain.isFinite { return plain }
     let largest = x.map(abs).max() ?? 0
     return largest > 0 ? plainSkewness(x.map { $0 / largest }) : 0
+  }
+
+  /// `skewness(values.filter { !$0.isNaN })`, the same bits, without the copy: `count`
+  /// non-missing values summing to `sum` (in row order from +0: each missing one adding +0,
+  /// as the sums are never −0).
+  /// Also the sum of squared differences from the mean, in row order (`squares`: what
+  /// `meansAndDeviations` sums for the column when nothing is missing).
+  static func skewness(present values: [Double], count: Int, sum: Double) -> (skewness: Double, squares: Double) {
+    let n = Double(count)
+    let (plain, squares) = values.withUnsafeBufferPointer { x -> (Double, Double) in
+      let mean = sum / n
+      var m2 = 0.0, m3 = 0.0
+      for v in x {
+        let d = v.isNaN ? 0 : v - mean
+        m2 += d * d
+        m3 += d * d * d
+      }
+      let squares = m2
+      m2 /= n
+      m3 /= n
+      return (m2 > 0 ? m3 / pow(m2, 1.5) : 0, squares)
+    }
+    return (plain.isFinite ? plain : skewness(values.filter { !$0.isNaN }), squares)
   }
 
   static func plainSkewness(_ x: [Double]) -> Double {

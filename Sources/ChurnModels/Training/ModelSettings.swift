@@ -50,8 +50,8 @@ public struct ModelSettings: Sendable, Equatable {
     // the drift references, and kept no longer than needed (as large as the table's numeric
     // columns). Other families need a few order statistics: found by selection, no sort.
     var sorted: SortedColumns? = family == .forest ? SortedColumns(table, threads: threads) : nil
-    let preprocessor = try learner.preprocessor.fit(table, sorted: sorted)
     let deciles = sorted?.deciles ?? ColumnDeciles(selecting: table, threads: threads)
+    let preprocessor = try learner.preprocessor.fit(table, sorted: sorted, deciles: deciles, threads: threads)
     var options = self.options
     if let ascending = sorted {
       options.binCuts = preprocessor.columnOrder(table, sorted: ascending)?.binCuts(threads: threads)
