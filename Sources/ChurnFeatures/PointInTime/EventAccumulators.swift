@@ -72,9 +72,17 @@ struct EventAccumulators {
 
   /// Registers a customer and returns its index.
   mutating func addCustomer() -> Int {
-    let k = slotsPerCustomer
+    addCustomers(1)
+    return customerCount - 1
+  }
+
+  /// Registers `n` customers at once (indices `customerCount ..< customerCount + n`), growing
+  /// every array once.
+  mutating func addCustomers(_ n: Int) {
+    guard n > 0 else { return }
+    let k = slotsPerCustomer * n
     let w = windowCount
-    firstEver.append(.max)
+    firstEver.append(contentsOf: repeatElement(.max, count: n))
     lastAny.append(contentsOf: repeatElement(.min, count: k))
     firstInRFM.append(contentsOf: repeatElement(.max, count: k))
     anyCount.append(contentsOf: repeatElement(0, count: k * w))
@@ -82,8 +90,7 @@ struct EventAccumulators {
     activeBefore.append(contentsOf: repeatElement(false, count: k))
     activeAfter.append(contentsOf: repeatElement(false, count: k))
     for t in types.indices { Self.grow(&types[t], slots: k, windows: w) }
-    customerCount += 1
-    return customerCount - 1
+    customerCount += n
   }
 
   private static func grow(_ a: inout TypeAggregates, slots: Int, windows: Int) {
@@ -196,38 +203,49 @@ extension EventAccumulators {
   ///   - typeMap: other's tracked type index → ours.
   mutating func merge(_ other: EventAccumulators, customerMap: [Int], typeMap: [Int]) {
     precondition(other.cutoffs == cutoffs && other.windowMilliseconds == windowMilliseconds, "merging accumulators of different designs")
-    let k = slotsPerCustomer
-    let w = windowCount
     for (t, mine) in typeMap.enumerated() where mine >= 0 && other.types[t].hasValues && !types[mine].hasValues {
       enableValues(mine)
     }
-    for (theirs, mine) in customerMap.enumerated() {
-      firstEver[mine] = min(firstEver[mine], other.firstEver[theirs])
-      for j in 0..<k {
-        let a = mine * k + j
-        let b = theirs * k + j
-        lastAny[a] = max(lastAny[a], other.lastAny[b])
-        firstInRFM[a] = min(firstInRFM[a], other.firstInRFM[b])
-        for x in 0..<w { anyCount[a * w + x] &+= other.anyCount[b * w + x] }
-        for x in 0..<dayWords { dayBits[a * dayWords + x] |= other.dayBits[b * dayWords + x] }
-        activeBefore[a] = activeBefore[a] || other.activeBefore[b]
-        activeAfter[a] = activeAfter[a] || other.activeAfter[b]
-        for (t, u) in typeMap.enumerated() where u >= 0 {
-          let o = other.types[t]
-          types[u].last[a] = max(types[u].last[a], o.last[b])
-          types[u].previous30[a] &+= o.previous30[b]
-          for x in 0..<w {
-            types[u].count[a * w + x] &+= o.count[b * w + x]
-            if o.hasValues {
-              types[u].sum[a * w + x] += o.sum[b * w + x]
-              types[u].valued[a * w + x] &+= o.valued[b * w + x]
-            }
-          }
-        }
+    let k = slotsPerCustomer
+    let w = windowCount
+    Self.combine(&firstEver, other.firstEver, customerMap, width: 1, min)
+    Self.combine(&lastAny, other.lastAny, customerMap, width: k, max)
+    Self.combine(&firstInRFM, other.firstInRFM, customerMap, width: k, min)
+    Self.combine(&anyCount, other.anyCount, customerMap, width: k * w) { $0 &+ $1 }
+    Self.combine(&dayBits, other.dayBits, customerMap, width: k * dayWords) { $0 | $1 }
+    Self.combine(&activeBefore, other.activeBefore, customerMap, width: k) { $0 || $1 }
+    Self.combine(&activeAfter, other.activeAfter, customerMap, width: k) { $0 || $1 }
+    for (t, u) in typeMap.enumerated() where u >= 0 {
+      let o = other.types[t]
+      Self.combine(&types[u].last, o.last, customerMap, width: k, max)
+      Self.combine(&types[u].previous30, o.previous30, customerMap, width: k) { $0 &+ $1 }
+      Self.combine(&types[u].count, o.count, customerMap, width: k * w) { $0 &+ $1 }
+      if o.hasValues {
+        Self.combine(&types[u].sum, o.sum, customerMap, width: k * w) { $0 + $1 }
+        Self.combine(&types[u].valued, o.valued, customerMap, width: k * w) { $0 &+ $1 }
       }
     }
     events += other.events
     firstTime = min(firstTime, other.firstTime)
     lastTime = max(lastTime, other.lastTime)
+  }
+
+  /// `mine[m·width + x] = f(mine[m·width + x], theirs[t·width + x])` for each customer t of
+  /// `theirs` and m = `customerMap[t]`, over raw buffers (no per-element checks or copies).
+  @inline(__always)
+  private static func combine<T>(_ mine: inout [T], _ theirs: [T], _ customerMap: [Int], width: Int, _ f: (T, T) -> T) {
+    precondition(theirs.count == customerMap.count * width, "merging \(theirs.count) values for \(customerMap.count) customers")
+    mine.withUnsafeMutableBufferPointer { a in
+      theirs.withUnsafeBufferPointer { b in
+        customerMap.withUnsafeBufferPointer { map in
+          for t in 0..<map.count {
+            let m = map[t]
+            precondition(m >= 0 && (m + 1) * width <= a.count, "customer \(m) is outside the merged aggregates")
+            let into = a.baseAddress! + m * width, from = b.baseAddress! + t * width
+            for x in 0..<width { into[x] = f(into[x], from[x]) }
+          }
+        }
+      }
+    }
   }
 }

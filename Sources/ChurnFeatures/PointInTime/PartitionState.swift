@@ -81,9 +81,26 @@ final class PartitionState {
     }
   }
 
-  /// Adds another range's aggregates into this one.
+  /// Adds another range's aggregates into this one: its customers not yet seen are
+  /// registered in its order, all at once.
   func absorb(_ other: PartitionState) throws {
-    let customerMap = other.customerIds.map { customer($0) }
+    var customerMap: [Int] = []
+    customerMap.reserveCapacity(other.customerIds.count)
+    customerIndex.reserveCapacity(customerIndex.count + other.customerIds.count)
+    customerIds.reserveCapacity(customerIds.count + other.customerIds.count)
+    var next = accumulators.customerCount
+    for id in other.customerIds {
+      // One hash in the common case (a customer this range has not seen).
+      if let known = customerIndex.updateValue(next, forKey: id) {
+        customerIndex[id] = known
+        customerMap.append(known)
+      } else {
+        customerIds.append(id)
+        customerMap.append(next)
+        next += 1
+      }
+    }
+    accumulators.addCustomers(next - accumulators.customerCount)
     var typeMap = [Int](repeating: -1, count: other.accumulators.types.count)
     for name in other.trackedNames {
       let mine = try info(for: name)
