@@ -43,6 +43,24 @@ final class PartitionState {
     return index
   }
 
+  /// Our indices of the reader's customers from `customerOf.count` on, the new ones
+  /// registered in one growth of the aggregates.
+  private func registerCustomers(_ customers: ByteInterner) {
+    var next = accumulators.customerCount
+    while customerOf.count < customers.count {
+      let id = customers.string(customerOf.count)
+      if let known = customerIndex.updateValue(next, forKey: id) {
+        customerIndex[id] = known
+        customerOf.append(known)
+      } else {
+        customerIds.append(id)
+        customerOf.append(next)
+        next += 1
+      }
+    }
+    accumulators.addCustomers(next - accumulators.customerCount)
+  }
+
   private func trackType(_ name: String) -> Int {
     trackedNames.append(name)
     return accumulators.addType()
@@ -65,7 +83,7 @@ final class PartitionState {
 
   /// Adds a block of events; `customers` and `types` name the reader's indices.
   func consume(_ batch: EventBatch, customers: ByteInterner, types: ByteInterner) throws {
-    while customerOf.count < customers.count { customerOf.append(customer(customers.string(customerOf.count))) }
+    registerCustomers(customers)
     while typeOf.count < types.count { typeOf.append(try info(for: types.string(typeOf.count))) }
     try checkMemory()
     accumulators.add(batch, customerOf: customerOf, typeOf: typeOf)
