@@ -6,8 +6,8 @@ extension FeatureTable {
   /// (when present). Missing values and unknown labels are empty fields; numbers use Swift's
   /// shortest round-trip form (integers without a decimal point), so reading back is exact.
   ///
-  /// Rows are formatted in blocks on up to `threads` threads and written in order: the file's
-  /// bytes do not depend on `threads`.
+  /// Rows are formatted in blocks, on the machine's threads unless `threads` is 1, and written
+  /// in order: the file's bytes do not depend on `threads`.
   ///
   /// - Throws: `FileError`; `TableError.infiniteValue` (nothing is written) when a value is
   ///   infinite: `inf` is no number a reader of the file should meet.
@@ -42,8 +42,7 @@ extension FeatureTable {
           nonisolated(unsafe) let slots = slots
           let format = { @Sendable (i: Int) in
             let start = (base + i) * blockRows
-            slots[i].removeAll(keepingCapacity: true)
-            writer.append(rows: start..<min(rows, start + blockRows), to: &slots[i])
+            slots[i] = writer.lines(rows: start..<min(rows, start + blockRows))
           }
           if count == 1 { format(0) } else { DispatchQueue.concurrentPerform(iterations: count, execute: format) }
         }
@@ -89,15 +88,15 @@ private struct CSVRowWriter: @unchecked Sendable {
     fixedBytes = (1 + fields.count + 1) * (1 + CSVField.maximumNumberBytes) + 1
   }
 
-  /// Appends the lines of `rows` to `out`.
-  func append(rows: Range<Int>, to out: inout [UInt8]) {
+  /// The lines of `rows`.
+  func lines(rows: Range<Int>) -> [UInt8] {
     // An upper bound on the block's bytes: an escaped field is at most twice its length plus quotes.
     var bound = 0
     for row in rows {
       bound += fixedBytes + 2 * ids[row].utf8.count + 2
       for case .categorical(let values) in fields { bound += 2 * (values[row]?.utf8.count ?? 0) + 2 }
     }
-    let block = [UInt8](unsafeUninitializedCapacity: bound) { buffer, written in
+    return [UInt8](unsafeUninitializedCapacity: bound) { buffer, written in
       var p = buffer.baseAddress!
       var lastCutoff: Int64?
       var cutoffText: [UInt8] = []
@@ -139,7 +138,6 @@ private struct CSVRowWriter: @unchecked Sendable {
       written = p - buffer.baseAddress!
       precondition(written <= bound, "CSV block of \(written) bytes overran its bound of \(bound)")
     }
-    out.append(contentsOf: block)
   }
 }
 

@@ -74,17 +74,18 @@ struct FeatureRows {
   }
 
   /// Computes every column for the rows whose accumulator slots are `slots`, row r seen at
-  /// `references[r]` with signup instant `signups[r]` (from the customer table, if any),
-  /// spreading the columns over up to `threads` threads.
+  /// `references[r]` with signup instant `signups[r]` (from the customer table, if any):
+  /// on one thread when `threads` is 1 or the rows are few, otherwise one column per task on
+  /// the machine's threads. Each value is computed alone, so the thread count changes none.
   mutating func fill(slots: [Int], references: [Int64], signups: [Int64?], threads: Int) {
     precondition(slots.count == references.count && slots.count == signups.count, "row inputs of different lengths")
     var columns = [[Double]](repeating: [], count: recipes.count)
-    let workers = max(1, min(threads, recipes.count, 1 + slots.count / 4096))
+    let parallel = threads > 1 && recipes.count > 1 && slots.count >= 4096
     let this = self
     columns.withUnsafeMutableBufferPointer { out in
       nonisolated(unsafe) let out = out  // each column written by one thread only
       let make = { @Sendable (c: Int) in out[c] = this.column(this.recipes[c], slots: slots, references: references, signups: signups) }
-      if workers == 1 {
+      if !parallel {
         for c in 0..<out.count { make(c) }
       } else {
         // Columns handed out one at a time: each is a task, the threads take the next free one.

@@ -43,18 +43,17 @@ final class PartitionState {
     return index
   }
 
-  /// Our indices of the reader's customers from `customerOf.count` on, the new ones
-  /// registered in one growth of the aggregates.
-  private func registerCustomers(_ customers: ByteInterner) {
+  /// Appends to `map` our index of each id, registering the ids not seen yet, in order, in
+  /// one growth of the aggregates (one hash per id that is new, the common case).
+  private func register<Ids: Sequence<String>>(_ ids: Ids, into map: inout [Int]) {
     var next = accumulators.customerCount
-    while customerOf.count < customers.count {
-      let id = customers.string(customerOf.count)
+    for id in ids {
       if let known = customerIndex.updateValue(next, forKey: id) {
         customerIndex[id] = known
-        customerOf.append(known)
+        map.append(known)
       } else {
         customerIds.append(id)
-        customerOf.append(next)
+        map.append(next)
         next += 1
       }
     }
@@ -83,7 +82,7 @@ final class PartitionState {
 
   /// Adds a block of events; `customers` and `types` name the reader's indices.
   func consume(_ batch: EventBatch, customers: ByteInterner, types: ByteInterner) throws {
-    registerCustomers(customers)
+    register((customerOf.count..<customers.count).lazy.map(customers.string), into: &customerOf)
     while typeOf.count < types.count { typeOf.append(try info(for: types.string(typeOf.count))) }
     try checkMemory()
     accumulators.add(batch, customerOf: customerOf, typeOf: typeOf)
@@ -106,19 +105,7 @@ final class PartitionState {
     customerMap.reserveCapacity(other.customerIds.count)
     customerIndex.reserveCapacity(customerIndex.count + other.customerIds.count)
     customerIds.reserveCapacity(customerIds.count + other.customerIds.count)
-    var next = accumulators.customerCount
-    for id in other.customerIds {
-      // One hash in the common case (a customer this range has not seen).
-      if let known = customerIndex.updateValue(next, forKey: id) {
-        customerIndex[id] = known
-        customerMap.append(known)
-      } else {
-        customerIds.append(id)
-        customerMap.append(next)
-        next += 1
-      }
-    }
-    accumulators.addCustomers(next - accumulators.customerCount)
+    register(other.customerIds, into: &customerMap)
     var typeMap = [Int](repeating: -1, count: other.accumulators.types.count)
     for name in other.trackedNames {
       let mine = try info(for: name)
