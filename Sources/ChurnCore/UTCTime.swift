@@ -122,19 +122,30 @@ public enum UTCTime {
     return value
   }
 
-  /// The most common form, `YYYY-MM-DDTHH:MM:SSZ` (20 bytes at `start`), in one pass over its
-  /// digits; nil for anything else (which `parseISO` then reads, with the same result for
-  /// this form).
+  /// The most common form, `YYYY-MM-DDTHH:MM:SSZ` (20 bytes at `start`), read as three
+  /// words whose separators and digits are checked all at once; nil for anything else (which
+  /// `parseISO` then reads, with the same result for this form).
   @inline(__always)
   private static func parseZulu(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int64? {
-    guard b[start + 4] == 0x2D, b[start + 7] == 0x2D, b[start + 10] == 0x54, b[start + 13] == 0x3A, b[start + 16] == 0x3A,
-          b[start + 19] == 0x5A else { return nil }
-    @inline(__always) func d(_ i: Int) -> Int { Int(b[start + i] &- 0x30) }  // 10 or more for a non-digit
-    guard d(0) <= 9, d(1) <= 9, d(2) <= 9, d(3) <= 9, d(5) <= 9, d(6) <= 9, d(8) <= 9, d(9) <= 9, d(11) <= 9, d(12) <= 9,
-          d(14) <= 9, d(15) <= 9, d(17) <= 9, d(18) <= 9 else { return nil }
-    let year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3)
-    let month = d(5) * 10 + d(6), day = d(8) * 10 + d(9)
-    let hour = d(11) * 10 + d(12), minute = d(14) * 10 + d(15), second = d(17) * 10 + d(18)
+    let raw = UnsafeRawPointer(b.baseAddress! + start)
+    let a = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))  // YYYY-MM-
+    let c = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))  // DDTHH:MM
+    let e = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))  // :SSZ
+    // Separator bytes (byte i is bits 8i..8i+7) and what they must hold.
+    let separatorsA: UInt64 = 0xFF00_00FF_0000_0000, expectedA: UInt64 = 0x2D00_002D_0000_0000  // '-' at 4 and 7
+    let separatorsC: UInt64 = 0x0000_FF00_00FF_0000, expectedC: UInt64 = 0x0000_3A00_0054_0000  // 'T' at 2, ':' at 5
+    let separatorsE: UInt64 = 0xFF00_00FF, expectedE: UInt64 = 0x5A00_003A  // ':' at 0, 'Z' at 3
+    guard a & separatorsA == expectedA, c & separatorsC == expectedC, e & separatorsE == expectedE else { return nil }
+    // Digits become 0...9, every other byte a value over 9; separators are cleared to 0.
+    let zeros: UInt64 = 0x3030_3030_3030_3030
+    let da = (a ^ zeros) & ~separatorsA, dc = (c ^ zeros) & ~separatorsC, de = (e ^ 0x3030_3030) & ~separatorsE
+    // A byte over 9 (or with its top bit set) sets its top bit here: + 0x76 carries no further.
+    let high: UInt64 = 0x8080_8080_8080_8080, bias: UInt64 = 0x7676_7676_7676_7676
+    guard ((da &+ bias) | da | (dc &+ bias) | dc | (de &+ bias) | de) & high == 0 else { return nil }
+    @inline(__always) func d(_ word: UInt64, _ i: Int) -> Int { Int(truncatingIfNeeded: (word >> UInt64(8 * i)) & 0xFF) }
+    let year = d(da, 0) * 1000 + d(da, 1) * 100 + d(da, 2) * 10 + d(da, 3)
+    let month = d(da, 5) * 10 + d(da, 6), day = d(dc, 0) * 10 + d(dc, 1)
+    let hour = d(dc, 3) * 10 + d(dc, 4), minute = d(dc, 6) * 10 + d(dc, 7), second = d(de, 1) * 10 + d(de, 2)
     guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year: year, month: month), hour <= 23, minute <= 59, second <= 60
     else { return nil }
     return days(year: year, month: month, day: day) * millisecondsPerDay + Int64(hour * 3_600_000 + minute * 60_000 + min(second, 59) * 1000)
@@ -292,7 +303,7 @@ public enum UTCTime {
     }
   }
 
-  @inline(__always)
+  @inlinable @inline(__always)
   public static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
     let q = a / b
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q

@@ -70,6 +70,21 @@ struct UTCTimeTests {
     #expect(valid > 50_000)
   }
 
+  @Test("YYYY-MM-DDTHH:MM:SSZ with any one byte replaced by any other reads as the general reading does")
+  func zuluAnyByte() {
+    var rng = SeededGenerator(seed: 21, stream: 0)
+    func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(rng.uniform() * Double(range.count)) }
+    for _ in 0..<100_000 {
+      var bytes = Array(String(format: "%04d-%02d-%02dT%02d:%02d:%02d", pick(1890...2210), pick(1...12), pick(1...28), pick(0...23),
+                               pick(0...59), pick(0...59)).utf8)
+      bytes[pick(0...18)] = UInt8(pick(0...255))
+      let z = bytes + [UInt8(ascii: "Z")], offset = bytes + Array("+00:00".utf8)
+      let viaZ = z.withUnsafeBufferPointer { UTCTime.parseMilliseconds($0) }
+      let viaOffset = offset.withUnsafeBufferPointer { UTCTime.parseMilliseconds($0) }
+      #expect(viaZ == viaOffset, "\(String(decoding: z, as: UTF8.self))")
+    }
+  }
+
   @Test("Rejected timestamps", arguments: [
     "", "   ", "2024-13-01", "2023-02-29", "2024-04-31", "2024-03-05T24:00:00Z", "2024-03-05T12:60",
     "2024-03-05T12:00:00+25:00", "2024-03-05T12:00:00Zjunk", "2024-03-05X12:00", "03/05/2024",

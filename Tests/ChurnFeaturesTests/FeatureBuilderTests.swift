@@ -510,3 +510,50 @@ struct CDNOWFeatureTests {
     #expect(table.ids.allSatisfy { $0.count == 5 } && table.ids.contains("00004"))
   }
 }
+
+@Suite("Merging the ranges of a log read on several threads")
+struct PartitionMergeTests {
+  /// A log whose customers recur in every byte range, in no id order, with whole-number values
+  /// (sums exact in any order), an activity-only type and a customer table for RFM and tenure.
+  func write(_ dir: TemporaryDirectory) throws {
+    var text = "customer_id,timestamp,event_type,value\n"
+    let day = UTCTime.millisecondsPerDay
+    let start = UTCTime.parseMilliseconds("2024-01-01")!
+    for i in 0..<6000 {
+      let customer = "k\((i * 7919) % 211)"
+      let time = start + Int64(i % 300) * day + Int64(i % 17) * 3_600_000
+      let type = ["login", "order", "ticket"][i % 3]
+      let value = type == "order" ? String(i % 50) : ""
+      text += "\(customer),\(UTCTime.formatDateTime(milliseconds: time)),\(type),\(value)\n"
+    }
+    try text.write(toFile: dir.file("events.csv"), atomically: true, encoding: .utf8)
+    try "customer_id,signup_date,plan\nk5,2023-06-01,pro\nk17,2023-07-01,basic\n".write(toFile: dir.file("customers.csv"),
+                                                                                          atomically: true, encoding: .utf8)
+  }
+
+  @Test("1 to 4 threads write byte-identical feature files", arguments: [2, 3, 4])
+  func sameFile(threads: Int) throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try write(dir)
+    let design = try ObservationDesign(cutoffs: ["2024-05-01", "2024-08-01", "2024-10-01"].map { UTCTime.parseMilliseconds($0)! },
+                                       horizon: .days(30))
+    var one = FeatureBuilder(design: design, customers: try CustomerTable(path: dir.file("customers.csv")))
+    one.threads = 1
+    one.defaultWindows = [7, 30, 90]
+    one.purchaseTypes = ["order"]
+    var many = one
+    many.threads = threads
+    many.minimumBytesPerThread = 1000
+    let a = try one.build(events: EventLogReader(path: dir.file("events.csv")))
+    let b = try many.build(events: EventLogReader(path: dir.file("events.csv")))
+    try a.table.writeCSV(to: dir.file("one.csv"), threads: 1)
+    try b.table.writeCSV(to: dir.file("many.csv"), threads: threads)
+    let first = try String(contentsOfFile: dir.file("one.csv"), encoding: .utf8)
+    #expect(first == (try String(contentsOfFile: dir.file("many.csv"), encoding: .utf8)))
+    // Every customer at every cutoff where it was active, in id order; RFM and sums present.
+    #expect(a.table.rowCount == 3 * 211 && a.table.ids.prefix(3) == ["k0", "k1", "k10"])
+    #expect(a.table.columnNames.contains("monetary_90d") && a.table.columnNames.contains("sum_order_30d"))
+    #expect(a.events == 6000 && b.events == 6000 && a.summaries == b.summaries)
+  }
+}

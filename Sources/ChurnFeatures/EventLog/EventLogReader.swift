@@ -284,6 +284,7 @@ public struct EventLogReader: Sendable {
     let customerIndex = layout.customer, timeIndex = layout.time, typeIndex = layout.type, valueIndex = layout.value
     let width = layout.width
     let latest = latestTimestamp ?? .max
+    let plausible = UTCTime.plausibleRange
     try csv.forEachRecord { record in
       do {
         guard record.lineSpan == 1 else {
@@ -299,7 +300,7 @@ public struct EventLogReader: Sendable {
         guard let time = UTCTime.parseMilliseconds(record.field(timeIndex)) else {
           throw EventLogError.badTimestamp(path: path, line: record.line, value: record.string(timeIndex))
         }
-        guard UTCTime.plausibleRange.contains(time) else {
+        guard plausible.contains(time) else {
           throw EventLogError.implausibleTimestamp(path: path, line: record.line, value: record.string(timeIndex), time: time)
         }
         guard time <= latest else {

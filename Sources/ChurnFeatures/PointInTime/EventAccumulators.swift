@@ -72,9 +72,17 @@ struct EventAccumulators {
 
   /// Registers a customer and returns its index.
   mutating func addCustomer() -> Int {
-    let k = slotsPerCustomer
+    addCustomers(1)
+    return customerCount - 1
+  }
+
+  /// Registers `n` customers at once (indices `customerCount ..< customerCount + n`), growing
+  /// every array once.
+  mutating func addCustomers(_ n: Int) {
+    guard n > 0 else { return }
+    let k = slotsPerCustomer * n
     let w = windowCount
-    firstEver.append(.max)
+    firstEver.append(contentsOf: repeatElement(.max, count: n))
     lastAny.append(contentsOf: repeatElement(.min, count: k))
     firstInRFM.append(contentsOf: repeatElement(.max, count: k))
     anyCount.append(contentsOf: repeatElement(0, count: k * w))
@@ -82,8 +90,7 @@ struct EventAccumulators {
     activeBefore.append(contentsOf: repeatElement(false, count: k))
     activeAfter.append(contentsOf: repeatElement(false, count: k))
     for t in types.indices { Self.grow(&types[t], slots: k, windows: w) }
-    customerCount += 1
-    return customerCount - 1
+    customerCount += n
   }
 
   private static func grow(_ a: inout TypeAggregates, slots: Int, windows: Int) {
@@ -111,64 +118,112 @@ struct EventAccumulators {
     types[t].hasValues = true
   }
 
-  /// Adds one event.
+  /// Adds a block of events, mapping the reader's customer and type indices to ours.
   ///
-  /// - Parameters:
-  ///   - customer: index from `addCustomer()`.
-  ///   - type: tracked type index, or −1 for an event that feeds only customer-level features.
-  ///   - isActivity: whether it counts as activity for inactivity labels.
-  ///   - value: NaN when the event has none.
-  @inline(__always)
-  mutating func add(customer: Int, type: Int, isActivity: Bool, time: Int64, value: Double) {
-    events += 1
-    if time < firstTime { firstTime = time }
-    if time > lastTime { lastTime = time }
-    if time < firstEver[customer] { firstEver[customer] = time }
-    let hasValue = !value.isNaN
-    if type >= 0 && hasValue && !types[type].hasValues { enableValues(type) }
+  /// Two passes over raw buffers: the customer-level aggregates of every event, then each
+  /// tracked type's aggregates over its own events. Within a (type, slot) events still add in
+  /// file order, so sums are the same as one event at a time.
+  mutating func add(_ batch: EventBatch, customerOf: [Int], typeOf: [(index: Int, activity: Bool)]) {
+    let n = batch.count
+    guard n > 0 else { return }
+    let k = slotsPerCustomer
     let w = windowCount
+    let words = dayWords
     let day = UTCTime.millisecondsPerDay
     let thirty = 30 * day
-    let eventDay = UTCTime.floorDiv(time, day)
-    for k in 0..<slotsPerCustomer {
-      let slot = customer * slotsPerCustomer + k
-      let reference = references[k]
-      if time < reference {
-        let age = reference - time
-        if time > lastAny[slot] { lastAny[slot] = time }
-        if age <= windowMilliseconds[rfmWindow] && time < firstInRFM[slot] { firstInRFM[slot] = time }
-        for j in 0..<w where age <= windowMilliseconds[j] { anyCount[slot * w + j] &+= 1 }
-        let d = Int(reference / day - 1 - eventDay)
-        if d < dayWords * 64 { dayBits[slot * dayWords + d / 64] |= 1 << UInt64(d % 64) }
-        if type >= 0 {
-          if time > types[type].last[slot] { types[type].last[slot] = time }
-          for j in 0..<w where age <= windowMilliseconds[j] {
-            types[type].count[slot * w + j] &+= 1
-            if hasValue {
-              types[type].sum[slot * w + j] += value
-              types[type].valued[slot * w + j] &+= 1
+    let references = self.references, cutoffs = self.cutoffs, horizonEnds = self.horizonEnds, activeStarts = self.activeStarts
+    let windows = windowMilliseconds
+    let rfmSpan = windows[rfmWindow]
+    // Our customer index of each event, and the events of each tracked type in order.
+    var customer = [Int](repeating: 0, count: n)
+    var perType = [Int](repeating: 0, count: types.count + 1)
+    var first = firstTime, last = lastTime
+    firstEver.withUnsafeMutableBufferPointer { firstEver in
+    lastAny.withUnsafeMutableBufferPointer { lastAny in
+    firstInRFM.withUnsafeMutableBufferPointer { firstInRFM in
+    anyCount.withUnsafeMutableBufferPointer { anyCount in
+    dayBits.withUnsafeMutableBufferPointer { dayBits in
+    activeBefore.withUnsafeMutableBufferPointer { activeBefore in
+    activeAfter.withUnsafeMutableBufferPointer { activeAfter in
+      for i in 0..<n {
+        let c = customerOf[Int(batch.customerIndex[i])]
+        let type = typeOf[Int(batch.typeIndex[i])]
+        let time = batch.time[i]
+        customer[i] = c
+        if type.index >= 0 { perType[type.index + 1] += 1 }
+        if time < first { first = time }
+        if time > last { last = time }
+        if time < firstEver[c] { firstEver[c] = time }
+        let eventDay = UTCTime.floorDiv(time, day)
+        for j in 0..<k {
+          let slot = c * k + j
+          let reference = references[j]
+          if time < reference {
+            let age = reference - time
+            if time > lastAny[slot] { lastAny[slot] = time }
+            if age <= rfmSpan && time < firstInRFM[slot] { firstInRFM[slot] = time }
+            for x in 0..<w where age <= windows[x] { anyCount[slot * w + x] &+= 1 }
+            let d = Int(reference / day - 1 - eventDay)
+            if d < words * 64 { dayBits[slot * words + d / 64] |= 1 << UInt64(d % 64) }
+          }
+          if type.activity {
+            if time >= cutoffs[j] {
+              if time < horizonEnds[j] { activeAfter[slot] = true }
+            } else if time >= activeStarts[j] {
+              activeBefore[slot] = true
             }
           }
-          if age > thirty && age <= 2 * thirty { types[type].previous30[slot] &+= 1 }
         }
       }
-      if isActivity {
-        let cutoff = cutoffs[k]
-        if time >= cutoff {
-          if time < horizonEnds[k] { activeAfter[slot] = true }
-        } else if time >= activeStarts[k] {
-          activeBefore[slot] = true
-        }
+    }}}}}}}
+    events += n
+    firstTime = first
+    lastTime = last
+    // Events grouped by tracked type (a counting sort keeps file order within a type).
+    for t in 0..<types.count { perType[t + 1] += perType[t] }
+    var order = [Int32](repeating: 0, count: perType[types.count])
+    var next = perType
+    for i in 0..<n {
+      let t = typeOf[Int(batch.typeIndex[i])].index
+      if t >= 0 {
+        order[next[t]] = Int32(i)
+        next[t] += 1
       }
     }
-  }
-
-  /// Adds a block of events, mapping the reader's customer and type indices to ours.
-  mutating func add(_ batch: EventBatch, customerOf: [Int], typeOf: [(index: Int, activity: Bool)]) {
-    for i in 0..<batch.count {
-      let type = typeOf[Int(batch.typeIndex[i])]
-      add(customer: customerOf[Int(batch.customerIndex[i])], type: type.index, isActivity: type.activity,
-          time: batch.time[i], value: batch.value[i])
+    for t in 0..<types.count where perType[t + 1] > perType[t] {
+      let mine = order[perType[t]..<perType[t + 1]]
+      if !types[t].hasValues && mine.contains(where: { !batch.value[Int($0)].isNaN }) { enableValues(t) }
+      // Moved out while updated (a copy would share, then duplicate, its arrays).
+      var aggregates = TypeAggregates()
+      swap(&aggregates, &types[t])
+      defer { swap(&aggregates, &types[t]) }
+      let valued = aggregates.hasValues
+      aggregates.count.withUnsafeMutableBufferPointer { count in
+      aggregates.previous30.withUnsafeMutableBufferPointer { previous30 in
+      aggregates.last.withUnsafeMutableBufferPointer { lastOfType in
+      aggregates.sum.withUnsafeMutableBufferPointer { sum in
+      aggregates.valued.withUnsafeMutableBufferPointer { valuedCount in
+        for e in mine {
+          let i = Int(e)
+          let c = customer[i], time = batch.time[i], value = batch.value[i]
+          let hasValue = valued && !value.isNaN
+          for j in 0..<k {
+            let slot = c * k + j
+            let reference = references[j]
+            guard time < reference else { continue }
+            let age = reference - time
+            if time > lastOfType[slot] { lastOfType[slot] = time }
+            for x in 0..<w where age <= windows[x] {
+              count[slot * w + x] &+= 1
+              if hasValue {
+                sum[slot * w + x] += value
+                valuedCount[slot * w + x] &+= 1
+              }
+            }
+            if age > thirty && age <= 2 * thirty { previous30[slot] &+= 1 }
+          }
+        }
+      }}}}}
     }
   }
 
@@ -196,38 +251,49 @@ extension EventAccumulators {
   ///   - typeMap: other's tracked type index → ours.
   mutating func merge(_ other: EventAccumulators, customerMap: [Int], typeMap: [Int]) {
     precondition(other.cutoffs == cutoffs && other.windowMilliseconds == windowMilliseconds, "merging accumulators of different designs")
-    let k = slotsPerCustomer
-    let w = windowCount
     for (t, mine) in typeMap.enumerated() where mine >= 0 && other.types[t].hasValues && !types[mine].hasValues {
       enableValues(mine)
     }
-    for (theirs, mine) in customerMap.enumerated() {
-      firstEver[mine] = min(firstEver[mine], other.firstEver[theirs])
-      for j in 0..<k {
-        let a = mine * k + j
-        let b = theirs * k + j
-        lastAny[a] = max(lastAny[a], other.lastAny[b])
-        firstInRFM[a] = min(firstInRFM[a], other.firstInRFM[b])
-        for x in 0..<w { anyCount[a * w + x] &+= other.anyCount[b * w + x] }
-        for x in 0..<dayWords { dayBits[a * dayWords + x] |= other.dayBits[b * dayWords + x] }
-        activeBefore[a] = activeBefore[a] || other.activeBefore[b]
-        activeAfter[a] = activeAfter[a] || other.activeAfter[b]
-        for (t, u) in typeMap.enumerated() where u >= 0 {
-          let o = other.types[t]
-          types[u].last[a] = max(types[u].last[a], o.last[b])
-          types[u].previous30[a] &+= o.previous30[b]
-          for x in 0..<w {
-            types[u].count[a * w + x] &+= o.count[b * w + x]
-            if o.hasValues {
-              types[u].sum[a * w + x] += o.sum[b * w + x]
-              types[u].valued[a * w + x] &+= o.valued[b * w + x]
-            }
-          }
-        }
+    let k = slotsPerCustomer
+    let w = windowCount
+    Self.combine(&firstEver, other.firstEver, customerMap, width: 1, min)
+    Self.combine(&lastAny, other.lastAny, customerMap, width: k, max)
+    Self.combine(&firstInRFM, other.firstInRFM, customerMap, width: k, min)
+    Self.combine(&anyCount, other.anyCount, customerMap, width: k * w) { $0 &+ $1 }
+    Self.combine(&dayBits, other.dayBits, customerMap, width: k * dayWords) { $0 | $1 }
+    Self.combine(&activeBefore, other.activeBefore, customerMap, width: k) { $0 || $1 }
+    Self.combine(&activeAfter, other.activeAfter, customerMap, width: k) { $0 || $1 }
+    for (t, u) in typeMap.enumerated() where u >= 0 {
+      let o = other.types[t]
+      Self.combine(&types[u].last, o.last, customerMap, width: k, max)
+      Self.combine(&types[u].previous30, o.previous30, customerMap, width: k) { $0 &+ $1 }
+      Self.combine(&types[u].count, o.count, customerMap, width: k * w) { $0 &+ $1 }
+      if o.hasValues {
+        Self.combine(&types[u].sum, o.sum, customerMap, width: k * w) { $0 + $1 }
+        Self.combine(&types[u].valued, o.valued, customerMap, width: k * w) { $0 &+ $1 }
       }
     }
     events += other.events
     firstTime = min(firstTime, other.firstTime)
     lastTime = max(lastTime, other.lastTime)
+  }
+
+  /// `mine[m·width + x] = f(mine[m·width + x], theirs[t·width + x])` for each customer t of
+  /// `theirs` and m = `customerMap[t]`, over raw buffers (no per-element checks or copies).
+  @inline(__always)
+  private static func combine<T>(_ mine: inout [T], _ theirs: [T], _ customerMap: [Int], width: Int, _ f: (T, T) -> T) {
+    precondition(theirs.count == customerMap.count * width, "merging \(theirs.count) values for \(customerMap.count) customers")
+    mine.withUnsafeMutableBufferPointer { a in
+      theirs.withUnsafeBufferPointer { b in
+        customerMap.withUnsafeBufferPointer { map in
+          for t in 0..<map.count {
+            let m = map[t]
+            precondition(m >= 0 && (m + 1) * width <= a.count, "customer \(m) is outside the merged aggregates")
+            let into = a.baseAddress! + m * width, from = b.baseAddress! + t * width
+            for x in 0..<width { into[x] = f(into[x], from[x]) }
+          }
+        }
+      }
+    }
   }
 }

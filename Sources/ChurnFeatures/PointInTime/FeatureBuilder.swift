@@ -192,12 +192,18 @@ public struct FeatureBuilder {
 
     var rows = FeatureRows(spec: effective, accumulators: accumulators, trackedTypes: tracked,
                            purchaseTypes: effective.purchaseTypes.compactMap { typeInfo[$0]?.index })
-    let order = customerIds.indices.sorted { customerIds[$0] < customerIds[$1] }
+    // Customers in id order (a log sorted by customer usually leaves them so already).
+    let inOrder = zip(customerIds, customerIds.dropFirst()).allSatisfy { $0 < $1 }
+    let order = inOrder ? Array(customerIds.indices) : customerIds.indices.sorted { customerIds[$0] < customerIds[$1] }
     var ids: [String] = []
     var cutoffColumn: [Int64] = []
     var labels: [Double] = []
     var summaries: [CutoffSummary] = []
     var attributeRows: [Int] = []  // customer-table row per output row, −1 when absent
+    var slots: [Int] = []
+    var references: [Int64] = []
+    var signups: [Int64?] = []
+    var cutoffRows: [Range<Int>] = []
     for (k, cutoff) in design.cutoffs.enumerated() {
       let horizonEnd = design.horizon.added(to: cutoff)
       let labelKnown = horizonEnd <= dataEnd
@@ -231,11 +237,15 @@ public struct FeatureBuilder {
         cutoffColumn.append(cutoff)
         labels.append(label)
         attributeRows.append(tableRow ?? -1)
-        rows.appendRow(slot: slot, reference: accumulators.references[k], signup: signup)
+        slots.append(slot)
+        references.append(accumulators.references[k])
+        signups.append(signup)
       }
-      rows.finishCutoff(rows: firstRow..<ids.count)
+      cutoffRows.append(firstRow..<ids.count)
       summaries.append(summary)
     }
+    rows.fill(slots: slots, references: references, signups: signups, threads: partitions)
+    for range in cutoffRows { rows.finishCutoff(rows: range) }
 
     var table = FeatureTable(ids: ids, cutoffs: cutoffColumn, labels: labels)
     for (name, column) in rows.columns() {

@@ -1,35 +1,36 @@
 import ChurnCore
+import Dispatch
 
-/// Computes the feature values of each output row from the accumulators, column by column, in
-/// the documented order; RFM scores and segments are filled per cutoff once its rows are in.
+/// Computes the feature values of the output rows from the accumulators, in the documented
+/// column order: each column on its own (columns spread over threads), so the values do not
+/// depend on the thread count; RFM scores and segments are filled per cutoff once its rows are in.
 struct FeatureRows {
   let spec: FeatureSpec
   let accumulators: EventAccumulators
   let trackedTypes: [Int]
   let purchaseTypes: [Int]
   private(set) var names: [String] = []
+  private var recipes: [Recipe] = []
   private var values: [[Double]] = []
   private var segments: [String?] = []
   // Column positions of the RFM inputs and outputs (−1 when absent).
   private var recency = -1, frequency = -1, monetary = -1, rScore = -1, fScore = -1, mScore = -1
-  /// Which families the spec includes, looked up once (not once per row and event type).
-  private let families: Families
 
-  struct Families {
-    let daysSinceLastEvent, tenure, activeDays, meanGap, rfm, count, sum, mean, daysSinceLast, pctChange: Bool
-
-    init(_ spec: FeatureSpec) {
-      daysSinceLastEvent = spec.includes("days_since_last_event")
-      tenure = spec.includes("tenure")
-      activeDays = spec.includes("active_days")
-      meanGap = spec.includes("mean_gap")
-      rfm = spec.includes("rfm")
-      count = spec.includes("count")
-      sum = spec.includes("sum")
-      mean = spec.includes("mean")
-      daysSinceLast = spec.includes("days_since_last")
-      pctChange = spec.includes("pct_change")
-    }
+  /// How one column's value comes from a row's slot and reference instant.
+  enum Recipe: Sendable {
+    case daysSinceLastEvent
+    case tenure
+    case activeDays(days: Int)
+    case meanGap
+    case recency, frequency, monetary
+    /// Filled later (RFM scores).
+    case pending
+    /// Per tracked type t (accumulator index) and window position j.
+    case count(type: Int, window: Int)
+    case sum(type: Int, window: Int)
+    case mean(type: Int, window: Int)
+    case daysSinceLast(type: Int)
+    case pctChange(type: Int, thirty: Int)
   }
 
   init(spec: FeatureSpec, accumulators: EventAccumulators, trackedTypes: [Int], purchaseTypes: [Int]) {
@@ -37,117 +38,155 @@ struct FeatureRows {
     self.accumulators = accumulators
     self.trackedTypes = trackedTypes
     self.purchaseTypes = purchaseTypes
-    families = Families(spec)
     let r = spec.rfmWindowDays
-    func add(_ name: String) -> Int {
+    func add(_ name: String, _ recipe: Recipe) -> Int {
       names.append(name)
+      recipes.append(recipe)
       return names.count - 1
     }
-    if spec.includes("days_since_last_event") { _ = add("days_since_last_event") }
-    if spec.includes("tenure") { _ = add("tenure_days") }
-    if spec.includes("active_days") { for w in spec.windows { _ = add("active_days_\(w)d") } }
-    if spec.includes("mean_gap") { _ = add("mean_gap_days_\(r)d") }
+    if spec.includes("days_since_last_event") { _ = add("days_since_last_event", .daysSinceLastEvent) }
+    if spec.includes("tenure") { _ = add("tenure_days", .tenure) }
+    if spec.includes("active_days") { for w in spec.windows { _ = add("active_days_\(w)d", .activeDays(days: w)) } }
+    if spec.includes("mean_gap") { _ = add("mean_gap_days_\(r)d", .meanGap) }
     if spec.includes("rfm") {
-      recency = add("recency_days")
-      frequency = add("frequency_\(r)d")
-      monetary = add("monetary_\(r)d")
-      rScore = add("r_score")
-      fScore = add("f_score")
-      mScore = add("m_score")
+      recency = add("recency_days", .recency)
+      frequency = add("frequency_\(r)d", .frequency)
+      monetary = add("monetary_\(r)d", .monetary)
+      rScore = add("r_score", .pending)
+      fScore = add("f_score", .pending)
+      mScore = add("m_score", .pending)
     }
-    for type in spec.eventTypes {
+    let thirty = spec.windows.firstIndex(of: 30)
+    for (position, type) in spec.eventTypes.enumerated() {
       let t = type.token
-      if spec.includes("count") { for w in spec.windows { _ = add("count_\(t)_\(w)d") } }
-      if type.valued && spec.includes("sum") { for w in spec.windows { _ = add("sum_\(t)_\(w)d") } }
-      if type.valued && spec.includes("mean") { for w in spec.windows { _ = add("mean_\(t)_\(w)d") } }
-      if spec.includes("days_since_last") { _ = add("days_since_last_\(t)") }
-      if spec.includes("pct_change") { _ = add("pct_change_count_\(t)_30d") }
+      let index = trackedTypes[position]
+      if spec.includes("count") { for (j, w) in spec.windows.enumerated() { _ = add("count_\(t)_\(w)d", .count(type: index, window: j)) } }
+      if type.valued && spec.includes("sum") { for (j, w) in spec.windows.enumerated() { _ = add("sum_\(t)_\(w)d", .sum(type: index, window: j)) } }
+      if type.valued && spec.includes("mean") { for (j, w) in spec.windows.enumerated() { _ = add("mean_\(t)_\(w)d", .mean(type: index, window: j)) } }
+      if spec.includes("days_since_last") { _ = add("days_since_last_\(t)", .daysSinceLast(type: index)) }
+      if spec.includes("pct_change") {
+        // Without a 30-day window the builder leaves the family out before building rows.
+        _ = add("pct_change_count_\(t)_30d", thirty.map { .pctChange(type: index, thirty: $0) } ?? .pending)
+      }
     }
-    values = Array(repeating: [], count: names.count)
     precondition(names == spec.builtInNames().filter { $0 != "rfm_segment" } + spec.eventTypes.flatMap(spec.names(of:)),
                  "FeatureRows' columns \(names) differ from the spec's names")
   }
 
-  mutating func appendRow(slot: Int, reference: Int64, signup: Int64?) {
+  /// Computes every column for the rows whose accumulator slots are `slots`, row r seen at
+  /// `references[r]` with signup instant `signups[r]` (from the customer table, if any):
+  /// on one thread when `threads` is 1 or the rows are few, otherwise one column per task on
+  /// the machine's threads. Each value is computed alone, so the thread count changes none.
+  mutating func fill(slots: [Int], references: [Int64], signups: [Int64?], threads: Int) {
+    precondition(slots.count == references.count && slots.count == signups.count, "row inputs of different lengths")
+    var columns = [[Double]](repeating: [], count: recipes.count)
+    let parallel = threads > 1 && recipes.count > 1 && slots.count >= 4096
+    let this = self
+    columns.withUnsafeMutableBufferPointer { out in
+      nonisolated(unsafe) let out = out  // each column written by one thread only
+      let make = { @Sendable (c: Int) in out[c] = this.column(this.recipes[c], slots: slots, references: references, signups: signups) }
+      if !parallel {
+        for c in 0..<out.count { make(c) }
+      } else {
+        // Columns handed out one at a time: each is a task, the threads take the next free one.
+        DispatchQueue.concurrentPerform(iterations: out.count, execute: make)
+      }
+    }
+    values = columns
+    segments = rScore >= 0 ? Array(repeating: nil, count: slots.count) : []
+  }
+
+  /// One column's values for the rows, in row order.
+  private func column(_ recipe: Recipe, slots: [Int], references: [Int64], signups: [Int64?]) -> [Double] {
     let a = accumulators
     let day = Double(UTCTime.millisecondsPerDay)
     let w = a.windowCount
-    var column = 0
-    func put(_ v: Double) {
-      values[column].append(v)
-      column += 1
-    }
-    let last = a.lastAny[slot]
-    let daysSinceLast = last == .min ? Double.nan : Double(reference - last) / day
-    if families.daysSinceLastEvent { put(daysSinceLast) }
-    if families.tenure {
-      let customer = slot / a.slotsPerCustomer
-      if let signup, signup < reference {
-        put(Double(reference - signup) / day)
-      } else if a.firstEver[customer] < reference {
-        put(Double(reference - a.firstEver[customer]) / day)
-      } else {
-        put(.nan)
+    let n = slots.count
+    /// The column from `value(row, slot)`, written straight into its storage.
+    func build(_ value: (Int, Int) -> Double) -> [Double] {
+      Array(unsafeUninitializedCapacity: n) { out, initialized in
+        slots.withUnsafeBufferPointer { slots in
+          for r in 0..<n { out[r] = value(r, slots[r]) }
+        }
+        initialized = n
       }
     }
-    if families.activeDays { for days in spec.windows { put(Double(a.activeDays(slot: slot, days: days))) } }
-    let rfm = a.rfmWindow
-    if families.meanGap {
-      let n = a.anyCount[slot * w + rfm]
-      put(n >= 2 ? Double(last - a.firstInRFM[slot]) / Double(n - 1) / day : .nan)
-    }
-    if families.rfm {
-      if purchaseTypes.isEmpty {
-        put(daysSinceLast)
-        put(Double(a.anyCount[slot * w + rfm]))
-        put(.nan)
-      } else {
+    switch recipe {
+    case .pending:
+      return Array(repeating: .nan, count: n)
+    case .daysSinceLastEvent:
+      return a.lastAny.withUnsafeBufferPointer { last in
+        build { r, slot in last[slot] == .min ? .nan : Double(references[r] - last[slot]) / day }
+      }
+    case .tenure:
+      return build { r, slot in
+        let customer = slot / a.slotsPerCustomer
+        let reference = references[r]
+        if let signup = signups[r], signup < reference { return Double(reference - signup) / day }
+        if a.firstEver[customer] < reference { return Double(reference - a.firstEver[customer]) / day }
+        return .nan
+      }
+    case .activeDays(let days):
+      return build { _, slot in Double(a.activeDays(slot: slot, days: days)) }
+    case .meanGap:
+      let rfm = a.rfmWindow
+      return build { _, slot in
+        let count = a.anyCount[slot * w + rfm]
+        return count >= 2 ? Double(a.lastAny[slot] - a.firstInRFM[slot]) / Double(count - 1) / day : .nan
+      }
+    case .recency:
+      if purchaseTypes.isEmpty { return column(.daysSinceLastEvent, slots: slots, references: references, signups: signups) }
+      return build { r, slot in
         var latest = Int64.min
+        for t in purchaseTypes { latest = max(latest, a.types[t].last[slot]) }
+        return latest == .min ? .nan : Double(references[r] - latest) / day
+      }
+    case .frequency:
+      let rfm = a.rfmWindow
+      if purchaseTypes.isEmpty { return build { _, slot in Double(a.anyCount[slot * w + rfm]) } }
+      return build { _, slot in
         var count = 0
+        for t in purchaseTypes { count += Int(a.types[t].count[slot * w + rfm]) }
+        return Double(count)
+      }
+    case .monetary:
+      let rfm = a.rfmWindow
+      guard purchaseTypes.contains(where: { a.types[$0].hasValues }) else { return Array(repeating: .nan, count: n) }
+      return build { _, slot in
         var money = 0.0
-        var anyValued = false
-        for t in purchaseTypes {
-          latest = max(latest, a.types[t].last[slot])
-          count += Int(a.types[t].count[slot * w + rfm])
-          if a.types[t].hasValues {
-            anyValued = true
-            money += a.types[t].sum[slot * w + rfm]
+        for t in purchaseTypes where a.types[t].hasValues { money += a.types[t].sum[slot * w + rfm] }
+        return money
+      }
+    case .count(let t, let j):
+      return a.types[t].count.withUnsafeBufferPointer { count in build { _, slot in Double(count[slot * w + j]) } }
+    case .sum(let t, let j):
+      guard a.types[t].hasValues else { return Array(repeating: 0, count: n) }
+      return a.types[t].sum.withUnsafeBufferPointer { sum in build { _, slot in sum[slot * w + j] } }
+    case .mean(let t, let j):
+      guard a.types[t].hasValues else { return Array(repeating: .nan, count: n) }
+      return a.types[t].sum.withUnsafeBufferPointer { sum in
+        a.types[t].valued.withUnsafeBufferPointer { valued in
+          build { _, slot in
+            let count = valued[slot * w + j]
+            return count > 0 ? sum[slot * w + j] / Double(count) : .nan
           }
         }
-        put(latest == .min ? .nan : Double(reference - latest) / day)
-        put(Double(count))
-        put(anyValued ? money : .nan)
       }
-      put(.nan)  // scores and segment: filled by finishCutoff
-      put(.nan)
-      put(.nan)
-      segments.append(nil)
-    }
-    let windows = spec.windows
-    let thirty = windows.firstIndex(of: 30)
-    for (position, type) in spec.eventTypes.enumerated() {
-      let agg = a.types[trackedTypes[position]]
-      if families.count { for j in 0..<w { put(Double(agg.count[slot * w + j])) } }
-      if type.valued && families.sum {
-        for j in 0..<w { put(agg.hasValues ? agg.sum[slot * w + j] : 0) }
+    case .daysSinceLast(let t):
+      return a.types[t].last.withUnsafeBufferPointer { last in
+        build { r, slot in last[slot] == .min ? .nan : Double(references[r] - last[slot]) / day }
       }
-      if type.valued && families.mean {
-        for j in 0..<w {
-          let n = agg.hasValues ? agg.valued[slot * w + j] : 0
-          put(n > 0 ? agg.sum[slot * w + j] / Double(n) : .nan)
+    case .pctChange(let t, let thirty):
+      return a.types[t].count.withUnsafeBufferPointer { count in
+        a.types[t].previous30.withUnsafeBufferPointer { previous in
+          build { _, slot in
+            let recent = Double(count[slot * w + thirty])
+            let before = Double(previous[slot])
+            return before > 0 ? (recent - before) / before : (recent > 0 ? 1 : 0)
+          }
         }
       }
-      if families.daysSinceLast {
-        let t = agg.last[slot]
-        put(t == .min ? .nan : Double(reference - t) / day)
-      }
-      if families.pctChange, let thirty {
-        let recent = Double(agg.count[slot * w + thirty])
-        let before = Double(agg.previous30[slot])
-        put(before > 0 ? (recent - before) / before : (recent > 0 ? 1 : 0))
-      }
     }
-    precondition(column == names.count, "feature row has \(column) values for \(names.count) names")
   }
 
   /// Fills the RFM quintile scores (1–5 across the rows of one cutoff, ties sharing a score)

@@ -43,6 +43,23 @@ final class PartitionState {
     return index
   }
 
+  /// Appends to `map` our index of each id, registering the ids not seen yet, in order, in
+  /// one growth of the aggregates (one hash per id that is new, the common case).
+  private func register<Ids: Sequence<String>>(_ ids: Ids, into map: inout [Int]) {
+    var next = accumulators.customerCount
+    for id in ids {
+      if let known = customerIndex.updateValue(next, forKey: id) {
+        customerIndex[id] = known
+        map.append(known)
+      } else {
+        customerIds.append(id)
+        map.append(next)
+        next += 1
+      }
+    }
+    accumulators.addCustomers(next - accumulators.customerCount)
+  }
+
   private func trackType(_ name: String) -> Int {
     trackedNames.append(name)
     return accumulators.addType()
@@ -65,7 +82,7 @@ final class PartitionState {
 
   /// Adds a block of events; `customers` and `types` name the reader's indices.
   func consume(_ batch: EventBatch, customers: ByteInterner, types: ByteInterner) throws {
-    while customerOf.count < customers.count { customerOf.append(customer(customers.string(customerOf.count))) }
+    register((customerOf.count..<customers.count).lazy.map(customers.string), into: &customerOf)
     while typeOf.count < types.count { typeOf.append(try info(for: types.string(typeOf.count))) }
     try checkMemory()
     accumulators.add(batch, customerOf: customerOf, typeOf: typeOf)
@@ -81,9 +98,14 @@ final class PartitionState {
     }
   }
 
-  /// Adds another range's aggregates into this one.
+  /// Adds another range's aggregates into this one: its customers not yet seen are
+  /// registered in its order, all at once.
   func absorb(_ other: PartitionState) throws {
-    let customerMap = other.customerIds.map { customer($0) }
+    var customerMap: [Int] = []
+    customerMap.reserveCapacity(other.customerIds.count)
+    customerIndex.reserveCapacity(customerIndex.count + other.customerIds.count)
+    customerIds.reserveCapacity(customerIds.count + other.customerIds.count)
+    register(other.customerIds, into: &customerMap)
     var typeMap = [Int](repeating: -1, count: other.accumulators.types.count)
     for name in other.trackedNames {
       let mine = try info(for: name)
