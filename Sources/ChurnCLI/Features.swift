@@ -45,7 +45,7 @@ struct Features: ParsableCommand {
                                         inputs: [("--events", events.events), ("--customers", table.customers), ("--spec", spec)])
     let result = try observation.plan().features(try events.data(customers: table, threads: observation.threads),
                                                  spec: try spec.map(FeatureSpec.read), log: .standardError("features"))
-    try result.table.writeCSV(to: outputs.path(for: "--out"))
+    try result.table.writeCSV(to: outputs.path(for: "--out"), threads: observation.threads)
     if saveSpec != nil { try OutputFile.write(String(decoding: try result.spec.jsonData(), as: UTF8.self) + "\n", to: outputs.path(for: "--save-spec")) }
     try outputs.commit()
     FeatureReport.print(FeatureRunSummary(result, seconds: (clock.now - began).seconds), label: "features")
