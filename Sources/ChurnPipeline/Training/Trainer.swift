@@ -307,11 +307,13 @@ public struct Trainer: Sendable {
     file.backtest = measured.folds.isEmpty ? nil : measured.folds
     let raw = fitted.rawProbabilities(fitted.x)
     let scores = file.calibration.apply(raw)
-    file.validation.trainingAUC = try? rocAUC(scores: scores, labels: training.labels!)
+    // Sorted once for the training AUC, the bands' cut points and the score's drift deciles.
+    let order = ScoreOrder(scores)
+    file.validation.trainingAUC = try? rocAUC(order, labels: training.labels!)
     report.meanPredicted = scores.reduce(0, +) / Double(scores.count)
     report.observedChurnRate = file.training.churnRate
     log.line(report.meanText)
-    let learned = RiskBands.learn(scores: scores)
+    let learned = RiskBands.learn(order)
     report.bandsNote = learned.unevenNote(scores: scores)
     if let note = report.bandsNote { log.note(note) }
     let bands = measured.heldOut.map { learned.measured(scores: $0.p, labels: $0.y) } ?? learned.measured(scores: scores, labels: training.labels!)
@@ -319,7 +321,7 @@ public struct Trainer: Sendable {
     log.line(report.bandsText)
     file.riskBands = bands
     file.driftReferences = ModelFile.driftReferences(training, deciles: fitted.deciles, threads: settings.threads)
-    file.scoreReference = DriftReference.numeric("(churn score)", scores)
+    file.scoreReference = DriftReference.numeric("(churn score)", scores, edges: DriftReference.deciles(ascending: order.ascending))
   }
 }
 

@@ -1,0 +1,90 @@
+/// Scores in ascending order with the row each came from, sorted once and shared by what
+/// needs their order after a fit: the training AUC (`rocAUC(_:labels:)`), the risk bands' cut
+/// points (`RiskBands.learn(_:)`) and the score's drift deciles (each sorted its own copy
+/// before).
+///
+/// The sort is an LSD radix sort (8 passes of 8 bits, a pass skipped when every key shares
+/// that byte) on order-preserving keys of the scores' bits:
+///
+/// ```
+/// key(x) = bits(x) ⊕ 0x8000000000000000   for x ≥ +0
+///          ¬bits(x)                        for x < 0 (and −0, keyed as +0)
+/// ```
+/// so keys compare as the numbers do, −0 and +0 tie, and NaN sorts above +∞. It is stable:
+/// tied scores stay in row order.
+public struct ScoreOrder: Sendable {
+  /// The scores as given, in row order.
+  public let scores: [Double]
+  /// The rows in ascending order of score, ties in row order.
+  public let rows: [Int]
+  /// The scores in ascending order: `rows.map { scores[$0] }`, which equals `scores.sorted()`
+  /// when no score is NaN (up to which of −0 and +0 comes first).
+  public let ascending: [Double]
+
+  /// Sorts `scores`.
+  ///
+  /// - Complexity: O(n) for n scores (at most 8 passes over them).
+  public init(_ scores: [Double]) {
+    self.scores = scores
+    let n = scores.count
+    precondition(n <= Int(UInt32.max), "\(n) scores: at most \(UInt32.max) can be ordered")
+    var keys = [UInt64](repeating: 0, count: n)
+    var order = [UInt32](repeating: 0, count: n)
+    var counts = [Int](repeating: 0, count: 8 * 256)
+    scores.withUnsafeBufferPointer { s in
+      keys.withUnsafeMutableBufferPointer { k in
+        counts.withUnsafeMutableBufferPointer { c in
+          for i in 0..<n {
+            let key = Self.key(s[i])
+            k[i] = key
+            for byte in 0..<8 { c[byte &* 256 &+ Int(truncatingIfNeeded: key >> UInt64(8 &* byte)) & 255] &+= 1 }
+          }
+        }
+      }
+    }
+    for i in 0..<n { order[i] = UInt32(truncatingIfNeeded: i) }
+    var otherKeys = [UInt64](repeating: 0, count: n)
+    var otherOrder = [UInt32](repeating: 0, count: n)
+    for byte in 0..<8 {
+      let histogram = counts[(byte * 256)..<(byte * 256 + 256)]
+      // Every key has the same byte here: this pass would leave the order as it is.
+      if histogram.contains(n) { continue }
+      var start = [Int](repeating: 0, count: 256)
+      var total = 0
+      for (b, count) in histogram.enumerated() {
+        start[b] = total
+        total += count
+      }
+      let shift = UInt64(8 * byte)
+      keys.withUnsafeBufferPointer { k in
+        order.withUnsafeBufferPointer { o in
+          otherKeys.withUnsafeMutableBufferPointer { k2 in
+            otherOrder.withUnsafeMutableBufferPointer { o2 in
+              start.withUnsafeMutableBufferPointer { next in
+                for i in 0..<n {
+                  let b = Int(truncatingIfNeeded: k[i] >> shift) & 255
+                  let to = next[b]
+                  next[b] = to &+ 1
+                  k2[to] = k[i]
+                  o2[to] = o[i]
+                }
+              }
+            }
+          }
+        }
+      }
+      swap(&keys, &otherKeys)
+      swap(&order, &otherOrder)
+    }
+    rows = order.map { Int($0) }
+    ascending = order.map { scores[Int($0)] }
+  }
+
+  /// An unsigned key that orders as the number does (−0 as +0; NaN above +∞).
+  @inline(__always)
+  static func key(_ x: Double) -> UInt64 {
+    if x.isNaN { return .max }
+    let bits = (x + 0).bitPattern  // −0 + 0 is +0
+    return bits & (1 << 63) == 0 ? bits | (1 << 63) : ~bits
+  }
+}
