@@ -24,10 +24,10 @@ struct ScoreOrderTests {
     let order = ScoreOrder(s)
     #expect(order.scores == s)
     #expect(order.ascending == s.sorted(), "seed \(seed)")
-    #expect(order.ascending.map { $0 == 0 ? 0 : $0.bitPattern } == order.rows.map { s[$0] == 0 ? 0 : s[$0].bitPattern })
+    #expect(order.ascending.map { $0 == 0 ? 0 : $0.bitPattern } == order.rows.map { s[Int($0)] == 0 ? 0 : s[Int($0)].bitPattern })
     // Stable: the reference is a sort of (value, row) pairs, −0 and +0 tied.
     let stable = s.indices.sorted { (s[$0], $0) < (s[$1], $1) }
-    #expect(order.rows == stable, "seed \(seed)")
+    #expect(order.rows.map(Int.init) == stable, "seed \(seed)")
   }
 
   @Test("NaN sorts above +∞; empty and single scores; −0 and +0 tie in row order")

@@ -36,7 +36,7 @@ public func rocAUC(_ order: ScoreOrder, labels: [Double]) throws -> Double {
     while end < sorted.count && sorted[end] == sorted[start] { end += 1 }
     // Ranks start..<end (1-based start+1 ... end) share their mean.
     let midRank = Double(start + 1 + end) / 2
-    for k in start..<end where labels[rows[k]] == 1 { rankSum += midRank }
+    for k in start..<end where labels[Int(rows[k])] == 1 { rankSum += midRank }
     start = end
   }
   let n1 = Double(positives)
