@@ -54,24 +54,27 @@ public struct RiskBands: Sendable, Equatable, Codable {
   /// - Precondition: the scores are not empty and every score is finite.
   /// - Complexity: O(n) for n scores.
   public static func learn(_ order: ScoreOrder, redShare: Double = 0.10, yellowShare: Double = 0.20) -> RiskBands {
-    let ascending = order.ascending
-    let n = ascending.count
+    let n = order.count
     precondition(n > 0, "risk bands need at least one score")
-    precondition(ascending[0].isFinite && ascending[n - 1].isFinite, "risk bands need finite scores; got \(ascending[0].isFinite ? ascending[n - 1] : ascending[0])")
+    let (lowest, highest) = (order[rank: 0], order[rank: n - 1])
+    precondition(lowest.isFinite && highest.isFinite, "risk bands need finite scores; got \(lowest.isFinite ? highest : lowest)")
     precondition((0...1).contains(redShare) && (0...1).contains(yellowShare) && redShare + yellowShare <= 1,
                  "band shares \(redShare) and \(yellowShare) must lie in [0, 1] and add up to at most 1")
-    // Each distinct score with the number of scores at or above it, highest score first.
-    var levels: [(cut: Double, count: Int)] = []
-    for i in 0..<n {
-      let v = ascending[n - 1 - i]
-      if i + 1 == n || ascending[n - 2 - i] != v { levels.append((v, i + 1)) }
-    }
     let (redTarget, bothTarget) = targets(n: n, redShare: redShare, yellowShare: yellowShare)
-    func nearest(_ options: [(cut: Double, count: Int)], _ target: Int) -> (cut: Double, count: Int) {
-      options.min { (abs($0.count - target), $0.count) < (abs($1.count - target), $1.count) }!
+    // The score level (a distinct score with the number of scores at or above it) nearest the
+    // target among those holding more than `above` scores, or `start`; the levels are walked
+    // from the highest score down, not collected. Counts differ, so the nearest is unique.
+    func nearest(_ start: (cut: Double, count: Int), above: Int, _ target: Int) -> (cut: Double, count: Int) {
+      var best = start
+      for i in 0..<n {
+        let v = order[rank: n - 1 - i]
+        guard i + 1 == n || order[rank: n - 2 - i] != v, i + 1 > above else { continue }
+        if (abs(i + 1 - target), i + 1) < (abs(best.count - target), best.count) { best = (v, i + 1) }
+      }
+      return best
     }
-    let red = nearest([(ascending[n - 1].nextUp, 0)] + levels, redTarget)
-    let yellow = nearest([red] + levels.filter { $0.count > red.count }, bothTarget)
+    let red = nearest((highest.nextUp, 0), above: 0, redTarget)
+    let yellow = nearest(red, above: red.count, bothTarget)
     return RiskBands(red: red.cut, yellow: yellow.cut)
   }
 

@@ -18,12 +18,17 @@ public struct ScoreOrder: Sendable {
   /// The rows in ascending order of score, ties in row order (32 bits each: the order of a
   /// million training scores takes 4 MB beside the matrix and the table).
   public let rows: [UInt32]
-  /// The scores in ascending order: `rows.map { scores[Int($0)] }`, which equals
-  /// `scores.sorted()` when no score is NaN (up to which of −0 and +0 comes first).
-  public let ascending: [Double]
+
+  /// The score of rank `k` (0-based, ascending): `scores[rows[k]]`. In rank order the scores
+  /// equal `scores.sorted()` when none is NaN (up to which of −0 and +0 comes first); they are
+  /// read through the order, not copied (8 bytes a score fewer beside the matrix).
+  public subscript(rank k: Int) -> Double { scores[Int(rows[k])] }
+
+  /// The number of scores.
+  public var count: Int { rows.count }
 
   /// Sorts `scores`. Only the row order moves between passes (each key is recomputed from its
-  /// score), so the sort needs 8 bytes per score beside its result.
+  /// score), so the sort needs 8 bytes per score in all: its result and one buffer.
   ///
   /// - Complexity: O(n) for n scores (at most 8 passes over them).
   public init(_ scores: [Double]) {
@@ -71,9 +76,7 @@ public struct ScoreOrder: Sendable {
       }
       swap(&order, &other)
     }
-    other = []
     rows = order
-    ascending = scores.withUnsafeBufferPointer { s in order.map { s[Int($0)] } }
   }
 
   /// An unsigned key that orders as the number does (−0 as +0; NaN above +∞).

@@ -312,7 +312,7 @@ public struct Trainer: Sendable {
     // (the order is dropped right after, not kept beside the matrix to the end).
     let (trainingAUC, learned, scoreEdges) = { () -> (Double?, RiskBands, [Double]) in
       let order = ScoreOrder(scores)
-      return (try? rocAUC(order, labels: training.labels!), RiskBands.learn(order), DriftReference.deciles(ascending: order.ascending))
+      return (try? rocAUC(order, labels: training.labels!), RiskBands.learn(order), DriftReference.distinctEdges(DriftReference.decileRanks(count: scores.count).map { order[rank: $0] }))
     }()
     file.validation.trainingAUC = trainingAUC
     report.meanPredicted = scores.reduce(0, +) / Double(scores.count)

@@ -28,15 +28,16 @@ public func rocAUC(scores: [Double], labels: [Double]) throws -> Double {
 public func rocAUC(_ order: ScoreOrder, labels: [Double]) throws -> Double {
   let positives = try checkedPositives("ROC AUC", scores: order.scores, labels: labels)
   let negatives = labels.count - positives
-  let sorted = order.ascending, rows = order.rows
+  let n = order.count
   var rankSum = 0.0
   var start = 0
-  while start < sorted.count {
+  while start < n {
+    let score = order[rank: start]
     var end = start + 1
-    while end < sorted.count && sorted[end] == sorted[start] { end += 1 }
+    while end < n && order[rank: end] == score { end += 1 }
     // Ranks start..<end (1-based start+1 ... end) share their mean.
     let midRank = Double(start + 1 + end) / 2
-    for k in start..<end where labels[Int(rows[k])] == 1 { rankSum += midRank }
+    for k in start..<end where labels[Int(order.rows[k])] == 1 { rankSum += midRank }
     start = end
   }
   let n1 = Double(positives)
