@@ -7,8 +7,9 @@
 /// that byte) on order-preserving keys of the scores' bits:
 ///
 /// ```
-/// key(x) = bits(x) ⊕ 0x8000000000000000   for x ≥ +0
-///          ¬bits(x)                        for x < 0 (and −0, keyed as +0)
+/// key(x) = bits(x) ⊕ 0x8000000000000000   for x ≥ 0 (−0 keyed as +0)
+///          ¬bits(x)                        for x < 0
+///          2⁶⁴ − 1                         for NaN
 /// ```
 /// so keys compare as the numbers do, −0 and +0 tie, and NaN sorts above +∞. It is stable:
 /// tied scores stay in row order.
@@ -19,7 +20,7 @@ public struct ScoreOrder: Sendable {
   /// million training scores takes 4 MB beside the matrix and the table).
   public let rows: [UInt32]
 
-  /// The score of rank `k` (0-based, ascending): `scores[rows[k]]`. In rank order the scores
+  /// The score of rank `k` (0-based, ascending): `scores[Int(rows[k])]`. In rank order the scores
   /// equal `scores.sorted()` when none is NaN (up to which of −0 and +0 comes first); they are
   /// read through the order, not copied (8 bytes a score fewer beside the matrix).
   public subscript(rank k: Int) -> Double { scores[Int(rows[k])] }
