@@ -41,23 +41,40 @@ public struct RiskBands: Sendable, Equatable, Codable {
   /// 60% is) instead of silently becoming 60% of customers; `unevenNote(scores:)` says so.
   ///
   /// - Precondition: `scores` is not empty and every score is finite.
-  /// - Complexity: O(n log n) for n scores.
+  /// - Complexity: O(n) for n scores (a radix sort, `ScoreOrder`).
   public static func learn(scores: [Double], redShare: Double = 0.10, yellowShare: Double = 0.20) -> RiskBands {
     precondition(!scores.isEmpty, "risk bands need at least one score")
     precondition(scores.allSatisfy(\.isFinite), "risk bands need finite scores; got \(scores.first { !$0.isFinite }!)")
+    return learn(ScoreOrder(scores), redShare: redShare, yellowShare: yellowShare)
+  }
+
+  /// `learn(scores:redShare:yellowShare:)` on scores already sorted, so that the training AUC
+  /// and the score's drift deciles can share the one sort: the same cut points.
+  ///
+  /// - Precondition: the scores are not empty and every score is finite.
+  /// - Complexity: O(n) for n scores.
+  public static func learn(_ order: ScoreOrder, redShare: Double = 0.10, yellowShare: Double = 0.20) -> RiskBands {
+    let n = order.count
+    precondition(n > 0, "risk bands need at least one score")
+    let (lowest, highest) = (order[rank: 0], order[rank: n - 1])
+    precondition(lowest.isFinite && highest.isFinite, "risk bands need finite scores; got \(lowest.isFinite ? highest : lowest)")
     precondition((0...1).contains(redShare) && (0...1).contains(yellowShare) && redShare + yellowShare <= 1,
                  "band shares \(redShare) and \(yellowShare) must lie in [0, 1] and add up to at most 1")
-    let descending = scores.sorted(by: >)
-    let n = descending.count
-    // Each distinct score with the number of scores at or above it.
-    var levels: [(cut: Double, count: Int)] = []
-    for (i, v) in descending.enumerated() where i + 1 == n || descending[i + 1] != v { levels.append((v, i + 1)) }
     let (redTarget, bothTarget) = targets(n: n, redShare: redShare, yellowShare: yellowShare)
-    func nearest(_ options: [(cut: Double, count: Int)], _ target: Int) -> (cut: Double, count: Int) {
-      options.min { (abs($0.count - target), $0.count) < (abs($1.count - target), $1.count) }!
+    // The score level (a distinct score with the number of scores at or above it) nearest the
+    // target among those holding more than `above` scores, or `start`; the levels are walked
+    // from the highest score down, not collected. Counts differ, so the nearest is unique.
+    func nearest(_ start: (cut: Double, count: Int), above: Int, _ target: Int) -> (cut: Double, count: Int) {
+      var best = start
+      for i in 0..<n {
+        let v = order[rank: n - 1 - i]
+        guard i + 1 == n || order[rank: n - 2 - i] != v, i + 1 > above else { continue }
+        if (abs(i + 1 - target), i + 1) < (abs(best.count - target), best.count) { best = (v, i + 1) }
+      }
+      return best
     }
-    let red = nearest([(descending[0].nextUp, 0)] + levels, redTarget)
-    let yellow = nearest([red] + levels.filter { $0.count > red.count }, bothTarget)
+    let red = nearest((highest.nextUp, 0), above: 0, redTarget)
+    let yellow = nearest(red, above: red.count, bothTarget)
     return RiskBands(red: red.cut, yellow: yellow.cut)
   }
 
@@ -73,7 +90,11 @@ public struct RiskBands: Sendable, Equatable, Codable {
   public func unevenNote(scores: [Double], redShare: Double = 0.10, yellowShare: Double = 0.20) -> String? {
     guard !scores.isEmpty else { return nil }
     let n = scores.count
-    let red = scores.filter { $0 >= self.red }.count, both = scores.filter { $0 >= yellow }.count
+    var red = 0, both = 0
+    for p in scores {
+      red += p >= self.red ? 1 : 0
+      both += p >= yellow ? 1 : 0
+    }
     let (redTarget, bothTarget) = Self.targets(n: n, redShare: redShare, yellowShare: yellowShare)
     guard red != redTarget || both != bothTarget else { return nil }
     func percent(_ count: Int) -> String { String(format: "%.1f%%", 100 * Double(count) / Double(n)) }
@@ -88,14 +109,18 @@ public struct RiskBands: Sendable, Equatable, Codable {
 
   /// The same cut points with the churn rate observed in each band on `labels` (1/0; NaN skipped).
   public func measured(scores: [Double], labels: [Double]) -> RiskBands {
-    var rows: [String: Int] = [:], churned: [String: Int] = [:]
+    // Counted by band index (red 0, yellow 1, green 2), without hashing a name per row.
+    var counts = [Int](repeating: 0, count: 3), churnedCounts = [Int](repeating: 0, count: 3)
     for (p, y) in zip(scores, labels) where !y.isNaN {
-      let b = band(p)
-      rows[b, default: 0] += 1
-      if y == 1 { churned[b, default: 0] += 1 }
+      let b = p >= red ? 0 : (p >= yellow ? 1 : 2)
+      counts[b] += 1
+      churnedCounts[b] += y == 1 ? 1 : 0
     }
-    var rates: [String: Double] = [:]
-    for (b, n) in rows where n > 0 { rates[b] = Double(churned[b, default: 0]) / Double(n) }
+    var rows: [String: Int] = [:], rates: [String: Double] = [:]
+    for (b, name) in ["red", "yellow", "green"].enumerated() where counts[b] > 0 {
+      rows[name] = counts[b]
+      rates[name] = Double(churnedCounts[b]) / Double(counts[b])
+    }
     return RiskBands(red: red, yellow: yellow, observedChurnRate: rates, observedRows: rows)
   }
 }

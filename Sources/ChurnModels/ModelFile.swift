@@ -14,7 +14,8 @@ public struct ModelFile: Sendable {
     public var rows: Int
     public var churned: Int
     public var churnRate: Double
-    /// FNV-1a over the training table's ids, labels and values: the same data gives the same fingerprint.
+    /// A hash of the training table's ids, labels, column names and values (`ModelFile.fingerprint`):
+    /// the same data gives the same fingerprint.
     public var dataFingerprint: String
     public var notes: [String]
 
@@ -430,25 +431,98 @@ public struct ModelFile: Sendable {
     }
   }
 
-  /// FNV-1a, 64 bits, over a table's ids, labels and values (hex).
-  public static func fingerprint(_ table: FeatureTable) -> String {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    func mix(_ bytes: some Sequence<UInt8>) {
-      for b in bytes {
-        h ^= UInt64(b)
-        h = h &* 0x0000_0100_0000_01B3
+  /// A 64-bit hash (hex) of a table's ids, labels, column names and values, recorded in the
+  /// model file as `training.dataFingerprint`: the same data gives the same fingerprint on any
+  /// thread count; different data (a value's last bit, a label, an id, a name, the column
+  /// order) gives another.
+  ///
+  /// Each part is hashed on its own, in parallel, by FNV-1a's step on whole 64-bit words
+  /// (`h = (h ⊕ word) · 0x100000001B3`, from h = 0xCBF29CE484222325); the parts' hashes are
+  /// then hashed in order by the same step. The words of each part:
+  ///
+  /// ```
+  /// ids        each id as text (below)
+  /// labels     each label's bits, or the single word 2⁶⁴ − 1 when the table has none
+  /// column c   its name as text; then 0 and each value's bits (numeric), or 1 and each
+  ///            level as text, a missing level as the word 2⁶⁴ − 1 (categorical)
+  /// all        row count, column count, then the hashes of ids, labels, column 0, 1, …
+  /// text       its UTF-8 byte count, then its bytes 8 at a time (little-endian, the last
+  ///            word padded with zero bytes)
+  /// ```
+  /// So text keeps its boundaries ("ab", "c" differs from "a", "bc"). Every step is a bijection
+  /// of h, so changing one word of a part always changes that part's hash. (Fingerprints
+  /// before this were FNV-1a over bytes: a table's old and new fingerprints differ.)
+  ///
+  /// - Complexity: O(rows × columns), the parts spread over `threads` threads.
+  public static func fingerprint(_ table: FeatureTable, threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> String {
+    let parts = 2 + table.columns.count
+    var hashes = [UInt64](repeating: 0, count: parts)
+    let workers = max(1, min(threads, parts))
+    hashes.withUnsafeMutableBufferPointer { buffer in
+      nonisolated(unsafe) let hashes = buffer  // each worker writes its own parts
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        for part in stride(from: worker, to: parts, by: workers) {
+          var h = WordHash()
+          switch part {
+          case 0: for id in table.ids { h.mix(id) }
+          case 1:
+            if let labels = table.labels { h.mix(labels) } else { h.mix(UInt64.max) }
+          default:
+            let c = part - 2
+            h.mix(table.columnNames[c])
+            switch table.columns[c] {
+            case .numeric(let v):
+              h.mix(0)
+              h.mix(v)
+            case .categorical(let v):
+              h.mix(1)
+              for x in v {
+                if let x { h.mix(x) } else { h.mix(UInt64.max) }
+              }
+            }
+          }
+          hashes[part] = h.value
+        }
       }
     }
-    for id in table.ids { mix(id.utf8) }
-    for label in table.labels ?? [] { withUnsafeBytes(of: label.bitPattern) { mix($0) } }
-    for (name, column) in zip(table.columnNames, table.columns) {
-      mix(name.utf8)
-      switch column {
-      case .numeric(let v): for x in v { withUnsafeBytes(of: x.bitPattern) { mix($0) } }
-      case .categorical(let v): for x in v { mix((x ?? "\u{0}").utf8) }
+    var all = WordHash()
+    all.mix(UInt64(table.rowCount))
+    all.mix(UInt64(table.columns.count))
+    for h in hashes { all.mix(h) }
+    return String(all.value, radix: 16)
+  }
+
+  /// FNV-1a's step on 64-bit words (see `fingerprint`).
+  struct WordHash {
+    var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    mutating func mix(_ word: UInt64) { value = (value ^ word) &* 0x0000_0100_0000_01B3 }
+
+    mutating func mix(_ values: [Double]) {
+      var h = value
+      values.withUnsafeBufferPointer { v in
+        for x in v { h = (h ^ x.bitPattern) &* 0x0000_0100_0000_01B3 }
+      }
+      value = h
+    }
+
+    /// The byte count, then the bytes 8 at a time, the last word padded with zero bytes.
+    mutating func mix(_ text: String) {
+      var text = text
+      text.withUTF8 { bytes in
+        mix(UInt64(bytes.count))
+        let raw = UnsafeRawBufferPointer(bytes)
+        var i = 0
+        while i + 8 <= bytes.count {
+          mix(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+          i += 8
+        }
+        guard i < bytes.count else { return }
+        var last: UInt64 = 0
+        for k in i..<bytes.count { last |= UInt64(bytes[k]) << (8 * UInt64(k - i)) }
+        mix(last)
       }
     }
-    return String(h, radix: 16)
   }
 }
 

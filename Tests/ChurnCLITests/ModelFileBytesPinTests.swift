@@ -8,6 +8,10 @@ import Testing
 /// (/work/bench/churn-old, commit b2eade8), on the demo event log and on Telco with its
 /// holdout ids, for both families.
 ///
+/// The training data's fingerprint (`training.dataFingerprint`) is left out of the hash (its
+/// value blanked): it changed on purpose (issue 16, `ModelFile.fingerprint`); the rest of each
+/// file is still the old binary's bytes (the pins below are its files, fingerprint blanked).
+///
 /// A failure means the same data and flags no longer give the same model file: if the change
 /// is meant (a new field, a version bump), record the new hashes (the message prints them) and
 /// say so in the commit.
@@ -15,9 +19,12 @@ import Testing
 struct ModelFileBytesPinTests {
   static let root = TrainScoreCommandTests.root
 
-  /// FNV-1a, 64 bits, over the file's bytes.
+  /// FNV-1a, 64 bits, over the file's bytes with the fingerprint's value blanked (checked to be
+  /// there, 1 to 16 hex digits).
   static func hash(_ path: String) throws -> (UInt64, Int) {
-    let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    let fingerprint = try #require(text.firstRange(of: #/"dataFingerprint" : "[0-9a-f]{1,16}"/#), "no fingerprint in \(path)")
+    let bytes = Array(text.replacingCharacters(in: fingerprint, with: "\"dataFingerprint\" : \"\"").utf8)
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
     return (h, bytes.count)
@@ -29,10 +36,10 @@ struct ModelFileBytesPinTests {
   static let telco = ["--table", TrainScoreCommandTests.telco, "--id", "customerid", "--label", "churn", "--holdout-ids", TrainScoreCommandTests.holdout]
 
   @Test("Demo and Telco, logistic and forest: the model file's bytes", arguments: [
-    ("demo logistic", demo + ["--model", "logistic"], UInt64(0x54e6_b5a8_0caf_4087), 809_286),
-    ("demo forest", demo + ["--model", "forest", "--trees", "20"], 0x2dbf_4684_5e4b_8d79, 548_926),
-    ("telco logistic", telco + ["--model", "logistic"], 0xa2a3_a664_8db0_a415, 114_823),
-    ("telco forest", telco + ["--model", "forest", "--trees", "20"], 0xae42_0a1b_47f9_9fb8, 228_080),
+    ("demo logistic", demo + ["--model", "logistic"], UInt64(0xd464_8d3b_3601_a5f7), 809_270),
+    ("demo forest", demo + ["--model", "forest", "--trees", "20"], 0x93f9_5352_5e8f_4aed, 548_910),
+    ("telco logistic", telco + ["--model", "logistic"], 0xc8e9_bb45_3df2_cdc3, 114_807),
+    ("telco forest", telco + ["--model", "forest", "--trees", "20"], 0x6bdd_130a_c640_3c32, 228_064),
   ])
   func pinned(name: String, arguments: [String], hash: UInt64, size: Int) throws {
     let dir = try TemporaryDirectory()

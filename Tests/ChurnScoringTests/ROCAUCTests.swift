@@ -1,3 +1,4 @@
+import ChurnCore
 import ChurnScoring
 import Testing
 
@@ -49,5 +50,41 @@ struct ROCAUCTests {
       try rocAUC(scores: [0.1, 0.2], labels: [1, 0.5])
     }
     #expect(throws: MetricError.self) { try rocAUC(scores: [.nan, 0.2], labels: [1, 0]) }
+  }
+
+  /// The merge-sort version this replaced, for bit-for-bit comparison.
+  func bySort(_ scores: [Double], _ labels: [Double]) -> Double {
+    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+    var rankSum = 0.0, start = 0
+    while start < order.count {
+      var end = start + 1
+      while end < order.count && scores[order[end]] == scores[order[start]] { end += 1 }
+      let midRank = Double(start + 1 + end) / 2
+      for k in start..<end where labels[order[k]] == 1 { rankSum += midRank }
+      start = end
+    }
+    let n1 = labels.reduce(0, +), n0 = Double(labels.count) - n1
+    return (rankSum - n1 * (n1 + 1) / 2) / (n1 * n0)
+  }
+
+  @Test("On a shared ScoreOrder: bit for bit the value of the sort it replaced, ties and −0 included", arguments: 0..<6)
+  func sharedOrder(seed: Int) throws {
+    var rng = SeededGenerator(seed: UInt64(seed))
+    let levels = [3, 50, 5_000, 1 << 40, 7, 1 << 20][seed]
+    let scores = (0..<20_000).map { _ in Double(rng.next() % UInt64(levels)) / Double(levels) - (seed == 4 ? 0.5 : 0) }
+      .map { $0 == 0 && seed == 4 ? -0.0 : $0 }
+    let labels = scores.map { s in Double.random(in: 0...1, using: &rng) < (s + 1) / 3 ? 1.0 : 0.0 }
+    let expected = bySort(scores, labels)
+    #expect(try rocAUC(ScoreOrder(scores), labels: labels) == expected, "seed \(seed)")
+    #expect(try rocAUC(scores: scores, labels: labels) == expected, "seed \(seed)")
+  }
+
+  @Test("On a shared ScoreOrder: the same errors")
+  func sharedOrderErrors() {
+    #expect(throws: MetricError.singleClass(metric: "ROC AUC", count: 2, label: 1)) { try rocAUC(ScoreOrder([0.1, 0.2]), labels: [1, 1]) }
+    #expect(throws: MetricError.lengthMismatch(metric: "ROC AUC", scores: 1, labels: 2)) { try rocAUC(ScoreOrder([0.1]), labels: [1, 0]) }
+    #expect(throws: MetricError.nonFiniteScore(metric: "ROC AUC", index: 0, value: .infinity)) {
+      try rocAUC(ScoreOrder([.infinity, 0.2]), labels: [1, 0])
+    }
   }
 }

@@ -83,4 +83,40 @@ struct RiskBandsTests {
       #expect(bands.red >= bands.yellow)
     }
   }
+
+  /// The sort-based version `learn` replaced, for comparison.
+  static func learnedBySort(_ scores: [Double]) -> RiskBands {
+    let descending = scores.sorted(by: >)
+    let n = descending.count
+    var levels: [(cut: Double, count: Int)] = []
+    for (i, v) in descending.enumerated() where i + 1 == n || descending[i + 1] != v { levels.append((v, i + 1)) }
+    let redTarget = n - Int((0.9 * Double(n)).rounded(.down)), bothTarget = max(redTarget, n - Int((0.7 * Double(n)).rounded(.down)))
+    func nearest(_ options: [(cut: Double, count: Int)], _ target: Int) -> (cut: Double, count: Int) {
+      options.min { (abs($0.count - target), $0.count) < (abs($1.count - target), $1.count) }!
+    }
+    let red = nearest([(descending[0].nextUp, 0)] + levels, redTarget)
+    let yellow = nearest([red] + levels.filter { $0.count > red.count }, bothTarget)
+    return RiskBands(red: red.cut, yellow: yellow.cut)
+  }
+
+  @Test("Learned from a shared ScoreOrder: the cut points of the sort it replaced, and the same measured rates")
+  func sharedOrder() {
+    for seed in 0..<100 {
+      var rng = SeededGenerator(seed: UInt64(seed))
+      let n = 1 + Int(rng.next() % 2_000), levels = 1 + Int(rng.next() % UInt64([3, 40, 100_000][seed % 3]))
+      let scores = (0..<n).map { _ in Double(rng.next() % UInt64(levels)) / Double(levels) }
+      let labels = (0..<n).map { _ in [0, 1, .nan][Int(rng.next() % 3)] }
+      let bands = RiskBands.learn(ScoreOrder(scores))
+      #expect(bands == Self.learnedBySort(scores), "seed \(seed)")
+      #expect(RiskBands.learn(scores: scores) == bands, "seed \(seed)")
+      var rows: [String: Int] = [:], churned: [String: Int] = [:]
+      for (p, y) in zip(scores, labels) where !y.isNaN {
+        rows[bands.band(p), default: 0] += 1
+        if y == 1 { churned[bands.band(p), default: 0] += 1 }
+      }
+      let measured = bands.measured(scores: scores, labels: labels)
+      #expect(measured.observedRows == rows, "seed \(seed)")
+      #expect(measured.observedChurnRate == rows.mapValues { _ in 0 }.merging(rows.map { ($0, Double(churned[$0, default: 0]) / Double($1)) }) { $1 })
+    }
+  }
 }

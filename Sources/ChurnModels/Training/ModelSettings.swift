@@ -119,9 +119,11 @@ public struct TrainedModel: Sendable {
   /// 0 under a strong L1 penalty, every tree a single leaf): such a model cannot rank anyone,
   /// and its risk bands would put every customer in red.
   ///
+  /// - Parameter probabilities: `rawProbabilities(x)` when the caller has them already (one
+  ///   pass over the training matrix fewer); nil: computed here.
   /// - Throws: `TrainingError.constantScores`.
-  public func checkRanksCustomers() throws {
-    let p = rawProbabilities(x)
+  public func checkRanksCustomers(probabilities: [Double]? = nil) throws {
+    let p = probabilities ?? rawProbabilities(x)
     guard let first = p.first, p.allSatisfy({ $0 == first }) else { return }
     throw TrainingError.constantScores(rows: p.count, probability: first, fix: settings.spec.learner.constantScoresFix)
   }

@@ -271,7 +271,9 @@ public struct Trainer: Sendable {
   /// backtest, training AUC, risk bands and drift references.
   func finish(_ file: inout ModelFile, fitted: TrainedModel, training: FeatureTable, measured: Measured, record: ModelFile.TuningRecord?,
               report: inout TrainingReport) throws {
-    try fitted.checkRanksCustomers()
+    // The training rows' raw probabilities, computed once: for the check and for the scores below.
+    let raw = fitted.rawProbabilities(fitted.x)
+    try fitted.checkRanksCustomers(probabilities: raw)
     file.calibration = calibrated(fitted, measured)
     if let held = measured.heldOut {
       file.holdoutPredictions = .init(source: measured.heldOutSource, probabilities: held.p, labels: held.y, seed: settings.seed)
@@ -305,13 +307,17 @@ public struct Trainer: Sendable {
     }
     file.tuning = record
     file.backtest = measured.folds.isEmpty ? nil : measured.folds
-    let raw = fitted.rawProbabilities(fitted.x)
     let scores = file.calibration.apply(raw)
-    file.validation.trainingAUC = try? rocAUC(scores: scores, labels: training.labels!)
+    // Sorted once for the training AUC, the bands' cut points and the score's drift deciles
+    // (the order is dropped right after, not kept beside the matrix to the end).
+    let (trainingAUC, learned, scoreEdges) = { () -> (Double?, RiskBands, [Double]) in
+      let order = ScoreOrder(scores)
+      return (try? rocAUC(order, labels: training.labels!), RiskBands.learn(order), DriftReference.distinctEdges(DriftReference.decileRanks(count: scores.count).map { order[rank: $0] }))
+    }()
+    file.validation.trainingAUC = trainingAUC
     report.meanPredicted = scores.reduce(0, +) / Double(scores.count)
     report.observedChurnRate = file.training.churnRate
     log.line(report.meanText)
-    let learned = RiskBands.learn(scores: scores)
     report.bandsNote = learned.unevenNote(scores: scores)
     if let note = report.bandsNote { log.note(note) }
     let bands = measured.heldOut.map { learned.measured(scores: $0.p, labels: $0.y) } ?? learned.measured(scores: scores, labels: training.labels!)
@@ -319,7 +325,7 @@ public struct Trainer: Sendable {
     log.line(report.bandsText)
     file.riskBands = bands
     file.driftReferences = ModelFile.driftReferences(training, deciles: fitted.deciles, threads: settings.threads)
-    file.scoreReference = DriftReference.numeric("(churn score)", scores)
+    file.scoreReference = DriftReference.numeric("(churn score)", scores, edges: scoreEdges)
   }
 }
 
