@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A CSV table read into typed columns, for customer tables and prepared feature tables.
 ///
@@ -41,8 +42,9 @@ public struct TypedCSV: Sendable {
   ///   - exclude: columns to leave out (case-insensitive).
   ///   - expected: what the file should hold, for the error about an empty file (default: a
   ///     header line naming the columns, one of them `idColumn`, then one row per id).
-  ///   - threads: threads for pass 1, each on a byte range of at least `minimumPartitionBytes`
-  ///     (default 32 MB); the result, errors included, does not depend on it.
+  ///   - threads: threads for pass 1, which take in turn byte ranges of at least
+  ///     `minimumPartitionBytes` (default 32 MB), up to `rangesPerThread` per thread; the
+  ///     result, errors included, does not depend on it.
   /// - Throws: `FileError`, `CSVError` (among them `invalidUTF8` for an id or a kept column's
   ///   value that is not valid UTF-8: a categorical level is never repaired into U+FFFD),
   ///   `TableError`.
@@ -70,10 +72,10 @@ public struct TypedCSV: Sendable {
     let initialStoring = selected.map { c in forcedKinds[first.header[c].lowercased()].map { $0 == .numeric } ?? true }
     let headerEnd = first.offset, size = first.fileSize
     // A gzip file is one stream: it has no byte ranges to split.
-    let partitions = first.isGzip ? 1 : max(1, min(threads, (size - headerEnd) / max(1, minimumPartitionBytes)))
+    let ranges = first.isGzip ? 1 : Self.rangeCount(bytes: size - headerEnd, threads: threads, minimumPartitionBytes: minimumPartitionBytes)
     let scanned: Scan
-    if partitions > 1, let merged = Self.scanInParallel(path: path, first: first, partitions: partitions, idIndex: idIndex, selected: selected,
-                                                        storing: initialStoring) {
+    if ranges > 1, let merged = Self.scanInParallel(path: path, first: first, ranges: ranges, threads: threads, idIndex: idIndex,
+                                                    selected: selected, storing: initialStoring) {
       scanned = merged
     } else {
       scanned = try Self.scan(first, path: path, header: first.header, idIndex: idIndex, selected: selected, storing: initialStoring,
@@ -185,37 +187,103 @@ public struct TypedCSV: Sendable {
     var sawBlankId: Bool
     var ids: [String], lines: [Int]
 
-    /// `next`'s records appended after these, its lines moved down by `lines`.
-    mutating func append(_ next: Scan, shiftingLinesBy shift: Int) {
-      for c in couldBeNumeric.indices {
-        couldBeNumeric[c] = couldBeNumeric[c] && next.couldBeNumeric[c]
-        couldBeDate[c] = couldBeDate[c] && next.couldBeDate[c]
-        allFormatted[c] = allFormatted[c] && next.allFormatted[c]
-        if firstText[c] == nil, let text = next.firstText[c] { firstText[c] = (text.line + shift, text.value) }
+    /// A run of no records over a header of `width` columns, storing the values of the selected
+    /// columns `storing` says.
+    static func empty(width: Int, storing: [Bool]) -> Scan {
+      Scan(couldBeNumeric: Array(repeating: true, count: width), couldBeDate: Array(repeating: true, count: width),
+           firstText: Array(repeating: nil, count: width), allFormatted: Array(repeating: true, count: width),
+           nonBlank: Array(repeating: 0, count: storing.count), numberCount: Array(repeating: 0, count: storing.count),
+           numbers: Array(repeating: [], count: storing.count), storing: storing,
+           outOfRange: Array(repeating: false, count: storing.count), sawBlankId: false, ids: [], lines: [])
+    }
+
+  }
+
+  /// The records of `parts` one after another, the lines of part p moved down by `shifts[p]`.
+  /// The flags and counts are combined in file order; the ids, lines and stored columns are
+  /// copied once, straight to their final place, by up to `threads` threads.
+  static func concatenated(_ parts: [Scan], shiftingLinesBy shifts: [Int], threads: Int) -> Scan {
+    var merged = parts[0]
+    for c in merged.firstText.indices { merged.firstText[c] = merged.firstText[c].map { ($0.line + shifts[0], $0.value) } }
+    for (next, shift) in zip(parts, shifts).dropFirst() {
+      for c in merged.couldBeNumeric.indices {
+        merged.couldBeNumeric[c] = merged.couldBeNumeric[c] && next.couldBeNumeric[c]
+        merged.couldBeDate[c] = merged.couldBeDate[c] && next.couldBeDate[c]
+        merged.allFormatted[c] = merged.allFormatted[c] && next.allFormatted[c]
+        if merged.firstText[c] == nil, let text = next.firstText[c] { merged.firstText[c] = (text.line + shift, text.value) }
       }
-      for k in numbers.indices {
-        nonBlank[k] += next.nonBlank[k]
-        numberCount[k] += next.numberCount[k]
-        if storing[k] && next.storing[k] {
-          numbers[k].append(contentsOf: next.numbers[k])
-          outOfRange[k] = outOfRange[k] || next.outOfRange[k]
-        } else {
-          storing[k] = false
-          numbers[k] = []
+      for k in merged.numbers.indices {
+        merged.nonBlank[k] += next.nonBlank[k]
+        merged.numberCount[k] += next.numberCount[k]
+        merged.storing[k] = merged.storing[k] && next.storing[k]
+        merged.outOfRange[k] = merged.storing[k] && (merged.outOfRange[k] || next.outOfRange[k])
+      }
+      merged.sawBlankId = merged.sawBlankId || next.sawBlankId
+    }
+    var offsets = [0]
+    for part in parts { offsets.append(offsets.last! + part.ids.count) }
+    merged.ids = concatenated(parts.map(\.ids), offsets: offsets, threads: threads)
+    merged.lines = concatenated(parts.map(\.lines), offsets: offsets, threads: threads, adding: shifts)
+    for k in merged.numbers.indices {
+      merged.numbers[k] = merged.storing[k] ? concatenated(parts.map { $0.numbers[k] }, offsets: offsets, threads: threads) : []
+    }
+    return merged
+  }
+
+  /// `pieces` joined into one array, piece p copied to `offsets[p]` by up to `threads` threads
+  /// at once: the memory of the result is written (and first touched) once, in parallel.
+  static func concatenated<T: Sendable>(_ pieces: [[T]], offsets: [Int], threads: Int) -> [T] {
+    let rows = offsets.last!
+    return [T](unsafeUninitializedCapacity: rows) { buffer, count in
+      nonisolated(unsafe) let target = buffer
+      let workers = max(1, min(threads, pieces.count))
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        for p in stride(from: w, to: pieces.count, by: workers) {
+          pieces[p].withUnsafeBufferPointer { piece in
+            _ = UnsafeMutableBufferPointer(rebasing: target[offsets[p]..<offsets[p + 1]]).initialize(fromContentsOf: piece)
+          }
         }
       }
-      sawBlankId = sawBlankId || next.sawBlankId
-      ids.append(contentsOf: next.ids)
-      lines.append(contentsOf: next.lines.lazy.map { $0 + shift })
+      count = rows
     }
   }
 
-  /// Pass 1 on `partitions` byte ranges at once, merged in file order; `nil` when any range
-  /// throws or holds a double quote (a newline inside quotes could sit at a range boundary):
-  /// the file is then read on one thread, which finds the same first error as before.
-  static func scanInParallel(path: String, first: CSVReader, partitions: Int, idIndex: Int, selected: [Int], storing: [Bool]) -> Scan? {
+  /// Line numbers joined as by `concatenated(_:offsets:threads:)`, those of piece p plus `shifts[p]`.
+  static func concatenated(_ pieces: [[Int]], offsets: [Int], threads: Int, adding shifts: [Int]) -> [Int] {
+    let rows = offsets.last!
+    return [Int](unsafeUninitializedCapacity: rows) { buffer, count in
+      nonisolated(unsafe) let target = buffer
+      let workers = max(1, min(threads, pieces.count))
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        for p in stride(from: w, to: pieces.count, by: workers) {
+          for (i, line) in pieces[p].enumerated() { target[offsets[p] + i] = line + shifts[p] }
+        }
+      }
+      count = rows
+    }
+  }
+
+  /// The byte ranges pass 1 splits `bytes` of records into for `threads` threads: up to
+  /// `rangesPerThread` per thread, each of at least `minimumPartitionBytes`; 1 (one thread, no
+  /// split) when `threads` is 1 or the file is small.
+  public static func rangeCount(bytes: Int, threads: Int, minimumPartitionBytes: Int) -> Int {
+    guard threads > 1 else { return 1 }
+    return max(1, min(threads * rangesPerThread, bytes / max(1, minimumPartitionBytes)))
+  }
+
+  /// Byte ranges per thread in pass 1. The threads take the ranges in turn as they finish, so a
+  /// thread held back by other work (two cores shared with other processes) delays the end by
+  /// at most one small range instead of half the file.
+  public static let rangesPerThread = 16
+
+  /// Pass 1 on `ranges` byte ranges, taken in turn by up to `threads` threads, merged in file
+  /// order; `nil` when any range throws or holds a double quote (a newline inside quotes could
+  /// sit at a range boundary): the file is then read on one thread, which finds the same first
+  /// error as before.
+  static func scanInParallel(path: String, first: CSVReader, ranges: Int, threads: Int, idIndex: Int, selected: [Int],
+                             storing: [Bool]) -> Scan? {
     let headerEnd = first.offset, size = first.fileSize
-    let targets = (1..<partitions).map { headerEnd + $0 * (size - headerEnd) / partitions }
+    let targets = (1..<ranges).map { headerEnd + $0 * (size - headerEnd) / ranges }
     guard let starts = try? first.lineStarts(after: targets) else { return nil }
     let bounds = [headerEnd] + starts + [size]
     final class Outcome: @unchecked Sendable {
@@ -223,27 +291,39 @@ public struct TypedCSV: Sendable {
       var lines = 0
       var sawQuotes = false
     }
-    let outcomes = (0..<partitions).map { _ in Outcome() }
+    let outcomes = (0..<ranges).map { _ in Outcome() }
     let header = first.header
-    DispatchQueue.concurrentPerform(iterations: partitions) { p in
-      guard bounds[p] < bounds[p + 1], let reader = try? CSVReader(path: path, header: header, byteRange: bounds[p]..<bounds[p + 1]) else { return }
-      outcomes[p].scan = try? scan(reader, path: path, header: header, idIndex: idIndex, selected: selected, storing: storing,
+    let next = Atomic<Int>(0)
+    let failed = Atomic<Bool>(false)
+    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, ranges))) { _ in
+      while !failed.load(ordering: .relaxed) {
+        let p = next.add(1, ordering: .relaxed).oldValue
+        guard p < ranges else { return }
+        let outcome = outcomes[p]
+        if bounds[p] >= bounds[p + 1] {
+          // Two targets inside one long line: nothing between them.
+          outcome.scan = .empty(width: header.count, storing: storing)
+          continue
+        }
+        if let reader = try? CSVReader(path: path, header: header, byteRange: bounds[p]..<bounds[p + 1]) {
+          outcome.scan = try? scan(reader, path: path, header: header, idIndex: idIndex, selected: selected, storing: storing,
                                    rangeStart: bounds[p], rangeEnd: bounds[p + 1])
-      outcomes[p].lines = reader.linesRead
-      outcomes[p].sawQuotes = reader.sawQuotes
+          outcome.lines = reader.linesRead
+          outcome.sawQuotes = reader.sawQuotes
+        }
+        if outcome.scan == nil || outcome.sawQuotes { failed.store(true, ordering: .relaxed) }
+      }
     }
-    guard outcomes.allSatisfy({ $0.scan != nil && !$0.sawQuotes }) else { return nil }
+    guard !failed.load(ordering: .relaxed), outcomes.allSatisfy({ $0.scan != nil && !$0.sawQuotes }) else { return nil }
+    var lineOffsets: [Int] = []
     var before = first.linesRead
-    var merged = outcomes[0].scan!
-    merged.lines = merged.lines.map { $0 + before }
-    for (k, firstText) in merged.firstText.enumerated() { merged.firstText[k] = firstText.map { ($0.line + before, $0.value) } }
-    before += outcomes[0].lines
-    for outcome in outcomes.dropFirst() {
-      merged.append(outcome.scan!, shiftingLinesBy: before)
-      outcome.scan = nil
+    for outcome in outcomes {
+      lineOffsets.append(before)
       before += outcome.lines
     }
-    return merged
+    let scans = outcomes.map { $0.scan! }
+    for outcome in outcomes { outcome.scan = nil }
+    return concatenated(scans, shiftingLinesBy: lineOffsets, threads: threads)
   }
 
   /// Pass 1 over `reader`'s records, which lie in bytes `rangeStart..<rangeEnd` of the file.

@@ -36,6 +36,15 @@ struct TypedCSVThreadsTests {
     }
   }
 
+  @Test("Pass 1 splits a large file into many more ranges than threads, and one thread reads it whole")
+  func ranges() {
+    // The 948 MB bench table on 2 threads: 28 ranges of 32 MB, taken in turn as threads finish.
+    #expect(TypedCSV.rangeCount(bytes: 948_000_000, threads: 2, minimumPartitionBytes: 32 << 20) == 28)
+    #expect(TypedCSV.rangeCount(bytes: 10_000_000_000, threads: 2, minimumPartitionBytes: 32 << 20) == 2 * TypedCSV.rangesPerThread)
+    #expect(TypedCSV.rangeCount(bytes: 948_000_000, threads: 1, minimumPartitionBytes: 32 << 20) == 1)
+    #expect(TypedCSV.rangeCount(bytes: 40_000_000, threads: 2, minimumPartitionBytes: 32 << 20) == 1)
+  }
+
   @Test("A gzip table is read on one stream whatever the threads (a compressed file has no byte ranges)")
   func gzip() throws {
     let dir = try TemporaryDirectory()
@@ -68,6 +77,8 @@ struct TypedCSVThreadsTests {
     try expectSame(rows(900) { $0 == 680 ? "C680,1,x,2024-03-01,a\n" : plain($0) }, kinds: ["code": .numeric], "forced numeric")
     try expectSame(rows(900) { $0 == 640 ? "C640,1,2,2024-03-01,caf\u{E9}\n" : plain($0) }, "non-ASCII")
     try expectSame(rows(900) { $0 == 630 ? "C630,1,2,2024-03-01,\"a\nb\"\n" : plain($0) }, "quoted newline")
+    // Ranges of about 400 bytes in lines of 1,000: some ranges hold no record at all.
+    try expectSame(rows(20) { "C\($0),\($0),2,2024-03-01,\(String(repeating: "p", count: 1_000))\n" }, "lines longer than a range")
     // Invalid UTF-8 late in the file.
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
