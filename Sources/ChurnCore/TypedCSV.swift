@@ -199,10 +199,11 @@ public struct TypedCSV: Sendable {
 
   }
 
-  /// The records of `parts` one after another, the lines of part p moved down by `shifts[p]`.
-  /// The flags and counts are combined in file order; the ids, lines and stored columns are
-  /// copied once, straight to their final place, by up to `threads` threads.
-  static func concatenated(_ parts: [Scan], shiftingLinesBy shifts: [Int], threads: Int) -> Scan {
+  /// The records of `parts` one after another, the lines of part p moved down by `shifts[p]`,
+  /// with the stored columns `columns` (the parts wrote their values there and kept none).
+  /// The flags and counts are combined in file order; the ids and lines are copied once,
+  /// straight to their final place, by up to `threads` threads.
+  static func concatenated(_ parts: [Scan], shiftingLinesBy shifts: [Int], threads: Int, columns: [[Double]]) -> Scan {
     var merged = parts[0]
     for c in merged.firstText.indices { merged.firstText[c] = merged.firstText[c].map { ($0.line + shifts[0], $0.value) } }
     for (next, shift) in zip(parts, shifts).dropFirst() {
@@ -224,9 +225,7 @@ public struct TypedCSV: Sendable {
     for part in parts { offsets.append(offsets.last! + part.ids.count) }
     merged.ids = concatenated(parts.map(\.ids), offsets: offsets, threads: threads)
     merged.lines = concatenated(parts.map(\.lines), offsets: offsets, threads: threads, adding: shifts)
-    for k in merged.numbers.indices {
-      merged.numbers[k] = merged.storing[k] ? concatenated(parts.map { $0.numbers[k] }, offsets: offsets, threads: threads) : []
-    }
+    for k in merged.numbers.indices { merged.numbers[k] = merged.storing[k] ? columns[k] : [] }
     return merged
   }
 
@@ -276,10 +275,22 @@ public struct TypedCSV: Sendable {
   /// at most one small range instead of half the file.
   public static let rangesPerThread = 16
 
+  /// Where a range's scan writes the values of the stored columns: `columns[k]` (nil for a
+  /// column not stored) from row `firstRow`, at most `rows` rows.
+  struct Destination: @unchecked Sendable {
+    var columns: [UnsafeMutablePointer<Double>?]
+    var firstRow: Int
+    var rows: Int
+  }
+
   /// Pass 1 on `ranges` byte ranges, taken in turn by up to `threads` threads, merged in file
   /// order; `nil` when any range throws or holds a double quote (a newline inside quotes could
   /// sit at a range boundary): the file is then read on one thread, which finds the same first
   /// error as before.
+  ///
+  /// The records of each range are counted first (`recordCount`), so every range writes its
+  /// numbers straight into the table's columns at its first row: no range keeps columns of its
+  /// own that would then be copied (400 MB of new memory for a 1M × 50 table).
   static func scanInParallel(path: String, first: CSVReader, ranges: Int, threads: Int, idIndex: Int, selected: [Int],
                              storing: [Bool]) -> Scan? {
     let headerEnd = first.offset, size = first.fileSize
@@ -288,47 +299,126 @@ public struct TypedCSV: Sendable {
     let bounds = [headerEnd] + starts + [size]
     final class Outcome: @unchecked Sendable {
       var scan: Scan?
+      var records = -1
       var lines = 0
       var sawQuotes = false
     }
     let outcomes = (0..<ranges).map { _ in Outcome() }
     let header = first.header
-    let next = Atomic<Int>(0)
-    let failed = Atomic<Bool>(false)
-    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, ranges))) { _ in
-      while !failed.load(ordering: .relaxed) {
-        let p = next.add(1, ordering: .relaxed).oldValue
-        guard p < ranges else { return }
+    let workers = max(1, min(threads, ranges))
+    // Each worker takes the next range not yet taken until none is left or one has failed.
+    func forEachRange(_ body: @escaping @Sendable (Int) -> Bool) -> Bool {
+      let next = Atomic<Int>(0)
+      let failed = Atomic<Bool>(false)
+      DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while !failed.load(ordering: .relaxed) {
+          let p = next.add(1, ordering: .relaxed).oldValue
+          guard p < ranges else { return }
+          if !body(p) { failed.store(true, ordering: .relaxed) }
+        }
+      }
+      return !failed.load(ordering: .relaxed)
+    }
+    guard forEachRange({ p in
+      outcomes[p].records = (try? recordCount(path: path, range: bounds[p]..<bounds[p + 1])) ?? -1
+      return outcomes[p].records >= 0
+    }) else { return nil }
+    var offsets = [0]
+    for outcome in outcomes { offsets.append(offsets.last! + outcome.records) }
+    let rows = offsets.last!, firstRows = offsets
+    let (columns, complete) = withColumns(rows: rows, storing: storing) { pointers in
+      nonisolated(unsafe) let pointers = pointers
+      return forEachRange { p in
         let outcome = outcomes[p]
         if bounds[p] >= bounds[p + 1] {
           // Two targets inside one long line: nothing between them.
           outcome.scan = .empty(width: header.count, storing: storing)
-          continue
+          return outcome.records == 0
         }
-        if let reader = try? CSVReader(path: path, header: header, byteRange: bounds[p]..<bounds[p + 1]) {
-          outcome.scan = try? scan(reader, path: path, header: header, idIndex: idIndex, selected: selected, storing: storing,
-                                   rangeStart: bounds[p], rangeEnd: bounds[p + 1])
-          outcome.lines = reader.linesRead
-          outcome.sawQuotes = reader.sawQuotes
-        }
-        if outcome.scan == nil || outcome.sawQuotes { failed.store(true, ordering: .relaxed) }
+        guard let reader = try? CSVReader(path: path, header: header, byteRange: bounds[p]..<bounds[p + 1]) else { return false }
+        let destination = Destination(columns: pointers, firstRow: firstRows[p], rows: outcome.records)
+        outcome.scan = try? scan(reader, path: path, header: header, idIndex: idIndex, selected: selected, storing: storing,
+                                 rangeStart: bounds[p], rangeEnd: bounds[p + 1], destination: destination)
+        outcome.lines = reader.linesRead
+        outcome.sawQuotes = reader.sawQuotes
+        return outcome.scan?.ids.count == outcome.records && !outcome.sawQuotes
       }
     }
-    guard !failed.load(ordering: .relaxed), outcomes.allSatisfy({ $0.scan != nil && !$0.sawQuotes }) else { return nil }
+    guard complete else { return nil }
     var lineOffsets: [Int] = []
     var before = first.linesRead
     for outcome in outcomes {
       lineOffsets.append(before)
       before += outcome.lines
     }
-    let scans = outcomes.map { $0.scan! }
-    for outcome in outcomes { outcome.scan = nil }
-    return concatenated(scans, shiftingLinesBy: lineOffsets, threads: threads)
+    return concatenated(outcomes.map { $0.scan! }, shiftingLinesBy: lineOffsets, threads: threads, columns: columns)
   }
 
-  /// Pass 1 over `reader`'s records, which lie in bytes `rangeStart..<rangeEnd` of the file.
+  /// Runs `body` with, for each selected column that `storing` marks, the buffer of a new
+  /// column of `rows` values (nil for the others); returns the columns, complete when `body`
+  /// returns true (it must then have written every value of every column it went on storing)
+  /// and empty otherwise.
+  static func withColumns(rows: Int, storing: [Bool], _ body: ([UnsafeMutablePointer<Double>?]) -> Bool) -> (columns: [[Double]], complete: Bool) {
+    var columns = [[Double]](repeating: [], count: storing.count)
+    var pointers = [UnsafeMutablePointer<Double>?](repeating: nil, count: storing.count)
+    // Column k's buffer is open while columns k + 1 ... are opened: one nested initializer each.
+    func open(_ k: Int) -> Bool {
+      guard k < storing.count else { return body(pointers) }
+      guard storing[k] else { return open(k + 1) }
+      var complete = false
+      let column = [Double](unsafeUninitializedCapacity: rows) { buffer, count in
+        pointers[k] = buffer.baseAddress
+        complete = open(k + 1)
+        pointers[k] = nil
+        count = complete ? rows : 0
+      }
+      columns[k] = column
+      return complete
+    }
+    let complete = open(0)
+    return (complete ? columns : [], complete)
+  }
+
+  /// The records `CSVReader(path:header:byteRange:)` reads from `range` of a file without
+  /// quotes: its lines (the last one may lack its newline) that hold more than a carriage return.
+  public static func recordCount(path: String, range: Range<Int>) throws -> Int {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    if descriptor < 0 { throw FileError.fromErrno(path: path, action: "open") }
+    defer { close(descriptor) }
+    let chunk = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 20)
+    defer { chunk.deallocate() }
+    var records = 0
+    var lineLength = 0  // bytes of the current line so far
+    var lastByte: UInt8 = 0  // the line's last byte so far
+    var position = range.lowerBound
+    while position < range.upperBound {
+      let n = pread(descriptor, chunk, min(1 << 20, range.upperBound - position), off_t(position))
+      if n < 0 { throw FileError.fromErrno(path: path, action: "read") }
+      if n == 0 { break }
+      var i = 0
+      while i < n {
+        guard let found = memchr(chunk + i, 0x0A, n - i) else {
+          lineLength += n - i
+          lastByte = chunk[n - 1]
+          break
+        }
+        let newline = chunk.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        if newline > i { lineLength += newline - i; lastByte = chunk[newline - 1] }
+        if lineLength > 1 || (lineLength == 1 && lastByte != 0x0D) { records += 1 }
+        lineLength = 0
+        i = newline + 1
+      }
+      position += n
+    }
+    if lineLength > 1 || (lineLength == 1 && lastByte != 0x0D) { records += 1 }
+    return records
+  }
+
+  /// With a `destination`, the values of the stored columns go straight to its buffers (row
+  /// `firstRow` on) and the returned scan keeps none; past `destination.rows` records nothing
+  /// more is written (the caller compares the records read with it).
   static func scan(_ reader: CSVReader, path: String, header: [String], idIndex: Int, selected: [Int], storing: [Bool],
-                   rangeStart: Int, rangeEnd: Int) throws -> Scan {
+                   rangeStart: Int, rangeEnd: Int, destination: Destination? = nil) throws -> Scan {
     var couldBeNumeric = [Bool](repeating: true, count: header.count)
     var couldBeDate = [Bool](repeating: true, count: header.count)
     var firstText = [(line: Int, value: String)?](repeating: nil, count: header.count)  // first that does not
@@ -350,8 +440,18 @@ public struct TypedCSV: Sendable {
     let block = UnsafeMutablePointer<Double>.allocate(capacity: max(1, selected.count * blockRecords))
     defer { block.deallocate() }
     var inBlock = 0
+    var written = 0
     func flush() {
-      for k in numbers.indices where storing[k] { numbers[k].append(contentsOf: UnsafeBufferPointer(start: block + k * blockRecords, count: inBlock)) }
+      if let destination {
+        if written + inBlock <= destination.rows {
+          for k in numbers.indices where storing[k] {
+            (destination.columns[k]! + destination.firstRow + written).initialize(from: block + k * blockRecords, count: inBlock)
+          }
+        }
+        written += inBlock
+      } else {
+        for k in numbers.indices where storing[k] { numbers[k].append(contentsOf: UnsafeBufferPointer(start: block + k * blockRecords, count: inBlock)) }
+      }
       inBlock = 0
     }
     var sawBlankId = false
@@ -370,7 +470,7 @@ public struct TypedCSV: Sendable {
         let rows = Self.estimatedRows(fileSize: rangeEnd, headerBytes: rangeStart, readBytes: reader.offset, records: ids.count)
         ids.reserveCapacity(rows)
         lines.reserveCapacity(rows)
-        for k in numbers.indices where storing[k] { numbers[k].reserveCapacity(rows) }
+        if destination == nil { for k in numbers.indices where storing[k] { numbers[k].reserveCapacity(rows) } }
       }
       if record.isBlank(idIndex) {
         sawBlankId = true

@@ -45,6 +45,23 @@ struct TypedCSVThreadsTests {
     #expect(TypedCSV.rangeCount(bytes: 40_000_000, threads: 2, minimumPartitionBytes: 32 << 20) == 1)
   }
 
+  @Test("The records counted in a byte range are those a range reader reads: blank lines, CRLF, a last line without newline")
+  func recordCounts() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.file("t.csv")
+    let texts = ["a,1\nb,2\n", "a,1\n\nb,2\r\n\r\n\r\r\nc,3", "\n\n", "", "x", "\r", "a,1\r\n\rb\n", String(repeating: "c,1234\n", count: 400_000)]
+    for text in texts {
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      let size = text.utf8.count
+      var read = 0
+      if size > 0 {
+        try CSVReader(path: path, header: ["k", "v"], byteRange: 0..<size).forEachRecord { _ in read += 1 }
+      }
+      #expect(try TypedCSV.recordCount(path: path, range: 0..<size) == read, "\(text.prefix(20).debugDescription)")
+    }
+  }
+
   @Test("A gzip table is read on one stream whatever the threads (a compressed file has no byte ranges)")
   func gzip() throws {
     let dir = try TemporaryDirectory()
