@@ -335,7 +335,9 @@ public struct TypedCSV: Sendable {
           outcome.scan = .empty(width: header.count, storing: storing)
           return outcome.records == 0
         }
-        guard let reader = try? CSVReader(path: path, header: header, byteRange: bounds[p]..<bounds[p + 1]) else { return false }
+        // Blocks of 1 MB (records are short): a range's reader is one of many.
+        guard let reader = try? CSVReader(path: path, header: header, byteRange: bounds[p]..<bounds[p + 1], blockSize: 1 << 20)
+        else { return false }
         let destination = Destination(columns: pointers, firstRow: firstRows[p], rows: outcome.records)
         outcome.scan = try? scan(reader, path: path, header: header, idIndex: idIndex, selected: selected, storing: storing,
                                  rangeStart: bounds[p], rangeEnd: bounds[p + 1], destination: destination)
@@ -381,36 +383,33 @@ public struct TypedCSV: Sendable {
 
   /// The records `CSVReader(path:header:byteRange:)` reads from `range` of a file without
   /// quotes: its lines (the last one may lack its newline) that hold more than a carriage return.
+  /// The range is mapped, not copied: the file's cached pages are counted where they lie.
   public static func recordCount(path: String, range: Range<Int>) throws -> Int {
+    guard !range.isEmpty else { return 0 }
     let descriptor = open(path, O_RDONLY | O_CLOEXEC)
     if descriptor < 0 { throw FileError.fromErrno(path: path, action: "open") }
     defer { close(descriptor) }
-    let chunk = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 20)
-    defer { chunk.deallocate() }
-    var records = 0
-    var lineLength = 0  // bytes of the current line so far
-    var lastByte: UInt8 = 0  // the line's last byte so far
-    var position = range.lowerBound
-    while position < range.upperBound {
-      let n = pread(descriptor, chunk, min(1 << 20, range.upperBound - position), off_t(position))
-      if n < 0 { throw FileError.fromErrno(path: path, action: "read") }
-      if n == 0 { break }
-      var i = 0
-      while i < n {
-        guard let found = memchr(chunk + i, 0x0A, n - i) else {
-          lineLength += n - i
-          lastByte = chunk[n - 1]
-          break
-        }
-        let newline = chunk.distance(to: found.assumingMemoryBound(to: UInt8.self))
-        if newline > i { lineLength += newline - i; lastByte = chunk[newline - 1] }
-        if lineLength > 1 || (lineLength == 1 && lastByte != 0x0D) { records += 1 }
-        lineLength = 0
-        i = newline + 1
-      }
-      position += n
+    let page = max(1, sysconf(Int32(_SC_PAGESIZE)))
+    let start = range.lowerBound / page * page
+    let length = range.upperBound - start
+    guard let mapped = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, off_t(start)), mapped != MAP_FAILED else {
+      throw FileError.fromErrno(path: path, action: "map")
     }
-    if lineLength > 1 || (lineLength == 1 && lastByte != 0x0D) { records += 1 }
+    defer { munmap(mapped, length) }
+    _ = madvise(mapped, length, MADV_SEQUENTIAL)
+    let bytes = mapped.assumingMemoryBound(to: UInt8.self) + (range.lowerBound - start)
+    let n = range.count
+    var records = 0
+    var lineStart = 0
+    // A line holds a record unless it is empty or a lone carriage return.
+    func isRecord(_ lineEnd: Int) -> Bool { lineEnd - lineStart > 1 || (lineEnd - lineStart == 1 && bytes[lineStart] != 0x0D) }
+    while lineStart < n {
+      guard let found = memchr(bytes + lineStart, 0x0A, n - lineStart) else { break }
+      let newline = bytes.distance(to: found.assumingMemoryBound(to: UInt8.self))
+      if isRecord(newline) { records += 1 }
+      lineStart = newline + 1
+    }
+    if lineStart < n, isRecord(n) { records += 1 }
     return records
   }
 
@@ -482,6 +481,22 @@ public struct TypedCSV: Sendable {
       let slot = block + inBlock
       for k in 0..<selected.count {
         let c = selected[k]
+        // Most cells are plain numbers: first byte a digit (or a minus and a digit), last byte a
+        // digit. Such a field is not blank, has no spaces to trim and is no missing token, so
+        // it goes straight to the parser; anything else (or a failed parse) takes the full path.
+        let raw = record.field(c)
+        if raw.count >= 2 || (raw.count == 1 && raw[0] &- 0x30 < 10), raw[raw.count - 1] &- 0x30 < 10,
+           raw[0] &- 0x30 < 10 || (raw[0] == 0x2D && raw[1] &- 0x30 < 10), let v = NumberParsing.double(raw) {
+          nonBlank[k] += 1
+          numberCount[k] += 1
+          if couldBeNumeric[c] && Self.hasLeadingZero(raw) { couldBeNumeric[c] = false }
+          slot[k * blockRecords] = v
+          if !NumberParsing.isWithinLimit(v) && storing[k] { outOfRange[k] = true }
+          if couldBeDate[c] && (raw.count < 10 || raw[4] != 0x2D || UTCTime.parseMilliseconds(raw) == nil) {
+            couldBeDate[c] = false
+          }
+          continue
+        }
         if record.isBlank(c) {
           slot[k * blockRecords] = .nan
           continue
