@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A CSV table read into typed columns, for customer tables and prepared feature tables.
 ///
@@ -41,8 +42,9 @@ public struct TypedCSV: Sendable {
   ///   - exclude: columns to leave out (case-insensitive).
   ///   - expected: what the file should hold, for the error about an empty file (default: a
   ///     header line naming the columns, one of them `idColumn`, then one row per id).
-  ///   - threads: threads for pass 1, each on a byte range of at least `minimumPartitionBytes`
-  ///     (default 32 MB); the result, errors included, does not depend on it.
+  ///   - threads: threads for pass 1, which take in turn byte ranges of at least
+  ///     `minimumPartitionBytes` (default 32 MB), up to `rangesPerThread` per thread; the
+  ///     result, errors included, does not depend on it.
   /// - Throws: `FileError`, `CSVError` (among them `invalidUTF8` for an id or a kept column's
   ///   value that is not valid UTF-8: a categorical level is never repaired into U+FFFD),
   ///   `TableError`.
@@ -70,10 +72,10 @@ public struct TypedCSV: Sendable {
     let initialStoring = selected.map { c in forcedKinds[first.header[c].lowercased()].map { $0 == .numeric } ?? true }
     let headerEnd = first.offset, size = first.fileSize
     // A gzip file is one stream: it has no byte ranges to split.
-    let partitions = first.isGzip ? 1 : max(1, min(threads, (size - headerEnd) / max(1, minimumPartitionBytes)))
+    let ranges = first.isGzip ? 1 : Self.rangeCount(bytes: size - headerEnd, threads: threads, minimumPartitionBytes: minimumPartitionBytes)
     let scanned: Scan
-    if partitions > 1, let merged = Self.scanInParallel(path: path, first: first, partitions: partitions, idIndex: idIndex, selected: selected,
-                                                        storing: initialStoring) {
+    if ranges > 1, let merged = Self.scanInParallel(path: path, first: first, ranges: ranges, threads: threads, idIndex: idIndex,
+                                                    selected: selected, storing: initialStoring) {
       scanned = merged
     } else {
       scanned = try Self.scan(first, path: path, header: first.header, idIndex: idIndex, selected: selected, storing: initialStoring,
@@ -185,70 +187,237 @@ public struct TypedCSV: Sendable {
     var sawBlankId: Bool
     var ids: [String], lines: [Int]
 
-    /// `next`'s records appended after these, its lines moved down by `lines`.
-    mutating func append(_ next: Scan, shiftingLinesBy shift: Int) {
-      for c in couldBeNumeric.indices {
-        couldBeNumeric[c] = couldBeNumeric[c] && next.couldBeNumeric[c]
-        couldBeDate[c] = couldBeDate[c] && next.couldBeDate[c]
-        allFormatted[c] = allFormatted[c] && next.allFormatted[c]
-        if firstText[c] == nil, let text = next.firstText[c] { firstText[c] = (text.line + shift, text.value) }
+    /// A run of no records over a header of `width` columns, storing the values of the selected
+    /// columns `storing` says.
+    static func empty(width: Int, storing: [Bool]) -> Scan {
+      Scan(couldBeNumeric: Array(repeating: true, count: width), couldBeDate: Array(repeating: true, count: width),
+           firstText: Array(repeating: nil, count: width), allFormatted: Array(repeating: true, count: width),
+           nonBlank: Array(repeating: 0, count: storing.count), numberCount: Array(repeating: 0, count: storing.count),
+           numbers: Array(repeating: [], count: storing.count), storing: storing,
+           outOfRange: Array(repeating: false, count: storing.count), sawBlankId: false, ids: [], lines: [])
+    }
+
+  }
+
+  /// The records of `parts` one after another, the lines of part p moved down by `shifts[p]`,
+  /// with the stored columns `columns` (the parts wrote their values there and kept none).
+  /// The flags and counts are combined in file order; the ids and lines are copied once,
+  /// straight to their final place, by up to `threads` threads.
+  static func concatenated(_ parts: [Scan], shiftingLinesBy shifts: [Int], threads: Int, columns: [[Double]]) -> Scan {
+    var merged = parts[0]
+    for c in merged.firstText.indices { merged.firstText[c] = merged.firstText[c].map { ($0.line + shifts[0], $0.value) } }
+    for (next, shift) in zip(parts, shifts).dropFirst() {
+      for c in merged.couldBeNumeric.indices {
+        merged.couldBeNumeric[c] = merged.couldBeNumeric[c] && next.couldBeNumeric[c]
+        merged.couldBeDate[c] = merged.couldBeDate[c] && next.couldBeDate[c]
+        merged.allFormatted[c] = merged.allFormatted[c] && next.allFormatted[c]
+        if merged.firstText[c] == nil, let text = next.firstText[c] { merged.firstText[c] = (text.line + shift, text.value) }
       }
-      for k in numbers.indices {
-        nonBlank[k] += next.nonBlank[k]
-        numberCount[k] += next.numberCount[k]
-        if storing[k] && next.storing[k] {
-          numbers[k].append(contentsOf: next.numbers[k])
-          outOfRange[k] = outOfRange[k] || next.outOfRange[k]
-        } else {
-          storing[k] = false
-          numbers[k] = []
+      for k in merged.numbers.indices {
+        merged.nonBlank[k] += next.nonBlank[k]
+        merged.numberCount[k] += next.numberCount[k]
+        merged.storing[k] = merged.storing[k] && next.storing[k]
+        merged.outOfRange[k] = merged.storing[k] && (merged.outOfRange[k] || next.outOfRange[k])
+      }
+      merged.sawBlankId = merged.sawBlankId || next.sawBlankId
+    }
+    var offsets = [0]
+    for part in parts { offsets.append(offsets.last! + part.ids.count) }
+    merged.ids = concatenated(parts.map(\.ids), offsets: offsets, threads: threads)
+    merged.lines = concatenated(parts.map(\.lines), offsets: offsets, threads: threads, adding: shifts)
+    for k in merged.numbers.indices { merged.numbers[k] = merged.storing[k] ? columns[k] : [] }
+    return merged
+  }
+
+  /// `pieces` joined into one array, piece p copied to `offsets[p]` by up to `threads` threads
+  /// at once: the memory of the result is written (and first touched) once, in parallel.
+  static func concatenated<T: Sendable>(_ pieces: [[T]], offsets: [Int], threads: Int) -> [T] {
+    let rows = offsets.last!
+    return [T](unsafeUninitializedCapacity: rows) { buffer, count in
+      nonisolated(unsafe) let target = buffer
+      let workers = max(1, min(threads, pieces.count))
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        for p in stride(from: w, to: pieces.count, by: workers) {
+          pieces[p].withUnsafeBufferPointer { piece in
+            _ = UnsafeMutableBufferPointer(rebasing: target[offsets[p]..<offsets[p + 1]]).initialize(fromContentsOf: piece)
+          }
         }
       }
-      sawBlankId = sawBlankId || next.sawBlankId
-      ids.append(contentsOf: next.ids)
-      lines.append(contentsOf: next.lines.lazy.map { $0 + shift })
+      count = rows
     }
   }
 
-  /// Pass 1 on `partitions` byte ranges at once, merged in file order; `nil` when any range
-  /// throws or holds a double quote (a newline inside quotes could sit at a range boundary):
-  /// the file is then read on one thread, which finds the same first error as before.
-  static func scanInParallel(path: String, first: CSVReader, partitions: Int, idIndex: Int, selected: [Int], storing: [Bool]) -> Scan? {
+  /// Line numbers joined as by `concatenated(_:offsets:threads:)`, those of piece p plus `shifts[p]`.
+  static func concatenated(_ pieces: [[Int]], offsets: [Int], threads: Int, adding shifts: [Int]) -> [Int] {
+    let rows = offsets.last!
+    return [Int](unsafeUninitializedCapacity: rows) { buffer, count in
+      nonisolated(unsafe) let target = buffer
+      let workers = max(1, min(threads, pieces.count))
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        for p in stride(from: w, to: pieces.count, by: workers) {
+          for (i, line) in pieces[p].enumerated() { target[offsets[p] + i] = line + shifts[p] }
+        }
+      }
+      count = rows
+    }
+  }
+
+  /// The byte ranges pass 1 splits `bytes` of records into for `threads` threads: up to
+  /// `rangesPerThread` per thread, each of at least `minimumPartitionBytes`; 1 (one thread, no
+  /// split) when `threads` is 1 or the file is small.
+  public static func rangeCount(bytes: Int, threads: Int, minimumPartitionBytes: Int) -> Int {
+    guard threads > 1 else { return 1 }
+    return max(1, min(threads * rangesPerThread, bytes / max(1, minimumPartitionBytes)))
+  }
+
+  /// Byte ranges per thread in pass 1. The threads take the ranges in turn as they finish, so a
+  /// thread held back by other work (two cores shared with other processes) delays the end by
+  /// at most one small range instead of half the file.
+  public static let rangesPerThread = 16
+
+  /// Where a range's scan writes the values of the stored columns: `columns[k]` (nil for a
+  /// column not stored) from row `firstRow`, at most `rows` rows.
+  struct Destination: @unchecked Sendable {
+    var columns: [UnsafeMutablePointer<Double>?]
+    var firstRow: Int
+    var rows: Int
+  }
+
+  /// Pass 1 on `ranges` byte ranges, taken in turn by up to `threads` threads, merged in file
+  /// order; `nil` when any range throws or holds a double quote (a newline inside quotes could
+  /// sit at a range boundary): the file is then read on one thread, which finds the same first
+  /// error as before.
+  ///
+  /// The records of each range are counted first (`recordCount`), so every range writes its
+  /// numbers straight into the table's columns at its first row: no range keeps columns of its
+  /// own that would then be copied (400 MB of new memory for a 1M × 50 table).
+  static func scanInParallel(path: String, first: CSVReader, ranges: Int, threads: Int, idIndex: Int, selected: [Int],
+                             storing: [Bool]) -> Scan? {
     let headerEnd = first.offset, size = first.fileSize
-    let targets = (1..<partitions).map { headerEnd + $0 * (size - headerEnd) / partitions }
+    let targets = (1..<ranges).map { headerEnd + $0 * (size - headerEnd) / ranges }
     guard let starts = try? first.lineStarts(after: targets) else { return nil }
     let bounds = [headerEnd] + starts + [size]
     final class Outcome: @unchecked Sendable {
       var scan: Scan?
+      var records = -1
       var lines = 0
       var sawQuotes = false
     }
-    let outcomes = (0..<partitions).map { _ in Outcome() }
+    let outcomes = (0..<ranges).map { _ in Outcome() }
     let header = first.header
-    DispatchQueue.concurrentPerform(iterations: partitions) { p in
-      guard bounds[p] < bounds[p + 1], let reader = try? CSVReader(path: path, header: header, byteRange: bounds[p]..<bounds[p + 1]) else { return }
-      outcomes[p].scan = try? scan(reader, path: path, header: header, idIndex: idIndex, selected: selected, storing: storing,
-                                   rangeStart: bounds[p], rangeEnd: bounds[p + 1])
-      outcomes[p].lines = reader.linesRead
-      outcomes[p].sawQuotes = reader.sawQuotes
+    let workers = max(1, min(threads, ranges))
+    // Each worker takes the next range not yet taken until none is left or one has failed.
+    func forEachRange(_ body: @escaping @Sendable (Int) -> Bool) -> Bool {
+      let next = Atomic<Int>(0)
+      let failed = Atomic<Bool>(false)
+      DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while !failed.load(ordering: .relaxed) {
+          let p = next.add(1, ordering: .relaxed).oldValue
+          guard p < ranges else { return }
+          if !body(p) { failed.store(true, ordering: .relaxed) }
+        }
+      }
+      return !failed.load(ordering: .relaxed)
     }
-    guard outcomes.allSatisfy({ $0.scan != nil && !$0.sawQuotes }) else { return nil }
+    guard forEachRange({ p in
+      outcomes[p].records = (try? recordCount(path: path, range: bounds[p]..<bounds[p + 1])) ?? -1
+      return outcomes[p].records >= 0
+    }) else { return nil }
+    var offsets = [0]
+    for outcome in outcomes { offsets.append(offsets.last! + outcome.records) }
+    let rows = offsets.last!, firstRows = offsets
+    let (columns, complete) = withColumns(rows: rows, storing: storing) { pointers in
+      nonisolated(unsafe) let pointers = pointers
+      return forEachRange { p in
+        let outcome = outcomes[p]
+        if bounds[p] >= bounds[p + 1] {
+          // Two targets inside one long line: nothing between them.
+          outcome.scan = .empty(width: header.count, storing: storing)
+          return outcome.records == 0
+        }
+        // Blocks of 1 MB (records are short): a range's reader is one of many.
+        guard let reader = try? CSVReader(path: path, header: header, byteRange: bounds[p]..<bounds[p + 1], blockSize: 1 << 20)
+        else { return false }
+        let destination = Destination(columns: pointers, firstRow: firstRows[p], rows: outcome.records)
+        outcome.scan = try? scan(reader, path: path, header: header, idIndex: idIndex, selected: selected, storing: storing,
+                                 rangeStart: bounds[p], rangeEnd: bounds[p + 1], destination: destination)
+        outcome.lines = reader.linesRead
+        outcome.sawQuotes = reader.sawQuotes
+        return outcome.scan?.ids.count == outcome.records && !outcome.sawQuotes
+      }
+    }
+    guard complete else { return nil }
+    var lineOffsets: [Int] = []
     var before = first.linesRead
-    var merged = outcomes[0].scan!
-    merged.lines = merged.lines.map { $0 + before }
-    for (k, firstText) in merged.firstText.enumerated() { merged.firstText[k] = firstText.map { ($0.line + before, $0.value) } }
-    before += outcomes[0].lines
-    for outcome in outcomes.dropFirst() {
-      merged.append(outcome.scan!, shiftingLinesBy: before)
-      outcome.scan = nil
+    for outcome in outcomes {
+      lineOffsets.append(before)
       before += outcome.lines
     }
-    return merged
+    return concatenated(outcomes.map { $0.scan! }, shiftingLinesBy: lineOffsets, threads: threads, columns: columns)
   }
 
-  /// Pass 1 over `reader`'s records, which lie in bytes `rangeStart..<rangeEnd` of the file.
+  /// Runs `body` with, for each selected column that `storing` marks, the buffer of a new
+  /// column of `rows` values (nil for the others); returns the columns, complete when `body`
+  /// returns true (it must then have written every value of every column it went on storing)
+  /// and empty otherwise.
+  static func withColumns(rows: Int, storing: [Bool], _ body: ([UnsafeMutablePointer<Double>?]) -> Bool) -> (columns: [[Double]], complete: Bool) {
+    var columns = [[Double]](repeating: [], count: storing.count)
+    var pointers = [UnsafeMutablePointer<Double>?](repeating: nil, count: storing.count)
+    // Column k's buffer is open while columns k + 1 ... are opened: one nested initializer each.
+    func open(_ k: Int) -> Bool {
+      guard k < storing.count else { return body(pointers) }
+      guard storing[k] else { return open(k + 1) }
+      var complete = false
+      let column = [Double](unsafeUninitializedCapacity: rows) { buffer, count in
+        pointers[k] = buffer.baseAddress
+        complete = open(k + 1)
+        pointers[k] = nil
+        count = complete ? rows : 0
+      }
+      columns[k] = column
+      return complete
+    }
+    let complete = open(0)
+    return (complete ? columns : [], complete)
+  }
+
+  /// The records `CSVReader(path:header:byteRange:)` reads from `range` of a file without
+  /// quotes: its lines (the last one may lack its newline) that hold more than a carriage return.
+  /// The range is mapped, not copied: the file's cached pages are counted where they lie.
+  public static func recordCount(path: String, range: Range<Int>) throws -> Int {
+    guard !range.isEmpty else { return 0 }
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    if descriptor < 0 { throw FileError.fromErrno(path: path, action: "open") }
+    defer { close(descriptor) }
+    let page = max(1, sysconf(Int32(_SC_PAGESIZE)))
+    let start = range.lowerBound / page * page
+    let length = range.upperBound - start
+    guard let mapped = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, off_t(start)), mapped != MAP_FAILED else {
+      throw FileError.fromErrno(path: path, action: "map")
+    }
+    defer { munmap(mapped, length) }
+    _ = madvise(mapped, length, MADV_SEQUENTIAL)
+    let bytes = mapped.assumingMemoryBound(to: UInt8.self) + (range.lowerBound - start)
+    let n = range.count
+    var records = 0
+    var lineStart = 0
+    // A line holds a record unless it is empty or a lone carriage return.
+    func isRecord(_ lineEnd: Int) -> Bool { lineEnd - lineStart > 1 || (lineEnd - lineStart == 1 && bytes[lineStart] != 0x0D) }
+    while lineStart < n {
+      guard let found = memchr(bytes + lineStart, 0x0A, n - lineStart) else { break }
+      let newline = bytes.distance(to: found.assumingMemoryBound(to: UInt8.self))
+      if isRecord(newline) { records += 1 }
+      lineStart = newline + 1
+    }
+    if lineStart < n, isRecord(n) { records += 1 }
+    return records
+  }
+
+  /// With a `destination`, the values of the stored columns go straight to its buffers (row
+  /// `firstRow` on) and the returned scan keeps none; past `destination.rows` records nothing
+  /// more is written (the caller compares the records read with it).
   static func scan(_ reader: CSVReader, path: String, header: [String], idIndex: Int, selected: [Int], storing: [Bool],
-                   rangeStart: Int, rangeEnd: Int) throws -> Scan {
+                   rangeStart: Int, rangeEnd: Int, destination: Destination? = nil) throws -> Scan {
     var couldBeNumeric = [Bool](repeating: true, count: header.count)
     var couldBeDate = [Bool](repeating: true, count: header.count)
     var firstText = [(line: Int, value: String)?](repeating: nil, count: header.count)  // first that does not
@@ -270,8 +439,18 @@ public struct TypedCSV: Sendable {
     let block = UnsafeMutablePointer<Double>.allocate(capacity: max(1, selected.count * blockRecords))
     defer { block.deallocate() }
     var inBlock = 0
+    var written = 0
     func flush() {
-      for k in numbers.indices where storing[k] { numbers[k].append(contentsOf: UnsafeBufferPointer(start: block + k * blockRecords, count: inBlock)) }
+      if let destination {
+        if written + inBlock <= destination.rows {
+          for k in numbers.indices where storing[k] {
+            (destination.columns[k]! + destination.firstRow + written).initialize(from: block + k * blockRecords, count: inBlock)
+          }
+        }
+        written += inBlock
+      } else {
+        for k in numbers.indices where storing[k] { numbers[k].append(contentsOf: UnsafeBufferPointer(start: block + k * blockRecords, count: inBlock)) }
+      }
       inBlock = 0
     }
     var sawBlankId = false
@@ -290,7 +469,7 @@ public struct TypedCSV: Sendable {
         let rows = Self.estimatedRows(fileSize: rangeEnd, headerBytes: rangeStart, readBytes: reader.offset, records: ids.count)
         ids.reserveCapacity(rows)
         lines.reserveCapacity(rows)
-        for k in numbers.indices where storing[k] { numbers[k].reserveCapacity(rows) }
+        if destination == nil { for k in numbers.indices where storing[k] { numbers[k].reserveCapacity(rows) } }
       }
       if record.isBlank(idIndex) {
         sawBlankId = true
@@ -302,6 +481,22 @@ public struct TypedCSV: Sendable {
       let slot = block + inBlock
       for k in 0..<selected.count {
         let c = selected[k]
+        // Most cells are plain numbers: first byte a digit (or a minus and a digit), last byte a
+        // digit. Such a field is not blank, has no spaces to trim and is no missing token, so
+        // it goes straight to the parser; anything else (or a failed parse) takes the full path.
+        let raw = record.field(c)
+        if raw.count >= 2 || (raw.count == 1 && raw[0] &- 0x30 < 10), raw[raw.count - 1] &- 0x30 < 10,
+           raw[0] &- 0x30 < 10 || (raw[0] == 0x2D && raw[1] &- 0x30 < 10), let v = NumberParsing.double(raw) {
+          nonBlank[k] += 1
+          numberCount[k] += 1
+          if couldBeNumeric[c] && Self.hasLeadingZero(raw) { couldBeNumeric[c] = false }
+          slot[k * blockRecords] = v
+          if !NumberParsing.isWithinLimit(v) && storing[k] { outOfRange[k] = true }
+          if couldBeDate[c] && (raw.count < 10 || raw[4] != 0x2D || UTCTime.parseMilliseconds(raw) == nil) {
+            couldBeDate[c] = false
+          }
+          continue
+        }
         if record.isBlank(c) {
           slot[k * blockRecords] = .nan
           continue

@@ -36,6 +36,32 @@ struct TypedCSVThreadsTests {
     }
   }
 
+  @Test("Pass 1 splits a large file into many more ranges than threads, and one thread reads it whole")
+  func ranges() {
+    // The 948 MB bench table on 2 threads: 28 ranges of 32 MB, taken in turn as threads finish.
+    #expect(TypedCSV.rangeCount(bytes: 948_000_000, threads: 2, minimumPartitionBytes: 32 << 20) == 28)
+    #expect(TypedCSV.rangeCount(bytes: 10_000_000_000, threads: 2, minimumPartitionBytes: 32 << 20) == 2 * TypedCSV.rangesPerThread)
+    #expect(TypedCSV.rangeCount(bytes: 948_000_000, threads: 1, minimumPartitionBytes: 32 << 20) == 1)
+    #expect(TypedCSV.rangeCount(bytes: 40_000_000, threads: 2, minimumPartitionBytes: 32 << 20) == 1)
+  }
+
+  @Test("The records counted in a byte range are those a range reader reads: blank lines, CRLF, a last line without newline")
+  func recordCounts() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.file("t.csv")
+    let texts = ["a,1\nb,2\n", "a,1\n\nb,2\r\n\r\n\r\r\nc,3", "\n\n", "", "x", "\r", "a,1\r\n\rb\n", String(repeating: "c,1234\n", count: 400_000)]
+    for text in texts {
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      let size = text.utf8.count
+      var read = 0
+      if size > 0 {
+        try CSVReader(path: path, header: ["k", "v"], byteRange: 0..<size).forEachRecord { _ in read += 1 }
+      }
+      #expect(try TypedCSV.recordCount(path: path, range: 0..<size) == read, "\(text.prefix(20).debugDescription)")
+    }
+  }
+
   @Test("A gzip table is read on one stream whatever the threads (a compressed file has no byte ranges)")
   func gzip() throws {
     let dir = try TemporaryDirectory()
@@ -68,6 +94,8 @@ struct TypedCSVThreadsTests {
     try expectSame(rows(900) { $0 == 680 ? "C680,1,x,2024-03-01,a\n" : plain($0) }, kinds: ["code": .numeric], "forced numeric")
     try expectSame(rows(900) { $0 == 640 ? "C640,1,2,2024-03-01,caf\u{E9}\n" : plain($0) }, "non-ASCII")
     try expectSame(rows(900) { $0 == 630 ? "C630,1,2,2024-03-01,\"a\nb\"\n" : plain($0) }, "quoted newline")
+    // Ranges of about 400 bytes in lines of 1,000: some ranges hold no record at all.
+    try expectSame(rows(20) { "C\($0),\($0),2,2024-03-01,\(String(repeating: "p", count: 1_000))\n" }, "lines longer than a range")
     // Invalid UTF-8 late in the file.
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
