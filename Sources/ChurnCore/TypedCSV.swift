@@ -224,22 +224,27 @@ public struct TypedCSV: Sendable {
     var offsets = [0]
     for part in parts { offsets.append(offsets.last! + part.ids.count) }
     merged.ids = concatenated(parts.map(\.ids), offsets: offsets, threads: threads)
-    merged.lines = concatenated(parts.map(\.lines), offsets: offsets, threads: threads, adding: shifts)
+    merged.lines = concatenated(parts.map(\.lines), offsets: offsets, threads: threads) { p, line in line + shifts[p] }
     for k in merged.numbers.indices { merged.numbers[k] = merged.storing[k] ? columns[k] : [] }
     return merged
   }
 
   /// `pieces` joined into one array, piece p copied to `offsets[p]` by up to `threads` threads
-  /// at once: the memory of the result is written (and first touched) once, in parallel.
-  static func concatenated<T: Sendable>(_ pieces: [[T]], offsets: [Int], threads: Int) -> [T] {
+  /// at once (each value of piece p passed through `adjust(p, value)` when given): the memory
+  /// of the result is written (and first touched) once, in parallel.
+  static func concatenated<T: Sendable>(_ pieces: [[T]], offsets: [Int], threads: Int,
+                                        adjust: (@Sendable (Int, T) -> T)? = nil) -> [T] {
     let rows = offsets.last!
     return [T](unsafeUninitializedCapacity: rows) { buffer, count in
       nonisolated(unsafe) let target = buffer
       let workers = max(1, min(threads, pieces.count))
       DispatchQueue.concurrentPerform(iterations: workers) { w in
         for p in stride(from: w, to: pieces.count, by: workers) {
-          pieces[p].withUnsafeBufferPointer { piece in
-            _ = UnsafeMutableBufferPointer(rebasing: target[offsets[p]..<offsets[p + 1]]).initialize(fromContentsOf: piece)
+          let slot = UnsafeMutableBufferPointer(rebasing: target[offsets[p]..<offsets[p + 1]])
+          if let adjust {
+            for (i, value) in pieces[p].enumerated() { (slot.baseAddress! + i).initialize(to: adjust(p, value)) }
+          } else {
+            pieces[p].withUnsafeBufferPointer { _ = slot.initialize(fromContentsOf: $0) }
           }
         }
       }
@@ -247,20 +252,6 @@ public struct TypedCSV: Sendable {
     }
   }
 
-  /// Line numbers joined as by `concatenated(_:offsets:threads:)`, those of piece p plus `shifts[p]`.
-  static func concatenated(_ pieces: [[Int]], offsets: [Int], threads: Int, adding shifts: [Int]) -> [Int] {
-    let rows = offsets.last!
-    return [Int](unsafeUninitializedCapacity: rows) { buffer, count in
-      nonisolated(unsafe) let target = buffer
-      let workers = max(1, min(threads, pieces.count))
-      DispatchQueue.concurrentPerform(iterations: workers) { w in
-        for p in stride(from: w, to: pieces.count, by: workers) {
-          for (i, line) in pieces[p].enumerated() { target[offsets[p] + i] = line + shifts[p] }
-        }
-      }
-      count = rows
-    }
-  }
 
   /// The byte ranges pass 1 splits `bytes` of records into for `threads` threads: up to
   /// `rangesPerThread` per thread, each of at least `minimumPartitionBytes`; 1 (one thread, no
