@@ -80,11 +80,10 @@ public struct ScoreOrder: Sendable {
     rows = order
   }
 
-  /// An unsigned key that orders as the number does (−0 as +0; NaN above +∞).
+  /// An unsigned key that orders as the number does (−0 as +0; NaN above +∞): the selection's
+  /// key (`OrderStatistics.key`), with NaN, which the selection never keys, put last.
   @inline(__always)
   static func key(_ x: Double) -> UInt64 {
-    if x.isNaN { return .max }
-    let bits = (x + 0).bitPattern  // −0 + 0 is +0
-    return bits & (1 << 63) == 0 ? bits | (1 << 63) : ~bits
+    x.isNaN ? .max : OrderStatistics.key(x)
   }
 }

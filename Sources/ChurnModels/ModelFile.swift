@@ -178,7 +178,7 @@ public struct ModelFile: Sendable {
   /// - Parameters:
   ///   - deciles: `table`'s numeric columns' deciles and bin counts (`TrainedModel.deciles`),
   ///     taken from the fit's one selection (or sort) of each column; nil (or another
-  ///     table's): sorted and counted here.
+  ///     table's): selected and counted here (`DriftReference.numeric`).
   ///   - threads: columns are measured in parallel, each by one thread (the same references
   ///     with any count).
   public static func driftReferences(_ table: FeatureTable, deciles: ColumnDeciles? = nil, threads: Int = 1) -> [DriftReference] {

@@ -16,8 +16,8 @@ import ChurnCore
 ///   finite, or only one class is present (the AUC is undefined).
 /// - Complexity: O(n) (a radix sort, `ScoreOrder`).
 public func rocAUC(scores: [Double], labels: [Double]) throws -> Double {
-  _ = try checkedPositives("ROC AUC", scores: scores, labels: labels)
-  return try rocAUC(ScoreOrder(scores), labels: labels)
+  // The checks (and their errors) are `rocAUC(_:labels:)`'s, run once there.
+  try rocAUC(ScoreOrder(scores), labels: labels)
 }
 
 /// The area under the ROC curve of scores already sorted (`ScoreOrder`), so that the risk
