@@ -556,4 +556,24 @@ struct PartitionMergeTests {
     #expect(a.table.columnNames.contains("monetary_90d") && a.table.columnNames.contains("sum_order_30d"))
     #expect(a.events == 6000 && b.events == 6000 && a.summaries == b.summaries)
   }
+
+  @Test("With 4,096 rows or more the columns are computed on several threads: the same file as on one")
+  func columnsOnThreads() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try simulated(dir, customers: 2500, months: 10, seed: 5)
+    let design = try ObservationDesign(cutoffs: ["2024-04-01", "2024-06-01", "2024-08-01"].map { UTCTime.parseMilliseconds($0)! },
+                                       horizon: .days(30))
+    var one = FeatureBuilder(design: design, customers: try CustomerTable(path: dir.file("customers.csv")))
+    one.threads = 1
+    var many = one
+    many.threads = 2
+    many.minimumBytesPerThread = 1000
+    let a = try one.build(events: EventLogReader(path: dir.file("events.csv")))
+    let b = try many.build(events: EventLogReader(path: dir.file("events.csv")))
+    #expect(a.table.rowCount >= 4096 && a.table.columnNames.contains("r_score"))
+    try a.table.writeCSV(to: dir.file("one.csv"), threads: 1)
+    try b.table.writeCSV(to: dir.file("many.csv"), threads: 1)
+    #expect(try String(contentsOfFile: dir.file("one.csv"), encoding: .utf8) == (try String(contentsOfFile: dir.file("many.csv"), encoding: .utf8)))
+  }
 }

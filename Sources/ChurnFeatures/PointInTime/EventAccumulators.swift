@@ -70,12 +70,6 @@ struct EventAccumulators {
     return overflow ? .max : total
   }
 
-  /// Registers a customer and returns its index.
-  mutating func addCustomer() -> Int {
-    addCustomers(1)
-    return customerCount - 1
-  }
-
   /// Registers `n` customers at once (indices `customerCount ..< customerCount + n`), growing
   /// every array once.
   mutating func addCustomers(_ n: Int) {

@@ -31,16 +31,9 @@ final class PartitionState {
     self.fixedTypes = fixedTypes != nil
     self.activityTypes = activityTypes
     self.maxTypes = maxTypes
-    for id in customers { _ = customer(id) }
+    var indices: [Int] = []
+    register(customers, into: &indices)
     for name in fixedTypes ?? [] { typeInfo[name] = (trackType(name), activityTypes?.contains(name) ?? true) }
-  }
-
-  private func customer(_ id: String) -> Int {
-    if let known = customerIndex[id] { return known }
-    let index = accumulators.addCustomer()
-    customerIndex[id] = index
-    customerIds.append(id)
-    return index
   }
 
   /// Appends to `map` our index of each id, registering the ids not seen yet, in order, in
