@@ -592,7 +592,7 @@ extension CSVRecord {
     let end = bounds[2 * count - 1]
     guard end > i, let base = bytes.baseAddress else { return true }
     while i + 8 <= end {
-      if UnalignedLoad.word(base + i) & 0x8080_8080_8080_8080 != 0 { return false }
+      if UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
       i += 8
     }
     while i < end {
@@ -601,11 +601,6 @@ extension CSVRecord {
     }
     return true
   }
-}
-
-private enum UnalignedLoad {
-  @inline(__always)
-  static func word(_ p: UnsafePointer<UInt8>) -> UInt64 { UnsafeRawPointer(p).loadUnaligned(as: UInt64.self) }
 }
 
 /// A table that cannot be read as asked.
