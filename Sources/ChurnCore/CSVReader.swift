@@ -548,10 +548,7 @@ struct ByteBuffer {
     self.count = count
   }
 
-  subscript(i: Int) -> UInt8 {
-    get { base[i] }
-    nonmutating set { base[i] = newValue }
-  }
+  subscript(i: Int) -> UInt8 { base[i] }
 
   subscript(range: Range<Int>) -> [UInt8] { Array(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)) }
 

@@ -232,11 +232,9 @@ private final class ReadAhead: @unchecked Sendable {
       }
       let block = blocks[current]
       if block.count == 0 {
+        // The end, kept as the current block: its failure, if any, is thrown below once
+        // nothing is copied (now, or at the next call).
         ended = true
-        if let failure = block.failure {
-          if copied > 0 { break }
-          throw failure
-        }
         break
       }
       let n = min(capacity - copied, block.count - position)

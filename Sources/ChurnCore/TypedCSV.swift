@@ -474,28 +474,20 @@ public struct TypedCSV: Sendable {
         let c = selected[k]
         // Most cells are plain numbers: first byte a digit (or a minus and a digit), last byte a
         // digit. Such a field is not blank, has no spaces to trim and is no missing token, so
-        // it goes straight to the parser; anything else (or a failed parse) takes the full path.
-        let raw = record.field(c)
-        if raw.count >= 2 || (raw.count == 1 && raw[0] &- 0x30 < 10), raw[raw.count - 1] &- 0x30 < 10,
-           raw[0] &- 0x30 < 10 || (raw[0] == 0x2D && raw[1] &- 0x30 < 10), let v = NumberParsing.double(raw) {
-          nonBlank[k] += 1
-          numberCount[k] += 1
-          if couldBeNumeric[c] && Self.hasLeadingZero(raw) { couldBeNumeric[c] = false }
-          slot[k * blockRecords] = v
-          if !NumberParsing.isWithinLimit(v) && storing[k] { outOfRange[k] = true }
-          if couldBeDate[c] && (raw.count < 10 || raw[4] != 0x2D || UTCTime.parseMilliseconds(raw) == nil) {
-            couldBeDate[c] = false
+        // it goes straight to the parser; only the others are checked and trimmed first.
+        var field = record.field(c)
+        let plainNumber = (field.count >= 2 || (field.count == 1 && field[0] &- 0x30 < 10)) && field[field.count - 1] &- 0x30 < 10
+          && (field[0] &- 0x30 < 10 || (field[0] == 0x2D && field[1] &- 0x30 < 10))
+        if !plainNumber {
+          if record.isBlank(c) {
+            slot[k * blockRecords] = .nan
+            continue
           }
-          continue
-        }
-        if record.isBlank(c) {
-          slot[k * blockRecords] = .nan
-          continue
-        }
-        let field = record.trimmedField(c)
-        if Self.isMissingToken(field) {
-          slot[k * blockRecords] = .nan
-          continue
+          field = record.trimmedField(c)
+          if Self.isMissingToken(field) {
+            slot[k * blockRecords] = .nan
+            continue
+          }
         }
         nonBlank[k] += 1
         if let v = NumberParsing.double(field) {
@@ -600,7 +592,7 @@ extension CSVRecord {
     let end = bounds[2 * count - 1]
     guard end > i, let base = bytes.baseAddress else { return true }
     while i + 8 <= end {
-      if UnalignedLoad.word(base + i) & 0x8080_8080_8080_8080 != 0 { return false }
+      if UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
       i += 8
     }
     while i < end {
@@ -609,11 +601,6 @@ extension CSVRecord {
     }
     return true
   }
-}
-
-private enum UnalignedLoad {
-  @inline(__always)
-  static func word(_ p: UnsafePointer<UInt8>) -> UInt64 { UnsafeRawPointer(p).loadUnaligned(as: UInt64.self) }
 }
 
 /// A table that cannot be read as asked.

@@ -158,7 +158,6 @@ struct GzipInputTests {
           if seen == records { throw Stop() }
         }
       }
-      seen = 0
     }
   }
 
