@@ -95,6 +95,20 @@ public struct Matrix: Sendable, Equatable {
     return (0..<rows).map { storage[$0 * columns + j] }
   }
 
+  /// The first element that is NaN or infinite, as (row, column), in row order (row by row,
+  /// each row left to right) whatever the layout; nil when every element is finite.
+  public func firstNonFinite() -> (row: Int, column: Int)? {
+    guard let k = storage.firstIndex(where: { !$0.isFinite }) else { return nil }
+    if layout == .rowMajor { return (k / columns, k % columns) }
+    // Column-major: the first in row order is the smallest row among each column's first.
+    var best = (row: k % rows, column: k / rows)
+    for j in (best.column + 1)..<columns {
+      let base = j * rows
+      if let i = storage[base..<(base + best.row)].firstIndex(where: { !$0.isFinite }) { best = (i - base, j) }
+    }
+    return best
+  }
+
   /// The transpose, as a new row-major matrix.
   public var transposed: Matrix {
     if layout == .columnMajor { return Matrix(rows: columns, columns: rows, storage: storage) }

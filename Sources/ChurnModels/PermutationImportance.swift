@@ -192,10 +192,20 @@ struct PreparedRows: Sendable {
         }
       }
     } else {
-      let w = original.matrix.columns
-      original.matrix.storage.withUnsafeBufferPointer { input in
+      let m = original.matrix
+      m.storage.withUnsafeBufferPointer { input in
         rows.matrix.storage.withUnsafeMutableBufferPointer { out in
-          for k in columns { for i in 0..<count { out[i * w + k] = input[(order?[i] ?? i) * w + k] } }
+          switch m.layout {
+          case .rowMajor:
+            let w = m.columns
+            for k in columns { for i in 0..<count { out[i * w + k] = input[(order?[i] ?? i) * w + k] } }
+          case .columnMajor:
+            // A column is contiguous: its rows permuted within it.
+            for k in columns {
+              let base = k * count
+              for i in 0..<count { out[base + i] = input[base + (order?[i] ?? i)] }
+            }
+          }
         }
       }
     }
