@@ -111,4 +111,21 @@ struct TransformTests {
       }
     }
   }
+
+  @Test("The quick check's extremes: least and largest non-NaN value and whether one is NaN, in every lane and the tail")
+  func extremes() {
+    #expect(FittedPreprocessor.extremes([]) == (.infinity, -.infinity, false))
+    #expect(FittedPreprocessor.extremes([.nan, .nan]) == (.infinity, -.infinity, true))
+    for count in [1, 7, 8, 9, 16, 21] {
+      for position in 0..<count {
+        var v = (0..<count).map { Double($0 % 5) }
+        v[position] = -3
+        #expect(FittedPreprocessor.extremes(v) == (v.min()!, v.max()!, false), "\(count) at \(position)")
+        v[position] = .nan
+        #expect(FittedPreprocessor.extremes(v).missing, "NaN at \(position) of \(count)")
+        v[position] = .infinity
+        #expect(FittedPreprocessor.extremes(v).largest == .infinity, "∞ at \(position) of \(count)")
+      }
+    }
+  }
 }

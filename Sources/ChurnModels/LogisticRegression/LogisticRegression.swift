@@ -433,7 +433,17 @@ struct LogisticProblem: @unchecked Sendable {
         for i in picked { storage.append(contentsOf: UnsafeBufferPointer(rebasing: xs[(i * d)..<((i + 1) * d)])) }
       case .columnMajor:
         // The subsample in the same layout, column by column.
-        for j in 0..<d { for i in picked { storage.append(xs[j * x.rows + i]) } }
+        storage = [Double](unsafeUninitializedCapacity: rows * d) { out, count in
+          var o = 0
+          for j in 0..<d {
+            let column = xs.baseAddress! + j * x.rows
+            for i in picked {
+              out[o] = column[i]
+              o += 1
+            }
+          }
+          count = o
+        }
       }
     }
     let subWeights = picked.map { s[$0] }

@@ -774,15 +774,7 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
       let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, columns.count))
       for c in stride(from: w, to: columns.count, by: workers) {
         let (values, transform, median, output) = columns[c]
-        var least = Double.infinity, largest = -Double.infinity, missing = false
-        values.withUnsafeBufferPointer { v in
-          for x in v {
-            // NaN fails both comparisons: counted as missing, not as an extreme.
-            if x < least { least = x }
-            if x > largest { largest = x }
-            if x.isNaN { missing = true }
-          }
-        }
+        let (least, largest, missing) = Self.extremes(values)
         // An infinite value is an input error (also in a column dropped as constant).
         var ok = least != -.infinity && largest != .infinity
         if ok, let k = output {
@@ -794,6 +786,36 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
       }
     }
     return !verdict.ok.contains(false)
+  }
+
+  /// The least and largest non-NaN value of `values` (∞ and −∞ when there is none) and whether
+  /// one is NaN, eight lanes at a time.
+  static func extremes(_ values: [Double]) -> (least: Double, largest: Double, missing: Bool) {
+    values.withUnsafeBufferPointer { v in
+      // NaN fails every comparison: it never replaces an extreme, and only `x .!= x` sees it.
+      var lo = SIMD8<Double>(repeating: .infinity), hi = SIMD8<Double>(repeating: -.infinity)
+      var nan = SIMDMask<SIMD8<Int64>>(repeating: false)
+      var i = 0
+      if let base = v.baseAddress {
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= v.count {
+          let x = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+          lo.replace(with: x, where: x .< lo)
+          hi.replace(with: x, where: x .> hi)
+          nan = nan .| (x .!= x)
+          i += 8
+        }
+      }
+      var least = lo.min(), largest = hi.max(), missing = any(nan)
+      while i < v.count {
+        let x = v[i]
+        if x < least { least = x }
+        if x > largest { largest = x }
+        if x.isNaN { missing = true }
+        i += 1
+      }
+      return (least, largest, missing)
+    }
   }
 
   /// Rows per block of the one-pass transform: 50 output columns of a block stay in L2.
