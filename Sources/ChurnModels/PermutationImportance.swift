@@ -130,6 +130,8 @@ struct PreparedRows: Sendable {
   let blockBytes: Int
 
   init(_ model: TrainedModel, _ x: Matrix) {
+    // Row-major, as the coding and `permute` index it (`compute` transforms the rows so).
+    let x = x.rowMajor
     self.model = model
     count = x.rows
     if let trees = model.model as? ForestModel, case .coded(let binned) = trees.walk, model.priorShift == 0 {
@@ -192,20 +194,10 @@ struct PreparedRows: Sendable {
         }
       }
     } else {
-      let m = original.matrix
-      m.storage.withUnsafeBufferPointer { input in
+      let w = original.matrix.columns
+      original.matrix.storage.withUnsafeBufferPointer { input in
         rows.matrix.storage.withUnsafeMutableBufferPointer { out in
-          switch m.layout {
-          case .rowMajor:
-            let w = m.columns
-            for k in columns { for i in 0..<count { out[i * w + k] = input[(order?[i] ?? i) * w + k] } }
-          case .columnMajor:
-            // A column is contiguous: its rows permuted within it.
-            for k in columns {
-              let base = k * count
-              for i in 0..<count { out[base + i] = input[base + (order?[i] ?? i)] }
-            }
-          }
+          for k in columns { for i in 0..<count { out[i * w + k] = input[(order?[i] ?? i) * w + k] } }
         }
       }
     }
