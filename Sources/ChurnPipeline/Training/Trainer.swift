@@ -57,11 +57,13 @@ public struct Trainer: Sendable {
   ///   the data, building features and fitting.
   public func train(_ data: EventData, plan: ObservationPlan) throws -> TrainingResult {
     let customers = try data.loadCustomers()
-    let built = try plan.features(data, customers: customers, log: log)
+    var built = try plan.features(data, customers: customers, log: log)
     var report = TrainingReport()
     report.features = FeatureRunSummary(built)
     report.features!.lines.forEach(log.line)
+    // One holder of the feature table, let go before the final fit (see below).
     let all = built.table
+    built.table = FeatureTable(ids: [])
     let labels = all.labels!
     let labelled = all.labelledRows
     guard !labelled.isEmpty else { throw TrainerError.noLabelledCutoff }
@@ -77,6 +79,8 @@ public struct Trainer: Sendable {
     }
     let (settings, measured) = try measure(all, folds: folds, outOfTime: true, report: &report)
     let training = all.rows(labelled)
+    // The whole table let go: the fit frees the training rows' columns as it writes the matrix.
+    _ = consume all
     log.line("final model on every labelled row: \(summary(training))")
     let (fitted, final) = try fit(consuming: training, settings: settings, measured: measured, report: &report)
     report.notes = built.notes + fitted.preprocessor.notes
@@ -109,7 +113,7 @@ public struct Trainer: Sendable {
   ///   table and the ids, making folds and fitting.
   public func train(_ table: TableData, holdoutIds: String? = nil, folds: Int = 5) throws -> TrainingResult {
     guard let labelColumn = table.label else { throw TrainerError.noLabelColumn(table.path) }
-    var (all, dates) = try table.load()
+    let (all, dates) = try table.load()
     var report = TrainingReport()
     var notes: [String] = []
     if !dates.isEmpty { notes.append("date columns left out of the features: \(dates.joined(separator: ", "))") }
@@ -132,7 +136,7 @@ public struct Trainer: Sendable {
     // trains, `training` shares its columns, which the fit frees as it writes the matrix.
     let test = testRows.isEmpty ? nil : all.rows(testRows)
     let training = all.rows(trainRows)
-    all = FeatureTable(ids: [])
+    _ = consume all
     report.table = .init(rows: training.rowCount, churned: training.churnedCount, inputColumns: training.columnNames.count,
                          heldOut: testRows.count, holdoutIds: holdoutIds)
     log.line("\(summary(training)), \(training.columnNames.count) input columns")
