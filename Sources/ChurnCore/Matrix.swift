@@ -7,6 +7,9 @@
 /// matrix and the fused gradient read either layout. The linear algebra that the trainers
 /// need (products with a vector, weighted Gram matrices, positive-definite solves) is in
 /// `Matrix+BLAS.swift`, the one file of the project that calls OpenBLAS.
+///
+/// Two matrices are equal when their shapes, layouts and elements are (`rowMajor` and
+/// `columnMajor` convert).
 public struct Matrix: Sendable, Equatable {
   /// How the elements are laid out in `storage`.
   public enum Layout: Sendable, Equatable {

@@ -704,14 +704,11 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
         switch step {
         case .numeric(let name, let transform, let median):
           guard case .numeric(let values) = table.columns[index[name]!] else { preconditionFailure("checked by checkColumns") }
-          if k < d, kept[k] == raw {
-            let mean = means[k], deviation = deviations[k]
-            write { i in
-              let v = values[i]
-              return ((v.isNaN ? median : transform.apply(v)) - mean) / deviation
-            }
-          } else {
-            raw += 1
+          // (Output k's standardization, used only when `write` finds this raw column kept.)
+          let (mean, deviation) = k < d ? (means[k], deviations[k]) : (0, 1)
+          write { i in
+            let v = values[i]
+            return ((v.isNaN ? median : transform.apply(v)) - mean) / deviation
           }
         case .missingIndicator(let name):
           guard case .numeric(let values) = table.columns[index[name]!] else { preconditionFailure("checked by checkColumns") }
