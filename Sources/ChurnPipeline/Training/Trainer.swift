@@ -82,7 +82,7 @@ public struct Trainer: Sendable {
     // The whole table let go: the fit frees the training rows' columns as it writes the matrix.
     _ = consume all
     log.line("final model on every labelled row: \(summary(training))")
-    let (fitted, final) = try fit(consuming: training, settings: settings, measured: measured, report: &report)
+    let (fitted, final) = try fit(consuming: training, settings: settings, importanceOnTraining: measured.heldOutRows == nil, report: &report)
     report.notes = built.notes + fitted.preprocessor.notes
     for note in fitted.preprocessor.notes { log.note(note) }
     var file = ModelFile(churnVersion: churnVersion, idColumn: data.columns.customer, labelColumn: "label", trained: fitted,
@@ -143,7 +143,8 @@ public struct Trainer: Sendable {
     let needsFolds = tuning != nil || calibration != nil
     let splits = needsFolds ? try Folds.stratified(labels: training.labels!, k: folds, seed: settings.seed) : []
     var (settings, measured) = try measure(training, folds: splits, outOfTime: false, report: &report)
-    let (fitted, final) = try fit(consuming: training, settings: settings, measured: measured, report: &report)
+    let (fitted, final) = try fit(consuming: training, settings: settings,
+                                  importanceOnTraining: measured.heldOutRows == nil && test == nil, report: &report)
     notes += fitted.preprocessor.notes
     var file = ModelFile(churnVersion: churnVersion, idColumn: table.idColumn, labelColumn: labelColumn, trained: fitted,
                          training: final.summary(notes: notes))
@@ -192,11 +193,14 @@ public struct Trainer: Sendable {
   /// Fits `settings` on `training` and logs what the fit did. Everything the job needs of the
   /// raw rows besides the matrix (`FinalRows`) is taken first, then the table is handed to the
   /// fit, which frees its columns as it writes the matrix when nothing else holds them.
-  func fit(consuming training: consuming FeatureTable, settings: ModelSettings, measured: Measured,
+  ///
+  /// - Parameter importanceOnTraining: no held-out rows will judge permutation importance: a
+  ///   sample of these rows is kept for it.
+  func fit(consuming training: consuming FeatureTable, settings: ModelSettings, importanceOnTraining: Bool,
            report: inout TrainingReport) throws -> (TrainedModel, FinalRows) {
     let prepared = try settings.prepare(training)
     var importanceRows: (FeatureTable, String)?
-    if importance != .none && measured.heldOutRows == nil {
+    if importance != .none && importanceOnTraining {
       let limit = 5_000
       if training.rowCount > limit {
         var rng = SeededGenerator(seed: settings.seed, stream: 0x9E12)
