@@ -4,6 +4,11 @@ internal import COpenBLAS
 import Dispatch
 
 extension Matrix {
+  /// BLAS's name for `layout`.
+  var blasOrder: CBLAS_ORDER { layout == .rowMajor ? CblasRowMajor : CblasColMajor }
+  /// BLAS's leading dimension of `storage`: the distance between rows (row-major) or columns.
+  var leadingDimension: Int32 { Int32(max(1, layout == .rowMajor ? columns : rows)) }
+
   /// The product `X · v`, one entry per row (BLAS `dgemv`, no transpose).
   ///
   /// - Parameter vector: `columns` values.
@@ -16,8 +21,8 @@ extension Matrix {
     storage.withUnsafeBufferPointer { a in
       vector.withUnsafeBufferPointer { x in
         result.withUnsafeMutableBufferPointer { y in
-          cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1.0,
-                      a.baseAddress, Int32(columns), x.baseAddress, 1, 0.0, y.baseAddress, 1)
+          cblas_dgemv(blasOrder, CblasNoTrans, Int32(rows), Int32(columns), 1.0,
+                      a.baseAddress, leadingDimension, x.baseAddress, 1, 0.0, y.baseAddress, 1)
         }
       }
     }
@@ -36,8 +41,8 @@ extension Matrix {
     storage.withUnsafeBufferPointer { a in
       vector.withUnsafeBufferPointer { x in
         result.withUnsafeMutableBufferPointer { y in
-          cblas_dgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1.0,
-                      a.baseAddress, Int32(columns), x.baseAddress, 1, 0.0, y.baseAddress, 1)
+          cblas_dgemv(blasOrder, CblasTrans, Int32(rows), Int32(columns), 1.0,
+                      a.baseAddress, leadingDimension, x.baseAddress, 1, 0.0, y.baseAddress, 1)
         }
       }
     }
@@ -51,7 +56,9 @@ extension Matrix {
   /// G[j][k] = Σᵢ wᵢ · X[i][j] · X[i][k]
   /// ```
   /// Computed as `Zᵀ·Z` with BLAS `dsyrk` on the rows scaled by `√wᵢ`, so the weights must be
-  /// non-negative. Passing `nil` gives the plain `Xᵀ·X`. The result is symmetric and fully filled.
+  /// non-negative. Passing `nil` gives the plain `Xᵀ·X`. The result (row-major, whatever this
+  /// matrix's layout) is symmetric and fully filled. Weighted, the scaled rows are packed
+  /// block by block in row-major order for `dsyrk` from either layout.
   ///
   /// - Complexity: O(rows × columns²) flops, O(rows × columns) extra memory when weighted.
   public func weightedGram(weights: [Double]? = nil) -> Matrix {
@@ -60,9 +67,11 @@ extension Matrix {
     let n = Int32(columns)
     func syrk(_ a: UnsafeBufferPointer<Double>) {
       gram.storage.withUnsafeMutableBufferPointer { c in
-        // Row-major upper triangle of C = Aᵀ·A with A (rows × columns).
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, Int32(rows), 1.0,
-                    a.baseAddress, n, 0.0, c.baseAddress, n)
+        // Upper triangle of C = Aᵀ·A with A (rows × columns) in its own layout; C is
+        // symmetric, so its row-major upper triangle is its column-major upper one transposed:
+        // ask for the triangle that lands in row-major upper.
+        cblas_dsyrk(blasOrder, layout == .rowMajor ? CblasUpper : CblasLower, CblasTrans, n, Int32(rows), 1.0,
+                    a.baseAddress, leadingDimension, 0.0, c.baseAddress, n)
       }
     }
     if let weights {
@@ -80,9 +89,14 @@ extension Matrix {
                 let w = weights[first + i]
                 precondition(w >= 0 && w.isFinite, "weightedGram: weight \(first + i) is \(w); weights must be finite and non-negative")
                 let root = w.squareRoot()
-                let source = x.baseAddress! + (first + i) * columns
                 let target = z.baseAddress! + i * columns
-                for j in 0..<columns { target[j] = root * source[j] }
+                if layout == .rowMajor {
+                  let source = x.baseAddress! + (first + i) * columns
+                  for j in 0..<columns { target[j] = root * source[j] }
+                } else {
+                  let source = x.baseAddress! + first + i
+                  for j in 0..<columns { target[j] = root * source[j * rows] }
+                }
               }
               cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, Int32(count), 1.0,
                           z.baseAddress, n, first == 0 ? 0.0 : 1.0, c.baseAddress, n)
@@ -100,6 +114,7 @@ extension Matrix {
 
   /// Copies the upper triangle onto the lower one.
   mutating func symmetrizeFromUpper() {
+    precondition(layout == .rowMajor, "symmetrize needs a row-major matrix")
     precondition(rows == columns, "symmetrize needs a square matrix, got \(rows) × \(columns)")
     for i in 0..<rows {
       for j in 0..<i { storage[i * columns + j] = storage[j * columns + i] }
@@ -120,6 +135,7 @@ extension Matrix {
   /// - Complexity: O(n³ / 3) flops for an n × n matrix.
   public func solvePositiveDefinite(_ rightHandSide: [Double]) throws -> [Double] {
     precondition(rows == columns, "solvePositiveDefinite needs a square matrix, got \(rows) × \(columns)")
+    precondition(layout == .rowMajor, "solvePositiveDefinite needs a row-major matrix")
     precondition(rightHandSide.count == rows,
                  "solvePositiveDefinite: right-hand side has \(rightHandSide.count) entries; the matrix is \(rows) × \(rows)")
     guard rows > 0 else { return [] }
@@ -164,6 +180,7 @@ extension Matrix {
   /// - Complexity: O(n³) flops.
   public func inversePositiveDefinite() throws -> Matrix {
     precondition(rows == columns, "inversePositiveDefinite needs a square matrix, got \(rows) × \(columns)")
+    precondition(layout == .rowMajor, "inversePositiveDefinite needs a row-major matrix")
     guard rows > 0 else { return self }
     var a = try choleskyFactor()
     var n = Int32(rows)
@@ -224,6 +241,7 @@ extension Matrix {
     // Blocks of about 128 KB: the second product (Xᵀ·r) then reads the block from L2, not memory.
     let blockRows = max(16, min(4096, (1 << 14) / max(columns, 1)))
     let d = columns, n = rows
+    let order = blasOrder, lda = leadingDimension, rowMajor = layout == .rowMajor
     let previousThreads = openblas_get_num_threads()
     if previousThreads != 1 { openblas_set_num_threads(1) }
     storage.withUnsafeBufferPointer { xs in
@@ -239,9 +257,10 @@ extension Matrix {
                 var first = lower
                 while first < upper {
                   let count = min(blockRows, upper - first)
-                  let block = x.baseAddress! + first * d
+                  // Rows first..<first+count: contiguous row-major, or a slice of every column.
+                  let block = x.baseAddress! + (rowMajor ? first * d : first)
                   if d > 0 {
-                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(d), 1.0, block, Int32(d),
+                    cblas_dgemv(order, CblasNoTrans, Int32(count), Int32(d), 1.0, block, lda,
                                 vp.baseAddress, 1, 0.0, zp.baseAddress, 1)
                   } else {
                     for i in 0..<count { zp[i] = 0 }
@@ -252,7 +271,7 @@ extension Matrix {
                   for i in 0..<count { sum += zp[i] }
                   partial.residualSum += sum
                   if d > 0 {
-                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(count), Int32(d), 1.0, block, Int32(d),
+                    cblas_dgemv(order, CblasTrans, Int32(count), Int32(d), 1.0, block, lda,
                                 zp.baseAddress, 1, 1.0, g.baseAddress, 1)
                   }
                   first += count

@@ -130,6 +130,8 @@ struct PreparedRows: Sendable {
   let blockBytes: Int
 
   init(_ model: TrainedModel, _ x: Matrix) {
+    // Row-major, as the coding and `permute` index it (`compute` transforms the rows so).
+    let x = x.rowMajor
     self.model = model
     count = x.rows
     if let trees = model.model as? ForestModel, case .coded(let binned) = trees.walk, model.priorShift == 0 {

@@ -115,4 +115,49 @@ struct MatrixBLASTests {
     #expect(m.column(2) == [3, 6])
     #expect(Matrix(rows: 0, columns: 4).transposed.rows == 4)
   }
+
+  @Test("A column-major matrix: the same elements, rows and columns as its row-major twin")
+  func columnMajorElements() {
+    let m = Matrix([[1, 2, 3], [4, 5, 6]])
+    let c = m.columnMajor
+    #expect(c.layout == .columnMajor)
+    #expect(c.storage == [1, 4, 2, 5, 3, 6])
+    #expect(c[1, 2] == 6 && c[0, 1] == 2)
+    #expect(c.row(1) == [4, 5, 6])
+    #expect(c.column(2) == [3, 6])
+    #expect(c.transposed == m.transposed)
+    #expect(c.rowMajor == m)
+    #expect(Matrix(rows: 2, columns: 3, storage: [1, 4, 2, 5, 3, 6], layout: .columnMajor) == c)
+  }
+
+  @Test("Column-major X·v, Xᵀ·v, Gram matrices and the fused gradient equal the row-major ones",
+        arguments: 0..<(shapes.count + 1))
+  func columnMajorProducts(shape: Int) {
+    // The last shape spans several fused-gradient chunks and blocks.
+    let (rows, columns) = shape < Self.shapes.count ? Self.shapes[shape] : (9_000, 7)
+    let x = randomMatrix(rows: rows, columns: columns, seed: 500 + UInt64(shape))
+    let c = x.columnMajor
+    let v = randomVector(count: columns, seed: 600 + UInt64(shape))
+    let u = randomVector(count: rows, seed: 700 + UInt64(shape))
+    let w = u.map { $0 * $0 }
+    #expect(maxRelativeDifference(c.multiply(v), x.multiply(v)) < 1e-12)
+    #expect(maxRelativeDifference(c.transposeMultiply(u), x.transposeMultiply(u)) < 1e-12)
+    #expect(maxRelativeDifference(c.weightedGram(weights: w).storage, x.weightedGram(weights: w).storage) < 1e-12)
+    #expect(maxRelativeDifference(c.weightedGram().storage, x.weightedGram().storage) < 1e-12)
+    let gram = c.weightedGram()
+    for j in 0..<columns { for k in 0..<columns { #expect(gram[j, k] == gram[k, j]) } }
+    // Residuals r = z − u, loss Σ z: a gradient Xᵀ(Xv − u).
+    let target = u
+    let residuals: @Sendable (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Double = { range, z in
+      var total = 0.0
+      for i in z.indices {
+        total += z[i]
+        z[i] -= target[range.lowerBound + i]
+      }
+      return total
+    }
+    let a = x.fusedGradient(v, threads: 2, residuals: residuals), b = c.fusedGradient(v, threads: 2, residuals: residuals)
+    #expect(maxRelativeDifference(a.gradient, b.gradient) < 1e-12)
+    #expect(relativeDifference(a.total, b.total) < 1e-12 && relativeDifference(a.residualSum, b.residualSum) < 1e-12)
+  }
 }

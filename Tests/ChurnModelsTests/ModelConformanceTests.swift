@@ -127,6 +127,22 @@ struct ModelConformanceTests {
     }
   }
 
+  @Test("A column-major matrix gives the same probabilities and contributions as its row-major twin, bit for bit", arguments: families)
+  func eitherLayout(family: ModelFamily) throws {
+    let (table, _) = Self.table(rows: 300, seed: 4)
+    let trained = try Self.fit(family, table, seed: 4)
+    let model = trained.model
+    let byRow = try trained.preprocessor.transform(Self.table(rows: 120, seed: 104).table)
+    let byColumn = byRow.columnMajor
+    #expect(Self.bits(model.probabilities(byColumn)) == Self.bits(model.probabilities(byRow)))
+    for i in [0, 57, 119] {
+      for exact in [true, false] {
+        let a = model.contributions(byColumn, row: i, exact: exact), b = model.contributions(byRow, row: i, exact: exact)
+        #expect(a.base.bitPattern == b.base.bitPattern && Self.bits(a.contributions) == Self.bits(b.contributions), "row \(i), exact \(exact)")
+      }
+    }
+  }
+
   @Test("Probabilities are finite and in [0, 1], also for extreme, missing and unseen values", arguments: families, seeds)
   func probabilitiesInUnitInterval(family: ModelFamily, seed: UInt64) throws {
     let (table, _) = Self.table(rows: 300, seed: seed)

@@ -67,4 +67,65 @@ struct TransformTests {
       #expect(throws: error) { try fitted.transform(bad) }
     }
   }
+
+  @Test("transform(consuming:) writes the same values column-major, for both preprocessors, on training and new rows")
+  func consumingSameBits() throws {
+    let training = table()
+    var scoring = table(rows: 6_000, seed: 9)
+    guard case .categorical(var plan) = scoring.columns[6] else { Issue.record("plan not categorical"); return }
+    for i in stride(from: 0, to: plan.count, by: 11) { plan[i] = "enterprise" }
+    scoring.columns[6] = .categorical(plan)
+    for preprocessor in [Preprocessor(), Preprocessor(standardize: false, fatTailTransform: true, dropReferenceLevel: false)] {
+      let fitted = try preprocessor.fit(training)
+      for t in [training, scoring, training.rows([5]), training.rows([])] {
+        let reference = try fitted.transform(t)
+        let owned = try fitted.transform(consuming: t)
+        #expect(owned.layout == .columnMajor)
+        #expect(owned.rows == reference.rows && owned.columns == reference.columns)
+        #expect(owned.rowMajor.storage.map(\.bitPattern) == reference.storage.map(\.bitPattern))
+      }
+    }
+  }
+
+  @Test("transform(consuming:) throws transform's error for an infinite or extreme value, and takes values near the limit")
+  func consumingSameErrors() throws {
+    let training = table()
+    let fitted = try Preprocessor().fit(training)
+    let k = try #require(fitted.outputNames.firstIndex(of: "plain"))
+    // 0.75 of the limit: past the quick check's half, within the transform's limit.
+    let nearLimit = fitted.means[k] + 0.75e12 * fitted.deviations[k]
+    for (column, row, value) in [(0, 8_500, Double.infinity), (4, 20, -Double.infinity), (0, 3, -1e300), (1, 4_000, 1e300), (0, 7, nearLimit)] {
+      var bad = training
+      guard case .numeric(var v) = bad.columns[column] else { Issue.record("not numeric"); return }
+      v[row] = value
+      bad.columns[column] = .numeric(v)
+      var expected: Error?
+      var reference: Matrix?
+      do { reference = try fitted.transform(bad) } catch { expected = error }
+      if let error = expected as? PreprocessingError {
+        #expect(throws: error) { try fitted.transform(consuming: bad) }
+      } else {
+        let owned = try fitted.transform(consuming: bad)
+        #expect(owned.layout == .columnMajor)
+        #expect(owned.rowMajor.storage.map(\.bitPattern) == reference?.storage.map(\.bitPattern), "column \(column) row \(row)")
+      }
+    }
+  }
+
+  @Test("The quick check's extremes: least and largest non-NaN value and whether one is NaN, in every lane and the tail")
+  func extremes() {
+    #expect(FittedPreprocessor.extremes([]) == (.infinity, -.infinity, false))
+    #expect(FittedPreprocessor.extremes([.nan, .nan]) == (.infinity, -.infinity, true))
+    for count in [1, 7, 8, 9, 16, 21] {
+      for position in 0..<count {
+        var v = (0..<count).map { Double($0 % 5) }
+        v[position] = -3
+        #expect(FittedPreprocessor.extremes(v) == (v.min()!, v.max()!, false), "\(count) at \(position)")
+        v[position] = .nan
+        #expect(FittedPreprocessor.extremes(v).missing, "NaN at \(position) of \(count)")
+        v[position] = .infinity
+        #expect(FittedPreprocessor.extremes(v).largest == .infinity, "∞ at \(position) of \(count)")
+      }
+    }
+  }
 }

@@ -69,6 +69,10 @@ public struct FitOptions: Sendable, Equatable {
   }
 }
 
+extension ModelLearner {
+  public var matrixLayout: Matrix.Layout { .rowMajor }
+}
+
 /// A model family's hyperparameters and how to fit them: a plain value (as scikit-learn's
 /// estimators are); all learning and all checking of the data happen in `fit`.
 public protocol ModelLearner: Sendable, Equatable {
@@ -96,6 +100,12 @@ public protocol ModelLearner: Sendable, Equatable {
 
   /// The candidates `--tune` compares for a table with `columns` input columns.
   func grid(columns: Int) -> [ModelSpec]
+
+  /// The layout of the prepared matrix `fit` is given by `ModelSettings.fit` (default
+  /// row-major). Column-major lets the preprocessor free each input column as it writes the
+  /// matrix (`FittedPreprocessor.transform(consuming:)`): a family whose fit reads X through
+  /// `Matrix`'s products takes it.
+  var matrixLayout: Matrix.Layout { get }
 
   /// A one-line account of a fit of this learner for the training log ("logistic regression,
   /// newton solver (auto-selected for 1000 × 12): 7 iterations ..."), given the prepared

@@ -35,6 +35,7 @@ public struct LogisticModel: Sendable, Equatable, Codable {
     precondition(features.columns == coefficients.count,
                  "The model has \(coefficients.count) coefficients; the input has \(features.columns) columns")
     let d = coefficients.count
+    if features.layout == .columnMajor { return columnMajorProbabilities(features) }
     var out = [Double](repeating: 0, count: features.rows)
     features.storage.withUnsafeBufferPointer { x in
       coefficients.withUnsafeBufferPointer { beta in
@@ -53,6 +54,39 @@ public struct LogisticModel: Sendable, Equatable, Codable {
           if j + 1 < d { s1 += x[row + j + 1] * beta[j + 1] }
           if j + 2 < d { s2 += x[row + j + 2] * beta[j + 2] }
           out[i] = sigmoid(intercept + ((s0 + s1) + (s2 + s3)))
+        }
+      }
+    }
+    return out
+  }
+
+  /// `probabilities` of a column-major matrix: each row summed in the same order (the same
+  /// four running sums, added the same way), so the same bits as from the row-major twin, a
+  /// block of rows at a time so that the partial sums stay in cache.
+  func columnMajorProbabilities(_ features: Matrix) -> [Double] {
+    let d = coefficients.count, n = features.rows
+    var out = [Double](repeating: 0, count: n)
+    let blockRows = 512
+    var sums = [Double](repeating: 0, count: 4 * blockRows)
+    features.storage.withUnsafeBufferPointer { x in
+      coefficients.withUnsafeBufferPointer { beta in
+        sums.withUnsafeMutableBufferPointer { s in
+          var first = 0
+          while first < n {
+            let count = min(blockRows, n - first)
+            for k in 0..<(4 * blockRows) { s[k] = 0 }
+            // Column j goes to running sum j mod 4, columns in ascending order: the row loop's order.
+            for j in 0..<d {
+              let column = x.baseAddress! + j * n + first
+              let b = beta[j]
+              let sum = s.baseAddress! + (j % 4) * blockRows
+              for i in 0..<count { sum[i] += column[i] * b }
+            }
+            for i in 0..<count {
+              out[first + i] = sigmoid(intercept + ((s[i] + s[blockRows + i]) + (s[2 * blockRows + i] + s[3 * blockRows + i])))
+            }
+            first += count
+          }
         }
       }
     }

@@ -140,8 +140,8 @@ public struct LogisticRegression: Sendable {
     // then is X scanned to name the value, instead of a separate read of the whole matrix.
     let start = problem.evaluate(b: theta[0], beta: Array(theta[1...]))
     if !start.objective.isFinite || !start.gradB.isFinite || start.gradBeta.contains(where: { !$0.isFinite }),
-       let k = x.storage.firstIndex(where: { !$0.isFinite }) {
-      throw LogisticRegressionError.nonFinite(row: k / max(d, 1), column: names[k % max(d, 1)], value: x.storage[k])
+       let (i, j) = x.firstNonFinite() {
+      throw LogisticRegressionError.nonFinite(row: i, column: names[j], value: x[i, j])
     }
     var result: SolverResult
     switch chosen {
@@ -424,15 +424,31 @@ struct LogisticProblem: @unchecked Sendable {
   func subsample(stride k: Int) -> LogisticProblem {
     let d = x.columns
     let picked = Swift.stride(from: 0, to: x.rows, by: k)
+    let rows = x.rows == 0 ? 0 : (x.rows + k - 1) / k
     var storage = [Double]()
-    storage.reserveCapacity(picked.underestimatedCount * d)
+    storage.reserveCapacity(rows * d)
     x.storage.withUnsafeBufferPointer { xs in
-      for i in picked { storage.append(contentsOf: UnsafeBufferPointer(rebasing: xs[(i * d)..<((i + 1) * d)])) }
+      switch x.layout {
+      case .rowMajor:
+        for i in picked { storage.append(contentsOf: UnsafeBufferPointer(rebasing: xs[(i * d)..<((i + 1) * d)])) }
+      case .columnMajor:
+        // The subsample in the same layout, column by column.
+        storage = [Double](unsafeUninitializedCapacity: rows * d) { out, count in
+          var o = 0
+          for j in 0..<d {
+            let column = xs.baseAddress! + j * x.rows
+            for i in picked {
+              out[o] = column[i]
+              o += 1
+            }
+          }
+          count = o
+        }
+      }
     }
-    let rows = storage.count / max(d, 1)
     let subWeights = picked.map { s[$0] }
     let scale = totalWeight / max(subWeights.reduce(0, +), .leastNormalMagnitude)
-    return LogisticProblem(x: Matrix(rows: rows, columns: d, storage: storage), y: picked.map { y[$0] },
+    return LogisticProblem(x: Matrix(rows: rows, columns: d, storage: storage, layout: x.layout), y: picked.map { y[$0] },
                            s: subWeights.map { $0 * scale }, l2: l2, threads: threads)
   }
 

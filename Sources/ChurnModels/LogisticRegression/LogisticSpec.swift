@@ -60,6 +60,9 @@ public struct LogisticSpec: ModelLearner, Codable {
   }
 
   public var constantScoresFix: String { "every coefficient is 0, so it cannot rank customers; fix: lower --l1 or --l2" }
+
+  /// Column-major: the fit reads X only through `Matrix`'s products and fused gradient.
+  public var matrixLayout: Matrix.Layout { .columnMajor }
 }
 
 extension LogisticModel: LinearChurnModel {

@@ -653,6 +653,168 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
     return failed ? try checkedTransform(table) : Matrix(rows: n, columns: plan.count, storage: storage)
   }
 
+  /// The design matrix of `transform`, the same values, but column-major and written one
+  /// output column at a time from a table this call owns: each input column is released as
+  /// soon as its last output column is written. When the caller has given the table up
+  /// (`transform(consuming: consume table)`), the input columns and the matrix are never both
+  /// whole in memory: at the peak, the matrix and one input column, not two matrices. (A
+  /// caller that keeps a copy keeps the columns alive: then it only costs what `transform` does.)
+  ///
+  /// Before anything is released, one read of each numeric input column (its least and
+  /// largest value) shows whether every value transforms within the limits; if not (an
+  /// infinite or extreme value), the table goes to `transform` whole, which names the bad
+  /// value as always.
+  ///
+  /// - Throws: `PreprocessingError`, as `transform`.
+  /// - Complexity: O(rows × output columns); at most one input column in memory besides the
+  ///   matrix once writing starts.
+  public func transform(consuming table: consuming FeatureTable) throws -> Matrix {
+    try checkColumns(table)
+    let n = table.rowCount, d = kept.count
+    guard n > 0, d > 0 else { return Matrix(rows: n, columns: d, storage: [], layout: .columnMajor) }
+    let index = inputIndices(table)
+    guard Self.withinLimits(self, table, index) else { return try transform(table).columnMajor }
+    // The last step that reads each input column: released right after it.
+    var lastStep: [Int: Int] = [:]
+    for (s, step) in steps.enumerated() {
+      switch step {
+      case .numeric(let name, _, _), .missingIndicator(let name), .categorical(let name, _, _, _): lastStep[index[name]!] = s
+      }
+    }
+    var table = table
+    let workers = n < 4 * Self.transformBlockRows ? 1 : ProcessInfo.processInfo.activeProcessorCount
+    let storage = [Double](unsafeUninitializedCapacity: n * d) { out, count in
+      nonisolated(unsafe) let output = out
+      var raw = 0, k = 0
+      /// Output column k (when raw design column `raw` is kept) from `value(i)`, rows split over the workers.
+      func write(_ value: @Sendable (Int) -> Double) {
+        defer { raw += 1 }
+        guard k < d, kept[k] == raw else { return }
+        nonisolated(unsafe) let column = output.baseAddress! + k * n
+        k += 1
+        if workers == 1 {
+          for i in 0..<n { column[i] = value(i) }
+          return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+          for i in (w * n / workers)..<((w + 1) * n / workers) { column[i] = value(i) }
+        }
+      }
+      for (s, step) in steps.enumerated() {
+        switch step {
+        case .numeric(let name, let transform, let median):
+          guard case .numeric(let values) = table.columns[index[name]!] else { preconditionFailure("checked by checkColumns") }
+          // (Output k's standardization, used only when `write` finds this raw column kept.)
+          let (mean, deviation) = k < d ? (means[k], deviations[k]) : (0, 1)
+          write { i in
+            let v = values[i]
+            return ((v.isNaN ? median : transform.apply(v)) - mean) / deviation
+          }
+        case .missingIndicator(let name):
+          guard case .numeric(let values) = table.columns[index[name]!] else { preconditionFailure("checked by checkColumns") }
+          let (missing, present) = k < d ? ((1 - means[k]) / deviations[k], (0 - means[k]) / deviations[k]) : (0, 0)
+          write { i in values[i].isNaN ? missing : present }
+        case .categorical(let name, let levels, let reference, let hasOther):
+          guard case .categorical(let values) = table.columns[index[name]!] else { preconditionFailure("checked by checkColumns") }
+          let position = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, Int32($0)) })
+          let other = hasOther ? Int32(levels.count) : -1
+          let codes = values.map { value -> Int32 in
+            let level = value ?? FittedPreprocessor.missingLevel
+            if let k = position[level] { return k }
+            return level != reference ? other : -1
+          }
+          for code in 0..<Int32(levels.count + (hasOther ? 1 : 0)) {
+            let (on, off) = k < d ? ((1 - means[k]) / deviations[k], (0 - means[k]) / deviations[k]) : (0, 0)
+            write { i in codes[i] == code ? on : off }
+          }
+        }
+        for (c, last) in lastStep where last == s { table.columns[c] = .numeric([]) }
+      }
+      precondition(k == d, "transform(consuming:) wrote \(k) of \(d) output columns")
+      count = n * d
+    }
+    return Matrix(rows: n, columns: d, storage: storage, layout: .columnMajor)
+  }
+
+  /// Whether every value of `table` transforms and standardizes within the limits by the
+  /// one-pass formula (no infinite input, no standardized value beyond half its limit), from
+  /// each numeric column's least and largest value: the transforms are increasing and the
+  /// standardization affine with a positive scale, so the extremes bound every value, and half
+  /// the limit leaves room for rounding. False sends the table the way of `transform`.
+  static func withinLimits(_ p: FittedPreprocessor, _ table: FeatureTable, _ index: [String: Int]) -> Bool {
+    // Each kept output column's bound, by raw design column.
+    var outputOf: [Int: Int] = [:]
+    for (k, r) in p.kept.enumerated() { outputOf[r] = k }
+    @Sendable func fits(_ z: Double, _ k: Int) -> Bool { abs(z) <= p.limit(output: k) / 2 }
+    var raw = 0
+    var numeric: [(values: [Double], transform: Transform, median: Double, output: Int?)] = []
+    for step in p.steps {
+      switch step {
+      case .numeric(let name, let transform, let median):
+        guard case .numeric(let values) = table.columns[index[name]!] else { return false }
+        numeric.append((values, transform, median, outputOf[raw]))
+        raw += 1
+      case .missingIndicator:
+        if let k = outputOf[raw], !fits((1 - p.means[k]) / p.deviations[k], k) || !fits((0 - p.means[k]) / p.deviations[k], k) { return false }
+        raw += 1
+      case .categorical(_, let levels, _, let hasOther):
+        for _ in 0..<(levels.count + (hasOther ? 1 : 0)) {
+          if let k = outputOf[raw], !fits((1 - p.means[k]) / p.deviations[k], k) || !fits((0 - p.means[k]) / p.deviations[k], k) { return false }
+          raw += 1
+        }
+      }
+    }
+    final class Verdict: @unchecked Sendable { var ok: [Bool]; init(_ n: Int) { ok = Array(repeating: true, count: n) } }
+    let verdict = Verdict(numeric.count)
+    let columns = numeric
+    DispatchQueue.concurrentPerform(iterations: max(1, min(ProcessInfo.processInfo.activeProcessorCount, columns.count))) { w in
+      let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, columns.count))
+      for c in stride(from: w, to: columns.count, by: workers) {
+        let (values, transform, median, output) = columns[c]
+        let (least, largest, missing) = Self.extremes(values)
+        // An infinite value is an input error (also in a column dropped as constant).
+        var ok = least != -.infinity && largest != .infinity
+        if ok, let k = output {
+          let z = { (v: Double) in (transform.apply(v) - p.means[k]) / p.deviations[k] }
+          if least <= largest { ok = fits(z(least), k) && fits(z(largest), k) }
+          if missing { ok = ok && fits((median - p.means[k]) / p.deviations[k], k) }
+        }
+        verdict.ok[c] = ok
+      }
+    }
+    return !verdict.ok.contains(false)
+  }
+
+  /// The least and largest non-NaN value of `values` (∞ and −∞ when there is none) and whether
+  /// one is NaN, eight lanes at a time.
+  static func extremes(_ values: [Double]) -> (least: Double, largest: Double, missing: Bool) {
+    values.withUnsafeBufferPointer { v in
+      // NaN fails every comparison: it never replaces an extreme, and only `x .!= x` sees it.
+      var lo = SIMD8<Double>(repeating: .infinity), hi = SIMD8<Double>(repeating: -.infinity)
+      var nan = SIMDMask<SIMD8<Int64>>(repeating: false)
+      var i = 0
+      if let base = v.baseAddress {
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= v.count {
+          let x = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+          lo.replace(with: x, where: x .< lo)
+          hi.replace(with: x, where: x .> hi)
+          nan = nan .| (x .!= x)
+          i += 8
+        }
+      }
+      var least = lo.min(), largest = hi.max(), missing = any(nan)
+      while i < v.count {
+        let x = v[i]
+        if x < least { least = x }
+        if x > largest { largest = x }
+        if x.isNaN { missing = true }
+        i += 1
+      }
+      return (least, largest, missing)
+    }
+  }
+
   /// Rows per block of the one-pass transform: 50 output columns of a block stay in L2.
   static let transformBlockRows = 1024
 

@@ -20,7 +20,8 @@ public struct DecisionTree: Sendable, Equatable, Codable {
   /// The leaf value for row `row` of `x`.
   @inline(__always)
   public func predict(row: Int, in x: Matrix) -> Float {
-    x.storage.withUnsafeBufferPointer { p in predict(p.baseAddress! + row * x.columns) }
+    precondition(x.layout == .rowMajor, "DecisionTree.predict reads row-major rows; convert with Matrix.rowMajor")
+    return x.storage.withUnsafeBufferPointer { p in predict(p.baseAddress! + row * x.columns) }
   }
 
   @inline(__always)

@@ -22,6 +22,7 @@ struct FeatureBins: Sendable {
   ///     column of two values is counted, any other sorted.
   ///   - threads: columns are binned in parallel, each by one thread (the same bins with any count).
   init(_ x: Matrix, maxBins: Int = 255, knownCuts: [[Double]?]? = nil, threads: Int = 1) {
+    precondition(x.layout == .rowMajor, "FeatureBins reads a row-major matrix")
     rows = x.rows
     columns = x.columns
     let n = x.rows, d = x.columns

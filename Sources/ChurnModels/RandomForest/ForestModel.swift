@@ -138,6 +138,7 @@ public struct ForestModel: Sendable, Equatable, Codable {
   ///   customer scores in microseconds.
   public func probabilities(_ x: Matrix) -> [Double] {
     precondition(x.columns == featureNames.count, "The forest has \(featureNames.count) features; the input has \(x.columns) columns")
+    let x = x.rowMajor
     var out = [Double](repeating: 0, count: x.rows)
     let scale = 1 / Double(trees.count)
     let chunks = x.rows < 2048 ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, (x.rows + 2047) / 2048)

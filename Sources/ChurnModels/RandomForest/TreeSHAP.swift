@@ -287,6 +287,7 @@ extension ForestModel {
   /// `base + Σ contributions` equals the forest's probability (to rounding), where `base` is
   /// the mean of the trees' expected values (the training churn share the trees saw).
   public func shapleyValues(_ x: Matrix, row: Int) -> (base: Double, contributions: [Double]) {
+    if x.layout != .rowMajor { return shapleyValues(Matrix(rows: 1, columns: x.columns, storage: x.row(row)), row: 0) }
     var phi = [Double](repeating: 0, count: featureNames.count)
     var base = 0.0
     x.storage.withUnsafeBufferPointer { p in

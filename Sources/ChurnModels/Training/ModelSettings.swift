@@ -36,9 +36,21 @@ public struct ModelSettings: Sendable, Equatable {
   /// are made (a forest's leaves) or returns it to be applied after the model (the logistic
   /// intercept correction, kept in `TrainedModel.priorShift` and applied by the model file).
   ///
+  /// `prepare` then `fit(_:consuming:)`; a caller that needs the table for more (fingerprints,
+  /// drift references) calls the two itself and gives the table up in between, so its columns
+  /// can be freed while the matrix is written.
+  ///
   /// - Throws: `HyperparameterError` (see `validate()`) before anything is fitted; the errors of
   ///   the preprocessor and the model family.
   public func fit(_ table: FeatureTable) throws -> TrainedModel {
+    try fit(prepare(table), consuming: table)
+  }
+
+  /// Everything of a fit that reads `table` besides its transform: the checks, the deciles of
+  /// its numeric columns and the fitted preprocessor (and a forest's bin cuts).
+  ///
+  /// - Throws: as `fit`.
+  public func prepare(_ table: FeatureTable) throws -> PreparedFit {
     try validate()
     guard let labels = table.labels else { throw TrainingError.noLabelColumn }
     // Checked before the preprocessor, whose "no column varies" would hide the real cause
@@ -49,17 +61,27 @@ public struct ModelSettings: Sendable, Equatable {
     // A forest needs every column sorted (its bins): sorted once, for the medians, the bins and
     // the drift references, and kept no longer than needed (as large as the table's numeric
     // columns). Other families need a few order statistics: found by selection, no sort.
-    var sorted: SortedColumns? = family == .forest ? SortedColumns(table, threads: threads) : nil
+    let sorted: SortedColumns? = family == .forest ? SortedColumns(table, threads: threads) : nil
     let deciles = sorted?.deciles ?? ColumnDeciles(selecting: table, threads: threads)
     let preprocessor = try learner.preprocessor.fit(table, sorted: sorted, deciles: deciles, threads: threads)
     var options = self.options
     if let ascending = sorted {
       options.binCuts = preprocessor.columnOrder(table, sorted: ascending)?.binCuts(threads: threads)
     }
-    sorted = nil
-    let x = try preprocessor.transform(table)
-    let (model, shift) = try learner.fit(x, labels: labels, featureNames: preprocessor.outputNames, options: options)
-    return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift, deciles: deciles)
+    return PreparedFit(labels: labels, deciles: deciles, preprocessor: preprocessor, options: options)
+  }
+
+  /// The fit `prepare` began, on the same `table`: its matrix (in the family's
+  /// `ModelLearner.matrixLayout`; column-major through `transform(consuming:)`, which frees each
+  /// input column once written when the caller gave the table up) and the model.
+  ///
+  /// - Throws: the errors of the transform and the model family.
+  public func fit(_ prepared: PreparedFit, consuming table: consuming FeatureTable) throws -> TrainedModel {
+    let learner = spec.learner
+    let x = learner.matrixLayout == .columnMajor
+      ? try prepared.preprocessor.transform(consuming: table) : try prepared.preprocessor.transform(table)
+    let (model, shift) = try learner.fit(x, labels: prepared.labels, featureNames: prepared.preprocessor.outputNames, options: prepared.options)
+    return TrainedModel(settings: self, preprocessor: prepared.preprocessor, model: model, x: x, priorShift: shift, deciles: prepared.deciles)
   }
 
   /// The candidates `--tune` compares (`ModelLearner.grid`) for a table with `columns` input
@@ -81,6 +103,17 @@ public struct ModelSettings: Sendable, Equatable {
     try Hyperparameters.check(threads, in: Hyperparameters.threads, flag: "--threads", property: "ModelSettings.threads",
                               fix: "use at most the number of cores")
   }
+}
+
+/// The first half of a fit (`ModelSettings.prepare`): what it read from the table before the
+/// transform.
+public struct PreparedFit: Sendable {
+  /// The training labels.
+  public let labels: [Double]
+  /// The deciles of the table's numeric columns, from the fit's one selection (or sort) of each.
+  public let deciles: ColumnDeciles?
+  public let preprocessor: FittedPreprocessor
+  let options: FitOptions
 }
 
 /// A fitted preprocessing and model, with the training matrix it saw.

@@ -57,11 +57,13 @@ public struct Trainer: Sendable {
   ///   the data, building features and fitting.
   public func train(_ data: EventData, plan: ObservationPlan) throws -> TrainingResult {
     let customers = try data.loadCustomers()
-    let built = try plan.features(data, customers: customers, log: log)
+    var built = try plan.features(data, customers: customers, log: log)
     var report = TrainingReport()
     report.features = FeatureRunSummary(built)
     report.features!.lines.forEach(log.line)
+    // One holder of the feature table, let go before the final fit (see below).
     let all = built.table
+    built.table = FeatureTable(ids: [])
     let labels = all.labels!
     let labelled = all.labelledRows
     guard !labelled.isEmpty else { throw TrainerError.noLabelledCutoff }
@@ -77,12 +79,14 @@ public struct Trainer: Sendable {
     }
     let (settings, measured) = try measure(all, folds: folds, outOfTime: true, report: &report)
     let training = all.rows(labelled)
+    // The whole table let go: the fit frees the training rows' columns as it writes the matrix.
+    _ = consume all
     log.line("final model on every labelled row: \(summary(training))")
-    let fitted = try fit(training, settings: settings, report: &report)
+    let (fitted, final) = try fit(consuming: training, settings: settings, importanceOnTraining: measured.heldOutRows == nil, report: &report)
     report.notes = built.notes + fitted.preprocessor.notes
     for note in fitted.preprocessor.notes { log.note(note) }
     var file = ModelFile(churnVersion: churnVersion, idColumn: data.columns.customer, labelColumn: "label", trained: fitted,
-                         training: .init(training, notes: report.notes))
+                         training: final.summary(notes: report.notes))
     file.validation = measured.validation
     file.featureSpec = built.spec
     let holdoutCutoff = folds.last?.testCutoff
@@ -93,7 +97,7 @@ public struct Trainer: Sendable {
                         customerColumn: data.columns.customer, timestampColumn: data.columns.timestamp,
                         eventTypeColumn: data.columns.eventType, valueColumn: data.columns.value ?? "value",
                         signupColumn: data.signupColumn, churnDateColumn: data.churnDateColumn)
-    try finish(&file, fitted: fitted, training: training, measured: measured, record: report.tuning, report: &report)
+    try finish(&file, fitted: fitted, final: final, measured: measured, record: report.tuning, report: &report)
     return TrainingResult(model: file, report: report)
   }
 
@@ -128,20 +132,24 @@ public struct Trainer: Sendable {
     }
     let unlabelled = all.rowCount - all.labelledRows.count
     if unlabelled > 0 { notes.append("\(unlabelled) rows with a blank label left out of training") }
+    // The held-out rows are cut before the fit, and the whole table let go: when every row
+    // trains, `training` shares its columns, which the fit frees as it writes the matrix.
+    let test = testRows.isEmpty ? nil : all.rows(testRows)
     let training = all.rows(trainRows)
+    _ = consume all
     report.table = .init(rows: training.rowCount, churned: training.churnedCount, inputColumns: training.columnNames.count,
                          heldOut: testRows.count, holdoutIds: holdoutIds)
     log.line("\(summary(training)), \(training.columnNames.count) input columns")
     let needsFolds = tuning != nil || calibration != nil
     let splits = needsFolds ? try Folds.stratified(labels: training.labels!, k: folds, seed: settings.seed) : []
     var (settings, measured) = try measure(training, folds: splits, outOfTime: false, report: &report)
-    let fitted = try fit(training, settings: settings, report: &report)
+    let (fitted, final) = try fit(consuming: training, settings: settings,
+                                  importanceOnTraining: measured.heldOutRows == nil && test == nil, report: &report)
     notes += fitted.preprocessor.notes
     var file = ModelFile(churnVersion: churnVersion, idColumn: table.idColumn, labelColumn: labelColumn, trained: fitted,
-                         training: .init(training, notes: notes))
+                         training: final.summary(notes: notes))
     file.validation = measured.validation
-    if !testRows.isEmpty {
-      let test = all.rows(testRows)
+    if let test {
       let raw = fitted.rawProbabilities(try fitted.preprocessor.transform(test))
       let p = calibrated(fitted, measured).apply(raw)
       let e = try Evaluation(probabilities: p, labels: test.labels!, replicates: 200, seed: settings.seed)
@@ -150,14 +158,14 @@ public struct Trainer: Sendable {
       measured.heldOutSource = "holdout ids, \(test.rowCount) rows"
       measured.heldOutModel = fitted
       measured.heldOutRows = test
-      report.holdout = .init(name: "holdout", cutoff: nil, trainingRows: training.rowCount, evaluation: e)
+      report.holdout = .init(name: "holdout", cutoff: nil, trainingRows: final.rows, evaluation: e)
       log.line(report.holdout!.text)
       log.line("  " + FoldTable.header())
-      log.line("  " + FoldTable.line("holdout", trainingRows: training.rowCount, e))
+      log.line("  " + FoldTable.line("holdout", trainingRows: final.rows, e))
     } else if measured.heldOut == nil {
       log.note("no holdout given (--holdout-ids) and no cross-validation run: the bands' churn rates below are measured on the training rows (optimistic)")
     }
-    try finish(&file, fitted: fitted, training: training, measured: measured, record: report.tuning, report: &report)
+    try finish(&file, fitted: fitted, final: final, measured: measured, record: report.tuning, report: &report)
     report.notes = notes
     for note in notes { log.note(note) }
     return TrainingResult(model: file, report: report)
@@ -165,16 +173,55 @@ public struct Trainer: Sendable {
 
   // MARK: - Steps
 
-  /// Fits `settings` on `training` and logs what the fit did.
-  func fit(_ training: FeatureTable, settings: ModelSettings, report: inout TrainingReport) throws -> TrainedModel {
-    let fitted = try settings.fit(training)
-    report.fit = fitted.fitReport(labels: training.labels!, auc: { try? rocAUC(scores: $0, labels: $1) })
+  /// What the job still needs of the final model's training rows once the fit has taken
+  /// them: taken from the table before the fit (`fit(consuming:)`).
+  struct FinalRows {
+    var rows: Int
+    var churned: Int
+    var labels: [Double]
+    var fingerprint: String
+    /// The rows permutation importance falls back to without held-out rows (a seeded sample of
+    /// at most 5,000), and how to name them; nil when not needed.
+    var importanceRows: (rows: FeatureTable, source: String)?
+    var driftReferences: [DriftReference]
+
+    func summary(notes: [String]) -> ModelFile.TrainingSummary {
+      .init(rows: rows, churned: churned, dataFingerprint: fingerprint, notes: notes)
+    }
+  }
+
+  /// Fits `settings` on `training` and logs what the fit did. Everything the job needs of the
+  /// raw rows besides the matrix (`FinalRows`) is taken first, then the table is handed to the
+  /// fit, which frees its columns as it writes the matrix when nothing else holds them.
+  ///
+  /// - Parameter importanceOnTraining: no held-out rows will judge permutation importance: a
+  ///   sample of these rows is kept for it.
+  func fit(consuming training: consuming FeatureTable, settings: ModelSettings, importanceOnTraining: Bool,
+           report: inout TrainingReport) throws -> (TrainedModel, FinalRows) {
+    let prepared = try settings.prepare(training)
+    var importanceRows: (FeatureTable, String)?
+    if importance != .none && importanceOnTraining {
+      let limit = 5_000
+      if training.rowCount > limit {
+        var rng = SeededGenerator(seed: settings.seed, stream: 0x9E12)
+        var order = Array(0..<training.rowCount)
+        order.shuffle(using: &rng)
+        importanceRows = (training.rows(order.prefix(limit).sorted()), "training rows (optimistic: no held-out rows), a sample of \(limit)")
+      } else {
+        importanceRows = (copy training, "training rows (optimistic: no held-out rows)")
+      }
+    }
+    let final = FinalRows(rows: training.rowCount, churned: training.churnedCount, labels: prepared.labels,
+                          fingerprint: ModelFile.fingerprint(training), importanceRows: importanceRows,
+                          driftReferences: ModelFile.driftReferences(training, deciles: prepared.deciles, threads: settings.threads))
+    let fitted = try settings.fit(prepared, consuming: training)
+    report.fit = fitted.fitReport(labels: final.labels, auc: { try? rocAUC(scores: $0, labels: $1) })
     report.priorShift = fitted.priorShift
-    report.finalRows = training.rowCount
-    report.finalChurned = training.churnedCount
+    report.finalRows = final.rows
+    report.finalChurned = final.churned
     log.line(report.fit)
     if let text = report.priorShiftText { log.line(text) }
-    return fitted
+    return (fitted, final)
   }
 
   func summary(_ t: FeatureTable) -> String {
@@ -269,7 +316,7 @@ public struct Trainer: Sendable {
 
   /// Fills the model file: calibration, held-out predictions, permutation importance, tuning,
   /// backtest, training AUC, risk bands and drift references.
-  func finish(_ file: inout ModelFile, fitted: TrainedModel, training: FeatureTable, measured: Measured, record: ModelFile.TuningRecord?,
+  func finish(_ file: inout ModelFile, fitted: TrainedModel, final: FinalRows, measured: Measured, record: ModelFile.TuningRecord?,
               report: inout TrainingReport) throws {
     // The training rows' raw probabilities, computed once: for the check and for the scores below.
     let raw = fitted.rawProbabilities(fitted.x)
@@ -283,11 +330,11 @@ public struct Trainer: Sendable {
     // flatter the columns a forest memorized, and say so).
     if importance == .none {
       log.line("permutation importance: not measured (--importance none)")
-    } else {
-      let (judged, all, described) = measured.heldOutModel.flatMap { m in measured.heldOutRows.map { (m, $0, measured.heldOutSource) } }
-        ?? (fitted, training, "training rows (optimistic: no held-out rows)")
+    } else if let (judged, all, described) = measured.heldOutModel.flatMap({ m in measured.heldOutRows.map { (m, $0, measured.heldOutSource) } })
+                ?? final.importanceRows.map({ (fitted, $0.rows, $0.source) }) {
       var (rows, source) = (all, described)
-      let limit = measured.heldOutRows == nil ? 5_000 : 10_000
+      // The training rows' sample was drawn before the fit (`FinalRows`).
+      let limit = 10_000
       if rows.rowCount > limit {
         var rng = SeededGenerator(seed: settings.seed, stream: 0x9E12)
         var order = Array(0..<rows.rowCount)
@@ -312,7 +359,7 @@ public struct Trainer: Sendable {
     // (the order is dropped right after, not kept beside the matrix to the end).
     let (trainingAUC, learned, scoreEdges) = { () -> (Double?, RiskBands, [Double]) in
       let order = ScoreOrder(scores)
-      return (try? rocAUC(order, labels: training.labels!), RiskBands.learn(order), DriftReference.distinctEdges(DriftReference.decileRanks(count: scores.count).map { order[rank: $0] }))
+      return (try? rocAUC(order, labels: final.labels), RiskBands.learn(order), DriftReference.distinctEdges(DriftReference.decileRanks(count: scores.count).map { order[rank: $0] }))
     }()
     file.validation.trainingAUC = trainingAUC
     report.meanPredicted = scores.reduce(0, +) / Double(scores.count)
@@ -320,11 +367,11 @@ public struct Trainer: Sendable {
     log.line(report.meanText)
     report.bandsNote = learned.unevenNote(scores: scores)
     if let note = report.bandsNote { log.note(note) }
-    let bands = measured.heldOut.map { learned.measured(scores: $0.p, labels: $0.y) } ?? learned.measured(scores: scores, labels: training.labels!)
+    let bands = measured.heldOut.map { learned.measured(scores: $0.p, labels: $0.y) } ?? learned.measured(scores: scores, labels: final.labels)
     report.bands = bands
     log.line(report.bandsText)
     file.riskBands = bands
-    file.driftReferences = ModelFile.driftReferences(training, deciles: fitted.deciles, threads: settings.threads)
+    file.driftReferences = final.driftReferences
     file.scoreReference = DriftReference.numeric("(churn score)", scores, edges: scoreEdges)
   }
 }
