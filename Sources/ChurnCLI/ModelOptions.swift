@@ -94,10 +94,17 @@ struct ModelOptions: ParsableArguments {
     return ModelSettings(spec, classWeight: classWeight, seed: seed, threads: threads)
   }
 
-  /// The library's trainer for these flags: settings, calibration and tuning.
+  /// The hyperparameters given as flags (property names), which the default search keeps.
+  var fixed: Set<String> {
+    Set(FlagRules.given([("l2Penalty", l2 != nil), ("l1Penalty", l1 != nil), ("minLeafSize", minLeaf != nil),
+                         ("featuresPerSplit", featuresPerSplit != nil)]))
+  }
+
+  /// The library's trainer for these flags: settings, calibration and tuning: `--tune`'s grid,
+  /// or else the default search of what no flag gave (nothing when every searched value is given).
   func trainer(threads: Int, log: JobLog) -> Trainer {
     Trainer(settings: settings(threads: threads), calibration: calibrate,
-            tuning: tune ? Tuning(metric: tuneMetric ?? .logLoss, folds: tuneFolds ?? 3) : nil, log: log)
+            tuning: tune ? Tuning(metric: tuneMetric ?? .logLoss, folds: tuneFolds ?? 3) : .defaultSearch(fixed: fixed), log: log)
   }
 }
 

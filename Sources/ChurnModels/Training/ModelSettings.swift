@@ -45,6 +45,15 @@ public struct ModelSettings: Sendable, Equatable {
     // (no rows, or a single row), and the same for every family.
     guard let first = labels.first else { throw TrainingError.noLabelledRows }
     if labels.allSatisfy({ $0 == first }) { throw LogisticRegressionError.singleClass(rows: labels.count, label: Int(first)) }
+    let prepared = try prepare(table)
+    let (model, shift) = try spec.learner.fit(prepared.x, labels: labels, featureNames: prepared.preprocessor.outputNames, options: prepared.options)
+    return TrainedModel(settings: self, preprocessor: prepared.preprocessor, model: model, x: prepared.x, priorShift: shift, deciles: prepared.deciles)
+  }
+
+  /// The preprocessing of `fit`: the preprocessor fitted on `table`, its rows transformed, and
+  /// the fit options (with a forest's bin cut points); shared by the candidates of a search,
+  /// which differ only in the model's hyperparameters.
+  func prepare(_ table: FeatureTable) throws -> (preprocessor: FittedPreprocessor, x: Matrix, options: FitOptions, deciles: ColumnDeciles) {
     let learner = spec.learner
     // A forest needs every column sorted (its bins): sorted once, for the medians, the bins and
     // the drift references, and kept no longer than needed (as large as the table's numeric
@@ -58,8 +67,7 @@ public struct ModelSettings: Sendable, Equatable {
     }
     sorted = nil
     let x = try preprocessor.transform(table)
-    let (model, shift) = try learner.fit(x, labels: labels, featureNames: preprocessor.outputNames, options: options)
-    return TrainedModel(settings: self, preprocessor: preprocessor, model: model, x: x, priorShift: shift, deciles: deciles)
+    return (preprocessor, x, options, deciles)
   }
 
   /// The candidates `--tune` compares (`ModelLearner.grid`) for a table with `columns` input

@@ -69,6 +69,8 @@ extension Trainer {
   /// Fits and evaluates every fold.
   func evaluate(_ all: FeatureTable, splits: [Fold], bootstrap: Int, kind: String) throws -> BacktestResult {
     let settings = self.settings
+    // A default search whose hyperparameters were all given searches nothing: not tuned.
+    let tuning = self.tuning.flatMap { $0.candidates(for: settings, columns: all.columnNames.count).count > 1 ? $0 : nil }
     let predictions = try Backtest.run(all, folds: splits, settings: { fold in
       guard let tuning else { return settings }
       if fold.testCutoff != nil {
@@ -76,7 +78,14 @@ extension Trainer {
         return earlier.isEmpty ? settings : try tuning.choose(all, folds: earlier, settings: settings).settings
       }
       let training = all.rows(fold.train)
-      let inner = try Folds.stratified(labels: training.labels!, k: 3, seed: settings.seed)
+      let inner: [Fold]
+      if case .search = tuning.candidates {
+        // The default search leaves a fold too small for 3 inner folds at the settings given.
+        guard let made = try? Folds.stratified(labels: training.labels!, k: 3, seed: settings.seed) else { return settings }
+        inner = made
+      } else {
+        inner = try Folds.stratified(labels: training.labels!, k: 3, seed: settings.seed)
+      }
       return try tuning.choose(training, folds: inner, settings: settings).settings
     }, calibrate: calibration) { done, count in
       log.line("fold \(done) of \(count) fitted")
