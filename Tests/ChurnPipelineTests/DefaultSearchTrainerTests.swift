@@ -41,7 +41,7 @@ struct DefaultSearchTrainerTests {
     #expect(result.model.tuning?.folds == ["2024-09-01", "2024-10-01"] && result.model.events?.holdoutCutoff == "2024-11-01")
   }
 
-  @Test("With the only fold the holdout: --tune fails with the fix; the default search keeps the default and says so")
+  @Test("With the only fold the holdout: --tune fails with the fix; the default search uses the holdout fold's training rows, by customer, and says so")
   func noFoldBeforeHoldout() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
@@ -53,8 +53,13 @@ struct DefaultSearchTrainerTests {
       + "sees the rows the model is measured on; none exists: add earlier cutoffs (--cutoffs FROM:TO:STEP) or leave out --tune")
     let lines = RecordedLog()
     let result = try Trainer(settings: ModelSettings(threads: 1), tuning: .defaultSearch(), log: lines.log).train(data, plan: plan)
-    #expect(result.model.tuning == nil)
-    #expect(lines.lines.contains("note: default search skipped: no out-of-time fold before the holdout cutoff; l2 1 kept (the family's default)"))
+    let record = try #require(result.model.tuning)
+    #expect(record.folds == ["customers 1 of 3", "customers 2 of 3", "customers 3 of 3"])
+    let note = try #require(lines.lines.first { $0.hasPrefix("note: no out-of-time fold") })
+    #expect(note.firstMatch(of: /^note: no out-of-time fold before the holdout cutoff 2024-10-01: the default search compares candidates on the (\d+) rows whose label window closed by then, in 3 folds of whole customers$/) != nil, "\(note)")
+    // Those rows are the holdout fold's training rows: the cutoff 2024-09-01 only.
+    let rows = Int(note.firstMatch(of: /on the (\d+) rows/)!.output.1)!
+    #expect(rows == result.report.backtest?.folds.last?.trainingRows)
   }
 
   @Test("A given hyperparameter is kept: with nothing left to search nothing is fitted or recorded")

@@ -27,11 +27,11 @@ extension ForestSpec {
     return candidates.count > 1 ? candidates : []
   }
 
-  /// Each candidate with `searchTreeCount` trees (at most its own count). On time folds (an
-  /// event log): fitted on each fold's training rows and scored on its test rows, because a
-  /// customer's rows at neighbouring cutoffs are near copies, so out-of-bag rows would have
-  /// their twins in the bag and favour trees that memorize customers. On cross-validation
-  /// folds (a table, one row per customer): fitted once on all of `table`'s rows and scored
+  /// Each candidate with `searchTreeCount` trees (at most its own count). Rows from an event
+  /// log (`table.cutoffs` set): fitted on each fold's training rows and scored on its test
+  /// rows, because a customer's rows at neighbouring cutoffs are near copies, so out-of-bag
+  /// rows would have their twins in the bag and favour trees that memorize customers. A
+  /// prepared table (one row per customer): fitted once on all of `table`'s rows and scored
   /// out of bag, without the folds (k times cheaper; rows that every tree drew are left out).
   /// Features per split above the model's columns are lowered to them.
   public func searchPredictions(_ candidates: [ModelSpec], table: FeatureTable, folds: [Fold], settings: ModelSettings) throws -> [SearchPredictions] {
@@ -52,7 +52,7 @@ extension ForestSpec {
         return try s.fit(x, labels: labels, featureNames: names, options: options).model as! ForestModel
       }
     }
-    if folds.allSatisfy({ $0.testCutoff == nil }) {
+    if table.cutoffs == nil {
       let labels = table.labels!
       let prepared = try base.prepare(table)
       let forests = try fitAll(prepared.x, labels: labels, names: prepared.preprocessor.outputNames, options: prepared.options)

@@ -8,7 +8,9 @@ extension Trainer {
   /// Backtests on an event log: for each cutoff c with known labels, a model fitted on the rows
   /// whose label window closed by c (the purge gap) is tested on the rows at c, so nothing it
   /// learns comes from on or after c. With `calibration`, each fold is calibrated on the folds
-  /// before it; with `tuning`, each fold's hyperparameters are chosen on earlier folds only.
+  /// before it; with `tuning`, each fold's hyperparameters are chosen on earlier folds only
+  /// (the default search, with no earlier fold: on the fold's training rows, in 3 folds of
+  /// whole customers).
   ///
   /// - Parameters:
   ///   - data: the event log and its customer table.
@@ -75,7 +77,14 @@ extension Trainer {
       guard let tuning else { return settings }
       if fold.testCutoff != nil {
         let earlier = splits.filter { $0.precedes(fold) }
-        return earlier.isEmpty ? settings : try tuning.choose(all, folds: earlier, settings: settings).settings
+        if earlier.isEmpty {
+          // As in training: the fold's own training rows, 3 folds of whole customers.
+          guard case .search = tuning.candidates else { return settings }
+          let rows = all.rows(fold.train)
+          let byCustomer = Folds.byCustomer(ids: rows.ids, labels: rows.labels!, k: 3, seed: settings.seed)
+          return byCustomer.isEmpty ? settings : try tuning.choose(rows, folds: byCustomer, settings: settings).settings
+        }
+        return try tuning.choose(all, folds: earlier, settings: settings).settings
       }
       let training = all.rows(fold.train)
       let inner: [Fold]

@@ -77,11 +77,23 @@ public struct Trainer: Sendable {
     }
     // Hyperparameters are chosen on the folds before the holdout (their labels known by its
     // cutoff), never on the holdout rows the model is measured on.
-    let tuningFolds = folds.last.map { holdout in folds.filter { $0.precedes(holdout) } } ?? []
-    if tuning?.candidates == .grid, tuningFolds.isEmpty, let holdout = folds.last {
-      throw TrainerError.noTuningFoldBeforeHoldout(holdout.name)
+    var tuningFolds = folds.last.map { holdout in folds.filter { $0.precedes(holdout) } } ?? []
+    var tuningTable = all
+    if tuningFolds.isEmpty, let holdout = folds.last {
+      if tuning?.candidates == .grid { throw TrainerError.noTuningFoldBeforeHoldout(holdout.name) }
+      if case .search = tuning?.candidates {
+        // A horizon long against the history leaves no out-of-time fold before the holdout:
+        // the holdout fold's own training rows (label windows closed by its cutoff), 3 folds
+        // of whole customers. Still nothing from the holdout's rows or its label window.
+        tuningTable = all.rows(holdout.train)
+        tuningFolds = Folds.byCustomer(ids: tuningTable.ids, labels: tuningTable.labels!, k: 3, seed: settings.seed)
+        if !tuningFolds.isEmpty, tuning!.candidates(for: settings, columns: all.columnNames.count).count > 1 {
+          log.note("no out-of-time fold before the holdout cutoff \(holdout.name): the default search compares candidates on the "
+            + "\(tuningTable.rowCount) rows whose label window closed by then, in 3 folds of whole customers")
+        }
+      }
     }
-    let (settings, measured) = try measure(all, folds: folds, outOfTime: true, tuningFolds: tuningFolds, report: &report)
+    let (settings, measured) = try measure(all, folds: folds, outOfTime: true, tuning: (tuningTable, tuningFolds), report: &report)
     let training = all.rows(labelled)
     log.line("final model on every labelled row: \(summary(training))")
     let fitted = try fit(training, settings: settings, report: &report)
@@ -146,7 +158,7 @@ public struct Trainer: Sendable {
     if case .search = tuning?.candidates {
       tuningFolds = (try? Folds.stratified(labels: training.labels!, k: 3, seed: settings.seed)) ?? []
     }
-    var (settings, measured) = try measure(training, folds: splits, outOfTime: false, tuningFolds: tuningFolds, report: &report)
+    var (settings, measured) = try measure(training, folds: splits, outOfTime: false, tuning: (training, tuningFolds), report: &report)
     let fitted = try fit(training, settings: settings, report: &report)
     notes += fitted.preprocessor.notes
     var file = ModelFile(churnVersion: churnVersion, idColumn: table.idColumn, labelColumn: labelColumn, trained: fitted,
@@ -206,20 +218,22 @@ public struct Trainer: Sendable {
     var heldOutRows: FeatureTable?
   }
 
-  /// Tunes (with `tuning`, on `tuningFolds`), backtests `folds` with the chosen settings, fits
-  /// the calibration map (with `calibration`) on all their predictions, and reports. For
-  /// out-of-time folds the last fold is the model's holdout; for k-fold the out-of-fold
-  /// predictions together.
-  func measure(_ all: FeatureTable, folds: [Fold], outOfTime: Bool, tuningFolds: [Fold], report: inout TrainingReport) throws -> (ModelSettings, Measured) {
+  /// Tunes (with `tuning`, on the folds of `rows`, which never test the rows reported on),
+  /// backtests `folds` with the chosen settings, fits the calibration map (with `calibration`)
+  /// on all their predictions, and reports. For out-of-time folds the last fold is the model's
+  /// holdout; for k-fold the out-of-fold predictions together.
+  func measure(_ all: FeatureTable, folds: [Fold], outOfTime: Bool, tuning rows: (table: FeatureTable, folds: [Fold]),
+               report: inout TrainingReport) throws -> (ModelSettings, Measured) {
     var settings = self.settings
+    let tuningFolds = rows.folds
     if let tuning {
       if case .search = tuning.candidates, tuningFolds.isEmpty {
         if tuning.candidates(for: settings, columns: all.columnNames.count).count > 1 {
-          log.note("default search skipped: " + (outOfTime ? "no out-of-time fold before the holdout cutoff" : "fewer than 3 rows of each class for its 3 folds")
+          log.note("default search skipped: " + (outOfTime ? "no out-of-time fold before the holdout cutoff, and too few rows before it for 3 folds of customers with both classes" : "fewer than 3 rows of each class for its 3 folds")
             + "; \(settings.summary) kept (the family's default)")
         }
       } else {
-        (settings, report.tuning) = try tuning.choose(all, folds: tuningFolds, settings: settings, log: log)
+        (settings, report.tuning) = try tuning.choose(rows.table, folds: tuningFolds, settings: settings, log: log)
       }
     }
     var measured = Measured()
