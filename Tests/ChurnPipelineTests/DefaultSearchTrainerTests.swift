@@ -1,4 +1,4 @@
-import ChurnModels
+@testable import ChurnModels
 import ChurnPipeline
 import ChurnTestSupport
 import Foundation
@@ -91,5 +91,23 @@ struct DefaultSearchTrainerTests {
     #expect(lines.lines.first { $0.hasPrefix("default search:") }
       == "default search: 8 candidates on out-of-bag predictions of \(rows) training rows, by log_loss (20 trees per candidate forest)")
     #expect(try #require(forest.model.model as? ForestModel).trees.count == 20)
+  }
+}
+
+@Suite("Tuning: the default search's folds")
+struct DefaultSearchFoldsTests {
+  @Test("Large folds: the default search compares on the latest folds holding 30,000 test rows; --tune on all it is given")
+  func enoughRows() throws {
+    let table = plantedTable(rows: 600)
+    func fold(_ k: Int, tests: Int) -> Fold {
+      // Row indices repeat: only the counts matter to the choice of folds, and every fold fits.
+      Fold(name: "f\(k)", train: Array(0..<400), test: (0..<tests).map { 400 + $0 % 200 })
+    }
+    let big = [fold(1, tests: 20_000), fold(2, tests: 20_000), fold(3, tests: 30_000)]
+    let settings = ModelSettings(threads: 1)
+    #expect(try Tuning.defaultSearch().choose(table, folds: big, settings: settings).record?.folds == ["f3"])
+    let small = [fold(1, tests: 200), fold(2, tests: 29_000), fold(3, tests: 1_000)]
+    #expect(try Tuning.defaultSearch().choose(table, folds: small, settings: settings).record?.folds == ["f2", "f3"])
+    #expect(try Tuning(folds: 3).choose(table, folds: big, settings: settings).record?.folds == ["f1", "f2", "f3"])
   }
 }
