@@ -94,10 +94,14 @@ struct ModelOptions: ParsableArguments {
     return ModelSettings(spec, classWeight: classWeight, seed: seed, threads: threads)
   }
 
-  /// The hyperparameters given as flags (property names), which the default search keeps.
+  /// The hyperparameters given as flags (the spec's property names), which the default search
+  /// keeps. Every hyperparameter flag belongs here, also those no search varies today (a
+  /// family without a search of its own searches its grid only when this set is empty, see
+  /// `ModelLearner.searchCandidates`): a new family's flags are added with it.
   var fixed: Set<String> {
-    Set(FlagRules.given([("l2Penalty", l2 != nil), ("l1Penalty", l1 != nil), ("minLeafSize", minLeaf != nil),
-                         ("featuresPerSplit", featuresPerSplit != nil)]))
+    Set(FlagRules.given([("l2Penalty", l2 != nil), ("l1Penalty", l1 != nil), ("solver", solver != nil), ("fatTailTransform", noFatTail),
+                         ("treeCount", trees != nil), ("minLeafSize", minLeaf != nil), ("featuresPerSplit", featuresPerSplit != nil),
+                         ("maxDepth", maxDepth != nil)]))
   }
 
   /// The library's trainer for these flags: settings, calibration and tuning: `--tune`'s grid,
