@@ -87,7 +87,7 @@ struct DefaultSearchTrainerTests {
     // Only the 2,817 training rows (the 2,113 holdout rows are left out), less any row every tree drew.
     let match = try #require(oob.reason.firstMatch(of: /of (\d+) training rows/))
     let rows = try #require(Int(match.output.1))
-    #expect(rows <= 2817 && rows > 2800 && oob.reason == "lowest log loss on out-of-bag predictions of \(rows) training rows")
+    #expect(rows <= 2817 && rows > 2800 && oob.reason == "lowest log loss on out-of-bag predictions of \(rows) training rows; 20 trees per candidate forest")
     #expect(lines.lines.first { $0.hasPrefix("default search:") }
       == "default search: 8 candidates on out-of-bag predictions of \(rows) training rows, by log_loss (20 trees per candidate forest)")
     #expect(try #require(forest.model.model as? ForestModel).trees.count == 20)

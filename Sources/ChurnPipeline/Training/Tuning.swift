@@ -130,7 +130,9 @@ public struct Tuning: Sendable, Equatable {
     let by = metric == .auc ? "highest" : "lowest"
     let reason = kind == "out-of-bag" ? "\(by) \(metric == .auc ? "AUC" : "log loss") on \(scored)"
       : "\(by) mean \(metric == .auc ? "AUC" : "log loss") over \(predictions.count) \(kind) \(predictions.count == 1 ? "fold" : "folds")"
-    log?.line("\(what) chose \(chosen.summary) (\(reason))")
-    return (chosen, .init(metric: metric.rawValue, folds: predictions.map(\.name), candidates: records, chosen: chosen.summary, reason: reason))
+    // How the candidates were fitted when it differs from the chosen model ("50 trees per candidate forest").
+    let fitted = predictions.first?.note.map { reason + "; \($0)" } ?? reason
+    log?.line("\(what) chose \(chosen.summary) (\(fitted))")
+    return (chosen, .init(metric: metric.rawValue, folds: predictions.map(\.name), candidates: records, chosen: chosen.summary, reason: fitted))
   }
 }
