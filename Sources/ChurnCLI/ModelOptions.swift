@@ -6,7 +6,7 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Model family.")
   var model = ModelFamily.logistic
 
-  @Option(help: "Logistic: L2 penalty λ₂ (scikit-learn's 1/C), 0...1e12 (default 1).")
+  @Option(help: "Logistic: L2 penalty λ₂ (scikit-learn's 1/C), 0...1e12 (default: chosen on held-out rows from 10000, 3000, ..., 3, 1; 1 with --l1).")
   var l2: Double?
 
   @Option(help: "Logistic: L1 penalty λ₁, 0...1e12 (default 0).")
@@ -24,10 +24,10 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Forest: number of trees, 1 to 10000 (default 100).")
   var trees: Int?
 
-  @Option(help: "Forest: rows a leaf must keep (scikit-learn's min_samples_leaf), 1...1000000000 (default 5).")
+  @Option(help: "Forest: rows a leaf must keep (scikit-learn's min_samples_leaf), 1...1000000000 (default: chosen on held-out rows from 5, 20, 50, 100).")
   var minLeaf: Int?
 
-  @Option(help: "Forest: features tried per split, 1 to the model's columns d (default ⌊√d⌋; scikit-learn's max_features, ranger's mtry).")
+  @Option(help: "Forest: features tried per split, 1 to the model's columns d (default: chosen on held-out rows from ⌊√d⌋ and 2⌊√c⌋, c the input columns; scikit-learn's max_features, ranger's mtry).")
   var featuresPerSplit: Int?
 
   @Option(help: "Forest: maximum depth, 1...10000 (default unlimited).")
@@ -39,7 +39,7 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Calibrate probabilities on out-of-time (or out-of-fold) predictions.")
   var calibrate: Calibration.Method?
 
-  @Flag(help: "Choose the penalty (logistic) or min leaf and features per split (forest) on the backtest.")
+  @Flag(help: "Choose the penalty (logistic) or min leaf and features per split (forest) from a wider grid, each candidate fitted in full on the backtest folds before the holdout (without it and without those flags, a cheaper default search chooses them).")
   var tune = false
 
   @Option(help: "With --tune: choose by log_loss (lower is better) or auc (default log_loss).")
@@ -94,10 +94,21 @@ struct ModelOptions: ParsableArguments {
     return ModelSettings(spec, classWeight: classWeight, seed: seed, threads: threads)
   }
 
-  /// The library's trainer for these flags: settings, calibration and tuning.
+  /// The hyperparameters given as flags (the spec's property names), which the default search
+  /// keeps. Every hyperparameter flag belongs here, also those no search varies today (a
+  /// family without a search of its own searches its grid only when this set is empty, see
+  /// `ModelLearner.searchCandidates`): a new family's flags are added with it.
+  var fixed: Set<String> {
+    Set(FlagRules.given([("l2Penalty", l2 != nil), ("l1Penalty", l1 != nil), ("solver", solver != nil), ("fatTailTransform", noFatTail),
+                         ("treeCount", trees != nil), ("minLeafSize", minLeaf != nil), ("featuresPerSplit", featuresPerSplit != nil),
+                         ("maxDepth", maxDepth != nil)]))
+  }
+
+  /// The library's trainer for these flags: settings, calibration and tuning: `--tune`'s grid,
+  /// or else the default search of what no flag gave (nothing when every searched value is given).
   func trainer(threads: Int, log: JobLog) -> Trainer {
     Trainer(settings: settings(threads: threads), calibration: calibrate,
-            tuning: tune ? Tuning(metric: tuneMetric ?? .logLoss, folds: tuneFolds ?? 3) : nil, log: log)
+            tuning: tune ? Tuning(metric: tuneMetric ?? .logLoss, folds: tuneFolds ?? 3) : .defaultSearch(fixed: fixed), log: log)
   }
 }
 

@@ -151,7 +151,8 @@ struct ForestCommandTests {
     defer { dir.remove() }
     let train = try runChurn(["train", "--table", TrainScoreCommandTests.telco, "--id", "customerid", "--label", "churn",
                               "--holdout-ids", TrainScoreCommandTests.holdout, "--model", "forest", "--trees", "40", "--seed", "3",
-                              "--out", dir.file("f.json")])
+                              // The forest this test was written for (min leaf 5, ⌊√24⌋ features per split), not the default search's choice.
+                              "--min-leaf", "5", "--features-per-split", "4", "--out", dir.file("f.json")])
     #expect(train.status == 0, "\(train.stderr)")
     #expect(train.stderr.contains("train: random forest, 40 trees ("))
     #expect(train.stderr.contains("train: holdout AUC 0.8"))
@@ -178,7 +179,7 @@ struct ForestCommandTests {
     // The same seed trains the same forest again.
     let again = try runChurn(["train", "--table", TrainScoreCommandTests.telco, "--id", "customerid", "--label", "churn",
                               "--holdout-ids", TrainScoreCommandTests.holdout, "--model", "forest", "--trees", "40", "--seed", "3",
-                              "--threads", "1", "--out", dir.file("g.json")])
+                              "--min-leaf", "5", "--features-per-split", "4", "--threads", "1", "--out", dir.file("g.json")])
     #expect(again.status == 0)
     let other = try ModelFile.read(path: dir.file("g.json"))
     #expect((other.model as! ForestModel).trees == (model.model as! ForestModel).trees)

@@ -72,12 +72,13 @@ struct TrainerTests {
                          "--threads", "1", "--out", dir.file("cli.json")])
     #expect(run.status == 0, "\(run.stderr)")
     let table = TableData(path: Self.telco, idColumn: "customerid", label: "churn")
-    let result = try Trainer(settings: ModelSettings(threads: 1)).train(table, holdoutIds: Self.holdoutIds)
+    // churn train without hyperparameter flags runs the default search.
+    let result = try Trainer(settings: ModelSettings(threads: 1), tuning: .defaultSearch()).train(table, holdoutIds: Self.holdoutIds)
     try result.model.write(to: dir.file("lib.json"))
     #expect(try bytes(dir.file("lib.json")) == bytes(dir.file("cli.json")))
     #expect(result.report.table == .init(rows: 2817, churned: 778, inputColumns: 19, heldOut: 2113, holdoutIds: Self.holdoutIds))
     #expect(result.report.holdout?.name == "holdout" && result.report.holdout?.evaluation.rows == 2113)
-    #expect(result.report.backtest == nil && result.report.tuning == nil)
+    #expect(result.report.backtest == nil && result.report.tuning?.folds == ["fold 1 of 3", "fold 2 of 3", "fold 3 of 3"])
     #expect(result.report.notes.count == 7)
   }
 
@@ -112,7 +113,8 @@ struct TrainerTests {
     let folds = try Folds.stratified(labels: table.labels!, k: 4, seed: 1)
     let lines = RecordedLog()
     for metric in TuneMetric.allCases {
-      let (chosen, record) = try Tuning(metric: metric, folds: 2).choose(table, folds: folds, settings: ModelSettings(threads: 1), log: lines.log)
+      let (chosen, found) = try Tuning(metric: metric, folds: 2).choose(table, folds: folds, settings: ModelSettings(threads: 1), log: lines.log)
+      let record = try #require(found)
       #expect(record.folds == ["fold 3 of 4", "fold 4 of 4"] && record.candidates.count == 6 && record.metric == metric.rawValue)
       let best = metric == .auc ? record.candidates.max { $0.meanAUC < $1.meanAUC }! : record.candidates.min { $0.meanLogLoss < $1.meanLogLoss }!
       #expect(chosen.summary == best.settings && record.chosen == best.settings)

@@ -107,6 +107,19 @@ public protocol ModelLearner: Sendable, Equatable {
   /// `Matrix`'s products takes it.
   var matrixLayout: Matrix.Layout { get }
 
+  /// The candidates of the default search (training with no hyperparameter flags): this
+  /// learner with the hyperparameters not named in `fixed` (property names, such as
+  /// `l2Penalty`) varied. One candidate, or none, means nothing to search. A default
+  /// implementation (HyperparameterSearch.swift) gives `grid(columns:)` when nothing is fixed.
+  func searchCandidates(columns: Int, fixed: Set<String>) -> [ModelSpec]
+
+  /// Out-of-sample probabilities of each of `candidates` (from `searchCandidates`) on the rows
+  /// of `folds` of `table`: each candidate fitted on a fold's training rows and predicting its
+  /// test rows. A default implementation fits every candidate on every fold (one
+  /// preprocessing per fold); a family may do it cheaper (the logistic λ path with warm
+  /// starts) or score otherwise (a forest's out-of-bag predictions, without folds).
+  func searchPredictions(_ candidates: [ModelSpec], table: FeatureTable, folds: [Fold], settings: ModelSettings) throws -> [SearchPredictions]
+
   /// A one-line account of a fit of this learner for the training log ("logistic regression,
   /// newton solver (auto-selected for 1000 × 12): 7 iterations ..."), given the prepared
   /// training matrix's shape, the labels and an AUC function (the metrics live above models).

@@ -86,10 +86,14 @@ public struct LogisticRegression: Sendable {
   ///   - labels: n values, each 0 or 1.
   ///   - sampleWeights: n non-negative weights, or `nil` for all 1.
   ///   - featureNames: d names, for error messages and reports.
+  ///   - start: where the solver starts (intercept, then d coefficients), such as the solution
+  ///     at a nearby penalty (a warm-started path, `LogisticPath`); nil: the intercept of the
+  ///     churn rate and β = 0 (and the subsample warm start on large problems).
   /// - Throws: `HyperparameterError` for a setting outside its range (`Hyperparameters`);
   ///   `LogisticRegressionError` for invalid inputs, perfect separation or collinear
   ///   columns without a penalty.
-  public func fit(features x: Matrix, labels: [Double], sampleWeights: [Double]? = nil, featureNames: [String]? = nil) throws -> LogisticModel {
+  public func fit(features x: Matrix, labels: [Double], sampleWeights: [Double]? = nil, featureNames: [String]? = nil,
+                  start initial: [Double]? = nil) throws -> LogisticModel {
     let n = x.rows, d = x.columns
     let names = featureNames ?? (0..<d).map { "x\($0)" }
     try Hyperparameters.check(l2Penalty, in: Hyperparameters.penalty, flag: "--l2", property: "LogisticRegression.l2Penalty",
@@ -119,10 +123,11 @@ public struct LogisticRegression: Sendable {
     let chosen = resolvedSolver(rows: n, columns: d)
     if l1Penalty > 0 && chosen != .owlqn { throw LogisticRegressionError.solverNeedsNoL1(solver: chosen.rawValue) }
     let l1 = chosen == .owlqn ? l1Penalty : 0
-    var theta = [problem.initialIntercept] + [Double](repeating: 0, count: d)
+    if let initial { precondition(initial.count == d + 1, "start has \(initial.count) values; expected \(d + 1) (intercept, then \(d) coefficients)") }
+    var theta = initial ?? [problem.initialIntercept] + [Double](repeating: 0, count: d)
     var memory = CurvaturePairs()
     var subsampleEvaluations: Int?
-    if chosen != .newton, let minimum = warmStartMinimumRows, n >= minimum, n >= 2 * warmStartSampleRows, warmStartSampleRows > 0 {
+    if initial == nil, chosen != .newton, let minimum = warmStartMinimumRows, n >= minimum, n >= 2 * warmStartSampleRows, warmStartSampleRows > 0 {
       let sub = problem.subsample(stride: n / warmStartSampleRows)
       let subStart = sub.evaluate(b: theta[0], beta: Array(theta[1...]))
       // Loose: a subsample's optimum is only that close to the full one.
@@ -145,7 +150,7 @@ public struct LogisticRegression: Sendable {
     }
     var result: SolverResult
     switch chosen {
-    case .newton, .auto: result = try newton(problem, start: start, names: names)
+    case .newton, .auto: result = try newton(problem, from: theta, start: start, names: names)
     case .lbfgs, .owlqn:
       result = lbfgs(problem, from: theta, start: start, memory: memory, l1: l1, tolerance: gradientTolerance * problem.totalWeight).0
     }
@@ -185,11 +190,11 @@ public struct LogisticRegression: Sendable {
 
   // MARK: Newton / IRLS
 
-  /// `start`: the problem evaluated at b = `initialIntercept`, β = 0.
-  func newton(_ p: LogisticProblem, start: LogisticProblem.Evaluation, names: [String]) throws -> SolverResult {
+  /// Starts at `theta` (intercept first); `start`: the problem evaluated there.
+  func newton(_ p: LogisticProblem, from theta: [Double], start: LogisticProblem.Evaluation, names: [String]) throws -> SolverResult {
     let d = p.x.columns
-    var b = p.initialIntercept
-    var beta = [Double](repeating: 0, count: d)
+    var b = theta[0]
+    var beta = Array(theta[1...])
     var (objective, gradB, gradBeta) = start
     var evaluations = 1
     var iterations = 0

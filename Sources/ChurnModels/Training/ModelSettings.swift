@@ -84,6 +84,17 @@ public struct ModelSettings: Sendable, Equatable {
     return TrainedModel(settings: self, preprocessor: prepared.preprocessor, model: model, x: x, priorShift: shift, deciles: prepared.deciles)
   }
 
+  /// `prepare` and the transform of the same table (in the family's layout), kept together:
+  /// what the candidates of a search share, which differ only in the model's hyperparameters.
+  ///
+  /// - Throws: as `fit`.
+  func prepareMatrix(_ table: FeatureTable) throws -> (preprocessor: FittedPreprocessor, x: Matrix, options: FitOptions) {
+    let prepared = try prepare(table)
+    let x = spec.learner.matrixLayout == .columnMajor
+      ? try prepared.preprocessor.transform(consuming: table) : try prepared.preprocessor.transform(table)
+    return (prepared.preprocessor, x, prepared.options)
+  }
+
   /// The candidates `--tune` compares (`ModelLearner.grid`) for a table with `columns` input
   /// columns, each with this value's class weights, seed and threads.
   public func grid(columns: Int) -> [ModelSettings] {

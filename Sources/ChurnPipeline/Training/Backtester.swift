@@ -8,7 +8,9 @@ extension Trainer {
   /// Backtests on an event log: for each cutoff c with known labels, a model fitted on the rows
   /// whose label window closed by c (the purge gap) is tested on the rows at c, so nothing it
   /// learns comes from on or after c. With `calibration`, each fold is calibrated on the folds
-  /// before it; with `tuning`, each fold's hyperparameters are chosen on earlier folds only.
+  /// before it; with `tuning`, each fold's hyperparameters are chosen on earlier folds only
+  /// (the default search, with no earlier fold: on the fold's training rows, in 3 folds of
+  /// whole customers).
   ///
   /// - Parameters:
   ///   - data: the event log and its customer table.
@@ -69,14 +71,30 @@ extension Trainer {
   /// Fits and evaluates every fold.
   func evaluate(_ all: FeatureTable, splits: [Fold], bootstrap: Int, kind: String) throws -> BacktestResult {
     let settings = self.settings
+    // A default search whose hyperparameters were all given searches nothing: not tuned.
+    let tuning = self.tuning.flatMap { $0.candidates(for: settings, columns: all.columnNames.count).count > 1 ? $0 : nil }
     let predictions = try Backtest.run(all, folds: splits, settings: { fold in
       guard let tuning else { return settings }
       if fold.testCutoff != nil {
         let earlier = splits.filter { $0.precedes(fold) }
-        return earlier.isEmpty ? settings : try tuning.choose(all, folds: earlier, settings: settings).settings
+        if earlier.isEmpty {
+          // As in training: the fold's own training rows, 3 folds of whole customers.
+          guard case .search = tuning.candidates else { return settings }
+          let rows = all.rows(fold.train)
+          let byCustomer = Folds.byCustomer(ids: rows.ids, labels: rows.labels!, k: 3, seed: settings.seed)
+          return byCustomer.isEmpty ? settings : try tuning.choose(rows, folds: byCustomer, settings: settings).settings
+        }
+        return try tuning.choose(all, folds: earlier, settings: settings).settings
       }
       let training = all.rows(fold.train)
-      let inner = try Folds.stratified(labels: training.labels!, k: 3, seed: settings.seed)
+      let inner: [Fold]
+      if case .search = tuning.candidates {
+        // The default search leaves a fold too small for 3 inner folds at the settings given.
+        guard let made = try? Folds.stratified(labels: training.labels!, k: 3, seed: settings.seed) else { return settings }
+        inner = made
+      } else {
+        inner = try Folds.stratified(labels: training.labels!, k: 3, seed: settings.seed)
+      }
       return try tuning.choose(training, folds: inner, settings: settings).settings
     }, calibrate: calibration) { done, count in
       log.line("fold \(done) of \(count) fitted")

@@ -69,7 +69,7 @@ public struct Trainer: Sendable {
     guard !labelled.isEmpty else { throw TrainerError.noLabelledCutoff }
     let design = try plan.design()
     let folds = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: labels, labelWindowEnd: { design.horizon.added(to: $0) })
-    if folds.isEmpty, let purpose = tuning != nil ? "--tune" : calibration.map({ _ in "--calibrate" }) {
+    if folds.isEmpty, let purpose = tuning?.candidates == .grid ? "--tune" : calibration.map({ _ in "--calibrate" }) {
       // Checked before any fitting: without a fold there is nothing to tune or calibrate on.
       throw FoldError.noTimeFolds(purpose: purpose, cutoffs: Set(labelled.map { all.cutoffs![$0] }).count,
                                   churned: labelled.filter { labels[$0] == 1 }.count, retained: labelled.filter { labels[$0] == 0 }.count)
@@ -77,7 +77,29 @@ public struct Trainer: Sendable {
     if folds.isEmpty {
       log.note("no holdout measurement (needs an earlier cutoff whose label window closes before the last one, and both classes)")
     }
-    let (settings, measured) = try measure(all, folds: folds, outOfTime: true, report: &report)
+    // Hyperparameters are chosen on the folds before the holdout (their labels known by its
+    // cutoff), never on the holdout rows the model is measured on.
+    // In a block, so that nothing but `all` holds the table once the measurement is done.
+    let settings: ModelSettings, measured: Measured
+    do {
+      var tuningFolds = folds.last.map { holdout in folds.filter { $0.precedes(holdout) } } ?? []
+      var tuningTable = all
+      if tuningFolds.isEmpty, let holdout = folds.last {
+        if tuning?.candidates == .grid { throw TrainerError.noTuningFoldBeforeHoldout(holdout.name) }
+        if case .search = tuning?.candidates {
+          // A horizon long against the history leaves no out-of-time fold before the holdout:
+          // the holdout fold's own training rows (label windows closed by its cutoff), 3 folds
+          // of whole customers. Still nothing from the holdout's rows or its label window.
+          tuningTable = all.rows(holdout.train)
+          tuningFolds = Folds.byCustomer(ids: tuningTable.ids, labels: tuningTable.labels!, k: 3, seed: self.settings.seed)
+          if !tuningFolds.isEmpty, tuning!.candidates(for: self.settings, columns: all.columnNames.count).count > 1 {
+            log.note("no out-of-time fold before the holdout cutoff \(holdout.name): the default search compares candidates on the "
+              + "\(tuningTable.rowCount) rows whose label window closed by then, in 3 folds of whole customers")
+          }
+        }
+      }
+      (settings, measured) = try measure(all, folds: folds, outOfTime: true, tuning: (tuningTable, tuningFolds), report: &report)
+    }
     let training = all.rows(labelled)
     // The whole table let go: the fit frees the training rows' columns as it writes the matrix.
     _ = consume all
@@ -140,9 +162,15 @@ public struct Trainer: Sendable {
     report.table = .init(rows: training.rowCount, churned: training.churnedCount, inputColumns: training.columnNames.count,
                          heldOut: testRows.count, holdoutIds: holdoutIds)
     log.line("\(summary(training)), \(training.columnNames.count) input columns")
-    let needsFolds = tuning != nil || calibration != nil
+    // The default search makes its own 3-fold split (or scores a forest out of bag) and adds
+    // no cross-validation measurement; --tune and --calibrate run on the `folds` folds.
+    let needsFolds = tuning?.candidates == .grid || calibration != nil
     let splits = needsFolds ? try Folds.stratified(labels: training.labels!, k: folds, seed: settings.seed) : []
-    var (settings, measured) = try measure(training, folds: splits, outOfTime: false, report: &report)
+    var tuningFolds = splits
+    if case .search = tuning?.candidates {
+      tuningFolds = (try? Folds.stratified(labels: training.labels!, k: 3, seed: settings.seed)) ?? []
+    }
+    var (settings, measured) = try measure(training, folds: splits, outOfTime: false, tuning: (training, tuningFolds), report: &report)
     let (fitted, final) = try fit(consuming: training, settings: settings,
                                   importanceOnTraining: measured.heldOutRows == nil && test == nil, report: &report)
     notes += fitted.preprocessor.notes
@@ -241,12 +269,24 @@ public struct Trainer: Sendable {
     var heldOutRows: FeatureTable?
   }
 
-  /// Tunes (with `tuning`), backtests `folds` with the chosen settings, fits the calibration
-  /// map (with `calibration`) on all their predictions, and reports. For out-of-time folds the
-  /// last fold is the model's holdout; for k-fold the out-of-fold predictions together.
-  func measure(_ all: FeatureTable, folds: [Fold], outOfTime: Bool, report: inout TrainingReport) throws -> (ModelSettings, Measured) {
+  /// Tunes (with `tuning`, on the folds of `rows`, which never test the rows reported on),
+  /// backtests `folds` with the chosen settings, fits the calibration map (with `calibration`)
+  /// on all their predictions, and reports. For out-of-time folds the last fold is the model's
+  /// holdout; for k-fold the out-of-fold predictions together.
+  func measure(_ all: FeatureTable, folds: [Fold], outOfTime: Bool, tuning rows: (table: FeatureTable, folds: [Fold]),
+               report: inout TrainingReport) throws -> (ModelSettings, Measured) {
     var settings = self.settings
-    if let tuning { (settings, report.tuning) = try tuning.choose(all, folds: folds, settings: settings, log: log) }
+    let tuningFolds = rows.folds
+    if let tuning {
+      if case .search = tuning.candidates, tuningFolds.isEmpty {
+        if tuning.candidates(for: settings, columns: all.columnNames.count).count > 1 {
+          log.note("default search skipped: " + (outOfTime ? "no out-of-time fold before the holdout cutoff, and too few rows before it for 3 folds of customers with both classes" : "fewer than 3 rows of each class for its 3 folds")
+            + "; \(settings.summary) kept (the family's default)")
+        }
+      } else {
+        (settings, report.tuning) = try tuning.choose(rows.table, folds: tuningFolds, settings: settings, log: log)
+      }
+    }
     var measured = Measured()
     guard !folds.isEmpty else { return (settings, measured) }
     let method = calibration
@@ -398,12 +438,17 @@ public enum TrainerError: Error, Equatable, CustomStringConvertible {
   case noLabelColumn(String)
   /// Tuning asked for with no fold to compare candidates on.
   case noTuningFolds
+  /// `--tune` on an event log whose only out-of-time fold is the holdout (named by its cutoff).
+  case noTuningFoldBeforeHoldout(String)
 
   public var description: String {
     switch self {
     case .noLabelledCutoff: return "no cutoff has a known label: every horizon runs past the end of the data; use earlier cutoffs"
     case .noLabelColumn(let path): return "no label column given for \(path); expected the name of its 0/1 or yes/no column (--label COLUMN)"
     case .noTuningFolds: return "--tune needs at least one backtest fold with both classes"
+    case .noTuningFoldBeforeHoldout(let holdout):
+      return "--tune needs an out-of-time fold before the holdout cutoff \(holdout) (one whose label window closed by then), "
+        + "so that the choice never sees the rows the model is measured on; none exists: add earlier cutoffs (--cutoffs FROM:TO:STEP) or leave out --tune"
     }
   }
 }

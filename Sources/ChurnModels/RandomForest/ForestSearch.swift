@@ -1,0 +1,73 @@
+import ChurnCore
+
+/// The forest's default search: minimum leaf size and features per split.
+extension ForestSpec {
+  /// The minimum leaf sizes the default search tries.
+  public static let searchLeafSizes = [5, 20, 50, 100]
+  /// Trees per forest while searching (the chosen forest gets `treeCount`): the choice
+  /// between leaf sizes shows with fewer trees, at half the cost.
+  public static let searchTreeCount = 50
+
+  /// Minimum leaf size 5, 20, 50, 100 × features per split ⌊√d⌋ (the default, d the model's
+  /// columns) and 2⌊√c⌋ (c the input columns, at most c; left out below 4 columns). A
+  /// hyperparameter in `fixed` (`minLeafSize`, `featuresPerSplit`) keeps its value and the
+  /// other is searched; with both fixed nothing is. The tree count and depth are never searched.
+  public func searchCandidates(columns: Int, fixed: Set<String>) -> [ModelSpec] {
+    let leaves = fixed.contains("minLeafSize") ? [minLeafSize] : Self.searchLeafSizes
+    let root = max(1, Int(Double(columns).squareRoot()))
+    let features: [Int?] = fixed.contains("featuresPerSplit") ? [featuresPerSplit] : (columns >= 4 ? [nil, min(columns, 2 * root)] : [nil])
+    let candidates = leaves.flatMap { leaf in
+      features.map { m -> ModelSpec in
+        var s = self
+        s.minLeafSize = leaf
+        s.featuresPerSplit = m
+        return .forest(s)
+      }
+    }
+    return candidates.count > 1 ? candidates : []
+  }
+
+  /// Each candidate with `searchTreeCount` trees (at most its own count). Rows from an event
+  /// log (`table.cutoffs` set): fitted on each fold's training rows and scored on its test
+  /// rows, because a customer's rows at neighbouring cutoffs are near copies, so out-of-bag
+  /// rows would have their twins in the bag and favour trees that memorize customers. A
+  /// prepared table (one row per customer): fitted once on all of `table`'s rows and scored
+  /// out of bag, without the folds (k times cheaper; rows that every tree drew are left out).
+  /// Features per split above the model's columns are lowered to them.
+  public func searchPredictions(_ candidates: [ModelSpec], table: FeatureTable, folds: [Fold], settings: ModelSettings) throws -> [SearchPredictions] {
+    let reduced = candidates.map { candidate -> ModelSpec in
+      guard case .forest(var s) = candidate else { return candidate }
+      s.treeCount = min(s.treeCount, Self.searchTreeCount)
+      return .forest(s)
+    }
+    for c in reduced { try c.learner.validate() }
+    guard let first = reduced.first else { return [] }
+    let note = "\(min(treeCount, Self.searchTreeCount)) trees per candidate forest"
+    var base = settings
+    base.spec = first
+    func fitAll(_ x: Matrix, labels: [Double], names: [String], options: FitOptions) throws -> [ForestModel] {
+      try reduced.map { candidate in
+        guard case .forest(var s) = candidate else { preconditionFailure("a forest search given \(candidate.family) candidates") }
+        if let m = s.featuresPerSplit { s.featuresPerSplit = min(m, x.columns) }
+        return try s.fit(x, labels: labels, featureNames: names, options: options).model as! ForestModel
+      }
+    }
+    if table.cutoffs == nil {
+      let labels = table.labels!
+      let prepared = try base.prepareMatrix(table)
+      let forests = try fitAll(prepared.x, labels: labels, names: prepared.preprocessor.outputNames, options: prepared.options)
+      let shift = settings.classWeight == .balanced ? Calibration.priorShift(labels: labels, weightedChurnShare: 0.5) : 0
+      let known = labels.indices.filter { i in forests.allSatisfy { !$0.outOfBag[i].isNaN } }
+      return [SearchPredictions(name: "out-of-bag", labels: known.map { labels[$0] },
+                                probabilities: forests.map { f in HyperparameterSearch.shifted(known.map { f.outOfBag[$0] }, by: shift) },
+                                note: note)]
+    }
+    return try folds.map { fold in
+      let training = table.rows(fold.train), test = table.rows(fold.test)
+      let prepared = try base.prepareMatrix(training)
+      let x = try prepared.preprocessor.transform(test)
+      let forests = try fitAll(prepared.x, labels: training.labels!, names: prepared.preprocessor.outputNames, options: prepared.options)
+      return SearchPredictions(name: fold.name, labels: test.labels!, probabilities: forests.map { $0.probabilities(x) }, note: note)
+    }
+  }
+}
