@@ -57,6 +57,27 @@ public enum MessageText {
     return best?.name
   }
 
+  /// Up to `limit` names of `candidates` near `name`, nearest first (ties in candidate order):
+  /// those within the edit distance `nearest(_:in:)` allows, then those sharing a word of 3
+  /// letters or more with it (words split at `_`, without digits, a plural's s dropped), so that
+  /// `complaints_90d` finds `count_complaint_90d`: a misspelled column's alternatives.
+  public static func near(_ name: String, in candidates: [String], limit: Int = 5) -> [String] {
+    let target = Array(name.lowercased().unicodeScalars)
+    let bound = target.count <= 3 ? 1 : min(3, max(2, target.count / 3))
+    func words(_ s: String) -> Set<String> {
+      Set(s.lowercased().split(separator: "_").map { $0.count > 3 && $0.hasSuffix("s") ? String($0.dropLast()) : String($0) }.filter { $0.count >= 3 && !$0.contains(where: \.isNumber) })
+    }
+    let wanted = words(name)
+    var scored: [(distance: Int, shared: Int, index: Int)] = []
+    for (i, candidate) in candidates.enumerated() {
+      let d = distance(target, Array(candidate.lowercased().unicodeScalars))
+      let shared = words(candidate).intersection(wanted).count
+      if d <= bound || shared > 0 { scored.append((d <= bound ? d : bound + 1, shared, i)) }
+    }
+    scored.sort { ($0.distance, -$0.shared, $0.index) < ($1.distance, -$1.shared, $1.index) }
+    return scored.prefix(limit).map { candidates[$0.index] }
+  }
+
   /// Levenshtein distance (insertions, deletions, substitutions each cost 1).
   static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
     if a.isEmpty { return b.count }
