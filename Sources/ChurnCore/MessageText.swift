@@ -57,10 +57,11 @@ public enum MessageText {
     return best?.name
   }
 
-  /// Up to `limit` names of `candidates` near `name`, nearest first (ties in candidate order):
-  /// those within the edit distance `nearest(_:in:)` allows, then those sharing a word of 3
+  /// Up to `limit` names of `candidates` near `name`: those within the edit distance
+  /// `nearest(_:in:)` allows (nearest first), then those sharing a word of 3
   /// letters or more with it (words split at `_`, without digits, a plural's s dropped), so that
-  /// `complaints_90d` finds `count_complaint_90d`: a misspelled column's alternatives.
+  /// `complaints_90d` finds `count_complaint_90d` (most words shared first, then the nearest;
+  /// ties in candidate order): a misspelled column's alternatives.
   public static func near(_ name: String, in candidates: [String], limit: Int = 5) -> [String] {
     let target = Array(name.lowercased().unicodeScalars)
     let bound = target.count <= 3 ? 1 : min(3, max(2, target.count / 3))
@@ -72,9 +73,13 @@ public enum MessageText {
     for (i, candidate) in candidates.enumerated() {
       let d = distance(target, Array(candidate.lowercased().unicodeScalars))
       let shared = words(candidate).intersection(wanted).count
-      if d <= bound || shared > 0 { scored.append((d <= bound ? d : bound + 1, shared, i)) }
+      if d <= bound || shared > 0 { scored.append((d, shared, i)) }
     }
-    scored.sort { ($0.distance, -$0.shared, $0.index) < ($1.distance, -$1.shared, $1.index) }
+    // Within the bound by distance; beyond it by words shared, then distance.
+    func key(_ s: (distance: Int, shared: Int, index: Int)) -> (Int, Int, Int, Int) {
+      s.distance <= bound ? (0, s.distance, 0, s.index) : (1, -s.shared, s.distance, s.index)
+    }
+    scored.sort { key($0) < key($1) }
     return scored.prefix(limit).map { candidates[$0.index] }
   }
 
