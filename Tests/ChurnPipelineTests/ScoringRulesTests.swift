@@ -91,3 +91,52 @@ struct ScoringRulesTests {
     #expect(run.stderr.contains("Error: \(dir.file("rules.csv")) line 2 (rule \"c\"), character 1: no feature column \"count_complaint_60d\"; near names: "))
   }
 }
+
+@Suite("A model that carries its warning rules")
+struct StoredRulesTests {
+  @Test("churn train --rules stores them; churn score then applies them without the flag: the same bytes as score --rules")
+  func trainStores() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try CustomerSimulator(settings: SimulationSettings(customerCount: 300, months: 10, seed: 31)).write(to: dir.path)
+    try RuleStudyTests.rulesText.write(toFile: dir.file("rules.csv"), atomically: true, encoding: .utf8)
+    let train = ["train", "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"), "--cutoffs", "2024-04-01:2024-09-01:1m",
+                 "--horizon", "30d", "--importance", "none", "--threads", "1"]
+    #expect(try runChurn(train + ["--out", dir.file("plain.json")]).status == 0)
+    let carrying = try runChurn(train + ["--rules", dir.file("rules.csv"), "--out", dir.file("carrying.json")])
+    #expect(carrying.status == 0, "\(carrying.stderr)")
+    let model = try ModelFile.read(path: dir.file("carrying.json"))
+    #expect(model.warningRules?.map(\.name) == ["complaints", "logins halved", "slow and quiet"])
+    #expect(model.warningRules?[1] == StoredWarningRule(name: "logins halved", severity: "yellow",
+                                                        condition: "pct_change_count_login_30d <= -0.5 and not size == \"large\""))
+    #expect(try ModelFile.read(path: dir.file("plain.json")).warningRules == nil)
+    #expect(try String(contentsOfFile: dir.file("plain.json"), encoding: .utf8).contains("warningRules") == false)
+    let score = ["score", "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"), "--as-of", "2024-10-01"]
+    #expect(try runChurn(score + ["--model", dir.file("carrying.json"), "--out", dir.file("stored.csv")]).status == 0)
+    #expect(try runChurn(score + ["--model", dir.file("plain.json"), "--rules", dir.file("rules.csv"), "--out", dir.file("flag.csv")]).status == 0)
+    #expect(try bytes(dir.file("stored.csv")) == bytes(dir.file("flag.csv")))
+    #expect(try String(contentsOfFile: dir.file("stored.csv"), encoding: .utf8).hasPrefix("rank,customer_id,churn_probability,percentile,risk_band,"
+      + "reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change,warnings,band_from\n"))
+  }
+
+  @Test("A rule the model's inputs cannot serve is refused when the model is made; a damaged stored rule names the model file")
+  func errors() throws {
+    let table = plantedTable()
+    let model = try modelFile(table, ModelSettings())
+    let bad = try WarningRules([WarningRule(name: "c", severity: .red, condition: "ticket > 2")])
+    #expect(throws: WarningRulesError.unknownColumn(RulePlace(path: nil, line: nil, rule: "c"), position: 1, column: "ticket", near: ["tickets"],
+                                                    condition: "ticket > 2")) { try model.carrying(bad) }
+    let good = try model.carrying(try WarningRules([WarningRule(name: "many tickets", severity: .yellow, condition: "tickets > 1 or plan == \"basic\"")]))
+    #expect(try good.storedRules(path: "m.json")?.rules.map(\.name) == ["many tickets"])
+    #expect(try good.carrying(nil).warningRules == nil)
+    var edited = good
+    edited.warningRules = [StoredWarningRule(name: "c", severity: "orange", condition: "tickets > 1")]
+    #expect { try edited.storedRules(path: "m.json") } throws: {
+      "\($0)" == "model file m.json (rule \"c\"): severity \"orange\" is not one; expected red or yellow"
+    }
+    edited.warningRules = [StoredWarningRule(name: "c", severity: "red", condition: "tickets >")]
+    #expect { try edited.storedRules(path: "m.json") } throws: {
+      "\($0)" == "model file m.json (rule \"c\"), character 10: expected a number after >, found the end of the condition\n  tickets >\n           ^"
+    }
+  }
+}

@@ -84,7 +84,7 @@ public struct Scorer: Sendable {
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: rows.idHeader) }
     timings.append(ScoringTiming(step: "input", seconds: watch.lap()))
     let (scored, list) = try rank(rows, reasons: options.reasons, explanation: options.explanation, announce: true, timings: &timings,
-                                  rules: options.rules)
+                                  rules: try options.rules ?? model.storedRules(path: modelPath))
     watch = Stopwatch()
     var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described, notes: rows.notes,
                                  drift: model.drift(rows.features, scores: scored.map(\.probability)).map { ColumnDrift(column: $0.column, psi: $0.psi) })
@@ -148,7 +148,8 @@ public struct ScoringOptions: Sendable {
   /// band moves, new and vanished customers.
   public var previous: String?
   /// Warning rules: each customer's fired rules go in `warnings` (red first), and the band
-  /// becomes the worse of the model's and the rules' severity (`WarningRules.band`).
+  /// becomes the worse of the model's and the rules' severity (`WarningRules.band`). Without
+  /// them, the rules the model stores (`ModelFile.carrying`), if any.
   public var rules: WarningRules?
 
   /// Options with the defaults of `churn score`: no revenue, reasons for the riskiest 10,000, `.auto` explanations.

@@ -123,6 +123,23 @@ public struct WarningRules: Sendable, Equatable {
     return try WarningRules(rules, path: path)
   }
 
+  /// Rules from (name, severity, condition) texts, such as those a model file stores; errors
+  /// name `source` ("model file m.json") as the place.
+  ///
+  /// - Throws: `WarningRulesError` as `read(path:)` does.
+  public init(records: [(name: String, severity: String, condition: String)], source: String) throws {
+    var rules: [WarningRule] = []
+    for record in records {
+      let place = RulePlace(path: source, line: nil, rule: record.name.isEmpty ? nil : record.name)
+      guard !record.name.isEmpty else { throw WarningRulesError.emptyName(place) }
+      guard let severity = WarningSeverity(rawValue: record.severity.lowercased()) else {
+        throw WarningRulesError.unknownSeverity(place, severity: record.severity)
+      }
+      rules.append(try WarningRule(name: record.name, severity: severity, text: record.condition, place: place))
+    }
+    try self.init(rules, path: source)
+  }
+
   /// Checks that every column the rules read is a column of `names` of the right kind
   /// (`numeric[i]` says whether `names[i]` holds numbers).
   ///
