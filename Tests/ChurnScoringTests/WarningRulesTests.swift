@@ -252,6 +252,8 @@ struct WarningRulesFileTests {
            ^
       """)
     #expect(throws: WarningRulesError.noRules(path: "the rules")) { try WarningRules([]) }
+    #expect(try message("name,severity,condition\nlate;small,red,x > 1\n") == "rules.csv line 2: rule name \"late;small\" holds a ;, which "
+      + "separates rule names in the ranked list's warnings; expected a name without ;, such as late,small")
   }
 }
 

@@ -71,7 +71,7 @@ public struct RulePlace: Sendable, Equatable {
 ///
 /// Fields follow RFC 4180 (a field with a comma or a quote is quoted, a quote inside doubled);
 /// spaces around a field are dropped; blank lines are skipped. Severity is `red` or `yellow`
-/// (any case); names are unique. A condition is parsed when the file is read; its columns are
+/// (any case); names are unique and hold no `;`. A condition is parsed when the file is read; its columns are
 /// checked against a feature table by `check(columns:)`.
 public struct WarningRules: Sendable, Equatable {
   /// The rules, in file order.
@@ -86,6 +86,8 @@ public struct WarningRules: Sendable, Equatable {
     guard !rules.isEmpty else { throw WarningRulesError.noRules(path: path ?? "the rules") }
     var seen: [String: Int?] = [:]
     for rule in rules {
+      // `;` separates rule names in the ranked list's warnings column.
+      if rule.name.contains(";") { throw WarningRulesError.semicolonInName(RulePlace(path: path, line: rule.line, rule: nil), name: rule.name) }
       if let first = seen[rule.name] {
         throw WarningRulesError.duplicateName(RulePlace(path: path, line: rule.line, rule: nil), name: rule.name, firstLine: first)
       }
@@ -110,12 +112,17 @@ public struct WarningRules: Sendable, Equatable {
     guard reader.header.map({ $0.lowercased() }) == ["name", "severity", "condition"] else {
       throw WarningRulesError.badHeader(path: path, header: reader.header.joined(separator: ","))
     }
-    var rules: [WarningRule] = []
+    // The records first (a rules file is small), then the checks, so that no error is thrown
+    // from inside the reader's loop.
+    var records: [(line: Int, fields: [String])] = []
     try reader.forEachRecord { record in
-      let fields = (0..<record.count).map { String(decoding: record.trimmedField($0), as: UTF8.self) }
-      if fields.allSatisfy(\.isEmpty) { return }
-      guard fields.count == 3 else { throw WarningRulesError.fieldCount(RulePlace(path: path, line: record.line, rule: nil), count: fields.count) }
-      let place = RulePlace(path: path, line: record.line, rule: fields[0].isEmpty ? nil : fields[0])
+      records.append((record.line, (0..<record.count).map { String(decoding: record.trimmedField($0), as: UTF8.self) }))
+    }
+    var rules: [WarningRule] = []
+    for (line, fields) in records {
+      if fields.allSatisfy(\.isEmpty) { continue }
+      guard fields.count == 3 else { throw WarningRulesError.fieldCount(RulePlace(path: path, line: line, rule: nil), count: fields.count) }
+      let place = RulePlace(path: path, line: line, rule: fields[0].isEmpty ? nil : fields[0])
       guard !fields[0].isEmpty else { throw WarningRulesError.emptyName(place) }
       guard let severity = WarningSeverity(rawValue: fields[1].lowercased()) else { throw WarningRulesError.unknownSeverity(place, severity: fields[1]) }
       rules.append(try WarningRule(name: fields[0], severity: severity, text: fields[2], place: place))
@@ -198,6 +205,8 @@ public enum WarningRulesError: Error, Equatable, CustomStringConvertible {
   case unknownSeverity(RulePlace, severity: String)
   case duplicateName(RulePlace, name: String, firstLine: Int?)
   case emptyName(RulePlace)
+  /// A name with a `;`, which separates names in the ranked list's `warnings` column.
+  case semicolonInName(RulePlace, name: String)
   case fieldCount(RulePlace, count: Int)
   case badHeader(path: String, header: String)
   /// A file (or list) with no rule.
@@ -222,6 +231,9 @@ public enum WarningRulesError: Error, Equatable, CustomStringConvertible {
       return "\(place.text): rule name \"\(MessageText.excerpt(name))\" is already used\(firstLine.map { " on line \($0)" } ?? ""); give each rule its own name"
     case .emptyName(let place):
       return "\(place.text): the rule has no name; expected a name in the first field, such as two complaints,red,count_complaint_90d >= 2"
+    case .semicolonInName(let place, let name):
+      return "\(place.text): rule name \"\(MessageText.excerpt(name))\" holds a ;, which separates rule names in the ranked list's warnings; "
+        + "expected a name without ;, such as \(name.replacingOccurrences(of: ";", with: ","))"
     case .fieldCount(let place, let count):
       return "\(place.text): \(count) field\(count == 1 ? "" : "s"); expected 3 (name,severity,condition): quote a field that holds a comma"
     case .badHeader(let path, let header):
