@@ -53,7 +53,7 @@ struct RulesCommand: ParsableCommand {
     let warningRules = try WarningRules.read(path: rules)
     let study = try RuleStudy(warningRules, data: try events.data(customers: customers, threads: observation.threads), plan: try observation.plan(),
                               model: try model.map { try ModelFile.read(path: $0) }, modelPath: model ?? "the model", log: .standardError("rules"))
-    FeatureReport.print(study.features, label: "rules")
+    if let summary = study.features { FeatureReport.print(summary, label: "rules") }
     // With --out -, the CSV owns standard output; the table goes to standard error.
     if outputs.writesToStandardOutput { StandardError.print(study.text) } else { print(study.text) }
     if let out {

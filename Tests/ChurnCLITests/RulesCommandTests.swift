@@ -102,5 +102,11 @@ struct RulesCommandTests {
                                     "--model", dir.file("m.json"), "--horizon", "60d"])
     #expect(withHorizon.status == 64)
     #expect(withHorizon.stderr.hasPrefix("Error: --horizon comes from the model when --model is given (its spec and observation rules); drop it\n"))
+    let withColumn = try runChurn(["rules", "--rules", dir.file("rules.csv"), "--events", dir.file("events.csv"), "--cutoff", "2025-02-01",
+                                   "--model", dir.file("m.json"), "--customer-column", "id"])
+    #expect(withColumn.status == 64)
+    #expect(withColumn.stderr.hasPrefix("Error: --customer-column comes from the model when --model is given (its column names); drop it\n"))
+    let noEvents = try runChurn(["rules", "--rules", dir.file("rules.csv"), "--cutoff", "2025-02-01"])
+    #expect(noEvents.status == 64 && noEvents.stderr.hasPrefix("Error: --events is required: the rules are measured on an event log's labelled rows\n"))
   }
 }

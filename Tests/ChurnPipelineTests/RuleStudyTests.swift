@@ -92,6 +92,26 @@ struct RuleStudyTests {
     #expect(study.csv.split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false)[10] != "")
   }
 
+  @Test("From a table: only the labelled rows are measured, the probabilities of the same rows; no feature run")
+  func fromTable() throws {
+    var table = plantedTable(rows: 200)
+    table.labels![0] = .nan
+    table.labels![1] = .nan
+    let rules = try WarningRules([WarningRule(name: "many tickets", severity: .red, condition: "tickets > 0.5")])
+    // The two unlabelled rows get the highest probabilities: were they kept, the model's top rows would be them.
+    let p = (0..<200).map { $0 < 2 ? 1.0 : Double($0) / 1000 }
+    let study = try RuleStudy(rules, table: table, probabilities: p)
+    let rows = Array(2..<200), labels = rows.map { table.labels![$0] }
+    guard case .numeric(let tickets) = table.columns[0] else { return }
+    let flagged = rows.filter { tickets[$0] > 0.5 }
+    #expect(study.features == nil && study.ruleCount == 1 && study.labelledRows == 198)
+    #expect(study.measures[0].flagged == flagged.count && study.measures[0].churned == flagged.filter { table.labels![$0] == 1 }.count)
+    let top = RuleMeasure.TopPrecision(probabilities: rows.map { p[$0] }, labels: labels)
+    #expect(study.measures[0].modelPrecision == top.precision(at: flagged.count))
+    #expect(study.measures.map(\.rule) == ["many tickets", "(any red rule)", "(any rule)"])
+    #expect(study.text.split(separator: "\n")[3].hasPrefix("-----"))
+  }
+
   @Test("No labelled row: RuleStudyError.noLabels with its exact text")
   func noLabels() throws {
     let dir = try TemporaryDirectory()

@@ -21,8 +21,8 @@ import Foundation
 /// The features are those `churn features` writes for the same flags (or, with a model, for the
 /// model's spec and observation rules at the plan's cutoffs), compared as written (9 decimals).
 public struct RuleStudy: Sendable {
-  /// What the feature builder found.
-  public var features: FeatureRunSummary
+  /// What the feature builder found (nil when measured on a table).
+  public var features: FeatureRunSummary?
   /// Rows with a known label (the rows measured), and how many churned.
   public var labelledRows: Int
   public var churned: Int
@@ -32,6 +32,8 @@ public struct RuleStudy: Sendable {
   public var measures: [RuleMeasure]
   /// Whether a model's precision at the same count flagged is in `measures`.
   public var withModel: Bool
+  /// How many of `measures` are rules (the rest are the groups).
+  public var ruleCount: Int
 
   /// Measures `rules` on the labelled rows of `data` at the plan's cutoffs.
   ///
@@ -66,16 +68,18 @@ public struct RuleStudy: Sendable {
   /// of `table`), when given, are a model's.
   ///
   /// - Throws: `WarningRulesError` as above; `RuleStudyError.noLabels`.
-  public init(_ rules: WarningRules, table: FeatureTable, probabilities: [Double]? = nil, features: FeatureRunSummary) throws {
+  public init(_ rules: WarningRules, table: FeatureTable, probabilities: [Double]? = nil) throws {
+    precondition(probabilities == nil || probabilities!.count == table.rowCount, "\(probabilities!.count) probabilities for \(table.rowCount) rows")
     let rows = table.labelledRows
     guard !rows.isEmpty else { throw RuleStudyError.noLabels(rows: table.rowCount) }
     let labelled = table.rows(rows)
     try self.init(rules, table: labelled, labels: labelled.labels ?? [], probabilities: probabilities.map { p in rows.map { p[$0] } },
-                  features: features)
+                  features: nil)
   }
 
-  private init(_ rules: WarningRules, table: FeatureTable, labels: [Double], probabilities: [Double]?, features: FeatureRunSummary) throws {
+  private init(_ rules: WarningRules, table: FeatureTable, labels: [Double], probabilities: [Double]?, features: FeatureRunSummary?) throws {
     self.features = features
+    ruleCount = rules.rules.count
     labelledRows = labels.count
     churned = labels.reduce(0) { $0 + ($1 == 1 ? 1 : 0) }
     churnRate = Double(churned) / Double(labelledRows)
@@ -122,10 +126,8 @@ public struct RuleStudy: Sendable {
     if withModel { header += TextTable.pad("model precision", 17, right: true) }
     var lines = ["\(labelledRows) labelled rows, \(churned) churned (churn rate \(TextTable.percent(churnRate))); "
       + "rules by what they flagged and who then churned:", header]
-    for m in measures {
-      if m.rule == "(any red rule)" || (m.rule == "(any rule)" && !measures.contains { $0.rule == "(any red rule)" }) {
-        lines.append(String(repeating: "-", count: header.count))
-      }
+    for (k, m) in measures.enumerated() {
+      if k == ruleCount { lines.append(String(repeating: "-", count: header.count)) }
       let interval = m.flagged > 0 ? "\(percent(m.precision.value)) (\(percent(m.precision.lower))–\(percent(m.precision.upper)))" : "-"
       var line = TextTable.pad(TextTable.cut(m.rule, width), width + 1) + TextTable.pad(m.severity, 9) + TextTable.pad("\(m.flagged)", 8, right: true)
         + TextTable.pad("\(m.churned)", 9, right: true) + "  " + TextTable.pad(interval, 23) + TextTable.pad(percent(m.recall), 7, right: true)

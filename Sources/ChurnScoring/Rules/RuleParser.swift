@@ -94,9 +94,9 @@ struct Lexer {
       index = min(end + 1, characters.count)
       return Token(kind: c == "\"" ? .level : .quotedName, text: text, position: start + 1, unterminated: end < characters.count ? nil : c)
     case "<", ">", "=", "!":
-      if at(start + 1) == "=" { return token(c == "=" || c == "!" || c == "<" || c == ">" ? .comparison : .other, length: 2) }
-      if c == "<" || c == ">" { return token(.comparison, length: 1) }
-      return token(.other, length: 1)
+      // <= >= == != and < >; a lone = or ! is no operator (the message quotes it).
+      if at(start + 1) == "=" { return token(.comparison, length: 2) }
+      return token(c == "<" || c == ">" ? .comparison : .other, length: 1)
     default: break
     }
     if c.isNumber || c == "." || ((c == "-" || c == "+") && (at(start + 1).map { $0.isNumber || $0 == "." } ?? false)) {
