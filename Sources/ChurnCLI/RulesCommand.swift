@@ -9,7 +9,8 @@ struct RulesCommand: ParsableCommand {
     discussion: """
       --rules is a CSV file with the header name,severity,condition: severity red or yellow; a
       condition compares feature columns (as churn features names them) with numbers, <, <=, >,
-      >=, == or !=, or a categorical column with a quoted level (tier == "gold"), combined with
+      >=, == or !=, number on either side, or a categorical column with a quoted level
+      (tier == "gold"), combined with
       and, or, not and parentheses, such as count_complaint_90d >= 2 and not tier == "platinum".
       A missing value never fires a rule. Over the labelled (customer, cutoff) rows of --cutoffs:
       per rule the rows flagged, how many churned within the horizon, precision = churned /

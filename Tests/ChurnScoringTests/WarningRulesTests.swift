@@ -49,6 +49,12 @@ struct RuleParserTests {
     #expect(try parse("  tier == \"gold\"") == .level(column: "tier", equal: true, level: "gold", position: 3))
     #expect(try parse("tier != \"gold, or not\"") == .level(column: "tier", equal: false, level: "gold, or not", position: 1))
     #expect(try parse("`monthly revenue` < 500") == .compare(column: "monthly revenue", op: .less, value: 500, position: 1))
+    #expect(try parse("tier == 'gold'") == .level(column: "tier", equal: true, level: "gold", position: 1))
+    // A number first is the comparison mirrored.
+    #expect(try parse("2 <= x") == .compare(column: "x", op: .greaterOrEqual, value: 2, position: 6))
+    #expect(try parse("-0.5 > x") == .compare(column: "x", op: .less, value: -0.5, position: 8))
+    #expect(try parse("1 == `a b`") == .compare(column: "a b", op: .equal, value: 1, position: 6))
+    #expect(try parse("3 != x").text == "x != 3")
     #expect(try parse("`and` < 5").columns.map(\.name) == ["and"])
     #expect(try parse("`and` < 5").text == "`and` < 5")
   }
@@ -102,6 +108,21 @@ struct RuleParserTests {
     #expect(message("tier == \"gold") == """
       rule "r", character 9: expected a closing ", found "gold
         tier == "gold
+                ^
+      """)
+    #expect(message("2 <= 3") == """
+      rule "r", character 6: expected a column name after <=, found "3"
+        2 <= 3
+             ^
+      """)
+    #expect(message("2 x") == """
+      rule "r", character 3: expected a comparison: <, <=, >, >=, == or !=, found "x"
+        2 x
+          ^
+      """)
+    #expect(message("tier == 'gold") == """
+      rule "r", character 9: expected a closing ', found 'gold
+        tier == 'gold
                 ^
       """)
     #expect(message("x > 30d") == """

@@ -1,7 +1,8 @@
 import ChurnCore
 
 /// The condition of a warning rule: comparisons of feature columns with numbers (or, for a
-/// categorical column, with a quoted level), combined with `and`, `or`, `not` and parentheses.
+/// categorical column, with a quoted level), combined with `and`, `or`, `not` and parentheses
+/// (the grammar: `RuleParser`).
 ///
 /// ```
 /// count_complaint_90d >= 2 and not (tier == "platinum" or pct_change_count_login_30d > -0.5)

@@ -8,13 +8,14 @@
 /// not        := "not" not | primary                       not binds tighter than and,
 /// primary    := "(" or ")" | comparison                   and tighter than or
 /// comparison := column ("<" | "<=" | ">" | ">=" | "==" | "!=") number
-///             | column ("==" | "!=") "level"
+///             | number ("<" | "<=" | ">" | ">=" | "==" | "!=") column    (2 <= x is x >= 2)
+///             | column ("==" | "!=") "level"                           (or 'level')
 /// column     := a name of letters, digits, _ and . not starting with a digit, or `any name`
 /// number     := [+-]digits[.digits][e[+-]digits], such as 2, -0.5, 3.5, .25, 1e3
 /// ```
 ///
 /// `and`, `or` and `not` are keywords in any case; a column with such a name, or with spaces or
-/// other characters, is written in backticks. A quoted level holds no double quote.
+/// other characters, is written in backticks. A level is quoted with " or ' and holds no such quote.
 public enum RuleParser {
   /// Parses `text`.
   ///
@@ -56,11 +57,13 @@ struct Token {
   var position: Int
   /// For an unterminated quote, the closing character it lacks.
   var unterminated: Character?
+  /// The quote of a level (" or ').
+  var quote: Character = "\""
 
   var described: String {
     switch kind {
     case .end: return "the end of the condition"
-    case .level: return unterminated == nil ? "\"" + text + "\"" : "\"" + text
+    case .level: return unterminated == nil ? String(quote) + text + String(quote) : String(quote) + text
     case .quotedName: return unterminated == nil ? "`" + text + "`" : "`" + text
     default: return "\"" + text + "\""
     }
@@ -87,12 +90,13 @@ struct Lexer {
     switch c {
     case "(": return token(.open, length: 1)
     case ")": return token(.close, length: 1)
-    case "\"", "`":
+    case "\"", "'", "`":
       var end = start + 1
       while end < characters.count, characters[end] != c { end += 1 }
       let text = String(characters[(start + 1)..<end])
       index = min(end + 1, characters.count)
-      return Token(kind: c == "\"" ? .level : .quotedName, text: text, position: start + 1, unterminated: end < characters.count ? nil : c)
+      return Token(kind: c == "`" ? .quotedName : .level, text: text, position: start + 1, unterminated: end < characters.count ? nil : c,
+                   quote: c)
     case "<", ">", "=", "!":
       // <= >= == != and < >; a lone = or ! is no operator (the message quotes it).
       if at(start + 1) == "=" { return token(.comparison, length: 2) }
@@ -131,7 +135,7 @@ struct Lexer {
     // Anything else (&&, ||, a stray sign): one token of the characters up to a space, a name
     // or a parenthesis, so that the message quotes it whole.
     var end = start + 1
-    while let d = at(end), !d.isWhitespace, !Self.isNameCharacter(d), !"()\"`".contains(d) { end += 1 }
+    while let d = at(end), !d.isWhitespace, !Self.isNameCharacter(d), !"()\"'`".contains(d) { end += 1 }
     return token(.other, length: end - start)
   }
 }
@@ -212,8 +216,35 @@ struct Parser {
         throw error(expected: op == .equal || op == .notEqual ? "a number or a quoted level such as \"gold\" after \(op.rawValue)"
                                                                  : "a number after \(op.rawValue)")
       }
+    case .number:
+      // A number first: 2 <= x is x >= 2.
+      let value = Double(token.text)!
+      advance()
+      guard token.kind == .comparison, let op = RuleComparison(rawValue: token.text) else {
+        throw error(expected: "a comparison: <, <=, >, >=, == or !=")
+      }
+      advance()
+      guard token.kind == .name || token.kind == .quotedName, token.unterminated == nil else {
+        throw error(expected: "a column name after \(op.rawValue)")
+      }
+      let column = token.text, position = token.position
+      advance()
+      return .compare(column: column, op: op.mirrored, value: value, position: position)
     default:
       throw error(expected: "a column name, not or (")
+    }
+  }
+}
+
+extension RuleComparison {
+  /// The operator with its sides swapped: `a < b` is `b > a`.
+  var mirrored: RuleComparison {
+    switch self {
+    case .less: return .greater
+    case .lessOrEqual: return .greaterOrEqual
+    case .greater: return .less
+    case .greaterOrEqual: return .lessOrEqual
+    case .equal, .notEqual: return self
     }
   }
 }
