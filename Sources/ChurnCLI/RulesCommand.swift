@@ -7,16 +7,16 @@ struct RulesCommand: ParsableCommand {
     commandName: "rules",
     abstract: "Measure your own warning rules against what happened: flagged, churned, precision, recall, lift.",
     discussion: """
-      --rules is a CSV file with the header name,severity,condition: severity red or yellow; a
-      condition compares feature columns (as churn features names them) with numbers, <, <=, >,
-      >=, == or !=, number on either side, or a categorical column with a quoted level
-      (tier == "gold"), combined with
-      and, or, not and parentheses, such as count_complaint_90d >= 2 and not tier == "platinum".
-      A missing value never fires a rule. Over the labelled (customer, cutoff) rows of --cutoffs:
-      per rule the rows flagged, how many churned within the horizon, precision = churned /
-      flagged with its Wilson 95% interval, recall = churned / all churned, lift = precision /
-      churn rate; then all red rules together and all rules together (a row flagged when any
-      fires). With --model, features come from the model's spec and observation rules, and the
+      --rules is a CSV file with the header name,severity,condition: severity red or yellow; a \
+      condition compares feature columns (as churn features names them) with numbers, <, <=, >, \
+      >=, == or !=, number on either side, or a categorical column with a quoted level \
+      (tier == "gold"), combined with \
+      and, or, not and parentheses, such as count_complaint_90d >= 2 and not tier == "platinum". \
+      A missing value never fires a rule. Over the labelled (customer, cutoff) rows of --cutoffs: \
+      per rule the rows flagged, how many churned within the horizon, precision = churned / \
+      flagged with its Wilson 95% interval, recall = churned / all churned, lift = precision / \
+      churn rate; then all red rules together and all rules together (a row flagged when any \
+      fires). With --model, features come from the model's spec and observation rules, and the \
       model's precision among as many rows as the rule flagged (its riskiest) is shown beside.
       """)
 
