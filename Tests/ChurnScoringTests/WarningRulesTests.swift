@@ -68,7 +68,7 @@ struct RuleParserTests {
   }
 
   @Test("A condition that does not parse: the position, what was expected and what was found, with a caret")
-  func syntaxErrors() {
+  func syntaxErrors() throws {
     #expect(message("count >= and 2") == """
       rule "r", character 10: expected a number after >=, found "and"
         count >= and 2
@@ -125,6 +125,23 @@ struct RuleParserTests {
         tier == 'gold
                 ^
       """)
+    // Hostile depth and length are refused before the recursion could exhaust the stack.
+    // The condition shown around the position: 60 characters before, 20 after, cut ends as ….
+    #expect(message(String(repeating: "(", count: 100_000) + "x > 1") == """
+      rule "r", character 101: expected at most 100 nested parentheses and nots, found "("
+        …\(String(repeating: "(", count: 80))…
+         \(String(repeating: " ", count: 60))^
+      """)
+    #expect(message("a > 1 and\n(b > 2 and\tc)") == """
+      rule "r", character 23: expected a comparison: <, <=, >, >=, == or !=, found ")"
+        a > 1 and (b > 2 and c)
+                              ^
+      """)
+    #expect(try parse(String(repeating: "(", count: 100) + "x > 1" + String(repeating: ")", count: 100)).text == "x > 1")
+    #expect(message(String(repeating: "not ", count: 101) + "x > 1").hasPrefix("rule \"r\", character 401: expected at most 100 nested parentheses and nots, found \"not\""))
+    #expect(message(Array(repeating: "x > 1", count: 1001).joined(separator: " or ")).hasPrefix(
+      "rule \"r\", character 9001: expected at most 1000 comparisons in a condition, found \"x\""))
+    #expect(try parse(Array(repeating: "x > 1", count: 1000).joined(separator: " and ")).columns.count == 1000)
     #expect(message("x > 30d") == """
       rule "r", character 5: expected a number after >, found "30d"
         x > 30d

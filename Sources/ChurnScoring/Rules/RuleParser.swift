@@ -16,6 +16,7 @@
 ///
 /// `and`, `or` and `not` are keywords in any case; a column with such a name, or with spaces or
 /// other characters, is written in backticks. A level is quoted with " or ' and holds no such quote.
+/// A condition has at most 100 nested parentheses and nots and at most 1000 comparisons.
 public enum RuleParser {
   /// Parses `text`.
   ///
@@ -143,6 +144,12 @@ struct Lexer {
 struct Parser {
   var lexer: Lexer
   var token: Token
+  /// Parentheses and nots open around the current token, and comparisons so far: bounded so
+  /// that a hostile condition cannot exhaust the stack of the recursive parser or evaluator.
+  var depth = 0
+  var comparisons = 0
+  static let maximumDepth = 100
+  static let maximumComparisons = 1000
 
   init(_ characters: [Character]) {
     lexer = Lexer(characters)
@@ -178,17 +185,33 @@ struct Parser {
 
   mutating func not() throws -> RuleCondition {
     if token.kind == .not {
+      try deeper()
       advance()
+      defer { depth -= 1 }
       return .not(try not())
     }
     return try primary()
+  }
+
+  /// One more level of parentheses or not, within `maximumDepth`.
+  mutating func deeper() throws {
+    depth += 1
+    if depth > Self.maximumDepth { throw error(expected: "at most \(Self.maximumDepth) nested parentheses and nots") }
+  }
+
+  /// One more comparison, within `maximumComparisons`.
+  mutating func compared() throws {
+    comparisons += 1
+    if comparisons > Self.maximumComparisons { throw error(expected: "at most \(Self.maximumComparisons) comparisons in a condition") }
   }
 
   mutating func primary() throws -> RuleCondition {
     switch token.kind {
     case .open:
       let open = token.position
+      try deeper()
       advance()
+      defer { depth -= 1 }
       let inner = try or()
       guard token.kind == .close else {
         throw error(expected: token.kind == .end ? "\")\" to close the \"(\" at character \(open)" : "and, or or \")\"")
@@ -197,6 +220,7 @@ struct Parser {
       return inner
     case .name, .quotedName:
       if token.unterminated != nil { throw error(expected: "") }
+      try compared()
       let column = token.text, position = token.position
       advance()
       guard token.kind == .comparison, let op = RuleComparison(rawValue: token.text) else {
@@ -218,6 +242,7 @@ struct Parser {
       }
     case .number:
       // A number first: 2 <= x is x >= 2.
+      try compared()
       let value = Double(token.text)!
       advance()
       guard token.kind == .comparison, let op = RuleComparison(rawValue: token.text) else {

@@ -243,8 +243,15 @@ public enum WarningRulesError: Error, Equatable, CustomStringConvertible {
     }
   }
 
-  /// The condition on its own line with a caret under character `position`.
+  /// The condition on its own line with a caret under character `position`: whole up to 120
+  /// characters, else 60 characters before the position and 20 after (cut ends shown as …);
+  /// control characters as spaces so the caret stays aligned.
   static func caret(_ condition: String, _ position: Int) -> String {
-    "\n  " + condition + "\n  " + String(repeating: " ", count: max(0, position - 1)) + "^"
+    let characters = Array(condition).map { $0.isNewline || $0 == "\t" || ($0.asciiValue.map { $0 < 0x20 } ?? false) ? " " : $0 }
+    let at = max(0, min(position - 1, characters.count))
+    // A condition of up to 120 characters is shown whole.
+    let from = characters.count <= 120 ? 0 : max(0, at - 60), to = characters.count <= 120 ? characters.count : min(characters.count, at + 20)
+    let head = from > 0 ? "…" : "", tail = to < characters.count ? "…" : ""
+    return "\n  " + head + String(characters[from..<to]) + tail + "\n  " + String(repeating: " ", count: head.count + at - from) + "^"
   }
 }
