@@ -142,6 +142,8 @@ struct RuleParserTests {
     #expect(message(Array(repeating: "x > 1", count: 1001).joined(separator: " or ")).hasPrefix(
       "rule \"r\", character 9001: expected at most 1000 comparisons in a condition, found \"x\""))
     #expect(try parse(Array(repeating: "x > 1", count: 1000).joined(separator: " and ")).columns.count == 1000)
+    #expect(message("x > " + String(repeating: "y", count: 500)).hasPrefix(
+      "rule \"r\", character 5: expected a number after >, found \"\(String(repeating: "y", count: 40))…\"\n"))
     #expect(message("x > 30d") == """
       rule "r", character 5: expected a number after >, found "30d"
         x > 30d

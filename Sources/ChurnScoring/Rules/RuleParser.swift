@@ -1,3 +1,5 @@
+import ChurnCore
+
 /// A recursive-descent parser of rule conditions (see `RuleCondition`), with the character
 /// position of every token for error messages.
 ///
@@ -61,7 +63,9 @@ struct Token {
   /// The quote of a level (" or ').
   var quote: Character = "\""
 
+  /// The token as an error message quotes it, its text cut to `MessageText.excerptLimit`.
   var described: String {
+    let text = MessageText.excerpt(self.text)
     switch kind {
     case .end: return "the end of the condition"
     case .level: return unterminated == nil ? String(quote) + text + String(quote) : String(quote) + text
