@@ -34,6 +34,10 @@ struct Score: ParsableCommand {
   @Option(help: "Last week's ranked list (this command's CSV): adds the change in points, band moves, new and vanished customers.")
   var previous: String?
 
+  @Option(help: ArgumentHelp("Warning rules, a CSV file name,severity,condition (see churn rules): adds warnings (fired rules, red first) "
+    + "and band_from; the band becomes the worse of the model's and the rules'."))
+  var rules: String?
+
   @Option(help: "Output format of --out (default csv).")
   var format: ListFormat?
 
@@ -47,9 +51,10 @@ struct Score: ParsableCommand {
   }
 
   func run() throws {
-    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths + [("--previous", previous)])
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths + [("--previous", previous), ("--rules", rules)])
     let scorer = try Scorer(contentsOf: inputs.model, log: .standardError("score"))
-    let options = ScoringOptions(revenueColumn: revenueColumn, reasons: reasons, explanation: explain, previous: previous)
+    let options = ScoringOptions(revenueColumn: revenueColumn, reasons: reasons, explanation: explain, previous: previous,
+                                 rules: try rules.map(WarningRules.read))
     let scored = try scorer.score(inputs.source(for: scorer.model), options: options)
     guard let out else {
       print(scored.list.text(top: top ?? 20, idHeader: scored.idHeader))

@@ -46,6 +46,9 @@ struct Train: ParsableCommand {
   @Option(help: "Permutation importance: auto measures it on held-out rows (else 5,000 training rows); none skips it (churn weights and the report then rank a forest's columns by impurity importance).")
   var importance = ImportanceSetting.auto
 
+  @Option(help: "Warning rules to store in the model (a CSV file name,severity,condition, see churn rules): churn score then applies them without --rules.")
+  var rules: String?
+
   @Option(help: "Where to write the model (JSON; - for standard output).")
   var out: String
 
@@ -72,12 +75,13 @@ struct Train: ParsableCommand {
     let clock = ContinuousClock()
     let began = clock.now
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events), ("--customers", customers.customers),
-                                                                            ("--table", table), ("--holdout-ids", holdoutIds)])
+                                                                            ("--table", table), ("--holdout-ids", holdoutIds), ("--rules", rules)])
+    let warningRules = try rules.map(WarningRules.read)  // a bad rules file stops the run before training
     var trainer = modelOptions.trainer(threads: observation.threads, log: .standardError("train"))
     trainer.importance = importance
     let result = try table.map { try trainer.train(customers.tableData($0, idColumn: id, label: label), holdoutIds: holdoutIds, folds: folds) }
       ?? trainer.train(events.data(customers: customers, threads: observation.threads), plan: observation.plan())
-    try result.model.write(to: outputs.path(for: "--out"))
+    try result.model.carrying(warningRules).write(to: outputs.path(for: "--out"))
     try outputs.commit()
     if !outputs.writesToStandardOutput { print(FeatureWeights(result.model).table(top: 15)) }
     StandardError.print("train: model written to \(out) in \(String(format: "%.2f", (clock.now - began).seconds)) s")

@@ -57,6 +57,32 @@ public enum MessageText {
     return best?.name
   }
 
+  /// Up to `limit` names of `candidates` near `name`: those within the edit distance
+  /// `nearest(_:in:)` allows (nearest first), then those sharing a word of 3
+  /// letters or more with it (words split at `_`, without digits, a plural's s dropped), so that
+  /// `complaints_90d` finds `count_complaint_90d` (most words shared first, then the nearest;
+  /// ties in candidate order): a misspelled column's alternatives.
+  public static func near(_ name: String, in candidates: [String], limit: Int = 5) -> [String] {
+    let target = Array(name.lowercased().unicodeScalars)
+    let bound = target.count <= 3 ? 1 : min(3, max(2, target.count / 3))
+    func words(_ s: String) -> Set<String> {
+      Set(s.lowercased().split(separator: "_").map { $0.count > 3 && $0.hasSuffix("s") ? String($0.dropLast()) : String($0) }.filter { $0.count >= 3 && !$0.contains(where: \.isNumber) })
+    }
+    let wanted = words(name)
+    var scored: [(distance: Int, shared: Int, index: Int)] = []
+    for (i, candidate) in candidates.enumerated() {
+      let d = distance(target, Array(candidate.lowercased().unicodeScalars))
+      let shared = words(candidate).intersection(wanted).count
+      if d <= bound || shared > 0 { scored.append((d, shared, i)) }
+    }
+    // Within the bound by distance; beyond it by words shared, then distance.
+    func key(_ s: (distance: Int, shared: Int, index: Int)) -> (Int, Int, Int, Int) {
+      s.distance <= bound ? (0, s.distance, 0, s.index) : (1, -s.shared, s.distance, s.index)
+    }
+    scored.sort { key($0) < key($1) }
+    return scored.prefix(limit).map { candidates[$0.index] }
+  }
+
   /// Levenshtein distance (insertions, deletions, substitutions each cost 1).
   static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
     if a.isEmpty { return b.count }

@@ -103,6 +103,9 @@ public struct ModelFile: Sendable {
   /// Held-out predictions and outcomes (the holdout cutoff, holdout ids or out-of-fold rows;
   /// at most 20,000, a seeded sample beyond), for the report's curves.
   public var holdoutPredictions: HeldOut?
+  /// Warning rules stored with `churn train --rules` (name, severity, condition as written), which
+  /// `churn score` applies without a flag; nil without.
+  public var warningRules: [StoredWarningRule]?
 
   public struct HeldOut: Sendable, Equatable, Codable {
     public var source: String
@@ -563,12 +566,13 @@ extension ModelFile: Codable {
     var backtest: [FoldMetrics]?
     var permutationImportance: PermutationImportance?
     var holdoutPredictions: HeldOut?
+    var warningRules: [StoredWarningRule]?
 
     init(_ f: ModelFile) {
       (format, formatVersion, churnVersion, kind, idColumn, labelColumn) = (f.format, f.formatVersion, f.churnVersion, f.family, f.idColumn, f.labelColumn)
       (preprocessor, training, validation, featureSpec, events, riskBands) = (f.preprocessor, f.training, f.validation, f.featureSpec, f.events, f.riskBands)
       (driftReferences, scoreReference, calibration, tuning, backtest) = (f.driftReferences, f.scoreReference, f.calibration, f.tuning, f.backtest)
-      (permutationImportance, holdoutPredictions) = (f.permutationImportance, f.holdoutPredictions)
+      (permutationImportance, holdoutPredictions, warningRules) = (f.permutationImportance, f.holdoutPredictions, f.warningRules)
     }
   }
 
@@ -585,6 +589,7 @@ extension ModelFile: Codable {
     (format, formatVersion) = (f.format, f.formatVersion)
     (featureSpec, events, riskBands, driftReferences, scoreReference) = (f.featureSpec, f.events, f.riskBands, f.driftReferences, f.scoreReference)
     (calibration, tuning, backtest, permutationImportance, holdoutPredictions) = (f.calibration, f.tuning, f.backtest, f.permutationImportance, f.holdoutPredictions)
+    warningRules = f.warningRules
   }
 
   public func encode(to encoder: Encoder) throws {

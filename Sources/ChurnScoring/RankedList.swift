@@ -13,6 +13,11 @@ public struct RiskRow: Sendable, Equatable {
   public var segment: String?
   /// Against the previous list: "new", or the change in points with any band move.
   public var change: String?
+  /// With warning rules: the names of the rules that fired, red first, then in file order.
+  public var warnings: [String]?
+  /// With warning rules: what decided `band`, "model" (the model's band, no rule raised it),
+  /// "rules" (a rule's severity raised it) or "both" (a rule of the model's band fired).
+  public var bandSource: String?
 
   public init(id: String, probability: Double, band: String? = nil, reasons: [String] = [], revenueAtRisk: Double? = nil,
               segment: String? = nil, change: String? = nil) {
@@ -33,6 +38,8 @@ public struct RankedList: Sendable {
   public private(set) var vanished: [(id: String, probability: Double, band: String?)] = []
   /// Percent of scored customers with a lower probability, per row of `rows`.
   public let percentiles: [Double]
+  /// Whether warning rules were applied: the outputs then carry `warnings` and `band_from`.
+  public var showsWarnings = false
 
   /// - Complexity: O(n log n) comparisons of an index array (the rows move once), then one
   ///   pass for the percentiles.
@@ -83,15 +90,17 @@ public struct RankedList: Sendable {
   }
 
   /// `rank, <id>, churn_probability, percentile, risk_band, reason_1, reason_2, reason_3,
-  /// expected_revenue_at_risk, segment, change`, written atomically. Customers who vanished since
-  /// the previous list follow, with an empty rank and `vanished (was P, BAND)`.
+  /// expected_revenue_at_risk, segment, change` (then `warnings, band_from` when
+  /// `showsWarnings`: fired rule names joined by `;`), written atomically. Customers who vanished
+  /// since the previous list follow, with an empty rank and `vanished (was P, BAND)`.
   ///
   /// - Throws: `ScoringOutputError.nonFiniteProbability` for a row whose probability is not a
   ///   finite number (checked before anything is written); `FileError` when the file cannot be written.
   public func write(to path: String, idHeader: String, top: Int? = nil) throws {
     try checkFinite()
     let file = try OutputFile(path: path)
-    try file.write("rank,\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change\n")
+    try file.write("rank,\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change"
+      + (showsWarnings ? ",warnings,band_from\n" : "\n"))
     var line: [UInt8] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
       line.removeAll(keepingCapacity: true)
@@ -114,12 +123,18 @@ public struct RankedList: Sendable {
       line.append(contentsOf: CSVField.escape(row.segment ?? "").utf8)
       line.append(0x2C)
       line.append(contentsOf: CSVField.escape(row.change ?? "").utf8)
+      if showsWarnings {
+        line.append(0x2C)
+        line.append(contentsOf: CSVField.escape((row.warnings ?? []).joined(separator: ";")).utf8)
+        line.append(0x2C)
+        line.append(contentsOf: (row.bandSource ?? "").utf8)
+      }
       line.append(0x0A)
       try file.write(line)
     }
     for gone in vanished {
       let was = String(format: "vanished (was %.6f%@)", gone.probability, gone.band.map { ", " + $0 } ?? "")
-      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\n")
+      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsWarnings ? ",," : "")\n")
     }
     try file.commit()
   }
@@ -139,13 +154,15 @@ public struct RankedList: Sendable {
       var expected_revenue_at_risk: Double?
       var segment: String?
       var change: String?
+      var warnings: [String]?
+      var band_from: String?
     }
     var entries: [Entry] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
       entries.append(Entry(rank: rank + 1, id: row.id, churn_probability: row.probability, percentile: percentiles[rank],
                            risk_band: row.band, reasons: row.reasons,
                            expected_revenue_at_risk: row.revenueAtRisk.flatMap { $0.isNaN ? nil : $0 }, segment: row.segment,
-                           change: row.change))
+                           change: row.change, warnings: showsWarnings ? row.warnings ?? [] : nil, band_from: showsWarnings ? row.bandSource : nil))
     }
     for gone in vanished {
       entries.append(Entry(rank: nil, id: gone.id, churn_probability: nil, percentile: nil, risk_band: nil, reasons: [],
@@ -172,6 +189,9 @@ public struct RankedList: Sendable {
       lines.append(pad(String(rank + 1), 6) + pad(row.id, 14) + String(format: "  %5.1f%%  ", 100 * row.probability)
         + pad(row.band ?? "", 6) + pad(revenue, 17, right: true) + "  " + (row.segment ?? ""))
       if let change = row.change { lines.append("        change: " + change) }
+      if let warnings = row.warnings, !warnings.isEmpty {
+        lines.append("        warnings: " + warnings.joined(separator: "; ") + (row.bandSource == "rules" ? " (band from the rules)" : ""))
+      }
       for reason in row.reasons { lines.append("        - " + reason) }
     }
     return lines.joined(separator: "\n")

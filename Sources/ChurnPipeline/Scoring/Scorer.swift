@@ -83,7 +83,8 @@ public struct Scorer: Sendable {
     // Last week's list is checked before the work, so a wrong file costs nothing.
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: rows.idHeader) }
     timings.append(ScoringTiming(step: "input", seconds: watch.lap()))
-    let (scored, list) = try rank(rows, reasons: options.reasons, explanation: options.explanation, announce: true, timings: &timings)
+    let (scored, list) = try rank(rows, reasons: options.reasons, explanation: options.explanation, announce: true, timings: &timings,
+                                  rules: try options.rules ?? model.storedRules(path: modelPath))
     watch = Stopwatch()
     var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described, notes: rows.notes,
                                  drift: model.drift(rows.features, scores: scored.map(\.probability)).map { ColumnDrift(column: $0.column, psi: $0.psi) })
@@ -103,7 +104,9 @@ public struct Scorer: Sendable {
   /// Scores `rows` and ranks them, reasons for the riskiest `reasons` rows; with `announce`,
   /// says on `log` how a forest's reasons are computed.
   func rank(_ rows: ScoringRows, reasons: Int, explanation: RiskScorer.Explanation, announce: Bool,
-            timings: inout [ScoringTiming]) throws -> (scored: [RiskRow], list: RankedList) {
+            timings: inout [ScoringTiming], rules: WarningRules? = nil) throws -> (scored: [RiskRow], list: RankedList) {
+    // The rules' columns are checked before the scoring work.
+    let warnings = try rules?.warnings(in: rows.features)
     let scorer = RiskScorer(model: model)
     let features = rows.features
     let cost = model.model.exactExplanationCost
@@ -117,10 +120,17 @@ public struct Scorer: Sendable {
       steps.append(ScoringTiming(step: $0, seconds: $1))
     }
     var watch = Stopwatch()
-    let riskRows = scored.map { s in
+    var riskRows = scored.map { s in
       RiskRow(id: s.id, probability: s.probability, band: s.band, reasons: s.reasons.map(ReasonText.reason), revenueAtRisk: s.revenueAtRisk, segment: s.segment)
     }
-    let list = RankedList(riskRows)
+    if let warnings {
+      for (i, w) in warnings.enumerated() {
+        let (band, source) = WarningRules.band(model: riskRows[i].band, rules: w.severity)
+        (riskRows[i].band, riskRows[i].bandSource, riskRows[i].warnings) = (band, source, w.names)
+      }
+    }
+    var list = RankedList(riskRows)
+    list.showsWarnings = warnings != nil
     timings += steps + [ScoringTiming(step: "reasons in words and ranking", seconds: watch.lap())]
     return (riskRows, list)
   }
@@ -137,13 +147,19 @@ public struct ScoringOptions: Sendable {
   /// Last week's ranked list (a CSV `ScoredCustomers.write` wrote): adds the change in points,
   /// band moves, new and vanished customers.
   public var previous: String?
+  /// Warning rules: each customer's fired rules go in `warnings` (red first), and the band
+  /// becomes the worse of the model's and the rules' severity (`WarningRules.band`). Without
+  /// them, the rules the model stores (`ModelFile.carrying`), if any.
+  public var rules: WarningRules?
 
   /// Options with the defaults of `churn score`: no revenue, reasons for the riskiest 10,000, `.auto` explanations.
-  public init(revenueColumn: String? = nil, reasons: Int = 10_000, explanation: RiskScorer.Explanation = .auto, previous: String? = nil) {
+  public init(revenueColumn: String? = nil, reasons: Int = 10_000, explanation: RiskScorer.Explanation = .auto, previous: String? = nil,
+              rules: WarningRules? = nil) {
     self.revenueColumn = revenueColumn
     self.reasons = reasons
     self.explanation = explanation
     self.previous = previous
+    self.rules = rules
   }
 }
 
