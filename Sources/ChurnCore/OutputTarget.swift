@@ -144,9 +144,19 @@ struct TemporarySibling {
   init(beside destination: String, name: String?, shownPath: String) throws(OutputError) {
     var fd: Int32 = -1
     var candidate = ""
+    var registered: Int?
     repeat {
       candidate = destination + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+      // Registered before it exists: a signal between the creation and a later registration
+      // would leave the file behind (seen under load). A name that turns out to be taken is
+      // forgotten again at once (a random 32-bit name of this process id: practically never).
+      registered = TemporaryFileRegistry.register(candidate)
       fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+      if fd < 0 {
+        let error = errno
+        TemporaryFileRegistry.unregister(registered)
+        errno = error
+      }
     } while fd < 0 && errno == EEXIST
     let directory = OutputTarget.directory(of: destination)
     if fd < 0 {
@@ -155,7 +165,7 @@ struct TemporarySibling {
     }
     path = candidate
     descriptor = fd
-    slot = TemporaryFileRegistry.register(candidate)
+    slot = registered
     var info = stat()
     if stat(destination, &info) == 0 { _ = fchmod(fd, info.st_mode & 0o7777) }
   }

@@ -118,9 +118,13 @@ public final class OutputTransaction {
       var backup: String?, backupSlot: Int?
       if existed && k < files.count - 1 {
         let name = destination + ".old-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        // Registered before the link exists, as OutputFile's temporary files are.
+        let slot = TemporaryFileRegistry.register(name)
         if link(destination, name) == 0 {
           backup = name
-          backupSlot = TemporaryFileRegistry.register(name)
+          backupSlot = slot
+        } else {
+          TemporaryFileRegistry.unregister(slot)
         }
       }
       if rename(staged.path, destination) != 0 {

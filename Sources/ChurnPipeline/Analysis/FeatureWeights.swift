@@ -58,7 +58,9 @@ public struct FeatureWeights: Sendable {
     if isLinear {
       var byInput: [String: Double] = [:]
       for row in rows { byInput[row.column, default: 0] += row.strength }
-      return byInput.map { ($0.key, $0.value) }
+      // In column order: a dictionary's order changes from process to process, and the groups'
+      // shares are sums in this order (the same model must print the same bits).
+      return byInput.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
     return rows.map { ($0.feature, $0.permutation?.mean ?? $0.impurity ?? 0) }
   }
