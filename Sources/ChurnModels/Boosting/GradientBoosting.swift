@@ -129,7 +129,7 @@ public enum BoostingError: Error, Equatable, CustomStringConvertible {
 /// ```
 ///
 /// and allowed when each side keeps `minChildRows` rows and a hessian sum of `minChildHessian`;
-/// among equal gains the lower feature, then the lower bin, wins.
+/// among equal gains the lower feature, then the higher bin, wins (as in LightGBM).
 final class BoostedTreeGrower: @unchecked Sendable {
   let bins: FeatureBins
   let spec: BoostingSpec
@@ -375,21 +375,28 @@ final class BoostedTreeGrower: @unchecked Sendable {
 
   /// The best split "code ≤ b" of `feature` for `leaf` from its histograms (`Split.none` when
   /// no allowed split gains).
+  ///
+  /// Scanned from the top bin down, the right side's sums accumulated and the left's the
+  /// leaf's minus them, as LightGBM scans a numeric feature without missing values: among
+  /// equal gains (thresholds in a gap of the leaf's values) the highest threshold wins, so an
+  /// unseen value in the gap goes left, as it does in LightGBM.
   func scan(_ hist: UnsafeMutablePointer<Double>, feature j: Int, bins: Int, leaf: Leaf) -> Split {
     let l2 = spec.l2Penalty, minRows = Double(spec.minChildRows), minHessian = spec.minChildHessian
     let G = leaf.sumG, H = leaf.sumH, C = Double(leaf.count)
     let parentScore = G * G / (H + l2)
     var best = Split.none
-    var gl = 0.0, hl = 0.0, cl = 0.0
-    for b in 0..<(bins - 1) {
-      gl += hist[3 * b]
-      hl += hist[3 * b + 1]
-      cl += hist[3 * b + 2]
-      if cl < minRows { continue }
-      if C - cl < minRows { break }
-      let hr = H - hl
-      if hl < minHessian || hr < minHessian { continue }
-      let gr = G - gl
+    var gr = 0.0, hr = 0.0, cr = 0.0
+    var b = bins - 1
+    while b >= 1 {
+      // Bin b joins the right side; the split is "code ≤ b − 1".
+      gr += hist[3 * b]
+      hr += hist[3 * b + 1]
+      cr += hist[3 * b + 2]
+      b -= 1
+      if cr < minRows || hr < minHessian { continue }
+      let cl = C - cr, hl = H - hr
+      if cl < minRows || hl < minHessian { break }
+      let gl = G - gr
       let gain = gl * gl / (hl + l2) + gr * gr / (hr + l2) - parentScore
       if gain > best.gain { best = Split(feature: j, bin: b, gain: gain, leftG: gl, leftH: hl, leftCount: Int(cl)) }
     }
