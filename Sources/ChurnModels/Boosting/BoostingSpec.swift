@@ -87,14 +87,17 @@ public struct BoostingSpec: ModelLearner, Codable {
   }
 
   /// The fit (`GradientBoosting`). With balanced class weights the trees are fitted to the
-  /// weighted log loss and the prior correction is returned, to be applied after the model
-  /// (in log-odds it is a constant, as for the logistic model).
+  /// weighted log loss and a prior correction is returned, to be applied after the model (a
+  /// constant in log-odds, as for the logistic model): the shift that brings the training
+  /// rows' mean probability back to their churn rate (`GradientBoosting.meanMatchingShift`,
+  /// from King & Zeng's logit τ − logit ½).
   public func fit(_ x: Matrix, labels: [Double], featureNames: [String], options: FitOptions) throws -> (model: any ChurnModel, priorShift: Double) {
     try validate()
-    let model = try GradientBoosting(spec: self, classWeight: options.classWeight, seed: options.seed, threads: options.threads)
-      .fit(x, labels: labels, featureNames: featureNames, binCuts: options.binCuts)
-    let shift = options.classWeight == .balanced ? Calibration.priorShift(labels: labels, weightedChurnShare: 0.5) : 0
-    return (model, shift)
+    let (model, scores) = try GradientBoosting(spec: self, classWeight: options.classWeight, seed: options.seed, threads: options.threads)
+      .fitWithScores(x, labels: labels, featureNames: featureNames, binCuts: options.binCuts)
+    guard options.classWeight == .balanced else { return (model, 0) }
+    let start = Calibration.priorShift(labels: labels, weightedChurnShare: 0.5)
+    return (model, GradientBoosting.meanMatchingShift(scores: scores, labels: labels, start: start))
   }
 
   /// Leaves 7, 31, 63 × min leaf 5, 20, 100 (LightGBM's `num_leaves` × `min_data_in_leaf`).
