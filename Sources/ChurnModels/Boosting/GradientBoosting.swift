@@ -170,14 +170,14 @@ final class BoostedTreeGrower: @unchecked Sendable {
   let totalBins: Int
   /// Row indices by position; a leaf is a range of positions.
   let order: UnsafeMutablePointer<Int32>
-  /// Gradients and hessians by position (they move with their rows).
-  let orderedG: UnsafeMutablePointer<Double>
-  let orderedH: UnsafeMutablePointer<Double>
+  /// (g, h, 1, 0) by position (they move with their rows): a histogram bin adds one vector.
+  let ordered: UnsafeMutablePointer<Bin>
   let scratchOrder: UnsafeMutablePointer<Int32>
-  let scratchG: UnsafeMutablePointer<Double>
-  let scratchH: UnsafeMutablePointer<Double>
-  /// Histograms (3 Doubles a bin: Σg, Σh, count), at most one per leaf; free ones in `free`.
-  var slots: [UnsafeMutablePointer<Double>] = []
+  let scratch: UnsafeMutablePointer<Bin>
+  /// A histogram bin: (Σg, Σh, count, 0).
+  typealias Bin = SIMD4<Double>
+  /// Histograms, at most one per leaf; free ones in `free`.
+  var slots: [UnsafeMutablePointer<Bin>] = []
   var free: [Int] = []
   /// Per feature, the best split of the leaf being scanned (two: the two children of a split).
   let bestOfFeature: UnsafeMutablePointer<Split>
@@ -232,28 +232,24 @@ final class BoostedTreeGrower: @unchecked Sendable {
     self.offset = offset
     totalBins = total
     order = .allocate(capacity: max(n, 1))
-    orderedG = .allocate(capacity: max(n, 1))
-    orderedH = .allocate(capacity: max(n, 1))
+    ordered = .allocate(capacity: max(n, 1))
     scratchOrder = .allocate(capacity: max(n, 1))
-    scratchG = .allocate(capacity: max(n, 1))
-    scratchH = .allocate(capacity: max(n, 1))
+    scratch = .allocate(capacity: max(n, 1))
     bestOfFeature = .allocate(capacity: 2 * max(d, 1))
   }
 
   func deallocate() {
     order.deallocate()
-    orderedG.deallocate()
-    orderedH.deallocate()
+    ordered.deallocate()
     scratchOrder.deallocate()
-    scratchG.deallocate()
-    scratchH.deallocate()
+    scratch.deallocate()
     bestOfFeature.deallocate()
     for slot in slots { slot.deallocate() }
   }
 
   func acquire() -> Int {
     if let k = free.popLast() { return k }
-    slots.append(.allocate(capacity: max(3 * totalBins, 1)))
+    slots.append(.allocate(capacity: max(totalBins, 1)))
     return slots.count - 1
   }
 
@@ -269,8 +265,7 @@ final class BoostedTreeGrower: @unchecked Sendable {
     for p in 0..<count {
       let i = rows.map { Int($0[p]) } ?? p
       order[p] = Int32(i)
-      orderedG[p] = g[i]
-      orderedH[p] = h[i]
+      ordered[p] = Bin(g[i], h[i], 1, 0)
       sumG += g[i]
       sumH += h[i]
     }
@@ -370,12 +365,12 @@ final class BoostedTreeGrower: @unchecked Sendable {
         defer { j += workers }
         guard allowed[j] else { continue }
         let bins = self.bins.binCount(j)
-        let hist = built + 3 * self.offset[j]
+        let hist = built + self.offset[j]
         self.buildHistogram(hist, feature: j, bins: bins, rows: build.lower..<build.upper)
         if scanBuilt { self.bestOfFeature[j] = self.scan(hist, feature: j, bins: bins, leaf: build) }
         if let parent, let larger {
-          let other = parent + 3 * self.offset[j]
-          for k in 0..<(3 * bins) { other[k] -= hist[k] }
+          let other = parent + self.offset[j]
+          for k in 0..<bins { other[k] -= hist[k] }
           self.bestOfFeature[self.d + j] = self.scan(other, feature: j, bins: bins, leaf: larger)
         }
       }
@@ -384,15 +379,12 @@ final class BoostedTreeGrower: @unchecked Sendable {
   }
 
   /// Σg, Σh and the count per bin of `feature` over the rows at `positions`, in position (row) order.
-  func buildHistogram(_ hist: UnsafeMutablePointer<Double>, feature j: Int, bins: Int, rows positions: Range<Int>) {
-    hist.update(repeating: 0, count: 3 * bins)
+  func buildHistogram(_ hist: UnsafeMutablePointer<Bin>, feature j: Int, bins: Int, rows positions: Range<Int>) {
+    hist.update(repeating: .zero, count: bins)
     withCodes { codes in
       let column = codes + j * n
       for p in positions {
-        let b = 3 * Int(column[Int(order[p])])
-        hist[b] += orderedG[p]
-        hist[b + 1] += orderedH[p]
-        hist[b + 2] += 1
+        hist[Int(column[Int(order[p])])] += ordered[p]
       }
     }
   }
@@ -409,7 +401,7 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// leaf's minus them, as LightGBM scans a numeric feature without missing values: among
   /// equal gains (thresholds in a gap of the leaf's values) the highest threshold wins, so an
   /// unseen value in the gap goes left, as it does in LightGBM.
-  func scan(_ hist: UnsafeMutablePointer<Double>, feature j: Int, bins: Int, leaf: Leaf) -> Split {
+  func scan(_ hist: UnsafeMutablePointer<Bin>, feature j: Int, bins: Int, leaf: Leaf) -> Split {
     let l2 = spec.l2Penalty, minRows = Double(spec.minChildRows), minHessian = spec.minChildHessian
     let G = leaf.sumG, H = leaf.sumH, C = Double(leaf.count)
     let parentScore = G * G / (H + l2)
@@ -418,9 +410,10 @@ final class BoostedTreeGrower: @unchecked Sendable {
     var b = bins - 1
     while b >= 1 {
       // Bin b joins the right side; the split is "code ≤ b − 1".
-      gr += hist[3 * b]
-      hr += hist[3 * b + 1]
-      cr += hist[3 * b + 2]
+      let bin = hist[b]
+      gr += bin[0]
+      hr += bin[1]
+      cr += bin[2]
       b -= 1
       if cr < minRows || hr < minHessian { continue }
       let cl = C - cr, hl = H - hr
@@ -441,19 +434,16 @@ final class BoostedTreeGrower: @unchecked Sendable {
       for p in positions {
         if Int(column[Int(order[p])]) <= bin {
           order[l] = order[p]
-          orderedG[l] = orderedG[p]
-          orderedH[l] = orderedH[p]
+          ordered[l] = ordered[p]
           l += 1
         } else {
           scratchOrder[r] = order[p]
-          scratchG[r] = orderedG[p]
-          scratchH[r] = orderedH[p]
+          scratch[r] = ordered[p]
           r += 1
         }
       }
       (order + l).update(from: scratchOrder, count: r)
-      (orderedG + l).update(from: scratchG, count: r)
-      (orderedH + l).update(from: scratchH, count: r)
+      (ordered + l).update(from: scratch, count: r)
       return l
     }
   }
