@@ -6,7 +6,8 @@ import Testing
 /// importance on the prepared rows, one sort per column shared by the medians, the forest's
 /// bins and the drift references): hashes of files written by the binary of main before them
 /// (/work/bench/churn-old, commit b2eade8), on the demo event log and on Telco with its
-/// holdout ids, for both families.
+/// holdout ids, for both families. The boosting pin (Telco, 20 rounds) is the first boosting
+/// binary's file (branch boost, 2026-11-30): it pins the family's bytes from its start.
 ///
 /// The training data's fingerprint (`training.dataFingerprint`) is left out of the hash (its
 /// value blanked): it changed on purpose (issue 16, `ModelFile.fingerprint`); the rest of each
@@ -35,11 +36,12 @@ struct ModelFileBytesPinTests {
                      "--cutoffs", "2025-01-01:2025-11-01:1m", "--horizon", "30d"]
   static let telco = ["--table", TrainScoreCommandTests.telco, "--id", "customerid", "--label", "churn", "--holdout-ids", TrainScoreCommandTests.holdout]
 
-  @Test("Demo and Telco, logistic and forest: the model file's bytes", arguments: [
+  @Test("Demo and Telco, logistic and forest (and boosting on Telco): the model file's bytes", arguments: [
     ("demo logistic", demo + ["--model", "logistic"], UInt64(0xd464_8d3b_3601_a5f7), 809_270),
     ("demo forest", demo + ["--model", "forest", "--trees", "20"], 0x93f9_5352_5e8f_4aed, 548_910),
     ("telco logistic", telco + ["--model", "logistic"], 0xc8e9_bb45_3df2_cdc3, 114_807),
     ("telco forest", telco + ["--model", "forest", "--trees", "20"], 0x6bdd_130a_c640_3c32, 228_064),
+    ("telco boosting", telco + ["--model", "boosting", "--trees", "20"], 0x6109_6a7d_4afd_a76b, 115_203),
   ])
   func pinned(name: String, arguments: [String], hash: UInt64, size: Int) throws {
     let dir = try TemporaryDirectory()

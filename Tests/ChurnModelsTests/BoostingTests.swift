@@ -116,7 +116,7 @@ struct BoostingTests {
     }
   }
 
-  @Test("Staged log loss: one value per tree, the last equals the whole model's; prefix(trees:) scores as its first trees")
+  @Test("Staged log loss: one value per tree, the last equals the whole model's; prefix(trees:) scores as its first trees; the best round count overfits less")
   func stagedLogLoss() throws {
     let (x, labels) = Self.plantedMatrix(rows: 2000, seed: 3)
     let (m, _) = try BoostingSpec(treeCount: 30).fit(x, labels: labels, featureNames: (0..<x.columns).map { "x\($0)" }, options: FitOptions())
@@ -130,6 +130,13 @@ struct BoostingTests {
     #expect(abs(staged[29] - logLoss(model.probabilities(fresh))) <= 1e-9)
     #expect(abs(staged[9] - logLoss(model.prefix(trees: 10).probabilities(fresh))) <= 1e-9)
     #expect(staged[9] < staged[0], "the loss falls over the first rounds: \(staged.prefix(10))")
+    let best = model.bestRoundCount(fresh, labels: freshLabels)
+    #expect(staged[best - 1] == staged.min() && !staged[..<(best - 1)].contains(staged.min()!))
+    // A model of 300 rounds of 63 leaves at a high rate overfits 2,000 rows: the best count is
+    // well below 300.
+    let (big, _) = try BoostingSpec(treeCount: 300, learningRate: 0.3, maxLeaves: 63, minChildRows: 5)
+      .fit(x, labels: labels, featureNames: (0..<x.columns).map { "x\($0)" }, options: FitOptions())
+    #expect((big as! BoostedModel).bestRoundCount(fresh, labels: freshLabels) < 100)
   }
 
   @Test("Data it cannot fit are named")

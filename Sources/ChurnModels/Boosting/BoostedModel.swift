@@ -134,8 +134,15 @@ public struct BoostedModel: Sendable, Equatable, Codable {
     return losses
   }
 
-  /// The model of its first `count` trees (early stopping's choice), gain importances recounted
-  /// are not kept: they stay those of the whole fit.
+  /// The number of rounds whose staged log loss on `x` is lowest (the first among equals):
+  /// early stopping's choice, to be fitted again with or cut to by `prefix(trees:)`.
+  public func bestRoundCount(_ x: Matrix, labels: [Double], priorShift: Double = 0) -> Int {
+    let losses = stagedLogLoss(x, labels: labels, priorShift: priorShift)
+    return (losses.indices.min { losses[$0] < losses[$1] } ?? 0) + 1
+  }
+
+  /// The model of its first `count` trees (early stopping's choice). Its gain importances stay
+  /// those of the whole fit (they are not recounted over the kept trees).
   public func prefix(trees count: Int) -> BoostedModel {
     precondition(count >= 1 && count <= trees.count, "prefix(trees: \(count)) of \(trees.count) trees")
     return BoostedModel(featureNames: featureNames, baseScore: baseScore, trees: Array(trees.prefix(count)), gainImportance: gainImportance,
@@ -182,6 +189,7 @@ public struct BoostedModel: Sendable, Equatable, Codable {
     return (base, contributions)
   }
 
+  /// Nodes over all trees (splits and leaves).
   public var nodeCount: Int { trees.reduce(0) { $0 + $1.nodeCount } }
 }
 
