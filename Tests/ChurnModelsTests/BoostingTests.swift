@@ -104,6 +104,7 @@ struct BoostingTests {
       let brute = Self.bruteForceShapley(model.trees, x.row(row))
       let gap = zip(own.contributions, brute).map { abs($0 - $1) }.max()!
       #expect(gap <= 1e-9, "row \(row): TreeSHAP \(own.contributions) vs brute force \(brute)")
+      #expect(model.logOdds(x, row: row).bitPattern == logOdds[row].bitPattern, "row \(row): one row's walk differs from the batch's")
       let base = model.baseScore + model.trees.reduce(0) { $0 + Self.conditional($1, x.row(row), []) }
       #expect(abs(own.base - base) <= 1e-12)
       #expect(abs(own.base + own.contributions.reduce(0, +) - logOdds[row]) <= 1e-9)

@@ -102,6 +102,17 @@ public struct BoostedModel: Sendable, Equatable, Codable {
     return out.map { baseScore + $0 }
   }
 
+  /// Row `row`'s score, walking each tree on the values: the same leaves and the same sum, in
+  /// the same order, as `logOdds(_:)` (so the same bits), without coding a block of rows.
+  func logOdds(_ x: Matrix, row: Int) -> Double {
+    var sum = 0.0
+    x.storage.withUnsafeBufferPointer { p in
+      let r = p.baseAddress! + row * x.columns
+      for tree in trees { sum += Double(tree.predict(r)) }
+    }
+    return baseScore + sum
+  }
+
   /// Churn probabilities σ(baseScore + Σₜ fₜ(x)), one per row of `x`.
   public func probabilities(_ x: Matrix) -> [Double] { logOdds(x).map(sigmoid) }
 
@@ -204,7 +215,7 @@ extension BoostedModel: ChurnModel {
     let (base, phi) = exact ? logOddsShapleyValues(x, row: row) : logOddsPathContributions(x, row: row)
     let total = phi.reduce(0, +)
     let p0 = sigmoid(base)
-    let p = probabilities(Matrix(rows: 1, columns: x.columns, storage: x.row(row)))[0]
+    let p = sigmoid(logOdds(x, row: row))
     // As Σ φ → 0 the ratio tends to σ'(base) = p₀(1 − p₀); below 1e-9 that slope is used (its
     // error is of order (Σ φ)², far below the 1e-9 the sum must keep).
     let scale = abs(total) < 1e-9 ? p0 * (1 - p0) : (p - p0) / total
