@@ -27,13 +27,9 @@ struct GradientBoosting {
   /// Fits the trees.
   ///
   /// - Parameter binCuts: the columns' bin cut points when already known (`FitOptions.binCuts`).
+  /// - Returns: the model and its training rows' final scores (log-odds, as the fit summed them).
   /// - Throws: `BoostingError` for labels or values it cannot fit.
   /// - Complexity: O(rounds × (n × d × log(leaves) + leaves × d × 255)) for the histograms and scans.
-  func fit(_ x: Matrix, labels: [Double], featureNames: [String], binCuts: [[Double]?]? = nil) throws -> BoostedModel {
-    try fitWithScores(x, labels: labels, featureNames: featureNames, binCuts: binCuts).model
-  }
-
-  /// The fit and its training rows' final scores (log-odds, as the fit summed them).
   func fitWithScores(_ x: Matrix, labels: [Double], featureNames: [String], binCuts: [[Double]?]? = nil) throws -> (model: BoostedModel, scores: [Double]) {
     let n = x.rows, d = x.columns
     guard labels.count == n else { throw BoostingError.labelCount(rows: n, labels: labels.count) }
