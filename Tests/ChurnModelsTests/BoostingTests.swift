@@ -47,7 +47,7 @@ struct BoostingTests {
     return (x, labels)
   }
 
-  @Test("The same seed gives the same model with 1 and 2 threads, with row and feature subsampling")
+  @Test("The same seed gives the same model with 1 and 2 threads, with row and feature subsampling; the fit's scores are the model's")
   func threadsAndSampling() throws {
     let (x, labels) = Self.plantedMatrix(rows: 30_000, seed: 4)
     let names = (0..<x.columns).map { "x\($0)" }
@@ -58,6 +58,18 @@ struct BoostingTests {
       models.append(m as! BoostedModel)
     }
     #expect(models[0] == models[1])
+    // Each tree splits on at most ⌈0.6 · 6⌉ = 4 features (its draw).
+    for (t, tree) in models[0].trees.enumerated() {
+      #expect(Set(tree.feature.filter { $0 >= 0 }).count <= 4, "tree \(t) splits on \(Set(tree.feature.filter { $0 >= 0 }))")
+    }
+    // The fit's own running scores (leaf values added by the leaves' rows for the drawn rows, by
+    // a walk on the codes for the others) are the model's log-odds.
+    let (refit, scores) = try GradientBoosting(spec: spec, classWeight: .none, seed: 9, threads: 2)
+      .fitWithScores(x, labels: labels, featureNames: names)
+    #expect(refit == models[0])
+    let logOdds = refit.logOdds(x)
+    let gap = zip(scores, logOdds).map { abs($0 - $1) }.max()!
+    #expect(gap <= 1e-12, "running scores and the model's log-odds differ by up to \(gap)")
     // Another seed draws other rows and features: another model.
     let (other, _) = try spec.fit(x, labels: labels, featureNames: names, options: FitOptions(seed: 10, threads: 2))
     #expect((other as! BoostedModel) != models[0])
