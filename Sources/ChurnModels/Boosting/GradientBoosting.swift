@@ -164,6 +164,8 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// Feature j's bins start at offset[j] (in bins) in a histogram.
   let offset: [Int]
   let totalBins: Int
+  /// Every row's codes, row-major: rowCodes[i * d + j] (the histograms' reads).
+  let rowCodes: UnsafeMutablePointer<UInt8>
   /// Row indices by position; a leaf is a range of positions.
   let order: UnsafeMutablePointer<Int32>
   /// (g, h, 1, 0) by position (they move with their rows): a histogram bin adds one vector.
@@ -228,6 +230,20 @@ final class BoostedTreeGrower: @unchecked Sendable {
     self.offset = offset
     totalBins = total
     order = .allocate(capacity: max(n, 1))
+    rowCodes = .allocate(capacity: max(n * d, 1))
+    let rowCodes = self.rowCodes, n = self.n, d = self.d
+    bins.codes.withUnsafeBufferPointer { codes in
+      // Blocks of rows, so that each block's columns are read once and its rows written once.
+      var lower = 0
+      while lower < n {
+        let upper = min(n, lower + 4096)
+        for j in 0..<d {
+          let column = codes.baseAddress! + j * n
+          for i in lower..<upper { rowCodes[i * d + j] = column[i] }
+        }
+        lower = upper
+      }
+    }
     ordered = .allocate(capacity: max(n, 1))
     scratchOrder = .allocate(capacity: max(n, 1))
     scratch = .allocate(capacity: max(n, 1))
@@ -236,6 +252,7 @@ final class BoostedTreeGrower: @unchecked Sendable {
 
   func deallocate() {
     order.deallocate()
+    rowCodes.deallocate()
     ordered.deallocate()
     scratchOrder.deallocate()
     scratch.deallocate()
@@ -346,43 +363,49 @@ final class BoostedTreeGrower: @unchecked Sendable {
     return best
   }
 
-  /// One pass over the allowed features, split between threads (feature j by one thread):
-  /// builds `build`'s histograms into `buildSlot` from its rows, scans them when `scanBuilt`
-  /// (results at `bestOfFeature[j]`); with `larger`, turns its slot (the parent's histograms)
-  /// into the larger child's by subtraction and scans them (results at `bestOfFeature[d + j]`).
+  /// One pass over the allowed features, split between threads (a contiguous share of the
+  /// features each): builds `build`'s histograms into `buildSlot` from its rows, scans them
+  /// when `scanBuilt` (results at `bestOfFeature[j]`); with `larger`, turns its slot (the
+  /// parent's histograms) into the larger child's by subtraction and scans them (results at
+  /// `bestOfFeature[d + j]`).
+  ///
+  /// The histograms are built row by row (LightGBM's row-wise mode): each row's codes are one
+  /// read of `rowCodes`, its (g, h, 1, 0) one read, added to the bin of each of the thread's
+  /// features, instead of one pass over the rows per feature. Each feature's histogram is still
+  /// summed in position (row) order by one thread, so the thread count changes no bit.
   func histogramPass(allowed: [Bool], build: Leaf, buildSlot: Int, scanBuilt: Bool, larger: Leaf?) {
     nonisolated(unsafe) let built = slots[buildSlot]
     nonisolated(unsafe) let parent = larger.map { slots[$0.slot] }
-    let workers = build.count * d >= 100_000 ? max(1, min(threads, d)) : 1
+    let features = (0..<d).filter { allowed[$0] }
+    let offsets = features.map { offset[$0] }
+    let workers = build.count * features.count >= 100_000 ? max(1, min(threads, features.count)) : 1
     for j in 0..<(2 * d) { bestOfFeature[j] = .none }
     let work: @Sendable (Int) -> Void = { worker in
-      var j = worker
-      while j < self.d {
-        defer { j += workers }
-        guard allowed[j] else { continue }
-        let bins = self.bins.binCount(j)
-        let hist = built + self.offset[j]
-        self.buildHistogram(hist, feature: j, bins: bins, rows: build.lower..<build.upper)
+      let share = (worker * features.count / workers)..<((worker + 1) * features.count / workers)
+      guard !share.isEmpty else { return }
+      for k in share { built.advanced(by: offsets[k]).update(repeating: .zero, count: self.bins.binCount(features[k])) }
+      features.withUnsafeBufferPointer { features in
+        offsets.withUnsafeBufferPointer { offsets in
+          let d = self.d, order = self.order, ordered = self.ordered, rowCodes = self.rowCodes
+          for p in build.lower..<build.upper {
+            let gh = ordered[p]
+            let row = rowCodes + Int(order[p]) &* d
+            for k in share { built[offsets[k] &+ Int(row[features[k]])] += gh }
+          }
+        }
+      }
+      for k in share {
+        let j = features[k], bins = self.bins.binCount(j)
+        let hist = built + offsets[k]
         if scanBuilt { self.bestOfFeature[j] = self.scan(hist, feature: j, bins: bins, leaf: build) }
         if let parent, let larger {
-          let other = parent + self.offset[j]
-          for k in 0..<bins { other[k] -= hist[k] }
+          let other = parent + offsets[k]
+          for b in 0..<bins { other[b] -= hist[b] }
           self.bestOfFeature[self.d + j] = self.scan(other, feature: j, bins: bins, leaf: larger)
         }
       }
     }
     if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { work($0) } }
-  }
-
-  /// Σg, Σh and the count per bin of `feature` over the rows at `positions`, in position (row) order.
-  func buildHistogram(_ hist: UnsafeMutablePointer<Bin>, feature j: Int, bins: Int, rows positions: Range<Int>) {
-    hist.update(repeating: .zero, count: bins)
-    withCodes { codes in
-      let column = codes + j * n
-      for p in positions {
-        hist[Int(column[Int(order[p])])] += ordered[p]
-      }
-    }
   }
 
   @inline(__always)
