@@ -602,14 +602,17 @@ extension ModelFile: Codable {
 extension DecisionTree {
   /// What makes this tree unusable (arrays of different lengths, a child outside the tree or
   /// not after its parent, a feature out of range, a leaf value outside [0, 1], a non-finite
-  /// threshold or cover), or nil.
-  func decodingProblem(features: Int) -> String? {
+  /// threshold or cover), or nil. With `proportions: false` (boosted trees: log-odds) a leaf
+  /// value need only be finite.
+  func decodingProblem(features: Int, proportions: Bool = true) -> String? {
     let n = nodeCount
     guard n > 0, [threshold.count, left.count, right.count, value.count, cover.count].allSatisfy({ $0 == n }) else {
       return "node arrays of different lengths or no node"
     }
     for k in 0..<n {
-      guard value[k].isFinite, value[k] >= 0, value[k] <= 1 else { return "node \(k) has value \(value[k]), not a proportion in [0, 1]" }
+      guard value[k].isFinite, !proportions || (value[k] >= 0 && value[k] <= 1) else {
+        return proportions ? "node \(k) has value \(value[k]), not a proportion in [0, 1]" : "node \(k) has value \(value[k]), not a finite number"
+      }
       guard cover[k].isFinite, cover[k] >= 0 else { return "node \(k) has cover \(cover[k])" }
       if feature[k] >= 0 {
         let l = Int(left[k]), r = Int(right[k])

@@ -13,6 +13,9 @@ func testSettings(_ family: ModelFamily, l2: Double? = nil, l1: Double? = nil, f
   case .forest:
     let d = ForestSpec()
     spec = .forest(ForestSpec(treeCount: trees ?? d.treeCount, minLeafSize: minLeaf ?? d.minLeafSize, featuresPerSplit: featuresPerSplit, maxDepth: maxDepth))
+  case .boosting:
+    let d = BoostingSpec()
+    spec = .boosting(BoostingSpec(treeCount: trees ?? d.treeCount, maxDepth: maxDepth, minChildRows: minLeaf ?? d.minChildRows))
   }
   return ModelSettings(spec, classWeight: classWeight, seed: seed, threads: threads)
 }

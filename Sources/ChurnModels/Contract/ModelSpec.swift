@@ -9,12 +9,15 @@ public enum ModelFamily: String, Sendable, Codable, CaseIterable {
   case logistic
   /// A probability random forest (`ForestSpec`, `ForestModel`).
   case forest
+  /// Gradient-boosted trees on log loss (`BoostingSpec`, `BoostedModel`).
+  case boosting
 
   /// The family with its default hyperparameters.
   public var defaultSpec: ModelSpec {
     switch self {
     case .logistic: return .logistic(LogisticSpec())
     case .forest: return .forest(ForestSpec())
+    case .boosting: return .boosting(BoostingSpec())
     }
   }
 
@@ -23,10 +26,11 @@ public enum ModelFamily: String, Sendable, Codable, CaseIterable {
     switch self {
     case .logistic: return LogisticModel.self
     case .forest: return ForestModel.self
+    case .boosting: return BoostedModel.self
     }
   }
 
-  /// "logistic regression", "random forest".
+  /// "logistic regression", "random forest", "gradient-boosted trees".
   public var displayName: String { defaultSpec.learner.displayName }
 }
 
@@ -36,12 +40,14 @@ public enum ModelFamily: String, Sendable, Codable, CaseIterable {
 public enum ModelSpec: Sendable, Equatable, Codable {
   case logistic(LogisticSpec)
   case forest(ForestSpec)
+  case boosting(BoostingSpec)
 
   /// The family's learner, through which everything else is done.
   public var learner: any ModelLearner {
     switch self {
     case .logistic(let spec): return spec
     case .forest(let spec): return spec
+    case .boosting(let spec): return spec
     }
   }
 

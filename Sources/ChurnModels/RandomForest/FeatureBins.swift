@@ -41,16 +41,25 @@ struct FeatureBins: Sendable {
         for j in stride(from: worker, to: d, by: workers) {
           for i in 0..<n { column[i] = x.storage[i * d + j] }
           let cuts = (knownCuts?[j]).flatMap { $0 } ?? Self.cuts(ascending: Self.twoValued(column) ?? column.sorted(), maxBins: maxBins)
-          // A value's code: how many cut points lie strictly below it. Each worker writes its
-          // own columns' codes.
-          for i in 0..<n {
-            var lo = 0, hi = cuts.count
-            let v = column[i]
-            while lo < hi {
-              let mid = (lo + hi) / 2
-              if cuts[mid] < v { lo = mid + 1 } else { hi = mid }
+          // A value's code: how many cut points lie strictly below it, found in 8 fixed steps
+          // without branches over the cuts padded with +∞ to 256 entries (a branching binary
+          // search mispredicts about half its steps: 60 ns a value on 1M × 50, most of the
+          // binning). NaN is below no cut: code 0, as before. Each worker writes its own
+          // columns' codes.
+          precondition(cuts.count <= 255, "column \(j) has \(cuts.count) cut points; at most 255 fit a byte")
+          let padded = cuts + [Double](repeating: .infinity, count: 256 - cuts.count)
+          padded.withUnsafeBufferPointer { list in
+            column.withUnsafeBufferPointer { values in
+              for i in 0..<n {
+                let v = values[i]
+                var below = 0, half = 128
+                while half > 0 {
+                  below &+= list[below &+ half &- 1] < v ? half : 0
+                  half >>= 1
+                }
+                out[j * n + i] = UInt8(truncatingIfNeeded: below)
+              }
             }
-            out[j * n + i] = UInt8(lo)
           }
           slots.lock.lock()
           slots.thresholds[j] = cuts

@@ -35,8 +35,10 @@ struct PackedTrees: Codable, Equatable {
     return true
   }
 
-  init(_ trees: [DecisionTree], features: Int) {
-    let counted = Self.isCounted(trees)
+  /// - Parameter countable: false stores every node's value and cover as they are (boosted
+  ///   trees, whose values are log-odds, not proportions).
+  init(_ trees: [DecisionTree], features: Int, countable: Bool = true) {
+    let counted = countable && Self.isCounted(trees)
     kind = counted ? "counted" : "weighted"
     var values = [Set<Double>](repeating: [], count: features)
     for tree in trees { for k in 0..<tree.nodeCount where tree.feature[k] >= 0 { values[Int(tree.feature[k])].insert(tree.threshold[k]) } }

@@ -21,6 +21,14 @@ public enum Hyperparameters {
   public static let gradientTolerance: ClosedRange<Double> = 1e-16...1e-2
   /// Rows drawn per tree as a fraction of n: (0, 1] without replacement, (0, 10] with.
   public static let sampleFraction: ClosedRange<Double> = Double.leastNonzeroMagnitude...10
+  /// Boosting's shrinkage of each tree (LightGBM's `learning_rate`): above 0, at most 1.
+  public static let learningRate: ClosedRange<Double> = Double.leastNonzeroMagnitude...1
+  /// Leaves of a boosted tree (LightGBM's `num_leaves`; its maximum is 131072).
+  public static let maxLeaves = 2...131_072
+  /// A boosted leaf's minimum sum of hessians (LightGBM's `min_sum_hessian_in_leaf`).
+  public static let minChildHessian: ClosedRange<Double> = 0...1e12
+  /// Rows a round draws, or features a boosted tree may split on, as a fraction: (0, 1].
+  public static let fraction: ClosedRange<Double> = Double.leastNonzeroMagnitude...1
   /// Threads for fitting.
   public static let threads = 1...1_024
 

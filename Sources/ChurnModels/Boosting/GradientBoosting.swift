@@ -1,0 +1,532 @@
+import ChurnCore
+import Dispatch
+import Foundation
+
+/// Gradient boosting of regression trees on log loss (Friedman 2001), with trees grown the way
+/// LightGBM grows them (Ke et al. 2017): features binned once to ≤ 255 bins, second-order
+/// histograms, best-first (leaf-wise) growth and histogram subtraction (`BoostedTreeGrower`).
+///
+/// The model is F(x) = b + Σₜ fₜ(x) in log-odds, p = σ(F). b is the log-odds of the
+/// (weighted) churn rate; round t fits tree fₜ to the gradients and hessians of the weighted
+/// log loss at the current scores:
+///
+/// ```
+/// gᵢ = wᵢ (pᵢ − yᵢ),   hᵢ = wᵢ pᵢ (1 − pᵢ),   pᵢ = σ(Fᵢ)
+/// ```
+///
+/// Randomness (only with `rowFraction` or `featureFraction` below 1): round t draws its rows
+/// from `SeededGenerator(seed, stream: 2t)` and its features from stream 2t + 1, so the same
+/// seed gives the same model with any number of threads; threads split the features of each
+/// histogram pass, and every feature's histogram is summed in row order by one thread.
+struct GradientBoosting {
+  let spec: BoostingSpec
+  let classWeight: ClassWeight
+  let seed: UInt64
+  let threads: Int
+
+  /// Fits the trees.
+  ///
+  /// - Parameter binCuts: the columns' bin cut points when already known (`FitOptions.binCuts`).
+  /// - Returns: the model and its training rows' final scores (log-odds, as the fit summed them).
+  /// - Throws: `BoostingError` for labels or values it cannot fit.
+  /// - Complexity: O(rounds × (n × d × log(leaves) + leaves × d × 255)) for the histograms and scans.
+  func fitWithScores(_ x: Matrix, labels: [Double], featureNames: [String], binCuts: [[Double]?]? = nil) throws -> (model: BoostedModel, scores: [Double]) {
+    let n = x.rows, d = x.columns
+    guard labels.count == n else { throw BoostingError.labelCount(rows: n, labels: labels.count) }
+    if let i = labels.firstIndex(where: { $0 != 0 && $0 != 1 }) { throw BoostingError.invalidLabel(row: i, value: labels[i]) }
+    let positives = labels.reduce(0, +)
+    guard positives > 0 && positives < Double(n) else { throw BoostingError.singleClass(rows: n) }
+    if let k = x.storage.firstIndex(where: { $0.isNaN }) {
+      throw BoostingError.missingValue(row: k / d, column: featureNames.indices.contains(k % d) ? featureNames[k % d] : "x\(k % d)")
+    }
+    let weights = classWeight.applied(to: [Double](repeating: 1, count: n), labels: labels, positives: positives)
+    let bins = FeatureBins(x, knownCuts: binCuts, threads: threads)
+    var churnedWeight = 0.0, retainedWeight = 0.0
+    for i in 0..<n {
+      if labels[i] == 1 { churnedWeight += weights[i] } else { retainedWeight += weights[i] }
+    }
+    let base = log(churnedWeight / retainedWeight)
+    let grower = BoostedTreeGrower(bins: bins, spec: spec, threads: threads)
+    defer { grower.deallocate() }
+    var scores = [Double](repeating: base, count: n)
+    var g = [Double](repeating: 0, count: n), h = [Double](repeating: 0, count: n)
+    var trees: [DecisionTree] = []
+    var importance = [Double](repeating: 0, count: d)
+    let workers = n >= 20_000 ? max(1, threads) : 1
+    for round in 0..<spec.treeCount {
+      // Gradients and hessians, row by row (the same numbers in chunks on any thread).
+      scores.withUnsafeBufferPointer { s in
+        g.withUnsafeMutableBufferPointer { gOut in
+          h.withUnsafeMutableBufferPointer { hOut in
+            nonisolated(unsafe) let (s, gOut, hOut) = (s, gOut, hOut)
+            DispatchQueue.concurrentPerform(iterations: workers) { c in
+              for i in (c * n / workers)..<((c + 1) * n / workers) {
+                let p = sigmoid(s[i])
+                gOut[i] = weights[i] * (p - labels[i])
+                hOut[i] = weights[i] * p * (1 - p)
+              }
+            }
+          }
+        }
+      }
+      let bag = spec.rowFraction < 1 ? Self.sample(n, fraction: spec.rowFraction, stream: 2 * UInt64(round), seed: seed) : nil
+      let allowed = spec.featureFraction < 1 ? Self.sample(d, fraction: spec.featureFraction, stream: 2 * UInt64(round) + 1, seed: seed) : nil
+      let grown = grower.grow(gradients: g, hessians: h, rows: bag, features: allowed)
+      for (j, gain) in grown.gains { importance[j] += gain }
+      grower.addLeafValues(grown, to: &scores, bagged: bag != nil)
+      trees.append(grown.tree.preordered())
+    }
+    let total = importance.reduce(0, +)
+    if total > 0 { importance = importance.map { $0 / total } }
+    return (BoostedModel(featureNames: featureNames, baseScore: base, trees: trees, gainImportance: importance, learningRate: spec.learningRate),
+            scores)
+  }
+
+  /// The shift c in log-odds after which the mean probability of the training rows is their
+  /// churn rate, Σᵢ σ(sᵢ + c) = Σᵢ yᵢ (Newton's method from `start`): the prior correction of a
+  /// class-weighted boosted model. For a logistic model with an intercept King & Zeng's
+  /// logit τ − logit ȳ_w does this; a boosted model's leaves are not fitted jointly with one
+  /// intercept, so that shift is only a start (measured: 16% off the churn rate).
+  static func meanMatchingShift(scores: [Double], labels: [Double], start: Double) -> Double {
+    let target = labels.reduce(0, +)
+    var c = start
+    for _ in 0..<50 {
+      var f = -target, slope = 0.0
+      for s in scores {
+        let p = sigmoid(s + c)
+        f += p
+        slope += p * (1 - p)
+      }
+      guard slope > 0 else { break }
+      let step = f / slope
+      c -= step
+      if abs(step) < 1e-12 { break }
+    }
+    return c
+  }
+
+  /// ⌈fraction · count⌉ (at least 1) of 0..<count drawn without replacement (a partial
+  /// Fisher–Yates shuffle), ascending.
+  static func sample(_ count: Int, fraction: Double, stream: UInt64, seed: UInt64) -> [Int32] {
+    var rng = SeededGenerator(seed: seed, stream: stream)
+    let k = min(count, max(1, Int((fraction * Double(count)).rounded(.up))))
+    var order = Array(0..<Int32(count))
+    for i in 0..<k { order.swapAt(i, i + rng.integer(below: count - i)) }
+    return order[..<k].sorted()
+  }
+}
+
+/// Data gradient boosting cannot be fitted on.
+public enum BoostingError: Error, Equatable, CustomStringConvertible {
+  case labelCount(rows: Int, labels: Int)
+  case invalidLabel(row: Int, value: Double)
+  case singleClass(rows: Int)
+  case missingValue(row: Int, column: String)
+
+  public var description: String {
+    switch self {
+    case .labelCount(let rows, let labels): return "\(rows) rows but \(labels) labels; expected one label per row"
+    case .invalidLabel(let row, let value): return "label of row \(row + 1) is \(value); expected 0 or 1"
+    case .singleClass(let rows): return "all \(rows) labels are the same; a churn model needs both churned and retained customers"
+    case .missingValue(let row, let column):
+      return "\(column) of row \(row + 1) is missing (NaN); expected a number: impute missing values first (churn's preprocessor does, with a missing indicator)"
+    }
+  }
+}
+
+/// Grows one boosted tree at a time from binned features, reusing its buffers from tree to tree.
+///
+/// The phases of LightGBM's serial tree learner (src/treelearner/serial_tree_learner.cpp):
+///
+/// 1. the root: the rows (all, or the round's sample) with their gradients and hessians laid
+///    out by position; histograms of every feature; each feature's best split;
+/// 2. best-first: the leaf whose best split gains most is split (`partition`, stable, so each
+///    child's rows stay in row order); the smaller child's histograms are built from its rows
+///    and the larger child's are the parent's minus the smaller's (`histogramPass`); both
+///    children's best splits are found; until `maxLeaves` leaves or no split gains;
+/// 3. leaf values −G / (H + λ) × η.
+///
+/// A histogram holds, per bin of every feature, Σg, Σh and the row count, in Double. Splits
+/// "code ≤ b goes left" are scored by the second-order gain
+///
+/// ```
+/// gain = G_L² / (H_L + λ) + G_R² / (H_R + λ) − G² / (H + λ)
+/// ```
+///
+/// and allowed when each side keeps `minChildRows` rows and a hessian sum of `minChildHessian`;
+/// among equal gains the lower feature, then the higher bin, wins (as in LightGBM).
+final class BoostedTreeGrower: @unchecked Sendable {
+  let bins: FeatureBins
+  let spec: BoostingSpec
+  let threads: Int
+  let n: Int
+  let d: Int
+  /// Feature j's bins start at offset[j] (in bins) in a histogram.
+  let offset: [Int]
+  let totalBins: Int
+  /// Every row's codes, row-major: rowCodes[i * d + j] (the histograms' reads).
+  let rowCodes: UnsafeMutablePointer<UInt8>
+  /// Row indices by position; a leaf is a range of positions.
+  let order: UnsafeMutablePointer<Int32>
+  /// (g, h, 1, 0) by position (they move with their rows): a histogram bin adds one vector.
+  let ordered: UnsafeMutablePointer<Bin>
+  let scratchOrder: UnsafeMutablePointer<Int32>
+  let scratch: UnsafeMutablePointer<Bin>
+  /// A histogram bin: (Σg, Σh, count, 0).
+  typealias Bin = SIMD4<Double>
+  /// Histograms, at most one per leaf; free ones in `free`.
+  var slots: [UnsafeMutablePointer<Bin>] = []
+  var free: [Int] = []
+  /// Per feature, the best split of the leaf being scanned (two: the two children of a split).
+  let bestOfFeature: UnsafeMutablePointer<Split>
+
+  /// A split of a leaf: rows with code ≤ `bin` on `feature` go left.
+  struct Split {
+    var feature: Int
+    var bin: Int
+    var gain: Double
+    var leftG: Double
+    var leftH: Double
+    var leftCount: Int
+
+    static let none = Split(feature: -1, bin: -1, gain: 0, leftG: 0, leftH: 0, leftCount: 0)
+  }
+
+  /// A leaf of the tree being grown.
+  struct Leaf {
+    var node: Int
+    var lower: Int
+    var upper: Int
+    var depth: Int
+    var sumG: Double
+    var sumH: Double
+    /// Its histograms' slot, or −1.
+    var slot: Int
+    var best: Split
+
+    var count: Int { upper - lower }
+  }
+
+  /// A grown tree (nodes in creation order), the bin of each split, each leaf's rows (its
+  /// range of `order`) and value, and the gain of each split by feature.
+  struct Grown {
+    var tree: DecisionTree
+    var splitBin: [Int]
+    var leaves: [(node: Int, lower: Int, upper: Int)]
+    var gains: [(feature: Int, gain: Double)]
+  }
+
+  init(bins: FeatureBins, spec: BoostingSpec, threads: Int) {
+    self.bins = bins
+    self.spec = spec
+    self.threads = threads
+    n = bins.rows
+    d = bins.columns
+    var offset: [Int] = [], total = 0
+    for j in 0..<d {
+      offset.append(total)
+      total += bins.binCount(j)
+    }
+    self.offset = offset
+    totalBins = total
+    order = .allocate(capacity: max(n, 1))
+    rowCodes = .allocate(capacity: max(n * d, 1))
+    let rowCodes = self.rowCodes, n = self.n, d = self.d
+    bins.codes.withUnsafeBufferPointer { codes in
+      // Blocks of rows, so that each block's columns are read once and its rows written once.
+      var lower = 0
+      while lower < n {
+        let upper = min(n, lower + 4096)
+        for j in 0..<d {
+          let column = codes.baseAddress! + j * n
+          for i in lower..<upper { rowCodes[i * d + j] = column[i] }
+        }
+        lower = upper
+      }
+    }
+    ordered = .allocate(capacity: max(n, 1))
+    scratchOrder = .allocate(capacity: max(n, 1))
+    scratch = .allocate(capacity: max(n, 1))
+    bestOfFeature = .allocate(capacity: 2 * max(d, 1))
+  }
+
+  func deallocate() {
+    order.deallocate()
+    rowCodes.deallocate()
+    ordered.deallocate()
+    scratchOrder.deallocate()
+    scratch.deallocate()
+    bestOfFeature.deallocate()
+    for slot in slots { slot.deallocate() }
+  }
+
+  func acquire() -> Int {
+    if let k = free.popLast() { return k }
+    slots.append(.allocate(capacity: max(totalBins, 1)))
+    return slots.count - 1
+  }
+
+  func release(_ k: Int) { if k >= 0 { free.append(k) } }
+
+  /// Grows one tree on `rows` (nil: all rows) and `features` (nil: all; else the allowed ones).
+  func grow(gradients g: [Double], hessians h: [Double], rows: [Int32]?, features: [Int32]?) -> Grown {
+    var allowed = [Bool](repeating: features == nil, count: d)
+    for j in features ?? [] { allowed[Int(j)] = true }
+    for j in 0..<d where bins.binCount(j) < 2 { allowed[j] = false }
+    let count = rows?.count ?? n
+    var sumG = 0.0, sumH = 0.0
+    for p in 0..<count {
+      let i = rows.map { Int($0[p]) } ?? p
+      order[p] = Int32(i)
+      ordered[p] = Bin(g[i], h[i], 1, 0)
+      sumG += g[i]
+      sumH += h[i]
+    }
+    var grown = Grown(tree: DecisionTree(feature: [], threshold: [], left: [], right: [], value: [], cover: [], impurityDecrease: []),
+                      splitBin: [], leaves: [], gains: [])
+    _ = grown.appendLeaf()
+    var root = Leaf(node: 0, lower: 0, upper: count, depth: 0, sumG: sumG, sumH: sumH, slot: -1, best: .none)
+    var leaves: [Leaf] = []
+    if canSplit(root, leaves: 1) {
+      root.slot = acquire()
+      histogramPass(allowed: allowed, build: root, buildSlot: root.slot, scanBuilt: true, larger: nil)
+      root.best = bestSplit(0)
+    }
+    leaves.append(root)
+    while leaves.count < spec.maxLeaves {
+      // The leaf whose best split gains most (the first among equals).
+      var chosen = -1
+      for (k, leaf) in leaves.enumerated() where leaf.best.feature >= 0 && (chosen < 0 || leaf.best.gain > leaves[chosen].best.gain) {
+        chosen = k
+      }
+      guard chosen >= 0 else { break }
+      let parent = leaves[chosen]
+      let split = parent.best
+      let mid = partition(parent.lower..<parent.upper, feature: split.feature, bin: split.bin)
+      let (leftNode, rightNode) = grown.split(parent.node, feature: split.feature, threshold: bins.thresholds[split.feature][split.bin], bin: split.bin)
+      grown.gains.append((split.feature, split.gain))
+      var left = Leaf(node: leftNode, lower: parent.lower, upper: mid, depth: parent.depth + 1, sumG: split.leftG, sumH: split.leftH,
+                      slot: -1, best: .none)
+      var right = Leaf(node: rightNode, lower: mid, upper: parent.upper, depth: parent.depth + 1, sumG: parent.sumG - split.leftG,
+                       sumH: parent.sumH - split.leftH, slot: -1, best: .none)
+      let leafCount = leaves.count + 1
+      let smallerIsLeft = left.count <= right.count
+      var small = smallerIsLeft ? left : right, large = smallerIsLeft ? right : left
+      let splitSmall = canSplit(small, leaves: leafCount), splitLarge = canSplit(large, leaves: leafCount)
+      if splitLarge {
+        // The larger child's histograms: the parent's minus the smaller child's, in place.
+        small.slot = acquire()
+        large.slot = parent.slot
+        histogramPass(allowed: allowed, build: small, buildSlot: small.slot, scanBuilt: splitSmall, larger: large)
+        if splitSmall { small.best = bestSplit(0) } else { release(small.slot); small.slot = -1 }
+        large.best = bestSplit(1)
+      } else {
+        release(parent.slot)
+        if splitSmall {
+          small.slot = acquire()
+          histogramPass(allowed: allowed, build: small, buildSlot: small.slot, scanBuilt: true, larger: nil)
+          small.best = bestSplit(0)
+        }
+      }
+      (left, right) = smallerIsLeft ? (small, large) : (large, small)
+      leaves[chosen] = left
+      leaves.append(right)
+    }
+    for leaf in leaves { release(leaf.slot) }
+    // Leaf values; inner nodes get the cover-weighted mean of their children (for path
+    // contributions), children after parents.
+    let lr = spec.learningRate, l2 = spec.l2Penalty
+    for leaf in leaves {
+      let denominator = leaf.sumH + l2
+      grown.tree.value[leaf.node] = denominator > 0 ? Float(-leaf.sumG / denominator * lr) : 0
+      grown.tree.cover[leaf.node] = Float(leaf.count)
+      grown.leaves.append((leaf.node, leaf.lower, leaf.upper))
+    }
+    grown.tree.setInnerValues()
+    return grown
+  }
+
+  /// Whether a leaf may be split: room for another leaf, below the depth limit, rows enough
+  /// for two children.
+  func canSplit(_ leaf: Leaf, leaves: Int) -> Bool {
+    leaves < spec.maxLeaves && leaf.depth < (spec.maxDepth ?? Int.max) && leaf.count >= 2 * spec.minChildRows && leaf.count >= 2
+  }
+
+  /// The best of the per-feature splits of pass side `side` (0: the built leaf, 1: the larger
+  /// child), lowest feature first among equal gains.
+  func bestSplit(_ side: Int) -> Split {
+    var best = Split.none
+    for j in 0..<d {
+      let s = bestOfFeature[side * d + j]
+      if s.feature >= 0 && s.gain > best.gain { best = s }
+    }
+    return best
+  }
+
+  /// One pass over the allowed features, split between threads (a contiguous share of the
+  /// features each): builds `build`'s histograms into `buildSlot` from its rows, scans them
+  /// when `scanBuilt` (results at `bestOfFeature[j]`); with `larger`, turns its slot (the
+  /// parent's histograms) into the larger child's by subtraction and scans them (results at
+  /// `bestOfFeature[d + j]`).
+  ///
+  /// The histograms are built row by row (LightGBM's row-wise mode): each row's codes are one
+  /// read of `rowCodes`, its (g, h, 1, 0) one read, added to the bin of each of the thread's
+  /// features, instead of one pass over the rows per feature. Each feature's histogram is still
+  /// summed in position (row) order by one thread, so the thread count changes no bit.
+  func histogramPass(allowed: [Bool], build: Leaf, buildSlot: Int, scanBuilt: Bool, larger: Leaf?) {
+    nonisolated(unsafe) let built = slots[buildSlot]
+    nonisolated(unsafe) let parent = larger.map { slots[$0.slot] }
+    let features = (0..<d).filter { allowed[$0] }
+    let offsets = features.map { offset[$0] }
+    let workers = build.count * features.count >= 100_000 ? max(1, min(threads, features.count)) : 1
+    for j in 0..<(2 * d) { bestOfFeature[j] = .none }
+    let work: @Sendable (Int) -> Void = { worker in
+      let share = (worker * features.count / workers)..<((worker + 1) * features.count / workers)
+      guard !share.isEmpty else { return }
+      for k in share { built.advanced(by: offsets[k]).update(repeating: .zero, count: self.bins.binCount(features[k])) }
+      features.withUnsafeBufferPointer { features in
+        offsets.withUnsafeBufferPointer { offsets in
+          let d = self.d, order = self.order, ordered = self.ordered, rowCodes = self.rowCodes
+          for p in build.lower..<build.upper {
+            let gh = ordered[p]
+            let row = rowCodes + Int(order[p]) &* d
+            for k in share { built[offsets[k] &+ Int(row[features[k]])] += gh }
+          }
+        }
+      }
+      for k in share {
+        let j = features[k], bins = self.bins.binCount(j)
+        let hist = built + offsets[k]
+        if scanBuilt { self.bestOfFeature[j] = self.scan(hist, feature: j, bins: bins, leaf: build) }
+        if let parent, let larger {
+          let other = parent + offsets[k]
+          for b in 0..<bins { other[b] -= hist[b] }
+          self.bestOfFeature[self.d + j] = self.scan(other, feature: j, bins: bins, leaf: larger)
+        }
+      }
+    }
+    if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { work($0) } }
+  }
+
+  @inline(__always)
+  private func withCodes<R>(_ body: (UnsafePointer<UInt8>) -> R) -> R {
+    bins.codes.withUnsafeBufferPointer { body($0.baseAddress!) }
+  }
+
+  /// The best split "code ≤ b" of `feature` for `leaf` from its histograms (`Split.none` when
+  /// no allowed split gains).
+  ///
+  /// Scanned from the top bin down, the right side's sums accumulated and the left's the
+  /// leaf's minus them, as LightGBM scans a numeric feature without missing values: among
+  /// equal gains (thresholds in a gap of the leaf's values) the highest threshold wins, so an
+  /// unseen value in the gap goes left, as it does in LightGBM.
+  func scan(_ hist: UnsafeMutablePointer<Bin>, feature j: Int, bins: Int, leaf: Leaf) -> Split {
+    let l2 = spec.l2Penalty, minRows = Double(spec.minChildRows), minHessian = spec.minChildHessian
+    let G = leaf.sumG, H = leaf.sumH, C = Double(leaf.count)
+    let parentScore = G * G / (H + l2)
+    var best = Split.none
+    var gr = 0.0, hr = 0.0, cr = 0.0
+    var b = bins - 1
+    while b >= 1 {
+      // Bin b joins the right side; the split is "code ≤ b − 1".
+      let bin = hist[b]
+      gr += bin[0]
+      hr += bin[1]
+      cr += bin[2]
+      b -= 1
+      if cr < minRows || hr < minHessian { continue }
+      let cl = C - cr, hl = H - hr
+      if cl < minRows || hl < minHessian { break }
+      let gl = G - gr
+      let gain = gl * gl / (hl + l2) + gr * gr / (hr + l2) - parentScore
+      if gain > best.gain { best = Split(feature: j, bin: b, gain: gain, leftG: gl, leftH: hl, leftCount: Int(cl)) }
+    }
+    return best
+  }
+
+  /// Stable partition of the rows at `positions` (with their gradients): codes ≤ `bin` on
+  /// `feature` first, each side in its order. Returns the first position of the right side.
+  func partition(_ positions: Range<Int>, feature j: Int, bin: Int) -> Int {
+    withCodes { codes in
+      let column = codes + j * n
+      var l = positions.lowerBound, r = 0
+      for p in positions {
+        if Int(column[Int(order[p])]) <= bin {
+          order[l] = order[p]
+          ordered[l] = ordered[p]
+          l += 1
+        } else {
+          scratchOrder[r] = order[p]
+          scratch[r] = ordered[p]
+          r += 1
+        }
+      }
+      (order + l).update(from: scratchOrder, count: r)
+      (ordered + l).update(from: scratch, count: r)
+      return l
+    }
+  }
+
+  /// Adds the grown tree's leaf values to `scores`: by the leaves' rows, and with `bagged`, for
+  /// the rows the round did not draw, by walking the tree on their codes.
+  func addLeafValues(_ grown: Grown, to scores: inout [Double], bagged: Bool) {
+    let tree = grown.tree
+    var drawn = bagged ? [Bool](repeating: false, count: n) : []
+    for leaf in grown.leaves {
+      let v = Double(tree.value[leaf.node])
+      for p in leaf.lower..<leaf.upper {
+        scores[Int(order[p])] += v
+        if bagged { drawn[Int(order[p])] = true }
+      }
+    }
+    guard bagged else { return }
+    withCodes { codes in
+      for i in 0..<n where !drawn[i] {
+        var k = 0
+        while tree.feature[k] >= 0 {
+          let f = Int(tree.feature[k])
+          k = Int(Int(codes[f * n + i]) <= grown.splitBin[k] ? tree.left[k] : tree.right[k])
+        }
+        scores[i] += Double(tree.value[k])
+      }
+    }
+  }
+}
+
+extension BoostedTreeGrower.Grown {
+  /// Appends a leaf and returns its index.
+  mutating func appendLeaf() -> Int {
+    tree.feature.append(-1)
+    tree.threshold.append(0)
+    tree.left.append(-1)
+    tree.right.append(-1)
+    tree.value.append(0)
+    tree.cover.append(0)
+    splitBin.append(-1)
+    return tree.feature.count - 1
+  }
+
+  /// Turns leaf `node` into a split and appends its two children (left first).
+  mutating func split(_ node: Int, feature: Int, threshold: Double, bin: Int) -> (left: Int, right: Int) {
+    tree.feature[node] = Int32(feature)
+    tree.threshold[node] = threshold
+    splitBin[node] = bin
+    let left = appendLeaf(), right = appendLeaf()
+    tree.left[node] = Int32(left)
+    tree.right[node] = Int32(right)
+    return (left, right)
+  }
+}
+
+extension DecisionTree {
+  /// Sets every split's value and cover from its children (children after parents): cover
+  /// the sum, value the cover-weighted mean (the value path contributions start from).
+  mutating func setInnerValues() {
+    for k in stride(from: nodeCount - 1, through: 0, by: -1) where feature[k] >= 0 {
+      let l = Int(left[k]), r = Int(right[k])
+      let cl = Double(cover[l]), cr = Double(cover[r])
+      cover[k] = Float(cl + cr)
+      value[k] = cl + cr > 0 ? Float((cl * Double(value[l]) + cr * Double(value[r])) / (cl + cr)) : 0
+    }
+  }
+}
