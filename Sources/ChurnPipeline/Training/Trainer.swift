@@ -77,29 +77,7 @@ public struct Trainer: Sendable {
     if folds.isEmpty {
       log.note("no holdout measurement (needs an earlier cutoff whose label window closes before the last one, and both classes)")
     }
-    // Hyperparameters are chosen on the folds before the holdout (their labels known by its
-    // cutoff), never on the holdout rows the model is measured on.
-    // In a block, so that nothing but `all` holds the table once the measurement is done.
-    let settings: ModelSettings, measured: Measured
-    do {
-      var tuningFolds = folds.last.map { holdout in folds.filter { $0.precedes(holdout) } } ?? []
-      var tuningTable = all
-      if tuningFolds.isEmpty, let holdout = folds.last {
-        if tuning?.candidates == .grid { throw TrainerError.noTuningFoldBeforeHoldout(holdout.name) }
-        if case .search = tuning?.candidates {
-          // A horizon long against the history leaves no out-of-time fold before the holdout:
-          // the holdout fold's own training rows (label windows closed by its cutoff), 3 folds
-          // of whole customers. Still nothing from the holdout's rows or its label window.
-          tuningTable = all.rows(holdout.train)
-          tuningFolds = Folds.byCustomer(ids: tuningTable.ids, labels: tuningTable.labels!, k: 3, seed: self.settings.seed)
-          if !tuningFolds.isEmpty, tuning!.candidates(for: self.settings, columns: all.columnNames.count).count > 1 {
-            log.note("no out-of-time fold before the holdout cutoff \(holdout.name): the default search compares candidates on the "
-              + "\(tuningTable.rowCount) rows whose label window closed by then, in 3 folds of whole customers")
-          }
-        }
-      }
-      (settings, measured) = try measure(all, folds: folds, outOfTime: true, tuning: (tuningTable, tuningFolds), report: &report)
-    }
+    let (settings, measured) = try measureOutOfTime(all, folds: folds, report: &report)
     let training = all.rows(labelled)
     // The whole table let go: the fit frees the training rows' columns as it writes the matrix.
     _ = consume all
@@ -267,6 +245,32 @@ public struct Trainer: Sendable {
     /// A model that did not see `heldOutRows`, for permutation importance.
     var heldOutModel: TrainedModel?
     var heldOutRows: FeatureTable?
+  }
+
+  /// The out-of-time measurement of `train(_:plan:)`, with the hyperparameters chosen on the
+  /// folds before the holdout (their labels known by its cutoff), never on the holdout rows the
+  /// model is measured on. A function of its own, so that nothing but the caller's `all` holds
+  /// the table once it returns. (Written first as a `do` block assigning `let` constants declared
+  /// before it, next to `_ = consume all`: with Swift 6.3 that crashed the process with a bad
+  /// pointer whenever a later step threw, TrainerTests.errors; a function has no such path.)
+  func measureOutOfTime(_ all: FeatureTable, folds: [Fold], report: inout TrainingReport) throws -> (ModelSettings, Measured) {
+    var tuningFolds = folds.last.map { holdout in folds.filter { $0.precedes(holdout) } } ?? []
+    var tuningTable = all
+    if tuningFolds.isEmpty, let holdout = folds.last {
+      if tuning?.candidates == .grid { throw TrainerError.noTuningFoldBeforeHoldout(holdout.name) }
+      if case .search = tuning?.candidates {
+        // A horizon long against the history leaves no out-of-time fold before the holdout:
+        // the holdout fold's own training rows (label windows closed by its cutoff), 3 folds
+        // of whole customers. Still nothing from the holdout's rows or its label window.
+        tuningTable = all.rows(holdout.train)
+        tuningFolds = Folds.byCustomer(ids: tuningTable.ids, labels: tuningTable.labels!, k: 3, seed: settings.seed)
+        if !tuningFolds.isEmpty, tuning!.candidates(for: settings, columns: all.columnNames.count).count > 1 {
+          log.note("no out-of-time fold before the holdout cutoff \(holdout.name): the default search compares candidates on the "
+            + "\(tuningTable.rowCount) rows whose label window closed by then, in 3 folds of whole customers")
+        }
+      }
+    }
+    return try measure(all, folds: folds, outOfTime: true, tuning: (tuningTable, tuningFolds), report: &report)
   }
 
   /// Tunes (with `tuning`, on the folds of `rows`, which never test the rows reported on),
