@@ -99,10 +99,10 @@ extension LogisticSpec {
     var base = settings
     base.spec = .logistic(first)
     return try folds.map { fold in
-      let training = table.rows(fold.train), test = table.rows(fold.test)
-      let prepared = try base.prepareMatrix(training)
-      let x = try prepared.preprocessor.transform(test)
-      let labels = training.labels!
+      let test = table.rows(fold.test)
+      let prepared = try base.prepareFold(training: table.rows(fold.train), test: test)
+      let x = prepared.test
+      let labels = prepared.labels
       let models = try path.fit(features: prepared.x, labels: labels, featureNames: prepared.preprocessor.outputNames)
       let shift = settings.classWeight == .balanced ? Calibration.priorShift(labels: labels, weightedChurnShare: 0.5) : 0
       var p = [[Double]](repeating: [], count: specs.count)

@@ -63,10 +63,10 @@ extension ForestSpec {
                                 note: note)]
     }
     return try folds.map { fold in
-      let training = table.rows(fold.train), test = table.rows(fold.test)
-      let prepared = try base.prepareMatrix(training)
-      let x = try prepared.preprocessor.transform(test)
-      let forests = try fitAll(prepared.x, labels: training.labels!, names: prepared.preprocessor.outputNames, options: prepared.options)
+      let test = table.rows(fold.test)
+      let prepared = try base.prepareFold(training: table.rows(fold.train), test: test)
+      let x = prepared.test
+      let forests = try fitAll(prepared.x, labels: prepared.labels, names: prepared.preprocessor.outputNames, options: prepared.options)
       return SearchPredictions(name: fold.name, labels: test.labels!, probabilities: forests.map { $0.probabilities(x) }, note: note)
     }
   }

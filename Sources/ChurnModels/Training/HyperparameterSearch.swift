@@ -57,10 +57,10 @@ public enum HyperparameterSearch {
     var base = settings
     base.spec = first
     return try folds.map { fold in
-      let training = table.rows(fold.train), test = table.rows(fold.test)
-      let prepared = try base.prepareMatrix(training)
-      let x = try prepared.preprocessor.transform(test)
-      let labels = training.labels!
+      let test = table.rows(fold.test)
+      let prepared = try base.prepareFold(training: table.rows(fold.train), test: test)
+      let x = prepared.test
+      let labels = prepared.labels
       let p = try candidates.map { candidate -> [Double] in
         let (model, shift) = try candidate.learner.fit(prepared.x, labels: labels, featureNames: prepared.preprocessor.outputNames,
                                                        options: prepared.options)

@@ -78,8 +78,7 @@ public struct ModelSettings: Sendable, Equatable {
   /// - Throws: the errors of the transform and the model family.
   public func fit(_ prepared: PreparedFit, consuming table: consuming FeatureTable) throws -> TrainedModel {
     let learner = spec.learner
-    let x = learner.matrixLayout == .columnMajor
-      ? try prepared.preprocessor.transform(consuming: table) : try prepared.preprocessor.transform(table)
+    let x = try matrix(prepared, consuming: table)
     let (model, shift) = try learner.fit(x, labels: prepared.labels, featureNames: prepared.preprocessor.outputNames, options: prepared.options)
     return TrainedModel(settings: self, preprocessor: prepared.preprocessor, model: model, x: x, priorShift: shift, deciles: prepared.deciles)
   }
@@ -90,9 +89,27 @@ public struct ModelSettings: Sendable, Equatable {
   /// - Throws: as `fit`.
   func prepareMatrix(_ table: FeatureTable) throws -> (preprocessor: FittedPreprocessor, x: Matrix, options: FitOptions) {
     let prepared = try prepare(table)
-    let x = spec.learner.matrixLayout == .columnMajor
+    return (prepared.preprocessor, try matrix(prepared, consuming: table), prepared.options)
+  }
+
+  /// One fold of a search prepared: the preprocessor fitted on `training`, the `test` rows
+  /// transformed by it, then `training` itself, consumed (a caller that passes the rows it
+  /// just cut, such as `table.rows(fold.train)`, lets each input column go as the matrix is
+  /// written, so a fold's table and matrix are never both whole in memory).
+  ///
+  /// - Throws: as `fit`.
+  func prepareFold(training: consuming FeatureTable, test: FeatureTable) throws
+    -> (preprocessor: FittedPreprocessor, x: Matrix, labels: [Double], options: FitOptions, test: Matrix) {
+    let prepared = try prepare(training)
+    let testX = try prepared.preprocessor.transform(test)
+    return (prepared.preprocessor, try matrix(prepared, consuming: training), prepared.labels, prepared.options, testX)
+  }
+
+  /// The matrix of `table` in the family's layout (column-major through
+  /// `transform(consuming:)`).
+  func matrix(_ prepared: PreparedFit, consuming table: consuming FeatureTable) throws -> Matrix {
+    spec.learner.matrixLayout == .columnMajor
       ? try prepared.preprocessor.transform(consuming: table) : try prepared.preprocessor.transform(table)
-    return (prepared.preprocessor, x, prepared.options)
   }
 
   /// The candidates `--tune` compares (`ModelLearner.grid`) for a table with `columns` input
