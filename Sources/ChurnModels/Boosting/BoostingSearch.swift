@@ -86,7 +86,7 @@ extension BoostingSpec {
       }
       let training = table.rows(rows), test = table.rows(fold.test)
       let prepared = try base.prepareMatrix(training)
-      let x = try prepared.preprocessor.transform(test)
+      let x = try prepared.preprocessor.transform(test).rowMajor
       let labels = training.labels!, testLabels = test.labels!
       let balanced = prepared.options.classWeight == .balanced
       let testWeights = prepared.options.classWeight.applied(to: [Double](repeating: 1, count: x.rows), labels: testLabels,
