@@ -95,4 +95,23 @@ struct BoostingSearchTests {
     let two = try BoostingSpec().searchPredictions(candidates, table: table, folds: folds, settings: ModelSettings(.boosting(BoostingSpec()), seed: 5, threads: 2))
     #expect(one == two)
   }
+
+  @Test("A fold with more than searchRowLimit training rows is fitted on a seeded sample of that many, said in the note")
+  func sampledRows() throws {
+    let n = BoostingSpec.searchRowLimit + 6000
+    let table = DefaultSearchTests.table(rows: n, seed: 8)
+    let fold = Fold(name: "big", train: Array(0..<(n - 1000)), test: Array((n - 1000)..<n))
+    let settings = ModelSettings(.boosting(BoostingSpec()), seed: 6, threads: 2)
+    let candidates = Self.candidates(rounds: [2, 4])
+    let found = try settings.spec.learner.searchPredictions(candidates, table: table, folds: [fold], settings: settings)
+    #expect(found[0].note == "one fit per setting and fold, up to 4 trees, stopped after 20 rounds without a lower log loss; "
+      + "fitted on 50000 sampled training rows per fold")
+    let sample = GradientBoosting.sample(fold.train.count, fraction: Double(BoostingSpec.searchRowLimit) / Double(fold.train.count),
+                                         stream: 1 << 40, seed: 6).map { fold.train[Int($0)] }
+    #expect(sample.count == BoostingSpec.searchRowLimit)
+    let alone = try HyperparameterSearch.fitEach(candidates, table: table, folds: [Fold(name: "big", train: sample, test: fold.test)], settings: settings)
+    for c in candidates.indices {
+      #expect(zip(found[0].probabilities[c], alone[0].probabilities[c]).map { abs($0 - $1) }.max()! <= 1e-12)
+    }
+  }
 }
