@@ -59,14 +59,15 @@ struct BoostingSearchTests {
     }
   }
 
-  @Test("Early stopping: a fit stops searchPatience rounds after its least test log loss; longer candidates get the last round grown")
+  @Test("Early stopping: a fit stops at the first candidate round count searchPatience rounds past its least test log loss; longer candidates get that count's predictions")
   func stopsEarly() throws {
     // Few rows, many leaves, a high learning rate: the fit overfits within a few dozen rounds.
     let table = DefaultSearchTests.table(rows: 600, seed: 21)
     let folds = Array(try Folds.stratified(labels: table.labels!, k: 3, seed: 2).prefix(1))
     let spec = BoostingSpec(learningRate: 0.5, maxLeaves: 31, minChildRows: 5)
     let settings = ModelSettings(.boosting(spec), seed: 3, threads: 1)
-    let candidates: [ModelSpec] = [10, 300].map { r in
+    let rounds = [10, 30, 45, 60, 80, 100, 150, 300]
+    let candidates: [ModelSpec] = rounds.map { r in
       var s = spec
       s.treeCount = r
       return .boosting(s)
@@ -74,16 +75,17 @@ struct BoostingSearchTests {
     let found = try settings.spec.learner.searchPredictions(candidates, table: table, folds: folds, settings: settings)
     #expect(found[0].note == "one fit per setting and fold, up to 300 trees, stopped after 20 rounds without a lower log loss")
     var full = settings
-    full.spec = candidates[1]
+    full.spec = candidates.last!
     let trained = try full.fit(table.rows(folds[0].train))
     let model = try #require(trained.model as? BoostedModel)
     let x = try trained.preprocessor.transform(table.rows(folds[0].test))
     let losses = model.stagedLogLoss(x, labels: found[0].labels)
     let best = losses.indices.min { losses[$0] < losses[$1] }! + 1
-    #expect(best + BoostingSpec.searchPatience < 300)
-    // The 300-round candidate's predictions are those of the first best + patience trees.
-    #expect(found[0].probabilities[1] == model.prefix(trees: best + BoostingSpec.searchPatience).probabilities(x))
-    #expect(found[0].probabilities[0] == model.prefix(trees: 10).probabilities(x))
+    let stop = try #require(rounds.first { $0 >= best + BoostingSpec.searchPatience })
+    #expect(stop < 300, "best round \(best)")
+    for (c, r) in rounds.enumerated() {
+      #expect(found[0].probabilities[c] == model.prefix(trees: min(r, stop)).probabilities(x), "\(r) rounds, stopped at \(stop)")
+    }
   }
 
   @Test("The same predictions with 1 and 2 threads")

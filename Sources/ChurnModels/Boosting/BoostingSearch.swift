@@ -48,10 +48,11 @@ extension BoostingSpec {
   /// the largest round count among them, its trees walked on the fold's test rows as they are
   /// grown; the predictions of every candidate's round count are read off on the way (they
   /// equal those of the candidate fitted alone: the first k trees of a fit do not depend on
-  /// how many follow). When rounds are searched, a fit stops once its log loss on the fold's
-  /// test rows (weighted as the fit, without the prior correction) has not improved for
-  /// `searchPatience` rounds; a candidate with more rounds than were grown gets the
-  /// predictions of the last round grown. A fold with more than `searchRowLimit` training
+  /// how many follow). When rounds are searched, a fit stops at the first candidate round
+  /// count by which its log loss on the fold's test rows (weighted as the fit, without the
+  /// prior correction) has not improved for `searchPatience` rounds; a candidate with more
+  /// rounds than were grown gets the predictions of that last candidate round count, so it
+  /// ties with it and the shorter one is chosen (`Tuning` keeps the first of equals). A fold with more than `searchRowLimit` training
   /// rows is fitted on a sample of that many (the same for every setting). Candidates of another family: `HyperparameterSearch.fitEach`.
   ///
   /// - Complexity: one fit per setting and fold, of at most the largest round count.
@@ -113,8 +114,9 @@ extension BoostingSpec {
             }
             grown += 1
             let wanted = group.members.filter { specs[$0].treeCount == grown }
+            var p: [Double] = []
             if !wanted.isEmpty {
-              let p = record(grown, baseScore: baseScore, trainingScores: scores)
+              p = record(grown, baseScore: baseScore, trainingScores: scores)
               for c in wanted { probabilities[c] = p }
             }
             guard stopsEarly else { return true }
@@ -126,8 +128,10 @@ extension BoostingSpec {
             }
             loss /= max(weightSum, 1e-300)
             if loss < bestLoss { (bestLoss, bestRound) = (loss, grown) }
-            guard grown - bestRound < Self.searchPatience else {
-              last = record(grown, baseScore: baseScore, trainingScores: scores)
+            // Stopped only at a candidate's round count, so every candidate's predictions up
+            // to there are its own, and a longer one's tie with them (the shorter one wins).
+            guard grown - bestRound < Self.searchPatience || wanted.isEmpty else {
+              last = p
               return false
             }
             return true
