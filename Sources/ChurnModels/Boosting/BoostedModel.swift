@@ -82,6 +82,7 @@ public struct BoostedModel: Sendable, Equatable, Codable {
   ///   thread pool for fewer than 2,048 rows.
   public func logOdds(_ x: Matrix) -> [Double] {
     precondition(x.columns == featureNames.count, "The boosted model has \(featureNames.count) features; the input has \(x.columns) columns")
+    let x = x.rowMajor
     var out = [Double](repeating: 0, count: x.rows)
     let chunks = x.rows < 2048 ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, (x.rows + 2047) / 2048)
     let walk = self.walk
@@ -106,8 +107,8 @@ public struct BoostedModel: Sendable, Equatable, Codable {
   /// the same order, as `logOdds(_:)` (so the same bits), without coding a block of rows.
   func logOdds(_ x: Matrix, row: Int) -> Double {
     var sum = 0.0
-    x.storage.withUnsafeBufferPointer { p in
-      let r = p.baseAddress! + row * x.columns
+    x.row(row).withUnsafeBufferPointer { p in
+      let r = p.baseAddress!
       for tree in trees { sum += Double(tree.predict(r)) }
     }
     return baseScore + sum
@@ -128,6 +129,7 @@ public struct BoostedModel: Sendable, Equatable, Codable {
   /// - Complexity: O(rows × trees × depth).
   public func stagedLogLoss(_ x: Matrix, labels: [Double], priorShift: Double = 0) -> [Double] {
     precondition(x.columns == featureNames.count && labels.count == x.rows, "stagedLogLoss: \(x.rows) rows, \(labels.count) labels")
+    let x = x.rowMajor
     var scores = [Double](repeating: baseScore + priorShift, count: x.rows)
     var losses: [Double] = []
     x.storage.withUnsafeBufferPointer { p in
@@ -166,8 +168,8 @@ public struct BoostedModel: Sendable, Equatable, Codable {
   public func logOddsShapleyValues(_ x: Matrix, row: Int) -> (base: Double, contributions: [Double]) {
     var phi = [Double](repeating: 0, count: featureNames.count)
     var base = baseScore
-    x.storage.withUnsafeBufferPointer { p in
-      let r = p.baseAddress! + row * x.columns
+    x.row(row).withUnsafeBufferPointer { p in
+      let r = p.baseAddress!
       let deepest = shapleyLevels.map(\.depth).max() ?? 0, most = shapleyLevels.map(\.distinct).max() ?? 0
       let walk = LinearTreeSHAPWalk(columns: featureNames.count, levels: deepest, distinctFeatures: most)
       defer { walk.deallocate() }

@@ -26,11 +26,16 @@ struct GradientBoosting {
 
   /// Fits the trees.
   ///
-  /// - Parameter binCuts: the columns' bin cut points when already known (`FitOptions.binCuts`).
+  /// - Parameters:
+  ///   - binCuts: the columns' bin cut points when already known (`FitOptions.binCuts`).
+  ///   - afterRound: called after each round with the base score, the round's tree and the
+  ///     training rows' scores so far; returning false stops the fit there (early stopping, `BoostingSearch`).
+  ///     The trees up to a round are the same whether or not the fit goes on.
   /// - Returns: the model and its training rows' final scores (log-odds, as the fit summed them).
   /// - Throws: `BoostingError` for labels or values it cannot fit.
   /// - Complexity: O(rounds × (n × d × log(leaves) + leaves × d × 255)) for the histograms and scans.
-  func fitWithScores(_ x: Matrix, labels: [Double], featureNames: [String], binCuts: [[Double]?]? = nil) throws -> (model: BoostedModel, scores: [Double]) {
+  func fitWithScores(_ x: Matrix, labels: [Double], featureNames: [String], binCuts: [[Double]?]? = nil,
+                     afterRound: ((_ baseScore: Double, _ tree: DecisionTree, _ scores: [Double]) -> Bool)? = nil) throws -> (model: BoostedModel, scores: [Double]) {
     let n = x.rows, d = x.columns
     guard labels.count == n else { throw BoostingError.labelCount(rows: n, labels: labels.count) }
     if let i = labels.firstIndex(where: { $0 != 0 && $0 != 1 }) { throw BoostingError.invalidLabel(row: i, value: labels[i]) }
@@ -75,6 +80,7 @@ struct GradientBoosting {
       for (j, gain) in grown.gains { importance[j] += gain }
       grower.addLeafValues(grown, to: &scores, bagged: bag != nil)
       trees.append(grown.tree.preordered())
+      if let afterRound, !afterRound(base, trees[trees.count - 1], scores) { break }
     }
     let total = importance.reduce(0, +)
     if total > 0 { importance = importance.map { $0 / total } }
