@@ -38,10 +38,14 @@ public struct RuleStudy: Sendable {
   /// Measures `rules` on the labelled rows of `data` at the plan's cutoffs.
   ///
   /// - Parameters:
+  ///   - rules: the warning rules to measure.
+  ///   - data: the event log and its customer table.
+  ///   - plan: the cutoffs, horizon and feature windows (without `model`).
   ///   - model: a trained model (from events): features are built with its spec, column names
   ///     and observation rules (horizon, eligibility) at `plan`'s cutoffs, which are all of
   ///     `plan` that is used; its probabilities give `modelPrecision`.
   ///   - modelPath: where the model came from, for error messages.
+  ///   - log: gets the feature run's progress lines.
   /// - Throws: `WarningRulesError` for a rule naming a column the features lack (or of the other
   ///   kind); `RuleStudyError.noLabels` when no row's horizon has passed; the errors of building
   ///   the features (`ObservationPlan.features`, `Scorer`'s for a model trained on a table) and
