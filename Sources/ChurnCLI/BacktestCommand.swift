@@ -14,7 +14,8 @@ struct BacktestCommand: ParsableCommand {
       95% intervals (AUC, top-decile lift), average precision, log loss, Brier score and
       expected calibration error, their mean and spread, and the last fold's calibration and
       gains tables. --calibrate calibrates each fold on the predictions of the folds before it;
-      Hyperparameters not given as flags (--l2; --min-leaf, --features-per-split) are chosen
+      Hyperparameters not given as flags (--l2; --min-leaf, --features-per-split; --trees,
+      --max-leaves) are chosen
       for each fold on earlier folds only (nested), as churn train chooses them; --tune uses
       the wider grid.
       """)

@@ -21,10 +21,10 @@ struct ModelOptions: ParsableArguments {
   @Flag(help: "Logistic: do not apply log1p/asinh to columns with skewness above 4.")
   var noFatTail = false
 
-  @Option(help: "Forest and boosting: number of trees (boosting rounds), 1 to 10000 (default 100).")
+  @Option(help: "Forest and boosting: number of trees (boosting rounds), 1 to 10000 (default: forest 100; boosting chosen on held-out rows by early stopping from 25 to 200).")
   var trees: Int?
 
-  @Option(help: "Forest and boosting: rows a leaf must keep (scikit-learn's min_samples_leaf, LightGBM's min_data_in_leaf), 1...1000000000 (default: forest chosen on held-out rows from 5, 20, 50, 100; boosting 20).")
+  @Option(help: "Forest and boosting: rows a leaf must keep (scikit-learn's min_samples_leaf, LightGBM's min_data_in_leaf), 1...1000000000 (default: chosen on held-out rows, forest from 5, 20, 50, 100; boosting from 20, 100).")
   var minLeaf: Int?
 
   @Option(help: "Forest: features tried per split, 1 to the model's columns d (default: chosen on held-out rows from ⌊√d⌋ and 2⌊√c⌋, c the input columns; scikit-learn's max_features, ranger's mtry).")
@@ -36,7 +36,7 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Boosting: shrinkage of each tree (LightGBM's learning_rate), (0, 1] (default 0.1).")
   var learningRate: Double?
 
-  @Option(help: "Boosting: leaves per tree, grown best-first (LightGBM's num_leaves), 2...131072 (default 31).")
+  @Option(help: "Boosting: leaves per tree, grown best-first (LightGBM's num_leaves), 2...131072 (default: chosen on held-out rows from 7, 31).")
   var maxLeaves: Int?
 
   @Option(help: "Boosting: hessian sum a leaf must keep (LightGBM's min_sum_hessian_in_leaf, XGBoost's min_child_weight), 0...1e12 (default 0.001).")

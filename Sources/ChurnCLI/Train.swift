@@ -13,9 +13,10 @@ struct Train: ParsableCommand {
       columns and a label column (0/1 or yes/no), optionally with --holdout-ids.
       Features are preprocessed (one-hot categoricals, median imputation with indicators,
       fat-tail transform, standardization) and every step is saved in the model.
-      Without --l2 (logistic) or --min-leaf and --features-per-split (forest), they are chosen
-      on held-out rows, never the holdout: the λ₂ path with warm starts or leaf size × features
-      per split, compared on the out-of-time folds before the holdout cutoff (a 3-fold split or
+      Without --l2 (logistic), --min-leaf and --features-per-split (forest) or --trees,
+      --max-leaves and --min-leaf (boosting), they are chosen on held-out rows, never the
+      holdout: the λ₂ path with warm starts, leaf size × features per split, or boosting rounds
+      by early stopping × leaves × leaf size, compared on the out-of-time folds before the holdout cutoff (a 3-fold split or
       out-of-bag rows of a table's training rows), printed and stored in the model; a flag given
       wins. --tune picks them from a wider grid instead; --calibrate fits Platt scaling
       or isotonic regression on out-of-time predictions (every backtest fold; k-fold for a

@@ -48,7 +48,7 @@ public enum MessageText {
   /// name's length (at least 2, at most 3): the "did you mean" of a misspelled column name.
   public static func nearest(_ name: String, in candidates: [String]) -> String? {
     let target = Array(name.lowercased().unicodeScalars)
-    let bound = target.count <= 3 ? 1 : min(3, max(2, target.count / 3))
+    let bound = typoBound(target.count)
     var best: (name: String, distance: Int)?
     for candidate in candidates {
       let d = distance(target, Array(candidate.lowercased().unicodeScalars))
@@ -57,6 +57,9 @@ public enum MessageText {
     return best?.name
   }
 
+  /// The edit distance a misspelling of a name of `length` characters may be from the name.
+  static func typoBound(_ length: Int) -> Int { length <= 3 ? 1 : min(3, max(2, length / 3)) }
+
   /// Up to `limit` names of `candidates` near `name`: those within the edit distance
   /// `nearest(_:in:)` allows (nearest first), then those sharing a word of 3
   /// letters or more with it (words split at `_`, without digits, a plural's s dropped), so that
@@ -64,7 +67,7 @@ public enum MessageText {
   /// ties in candidate order): a misspelled column's alternatives.
   public static func near(_ name: String, in candidates: [String], limit: Int = 5) -> [String] {
     let target = Array(name.lowercased().unicodeScalars)
-    let bound = target.count <= 3 ? 1 : min(3, max(2, target.count / 3))
+    let bound = typoBound(target.count)
     func words(_ s: String) -> Set<String> {
       Set(s.lowercased().split(separator: "_").map { $0.count > 3 && $0.hasSuffix("s") ? String($0.dropLast()) : String($0) }.filter { $0.count >= 3 && !$0.contains(where: \.isNumber) })
     }

@@ -25,7 +25,7 @@ public struct BoostedModel: Sendable, Equatable, Codable {
   /// All trees' nodes in one set of arrays, walked on coded inputs (as the forest's).
   let walk: ForestWalk
   /// Per tree, its depth, the most distinct features on a path and its expected value.
-  let shapleyLevels: [(depth: Int, distinct: Int, expectedValue: Double)]
+  let shapleyLevels: TreeEnsembleSHAP.Levels
 
   enum CodingKeys: String, CodingKey {
     case featureNames, baseScore, packedTrees, gainImportance, learningRate
@@ -38,10 +38,7 @@ public struct BoostedModel: Sendable, Equatable, Codable {
     self.gainImportance = gainImportance
     self.learningRate = learningRate
     walk = ForestWalk(trees)
-    shapleyLevels = trees.map { tree in
-      let levels = tree.depthAndDistinctFeatures(columns: featureNames.count)
-      return (levels.depth, levels.distinct, tree.expectedValue)
-    }
+    shapleyLevels = TreeEnsembleSHAP.levels(trees, columns: featureNames.count)
   }
 
   /// Writes the trees packed (`PackedTrees`, weighted: each node's Float value and cover).
@@ -166,21 +163,8 @@ public struct BoostedModel: Sendable, Equatable, Codable {
   /// trees: `base + Σ contributions = logOdds(x)[row]` (to rounding), where base is
   /// baseScore plus the trees' expected values.
   public func logOddsShapleyValues(_ x: Matrix, row: Int) -> (base: Double, contributions: [Double]) {
-    var phi = [Double](repeating: 0, count: featureNames.count)
-    var base = baseScore
-    x.row(row).withUnsafeBufferPointer { p in
-      let r = p.baseAddress!
-      let deepest = shapleyLevels.map(\.depth).max() ?? 0, most = shapleyLevels.map(\.distinct).max() ?? 0
-      let walk = LinearTreeSHAPWalk(columns: featureNames.count, levels: deepest, distinctFeatures: most)
-      defer { walk.deallocate() }
-      phi.withUnsafeMutableBufferPointer { out in
-        for (tree, levels) in zip(trees, shapleyLevels) {
-          walk.add(tree, levels: (levels.depth, levels.distinct), row: r, phi: out.baseAddress!)
-          base += levels.expectedValue
-        }
-      }
-    }
-    return (base, phi)
+    let (expected, phi) = TreeEnsembleSHAP.sum(trees, levels: shapleyLevels, row: x.row(row))
+    return (baseScore + expected, phi)
   }
 
   /// Path contributions (Saabas) of row `row` in log-odds: at each split on the row's path the

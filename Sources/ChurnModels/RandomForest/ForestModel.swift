@@ -19,7 +19,7 @@ public struct ForestModel: Sendable, Equatable, Codable {
   let walk: ForestWalk
   /// Per tree, its depth and the most distinct features on a path (what TreeSHAP's
   /// quadrature needs) and its expected value, found once instead of for every customer.
-  let shapleyLevels: [(depth: Int, distinct: Int, expectedValue: Double)]
+  let shapleyLevels: TreeEnsembleSHAP.Levels
 
   enum CodingKeys: String, CodingKey {
     case featureNames, trees, packedTrees, outOfBag, impurityImportance, seed, featuresPerSplit, minLeafSize
@@ -48,10 +48,7 @@ public struct ForestModel: Sendable, Equatable, Codable {
     self.featuresPerSplit = featuresPerSplit
     self.minLeafSize = minLeafSize
     walk = ForestWalk(trees)
-    shapleyLevels = trees.map { tree in
-      let levels = tree.depthAndDistinctFeatures(columns: featureNames.count)
-      return (levels.depth, levels.distinct, tree.expectedValue)
-    }
+    shapleyLevels = TreeEnsembleSHAP.levels(trees, columns: featureNames.count)
   }
 
   /// Reads packed trees, or the arrays of numbers earlier versions wrote.

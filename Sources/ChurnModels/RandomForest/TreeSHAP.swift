@@ -287,22 +287,41 @@ extension ForestModel {
   /// `base + Σ contributions` equals the forest's probability (to rounding), where `base` is
   /// the mean of the trees' expected values (the training churn share the trees saw).
   public func shapleyValues(_ x: Matrix, row: Int) -> (base: Double, contributions: [Double]) {
-    if x.layout != .rowMajor { return shapleyValues(Matrix(rows: 1, columns: x.columns, storage: x.row(row)), row: 0) }
-    var phi = [Double](repeating: 0, count: featureNames.count)
-    var base = 0.0
-    x.storage.withUnsafeBufferPointer { p in
-      let r = p.baseAddress! + row * x.columns
-      let deepest = shapleyLevels.map(\.depth).max() ?? 0, most = shapleyLevels.map(\.distinct).max() ?? 0
-      let walk = LinearTreeSHAPWalk(columns: featureNames.count, levels: deepest, distinctFeatures: most)
+    let (expected, phi) = TreeEnsembleSHAP.sum(trees, levels: shapleyLevels, row: x.row(row))
+    let scale = 1 / Double(trees.count)
+    return (expected * scale, phi.map { $0 * scale })
+  }
+}
+
+/// Exact TreeSHAP over a tree ensemble (the forest's mean, the boosted model's sum): per tree
+/// what its walk needs, once per model, and the sums over the trees for one row.
+enum TreeEnsembleSHAP {
+  /// Per tree, its depth, the most distinct features on one path and its expected value.
+  typealias Levels = [(depth: Int, distinct: Int, expectedValue: Double)]
+
+  static func levels(_ trees: [DecisionTree], columns: Int) -> Levels {
+    trees.map { tree in
+      let levels = tree.depthAndDistinctFeatures(columns: columns)
+      return (levels.depth, levels.distinct, tree.expectedValue)
+    }
+  }
+
+  /// Σ over `trees` of the exact TreeSHAP values of `row` (one value per column), and Σ of
+  /// the trees' expected values.
+  static func sum(_ trees: [DecisionTree], levels: Levels, row: [Double]) -> (expected: Double, phi: [Double]) {
+    var phi = [Double](repeating: 0, count: row.count)
+    var expected = 0.0
+    row.withUnsafeBufferPointer { r in
+      let deepest = levels.map(\.depth).max() ?? 0, most = levels.map(\.distinct).max() ?? 0
+      let walk = LinearTreeSHAPWalk(columns: row.count, levels: deepest, distinctFeatures: most)
       defer { walk.deallocate() }
       phi.withUnsafeMutableBufferPointer { out in
-        for (tree, levels) in zip(trees, shapleyLevels) {
-          walk.add(tree, levels: (levels.depth, levels.distinct), row: r, phi: out.baseAddress!)
-          base += levels.expectedValue
+        for (tree, level) in zip(trees, levels) {
+          walk.add(tree, levels: (level.depth, level.distinct), row: r.baseAddress!, phi: out.baseAddress!)
+          expected += level.expectedValue
         }
       }
     }
-    let scale = 1 / Double(trees.count)
-    return (base * scale, phi.map { $0 * scale })
+    return (expected, phi)
   }
 }

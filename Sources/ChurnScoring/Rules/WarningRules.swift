@@ -1,12 +1,9 @@
 import ChurnCore
 
 /// How serious a warning rule is: the users' red / yellow grading (green is no warning).
-public enum WarningSeverity: String, Sendable, Codable, CaseIterable, Comparable {
+public enum WarningSeverity: String, Sendable, Codable {
   case red
   case yellow
-
-  /// Red before yellow.
-  public static func < (a: WarningSeverity, b: WarningSeverity) -> Bool { a == .red && b == .yellow }
 }
 
 /// One warning rule: a name, a severity and a condition on feature columns.
