@@ -106,6 +106,16 @@ struct DefaultSearchTests {
       let forest = try #require(s.fit(table).model as? ForestModel)
       #expect(oob[0].probabilities[c] == forest.outOfBag, "\(candidates[c].learner.summary)")
     }
+    // With balanced class weights the out-of-bag values are corrected back to the churn rate,
+    // as the forest's own leaves are.
+    var balanced = settings
+    balanced.classWeight = .balanced
+    let shifted = try balanced.spec.learner.searchPredictions(candidates, table: table, folds: kfold, settings: balanced)
+    var s = balanced
+    s.spec = candidates[0]
+    let forest = try #require(s.fit(table).model as? ForestModel)
+    let shift = ClassWeight.balanced.priorShift(labels: table.labels!)
+    #expect(shift != 0 && shifted[0].probabilities[0] == forest.outOfBag.map { Calibration.shift($0, by: shift) })
     // Time folds: one result per fold, on its test rows.
     var timed = table
     timed.cutoffs = (0..<600).map { Int64($0 / 200) * 86_400_000 * 30 }

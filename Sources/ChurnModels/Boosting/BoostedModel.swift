@@ -171,19 +171,8 @@ public struct BoostedModel: Sendable, Equatable, Codable {
   /// change in node value (cover-weighted means) is credited to its feature; base is
   /// baseScore plus the trees' root values. O(depth) per tree.
   public func logOddsPathContributions(_ x: Matrix, row: Int) -> (base: Double, contributions: [Double]) {
-    var contributions = [Double](repeating: 0, count: featureNames.count)
-    var base = baseScore
-    for tree in trees {
-      var k = 0
-      base += Double(tree.value[0])
-      while tree.feature[k] >= 0 {
-        let f = Int(tree.feature[k])
-        let next = Int(x[row, f] <= tree.threshold[k] ? tree.left[k] : tree.right[k])
-        contributions[f] += Double(tree.value[next]) - Double(tree.value[k])
-        k = next
-      }
-    }
-    return (base, contributions)
+    let (roots, contributions) = TreeEnsembleSHAP.pathSum(trees, x, row: row)
+    return (baseScore + roots, contributions)
   }
 
   /// Nodes over all trees (splits and leaves).

@@ -193,9 +193,8 @@ final class BoostedTreeGrower: @unchecked Sendable {
     var gain: Double
     var leftG: Double
     var leftH: Double
-    var leftCount: Int
 
-    static let none = Split(feature: -1, bin: -1, gain: 0, leftG: 0, leftH: 0, leftCount: 0)
+    static let none = Split(feature: -1, bin: -1, gain: 0, leftG: 0, leftH: 0)
   }
 
   /// A leaf of the tree being grown.
@@ -445,7 +444,7 @@ final class BoostedTreeGrower: @unchecked Sendable {
       if cl < minRows || hl < minHessian { break }
       let gl = G - gr
       let gain = gl * gl / (hl + l2) + gr * gr / (hr + l2) - parentScore
-      if gain > best.gain { best = Split(feature: j, bin: b, gain: gain, leftG: gl, leftH: hl, leftCount: Int(cl)) }
+      if gain > best.gain { best = Split(feature: j, bin: b, gain: gain, leftG: gl, leftH: hl) }
     }
     return best
   }

@@ -7,6 +7,13 @@ public enum ClassWeight: String, Sendable, Codable, CaseIterable {
   /// (King & Zeng's prior correction; see `ModelSettings.fit`).
   case balanced
 
+  /// The prior correction (log-odds) that takes probabilities fitted under these weights back
+  /// to the churn rate of `labels`: King & Zeng's logit τ − logit ½ when balanced, else 0.
+  /// The same for a final fit and for a search's candidates.
+  func priorShift(labels: [Double]) -> Double {
+    self == .balanced ? Calibration.priorShift(labels: labels, weightedChurnShare: 0.5) : 0
+  }
+
   /// `weights` times the class weights.
   func applied(to weights: [Double], labels: [Double], positives: Double) -> [Double] {
     guard self == .balanced else { return weights }

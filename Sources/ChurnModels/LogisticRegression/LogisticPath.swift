@@ -104,7 +104,7 @@ extension LogisticSpec {
       let x = prepared.test
       let labels = prepared.labels
       let models = try path.fit(features: prepared.x, labels: labels, featureNames: prepared.preprocessor.outputNames)
-      let shift = settings.classWeight == .balanced ? Calibration.priorShift(labels: labels, weightedChurnShare: 0.5) : 0
+      let shift = settings.classWeight.priorShift(labels: labels)
       var p = [[Double]](repeating: [], count: specs.count)
       for (k, i) in order.enumerated() { p[i] = HyperparameterSearch.shifted(models[k].probabilities(x), by: shift) }
       return SearchPredictions(name: fold.name, labels: test.labels!, probabilities: p)

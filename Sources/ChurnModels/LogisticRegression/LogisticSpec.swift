@@ -46,7 +46,7 @@ public struct LogisticSpec: ModelLearner, Codable {
     let model = try LogisticRegression(l2Penalty: l2Penalty, l1Penalty: l1Penalty, classWeight: options.classWeight, solver: solver,
                                        threads: options.threads)
       .fit(features: x, labels: labels, featureNames: featureNames)
-    let shift = options.classWeight == .balanced ? Calibration.priorShift(labels: labels, weightedChurnShare: 0.5) : 0
+    let shift = options.classWeight.priorShift(labels: labels)
     return (model, shift)
   }
 

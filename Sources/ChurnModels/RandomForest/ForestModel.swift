@@ -161,20 +161,9 @@ public struct ForestModel: Sendable, Equatable, Codable {
   /// from the root, the change in node value at a split is credited to the split's feature.
   /// Additive: the mean root value plus the contributions is the forest's probability.
   public func pathContributions(_ x: Matrix, row: Int) -> (base: Double, contributions: [Double]) {
-    var contributions = [Double](repeating: 0, count: featureNames.count)
-    var base = 0.0
-    for tree in trees {
-      var k = 0
-      base += Double(tree.value[0])
-      while tree.feature[k] >= 0 {
-        let f = Int(tree.feature[k])
-        let next = Int(x[row, f] <= tree.threshold[k] ? tree.left[k] : tree.right[k])
-        contributions[f] += Double(tree.value[next]) - Double(tree.value[k])
-        k = next
-      }
-    }
+    let (roots, contributions) = TreeEnsembleSHAP.pathSum(trees, x, row: row)
     let scale = 1 / Double(trees.count)
-    return (base * scale, contributions.map { $0 * scale })
+    return (roots * scale, contributions.map { $0 * scale })
   }
 
   public var nodeCount: Int { trees.reduce(0) { $0 + $1.nodeCount } }

@@ -56,7 +56,7 @@ extension ForestSpec {
       let labels = table.labels!
       let prepared = try base.prepareMatrix(table)
       let forests = try fitAll(prepared.x, labels: labels, names: prepared.preprocessor.outputNames, options: prepared.options)
-      let shift = settings.classWeight == .balanced ? Calibration.priorShift(labels: labels, weightedChurnShare: 0.5) : 0
+      let shift = settings.classWeight.priorShift(labels: labels)
       let known = labels.indices.filter { i in forests.allSatisfy { !$0.outOfBag[i].isNaN } }
       return [SearchPredictions(name: "out-of-bag", labels: known.map { labels[$0] },
                                 probabilities: forests.map { f in HyperparameterSearch.shifted(known.map { f.outOfBag[$0] }, by: shift) },

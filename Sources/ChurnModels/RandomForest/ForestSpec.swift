@@ -56,7 +56,7 @@ public struct ForestSpec: ModelLearner, Codable {
     let forest = try RandomForest(treeCount: treeCount, featuresPerSplit: featuresPerSplit, minLeafSize: minLeafSize, maxDepth: maxDepth,
                                   classWeight: options.classWeight, seed: options.seed, threads: options.threads)
       .fit(features: x, labels: labels, featureNames: featureNames, binCuts: options.binCuts)
-    let shift = options.classWeight == .balanced ? Calibration.priorShift(labels: labels, weightedChurnShare: 0.5) : 0
+    let shift = options.classWeight.priorShift(labels: labels)
     return (shift == 0 ? forest : forest.shiftingNodeOdds(by: shift), 0)
   }
 

@@ -324,4 +324,23 @@ enum TreeEnsembleSHAP {
     }
     return (expected, phi)
   }
+
+  /// Σ over `trees` of the path contributions (Saabas) of row `row` of `x`: at each split on
+  /// the row's path the change in node value goes to the split's feature; and Σ of the trees'
+  /// root values. O(depth) per tree.
+  static func pathSum(_ trees: [DecisionTree], _ x: Matrix, row: Int) -> (roots: Double, contributions: [Double]) {
+    var contributions = [Double](repeating: 0, count: x.columns)
+    var roots = 0.0
+    for tree in trees {
+      var k = 0
+      roots += Double(tree.value[0])
+      while tree.feature[k] >= 0 {
+        let f = Int(tree.feature[k])
+        let next = Int(x[row, f] <= tree.threshold[k] ? tree.left[k] : tree.right[k])
+        contributions[f] += Double(tree.value[next]) - Double(tree.value[k])
+        k = next
+      }
+    }
+    return (roots, contributions)
+  }
 }
