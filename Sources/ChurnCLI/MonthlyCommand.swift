@@ -51,17 +51,22 @@ struct MonthlyCommand: ParsableCommand {
     if attributes.map({ commaList($0).isEmpty }) == true { throw ValidationError("--attributes \"\(attributes!)\" names no column; expected a list such as industry,size") }
     if surveyType.trimmingSpaces.isEmpty || npsType.trimmingSpaces.isEmpty { throw ValidationError("--survey-type and --nps-type must name event types") }
     if let out, out == "-" { throw ValidationError("--out - is not supported: the monthly analysis writes a page or files; give a .html or .json name or a directory") }
+    var isDirectory: ObjCBool = false
+    if let out, !Self.isFileName(out), FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
+      throw ValidationError("--out \(out) is a file; expected a .html or .json name, or a directory for monthly.html and the CSV files")
+    }
+  }
+
+  /// Whether `--out` names one file (the page or the JSON) rather than a directory.
+  static func isFileName(_ out: String) -> Bool {
+    let lower = out.lowercased()
+    return lower.hasSuffix(".html") || lower.hasSuffix(".htm") || lower.hasSuffix(".json")
   }
 
   /// Where each output goes: the page or the JSON file, or the files of a directory.
   func targets() throws -> [(name: String, path: String)] {
     guard let out else { return [] }
-    let lower = out.lowercased()
-    if lower.hasSuffix(".html") || lower.hasSuffix(".htm") || lower.hasSuffix(".json") { return [("--out", out)] }
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) && !isDirectory.boolValue {
-      throw ValidationError("--out \(out) is a file; expected a .html or .json name, or a directory for monthly.html and the CSV files")
-    }
+    if Self.isFileName(out) { return [("--out", out)] }
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     return Self.files.map { ("--out \($0)", (out as NSString).appendingPathComponent($0)) }
   }

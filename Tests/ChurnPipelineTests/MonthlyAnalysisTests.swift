@@ -92,7 +92,7 @@ struct MonthlyAnalysisTests {
     #expect(m.months.map(\.cutoffs) == [0, 1, 1, 0] && m.months.map(\.rows) == [0, 8, 6, 0] && m.months.map(\.churned) == [0, 2, 1, 0])
     expectRate(m.months[1].churnRate, 2, 8, "February's churn rate")
     #expect(m.months[0].churnRate.value.isNaN)
-    #expect(Array(m.notes.dropFirst()) == ["1 survey events without a value left out of satisfaction", "1 nps events without a value left out of NPS",
+    #expect(Array(m.notes.dropFirst()) == ["1 survey event without a value left out of satisfaction", "1 nps event without a value left out of NPS",
                                            "2 nps events with a value outside 0–10 left out of NPS (NPS answers are 0 to 10)"])
   }
 

@@ -110,7 +110,8 @@ extension MonthlyAnalysis {
     }
     if !profiles.isEmpty {
       lines.append("\nChurned against retained: each level's share of the \(churned) churned rows and of the \(labelledRows - churned) retained rows, "
-        + "the difference in points with Newcombe's 95% interval; the \(min(Self.textProfiles, profiles.count)) largest of \(profiles.count):")
+        + "the difference in points with Newcombe's 95% interval; "
+        + (profiles.count <= Self.textProfiles ? "all \(profiles.count), largest first:" : "the \(Self.textProfiles) largest of \(profiles.count):"))
       let width = min(32, max(14, profiles.prefix(Self.textProfiles).map { $0.attribute.count + $0.level.count + 3 }.max() ?? 14))
       lines.append(TextTable.pad("attribute = level", width + 1) + TextTable.pad("churned", 9, right: true) + TextTable.pad("retained", 10, right: true)
         + "  " + TextTable.pad("difference (95% CI)", 28) + "churn rate")

@@ -367,9 +367,10 @@ public struct MonthRow: Sendable, Equatable, Encodable {
       rows[m] = r
       cutoffsByMonth[m, default: []].insert(cutoff)
     }
-    if blankSurveys > 0 { notes.append("\(blankSurveys) \(settings.surveyType) events without a value left out of satisfaction") }
-    if blankAnswers > 0 { notes.append("\(blankAnswers) \(settings.npsType) events without a value left out of NPS") }
-    if outside > 0 { notes.append("\(outside) \(settings.npsType) events with a value outside 0–10 left out of NPS (NPS answers are 0 to 10)") }
+    func events(_ n: Int, _ type: String) -> String { "\(n) \(type) event\(n == 1 ? "" : "s")" }
+    if blankSurveys > 0 { notes.append("\(events(blankSurveys, settings.surveyType)) without a value left out of satisfaction") }
+    if blankAnswers > 0 { notes.append("\(events(blankAnswers, settings.npsType)) without a value left out of NPS") }
+    if outside > 0 { notes.append("\(events(outside, settings.npsType)) with a value outside 0–10 left out of NPS (NPS answers are 0 to 10)") }
     guard let first = rows.keys.min(), let last = rows.keys.max() else { return ([], notes) }
     let out = (first...last).map { m -> MonthRow in
       var r = row(m)
