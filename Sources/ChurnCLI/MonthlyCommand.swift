@@ -31,10 +31,10 @@ struct MonthlyCommand: ParsableCommand {
   @Option(name: .customLong("max-levels"), help: "Without --attributes, leave out columns with more levels than this (default 12).")
   var maxLevelsFlag: Int?
 
-  @Option(name: .customLong("survey-type"), help: "The event type of satisfaction surveys, whose value is the score (default survey).")
+  @Option(name: .customLong("survey-type"), help: "The event type of satisfaction surveys, whose value is the score.")
   var surveyType = "survey"
 
-  @Option(name: .customLong("nps-type"), help: "The event type of NPS answers, whose value is the 0-10 answer (default nps).")
+  @Option(name: .customLong("nps-type"), help: "The event type of NPS answers, whose value is the 0-10 answer.")
   var npsType = "nps"
 
   @Option(help: "Write the page (a .html name), all the numbers (a .json name) or a directory with the page and three CSV files.")
