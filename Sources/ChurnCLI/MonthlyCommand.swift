@@ -63,16 +63,40 @@ struct MonthlyCommand: ParsableCommand {
     return lower.hasSuffix(".html") || lower.hasSuffix(".htm") || lower.hasSuffix(".json")
   }
 
-  /// Where each output goes: the page or the JSON file, or the files of a directory.
-  func targets() throws -> [(name: String, path: String)] {
-    guard let out else { return [] }
-    if Self.isFileName(out) { return [("--out", out)] }
+  /// Where each output goes: the page or the JSON file, or the files of a directory (made when
+  /// missing: the second value says it was).
+  func targets() throws -> (files: [(name: String, path: String)], madeDirectory: Bool) {
+    guard let out else { return ([], false) }
+    if Self.isFileName(out) { return ([("--out", out)], false) }
+    let made = !FileManager.default.fileExists(atPath: out)
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-    return Self.files.map { ("--out \($0)", (out as NSString).appendingPathComponent($0)) }
+    return (Self.files.map { ("--out \($0)", (out as NSString).appendingPathComponent($0)) }, made)
+  }
+
+  /// What the output `name` holds.
+  func contents(_ name: String, _ monthly: MonthlyAnalysis) throws -> String {
+    switch name {
+    case "--out rates.csv": return monthly.ratesCSV
+    case "--out profiles.csv": return monthly.profilesCSV
+    case "--out months.csv": return monthly.monthsCSV
+    default: return out?.lowercased().hasSuffix(".json") == true ? try monthly.json() : monthly.html()
+    }
   }
 
   func run() throws {
-    let targets = try targets()
+    let (targets, madeDirectory) = try targets()
+    do {
+      try run(writing: targets)
+    } catch {
+      // A directory made for this run and left empty by its failure goes too.
+      if let out, madeDirectory, (try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty == true {
+        try? FileManager.default.removeItem(atPath: out)
+      }
+      throw error
+    }
+  }
+
+  func run(writing targets: [(name: String, path: String)]) throws {
     let outputs = try OutputTransaction(outputs: targets.map { ($0.name, Optional($0.path)) },
                                         inputs: [("--events", events.events), ("--customers", customers.customers)])
     let settings = MonthlyAnalysis.Settings(surveyType: surveyType.trimmingSpaces, npsType: npsType.trimmingSpaces,
@@ -82,17 +106,7 @@ struct MonthlyCommand: ParsableCommand {
     if let summary = monthly.features { FeatureReport.print(summary, label: "monthly") }
     print(monthly.text)
     guard let out else { return }
-    for target in targets {
-      let contents: String
-      switch target.name {
-      case "--out": contents = out.lowercased().hasSuffix(".json") ? try monthly.json() : monthly.html()
-      case "--out rates.csv": contents = monthly.ratesCSV
-      case "--out profiles.csv": contents = monthly.profilesCSV
-      case "--out months.csv": contents = monthly.monthsCSV
-      default: contents = monthly.html()
-      }
-      try OutputFile.write(contents, to: outputs.path(for: target.name))
-    }
+    for target in targets { try OutputFile.write(try contents(target.name, monthly), to: outputs.path(for: target.name)) }
     try outputs.commit()
     StandardError.print("monthly: written to \(out)" + (targets.count > 1 ? " (\(Self.files.joined(separator: ", ")))" : ""))
   }

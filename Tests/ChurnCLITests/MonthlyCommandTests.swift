@@ -163,5 +163,8 @@ struct MonthlyCommandTests {
     #expect(unknown.stderr.hasSuffix("Error: --attributes: \"sector\" is not a categorical column of the customer table (they are industry, size, "
       + "account_manager); expected categorical column names separated by commas\n"))
     #expect(!FileManager.default.fileExists(atPath: dir.file("m.html")))
+    // A directory made for a run that fails is not left behind.
+    let inDirectory = try run(dir, ["--attributes", "sector", "--out", dir.file("new/monthly")])
+    #expect(inDirectory.status == 1 && !FileManager.default.fileExists(atPath: dir.file("new/monthly")))
   }
 }

@@ -137,6 +137,27 @@ struct MonthlyAnalysisTests {
     #expect(one.notes.contains("no csat events in the log: satisfaction by month left out (name the type with --survey-type)"))
   }
 
+  @Test("Survey and NPS answers read on 1 or 3 threads (byte ranges of any size), with or without quoted fields, are the same")
+  func threads() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try MonthlyFixture.write(to: dir)
+    let one = try SurveyResponses(EventData(events: dir.file("events.csv"), threads: 1), surveyType: "survey", npsType: "nps")
+    #expect(one.surveys.count == 4 && one.nps.count == 11)
+    #expect(one.nps.map(\.time).first == UTCTime.parseMilliseconds("2025-01-11T10:00:00Z"))
+    for bytes in [1, 64, 200] {
+      let three = try SurveyResponses(EventData(events: dir.file("events.csv"), threads: 3), surveyType: "survey", npsType: "nps",
+                                      minimumPartitionBytes: bytes)
+      #expect(three == one, "byte ranges of at least \(bytes) bytes")
+    }
+    // A quoted field makes the reader start over on one thread.
+    try MonthlyFixture.events.replacingOccurrences(of: "c8,2025-01-10T09:00:00Z,login,", with: "\"c8\",2025-01-10T09:00:00Z,login,")
+      .write(toFile: dir.file("quoted.csv"), atomically: true, encoding: .utf8)
+    let quoted = try SurveyResponses(EventData(events: dir.file("quoted.csv"), threads: 3), surveyType: "survey", npsType: "nps",
+                                     minimumPartitionBytes: 1)
+    #expect(quoted == one)
+  }
+
   @Test("Without a customer table: the rates by cutoff and months, no attribute, a note")
   func noCustomers() throws {
     let m = try analysis(customers: false)
