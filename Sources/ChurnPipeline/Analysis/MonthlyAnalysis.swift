@@ -203,11 +203,21 @@ public struct AttributeTrend: Sendable, Equatable, Encodable {
 
   init(attribute: String, levels values: [String?], labels: [Double], rowCutoffs: [Int64], times: [Int64]) {
     self.attribute = attribute
-    let keys = values.map { $0 ?? "(blank)" }
-    let cohorts = Cohorts.byLevel(levels: values, labels: labels)
-    levels = cohorts.map { c in
-      Level(level: c.label, rows: c.customers, churned: c.churned, churnRate: c.churnRate,
-            points: RatePoint.series(times: times, rowCutoffs: rowCutoffs, labels: labels, where: { keys[$0] == c.label }))
+    // Rows and churned per (level, cutoff) in one pass: an attribute named with --attributes may
+    // have hundreds of levels.
+    let column = [Int64: Int](uniqueKeysWithValues: times.enumerated().map { ($1, $0) })
+    var rows: [String: [Int]] = [:], churned: [String: [Int]] = [:]
+    for (i, value) in values.enumerated() {
+      let key = value ?? "(blank)", k = column[rowCutoffs[i]]!
+      rows[key, default: Array(repeating: 0, count: times.count)][k] += 1
+      if labels[i] == 1 { churned[key, default: Array(repeating: 0, count: times.count)][k] += 1 }
+    }
+    levels = Cohorts.byLevel(levels: values, labels: labels).map { c in
+      let n = rows[c.label] ?? [], k = churned[c.label] ?? Array(repeating: 0, count: times.count)
+      let points = times.indices.map { j in
+        RatePoint(cutoff: times[j], rows: n[j], churned: k[j], churnRate: wilsonInterval(successes: k[j], trials: n[j]))
+      }
+      return Level(level: c.label, rows: c.customers, churned: c.churned, churnRate: c.churnRate, points: points)
     }
   }
 }
