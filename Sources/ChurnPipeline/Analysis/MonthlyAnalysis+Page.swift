@@ -6,6 +6,9 @@ extension MonthlyAnalysis {
   /// The `id`s of the page's sections, in order.
   public static let sectionIDs = ["summary", "overall", "attributes", "profiles", "months", "notes"]
 
+  /// Up to how many cutoffs the page's tables have a column per cutoff.
+  public static let tableCutoffs = 13
+
   /// How many profile rows the page's chart shows (the table shows them all).
   public static let chartProfiles = 20
 
@@ -54,17 +57,22 @@ extension MonthlyAnalysis {
     var attributes = ""
     for t in trends {
       let panels = t.levels.map { SVGCharts.Series(name: "\($0.level): \(Self.percent($0.churnRate.value)) of \($0.rows) rows", points: trendPoints($0.points)) }
-      let header = ["level", "rows", "churned", "churn rate (95% CI)"] + overall.map { monthly ? String($0.date.prefix(7)) : $0.date }
-      let rows = t.levels.map { l in [l.level, "\(l.rows)", "\(l.churned)", Self.rate(l.churnRate)] + l.points.map { Self.percent($0.churnRate.value) } }
+      // A column per cutoff while they fit the page; past that, rates.csv has them.
+      let columns = overall.count <= Self.tableCutoffs
+      let header = ["level", "rows", "churned", "churn rate (95% CI)"] + (columns ? overall.map { monthly ? String($0.date.prefix(7)) : $0.date } : [])
+      let rows = t.levels.map { l in
+        [l.level, "\(l.rows)", "\(l.churned)", Self.rate(l.churnRate)] + (columns ? l.points.map { Self.percent($0.churnRate.value) } : [])
+      }
       attributes += "<div class=\"attribute\">"
         + SVGCharts.panels(title: "Churn rate by \(t.attribute) at each cutoff (Wilson 95% bands; dashed: all rows)", xTicks: ticks, panels: panels,
                            reference: SVGCharts.Series(name: "all rows", points: trendPoints(overall), band: false), yPercent: true)
-        + table(header, rows) + "</div>"
+        + table(header, rows) + (columns ? "" : note("The rate of each level at each of the \(overall.count) cutoffs is in rates.csv (or the JSON).")) + "</div>"
     }
     body += section("attributes", "Churn rate by attribute over the cutoffs",
                     trends.isEmpty ? note("No categorical customer attribute to group by (give a customer table with --customers, or name columns with --attributes).")
                       : "<p>One panel per level: its churn rate at each cutoff with the Wilson 95% interval shaded, the rate of all rows dashed; "
-                        + "the panel's title gives the level's rate over all cutoffs. The table gives the rates.</p>" + attributes)
+                        + "the panel's title gives the level's rate over all cutoffs. The scale stops at 1.6 times the highest rate, so a small level's "
+                        + "wide band is cut at the top. The table gives the rates.</p>" + attributes)
 
     if profiles.isEmpty {
       body += section("profiles", "Churned against retained", note("No attribute to compare churned and retained rows by."))
@@ -148,7 +156,7 @@ extension MonthlyAnalysis {
       body { font-family: sans-serif; margin: 24px auto; max-width: 1180px; color: #222; }
       h1 { font-size: 24px; } h2 { font-size: 19px; border-bottom: 1px solid #ccc; padding-bottom: 4px; margin-top: 28px; }
       table { border-collapse: collapse; font-size: 12px; margin: 6px 0; } th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: left; }
-      td.n { text-align: right; font-variant-numeric: tabular-nums; } th { background: #f2f2f2; }
+      td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; } th { background: #f2f2f2; }
       .note { color: #777; font-style: italic; } p { font-size: 13px; } li { font-size: 13px; }
       .attribute { display: inline-block; vertical-align: top; margin: 0 14px 14px 0; max-width: 100%; overflow-x: auto; }
       \(SVGCharts.style)

@@ -75,8 +75,10 @@ public enum SVGCharts {
     }
     let axes = SVGPlot.Axes(xRange: lo...hi, yRange: range, xLabel: xLabel, yLabel: yLabel, yPercent: yPercent, xTicks: [])
     var s = SVGPlot.frame(axes, title: title)
-    // Thin the labels so they do not run into each other: at most about ten.
-    let every = max(1, Int((Double(xTicks.count) / 10).rounded(.up)))
+    // Thin the labels so they do not run into each other (about 6.5 px a character, 14 px apart).
+    let widest = Double(xTicks.map(\.label.count).max() ?? 1) * 6.5 + 14
+    let fit = max(1, Int((SVGPlot.width - SVGPlot.left - SVGPlot.right) / widest))
+    let every = max(1, Int((Double(xTicks.count) / Double(fit)).rounded(.up)))
     for (k, t) in xTicks.enumerated() {
       s += "<line x1=\"\(SVGPlot.f(axes.x(t.x)))\" y1=\"\(SVGPlot.f(SVGPlot.top))\" x2=\"\(SVGPlot.f(axes.x(t.x)))\" "
         + "y2=\"\(SVGPlot.f(SVGPlot.height - SVGPlot.bottom))\" class=\"g\"/>"
@@ -132,7 +134,11 @@ public enum SVGCharts {
     let ys = (panels + (reference.map { [$0] } ?? [])).flatMap { s in s.points.flatMap { s.band ? [$0.value, $0.lower, $0.upper] : [$0.value] } }
       .filter(\.isFinite)
     let bottom = min(0, ys.min() ?? 0)
+    // Up to the highest bound, but no higher than 1.6 times the highest value: a small level's
+    // wide band then runs off the top (clipped) instead of flattening every line.
+    let values = (panels + (reference.map { [$0] } ?? [])).flatMap { $0.points.map(\.value) }.filter(\.isFinite)
     var top = max(ys.max() ?? 1, bottom + 1e-9)
+    if let highest = values.max(), highest > bottom { top = min(top, bottom + (highest - bottom) * 1.6) }
     top = yPercent ? max(top, min(1, top + (top - bottom) * 0.05)) : top + (top - bottom) * 0.05
     var s = "<svg class=\"plot\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" "
       + "aria-label=\"\(escape(title))\"><title>\(escape(title))</title>"
@@ -149,7 +155,9 @@ public enum SVGCharts {
         s += "<text x=\"\(SVGPlot.f(x0 - 4))\" y=\"\(SVGPlot.f(y(v) + 4))\" text-anchor=\"end\">\(SVGPlot.tick(v, percent: yPercent))</text>"
       }
       for (j, t) in xTicks.enumerated() where labelled.contains(j) {
-        s += "<text x=\"\(SVGPlot.f(x(t.x)))\" y=\"\(SVGPlot.f(y1 + 14))\" text-anchor=\"middle\">\(escape(t.label))</text>"
+        // The first label starts at its tick and the last ends at its tick, so neither leaves the panel.
+        let anchor = xTicks.count > 1 && j == 0 ? "start" : (xTicks.count > 1 && j == xTicks.count - 1 ? "end" : "middle")
+        s += "<text x=\"\(SVGPlot.f(x(t.x)))\" y=\"\(SVGPlot.f(y1 + 14))\" text-anchor=\"\(anchor)\">\(escape(t.label))</text>"
       }
       s += "<rect x=\"\(SVGPlot.f(x0))\" y=\"\(SVGPlot.f(y0))\" width=\"\(SVGPlot.f(x1 - x0))\" height=\"\(SVGPlot.f(y1 - y0))\" class=\"box\"/>"
       let color = palette[k % palette.count]
