@@ -50,6 +50,7 @@ struct MonthlyCommandTests {
     2025-02         0             -        2    50.0       8       25.0%
     2025-03         1         90.00        0       -       6       16.7%
     2025-04         0             -        1  -100.0       0           -
+    Correlation with the churn rate of the month (Pearson, Fisher-z interval): satisfaction undefined (1 month with both); NPS undefined (1 month with both).
     note: account_manager left out: 8 levels (more than 4); name it with --attributes to include it
     note: 1 survey event without a value left out of satisfaction
     note: 1 nps event without a value left out of NPS

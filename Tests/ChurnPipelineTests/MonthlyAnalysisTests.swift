@@ -92,6 +92,9 @@ struct MonthlyAnalysisTests {
     #expect(m.months.map(\.cutoffs) == [0, 1, 1, 0] && m.months.map(\.rows) == [0, 8, 6, 0] && m.months.map(\.churned) == [0, 2, 1, 0])
     expectRate(m.months[1].churnRate, 2, 8, "February's churn rate")
     #expect(m.months[0].churnRate.value.isNaN)
+    // Only March has a satisfaction and a churn rate, only February an NPS and a churn rate.
+    #expect(m.satisfactionCorrelation?.months == 1 && m.satisfactionCorrelation?.r.value.isNaN == true)
+    #expect(m.npsCorrelation?.months == 1)
     #expect(Array(m.notes.dropFirst()) == ["1 survey event without a value left out of satisfaction", "1 nps event without a value left out of NPS",
                                            "2 nps events with a value outside 0–10 left out of NPS (NPS answers are 0 to 10)"])
   }
@@ -156,6 +159,25 @@ struct MonthlyAnalysisTests {
     let quoted = try SurveyResponses(EventData(events: dir.file("quoted.csv"), threads: 3), surveyType: "survey", npsType: "nps",
                                      minimumPartitionBytes: 1)
     #expect(quoted == one)
+  }
+
+  @Test("The correlation of a monthly score with the churn rate: Pearson's r by hand, Fisher's interval, undefined cases")
+  func correlation() {
+    // x 1...5 against y 2, 4, 5, 4, 6 (and a pair with a NaN, left out): Σdx·dy = 8, Σdx² = 10, Σdy² = 8.8.
+    let c = MonthCorrelation([(1, 2), (2, 4), (.nan, 9), (3, 5), (4, 4), (5, 6), (6, .nan)])
+    #expect(c.months == 5)
+    let r = 8 / (10 * 8.8).squareRoot()
+    #expect(abs(c.r.value - r) < 1e-15)
+    // Fisher: atanh(r) ± 1.96/√2, back through tanh.
+    let z = 0.5 * log((1 + r) / (1 - r)), half = 1.959963984540054 / 2.0.squareRoot()
+    #expect(abs(c.r.lower - tanh(z - half)) < 1e-12 && abs(c.r.upper - tanh(z + half)) < 1e-12)
+    #expect(c.r.lower < r && r < c.r.upper && c.r.upper < 1)
+    let three = MonthCorrelation([(1, 1), (2, 3), (3, 2)])
+    #expect(three.months == 3 && three.r.value == 0.5 && three.r.lower.isNaN && three.r.upper.isNaN)
+    #expect(MonthCorrelation([(1, 2), (2, 2), (3, 2), (4, 2)]).r.value.isNaN)
+    #expect(MonthCorrelation([(1, 2)]).r.value.isNaN)
+    let perfect = MonthCorrelation([(1, 3), (2, 5), (3, 7), (4, 9), (5, 11)])
+    #expect(abs(perfect.r.value - 1) < 1e-12 && !perfect.r.lower.isNaN)
   }
 
   @Test("Without a customer table: the rates by cutoff and months, no attribute, a note")

@@ -69,11 +69,13 @@ extension MonthlyAnalysis {
       var trends: [AttributeTrend]
       var profiles: [ProfileDifference]
       var months: [MonthRow]
+      var satisfactionCorrelation: MonthCorrelation?
+      var npsCorrelation: MonthCorrelation?
       var notes: [String]
     }
     return try TextTable.json(Document(labelledRows: labelledRows, churned: churned, churnRate: churnRate, surveyType: settings.surveyType,
                                        npsType: settings.npsType, overall: overall, trends: trends, profiles: profiles, months: months,
-                                       notes: notes)) + "\n"
+                                       satisfactionCorrelation: satisfactionCorrelation, npsCorrelation: npsCorrelation, notes: notes)) + "\n"
   }
 
   static func percent(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.1f%%", 100 * x) }
@@ -82,6 +84,19 @@ extension MonthlyAnalysis {
   }
   static func points(_ e: Estimate) -> String {
     e.value.isNaN ? "-" : String(format: "%+.1f (%+.1f to %+.1f)", 100 * e.value, 100 * e.lower, 100 * e.upper)
+  }
+
+  /// "Across the months with both, ..." for the correlations that exist, or nil.
+  var correlationText: String? {
+    func one(_ name: String, _ c: MonthCorrelation?) -> String? {
+      guard let c else { return nil }
+      guard c.r.value.isFinite else { return "\(name) undefined (\(c.months) month\(c.months == 1 ? "" : "s") with both)" }
+      let interval = c.r.lower.isFinite ? String(format: " (95%% CI %.2f to %.2f)", c.r.lower, c.r.upper) : ""
+      return "\(name) r = " + String(format: "%.2f", c.r.value) + interval + " over \(c.months) months"
+    }
+    let parts = [one("satisfaction", satisfactionCorrelation), one("NPS", npsCorrelation)].compactMap { $0 }
+    guard !parts.isEmpty else { return nil }
+    return "Correlation with the churn rate of the month (Pearson, Fisher-z interval): " + parts.joined(separator: "; ") + "."
   }
 
   /// How many profile lines `text` shows.
@@ -133,6 +148,7 @@ extension MonthlyAnalysis {
           + TextTable.pad("\(m.rows)", 8, right: true) + TextTable.pad(Self.percent(m.churnRate.value), 12, right: true))
       }
     }
+    if let line = correlationText { lines.append(line) }
     for note in notes { lines.append("note: " + note) }
     return lines.joined(separator: "\n")
   }

@@ -141,6 +141,7 @@ extension MonthlyAnalysis {
                         + "on 0–10 (promoters 9–10, passives 7–8, detractors 0–6, a fractional answer by the same cuts; answers outside 0–10 or blank are left out and counted); beside them "
                         + "the churn rate of the rows whose cutoff falls in the month.</p>"
                         + charts
+                        + (correlationText.map { "<p>\(e($0)) Few months make wide intervals; a correlation is not a cause.</p>" } ?? "")
                         + table(["month", "surveys", "satisfaction", "NPS answers", "promoters", "passives", "detractors", "NPS", "NPS left out",
                                  "rows", "churn rate (95% CI)"], rows))
     }

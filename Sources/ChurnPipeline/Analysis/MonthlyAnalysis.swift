@@ -59,6 +59,11 @@ public struct MonthlyAnalysis: Sendable {
   public var profiles: [ProfileDifference]
   /// Satisfaction, NPS and churn rate by calendar month (empty when the log has neither kind of event).
   public var months: [MonthRow]
+  /// Over the months with both a mean satisfaction and a churn rate: how the two move together
+  /// (nil when the log has no survey).
+  public var satisfactionCorrelation: MonthCorrelation?
+  /// Over the months with both an NPS and a churn rate (nil when the log has no NPS answer).
+  public var npsCorrelation: MonthCorrelation?
   /// What was left out and why (attributes, survey values), for the user.
   public var notes: [String]
 
@@ -140,6 +145,8 @@ public struct MonthlyAnalysis: Sendable {
     let (rows, surveyNotes) = MonthRow.all(responses: responses, settings: settings, rowCutoffs: rowCutoffs, labels: labels)
     months = rows
     notes += surveyNotes
+    satisfactionCorrelation = responses.surveys.isEmpty ? nil : MonthCorrelation(months.map { ($0.satisfaction, $0.churnRate.value) })
+    npsCorrelation = responses.nps.isEmpty ? nil : MonthCorrelation(months.map { ($0.nps, $0.churnRate.value) })
   }
 
   static func checkTypes(_ settings: Settings) throws {
@@ -409,6 +416,43 @@ public struct MonthRow: Sendable, Equatable, Encodable {
       return r
     }
     return (out, notes)
+  }
+}
+
+/// Pearson's correlation of a monthly score with the churn rate over the months that have both,
+/// with a 95% interval from Fisher's z transformation:
+///
+/// ```
+/// z = atanh(r),  r ∈ tanh(z ± 1.959964 / √(n − 3))
+/// ```
+/// Few months make a wide interval: with 11 months, r = 0.5 is compatible with anything from about
+/// −0.15 to 0.85. The interval is NaN below 4 months, r (and it) NaN below 2 months or when
+/// either series is constant.
+public struct MonthCorrelation: Sendable, Equatable, Encodable {
+  /// The months with both values.
+  public var months: Int
+  /// Pearson's r with its Fisher-z 95% interval.
+  public var r: Estimate
+
+  /// The correlation of the first values with the second over the pairs where both are finite.
+  public init(_ pairs: [(Double, Double)]) {
+    let both = pairs.filter { $0.0.isFinite && $0.1.isFinite }
+    months = both.count
+    let n = Double(both.count)
+    let mx = both.reduce(0) { $0 + $1.0 } / n, my = both.reduce(0) { $0 + $1.1 } / n
+    var sxy = 0.0, sxx = 0.0, syy = 0.0
+    for (x, y) in both {
+      sxy += (x - mx) * (y - my)
+      sxx += (x - mx) * (x - mx)
+      syy += (y - my) * (y - my)
+    }
+    let value = both.count >= 2 && sxx > 0 && syy > 0 ? max(-1, min(1, sxy / (sxx * syy).squareRoot())) : .nan
+    guard both.count >= 4, value.isFinite else {
+      r = Estimate(value: value, lower: .nan, upper: .nan)
+      return
+    }
+    let z = atanh(value), half = 1.959963984540054 / (n - 3).squareRoot()
+    r = Estimate(value: value, lower: tanh(z - half), upper: tanh(z + half))
   }
 }
 
