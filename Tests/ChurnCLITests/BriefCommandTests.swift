@@ -256,4 +256,41 @@ struct BriefCommandTests {
     let r = try runChurn(["brief", "--model", p.model] + Self.data + ["--as-of", "2025-12-01", "--trend-points", "0", "--out", p.dir + "/never2"])
     #expect(r.stderr == "Error: --trend-points 0 is out of range; expected 1 to 24; fix: pass a count in that range\n")
   }
+
+  @Test("A prepared table's owner column: train leaves it out of the inputs and stores it; score --table puts it on every row")
+  func tableOwner() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let telco = try csvRecords(TrainScoreCommandTests.telco)
+    let id = try #require(telco.header.firstIndex(of: "customerid"))
+    var text = (telco.header + ["rep"]).joined(separator: ",") + "\n"
+    var repOf: [String: String] = [:]
+    for (k, row) in telco.rows.enumerated() {
+      let rep = k % 7 == 0 ? "" : "Rep \(k % 3)"  // 3 levels: no name-like rule; blanks are no owner
+      repOf[row[id]] = rep
+      text += (row.map(CSVFieldQuote.quote) + [rep]).joined(separator: ",") + "\n"
+    }
+    try text.write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
+    let train = try runChurn(["train", "--table", dir.file("t.csv"), "--id", "customerid", "--label", "churn", "--l2", "1",
+                              "--owner-column", "REP", "--out", dir.file("m.json")])
+    #expect(train.status == 0, "\(train.stderr)")
+    let model = try String(contentsOfFile: dir.file("m.json"), encoding: .utf8)
+    #expect(model.contains("\"ownerColumn\" : \"REP\"") && !model.contains("\"rep\""))
+    let score = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--out", dir.file("r.csv")])
+    #expect(score.status == 0, "\(score.stderr)")
+    let rows = try Self.rows(dir.file("r.csv"))
+    #expect(rows.count == telco.rows.count)
+    for row in rows { #expect(row["owner"] == repOf[row["customerid"]!]) }
+    let label = try runChurn(["train", "--table", dir.file("t.csv"), "--id", "customerid", "--label", "churn", "--owner-column", "churn",
+                              "--out", dir.file("m2.json")])
+    #expect(label.stderr == "Error: \(dir.file("t.csv")): --owner-column churn is the label column; expected a column naming each customer's owner; "
+      + "fix: pass the owner's column, such as account_manager\n")
+  }
+}
+
+/// A CSV field quoted when it needs it.
+enum CSVFieldQuote {
+  static func quote(_ s: String) -> String {
+    s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+  }
 }
