@@ -18,7 +18,9 @@ extension WeeklyBrief {
   /// no file is written and a directory this call created is removed. Files already in the
   /// directory under other names (last week's owners) are left alone.
   ///
-  /// - Parameter inputs: the run's input files by flag, which no output may overwrite.
+  /// - Parameters:
+  ///   - directory: where the files go; created (with its parents) when missing.
+  ///   - inputs: the run's input files by flag, which no output may overwrite.
   /// - Returns: the paths written, `index.html` first.
   /// - Throws: `OutputError` (an output that is an input, a directory in the way, a directory
   ///   that cannot be written); `FileError`.
