@@ -78,7 +78,7 @@ struct EventLogOptions: ParsableArguments {
     EventData(events: try path(), customers: customers.customers,
               columns: columns, customerIdColumn: customers.idColumn, signupColumn: customers.signupColumn, churnDateColumn: customers.churnDateColumn,
               categorical: commaList(customers.categorical), numeric: commaList(customers.numeric), exclude: commaList(customers.exclude),
-              skipBadRows: skipBadRows, threads: threads)
+              skipBadRows: skipBadRows, threads: threads, ownerColumn: customers.ownerColumn)
   }
 
 }

@@ -76,6 +76,10 @@ struct CustomerTableOptions: ParsableArguments {
   @Option(name: .customLong("customer-id-column"), help: "Name of the customer table's id column (default: the event log's --customer-column).")
   var idColumn: String?
 
+  @Option(help: ArgumentHelp("Column of the customer table (or --table) naming each customer's owner, such as account_manager: never a feature; "
+    + "churn train stores it in the model, so churn score puts it on every row and churn brief groups by it."))
+  var ownerColumn: String?
+
   var signupColumn: String { signupColumnFlag ?? "signup_date" }
   var churnDateColumn: String { churnDateColumnFlag ?? "churn_date" }
 
@@ -87,7 +91,8 @@ struct CustomerTableOptions: ParsableArguments {
 
   /// Given flags that describe columns, for a customer table or a --table.
   var givenColumnKindFlags: [String] {
-    FlagRules.given([("--categorical", categorical != nil), ("--numeric", numeric != nil), ("--exclude", exclude != nil)])
+    FlagRules.given([("--categorical", categorical != nil), ("--numeric", numeric != nil), ("--exclude", exclude != nil),
+                     ("--owner-column", ownerColumn != nil)])
   }
 
   /// Refuses the flags that cannot apply: with `table` (a prepared table) those of a customer
@@ -104,7 +109,7 @@ struct CustomerTableOptions: ParsableArguments {
   /// A prepared table (--table) as the library takes it.
   func tableData(_ path: String, idColumn: String, label: String?) -> TableData {
     TableData(path: path, idColumn: idColumn, label: label, categorical: commaList(categorical), numeric: commaList(numeric),
-              exclude: commaList(exclude))
+              exclude: commaList(exclude), ownerColumn: ownerColumn)
   }
 }
 

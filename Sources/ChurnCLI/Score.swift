@@ -12,8 +12,8 @@ struct Score: ParsableCommand {
       push this customer's risk up most, each with the customer's own value, such as
       "contract is Month-to-month (+9.1 pts)" or "tenure = 2 (+3.1 pts)": a column's value,
       missing indicator and one-hot levels count as one, as in churn explain),
-      expected_revenue_at_risk (with --revenue-column) and segment (the RFM segment); prints the
-      top of the list without --out.
+      expected_revenue_at_risk (with --revenue-column) and segment (the RFM segment), then owner
+      (with --owner-column or a model trained with one); prints the top of the list without --out.
       """)
 
   @OptionGroup var inputs: ScoringInputs
@@ -38,6 +38,10 @@ struct Score: ParsableCommand {
     + "and band_from; the band becomes the worse of the model's and the rules'."))
   var rules: String?
 
+  @Option(help: ArgumentHelp("Customer-table (or --table) column naming each customer's owner, such as account_manager: adds owner to every row "
+    + "(default: the model's, from churn train --owner-column)."))
+  var ownerColumn: String?
+
   @Option(help: "Output format of --out (default csv).")
   var format: ListFormat?
 
@@ -54,7 +58,7 @@ struct Score: ParsableCommand {
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths + [("--previous", previous), ("--rules", rules)])
     let scorer = try Scorer(contentsOf: inputs.model, log: .standardError("score"))
     let options = ScoringOptions(revenueColumn: revenueColumn, reasons: reasons, explanation: explain, previous: previous,
-                                 rules: try rules.map(WarningRules.read))
+                                 rules: try rules.map(WarningRules.read), ownerColumn: ownerColumn)
     let scored = try scorer.score(inputs.source(for: scorer.model), options: options)
     guard let out else {
       print(scored.list.text(top: top ?? 20, idHeader: scored.idHeader))

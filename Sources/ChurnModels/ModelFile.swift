@@ -106,6 +106,9 @@ public struct ModelFile: Sendable {
   /// Warning rules stored with `churn train --rules` (name, severity, condition as written), which
   /// `churn score` applies without a flag; nil without.
   public var warningRules: [StoredWarningRule]?
+  /// The customer-table column naming each customer's owner (`churn train --owner-column`):
+  /// never a feature; scoring puts it on every ranked-list row and `churn brief` groups by it.
+  public var ownerColumn: String?
 
   public struct HeldOut: Sendable, Equatable, Codable {
     public var source: String
@@ -567,12 +570,14 @@ extension ModelFile: Codable {
     var permutationImportance: PermutationImportance?
     var holdoutPredictions: HeldOut?
     var warningRules: [StoredWarningRule]?
+    var ownerColumn: String?
 
     init(_ f: ModelFile) {
       (format, formatVersion, churnVersion, kind, idColumn, labelColumn) = (f.format, f.formatVersion, f.churnVersion, f.family, f.idColumn, f.labelColumn)
       (preprocessor, training, validation, featureSpec, events, riskBands) = (f.preprocessor, f.training, f.validation, f.featureSpec, f.events, f.riskBands)
       (driftReferences, scoreReference, calibration, tuning, backtest) = (f.driftReferences, f.scoreReference, f.calibration, f.tuning, f.backtest)
       (permutationImportance, holdoutPredictions, warningRules) = (f.permutationImportance, f.holdoutPredictions, f.warningRules)
+      ownerColumn = f.ownerColumn
     }
   }
 
@@ -590,6 +595,7 @@ extension ModelFile: Codable {
     (featureSpec, events, riskBands, driftReferences, scoreReference) = (f.featureSpec, f.events, f.riskBands, f.driftReferences, f.scoreReference)
     (calibration, tuning, backtest, permutationImportance, holdoutPredictions) = (f.calibration, f.tuning, f.backtest, f.permutationImportance, f.holdoutPredictions)
     warningRules = f.warningRules
+    ownerColumn = f.ownerColumn
   }
 
   public func encode(to encoder: Encoder) throws {

@@ -18,6 +18,8 @@ public struct RiskRow: Sendable, Equatable {
   /// With warning rules: what decided `band`, "model" (the model's band, no rule raised it),
   /// "rules" (a rule's severity raised it) or "both" (a rule of the model's band fired).
   public var bandSource: String?
+  /// With an owner column: who looks after this customer (nil when the table leaves it blank).
+  public var owner: String?
 
   public init(id: String, probability: Double, band: String? = nil, reasons: [String] = [], revenueAtRisk: Double? = nil,
               segment: String? = nil, change: String? = nil) {
@@ -40,6 +42,8 @@ public struct RankedList: Sendable {
   public let percentiles: [Double]
   /// Whether warning rules were applied: the outputs then carry `warnings` and `band_from`.
   public var showsWarnings = false
+  /// Whether an owner column was read: the outputs then end with `owner`.
+  public var showsOwners = false
 
   /// - Complexity: O(n log n) comparisons of an index array (the rows move once), then one
   ///   pass for the percentiles.
@@ -91,7 +95,7 @@ public struct RankedList: Sendable {
 
   /// `rank, <id>, churn_probability, percentile, risk_band, reason_1, reason_2, reason_3,
   /// expected_revenue_at_risk, segment, change` (then `warnings, band_from` when
-  /// `showsWarnings`: fired rule names joined by `;`), written atomically. Customers who vanished
+  /// `showsWarnings`: fired rule names joined by `;`; then `owner` when `showsOwners`), written atomically. Customers who vanished
   /// since the previous list follow, with an empty rank and `vanished (was P, BAND)`.
   ///
   /// - Throws: `ScoringOutputError.nonFiniteProbability` for a row whose probability is not a
@@ -100,7 +104,7 @@ public struct RankedList: Sendable {
     try checkFinite()
     let file = try OutputFile(path: path)
     try file.write("rank,\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change"
-      + (showsWarnings ? ",warnings,band_from\n" : "\n"))
+      + (showsWarnings ? ",warnings,band_from" : "") + (showsOwners ? ",owner\n" : "\n"))
     var line: [UInt8] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
       line.removeAll(keepingCapacity: true)
@@ -129,12 +133,16 @@ public struct RankedList: Sendable {
         line.append(0x2C)
         line.append(contentsOf: (row.bandSource ?? "").utf8)
       }
+      if showsOwners {
+        line.append(0x2C)
+        line.append(contentsOf: CSVField.escape(row.owner ?? "").utf8)
+      }
       line.append(0x0A)
       try file.write(line)
     }
     for gone in vanished {
       let was = String(format: "vanished (was %.6f%@)", gone.probability, gone.band.map { ", " + $0 } ?? "")
-      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsWarnings ? ",," : "")\n")
+      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsWarnings ? ",," : "")\(showsOwners ? "," : "")\n")
     }
     try file.commit()
   }
@@ -156,13 +164,15 @@ public struct RankedList: Sendable {
       var change: String?
       var warnings: [String]?
       var band_from: String?
+      var owner: String?
     }
     var entries: [Entry] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
       entries.append(Entry(rank: rank + 1, id: row.id, churn_probability: row.probability, percentile: percentiles[rank],
                            risk_band: row.band, reasons: row.reasons,
                            expected_revenue_at_risk: row.revenueAtRisk.flatMap { $0.isNaN ? nil : $0 }, segment: row.segment,
-                           change: row.change, warnings: showsWarnings ? row.warnings ?? [] : nil, band_from: showsWarnings ? row.bandSource : nil))
+                           change: row.change, warnings: showsWarnings ? row.warnings ?? [] : nil, band_from: showsWarnings ? row.bandSource : nil,
+                           owner: showsOwners ? row.owner : nil))
     }
     for gone in vanished {
       entries.append(Entry(rank: nil, id: gone.id, churn_probability: nil, percentile: nil, risk_band: nil, reasons: [],
@@ -189,6 +199,7 @@ public struct RankedList: Sendable {
       lines.append(pad(String(rank + 1), 6) + pad(row.id, 14) + String(format: "  %5.1f%%  ", 100 * row.probability)
         + pad(row.band ?? "", 6) + pad(revenue, 17, right: true) + "  " + (row.segment ?? ""))
       if let change = row.change { lines.append("        change: " + change) }
+      if showsOwners { lines.append("        owner: " + (row.owner ?? "(none)")) }
       if let warnings = row.warnings, !warnings.isEmpty {
         lines.append("        warnings: " + warnings.joined(separator: "; ") + (row.bandSource == "rules" ? " (band from the rules)" : ""))
       }

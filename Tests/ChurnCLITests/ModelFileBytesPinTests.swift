@@ -18,6 +18,11 @@ import Testing
 /// bits (at most 1.1e-12 relative on the demo, 6.3e-14 on Telco; the covariance, an inverse of
 /// a nearly singular Hessian on the demo, up to 1.3e-6 relative) and the files by a few bytes.
 ///
+/// The two demo pins were recorded again when the demo's customers.csv gained `account_manager`
+/// (issue 18): the files differ from the earlier ones by one training note only ("column
+/// account_manager left out of the features: 50 levels ..."), 227 bytes; features, coefficients
+/// and trees are unchanged (checked with diff against main's binary on the old customers.csv).
+///
 /// A failure means the same data and flags no longer give the same model file: if the change
 /// is meant (a new field, a version bump), record the new hashes (the message prints them) and
 /// say so in the commit.
@@ -45,8 +50,8 @@ struct ModelFileBytesPinTests {
   /// ⌊√d⌋ features per split, d = 147 and 24 model columns; boosting's trees, leaves and min leaf), so the default
   /// search (issue 17), which would choose others, does not run.
   @Test("Demo and Telco, logistic and forest (and boosting on Telco): the model file's bytes", arguments: [
-    ("demo logistic", demo + ["--model", "logistic", "--l2", "1"], UInt64(0x23c7_eb13_ff44_b86f), 809_302),
-    ("demo forest", demo + ["--model", "forest", "--trees", "20", "--min-leaf", "5", "--features-per-split", "12"], 0x93f9_5352_5e8f_4aed, 548_910),
+    ("demo logistic", demo + ["--model", "logistic", "--l2", "1"], UInt64(0x5cad_ceaa_95d3_284b), 809_529),
+    ("demo forest", demo + ["--model", "forest", "--trees", "20", "--min-leaf", "5", "--features-per-split", "12"], 0x4b9c_a9ab_d873_791b, 549_137),
     ("telco logistic", telco + ["--model", "logistic", "--l2", "1"], 0x7979_1c2a_4cc4_59de, 114_802),
     ("telco forest", telco + ["--model", "forest", "--trees", "20", "--min-leaf", "5", "--features-per-split", "4"], 0x6bdd_130a_c640_3c32, 228_064),
     ("telco boosting", telco + ["--model", "boosting", "--trees", "20", "--max-leaves", "31", "--min-leaf", "20"], 0x6109_6a7d_4afd_a76b, 115_203),

@@ -1,5 +1,5 @@
 import ChurnCore
-import ChurnFeatures
+@testable import ChurnFeatures
 import ChurnTestSupport
 import Foundation
 import Testing
@@ -55,13 +55,13 @@ struct CustomerSimulatorTests {
       }
     }
     let customers = String(decoding: run.customers, as: UTF8.self).split(separator: "\n")
-    #expect(customers.first == "customer_id,industry,size,region,tier,plan,monthly_revenue,signup_date,churn_date")
+    #expect(customers.first == "customer_id,industry,size,region,tier,plan,monthly_revenue,signup_date,churn_date,account_manager")
     #expect(customers.count == 401)
     #expect(customers[1].hasPrefix("C000001,"))
     var churned = 0
     for row in customers.dropFirst() {
       let f = row.split(separator: ",", omittingEmptySubsequences: false)
-      try #require(f.count == 9)
+      try #require(f.count == 10)
       let signup = try #require(UTCTime.parseMilliseconds(String(f[7])))
       if !f[8].isEmpty {
         churned += 1
@@ -109,6 +109,45 @@ struct CustomerSimulatorTests {
     #expect(logins[true]! / nChurned < 0.8 * logins[false]! / nStayed)
     #expect(late[true]! / nChurned > 1.3 * late[false]! / nStayed)
   }
+
+  @Test("Account managers: round(customers / 40) distinct names, each covering one region, about 40 customers each")
+  func accountManagers() throws {
+    let run = try simulate(customers: 2000, months: 6, seed: 8)
+    let rows = String(decoding: run.customers, as: UTF8.self).split(separator: "\n").dropFirst()
+      .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    var customersOf: [String: Int] = [:], regionsOf: [String: Set<String>] = [:]
+    for f in rows {
+      customersOf[f[9], default: 0] += 1
+      regionsOf[f[9], default: []].insert(f[3])
+    }
+    #expect(customersOf.count == 50)
+    #expect(customersOf.values.min()! >= 20 && customersOf.values.max()! <= 65, "\(customersOf.values.sorted())")
+    for (manager, regions) in regionsOf { #expect(regions.count == 1, "\(manager) covers \(regions.sorted())") }
+    for name in customersOf.keys { #expect(name.split(separator: " ").count == 2 && name.first!.isUppercase, "\(name)") }
+    // Names stay distinct far beyond 50 managers, and with fewer managers than regions.
+    #expect(Set(AccountManagers(customerCount: 200_000).names).count == 5000)
+    #expect(AccountManagers(customerCount: 10).names == ["Maria Keller"])
+    let one = try simulate(customers: 10, months: 3, seed: 8)
+    #expect(String(decoding: one.customers, as: UTF8.self).split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix(",Maria Keller") })
+  }
+
+  @Test("Adding account managers drew no other random number: the other columns and the events are those of the generator before them")
+  func managersChangeNothingElse() throws {
+    // The demo (seed 42, 2,000 customers, 24 months) was committed before the column existed;
+    // its events.csv is unchanged, and its customer columns but the last are pinned here by a hash.
+    let run = try simulate(customers: 2000, months: 24, seed: 42)
+    let demo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("datasets/demo")
+    #expect(run.events == (try Data(contentsOf: demo.appendingPathComponent("events.csv"))))
+    let withoutManagers = String(decoding: run.customers, as: UTF8.self).split(separator: "\n")
+      .map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }.joined(separator: "\n") + "\n"
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in withoutManagers.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    #expect(h == Self.customersBeforeManagers, "hash 0x\(String(h, radix: 16))")
+  }
+
+  /// FNV-1a of the demo's customers.csv as committed before account_manager (commit eab5da1).
+  static let customersBeforeManagers: UInt64 = 0x2af7_91d1_40d0_62bb
 
   @Test("Invalid settings are rejected with the value named")
   func invalid() {

@@ -254,7 +254,7 @@ struct CustomerHistory {
     }
   }
 
-  func appendCustomerRow(id: [UInt8], to out: inout [UInt8]) {
+  func appendCustomerRow(id: [UInt8], accountManager: String, to out: inout [UInt8]) {
     out.append(contentsOf: id)
     for field in [SimulatedCatalog.industries[industry], SimulatedCatalog.sizes[size], SimulatedCatalog.regions[region],
                   SimulatedCatalog.tiers[tier], SimulatedCatalog.plans[plan]] {
@@ -267,6 +267,8 @@ struct CustomerHistory {
     UTCTime.appendDate(milliseconds: signupDay * UTCTime.millisecondsPerDay, to: &out)
     out.append(UInt8(ascii: ","))
     if let churn = churnMilliseconds { UTCTime.appendDate(milliseconds: churn, to: &out) }
+    out.append(UInt8(ascii: ","))
+    out.append(contentsOf: accountManager.utf8)
     out.append(UInt8(ascii: "\n"))
   }
 }

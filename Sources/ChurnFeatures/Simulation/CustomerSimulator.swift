@@ -56,6 +56,7 @@ public struct CustomerSimulator: Sendable {
     let batch = max(1, settings.threads)
     var summary = Summary(customers: settings.customerCount, churnedCustomers: 0, events: 0, eventsByType: [:])
     var typeCounts = [Int](repeating: 0, count: SimulatedCatalog.eventNames.count)
+    let managers = AccountManagers(customerCount: settings.customerCount)
     var firstChunk = 0
     while firstChunk < chunkCount {
       let chunksNow = min(batch, chunkCount - firstChunk)
@@ -64,7 +65,7 @@ public struct CustomerSimulator: Sendable {
       DispatchQueue.concurrentPerform(iterations: chunksNow) { k in
         let lower = (base + k) * chunkSize
         let upper = min(lower + chunkSize, settings.customerCount)
-        results.store(simulateChunk(lower..<upper), at: k)
+        results.store(simulateChunk(lower..<upper, managers: managers), at: k)
       }
       for k in 0..<chunksNow {
         let chunk = results.take(k)
@@ -107,7 +108,7 @@ public struct CustomerSimulator: Sendable {
     }
   }
 
-  func simulateChunk(_ range: Range<Int>) -> ChunkOutput {
+  func simulateChunk(_ range: Range<Int>, managers: AccountManagers) -> ChunkOutput {
     var output = ChunkOutput()
     output.events.reserveCapacity(range.count * 200 * 40)
     output.customers.reserveCapacity(range.count * 100)
@@ -118,7 +119,8 @@ public struct CustomerSimulator: Sendable {
       var id: [UInt8] = [UInt8(ascii: "C")]
       IdentifierFormatting.appendZeroPadded(index + 1, width: idWidth, to: &id)
       history.appendEvents(id: id, to: &output.events, typeCounts: &output.typeCounts)
-      history.appendCustomerRow(id: id, to: &output.customers)
+      let manager = managers.manager(customerIndex: index, region: history.region, seed: settings.seed)
+      history.appendCustomerRow(id: id, accountManager: manager, to: &output.customers)
       if history.churnMilliseconds != nil { output.churned += 1 }
     }
     return output

@@ -26,11 +26,15 @@ public struct EventData: Sendable {
   public var skipBadRows: Bool
   /// Threads reading the event log.
   public var threads: Int
+  /// The customer-table column naming each customer's owner (such as `account_manager`):
+  /// read as text, never a feature, put on ranked lists and briefs.
+  public var ownerColumn: String?
 
   public init(events: String, customers: String? = nil, columns: EventLogColumns = EventLogColumns(), customerIdColumn: String? = nil,
               signupColumn: String = CustomerTable.defaultSignupColumn, churnDateColumn: String = CustomerTable.defaultChurnDateColumn,
               categorical: [String] = [], numeric: [String] = [], exclude: [String] = [], skipBadRows: Bool = false,
-              threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+              threads: Int = ProcessInfo.processInfo.activeProcessorCount, ownerColumn: String? = nil) {
+    self.ownerColumn = ownerColumn
     self.events = events
     self.customers = customers
     self.columns = columns
@@ -55,15 +59,19 @@ public struct EventData: Sendable {
   /// The customer table, read with the kinds of `spec`'s attributes (a model's) and those
   /// forced, or nil without one.
   ///
-  /// - Throws: `CustomerTableError`, `CSVError` and `FileError` for an unreadable or malformed table.
+  /// - Throws: `CustomerTableError`, `CSVError` and `FileError` for an unreadable or malformed table;
+  ///   `OwnerColumnError` for an owner column the table lacks, or without a customer table.
   public func loadCustomers(spec: FeatureSpec? = nil, extraNumeric: String? = nil) throws -> CustomerTable? {
-    guard let customers else { return nil }
+    guard let customers else {
+      if let ownerColumn { throw OwnerColumnError.noCustomerTable(name: ownerColumn) }
+      return nil
+    }
     var kinds: [String: TypedCSV.Kind] = [:]
     for attribute in spec?.attributes ?? [] { kinds[attribute.name] = attribute.kind }
     kinds.merge(forcedKinds) { _, forced in forced }
     if let extraNumeric { kinds[extraNumeric] = kinds[extraNumeric] ?? .numeric }
     return try CustomerTable(path: customers, idColumn: customerIdColumn ?? columns.customer, signupColumn: signupColumn,
-                             churnDateColumn: churnDateColumn, kinds: kinds, exclude: Set(exclude))
+                             churnDateColumn: churnDateColumn, kinds: kinds, exclude: Set(exclude), ownerColumn: ownerColumn)
   }
 
   /// A reader of the event log, its progress shown by `log` for a large file.
@@ -91,9 +99,12 @@ public struct TableData: Sendable {
   public var numeric: [String]
   /// Columns to leave out.
   public var exclude: [String]
+  /// The column naming each customer's owner: left out of the features, put on ranked lists.
+  public var ownerColumn: String?
 
   public init(path: String, idColumn: String = "customer_id", label: String? = nil, categorical: [String] = [], numeric: [String] = [],
-              exclude: [String] = []) {
+              exclude: [String] = [], ownerColumn: String? = nil) {
+    self.ownerColumn = ownerColumn
     self.path = path
     self.idColumn = idColumn
     self.label = label
@@ -105,12 +116,19 @@ public struct TableData: Sendable {
   /// The table with its kinds forced and `exclude` applied, date columns left out (a snapshot
   /// date leaks the future): the table and the names of the dates it dropped, sorted.
   ///
-  /// - Throws: `TypedCSVError`, `CSVError` and `FileError` for an unreadable or malformed table.
+  /// - Throws: `TypedCSVError`, `CSVError` and `FileError` for an unreadable or malformed table;
+  ///   `OwnerColumnError` for an owner column the table lacks.
   public func load() throws -> (table: FeatureTable, droppedDates: [String]) {
     var kinds: [String: TypedCSV.Kind] = [:]
     for name in categorical { kinds[name] = .categorical }
     for name in numeric { kinds[name] = .numeric }
-    let csv = try TypedCSV(path: path, idColumn: idColumn, kinds: kinds, exclude: Set(exclude))
+    var excluded = Set(exclude)
+    if let ownerColumn {
+      let header = try CSVReader(path: path).header
+      excluded.insert(try OwnerColumnError.check(ownerColumn, path: path, header: header,
+                                                 reserved: [(idColumn, "the id column")] + (label.map { [($0, "the label column")] } ?? [])))
+    }
+    let csv = try TypedCSV(path: path, idColumn: idColumn, kinds: kinds, exclude: excluded)
     let dates = csv.names.indices.filter { csv.kinds[$0] == .date }.map { csv.names[$0] }
     return (try csv.featureTable(label: label).removing(columns: Set(dates)), dates.sorted())
   }

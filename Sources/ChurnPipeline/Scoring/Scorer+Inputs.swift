@@ -28,6 +28,8 @@ struct ScoringRows {
   var described: String
   /// What the job noted on the data (skipped event rows, levels the model never saw), as logged.
   var notes: [String] = []
+  /// Each row's owner (nil when blank or not in the customer table) when an owner column was read.
+  var owners: [String?]?
 }
 
 extension Scorer {
@@ -42,14 +44,14 @@ extension Scorer {
   /// The model's features (and labels where known) at `cutoffs`, from the files of `data`
   /// read with the model's column names and observation rules; `extraNumeric` is read as a
   /// number from the customer table when present (a revenue column).
-  func build(_ data: EventData, cutoffs: [Int64], extraNumeric: String? = nil) throws -> (FeatureBuilder.Result, CustomerTable?) {
+  func build(_ data: EventData, cutoffs: [Int64], extraNumeric: String? = nil, ownerColumn: String? = nil) throws -> (FeatureBuilder.Result, CustomerTable?) {
     let (settings, spec) = try eventSettings()
     let design = try settings.design(cutoffs: cutoffs)
     var columns = settings.columns
     columns.valueRequired = spec.eventTypes.contains { $0.valued }  // the model's value features need the column
     let modelData = EventData(events: data.events, customers: data.customers, columns: columns, customerIdColumn: settings.customerColumn,
                               signupColumn: settings.signupColumn, churnDateColumn: settings.churnDateColumn,
-                              skipBadRows: data.skipBadRows, threads: data.threads)
+                              skipBadRows: data.skipBadRows, threads: data.threads, ownerColumn: ownerColumn)
     if modelData.customers == nil && !spec.attributes.isEmpty {
       throw ModelInputError.customersNeeded(model: modelPath, attributes: spec.attributes.map(\.name))
     }
@@ -59,20 +61,20 @@ extension Scorer {
   }
 
   /// The rows to score from `source`, with the model's features; lines on the data go to `log`.
-  func rows(_ source: CustomerSource, revenueColumn: String?) throws -> ScoringRows {
+  func rows(_ source: CustomerSource, revenueColumn: String?, ownerColumn: String? = nil) throws -> ScoringRows {
     switch source {
-    case .events(let data, let asOf): return try rows(data, asOf: asOf, revenueColumn: revenueColumn)
-    case .table(let table): return try rows(table, revenueColumn: revenueColumn)
+    case .events(let data, let asOf): return try rows(data, asOf: asOf, revenueColumn: revenueColumn, ownerColumn: ownerColumn)
+    case .table(let table): return try rows(table, revenueColumn: revenueColumn, ownerColumn: ownerColumn)
     }
   }
 
-  func rows(_ data: EventData, asOf text: String, revenueColumn: String?) throws -> ScoringRows {
+  func rows(_ data: EventData, asOf text: String, revenueColumn: String?, ownerColumn: String? = nil) throws -> ScoringRows {
     let (settings, _) = try eventSettings()
     guard let day = UTCTime.parseMilliseconds(text) else { throw ScorerError.badAsOf(text) }
     let asOfDay = UTCTime.floorDiv(day, UTCTime.millisecondsPerDay) * UTCTime.millisecondsPerDay
     let horizon = try settings.horizonSpan()
     let horizonMonths = Double(horizon.added(to: asOfDay) - asOfDay) / Double(UTCTime.millisecondsPerDay) / 30.4375
-    let (result, table) = try build(data, cutoffs: [asOfDay], extraNumeric: revenueColumn)
+    let (result, table) = try build(data, cutoffs: [asOfDay], extraNumeric: revenueColumn, ownerColumn: ownerColumn)
     var notes: [String] = []
     if result.skipped.count > 0 {
       notes.append("skipped \(result.skipped.count) bad event rows; first: \(result.skipped.examples.first ?? "")")
@@ -90,11 +92,13 @@ extension Scorer {
     let date = UTCTime.formatDate(milliseconds: asOfDay)
     log.line("\(result.table.rowCount) eligible customers as of \(date) (events to \(UTCTime.formatDate(milliseconds: result.dataEnd)), exclusive)")
     notes += noteUnseenLevels(result.table)
+    var owners: [String?]?
+    if let table, let values = table.owners { owners = result.table.ids.map { id in table.rowOf[id].flatMap { values[$0] } } }
     return ScoringRows(features: result.table, revenue: revenue, horizonMonths: horizonMonths, idHeader: settings.customerColumn,
-                       asOf: asOfDay, described: "as of \(date)", notes: notes)
+                       asOf: asOfDay, described: "as of \(date)", notes: notes, owners: owners)
   }
 
-  func rows(_ data: TableData, revenueColumn: String?) throws -> ScoringRows {
+  func rows(_ data: TableData, revenueColumn: String?, ownerColumn: String? = nil) throws -> ScoringRows {
     let path = data.path, idColumn = data.idColumn
     var kinds: [String: TypedCSV.Kind] = [:]
     for (name, numeric) in zip(model.preprocessor.inputNames, model.preprocessor.inputKinds) { kinds[name] = numeric ? .numeric : .categorical }
@@ -104,6 +108,8 @@ extension Scorer {
     }
     kinds = kinds.filter { name, _ in header.contains { $0.lowercased() == name.lowercased() } }
     if let revenueColumn { kinds[revenueColumn] = kinds[revenueColumn] ?? .numeric }
+    let owner = try ownerColumn.map { try OwnerColumnError.check($0, path: path, header: header, reserved: [(idColumn, "the id column")]) }
+    if let owner { kinds[owner] = .categorical }
     let csv = try TypedCSV(path: path, idColumn: idColumn, kinds: kinds)
     let features = model.preprocessor.namingColumnsAsInTraining(try csv.featureTable(label: nil))
     // One row per customer: a repeated id would be ranked twice, or explained from one of its rows.
@@ -118,8 +124,12 @@ extension Scorer {
       try RevenueColumn.check(values, ids: features.ids, path: path, column: revenueColumn)
       revenue = values
     }
+    var owners: [String?]?
+    if let owner, let index = csv.names.firstIndex(where: { $0.lowercased() == owner.lowercased() }), case .categorical(let values) = csv.columns[index] {
+      owners = values.map { $0.map(\.trimmingSpaces).flatMap { $0.isEmpty ? nil : $0 } }
+    }
     return ScoringRows(features: features, revenue: revenue, horizonMonths: 1, idHeader: idColumn, asOf: nil, described: "from \(path)",
-                       notes: notes)
+                       notes: notes, owners: owners)
   }
 
   /// One note per categorical column with levels the model never saw (scored as its reference

@@ -79,7 +79,7 @@ public struct Scorer: Sendable {
     guard options.reasons >= 0 else { throw ScorerError.negativeReasons(options.reasons) }
     var timings = readSeconds.map { [ScoringTiming(step: "model", seconds: $0)] } ?? []
     var watch = Stopwatch()
-    let rows = try self.rows(source, revenueColumn: options.revenueColumn)
+    let rows = try self.rows(source, revenueColumn: options.revenueColumn, ownerColumn: options.ownerColumn ?? model.ownerColumn)
     // Last week's list is checked before the work, so a wrong file costs nothing.
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: rows.idHeader) }
     timings.append(ScoringTiming(step: "input", seconds: watch.lap()))
@@ -129,8 +129,12 @@ public struct Scorer: Sendable {
         (riskRows[i].band, riskRows[i].bandSource, riskRows[i].warnings) = (band, source, w.names)
       }
     }
+    if let owners = rows.owners {
+      for i in riskRows.indices { riskRows[i].owner = owners[i] }
+    }
     var list = RankedList(riskRows)
     list.showsWarnings = warnings != nil
+    list.showsOwners = rows.owners != nil
     timings += steps + [ScoringTiming(step: "reasons in words and ranking", seconds: watch.lap())]
     return (riskRows, list)
   }
@@ -151,10 +155,14 @@ public struct ScoringOptions: Sendable {
   /// becomes the worse of the model's and the rules' severity (`WarningRules.band`). Without
   /// them, the rules the model stores (`ModelFile.carrying`), if any.
   public var rules: WarningRules?
+  /// The customer-table (or table) column naming each customer's owner: adds `owner` to every
+  /// row. Without it, the model's (`churn train --owner-column`), if any.
+  public var ownerColumn: String?
 
   /// Options with the defaults of `churn score`: no revenue, reasons for the riskiest 10,000, `.auto` explanations.
   public init(revenueColumn: String? = nil, reasons: Int = 10_000, explanation: RiskScorer.Explanation = .auto, previous: String? = nil,
-              rules: WarningRules? = nil) {
+              rules: WarningRules? = nil, ownerColumn: String? = nil) {
+    self.ownerColumn = ownerColumn
     self.revenueColumn = revenueColumn
     self.reasons = reasons
     self.explanation = explanation

@@ -89,6 +89,7 @@ public struct Trainer: Sendable {
                          training: final.summary(notes: report.notes))
     file.validation = measured.validation
     file.featureSpec = built.spec
+    file.ownerColumn = customers?.ownerColumn
     let holdoutCutoff = folds.last?.testCutoff
     file.events = .init(horizon: design.horizon.description, activeWindow: design.activeWindow?.description,
                         activityTypes: design.activityTypes, contractual: customers?.hasChurnDates ?? false,
@@ -155,6 +156,7 @@ public struct Trainer: Sendable {
     var file = ModelFile(churnVersion: churnVersion, idColumn: table.idColumn, labelColumn: labelColumn, trained: fitted,
                          training: final.summary(notes: notes))
     file.validation = measured.validation
+    file.ownerColumn = table.ownerColumn
     if let test {
       let raw = fitted.rawProbabilities(try fitted.preprocessor.transform(test))
       let p = calibrated(fitted, measured).apply(raw)

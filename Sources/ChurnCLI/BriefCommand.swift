@@ -1,0 +1,69 @@
+import ArgumentParser
+import ChurnPipeline
+import Foundation
+
+struct BriefCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "brief",
+    abstract: "Write the weekly brief: one HTML page and one CSV per owner (account manager), with an index page.",
+    discussion: """
+      Scores the customers as of --as-of (as churn score does, with the model's warning rules or
+      --rules) and groups them by the owner column (--owner-column, or the model's from churn
+      train --owner-column). Each owner's page lists first the new warnings: customers now red or
+      yellow (by the model's bands or a rule) who were not red or yellow on --previous, last
+      week's ranked list (without it, every warning); then the movers, whose churn probability
+      rose most since that list; then the key accounts, the owner's customers with the highest
+      --revenue-column, with the model's probability at --trend-points cutoffs --trend-step apart.
+      Reasons are in words, as in churn score. Customers with no owner go on the page
+      "unassigned". Files are written all together or not at all; other files in --out stay.
+      """)
+
+  @OptionGroup var inputs: ScoringInputs
+
+  @Option(help: "Customer-table column naming each customer's owner, such as account_manager (default: the model's).")
+  var ownerColumn: String?
+
+  @Option(help: "Customer-table column with monthly revenue: key accounts are the owner's highest.")
+  var revenueColumn: String?
+
+  @Option(help: "Last week's ranked list (the CSV churn score --out wrote): new warnings and movers are counted against it.")
+  var previous: String?
+
+  @Option(help: "Warning rules, a CSV file name,severity,condition (see churn rules); default: the model's rules, if any.")
+  var rules: String?
+
+  @Option(help: "Movers listed per owner (0 to 1000).")
+  var movers = 10
+
+  @Option(help: "Key accounts listed per owner (0 to 1000).")
+  var keyAccounts = 5
+
+  @Option(help: "Points of the key accounts' trend, the as-of date included (1 to 24).")
+  var trendPoints = 6
+
+  @Option(help: "Time between the trend's points: 1m, 2w, 30d.")
+  var trendStep = "1m"
+
+  @Option(help: "Directory to write the brief into (created when missing).")
+  var out: String
+
+  func validate() throws {
+    if inputs.table != nil {
+      throw ValidationError("churn brief reads an event log (--events with --as-of): the key accounts' trend is scored at earlier cutoffs; drop --table")
+    }
+  }
+
+  func run() throws {
+    let scorer = try Scorer(contentsOf: inputs.model, log: .standardError("brief"))
+    let options = BriefOptions(ownerColumn: ownerColumn, revenueColumn: revenueColumn, previous: previous, rules: try rules.map(WarningRules.read),
+                               movers: movers, keyAccounts: keyAccounts, trendPoints: trendPoints,
+                               trendStep: try CalendarSpan.parse(trendStep, option: "--trend-step"))
+    guard case .events(let data, let asOf) = inputs.source(for: scorer.model) else { return }  // validate() refused --table
+    let brief = try scorer.brief(data, asOf: asOf, options: options)
+    let written = try brief.write(to: out, inputs: inputs.paths + [("--previous", previous), ("--rules", rules)])
+    let warnings = brief.owners.map(\.newWarnings.count).reduce(0, +)
+    StandardError.print("brief: \(brief.owners.count) owners (\(brief.ownerColumn)), \(warnings) \(brief.previous == nil ? "warnings" : "new warnings"); "
+      + "\(written.count) files written to \(out)")
+    print((out as NSString).appendingPathComponent("index.html"))
+  }
+}

@@ -1,0 +1,275 @@
+import ChurnCore
+import ChurnFeatures
+import ChurnModels
+import ChurnScoring
+import Foundation
+
+/// The Monday-morning brief: for each owner (an account manager), their new warnings since last
+/// week's list, the customers whose risk rose most, and their key accounts with a trend.
+///
+/// Built by `Scorer.brief(_:asOf:options:)` from one scoring of the event log as of a date
+/// (the same ranked list `churn score` writes, with the model's or the given warning rules),
+/// last week's list (`BriefOptions.previous`) and the model's probabilities at a few earlier
+/// cutoffs (the trend). Written by `write(to:)` as one HTML page and one CSV per owner.
+///
+/// - A *warning* is a customer whose band is red or yellow, by the model's band cut points or
+///   by a warning rule (whichever is worse, as in `churn score --rules`).
+/// - A *new warning* is a warned customer who was not warned on last week's list: absent from
+///   it, or green there. Red ones come first. Without a previous list every warning is listed.
+/// - A *mover* is a customer on both lists whose probability rose; the largest rises first.
+/// - *Key accounts* are the owner's customers with the highest monthly revenue
+///   (`BriefOptions.revenueColumn`), each with the model's probability at the trend cutoffs.
+///
+/// Customers whose owner is blank are briefed under "unassigned".
+public struct WeeklyBrief: Sendable {
+  /// One customer as the brief shows it.
+  public struct Account: Sendable, Equatable {
+    public var id: String
+    public var owner: String?
+    public var probability: Double
+    /// red, yellow or green (after the rules).
+    public var band: String?
+    /// With rules: "model", "rules" or "both" (see `RiskRow.bandSource`).
+    public var bandSource: String?
+    /// The warning rules that fired, red first.
+    public var warnings: [String]
+    /// The reasons in words (`ReasonText`), strongest first.
+    public var reasons: [String]
+    /// Monthly revenue, when a revenue column was given and the customer has a value.
+    public var monthlyRevenue: Double?
+    /// Probability and band on last week's list; nil when the customer was not on it.
+    public var previousProbability: Double?
+    public var previousBand: String?
+    /// The model's probability at each of `WeeklyBrief.trendCutoffs` (nil where the customer
+    /// was not eligible then), ending with `probability`.
+    public var trend: [Double?]
+
+    /// Whether the band is red or yellow.
+    public var isWarned: Bool { Self.warns(band) }
+    /// The change since last week's list in probability points (nil when not on it).
+    public var risePoints: Double? { previousProbability.map { 100 * (probability - $0) } }
+
+    static func warns(_ band: String?) -> Bool { band == "red" || band == "yellow" }
+  }
+
+  /// One owner's part of the brief.
+  public struct OwnerBrief: Sendable, Equatable {
+    /// The owner as the customer table writes it; nil for customers with no owner.
+    public var owner: String?
+    /// The owner, or "unassigned".
+    public var title: String { owner ?? "unassigned" }
+    /// The file name without extension, safe on every file system (`BriefFileNames`).
+    public var fileStem: String
+    /// Every scored customer of this owner.
+    public var customers: Int
+    public var red: Int
+    public var yellow: Int
+    /// Warned customers not warned on last week's list (all warned customers without one):
+    /// red first, then yellow, each by probability, highest first.
+    public var newWarnings: [Account]
+    /// Customers on both lists whose probability rose, largest rise first (at most
+    /// `BriefOptions.movers`).
+    public var movers: [Account]
+    /// The highest monthly revenue first (at most `BriefOptions.keyAccounts`).
+    public var keyAccounts: [Account]
+  }
+
+  /// "2025-12-01".
+  public var asOf: String
+  /// The owner column as the customer table names it.
+  public var ownerColumn: String
+  /// The model's id column ("customer_id").
+  public var idHeader: String
+  /// Last week's list, when one was given.
+  public var previous: String?
+  /// The revenue column, when one was given.
+  public var revenueColumn: String?
+  /// Whether warning rules were applied (the model's or given ones).
+  public var usesRules: Bool
+  /// The dates of the trend's points, oldest first, ending with `asOf`.
+  public var trendCutoffs: [String]
+  /// One brief per owner, by owner name, "unassigned" last.
+  public var owners: [OwnerBrief]
+  /// What the build noted (trend cutoffs left out before the data, ...).
+  public var notes: [String] = []
+}
+
+/// What `Scorer.brief` needs beyond the data: the owner and revenue columns, last week's
+/// list, rules, and how much each section shows.
+public struct BriefOptions: Sendable {
+  /// The customer-table column naming each customer's owner; nil: the model's.
+  public var ownerColumn: String?
+  /// The customer-table column of monthly revenue, for key accounts.
+  public var revenueColumn: String?
+  /// Last week's ranked list (the CSV `churn score --out` wrote).
+  public var previous: String?
+  /// Warning rules; nil: the model's stored rules, if any.
+  public var rules: WarningRules?
+  /// Movers and key accounts listed per owner.
+  public var movers: Int
+  public var keyAccounts: Int
+  /// Points of the key accounts' trend (the as-of date included), `trendStep` apart.
+  public var trendPoints: Int
+  public var trendStep: CalendarSpan
+  /// Reasons are computed for this many of the riskiest customers (all by default).
+  public var reasons: Int
+
+  public init(ownerColumn: String? = nil, revenueColumn: String? = nil, previous: String? = nil, rules: WarningRules? = nil,
+              movers: Int = 10, keyAccounts: Int = 5, trendPoints: Int = 6, trendStep: CalendarSpan = .months(1), reasons: Int = .max) {
+    self.ownerColumn = ownerColumn
+    self.revenueColumn = revenueColumn
+    self.previous = previous
+    self.rules = rules
+    self.movers = movers
+    self.keyAccounts = keyAccounts
+    self.trendPoints = trendPoints
+    self.trendStep = trendStep
+    self.reasons = reasons
+  }
+
+  /// The most trend points (two years of months).
+  public static let maximumTrendPoints = 24
+  /// The most movers or key accounts per owner.
+  public static let maximumListed = 1000
+}
+
+/// A brief that cannot be made.
+public enum BriefError: Error, Equatable, CustomStringConvertible {
+  /// Neither the options nor the model name an owner column.
+  case noOwnerColumn(model: String)
+  /// A count out of its range: movers, key accounts or trend points.
+  case badCount(option: String, value: Int, range: ClosedRange<Int>)
+
+  public var description: String {
+    switch self {
+    case .noOwnerColumn(let model):
+      return "\(model) names no owner column and none was given; expected the customer-table column that names each customer's owner; "
+        + "fix: pass --owner-column COLUMN (such as account_manager), or train the model with --owner-column"
+    case .badCount(let option, let value, let range):
+      return "\(option) \(value) is out of range; expected \(range.lowerBound) to \(range.upperBound); fix: pass a count in that range"
+    }
+  }
+}
+
+extension Scorer {
+  /// The weekly brief as of `asOf`, per owner (see `WeeklyBrief`).
+  ///
+  /// Scores every eligible customer as `score(_:asOf:options:)` does (rules: the given ones,
+  /// else the model's), reads last week's list, and recomputes the model's probabilities at
+  /// the trend cutoffs (`asOf` minus 1...`trendPoints − 1` steps, in one pass over the log;
+  /// cutoffs before the first event are left out with a note).
+  ///
+  /// - Throws: `BriefError` for no owner column or a count out of range; `OwnerColumnError`;
+  ///   the errors of `score(_:asOf:options:)` (`PreviousListError`, `RevenueColumnError`, ...).
+  public func brief(_ data: EventData, asOf: String, options: BriefOptions = BriefOptions()) throws -> WeeklyBrief {
+    for (option, value, range) in [("--movers", options.movers, 0...BriefOptions.maximumListed),
+                                   ("--key-accounts", options.keyAccounts, 0...BriefOptions.maximumListed),
+                                   ("--trend-points", options.trendPoints, 1...BriefOptions.maximumTrendPoints)]
+    where !range.contains(value) {
+      throw BriefError.badCount(option: option, value: value, range: range)
+    }
+    guard let ownerColumn = options.ownerColumn ?? model.ownerColumn else { throw BriefError.noOwnerColumn(model: modelPath) }
+    let scored = try score(.events(data, asOf: asOf),
+                           options: ScoringOptions(revenueColumn: options.revenueColumn, reasons: options.reasons, previous: options.previous,
+                                                   rules: options.rules, ownerColumn: ownerColumn))
+    let asOfInstant = scored.asOf!  // scoring from events always sets it
+    let last = try options.previous.map { try PreviousList(path: $0, idColumn: scored.idHeader) }
+
+    // The trend: the model's probabilities at earlier cutoffs, and monthly revenue, in one pass.
+    var notes: [String] = []
+    var earlier = (1..<options.trendPoints).reversed().map { options.trendStep.added(to: asOfInstant, times: -$0) }
+    var trendByCutoff: [Int64: [String: Double]] = [:]
+    var revenue: [String: Double] = [:]
+    while !earlier.isEmpty || options.revenueColumn != nil {
+      do {
+        let (result, table) = try build(data, cutoffs: earlier.isEmpty ? [asOfInstant] : earlier, extraNumeric: options.revenueColumn)
+        if !earlier.isEmpty {
+          let p = try model.probabilities(result.table)
+          for (k, id) in result.table.ids.enumerated() { trendByCutoff[result.table.cutoffs![k], default: [:]][id] = p[k] }
+        }
+        if let column = options.revenueColumn, let table,
+           let index = table.attributes.firstIndex(where: { $0.name.lowercased() == column.lowercased() }),
+           case .numeric(let values) = table.attributeColumns[index] {
+          for (row, id) in table.ids.enumerated() where !values[row].isNaN { revenue[id] = values[row] }
+        }
+        break
+      } catch FeatureError.cutoffBeforeData(let cutoff, let firstEvent) where !earlier.isEmpty {
+        // A trend reaching back before the log starts: keep the points after its start.
+        guard let instant = UTCTime.parseMilliseconds(cutoff) else { throw FeatureError.cutoffBeforeData(cutoff: cutoff, firstEvent: firstEvent) }
+        earlier.removeAll { $0 <= instant }
+        notes.append("trend cutoff \(cutoff) is not after the first event (\(firstEvent)); the trend starts later")
+      }
+    }
+    let cutoffs = earlier + [asOfInstant]
+
+    var byOwner: [String?: [WeeklyBrief.Account]] = [:]
+    for row in scored.list.rows {
+      let before = last?.entries[row.id]
+      var trend: [Double?] = earlier.map { trendByCutoff[$0]?[row.id] }
+      trend.append(row.probability)
+      let account = WeeklyBrief.Account(id: row.id, owner: row.owner, probability: row.probability, band: row.band, bandSource: row.bandSource,
+                                        warnings: row.warnings ?? [], reasons: row.reasons, monthlyRevenue: revenue[row.id],
+                                        previousProbability: before?.probability, previousBand: before?.band, trend: trend)
+      byOwner[row.owner, default: []].append(account)
+    }
+    let names = BriefFileNames(owners: byOwner.keys.compactMap { $0 }.sorted(), unassigned: byOwner[nil] != nil)
+    var owners: [WeeklyBrief.OwnerBrief] = []
+    for owner in byOwner.keys.sorted(by: { ($0 == nil ? 1 : 0, $0 ?? "") < ($1 == nil ? 1 : 0, $1 ?? "") }) {
+      let accounts = byOwner[owner]!  // in rank order: probability, highest first
+      let warned = accounts.filter { $0.isWarned && (last == nil || !WeeklyBrief.Account.warns($0.previousBand)) }
+      let newWarnings = warned.filter { $0.band == "red" } + warned.filter { $0.band == "yellow" }
+      let movers = accounts.filter { ($0.risePoints ?? 0) >= 0.05 }
+        .sorted { a, b in a.risePoints! != b.risePoints! ? a.risePoints! > b.risePoints! : a.id < b.id }
+      let keyAccounts = accounts.filter { $0.monthlyRevenue != nil }
+        .sorted { a, b in a.monthlyRevenue! != b.monthlyRevenue! ? a.monthlyRevenue! > b.monthlyRevenue! : a.id < b.id }
+      owners.append(WeeklyBrief.OwnerBrief(owner: owner, fileStem: names.stem(for: owner), customers: accounts.count,
+                                           red: accounts.filter { $0.band == "red" }.count, yellow: accounts.filter { $0.band == "yellow" }.count,
+                                           newWarnings: newWarnings, movers: Array(movers.prefix(options.movers)),
+                                           keyAccounts: Array(keyAccounts.prefix(options.keyAccounts))))
+    }
+    for note in notes { log.note(note) }
+    return WeeklyBrief(asOf: UTCTime.formatDate(milliseconds: asOfInstant), ownerColumn: ownerColumn, idHeader: scored.idHeader,
+                       previous: options.previous, revenueColumn: options.revenueColumn, usesRules: scored.list.showsWarnings,
+                       trendCutoffs: cutoffs.map { UTCTime.formatDate(milliseconds: $0) }, owners: owners, notes: notes)
+  }
+}
+
+/// File names for owners: lower-case ASCII letters and digits, other characters as single
+/// hyphens ("María Keller" → "mar-a-keller"; accents are not transliterated), "owner" when
+/// nothing is left, a number added when two owners would share a name, and never `index` or
+/// `unassigned` (the index page and the page of customers with no owner).
+struct BriefFileNames {
+  private var stems: [String: String] = [:]
+  let unassigned = "unassigned"
+
+  init(owners: [String], unassigned: Bool) {
+    var taken: Set<String> = ["index", self.unassigned]
+    for owner in owners {
+      let base = Self.slug(owner)
+      var stem = base, k = 2
+      while taken.contains(stem) {
+        stem = "\(base)-\(k)"
+        k += 1
+      }
+      taken.insert(stem)
+      stems[owner] = stem
+    }
+  }
+
+  func stem(for owner: String?) -> String { owner.map { stems[$0]! } ?? unassigned }
+
+  static func slug(_ name: String) -> String {
+    var out = "", hyphen = false
+    for scalar in name.unicodeScalars {
+      if scalar.isASCII, let c = Character(scalar).lowercased().first, c.isLetter || c.isNumber {
+        if hyphen && !out.isEmpty { out.append("-") }
+        hyphen = false
+        out.append(c)
+      } else {
+        hyphen = true
+      }
+      if out.count >= 60 { break }
+    }
+    return out.isEmpty ? "owner" : out
+  }
+}
