@@ -44,7 +44,7 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("folds"), help: "With --table and --tune or --calibrate: folds of their stratified cross-validation, 2 to 100 (default 5).")
   var foldsFlag: Int?
 
-  @Option(help: "Permutation importance: auto measures it on held-out rows (else 5,000 training rows); none skips it (churn weights and the report then rank a forest's columns by impurity importance).")
+  @Option(help: "Permutation importance: auto measures it on held-out rows (else 5,000 training rows); none skips it (churn weights and the report then rank a forest's columns by impurity importance, boosting's by gain).")
   var importance = ImportanceSetting.auto
 
   @Option(help: "Warning rules to store in the model (a CSV file name,severity,condition, see churn rules): churn score then applies them without --rules.")

@@ -8,11 +8,12 @@ struct Weights: ParsableCommand {
     discussion: """
       Logistic model: per column (on the standardized scale, +1 standard deviation) the
       coefficient, the odds ratio with its 95% interval, the Wald p-value and the retention
-      impact (change in churn probability, in points, from the average customer). Forest:
-      per input column the permutation importance (drop in held-out AUC when the column is
-      shuffled; mean ± sd over 5 shuffles) and the impurity importance (share of the Gini
-      decrease, biased toward columns with many split points). Sorted by strength. The
-      grouped view sums |coefficient| (logistic) or permutation importance (forest) by
+      impact (change in churn probability, in points, from the average customer). Forest and
+      boosting: per input column the permutation importance (drop in held-out AUC when the
+      column is shuffled; mean ± sd over 5 shuffles) and the split importance: a forest's
+      impurity (share of the Gini decrease), boosting's gain (share of the loss reduction),
+      both biased toward columns with many split points. Sorted by strength. The grouped
+      view sums |coefficient| (logistic) or permutation importance (trees) by
       category of signal; --groups FILE replaces the rules with pattern,category lines.
       """)
 

@@ -22,7 +22,7 @@ struct ImportanceCommandTests {
     #expect(!train.stderr.contains("drop in AUC"))
     #expect(train.stdout.hasPrefix("feature                      permutation: AUC drop ± sd   impurity\n"))
     #expect(train.stdout.hasSuffix("\n" + Self.absent + "\n"), "\(train.stdout)")
-    #expect(FeatureWeights.noPermutationImportance == Self.absent)
+    #expect(FeatureWeights.noPermutationImportance(ForestModel.importanceMeasure) == Self.absent)
     let model = try ModelFile.read(path: dir.file("m.json"))
     #expect(model.permutationImportance == nil)
     #expect(try !String(contentsOfFile: dir.file("m.json"), encoding: .utf8).contains("permutationImportance"))

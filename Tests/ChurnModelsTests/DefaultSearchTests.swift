@@ -70,6 +70,26 @@ struct DefaultSearchTests {
     #expect(spec.searchCandidates(columns: 25, fixed: ["minLeafSize", "featuresPerSplit"]).isEmpty)
   }
 
+  @Test("A large fold: the λ₂ path is fitted on a seeded sample of its training rows and scored on a sample of its test rows, said in the note")
+  func logisticSampledRows() throws {
+    let table = Self.table(rows: 3000, seed: 9)
+    let fold = Fold(name: "big", train: Array(0..<2000), test: Array(2000..<3000))
+    let settings = ModelSettings(seed: 4, threads: 1)
+    let spec = LogisticSpec()
+    let candidates = spec.searchCandidates(columns: 8, fixed: [])
+    let found = try spec.searchPredictions(candidates, table: table, folds: [fold], settings: settings, limits: (training: 700, test: 300))
+    #expect(found[0].note == "fitted on at most 700 sampled training rows and scored on at most 300 test rows per fold")
+    let train = HyperparameterSearch.sample(fold.train, limit: 700, seed: 4)
+    let test = HyperparameterSearch.sample(fold.test, limit: 300, seed: 4)
+    #expect(train.count == 700 && Set(train).count == 700 && train == train.sorted() && Set(train).isSubset(of: fold.train))
+    #expect(test.count == 300 && Set(test).isSubset(of: fold.test) && HyperparameterSearch.sample(fold.test, limit: 300, seed: 5) != test)
+    #expect(found[0].labels == test.map { table.labels![$0] })
+    // The same as the search on a fold made of the samples, which no limit touches.
+    let alone = try spec.searchPredictions(candidates, table: table, folds: [Fold(name: "big", train: train, test: test)], settings: settings)
+    #expect(alone[0].note == nil && alone[0].probabilities == found[0].probabilities)
+    #expect(HyperparameterSearch.sample(fold.train, limit: 2000, seed: 4) == fold.train)
+  }
+
   @Test("The logistic search's predictions equal those of each candidate fitted on the fold (to its looser tolerance)")
   func logisticPredictionsEqualFits() throws {
     let table = Self.table(rows: 1500, seed: 5)

@@ -16,7 +16,7 @@ struct FeatureWeightsTests {
     let tickets = try #require(weights.rows.first { $0.feature == "tickets" }?.coefficient)
     let logins = try #require(weights.rows.first { $0.feature == "logins" }?.coefficient)
     #expect(tickets.estimate > 0 && logins.estimate < 0)
-    #expect(weights.rows.allSatisfy { $0.permutation == nil && $0.impurity == nil })
+    #expect(weights.rows.allSatisfy { $0.permutation == nil && $0.splitImportance == nil })
     #expect(weights.groupBasis == "sum of |coefficient| per +1 SD")
     let planWeight = weights.rows.filter { $0.column == "plan" }.reduce(0) { $0 + $1.strength }
     #expect(weights.groupWeights.first { $0.column == "plan" }?.weight == planWeight)
@@ -35,12 +35,26 @@ struct FeatureWeightsTests {
     let weights = FeatureWeights(file)
     #expect(!weights.isLinear)
     #expect(Set(weights.rows.map(\.feature)) == ["tickets", "logins", "noise", "plan"])
-    #expect(weights.rows.allSatisfy { $0.coefficient == nil && $0.feature == $0.column && $0.strength == $0.impurity })
-    #expect(abs(weights.rows.reduce(0) { $0 + ($1.impurity ?? 0) } - 1) < 1e-9)
+    #expect(weights.rows.allSatisfy { $0.coefficient == nil && $0.feature == $0.column && $0.strength == $0.splitImportance })
+    #expect(abs(weights.rows.reduce(0) { $0 + ($1.splitImportance ?? 0) } - 1) < 1e-9)
     #expect(weights.rows.first?.feature == "tickets")
     #expect(weights.groupBasis == "sum of impurity importance")
     #expect(weights.table(top: 20).hasPrefix("feature                      permutation: AUC drop ± sd   impurity\n"))
     #expect(weights.csv().hasPrefix("feature,category,permutation_importance,permutation_sd,impurity_importance\n"))
+  }
+
+  @Test("Boosting: the tree importance is named for what it measures (gain, not impurity) in the table, CSV, JSON and grouped view")
+  func boostingGain() throws {
+    let file = try modelFile(plantedTable(), ModelSettings(.boosting(BoostingSpec(treeCount: 20)), seed: 3))
+    let weights = FeatureWeights(file)
+    #expect(weights.measure.name == "gain")
+    #expect(abs(weights.rows.reduce(0) { $0 + ($1.splitImportance ?? 0) } - 1) < 1e-9)
+    #expect(weights.groupBasis == "sum of gain importance")
+    #expect(weights.table(top: 20).hasPrefix("feature                      permutation: AUC drop ± sd       gain\n"))
+    #expect(weights.table(top: 20).hasSuffix("sorted by gain importance)"))
+    #expect(weights.csv().hasPrefix("feature,category,permutation_importance,permutation_sd,gain_importance\n"))
+    let entry = try #require(weights.document(grouped: []).features.first)
+    #expect(entry.gainImportance != nil && entry.impurityImportance == nil)
   }
 
   @Test("The library's table, CSV and JSON are what churn weights prints for the same model file", arguments: ["logistic", "forest"])

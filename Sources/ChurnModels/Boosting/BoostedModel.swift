@@ -199,6 +199,9 @@ extension BoostedModel: ChurnModel {
 
   public var exactExplanationCost: Int { nodeCount }
 
+  public static let importanceMeasure = ImportanceMeasure(
+    name: "gain", description: "share of the total split gain (the log loss's second-order reduction), biased toward columns with many split points")
+
   public var importances: [Double] { gainImportance }
 
   public func problem(columns d: Int) -> (field: String, expected: String, found: String)? {

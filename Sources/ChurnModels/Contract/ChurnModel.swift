@@ -39,6 +39,9 @@ public protocol ChurnModel: Sendable, Codable, Equatable {
   /// |coefficient| on the standardized scale, a forest's impurity decrease).
   var importances: [Double] { get }
 
+  /// What `importances` measures, named for readers (`churn weights`, the report).
+  static var importanceMeasure: ImportanceMeasure { get }
+
   /// The first thing that makes a model read from a file unusable with `columns` prepared
   /// columns (arrays of the wrong length, a non-finite number, a malformed tree): the field
   /// (under the family's key, such as `logistic.coefficients[3]`), what was expected and what
@@ -49,6 +52,9 @@ public protocol ChurnModel: Sendable, Codable, Equatable {
 extension ChurnModel {
   /// This model's family.
   public var family: ModelFamily { Self.family }
+
+  /// What this model's `importances` measure.
+  public var importanceMeasure: ImportanceMeasure { Self.importanceMeasure }
 
   /// Whether `other` is the same model (same family, equal values).
   public func isEqual(to other: any ChurnModel) -> Bool {
@@ -64,4 +70,18 @@ public protocol LinearChurnModel: ChurnModel {
   var coefficientTable: [LogisticModel.Coefficient] { get }
   /// The L2 penalty of the fit (its intervals understate the uncertainty of shrunken estimates when > 0).
   var l2Penalty: Double { get }
+}
+
+/// What a model family's own importance measures: its short name (a table header, the
+/// `<name>_importance` CSV column) and a sentence for a plot's axis.
+public struct ImportanceMeasure: Sendable, Equatable {
+  /// One word: `coefficient`, `impurity`, `gain`.
+  public let name: String
+  /// What the number is, for an axis or a note.
+  public let description: String
+
+  public init(name: String, description: String) {
+    self.name = name
+    self.description = description
+  }
 }

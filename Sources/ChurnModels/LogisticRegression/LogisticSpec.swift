@@ -75,6 +75,8 @@ extension LogisticModel: LinearChurnModel {
 
   public var exactExplanationCost: Int { 0 }
 
+  public static let importanceMeasure = ImportanceMeasure(name: "coefficient", description: "|coefficient| on the standardized scale")
+
   public var importances: [Double] { coefficients.map(abs) }
 }
 

@@ -89,6 +89,9 @@ extension ForestModel: ChurnModel {
 
   public var exactExplanationCost: Int { nodeCount }
 
+  public static let importanceMeasure = ImportanceMeasure(
+    name: "impurity", description: "share of the Gini decrease (biased toward columns with many split points)")
+
   public var importances: [Double] { impurityImportance }
 }
 

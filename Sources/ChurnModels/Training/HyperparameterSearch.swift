@@ -70,6 +70,16 @@ public enum HyperparameterSearch {
     }
   }
 
+  /// `rows` when they are at most `limit`; else `limit` of them drawn with `seed` (without
+  /// replacement, in their order), the same draw for the same rows and seed.
+  public static func sample(_ rows: [Int], limit: Int, seed: UInt64) -> [Int] {
+    guard rows.count > limit else { return rows }
+    var rng = SeededGenerator(seed: seed, stream: 1 << 41)
+    var order = Array(rows.indices)
+    for i in 0..<limit { order.swapAt(i, i + rng.integer(below: rows.count - i)) }
+    return order[..<limit].sorted().map { rows[$0] }
+  }
+
   /// `p` with the prior correction `shift` (log-odds) applied; `p` itself when 0.
   static func shifted(_ p: [Double], by shift: Double) -> [Double] {
     shift == 0 ? p : p.map { Calibration.shift($0, by: shift) }

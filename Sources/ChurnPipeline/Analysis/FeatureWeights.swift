@@ -5,10 +5,11 @@ import Foundation
 /// A model with a coefficient per column (`LinearChurnModel`) gives one row per model column (a
 /// one-hot level, a missing indicator) with its coefficient on the standardized scale (+1
 /// standard deviation), odds ratio, 95% interval, Wald p-value and retention impact. Any other
-/// model gives one row per input column with its impurity importance (`ChurnModel.importances`
-/// summed over the column's model columns) and, when the file has it, the permutation importance
+/// model gives one row per input column with its split importance (`ChurnModel.importances`
+/// summed over the column's model columns: a forest's impurity decrease, boosting's gain; named by
+/// `ChurnModel.importanceMeasure`) and, when the file has it, the permutation importance
 /// measured at training (drop in held-out AUC when the column is shuffled; Breiman 2001).
-/// Rows are sorted by strength (|coefficient|, or permutation importance, else impurity), ties by name.
+/// Rows are sorted by strength (|coefficient|, or permutation importance, else split importance), ties by name.
 public struct FeatureWeights: Sendable {
   /// One feature's weight.
   public struct Row: Sendable {
@@ -20,9 +21,10 @@ public struct FeatureWeights: Sendable {
     public var coefficient: LogisticModel.Coefficient?
     /// The permutation importance of the input column (models without coefficients, when measured).
     public var permutation: PermutationImportance.Column?
-    /// The impurity importance of the input column (models without coefficients): its share of the total.
-    public var impurity: Double?
-    /// What the rows are sorted by: |coefficient|, or the permutation importance, else the impurity importance.
+    /// The split importance of the input column (models without coefficients: impurity decrease
+    /// or gain, see `FeatureWeights.measure`): its share of the total.
+    public var splitImportance: Double?
+    /// What the rows are sorted by: |coefficient|, or the permutation importance, else the split importance.
     public var strength: Double
   }
 
@@ -39,11 +41,11 @@ public struct FeatureWeights: Sendable {
         Row(feature: c.name, column: file.preprocessor.source(ofOutput: j).column, coefficient: c, strength: abs(c.estimate))
       }
     } else {
-      var impurity: [String: Double] = [:]
-      for (j, share) in file.model.importances.enumerated() { impurity[file.preprocessor.source(ofOutput: j).column, default: 0] += share }
+      var split: [String: Double] = [:]
+      for (j, share) in file.model.importances.enumerated() { split[file.preprocessor.source(ofOutput: j).column, default: 0] += share }
       let permutation = Dictionary((file.permutationImportance?.columns ?? []).map { ($0.column, $0) }, uniquingKeysWith: { a, _ in a })
-      rows = impurity.map { column, share in
-        Row(feature: column, column: column, permutation: permutation[column], impurity: share, strength: permutation[column]?.mean ?? share)
+      rows = split.map { column, share in
+        Row(feature: column, column: column, permutation: permutation[column], splitImportance: share, strength: permutation[column]?.mean ?? share)
       }
     }
     rows.sort { ($0.strength, $1.feature) > ($1.strength, $0.feature) }
@@ -52,8 +54,11 @@ public struct FeatureWeights: Sendable {
   /// Whether the model has a coefficient per column (`LinearChurnModel`).
   public var isLinear: Bool { file.model is any LinearChurnModel }
 
+  /// What the model's own importance measures (the split importance's name: impurity, gain).
+  public var measure: ImportanceMeasure { file.model.importanceMeasure }
+
   /// What the grouped view sums, per input column: |coefficient| summed over the column's model
-  /// columns (linear), else the permutation importance, else the impurity importance.
+  /// columns (linear), else the permutation importance, else the split importance.
   public var groupWeights: [(column: String, weight: Double)] {
     if isLinear {
       var byInput: [String: Double] = [:]
@@ -62,13 +67,13 @@ public struct FeatureWeights: Sendable {
       // shares are sums in this order (the same model must print the same bits).
       return byInput.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
-    return rows.map { ($0.feature, $0.permutation?.mean ?? $0.impurity ?? 0) }
+    return rows.map { ($0.feature, $0.permutation?.mean ?? $0.splitImportance ?? 0) }
   }
 
   /// What `groupWeights` measures, in words ("sum of |coefficient| per +1 SD").
   public var groupBasis: String {
     if isLinear { return "sum of |coefficient| per +1 SD" }
-    return file.permutationImportance != nil ? "sum of permutation importance (AUC drop)" : "sum of impurity importance"
+    return file.permutationImportance != nil ? "sum of permutation importance (AUC drop)" : "sum of \(measure.name) importance"
   }
 
   /// The first `top` rows as a text table, as `churn train` and `churn weights` print them.
@@ -85,7 +90,7 @@ public struct FeatureWeights: Sendable {
       }
       return lines.joined(separator: "\n")
     }
-    var lines = ["feature                      permutation: AUC drop ± sd   impurity"]
+    var lines = ["feature                      permutation: AUC drop ± sd " + TextTable.pad(measure.name, 10, right: true)]
     let strongest = rows.map { $0.permutation?.mean ?? 0 }.max() ?? 0
     for row in rows.prefix(top) {
       var perm = "           -          "
@@ -93,19 +98,20 @@ public struct FeatureWeights: Sendable {
         let bar = strongest > 0 ? String(repeating: "█", count: max(0, Int((8 * p.mean / strongest).rounded()))) : ""
         perm = SignedNumber.text(p.mean, decimals: 4, width: 7) + String(format: " ± %.4f ", p.standardDeviation) + TextTable.pad(bar, 8)
       }
-      lines.append(TextTable.pad(TextTable.cut(row.feature, 28), 29) + perm + String(format: "%7.1f%%", 100 * (row.impurity ?? 0)))
+      lines.append(TextTable.pad(TextTable.cut(row.feature, 28), 29) + perm + String(format: "%7.1f%%", 100 * (row.splitImportance ?? 0)))
     }
     if let p = file.permutationImportance {
       lines.append("(shuffled on \(p.rows); unshuffled AUC \(String(format: "%.4f", p.baseline)))")
     } else {
-      lines.append(Self.noPermutationImportance)
+      lines.append(Self.noPermutationImportance(measure))
     }
     return lines.joined(separator: "\n")
   }
 
   /// What the table says of a model file without permutation importance.
-  public static let noPermutationImportance =
-    "(no permutation importance in this model file: it was trained with --importance none, or its held-out rows had one class; sorted by impurity importance)"
+  public static func noPermutationImportance(_ measure: ImportanceMeasure) -> String {
+    "(no permutation importance in this model file: it was trained with --importance none, or its held-out rows had one class; sorted by \(measure.name) importance)"
+  }
 
   /// The grouped view as a text table: each category's share of `basis` and its strongest members.
   public static func groupTable(_ groups: [Attribution.Group], basis: String) -> String {
@@ -121,7 +127,8 @@ public struct FeatureWeights: Sendable {
   ///
   /// Linear: `feature,category,coefficient,standard_error,odds_ratio,odds_ratio_lower_95,
   /// odds_ratio_upper_95,p_value,retention_impact`; otherwise `feature,category,
-  /// permutation_importance,permutation_sd,impurity_importance`. An unknown number is a blank cell.
+  /// permutation_importance,permutation_sd,<measure>_importance` (`impurity_importance` for a
+  /// forest, `gain_importance` for boosting). An unknown number is a blank cell.
   public func csv(top: Int? = nil, attribution: Attribution = Attribution()) -> String {
     let limit = top ?? rows.count
     if isLinear {
@@ -133,10 +140,10 @@ public struct FeatureWeights: Sendable {
       }
       return out
     }
-    var out = "feature,category,permutation_importance,permutation_sd,impurity_importance\n"
+    var out = "feature,category,permutation_importance,permutation_sd,\(measure.name)_importance\n"
     for row in rows.prefix(limit) {
       out += [CSVField.escape(row.feature), attribution.category(of: row.feature), row.permutation.map { cell($0.mean) } ?? "",
-              row.permutation.map { cell($0.standardDeviation) } ?? "", cell(row.impurity ?? .nan)].joined(separator: ",") + "\n"
+              row.permutation.map { cell($0.standardDeviation) } ?? "", cell(row.splitImportance ?? .nan)].joined(separator: ",") + "\n"
     }
     return out
   }
@@ -159,7 +166,10 @@ public struct FeatureWeights: Sendable {
       public var retentionImpact: Double?
       public var permutationImportance: Double?
       public var permutationSD: Double?
+      /// A forest's split importance.
       public var impurityImportance: Double?
+      /// A boosted model's split importance.
+      public var gainImportance: Double?
     }
     /// One category of the grouped view.
     public struct GroupEntry: Encodable, Sendable {
@@ -181,7 +191,9 @@ public struct FeatureWeights: Sendable {
       return Document.Entry(feature: row.feature, coefficient: c?.estimate, standardError: c?.standardError, oddsRatio: c?.oddsRatio,
                             oddsRatioLower95: c.map { exp($0.lower95) }, oddsRatioUpper95: c.map { exp($0.upper95) }, pValue: c?.pValue,
                             retentionImpact: c?.retentionImpact, permutationImportance: row.permutation?.mean,
-                            permutationSD: row.permutation?.standardDeviation, impurityImportance: row.impurity)
+                            permutationSD: row.permutation?.standardDeviation,
+                            impurityImportance: measure.name == "impurity" ? row.splitImportance : nil,
+                            gainImportance: measure.name == "gain" ? row.splitImportance : nil)
     }
     return Document(model: file.family.rawValue, features: entries, groupedBy: groupBasis,
                     groups: grouped.map { Document.GroupEntry(category: $0.category, share: $0.share, columns: $0.columns.map(\.column)) })

@@ -68,7 +68,7 @@ extension Scorer {
   }
 
   /// The weights section: a linear model's coefficients per +1 SD with 95% intervals, else
-  /// permutation importance when measured, else impurity importance.
+  /// permutation importance when measured, else the split importance (impurity, gain).
   func addWeights(_ weights: FeatureWeights, to report: inout HTMLReport) {
     if let linear = model.model as? any LinearChurnModel {
       report.weightsTitle = "Top weights: change in churn log-odds per +1 standard deviation"
@@ -89,11 +89,13 @@ extension Scorer {
       }
       report.weightsNote = "Shuffled on \(permutation.rows); unshuffled AUC \(String(format: "%.4f", permutation.baseline))."
     } else {
-      report.weightsTitle = "Top features: impurity importance"
-      report.weightsAxis = "share of the Gini decrease (biased toward columns with many split points)"
-      report.weights = weights.rows.prefix(15).map { HTMLReport.Bar(label: $0.feature, value: $0.impurity ?? 0, text: String(format: "%.1f%%", 100 * ($0.impurity ?? 0))) }
+      report.weightsTitle = "Top features: \(weights.measure.name) importance"
+      report.weightsAxis = weights.measure.description
+      report.weights = weights.rows.prefix(15).map {
+        HTMLReport.Bar(label: $0.feature, value: $0.splitImportance ?? 0, text: String(format: "%.1f%%", 100 * ($0.splitImportance ?? 0)))
+      }
       report.weightsNote = "No permutation importance in this model file (trained with --importance none, or its held-out rows had one class): "
-        + "impurity importance instead."
+        + "\(weights.measure.name) importance instead."
     }
   }
 
