@@ -13,7 +13,11 @@ struct Score: ParsableCommand {
       "contract is Month-to-month (+9.1 pts)" or "tenure = 2 (+3.1 pts)": a column's value,
       missing indicator and one-hot levels count as one, as in churn explain),
       expected_revenue_at_risk (with --revenue-column) and segment (the RFM segment); prints the
-      top of the list without --out.
+      top of the list without --out. Last come health = round(100 × (1 − churn_probability)),
+      0 to 100, 100 safest; health_baseline, the model's average customer's; and one
+      health_<dimension> per category of signal (service, finance, commercial, engagement,
+      account, or --groups'), the points that category costs (negative) or adds, from the same
+      additive contributions as the reasons, rounded so that baseline + dimensions = health.
       """)
 
   @OptionGroup var inputs: ScoringInputs
@@ -38,6 +42,9 @@ struct Score: ParsableCommand {
     + "and band_from; the band becomes the worse of the model's and the rules'."))
   var rules: String?
 
+  @Option(help: "CSV of pattern,category rules placing columns in health dimensions (first match wins), as churn weights --groups.")
+  var groups: String?
+
   @Option(help: "Output format of --out (default csv).")
   var format: ListFormat?
 
@@ -51,10 +58,11 @@ struct Score: ParsableCommand {
   }
 
   func run() throws {
-    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths + [("--previous", previous), ("--rules", rules)])
+    let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths + [("--previous", previous), ("--rules", rules), ("--groups", groups)])
     let scorer = try Scorer(contentsOf: inputs.model, log: .standardError("score"))
     let options = ScoringOptions(revenueColumn: revenueColumn, reasons: reasons, explanation: explain, previous: previous,
-                                 rules: try rules.map(WarningRules.read))
+                                 rules: try rules.map(WarningRules.read),
+                                 groups: try groups.map { try Attribution.read(path: $0, columns: scorer.model.preprocessor.inputNames, log: scorer.log) } ?? Attribution())
     let scored = try scorer.score(inputs.source(for: scorer.model), options: options)
     guard let out else {
       print(scored.list.text(top: top ?? 20, idHeader: scored.idHeader))

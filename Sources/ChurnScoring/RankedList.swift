@@ -18,6 +18,8 @@ public struct RiskRow: Sendable, Equatable {
   /// With warning rules: what decided `band`, "model" (the model's band, no rule raised it),
   /// "rules" (a rule's severity raised it) or "both" (a rule of the model's band fired).
   public var bandSource: String?
+  /// The health score and its dimensions (`CustomerHealth`), when the list shows them.
+  public var health: CustomerHealth?
 
   public init(id: String, probability: Double, band: String? = nil, reasons: [String] = [], revenueAtRisk: Double? = nil,
               segment: String? = nil, change: String? = nil) {
@@ -40,6 +42,9 @@ public struct RankedList: Sendable {
   public let percentiles: [Double]
   /// Whether warning rules were applied: the outputs then carry `warnings` and `band_from`.
   public var showsWarnings = false
+  /// The health dimensions' names when the outputs carry `health`, `health_baseline` and one
+  /// `health_<dimension>` column each (every row's `health` then has them in this order).
+  public var healthDimensions: [String]?
 
   /// - Complexity: O(n log n) comparisons of an index array (the rows move once), then one
   ///   pass for the percentiles.
@@ -91,7 +96,9 @@ public struct RankedList: Sendable {
 
   /// `rank, <id>, churn_probability, percentile, risk_band, reason_1, reason_2, reason_3,
   /// expected_revenue_at_risk, segment, change` (then `warnings, band_from` when
-  /// `showsWarnings`: fired rule names joined by `;`), written atomically. Customers who vanished
+  /// `showsWarnings`: fired rule names joined by `;`; then `health, health_baseline,
+  /// health_<dimension>...` when `healthDimensions` is set: integers, baseline + dimensions =
+  /// health, see `CustomerHealth`), written atomically. Customers who vanished
   /// since the previous list follow, with an empty rank and `vanished (was P, BAND)`.
   ///
   /// - Throws: `ScoringOutputError.nonFiniteProbability` for a row whose probability is not a
@@ -100,7 +107,7 @@ public struct RankedList: Sendable {
     try checkFinite()
     let file = try OutputFile(path: path)
     try file.write("rank,\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change"
-      + (showsWarnings ? ",warnings,band_from\n" : "\n"))
+      + (showsWarnings ? ",warnings,band_from" : "") + healthHeader + "\n")
     var line: [UInt8] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
       line.removeAll(keepingCapacity: true)
@@ -129,12 +136,14 @@ public struct RankedList: Sendable {
         line.append(0x2C)
         line.append(contentsOf: (row.bandSource ?? "").utf8)
       }
+      if let names = healthDimensions { appendHealth(row.health, dimensions: names, to: &line) }
       line.append(0x0A)
       try file.write(line)
     }
     for gone in vanished {
       let was = String(format: "vanished (was %.6f%@)", gone.probability, gone.band.map { ", " + $0 } ?? "")
-      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsWarnings ? ",," : "")\n")
+      let health = String(repeating: ",", count: healthDimensions.map { 2 + $0.count } ?? 0)
+      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsWarnings ? ",," : "")\(health)\n")
     }
     try file.commit()
   }
@@ -156,13 +165,19 @@ public struct RankedList: Sendable {
       var change: String?
       var warnings: [String]?
       var band_from: String?
+      var health: Int?
+      var health_baseline: Int?
+      var health_by_dimension: [String: Int]?
     }
     var entries: [Entry] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
       entries.append(Entry(rank: rank + 1, id: row.id, churn_probability: row.probability, percentile: percentiles[rank],
                            risk_band: row.band, reasons: row.reasons,
                            expected_revenue_at_risk: row.revenueAtRisk.flatMap { $0.isNaN ? nil : $0 }, segment: row.segment,
-                           change: row.change, warnings: showsWarnings ? row.warnings ?? [] : nil, band_from: showsWarnings ? row.bandSource : nil))
+                           change: row.change, warnings: showsWarnings ? row.warnings ?? [] : nil, band_from: showsWarnings ? row.bandSource : nil,
+                           health: healthDimensions == nil ? nil : row.health?.score, health_baseline: healthDimensions == nil ? nil : row.health?.baseline,
+                           health_by_dimension: healthDimensions == nil ? nil : row.health.map { h in
+                             Dictionary(uniqueKeysWithValues: h.dimensions.map { ($0.name, $0.points) }) }))
     }
     for gone in vanished {
       entries.append(Entry(rank: nil, id: gone.id, churn_probability: nil, percentile: nil, risk_band: nil, reasons: [],
@@ -192,9 +207,29 @@ public struct RankedList: Sendable {
       if let warnings = row.warnings, !warnings.isEmpty {
         lines.append("        warnings: " + warnings.joined(separator: "; ") + (row.bandSource == "rules" ? " (band from the rules)" : ""))
       }
+      if healthDimensions != nil, let health = row.health { lines.append("        health: " + health.text) }
       for reason in row.reasons { lines.append("        - " + reason) }
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// `,health,health_baseline,health_<dimension>...` when the list shows health, else "".
+  var healthHeader: String {
+    guard let names = healthDimensions else { return "" }
+    return ",health,health_baseline" + names.map { "," + CSVField.escape("health_" + $0) }.joined()
+  }
+
+  /// `,score,baseline,points...` of `health` (blank cells without), in `dimensions` order.
+  func appendHealth(_ health: CustomerHealth?, dimensions: [String], to line: inout [UInt8]) {
+    guard let health else {
+      line.append(contentsOf: [UInt8](repeating: 0x2C, count: 2 + dimensions.count))
+      return
+    }
+    precondition(health.dimensions.map(\.name) == dimensions, "health dimensions \(health.dimensions.map(\.name)), list \(dimensions)")
+    for value in [health.score, health.baseline] + health.dimensions.map(\.points) {
+      line.append(0x2C)
+      DecimalFormatting.appendInteger(value, to: &line)
+    }
   }
 
   func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
