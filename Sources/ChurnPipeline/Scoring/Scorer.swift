@@ -189,7 +189,8 @@ public enum ListFormat: String, Sendable, CaseIterable {
   /// rank, id, churn_probability, percentile, risk_band, reason_1..3, expected_revenue_at_risk, segment, change
   /// (warnings, band_from with rules; health, health_baseline, health_<dimension>... with health).
   case csv
-  /// An array of objects with the CSV's fields, the id under `id` and the reasons as an array.
+  /// An array of objects with the CSV's fields, the id under `id`, the reasons as an array and
+  /// the health dimensions as `health_by_dimension`, an object of dimension → points.
   case json
 }
 
