@@ -6,7 +6,8 @@ import ChurnScoring
 ///
 /// The grouping is the ranked list's reasons' (`ModelFile.explainColumns`): a column's value,
 /// its missing indicator and its one-hot levels count as one term, shown with the customer's
-/// own value. Encodes as `churn explain --format json` writes it.
+/// own value. The same contributions summed by category of signal give the health score and its
+/// dimensions (`health`, <doc:HealthByDimension>). Encodes as `churn explain --format json` writes it.
 public struct CustomerExplanation: Sendable, Encodable, Equatable {
   /// One input column's term.
   public struct Term: Sendable, Encodable, Equatable {
