@@ -176,24 +176,23 @@ public struct RiskScorer: Sendable {
     let exact = usesExactShapley(rows: n, method: method)
     let file = model
     // Per input column in output order, then per dimension in input order: the additions
-    // `ColumnContribution.group` and `explain` make, so both give the same bits.
-    @Sendable func reduce(_ c: [Double]) -> [Double] {
-      var columns = [Double](repeating: 0, count: inputCount)
-      for (j, value) in c.enumerated() { columns[inputOf[j]] += value }
-      var sums = [Double](repeating: 0, count: count)
-      for (k, value) in columns.enumerated() { sums[ofColumn[k]] += value }
-      return sums
-    }
-    var sums = [[Double]](repeating: [], count: n)
+    // `ColumnContribution.group` and `explain` make, so both give the same bits. Into one flat
+    // buffer, row i at i × count, with a scratch row of column sums per worker.
+    var flat = [Double](repeating: 0, count: n * count)
     let workers = max(1, min(threads, exact && file.model.exactExplanationCost > 0 ? n : n / 64))
-    sums.withUnsafeMutableBufferPointer { buffer in
+    flat.withUnsafeMutableBufferPointer { buffer in
       nonisolated(unsafe) let out = buffer
       DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var columns = [Double](repeating: 0, count: inputCount)
         for i in stride(from: w, to: n, by: workers) {
-          out[i] = reduce(known[i] >= 0 ? reasonContributions[known[i]] : file.explain(x, row: i, raw: raw[i], exact: exact).contributions)
+          let c = known[i] >= 0 ? reasonContributions[known[i]] : file.explain(x, row: i, raw: raw[i], exact: exact).contributions
+          for k in 0..<inputCount { columns[k] = 0 }
+          for (j, value) in c.enumerated() { columns[inputOf[j]] += value }
+          for k in 0..<inputCount { out[i * count + ofColumn[k]] += columns[k] }
         }
       }
     }
+    let sums = (0..<n).map { i in Array(flat[(i * count)..<((i + 1) * count)]) }
     // A sum that is not finite has a column contribution that is not: named as the reasons name it.
     for i in 0..<n where sums[i].contains(where: { !$0.isFinite }) {
       let c = file.explain(x, row: i, raw: raw[i], exact: exact).contributions

@@ -225,10 +225,15 @@ public struct RankedList: Sendable {
       line.append(contentsOf: [UInt8](repeating: 0x2C, count: 2 + dimensions.count))
       return
     }
-    precondition(health.dimensions.map(\.name) == dimensions, "health dimensions \(health.dimensions.map(\.name)), list \(dimensions)")
-    for value in [health.score, health.baseline] + health.dimensions.map(\.points) {
+    // The names are the list's by construction (`Scorer`): counted here, not compared per row.
+    precondition(health.dimensions.count == dimensions.count, "\(health.dimensions.count) health dimensions, list \(dimensions)")
+    line.append(0x2C)
+    DecimalFormatting.appendInteger(health.score, to: &line)
+    line.append(0x2C)
+    DecimalFormatting.appendInteger(health.baseline, to: &line)
+    for d in health.dimensions {
       line.append(0x2C)
-      DecimalFormatting.appendInteger(value, to: &line)
+      DecimalFormatting.appendInteger(d.points, to: &line)
     }
   }
 
