@@ -79,6 +79,15 @@ struct HealthDimensionTests {
       checked += 1
     }
     #expect(checked == 600)
+
+    // Every customer gets health whether or not they get reasons; health: false leaves it out.
+    let noReasons = try Scorer(model: file).score(TableData(path: dir.file("t.csv")), options: ScoringOptions(reasons: 0))
+    #expect(noReasons.list.rows.allSatisfy { $0.reasons.isEmpty && $0.health == rows[$0.id]!.health })
+    let without = try Scorer(model: file).score(TableData(path: dir.file("t.csv")), options: ScoringOptions(health: false))
+    #expect(without.list.healthDimensions == nil && without.list.rows.allSatisfy { $0.health == nil })
+    try without.write(to: dir.file("without.csv"))
+    #expect(try String(contentsOfFile: dir.file("without.csv"), encoding: .utf8).hasPrefix(
+      "rank,customer_id,churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change\n"))
   }
 
   @Test("A customer with many complaints has a negative service dimension: every one above the mean (exact), the top tenth in points")
