@@ -216,6 +216,15 @@ struct HealthDimensionTests {
     #expect(dimensions.map { $0["points"] as! Int } == c5.dimensions.map(\.points) && health["score"] as? Int == c5.score)
     #expect((json["terms"] as! [[String: Any]]).first { $0["feature"] as? String == "plan" }?["dimension"] as? String == "pricing")
 
+    // --no-health: the list without the health columns; --groups with it is refused.
+    let none = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--no-health", "--out", dir.file("n.csv")])
+    #expect(none.status == 0, "\(none.stderr)")
+    #expect(try String(contentsOfFile: dir.file("n.csv"), encoding: .utf8).hasPrefix(
+      "rank,customer_id,churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change\n"))
+    let both = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--no-health", "--groups", dir.file("groups.csv")])
+    #expect(both.status == 64 && both.stderr.split(separator: "\n").first == "Error: --groups places columns in health dimensions; --no-health leaves them out",
+            "\(both.stderr)")
+
     let bad = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--groups", dir.file("t.csv"), "--out", dir.file("x.csv")])
     #expect(bad.status != 0 && !FileManager.default.fileExists(atPath: dir.file("x.csv")))
     let firstLine = try String(contentsOfFile: dir.file("t.csv"), encoding: .utf8).split(separator: "\n")[0]
