@@ -12,6 +12,9 @@ struct Explain: ParsableCommand {
       contributions are the log-odds terms rescaled to probability; a forest's are exact
       TreeSHAP values. A column's missing indicator and a categorical's levels count with the
       column, shown with the customer's own value: the same grouping as churn score's reasons.
+      Then the health score, round(100 × (1 − probability)), and its dimensions: each column's
+      contribution summed by category of signal (service, finance, commercial, engagement,
+      account, or --groups'), −100 × the sum, rounded so that baseline + dimensions = health.
       """)
 
   /// How the breakdown is printed.
@@ -27,9 +30,13 @@ struct Explain: ParsableCommand {
   @Option(help: "Output format.")
   var format: Format = .table
 
+  @Option(help: "CSV of pattern,category rules placing columns in health dimensions (first match wins), as churn weights --groups.")
+  var groups: String?
+
   func run() throws {
     let scorer = try Scorer(contentsOf: inputs.model, log: .standardError("explain"))
-    let explanation = try scorer.explain(customer: customer, in: inputs.source(for: scorer.model))
+    let groups = try groups.map { try Attribution.read(path: $0, columns: scorer.model.preprocessor.inputNames, log: scorer.log) } ?? Attribution()
+    let explanation = try scorer.explain(customer: customer, in: inputs.source(for: scorer.model), groups: groups)
     print(format == .json ? try TextTable.json(explanation) : explanation.text)
   }
 }
@@ -49,6 +56,13 @@ extension CustomerExplanation {
     }
     let total = base + terms.reduce(0) { $0 + $1.contribution }
     lines.append(String(format: "base %.2f%% + contributions %@ pts = %.2f%%", 100 * base, SignedNumber.text(100 * (total - base), decimals: 2), 100 * total))
+    lines += ["", "health \(health.score) of 100 = baseline \(health.baseline) (the health of the model's average customer) + the dimensions below",
+              "dimension       health pts   exact    strongest features"]
+    for d in health.dimensions {
+      let members = terms.filter { $0.dimension == d.name }.prefix(3).map(\.feature).joined(separator: ", ")
+      lines.append(TextTable.pad(TextTable.cut(d.name, 15), 16) + SignedNumber.text(Double(d.points), decimals: 0, width: 10)
+        + SignedNumber.text(d.exact, decimals: 2, width: 9) + "    " + TextTable.cut(members, 60))
+    }
     return lines.joined(separator: "\n")
   }
 }

@@ -54,6 +54,27 @@ public struct RiskScorer: Sendable {
     public var reasons: [ColumnContribution]
     public var revenueAtRisk: Double?
     public var segment: String?
+    /// With `dimensions`: the customer's contributions summed per dimension (probability units),
+    /// so that `base + Σ dimensionContributions = probability`; empty without.
+    public var dimensionContributions: [Double] = []
+    /// With `dimensions`: the base those contributions start from, the model's base rate with
+    /// calibration (the same for every row, `ModelFile.explain`); nil without.
+    public var base: Double?
+  }
+
+  /// Input columns grouped into dimensions, for `scoreRows(_:...:dimensions:)`: every
+  /// customer's contributions summed per dimension.
+  public struct Dimensions: Sendable, Equatable {
+    /// Per input column of the model (`preprocessor.inputNames` order), its dimension in `0..<count`.
+    public var ofColumn: [Int]
+    /// The number of dimensions.
+    public var count: Int
+
+    public init(ofColumn: [Int], count: Int) {
+      precondition(ofColumn.allSatisfy { (0..<count).contains($0) }, "dimensions \(ofColumn) outside 0..<\(count)")
+      self.ofColumn = ofColumn
+      self.count = count
+    }
   }
 
   /// - Parameters:
@@ -62,12 +83,20 @@ public struct RiskScorer: Sendable {
   ///   - reasonRows: reasons are computed for this many riskiest rows (the rest get none).
   ///   - threads: explanations are computed on this many threads.
   ///   - method: how a forest's reasons are computed (see `Explanation`).
-  ///   - timing: told the seconds each step took ("preprocess", "predict", "explain").
+  ///   - timing: told the seconds each step took ("preprocess", "predict", "explain",
+  ///     "dimensions").
+  ///   - dimensions: when given, every row's contributions summed per dimension
+  ///     (`Scored.dimensionContributions`), each input column's first (as `ColumnContribution.group`
+  ///     sums them, so `churn explain` gets the same bits), then per dimension in input-column
+  ///     order. Every row is explained for this, by the method `method` allows for all rows
+  ///     (`usesExactShapley(rows: table.rowCount, method:)`), so that every customer's
+  ///     dimensions come from one method; reasons keep theirs.
   /// - Throws: `PreprocessingError` when the table does not fit the model; `ScoringError` when
   ///   a customer's probability, or a contribution of one given reasons, is not a finite number.
   public func scoreRows(_ table: FeatureTable, revenue: [Double]?, horizonMonths: Double, reasons count: Int = 3,
                         reasonRows: Int = 10_000, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                        method: Explanation = .auto, timing: ((String, Double) -> Void)? = nil) throws -> [Scored] {
+                        method: Explanation = .auto, dimensions: Dimensions? = nil,
+                        timing: ((String, Double) -> Void)? = nil) throws -> [Scored] {
     let clock = ContinuousClock()
     var mark = clock.now
     func lap(_ step: String) {
@@ -108,10 +137,68 @@ public struct RiskScorer: Sendable {
       try ScoringError.checkFinite(columns, id: table.ids[i])
       reasons[i] = ColumnContribution.reasons(columns, count: count)
     }
+    var byDimension: [[Double]] = []
+    var base: Double?
+    if let dimensions {
+      lap("reasons")
+      (base, byDimension) = try dimensionSums(x, raw: raw, table: table, dimensions: dimensions, method: method, threads: threads,
+                                      reasonRows: exact == usesExactShapley(rows: table.rowCount, method: method) ? riskiest : [],
+                                      reasonContributions: contributions)
+      lap("dimensions")
+    }
     return (0..<table.rowCount).map { i in
       Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: reasons[i],
-             revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : (p[i] * $0[i] * horizonMonths) + 0 }, segment: segments?[i] ?? nil)
+             revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : (p[i] * $0[i] * horizonMonths) + 0 }, segment: segments?[i] ?? nil,
+             dimensionContributions: dimensions == nil ? [] : byDimension[i], base: base)
     }
+  }
+
+  /// Every row's contributions summed per input column, then per dimension; rows of
+  /// `reasonRows` reuse `reasonContributions` (computed by the same method), the others are
+  /// explained here on `threads` threads.
+  ///
+  /// - Throws: `ScoringError.nonFiniteContribution` for the first row with a dimension that is not a finite number.
+  func dimensionSums(_ x: Matrix, raw: [Double], table: FeatureTable, dimensions: Dimensions, method: Explanation, threads: Int,
+                     reasonRows: [Int], reasonContributions: [[Double]]) throws -> (base: Double?, sums: [[Double]]) {
+    let inputs = model.preprocessor.inputNames
+    precondition(dimensions.ofColumn.count == inputs.count, "\(dimensions.ofColumn.count) dimensions for \(inputs.count) input columns")
+    var position: [String: Int] = [:]
+    for (k, name) in inputs.enumerated() where position[name] == nil { position[name] = k }
+    let inputOf = model.outputSources.map { source in
+      guard let k = position[source] else { preconditionFailure("output column source \(source) is not among the input columns \(inputs)") }
+      return k
+    }
+    let n = x.rows
+    var reasonIndex = [Int](repeating: -1, count: n)
+    for (k, i) in reasonRows.enumerated() { reasonIndex[i] = k }
+    let known = reasonIndex
+    let ofColumn = dimensions.ofColumn, count = dimensions.count, inputCount = inputs.count
+    let exact = usesExactShapley(rows: n, method: method)
+    let file = model
+    // Per input column in output order, then per dimension in input order: the additions
+    // `ColumnContribution.group` and `explain` make, so both give the same bits. Into one flat
+    // buffer, row i at i × count, with a scratch row of column sums per worker.
+    var flat = [Double](repeating: 0, count: n * count)
+    let workers = max(1, min(threads, exact && file.model.exactExplanationCost > 0 ? n : n / 64))
+    flat.withUnsafeMutableBufferPointer { buffer in
+      nonisolated(unsafe) let out = buffer
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var columns = [Double](repeating: 0, count: inputCount)
+        for i in stride(from: w, to: n, by: workers) {
+          let c = known[i] >= 0 ? reasonContributions[known[i]] : file.explain(x, row: i, raw: raw[i], exact: exact).contributions
+          for k in 0..<inputCount { columns[k] = 0 }
+          for (j, value) in c.enumerated() { columns[inputOf[j]] += value }
+          for k in 0..<inputCount { out[i * count + ofColumn[k]] += columns[k] }
+        }
+      }
+    }
+    let sums = (0..<n).map { i in Array(flat[(i * count)..<((i + 1) * count)]) }
+    // A sum that is not finite has a column contribution that is not: named as the reasons name it.
+    for i in 0..<n where sums[i].contains(where: { !$0.isFinite }) {
+      let c = file.explain(x, row: i, raw: raw[i], exact: exact).contributions
+      try ScoringError.checkFinite(ColumnContribution.group(c, sources: file.outputSources, columns: inputs, row: i, in: table), id: table.ids[i])
+    }
+    return (n > 0 ? file.explain(x, row: 0, raw: raw[0], exact: exact).base : nil, sums)
   }
 }
 

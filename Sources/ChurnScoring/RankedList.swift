@@ -20,6 +20,8 @@ public struct RiskRow: Sendable, Equatable {
   public var bandSource: String?
   /// With an owner column: who looks after this customer (nil when the table leaves it blank).
   public var owner: String?
+  /// The health score and its dimensions (`CustomerHealth`), when the list shows them.
+  public var health: CustomerHealth?
 
   public init(id: String, probability: Double, band: String? = nil, reasons: [String] = [], revenueAtRisk: Double? = nil,
               segment: String? = nil, change: String? = nil) {
@@ -44,6 +46,9 @@ public struct RankedList: Sendable {
   public var showsWarnings = false
   /// Whether an owner column was read: the outputs then end with `owner`.
   public var showsOwners = false
+  /// The health dimensions' names when the outputs carry `health`, `health_baseline` and one
+  /// `health_<dimension>` column each (every row's `health` then has them in this order).
+  public var healthDimensions: [String]?
 
   /// - Complexity: O(n log n) comparisons of an index array (the rows move once), then one
   ///   pass for the percentiles.
@@ -95,7 +100,9 @@ public struct RankedList: Sendable {
 
   /// `rank, <id>, churn_probability, percentile, risk_band, reason_1, reason_2, reason_3,
   /// expected_revenue_at_risk, segment, change` (then `warnings, band_from` when
-  /// `showsWarnings`: fired rule names joined by `;`; then `owner` when `showsOwners`), written atomically. Customers who vanished
+  /// `showsWarnings`: fired rule names joined by `;`; then `owner` when `showsOwners`; then
+  /// `health, health_baseline, health_<dimension>...` when `healthDimensions` is set: integers,
+  /// baseline + dimensions = health, see `CustomerHealth`), written atomically. Customers who vanished
   /// since the previous list follow, with an empty rank and `vanished (was P, BAND)`.
   ///
   /// - Throws: `ScoringOutputError.nonFiniteProbability` for a row whose probability is not a
@@ -104,7 +111,7 @@ public struct RankedList: Sendable {
     try checkFinite()
     let file = try OutputFile(path: path)
     try file.write("rank,\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change"
-      + (showsWarnings ? ",warnings,band_from" : "") + (showsOwners ? ",owner\n" : "\n"))
+      + (showsWarnings ? ",warnings,band_from" : "") + (showsOwners ? ",owner" : "") + healthHeader + "\n")
     var line: [UInt8] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
       line.removeAll(keepingCapacity: true)
@@ -137,12 +144,14 @@ public struct RankedList: Sendable {
         line.append(0x2C)
         line.append(contentsOf: CSVField.escape(row.owner ?? "").utf8)
       }
+      if let names = healthDimensions { appendHealth(row.health, dimensions: names, to: &line) }
       line.append(0x0A)
       try file.write(line)
     }
     for gone in vanished {
       let was = String(format: "vanished (was %.6f%@)", gone.probability, gone.band.map { ", " + $0 } ?? "")
-      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsWarnings ? ",," : "")\(showsOwners ? "," : "")\n")
+      let health = String(repeating: ",", count: healthDimensions.map { 2 + $0.count } ?? 0)
+      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsWarnings ? ",," : "")\(showsOwners ? "," : "")\(health)\n")
     }
     try file.commit()
   }
@@ -165,6 +174,9 @@ public struct RankedList: Sendable {
       var warnings: [String]?
       var band_from: String?
       var owner: String?
+      var health: Int?
+      var health_baseline: Int?
+      var health_by_dimension: [String: Int]?
     }
     var entries: [Entry] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
@@ -172,7 +184,10 @@ public struct RankedList: Sendable {
                            risk_band: row.band, reasons: row.reasons,
                            expected_revenue_at_risk: row.revenueAtRisk.flatMap { $0.isNaN ? nil : $0 }, segment: row.segment,
                            change: row.change, warnings: showsWarnings ? row.warnings ?? [] : nil, band_from: showsWarnings ? row.bandSource : nil,
-                           owner: showsOwners ? row.owner : nil))
+                           owner: showsOwners ? row.owner : nil,
+                           health: healthDimensions == nil ? nil : row.health?.score, health_baseline: healthDimensions == nil ? nil : row.health?.baseline,
+                           health_by_dimension: healthDimensions == nil ? nil : row.health.map { h in
+                             Dictionary(uniqueKeysWithValues: h.dimensions.map { ($0.name, $0.points) }) }))
     }
     for gone in vanished {
       entries.append(Entry(rank: nil, id: gone.id, churn_probability: nil, percentile: nil, risk_band: nil, reasons: [],
@@ -203,9 +218,34 @@ public struct RankedList: Sendable {
       if let warnings = row.warnings, !warnings.isEmpty {
         lines.append("        warnings: " + warnings.joined(separator: "; ") + (row.bandSource == "rules" ? " (band from the rules)" : ""))
       }
+      if healthDimensions != nil, let health = row.health { lines.append("        health: " + health.text) }
       for reason in row.reasons { lines.append("        - " + reason) }
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// `,health,health_baseline,health_<dimension>...` when the list shows health, else "".
+  var healthHeader: String {
+    guard let names = healthDimensions else { return "" }
+    return ",health,health_baseline" + names.map { "," + CSVField.escape("health_" + $0) }.joined()
+  }
+
+  /// `,score,baseline,points...` of `health` (blank cells without), in `dimensions` order.
+  func appendHealth(_ health: CustomerHealth?, dimensions: [String], to line: inout [UInt8]) {
+    guard let health else {
+      line.append(contentsOf: [UInt8](repeating: 0x2C, count: 2 + dimensions.count))
+      return
+    }
+    // The names are the list's by construction (`Scorer`): counted here, not compared per row.
+    precondition(health.dimensions.count == dimensions.count, "\(health.dimensions.count) health dimensions, list \(dimensions)")
+    line.append(0x2C)
+    DecimalFormatting.appendInteger(health.score, to: &line)
+    line.append(0x2C)
+    DecimalFormatting.appendInteger(health.baseline, to: &line)
+    for d in health.dimensions {
+      line.append(0x2C)
+      DecimalFormatting.appendInteger(d.points, to: &line)
+    }
   }
 
   func pad(_ s: String, _ width: Int, right: Bool = false) -> String {

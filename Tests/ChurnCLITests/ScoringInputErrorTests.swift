@@ -84,7 +84,8 @@ struct ScoringInputErrorTests {
     let ok = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("s.csv"), "--revenue-column", "revenue", "--out", dir.file("risk.csv")])
     #expect(ok.status == 0, "\(ok.stderr)")
     let lines = try String(contentsOfFile: dir.file("risk.csv"), encoding: .utf8).split(separator: "\n")
-    let revenueCells = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).suffix(3).first! }
+    // expected_revenue_at_risk is the 9th column (the health columns follow change).
+    let revenueCells = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[8] }
     #expect(revenueCells.contains("") && revenueCells.contains { !$0.isEmpty && Double($0)! > 0 }, "\(lines)")
   }
 }

@@ -27,7 +27,9 @@ struct TrainScoreCommandTests {
     let table = try TypedCSV(path: Self.telco, idColumn: "customerid").featureTable(label: nil)
     let expected = Dictionary(uniqueKeysWithValues: zip(table.ids, try model.probabilities(table)))
     let lines = try String(contentsOfFile: dir.file("p.csv"), encoding: .utf8).split(separator: "\n")
-    #expect(lines.first == "rank,customerid,churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change")
+    // The health columns come last (see HealthDimensionTests).
+    #expect(lines.first.map(String.init) == "rank,customerid,churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change"
+      + ",health,health_baseline,health_service,health_finance,health_commercial,health_engagement,health_account")
     #expect(lines.count == 4931)
     var previous = 1.0
     for (k, line) in lines.dropFirst().enumerated() {

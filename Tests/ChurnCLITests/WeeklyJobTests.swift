@@ -56,8 +56,10 @@ struct WeeklyJobTests {
     var bands = Set<String>()
     for line in lines.dropFirst() {
       let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-      #expect(f.count == 11, "\(line)")
+      // 11 columns, then health, health_baseline and 5 dimensions that add up to it.
+      #expect(f.count == 18, "\(line)")
       let p = expected[f[1]]!
+      #expect(Int(f[11]) == Int((100 * (1 - p)).rounded()) && Int(f[12])! + f[13...].reduce(0) { $0 + Int($1)! } == Int(f[11]), "\(line)")
       #expect(abs(Double(f[2])! - p) <= 5e-7)
       #expect(f[3] == String(format: "%.1f", 100 * Double(ascending.firstIndex { $0 >= p }!) / Double(ascending.count)), "\(line)")
       #expect(f[4] == model.riskBands!.band(p), "\(line)")
@@ -91,18 +93,27 @@ struct WeeklyJobTests {
     mover[4] = "green"
     previous[2] = mover.joined(separator: ",")
     previous.remove(at: 1)
-    previous.append("999,C999999,0.5,50.0,red,,,,,,")
+    // As wide as the header: change, then the health columns (7 with the simulated features' dimensions).
+    let width = previous[0].split(separator: ",").count
+    #expect(width == 18)
+    previous.append("999,C999999,0.5,50.0,red" + String(repeating: ",", count: width - 5))
     try (previous.joined(separator: "\n") + "\n").write(toFile: dir.file("last.csv"), atomically: true, encoding: .utf8)
     let again = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
                               "--as-of", "2025-02-01", "--previous", dir.file("last.csv"), "--out", dir.file("risk2.csv")])
     #expect(again.status == 0, "\(again.stderr)")
     #expect(again.stderr.contains("score: against \(dir.file("last.csv")): 1 new, 1 vanished, 1 changed band"))
+    // The change column, the 11th: the 7 health columns follow it.
     let next = try String(contentsOfFile: dir.file("risk2.csv"), encoding: .utf8).split(separator: "\n")
-    #expect(next[1].hasSuffix(",new") && next[1].contains(removed))
-    #expect(next[2].hasSuffix(String(format: ",%+.1f pts (green→%@)", 100 * (moverNow.probability - 0.01), moverNow.band)), "\(next[2])")
+    func change(_ line: Substring) -> Substring {
+      var s = line
+      for _ in 0..<7 { s = s[..<s.lastIndex(of: ",")!] }
+      return s
+    }
+    #expect(change(next[1]).hasSuffix(",new") && next[1].contains(removed))
+    #expect(change(next[2]).hasSuffix(String(format: ",%+.1f pts (green→%@)", 100 * (moverNow.probability - 0.01), moverNow.band)), "\(next[2])")
     #expect(moverNow.band != "green")
-    #expect(next[3].hasSuffix(",0.0 pts"))
-    #expect(next.last == ",C999999,,,,,,,,,\"vanished (was 0.500000, red)\"")
+    #expect(change(next[3]).hasSuffix(",0.0 pts"))
+    #expect(next.last == ",C999999,,,,,,,,,\"vanished (was 0.500000, red)\",,,,,,,")
     let json = try runChurn(["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
                              "--as-of", "2025-02-01", "--format", "json", "--top", "3", "--out", dir.file("risk.json")])
     #expect(json.status == 0)

@@ -64,14 +64,17 @@ struct ScoringRulesTests {
     #expect(cli.status == 0, "\(cli.stderr)")
     #expect(try bytes(dir.file("lib.csv")) == bytes(dir.file("cli.csv")))
     let written = try String(contentsOfFile: dir.file("cli.csv"), encoding: .utf8).split(separator: "\n")
+    // The health columns come after the rules' (see HealthDimensionTests).
     #expect(written[0] == "rank,customer_id,churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change,"
-      + "warnings,band_from")
+      + "warnings,band_from,health,health_baseline,health_service,health_finance,health_commercial,health_engagement,health_account")
     let first = scored.list.rows[0]
-    #expect(written[1].hasSuffix(",\(first.warnings!.joined(separator: ";")),\(first.bandSource!)"))
-    // Without --rules the list is the one it always was.
+    let health = first.health!
+    #expect(written[1].hasSuffix(",\(first.warnings!.joined(separator: ";")),\(first.bandSource!),\(health.score),\(health.baseline),"
+      + health.dimensions.map { "\($0.points)" }.joined(separator: ",")))
+    // Without --rules: no warnings columns.
     try plain.write(to: dir.file("plain.csv"))
     #expect(try String(contentsOfFile: dir.file("plain.csv"), encoding: .utf8).hasPrefix(
-      "rank,customer_id,churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change\n"))
+      "rank,customer_id,churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change,health,health_baseline,health_service,health_finance,health_commercial,health_engagement,health_account\n"))
 
     try scored.write(to: dir.file("lib.json"), format: .json, top: 3)
     let entries = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("lib.json")))) as! [[String: Any]]
@@ -116,7 +119,7 @@ struct StoredRulesTests {
     #expect(try runChurn(score + ["--model", dir.file("plain.json"), "--rules", dir.file("rules.csv"), "--out", dir.file("flag.csv")]).status == 0)
     #expect(try bytes(dir.file("stored.csv")) == bytes(dir.file("flag.csv")))
     #expect(try String(contentsOfFile: dir.file("stored.csv"), encoding: .utf8).hasPrefix("rank,customer_id,churn_probability,percentile,risk_band,"
-      + "reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change,warnings,band_from\n"))
+      + "reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change,warnings,band_from,health,health_baseline,health_service,health_finance,health_commercial,health_engagement,health_account\n"))
   }
 
   @Test("A rule the model's inputs cannot serve is refused when the model is made; a damaged stored rule names the model file")

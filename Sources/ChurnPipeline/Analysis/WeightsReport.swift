@@ -32,13 +32,7 @@ public struct WeightsReport: Sendable {
   public init(model: String, rules: String? = nil, log: JobLog = .silent) throws {
     let file = try ModelFile.read(path: model)
     guard let rules else { self.init(file); return }
-    let lines = try Attribution.rules(path: rules)
-    self.init(file, attribution: Attribution(rules: lines.map(\.rule)))
-    for (k, shadowed) in attribution.unusedRules(columns: weights.groupWeights.map(\.column)) {
-      let pattern = lines[k].rule.pattern
-      log.note("\(rules) line \(lines[k].line): " + (shadowed
-        ? "every column that contains \"\(pattern)\" is placed by an earlier rule" : "no column name contains \"\(pattern)\""))
-    }
+    self.init(file, attribution: try Attribution.read(path: rules, columns: FeatureWeights(file).groupWeights.map(\.column), log: log))
   }
 
   /// The first `top` weights and the grouped view as text tables, separated by a blank line.

@@ -84,7 +84,7 @@ public struct Scorer: Sendable {
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: rows.idHeader) }
     timings.append(ScoringTiming(step: "input", seconds: watch.lap()))
     let (scored, list) = try rank(rows, reasons: options.reasons, explanation: options.explanation, announce: true, timings: &timings,
-                                  rules: try options.rules ?? model.storedRules(path: modelPath))
+                                  rules: try options.rules ?? model.storedRules(path: modelPath), health: options.health ? options.groups : nil)
     watch = Stopwatch()
     var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described, notes: rows.notes,
                                  drift: model.drift(rows.features, scores: scored.map(\.probability)).map { ColumnDrift(column: $0.column, psi: $0.psi) })
@@ -101,10 +101,11 @@ public struct Scorer: Sendable {
     return result
   }
 
-  /// Scores `rows` and ranks them, reasons for the riskiest `reasons` rows; with `announce`,
-  /// says on `log` how a forest's reasons are computed.
+  /// Scores `rows` and ranks them, reasons for the riskiest `reasons` rows, with `health` every
+  /// row's health by the dimensions of those rules (`HealthDimensions`); with `announce`, says
+  /// on `log` how a forest's reasons are computed.
   func rank(_ rows: ScoringRows, reasons: Int, explanation: RiskScorer.Explanation, announce: Bool,
-            timings: inout [ScoringTiming], rules: WarningRules? = nil) throws -> (scored: [RiskRow], list: RankedList) {
+            timings: inout [ScoringTiming], rules: WarningRules? = nil, health: Attribution? = nil) throws -> (scored: [RiskRow], list: RankedList) {
     // The rules' columns are checked before the scoring work.
     let warnings = try rules?.warnings(in: rows.features)
     let scorer = RiskScorer(model: model)
@@ -115,13 +116,24 @@ public struct Scorer: Sendable {
       log.line("reasons for the \(count) riskiest customers from " + (scorer.usesExactShapley(rows: count, method: explanation) ? "exact TreeSHAP values"
         : "path contributions (Saabas; --explain exact for TreeSHAP values, which cost about 0.05 µs per tree node per customer: \(cost) nodes here)"))
     }
+    let dimensions = health.map { HealthDimensions(columns: model.preprocessor.inputNames, attribution: $0) }
+    if announce, dimensions != nil, cost > 0, scorer.usesExactShapley(rows: min(reasons, features.rowCount), method: explanation),
+       !scorer.usesExactShapley(rows: features.rowCount, method: explanation) {
+      log.line("health dimensions of all \(features.rowCount) customers from path contributions (over the exact budget; --explain exact for TreeSHAP values)")
+    }
     var steps: [ScoringTiming] = []
-    let scored = try scorer.scoreRows(features, revenue: rows.revenue, horizonMonths: rows.horizonMonths, reasonRows: reasons, method: explanation) {
+    let scored = try scorer.scoreRows(features, revenue: rows.revenue, horizonMonths: rows.horizonMonths, reasonRows: reasons, method: explanation,
+                                      dimensions: dimensions.map { RiskScorer.Dimensions(ofColumn: $0.dimensionOfColumn, count: $0.names.count) }) {
       steps.append(ScoringTiming(step: $0, seconds: $1))
     }
     var watch = Stopwatch()
     var riskRows = scored.map { s in
-      RiskRow(id: s.id, probability: s.probability, band: s.band, reasons: s.reasons.map(ReasonText.reason), revenueAtRisk: s.revenueAtRisk, segment: s.segment)
+      var row = RiskRow(id: s.id, probability: s.probability, band: s.band, reasons: s.reasons.map(ReasonText.reason), revenueAtRisk: s.revenueAtRisk,
+                        segment: s.segment)
+      if let dimensions, let base = s.base {
+        row.health = dimensions.health(probability: s.probability, base: base, dimensionContributions: s.dimensionContributions)
+      }
+      return row
     }
     if let warnings {
       for (i, w) in warnings.enumerated() {
@@ -135,6 +147,7 @@ public struct Scorer: Sendable {
     var list = RankedList(riskRows)
     list.showsWarnings = warnings != nil
     list.showsOwners = rows.owners != nil
+    list.healthDimensions = dimensions?.names
     timings += steps + [ScoringTiming(step: "reasons in words and ranking", seconds: watch.lap())]
     return (riskRows, list)
   }
@@ -158,11 +171,19 @@ public struct ScoringOptions: Sendable {
   /// The customer-table (or table) column naming each customer's owner: adds `owner` to every
   /// row. Without it, the model's (`churn train --owner-column`), if any.
   public var ownerColumn: String?
+  /// Whether every customer gets a health score and its dimensions (`CustomerHealth`, the
+  /// list's `health` columns); computing them explains every customer, not only the riskiest.
+  public var health: Bool
+  /// The rules that place input columns in health dimensions: the default categories
+  /// (service, engagement, finance, commercial, account), or a `--groups` file's.
+  public var groups: Attribution
 
   /// Options with the defaults of `churn score`: no revenue, reasons for the riskiest 10,000, `.auto` explanations.
   public init(revenueColumn: String? = nil, reasons: Int = 10_000, explanation: RiskScorer.Explanation = .auto, previous: String? = nil,
-              rules: WarningRules? = nil, ownerColumn: String? = nil) {
+              rules: WarningRules? = nil, ownerColumn: String? = nil, health: Bool = true, groups: Attribution = Attribution()) {
     self.ownerColumn = ownerColumn
+    self.health = health
+    self.groups = groups
     self.revenueColumn = revenueColumn
     self.reasons = reasons
     self.explanation = explanation
@@ -173,9 +194,11 @@ public struct ScoringOptions: Sendable {
 
 /// A file format of the ranked list.
 public enum ListFormat: String, Sendable, CaseIterable {
-  /// rank, id, churn_probability, percentile, risk_band, reason_1..3, expected_revenue_at_risk, segment, change.
+  /// rank, id, churn_probability, percentile, risk_band, reason_1..3, expected_revenue_at_risk, segment, change
+  /// (warnings, band_from with rules; health, health_baseline, health_<dimension>... with health).
   case csv
-  /// An array of objects with the CSV's fields, the id under `id` and the reasons as an array.
+  /// An array of objects with the CSV's fields, the id under `id`, the reasons as an array and
+  /// the health dimensions as `health_by_dimension`, an object of dimension → points.
   case json
 }
 
