@@ -17,8 +17,8 @@ import Foundation
 /// ```
 ///
 /// Version 2 added the families `pct_change_sum`, `rising_months` and `streak`; a version 1
-/// spec (a model trained before them) is read as version 2 with those families excluded, so it
-/// still makes exactly its columns.
+/// spec (a model trained before them) makes none of them, so it still makes exactly its
+/// columns, and is written back as it was read.
 public struct FeatureSpec: Sendable, Equatable, Codable {
   public static let currentVersion = 2
   /// The families each version added after version 1, left out when an older spec is read.
@@ -89,27 +89,10 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
     self.excludedFamilies = excludedFamilies
   }
 
-  public func includes(_ family: String) -> Bool { !excludedFamilies.contains(family) }
-
-  enum CodingKeys: String, CodingKey {
-    case version, windows, leadDays, eventTypes, purchaseTypes, rfmWindowDays, attributes, excludedFamilies
-  }
-
-  /// Decodes a spec; a version 1 spec becomes version 2 with the families version 2 added excluded.
-  public init(from decoder: Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    version = try c.decode(Int.self, forKey: .version)
-    windows = try c.decode([Int].self, forKey: .windows)
-    leadDays = try c.decode(Int.self, forKey: .leadDays)
-    eventTypes = try c.decode([EventType].self, forKey: .eventTypes)
-    purchaseTypes = try c.decode([String].self, forKey: .purchaseTypes)
-    rfmWindowDays = try c.decode(Int.self, forKey: .rfmWindowDays)
-    attributes = try c.decode([Attribute].self, forKey: .attributes)
-    excludedFamilies = try c.decode([String].self, forKey: .excludedFamilies)
-    if version == 1 {
-      version = 2
-      excludedFamilies += Self.familiesAddedInVersion2.filter { !excludedFamilies.contains($0) }
-    }
+  /// Whether the spec computes `family`: not excluded, and known to the spec's version (a
+  /// version 1 spec, from a model trained before version 2's families, makes none of them).
+  public func includes(_ family: String) -> Bool {
+    !excludedFamilies.contains(family) && !(version < 2 && Self.familiesAddedInVersion2.contains(family))
   }
 
   /// The group of an event type for `streak_T`: the first word of its token, before the first
@@ -135,7 +118,7 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
 
   /// Checks windows, names and families; says what is wrong.
   public func validate() throws {
-    guard version == Self.currentVersion else { throw FeatureSpecError.badSpec("version \(version); this churn reads versions 1 to \(Self.currentVersion)") }
+    guard (1...Self.currentVersion).contains(version) else { throw FeatureSpecError.badSpec("version \(version); this churn reads versions 1 to \(Self.currentVersion)") }
     guard !windows.isEmpty, windows.allSatisfy({ $0 >= 1 && $0 <= 3660 }), windows == Array(Set(windows)).sorted() else {
       throw FeatureSpecError.badSpec("windows \(windows); expected distinct ascending day counts in 1...3660")
     }
