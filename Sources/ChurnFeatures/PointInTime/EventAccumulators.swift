@@ -106,20 +106,23 @@ struct EventAccumulators {
     dayBits.append(contentsOf: repeatElement(0, count: k * dayWords))
     activeBefore.append(contentsOf: repeatElement(false, count: k))
     activeAfter.append(contentsOf: repeatElement(false, count: k))
-    for t in types.indices { grow(&types[t], slots: k) }
+    let (periods, cap) = (risingPeriods, streakCap)
+    for t in types.indices { Self.grow(&types[t], slots: k, windows: w, periods: periods, cap: cap) }
     customerCount += n
   }
 
-  private func grow(_ a: inout TypeAggregates, slots: Int) {
-    a.count.append(contentsOf: repeatElement(0, count: slots * windowCount))
+  /// Static, so that growing `types[t]` in place never copies `self` (a copy would share,
+  /// then duplicate, every array).
+  private static func grow(_ a: inout TypeAggregates, slots: Int, windows: Int, periods: Int, cap: Int) {
+    a.count.append(contentsOf: repeatElement(0, count: slots * windows))
     a.previous30.append(contentsOf: repeatElement(0, count: slots))
     a.last.append(contentsOf: repeatElement(.min, count: slots))
     if a.hasValues {
-      a.sum.append(contentsOf: repeatElement(0, count: slots * windowCount))
-      a.valued.append(contentsOf: repeatElement(0, count: slots * windowCount))
+      a.sum.append(contentsOf: repeatElement(0, count: slots * windows))
+      a.valued.append(contentsOf: repeatElement(0, count: slots * windows))
     }
-    a.months.append(contentsOf: repeatElement(0, count: slots * risingPeriods))
-    if a.tracksRecent { a.recent.append(contentsOf: repeatElement(.min, count: slots * streakCap)) }
+    a.months.append(contentsOf: repeatElement(0, count: slots * periods))
+    if a.tracksRecent { a.recent.append(contentsOf: repeatElement(.min, count: slots * cap)) }
     if a.tracksQuarters { a.quarterSum.append(contentsOf: repeatElement(0, count: slots * 2)) }
   }
 
@@ -128,7 +131,7 @@ struct EventAccumulators {
     var a = TypeAggregates()
     a.tracksRecent = options.recent
     a.tracksQuarters = options.quarters
-    grow(&a, slots: customerCount * slotsPerCustomer)
+    Self.grow(&a, slots: customerCount * slotsPerCustomer, windows: windowCount, periods: risingPeriods, cap: streakCap)
     types.append(a)
     return types.count - 1
   }
