@@ -319,9 +319,9 @@ struct FeatureBuilderTests {
     let design = try ObservationDesign(cutoffs: try ObservationDesign.cutoffRange("2024-01-04:2024-01-13:1d"), horizon: .days(30))
     var builder = FeatureBuilder(design: design)
     builder.memoryBudget = 2_000
-    // Per (customer, cutoff): 46 bytes + 24 per event type (3 windows, 2 day words) + 28 for its
-    // 7 rising_months periods + 16 for the purchase type order's 90-day sums; 3 customers × 10 cutoffs × 166.
-    #expect(throws: FeatureError.tooMuchMemory(customers: 3, cutoffs: 10, eventTypes: 2, bytes: 4_980, budget: 2_000)) {
+    // Per (customer, cutoff): 46 bytes + 24 per event type (3 windows, 2 day words) + 14 for its
+    // 7 rising_months periods + 16 for the purchase type order's 90-day sums; 3 customers × 10 cutoffs × 138.
+    #expect(throws: FeatureError.tooMuchMemory(customers: 3, cutoffs: 10, eventTypes: 2, bytes: 4_140, budget: 2_000)) {
       try builder.build(events: EventLogReader(path: dir.file("e.csv")))
     }
     #expect(FeatureError.tooMuchMemory(customers: 2000, cutoffs: 9132, eventTypes: 15, bytes: 17_400_000_000, budget: 11_700_000_000).description

@@ -98,6 +98,31 @@ struct SeedSignalFeatureTests {
     #expect(lead == ["a": 1, "b": 0, "c": 1, "d": 6, "e": 0, "f": 0])
   }
 
+  @Test("rising_months_T: a period's count stops at 65,535 (two such periods compare equal), on one thread and on two")
+  func risingSaturates() throws {
+    // a: 65,540 complaints in period 1, 65,536 in period 2, none in period 3: exact counts
+    // would rise twice; both periods hold 65,535, so the value is 0. b: 70,000 (65,535), then 1,
+    // then 0 → 2.
+    var lines: [String] = []
+    for i in 0..<65_540 { lines.append("a,\(UTCTime.formatDateTime(milliseconds: UTCTime.parseMilliseconds("2024-06-02")! + Int64(i) * 1000)),complaint,") }
+    for i in 0..<65_536 { lines.append("a,\(UTCTime.formatDateTime(milliseconds: UTCTime.parseMilliseconds("2024-05-03")! + Int64(i) * 1000)),complaint,") }
+    for i in 0..<70_000 { lines.append("b,\(UTCTime.formatDateTime(milliseconds: UTCTime.parseMilliseconds("2024-06-03")! + Int64(i) * 1000)),complaint,") }
+    lines.append("b,2024-05-10T00:00:00Z,complaint,")
+    lines.append("b,2024-07-05T00:00:00Z,login,")
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try ("customer_id,timestamp,event_type,value\n" + lines.joined(separator: "\n") + "\n").write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    let design = try ObservationDesign(cutoffs: [try ObservationDesign.cutoff(Self.cutoff)], horizon: .days(30), activeWindow: .days(3660))
+    for threads in [1, 2] {
+      var builder = FeatureBuilder(design: design)
+      builder.threads = threads
+      builder.minimumBytesPerThread = 1000
+      let result = try builder.build(events: EventLogReader(path: dir.file("e.csv")))
+      #expect(try values(result, "rising_months_complaint") == ["a": 0, "b": 2], "\(threads) threads")
+      #expect(try values(result, "count_complaint_30d") == ["a": 65_540, "b": 70_000], "\(threads) threads")
+    }
+  }
+
   static let streakLog = """
     a,2024-03-01T00:00:00Z,upsell_accepted,
     a,2024-04-01T00:00:00Z,upsell_declined,

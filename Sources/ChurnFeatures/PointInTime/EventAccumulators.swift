@@ -20,7 +20,9 @@ struct EventAccumulators {
     var sum: [Double] = []  // slot × windows, valued types only
     var valued: [Int32] = []  // slot × windows, valued types only
     var hasValues = false
-    var months: [Int32] = []  // slot × risingPeriods: events in 30-day period p + 1 (when rising_months is computed)
+    /// slot × risingPeriods: events in 30-day period p + 1 (when rising_months is computed),
+    /// saturating at 65,535 (half the memory of Int32 counts; two saturated periods compare equal).
+    var months: [UInt16] = []
     /// slot × streakCap: the latest times before the reference, ascending, .min filling the
     /// front while fewer (types tracked for streak_T only).
     var recent: [Int64] = []
@@ -81,7 +83,7 @@ struct EventAccumulators {
     let w = windowCount
     var perSlot = 8 + 8 + 4 * w + 8 * dayWords + 2
     for t in types {
-      perSlot += 4 * w + 4 + 8 + (t.hasValues ? 12 * w : 0) + 4 * risingPeriods
+      perSlot += 4 * w + 4 + 8 + (t.hasValues ? 12 * w : 0) + 2 * risingPeriods
         + (t.tracksRecent ? 8 * streakCap : 0) + (t.tracksQuarters ? 16 : 0)
     }
     return perSlot * slotsPerCustomer
@@ -255,7 +257,7 @@ struct EventAccumulators {
             if age > thirty && age <= 2 * thirty { previous30[slot] &+= 1 }
             if periods > 0 {
               let p = Int((age - 1) / thirty)
-              if p < periods { months[slot * periods + p] &+= 1 }
+              if p < periods && months[slot * periods + p] < .max { months[slot * periods + p] += 1 }
             }
             if tracksRecent { Self.insert(time, into: recent.baseAddress! + slot * cap, count: cap) }
             if tracksQuarters && hasValue {
@@ -326,7 +328,7 @@ extension EventAccumulators {
         Self.combine(&types[u].sum, o.sum, customerMap, width: k * w) { $0 + $1 }
         Self.combine(&types[u].valued, o.valued, customerMap, width: k * w) { $0 &+ $1 }
       }
-      Self.combine(&types[u].months, o.months, customerMap, width: k * risingPeriods) { $0 &+ $1 }
+      Self.combine(&types[u].months, o.months, customerMap, width: k * risingPeriods) { $0.addingReportingOverflow($1).overflow ? .max : $0 + $1 }
       precondition(o.tracksRecent == types[u].tracksRecent && o.tracksQuarters == types[u].tracksQuarters,
                    "merging a type tracked with other options")
       if o.tracksRecent { Self.mergeRecent(&types[u].recent, o.recent, customerMap, slots: k, cap: streakCap) }
