@@ -10,11 +10,23 @@ import Foundation
 /// ```
 /// days_since_last_event  tenure_days  active_days_Wd  mean_gap_days_Rd
 /// recency_days  frequency_Rd  monetary_Rd  r_score  f_score  m_score  rfm_segment
-/// count_T_Wd  sum_T_Wd  mean_T_Wd  days_since_last_T  pct_change_count_T_30d
+/// count_T_Wd  sum_T_Wd  mean_T_Wd  days_since_last_T  rising_months_T
+/// streak_T (types whose name shares its first word with another type's: upsell_declined, upsell_accepted)
+/// pct_change_sum_T_90d (purchase types with values)  pct_change_count_T_30d
 /// <attribute columns of the customer table, as they are>
 /// ```
+///
+/// Version 2 added the families `pct_change_sum`, `rising_months` and `streak`; a version 1
+/// spec (a model trained before them) makes none of them, so it still makes exactly its
+/// columns, and is written back as it was read.
 public struct FeatureSpec: Sendable, Equatable, Codable {
-  public static let currentVersion = 1
+  public static let currentVersion = 2
+  /// The families each version added after version 1, left out when an older spec is read.
+  static let familiesAddedInVersion2 = ["pct_change_sum", "rising_months", "streak"]
+  /// `rising_months_T` compares the counts of this many 30-day periods, so it is at most one less.
+  public static let risingPeriods = 7
+  /// `streak_T` counts at most this many events (this value means this many or more).
+  public static let streakCap = 8
 
   /// One event type: its name in the log and the token used in feature names.
   public struct EventType: Sendable, Equatable, Codable {
@@ -53,11 +65,13 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
   public var rfmWindowDays: Int
   public var attributes: [Attribute]
   /// Families left out, by name: `count`, `sum`, `mean`, `days_since_last`, `pct_change`,
-  /// `days_since_last_event`, `tenure`, `active_days`, `mean_gap`, `rfm`.
+  /// `pct_change_sum`, `rising_months`, `streak`, `days_since_last_event`, `tenure`,
+  /// `active_days`, `mean_gap`, `rfm`.
   public var excludedFamilies: [String]
 
   public static let familyNames: Set<String> = [
-    "count", "sum", "mean", "days_since_last", "pct_change", "days_since_last_event", "tenure", "active_days", "mean_gap", "rfm",
+    "count", "sum", "mean", "days_since_last", "pct_change", "pct_change_sum", "rising_months", "streak",
+    "days_since_last_event", "tenure", "active_days", "mean_gap", "rfm",
   ]
   /// Event type names recognized as purchases when no purchase types are given.
   public static let defaultPurchaseNames: Set<String> = [
@@ -75,11 +89,36 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
     self.excludedFamilies = excludedFamilies
   }
 
-  public func includes(_ family: String) -> Bool { !excludedFamilies.contains(family) }
+  /// Whether the spec computes `family`: not excluded, and known to the spec's version (a
+  /// version 1 spec, from a model trained before version 2's families, makes none of them).
+  public func includes(_ family: String) -> Bool {
+    !excludedFamilies.contains(family) && !(version < 2 && Self.familiesAddedInVersion2.contains(family))
+  }
+
+  /// The group of an event type for `streak_T`: the first word of its token, before the first
+  /// underscore (`upsell` for `upsell_declined`); `nil` for a one-word token (`login`) or a
+  /// name with no ASCII letter or digit (its token is made of hex).
+  public static func streakGroup(of name: String) -> String? {
+    guard name.unicodeScalars.contains(where: { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }),
+          let token = try? token(for: name), let underscore = token.firstIndex(of: "_") else { return nil }
+    return String(token[..<underscore])
+  }
+
+  /// The other event types of the spec in `type`'s streak group (empty when it has none or
+  /// the `streak` family is excluded): `streak_T` counts T's events since the latest of theirs.
+  public func streakSiblings(of type: EventType) -> [EventType] {
+    guard includes("streak"), let group = Self.streakGroup(of: type.name) else { return [] }
+    return eventTypes.filter { $0.name != type.name && Self.streakGroup(of: $0.name) == group }
+  }
+
+  /// Whether `type` has `pct_change_sum_T_90d`: a purchase type that carries values.
+  public func hasQuarterChange(_ type: EventType) -> Bool {
+    includes("pct_change_sum") && type.valued && purchaseTypes.contains(type.name)
+  }
 
   /// Checks windows, names and families; says what is wrong.
   public func validate() throws {
-    guard version == Self.currentVersion else { throw FeatureSpecError.badSpec("version \(version); this churn reads version \(Self.currentVersion)") }
+    guard (1...Self.currentVersion).contains(version) else { throw FeatureSpecError.badSpec("version \(version); this churn reads versions 1 to \(Self.currentVersion)") }
     guard !windows.isEmpty, windows.allSatisfy({ $0 >= 1 && $0 <= 3660 }), windows == Array(Set(windows)).sorted() else {
       throw FeatureSpecError.badSpec("windows \(windows); expected distinct ascending day counts in 1...3660")
     }
@@ -153,15 +192,19 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
 
   /// The feature names of one event type, in column order.
   public func names(of type: EventType) -> [String] {
-    names(token: type.token, valued: type.valued)
+    names(token: type.token, of: type)
   }
 
-  func names(token t: String, valued: Bool) -> [String] {
+  /// The feature names `type` would have with the token `t`.
+  func names(token t: String, of type: EventType) -> [String] {
     var names: [String] = []
     if includes("count") { names += windows.map { "count_\(t)_\($0)d" } }
-    if valued && includes("sum") { names += windows.map { "sum_\(t)_\($0)d" } }
-    if valued && includes("mean") { names += windows.map { "mean_\(t)_\($0)d" } }
+    if type.valued && includes("sum") { names += windows.map { "sum_\(t)_\($0)d" } }
+    if type.valued && includes("mean") { names += windows.map { "mean_\(t)_\($0)d" } }
     if includes("days_since_last") { names.append("days_since_last_\(t)") }
+    if includes("rising_months") { names.append("rising_months_\(t)") }
+    if !streakSiblings(of: type).isEmpty { names.append("streak_\(t)") }
+    if hasQuarterChange(type) { names.append("pct_change_sum_\(t)_90d") }
     if includes("pct_change") { names.append("pct_change_count_\(t)_30d") }
     return names
   }
@@ -192,7 +235,7 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
       var token = type.token
       var suffix = 1
       func clash(_ t: String) -> String? {
-        takenTokens.contains(t) ? t : names(token: t, valued: type.valued).first { taken.contains($0.lowercased()) }
+        takenTokens.contains(t) ? t : names(token: t, of: type).first { taken.contains($0.lowercased()) }
       }
       let firstClash = clash(token)
       while clash(token) != nil {
@@ -200,11 +243,11 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
         token = "\(type.token)_\(suffix)"
       }
       if let firstClash {
-        let example = names(token: token, valued: type.valued).last ?? token
+        let example = names(token: token, of: type).last ?? token
         notes.append("event type \"\(type.name)\" would repeat the name \(firstClash); its features are named with \(token) instead (for example \(example))")
         eventTypes[k].token = token
       }
-      for name in names(token: token, valued: type.valued) { taken.insert(name.lowercased()) }
+      for name in names(token: token, of: type) { taken.insert(name.lowercased()) }
       takenTokens.insert(token)
     }
     return notes

@@ -22,6 +22,11 @@ public enum ReasonText {
     if feature.hasPrefix("pct_change_count_"), feature.hasSuffix("_30d") {
       return "change in \(plural(String(feature.dropFirst(17).dropLast(4)))) vs the 30 days before"
     }
+    if feature.hasPrefix("pct_change_sum_"), feature.hasSuffix("_90d") {
+      return "change in \(words(String(feature.dropFirst(15).dropLast(4)))) value vs the 90 days before"
+    }
+    if feature.hasPrefix("rising_months_") { return "months in a row of rising \(plural(String(feature.dropFirst(14))))" }
+    if feature.hasPrefix("streak_") { return "\(plural(String(feature.dropFirst(7)))) in a row" }
     if feature.hasPrefix("days_since_last_") { return "days since last \(words(String(feature.dropFirst(16))))" }
     for (prefix, template) in [("count_", "%@ in last %@ days"), ("sum_", "total %@ value in last %@ days"),
                                ("mean_", "average %@ value in last %@ days")] where feature.hasPrefix(prefix) {

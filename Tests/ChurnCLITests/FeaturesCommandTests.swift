@@ -22,13 +22,15 @@ struct FeaturesCommandTests {
     #expect(r.stdout == dir.file("f.csv") + "\n")
     let csv = try String(contentsOfFile: dir.file("f.csv"), encoding: .utf8)
     #expect(csv == """
-      customer_id,cutoff,days_since_last_event,tenure_days,active_days_30d,mean_gap_days_30d,recency_days,frequency_30d,monetary_30d,r_score,f_score,m_score,rfm_segment,count_login_30d,days_since_last_login,pct_change_count_login_30d,count_order_30d,sum_order_30d,mean_order_30d,days_since_last_order,pct_change_count_order_30d,label
-      007,2024-02-01,21.666666667,21.666666667,1,,21.666666667,1,12.5,3,3,3,high_value,0,,0,1,12.5,12.5,21.666666667,1,0
-      008,2024-02-01,11,12,2,1,,0,0,1,1,1,needs_attention,2,11,1,0,0,,,0,1
+      customer_id,cutoff,days_since_last_event,tenure_days,active_days_30d,mean_gap_days_30d,recency_days,frequency_30d,monetary_30d,r_score,f_score,m_score,rfm_segment,count_login_30d,days_since_last_login,rising_months_login,pct_change_count_login_30d,count_order_30d,sum_order_30d,mean_order_30d,days_since_last_order,rising_months_order,pct_change_sum_order_90d,pct_change_count_order_30d,label
+      007,2024-02-01,21.666666667,21.666666667,1,,21.666666667,1,12.5,3,3,3,high_value,0,,0,0,1,12.5,12.5,21.666666667,1,1,1,0
+      008,2024-02-01,11,12,2,1,,0,0,1,1,1,needs_attention,2,11,1,1,0,0,,,0,0,0,1
 
       """)
+    // rising_months: 008's two logins and 007's order of January 10 make their last 30 days a
+    // rise on the 30 before (empty); pct_change_sum_order_90d: 007's 12.5 against nothing → +1.
     #expect(r.stderr.contains("features: cutoff 2024-02-01: 2 customers, 2 labelled, 1 churned, churn rate 50.0%"))
-    #expect(r.stderr.contains("features: 2 rows × 19 features in "))
+    #expect(r.stderr.contains("features: 2 rows × 22 features in "))
     // The saved spec reproduces the same file.
     let again = try runChurn(["features", "--events", dir.file("e.csv"), "--cutoff", "2024-02-01", "--horizon", "14d",
                               "--active-window", "30d", "--spec", dir.file("spec.json"), "--out", dir.file("g.csv")])

@@ -59,6 +59,32 @@ func referenceFeatures(events all: [Event], customer: String, reference r: Int64
     let recent = Double(ofType.filter { inWindow($0, 30) }.count)
     let previous = Double(ofType.filter { $0.time >= r - 60 * UTCTime.millisecondsPerDay && $0.time < r - 30 * UTCTime.millisecondsPerDay }.count)
     f["pct_change_count_\(t)_30d"] = previous > 0 ? (recent - previous) / previous : (recent > 0 ? 1 : 0)
+    // rising_months_T: period p = [r − 30p d, r − 30(p − 1) d), each count above the one before.
+    let d = UTCTime.millisecondsPerDay
+    if spec.includes("rising_months") {
+      let months = (1...FeatureSpec.risingPeriods).map { (p: Int) -> Int in
+        let start: Int64 = r - Int64(30 * p) * d, end: Int64 = start + 30 * d
+        return ofType.filter { $0.time >= start && $0.time < end }.count
+      }
+      var rises = 0
+      while rises + 1 < months.count && months[rises] > months[rises + 1] { rises += 1 }
+      f["rising_months_\(t)"] = Double(rises)
+    }
+    // streak_T: T's events strictly after the latest event of the other types of its group.
+    let siblings = Set(spec.streakSiblings(of: type).map(\.name))
+    if !siblings.isEmpty {
+      let since = before.filter { siblings.contains($0.type) }.map(\.time).max() ?? .min
+      f["streak_\(t)"] = Double(min(FeatureSpec.streakCap, ofType.filter { $0.time > since }.count))
+    }
+    // pct_change_sum_T_90d: values in [r − 90d, r) against [r − 180d, r − 90d).
+    if spec.hasQuarterChange(type) {
+      let valued = ofType.filter { !$0.value.isNaN }
+      let quarter: Int64 = 90 * d
+      let a: Double = valued.filter { $0.time >= r - quarter }.reduce(0) { $0 + $1.value }
+      let b: Double = valued.filter { $0.time >= r - 2 * quarter && $0.time < r - quarter }.reduce(0) { $0 + $1.value }
+      let change: Double = b != 0 ? (a - b) / abs(b) : (a > 0 ? 1 : (a < 0 ? -1 : 0))
+      f["pct_change_sum_\(t)_90d"] = change
+    }
   }
   return f
 }
@@ -88,6 +114,9 @@ struct FeatureBuilderTests {
       let result = try builder.build(events: EventLogReader(path: dir.file("events.csv")))
       let table = result.table
       #expect(table.rowCount > 150)
+      // The reference covers the seed-signal families too (the simulator logs upsell offers and orders).
+      #expect(["rising_months_complaint", "streak_upsell_declined", "streak_upsell_accepted", "pct_change_sum_order_90d"]
+        .allSatisfy { table.columnIndex($0) != nil })
       var checked = 0
       for row in 0..<table.rowCount {
         let r = table.cutoffs![row] - Int64(lead) * UTCTime.millisecondsPerDay
@@ -290,8 +319,9 @@ struct FeatureBuilderTests {
     let design = try ObservationDesign(cutoffs: try ObservationDesign.cutoffRange("2024-01-04:2024-01-13:1d"), horizon: .days(30))
     var builder = FeatureBuilder(design: design)
     builder.memoryBudget = 2_000
-    // Per (customer, cutoff): 46 bytes + 24 per event type (3 windows, 2 day words); 3 customers × 10 cutoffs × 94.
-    #expect(throws: FeatureError.tooMuchMemory(customers: 3, cutoffs: 10, eventTypes: 2, bytes: 2_820, budget: 2_000)) {
+    // Per (customer, cutoff): 46 bytes + 24 per event type (3 windows, 2 day words) + 14 for its
+    // 7 rising_months periods + 16 for the purchase type order's 90-day sums; 3 customers × 10 cutoffs × 138.
+    #expect(throws: FeatureError.tooMuchMemory(customers: 3, cutoffs: 10, eventTypes: 2, bytes: 4_140, budget: 2_000)) {
       try builder.build(events: EventLogReader(path: dir.file("e.csv")))
     }
     #expect(FeatureError.tooMuchMemory(customers: 2000, cutoffs: 9132, eventTypes: 15, bytes: 17_400_000_000, budget: 11_700_000_000).description

@@ -10,6 +10,7 @@ import ChurnCore
 /// A "slot" is `customer × cutoffCount + k`. For cutoff k the features' reference instant is
 /// `reference[k] = cutoff[k] − lead`, and an event at time t falls in window W when
 /// `reference − W ≤ t < reference` (half-open), i.e. when its age `reference − t` is in (0, W].
+/// The 30-day period p (1, 2, ...) of `rising_months_T` holds the ages in (30(p − 1)d, 30p d].
 struct EventAccumulators {
   /// Aggregates of one tracked event type.
   struct TypeAggregates {
@@ -19,6 +20,23 @@ struct EventAccumulators {
     var sum: [Double] = []  // slot × windows, valued types only
     var valued: [Int32] = []  // slot × windows, valued types only
     var hasValues = false
+    /// slot × risingPeriods: events in 30-day period p + 1 (when rising_months is computed),
+    /// saturating at 65,535 (half the memory of Int32 counts; two saturated periods compare equal).
+    var months: [UInt16] = []
+    /// slot × streakCap: the latest times before the reference, ascending, .min filling the
+    /// front while fewer (types tracked for streak_T only).
+    var recent: [Int64] = []
+    var tracksRecent = false
+    var quarterSum: [Double] = []  // slot × 2: sum of values with age in (0, 90d] and (90d, 180d] (purchase types only)
+    var tracksQuarters = false
+  }
+
+  /// Which optional aggregates a tracked type keeps.
+  struct TypeOptions: Sendable, Equatable {
+    /// Its latest `streakCap` times (for `streak_T`).
+    var recent = false
+    /// Its value sums over the last two 90-day periods (for `pct_change_sum_T_90d`).
+    var quarters = false
   }
 
   let cutoffs: [Int64]
@@ -28,6 +46,9 @@ struct EventAccumulators {
   let windowMilliseconds: [Int64]
   let rfmWindow: Int
   let dayWords: Int
+  /// 30-day periods counted per type for `rising_months_T` (0 when the family is not computed).
+  let risingPeriods: Int
+  let streakCap = FeatureSpec.streakCap
   var slotsPerCustomer: Int { cutoffs.count }
   var windowCount: Int { windowMilliseconds.count }
 
@@ -44,7 +65,7 @@ struct EventAccumulators {
   var firstTime = Int64.max
   var lastTime = Int64.min
 
-  init(design: ObservationDesign, windows: [Int], leadDays: Int, rfmWindowDays: Int) {
+  init(design: ObservationDesign, windows: [Int], leadDays: Int, rfmWindowDays: Int, rising: Bool = true) {
     let day = UTCTime.millisecondsPerDay
     cutoffs = design.cutoffs
     references = design.cutoffs.map { $0 - Int64(leadDays) * day }
@@ -54,13 +75,17 @@ struct EventAccumulators {
     windowMilliseconds = windows.map { Int64($0) * day }
     rfmWindow = windows.firstIndex(of: rfmWindowDays)!
     dayWords = (windows.max()! + 63) / 64
+    risingPeriods = rising ? FeatureSpec.risingPeriods : 0
   }
 
   /// Bytes the aggregates hold per customer (all its cutoffs), for the memory check.
   var bytesPerCustomer: Int {
     let w = windowCount
     var perSlot = 8 + 8 + 4 * w + 8 * dayWords + 2
-    for t in types { perSlot += 4 * w + 4 + 8 + (t.hasValues ? 12 * w : 0) }
+    for t in types {
+      perSlot += 4 * w + 4 + 8 + (t.hasValues ? 12 * w : 0) + 2 * risingPeriods
+        + (t.tracksRecent ? 8 * streakCap : 0) + (t.tracksQuarters ? 16 : 0)
+    }
     return perSlot * slotsPerCustomer
   }
 
@@ -83,11 +108,14 @@ struct EventAccumulators {
     dayBits.append(contentsOf: repeatElement(0, count: k * dayWords))
     activeBefore.append(contentsOf: repeatElement(false, count: k))
     activeAfter.append(contentsOf: repeatElement(false, count: k))
-    for t in types.indices { Self.grow(&types[t], slots: k, windows: w) }
+    let (periods, cap) = (risingPeriods, streakCap)
+    for t in types.indices { Self.grow(&types[t], slots: k, windows: w, periods: periods, cap: cap) }
     customerCount += n
   }
 
-  private static func grow(_ a: inout TypeAggregates, slots: Int, windows: Int) {
+  /// Static, so that growing `types[t]` in place never copies `self` (a copy would share,
+  /// then duplicate, every array).
+  private static func grow(_ a: inout TypeAggregates, slots: Int, windows: Int, periods: Int, cap: Int) {
     a.count.append(contentsOf: repeatElement(0, count: slots * windows))
     a.previous30.append(contentsOf: repeatElement(0, count: slots))
     a.last.append(contentsOf: repeatElement(.min, count: slots))
@@ -95,12 +123,17 @@ struct EventAccumulators {
       a.sum.append(contentsOf: repeatElement(0, count: slots * windows))
       a.valued.append(contentsOf: repeatElement(0, count: slots * windows))
     }
+    a.months.append(contentsOf: repeatElement(0, count: slots * periods))
+    if a.tracksRecent { a.recent.append(contentsOf: repeatElement(.min, count: slots * cap)) }
+    if a.tracksQuarters { a.quarterSum.append(contentsOf: repeatElement(0, count: slots * 2)) }
   }
 
   /// Starts tracking a new event type and returns its index.
-  mutating func addType() -> Int {
+  mutating func addType(_ options: TypeOptions = TypeOptions()) -> Int {
     var a = TypeAggregates()
-    Self.grow(&a, slots: customerCount * slotsPerCustomer, windows: windowCount)
+    a.tracksRecent = options.recent
+    a.tracksQuarters = options.quarters
+    Self.grow(&a, slots: customerCount * slotsPerCustomer, windows: windowCount, periods: risingPeriods, cap: streakCap)
     types.append(a)
     return types.count - 1
   }
@@ -125,6 +158,9 @@ struct EventAccumulators {
     let words = dayWords
     let day = UTCTime.millisecondsPerDay
     let thirty = 30 * day
+    let ninety = 90 * day
+    let periods = risingPeriods
+    let cap = streakCap
     let references = self.references, cutoffs = self.cutoffs, horizonEnds = self.horizonEnds, activeStarts = self.activeStarts
     let windows = windowMilliseconds
     let rfmSpan = windows[rfmWindow]
@@ -192,11 +228,15 @@ struct EventAccumulators {
       swap(&aggregates, &types[t])
       defer { swap(&aggregates, &types[t]) }
       let valued = aggregates.hasValues
+      let tracksRecent = aggregates.tracksRecent, tracksQuarters = aggregates.tracksQuarters
       aggregates.count.withUnsafeMutableBufferPointer { count in
       aggregates.previous30.withUnsafeMutableBufferPointer { previous30 in
       aggregates.last.withUnsafeMutableBufferPointer { lastOfType in
       aggregates.sum.withUnsafeMutableBufferPointer { sum in
       aggregates.valued.withUnsafeMutableBufferPointer { valuedCount in
+      aggregates.months.withUnsafeMutableBufferPointer { months in
+      aggregates.recent.withUnsafeMutableBufferPointer { recent in
+      aggregates.quarterSum.withUnsafeMutableBufferPointer { quarterSum in
         for e in mine {
           let i = Int(e)
           let c = customer[i], time = batch.time[i], value = batch.value[i]
@@ -215,10 +255,31 @@ struct EventAccumulators {
               }
             }
             if age > thirty && age <= 2 * thirty { previous30[slot] &+= 1 }
+            if periods > 0 {
+              let p = Int((age - 1) / thirty)
+              if p < periods && months[slot * periods + p] < .max { months[slot * periods + p] += 1 }
+            }
+            if tracksRecent { Self.insert(time, into: recent.baseAddress! + slot * cap, count: cap) }
+            if tracksQuarters && hasValue {
+              if age <= ninety { quarterSum[slot * 2] += value } else if age <= 2 * ninety { quarterSum[slot * 2 + 1] += value }
+            }
           }
         }
-      }}}}}
+      }}}}}}}}
     }
+  }
+
+  /// Puts `time` among the `count` latest times at `buffer` (ascending, `.min` where empty),
+  /// dropping the earliest when full; a time no later than all of them is left out.
+  @inline(__always)
+  static func insert(_ time: Int64, into buffer: UnsafeMutablePointer<Int64>, count: Int) {
+    guard time > buffer[0] else { return }
+    var i = 0
+    while i + 1 < count && buffer[i + 1] < time {
+      buffer[i] = buffer[i + 1]
+      i += 1
+    }
+    buffer[i] = time
   }
 
   /// The number of distinct UTC days with an event among the `days` days before the reference.
@@ -245,6 +306,7 @@ extension EventAccumulators {
   ///   - typeMap: other's tracked type index → ours.
   mutating func merge(_ other: EventAccumulators, customerMap: [Int], typeMap: [Int]) {
     precondition(other.cutoffs == cutoffs && other.windowMilliseconds == windowMilliseconds, "merging accumulators of different designs")
+    precondition(other.risingPeriods == risingPeriods, "merging accumulators with different rising periods")
     for (t, mine) in typeMap.enumerated() where mine >= 0 && other.types[t].hasValues && !types[mine].hasValues {
       enableValues(mine)
     }
@@ -266,10 +328,39 @@ extension EventAccumulators {
         Self.combine(&types[u].sum, o.sum, customerMap, width: k * w) { $0 + $1 }
         Self.combine(&types[u].valued, o.valued, customerMap, width: k * w) { $0 &+ $1 }
       }
+      Self.combine(&types[u].months, o.months, customerMap, width: k * risingPeriods) { $0.addingReportingOverflow($1).overflow ? .max : $0 + $1 }
+      precondition(o.tracksRecent == types[u].tracksRecent && o.tracksQuarters == types[u].tracksQuarters,
+                   "merging a type tracked with other options")
+      if o.tracksRecent { Self.mergeRecent(&types[u].recent, o.recent, customerMap, slots: k, cap: streakCap) }
+      if o.tracksQuarters { Self.combine(&types[u].quarterSum, o.quarterSum, customerMap, width: k * 2) { $0 + $1 } }
     }
     events += other.events
     firstTime = min(firstTime, other.firstTime)
     lastTime = max(lastTime, other.lastTime)
+  }
+
+  /// Keeps in each of `mine`'s buffers of latest times the `cap` latest of its own and the
+  /// matching buffer of `theirs` (customer t of theirs is `customerMap[t]` of mine).
+  private static func mergeRecent(_ mine: inout [Int64], _ theirs: [Int64], _ customerMap: [Int], slots: Int, cap: Int) {
+    precondition(theirs.count == customerMap.count * slots * cap, "merging \(theirs.count) times for \(customerMap.count) customers")
+    var merged = [Int64](repeating: .min, count: cap)
+    for (t, m) in customerMap.enumerated() {
+      for j in 0..<slots {
+        let a = (m * slots + j) * cap, b = (t * slots + j) * cap
+        // Both ascending: fill the merged buffer from its end with the larger of the two tails.
+        var x = cap - 1, y = cap - 1
+        for z in stride(from: cap - 1, through: 0, by: -1) {
+          if y < 0 || (x >= 0 && mine[a + x] >= theirs[b + y]) {
+            merged[z] = mine[a + x]
+            x -= 1
+          } else {
+            merged[z] = theirs[b + y]
+            y -= 1
+          }
+        }
+        for z in 0..<cap { mine[a + z] = merged[z] }
+      }
+    }
   }
 
   /// `mine[m·width + x] = f(mine[m·width + x], theirs[t·width + x])` for each customer t of

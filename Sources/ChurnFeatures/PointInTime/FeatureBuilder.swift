@@ -95,11 +95,27 @@ public struct FeatureBuilder {
     let rfmWindowDays = spec?.rfmWindowDays ?? (windows.contains(90) ? 90 : windows.max()!)
     let activity = design.activityTypes.map(Set.init)
     let fixedTypes = spec?.eventTypes.map(\.name)
-    let template = EventAccumulators(design: design, windows: windows, leadDays: leadDays, rfmWindowDays: rfmWindowDays)
+    let template = EventAccumulators(design: design, windows: windows, leadDays: leadDays, rfmWindowDays: rfmWindowDays,
+                                     rising: spec?.includes("rising_months") ?? true)
+    // The latest times (streak_T) and the 90-day value sums (pct_change_sum_T_90d) are kept
+    // only for the types that may need them: with a fixed spec, its types that have the
+    // feature; otherwise types whose name has a streak group, and purchase types.
+    let typeOptions: @Sendable (String) -> EventAccumulators.TypeOptions
+    if let spec {
+      let recent = Set(spec.eventTypes.filter { !spec.streakSiblings(of: $0).isEmpty }.map(\.name))
+      let quarters = Set(spec.eventTypes.filter(spec.hasQuarterChange).map(\.name))
+      typeOptions = { .init(recent: recent.contains($0), quarters: quarters.contains($0)) }
+    } else {
+      let purchases = purchaseTypes.map(Set.init)
+      typeOptions = { name in
+        .init(recent: FeatureSpec.streakGroup(of: name) != nil,
+              quarters: purchases?.contains(name) ?? FeatureSpec.defaultPurchaseNames.contains(name.lowercased()))
+      }
+    }
     let partitions = min(max(1, threads), FeatureError.maximumThreads)
     // The customer table's customers are registered up front: check their share before allocating it.
     var probe = template
-    for _ in fixedTypes ?? [] { _ = probe.addType() }
+    for name in fixedTypes ?? [] { _ = probe.addType(typeOptions(name)) }
     let upFront = probe.bytes(customers: customers?.ids.count ?? 0)
     if upFront > memoryBudget {
       throw FeatureError.tooMuchMemory(customers: customers?.ids.count ?? 0, cutoffs: design.cutoffs.count, eventTypes: fixedTypes?.count ?? 0,
@@ -108,7 +124,8 @@ public struct FeatureBuilder {
     func freshStates() -> [PartitionState] {
       (0..<partitions).map { p in
         PartitionState(accumulators: template, customers: p == 0 ? customers?.ids ?? [] : [], fixedTypes: fixedTypes,
-                       activityTypes: activity, maxTypes: maxEventTypes, memoryBudget: memoryBudget, partitions: partitions)
+                       activityTypes: activity, maxTypes: maxEventTypes, typeOptions: typeOptions, memoryBudget: memoryBudget,
+                       partitions: partitions)
       }
     }
     var states = freshStates()
@@ -190,7 +207,7 @@ public struct FeatureBuilder {
     }
     let tracked = effective.eventTypes.map { typeInfo[$0.name]!.index }
 
-    var rows = FeatureRows(spec: effective, accumulators: accumulators, trackedTypes: tracked,
+    var rows = FeatureRows(spec: effective, accumulators: accumulators, trackedTypes: tracked, typeIndex: { typeInfo[$0]!.index },
                            purchaseTypes: effective.purchaseTypes.compactMap { typeInfo[$0]?.index })
     // Customers in id order (a log sorted by customer usually leaves them so already).
     let inOrder = zip(customerIds, customerIds.dropFirst()).allSatisfy { $0 < $1 }

@@ -31,9 +31,14 @@ struct FeatureRows {
     case mean(type: Int, window: Int)
     case daysSinceLast(type: Int)
     case pctChange(type: Int, thirty: Int)
+    case risingMonths(type: Int)
+    /// T's events after the latest event of any sibling type.
+    case streak(type: Int, siblings: [Int])
+    case quarterChange(type: Int)
   }
 
-  init(spec: FeatureSpec, accumulators: EventAccumulators, trackedTypes: [Int], purchaseTypes: [Int]) {
+  /// - Parameter typeIndex: the accumulator index of an event type of the spec, by name.
+  init(spec: FeatureSpec, accumulators: EventAccumulators, trackedTypes: [Int], typeIndex: (String) -> Int, purchaseTypes: [Int]) {
     self.spec = spec
     self.accumulators = accumulators
     self.trackedTypes = trackedTypes
@@ -64,6 +69,10 @@ struct FeatureRows {
       if type.valued && spec.includes("sum") { for (j, w) in spec.windows.enumerated() { _ = add("sum_\(t)_\(w)d", .sum(type: index, window: j)) } }
       if type.valued && spec.includes("mean") { for (j, w) in spec.windows.enumerated() { _ = add("mean_\(t)_\(w)d", .mean(type: index, window: j)) } }
       if spec.includes("days_since_last") { _ = add("days_since_last_\(t)", .daysSinceLast(type: index)) }
+      if spec.includes("rising_months") { _ = add("rising_months_\(t)", .risingMonths(type: index)) }
+      let siblings = spec.streakSiblings(of: type)
+      if !siblings.isEmpty { _ = add("streak_\(t)", .streak(type: index, siblings: siblings.map { typeIndex($0.name) })) }
+      if spec.hasQuarterChange(type) { _ = add("pct_change_sum_\(t)_90d", .quarterChange(type: index)) }
       if spec.includes("pct_change") {
         // Without a 30-day window the builder leaves the family out before building rows.
         _ = add("pct_change_count_\(t)_30d", thirty.map { .pctChange(type: index, thirty: $0) } ?? .pending)
@@ -184,6 +193,35 @@ struct FeatureRows {
             let before = Double(previous[slot])
             return before > 0 ? (recent - before) / before : (recent > 0 ? 1 : 0)
           }
+        }
+      }
+    case .risingMonths(let t):
+      let periods = a.risingPeriods
+      return a.types[t].months.withUnsafeBufferPointer { months in
+        build { _, slot in
+          let m = months.baseAddress! + slot * periods
+          var rises = 0
+          while rises + 1 < periods && m[rises] > m[rises + 1] { rises += 1 }
+          return Double(rises)
+        }
+      }
+    case .streak(let t, let siblings):
+      let cap = a.streakCap
+      return a.types[t].recent.withUnsafeBufferPointer { recent in
+        build { _, slot in
+          var since = Int64.min
+          for s in siblings { since = max(since, a.types[s].last[slot]) }
+          var streak = 0
+          for x in 0..<cap where recent[slot * cap + x] != .min && recent[slot * cap + x] > since { streak += 1 }
+          return Double(streak)
+        }
+      }
+    case .quarterChange(let t):
+      guard a.types[t].hasValues else { return Array(repeating: 0, count: n) }
+      return a.types[t].quarterSum.withUnsafeBufferPointer { sums in
+        build { _, slot in
+          let recent = sums[slot * 2], before = sums[slot * 2 + 1]
+          return before != 0 ? (recent - before) / abs(before) : (recent > 0 ? 1 : (recent < 0 ? -1 : 0))
         }
       }
     }

@@ -14,6 +14,8 @@ final class PartitionState {
   private let fixedTypes: Bool
   private let activityTypes: Set<String>?
   private let maxTypes: Int
+  /// The optional aggregates each tracked type keeps, by its name.
+  private let typeOptions: (String) -> EventAccumulators.TypeOptions
   // The reader's interned indices → ours, filled once per new customer or type.
   private var customerOf: [Int] = []
   private var typeOf: [(index: Int, activity: Bool)] = []
@@ -24,8 +26,9 @@ final class PartitionState {
   private let partitions: Int
 
   init(accumulators: EventAccumulators, customers: [String], fixedTypes: [String]?, activityTypes: Set<String>?, maxTypes: Int,
-       memoryBudget: Int = .max, partitions: Int = 1) {
+       typeOptions: @escaping (String) -> EventAccumulators.TypeOptions = { _ in .init() }, memoryBudget: Int = .max, partitions: Int = 1) {
     self.accumulators = accumulators
+    self.typeOptions = typeOptions
     self.memoryBudget = memoryBudget
     self.partitions = partitions
     self.fixedTypes = fixedTypes != nil
@@ -55,7 +58,7 @@ final class PartitionState {
 
   private func trackType(_ name: String) -> Int {
     trackedNames.append(name)
-    return accumulators.addType()
+    return accumulators.addType(typeOptions(name))
   }
 
   /// The type's tracking for a name seen in the log.
