@@ -23,6 +23,31 @@ struct PreprocessorTests {
     }
   }
 
+  @Test("A fat-tailed column non-negative in training (log1p) takes negative values at scoring: finite, monotone, no error (a percent change of −1)")
+  func log1pBelowZero() throws {
+    var table = plantedTable()
+    // Skewness far above 4 and a minimum of 0: the log1p transform.
+    let skewed: [Double] = (0..<table.rowCount).map { $0 % 50 == 0 ? 400 : Double($0 % 3) }
+    table.append("pct_change", .numeric(skewed))
+    let fitted = try Preprocessor().fit(table)
+    #expect(fitted.steps.contains { step in
+      if case .numeric("pct_change", .log1p, _) = step { return true }
+      return false
+    })
+    let k = try #require(fitted.outputNames.firstIndex(of: "pct_change"))
+    var scoring = table.rows([0, 1, 2, 3, 4])
+    scoring.columns[try #require(scoring.columnIndex("pct_change"))] = .numeric([-1, -0.5, 0, 2, -3])
+    let x = try fitted.transform(scoring)
+    let z = (0..<5).map { x[$0, k] }
+    #expect(z.allSatisfy { $0.isFinite })
+    // sign(x) · log1p(|x|), standardized: the same as log1p for x ≥ 0, mirrored below.
+    for (i, v) in [-1, -0.5, 0, 2, -3].enumerated() {
+      let expected = ((v < 0 ? -log1p(-v) : log1p(v)) - fitted.means[k]) / fitted.deviations[k]
+      #expect(abs(z[i] - expected) <= 1e-12 * max(1, abs(expected)))
+    }
+    #expect(z[4] < z[0] && z[0] < z[1] && z[1] < z[2] && z[2] < z[3])
+  }
+
   @Test("A value beyond 1e12 standard deviations is an error naming the column, the customer and the row")
   func extremeValue() throws {
     let table = plantedTable()

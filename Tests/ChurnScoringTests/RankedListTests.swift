@@ -20,6 +20,31 @@ struct RankedListTests {
     "A": (0.40, "yellow"), "B": (0.55, "yellow"), "D": (0.35, "yellow"), "E": (0.05, "green"), "Z": (0.7, "red"),
   ]
 
+  @Test("The terminal table: a row's fired rules on a warnings line, \"(band from the rules)\" only where a rule raised the band, and its owner")
+  func warningsLine() {
+    var raised = RiskRow(id: "A", probability: 0.01, band: "red", reasons: ["complaints in last 90 days = 3 (+0.4 pts)"])
+    (raised.warnings, raised.bandSource, raised.owner) = (["two or more complaints", "no login for 3 weeks"], "rules", "Maria Keller")
+    var both = RiskRow(id: "B", probability: 0.60, band: "red")
+    (both.warnings, both.bandSource) = (["two or more complaints"], "both")
+    var quiet = RiskRow(id: "C", probability: 0.30, band: "yellow")
+    (quiet.warnings, quiet.bandSource) = ([], "model")
+    var list = RankedList([raised, both, quiet])
+    list.showsWarnings = true
+    list.showsOwners = true
+    #expect(list.text(top: 3, idHeader: "customer_id").split(separator: "\n").map(String.init) == [
+      "rank  customer_id     churn   band    revenue at risk  segment",
+      "1     B                60.0%  red                      ",
+      "        owner: (none)",
+      "        warnings: two or more complaints",
+      "2     C                30.0%  yellow                   ",
+      "        owner: (none)",
+      "3     A                 1.0%  red                      ",
+      "        owner: Maria Keller",
+      "        warnings: two or more complaints; no login for 3 weeks (band from the rules)",
+      "        - complaints in last 90 days = 3 (+0.4 pts)",
+    ])
+  }
+
   @Test("Order and percentiles of 3,000 rows with many ties equal a plain sort and a binary search for the lower ones")
   func manyTies() {
     var rng = SeededGenerator(seed: 4, stream: 0)

@@ -7,7 +7,8 @@ import Foundation
 ///
 /// Per numeric column, in order:
 /// 1. fat-tail transform (optional, as in *Fighting Churn with Data*): when the training
-///    values' skewness exceeds 4, `log1p(x)` if their minimum is ≥ 0, else `asinh(x)`;
+///    values' skewness exceeds 4, `log1p(x)` if their minimum is ≥ 0 (a negative value at
+///    scoring takes `−log1p(−x)`), else `asinh(x)`;
 /// 2. missing values (NaN) replaced by the training median, plus an indicator column
 ///    `NAME_missing` (1 = was missing) when any training value was missing;
 /// 3. standardization (optional) with the training mean and population standard deviation.
@@ -484,7 +485,10 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
     func apply(_ x: Double) -> Double {
       switch self {
       case .none: return x
-      case .log1p: return Foundation.log1p(x)
+      // log1p is chosen for columns non-negative in training; a later negative value (a
+      // percent change of −1, a refund) takes the mirror image, −log1p(−x): finite and
+      // increasing everywhere, the same bits for x ≥ 0.
+      case .log1p: return x < 0 ? -Foundation.log1p(-x) : Foundation.log1p(x)
       case .asinh: return Foundation.asinh(x)
       }
     }
