@@ -24,6 +24,11 @@ struct GradientBoosting {
   let seed: UInt64
   let threads: Int
 
+  /// Rows a column's bin cut points are found from at most (LightGBM's
+  /// `bin_construct_sample_cnt`): a larger training set bins on a sample of this many rows
+  /// (`FeatureBins.sampledRows`), a smaller one on all of them.
+  static let binSampleRows = 200_000
+
   /// Fits the trees.
   ///
   /// - Parameters:
@@ -45,7 +50,7 @@ struct GradientBoosting {
       throw BoostingError.missingValue(row: k / d, column: featureNames.indices.contains(k % d) ? featureNames[k % d] : "x\(k % d)")
     }
     let weights = classWeight.applied(to: [Double](repeating: 1, count: n), labels: labels, positives: positives)
-    let bins = FeatureBins(x, knownCuts: binCuts, threads: threads)
+    let bins = FeatureBins(x, knownCuts: binCuts, sampleRows: Self.binSampleRows, threads: threads)
     var churnedWeight = 0.0, retainedWeight = 0.0
     for i in 0..<n {
       if labels[i] == 1 { churnedWeight += weights[i] } else { retainedWeight += weights[i] }
@@ -170,7 +175,7 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// Feature j's bins start at offset[j] (in bins) in a histogram.
   let offset: [Int]
   let totalBins: Int
-  /// Every row's codes, row-major: rowCodes[i * d + j] (the histograms' reads).
+  /// Every row's codes, row-major: rowCodes[i * d + j] (the histograms' reads of sparse leaves).
   let rowCodes: UnsafeMutablePointer<UInt8>
   /// Row indices by position; a leaf is a range of positions.
   let order: UnsafeMutablePointer<Int32>
@@ -185,6 +190,8 @@ final class BoostedTreeGrower: @unchecked Sendable {
   var free: [Int] = []
   /// Per feature, the best split of the leaf being scanned (two: the two children of a split).
   let bestOfFeature: UnsafeMutablePointer<Split>
+  /// Whether `order` is 0..<n (the tree grows on all rows): the root's histograms then read each column straight through.
+  var identityOrder = false
 
   /// A split of a leaf: rows with code ≤ `bin` on `feature` go left.
   struct Split {
@@ -280,6 +287,7 @@ final class BoostedTreeGrower: @unchecked Sendable {
     for j in 0..<d where bins.binCount(j) < 2 { allowed[j] = false }
     let count = rows?.count ?? n
     var sumG = 0.0, sumH = 0.0
+    identityOrder = rows == nil
     for p in 0..<count {
       let i = rows.map { Int($0[p]) } ?? p
       order[p] = Int32(i)
@@ -374,10 +382,24 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// parent's histograms) into the larger child's by subtraction and scans them (results at
   /// `bestOfFeature[d + j]`).
   ///
-  /// The histograms are built row by row (LightGBM's row-wise mode): each row's codes are one
-  /// read of `rowCodes`, its (g, h, 1, 0) one read, added to the bin of each of the thread's
-  /// features, instead of one pass over the rows per feature. Each feature's histogram is still
-  /// summed in position (row) order by one thread, so the thread count changes no bit.
+  /// How a histogram is read depends on the leaf's share of the rows (both sum each feature's
+  /// bins in position order, so they give the same bits):
+  ///
+  /// - a leaf of at least a quarter of the rows, feature by feature (LightGBM's column-wise
+  ///   mode with ordered gradients): for a block of 1,024 positions, each feature of the
+  ///   thread's share reads its codes at the block's rows from the column-major `bins.codes`
+  ///   (a dense leaf's rows are near each other, so a cache line serves many) and adds their
+  ///   (g, h, 1, 0) to its histogram (8 KB, in the first-level cache); the root of a fit on
+  ///   every row reads each column straight through;
+  /// - a smaller leaf, row by row (LightGBM's row-wise mode): each row's codes are one read
+  ///   of the row-major `rowCodes`, prefetched 8 rows ahead, added to every feature of the
+  ///   share.
+  ///
+  /// Measured on 1M × 50 (30 rounds, 2 threads): row by row for every leaf without prefetch,
+  /// 40% of the pass waited on the first code of a row; column by column for every leaf, the
+  /// sparse leaves missed the cache on nearly every code; the mix above took the fit from
+  /// 17.3 to 8 CPU seconds. Each feature's histogram is summed in position (row) order by one
+  /// thread, so the thread count changes no bit.
   func histogramPass(allowed: [Bool], build: Leaf, buildSlot: Int, scanBuilt: Bool, larger: Leaf?) {
     nonisolated(unsafe) let built = slots[buildSlot]
     nonisolated(unsafe) let parent = larger.map { slots[$0.slot] }
@@ -389,13 +411,45 @@ final class BoostedTreeGrower: @unchecked Sendable {
       let share = (worker * features.count / workers)..<((worker + 1) * features.count / workers)
       guard !share.isEmpty else { return }
       for k in share { built.advanced(by: offsets[k]).update(repeating: .zero, count: self.bins.binCount(features[k])) }
-      features.withUnsafeBufferPointer { features in
-        offsets.withUnsafeBufferPointer { offsets in
-          let d = self.d, order = self.order, ordered = self.ordered, rowCodes = self.rowCodes
-          for p in build.lower..<build.upper {
-            let gh = ordered[p]
-            let row = rowCodes + Int(order[p]) &* d
-            for k in share { built[offsets[k] &+ Int(row[features[k]])] += gh }
+      let n = self.n, order = self.order, ordered = self.ordered
+      if build.count &* 4 < n {
+        // A leaf of less than a quarter of the rows: each row's codes from its row of
+        // `rowCodes` (one or two cache lines, fetched 8 rows ahead), added to every feature of
+        // the share. Reading a column per feature instead would miss the cache on nearly every
+        // code of a sparse leaf's rows.
+        let d = self.d, rowCodes = self.rowCodes, ahead = 8
+        features.withUnsafeBufferPointer { features in
+          offsets.withUnsafeBufferPointer { offsets in
+            for p in build.lower..<build.upper {
+              if p &+ ahead < build.upper {
+                let next = UnsafeRawPointer(rowCodes + Int(order[p &+ ahead]) &* d)
+                prefetch(next, 0, 3, 1)
+                prefetch(next + (d - 1), 0, 3, 1)
+              }
+              let gh = ordered[p]
+              let row = rowCodes + Int(order[p]) &* d
+              for k in share { built[offsets[k] &+ Int(row[features[k]])] += gh }
+            }
+          }
+        }
+      } else {
+        self.withCodes { codes in
+          // Blocks of positions, so that a block's row indices and (g, h, 1, 0) stay in the
+          // first-level cache while every feature of the share reads its codes for them.
+          let identity = build.lower == 0 && build.upper == n && self.identityOrder
+          var lower = build.lower
+          while lower < build.upper {
+            let upper = min(build.upper, lower &+ 1024)
+            for k in share {
+              let column = codes + features[k] &* n, hist = built + offsets[k]
+              if identity {
+                // All rows in row order (the root without a sample): the column read straight through.
+                for p in lower..<upper { hist[Int(column[p])] += ordered[p] }
+              } else {
+                for p in lower..<upper { hist[Int(column[Int(order[p])])] += ordered[p] }
+              }
+            }
+            lower = upper
           }
         }
       }
@@ -535,3 +589,8 @@ extension DecisionTree {
     }
   }
 }
+
+/// LLVM's prefetch hint (address, 0 read / 1 write, locality 0...3, 1 data cache): starts
+/// fetching a cache line that a later iteration reads, without waiting for it.
+@_silgen_name("llvm.prefetch.p0")
+func prefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ cache: Int32)
