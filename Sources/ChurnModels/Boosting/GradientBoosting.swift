@@ -288,12 +288,24 @@ final class BoostedTreeGrower: @unchecked Sendable {
     let count = rows?.count ?? n
     var sumG = 0.0, sumH = 0.0
     identityOrder = rows == nil
+    // The rows' (g, h, 1, 0) laid out by position in parallel chunks; summed in position order.
+    g.withUnsafeBufferPointer { g in
+      h.withUnsafeBufferPointer { h in
+        nonisolated(unsafe) let (g, h) = (g, h)
+        nonisolated(unsafe) let (order, ordered) = (self.order, self.ordered)
+        let workers = count >= 65_536 ? max(1, threads) : 1
+        DispatchQueue.concurrentPerform(iterations: workers) { c in
+          for p in (c * count / workers)..<((c + 1) * count / workers) {
+            let i = rows.map { Int($0[p]) } ?? p
+            order[p] = Int32(i)
+            ordered[p] = Bin(g[i], h[i], 1, 0)
+          }
+        }
+      }
+    }
     for p in 0..<count {
-      let i = rows.map { Int($0[p]) } ?? p
-      order[p] = Int32(i)
-      ordered[p] = Bin(g[i], h[i], 1, 0)
-      sumG += g[i]
-      sumH += h[i]
+      sumG += ordered[p][0]
+      sumH += ordered[p][1]
     }
     var grown = Grown(tree: DecisionTree(feature: [], threshold: [], left: [], right: [], value: [], cover: [], impurityDecrease: []),
                       splitBin: [], leaves: [], gains: [])
@@ -506,24 +518,55 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// Stable partition of the rows at `positions` (with their gradients): codes ≤ `bin` on
   /// `feature` first, each side in its order. Returns the first position of the right side.
   func partition(_ positions: Range<Int>, feature j: Int, bin: Int) -> Int {
+    // Chunks of positions partitioned in parallel (each its left rows in place, its right
+    // rows to its own stretch of the scratch), then put together in chunk order: the same
+    // layout as one pass over all positions, on any number of threads.
+    let workers = positions.count >= 65_536 ? max(1, threads) : 1
+    let lower = positions.lowerBound, count = positions.count
+    let lefts = UnsafeMutablePointer<Int>.allocate(capacity: workers)
+    defer { lefts.deallocate() }
     withCodes { codes in
-      let column = codes + j * n
-      var l = positions.lowerBound, r = 0
-      for p in positions {
-        if Int(column[Int(order[p])]) <= bin {
-          order[l] = order[p]
-          ordered[l] = ordered[p]
-          l += 1
-        } else {
-          scratchOrder[r] = order[p]
-          scratch[r] = ordered[p]
-          r += 1
+      nonisolated(unsafe) let column = codes + j * n, lefts = lefts
+      let work: @Sendable (Int) -> Void = { c in
+        let a = lower + c * count / workers, b = lower + (c + 1) * count / workers
+        let order = self.order, ordered = self.ordered
+        let scratchOrder = self.scratchOrder + (a - lower), scratch = self.scratch + (a - lower)
+        var l = a, r = 0
+        for p in a..<b {
+          if Int(column[Int(order[p])]) <= bin {
+            order[l] = order[p]
+            ordered[l] = ordered[p]
+            l &+= 1
+          } else {
+            scratchOrder[r] = order[p]
+            scratch[r] = ordered[p]
+            r &+= 1
+          }
         }
+        lefts[c] = l - a
       }
-      (order + l).update(from: scratchOrder, count: r)
-      (ordered + l).update(from: scratch, count: r)
-      return l
+      if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { work($0) } }
     }
+    // The chunks' left rows moved together (memmove: a chunk's left rows move down over
+    // positions already read), then the right rows after them.
+    var l = lower
+    for c in 0..<workers {
+      let a = lower + c * count / workers
+      if c > 0 {
+        UnsafeMutableRawPointer(order + l).copyMemory(from: order + a, byteCount: lefts[c] * MemoryLayout<Int32>.stride)
+        UnsafeMutableRawPointer(ordered + l).copyMemory(from: ordered + a, byteCount: lefts[c] * MemoryLayout<Bin>.stride)
+      }
+      l += lefts[c]
+    }
+    var r = l
+    for c in 0..<workers {
+      let a = lower + c * count / workers, b = lower + (c + 1) * count / workers
+      let rights = (b - a) - lefts[c]
+      (order + r).update(from: scratchOrder + (a - lower), count: rights)
+      (ordered + r).update(from: scratch + (a - lower), count: rights)
+      r += rights
+    }
+    return l
   }
 
   /// Adds the grown tree's leaf values to `scores`: by the leaves' rows, and with `bagged`, for
