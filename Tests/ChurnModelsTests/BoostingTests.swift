@@ -78,6 +78,18 @@ struct BoostingTests {
     return (x, labels)
   }
 
+  @Test("1 and 2 threads give the same model on 100,000 rows (the partition and the gradient layout in parallel chunks, sparse leaves read row by row)")
+  func threadsOnManyRows() throws {
+    let (x, labels) = Self.plantedMatrix(rows: 100_000, seed: 5)
+    let names = (0..<x.columns).map { "x\($0)" }
+    let spec = BoostingSpec(treeCount: 6, maxLeaves: 31, minChildRows: 20)
+    let models = try [1, 2].map { threads in
+      try #require(spec.fit(x, labels: labels, featureNames: names, options: FitOptions(seed: 3, threads: threads)).model as? BoostedModel)
+    }
+    #expect(models[0] == models[1])
+    #expect(models[0].trees.allSatisfy { ($0.nodeCount + 1) / 2 == 31 }, "every tree grows all its leaves, many of them under a quarter of the rows")
+  }
+
   @Test("The same seed gives the same model with 1 and 2 threads, with row and feature subsampling; the fit's scores are the model's")
   func threadsAndSampling() throws {
     let (x, labels) = Self.plantedMatrix(rows: 30_000, seed: 4)
