@@ -18,6 +18,37 @@ struct BoostingTests {
     return (Matrix(rows: 100, columns: 1, storage: x), labels)
   }
 
+  @Test("Bin sample: exactly count distinct rows, ascending, the same on every call, spread over the rows")
+  func binSampleRows() {
+    let sample = FeatureBins.sampledRows(10_000, count: 2_000)
+    #expect(sample.count == 2_000)
+    #expect(zip(sample, sample.dropFirst()).allSatisfy { $0 < $1 })
+    #expect(sample.first! >= 0 && sample.last! < 10_000)
+    #expect(sample == FeatureBins.sampledRows(10_000, count: 2_000))
+    // A fifth of each half (binomial: 1,000 ± 32 in each; ± 200 is 6 standard deviations).
+    #expect(abs(sample.filter { $0 < 5_000 }.count - 1_000) < 200)
+    #expect(FeatureBins.sampledRows(5, count: 5) == [0, 1, 2, 3, 4])
+  }
+
+  @Test("Bins from a sample: more rows than sampleRows take each column's cut points from the sampled rows' values; fewer, from all (as before)")
+  func binsFromSample() {
+    let (x, _) = Self.plantedMatrix(rows: 3_000, seed: 7)
+    let sample = FeatureBins.sampledRows(3_000, count: 500)
+    let sampled = FeatureBins(x, sampleRows: 500, threads: 2)
+    for j in 0..<x.columns {
+      let values = sample.map { x[Int($0), j] }
+      let expected = FeatureBins.cuts(ascending: FeatureBins.twoValued(values) ?? values.sorted())
+      #expect(sampled.thresholds[j].map(\.bitPattern) == expected.map(\.bitPattern), "column \(j)")
+      // Every row is still coded: code = the number of cut points below its value.
+      for i in stride(from: 0, to: 3_000, by: 97) {
+        #expect(Int(sampled.codes[j * 3_000 + i]) == expected.filter { $0 < x[i, j] }.count)
+      }
+    }
+    #expect(sampled.thresholds != FeatureBins(x).thresholds, "500 of 3,000 rows give other cut points")
+    let whole = FeatureBins(x, sampleRows: 3_000)
+    #expect(whole.codes == FeatureBins(x).codes && whole.thresholds == FeatureBins(x).thresholds)
+  }
+
   @Test("One split by hand: base log-odds 0, leaf values −G/(H+λ)·η exactly, threshold at the data value, gain importance 1",
         arguments: [0.0, 1.0])
   func handChecked(l2: Double) throws {
@@ -45,6 +76,18 @@ struct BoostingTests {
     var labels = data.labels
     for i in 0..<rows where x[i, 2] >= 2 { labels[i] = 1 }
     return (x, labels)
+  }
+
+  @Test("1 and 2 threads give the same model on 100,000 rows (the partition and the gradient layout in parallel chunks, sparse leaves read row by row)")
+  func threadsOnManyRows() throws {
+    let (x, labels) = Self.plantedMatrix(rows: 100_000, seed: 5)
+    let names = (0..<x.columns).map { "x\($0)" }
+    let spec = BoostingSpec(treeCount: 6, maxLeaves: 31, minChildRows: 20)
+    let models = try [1, 2].map { threads in
+      try #require(spec.fit(x, labels: labels, featureNames: names, options: FitOptions(seed: 3, threads: threads)).model as? BoostedModel)
+    }
+    #expect(models[0] == models[1])
+    #expect(models[0].trees.allSatisfy { ($0.nodeCount + 1) / 2 == 31 }, "every tree grows all its leaves, many of them under a quarter of the rows")
   }
 
   @Test("The same seed gives the same model with 1 and 2 threads, with row and feature subsampling; the fit's scores are the model's")

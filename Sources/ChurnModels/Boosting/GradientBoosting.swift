@@ -24,6 +24,11 @@ struct GradientBoosting {
   let seed: UInt64
   let threads: Int
 
+  /// Rows a column's bin cut points are found from at most (LightGBM's
+  /// `bin_construct_sample_cnt`): a larger training set bins on a sample of this many rows
+  /// (`FeatureBins.sampledRows`), a smaller one on all of them.
+  static let binSampleRows = 200_000
+
   /// Fits the trees.
   ///
   /// - Parameters:
@@ -45,7 +50,7 @@ struct GradientBoosting {
       throw BoostingError.missingValue(row: k / d, column: featureNames.indices.contains(k % d) ? featureNames[k % d] : "x\(k % d)")
     }
     let weights = classWeight.applied(to: [Double](repeating: 1, count: n), labels: labels, positives: positives)
-    let bins = FeatureBins(x, knownCuts: binCuts, threads: threads)
+    let bins = FeatureBins(x, knownCuts: binCuts, sampleRows: Self.binSampleRows, threads: threads)
     var churnedWeight = 0.0, retainedWeight = 0.0
     for i in 0..<n {
       if labels[i] == 1 { churnedWeight += weights[i] } else { retainedWeight += weights[i] }
@@ -170,7 +175,7 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// Feature j's bins start at offset[j] (in bins) in a histogram.
   let offset: [Int]
   let totalBins: Int
-  /// Every row's codes, row-major: rowCodes[i * d + j] (the histograms' reads).
+  /// Every row's codes, row-major: rowCodes[i * d + j] (the histograms' reads of sparse leaves).
   let rowCodes: UnsafeMutablePointer<UInt8>
   /// Row indices by position; a leaf is a range of positions.
   let order: UnsafeMutablePointer<Int32>
@@ -185,6 +190,8 @@ final class BoostedTreeGrower: @unchecked Sendable {
   var free: [Int] = []
   /// Per feature, the best split of the leaf being scanned (two: the two children of a split).
   let bestOfFeature: UnsafeMutablePointer<Split>
+  /// Whether `order` is 0..<n (the tree grows on all rows): the root's histograms then read each column straight through.
+  var identityOrder = false
 
   /// A split of a leaf: rows with code ≤ `bin` on `feature` go left.
   struct Split {
@@ -280,12 +287,25 @@ final class BoostedTreeGrower: @unchecked Sendable {
     for j in 0..<d where bins.binCount(j) < 2 { allowed[j] = false }
     let count = rows?.count ?? n
     var sumG = 0.0, sumH = 0.0
+    identityOrder = rows == nil
+    // The rows' (g, h, 1, 0) laid out by position in parallel chunks; summed in position order.
+    g.withUnsafeBufferPointer { g in
+      h.withUnsafeBufferPointer { h in
+        nonisolated(unsafe) let (g, h) = (g, h)
+        nonisolated(unsafe) let (order, ordered) = (self.order, self.ordered)
+        let workers = count >= 65_536 ? max(1, threads) : 1
+        DispatchQueue.concurrentPerform(iterations: workers) { c in
+          for p in (c * count / workers)..<((c + 1) * count / workers) {
+            let i = rows.map { Int($0[p]) } ?? p
+            order[p] = Int32(i)
+            ordered[p] = Bin(g[i], h[i], 1, 0)
+          }
+        }
+      }
+    }
     for p in 0..<count {
-      let i = rows.map { Int($0[p]) } ?? p
-      order[p] = Int32(i)
-      ordered[p] = Bin(g[i], h[i], 1, 0)
-      sumG += g[i]
-      sumH += h[i]
+      sumG += ordered[p][0]
+      sumH += ordered[p][1]
     }
     var grown = Grown(tree: DecisionTree(feature: [], threshold: [], left: [], right: [], value: [], cover: [], impurityDecrease: []),
                       splitBin: [], leaves: [], gains: [])
@@ -374,10 +394,24 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// parent's histograms) into the larger child's by subtraction and scans them (results at
   /// `bestOfFeature[d + j]`).
   ///
-  /// The histograms are built row by row (LightGBM's row-wise mode): each row's codes are one
-  /// read of `rowCodes`, its (g, h, 1, 0) one read, added to the bin of each of the thread's
-  /// features, instead of one pass over the rows per feature. Each feature's histogram is still
-  /// summed in position (row) order by one thread, so the thread count changes no bit.
+  /// How a histogram is read depends on the leaf's share of the rows (both sum each feature's
+  /// bins in position order, so they give the same bits):
+  ///
+  /// - a leaf of at least a quarter of the rows, feature by feature (LightGBM's column-wise
+  ///   mode with ordered gradients): for a block of 1,024 positions, each feature of the
+  ///   thread's share reads its codes at the block's rows from the column-major `bins.codes`
+  ///   (a dense leaf's rows are near each other, so a cache line serves many) and adds their
+  ///   (g, h, 1, 0) to its histogram (8 KB, in the first-level cache); the root of a fit on
+  ///   every row reads each column straight through;
+  /// - a smaller leaf, row by row (LightGBM's row-wise mode): each row's codes are one read
+  ///   of the row-major `rowCodes`, prefetched 8 rows ahead, added to every feature of the
+  ///   share.
+  ///
+  /// Measured on 1M × 50 (30 rounds, 2 threads): row by row for every leaf without prefetch,
+  /// 40% of the pass waited on the first code of a row; column by column for every leaf, the
+  /// sparse leaves missed the cache on nearly every code; the mix above took the fit from
+  /// 17.3 to 8 CPU seconds. Each feature's histogram is summed in position (row) order by one
+  /// thread, so the thread count changes no bit.
   func histogramPass(allowed: [Bool], build: Leaf, buildSlot: Int, scanBuilt: Bool, larger: Leaf?) {
     nonisolated(unsafe) let built = slots[buildSlot]
     nonisolated(unsafe) let parent = larger.map { slots[$0.slot] }
@@ -389,13 +423,45 @@ final class BoostedTreeGrower: @unchecked Sendable {
       let share = (worker * features.count / workers)..<((worker + 1) * features.count / workers)
       guard !share.isEmpty else { return }
       for k in share { built.advanced(by: offsets[k]).update(repeating: .zero, count: self.bins.binCount(features[k])) }
-      features.withUnsafeBufferPointer { features in
-        offsets.withUnsafeBufferPointer { offsets in
-          let d = self.d, order = self.order, ordered = self.ordered, rowCodes = self.rowCodes
-          for p in build.lower..<build.upper {
-            let gh = ordered[p]
-            let row = rowCodes + Int(order[p]) &* d
-            for k in share { built[offsets[k] &+ Int(row[features[k]])] += gh }
+      let n = self.n, order = self.order, ordered = self.ordered
+      if build.count &* 4 < n {
+        // A leaf of less than a quarter of the rows: each row's codes from its row of
+        // `rowCodes` (one or two cache lines, fetched 8 rows ahead), added to every feature of
+        // the share. Reading a column per feature instead would miss the cache on nearly every
+        // code of a sparse leaf's rows.
+        let d = self.d, rowCodes = self.rowCodes, ahead = 8
+        features.withUnsafeBufferPointer { features in
+          offsets.withUnsafeBufferPointer { offsets in
+            for p in build.lower..<build.upper {
+              if p &+ ahead < build.upper {
+                let next = UnsafeRawPointer(rowCodes + Int(order[p &+ ahead]) &* d)
+                prefetch(next, 0, 3, 1)
+                prefetch(next + (d - 1), 0, 3, 1)
+              }
+              let gh = ordered[p]
+              let row = rowCodes + Int(order[p]) &* d
+              for k in share { built[offsets[k] &+ Int(row[features[k]])] += gh }
+            }
+          }
+        }
+      } else {
+        self.withCodes { codes in
+          // Blocks of positions, so that a block's row indices and (g, h, 1, 0) stay in the
+          // first-level cache while every feature of the share reads its codes for them.
+          let identity = build.lower == 0 && build.upper == n && self.identityOrder
+          var lower = build.lower
+          while lower < build.upper {
+            let upper = min(build.upper, lower &+ 1024)
+            for k in share {
+              let column = codes + features[k] &* n, hist = built + offsets[k]
+              if identity {
+                // All rows in row order (the root without a sample): the column read straight through.
+                for p in lower..<upper { hist[Int(column[p])] += ordered[p] }
+              } else {
+                for p in lower..<upper { hist[Int(column[Int(order[p])])] += ordered[p] }
+              }
+            }
+            lower = upper
           }
         }
       }
@@ -452,24 +518,55 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// Stable partition of the rows at `positions` (with their gradients): codes ≤ `bin` on
   /// `feature` first, each side in its order. Returns the first position of the right side.
   func partition(_ positions: Range<Int>, feature j: Int, bin: Int) -> Int {
+    // Chunks of positions partitioned in parallel (each its left rows in place, its right
+    // rows to its own stretch of the scratch), then put together in chunk order: the same
+    // layout as one pass over all positions, on any number of threads.
+    let workers = positions.count >= 65_536 ? max(1, threads) : 1
+    let lower = positions.lowerBound, count = positions.count
+    let lefts = UnsafeMutablePointer<Int>.allocate(capacity: workers)
+    defer { lefts.deallocate() }
     withCodes { codes in
-      let column = codes + j * n
-      var l = positions.lowerBound, r = 0
-      for p in positions {
-        if Int(column[Int(order[p])]) <= bin {
-          order[l] = order[p]
-          ordered[l] = ordered[p]
-          l += 1
-        } else {
-          scratchOrder[r] = order[p]
-          scratch[r] = ordered[p]
-          r += 1
+      nonisolated(unsafe) let column = codes + j * n, lefts = lefts
+      let work: @Sendable (Int) -> Void = { c in
+        let a = lower + c * count / workers, b = lower + (c + 1) * count / workers
+        let order = self.order, ordered = self.ordered
+        let scratchOrder = self.scratchOrder + (a - lower), scratch = self.scratch + (a - lower)
+        var l = a, r = 0
+        for p in a..<b {
+          if Int(column[Int(order[p])]) <= bin {
+            order[l] = order[p]
+            ordered[l] = ordered[p]
+            l &+= 1
+          } else {
+            scratchOrder[r] = order[p]
+            scratch[r] = ordered[p]
+            r &+= 1
+          }
         }
+        lefts[c] = l - a
       }
-      (order + l).update(from: scratchOrder, count: r)
-      (ordered + l).update(from: scratch, count: r)
-      return l
+      if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { work($0) } }
     }
+    // The chunks' left rows moved together (memmove: a chunk's left rows move down over
+    // positions already read), then the right rows after them.
+    var l = lower
+    for c in 0..<workers {
+      let a = lower + c * count / workers
+      if c > 0 {
+        UnsafeMutableRawPointer(order + l).copyMemory(from: order + a, byteCount: lefts[c] * MemoryLayout<Int32>.stride)
+        UnsafeMutableRawPointer(ordered + l).copyMemory(from: ordered + a, byteCount: lefts[c] * MemoryLayout<Bin>.stride)
+      }
+      l += lefts[c]
+    }
+    var r = l
+    for c in 0..<workers {
+      let a = lower + c * count / workers, b = lower + (c + 1) * count / workers
+      let rights = (b - a) - lefts[c]
+      (order + r).update(from: scratchOrder + (a - lower), count: rights)
+      (ordered + r).update(from: scratch + (a - lower), count: rights)
+      r += rights
+    }
+    return l
   }
 
   /// Adds the grown tree's leaf values to `scores`: by the leaves' rows, and with `bagged`, for
@@ -535,3 +632,8 @@ extension DecisionTree {
     }
   }
 }
+
+/// LLVM's prefetch hint (address, 0 read / 1 write, locality 0...3, 1 data cache): starts
+/// fetching a cache line that a later iteration reads, without waiting for it.
+@_silgen_name("llvm.prefetch.p0")
+func prefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ cache: Int32)

@@ -58,10 +58,11 @@ public struct ModelSettings: Sendable, Equatable {
     guard let first = labels.first else { throw TrainingError.noLabelledRows }
     if labels.allSatisfy({ $0 == first }) { throw LogisticRegressionError.singleClass(rows: labels.count, label: Int(first)) }
     let learner = spec.learner
-    // Tree families need every column sorted (their bins): sorted once, for the medians, the
+    // The forest needs every column sorted (its bins): sorted once, for the medians, the
     // bins and the drift references, and kept no longer than needed (as large as the table's
-    // numeric columns). The logistic model needs a few order statistics: found by selection.
-    let sorted: SortedColumns? = family == .forest || family == .boosting ? SortedColumns(table, threads: threads) : nil
+    // numeric columns). The logistic model needs a few order statistics: found by selection;
+    // so does boosting, whose bins come from a sample of the rows (`GradientBoosting.binSampleRows`).
+    let sorted: SortedColumns? = family == .forest ? SortedColumns(table, threads: threads) : nil
     let deciles = sorted?.deciles ?? ColumnDeciles(selecting: table, threads: threads)
     let preprocessor = try learner.preprocessor.fit(table, sorted: sorted, deciles: deciles, threads: threads)
     var options = self.options
