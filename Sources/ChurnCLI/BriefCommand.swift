@@ -15,7 +15,9 @@ struct BriefCommand: ParsableCommand {
       rose most since that list; then the key accounts, the owner's customers with the highest
       --revenue-column, with the model's probability at --trend-points cutoffs --trend-step apart.
       Reasons are in words, as in churn score. Customers with no owner go on the page
-      "unassigned". Files are written all together or not at all; other files in --out stay.
+      "unassigned". The index links to monthly.html, the monthly analysis (as churn monthly
+      writes it) over the last --monthly-cutoffs month starts whose labels are known. Files are
+      written all together or not at all; other files in --out stay.
       """)
 
   @OptionGroup var inputs: ScoringInputs
@@ -44,10 +46,21 @@ struct BriefCommand: ParsableCommand {
   @Option(help: "Time between the trend's points: 1m, 2w, 30d.")
   var trendStep = "1m"
 
+  @Option(help: ArgumentHelp("Month starts of the brief's monthly analysis (monthly.html, linked from the index): the last this many whose "
+    + "label window (the model's horizon) closed by --as-of; 0 leaves it out (0 to 60)."))
+  var monthlyCutoffs = 12
+
+  @Option(help: "Event type of satisfaction surveys (value 0-100) for the monthly analysis.")
+  var surveyType = "survey"
+
+  @Option(help: "Event type of NPS answers (value 0-10) for the monthly analysis.")
+  var npsType = "nps"
+
   @Option(help: "Directory to write the brief into (created when missing).")
   var out: String
 
   func validate() throws {
+    if surveyType.trimmingSpaces.isEmpty || npsType.trimmingSpaces.isEmpty { throw ValidationError("--survey-type and --nps-type must name event types") }
     if inputs.table != nil {
       throw ValidationError("churn brief reads an event log (--events with --as-of): the key accounts' trend is scored at earlier cutoffs; drop --table")
     }
@@ -57,7 +70,8 @@ struct BriefCommand: ParsableCommand {
     let scorer = try Scorer(contentsOf: inputs.model, log: .standardError("brief"))
     let options = BriefOptions(ownerColumn: ownerColumn, revenueColumn: revenueColumn, previous: previous, rules: try rules.map(WarningRules.read),
                                movers: movers, keyAccounts: keyAccounts, trendPoints: trendPoints,
-                               trendStep: try CalendarSpan.parse(trendStep, option: "--trend-step"))
+                               trendStep: try CalendarSpan.parse(trendStep, option: "--trend-step"), monthlyCutoffs: monthlyCutoffs,
+                               monthlySettings: MonthlyAnalysis.Settings(surveyType: surveyType.trimmingSpaces, npsType: npsType.trimmingSpaces))
     guard case .events(let data, let asOf) = inputs.source(for: scorer.model) else { return }  // validate() refused --table
     let brief = try scorer.brief(data, asOf: asOf, options: options)
     let written = try brief.write(to: out, inputs: inputs.paths + [("--previous", previous), ("--rules", rules)])

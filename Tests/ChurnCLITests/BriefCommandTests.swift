@@ -103,10 +103,10 @@ struct BriefCommandTests {
     let owning = Set(scored.map { managers[$0["customer_id"]!]! })
     #expect(owning.count == 50)
     let files = try FileManager.default.contentsOfDirectory(atPath: out)
-    let pages = Set(files.filter { $0.hasSuffix(".html") && $0 != "index.html" }.map { String($0.dropLast(5)) })
+    let pages = Set(files.filter { $0.hasSuffix(".html") && $0 != "index.html" && $0 != "monthly.html" }.map { String($0.dropLast(5)) })
     #expect(pages == Set(owning.map(Self.slug)))
     #expect(Set(files.filter { $0.hasSuffix(".csv") }.map { String($0.dropLast(4)) }) == pages)
-    #expect(files.count == 2 * pages.count + 1)
+    #expect(files.count == 2 * pages.count + 2 && files.contains("monthly.html"))
     let index = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
     #expect(BriefPageCheck.check(index).problems.isEmpty, "index: \(BriefPageCheck.check(index).problems)")
     for manager in owning {
@@ -124,6 +124,31 @@ struct BriefCommandTests {
       #expect(Set(csv.map { $0["customer_id"]! }) == Set(ids))
       #expect(index.contains("<a href=\"\(Self.slug(manager)).html\">\(manager)</a>"))
     }
+  }
+
+  @Test("The brief's monthly analysis is churn monthly's over the last 12 month starts whose labels are known, linked from the index; --monthly-cutoffs 0 leaves it out")
+  func monthlyAnalysis() throws {
+    let p = try Self.prepared.get()
+    let out = p.dir + "/brief-monthly"
+    let r = try runChurn(["brief", "--model", p.model] + Self.data + ["--as-of", "2025-12-01", "--out", out])
+    #expect(r.status == 0, "\(r.stderr)")
+    let page = try String(contentsOfFile: out + "/monthly.html", encoding: .utf8)
+    #expect(BriefPageCheck.check(page).problems.isEmpty, "\(BriefPageCheck.check(page).problems)")
+    // 30-day horizon: 2025-11-01 + 30 days = 2025-12-01, the last month start whose labels are
+    // known as of 2025-12-01; twelve of them back to 2024-12-01.
+    let alone = try runChurn(["monthly"] + Self.data + ["--cutoffs", "2024-12-01:2025-11-01:1m", "--horizon", "30d", "--out", p.dir + "/monthly.html"])
+    #expect(alone.status == 0, "\(alone.stderr)")
+    let expected = try String(contentsOfFile: p.dir + "/monthly.html", encoding: .utf8)
+    #expect(page == expected.replacingOccurrences(of: "Monthly churn analysis", with: "Monthly churn analysis, as of 2025-12-01"))
+    let index = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
+    #expect(index.contains("<a href=\"monthly.html\">Churn rate by segment, churned against retained, satisfaction and NPS by month</a>, "
+      + "over 12 month starts (2024-12-01 to 2025-11-01)"))
+    let none = try runChurn(["brief", "--model", p.model] + Self.data + ["--as-of", "2025-12-01", "--monthly-cutoffs", "0", "--out", out + "-none"])
+    #expect(none.status == 0, "\(none.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: out + "-none/monthly.html"))
+    #expect(try !String(contentsOfFile: out + "-none/index.html", encoding: .utf8).contains("monthly.html"))
+    let bad = try runChurn(["brief", "--model", p.model] + Self.data + ["--as-of", "2025-12-01", "--monthly-cutoffs", "61", "--out", out + "-bad"])
+    #expect(bad.status == 1 && bad.stderr.contains("--monthly-cutoffs 61 is out of range; expected 0 to 60; fix: pass a count in that range"))
   }
 
   @Test("New warnings are exactly the customers red or yellow now who were not on last week's list, red first")
@@ -150,7 +175,7 @@ struct BriefCommandTests {
       #expect(bands == bands.sorted { $0 == "red" && $1 != "red" }, "\(owner): \(bands)")
       for row in rows { #expect(row["risk_band"] == bandNow[row["customer_id"]!]) }
     }
-    #expect(r.stderr.contains("brief: 50 owners (account_manager), \(expected.values.map(\.count).reduce(0, +)) new warnings; 101 files written to \(out)"),
+    #expect(r.stderr.contains("brief: 50 owners (account_manager), \(expected.values.map(\.count).reduce(0, +)) new warnings; 102 files written to \(out)"),
             "\(r.stderr)")
   }
 

@@ -83,6 +83,11 @@ extension WeeklyBrief {
        "<td><a href=\"\(e(o.fileStem)).csv\">\(e(o.fileStem)).csv</a></td>"]
     }
     body += table([ownerColumn, "customers", "red", "yellow", "new warnings", "movers", "CSV"], rows)
+    if let monthly {
+      body += "<h2>The monthly analysis</h2>\n<p><a href=\"\(Self.monthlyPage)\">Churn rate by segment, churned against retained, satisfaction "
+        + "and NPS by month</a>, over \(monthly.overall.count) month starts (\(e(monthly.overall.first?.date ?? "")) to \(e(monthly.overall.last?.date ?? ""))): "
+        + "\(monthly.labelledRows) labelled rows, \(monthly.churned) churned (\(pct(monthly.churnRate))).</p>\n"
+    }
     return page(title: "Weekly brief, \(asOf)", body: body)
   }
 

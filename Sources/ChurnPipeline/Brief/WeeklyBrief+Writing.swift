@@ -2,14 +2,19 @@ import ChurnCore
 import Foundation
 
 extension WeeklyBrief {
+  /// The monthly analysis' page in the brief's directory (no owner's file can take the name:
+  /// owners' stems never contain a dot).
+  public static let monthlyPage = "monthly.html"
+
   /// The brief's files by name: `index.html`, then `STEM.html` and `STEM.csv` per owner (see
-  /// `OwnerBrief.fileStem`), owners in order.
+  /// `OwnerBrief.fileStem`), owners in order, then `monthly.html` with a monthly analysis.
   public func files() -> [(name: String, contents: String)] {
     var files = [(name: "index.html", contents: indexHTML())]
     for owner in owners {
       files.append((owner.fileStem + ".html", html(for: owner)))
       files.append((owner.fileStem + ".csv", csv(for: owner)))
     }
+    if let monthly { files.append((Self.monthlyPage, monthly.html(title: "Monthly churn analysis, as of \(asOf)"))) }
     return files
   }
 

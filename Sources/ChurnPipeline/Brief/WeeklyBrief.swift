@@ -92,6 +92,9 @@ public struct WeeklyBrief: Sendable {
   public var owners: [OwnerBrief]
   /// What the build noted (trend cutoffs left out before the data, ...).
   public var notes: [String] = []
+  /// The monthly analysis of the months before `asOf` (`BriefOptions.monthlyCutoffs`), the
+  /// page `monthly.html` the index links to; nil when none was asked for or no month qualified.
+  public var monthly: MonthlyAnalysis?
 }
 
 /// What `Scorer.brief` needs beyond the data: the owner and revenue columns, last week's
@@ -113,9 +116,18 @@ public struct BriefOptions: Sendable {
   public var trendStep: CalendarSpan
   /// Reasons are computed for this many of the riskiest customers (all by default).
   public var reasons: Int
+  /// The monthly analysis in the brief (`monthly.html`): churn rate by segment, churned against
+  /// retained, satisfaction and NPS, over the last this many month starts whose label window
+  /// (the model's horizon) closed by the as-of date; 0 leaves it out.
+  public var monthlyCutoffs: Int
+  /// The event types of satisfaction surveys and NPS answers for the monthly analysis.
+  public var monthlySettings: MonthlyAnalysis.Settings
 
   public init(ownerColumn: String? = nil, revenueColumn: String? = nil, previous: String? = nil, rules: WarningRules? = nil,
-              movers: Int = 10, keyAccounts: Int = 5, trendPoints: Int = 6, trendStep: CalendarSpan = .months(1), reasons: Int = .max) {
+              movers: Int = 10, keyAccounts: Int = 5, trendPoints: Int = 6, trendStep: CalendarSpan = .months(1), reasons: Int = .max,
+              monthlyCutoffs: Int = 12, monthlySettings: MonthlyAnalysis.Settings = MonthlyAnalysis.Settings()) {
+    self.monthlyCutoffs = monthlyCutoffs
+    self.monthlySettings = monthlySettings
     self.ownerColumn = ownerColumn
     self.revenueColumn = revenueColumn
     self.previous = previous
@@ -129,6 +141,8 @@ public struct BriefOptions: Sendable {
 
   /// The most trend points (two years of months).
   public static let maximumTrendPoints = 24
+  /// The most months of the monthly analysis (five years).
+  public static let maximumMonthlyCutoffs = 60
   /// The most movers or key accounts per owner.
   public static let maximumListed = 1000
 }
@@ -164,7 +178,8 @@ extension Scorer {
   public func brief(_ data: EventData, asOf: String, options: BriefOptions = BriefOptions()) throws -> WeeklyBrief {
     for (option, value, range) in [("--movers", options.movers, 0...BriefOptions.maximumListed),
                                    ("--key-accounts", options.keyAccounts, 0...BriefOptions.maximumListed),
-                                   ("--trend-points", options.trendPoints, 1...BriefOptions.maximumTrendPoints)]
+                                   ("--trend-points", options.trendPoints, 1...BriefOptions.maximumTrendPoints),
+                                   ("--monthly-cutoffs", options.monthlyCutoffs, 0...BriefOptions.maximumMonthlyCutoffs)]
     where !range.contains(value) {
       throw BriefError.badCount(option: option, value: value, range: range)
     }
@@ -227,10 +242,44 @@ extension Scorer {
                                            newWarnings: newWarnings, movers: Array(movers.prefix(options.movers)),
                                            keyAccounts: Array(keyAccounts.prefix(options.keyAccounts))))
     }
+    let monthly = try monthlyAnalysis(data, asOf: asOfInstant, options: options, notes: &notes)
     for note in notes { log.note(note) }
     return WeeklyBrief(asOf: UTCTime.formatDate(milliseconds: asOfInstant), ownerColumn: ownerColumn, idHeader: scored.idHeader,
                        previous: options.previous, revenueColumn: options.revenueColumn, usesRules: scored.list.showsWarnings,
-                       trendCutoffs: cutoffs.map { UTCTime.formatDate(milliseconds: $0) }, owners: owners, notes: notes)
+                       trendCutoffs: cutoffs.map { UTCTime.formatDate(milliseconds: $0) }, owners: owners, notes: notes, monthly: monthly)
+  }
+
+  /// The brief's monthly analysis: `MonthlyAnalysis` of the log read as the model reads it, with
+  /// the model's observation rules, at the last `options.monthlyCutoffs` month starts before
+  /// `asOf` whose label window closed by `asOf`, those after the first event. Nil (with a note)
+  /// when none qualifies; nil without a note when none was asked for.
+  func monthlyAnalysis(_ data: EventData, asOf: Int64, options: BriefOptions, notes: inout [String]) throws -> MonthlyAnalysis? {
+    guard options.monthlyCutoffs > 0 else { return nil }
+    let (settings, _) = try eventSettings()
+    let horizon = try settings.design(cutoffs: [asOf]).horizon
+    // Month starts (midnight UTC on the 1st) at or before the as-of date, latest first.
+    let day: Int64 = 86_400_000
+    let (year, month, _) = UTCTime.civil(days: UTCTime.floorDiv(asOf, day))
+    var cutoffs: [Int64] = []
+    for k in 0..<(12 * 100) where cutoffs.count < options.monthlyCutoffs {
+      let (y, m) = UTCTime.addMonths(year: year, month: month, -k)
+      let start = UTCTime.days(year: y, month: m, day: 1) * day
+      if horizon.added(to: start) <= asOf { cutoffs.append(start) }
+    }
+    let modelData = try modelEventData(data)
+    while !cutoffs.isEmpty {
+      do {
+        let plan = ObservationPlan(design: try settings.design(cutoffs: cutoffs.reversed()))
+        return try MonthlyAnalysis(modelData, plan: plan, settings: options.monthlySettings, log: log)
+      } catch FeatureError.cutoffBeforeData(let cutoff, _) {
+        guard let instant = UTCTime.parseMilliseconds(cutoff) else { throw FeatureError.cutoffBeforeData(cutoff: cutoff, firstEvent: "") }
+        cutoffs.removeAll { $0 <= instant }
+      } catch MonthlyAnalysisError.noLabels {
+        break
+      }
+    }
+    notes.append("no month start before \(UTCTime.formatDate(milliseconds: asOf)) has a closed label window and events before it: no monthly analysis")
+    return nil
   }
 }
 

@@ -41,17 +41,24 @@ extension Scorer {
     return (settings, spec)
   }
 
+  /// The files of `data` read with the column names and observation rules the model was
+  /// trained with.
+  func modelEventData(_ data: EventData, ownerColumn: String? = nil) throws -> EventData {
+    let (settings, spec) = try eventSettings()
+    var columns = settings.columns
+    columns.valueRequired = spec.eventTypes.contains { $0.valued }  // the model's value features need the column
+    return EventData(events: data.events, customers: data.customers, columns: columns, customerIdColumn: settings.customerColumn,
+                     signupColumn: settings.signupColumn, churnDateColumn: settings.churnDateColumn,
+                     skipBadRows: data.skipBadRows, threads: data.threads, ownerColumn: ownerColumn)
+  }
+
   /// The model's features (and labels where known) at `cutoffs`, from the files of `data`
   /// read with the model's column names and observation rules; `extraNumeric` is read as a
   /// number from the customer table when present (a revenue column).
   func build(_ data: EventData, cutoffs: [Int64], extraNumeric: String? = nil, ownerColumn: String? = nil) throws -> (FeatureBuilder.Result, CustomerTable?) {
     let (settings, spec) = try eventSettings()
     let design = try settings.design(cutoffs: cutoffs)
-    var columns = settings.columns
-    columns.valueRequired = spec.eventTypes.contains { $0.valued }  // the model's value features need the column
-    let modelData = EventData(events: data.events, customers: data.customers, columns: columns, customerIdColumn: settings.customerColumn,
-                              signupColumn: settings.signupColumn, churnDateColumn: settings.churnDateColumn,
-                              skipBadRows: data.skipBadRows, threads: data.threads, ownerColumn: ownerColumn)
+    let modelData = try modelEventData(data, ownerColumn: ownerColumn)
     if modelData.customers == nil && !spec.attributes.isEmpty {
       throw ModelInputError.customersNeeded(model: modelPath, attributes: spec.attributes.map(\.name))
     }
