@@ -1,5 +1,6 @@
 import ChurnCore
 import ChurnModels
+import ChurnScoring
 import ChurnTestSupport
 import Foundation
 #if canImport(FoundationXML)
@@ -11,7 +12,7 @@ import Testing
 /// fetched from elsewhere.
 struct ReportCheck {
   static let sections = ["summary", "roc", "precision-recall", "lift", "gains", "calibration", "scores", "weights", "attribution",
-                         "cohorts", "categories", "drift", "ranked-list"]
+                         "cohorts", "categories", "drift", "health", "ranked-list"]
 
   final class Collector: NSObject, XMLParserDelegate {
     var ids: [String] = []
@@ -71,7 +72,7 @@ struct ReportNumberTests {
     }.filter { !$0.isEmpty }
   }
 
-  @Test("Telco: the ranked list, customers scored, mean probability, band counts and drift equal the scored list's; a shifted column is named")
+  @Test("Telco: the ranked list (with health), customers scored, mean probability, band counts, health means and drift equal the scored list's; a shifted column is named")
   func telco() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
@@ -90,14 +91,36 @@ struct ReportNumberTests {
     let model = try ModelFile.read(path: dir.file("m.json"))
     let table = try TypedCSV(path: telco, idColumn: "customerid").featureTable(label: nil)
     let p = Dictionary(uniqueKeysWithValues: zip(table.ids, try model.probabilities(table)))
-    let list = try String(contentsOfFile: dir.file("p.csv"), encoding: .utf8).split(separator: "\n").dropFirst().map(csvFields)
+    let csv = try String(contentsOfFile: dir.file("p.csv"), encoding: .utf8).split(separator: "\n").map(csvFields)
+    let list = Array(csv.dropFirst())
+    // The health columns of churn score's list: health, health_baseline, health_<dimension>...
+    let healthAt = csv[0].firstIndex(of: "health")!
+    let dimensions = csv[0][(healthAt + 2)...].map { String($0.dropFirst("health_".count)) }
+    #expect(dimensions.count >= 3, "\(csv[0])")
+    func healthText(_ line: [String]) -> String {
+      "\(line[healthAt]) = baseline \(line[healthAt + 1])"
+        + dimensions.indices.map { d in ", \(dimensions[d]) " + (Int(line[healthAt + 2 + d])! > 0 ? "+" : "") + line[healthAt + 2 + d] }.joined()
+    }
     let ranked = Self.cells(html, section: "ranked-list")
     #expect(ranked.count == 10)
     for (k, row) in ranked.enumerated() {
       let line = list[k]
       #expect(row == ["\(k + 1)", line[1], String(format: "%.1f%%", 100 * p[line[1]]!), line[4], line[5...7].filter { !$0.isEmpty }.joined(separator: "; "),
-                      "", ""], "rank \(k + 1)")
+                      "", "", healthText(line)], "rank \(k + 1)")
     }
+    // Health by dimension: the means of the list's health columns over all customers and per band.
+    func means(_ rows: [[String]], _ label: String) -> [String] {
+      func mean(_ column: Int) -> Double { rows.reduce(0) { $0 + Double($1[column])! } / Double(rows.count) }
+      return [label, SignedNumber.unsigned(mean(healthAt), decimals: 1), SignedNumber.unsigned(mean(healthAt + 1), decimals: 1)]
+        + dimensions.indices.map { SignedNumber.text(mean(healthAt + 2 + $0), decimals: 1) }
+    }
+    let bandRows = ["red", "yellow", "green"].map { band in list.filter { $0[4] == band } }.filter { !$0.isEmpty }
+    #expect(Self.cells(html, section: "health") == [means(list, "all 4930 customers")]
+      + zip(["red", "yellow", "green"].filter { band in list.contains { $0[4] == band } }, bandRows).map { means($1, "\($0) band (\($1.count))") })
+    let noHealth = try runChurn(["report", "--model", dir.file("m.json"), "--table", telco, "--no-health", "--top", "3", "--out", dir.file("n.html")])
+    #expect(noHealth.status == 0, "\(noHealth.stderr)")
+    let plain = try String(contentsOfFile: dir.file("n.html"), encoding: .utf8)
+    #expect(Self.cells(plain, section: "ranked-list").map(\.count) == [7, 7, 7] && plain.contains("Health was not computed for this report."))
     let summary = Dictionary(uniqueKeysWithValues: Self.cells(html, section: "summary").map { ($0[0], $0[1]) })
     let mean = p.values.reduce(0, +) / Double(p.count)
     #expect(summary["customers scored"] == "4930 from \(telco); mean churn probability \(String(format: "%.1f%%", 100 * mean))")

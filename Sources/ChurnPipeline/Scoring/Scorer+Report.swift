@@ -17,13 +17,15 @@ extension Scorer {
   ///   - source: the customers to score.
   ///   - revenueColumn: monthly revenue, for revenue at risk.
   ///   - top: rows of the ranked list to show (and give reasons), 1 or more.
+  ///   - health: every customer's health by dimension (the default categories of signal), in a
+  ///     section of its own and a column of the ranked list; it explains every customer.
   /// - Returns: the report; `HTMLReport.html()` gives its text.
   /// - Throws: the errors of `score(_:options:)`; `ScorerError.damagedEventSettings` for a
   ///   training cutoff that cannot be read.
-  public func report(_ source: CustomerSource, revenueColumn: String? = nil, top: Int = 25) throws -> HTMLReport {
+  public func report(_ source: CustomerSource, revenueColumn: String? = nil, top: Int = 25, health: Bool = true) throws -> HTMLReport {
     let rows = try self.rows(source, revenueColumn: revenueColumn)
     var timings: [ScoringTiming] = []
-    let (scored, ranked) = try rank(rows, reasons: top, explanation: .auto, announce: false, timings: &timings)
+    let (scored, ranked) = try rank(rows, reasons: top, explanation: .auto, announce: false, timings: &timings, health: health ? Attribution() : nil)
     let p = scored.map(\.probability)
     let asOf = rows.described
 
@@ -38,6 +40,8 @@ extension Scorer {
     report.drift = model.drift(rows.features, scores: p)
     report.ranked = Array(ranked.rows.prefix(top))
     report.idHeader = rows.idHeader
+    report.health = scored.compactMap(\.health)
+    if report.health.count == scored.count, model.riskBands != nil { report.healthBands = scored.map(\.band) }
 
     let weights = FeatureWeights(model)
     addWeights(weights, to: &report)

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Sections (their `id`s): `summary`, `roc`, `precision-recall`, `lift`, `gains`,
 /// `calibration`, `scores`, `weights`, `attribution`, `cohorts`, `categories`, `drift`,
-/// `ranked-list`. A section without data says what input would fill it.
+/// `health`, `ranked-list`. A section without data says what input would fill it.
 public struct HTMLReport: Sendable {
   public struct Bar: Sendable {
     public var label: String
@@ -25,7 +25,7 @@ public struct HTMLReport: Sendable {
   }
 
   public static let sectionIDs = ["summary", "roc", "precision-recall", "lift", "gains", "calibration", "scores", "weights", "attribution",
-                                  "cohorts", "categories", "drift", "ranked-list"]
+                                  "cohorts", "categories", "drift", "health", "ranked-list"]
 
   public var title: String
   /// Key facts as (name, value) rows.
@@ -51,6 +51,11 @@ public struct HTMLReport: Sendable {
   public var drift: [(column: String, psi: Double)] = []
   public var ranked: [RiskRow] = []
   public var idHeader = "customer_id"
+  /// Every scored customer's health by dimension (`CustomerHealth`, dimensions in one order),
+  /// for the health section and the ranked list's health column; empty leaves both out.
+  public var health: [CustomerHealth] = []
+  /// The `health` rows' band (red, yellow, green) when the model has bands, in the same order.
+  public var healthBands: [String?] = []
 
   public init(title: String) { self.title = title }
 
@@ -162,13 +167,16 @@ public struct HTMLReport: Sendable {
                         + table(["column", "PSI", "status"], drift.prefix(15).map { [$0.column, String(format: "%.3f", $0.psi), $0.psi > 0.2 ? "shifted" : ($0.psi > 0.1 ? "watch" : "stable")] },
                               text: [0, 2]))
     }
+    body += healthSection()
+    let showsHealth = !health.isEmpty
     let listRows = ranked.enumerated().map { k, r in
       ["\(k + 1)", r.id, pct(r.probability), r.band ?? "", r.reasons.joined(separator: "; "), r.revenueAtRisk.map { $0.isNaN ? "" : SignedNumber.unsigned($0, decimals: 2) } ?? "",
-       r.segment ?? ""]
+       r.segment ?? ""] + (showsHealth ? [r.health?.text ?? ""] : [])
     }
     body += section("ranked-list", "Who is about to leave: the top of the ranked list",
                     ranked.isEmpty ? missing("No customers were scored.")
-                      : table(["rank", idHeader, "churn", "band", "reasons", "revenue at risk", "segment"], listRows, text: [1, 3, 4, 6]))
+                      : table(["rank", idHeader, "churn", "band", "reasons", "revenue at risk", "segment"] + (showsHealth ? ["health"] : []), listRows,
+                              text: [1, 3, 4, 6, 7]))
     return """
       <!DOCTYPE html>
       <html lang="en">
@@ -218,6 +226,36 @@ public struct HTMLReport: Sendable {
     }
     let bars = counts.enumerated().map { (x: (Double($0) + 0.5) * width, width: width, height: Double($1), label: String?.none) }
     return section("scores", "Scores and risk bands", SVGPlot.bars(axes, title: "Distribution of churn probabilities", bars: bars, markers: markers) + text)
+  }
+
+  /// Mean health points per dimension over all scored customers and per band: where the
+  /// customer base as a whole loses its health, and where the red band does.
+  func healthSection() -> String {
+    guard let first = health.first else {
+      return section("health", "Health by dimension", missing("Health was not computed for this report."))
+    }
+    let names = first.dimensions.map(\.name)
+    func mean(_ rows: [CustomerHealth], signed: Bool = true, _ value: (CustomerHealth) -> Double) -> String {
+      let m = rows.reduce(0) { $0 + value($1) } / Double(rows.count)
+      return signed ? SignedNumber.text(m, decimals: 1) : SignedNumber.unsigned(m, decimals: 1)
+    }
+    var groups: [(String, [CustomerHealth])] = [("all \(health.count) customers", health)]
+    if !healthBands.isEmpty {
+      for band in ["red", "yellow", "green"] {
+        let rows = zip(health, healthBands).filter { $0.1 == band }.map(\.0)
+        if !rows.isEmpty { groups.append(("\(band) band (\(rows.count))", rows)) }
+      }
+    }
+    let header = ["", "health", "baseline"] + names
+    let rows = groups.map { label, rows in
+      [label, mean(rows, signed: false) { Double($0.score) }, mean(rows, signed: false) { Double($0.baseline) }]
+        + names.indices.map { d in mean(rows) { Double($0.dimensions[d].points) } }
+    }
+    return section("health", "Health by dimension",
+                   "<p>Health = round(100 × (1 − churn probability)), 0 to 100, 100 safest. It is the model's average customer's health (the baseline) "
+                     + "plus one term per category of signal, the points that category's columns cost (negative) or add, from the same additive "
+                     + "contributions as the reasons. Means of the rounded points over the customers scored:</p>"
+                     + table(header, rows, text: [0]))
   }
 
   func weightsSections() -> String {
