@@ -123,7 +123,8 @@ public enum PartialListError: Error, Equatable, CustomStringConvertible {
   case finishedList(path: String)
   case badHeader(path: String, header: [String])
   case badValue(path: String, line: Int, column: String, value: String)
-  case differentColumns(path: String, header: [String], firstPath: String, firstHeader: [String])
+  /// Column `column` (1-based) of the part at `path` is `found` (nil: the header ends) where the first part has `expected`.
+  case differentColumns(path: String, column: Int, found: String?, firstPath: String, expected: String?)
   case duplicateCustomer(id: String, path: String, line: Int, firstPath: String, firstLine: Int)
 
   static let expected = "expected a part written by churn score --shard i/n or --partial (first column \(PartialList.rankHeader))"
@@ -142,8 +143,9 @@ public enum PartialListError: Error, Equatable, CustomStringConvertible {
       return "\(path): header \(shown(header)) is not a part's; \(Self.expected) and the ranked list's columns"
     case .badValue(let path, let line, let column, let value):
       return "\(path) line \(line): \(column) \"\(value)\" cannot be read; \(Self.expected), unedited"
-    case .differentColumns(let path, let header, let firstPath, let firstHeader):
-      return "\(path): columns \(shown(header)) differ from \(firstPath)'s (\(shown(firstHeader))); "
+    case .differentColumns(let path, let column, let found, let firstPath, let expected):
+      func named(_ name: String?) -> String { name.map { "\"\($0)\"" } ?? "no column" }
+      return "\(path): column \(column) is \(named(found)) where \(firstPath) has \(named(expected)); "
         + "expected parts of one list, scored with the same model and options; fix: score every part the same way"
     case .duplicateCustomer(let id, let path, let line, let firstPath, let firstLine):
       return "\(path) line \(line): customer \"\(id)\" is also in \(firstPath) line \(firstLine); expected each customer in exactly one part; "

@@ -288,7 +288,9 @@ extension RankedList {
     var place: [String: (part: Int, line: Int)] = [:]
     for (p, part) in parts.enumerated() {
       guard part.header == first.header else {
-        throw PartialListError.differentColumns(path: part.path, header: part.header, firstPath: first.path, firstHeader: first.header)
+        let k = zip(part.header, first.header).prefix { $0 == $1 }.count
+        throw PartialListError.differentColumns(path: part.path, column: k + 1, found: k < part.header.count ? part.header[k] : nil,
+                                                firstPath: first.path, expected: k < first.header.count ? first.header[k] : nil)
       }
       for (row, line) in zip(part.rows, part.lines) {
         if let seen = place[row.id] {
