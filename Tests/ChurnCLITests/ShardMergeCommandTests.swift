@@ -40,11 +40,11 @@ private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fil
 struct ShardMergeCommandTests {
   /// Simulated customers, a model trained on them (`train` extra flags), and the score
   /// arguments as of 2025-02-01.
-  static func setUp(_ dir: TemporaryDirectory, train extra: [String] = []) throws -> [String] {
+  static func setUp(_ dir: TemporaryDirectory, train extra: [String] = [], model: [String] = ["--l2", "100"]) throws -> [String] {
     try CustomerSimulator(settings: SimulationSettings(customerCount: 700, months: 14, seed: 19)).write(to: dir.path)
     let train = try runChurn(["train", "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
-                              "--cutoffs", "2024-06-01:2025-01-01:1m", "--horizon", "30d", "--l2", "100", "--threads", "2",
-                              "--out", dir.file("m.json")] + extra)
+                              "--cutoffs", "2024-06-01:2025-01-01:1m", "--horizon", "30d", "--threads", "2",
+                              "--out", dir.file("m.json")] + model + extra)
     #expect(train.status == 0, "\(train.stderr)")
     return ["score", "--model", dir.file("m.json"), "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv")]
   }
@@ -152,6 +152,26 @@ struct ShardMergeCommandTests {
     #expect(bad.stderr == "Error: standard input line 4: 3 fields; expected \(width) as in the header\n", "\(bad.stderr)")
   }
 
+  @Test("A forest: shards with --explain auto choose as one run and merge equal; a --partial part needs --explain exact or path")
+  func forestParts() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let score = try Self.setUp(dir, model: ["--model", "forest", "--trees", "12", "--min-leaf", "10", "--features-per-split", "8", "--importance", "none"])
+    try Self.expectShardsMergeToOneRun(dir, score: score, options: [])
+    let features = try runChurn(["features", "--events", dir.file("events.csv"), "--customers", dir.file("customers.csv"),
+                                 "--cutoff", "2025-02-01", "--horizon", "30d", "--out", dir.file("features.csv")])
+    #expect(features.status == 0, "\(features.stderr)")
+    let part = try runChurn(["score", "--model", dir.file("m.json"), "--table", "-", "--partial", "--out", "-"],
+                            standardInput: dir.file("features.csv"), pipe: true)
+    #expect(part.status == 1)
+    #expect(part.stderr.hasSuffix("Error: --explain auto chooses exact TreeSHAP or path contributions by the number of customers in the whole list, "
+      + "which one part cannot know; expected --explain exact or --explain path with --partial; "
+      + "fix: give one of them (the same to every part and to an unsharded run)\n"), "\(part.stderr)")
+    let exact = try runChurn(["score", "--model", dir.file("m.json"), "--table", "-", "--partial", "--explain", "exact", "--out", "-"],
+                             standardInput: dir.file("features.csv"), pipe: true)
+    #expect(exact.status == 0, "\(exact.stderr)")
+  }
+
   @Test("Errors of --shard, --partial and churn merge, exactly")
   func errors() throws {
     let dir = try TemporaryDirectory()
@@ -190,5 +210,13 @@ struct ShardMergeCommandTests {
       == "Error: \(dir.file("c.csv")): column 12 is no column where \(dir.file("a.csv")) has \"health\"; "
       + "expected parts of one list, scored with the same model and options; fix: score every part the same way")
     #expect(!FileManager.default.fileExists(atPath: dir.file("m.csv")))
+
+    // Nothing on standard input.
+    try "".write(toFile: dir.file("nothing.csv"), atomically: true, encoding: .utf8)
+    let nothing = try runChurn(["score", "--model", dir.file("m.json"), "--table", "-", "--out", dir.file("n.csv")],
+                               standardInput: dir.file("nothing.csv"), pipe: true)
+    #expect(nothing.status == 1)
+    #expect(nothing.stderr == "Error: standard input is empty; expected a header line naming its columns, one of them customer_id, "
+      + "then one row per customer_id\n", "\(nothing.stderr)")
   }
 }

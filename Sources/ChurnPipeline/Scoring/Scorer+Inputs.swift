@@ -175,7 +175,7 @@ extension Scorer {
     let path = data.path, idColumn = data.idColumn
     var kinds: [String: TypedCSV.Kind] = [:]
     for (name, numeric) in zip(model.preprocessor.inputNames, model.preprocessor.inputKinds) { kinds[name] = numeric ? .numeric : .categorical }
-    let header = try CSVReader(path: path).header
+    let header = try CSVReader(path: path, expected: TypedCSV.expectedHeader(idColumn: idColumn)).header
     if let settings = model.events, !header.contains(where: { $0.lowercased() == idColumn.lowercased() }) {
       throw ModelInputError.eventModelGivenTable(model: modelPath, table: path, customerColumn: idColumn, horizon: settings.horizon)
     }

@@ -88,7 +88,7 @@ public struct Scorer: Sendable {
                                   rules: try options.rules ?? model.storedRules(path: modelPath), health: options.health ? options.groups : nil)
     watch = Stopwatch()
     var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described, notes: rows.notes,
-                                 drift: model.drift(rows.features, scores: scored.map(\.probability)).map { ColumnDrift(column: $0.column, psi: $0.psi) })
+                                 drift: (rows.features.rowCount == 0 ? [] : model.drift(rows.features, scores: scored.map(\.probability))).map { ColumnDrift(column: $0.column, psi: $0.psi) })
     for line in result.driftLines { log.line(line) }
     timings.append(ScoringTiming(step: "drift check", seconds: watch.lap()))
     if let last {
