@@ -286,6 +286,7 @@ extension RankedList {
     var all: [RiskRow] = []
     all.reserveCapacity(parts.reduce(0) { $0 + $1.rows.count })
     var place: [String: (part: Int, line: Int)] = [:]
+    place.reserveCapacity(all.capacity)
     for (p, part) in parts.enumerated() {
       guard part.header == first.header else {
         let k = zip(part.header, first.header).prefix { $0 == $1 }.count

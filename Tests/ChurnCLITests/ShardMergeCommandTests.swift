@@ -143,6 +143,14 @@ struct ShardMergeCommandTests {
     #expect(mergedShards.status == 0, "\(mergedShards.stderr)")
     #expect(try bytes(dir.file("merged-shards.csv")) == bytes(dir.file("whole.csv")))
 
+    // The report reads a labelled table twice: a file, not standard input.
+    let report = try runChurn(["report"] + score.dropFirst() + ["--table", "-", "--label", "label", "--out", dir.file("r.html")],
+                              standardInput: dir.file("features.csv"), pipe: true)
+    #expect(report.status == 1)
+    #expect(report.stderr.hasSuffix("Error: --table - with --label: the report reads the table twice (to score, then for the cohorts) and standard input "
+      + "can be read once; expected a file; fix: save the rows to a file and pass --table FILE\n"), "\(report.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.file("r.html")))
+
     // An error in the rows names standard input and the line.
     let broken = lines.prefix(3).joined(separator: "\n") + "\nC9,1,2\n"
     try broken.write(toFile: dir.file("broken.csv"), atomically: true, encoding: .utf8)

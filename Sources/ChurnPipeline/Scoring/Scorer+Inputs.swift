@@ -238,6 +238,9 @@ extension Scorer {
       let all = try build(data, cutoffs: cutoffs).0.table
       let rows = all.labelledRows
       return (all.rows(rows), "Labelled rows of the model's \(cutoffs.count) training cutoffs (\(rows.count) customer-months), recomputed from \(data.events).")
+    case .table(let table) where table.label != nil && table.path == StandardInputTable.path:
+      throw ScorerError.standardInput("--table - with --label: the report reads the table twice (to score, then for the cohorts) and standard input "
+        + "can be read once; expected a file; fix: save the rows to a file and pass --table FILE")
     case .table(let table) where table.label != nil:
       let all = try TypedCSV(path: table.path, idColumn: table.idColumn).featureTable(label: table.label)
       let rows = all.labelledRows
