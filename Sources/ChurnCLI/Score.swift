@@ -54,6 +54,14 @@ struct Score: ParsableCommand {
     + "(for a forest or boosted trees on a large list, seconds per 100,000 customers)."))
   var noHealth = false
 
+  @Option(help: ArgumentHelp("Score only shard i of n (0 ≤ i < n, numbered from 0): the customers whose id, as the list writes it, hashes into i "
+    + "(64-bit FNV-1a of its UTF-8 bytes, mod n); writes a part for churn merge, as --partial does.", valueName: "i/n"))
+  var shard: String?
+
+  @Flag(help: ArgumentHelp("Write a part of a list for churn merge (the rows of --table - in one partition of a Spark job, say): the list's columns, "
+    + "the first named part_rank, probabilities with every digit; the merge ranks, bands and compares the parts as one run would."))
+  var partial = false
+
   @Option(help: "Output format of --out (default csv).")
   var format: ListFormat?
 
@@ -65,21 +73,32 @@ struct Score: ParsableCommand {
     guard reasons >= 0 else { throw ValidationError("--reasons \(reasons) must be at least 0") }
     if out == nil { try FlagRules.refuse(format != nil ? ["--format"] : [], "applies to --out; without --out the list is printed as a table") }
     if noHealth { try FlagRules.refuse(groups != nil ? ["--groups"] : [], "places columns in health dimensions; --no-health leaves them out") }
+    if let shard {
+      do { _ = try CustomerShard(parsing: shard) } catch { throw ValidationError("\(error)") }
+    }
+    if shard != nil || partial {
+      let flag = shard != nil ? "--shard" : "--partial"
+      if out == nil { throw ValidationError("\(flag) writes a part for churn merge; expected --out PART.csv (or - for standard output)") }
+      try FlagRules.refuse(FlagRules.given([("--previous", previous != nil), ("--top", top != nil), ("--format", format != nil)]),
+                           "applies to the whole list, not to a part (\(flag)); give it to churn merge")
+    }
   }
 
   func run() throws {
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths + [("--previous", previous), ("--rules", rules), ("--groups", groups)])
     let scorer = try Scorer(contentsOf: inputs.model, log: .standardError("score"))
-    let options = ScoringOptions(revenueColumn: revenueColumn, reasons: reasons, explanation: explain, previous: previous,
+    var options = ScoringOptions(revenueColumn: revenueColumn, reasons: reasons, explanation: explain, previous: previous,
                                  rules: try rules.map(WarningRules.read), ownerColumn: ownerColumn, health: !noHealth,
                                  groups: try groups.map { try Attribution.read(path: $0, columns: scorer.model.preprocessor.inputNames, log: scorer.log) } ?? Attribution())
+    options.shard = try shard.map { try CustomerShard(parsing: $0) }
+    options.part = partial || shard != nil
     let scored = try scorer.score(inputs.source(for: scorer.model), options: options)
     guard let out else {
       print(scored.list.text(top: top ?? 20, idHeader: scored.idHeader))
       return
     }
     let start = ContinuousClock.now
-    try scored.write(to: outputs.path(for: "--out"), format: format ?? .csv, top: top)
+    try scored.write(to: outputs.path(for: "--out"), format: format ?? .csv, top: top, partial: options.part)
     try outputs.commit()
     let steps = scored.timings + [ScoringTiming(step: "write", seconds: (ContinuousClock.now - start).seconds)]
     StandardError.print("score: \(scored.count) customers scored; ranked list written to \(out) (" + steps.map(\.text).joined(separator: ", ") + ")")

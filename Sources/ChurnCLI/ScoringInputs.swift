@@ -17,7 +17,7 @@ struct ScoringInputs: ParsableArguments {
   @Option(help: "Score as of this date (midnight UTC): features see only events before it.")
   var asOf: String?
 
-  @Option(help: "Table, a .csv or .csv.gz file, with the model's feature columns (other columns are ignored).")
+  @Option(help: "Table, a .csv or .csv.gz file (- for standard input), with the model's feature columns (other columns are ignored).")
   var table: String?
 
   @Option(help: "Name of the id column of --table (default: the model's).")
@@ -42,7 +42,7 @@ struct ScoringInputs: ParsableArguments {
 
   /// The files this command reads, by flag, for `OutputTransaction`.
   var paths: [(name: String, path: String?)] {
-    [("--model", model), ("--events", events), ("--customers", customers), ("--table", table)]
+    [("--model", model), ("--events", events), ("--customers", customers), ("--table", table == "-" ? nil : table)]
   }
 
   /// The customers as the library takes them: the event log as of --as-of, or --table (ids in

@@ -107,10 +107,16 @@ public struct RankedList: Sendable {
   ///
   /// - Throws: `ScoringOutputError.nonFiniteProbability` for a row whose probability is not a
   ///   finite number (checked before anything is written); `FileError` when the file cannot be written.
-  public func write(to path: String, idHeader: String, top: Int? = nil) throws {
+  ///
+  /// With `partial`, the file is one part of a list for `merge(_:reasons:previous:)` (`churn
+  /// score --shard` or `--partial`): the same columns, the first named `part_rank` (the rank
+  /// within the part, as is the percentile), and `churn_probability` and
+  /// `expected_revenue_at_risk` with every digit (the shortest decimal that reads back as the
+  /// same number), so that the merge ranks and writes exactly as one run over every customer.
+  public func write(to path: String, idHeader: String, top: Int? = nil, partial: Bool = false) throws {
     try checkFinite()
     let file = try OutputFile(path: path)
-    try file.write("rank,\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change"
+    try file.write((partial ? PartialList.rankHeader : "rank") + ",\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change"
       + (showsWarnings ? ",warnings,band_from" : "") + (showsOwners ? ",owner" : "") + healthHeader + "\n")
     var line: [UInt8] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
@@ -119,7 +125,7 @@ public struct RankedList: Sendable {
       line.append(0x2C)
       line.append(contentsOf: CSVField.escape(row.id).utf8)
       line.append(0x2C)
-      DecimalFormatting.appendFixed(row.probability, fractionDigits: 6, to: &line)
+      if partial { line.append(contentsOf: "\(row.probability)".utf8) } else { DecimalFormatting.appendFixed(row.probability, fractionDigits: 6, to: &line) }
       line.append(0x2C)
       DecimalFormatting.appendFixed(percentiles[rank], fractionDigits: 1, to: &line)
       line.append(0x2C)
@@ -129,7 +135,9 @@ public struct RankedList: Sendable {
         if k < row.reasons.count { line.append(contentsOf: CSVField.escape(row.reasons[k]).utf8) }
       }
       line.append(0x2C)
-      if let revenue = row.revenueAtRisk, !revenue.isNaN { DecimalFormatting.appendFixed(revenue, fractionDigits: 2, to: &line) }
+      if let revenue = row.revenueAtRisk, !revenue.isNaN {
+        if partial { line.append(contentsOf: "\(revenue)".utf8) } else { DecimalFormatting.appendFixed(revenue, fractionDigits: 2, to: &line) }
+      }
       line.append(0x2C)
       line.append(contentsOf: CSVField.escape(row.segment ?? "").utf8)
       line.append(0x2C)
@@ -252,6 +260,54 @@ public struct RankedList: Sendable {
     guard s.count < width else { return s }
     let padding = String(repeating: " ", count: width - s.count)
     return right ? padding + s : s + padding
+  }
+}
+
+extension RankedList {
+  /// The ranked list one run over every customer writes, from its parts (`PartialList`): the
+  /// customers of all parts ranked together by probability (highest first, ties by id), with
+  /// percentiles among all of them; reasons kept for the riskiest `reasons` customers only, as
+  /// one run gives them; with `previous`, each row's change and the vanished customers against
+  /// last week's whole list (a part cannot know who vanished).
+  ///
+  /// Bands, reasons, revenue at risk, segments, warnings, owners and health are each
+  /// customer's own and are taken from the parts as they are.
+  ///
+  /// - Parameters:
+  ///   - parts: every part of the list, in any order; each customer in exactly one.
+  ///   - reasons: the `--reasons` the parts were scored with (10,000 by default).
+  ///   - previous: last week's list (`PreviousList.entries`), or nil.
+  /// - Throws: `PartialListError.noParts`, `.differentColumns` for parts of different lists,
+  ///   `.duplicateCustomer` for a customer in two parts (or twice in one).
+  /// - Complexity: O(n log n) for n customers.
+  public static func merge(_ parts: [PartialList], reasons: Int = 10_000,
+                           previous: [String: (probability: Double, band: String?)]? = nil) throws -> RankedList {
+    guard let first = parts.first else { throw PartialListError.noParts }
+    var all: [RiskRow] = []
+    all.reserveCapacity(parts.reduce(0) { $0 + $1.rows.count })
+    var place: [String: (part: Int, line: Int)] = [:]
+    place.reserveCapacity(all.capacity)
+    for (p, part) in parts.enumerated() {
+      guard part.header == first.header else {
+        let k = zip(part.header, first.header).prefix { $0 == $1 }.count
+        throw PartialListError.differentColumns(path: part.path, column: k + 1, found: k < part.header.count ? part.header[k] : nil,
+                                                firstPath: first.path, expected: k < first.header.count ? first.header[k] : nil)
+      }
+      for (row, line) in zip(part.rows, part.lines) {
+        if let seen = place[row.id] {
+          throw PartialListError.duplicateCustomer(id: row.id, path: part.path, line: line, firstPath: parts[seen.part].path, firstLine: seen.line)
+        }
+        place[row.id] = (p, line)
+        all.append(row)
+      }
+    }
+    var list = RankedList(all)
+    list.showsWarnings = first.showsWarnings
+    list.showsOwners = first.showsOwners
+    list.healthDimensions = first.healthDimensions
+    for k in list.rows.indices.dropFirst(max(0, reasons)) { list.rows[k].reasons = [] }
+    if let previous { list.compare(previous: previous) }
+    return list
   }
 }
 

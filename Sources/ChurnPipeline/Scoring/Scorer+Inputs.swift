@@ -30,6 +30,62 @@ struct ScoringRows {
   var notes: [String] = []
   /// Each row's owner (nil when blank or not in the customer table) when an owner column was read.
   var owners: [String?]?
+  /// The number of customers of the whole list: `features.rowCount` unless a shard was kept.
+  var population: Int { populationBeforeShard ?? features.rowCount }
+  var populationBeforeShard: Int?
+}
+
+/// `--table -`: the feature rows read from standard input, through a temporary copy.
+struct StandardInputTable {
+  /// The table path that means standard input.
+  static let path = "-"
+  /// The temporary copy.
+  let path: String
+
+  /// Copies standard input to a new temporary file.
+  ///
+  /// - Throws: `FileError` when the copy cannot be written or standard input cannot be read.
+  static func copy() throws -> StandardInputTable {
+    let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    var template = Array("\(directory)/churn-stdin-XXXXXX.csv".utf8CString)
+    let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
+    let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    if descriptor < 0 { throw FileError(path: path, action: "create", reason: String(cString: strerror(errno))) }
+    defer { close(descriptor) }
+    let copy = StandardInputTable(path: path)
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 {
+        let reason = String(cString: strerror(errno))
+        copy.remove()
+        throw FileError(path: "standard input", action: "read", reason: reason)
+      }
+      if n == 0 { break }
+      var written = 0
+      while written < n {
+        let w = buffer.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, n - written) }
+        if w < 0 && errno == EINTR { continue }
+        if w < 0 {
+          let reason = String(cString: strerror(errno))
+          copy.remove()
+          throw FileError(path: path, action: "write", reason: reason)
+        }
+        written += w
+      }
+    }
+    return copy
+  }
+
+  func remove() { unlink(path) }
+
+  /// `error`, with every mention of the temporary copy reading "standard input".
+  func renamed(_ error: Error) -> Error {
+    let text = "\(error)"
+    guard text.contains(path) else { return error }
+    return ScorerError.standardInput(text.replacingOccurrences(of: path, with: "standard input"))
+  }
 }
 
 extension Scorer {
@@ -106,10 +162,27 @@ extension Scorer {
   }
 
   func rows(_ data: TableData, revenueColumn: String?, ownerColumn: String? = nil) throws -> ScoringRows {
+    guard data.path == StandardInputTable.path else { return try tableRows(data, revenueColumn: revenueColumn, ownerColumn: ownerColumn) }
+    // The table reader makes two passes and splits a file into byte ranges, so standard input is
+    // copied to a temporary file first; errors name "standard input", not that file.
+    let copy = try StandardInputTable.copy()
+    defer { copy.remove() }
+    var local = data
+    local.path = copy.path
+    do {
+      var rows = try tableRows(local, revenueColumn: revenueColumn, ownerColumn: ownerColumn)
+      rows.described = "from standard input"
+      return rows
+    } catch {
+      throw copy.renamed(error)
+    }
+  }
+
+  func tableRows(_ data: TableData, revenueColumn: String?, ownerColumn: String? = nil) throws -> ScoringRows {
     let path = data.path, idColumn = data.idColumn
     var kinds: [String: TypedCSV.Kind] = [:]
     for (name, numeric) in zip(model.preprocessor.inputNames, model.preprocessor.inputKinds) { kinds[name] = numeric ? .numeric : .categorical }
-    let header = try CSVReader(path: path).header
+    let header = try CSVReader(path: path, expected: TypedCSV.expectedHeader(idColumn: idColumn)).header
     if let settings = model.events, !header.contains(where: { $0.lowercased() == idColumn.lowercased() }) {
       throw ModelInputError.eventModelGivenTable(model: modelPath, table: path, customerColumn: idColumn, horizon: settings.horizon)
     }
@@ -139,6 +212,21 @@ extension Scorer {
                        notes: notes, owners: owners)
   }
 
+  /// Only the rows of the customers whose id hashes into `shard` (`CustomerShard`), every one
+  /// without a shard; `population` keeps the number of rows before.
+  func keeping(_ shard: CustomerShard?, of rows: ScoringRows) -> ScoringRows {
+    guard let shard else { return rows }
+    let kept = rows.features.ids.indices.filter { shard.contains(rows.features.ids[$0]) }
+    var result = rows
+    result.features = rows.features.rows(kept)
+    result.revenue = rows.revenue.map { values in kept.map { values[$0] } }
+    result.owners = rows.owners.map { values in kept.map { values[$0] } }
+    result.described += ", shard \(shard)"
+    result.populationBeforeShard = rows.features.rowCount
+    log.line("shard \(shard): \(kept.count) of \(rows.features.rowCount) customers")
+    return result
+  }
+
   /// One note per categorical column with levels the model never saw (scored as its reference
   /// level), logged and returned.
   func noteUnseenLevels(_ features: FeatureTable) -> [String] {
@@ -157,6 +245,9 @@ extension Scorer {
       let all = try build(data, cutoffs: cutoffs).0.table
       let rows = all.labelledRows
       return (all.rows(rows), "Labelled rows of the model's \(cutoffs.count) training cutoffs (\(rows.count) customer-months), recomputed from \(data.events).")
+    case .table(let table) where table.label != nil && table.path == StandardInputTable.path:
+      throw ScorerError.standardInput("--table - with --label: the report reads the table twice (to score, then for the cohorts) and standard input "
+        + "can be read once; expected a file; fix: save the rows to a file and pass --table FILE")
     case .table(let table) where table.label != nil:
       let all = try TypedCSV(path: table.path, idColumn: table.idColumn).featureTable(label: table.label)
       let rows = all.labelledRows

@@ -79,15 +79,16 @@ public struct Scorer: Sendable {
     guard options.reasons >= 0 else { throw ScorerError.negativeReasons(options.reasons) }
     var timings = readSeconds.map { [ScoringTiming(step: "model", seconds: $0)] } ?? []
     var watch = Stopwatch()
-    let rows = try self.rows(source, revenueColumn: options.revenueColumn, ownerColumn: options.ownerColumn ?? model.ownerColumn)
+    let rows = keeping(options.shard, of: try self.rows(source, revenueColumn: options.revenueColumn, ownerColumn: options.ownerColumn ?? model.ownerColumn))
+    let explanation = try partExplanation(options, population: rows.population)
     // Last week's list is checked before the work, so a wrong file costs nothing.
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: rows.idHeader) }
     timings.append(ScoringTiming(step: "input", seconds: watch.lap()))
-    let (scored, list) = try rank(rows, reasons: options.reasons, explanation: options.explanation, announce: true, timings: &timings,
+    let (scored, list) = try rank(rows, reasons: options.reasons, explanation: explanation, announce: true, timings: &timings,
                                   rules: try options.rules ?? model.storedRules(path: modelPath), health: options.health ? options.groups : nil)
     watch = Stopwatch()
     var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described, notes: rows.notes,
-                                 drift: model.drift(rows.features, scores: scored.map(\.probability)).map { ColumnDrift(column: $0.column, psi: $0.psi) })
+                                 drift: (rows.features.rowCount == 0 ? [] : model.drift(rows.features, scores: scored.map(\.probability))).map { ColumnDrift(column: $0.column, psi: $0.psi) })
     for line in result.driftLines { log.line(line) }
     timings.append(ScoringTiming(step: "drift check", seconds: watch.lap()))
     if let last {
@@ -99,6 +100,21 @@ public struct Scorer: Sendable {
     }
     result.timings = timings
     return result
+  }
+
+  /// The explanation method of `options`, for a part of a list (a shard, or `options.part`)
+  /// the one a run over all `population` customers would use: `.auto` of a tree model decides
+  /// by the number of customers, which a shard knows and a part without one does not.
+  ///
+  /// - Throws: `ScorerError.partNeedsExplanation` when the part cannot decide as the whole list would.
+  func partExplanation(_ options: ScoringOptions, population: Int) throws -> RiskScorer.Explanation {
+    guard options.part || options.shard != nil, options.explanation == .auto, model.model.exactExplanationCost > 0 else { return options.explanation }
+    guard options.shard != nil else { throw ScorerError.partNeedsExplanation }
+    let scorer = RiskScorer(model: model)
+    let reasonsExact = scorer.usesExactShapley(rows: min(options.reasons, population), method: .auto)
+    let healthExact = options.health ? scorer.usesExactShapley(rows: population, method: .auto) : reasonsExact
+    guard reasonsExact == healthExact else { throw ScorerError.partNeedsExplanation }
+    return reasonsExact ? .exact : .path
   }
 
   /// Scores `rows` and ranks them, reasons for the riskiest `reasons` rows, with `health` every
@@ -177,6 +193,13 @@ public struct ScoringOptions: Sendable {
   /// The rules that place input columns in health dimensions: the default categories
   /// (service, engagement, finance, commercial, account), or a `--groups` file's.
   public var groups: Attribution
+  /// Score only the customers whose id hashes into this shard (`CustomerShard`); a part of the
+  /// list for `RankedList.merge(_:reasons:previous:)`.
+  public var shard: CustomerShard?
+  /// Whether the customers are one part of a larger list (a shard, or a partition scored
+  /// elsewhere, `churn score --partial`): `.auto` explanations of a tree model then decide as
+  /// the whole list would, or are refused when the part cannot know its size.
+  public var part = false
 
   /// Options with the defaults of `churn score`: no revenue, reasons for the riskiest 10,000, `.auto` explanations.
   public init(revenueColumn: String? = nil, reasons: Int = 10_000, explanation: RiskScorer.Explanation = .auto, previous: String? = nil,
@@ -287,9 +310,13 @@ public struct ScoredCustomers: Sendable {
   ///
   /// - Throws: `ScoringOutputError` for a probability that is not a finite number; `FileError`
   ///   when the file cannot be written.
-  public func write(to path: String, format: ListFormat = .csv, top: Int? = nil) throws {
+  ///
+  /// With `partial`, writes one part of a list for `RankedList.merge(_:reasons:previous:)`
+  /// (CSV only; see `RankedList.write(to:idHeader:top:partial:)`).
+  public func write(to path: String, format: ListFormat = .csv, top: Int? = nil, partial: Bool = false) throws {
+    precondition(!partial || format == .csv, "a part of a list is written as CSV, not \(format)")
     switch format {
-    case .csv: try list.write(to: path, idHeader: idHeader, top: top)
+    case .csv: try list.write(to: path, idHeader: idHeader, top: top, partial: partial)
     case .json: try list.writeJSON(to: path, top: top)
     }
   }

@@ -15,6 +15,11 @@ public enum ScorerError: Error, Equatable, CustomStringConvertible {
   /// `customer` is not among the `eligible` customers scored; `source` says where they come
   /// from, `suggestion` an id that differs only in case or leading zeros.
   case customerNotFound(customer: String, eligible: Int, source: String, suggestion: String?)
+  /// An error in the table read from standard input (`--table -`), its message naming
+  /// "standard input" where the table's errors name the file.
+  case standardInput(String)
+  /// `.auto` explanations of a tree model in a part of a list whose size the part cannot know.
+  case partNeedsExplanation
 
   public var description: String {
     switch self {
@@ -24,6 +29,11 @@ public enum ScorerError: Error, Equatable, CustomStringConvertible {
       return "--reasons \(count) must be at least 0"
     case .damagedEventSettings(let field, let found, let expected):
       return "the model file's \(field) is \(found); expected \(expected); fix: train the model again with churn train"
+    case .standardInput(let message):
+      return message
+    case .partNeedsExplanation:
+      return "--explain auto chooses exact TreeSHAP or path contributions by the number of customers in the whole list, which one part "
+        + "cannot know; expected --explain exact or --explain path with --partial; fix: give one of them (the same to every part and to an unsharded run)"
     case .customerNotFound(let customer, let eligible, let source, let suggestion):
       return "customer \"\(customer)\" is not among the \(eligible) eligible customers \(source); "
         + "expected an id exactly as in the data (case and leading zeros count); fix: "

@@ -1,0 +1,155 @@
+import ChurnCore
+
+/// One part of a ranked list (`churn score --shard i/n` or `--partial`), read back for
+/// `RankedList.merge(_:reasons:previous:)`.
+///
+/// The file is what `RankedList.write(to:idHeader:top:partial:)` writes with `partial`: the
+/// ranked list's columns, the first named `part_rank`, with `churn_probability` and
+/// `expected_revenue_at_risk` carrying every digit, so that the merge ranks by the very numbers
+/// one unsharded run ranks by. Anything else (a finished ranked list, a hand-edited file, a
+/// part of another kind of list) is an error naming the file and the line.
+public struct PartialList: Sendable {
+  /// The header's first column in a part (a finished list has `rank`).
+  public static let rankHeader = "part_rank"
+  /// The columns after the id that every list has, in order.
+  static let fixedColumns = ["churn_probability", "percentile", "risk_band", "reason_1", "reason_2", "reason_3",
+                             "expected_revenue_at_risk", "segment", "change"]
+
+  public let path: String
+  /// The header as written.
+  public let header: [String]
+  /// The id column's name (the header's second column).
+  public let idHeader: String
+  /// Whether the part has `warnings` and `band_from` (scored with warning rules).
+  public let showsWarnings: Bool
+  /// Whether the part has `owner`.
+  public let showsOwners: Bool
+  /// The health dimensions, when the part has the health columns.
+  public let healthDimensions: [String]?
+  /// The part's customers, in its order.
+  public let rows: [RiskRow]
+  /// Each row's 1-based line in the file.
+  public let lines: [Int]
+
+  /// Reads the part at `path`.
+  ///
+  /// - Throws: `FileError`; `CSVError` for a broken quote; `PartialListError` for a file that
+  ///   is not a part or a value that cannot be read; `TableError.fieldCount`/`.blankId`.
+  public init(path: String) throws {
+    self.path = path
+    let csv: CSVReader
+    do { csv = try CSVReader(path: path, expected: "a part of a ranked list, from churn score --shard i/n or --partial") }
+    catch CSVError.emptyFile { throw PartialListError.empty(path: path) }
+    let h = csv.header
+    header = h
+    if h.first == "rank" { throw PartialListError.finishedList(path: path) }
+    let fixed = Self.fixedColumns
+    guard h.count >= 2 + fixed.count, h[0] == Self.rankHeader, Array(h[2..<(2 + fixed.count)]) == fixed else {
+      throw PartialListError.badHeader(path: path, header: h)
+    }
+    idHeader = h[1]
+    var k = 2 + fixed.count
+    showsWarnings = h.count >= k + 2 && h[k] == "warnings" && h[k + 1] == "band_from"
+    if showsWarnings { k += 2 }
+    showsOwners = h.count > k && h[k] == "owner"
+    if showsOwners { k += 1 }
+    let healthStart = k
+    if h.count >= k + 2 && h[k] == "health" && h[k + 1] == "health_baseline" {
+      let names = h[(k + 2)...]
+      guard names.allSatisfy({ $0.hasPrefix("health_") }) else { throw PartialListError.badHeader(path: path, header: h) }
+      healthDimensions = names.map { String($0.dropFirst("health_".count)) }
+      k = h.count
+    } else {
+      healthDimensions = nil
+    }
+    guard k == h.count else { throw PartialListError.badHeader(path: path, header: h) }
+
+    let width = h.count, warnings = showsWarnings, owners = showsOwners, dimensions = healthDimensions
+    var rows: [RiskRow] = [], lines: [Int] = []
+    try csv.forEachRecord { record in
+      guard record.count == width else { throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width) }
+      func text(_ i: Int) -> String? {
+        let s = record.string(i)
+        return s.isEmpty ? nil : s
+      }
+      func number(_ i: Int) throws -> Double {
+        guard let s = text(i), let x = Double(s), x.isFinite else {
+          throw PartialListError.badValue(path: path, line: record.line, column: h[i], value: record.string(i))
+        }
+        return x
+      }
+      guard text(0) != nil else { throw PartialListError.badValue(path: path, line: record.line, column: h[0], value: "") }
+      guard let id = text(1) else { throw TableError.blankId(path: path, line: record.line, column: h[1]) }
+      let p = try number(2)
+      guard (0...1).contains(p) else { throw PartialListError.badValue(path: path, line: record.line, column: h[2], value: record.string(2)) }
+      var row = RiskRow(id: id, probability: p, band: text(4), reasons: (5...7).compactMap(text),
+                        revenueAtRisk: text(8) == nil ? nil : try number(8), segment: text(9), change: text(10))
+      var c = 2 + fixed.count
+      if warnings {
+        row.warnings = record.string(c).split(separator: ";").map(String.init)
+        row.bandSource = text(c + 1)
+        c += 2
+      }
+      if owners {
+        row.owner = text(c)
+        c += 1
+      }
+      if let dimensions {
+        let cells = (healthStart..<width).map { record.string($0) }
+        if !cells.allSatisfy(\.isEmpty) {
+          let values = try (healthStart..<width).map { i -> Int in
+            guard let v = Int(record.string(i)) else {
+              throw PartialListError.badValue(path: path, line: record.line, column: h[i], value: record.string(i))
+            }
+            return v
+          }
+          row.health = CustomerHealth(score: values[0], exactScore: Double(values[0]), baseline: values[1], exactBaseline: Double(values[1]),
+                                      dimensions: zip(dimensions, values.dropFirst(2)).map { .init(name: $0, points: $1, exact: Double($1)) })
+        }
+      }
+      rows.append(row)
+      lines.append(record.line)
+    }
+    self.rows = rows
+    self.lines = lines
+  }
+}
+
+/// A part of a ranked list that cannot be merged.
+public enum PartialListError: Error, Equatable, CustomStringConvertible {
+  case noParts
+  case empty(path: String)
+  /// A finished ranked list (first column `rank`) given as a part.
+  case finishedList(path: String)
+  case badHeader(path: String, header: [String])
+  case badValue(path: String, line: Int, column: String, value: String)
+  /// Column `column` (1-based) of the part at `path` is `found` (nil: the header ends) where the first part has `expected`.
+  case differentColumns(path: String, column: Int, found: String?, firstPath: String, expected: String?)
+  case duplicateCustomer(id: String, path: String, line: Int, firstPath: String, firstLine: Int)
+
+  static let expected = "expected a part written by churn score --shard i/n or --partial (first column \(PartialList.rankHeader))"
+
+  public var description: String {
+    func shown(_ header: [String]) -> String { header.prefix(6).joined(separator: ",") + (header.count > 6 ? ",..." : "") }
+    switch self {
+    case .noParts:
+      return "no parts to merge; expected the files written by churn score --shard i/n (or --partial), one per part"
+    case .empty(let path):
+      return "\(path) is empty; \(Self.expected)"
+    case .finishedList(let path):
+      return "\(path) is a finished ranked list (first column rank), not a part; its probabilities are rounded to 6 digits, "
+        + "too few to rank ties exactly; \(Self.expected); fix: score each part with --shard i/n or --partial"
+    case .badHeader(let path, let header):
+      return "\(path): header \(shown(header)) is not a part's; \(Self.expected) and the ranked list's columns"
+    case .badValue(let path, let line, let column, let value):
+      return "\(path) line \(line): \(column) \"\(value)\" cannot be read; \(Self.expected), unedited"
+    case .differentColumns(let path, let column, let found, let firstPath, let expected):
+      func named(_ name: String?) -> String { name.map { "\"\($0)\"" } ?? "no column" }
+      return "\(path): column \(column) is \(named(found)) where \(firstPath) has \(named(expected)); "
+        + "expected parts of one list, scored with the same model and options; fix: score every part the same way"
+    case .duplicateCustomer(let id, let path, let line, let firstPath, let firstLine):
+      return "\(path) line \(line): customer \"\(id)\" is also in \(firstPath) line \(firstLine); expected each customer in exactly one part; "
+        + "fix: give each part once, with disjoint customers (--shard i/n for i from 0 to n − 1)"
+    }
+  }
+}
