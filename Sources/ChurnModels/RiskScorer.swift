@@ -114,7 +114,10 @@ public struct RiskScorer: Sendable {
     let sources = model.outputSources
     var segments: [String?]?
     if let s = table.columnIndex("rfm_segment"), case .categorical(let values) = table.columns[s] { segments = values }
-    let riskiest = Array(p.indices.sorted { p[$0] > p[$1] }.prefix(reasonRows))
+    // Ties by id, as the ranked list orders them (`RankedList`), so that the rows with reasons
+    // are the list's first rows even where equal probabilities straddle the count.
+    let ids = table.ids
+    let riskiest = Array(p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : ids[$0] < ids[$1] }.prefix(reasonRows))
     // The explanations (TreeSHAP is the cost) on every core, each row's independent of the others.
     var contributions = [[Double]](repeating: [], count: riskiest.count)
     let file = model
