@@ -66,6 +66,8 @@ struct BoostingMissingTests {
       #expect(tree.threshold[0] == .greatestFiniteMagnitude && tree.defaultLeft == [])
       #expect(pLow == pHigh && pMissing > pLow + 0.5)
       #expect(model.probabilities(Matrix(rows: 1, columns: 2, storage: [1e300, 0.5]))[0] == pLow, "any value goes left")
+      // The threshold is finite, so the model file (JSON) holds it.
+      #expect(try JSONDecoder().decode(BoostedModel.self, from: JSONEncoder().encode(model)) == model)
     }
     // The leaf of the missing rows holds exactly them and the values that went their way.
     let missingRows = (0..<x.rows).filter { x[$0, 0].isNaN }
