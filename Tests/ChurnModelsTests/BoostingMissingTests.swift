@@ -43,6 +43,21 @@ struct BoostingMissingTests {
       as? BoostedModel)
   }
 
+  @Test("Bins: with a missing bin, NaN is coded after the values' bins and takes no part in the cut points; without (the forest), coded 0 as before")
+  func missingBin() {
+    let nan = Double.nan
+    let x = Matrix(rows: 8, columns: 2, storage: [1, 5, nan, 5, 2, 5, 3, 5, nan, 5, 4, 5, 1, 5, 2, 5])
+    let bins = FeatureBins(x, maxBins: 4, missingBin: true)
+    #expect(bins.thresholds[0] == FeatureBins.cuts(ascending: [1, 1, 2, 2, 3, 4], maxBins: 4))
+    #expect(bins.hasMissing == [true, false])
+    #expect(bins.histogramBinCount(0) == bins.binCount(0) + 1 && bins.histogramBinCount(1) == 1)
+    let codes = Array(bins.codes[0..<8])
+    #expect(codes[1] == UInt8(bins.binCount(0)) && codes[4] == UInt8(bins.binCount(0)))
+    #expect(codes.enumerated().filter { ![1, 4].contains($0.offset) }.allSatisfy { Int($0.element) < bins.binCount(0) })
+    let forest = FeatureBins(x, maxBins: 4)
+    #expect(forest.hasMissing == [false, false] && forest.codes[1] == 0 && forest.codes[4] == 0)
+  }
+
   @Test("One split learns where missing rows go: left with the low values they churn like, right with the high ones, or split off alone",
         arguments: Missing.allCases)
   func learnsDirection(_ missing: Missing) throws {

@@ -47,7 +47,7 @@ struct GradientBoosting {
     let positives = labels.reduce(0, +)
     guard positives > 0 && positives < Double(n) else { throw BoostingError.singleClass(rows: n) }
     let weights = classWeight.applied(to: [Double](repeating: 1, count: n), labels: labels, positives: positives)
-    let bins = FeatureBins(x, knownCuts: binCuts, sampleRows: Self.binSampleRows, threads: threads)
+    let bins = FeatureBins(x, knownCuts: binCuts, sampleRows: Self.binSampleRows, threads: threads, missingBin: true)
     var churnedWeight = 0.0, retainedWeight = 0.0
     for i in 0..<n {
       if labels[i] == 1 { churnedWeight += weights[i] } else { retainedWeight += weights[i] }

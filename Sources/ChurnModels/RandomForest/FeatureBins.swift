@@ -9,9 +9,11 @@ import Foundation
 /// spaced quantiles; a value's code is the number of thresholds below it, so code ≤ k means
 /// value ≤ t_{k+1}, and a split "code ≤ k" is the split "value ≤ thresholds[k]" on raw values.
 ///
-/// Missing values (NaN: boosting keeps them, `Preprocessor.keepsMissing`) take no part in the
-/// thresholds and get a bin of their own after the values' bins: code `binCount(j)` (at most
-/// 255, since there are at most 254 thresholds), LightGBM's `MissingType::NaN` bin.
+/// With `missingBin` (boosting, whose preprocessor keeps missing values: `Preprocessor.keepsMissing`)
+/// missing values (NaN) take no part in the thresholds and get a bin of their own after the
+/// values' bins: code `binCount(j)` (at most 255, since there are at most 254 thresholds),
+/// LightGBM's `MissingType::NaN` bin. Without it (the forest, whose preprocessor imputes them)
+/// a NaN is coded 0, as it always was.
 struct FeatureBins: Sendable {
   let rows: Int
   let columns: Int
@@ -32,7 +34,8 @@ struct FeatureBins: Sendable {
   ///     value of every column cost a boosted fit of 1M × 50 about 5 CPU seconds. Nil: every
   ///     row (the forest).
   ///   - threads: columns are binned in parallel, each by one thread (the same bins with any count).
-  init(_ x: Matrix, maxBins: Int = 255, knownCuts: [[Double]?]? = nil, sampleRows: Int? = nil, threads: Int = 1) {
+  ///   - missingBin: NaN gets its own bin (see above), else code 0.
+  init(_ x: Matrix, maxBins: Int = 255, knownCuts: [[Double]?]? = nil, sampleRows: Int? = nil, threads: Int = 1, missingBin: Bool = false) {
     precondition(x.layout == .rowMajor, "FeatureBins reads a row-major matrix")
     rows = x.rows
     columns = x.columns
@@ -56,7 +59,7 @@ struct FeatureBins: Sendable {
           for i in 0..<n {
             let v = x.storage[i * d + j]
             column[i] = v
-            missing = missing || v.isNaN
+            missing = missing || (missingBin && v.isNaN)
           }
           var values = sample.map { $0.map { column[Int($0)] } } ?? column
           if missing { values.removeAll { $0.isNaN } }
@@ -78,7 +81,7 @@ struct FeatureBins: Sendable {
                   below &+= list[below &+ half &- 1] < v ? half : 0
                   half >>= 1
                 }
-                out[j * n + i] = v.isNaN ? missingCode : UInt8(truncatingIfNeeded: below)
+                out[j * n + i] = missing && v.isNaN ? missingCode : UInt8(truncatingIfNeeded: below)
               }
             }
           }
