@@ -12,7 +12,8 @@ struct Train: ParsableCommand {
       is then fitted on every labelled row. From a table: a CSV with an id column, feature
       columns and a label column (0/1 or yes/no), optionally with --holdout-ids.
       Features are preprocessed (one-hot categoricals, median imputation with indicators,
-      fat-tail transform, standardization) and every step is saved in the model.
+      fat-tail transform, standardization; boosting keeps missing values and learns their side
+      at each split) and every step is saved in the model.
       Without --l2 (logistic), --min-leaf and --features-per-split (forest) or --trees,
       --max-leaves and --min-leaf (boosting), they are chosen on held-out rows, never the
       holdout: the λ₂ path with warm starts, leaf size × features per split, or boosting rounds

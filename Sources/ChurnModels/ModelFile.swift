@@ -615,6 +615,7 @@ extension DecisionTree {
     guard n > 0, [threshold.count, left.count, right.count, value.count, cover.count].allSatisfy({ $0 == n }) else {
       return "node arrays of different lengths or no node"
     }
+    guard defaultLeft.isEmpty || defaultLeft.count == n else { return "\(defaultLeft.count) missing-value directions for \(n) nodes" }
     for k in 0..<n {
       guard value[k].isFinite, !proportions || (value[k] >= 0 && value[k] <= 1) else {
         return proportions ? "node \(k) has value \(value[k]), not a proportion in [0, 1]" : "node \(k) has value \(value[k]), not a finite number"
@@ -627,6 +628,8 @@ extension DecisionTree {
         guard threshold[k].isFinite else { return "node \(k) has threshold \(threshold[k])" }
       } else if feature[k] != -1 {
         return "node \(k) has feature \(feature[k])"
+      } else if !defaultLeft.isEmpty && defaultLeft[k] {
+        return "leaf \(k) sends missing values left"
       }
     }
     return nil

@@ -56,4 +56,48 @@ struct BoostingCommandTests {
     #expect(lines.count > 1000)
     #expect(lines.dropFirst().prefix(5).allSatisfy { $0.contains(" pts)") }, "\(lines.prefix(3))")
   }
+
+  @Test("A missing value that drives churn: the boosted model learns it, and a customer's reason says the value is missing, with its points")
+  func missingReason() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    // usage is missing for every fifth customer, who churn (4 in 5); the others churn 1 in 10
+    // whatever their usage; noise carries nothing.
+    var rng = SeededGenerator(seed: 11)
+    var csv = "id,usage,noise,churn\n"
+    var missing: Set<String> = []
+    for i in 0..<2_000 {
+      let id = "c\(i)"
+      let absent = i % 5 == 0
+      if absent { missing.insert(id) }
+      let churned = rng.bernoulli(absent ? 0.8 : 0.1)
+      csv += "\(id),\(absent ? "" : String(format: "%.3f", rng.uniform() * 100)),\(String(format: "%.3f", rng.uniform())),\(churned ? 1 : 0)\n"
+    }
+    try csv.write(toFile: dir.file("t.csv"), atomically: true, encoding: .utf8)
+    let train = try runChurn(["train", "--table", dir.file("t.csv"), "--id", "id", "--label", "churn", "--model", "boosting", "--trees", "30",
+                              "--max-leaves", "7", "--min-leaf", "20", "--out", dir.file("m.json")])
+    #expect(train.status == 0, "\(train.stderr)")
+    // Permutation importance shuffles usage with its missing values: the model loses most of
+    // its ranking (the first line of the importance table, far above noise).
+    let table = train.stdout.split(separator: "\n").drop { !$0.hasPrefix("feature ") }.dropFirst()
+    #expect(table.first?.hasPrefix("usage                        +0.") == true, "\(train.stdout)")
+    #expect(table.dropFirst().first?.hasPrefix("noise                        +0.0") == true, "\(train.stdout)")
+    let model = try String(contentsOfFile: dir.file("m.json"), encoding: .utf8)
+    #expect(model.contains("\"keepsMissing\" : true") && !model.contains("usage_missing"))
+    let score = try runChurn(["score", "--model", dir.file("m.json"), "--table", dir.file("t.csv"), "--reasons", "2000", "--out", dir.file("p.csv")])
+    #expect(score.status == 0, "\(score.stderr)")
+    let rows = try String(contentsOfFile: dir.file("p.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+      .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    #expect(rows.count == 2_000)
+    // The 400 customers with usage missing are the riskiest 400, each with the missing value as
+    // its first reason; no other customer's reason mentions a missing value.
+    #expect(Set(rows.prefix(400).map { $0[1] }) == missing)
+    for row in rows {
+      if missing.contains(row[1]) {
+        #expect(row[5].hasPrefix("usage is missing (+") && row[5].hasSuffix(" pts)"), "\(row)")
+      } else {
+        #expect(!row[5...7].contains { $0.contains("missing") }, "\(row)")
+      }
+    }
+  }
 }

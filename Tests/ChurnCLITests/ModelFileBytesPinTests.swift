@@ -26,6 +26,12 @@ import Testing
 /// streak_T, pct_change_sum_T_90d: 124 features on the demo instead of 110, feature spec
 /// version 2): the demo's models have 14 more columns. The Telco pins did not move. Both changes together: the pins below.
 ///
+/// The boosting pin was recorded again when boosting learned a default direction for missing
+/// values (issue 17): Telco's totalcharges (11 rows missing) is no longer imputed with a
+/// `totalcharges_missing` column, the preprocessor says `"keepsMissing" : true`, and the packed
+/// trees list the splits that send missing values left, so its trees are other trees. The
+/// logistic and forest pins did not move.
+///
 /// A failure means the same data and flags no longer give the same model file: if the change
 /// is meant (a new field, a version bump), record the new hashes (the message prints them) and
 /// say so in the commit.
@@ -57,7 +63,7 @@ struct ModelFileBytesPinTests {
     ("demo forest", demo + ["--model", "forest", "--trees", "20", "--min-leaf", "5", "--features-per-split", "12"], 0x05ac_b84f_e8cc_e7dc, 566_517),
     ("telco logistic", telco + ["--model", "logistic", "--l2", "1"], 0x7979_1c2a_4cc4_59de, 114_802),
     ("telco forest", telco + ["--model", "forest", "--trees", "20", "--min-leaf", "5", "--features-per-split", "4"], 0x6bdd_130a_c640_3c32, 228_064),
-    ("telco boosting", telco + ["--model", "boosting", "--trees", "20", "--max-leaves", "31", "--min-leaf", "20"], 0x6109_6a7d_4afd_a76b, 115_203),
+    ("telco boosting", telco + ["--model", "boosting", "--trees", "20", "--max-leaves", "31", "--min-leaf", "20"], 0xeb72_559e_fede_df97, 117_240),
   ])
   func pinned(name: String, arguments: [String], hash: UInt64, size: Int) throws {
     let dir = try TemporaryDirectory()

@@ -57,11 +57,13 @@ public struct BoostingSpec: ModelLearner, Codable {
       + (featureFraction != 1 ? ", features \(featureFraction)" : "")
   }
 
-  /// As the forest's: trees need no scaling or fat-tail transform. Categorical columns are
-  /// one-hot encoded and missing values imputed with a missing indicator beside the column, so
-  /// the trees never see NaN: a split on the indicator is how they send missing values their
-  /// own way (instead of LightGBM's learned default direction per split).
-  public var preprocessor: Preprocessor { Preprocessor(standardize: false, fatTailTransform: false) }
+  /// As the forest's, trees need no scaling or fat-tail transform, and categorical columns are
+  /// one-hot encoded; unlike the forest's, missing numeric values stay NaN, with no median and
+  /// no `NAME_missing` column (`Preprocessor.keepsMissing`): each split learns which side its
+  /// missing rows go to (LightGBM's default direction, `DecisionTree.defaultLeft`), so a
+  /// customer with a missing value is scored with the customers their missing value behaved
+  /// like in training, split by split.
+  public var preprocessor: Preprocessor { Preprocessor(standardize: false, fatTailTransform: false, keepsMissing: true) }
 
   public func validate() throws {
     try Hyperparameters.check(treeCount, in: Hyperparameters.treeCount, flag: "--trees", property: "BoostingSpec.treeCount",

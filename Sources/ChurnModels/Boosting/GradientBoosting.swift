@@ -46,11 +46,8 @@ struct GradientBoosting {
     if let i = labels.firstIndex(where: { $0 != 0 && $0 != 1 }) { throw BoostingError.invalidLabel(row: i, value: labels[i]) }
     let positives = labels.reduce(0, +)
     guard positives > 0 && positives < Double(n) else { throw BoostingError.singleClass(rows: n) }
-    if let k = x.storage.firstIndex(where: { $0.isNaN }) {
-      throw BoostingError.missingValue(row: k / d, column: featureNames.indices.contains(k % d) ? featureNames[k % d] : "x\(k % d)")
-    }
     let weights = classWeight.applied(to: [Double](repeating: 1, count: n), labels: labels, positives: positives)
-    let bins = FeatureBins(x, knownCuts: binCuts, sampleRows: Self.binSampleRows, threads: threads)
+    let bins = FeatureBins(x, knownCuts: binCuts, sampleRows: Self.binSampleRows, threads: threads, missingBin: true)
     var churnedWeight = 0.0, retainedWeight = 0.0
     for i in 0..<n {
       if labels[i] == 1 { churnedWeight += weights[i] } else { retainedWeight += weights[i] }
@@ -132,15 +129,12 @@ public enum BoostingError: Error, Equatable, CustomStringConvertible {
   case labelCount(rows: Int, labels: Int)
   case invalidLabel(row: Int, value: Double)
   case singleClass(rows: Int)
-  case missingValue(row: Int, column: String)
 
   public var description: String {
     switch self {
     case .labelCount(let rows, let labels): return "\(rows) rows but \(labels) labels; expected one label per row"
     case .invalidLabel(let row, let value): return "label of row \(row + 1) is \(value); expected 0 or 1"
     case .singleClass(let rows): return "all \(rows) labels are the same; a churn model needs both churned and retained customers"
-    case .missingValue(let row, let column):
-      return "\(column) of row \(row + 1) is missing (NaN); expected a number: impute missing values first (churn's preprocessor does, with a missing indicator)"
     }
   }
 }
@@ -166,6 +160,10 @@ public enum BoostingError: Error, Equatable, CustomStringConvertible {
 ///
 /// and allowed when each side keeps `minChildRows` rows and a hessian sum of `minChildHessian`;
 /// among equal gains the lower feature, then the higher bin, wins (as in LightGBM).
+///
+/// Missing values (LightGBM's `use_missing` with `MissingType::NaN`): a feature with missing
+/// training values has a missing bin beside its histogram, and its splits learn where missing
+/// values go (`scan`); the split's `defaultLeft` flag sends them there at prediction.
 final class BoostedTreeGrower: @unchecked Sendable {
   let bins: FeatureBins
   let spec: BoostingSpec
@@ -193,15 +191,19 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// Whether `order` is 0..<n (the tree grows on all rows): the root's histograms then read each column straight through.
   var identityOrder = false
 
-  /// A split of a leaf: rows with code ≤ `bin` on `feature` go left.
+  /// A split of a leaf: rows with code ≤ `bin` on `feature` go left, and with `defaultLeft`
+  /// so do rows whose value is missing (otherwise they go right). `bin` = the feature's last
+  /// value bin (`binCount − 1`) puts every value left and the missing ones right: a split on
+  /// missingness alone.
   struct Split {
     var feature: Int
     var bin: Int
     var gain: Double
     var leftG: Double
     var leftH: Double
+    var defaultLeft: Bool
 
-    static let none = Split(feature: -1, bin: -1, gain: 0, leftG: 0, leftH: 0)
+    static let none = Split(feature: -1, bin: -1, gain: 0, leftG: 0, leftH: 0, defaultLeft: false)
   }
 
   /// A leaf of the tree being grown.
@@ -237,7 +239,7 @@ final class BoostedTreeGrower: @unchecked Sendable {
     var offset: [Int] = [], total = 0
     for j in 0..<d {
       offset.append(total)
-      total += bins.binCount(j)
+      total += bins.histogramBinCount(j)
     }
     self.offset = offset
     totalBins = total
@@ -284,7 +286,8 @@ final class BoostedTreeGrower: @unchecked Sendable {
   func grow(gradients g: [Double], hessians h: [Double], rows: [Int32]?, features: [Int32]?) -> Grown {
     var allowed = [Bool](repeating: features == nil, count: d)
     for j in features ?? [] { allowed[Int(j)] = true }
-    for j in 0..<d where bins.binCount(j) < 2 { allowed[j] = false }
+    // A feature of one value can still split its missing rows off.
+    for j in 0..<d where bins.binCount(j) < 2 && !bins.hasMissing[j] { allowed[j] = false }
     let count = rows?.count ?? n
     var sumG = 0.0, sumH = 0.0
     identityOrder = rows == nil
@@ -327,8 +330,9 @@ final class BoostedTreeGrower: @unchecked Sendable {
       guard chosen >= 0 else { break }
       let parent = leaves[chosen]
       let split = parent.best
-      let mid = partition(parent.lower..<parent.upper, feature: split.feature, bin: split.bin)
-      let (leftNode, rightNode) = grown.split(parent.node, feature: split.feature, threshold: bins.thresholds[split.feature][split.bin], bin: split.bin)
+      let mid = partition(parent.lower..<parent.upper, feature: split.feature, bin: split.bin, defaultLeft: split.defaultLeft)
+      let (leftNode, rightNode) = grown.split(parent.node, feature: split.feature, threshold: threshold(split), bin: split.bin,
+                                              defaultLeft: split.defaultLeft)
       grown.gains.append((split.feature, split.gain))
       var left = Leaf(node: leftNode, lower: parent.lower, upper: mid, depth: parent.depth + 1, sumG: split.leftG, sumH: split.leftH,
                       slot: -1, best: .none)
@@ -368,7 +372,16 @@ final class BoostedTreeGrower: @unchecked Sendable {
       grown.leaves.append((leaf.node, leaf.lower, leaf.upper))
     }
     grown.tree.setInnerValues()
+    // A tree none of whose splits sends missing values left stores no flags (as before they existed).
+    if !grown.tree.defaultLeft.contains(true) { grown.tree.defaultLeft = [] }
     return grown
+  }
+
+  /// The value threshold of `split`: its bin's upper cut point; for a split on missingness
+  /// alone (every value left), the largest finite Double, which every value is at most.
+  func threshold(_ split: Split) -> Double {
+    let cuts = bins.thresholds[split.feature]
+    return split.bin < cuts.count ? cuts[split.bin] : .greatestFiniteMagnitude
   }
 
   /// Whether a leaf may be split: room for another leaf, below the depth limit, rows enough
@@ -422,7 +435,7 @@ final class BoostedTreeGrower: @unchecked Sendable {
     let work: @Sendable (Int) -> Void = { worker in
       let share = (worker * features.count / workers)..<((worker + 1) * features.count / workers)
       guard !share.isEmpty else { return }
-      for k in share { built.advanced(by: offsets[k]).update(repeating: .zero, count: self.bins.binCount(features[k])) }
+      for k in share { built.advanced(by: offsets[k]).update(repeating: .zero, count: self.bins.histogramBinCount(features[k])) }
       let n = self.n, order = self.order, ordered = self.ordered
       if build.count &* 4 < n {
         // A leaf of less than a quarter of the rows: each row's codes from its row of
@@ -471,7 +484,7 @@ final class BoostedTreeGrower: @unchecked Sendable {
         if scanBuilt { self.bestOfFeature[j] = self.scan(hist, feature: j, bins: bins, leaf: build) }
         if let parent, let larger {
           let other = parent + offsets[k]
-          for b in 0..<bins { other[b] -= hist[b] }
+          for b in 0..<self.bins.histogramBinCount(j) { other[b] -= hist[b] }
           self.bestOfFeature[self.d + j] = self.scan(other, feature: j, bins: bins, leaf: larger)
         }
       }
@@ -491,10 +504,21 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// leaf's minus them, as LightGBM scans a numeric feature without missing values: among
   /// equal gains (thresholds in a gap of the leaf's values) the highest threshold wins, so an
   /// unseen value in the gap goes left, as it does in LightGBM.
+  ///
+  /// A feature with missing training values is scanned twice, as LightGBM scans one of
+  /// `MissingType::NaN` (src/treelearner/feature_histogram.hpp, `FindBestThresholdSequentially`
+  /// with and without `REVERSE`): first as above, where the missing bin is never added to the
+  /// right side, so the leaf's missing rows go left (`defaultLeft`); then from the lowest bin
+  /// up, the left side's sums accumulated, so they go right, up to the split that sends every
+  /// value left and only the missing rows right. The second scan's split is kept only when it
+  /// gains strictly more. So a leaf with no missing rows of the feature sends missing values
+  /// left, as LightGBM does; a feature with no missing training value has no missing bin and
+  /// its splits send missing values right (LightGBM would read them as 0).
   func scan(_ hist: UnsafeMutablePointer<Bin>, feature j: Int, bins: Int, leaf: Leaf) -> Split {
     let l2 = spec.l2Penalty, minRows = Double(spec.minChildRows), minHessian = spec.minChildHessian
     let G = leaf.sumG, H = leaf.sumH, C = Double(leaf.count)
     let parentScore = G * G / (H + l2)
+    let missing = self.bins.hasMissing[j]
     var best = Split.none
     var gr = 0.0, hr = 0.0, cr = 0.0
     var b = bins - 1
@@ -510,14 +534,33 @@ final class BoostedTreeGrower: @unchecked Sendable {
       if cl < minRows || hl < minHessian { break }
       let gl = G - gr
       let gain = gl * gl / (hl + l2) + gr * gr / (hr + l2) - parentScore
-      if gain > best.gain { best = Split(feature: j, bin: b, gain: gain, leftG: gl, leftH: hl) }
+      if gain > best.gain { best = Split(feature: j, bin: b, gain: gain, leftG: gl, leftH: hl, defaultLeft: missing) }
+    }
+    // Missing rows to the right: only when the leaf has some (else every split gains as above).
+    guard missing, hist[bins][2] > 0 else { return best }
+    var gl = 0.0, hl = 0.0, cl = 0.0
+    for b in 0..<bins {
+      // Bin b joins the left side; the split is "code ≤ b", missing values right.
+      let bin = hist[b]
+      gl += bin[0]
+      hl += bin[1]
+      cl += bin[2]
+      if cl < minRows || hl < minHessian { continue }
+      let cr = C - cl, hr = H - hl
+      if cr < minRows || hr < minHessian { break }
+      let gr = G - gl
+      let gain = gl * gl / (hl + l2) + gr * gr / (hr + l2) - parentScore
+      if gain > best.gain { best = Split(feature: j, bin: b, gain: gain, leftG: gl, leftH: hl, defaultLeft: false) }
     }
     return best
   }
 
   /// Stable partition of the rows at `positions` (with their gradients): codes ≤ `bin` on
-  /// `feature` first, each side in its order. Returns the first position of the right side.
-  func partition(_ positions: Range<Int>, feature j: Int, bin: Int) -> Int {
+  /// `feature` (and with `defaultLeft` its missing code) first, each side in its order. Returns
+  /// the first position of the right side.
+  func partition(_ positions: Range<Int>, feature j: Int, bin: Int, defaultLeft: Bool) -> Int {
+    // The code that goes left besides 0...bin: the missing bin's, or none (256 is no code).
+    let alsoLeft = defaultLeft ? bins.binCount(j) : 256
     // Chunks of positions partitioned in parallel (each its left rows in place, its right
     // rows to its own stretch of the scratch), then put together in chunk order: the same
     // layout as one pass over all positions, on any number of threads.
@@ -533,7 +576,8 @@ final class BoostedTreeGrower: @unchecked Sendable {
         let scratchOrder = self.scratchOrder + (a - lower), scratch = self.scratch + (a - lower)
         var l = a, r = 0
         for p in a..<b {
-          if Int(column[Int(order[p])]) <= bin {
+          let code = Int(column[Int(order[p])])
+          if code <= bin || code == alsoLeft {
             order[l] = order[p]
             ordered[l] = ordered[p]
             l &+= 1
@@ -587,7 +631,9 @@ final class BoostedTreeGrower: @unchecked Sendable {
         var k = 0
         while tree.feature[k] >= 0 {
           let f = Int(tree.feature[k])
-          k = Int(Int(codes[f * n + i]) <= grown.splitBin[k] ? tree.left[k] : tree.right[k])
+          let code = Int(codes[f * n + i])
+          let left = code <= grown.splitBin[k] || (code == bins.binCount(f) && bins.hasMissing[f] && !tree.defaultLeft.isEmpty && tree.defaultLeft[k])
+          k = Int(left ? tree.left[k] : tree.right[k])
         }
         scores[i] += Double(tree.value[k])
       }
@@ -604,14 +650,16 @@ extension BoostedTreeGrower.Grown {
     tree.right.append(-1)
     tree.value.append(0)
     tree.cover.append(0)
+    tree.defaultLeft.append(false)
     splitBin.append(-1)
     return tree.feature.count - 1
   }
 
   /// Turns leaf `node` into a split and appends its two children (left first).
-  mutating func split(_ node: Int, feature: Int, threshold: Double, bin: Int) -> (left: Int, right: Int) {
+  mutating func split(_ node: Int, feature: Int, threshold: Double, bin: Int, defaultLeft: Bool) -> (left: Int, right: Int) {
     tree.feature[node] = Int32(feature)
     tree.threshold[node] = threshold
+    tree.defaultLeft[node] = defaultLeft
     splitBin[node] = bin
     let left = appendLeaf(), right = appendLeaf()
     tree.left[node] = Int32(left)

@@ -22,17 +22,26 @@ import Foundation
 ///
 /// Columns that are constant in training, or that repeat an earlier column (or its mirror
 /// image 1 − x) exactly, are dropped, with a note.
+///
+/// With `keepsMissing` (gradient-boosted trees, which learn where missing values go at each
+/// split) step 2 is left out: a missing value stays NaN in the output and no indicator column
+/// is added. A column constant but for its missing values is then kept (its missingness is its
+/// information), and two columns repeat each other only when they are missing in the same rows.
 public struct Preprocessor: Sendable {
   public var standardize: Bool
   public var fatTailTransform: Bool
   public var minimumLevelCount: Int
   public var dropReferenceLevel: Bool
+  /// Missing numeric values stay NaN (no median, no `NAME_missing` column).
+  public var keepsMissing: Bool
 
-  public init(standardize: Bool = true, fatTailTransform: Bool = true, minimumLevelCount: Int = 10, dropReferenceLevel: Bool = true) {
+  public init(standardize: Bool = true, fatTailTransform: Bool = true, minimumLevelCount: Int = 10, dropReferenceLevel: Bool = true,
+              keepsMissing: Bool = false) {
     self.standardize = standardize
     self.fatTailTransform = fatTailTransform
     self.minimumLevelCount = minimumLevelCount
     self.dropReferenceLevel = dropReferenceLevel
+    self.keepsMissing = keepsMissing
   }
 
   /// Learns the steps from `table` (every row counts).
@@ -149,7 +158,9 @@ public struct Preprocessor: Sendable {
     let rawNames = fitted.rawNames
     for j in sources.indices {
       let (mean, deviation, sum) = measured[j]
-      if deviation <= 1e-12 * max(1, abs(mean)) {
+      // (Measured with missing values read as the median: with `keepsMissing`, a column whose
+      // values are all equal still tells missing rows from the others.)
+      if deviation <= 1e-12 * max(1, abs(mean)) && !(keepsMissing && Self.missingMask(sources[j]) != nil) {
         fitted.notes.append("\(rawNames[j]) dropped: constant in training")
         continue
       }
@@ -170,6 +181,7 @@ public struct Preprocessor: Sendable {
         FittedPreprocessor.fillRaw(sources[j], into: &column)
         FittedPreprocessor.fillRaw(sources[e], into: &other)
         var same = true, mirrored = true
+        if keepsMissing && Self.missingMask(sources[j]) != Self.missingMask(sources[e]) { same = false; mirrored = false }
         for i in 0..<n where same || mirrored {
           let a = (column[i] - means[k]) / deviations[k]
           let b = (other[i] - means[earlier]) / deviations[earlier]
@@ -189,10 +201,17 @@ public struct Preprocessor: Sendable {
     deviations = unique.map { deviations[$0] }
     guard !keep.isEmpty else { throw PreprocessingError.nothingLeft(columns: table.columnNames.count) }
     fitted.kept = keep
+    fitted.keepsMissing = keepsMissing ? true : nil
     fitted.means = means
     fitted.deviations = deviations
     fitted.outputNames = keep.map { rawNames[$0] }
     return fitted
+  }
+
+  /// Which rows of a numeric raw design column are missing; nil when none is (or for any other column).
+  static func missingMask(_ source: FittedPreprocessor.OutputSource?) -> [Bool]? {
+    guard case .value(let values, _, _)? = source, values.contains(where: \.isNaN) else { return nil }
+    return values.map(\.isNaN)
   }
 
   /// Four raw design columns' means and (population) standard deviations, as
@@ -312,7 +331,7 @@ public struct Preprocessor: Sendable {
       }
       let missing = count < values.count
       part.steps.append(.numeric(name: name, transform: transform, median: median))
-      if missing { part.steps.append(.missingIndicator(name: name)) }
+      if missing && !keepsMissing { part.steps.append(.missingIndicator(name: name)) }
     case .categorical(let values):
       var counts: [String: Int] = [:]
       for v in values { counts[v ?? FittedPreprocessor.missingLevel, default: 0] += 1 }
@@ -513,6 +532,13 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
   public var outputNames: [String]
   /// What was dropped or pooled, and why.
   public var notes: [String]
+  /// true: missing numeric values stay NaN (`Preprocessor.keepsMissing`; the steps' medians are
+  /// then not used); nil (left out of the model file) for median imputation.
+  public var keepsMissing: Bool? = nil
+
+  /// The value a missing value of a numeric step becomes before standardizing: its median, or
+  /// NaN when missing values are kept.
+  @inline(__always) func imputed(_ median: Double) -> Double { keepsMissing == true ? .nan : median }
 
   /// Names of the raw design columns, before constant ones are dropped.
   var rawNames: [String] {
@@ -710,6 +736,7 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
           guard case .numeric(let values) = table.columns[index[name]!] else { preconditionFailure("checked by checkColumns") }
           // (Output k's standardization, used only when `write` finds this raw column kept.)
           let (mean, deviation) = k < d ? (means[k], deviations[k]) : (0, 1)
+          let median = imputed(median)
           write { i in
             let v = values[i]
             return ((v.isNaN ? median : transform.apply(v)) - mean) / deviation
@@ -781,7 +808,7 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
         if ok, let k = output {
           let z = { (v: Double) in (transform.apply(v) - p.means[k]) / p.deviations[k] }
           if least <= largest { ok = fits(z(least), k) && fits(z(largest), k) }
-          if missing { ok = ok && fits((median - p.means[k]) / p.deviations[k], k) }
+          if missing && p.keepsMissing != true { ok = ok && fits((median - p.means[k]) / p.deviations[k], k) }
         }
         verdict.ok[c] = ok
       }
@@ -858,7 +885,7 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
       switch step {
       case .numeric(let name, let transform, let median):
         guard case .numeric(let values) = table.columns[index[name]!] else { raw.append(nil); continue }
-        raw.append(.value(values: values, transform: transform, median: median))
+        raw.append(.value(values: values, transform: transform, median: imputed(median)))
       case .missingIndicator(let name):
         guard case .numeric(let values) = table.columns[index[name]!] else { raw.append(nil); continue }
         raw.append(.indicator(values: values))
@@ -923,7 +950,8 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
           let v = values[i]
           if v.isInfinite { return false }
           let z = ((v.isNaN ? median : transform.apply(v)) - mean) / deviation
-          guard abs(z) <= limit else { return false }
+          // (A kept missing value is NaN, within every limit.)
+          guard !(abs(z) > limit) else { return false }
           output[i * d + k] = z
         }
       case .indicator(let values):
@@ -950,7 +978,7 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
       for k in 0..<d {
         let value: Double = raw.storage[i * width + kept[k]]
         let z = standardized(value, output: k)
-        guard abs(z) <= limit(output: k) else {
+        guard !(abs(z) > limit(output: k)) else {
           throw PreprocessingError.extremeValue(column: outputNames[k], row: i, id: table.ids[i], value: inputValue(table, output: k, row: i),
                                                 deviations: z, mean: means[k])
         }
@@ -1037,7 +1065,7 @@ public struct FittedPreprocessor: Sendable, Equatable, Codable {
         for i in 0..<n {
           let v = values[i]
           if v.isInfinite { throw PreprocessingError.infiniteValue(column: name, row: i, id: table.ids[i]) }
-          m.storage[i * width + column] = v.isNaN ? median : transform.apply(v)
+          m.storage[i * width + column] = v.isNaN ? imputed(median) : transform.apply(v)
         }
         column += 1
       case .missingIndicator(let name):
@@ -1081,6 +1109,8 @@ struct PreparedColumnOrder: Sendable {
     guard case (.numeric(let name, let transform, let median), _) = preprocessor.step(ofOutput: k), let c = indices[name],
           let ascending = sorted.values[c] else { return nil }
     let missing = sorted.rowCount - ascending.count
+    // Kept missing values are NaN, in no order: the bins leave them out themselves.
+    if missing > 0 && preprocessor.keepsMissing == true { return nil }
     let limit = preprocessor.limit(output: k)
     let imputed = preprocessor.standardized(median, output: k)
     guard abs(imputed) <= limit else { return nil }

@@ -8,6 +8,12 @@ import Foundation
 /// Column j's thresholds are distinct values t₁ < t₂ < … of the training column at evenly
 /// spaced quantiles; a value's code is the number of thresholds below it, so code ≤ k means
 /// value ≤ t_{k+1}, and a split "code ≤ k" is the split "value ≤ thresholds[k]" on raw values.
+///
+/// With `missingBin` (boosting, whose preprocessor keeps missing values: `Preprocessor.keepsMissing`)
+/// missing values (NaN) take no part in the thresholds and get a bin of their own after the
+/// values' bins: code `binCount(j)` (at most 255, since there are at most 254 thresholds),
+/// LightGBM's `MissingType::NaN` bin. Without it (the forest, whose preprocessor imputes them)
+/// a NaN is coded 0, as it always was.
 struct FeatureBins: Sendable {
   let rows: Int
   let columns: Int
@@ -15,6 +21,8 @@ struct FeatureBins: Sendable {
   let codes: [UInt8]
   /// Per column, ascending split points; bin k holds values in (thresholds[k−1], thresholds[k]].
   let thresholds: [[Double]]
+  /// Per column, whether some training value is missing (then code `binCount(j)` is its bin).
+  let hasMissing: [Bool]
 
   /// - Parameters:
   ///   - knownCuts: column j's cut points when already found from its values in order
@@ -26,7 +34,8 @@ struct FeatureBins: Sendable {
   ///     value of every column cost a boosted fit of 1M × 50 about 5 CPU seconds. Nil: every
   ///     row (the forest).
   ///   - threads: columns are binned in parallel, each by one thread (the same bins with any count).
-  init(_ x: Matrix, maxBins: Int = 255, knownCuts: [[Double]?]? = nil, sampleRows: Int? = nil, threads: Int = 1) {
+  ///   - missingBin: NaN gets its own bin (see above), else code 0.
+  init(_ x: Matrix, maxBins: Int = 255, knownCuts: [[Double]?]? = nil, sampleRows: Int? = nil, threads: Int = 1, missingBin: Bool = false) {
     precondition(x.layout == .rowMajor, "FeatureBins reads a row-major matrix")
     rows = x.rows
     columns = x.columns
@@ -34,8 +43,9 @@ struct FeatureBins: Sendable {
     var codes = [UInt8](repeating: 0, count: n * d)
     final class Slots: @unchecked Sendable {
       var thresholds: [[Double]]
+      var hasMissing: [Bool]
       let lock = NSLock()
-      init(_ d: Int) { thresholds = Array(repeating: [], count: d) }
+      init(_ d: Int) { thresholds = Array(repeating: [], count: d); hasMissing = Array(repeating: false, count: d) }
     }
     let slots = Slots(d)
     let workers = max(1, min(threads, d))
@@ -45,15 +55,22 @@ struct FeatureBins: Sendable {
       DispatchQueue.concurrentPerform(iterations: workers) { worker in
         var column = [Double](repeating: 0, count: n)
         for j in stride(from: worker, to: d, by: workers) {
-          for i in 0..<n { column[i] = x.storage[i * d + j] }
-          let values = sample.map { $0.map { column[Int($0)] } } ?? column
+          var missing = false
+          for i in 0..<n {
+            let v = x.storage[i * d + j]
+            column[i] = v
+            missing = missing || (missingBin && v.isNaN)
+          }
+          var values = sample.map { $0.map { column[Int($0)] } } ?? column
+          if missing { values.removeAll { $0.isNaN } }
           let cuts = (knownCuts?[j]).flatMap { $0 } ?? Self.cuts(ascending: Self.twoValued(values) ?? values.sorted(), maxBins: maxBins)
           // A value's code: how many cut points lie strictly below it, found in 8 fixed steps
           // without branches over the cuts padded with +∞ to 256 entries (a branching binary
           // search mispredicts about half its steps: 60 ns a value on 1M × 50, most of the
-          // binning). NaN is below no cut: code 0, as before. Each worker writes its own
-          // columns' codes.
-          precondition(cuts.count <= 255, "column \(j) has \(cuts.count) cut points; at most 255 fit a byte")
+          // binning). NaN is below no cut; it gets the missing bin, after the values' bins.
+          // Each worker writes its own columns' codes.
+          precondition(cuts.count <= (missing ? 254 : 255), "column \(j) has \(cuts.count) cut points; at most 255 bins (and a missing one) fit a byte")
+          let missingCode = UInt8(truncatingIfNeeded: cuts.count + 1)
           let padded = cuts + [Double](repeating: .infinity, count: 256 - cuts.count)
           padded.withUnsafeBufferPointer { list in
             column.withUnsafeBufferPointer { values in
@@ -64,11 +81,12 @@ struct FeatureBins: Sendable {
                   below &+= list[below &+ half &- 1] < v ? half : 0
                   half >>= 1
                 }
-                out[j * n + i] = UInt8(truncatingIfNeeded: below)
+                out[j * n + i] = missing && v.isNaN ? missingCode : UInt8(truncatingIfNeeded: below)
               }
             }
           }
           slots.lock.lock()
+          slots.hasMissing[j] = missing
           slots.thresholds[j] = cuts
           slots.lock.unlock()
         }
@@ -76,6 +94,7 @@ struct FeatureBins: Sendable {
     }
     self.codes = codes
     self.thresholds = slots.thresholds
+    self.hasMissing = slots.hasMissing
   }
 
   /// The cut points of a column from its values in ascending order: the distinct values at
@@ -130,6 +149,9 @@ struct FeatureBins: Sendable {
     return chosen
   }
 
-  /// Number of bins of column j.
+  /// Number of bins of column j's values (its missing bin, when it has one, is not counted).
   func binCount(_ j: Int) -> Int { thresholds[j].count + 1 }
+
+  /// Bins of column j in a histogram: its values' bins, and its missing bin when it has one.
+  func histogramBinCount(_ j: Int) -> Int { thresholds[j].count + (hasMissing[j] ? 2 : 1) }
 }

@@ -184,7 +184,8 @@ enum ForestWalk: Sendable {
 /// Every tree's nodes in one array, each tree in depth-first order (left child at k + 1),
 /// children as absolute indices. A leaf has feature 0, threshold NaN (so !(v ≤ threshold) holds
 /// for every v, −∞ and NaN included) and `right` pointing to itself, so a walk that reaches it
-/// stays there; its value is in `leafValues`.
+/// stays there; its value is in `leafValues`. A split that sends missing values left
+/// (`DecisionTree.defaultLeft`) stores its feature f as ~f (negative), so a node stays 16 bytes.
 struct FlatForest: Sendable {
   struct Node: Sendable {
     var threshold: Double
@@ -211,7 +212,8 @@ struct FlatForest: Sendable {
           nodes.append(Node(threshold: .nan, feature: 0, right: Int32(nodes.count)))
         } else {
           let at = nodes.count
-          nodes.append(Node(threshold: tree.threshold[k], feature: tree.feature[k], right: -1))
+          let sendsLeft = !tree.defaultLeft.isEmpty && tree.defaultLeft[k]
+          nodes.append(Node(threshold: tree.threshold[k], feature: sendsLeft ? ~tree.feature[k] : tree.feature[k], right: -1))
           stack.append((Int(tree.right[k]), at))
           stack.append((Int(tree.left[k]), -1))
         }
@@ -250,8 +252,9 @@ struct FlatForest: Sendable {
                   for j in 0..<lanes {
                     let at = k[j]
                     let node = nodes[Int(at)]
-                    let v = input[(i + j) * d + Int(node.feature)]
-                    let goRight = Int32(unsafeBitCast(!(v <= node.threshold), to: UInt8.self))
+                    let f = node.feature, sendsLeft = f < 0
+                    let v = input[(i + j) * d + Int(sendsLeft ? ~f : f)]
+                    let goRight = Int32(unsafeBitCast(!(v <= node.threshold) && !(sendsLeft && v.isNaN), to: UInt8.self))
                     let next = (at &+ 1) &+ goRight &* (node.right &- at &- 1)
                     moved |= next ^ at
                     k[j] = next
@@ -283,12 +286,21 @@ struct FlatForest: Sendable {
 /// `left + (code > bin)`: the first `topLevels` levels breadth-first (at most 16 KB that every
 /// row walks through, kept in L1), below them each subtree depth-first (a node's children pair
 /// right after it).
+///
+/// A split that sends missing values left (`DecisionTree.defaultLeft`) adds 1 to the code,
+/// wrapping, before comparing with bin + 1: NaN's 255 becomes 0 and goes left, every other code
+/// keeps its side. That needs codes of values below 255 (at most 254 thresholds on its feature:
+/// always for boosted trees, whose bins have at most 254 cut points); else the walk compares values.
+/// Forests with no such split walk without the addition (`PlainStep`).
 struct BinnedForest: Sendable {
-  /// One UInt64 a node: bits 0–31 the left child's index (the right child is the next one;
-  /// a leaf: its own index), bits 32–39 the bin (rows go right when code > bin; a leaf: 255,
-  /// which no code exceeds, so a walk that reaches it stays there), bits 40–63 the feature's
-  /// offset in the block of codes (feature × `columnStride`).
+  /// One UInt64 a node: bits 0–30 the left child's index (the right child is the next one;
+  /// a leaf: its own index), bit 31 the addition to the code (1: missing values go left),
+  /// bits 32–39 the bin (rows go right when code (+ 1) > bin; a leaf: 255, which no code
+  /// exceeds, so a walk that reaches it stays there), bits 40–63 the feature's offset in the
+  /// block of codes (feature × `columnStride`).
   let words: [UInt64]
+  /// Whether some split sends missing values left (then steps read bit 31).
+  let sendsMissingLeft: Bool
   /// Each leaf's value at its index (0 at splits): read once per row and tree, after the walk.
   let leafValues: [Float]
   /// Each tree's root index.
@@ -337,6 +349,14 @@ struct BinnedForest: Sendable {
       guard unique.count <= 255 else { return nil }
       cuts.append(unique)
     }
+    var sendsMissingLeft = false
+    for tree in trees where !tree.defaultLeft.isEmpty {
+      for k in 0..<tree.nodeCount where tree.defaultLeft[k] && tree.feature[k] >= 0 {
+        // A value above all 255 thresholds would be coded 255, as NaN is.
+        guard cuts[Int(tree.feature[k])].count <= 254 else { return nil }
+        sendsMissingLeft = true
+      }
+    }
     var words = [UInt64](repeating: 0, count: total), leafValues = [Float](repeating: 0, count: total)
     var roots: [Int32] = []
     var next = 0
@@ -383,11 +403,14 @@ struct BinnedForest: Sendable {
             let mid = (lo + hi) / 2
             if list[mid] < tree.threshold[k] { lo = mid + 1 } else { hi = mid }
           }
-          words[i] = UInt64(at[Int(tree.left[k])]) | UInt64(lo) << 32 | UInt64(Int(tree.feature[k]) * columnStride) << 40
+          let sendsLeft: UInt64 = !tree.defaultLeft.isEmpty && tree.defaultLeft[k] ? 1 : 0
+          words[i] = UInt64(at[Int(tree.left[k])]) | sendsLeft << 31 | (UInt64(lo) + sendsLeft) << 32
+            | UInt64(Int(tree.feature[k]) * columnStride) << 40
         }
       }
     }
     self.words = words
+    self.sendsMissingLeft = sendsMissingLeft
     self.leafValues = leafValues
     self.roots = roots
     self.cuts = cuts
@@ -439,16 +462,20 @@ struct BinnedForest: Sendable {
   /// The rows of one coded block (`code`): output[i] = scale · Σ over trees of the leaf reached,
   /// for i in `rows` (at most `blockRows`; block row r is output row rows.lowerBound + r).
   func walk(_ codes: UnsafePointer<UInt8>, rows: Range<Int>, scale: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    if sendsMissingLeft {
+      walk(codes, rows: rows, scale: scale, into: output, MissingAwareStep.self)
+    } else {
+      walk(codes, rows: rows, scale: scale, into: output, PlainStep.self)
+    }
+  }
+
+  /// `walk` with its step rule as a type, so that each rule gets its own specialized loop.
+  @inline(__always)
+  func walk<Step: BinnedStep>(_ codes: UnsafePointer<UInt8>, rows: Range<Int>, scale: Double, into output: UnsafeMutableBufferPointer<Double>,
+                              _: Step.Type) {
     let count = rows.count, blockStart = rows.lowerBound
     words.withUnsafeBufferPointer { words in
-      /// One step from node `at` for the row whose codes start at `row`: the left child's
-      /// index plus 1 when the row's code exceeds the bin (a leaf adds 0 and stays). The node
-      /// is one load; the compare becomes a flag added in, not a branch.
-      @inline(__always) func step(_ at: Int, _ row: UnsafePointer<UInt8>) -> Int {
-        let word = words[at]
-        let code = row[Int(truncatingIfNeeded: word >> 40)]
-        return Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: word)) &+ (code > UInt8(truncatingIfNeeded: word >> 32) ? 1 : 0)
-      }
+      @inline(__always) func step(_ at: Int, _ row: UnsafePointer<UInt8>) -> Int { Step.step(words[at], row) }
       leafValues.withUnsafeBufferPointer { leafValues in
         let blockEnd = rows.upperBound
         for i in blockStart..<blockEnd { output[i] = 0 }
@@ -503,5 +530,30 @@ struct BinnedForest: Sendable {
         for i in blockStart..<blockEnd { output[i] *= scale }
       }
     }
+  }
+}
+
+/// One step of `BinnedForest`'s walk from a node's word, for the row whose codes start at `row`.
+protocol BinnedStep {
+  static func step(_ word: UInt64, _ row: UnsafePointer<UInt8>) -> Int
+}
+
+/// The left child's index plus 1 when the row's code exceeds the bin (a leaf adds 0 and stays).
+/// The node is one load; the compare becomes a flag added in, not a branch.
+enum PlainStep: BinnedStep {
+  @inline(__always)
+  static func step(_ word: UInt64, _ row: UnsafePointer<UInt8>) -> Int {
+    let code = row[Int(truncatingIfNeeded: word >> 40)]
+    return Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: word)) &+ (code > UInt8(truncatingIfNeeded: word >> 32) ? 1 : 0)
+  }
+}
+
+/// As `PlainStep`, with bit 31 (1 at a split that sends missing values left) masked off the
+/// index and added to the code, wrapping: NaN's code 255 becomes 0, below every bin.
+enum MissingAwareStep: BinnedStep {
+  @inline(__always)
+  static func step(_ word: UInt64, _ row: UnsafePointer<UInt8>) -> Int {
+    let code = row[Int(truncatingIfNeeded: word >> 40)] &+ UInt8(truncatingIfNeeded: (word >> 31) & 1)
+    return Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: word) & 0x7FFF_FFFF) &+ (code > UInt8(truncatingIfNeeded: word >> 32) ? 1 : 0)
   }
 }

@@ -16,6 +16,11 @@ import Foundation
 /// - leaf or split, *weighted* trees: the node's value and cover as Float32 bits (4 bytes each,
 ///   little-endian) after the fields above.
 ///
+/// Splits that send missing values left (`DecisionTree.defaultLeft`, boosted trees) are listed
+/// apart, per tree by their position in that order, in `defaultLeft`; the field is left out when
+/// no split of any tree does, so trees without the flag (every forest, files written before it
+/// existed) are stored byte for byte as before.
+///
 /// Decoding rebuilds exactly the arrays that were encoded (a test round-trips both kinds).
 struct PackedTrees: Codable, Equatable {
   /// "counted" or "weighted".
@@ -23,6 +28,9 @@ struct PackedTrees: Codable, Equatable {
   var thresholds: [[Double]]
   var trees: [String]
   var impurityDecrease: [[Double]]
+  /// Per tree, the depth-first positions of the splits whose missing values go left; nil when
+  /// there are none in any tree.
+  var defaultLeft: [[Int]]?
 
   static func isCounted(_ trees: [DecisionTree]) -> Bool {
     for tree in trees {
@@ -45,6 +53,7 @@ struct PackedTrees: Codable, Equatable {
     thresholds = values.map { $0.sorted() }
     let index = thresholds.map { Dictionary(uniqueKeysWithValues: $0.enumerated().map { ($1, $0) }) }
     impurityDecrease = trees.map(\.impurityDecrease)
+    var defaultLeft: [[Int]] = []
     self.trees = trees.map { tree in
       var bytes: [UInt8] = []
       bytes.reserveCapacity(tree.nodeCount * 4)
@@ -63,7 +72,10 @@ struct PackedTrees: Codable, Equatable {
         size[k] = 1 + size[Int(tree.left[k])] + size[Int(tree.right[k])]
       }
       var stack = [0]
+      var position = 0, sentLeft: [Int] = []
       while let k = stack.popLast() {
+        if !tree.defaultLeft.isEmpty && tree.defaultLeft[k] { sentLeft.append(position) }
+        position += 1
         if tree.feature[k] < 0 {
           varint(0)
           if counted {
@@ -87,8 +99,10 @@ struct PackedTrees: Codable, Equatable {
           stack.append(Int(tree.left[k]))
         }
       }
+      defaultLeft.append(sentLeft)
       return Data(bytes).base64EncodedString()
     }
+    self.defaultLeft = defaultLeft.contains { !$0.isEmpty } ? defaultLeft : nil
   }
 
   /// The trees, or a description of what is wrong with the encoding.
@@ -166,6 +180,13 @@ struct PackedTrees: Codable, Equatable {
       for k in 0..<n where tree.feature[k] >= 0 && Int(tree.right[k]) >= n {
         throw PackedTreesError("tree \(t) node \(k) points past the tree's \(n) nodes")
       }
+      if let sentLeft = defaultLeft, t < sentLeft.count, !sentLeft[t].isEmpty {
+        tree.defaultLeft = [Bool](repeating: false, count: n)
+        for k in sentLeft[t] {
+          guard k >= 0, k < n, tree.feature[k] >= 0 else { throw PackedTreesError("tree \(t) sends missing values left at node \(k), which is not a split") }
+          tree.defaultLeft[k] = true
+        }
+      }
       if counted {
         // Inner weights and values from the leaves, children before parents (they come after them).
         for k in stride(from: n - 1, through: 0, by: -1) where tree.feature[k] >= 0 {
@@ -205,6 +226,7 @@ extension DecisionTree {
     return DecisionTree(feature: order.map { feature[$0] }, threshold: order.map { threshold[$0] },
                         left: order.map { left[$0] < 0 ? -1 : position[Int(left[$0])] },
                         right: order.map { right[$0] < 0 ? -1 : position[Int(right[$0])] },
-                        value: order.map { value[$0] }, cover: order.map { cover[$0] }, impurityDecrease: impurityDecrease)
+                        value: order.map { value[$0] }, cover: order.map { cover[$0] }, impurityDecrease: impurityDecrease,
+                        defaultLeft: defaultLeft.isEmpty ? [] : order.map { defaultLeft[$0] })
   }
 }

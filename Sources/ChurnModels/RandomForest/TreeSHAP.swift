@@ -186,8 +186,10 @@ struct LinearTreeSHAPWalk {
           tree.right.withUnsafeBufferPointer { right in
             tree.value.withUnsafeBufferPointer { value in
               tree.cover.withUnsafeBufferPointer { cover in
-                Visit(feature: feature, threshold: threshold, left: left, right: right, value: value, cover: cover, m: m, row: row, phi: phi,
-                      buffers: self).visit(0, level: 0)
+                tree.defaultLeft.withUnsafeBufferPointer { defaultLeft in
+                  Visit(feature: feature, threshold: threshold, left: left, right: right, value: value, cover: cover, defaultLeft: defaultLeft,
+                        m: m, row: row, phi: phi, buffers: self).visit(0, level: 0)
+                }
               }
             }
           }
@@ -205,6 +207,8 @@ struct LinearTreeSHAPWalk {
     let right: UnsafeBufferPointer<Int32>
     let value: UnsafeBufferPointer<Float>
     let cover: UnsafeBufferPointer<Float>
+    /// Empty when no split sends missing values left (`DecisionTree.defaultLeft`).
+    let defaultLeft: UnsafeBufferPointer<Bool>
     let m: Int
     let row: UnsafePointer<Double>
     let phi: UnsafeMutablePointer<Double>
@@ -232,7 +236,10 @@ struct LinearTreeSHAPWalk {
       if !fresh && !gone {
         for i in 0..<m { inverse[i] = 1 / (u[i] * qOld + t[i]) }
       }
-      let hot = row[j] <= threshold[k] ? Int(left[k]) : Int(right[k])
+      // The child the row takes (a missing value: the split's default side); the covers, and
+      // so the expectations over the features outside S, are the training rows' as always.
+      let v = row[j]
+      let hot = v <= threshold[k] || (v.isNaN && !defaultLeft.isEmpty && defaultLeft[k]) ? Int(left[k]) : Int(right[k])
       // The children's covers, not the node's own: with class weights the covers are rounded
       // weighted sums, and the two shares must add up to 1 (see `expectedValue`).
       let parentCover = Double(cover[Int(left[k])]) + Double(cover[Int(right[k])])
@@ -336,7 +343,7 @@ enum TreeEnsembleSHAP {
       roots += Double(tree.value[0])
       while tree.feature[k] >= 0 {
         let f = Int(tree.feature[k])
-        let next = Int(x[row, f] <= tree.threshold[k] ? tree.left[k] : tree.right[k])
+        let next = Int(tree.goesLeft(x[row, f], at: k) ? tree.left[k] : tree.right[k])
         contributions[f] += Double(tree.value[next]) - Double(tree.value[k])
         k = next
       }
