@@ -223,8 +223,14 @@ import ChurnTestSupport
   }
 }
 
-/// TEMPORARY: the developer's cluster until branch pg's PostgresServer is merged.
+/// The test process's private PostgreSQL cluster (branch pg's `PostgresServer`): the PG*
+/// variables that reach it, and its `psql` first on PATH, for scripts/sql-features.py.
 enum PostgresCluster {
   struct Handle { let environment: [String: String] }
-  static func shared() throws -> Handle { Handle(environment: ["PGHOST": "/tmp/sqlpg", "PGUSER": "postgres"]) }
+  static func shared() throws -> Handle {
+    let database = try PostgresServer.shared().makeDatabase("sql")
+    var environment = database.environment
+    environment["PATH"] = database.server.binDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+    return Handle(environment: environment)
+  }
 }

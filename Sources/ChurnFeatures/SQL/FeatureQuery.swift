@@ -282,13 +282,14 @@ struct QueryWriter {
       let names = streaks.keys.sorted().map { lit(typeNames[$0]) }.joined(separator: ", ")
       ctes.append(("stamps", "SELECT cid, etype, t, COUNT(*) AS n FROM evd WHERE etype IN (\(names)) GROUP BY cid, etype, t"))
       for i in streaks.keys.sorted() {
-        let since = streaks[i]!.count == 1 ? "x.t\(streaks[i]![0])_last"
-          : "GREATEST(" + streaks[i]!.map { "COALESCE(x.t\($0)_last, -9223372036854775807)" }.joined(separator: ", ") + ")"
+        // The siblings' latest event before the reference, from the narrow per-type table.
+        let siblings = streaks[i]!.map { lit(typeNames[$0]) }.joined(separator: ", ")
+        ctes.append(("since_\(i)", "SELECT cid, k, MAX(last_t) AS since FROM typ WHERE etype IN (\(siblings)) GROUP BY cid, k"))
         ctes.append(("streak_\(i)", """
           SELECT s.cid, c.k, SUM(s.n) AS n
             FROM stamps s JOIN cutoffs c ON s.t < c.ref_ms
-            LEFT JOIN base x ON x.cid = s.cid AND x.k = c.k
-           WHERE s.etype = \(lit(typeNames[i])) AND (\(since) IS NULL OR s.t > \(since))
+            LEFT JOIN since_\(i) x ON x.cid = s.cid AND x.k = c.k
+           WHERE s.etype = \(lit(typeNames[i])) AND (x.since IS NULL OR s.t > x.since)
            GROUP BY s.cid, c.k
           """))
       }
