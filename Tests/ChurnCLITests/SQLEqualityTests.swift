@@ -208,7 +208,7 @@ import ChurnTestSupport
     let cuts = cutoffs.map { UTCTime.parseMilliseconds($0)! }
     let customers = (1...Int.random(in: 25...60, using: &rng)).map { String(format: "K%03d", $0) }
     let types: [(String, Bool)] = [("login", false), ("purchase", true), ("upsell_declined", false), ("upsell_accepted", true),
-                                   ("nps", true), ("Support Ticket", false)]
+                                   ("nps", true), ("Support Ticket", false), ("Renewal's", true)]
     let offsets: [Int64] = [0, -1, 1, -3, -7, -14, -21, -30, -31, -60, -61, -90, -91, -120, -150, -180, -181, -210, 14, 21, 28, 30, 31, 60]
     var lines = ["customer_id,timestamp,event_type,value"]
     func stamp(_ ms: Int64, form: Int) -> String {
@@ -260,10 +260,11 @@ import ChurnTestSupport
     return (events, path)
   }
 
-  /// Seeds 1...6 on each engine: cutoffs, horizons, leads, windows, active windows and
-  /// activity types vary with the seed; even seeds use contractual labels from a customer
-  /// table, odd seeds inactivity labels (seed 3 without a customer table, from --event-types).
-  @Test(arguments: Engine.allCases, Array(UInt64(1)...6)) func randomizedLogs(engine: Engine, seed: UInt64) throws {
+  /// Seeds 1...10 on each engine: cutoffs, horizons, leads, windows, active windows,
+  /// activity types, purchase types (none for seed 5) and the data end (--data-end for seed 6)
+  /// vary with the seed; even seeds use contractual labels from a customer table, odd seeds
+  /// inactivity labels (seed 3 without a customer table, its spec from --event-types).
+  @Test(arguments: Engine.allCases, Array(UInt64(1)...10)) func randomizedLogs(engine: Engine, seed: UInt64) throws {
     let dir = try TemporaryDirectory("sql-random")
     defer { dir.remove() }
     let grids: [(String, [String])] = [("2024-03-01:2024-06-01:1m", ["2024-03-01", "2024-04-01", "2024-05-01", "2024-06-01"]),
@@ -275,11 +276,14 @@ import ChurnTestSupport
     var observation = ["--cutoffs", range, "--horizon", ["30d", "1m", "2w", "45d"][Int(seed) % 4]]
     if seed % 3 == 1 { observation += ["--active-window", "21d"] }
     if seed == 5 { observation += ["--activity-types", "login,purchase"] }
-    let featuresOnly = seed % 2 == 1 ? ["--lead", String(seed % 4), "--windows", "7,30,60"] : ["--purchase-types", "purchase,upsell_accepted"]
+    if seed == 6 { observation += ["--data-end", "2024-06-10"] }  // 2024-06-01 + 2 weeks runs past it: unknown labels
+    var featuresOnly = seed % 2 == 1 ? ["--lead", String(seed % 4), "--windows", "7,30,60"] : ["--purchase-types", "purchase,upsell_accepted"]
+    if seed == 5 { featuresOnly += ["--purchase-types", ""] }  // no purchase types: RFM from every event, monetary empty
     var c = Case(events: log.events, customers: seed == 3 ? nil : log.customers, observation: observation, featuresOnly: featuresOnly, exactSums: true)
     if !contractual && c.customers != nil { c.sqlOnly = ["--spec", dir.file("spec.json"), "--no-churn-date-column"] }
     if seed == 3 {
-      c.sqlOnly = ["--event-types", "login,purchase,upsell_declined,upsell_accepted,nps,Support Ticket", "--valued-types", "purchase,upsell_accepted,nps",
+      c.sqlOnly = ["--event-types", "login,purchase,upsell_declined,upsell_accepted,nps,Support Ticket,Renewal's",
+                   "--valued-types", "purchase,upsell_accepted,nps,Renewal's",
                    "--lead", "3", "--windows", "7,30,60"]
     }
     let found = try Self.compare(c, engine: engine, in: dir)
