@@ -7,13 +7,14 @@ struct SQLCommand: ParsableCommand {
     commandName: "sql",
     abstract: "Print one SQL query that computes, on your database, the feature rows churn features writes.",
     discussion: """
-      The query's result has the columns, names, order, rows and values of churn features for
-      the same flags (sums of event values to rounding: engines add in another order). The
-      events table holds customer_id, timestamp (a TIMESTAMP in UTC, or TIMESTAMPTZ), event_type
-      and value (a number, NULL for none); the optional customers table its id, signup_date and
-      churn_date (DATE or TIMESTAMP; a churn date makes labels contractual) and the spec's
-      attribute columns. The features come from --spec, --model (its spec, horizon and
-      eligibility rules), or the default families for the types of --event-types.
+      The query's result has the columns, names, order, rows and values of churn features for \
+      the same flags (sums of event values to rounding: engines add in another order). The \
+      events table holds customer_id, timestamp (a TIMESTAMP in UTC, or TIMESTAMPTZ), event_type \
+      and value (a number, NULL for none); the optional customers table its id, signup_date and \
+      churn_date (DATE or TIMESTAMP; a churn-date column makes labels contractual: say \
+      --no-churn-date-column when it has none) and the spec's attribute columns. The features \
+      come from --spec, --model (its spec, horizon and eligibility rules), or the default \
+      families for the types of --event-types. On PostgreSQL, run it with jit = off.
       """)
 
   @Option(help: "SQL dialect: postgres, duckdb or spark.")
