@@ -324,11 +324,13 @@ struct QueryWriter {
            AND (ct.churn_ms IS NULL OR ct.churn_ms >= c.cutoff_ms)
         """))
     } else {
+      // "> 0", not "= 1": PostgreSQL estimates an equality on a computed column at 0.5% of the
+      // rows and then nests loops over every later join (165 s against 12 s on the demo, 11 cutoffs).
       ctes.append(("obs", """
         SELECT a.cid, a.k,
                CASE WHEN c.horizon_end_ms <= b.data_end_ms THEN 1 - a.active_after END AS label
           FROM base a JOIN cutoffs c ON c.k = a.k CROSS JOIN bounds b
-         WHERE a.active_before = 1
+         WHERE a.active_before > 0
         """))
     }
 
