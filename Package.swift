@@ -21,12 +21,15 @@ let package = Package(
       name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     // zlib, to read .csv.gz inputs as a stream; imported by exactly one file, ChurnCore/GzipStream.swift.
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    // libpq, PostgreSQL's client library (`--database`); imported by exactly one file,
+    // ChurnPipeline/Database/PostgresConnection.swift.
+    .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
     .target(name: "ChurnCore", dependencies: ["COpenBLAS", "CZlib"]),
     .target(name: "ChurnFeatures", dependencies: ["ChurnCore"]),
     .target(name: "ChurnModels", dependencies: ["ChurnCore"]),
     .target(name: "ChurnScoring", dependencies: ["ChurnCore"]),
     // The weekly job as a library: the one module the CLI (and a Swift user) imports.
-    .target(name: "ChurnPipeline", dependencies: ["ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnScoring"]),
+    .target(name: "ChurnPipeline", dependencies: ["ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnScoring", "CLibpq"]),
     .executableTarget(
       name: "ChurnCLI",
       dependencies: [
@@ -43,6 +46,6 @@ let package = Package(
     .testTarget(name: "ChurnModelsTests", dependencies: ["ChurnModels", "ChurnScoring", "ChurnTestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ChurnScoringTests", dependencies: ["ChurnScoring", "ChurnTestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ChurnPipelineTests", dependencies: ["ChurnPipeline", "ChurnTestSupport"], exclude: ["Fixtures"]),
-    .testTarget(name: "ChurnCLITests", dependencies: ["ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnScoring", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnCLITests", dependencies: ["ChurnCore", "ChurnFeatures", "ChurnModels", "ChurnScoring", "ChurnPipeline", "ChurnTestSupport"]),
   ]
 )

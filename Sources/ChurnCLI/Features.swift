@@ -19,6 +19,7 @@ struct Features: ParsableCommand {
   @OptionGroup var events: EventLogOptions
   @OptionGroup var table: CustomerTableOptions
   @OptionGroup var observation: ObservationOptions
+  @OptionGroup var database: DatabaseOptions
 
   @Option(help: "Feature spec JSON (from --save-spec or a model); default: derived from the data.")
   var spec: String?
@@ -30,7 +31,8 @@ struct Features: ParsableCommand {
   var out: String
 
   func validate() throws {
-    try table.validate(table: false)
+    try database.validate(files: FlagRules.given([("--events", events.events != nil), ("--customers", table.customers != nil)]))
+    if database.database == nil || database.customersTable == nil { try table.validate(table: false) }
     if spec != nil {
       try FlagRules.refuse(FlagRules.given([("--windows", observation.windows != nil), ("--lead", observation.lead != nil),
                                             ("--purchase-types", observation.purchaseTypes != nil)]),
@@ -43,8 +45,12 @@ struct Features: ParsableCommand {
     let began = clock.now
     let outputs = try OutputTransaction(outputs: [("--out", out), ("--save-spec", saveSpec)],
                                         inputs: [("--events", events.events), ("--customers", table.customers), ("--spec", spec)])
-    let result = try observation.plan().features(try events.data(customers: table, threads: observation.threads),
-                                                 spec: try spec.map(FeatureSpec.read), log: .standardError("features"))
+    let result = if let source = database.source(events: events, customers: table) {
+      try observation.plan().features(source, spec: try spec.map(FeatureSpec.read), log: .standardError("features")).result
+    } else {
+      try observation.plan().features(try events.data(customers: table, threads: observation.threads),
+                                      spec: try spec.map(FeatureSpec.read), log: .standardError("features"))
+    }
     try result.table.writeCSV(to: outputs.path(for: "--out"), threads: observation.threads)
     if saveSpec != nil { try OutputFile.write(String(decoding: try result.spec.jsonData(), as: UTF8.self) + "\n", to: outputs.path(for: "--save-spec")) }
     try outputs.commit()
