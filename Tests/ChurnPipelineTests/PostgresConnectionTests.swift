@@ -114,3 +114,43 @@ import Testing
     #expect(PostgresURL.redacted("postgresql://ann@h/crm") == "postgresql://ann@h/crm")
   }
 }
+
+/// A streamed result becomes the pipeline's `FeatureTable`: id first, `cutoff` dates, a last
+/// `label`, numeric and categorical features by type (or by name).
+@Suite struct PostgresFeatureTableTests {
+  @Test func aHandWrittenQueryBecomesAFeatureTable() throws {
+    let database = try PostgresServer.shared().makeDatabase("table")
+    try database.run("""
+      CREATE TABLE rows (id text, cutoff date, logins bigint, spend double precision, plan text, zip integer, label integer);
+      INSERT INTO rows VALUES ('c2', '2025-02-01', 3, 1.25, 'pro', 75001, 1), ('c1', '2025-01-01', NULL, NULL, NULL, NULL, NULL),
+                              ('c3', '2025-02-01', 0, 'NaN', 'basic', 10115, 0);
+      """)
+    let connection = try PostgresConnection(url: database.url)
+    let table = try connection.featureTable("SELECT id AS customer_id, cutoff, logins, spend, plan, zip, label FROM rows ORDER BY cutoff, id",
+                                            categorical: ["zip"])
+    let january: Int64 = 1_735_689_600_000, february: Int64 = 1_738_368_000_000
+    let expected = FeatureTable(ids: ["c1", "c2", "c3"], cutoffs: [january, february, february], columnNames: ["logins", "spend", "plan", "zip"],
+                                columns: [.numeric([.nan, 3, 0]), .numeric([.nan, 1.25, .nan]), .categorical([nil, "pro", "basic"]),
+                                          .categorical([nil, "75001", "10115"])],
+                                labels: [.nan, 1, 0])
+    // NaN != NaN: compare the texts.
+    #expect("\(table)" == "\(expected)")
+    #expect(table.ids == expected.ids && table.cutoffs == expected.cutoffs && table.columnNames == expected.columnNames)
+    // Without cutoff and label columns: a static table.
+    let plain = try connection.featureTable("SELECT id, logins FROM rows ORDER BY id")
+    #expect(plain.cutoffs == nil && plain.labels == nil && plain.columnNames == ["logins"])
+  }
+
+  @Test func resultsOfTheWrongShapeAreRefused() throws {
+    let database = try PostgresServer.shared().makeDatabase("shape")
+    let connection = try PostgresConnection(url: database.url)
+    let columns = try #require(throws: DatabaseError.self) {
+      try connection.featureTable("SELECT 'c1' AS customer_id, 2 AS x", expecting: ["customer_id", "cutoff", "x", "label"])
+    }
+    #expect(columns.description == "the query's result from PostgreSQL at \(database.url) has the columns customer_id, x; expected customer_id, cutoff, x, label")
+    let label = try #require(throws: DatabaseError.self) { try connection.featureTable("SELECT 'c1' AS customer_id, 2 AS label") }
+    #expect(label.description == "the query's result from PostgreSQL at \(database.url) has label \"2\" for id c1; expected 0, 1 or NULL")
+    let cutoff = try #require(throws: DatabaseError.self) { try connection.featureTable("SELECT 'c1' AS customer_id, 'soon' AS cutoff") }
+    #expect(cutoff.description == "the query's result from PostgreSQL at \(database.url) has cutoff \"soon\" for id c1; expected a date such as 2025-07-01")
+  }
+}
