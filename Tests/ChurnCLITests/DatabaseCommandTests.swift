@@ -93,15 +93,16 @@ import Testing
 
   @Test func errorsNameTheServersReasonWithoutThePassword() throws {
     let database = try PostgresServer.shared().makeDatabase("errors")
-    try database.run("CREATE ROLE analyst LOGIN PASSWORD 'Tr0ub4dor'; CREATE TABLE events (customer_id text, timestamp timestamp, event_type text);")
+    let role = "analyst_\(database.name)"  // roles are cluster-wide: one of this database's
+    try database.run("CREATE ROLE \(role) LOGIN PASSWORD 'Tr0ub4dor'; CREATE TABLE events (customer_id text, timestamp timestamp, event_type text);")
     let socket = database.server.socketDirectory
     let observe = ["--cutoff", "2025-01-01"]
 
-    let wrong = try runChurn(["features", "--database", "postgresql://analyst:Tr0ub4dor-x@/\(database.name)?host=\(socket)",
+    let wrong = try runChurn(["features", "--database", "postgresql://\(role):Tr0ub4dor-x@/\(database.name)?host=\(socket)",
                               "--events-table", "events", "--out", "-"] + observe)
     #expect(wrong.status != 0)
-    var expected = "Error: could not connect to PostgreSQL at postgresql://analyst:***@/\(database.name)?host=\(socket): "
-    expected += "connection to server on socket \"\(socket)/.s.PGSQL.5432\" failed: FATAL:  password authentication failed for user \"analyst\"; "
+    var expected = "Error: could not connect to PostgreSQL at postgresql://\(role):***@/\(database.name)?host=\(socket): "
+    expected += "connection to server on socket \"\(socket)/.s.PGSQL.5432\" failed: FATAL:  password authentication failed for user \"\(role)\"; "
     expected += "expected a reachable server and valid credentials; fix: check the URL (postgresql://user@host:port/database, a socket folder as ?host=/path) "
     expected += "or PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD\n"
     #expect(wrong.stderr == expected)

@@ -82,17 +82,19 @@ import Testing
 
   @Test func aWrongPasswordIsNeverPrinted() throws {
     let database = try PostgresServer.shared().makeDatabase("pw")
-    try database.run("CREATE ROLE reader LOGIN PASSWORD 'Hunter2-secret'")
+    // Roles belong to the whole cluster, which other tests share: a name of this database's.
+    let role = "reader_\(database.name)"
+    try database.run("CREATE ROLE \(role) LOGIN PASSWORD 'Hunter2-secret'")
     let socket = database.server.socketDirectory
-    let good = "postgresql://reader:Hunter2-secret@/\(database.name)?host=\(socket)"
+    let good = "postgresql://\(role):Hunter2-secret@/\(database.name)?host=\(socket)"
     var answer: String?
     try PostgresConnection(url: good).query("SELECT current_user") { answer = $0.string(0) }
-    #expect(answer == "reader")
+    #expect(answer == role)
 
-    let bad = "postgresql://reader:Wrong%2Dsecret@/\(database.name)?host=\(socket)"
+    let bad = "postgresql://\(role):Wrong%2Dsecret@/\(database.name)?host=\(socket)"
     let error = try #require(throws: DatabaseError.self) { try PostgresConnection(url: bad) }
-    var expected = "could not connect to PostgreSQL at postgresql://reader:***@/\(database.name)?host=\(socket): "
-    expected += "connection to server on socket \"\(socket)/.s.PGSQL.5432\" failed: FATAL:  password authentication failed for user \"reader\"; "
+    var expected = "could not connect to PostgreSQL at postgresql://\(role):***@/\(database.name)?host=\(socket): "
+    expected += "connection to server on socket \"\(socket)/.s.PGSQL.5432\" failed: FATAL:  password authentication failed for user \"\(role)\"; "
     expected += "expected a reachable server and valid credentials; fix: check the URL (postgresql://user@host:port/database, a socket folder as ?host=/path) "
     expected += "or PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD"
     #expect(error.description == expected)
