@@ -2,7 +2,7 @@
 """Runs a `churn sql` query on an engine, with the event log (and customer table) loaded the
 way a user loads them, and writes the result as CSV (NULL as an empty field).
 
-    sql-features.py duckdb QUERY.sql EVENTS.csv [CUSTOMERS.csv] OUT.csv
+    sql-features.py duckdb|postgres QUERY.sql EVENTS.csv [CUSTOMERS.csv] OUT.csv
 
 Loading: events as customer_id VARCHAR, timestamp TIMESTAMP (UTC), event_type VARCHAR,
 value DOUBLE (columns named as in the file's header, in that order); the customer table with
@@ -43,6 +43,45 @@ def run_duckdb(query, events, customers, out):
     write(out, names, rows)
 
 
+def run_postgres(query, events, customers, out):
+    """psql on the server of the PG* environment (PGHOST, PGPORT, PGUSER): a fresh database,
+    the tables loaded with \\copy, the query's result written by COPY ... TO STDOUT."""
+    import os
+    import subprocess
+    import uuid
+    env = dict(os.environ, PGTZ="UTC")
+    db = "churn_sql_" + uuid.uuid4().hex[:12]
+
+    def psql(sql, database="postgres", stdout=None):
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database], input=sql.encode(), env=env,
+                       check=True, stdout=stdout)
+
+    def ident(name):
+        return '"' + name.replace('"', '""') + '"'
+
+    def literal(text):
+        return "'" + text.replace("'", "''") + "'"
+
+    psql(f"CREATE DATABASE {db}")
+    try:
+        with open(events, newline="") as f:
+            header = next(csv.reader(f))
+        pg_types = {"TIMESTAMP": "TIMESTAMPTZ", "DOUBLE": "DOUBLE PRECISION", "VARCHAR": "TEXT"}
+        types = events_types(header)
+        load = "CREATE TABLE events (" + ", ".join(f"{ident(n)} {pg_types[types[n]]}" for n in header) + ");\n"
+        load += f"\\copy events FROM {literal(os.path.abspath(events))} WITH (FORMAT csv, HEADER true)\n"
+        if customers:
+            with open(customers, newline="") as f:
+                cheader = next(csv.reader(f))
+            load += "CREATE TABLE customers (" + ", ".join(f"{ident(n)} TEXT" for n in cheader) + ");\n"
+            load += f"\\copy customers FROM {literal(os.path.abspath(customers))} WITH (FORMAT csv, HEADER true)\n"
+        psql(load, db)
+        with open(out, "wb") as f:
+            psql("COPY (" + query + ") TO STDOUT WITH (FORMAT csv, HEADER true)", db, stdout=f)
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {db}")
+
+
 def fmt(v):
     if v is None:
         return ""
@@ -67,5 +106,7 @@ if __name__ == "__main__":
     query = open(query_path).read()
     if engine == "duckdb":
         run_duckdb(query, events, customers, out)
+    elif engine == "postgres":
+        run_postgres(query, events, customers, out)
     else:
-        sys.exit(f"sql-features.py: unknown engine {engine}; expected duckdb")
+        sys.exit(f"sql-features.py: unknown engine {engine}; expected duckdb or postgres")

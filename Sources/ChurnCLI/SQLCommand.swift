@@ -93,15 +93,18 @@ struct SQLCommand: ParsableCommand {
       throw ValidationError("--model \(self.model!) was trained on a prepared table, not from events; it has no feature spec to compile")
     }
     let settings = model?.events
-    var plan = try observation.plan()
-    if plan.cutoffs.isEmpty, let settings {
-      plan.cutoffs = try (settings.trainingCutoffs + [settings.holdoutCutoff].compactMap { $0 }).map(ObservationDesign.cutoff).sorted()
+    // A model supplies its horizon, eligibility rules and (without cutoff flags) its cutoffs;
+    // a flag given wins.
+    var cutoffTexts = observation.cutoff
+    if let settings, observation.cutoff.isEmpty, observation.cutoffs == nil {
+      cutoffTexts = settings.trainingCutoffs + [settings.holdoutCutoff].compactMap { $0 }
     }
-    if let settings {
-      if observation.horizonFlag == nil, let horizon = CalendarSpan.parse(settings.horizon) { plan.horizon = horizon }
-      if observation.activeWindow == nil { plan.activeWindow = settings.activeWindow.flatMap(CalendarSpan.parse) }
-      if observation.activityTypes == nil { plan.activityTypes = settings.activityTypes }
-    }
+    let plan = try ObservationPlan(cutoffs: observation.cutoffs, cutoff: cutoffTexts,
+                                   horizon: observation.horizonFlag ?? settings?.horizon ?? "30d", leadDays: observation.lead,
+                                   windows: try observation.windows.map(ObservationOptions.dayCounts),
+                                   activeWindow: observation.activeWindow ?? settings?.activeWindow,
+                                   activityTypes: observation.activityTypes.map(commaList) ?? settings?.activityTypes,
+                                   purchaseTypes: observation.purchaseTypes.map(commaList), dataEnd: observation.dataEnd)
     let featureSpec: FeatureSpec
     if let model {
       featureSpec = model.featureSpec!

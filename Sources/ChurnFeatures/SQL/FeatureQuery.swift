@@ -164,7 +164,6 @@ struct QueryWriter {
 
   mutating func write() -> String {
     let typeNames = spec.eventTypes.map(\.name)
-    let typeList = typeNames.map(lit).joined(separator: ", ")
     let windows = spec.windows
     let r = spec.rfmWindowDays
     let lead = Int64(spec.leadDays)
@@ -196,7 +195,7 @@ struct QueryWriter {
         FROM evd GROUP BY cid, etype, d
       """))
     ctes.append(("dayall", "SELECT cid, d, SUM(n) AS n, MIN(tmin) AS tmin, MAX(tmax) AS tmax FROM daily GROUP BY cid, d"))
-    ctes.append(("firsts", "SELECT cid, MIN(tmin) AS first_t FROM dayall GROUP BY cid"))
+    ctes.append(("firsts", "SELECT cid, MIN(tmin) AS first_t FROM daily GROUP BY cid"))
 
     // 4. The end of the data, and whether the purchase types carry values (monetary).
     let purchases = spec.purchaseTypes.filter(typeNames.contains)
@@ -205,55 +204,86 @@ struct QueryWriter {
       : "MAX(CASE WHEN etype IN (\(purchases.map(lit).joined(separator: ", "))) AND nv > 0 THEN 1 ELSE 0 END)"
     ctes.append(("bounds", "SELECT \(dataEnd) AS data_end_ms, \(purchaseValues) AS purchase_values FROM daily"))
 
-    // 5. Customer-level aggregates per cutoff.
-    var cust = ["a.cid", "c.k", "MAX(a.tmax) AS last_any"]
+    // 5. Per (customer, cutoff, event type): the roll-up joined to the cutoffs on the days
+    //    before the horizon end, the window sums as conditional sums; then one row per
+    //    (customer, cutoff), the spec's types pivoted into columns. Two grouped steps, not a
+    //    join per event type (planners misjudge chains of joins), and the wide pivot runs on
+    //    the small per-type table, not on every customer-day.
+    func before(_ condition: String = "") -> String { "a.d < c.ref_day" + (condition.isEmpty ? "" : " AND " + condition) }
+    var typ = ["a.cid", "c.k", "a.etype", "MAX(CASE WHEN \(before()) THEN a.tmax END) AS last_t"]
     for w in windows {
-      cust.append("SUM(CASE WHEN a.d >= c.ref_day - \(w) THEN a.n ELSE 0 END) AS n_\(w)")
-      cust.append("COUNT(CASE WHEN a.d >= c.ref_day - \(w) THEN 1 END) AS days_\(w)")
+      typ.append("SUM(CASE WHEN \(before("a.d >= c.ref_day - \(w)")) THEN a.n ELSE 0 END) AS n_\(w)")
+      typ.append("SUM(CASE WHEN \(before("a.d >= c.ref_day - \(w)")) THEN a.s END) AS s_\(w)")
+      typ.append("SUM(CASE WHEN \(before("a.d >= c.ref_day - \(w)")) THEN a.nv ELSE 0 END) AS nv_\(w)")
     }
-    cust.append("MIN(CASE WHEN a.d >= c.ref_day - \(r) THEN a.tmin END) AS first_rfm")
-    ctes.append(("cust", """
-      SELECT \(cust.joined(separator: ",\n         "))
-        FROM dayall a JOIN cutoffs c ON a.d < c.ref_day
+    typ.append("MIN(CASE WHEN \(before("a.d >= c.ref_day - \(r)")) THEN a.tmin END) AS first_rfm")
+    typ.append("SUM(CASE WHEN \(before("a.d >= c.ref_day - 60 AND a.d < c.ref_day - 30")) THEN a.n ELSE 0 END) AS prev30")
+    let rising = spec.includes("rising_months")
+    if rising {
+      for p in 0..<FeatureSpec.risingPeriods {
+        typ.append("SUM(CASE WHEN \(before("a.d >= c.ref_day - \(30 * (p + 1)) AND a.d < c.ref_day - \(30 * p)")) THEN a.n ELSE 0 END) AS m\(p)")
+      }
+    }
+    let quarters = spec.eventTypes.contains(where: spec.hasQuarterChange)
+    if quarters {
+      typ.append("SUM(CASE WHEN \(before("a.d >= c.ref_day - 90")) THEN a.s END) AS q0")
+      typ.append("SUM(CASE WHEN \(before("a.d >= c.ref_day - 180 AND a.d < c.ref_day - 90")) THEN a.s END) AS q1")
+    }
+    typ.append("MAX(CASE WHEN a.d >= c.active_start_day AND a.d < c.cutoff_day THEN 1 ELSE 0 END) AS active_before")
+    typ.append("MAX(CASE WHEN a.d >= c.cutoff_day THEN 1 ELSE 0 END) AS active_after")
+    ctes.append(("typ", """
+      SELECT \(typ.joined(separator: ",\n         "))
+        FROM daily a JOIN cutoffs c ON a.d < c.horizon_end_day
+       GROUP BY a.cid, c.k, a.etype
+      """))
+    let isActivity: String
+    if let activity = observation.activityTypes {
+      isActivity = activity.isEmpty ? "1 = 0" : "etype IN (\(activity.map(lit).joined(separator: ", ")))"
+    } else {
+      isActivity = "1 = 1"
+    }
+    var base = ["cid", "k", "MAX(last_t) AS last_any", "MIN(first_rfm) AS first_rfm",
+                "MAX(CASE WHEN \(isActivity) THEN active_before ELSE 0 END) AS active_before",
+                "MAX(CASE WHEN \(isActivity) THEN active_after ELSE 0 END) AS active_after"]
+    for w in windows { base.append("SUM(n_\(w)) AS n_\(w)") }
+    for (i, name) in typeNames.enumerated() {
+      func pick(_ column: String, as alias: String) { base.append("MAX(CASE WHEN etype = \(lit(name)) THEN \(column) END) AS t\(i)_\(alias)") }
+      pick("last_t", as: "last")
+      for w in windows {
+        pick("n_\(w)", as: "n_\(w)")
+        pick("s_\(w)", as: "s_\(w)")
+        pick("nv_\(w)", as: "nv_\(w)")
+      }
+      pick("prev30", as: "prev30")
+      if rising { for p in 0..<FeatureSpec.risingPeriods { pick("m\(p)", as: "m\(p)") } }
+      if spec.hasQuarterChange(spec.eventTypes[i]) {
+        pick("q0", as: "q0")
+        pick("q1", as: "q1")
+      }
+    }
+    ctes.append(("base", "SELECT \(base.joined(separator: ",\n         "))\n    FROM typ\n   GROUP BY cid, k"))
+    // Distinct active days per window, from the customer-level roll-up.
+    var dayColumns = ["a.cid", "c.k"]
+    for w in windows { dayColumns.append("SUM(CASE WHEN a.d >= c.ref_day - \(w) THEN 1 ELSE 0 END) AS days_\(w)") }
+    ctes.append(("actdays", """
+      SELECT \(dayColumns.joined(separator: ", "))
+        FROM dayall a JOIN cutoffs c ON a.d < c.ref_day AND a.d >= c.ref_day - \(windows.max()!)
        GROUP BY a.cid, c.k
       """))
 
-    // 6. Per event type aggregates per cutoff.
-    if !typeNames.isEmpty {
-      var typ = ["a.cid", "c.k", "a.etype", "MAX(a.tmax) AS last_t"]
-      for w in windows {
-        typ.append("SUM(CASE WHEN a.d >= c.ref_day - \(w) THEN a.n ELSE 0 END) AS n_\(w)")
-        typ.append("SUM(CASE WHEN a.d >= c.ref_day - \(w) THEN a.s END) AS s_\(w)")
-        typ.append("SUM(CASE WHEN a.d >= c.ref_day - \(w) THEN a.nv ELSE 0 END) AS nv_\(w)")
-      }
-      typ.append("SUM(CASE WHEN a.d >= c.ref_day - 60 AND a.d < c.ref_day - 30 THEN a.n ELSE 0 END) AS prev30")
-      if spec.includes("rising_months") {
-        for p in 0..<FeatureSpec.risingPeriods {
-          typ.append("SUM(CASE WHEN a.d >= c.ref_day - \(30 * (p + 1)) AND a.d < c.ref_day - \(30 * p) THEN a.n ELSE 0 END) AS m\(p)")
-        }
-      }
-      typ.append("SUM(CASE WHEN a.d >= c.ref_day - 90 THEN a.s END) AS q0")
-      typ.append("SUM(CASE WHEN a.d >= c.ref_day - 180 AND a.d < c.ref_day - 90 THEN a.s END) AS q1")
-      ctes.append(("typ", """
-        SELECT \(typ.joined(separator: ",\n         "))
-          FROM daily a JOIN cutoffs c ON a.d < c.ref_day
-         WHERE a.etype IN (\(typeList))
-         GROUP BY a.cid, c.k, a.etype
-        """))
-    }
-
-    // 7. Streaks: a type's events after its siblings' latest, by timestamp.
-    var streaks: [Int: [String]] = [:]
+    // 6. Streaks: a type's events after its siblings' latest, by timestamp.
+    var streaks: [Int: [Int]] = [:]
     for (i, type) in spec.eventTypes.enumerated() {
       let siblings = spec.streakSiblings(of: type)
       guard !siblings.isEmpty else { continue }
-      streaks[i] = siblings.map(\.name)
+      streaks[i] = siblings.compactMap { sibling in typeNames.firstIndex(of: sibling.name) }
     }
     if !streaks.isEmpty {
       let names = streaks.keys.sorted().map { lit(typeNames[$0]) }.joined(separator: ", ")
       ctes.append(("stamps", "SELECT cid, etype, t, COUNT(*) AS n FROM evd WHERE etype IN (\(names)) GROUP BY cid, etype, t"))
       for i in streaks.keys.sorted() {
-        let siblings = streaks[i]!.map(lit).joined(separator: ", ")
+        // The siblings' latest event before the reference, from the narrow per-type table.
+        let siblings = streaks[i]!.map { lit(typeNames[$0]) }.joined(separator: ", ")
         ctes.append(("since_\(i)", "SELECT cid, k, MAX(last_t) AS since FROM typ WHERE etype IN (\(siblings)) GROUP BY cid, k"))
         ctes.append(("streak_\(i)", """
           SELECT s.cid, c.k, SUM(s.n) AS n
@@ -264,22 +294,6 @@ struct QueryWriter {
           """))
       }
     }
-
-    // 8. Activity before and after each cutoff: eligibility and inactivity labels.
-    let activitySource: String
-    if let activity = observation.activityTypes {
-      let names = activity.isEmpty ? "NULL" : activity.map(lit).joined(separator: ", ")
-      activitySource = "(SELECT cid, d FROM daily WHERE etype IN (\(names)))"
-    } else {
-      activitySource = "dayall"
-    }
-    ctes.append(("act", """
-      SELECT a.cid, c.k,
-             MAX(CASE WHEN a.d < c.cutoff_day THEN 1 ELSE 0 END) AS active_before,
-             MAX(CASE WHEN a.d >= c.cutoff_day THEN 1 ELSE 0 END) AS active_after
-        FROM \(activitySource) a JOIN cutoffs c ON a.d >= c.active_start_day AND a.d < c.horizon_end_day
-       GROUP BY a.cid, c.k
-      """))
 
     // 9. The customers table.
     if let customersTable {
@@ -313,7 +327,7 @@ struct QueryWriter {
       ctes.append(("obs", """
         SELECT a.cid, a.k,
                CASE WHEN c.horizon_end_ms <= b.data_end_ms THEN 1 - a.active_after END AS label
-          FROM act a JOIN cutoffs c ON c.k = a.k CROSS JOIN bounds b
+          FROM base a JOIN cutoffs c ON c.k = a.k CROSS JOIN bounds b
          WHERE a.active_before = 1
         """))
     }
@@ -326,60 +340,57 @@ struct QueryWriter {
       let signup = hasSignup ? "WHEN ct.signup_ms < c.ref_ms THEN \(days(since: "ct.signup_ms")) " : ""
       features.append(("tenure_days", "CASE \(signup)WHEN f.first_t < c.ref_ms THEN \(days(since: "f.first_t")) END"))
     }
-    if spec.includes("active_days") { for w in windows { features.append(("active_days_\(w)d", "COALESCE(x.days_\(w), 0)")) } }
+    if spec.includes("active_days") { for w in windows { features.append(("active_days_\(w)d", "COALESCE(y.days_\(w), 0)")) } }
     if spec.includes("mean_gap") {
       features.append(("mean_gap_days_\(r)d",
                        "CASE WHEN x.n_\(r) >= 2 THEN \(dbl("x.last_any - x.first_rfm")) / \(dbl("x.n_\(r) - 1")) / \(dbl(dayMs)) END"))
     }
-    let alias = { (i: Int) in "t\(i)" }
+    let alias = { (i: Int) in "x.t\(i)" }
     let purchaseIndices = purchases.compactMap { typeNames.firstIndex(of: $0) }
     if spec.includes("rfm") {
       if purchaseIndices.isEmpty {
         features.append(("recency_days", days(since: "x.last_any")))
         features.append(("frequency_\(r)d", "COALESCE(x.n_\(r), 0)"))
       } else {
-        let latest = purchaseIndices.count == 1 ? "\(alias(purchaseIndices[0])).last_t"
-          : "GREATEST(" + purchaseIndices.map { "COALESCE(\(alias($0)).last_t, -9223372036854775807)" }.joined(separator: ", ") + ")"
+        let latest = purchaseIndices.count == 1 ? "\(alias(purchaseIndices[0]))_last"
+          : "GREATEST(" + purchaseIndices.map { "COALESCE(\(alias($0))_last, -9223372036854775807)" }.joined(separator: ", ") + ")"
         let recency = purchaseIndices.count == 1 ? days(since: latest)
           : "CASE WHEN \(latest) > -9223372036854775807 THEN \(days(since: latest)) END"
         features.append(("recency_days", recency))
-        features.append(("frequency_\(r)d", purchaseIndices.map { "COALESCE(\(alias($0)).n_\(r), 0)" }.joined(separator: " + ")))
+        features.append(("frequency_\(r)d", purchaseIndices.map { "COALESCE(\(alias($0))_n_\(r), 0)" }.joined(separator: " + ")))
       }
       // Every purchase type that carries values in the data adds (one without has a NULL sum).
-      let money = purchaseIndices.isEmpty ? "0" : purchaseIndices.map { "COALESCE(\(alias($0)).s_\(r), 0)" }.joined(separator: " + ")
+      let money = purchaseIndices.isEmpty ? "0" : purchaseIndices.map { "COALESCE(\(alias($0))_s_\(r), 0)" }.joined(separator: " + ")
       features.append(("monetary_\(r)d", "CASE WHEN b.purchase_values = 1 THEN \(dbl(money)) END"))
     }
     for (i, type) in spec.eventTypes.enumerated() {
       let a = alias(i)
       let token = type.token
-      if spec.includes("count") { for w in windows { features.append(("count_\(token)_\(w)d", "COALESCE(\(a).n_\(w), 0)")) } }
-      if type.valued && spec.includes("sum") { for w in windows { features.append(("sum_\(token)_\(w)d", "COALESCE(\(a).s_\(w), \(dbl("0")))")) } }
+      if spec.includes("count") { for w in windows { features.append(("count_\(token)_\(w)d", "COALESCE(\(a)_n_\(w), 0)")) } }
+      if type.valued && spec.includes("sum") { for w in windows { features.append(("sum_\(token)_\(w)d", "COALESCE(\(a)_s_\(w), \(dbl("0")))")) } }
       if type.valued && spec.includes("mean") {
-        for w in windows { features.append(("mean_\(token)_\(w)d", "CASE WHEN \(a).nv_\(w) > 0 THEN \(a).s_\(w) / \(dbl("\(a).nv_\(w)")) END")) }
+        for w in windows { features.append(("mean_\(token)_\(w)d", "CASE WHEN \(a)_nv_\(w) > 0 THEN \(a)_s_\(w) / \(dbl("\(a)_nv_\(w)")) END")) }
       }
-      if spec.includes("days_since_last") { features.append(("days_since_last_\(token)", days(since: "\(a).last_t"))) }
+      if spec.includes("days_since_last") { features.append(("days_since_last_\(token)", days(since: "\(a)_last"))) }
       if spec.includes("rising_months") {
-        var cases = "CASE WHEN \(a).cid IS NULL THEN 0"
-        for p in 0..<(FeatureSpec.risingPeriods - 1) { cases += " WHEN NOT (\(a).m\(p) > \(a).m\(p + 1)) THEN \(p)" }
+        var cases = "CASE"
+        for p in 0..<(FeatureSpec.risingPeriods - 1) { cases += " WHEN NOT (COALESCE(\(a)_m\(p), 0) > COALESCE(\(a)_m\(p + 1), 0)) THEN \(p)" }
         features.append(("rising_months_\(token)", cases + " ELSE \(FeatureSpec.risingPeriods - 1) END"))
       }
       if streaks[i] != nil { features.append(("streak_\(token)", "LEAST(\(FeatureSpec.streakCap), COALESCE(s\(i).n, 0))")) }
       if spec.hasQuarterChange(type) {
-        let recent = "COALESCE(\(a).q0, \(dbl("0")))", before = "COALESCE(\(a).q1, \(dbl("0")))"
+        let recent = "COALESCE(\(a)_q0, \(dbl("0")))", before = "COALESCE(\(a)_q1, \(dbl("0")))"
         features.append(("pct_change_sum_\(token)_90d", "CASE WHEN \(before) <> 0 THEN (\(recent) - \(before)) / ABS(\(before)) "
           + "WHEN \(recent) > 0 THEN \(dbl("1")) WHEN \(recent) < 0 THEN \(dbl("-1")) ELSE \(dbl("0")) END"))
       }
       if spec.includes("pct_change") && windows.contains(30) {
-        let recent = dbl("COALESCE(\(a).n_30, 0)"), before = dbl("COALESCE(\(a).prev30, 0)")
+        let recent = dbl("COALESCE(\(a)_n_30, 0)"), before = dbl("COALESCE(\(a)_prev30, 0)")
         features.append(("pct_change_count_\(token)_30d",
                          "CASE WHEN \(before) > 0 THEN (\(recent) - \(before)) / \(before) WHEN \(recent) > 0 THEN \(dbl("1")) ELSE \(dbl("0")) END"))
       }
     }
     var joins = ["JOIN cutoffs c ON c.k = o.k", "CROSS JOIN bounds b", "LEFT JOIN firsts f ON f.cid = o.cid",
-                 "LEFT JOIN cust x ON x.cid = o.cid AND x.k = o.k"]
-    for (i, name) in typeNames.enumerated() {
-      joins.append("LEFT JOIN typ \(alias(i)) ON \(alias(i)).cid = o.cid AND \(alias(i)).k = o.k AND \(alias(i)).etype = \(lit(name))")
-    }
+                 "LEFT JOIN base x ON x.cid = o.cid AND x.k = o.k", "LEFT JOIN actdays y ON y.cid = o.cid AND y.k = o.k"]
     for i in streaks.keys.sorted() { joins.append("LEFT JOIN streak_\(i) s\(i) ON s\(i).cid = o.cid AND s\(i).k = o.k") }
     if customersTable != nil { joins.append("LEFT JOIN custtable ct ON ct.cid = o.cid") }
     var select = ["o.cid", "o.k", "c.cutoff", "o.label"]
