@@ -68,6 +68,16 @@ import Testing
     let list = try String(contentsOfFile: dir.file("db-list.csv"), encoding: .utf8)
     #expect(list == (try String(contentsOfFile: dir.file("files-list.csv"), encoding: .utf8)))
     #expect(list.split(separator: "\n").count > 1000)
+
+    // The report's cohort sections recompute the training cutoffs' rows from the tables too.
+    let r1 = try runChurn(["report", "--model", dir.file("db.json"), "--events", events, "--customers", customers, "--as-of", "2025-12-01",
+                           "--out", dir.file("files.html")])
+    let r2 = try runChurn(["report", "--model", dir.file("db.json")] + tables + ["--as-of", "2025-12-01", "--out", dir.file("db.html")])
+    #expect(r1.status == 0 && r2.status == 0, "\(r1.stderr)\n\(r2.stderr)")
+    let html = try String(contentsOfFile: dir.file("db.html"), encoding: .utf8)
+    #expect(html.contains("recomputed from events."))
+    #expect(html.replacingOccurrences(of: "recomputed from events.", with: "recomputed from \(events).")
+      == (try String(contentsOfFile: dir.file("files.html"), encoding: .utf8)))
   }
 
   /// With the demo's own values (cents), the feature CSV is still byte for byte the same: the

@@ -163,6 +163,11 @@ extension Scorer {
       let all = try build(data, cutoffs: cutoffs).0.table
       let rows = all.labelledRows
       return (all.rows(rows), "Labelled rows of the model's \(cutoffs.count) training cutoffs (\(rows.count) customer-months), recomputed from \(data.events).")
+    case .database(let source, _) where model.events != nil:
+      let cutoffs = try model.events!.trainingCutoffInstants()
+      let all = try build(source, cutoffs: cutoffs).0.table
+      let rows = all.labelledRows
+      return (all.rows(rows), "Labelled rows of the model's \(cutoffs.count) training cutoffs (\(rows.count) customer-months), recomputed from \(source.eventsTable).")
     case .table(let table) where table.label != nil:
       let all = try TypedCSV(path: table.path, idColumn: table.idColumn).featureTable(label: table.label)
       let rows = all.labelledRows
