@@ -101,6 +101,34 @@ import Testing
     #expect(rows.split(separator: "\n").count == 15010)  // the header and the 15009 rows churn features writes
   }
 
+  /// An events table without a value column reads like a log without one; a value column
+  /// named by a flag must be there.
+  @Test func anEventsTableWithoutValues() throws {
+    let dir = try TemporaryDirectory("database")
+    defer { dir.remove() }
+    var csv = "customer_id,timestamp,event_type\n"
+    for (i, customer) in ["a", "b", "c", "d"].enumerated() {
+      for day in stride(from: 1 + i, through: 120, by: 3 + i) {
+        csv += "\(customer),2025-\(day <= 31 ? "01" : day <= 59 ? "02" : day <= 90 ? "03" : "04")-\(String(format: "%02d", (day <= 31 ? day : day <= 59 ? day - 31 : day <= 90 ? day - 59 : day - 90)))T0\(i):00:00Z,\(day % 2 == 0 ? "login" : "ticket")\n"
+      }
+    }
+    try csv.write(toFile: dir.file("e.csv"), atomically: true, encoding: .utf8)
+    let database = try PostgresServer.shared().makeDatabase("novalue")
+    try database.run("CREATE TABLE ev (customer_id text, timestamp timestamp, event_type text)")
+    try database.copy("ev", fromCSV: dir.file("e.csv"))
+    let observe = ["--cutoff", "2025-03-01", "--cutoff", "2025-04-01", "--horizon", "30d"]
+    let f1 = try runChurn(["features", "--events", dir.file("e.csv"), "--out", dir.file("files.csv")] + observe)
+    let f2 = try runChurn(["features", "--database", database.url, "--events-table", "ev", "--out", dir.file("db.csv")] + observe)
+    #expect(f1.status == 0 && f2.status == 0, "\(f1.stderr)\n\(f2.stderr)")
+    let rows = try String(contentsOfFile: dir.file("db.csv"), encoding: .utf8)
+    #expect(rows == (try String(contentsOfFile: dir.file("files.csv"), encoding: .utf8)))
+    #expect(rows.split(separator: "\n").count == 9 && !rows.contains("sum_"))  // 4 customers × 2 cutoffs, no value features
+
+    let named = try runChurn(["features", "--database", database.url, "--events-table", "ev", "--value-column", "amount", "--out", "-"] + observe)
+    #expect(named.stderr == "Error: table ev at \(database.url) has no column amount (its columns: customer_id, timestamp, event_type); "
+      + "expected the column --value-column names; fix: --value-column NAME with one of them\n")
+  }
+
   @Test func errorsNameTheServersReasonWithoutThePassword() throws {
     let database = try PostgresServer.shared().makeDatabase("errors")
     let role = "analyst_\(database.name)"  // roles are cluster-wide: one of this database's
