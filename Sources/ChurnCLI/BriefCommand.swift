@@ -64,6 +64,9 @@ struct BriefCommand: ParsableCommand {
     if inputs.table != nil {
       throw ValidationError("churn brief reads an event log (--events with --as-of): the key accounts' trend is scored at earlier cutoffs; drop --table")
     }
+    if inputs.database.database != nil {
+      throw ValidationError("churn brief reads an event log file (--events with --as-of), not yet a database; drop --database")
+    }
   }
 
   func run() throws {

@@ -26,9 +26,14 @@ struct ScoringInputs: ParsableArguments {
   @Flag(help: "Skip malformed event rows instead of stopping.")
   var skipBadRows = false
 
+  @OptionGroup var database: DatabaseOptions
+
   func validate() throws {
-    if (table == nil) == (events == nil) { throw ValidationError("give either --events (with --as-of) or --table") }
+    try database.validate(files: FlagRules.given([("--events", events != nil), ("--customers", customers != nil), ("--table", table != nil),
+                                                  ("--skip-bad-rows", skipBadRows)]))
+    if (table == nil) == (events == nil && database.database == nil) { throw ValidationError("give either --events (with --as-of) or --table") }
     if events != nil && asOf == nil { throw ValidationError("--events needs --as-of DATE, the day to score as of") }
+    if database.database != nil && asOf == nil { throw ValidationError("--database needs --as-of DATE, the day to score as of") }
     if table != nil {
       try FlagRules.refuse(FlagRules.given([("--as-of", asOf != nil), ("--customers", customers != nil), ("--skip-bad-rows", skipBadRows)]),
                            "applies to an event log (--events), not to --table; drop it")
@@ -49,6 +54,10 @@ struct ScoringInputs: ParsableArguments {
   /// --id, else the model's id column; `label` for the report's cohorts).
   func source(for model: ModelFile, label: String? = nil) -> CustomerSource {
     if let table { return .table(TableData(path: table, idColumn: id ?? model.idColumn, label: label)) }
+    if let url = database.database, let eventsTable = database.eventsTable {
+      // Column names and rules are the model's (the library sets them).
+      return .database(DatabaseSource(url: url, eventsTable: eventsTable, customersTable: database.customersTable), asOf: asOf ?? "")
+    }
     // validate() made sure of --events and --as-of.
     return .events(EventData(events: events ?? "", customers: customers, skipBadRows: skipBadRows), asOf: asOf ?? "")
   }

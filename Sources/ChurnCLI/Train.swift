@@ -29,6 +29,7 @@ struct Train: ParsableCommand {
   @OptionGroup var customers: CustomerTableOptions
   @OptionGroup var observation: ObservationOptions
   @OptionGroup var modelOptions: ModelOptions
+  @OptionGroup var database: DatabaseOptions
 
   @Option(help: "A prepared training table, a .csv or .csv.gz file, instead of an event log.")
   var table: String?
@@ -58,10 +59,14 @@ struct Train: ParsableCommand {
   var folds: Int { foldsFlag ?? 5 }
 
   func validate() throws {
-    if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
+    try database.validate(files: FlagRules.given([("--events", events.events != nil), ("--customers", customers.customers != nil),
+                                                  ("--table", table != nil)]))
+    if (table == nil) == (events.events == nil && database.database == nil) {
+      throw ValidationError("give either --events (with cutoffs) or --table (with --label)")
+    }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
     try FlagRules.check("--folds", foldsFlag, in: 2...FlagRules.maxFolds)
-    try customers.validate(table: table != nil)
+    if database.database == nil || database.customersTable == nil { try customers.validate(table: table != nil) }
     if table != nil {
       try FlagRules.refuse(events.givenFlags + observation.givenFlags, "applies to an event log (--events), not to --table; drop it")
       if !modelOptions.tune && modelOptions.calibrate == nil {
@@ -82,6 +87,7 @@ struct Train: ParsableCommand {
     var trainer = modelOptions.trainer(threads: observation.threads, log: .standardError("train"))
     trainer.importance = importance
     let result = try table.map { try trainer.train(customers.tableData($0, idColumn: id, label: label), holdoutIds: holdoutIds, folds: folds) }
+      ?? database.source(events: events, customers: customers).map { try trainer.train($0, plan: observation.plan()) }
       ?? trainer.train(events.data(customers: customers, threads: observation.threads), plan: observation.plan())
     try result.model.carrying(warningRules).write(to: outputs.path(for: "--out"))
     try outputs.commit()

@@ -82,17 +82,19 @@ import Testing
 
   @Test func aWrongPasswordIsNeverPrinted() throws {
     let database = try PostgresServer.shared().makeDatabase("pw")
-    try database.run("CREATE ROLE reader LOGIN PASSWORD 'Hunter2-secret'")
+    // Roles belong to the whole cluster, which other tests share: a name of this database's.
+    let role = "reader_\(database.name)"
+    try database.run("CREATE ROLE \(role) LOGIN PASSWORD 'Hunter2-secret'")
     let socket = database.server.socketDirectory
-    let good = "postgresql://reader:Hunter2-secret@/\(database.name)?host=\(socket)"
+    let good = "postgresql://\(role):Hunter2-secret@/\(database.name)?host=\(socket)"
     var answer: String?
     try PostgresConnection(url: good).query("SELECT current_user") { answer = $0.string(0) }
-    #expect(answer == "reader")
+    #expect(answer == role)
 
-    let bad = "postgresql://reader:Wrong%2Dsecret@/\(database.name)?host=\(socket)"
+    let bad = "postgresql://\(role):Wrong%2Dsecret@/\(database.name)?host=\(socket)"
     let error = try #require(throws: DatabaseError.self) { try PostgresConnection(url: bad) }
-    var expected = "could not connect to PostgreSQL at postgresql://reader:***@/\(database.name)?host=\(socket): "
-    expected += "connection to server on socket \"\(socket)/.s.PGSQL.5432\" failed: FATAL:  password authentication failed for user \"reader\"; "
+    var expected = "could not connect to PostgreSQL at postgresql://\(role):***@/\(database.name)?host=\(socket): "
+    expected += "connection to server on socket \"\(socket)/.s.PGSQL.5432\" failed: FATAL:  password authentication failed for user \"\(role)\"; "
     expected += "expected a reachable server and valid credentials; fix: check the URL (postgresql://user@host:port/database, a socket folder as ?host=/path) "
     expected += "or PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD"
     #expect(error.description == expected)
@@ -112,5 +114,45 @@ import Testing
     #expect(PostgresURL.redacted("host=h dbname=crm password='a b' user=ann") == "host=h dbname=crm password='***' user=ann")
     #expect(PostgresURL.redacted("host=h password=plain user=ann") == "host=h password=*** user=ann")
     #expect(PostgresURL.redacted("postgresql://ann@h/crm") == "postgresql://ann@h/crm")
+  }
+}
+
+/// A streamed result becomes the pipeline's `FeatureTable`: id first, `cutoff` dates, a last
+/// `label`, numeric and categorical features by type (or by name).
+@Suite struct PostgresFeatureTableTests {
+  @Test func aHandWrittenQueryBecomesAFeatureTable() throws {
+    let database = try PostgresServer.shared().makeDatabase("table")
+    try database.run("""
+      CREATE TABLE rows (id text, cutoff date, logins bigint, spend double precision, plan text, zip integer, label integer);
+      INSERT INTO rows VALUES ('c2', '2025-02-01', 3, 1.25, 'pro', 75001, 1), ('c1', '2025-01-01', NULL, NULL, NULL, NULL, NULL),
+                              ('c3', '2025-02-01', 0, 'NaN', 'basic', 10115, 0);
+      """)
+    let connection = try PostgresConnection(url: database.url)
+    let table = try connection.featureTable("SELECT id AS customer_id, cutoff, logins, spend, plan, zip, label FROM rows ORDER BY cutoff, id",
+                                            categorical: ["zip"])
+    let january: Int64 = 1_735_689_600_000, february: Int64 = 1_738_368_000_000
+    let expected = FeatureTable(ids: ["c1", "c2", "c3"], cutoffs: [january, february, february], columnNames: ["logins", "spend", "plan", "zip"],
+                                columns: [.numeric([.nan, 3, 0]), .numeric([.nan, 1.25, .nan]), .categorical([nil, "pro", "basic"]),
+                                          .categorical([nil, "75001", "10115"])],
+                                labels: [.nan, 1, 0])
+    // NaN != NaN: compare the texts.
+    #expect("\(table)" == "\(expected)")
+    #expect(table.ids == expected.ids && table.cutoffs == expected.cutoffs && table.columnNames == expected.columnNames)
+    // Without cutoff and label columns: a static table.
+    let plain = try connection.featureTable("SELECT id, logins FROM rows ORDER BY id")
+    #expect(plain.cutoffs == nil && plain.labels == nil && plain.columnNames == ["logins"])
+  }
+
+  @Test func resultsOfTheWrongShapeAreRefused() throws {
+    let database = try PostgresServer.shared().makeDatabase("shape")
+    let connection = try PostgresConnection(url: database.url)
+    let columns = try #require(throws: DatabaseError.self) {
+      try connection.featureTable("SELECT 'c1' AS customer_id, 2 AS x", expecting: ["customer_id", "cutoff", "x", "label"])
+    }
+    #expect(columns.description == "the query's result from PostgreSQL at \(database.url) has the columns customer_id, x; expected customer_id, cutoff, x, label")
+    let label = try #require(throws: DatabaseError.self) { try connection.featureTable("SELECT 'c1' AS customer_id, 2 AS label") }
+    #expect(label.description == "the query's result from PostgreSQL at \(database.url) has label \"2\" for id c1; expected 0, 1 or NULL")
+    let cutoff = try #require(throws: DatabaseError.self) { try connection.featureTable("SELECT 'c1' AS customer_id, 'soon' AS cutoff") }
+    #expect(cutoff.description == "the query's result from PostgreSQL at \(database.url) has cutoff \"soon\" for id c1; expected a date such as 2025-07-01")
   }
 }

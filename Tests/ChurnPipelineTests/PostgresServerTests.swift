@@ -38,12 +38,13 @@ import Testing
 
   @Test func passwordRolesMustLogIn() throws {
     let database = try PostgresServer.shared().makeDatabase("roles")
-    try database.run("CREATE ROLE reader LOGIN PASSWORD 'opensesame'")
+    let role = "reader_\(database.name)"  // roles are cluster-wide: one of this database's
+    try database.run("CREATE ROLE \(role) LOGIN PASSWORD 'opensesame'")
     let server = database.server
-    let psql = [server.binDirectory + "/psql", "-X", "-A", "-t", "-h", server.socketDirectory, "-U", "reader", "-d", database.name, "-c", "SELECT 7"]
+    let psql = [server.binDirectory + "/psql", "-X", "-A", "-t", "-h", server.socketDirectory, "-U", role, "-d", database.name, "-c", "SELECT 7"]
     let wrong = try runProcess(psql, environment: ["PGPASSWORD": "wrong"])
     #expect(wrong.status != 0)
-    #expect(wrong.stderr.contains("password authentication failed for user \"reader\""))
+    #expect(wrong.stderr.contains("password authentication failed for user \"\(role)\""))
     let right = try runProcess(psql, environment: ["PGPASSWORD": "opensesame"])
     #expect(right.status == 0)
     #expect(right.stdout == "7\n")

@@ -33,8 +33,8 @@ extension ObservationPlan {
     if let value = source.columns.value, !eventColumns.contains(where: { $0.name.lowercased() == value.lowercased() }) {
       // As with a file: the default name may be absent (events without values); another name must be there.
       guard value == EventLogColumns().value, !source.columns.valueRequired else {
-        throw DatabaseError.resultShape(target: connection.redactedTarget, message: "has no column \(value) in \(source.eventsTable) "
-          + "(its columns: \(MessageText.excerpt(eventColumns.map(\.name).joined(separator: ", ")))); expected the value column; fix: --value-column NAME")
+        throw DatabaseError.missingColumn(target: connection.redactedTarget, table: source.eventsTable, column: value,
+                                          columns: eventColumns.map(\.name), flag: "--value-column")
       }
       source.columns.value = nil
     }

@@ -249,6 +249,8 @@ public enum DatabaseError: Error, Equatable, CustomStringConvertible {
   case query(target: String, message: String, sqlState: String?, detail: String?, firstLine: String)
   /// The result lacks a column the job needs, or has one of the wrong type.
   case resultShape(target: String, message: String)
+  /// A table lacks a column a flag named.
+  case missingColumn(target: String, table: String, column: String, columns: [String], flag: String)
 
   public var description: String {
     switch self {
@@ -260,6 +262,9 @@ public enum DatabaseError: Error, Equatable, CustomStringConvertible {
         + (sqlState.map { " (SQLSTATE \($0))" } ?? "") + (detail.map { "; \($0)" } ?? "")
     case .resultShape(let target, let message):
       return "the query's result from PostgreSQL at \(target) \(message)"
+    case .missingColumn(let target, let table, let column, let columns, let flag):
+      return "table \(table) at \(target) has no column \(column) (its columns: \(MessageText.excerpt(columns.joined(separator: ", ")))); "
+        + "expected the column \(flag) names; fix: \(flag) NAME with one of them"
     }
   }
 }

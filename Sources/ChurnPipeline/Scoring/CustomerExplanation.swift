@@ -90,7 +90,7 @@ extension Scorer {
       let place: String
       switch source {
       case .table(let table): place = "in \(table.path)"
-      case .events: place = rows.described + " (not in the log, not yet started, already churned, or inactive over the active window)"
+      case .events, .database: place = rows.described + " (not in the log, not yet started, already churned, or inactive over the active window)"
       }
       throw ScorerError.notFound(customer, ids: rows.features.ids, source: place)
     }

@@ -13,6 +13,9 @@ public enum CustomerSource: Sendable {
   /// A table with the model's feature columns (others ignored), one row per customer, ids in
   /// `idColumn`; its `label`, when given, feeds the report's cohort sections.
   case table(TableData)
+  /// The tables of a PostgreSQL database as of a date: the server computes the model's
+  /// features (`FeatureQuery`) with the model's column names and rules, as for `events`.
+  case database(DatabaseSource, asOf: String)
 }
 
 /// The rows a scoring job works on, with the model's features.
@@ -128,16 +131,26 @@ extension Scorer {
     switch source {
     case .events(let data, let asOf): return try rows(data, asOf: asOf, revenueColumn: revenueColumn, ownerColumn: ownerColumn)
     case .table(let table): return try rows(table, revenueColumn: revenueColumn, ownerColumn: ownerColumn)
+    case .database(let source, let asOf): return try rows(source, asOf: asOf, revenueColumn: revenueColumn, ownerColumn: ownerColumn)
     }
   }
 
   func rows(_ data: EventData, asOf text: String, revenueColumn: String?, ownerColumn: String? = nil) throws -> ScoringRows {
+    try rows(asOf: text, customersName: data.customers, revenueColumn: revenueColumn) { cutoffs in
+      try build(data, cutoffs: cutoffs, extraNumeric: revenueColumn, ownerColumn: ownerColumn)
+    }
+  }
+
+  /// The rows as of `text` from `build` (the features and customer table at the given cutoffs),
+  /// whatever they are built from; `customersName` names the customer table in errors.
+  func rows(asOf text: String, customersName: String?, revenueColumn: String?,
+            build: ([Int64]) throws -> (FeatureBuilder.Result, CustomerTable?)) throws -> ScoringRows {
     let (settings, _) = try eventSettings()
     guard let day = UTCTime.parseMilliseconds(text) else { throw ScorerError.badAsOf(text) }
     let asOfDay = UTCTime.floorDiv(day, UTCTime.millisecondsPerDay) * UTCTime.millisecondsPerDay
     let horizon = try settings.horizonSpan()
     let horizonMonths = Double(horizon.added(to: asOfDay) - asOfDay) / Double(UTCTime.millisecondsPerDay) / 30.4375
-    let (result, table) = try build(data, cutoffs: [asOfDay], extraNumeric: revenueColumn, ownerColumn: ownerColumn)
+    let (result, table) = try build([asOfDay])
     var notes: [String] = []
     if result.skipped.count > 0 {
       notes.append("skipped \(result.skipped.count) bad event rows; first: \(result.skipped.examples.first ?? "")")
@@ -145,7 +158,7 @@ extension Scorer {
     }
     var revenue: [Double]?
     if let revenueColumn {
-      guard let table, let customers = data.customers else { throw RevenueColumnError.noCustomerTable(column: revenueColumn) }
+      guard let table, let customers = customersName else { throw RevenueColumnError.noCustomerTable(column: revenueColumn) }
       guard let index = table.attributes.firstIndex(where: { $0.name.lowercased() == revenueColumn.lowercased() }),
             case .numeric(let values) = table.attributeColumns[index]
       else { throw RevenueColumnError.notNumeric(path: customers, column: revenueColumn) }
@@ -248,6 +261,11 @@ extension Scorer {
     case .table(let table) where table.label != nil && table.path == StandardInputTable.path:
       throw ScorerError.standardInput("--table - with --label: the report reads the table twice (to score, then for the cohorts) and standard input "
         + "can be read once; expected a file; fix: save the rows to a file and pass --table FILE")
+    case .database(let source, _) where model.events != nil:
+      let cutoffs = try model.events!.trainingCutoffInstants()
+      let all = try build(source, cutoffs: cutoffs).0.table
+      let rows = all.labelledRows
+      return (all.rows(rows), "Labelled rows of the model's \(cutoffs.count) training cutoffs (\(rows.count) customer-months), recomputed from \(source.eventsTable).")
     case .table(let table) where table.label != nil:
       let all = try TypedCSV(path: table.path, idColumn: table.idColumn).featureTable(label: table.label)
       let rows = all.labelledRows

@@ -57,7 +57,15 @@ public struct Trainer: Sendable {
   ///   the data, building features and fitting.
   public func train(_ data: EventData, plan: ObservationPlan) throws -> TrainingResult {
     let customers = try data.loadCustomers()
-    var built = try plan.features(data, customers: customers, log: log)
+    return try train(built: try plan.features(data, customers: customers, log: log), customers: customers, columns: data.columns,
+                     signupColumn: data.signupColumn, churnDateColumn: data.churnDateColumn, plan: plan)
+  }
+
+  /// Trains from feature rows already built (from files or by a database), the customer table
+  /// they were built with, and the names of the columns they came from (stored in the model).
+  func train(built: consuming FeatureBuilder.Result, customers: CustomerTable?, columns: EventLogColumns, signupColumn: String,
+             churnDateColumn: String, plan: ObservationPlan) throws -> TrainingResult {
+    var built = built
     var report = TrainingReport()
     report.features = FeatureRunSummary(built)
     report.features!.lines.forEach(log.line)
@@ -85,7 +93,7 @@ public struct Trainer: Sendable {
     let (fitted, final) = try fit(consuming: training, settings: settings, importanceOnTraining: measured.heldOutRows == nil, report: &report)
     report.notes = built.notes + fitted.preprocessor.notes
     for note in fitted.preprocessor.notes { log.note(note) }
-    var file = ModelFile(churnVersion: churnVersion, idColumn: data.columns.customer, labelColumn: "label", trained: fitted,
+    var file = ModelFile(churnVersion: churnVersion, idColumn: columns.customer, labelColumn: "label", trained: fitted,
                          training: final.summary(notes: report.notes))
     file.validation = measured.validation
     file.featureSpec = built.spec
@@ -95,9 +103,9 @@ public struct Trainer: Sendable {
                         activityTypes: design.activityTypes, contractual: customers?.hasChurnDates ?? false,
                         trainingCutoffs: design.cutoffs.map { UTCTime.formatDate(milliseconds: $0) },
                         holdoutCutoff: holdoutCutoff.map { UTCTime.formatDate(milliseconds: $0) },
-                        customerColumn: data.columns.customer, timestampColumn: data.columns.timestamp,
-                        eventTypeColumn: data.columns.eventType, valueColumn: data.columns.value ?? "value",
-                        signupColumn: data.signupColumn, churnDateColumn: data.churnDateColumn)
+                        customerColumn: columns.customer, timestampColumn: columns.timestamp,
+                        eventTypeColumn: columns.eventType, valueColumn: columns.value ?? "value",
+                        signupColumn: signupColumn, churnDateColumn: churnDateColumn)
     try finish(&file, fitted: fitted, final: final, measured: measured, record: report.tuning, report: &report)
     return TrainingResult(model: file, report: report)
   }
