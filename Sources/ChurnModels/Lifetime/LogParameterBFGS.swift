@@ -5,8 +5,10 @@
 struct LogParameterBFGS {
   /// Converged when every component of the gradient is at most this in absolute value.
   var gradientTolerance = 1e-9
-  /// A line search that can no longer decrease the function ends the fit as converged when the
-  /// gradient is below this (the function is flat to rounding there).
+  /// A line search that can no longer decrease the function, or five iterations in a row that
+  /// decrease it by less than 1e-15 of its value, end the fit as converged when the gradient is
+  /// below this (the function is flat to rounding there: a long, shallow valley such as
+  /// Gamma–Gamma's).
   var stalledTolerance = 1e-6
   var maximumIterations = 2_000
 
@@ -27,7 +29,7 @@ struct LogParameterBFGS {
     var x = start
     var (f, g) = objective(x)
     var h = identity(n)
-    var iterations = 0
+    var iterations = 0, stalled = 0
     func largest(_ v: [Double]) -> Double { v.map(abs).max() ?? 0 }
     while iterations < maximumIterations {
       if largest(g) <= gradientTolerance { return Outcome(point: x, value: f, gradient: g, iterations: iterations, converged: true) }
@@ -73,7 +75,11 @@ struct LogParameterBFGS {
           }
         }
       }
+      stalled = f - next.f <= 1e-15 * abs(f) ? stalled + 1 : 0
       (x, f, g) = next
+      if stalled >= 5 {
+        return Outcome(point: x, value: f, gradient: g, iterations: iterations, converged: largest(g) <= stalledTolerance)
+      }
     }
     return Outcome(point: x, value: f, gradient: g, iterations: iterations, converged: largest(g) <= gradientTolerance)
   }

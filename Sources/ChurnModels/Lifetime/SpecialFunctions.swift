@@ -12,20 +12,20 @@ enum SpecialFunctions {
 
   /// ψ(x) = d ln Γ(x) / dx for x > 0.
   ///
-  /// The recurrence ψ(x) = ψ(x + 1) − 1/x brings x to 6 or more, where the asymptotic series
+  /// The recurrence ψ(x) = ψ(x + 1) − 1/x brings x to 10 or more, where the asymptotic series
   /// ```
-  /// ψ(x) ≈ ln x − 1/(2x) − 1/(12x²) + 1/(120x⁴) − 1/(252x⁶) + 1/(240x⁸) − 1/(132x¹⁰)
+  /// ψ(x) ≈ ln x − 1/(2x) − 1/(12x²) + 1/(120x⁴) − 1/(252x⁶) + 1/(240x⁸) − 1/(132x¹⁰) + 691/(32760x¹²)
   /// ```
-  /// is accurate to about 1e-15.
+  /// is accurate to about 1e-15 (the next term is 1/(12x¹⁴)).
   static func digamma(_ x: Double) -> Double {
     precondition(x > 0, "digamma(\(x)): expected a positive argument")
     var x = x, shift = 0.0
-    while x < 6 {
+    while x < 10 {
       shift -= 1 / x
       x += 1
     }
     let inverse = 1 / x, square = inverse * inverse
-    let series = square * (1.0 / 12 - square * (1.0 / 120 - square * (1.0 / 252 - square * (1.0 / 240 - square / 132))))
+    let series = square * (1.0 / 12 - square * (1.0 / 120 - square * (1.0 / 252 - square * (1.0 / 240 - square * (1.0 / 132 - square * 691 / 32760)))))
     return shift + log(x) - 0.5 * inverse - series
   }
 
