@@ -16,7 +16,9 @@ struct LifetimeCommand: ParsableCommand {
       first, recency the time from the first to the last, T the time from the first to the day
       before --as-of. Writes one row per customer with a purchase: customer_id, frequency,
       recency, T, monetary_value (mean value of the repeat purchases), p_alive,
-      expected_purchases (within --horizon after --as-of), expected_spend (per purchase) and
+      expected_purchases (within --horizon after --as-of), p_no_purchase (the probability of no
+      purchase within --horizon: rank by it to find who will not buy again, since p_alive is 1
+      for every customer without a repeat purchase), expected_spend (per purchase) and
       lifetime_value (lifetimes' customer_lifetime_value: expected purchases times expected
       spend, month by month over --lifetime-months, discounted by --discount per month).
       """)

@@ -70,6 +70,21 @@ struct LifetimeModelTests {
     #expect(model.probabilityAlive(PurchaseHistory(frequency: 3, recency: 190, age: 200)) > model.probabilityAlive(h))
   }
 
+  @Test("P(no purchase in t) is the likelihood of the history extended by t without purchases over the history's")
+  func noPurchase() {
+    let model = BGNBD(r: 0.24, alpha: 30.9, a: 0.79, b: 2.43)
+    for h in [PurchaseHistory(frequency: 0, recency: 0, age: 50), PurchaseHistory(frequency: 1, recency: 10, age: 200),
+              PurchaseHistory(frequency: 7, recency: 180, age: 200)] {
+      for t in [1.0, 90, 1000] {
+        let longer = PurchaseHistory(frequency: h.frequency, recency: h.recency, age: h.age + t)
+        let ratio = exp(model.logLikelihood([longer]) - model.logLikelihood([h]))
+        #expect(abs(model.probabilityOfNoPurchase(within: t, h) - ratio) < 1e-12, "\(h), t \(t)")
+      }
+      #expect(model.probabilityOfNoPurchase(within: 0, h) == 1)
+      #expect(abs(model.probabilityOfNoPurchase(within: 1e300, h) - (1 - model.probabilityAlive(h))) < 1e-6)
+    }
+  }
+
   @Test("fit errors say what was found")
   func errors() {
     #expect(throws: LifetimeError.noCustomers) { try BGNBD.fit([]) }

@@ -124,6 +124,21 @@ public struct BGNBD: Sendable, Equatable, Codable {
     return 1 / (1 + exp(logOdds))
   }
 
+  /// P(X(T, T+t) = 0 | x, tₓ, T): the probability of no purchase in the next `t` time units.
+  /// A customer makes none either because they have dropped out, or because, alive, their
+  /// Poisson process has no event in t; given alive, λ's posterior is Gamma(r + x, α + T) (the
+  /// drop-out coin is tossed only after purchases, independent of λ), so
+  /// ```
+  /// P(none in t) = 1 − P(alive) · (1 − ((α+T)/(α+T+t))^(r+x))
+  /// ```
+  /// Unlike P(alive), which is 1 for every customer without repeat purchases, it falls with the
+  /// time since the last purchase for them too: the ranking of who will not buy again.
+  public func probabilityOfNoPurchase(within t: Double, _ h: PurchaseHistory) -> Double {
+    precondition(t >= 0, "probabilityOfNoPurchase(within: \(t)): expected t ≥ 0")
+    let silentIfAlive = exp((r + Double(h.frequency)) * log((alpha + h.age) / (alpha + h.age + t)))
+    return 1 - probabilityAlive(h) * (1 - silentIfAlive)
+  }
+
   /// E[X(T, T+t) | x, tₓ, T]: the expected number of purchases in the next `t` time units
   /// (Fader, Hardie & Lee 2005, equation 10):
   /// ```

@@ -12,6 +12,9 @@ import Glibc
 /// Per customer, from `PurchaseSummary`'s frequency x, recency tₓ and age T (in `unit`s):
 /// - `p_alive`: BG/NBD's P(alive | x, tₓ, T);
 /// - `expected_purchases`: BG/NBD's expected purchases within the horizon after the as-of date;
+/// - `p_no_purchase`: BG/NBD's probability of no purchase within the horizon (dropped out, or
+///   alive and silent): the column to rank who will not buy again by, since P(alive) is 1 for
+///   every customer without a repeat purchase;
 /// - `expected_spend`: Gamma–Gamma's expected value per purchase, E[M | x, m̄];
 /// - `lifetime_value`: lifetimes' `customer_lifetime_value`, a discounted sum over months of
 ///   expected purchases times expected spend:
@@ -66,6 +69,7 @@ public struct LifetimeAnalysis: Sendable {
     public var history: PurchaseHistory
     public var probabilityAlive: Double
     public var expectedPurchases: Double
+    public var probabilityOfNoPurchase: Double
     /// nil without values in the log.
     public var expectedSpend: Double?
     public var lifetimeValue: Double?
@@ -101,7 +105,8 @@ public struct LifetimeAnalysis: Sendable {
     rows = zip(summary.customers, histories).map { customer, h in
       let expectedSpend = spend.map { $0.expectedSpend(h) }
       return Row(id: customer.id, history: h, probabilityAlive: model.probabilityAlive(h),
-                 expectedPurchases: model.expectedPurchases(within: horizon, h), expectedSpend: expectedSpend,
+                 expectedPurchases: model.expectedPurchases(within: horizon, h),
+                 probabilityOfNoPurchase: model.probabilityOfNoPurchase(within: horizon, h), expectedSpend: expectedSpend,
                  lifetimeValue: expectedSpend.map { Self.lifetimeValue(model, h, spend: $0, settings: settings) })
     }
   }
@@ -128,18 +133,18 @@ public struct LifetimeAnalysis: Sendable {
   }
 
   /// The per-customer CSV: customer_id, frequency, recency, T, monetary_value, p_alive,
-  /// expected_purchases, expected_spend, lifetime_value (the last three columns empty without
+  /// expected_purchases, p_no_purchase, expected_spend, lifetime_value (the last three columns empty without
   /// values; monetary_value is the mean repeat spend, 0 without repeat purchases as lifetimes
   /// writes it).
   public var csv: String {
-    var out = "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_spend,lifetime_value\n"
+    var out = "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases,p_no_purchase,expected_spend,lifetime_value\n"
     func field(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
     func time(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : "\(x)" }
     for row in rows {
       let h = row.history
       let monetary: Double? = summary.hasValues ? (h.meanSpend ?? 0) : nil
       out += [CSVField.escape(row.id), String(h.frequency), time(h.recency), time(h.age), field(monetary), field(row.probabilityAlive),
-              field(row.expectedPurchases), field(row.expectedSpend), field(row.lifetimeValue)].joined(separator: ",") + "\n"
+              field(row.expectedPurchases), field(row.probabilityOfNoPurchase), field(row.expectedSpend), field(row.lifetimeValue)].joined(separator: ",") + "\n"
     }
     return out
   }
