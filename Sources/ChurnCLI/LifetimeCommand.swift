@@ -58,7 +58,7 @@ struct LifetimeCommand: ParsableCommand {
 
   func run() throws {
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events)])
-    let settings = LifetimeAnalysis.Settings(asOf: try ObservationDesign.cutoff(asOf), purchaseTypes: eventType.map(commaList),
+    let settings = LifetimeAnalysis.Settings(asOf: try PurchaseSummary.asOf(asOf), purchaseTypes: eventType.map(commaList),
                                              horizon: try CalendarSpan.parse(horizon, option: "--horizon"), unit: period,
                                              lifetimeMonths: lifetimeMonths, monthlyDiscount: discount)
     let analysis = try LifetimeAnalysis(EventData(events: try events.path(), columns: events.columns, skipBadRows: events.skipBadRows), settings: settings, log: .standardError("lifetime"))

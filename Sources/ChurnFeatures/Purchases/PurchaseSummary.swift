@@ -43,6 +43,14 @@ public struct PurchaseSummary: Sendable {
   /// The last day observed: the day before the as-of date (days since 1970).
   public var lastObservedDay: Int64 { UTCTime.floorDiv(asOf, UTCTime.millisecondsPerDay) - 1 }
 
+  /// The as-of instant of `text`, a date such as 2024-07-01.
+  ///
+  /// - Throws: `PurchaseSummaryError.badAsOf` for text that is not a date or time.
+  public static func asOf(_ text: String) throws(PurchaseSummaryError) -> Int64 {
+    guard let t = UTCTime.parseMilliseconds(text) else { throw .badAsOf(text) }
+    return t
+  }
+
   /// Reads `reader`'s log once.
   ///
   /// - Parameters:
@@ -123,6 +131,7 @@ public struct PurchaseSummary: Sendable {
 
 /// Why an event log gives no purchase summary.
 public enum PurchaseSummaryError: Error, Equatable, CustomStringConvertible {
+  case badAsOf(String)
   case asOfNotMidnight(String)
   case unknownPurchaseType(path: String, name: String, types: [String])
   case noPurchaseTypes(path: String, types: [String])
@@ -130,6 +139,8 @@ public enum PurchaseSummaryError: Error, Equatable, CustomStringConvertible {
 
   public var description: String {
     switch self {
+    case .badAsOf(let text):
+      return "as-of date \"\(MessageText.excerpt(text))\" is not a date; expected ISO 8601 such as 2024-07-01"
     case .asOfNotMidnight(let text):
       return "as-of date \(text) is not at midnight UTC; expected a day such as 2024-07-01"
     case .unknownPurchaseType(let path, let name, let types):
