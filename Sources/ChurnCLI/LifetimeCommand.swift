@@ -3,6 +3,7 @@ import ChurnPipeline
 import Foundation
 
 extension LifetimeAnalysis.TimeUnit: ExpressibleByArgument {}
+extension LifetimeAnalysis.PurchaseModelKind: ExpressibleByArgument {}
 
 struct LifetimeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -10,7 +11,7 @@ struct LifetimeCommand: ParsableCommand {
     abstract: "Who is still a customer and what they are worth, from purchases alone (BG/NBD and Gamma-Gamma).",
     discussion: """
       For purchase-based customers (no contract, no labels): fits BG/NBD (Fader, Hardie & Lee
-      2005) on each customer's repeat purchases and Gamma-Gamma on their values, using only
+      2005; or Pareto/NBD with --model pareto-nbd) on each customer's repeat purchases and Gamma-Gamma on their values, using only
       purchases before --as-of, as the lifetimes package does. Purchases are counted per day
       (several on one day are one purchase); frequency is the number of purchase days after the
       first, recency the time from the first to the last, T the time from the first to the day
@@ -30,6 +31,9 @@ struct LifetimeCommand: ParsableCommand {
 
   @Option(name: .customLong("event-type"), help: "Comma-separated event types that are purchases (default: the log's purchase, order, transaction or sale types).")
   var eventType: String?
+
+  @Option(help: "Model of repeat purchasing: bgnbd (drop-out just after a purchase) or pareto-nbd (at any time).")
+  var model: LifetimeAnalysis.PurchaseModelKind = .bgnbd
 
   @Option(help: "Span after --as-of for expected_purchases: 90d, 13w, 3m.")
   var horizon = "90d"
@@ -60,7 +64,7 @@ struct LifetimeCommand: ParsableCommand {
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events)])
     let settings = LifetimeAnalysis.Settings(asOf: try PurchaseSummary.asOf(asOf), purchaseTypes: eventType.map(commaList),
                                              horizon: try CalendarSpan.parse(horizon, option: "--horizon"), unit: period,
-                                             lifetimeMonths: lifetimeMonths, monthlyDiscount: discount)
+                                             lifetimeMonths: lifetimeMonths, monthlyDiscount: discount, model: model)
     let analysis = try LifetimeAnalysis(EventData(events: try events.path(), columns: events.columns, skipBadRows: events.skipBadRows), settings: settings, log: .standardError("lifetime"))
     try OutputFile.write(analysis.csv, to: outputs.path(for: "--out"))
     try outputs.commit()

@@ -37,6 +37,14 @@ struct LifetimeCommandTests {
     }
   }
 
+  @Test("--model pareto-nbd fits Pareto/NBD: lifetimes' parameters (r 0.5533, alpha 74.04, s 0.6062, beta 81.68 days)")
+  func pareto() throws {
+    let run = try runChurn(["lifetime", "--events", Self.events, "--as-of", "1997-10-01", "--model", "pareto-nbd", "--out", "/dev/null"])
+    #expect(run.status == 0)
+    #expect(run.stderr.split(separator: "\n")[1]
+      == "lifetime: Pareto/NBD: r 0.5533, alpha 74.04, s 0.6062, beta 81.68 (days); log-likelihood -1.438e+04 (29 iterations)")
+  }
+
   @Test("events on or after --as-of change nothing; --out - writes the CSV to standard output")
   func noLeakage() throws {
     let dir = try TemporaryDirectory()

@@ -79,6 +79,10 @@ struct LifetimeModelTests {
         let longer = PurchaseHistory(frequency: h.frequency, recency: h.recency, age: h.age + t)
         let ratio = exp(model.logLikelihood([longer]) - model.logLikelihood([h]))
         #expect(abs(model.probabilityOfNoPurchase(within: t, h) - ratio) < 1e-12, "\(h), t \(t)")
+        // Pareto/NBD: the expected purchases grow with t, and P(none) falls.
+        let pareto = ParetoNBD(r: 0.55, alpha: 74, s: 0.61, beta: 82)
+        #expect(pareto.probabilityOfNoPurchase(within: t, h) > pareto.probabilityOfNoPurchase(within: t * 2, h))
+        #expect(pareto.expectedPurchases(within: t, h) < pareto.expectedPurchases(within: t * 2, h))
       }
       #expect(model.probabilityOfNoPurchase(within: 0, h) == 1)
       #expect(abs(model.probabilityOfNoPurchase(within: 1e300, h) - (1 - model.probabilityAlive(h))) < 1e-6)

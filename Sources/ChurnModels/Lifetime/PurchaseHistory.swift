@@ -36,3 +36,16 @@ public struct LifetimeFit<Model: Sendable>: Sendable {
   /// Customers the fit used.
   public var customers: Int
 }
+
+/// A fitted model of repeat purchasing: what `churn lifetime` asks of BG/NBD and Pareto/NBD.
+public protocol PurchaseModel: Sendable {
+  /// P(alive | x, tₓ, T).
+  func probabilityAlive(_ h: PurchaseHistory) -> Double
+  /// The expected number of purchases in the next `t` time units.
+  func expectedPurchases(within t: Double, _ h: PurchaseHistory) -> Double
+  /// The probability of no purchase in the next `t` time units.
+  func probabilityOfNoPurchase(within t: Double, _ h: PurchaseHistory) -> Double
+}
+
+extension BGNBD: PurchaseModel {}
+extension ParetoNBD: PurchaseModel {}

@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 /// Who is still a customer and what they are worth, for purchase-based (non-contractual)
-/// customers, without labels: BG/NBD on each customer's repeat purchases and Gamma–Gamma on
-/// their spend, fitted on the purchases before the as-of date (`churn lifetime`).
+/// customers, without labels: BG/NBD (or Pareto/NBD) on each customer's repeat purchases and
+/// Gamma–Gamma on their spend, fitted on the purchases before the as-of date (`churn lifetime`).
 ///
 /// Per customer, from `PurchaseSummary`'s frequency x, recency tₓ and age T (in `unit`s):
 /// - `p_alive`: BG/NBD's P(alive | x, tₓ, T);
@@ -34,7 +34,17 @@ public struct LifetimeAnalysis: Sendable {
     public var month: Double { self == .day ? 30 : 4.345 }
   }
 
+  /// The model of repeat purchasing.
+  public enum PurchaseModelKind: String, Sendable, CaseIterable {
+    /// BG/NBD (Fader, Hardie & Lee 2005): drop-out only just after a purchase.
+    case bgnbd
+    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987): drop-out at any time.
+    case paretoNBD = "pareto-nbd"
+  }
+
   public struct Settings: Sendable {
+    /// The model of repeat purchasing (default BG/NBD).
+    public var model: PurchaseModelKind
     /// Only purchases before this midnight UTC are used.
     public var asOf: Int64
     /// The purchase event types; nil for the log's purchase, order, transaction or sale types.
@@ -48,7 +58,8 @@ public struct LifetimeAnalysis: Sendable {
     public var monthlyDiscount: Double
 
     public init(asOf: Int64, purchaseTypes: [String]? = nil, horizon: CalendarSpan = .days(90), unit: TimeUnit = .day,
-                lifetimeMonths: Int = 12, monthlyDiscount: Double = 0.01) {
+                lifetimeMonths: Int = 12, monthlyDiscount: Double = 0.01, model: PurchaseModelKind = .bgnbd) {
+      self.model = model
       self.asOf = asOf
       self.purchaseTypes = purchaseTypes
       self.horizon = horizon
@@ -77,7 +88,9 @@ public struct LifetimeAnalysis: Sendable {
 
   public let settings: Settings
   public let summary: PurchaseSummary
-  public let bgnbd: LifetimeFit<BGNBD>
+  /// The BG/NBD fit (with `model` .bgnbd), or the Pareto/NBD fit (with .paretoNBD).
+  public let bgnbd: LifetimeFit<BGNBD>?
+  public let paretoNBD: LifetimeFit<ParetoNBD>?
   /// nil when the purchases carry no values.
   public let gammaGamma: LifetimeFit<GammaGamma>?
   /// Customers in the byte order of their ids.
@@ -98,9 +111,17 @@ public struct LifetimeAnalysis: Sendable {
     self.settings = settings
     self.summary = summary
     let histories = Self.histories(summary, unit: settings.unit)
-    bgnbd = try BGNBD.fit(histories)
+    let model: any PurchaseModel
+    switch settings.model {
+    case .bgnbd:
+      let fit = try BGNBD.fit(histories)
+      (bgnbd, paretoNBD, model) = (fit, nil, fit.model)
+    case .paretoNBD:
+      let fit = try ParetoNBD.fit(histories)
+      (bgnbd, paretoNBD, model) = (nil, fit, fit.model)
+    }
     gammaGamma = summary.hasValues ? try GammaGamma.fit(histories) : nil
-    let model = bgnbd.model, spend = gammaGamma?.model
+    let spend = gammaGamma?.model
     let horizon = Double(settings.horizonDays) / settings.unit.days
     rows = zip(summary.customers, histories).map { customer, h in
       let expectedSpend = spend.map { $0.expectedSpend(h) }
@@ -122,7 +143,7 @@ public struct LifetimeAnalysis: Sendable {
   }
 
   /// lifetimes' `customer_lifetime_value` for one customer (see the type's formula).
-  static func lifetimeValue(_ model: BGNBD, _ h: PurchaseHistory, spend: Double, settings: Settings) -> Double {
+  static func lifetimeValue(_ model: any PurchaseModel, _ h: PurchaseHistory, spend: Double, settings: Settings) -> Double {
     var total = 0.0, previous = 0.0
     for k in stride(from: 1, through: settings.lifetimeMonths, by: 1) {
       let cumulative = model.expectedPurchases(within: Double(k) * settings.unit.month, h)
@@ -151,14 +172,22 @@ public struct LifetimeAnalysis: Sendable {
 
   /// What the run found, for the terminal.
   public var lines: [String] {
-    let m = bgnbd.model
     let unit = settings.unit.rawValue
+    let fitLine: String
+    if let bgnbd {
+      let m = bgnbd.model
+      fitLine = "BG/NBD: r \(Self.short(m.r)), alpha \(Self.short(m.alpha)) (\(unit)s), a \(Self.short(m.a)), b \(Self.short(m.b)); "
+        + "log-likelihood \(Self.short(bgnbd.logLikelihood)) (\(bgnbd.iterations) iterations)"
+    } else {
+      let fit = paretoNBD!, m = fit.model
+      fitLine = "Pareto/NBD: r \(Self.short(m.r)), alpha \(Self.short(m.alpha)), s \(Self.short(m.s)), beta \(Self.short(m.beta)) (\(unit)s); "
+        + "log-likelihood \(Self.short(fit.logLikelihood)) (\(fit.iterations) iterations)"
+    }
     var lines = [
       "\(rows.count) customers with a purchase before \(UTCTime.formatDate(milliseconds: settings.asOf)) "
         + "(\(summary.purchasesBefore) purchase events of type \(summary.purchaseTypes.joined(separator: ", "))); "
         + "\(rows.filter { $0.history.frequency > 0 }.count) with repeat purchases",
-      "BG/NBD: r \(Self.short(m.r)), alpha \(Self.short(m.alpha)) (\(unit)s), a \(Self.short(m.a)), b \(Self.short(m.b)); "
-        + "log-likelihood \(Self.short(bgnbd.logLikelihood)) (\(bgnbd.iterations) iterations)",
+      fitLine,
     ]
     if let gg = gammaGamma {
       lines.append("Gamma-Gamma: p \(Self.short(gg.model.p)), q \(Self.short(gg.model.q)), v \(Self.short(gg.model.v)); "
