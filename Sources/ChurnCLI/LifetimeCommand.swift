@@ -51,6 +51,7 @@ struct LifetimeCommand: ParsableCommand {
   var out: String
 
   func validate() throws {
+    if let eventType, commaList(eventType).isEmpty { throw ValidationError("--event-type \"\(eventType)\" names no event type; expected types such as purchase,order") }
     try FlagRules.check("--lifetime-months", lifetimeMonths, in: 1...1200)
     guard discount >= 0 && discount <= 10 else { throw ValidationError("--discount \(discount) is outside 0...10; expected a monthly rate such as 0.01") }
     do {

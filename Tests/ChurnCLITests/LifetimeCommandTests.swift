@@ -74,6 +74,8 @@ struct LifetimeCommandTests {
       == (1, "Error: purchase event type \"refund\" is not in \(Self.events); its event types are: purchase; name one of them with --event-type"))
     // lifetimes' GammaGammaFitter does not converge on the number of CDs either.
     #expect(try error(["--as-of", "1997-10-01", "--value-column", "cds"]).1.hasPrefix("Error: the Gamma-Gamma fit did not converge: after "))
+    #expect(try error(["--as-of", "1997-10-01", "--event-type", " , "])
+      == (64, "Error: --event-type \" , \" names no event type; expected types such as purchase,order"))
     #expect(try error(["--as-of", "1997-10-01", "--lifetime-months", "0"]) == (64, "Error: --lifetime-months 0 is too small; expected 1...1200"))
     #expect(try error(["--as-of", "1997-10-01", "--discount=-1"]) == (64, "Error: --discount -1.0 is outside 0...10; expected a monthly rate such as 0.01"))
     #expect(try error(["--as-of", "1997-10-01", "--horizon", "0d"])

@@ -159,7 +159,8 @@ public struct LifetimeAnalysis: Sendable {
   /// writes it).
   public var csv: String {
     var out = "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases,p_no_purchase,expected_spend,lifetime_value\n"
-    func field(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
+    // Empty for a value the model cannot give (₂F₁'s series not converging: NaN).
+    func field(_ x: Double?) -> String { x.flatMap { $0.isFinite ? "\($0)" : nil } ?? "" }
     func time(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : "\(x)" }
     for row in rows {
       let h = row.history
