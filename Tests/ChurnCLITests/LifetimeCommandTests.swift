@@ -72,14 +72,31 @@ struct LifetimeCommandTests {
       == (1, "Error: none of the 18 customers made a repeat purchase (a purchase on a later day than their first); BG/NBD needs repeat purchases to learn how often customers buy: use a later --as-of or more of the log's event types as purchases"))
     #expect(try error(["--as-of", "1997-10-01", "--event-type", "refund"])
       == (1, "Error: purchase event type \"refund\" is not in \(Self.events); its event types are: purchase; name one of them with --event-type"))
-    // lifetimes' GammaGammaFitter does not converge on the number of CDs either.
-    #expect(try error(["--as-of", "1997-10-01", "--value-column", "cds"]).1.hasPrefix("Error: the Gamma-Gamma fit did not converge: after "))
     #expect(try error(["--as-of", "1997-10-01", "--event-type", " , "])
       == (64, "Error: --event-type \" , \" names no event type; expected types such as purchase,order"))
     #expect(try error(["--as-of", "1997-10-01", "--lifetime-months", "0"]) == (64, "Error: --lifetime-months 0 is too small; expected 1...1200"))
     #expect(try error(["--as-of", "1997-10-01", "--discount=-1"]) == (64, "Error: --discount -1.0 is outside 0...10; expected a monthly rate such as 0.01"))
     #expect(try error(["--as-of", "1997-10-01", "--horizon", "0d"])
       == (64, "Error: --horizon \"0d\" is zero; expected a length of at least one day, for example 30d, 4w or 1m"))
+  }
+
+  @Test("a Gamma-Gamma fit that fails leaves the spend columns empty and says why; malformed rows skipped are counted")
+  func spendFails() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    // lifetimes' GammaGammaFitter does not converge on the number of CDs either.
+    let run = try runChurn(["lifetime", "--events", Self.events, "--as-of", "1997-10-01", "--value-column", "cds", "--out", "-"])
+    #expect(run.status == 0)
+    let rows = run.stdout.split(separator: "\n")
+    #expect(rows.count == 2358 && rows[1].hasPrefix("00004,2,213,272,1.5,0.72662031") && rows[1].hasSuffix(",,"))
+    let lines = run.stderr.split(separator: "\n")
+    #expect(lines[2].hasPrefix("lifetime: Gamma-Gamma not fitted: the Gamma-Gamma fit did not converge: after "))
+    #expect(lines[2].hasSuffix("; expected_spend and lifetime_value are left empty"))
+    let log = try String(contentsOfFile: Self.events, encoding: .utf8) + "00004,1997-13-45,purchase,1.00,1\n"
+    try log.write(toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)
+    let skipped = try runChurn(["lifetime", "--events", dir.file("bad.csv"), "--skip-bad-rows", "--as-of", "1997-10-01", "--out", "/dev/null"])
+    #expect(skipped.status == 0)
+    #expect(skipped.stderr.contains("\nlifetime: skipped 1 malformed rows of the log: 1 "))
   }
 
   @Test("without a value column the spend columns are empty and the fit still runs")

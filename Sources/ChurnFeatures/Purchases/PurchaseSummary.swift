@@ -36,6 +36,8 @@ public struct PurchaseSummary: Sendable {
   public var purchaseTypes: [String]
   /// Whether any purchase before the as-of date has a value.
   public var hasValues: Bool
+  /// Rows of the log skipped as malformed (with `skipBadRows`).
+  public var skipped = EventLogReader.SkippedRows()
   /// Purchase events before the as-of date, and at or after it (not used).
   public var purchasesBefore: Int
   public var purchasesAfter: Int
@@ -100,31 +102,31 @@ public struct PurchaseSummary: Sendable {
       throw PurchaseSummaryError.noPurchasesBeforeAsOf(path: reader.path, asOf: UTCTime.formatDate(milliseconds: asOf), types: used,
                                                        later: after)
     }
-    // Group by customer, in the byte order of the ids, then by day.
+    // Group by customer, in the byte order of the ids, then by day: one sort of (rank, day) keys.
     let ids = result.customers.strings
-    let rankOf = ids.indices.sorted { Array(ids[$0].utf8).lexicographicallyPrecedes(Array(ids[$1].utf8)) }
-    var rank = [Int](repeating: 0, count: ids.count)
-    for (r, i) in rankOf.enumerated() { rank[i] = r }
-    let order = customerIndex.indices.sorted {
-      let a = rank[Int(customerIndex[$0])], b = rank[Int(customerIndex[$1])]
-      return a != b ? a < b : day[$0] < day[$1]
-    }
+    let rankOf = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
+    var rank = [UInt64](repeating: 0, count: ids.count)
+    for (r, i) in rankOf.enumerated() { rank[i] = UInt64(r) }
+    // Days of the plausible range (1900-2199) are within ±100,000 of 1970.
+    var keyed = customerIndex.indices.map { (key: rank[Int(customerIndex[$0])] << 32 | UInt64(day[$0] + 100_000), value: value[$0]) }
+    keyed.sort { $0.key < $1.key }
     var customers: [Customer] = []
     var k = 0
-    while k < order.count {
-      let c = Int(customerIndex[order[k]])
-      let first = day[order[k]]
+    while k < keyed.count {
+      let c = keyed[k].key >> 32
+      let first = keyed[k].key & 0xFFFF_FFFF
       var days = 0, last = first, repeatValue = 0.0
-      while k < order.count && Int(customerIndex[order[k]]) == c {
-        let d = day[order[k]]
+      while k < keyed.count && keyed[k].key >> 32 == c {
+        let d = keyed[k].key & 0xFFFF_FFFF
         if d != last || days == 0 { days += 1 }
         last = d
-        if d != first { repeatValue += value[order[k]] }
+        if d != first { repeatValue += keyed[k].value }
         k += 1
       }
-      customers.append(Customer(id: ids[c], purchaseDays: days, firstDay: first, lastDay: last, repeatValue: repeatValue))
+      customers.append(Customer(id: ids[rankOf[Int(c)]], purchaseDays: days, firstDay: Int64(first) - 100_000, lastDay: Int64(last) - 100_000,
+                                 repeatValue: repeatValue))
     }
-    return PurchaseSummary(customers: customers, asOf: asOf, purchaseTypes: used, hasValues: hasValues,
+    return PurchaseSummary(customers: customers, asOf: asOf, purchaseTypes: used, hasValues: hasValues, skipped: result.skipped,
                            purchasesBefore: before, purchasesAfter: after)
   }
 }

@@ -91,15 +91,20 @@ public struct LifetimeAnalysis: Sendable {
   /// The BG/NBD fit (with `model` .bgnbd), or the Pareto/NBD fit (with .paretoNBD).
   public let bgnbd: LifetimeFit<BGNBD>?
   public let paretoNBD: LifetimeFit<ParetoNBD>?
-  /// nil when the purchases carry no values.
+  /// nil when the purchases carry no values, or when Gamma–Gamma could not be fitted.
   public let gammaGamma: LifetimeFit<GammaGamma>?
+  /// Why Gamma–Gamma could not be fitted (it did not converge, q ≤ 1, fewer than 2 customers
+  /// with repeat purchases of positive value): the spend columns are then empty, and the
+  /// purchase columns are written all the same.
+  public let spendError: LifetimeError?
   /// Customers in the byte order of their ids.
   public let rows: [Row]
 
   /// Reads `data`'s event log and fits both models.
   ///
   /// - Throws: the reader's errors; `PurchaseSummaryError` when there are no purchases to use;
-  ///   `LifetimeError` when a model cannot be fitted.
+  ///   `LifetimeError` when BG/NBD or Pareto/NBD cannot be fitted (Gamma–Gamma's failure is
+  ///   `spendError`).
   public init(_ data: EventData, settings: Settings, log: JobLog = .silent) throws {
     let (reader, progress) = data.reader(log: log)
     defer { progress?.finish() }
@@ -120,7 +125,11 @@ public struct LifetimeAnalysis: Sendable {
       let fit = try ParetoNBD.fit(histories)
       (bgnbd, paretoNBD, model) = (nil, fit, fit.model)
     }
-    gammaGamma = summary.hasValues ? try GammaGamma.fit(histories) : nil
+    do {
+      (gammaGamma, spendError) = (summary.hasValues ? try GammaGamma.fit(histories) : nil, nil)
+    } catch {
+      (gammaGamma, spendError) = (nil, error)
+    }
     let spend = gammaGamma?.model
     let horizon = Double(settings.horizonDays) / settings.unit.days
     rows = zip(summary.customers, histories).map { customer, h in
@@ -193,8 +202,14 @@ public struct LifetimeAnalysis: Sendable {
     if let gg = gammaGamma {
       lines.append("Gamma-Gamma: p \(Self.short(gg.model.p)), q \(Self.short(gg.model.q)), v \(Self.short(gg.model.v)); "
         + "log-likelihood \(Self.short(gg.logLikelihood)) on \(gg.customers) customers with repeat purchases")
+    } else if let spendError {
+      lines.append("Gamma-Gamma not fitted: \(spendError); expected_spend and lifetime_value are left empty")
     } else {
       lines.append("no purchase values: expected_spend and lifetime_value are left empty")
+    }
+    if summary.skipped.count > 0 {
+      lines.append("skipped \(summary.skipped.count) malformed rows of the log: "
+        + summary.skipped.byReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
     }
     let expected = rows.reduce(0) { $0 + $1.expectedPurchases }
     lines.append("expected purchases in the \(settings.horizonDays) days after \(UTCTime.formatDate(milliseconds: settings.asOf)): "
