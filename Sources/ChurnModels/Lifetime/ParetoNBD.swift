@@ -89,13 +89,21 @@ public struct ParetoNBD: Sendable, Equatable, Codable {
     return a1 + Self.logAddExp(silent, died)
   }
 
-  /// ln A₀ (see the type's formula); −∞ when tₓ = T.
+  /// ₂F₁'s series is cut off at this many terms (NaN beyond): it converges like zⁿ, and z nears 1
+  /// only where min(α, β) ≪ max(α, β), far from any optimum the fit would accept; the fit's line
+  /// search steps back from such points instead of summing millions of terms per customer.
+  static let seriesTerms = 100_000
+
+  /// ln A₀ (see the type's formula); −∞ when tₓ = T; NaN when ₂F₁'s series does not converge
+  /// within `seriesTerms` terms.
   func logA0(_ h: PurchaseHistory) -> Double {
     let x = Double(h.frequency)
     let (low, high, u) = alpha < beta ? (alpha, beta, r + x) : (beta, alpha, s + 1)
     let rsx = r + s + x
-    let early = SpecialFunctions.logHypergeometric2F1(rsx, u, rsx + 1, (high - low) / (high + h.recency)) - rsx * log(high + h.recency)
-    let late = SpecialFunctions.logHypergeometric2F1(rsx, u, rsx + 1, (high - low) / (high + h.age)) - rsx * log(high + h.age)
+    let early = SpecialFunctions.logHypergeometric2F1(rsx, u, rsx + 1, (high - low) / (high + h.recency), maximumTerms: Self.seriesTerms)
+      - rsx * log(high + h.recency)
+    let late = SpecialFunctions.logHypergeometric2F1(rsx, u, rsx + 1, (high - low) / (high + h.age), maximumTerms: Self.seriesTerms)
+      - rsx * log(high + h.age)
     // A₀ = e^early − e^late ≥ 0 (the integral of a positive density over (tₓ, T]).
     return early + log(-expm1(late - early))
   }
