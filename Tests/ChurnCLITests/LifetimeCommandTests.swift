@@ -99,6 +99,20 @@ struct LifetimeCommandTests {
     #expect(skipped.stderr.contains("\nlifetime: skipped 1 malformed rows of the log: 1 "))
   }
 
+  @Test("outputs are atomic: --out may not be the event log, and a run that fails writes nothing")
+  func atomicOutput() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try FileManager.default.copyItem(atPath: Self.events, toPath: dir.file("e.csv"))
+    let same = try runChurn(["lifetime", "--events", dir.file("e.csv"), "--as-of", "1997-10-01", "--out", dir.file("e.csv")])
+    #expect(same.status == 1)
+    #expect(same.stderr == "Error: --out \(dir.file("e.csv")) is the same file as --events \(dir.file("e.csv")), an input of this run; writing it would destroy that input. Choose another path for --out\n")
+    #expect(FileManager.default.contentsEqual(atPath: dir.file("e.csv"), andPath: Self.events))
+    let failed = try runChurn(["lifetime", "--events", dir.file("e.csv"), "--as-of", "1997-01-02", "--out", dir.file("l.csv")])
+    #expect(failed.status == 1 && !FileManager.default.fileExists(atPath: dir.file("l.csv")))
+    #expect(dir.contents() == ["e.csv"])
+  }
+
   @Test("without a value column the spend columns are empty and the fit still runs")
   func withoutValues() throws {
     let dir = try TemporaryDirectory()
