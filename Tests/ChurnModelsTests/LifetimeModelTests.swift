@@ -32,6 +32,17 @@ struct LifetimeModelTests {
     }
   }
 
+  @Test("Euler's transformation gives the series' value with far fewer terms")
+  func euler() {
+    for (a, b, c, z) in [(50.6, 40.0, 51.6, 0.9), (3.2, 2.5, 4.2, 0.5), (120.0, 110.0, 121.0, 0.99), (0.8, 0.3, 1.8, 0.2)] {
+      let direct = SpecialFunctions.logSeries2F1(a, b, c, z, maximumTerms: 20_000_000)
+      #expect(abs(SpecialFunctions.logHypergeometric2F1(a, b, c, z) - direct) < 1e-12 * max(1, abs(direct)), "\(a), \(b), \(c), \(z)")
+    }
+    // Within 1,000 terms only through the transformation.
+    #expect(SpecialFunctions.logSeries2F1(120, 110, 121, 0.99, maximumTerms: 1_000).isNaN)
+    #expect(SpecialFunctions.logHypergeometric2F1(120, 110, 121, 0.99, maximumTerms: 1_000).isFinite)
+  }
+
   @Test("the analytic gradients equal central differences")
   func gradients() {
     let histories = [PurchaseHistory(frequency: 0, recency: 0, age: 30), PurchaseHistory(frequency: 1, recency: 4, age: 20, meanSpend: 12),

@@ -34,11 +34,25 @@ enum SpecialFunctions {
   /// ```
   /// ₂F₁(a, b; c; z) = Σₙ (a)ₙ (b)ₙ / ((c)ₙ n!) zⁿ
   /// ```
+  /// When c − a and c − b are positive and smaller (a large a or b makes the terms grow for
+  /// about b·z/(1 − z) terms before they fall), Euler's transformation gives the same value
+  /// from a series whose terms fall from the start, still all positive:
+  /// ```
+  /// ₂F₁(a, b; c; z) = (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z)
+  /// ```
   /// - Returns: the logarithm, or NaN when the series has not converged after `maximumTerms`
   ///   terms (z within about 1e-6 of 1).
   /// - Complexity: O(terms), about ln(ε) / ln(z) once the terms decrease.
   static func logHypergeometric2F1(_ a: Double, _ b: Double, _ c: Double, _ z: Double, maximumTerms: Int = 20_000_000) -> Double {
     precondition(a > 0 && b > 0 && c > 0 && z >= 0 && z < 1, "logHypergeometric2F1(\(a), \(b), \(c), \(z)): expected a, b, c > 0 and 0 ≤ z < 1")
+    if c - a > 0 && c - b > 0 && (c - a) * (c - b) < a * b {
+      return (c - a - b) * log1p(-z) + logSeries2F1(c - a, c - b, c, z, maximumTerms: maximumTerms)
+    }
+    return logSeries2F1(a, b, c, z, maximumTerms: maximumTerms)
+  }
+
+  /// ln ₂F₁ by the power series alone (see `logHypergeometric2F1`).
+  static func logSeries2F1(_ a: Double, _ b: Double, _ c: Double, _ z: Double, maximumTerms: Int) -> Double {
     var sum = 1.0, term = 1.0, logScale = 0.0
     for n in 0..<maximumTerms {
       let k = Double(n)
