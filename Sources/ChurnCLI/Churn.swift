@@ -19,7 +19,7 @@ struct Churn: ParsableCommand {
       point-in-time features, and see who is about to leave.
       """,
     version: churnVersion,
-    subcommands: [Simulate.self, Describe.self, Features.self, SQLCommand.self, CohortsCommand.self, RulesCommand.self, MonthlyCommand.self, Train.self, BacktestCommand.self, Score.self, MergeCommand.self, BriefCommand.self, Weights.self, Explain.self, Report.self])
+    subcommands: [Simulate.self, Describe.self, Features.self, SQLCommand.self, CohortsCommand.self, RulesCommand.self, MonthlyCommand.self, Train.self, BacktestCommand.self, Score.self, MergeCommand.self, BriefCommand.self, LifetimeCommand.self, Weights.self, Explain.self, Report.self])
 
   static func main() {
     // `churn train ... | head`: a reader that leaves must not kill the run before its files are
