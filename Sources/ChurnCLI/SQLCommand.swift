@@ -94,44 +94,56 @@ struct SQLCommand: ParsableCommand {
       throw ValidationError("--model \(self.model!) was trained on a prepared table, not from events; it has no feature spec to compile")
     }
     let settings = model?.events
-    // A model supplies its horizon, eligibility rules and (without cutoff flags) its cutoffs;
-    // a flag given wins.
-    var cutoffTexts = observation.cutoff
-    if let settings, observation.cutoff.isEmpty, observation.cutoffs == nil {
-      cutoffTexts = settings.trainingCutoffs + [settings.holdoutCutoff].compactMap { $0 }
-    }
-    let plan = try ObservationPlan(cutoffs: observation.cutoffs, cutoff: cutoffTexts,
-                                   horizon: observation.horizonFlag ?? settings?.horizon ?? "30d", leadDays: observation.lead,
-                                   windows: try observation.windows.map(ObservationOptions.dayCounts),
-                                   activeWindow: observation.activeWindow ?? settings?.activeWindow,
-                                   activityTypes: observation.activityTypes.map(commaList) ?? settings?.activityTypes,
-                                   purchaseTypes: observation.purchaseTypes.map(commaList), dataEnd: observation.dataEnd)
-    let featureSpec: FeatureSpec
-    if let model {
-      featureSpec = model.featureSpec!
-    } else if let spec {
-      featureSpec = try FeatureSpec.read(path: spec)
-    } else {
-      featureSpec = try FeatureQuery.defaultSpec(eventTypes: commaList(eventTypes), valuedTypes: Set(commaList(valuedTypes)),
-                                                 windows: plan.windows ?? [7, 30, 90], leadDays: plan.leadDays ?? 0,
-                                                 purchaseTypes: plan.purchaseTypes)
-    }
-    let columns = EventLogColumns(customer: customerColumn ?? settings?.customerColumn ?? "customer_id",
-                                  timestamp: timestampColumn ?? settings?.timestampColumn ?? "timestamp",
-                                  eventType: eventTypeColumn ?? settings?.eventTypeColumn ?? "event_type",
-                                  value: noValueColumn ? nil : valueColumn ?? settings?.valueColumn ?? "value")
-    let contractual = settings.map(\.contractual) ?? !noChurnDateColumn
-    let customerColumns = FeatureQuery.CustomerColumns(
-      id: idColumn ?? columns.customer,
-      signup: noSignupColumn ? nil : signupColumn ?? settings?.signupColumn ?? CustomerTable.defaultSignupColumn,
-      churnDate: contractual && !noChurnDateColumn ? churnDateColumn ?? settings?.churnDateColumn ?? CustomerTable.defaultChurnDateColumn : nil)
-    let query = try FeatureQuery(spec: featureSpec, observation: try plan.design(), columns: columns, dialect: SQLDialect(rawValue: dialect)!,
-                                 eventsTable: eventsTable, customersTable: customersTable, customerColumns: customerColumns)
+    let plan = try observationPlan(settings)
+    let columns = eventColumns(settings)
+    let query = try FeatureQuery(spec: try featureSpec(model, plan: plan), observation: try plan.design(), columns: columns,
+                                 dialect: SQLDialect(rawValue: dialect)!, eventsTable: eventsTable, customersTable: customersTable,
+                                 customerColumns: customerColumns(settings, events: columns))
     if let out {
       try OutputFile.write(query.text, to: out)
       print(out)
     } else {
       print(query.text, terminator: "")
     }
+  }
+
+  /// The cutoffs, horizon and eligibility rules: a model supplies its horizon, rules and
+  /// (without cutoff flags) its cutoffs; a flag given wins.
+  func observationPlan(_ settings: ModelFile.EventSettings?) throws -> ObservationPlan {
+    var cutoffTexts = observation.cutoff
+    if let settings, observation.cutoff.isEmpty, observation.cutoffs == nil {
+      cutoffTexts = settings.trainingCutoffs + [settings.holdoutCutoff].compactMap { $0 }
+    }
+    return try ObservationPlan(cutoffs: observation.cutoffs, cutoff: cutoffTexts,
+                               horizon: observation.horizonFlag ?? settings?.horizon ?? "30d", leadDays: observation.lead,
+                               windows: try observation.windows.map(ObservationOptions.dayCounts),
+                               activeWindow: observation.activeWindow ?? settings?.activeWindow,
+                               activityTypes: observation.activityTypes.map(commaList) ?? settings?.activityTypes,
+                               purchaseTypes: observation.purchaseTypes.map(commaList), dataEnd: observation.dataEnd)
+  }
+
+  /// The model's spec, else --spec's, else the default families over --event-types.
+  func featureSpec(_ model: ModelFile?, plan: ObservationPlan) throws -> FeatureSpec {
+    if let model { return model.featureSpec! }
+    if let spec { return try FeatureSpec.read(path: spec) }
+    return try FeatureQuery.defaultSpec(eventTypes: commaList(eventTypes), valuedTypes: Set(commaList(valuedTypes)),
+                                        windows: plan.windows ?? [7, 30, 90], leadDays: plan.leadDays ?? 0, purchaseTypes: plan.purchaseTypes)
+  }
+
+  /// The events table's column names: flags, else the model's, else the defaults.
+  func eventColumns(_ settings: ModelFile.EventSettings?) -> EventLogColumns {
+    EventLogColumns(customer: customerColumn ?? settings?.customerColumn ?? "customer_id",
+                    timestamp: timestampColumn ?? settings?.timestampColumn ?? "timestamp",
+                    eventType: eventTypeColumn ?? settings?.eventTypeColumn ?? "event_type",
+                    value: noValueColumn ? nil : valueColumn ?? settings?.valueColumn ?? "value")
+  }
+
+  /// The customers table's column names; a churn date column only for contractual labels.
+  func customerColumns(_ settings: ModelFile.EventSettings?, events columns: EventLogColumns) -> FeatureQuery.CustomerColumns {
+    let contractual = settings.map(\.contractual) ?? !noChurnDateColumn
+    return FeatureQuery.CustomerColumns(
+      id: idColumn ?? columns.customer,
+      signup: noSignupColumn ? nil : signupColumn ?? settings?.signupColumn ?? CustomerTable.defaultSignupColumn,
+      churnDate: contractual && !noChurnDateColumn ? churnDateColumn ?? settings?.churnDateColumn ?? CustomerTable.defaultChurnDateColumn : nil)
   }
 }
