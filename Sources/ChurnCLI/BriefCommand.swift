@@ -56,10 +56,13 @@ struct BriefCommand: ParsableCommand {
   @Option(help: "Event type of NPS answers (value 0-10) for the monthly analysis.")
   var npsType = "nps"
 
+  @OptionGroup var contact: ContactOptions
+
   @Option(help: "Directory to write the brief into (created when missing).")
   var out: String
 
   func validate() throws {
+    _ = try contact.economics(revenueColumn: revenueColumn)
     if surveyType.trimmingSpaces.isEmpty || npsType.trimmingSpaces.isEmpty { throw ValidationError("--survey-type and --nps-type must name event types") }
     if inputs.table != nil {
       throw ValidationError("churn brief reads an event log (--events with --as-of): the key accounts' trend is scored at earlier cutoffs; drop --table")
@@ -74,13 +77,15 @@ struct BriefCommand: ParsableCommand {
     let options = BriefOptions(ownerColumn: ownerColumn, revenueColumn: revenueColumn, previous: previous, rules: try rules.map(WarningRules.read),
                                movers: movers, keyAccounts: keyAccounts, trendPoints: trendPoints,
                                trendStep: try CalendarSpan.parse(trendStep, option: "--trend-step"), monthlyCutoffs: monthlyCutoffs,
-                               monthlySettings: MonthlyAnalysis.Settings(surveyType: surveyType.trimmingSpaces, npsType: npsType.trimmingSpaces))
+                               monthlySettings: MonthlyAnalysis.Settings(surveyType: surveyType.trimmingSpaces, npsType: npsType.trimmingSpaces),
+                               contact: try contact.economics(revenueColumn: revenueColumn))
     guard case .events(let data, let asOf) = inputs.source(for: scorer.model) else { return }  // validate() refused --table
     let brief = try scorer.brief(data, asOf: asOf, options: options)
     let written = try brief.write(to: out, inputs: inputs.paths + [("--previous", previous), ("--rules", rules)])
     let warnings = brief.owners.map(\.newWarnings.count).reduce(0, +)
     StandardError.print("brief: \(brief.owners.count) owners (\(brief.ownerColumn)), \(warnings) \(brief.previous == nil ? "warnings" : "new warnings"); "
       + "\(written.count) files written to \(out)")
+    if let cut = brief.contactCut { StandardError.print("brief: " + cut.summary) }
     print((out as NSString).appendingPathComponent("index.html"))
   }
 }

@@ -32,10 +32,17 @@ struct Report: ParsableCommand {
     + "(for a forest or boosted trees on a large list, seconds per 100,000 customers)."))
   var noHealth = false
 
+  @Option(help: "The ranked list's order: risk (churn probability) or value (expected revenue at risk; needs --revenue-column).")
+  var rankBy = RankOrder.risk
+
+  @OptionGroup var contact: ContactOptions
+
   @Option(help: "Where to write the HTML file (- for standard output).")
   var out: String
 
   func validate() throws {
+    _ = try contact.economics(revenueColumn: revenueColumn)
+    try ContactOptions.check(rankBy: rankBy, revenueColumn: revenueColumn)
     if top < 1 { throw ValidationError("--top \(top) is too small; expected the number of customers to list, 1 or more") }
     if inputs.table == nil { try FlagRules.refuse(label != nil ? ["--label"] : [], "applies only with --table (an event log's labels come from the model's horizon); drop it") }
   }
@@ -43,7 +50,8 @@ struct Report: ParsableCommand {
   func run() throws {
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths)
     let scorer = try Scorer(contentsOf: inputs.model, log: .standardError("report"))
-    let report = try scorer.report(inputs.source(for: scorer.model, label: label), revenueColumn: revenueColumn, top: top, health: !noHealth)
+    let report = try scorer.report(inputs.source(for: scorer.model, label: label), revenueColumn: revenueColumn, top: top, health: !noHealth,
+                                   rankBy: rankBy, contact: try contact.economics(revenueColumn: revenueColumn))
     try OutputFile.write(try report.html(), to: outputs.path(for: "--out"))
     try outputs.commit()
     StandardError.print("report: \(report.scores.count) customers \(report.scoredOn); written to \(out)")

@@ -19,6 +19,9 @@ struct Score: ParsableCommand {
       health_<dimension> per category of signal (service, finance, commercial, engagement,
       account, or --groups'), the points that category costs (negative) or adds, from the same
       additive contributions as the reasons, rounded so that baseline + dimensions = health.
+      With --contact-cost C --save-rate S (and --revenue-column), expected_net_value_of_contact
+      = S × expected_revenue_at_risk − C follows change, and the summary says who is worth a
+      call: the customers whose net value is positive, their count, cost and total net value.
       """)
 
   @OptionGroup var inputs: ScoringInputs
@@ -62,6 +65,12 @@ struct Score: ParsableCommand {
     + "the first named part_rank, probabilities with every digit; the merge ranks, bands and compares the parts as one run would."))
   var partial = false
 
+  @Option(help: ArgumentHelp("The list's order: risk (churn probability, highest first) or value (expected revenue at risk, highest first, "
+    + "ties by probability then id; needs --revenue-column). Percentiles follow the order; bands stay probability bands."))
+  var rankBy = RankOrder.risk
+
+  @OptionGroup var contact: ContactOptions
+
   @Option(help: "Output format of --out (default csv).")
   var format: ListFormat?
 
@@ -72,6 +81,8 @@ struct Score: ParsableCommand {
     if let top, top < 1 { throw ValidationError("--top \(top) must be at least 1") }
     guard reasons >= 0 else { throw ValidationError("--reasons \(reasons) must be at least 0") }
     if out == nil { try FlagRules.refuse(format != nil ? ["--format"] : [], "applies to --out; without --out the list is printed as a table") }
+    _ = try contact.economics(revenueColumn: revenueColumn)
+    try ContactOptions.check(rankBy: rankBy, revenueColumn: revenueColumn)
     if noHealth { try FlagRules.refuse(groups != nil ? ["--groups"] : [], "places columns in health dimensions; --no-health leaves them out") }
     if let shard {
       do { _ = try CustomerShard(parsing: shard) } catch { throw ValidationError("\(error)") }
@@ -91,17 +102,18 @@ struct Score: ParsableCommand {
                                  rules: try rules.map(WarningRules.read), ownerColumn: ownerColumn, health: !noHealth,
                                  groups: try groups.map { try Attribution.read(path: $0, columns: scorer.model.preprocessor.inputNames, log: scorer.log) } ?? Attribution())
     options.shard = try shard.map { try CustomerShard(parsing: $0) }
-    options.part = partial || shard != nil
+    (options.part, options.rankBy, options.contact) = (partial || shard != nil, rankBy, try contact.economics(revenueColumn: revenueColumn))
     let scored = try scorer.score(inputs.source(for: scorer.model), options: options)
     guard let out else {
-      print(scored.list.text(top: top ?? 20, idHeader: scored.idHeader))
+      print(scored.list.text(top: top ?? 20, idHeader: scored.idHeader) + (scored.contactCut.map { "\n" + $0.summary } ?? ""))
       return
     }
     let start = ContinuousClock.now
     try scored.write(to: outputs.path(for: "--out"), format: format ?? .csv, top: top, partial: options.part)
     try outputs.commit()
     let steps = scored.timings + [ScoringTiming(step: "write", seconds: (ContinuousClock.now - start).seconds)]
-    StandardError.print("score: \(scored.count) customers scored; ranked list written to \(out) (" + steps.map(\.text).joined(separator: ", ") + ")")
+    StandardError.print("score: \(scored.count) customers scored; ranked list written to \(out) (" + steps.map(\.text).joined(separator: ", ") + ")"
+      + (scored.contactCut.map { "\nscore: " + $0.summary } ?? ""))
     if !outputs.writesToStandardOutput { print(out) }
   }
 

@@ -80,7 +80,9 @@ public struct RiskScorer: Sendable {
   /// - Parameters:
   ///   - revenue: monthly revenue per row (NaN unknown), or nil.
   ///   - horizonMonths: the horizon in months, for revenue at risk = p × revenue × months.
-  ///   - reasonRows: reasons are computed for this many riskiest rows (the rest get none).
+  ///   - reasonRows: reasons are computed for the first this many rows of the list (the rest get none).
+  ///   - listOrder: the ranked list's order of the scored rows (before reasons), row indices
+  ///     first to last; nil: probability, highest first, ties by id.
   ///   - threads: explanations are computed on this many threads.
   ///   - method: how a forest's reasons are computed (see `Explanation`).
   ///   - timing: told the seconds each step took ("preprocess", "predict", "explain",
@@ -95,7 +97,7 @@ public struct RiskScorer: Sendable {
   ///   a customer's probability, or a contribution of one given reasons, is not a finite number.
   public func scoreRows(_ table: FeatureTable, revenue: [Double]?, horizonMonths: Double, reasons count: Int = 3,
                         reasonRows: Int = 10_000, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                        method: Explanation = .auto, dimensions: Dimensions? = nil,
+                        method: Explanation = .auto, dimensions: Dimensions? = nil, listOrder: (([Scored]) -> [Int])? = nil,
                         timing: ((String, Double) -> Void)? = nil) throws -> [Scored] {
     let clock = ContinuousClock()
     var mark = clock.now
@@ -114,10 +116,14 @@ public struct RiskScorer: Sendable {
     let sources = model.outputSources
     var segments: [String?]?
     if let s = table.columnIndex("rfm_segment"), case .categorical(let values) = table.columns[s] { segments = values }
-    // The ranked list's order (probability, then id): reasons go to exactly its first `reasonRows`
-    // rows, however the table's rows are ordered or split into parts.
+    var scored = (0..<table.rowCount).map { i in
+      Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: [],
+             revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : (p[i] * $0[i] * horizonMonths) + 0 }, segment: segments?[i] ?? nil)
+    }
+    // The ranked list's order (by default probability, then id): reasons go to exactly its first
+    // `reasonRows` rows, however the table's rows are ordered or split into parts.
     let ids = table.ids
-    let riskiest = Array(p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : ids[$0] < ids[$1] }.prefix(reasonRows))
+    let riskiest = Array((listOrder?(scored) ?? p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : ids[$0] < ids[$1] }).prefix(reasonRows))
     // The explanations (TreeSHAP is the cost) on every core, each row's independent of the others.
     var contributions = [[Double]](repeating: [], count: riskiest.count)
     let file = model
@@ -149,11 +155,11 @@ public struct RiskScorer: Sendable {
                                       reasonContributions: contributions)
       lap("dimensions")
     }
-    return (0..<table.rowCount).map { i in
-      Scored(id: table.ids[i], probability: p[i], band: model.riskBands?.band(p[i]), reasons: reasons[i],
-             revenueAtRisk: revenue.map { $0[i].isNaN ? .nan : (p[i] * $0[i] * horizonMonths) + 0 }, segment: segments?[i] ?? nil,
-             dimensionContributions: dimensions == nil ? [] : byDimension[i], base: base)
+    for i in scored.indices {
+      scored[i].reasons = reasons[i]
+      if dimensions != nil { (scored[i].dimensionContributions, scored[i].base) = (byDimension[i], base) }
     }
+    return scored
   }
 
   /// Every row's contributions summed per input column, then per dimension; rows of

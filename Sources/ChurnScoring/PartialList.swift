@@ -4,13 +4,19 @@ import ChurnCore
 /// `RankedList.merge(_:reasons:previous:)`.
 ///
 /// The file is what `RankedList.write(to:idHeader:top:partial:)` writes with `partial`: the
-/// ranked list's columns, the first named `part_rank`, with `churn_probability` and
-/// `expected_revenue_at_risk` carrying every digit, so that the merge ranks by the very numbers
-/// one unsharded run ranks by. Anything else (a finished ranked list, a hand-edited file, a
+/// ranked list's columns, the first named `part_rank` (`part_rank_by_value` for a list ranked
+/// by value at stake), with `churn_probability`, `expected_revenue_at_risk` and
+/// `expected_net_value_of_contact` carrying every digit, so that the merge ranks by the very
+/// numbers one unsharded run ranks by. Anything else (a finished ranked list, a hand-edited file, a
 /// part of another kind of list) is an error naming the file and the line.
 public struct PartialList: Sendable {
-  /// The header's first column in a part (a finished list has `rank`).
+  /// The header's first column in a part of a list ranked by risk (a finished list has `rank`).
   public static let rankHeader = "part_rank"
+  /// The header's first column in a part of a list ranked by value at stake (`RankOrder.value`).
+  public static let valueRankHeader = "part_rank_by_value"
+
+  /// The header's first column in a part of a list in `order`.
+  public static func rankHeader(_ order: RankOrder) -> String { order == .value ? valueRankHeader : rankHeader }
   /// The columns after the id that every list has, in order.
   static let fixedColumns = ["churn_probability", "percentile", "risk_band", "reason_1", "reason_2", "reason_3",
                              "expected_revenue_at_risk", "segment", "change"]
@@ -20,6 +26,10 @@ public struct PartialList: Sendable {
   public let header: [String]
   /// The id column's name (the header's second column).
   public let idHeader: String
+  /// The list's order, from the first column's name.
+  public let order: RankOrder
+  /// Whether the part has `expected_net_value_of_contact` (scored with contact economics).
+  public let showsNetValue: Bool
   /// Whether the part has `warnings` and `band_from` (scored with warning rules).
   public let showsWarnings: Bool
   /// Whether the part has `owner`.
@@ -44,11 +54,14 @@ public struct PartialList: Sendable {
     header = h
     if h.first == "rank" { throw PartialListError.finishedList(path: path) }
     let fixed = Self.fixedColumns
-    guard h.count >= 2 + fixed.count, h[0] == Self.rankHeader, Array(h[2..<(2 + fixed.count)]) == fixed else {
+    guard h.count >= 2 + fixed.count, h[0] == Self.rankHeader || h[0] == Self.valueRankHeader, Array(h[2..<(2 + fixed.count)]) == fixed else {
       throw PartialListError.badHeader(path: path, header: h)
     }
     idHeader = h[1]
+    order = h[0] == Self.valueRankHeader ? .value : .risk
     var k = 2 + fixed.count
+    showsNetValue = h.count > k && h[k] == "expected_net_value_of_contact"
+    if showsNetValue { k += 1 }
     showsWarnings = h.count >= k + 2 && h[k] == "warnings" && h[k + 1] == "band_from"
     if showsWarnings { k += 2 }
     showsOwners = h.count > k && h[k] == "owner"
@@ -64,7 +77,7 @@ public struct PartialList: Sendable {
     }
     guard k == h.count else { throw PartialListError.badHeader(path: path, header: h) }
 
-    let width = h.count, warnings = showsWarnings, owners = showsOwners, dimensions = healthDimensions
+    let width = h.count, net = showsNetValue, warnings = showsWarnings, owners = showsOwners, dimensions = healthDimensions
     var rows: [RiskRow] = [], lines: [Int] = []
     try csv.forEachRecord { record in
       guard record.count == width else { throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width) }
@@ -85,6 +98,10 @@ public struct PartialList: Sendable {
       var row = RiskRow(id: id, probability: p, band: text(4), reasons: (5...7).compactMap(text),
                         revenueAtRisk: text(8) == nil ? nil : try number(8), segment: text(9), change: text(10))
       var c = 2 + fixed.count
+      if net {
+        row.netValueOfContact = text(c) == nil ? nil : try number(c)
+        c += 1
+      }
       if warnings {
         row.warnings = record.string(c).split(separator: ";").map(String.init)
         row.bandSource = text(c + 1)

@@ -22,6 +22,13 @@ public struct RiskRow: Sendable, Equatable {
   public var owner: String?
   /// The health score and its dimensions (`CustomerHealth`), when the list shows them.
   public var health: CustomerHealth?
+  /// With contact economics: S × `valueAtStake` − C (`ContactEconomics`); nil when the value is unknown.
+  public var netValueOfContact: Double?
+
+  /// What this customer's leaving would cost, for value ranking and contact economics: today
+  /// `revenueAtRisk` (nil when unknown). The one place both read it, so a lifetime value at
+  /// risk can replace it.
+  public var valueAtStake: Double? { revenueAtRisk.flatMap { $0.isNaN ? nil : $0 } }
 
   public init(id: String, probability: Double, band: String? = nil, reasons: [String] = [], revenueAtRisk: Double? = nil,
               segment: String? = nil, change: String? = nil) {
@@ -35,13 +42,19 @@ public struct RiskRow: Sendable, Equatable {
   }
 }
 
-/// Customers ordered by churn probability, highest first (ties by id), with percentiles.
+/// Customers ordered by churn probability, highest first (ties by id), or by value at stake
+/// (`RankOrder`), with percentiles.
 public struct RankedList: Sendable {
   public private(set) var rows: [RiskRow]
   /// Customers of the previous list who are not scored now, with their previous probability and band.
   public private(set) var vanished: [(id: String, probability: Double, band: String?)] = []
-  /// Percent of scored customers with a lower probability, per row of `rows`.
+  /// Percent of scored customers ranked below with a different sort key, per row of `rows`:
+  /// with a lower probability under `.risk` (see `RankOrder`).
   public let percentiles: [Double]
+  /// The list's order.
+  public let order: RankOrder
+  /// Whether the outputs carry `expected_net_value_of_contact` (each row's `netValueOfContact`).
+  public var showsNetValue = false
   /// Whether warning rules were applied: the outputs then carry `warnings` and `band_from`.
   public var showsWarnings = false
   /// Whether an owner column was read: the outputs then end with `owner`.
@@ -52,24 +65,40 @@ public struct RankedList: Sendable {
 
   /// - Complexity: O(n log n) comparisons of an index array (the rows move once), then one
   ///   pass for the percentiles.
-  public init(_ unordered: [RiskRow]) {
+  public init(_ unordered: [RiskRow], order rankOrder: RankOrder = .risk) {
     let p = unordered.map(\.probability)
-    var order = Array(unordered.indices)
-    order.sort { a, b in p[a] != p[b] ? p[a] > p[b] : unordered[a].id < unordered[b].id }
+    let v = rankOrder == .value ? unordered.map { $0.valueAtStake ?? .nan } : []
+    let order = Self.order(of: unordered, by: rankOrder)
     rows = order.map { unordered[$0] }
-    // Rows are in descending order: those below a run of equal probabilities are the lower ones.
+    self.order = rankOrder
+    // Rows are in descending order: those below a run of equal keys are the lower ones.
     let n = rows.count
     var percentiles = [Double](repeating: 0, count: n)
     var start = 0
     while start < n {
       var end = start
-      while end + 1 < n && p[order[end + 1]] == p[order[start]] { end += 1 }
+      while end + 1 < n && rankOrder.tied(order[end + 1], order[start], probabilities: p, values: v) { end += 1 }
       let lower = 100 * Double(n - end - 1) / Double(n)
       for k in start...end { percentiles[k] = lower }
       start = end + 1
     }
     self.percentiles = percentiles
   }
+
+  /// The indices of `rows` in the order of a list ranked `order` (as `init(_:order:)` orders them).
+  public static func order(of rows: [RiskRow], by order: RankOrder) -> [Int] {
+    order.order(ids: rows.map(\.id), probabilities: rows.map(\.probability), values: order == .value ? rows.map { $0.valueAtStake ?? .nan } : [])
+  }
+
+  /// Sets every row's `netValueOfContact` under `economics` (nil where the value at stake is
+  /// unknown) and shows the column.
+  public mutating func price(_ economics: ContactEconomics) {
+    for k in rows.indices { rows[k].netValueOfContact = rows[k].valueAtStake.map { economics.netValue(ofContacting: $0) } }
+    showsNetValue = true
+  }
+
+  /// Who is worth a call under `economics`, from the rows' values at stake (`ContactCut`).
+  public func contactCut(_ economics: ContactEconomics) -> ContactCut { ContactCut(rows, economics: economics) }
 
   /// A change in probability points to one decimal: `+3.2 pts`, `-1.0 pts`, or `0.0 pts` (no
   /// sign) for a change under 0.05 points, so an unchanged customer never reads `+0.0` or `-0.0`.
@@ -99,7 +128,8 @@ public struct RankedList: Sendable {
   }
 
   /// `rank, <id>, churn_probability, percentile, risk_band, reason_1, reason_2, reason_3,
-  /// expected_revenue_at_risk, segment, change` (then `warnings, band_from` when
+  /// expected_revenue_at_risk, segment, change` (then `expected_net_value_of_contact` when
+  /// `showsNetValue`; then `warnings, band_from` when
   /// `showsWarnings`: fired rule names joined by `;`; then `owner` when `showsOwners`; then
   /// `health, health_baseline, health_<dimension>...` when `healthDimensions` is set: integers,
   /// baseline + dimensions = health, see `CustomerHealth`), written atomically. Customers who vanished
@@ -109,15 +139,16 @@ public struct RankedList: Sendable {
   ///   finite number (checked before anything is written); `FileError` when the file cannot be written.
   ///
   /// With `partial`, the file is one part of a list for `merge(_:reasons:previous:)` (`churn
-  /// score --shard` or `--partial`): the same columns, the first named `part_rank` (the rank
-  /// within the part, as is the percentile), and `churn_probability` and
-  /// `expected_revenue_at_risk` with every digit (the shortest decimal that reads back as the
+  /// score --shard` or `--partial`): the same columns, the first named `part_rank`
+  /// (`part_rank_by_value` under `RankOrder.value`: the rank within the part, as is the
+  /// percentile), and `churn_probability`, `expected_revenue_at_risk` and
+  /// `expected_net_value_of_contact` with every digit (the shortest decimal that reads back as the
   /// same number), so that the merge ranks and writes exactly as one run over every customer.
   public func write(to path: String, idHeader: String, top: Int? = nil, partial: Bool = false) throws {
     try checkFinite()
     let file = try OutputFile(path: path)
-    try file.write((partial ? PartialList.rankHeader : "rank") + ",\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change"
-      + (showsWarnings ? ",warnings,band_from" : "") + (showsOwners ? ",owner" : "") + healthHeader + "\n")
+    try file.write((partial ? PartialList.rankHeader(order) : "rank") + ",\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change"
+      + (showsNetValue ? ",expected_net_value_of_contact" : "") + (showsWarnings ? ",warnings,band_from" : "") + (showsOwners ? ",owner" : "") + healthHeader + "\n")
     var line: [UInt8] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
       line.removeAll(keepingCapacity: true)
@@ -142,6 +173,12 @@ public struct RankedList: Sendable {
       line.append(contentsOf: CSVField.escape(row.segment ?? "").utf8)
       line.append(0x2C)
       line.append(contentsOf: CSVField.escape(row.change ?? "").utf8)
+      if showsNetValue {
+        line.append(0x2C)
+        if let net = row.netValueOfContact {
+          if partial { line.append(contentsOf: "\(net)".utf8) } else { DecimalFormatting.appendFixed(net, fractionDigits: 2, to: &line) }
+        }
+      }
       if showsWarnings {
         line.append(0x2C)
         line.append(contentsOf: CSVField.escape((row.warnings ?? []).joined(separator: ";")).utf8)
@@ -159,7 +196,7 @@ public struct RankedList: Sendable {
     for gone in vanished {
       let was = String(format: "vanished (was %.6f%@)", gone.probability, gone.band.map { ", " + $0 } ?? "")
       let health = String(repeating: ",", count: healthDimensions.map { 2 + $0.count } ?? 0)
-      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsWarnings ? ",," : "")\(showsOwners ? "," : "")\(health)\n")
+      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsNetValue ? "," : "")\(showsWarnings ? ",," : "")\(showsOwners ? "," : "")\(health)\n")
     }
     try file.commit()
   }
@@ -179,6 +216,7 @@ public struct RankedList: Sendable {
       var expected_revenue_at_risk: Double?
       var segment: String?
       var change: String?
+      var expected_net_value_of_contact: Double?
       var warnings: [String]?
       var band_from: String?
       var owner: String?
@@ -191,7 +229,8 @@ public struct RankedList: Sendable {
       entries.append(Entry(rank: rank + 1, id: row.id, churn_probability: row.probability, percentile: percentiles[rank],
                            risk_band: row.band, reasons: row.reasons,
                            expected_revenue_at_risk: row.revenueAtRisk.flatMap { $0.isNaN ? nil : $0 }, segment: row.segment,
-                           change: row.change, warnings: showsWarnings ? row.warnings ?? [] : nil, band_from: showsWarnings ? row.bandSource : nil,
+                           change: row.change, expected_net_value_of_contact: showsNetValue ? row.netValueOfContact : nil,
+                           warnings: showsWarnings ? row.warnings ?? [] : nil, band_from: showsWarnings ? row.bandSource : nil,
                            owner: showsOwners ? row.owner : nil,
                            health: healthDimensions == nil ? nil : row.health?.score, health_baseline: healthDimensions == nil ? nil : row.health?.baseline,
                            health_by_dimension: healthDimensions == nil ? nil : row.health.map { h in
@@ -209,18 +248,19 @@ public struct RankedList: Sendable {
 
   /// Throws for the first row whose probability (or revenue at risk) cannot be shown as a number.
   func checkFinite() throws {
-    if let bad = rows.first(where: { !$0.probability.isFinite || $0.revenueAtRisk?.isInfinite == true }) {
+    if let bad = rows.first(where: { !$0.probability.isFinite || $0.revenueAtRisk?.isInfinite == true || $0.netValueOfContact?.isFinite == false }) {
       throw ScoringOutputError.nonFiniteProbability(id: bad.id, value: bad.probability.isFinite ? bad.revenueAtRisk! : bad.probability)
     }
   }
 
   /// The top rows as a terminal table, reasons on the following lines.
   public func text(top: Int, idHeader: String) -> String {
-    var lines = ["rank  " + pad(idHeader, 14) + "  churn   band    revenue at risk  segment"]
+    var lines = ["rank  " + pad(idHeader, 14) + "  churn   band    revenue at risk" + (showsNetValue ? "  net value of a call" : "") + "  segment"]
     for (rank, row) in rows.prefix(top).enumerated() {
       let revenue = row.revenueAtRisk.map { $0.isNaN ? "" : SignedNumber.unsigned($0, decimals: 2) } ?? ""
+      let net = showsNetValue ? pad(row.netValueOfContact.map { SignedNumber.text($0, decimals: 2) } ?? "", 21, right: true) : ""
       lines.append(pad(String(rank + 1), 6) + pad(row.id, 14) + String(format: "  %5.1f%%  ", 100 * row.probability)
-        + pad(row.band ?? "", 6) + pad(revenue, 17, right: true) + "  " + (row.segment ?? ""))
+        + pad(row.band ?? "", 6) + pad(revenue, 17, right: true) + net + "  " + (row.segment ?? ""))
       if let change = row.change { lines.append("        change: " + change) }
       if showsOwners { lines.append("        owner: " + (row.owner ?? "(none)")) }
       if let warnings = row.warnings, !warnings.isEmpty {
@@ -265,13 +305,14 @@ public struct RankedList: Sendable {
 
 extension RankedList {
   /// The ranked list one run over every customer writes, from its parts (`PartialList`): the
-  /// customers of all parts ranked together by probability (highest first, ties by id), with
+  /// customers of all parts ranked together in the parts' order (`RankOrder`: by probability,
+  /// highest first, ties by id; or by value at stake), with
   /// percentiles among all of them; reasons kept for the riskiest `reasons` customers only, as
   /// one run gives them; with `previous`, each row's change and the vanished customers against
   /// last week's whole list (a part cannot know who vanished).
   ///
-  /// Bands, reasons, revenue at risk, segments, warnings, owners and health are each
-  /// customer's own and are taken from the parts as they are.
+  /// Bands, reasons, revenue at risk, net value of contact, segments, warnings, owners and
+  /// health are each customer's own and are taken from the parts as they are.
   ///
   /// - Parameters:
   ///   - parts: every part of the list, in any order; each customer in exactly one.
@@ -301,7 +342,8 @@ extension RankedList {
         all.append(row)
       }
     }
-    var list = RankedList(all)
+    var list = RankedList(all, order: first.order)
+    list.showsNetValue = first.showsNetValue
     list.showsWarnings = first.showsWarnings
     list.showsOwners = first.showsOwners
     list.healthDimensions = first.healthDimensions

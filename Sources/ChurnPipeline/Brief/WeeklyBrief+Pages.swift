@@ -8,24 +8,28 @@ import Foundation
 /// trends, no scripts, no fonts, images or styles from the network, links only between the
 /// brief's own pages.
 extension WeeklyBrief {
-  /// The header of every owner's CSV. `section` is `new_warning`, `mover` or `key_account`;
-  /// `trend` the probabilities at `trendCutoffs` joined by `;` (blank where not eligible).
+  /// The header of every owner's CSV. `section` is `new_warning`, `mover`, `key_account` or,
+  /// with contact economics, `call`; `trend` the probabilities at `trendCutoffs` joined by `;`
+  /// (blank where not eligible); with contact economics `value_at_stake` and
+  /// `expected_net_value_of_contact` follow.
   public func csvHeader() -> String {
     "section,\(CSVField.escape(idHeader)),owner,churn_probability,risk_band,band_from,warnings,previous_probability,previous_band,change,"
-      + "monthly_revenue,reason_1,reason_2,reason_3,trend"
+      + "monthly_revenue,reason_1,reason_2,reason_3,trend" + (contactCut == nil ? "" : ",value_at_stake,expected_net_value_of_contact")
   }
 
-  /// One owner's CSV: the new warnings, the movers, then the key accounts.
+  /// One owner's CSV: the new warnings, the movers, the key accounts, then (with contact
+  /// economics) the customers worth a call, highest net value first.
   public func csv(for brief: OwnerBrief) -> String {
     var lines = [csvHeader()]
     func number(_ x: Double?, _ digits: Int) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "" }
-    for (section, accounts) in [("new_warning", brief.newWarnings), ("mover", brief.movers), ("key_account", brief.keyAccounts)] {
+    for (section, accounts) in [("new_warning", brief.newWarnings), ("mover", brief.movers), ("key_account", brief.keyAccounts), ("call", brief.calls)] {
       for a in accounts {
         let change: String = a.risePoints.map(RankedList.change(points:)) ?? (previous == nil ? "" : "new")
         var fields: [String] = [section, a.id, a.owner ?? "", number(a.probability, 6), a.band ?? "", a.bandSource ?? ""]
         fields += [a.warnings.joined(separator: ";"), number(a.previousProbability, 6), a.previousBand ?? "", change, number(a.monthlyRevenue, 2)]
         for k in 0..<3 { fields.append(k < a.reasons.count ? a.reasons[k] : "") }
         fields.append(a.trend.map { number($0, 6) }.joined(separator: ";"))
+        if contactCut != nil { fields += [number(a.valueAtStake, 2), number(a.netValueOfContact, 2)] }
         lines.append(fields.map(CSVField.escape).joined(separator: ","))
       }
     }
@@ -65,6 +69,16 @@ extension WeeklyBrief {
                           [idCell(a.id), cell(a.monthlyRevenue.map { SignedNumber.unsigned($0, decimals: 2) } ?? "", number: true),
                            cell(pct(a.probability), number: true), "<td class=\"trend\">\(sparkline(a.trend))</td>", bandCell(a), reasonsCell(a)]
                         }))
+    if let cut = brief.contactCut {
+      body += section("calls", "Worth a call (\(brief.calls.count))",
+                      "<p class=\"totals\">\(Self.escape(cut.summary))</p>"
+                        + (brief.calls.isEmpty ? note("No customer of this owner has a value at stake above the break-even \(SignedNumber.unsigned(cut.economics.breakEven, decimals: 2)).")
+                           : table([idHeader, "value at stake", "net value of a call", "churn", "band", "why"], brief.calls.map { a in
+                               [idCell(a.id), cell(a.valueAtStake.map { SignedNumber.unsigned($0, decimals: 2) } ?? "", number: true),
+                                cell(a.netValueOfContact.map { SignedNumber.text($0, decimals: 2) } ?? "", number: true),
+                                cell(pct(a.probability), number: true), bandCell(a), reasonsCell(a)]
+                             })))
+    }
     body += "<p class=\"note\">Red and yellow are the model's risk bands"
       + (usesRules ? ", raised by the warning rules where a rule is worse (the band's source is in the CSV)" : "")
       + ". Churn is the model's probability of leaving within its horizon. Reasons are the inputs that raise this customer's risk most, with the customer's own values.</p>\n"
@@ -79,10 +93,16 @@ extension WeeklyBrief {
       + (previous.map { "; changes against \(e($0))" } ?? "") + ".</p>\n"
     let rows = owners.map { o in
       ["<td><a href=\"\(e(o.fileStem)).html\">\(e(o.title))</a></td>", cell("\(o.customers)", number: true), cell("\(o.red)", number: true),
-       cell("\(o.yellow)", number: true), cell("\(o.newWarnings.count)", number: true), cell("\(o.movers.count)", number: true),
-       "<td><a href=\"\(e(o.fileStem)).csv\">\(e(o.fileStem)).csv</a></td>"]
+       cell("\(o.yellow)", number: true), cell("\(o.newWarnings.count)", number: true), cell("\(o.movers.count)", number: true)]
+        + (o.contactCut.map { cut in
+          [cell("\(cut.calls.count)", number: true), cell(SignedNumber.unsigned(cut.netValue, decimals: 2), number: true),
+           cell(SignedNumber.unsigned(cut.cost, decimals: 2), number: true)]
+        } ?? [])
+        + ["<td><a href=\"\(e(o.fileStem)).csv\">\(e(o.fileStem)).csv</a></td>"]
     }
-    body += table([ownerColumn, "customers", "red", "yellow", "new warnings", "movers", "CSV"], rows)
+    if let cut = contactCut { body += "<p class=\"totals\">All owners: \(e(cut.summary))</p>\n" }
+    body += table([ownerColumn, "customers", "red", "yellow", "new warnings", "movers"]
+                  + (contactCut == nil ? [] : ["calls", "expected net value", "cost"]) + ["CSV"], rows)
     if let monthly {
       body += "<h2>The monthly analysis</h2>\n<p><a href=\"\(Self.monthlyPage)\">Churn rate by segment, churned against retained, satisfaction "
         + "and NPS by month</a>, over \(monthly.overall.count) month starts (\(e(monthly.overall.first?.date ?? "")) to \(e(monthly.overall.last?.date ?? ""))): "

@@ -43,6 +43,10 @@ public struct WeeklyBrief: Sendable {
     /// The model's probability at each of `WeeklyBrief.trendCutoffs` (nil where the customer
     /// was not eligible then), ending with `probability`.
     public var trend: [Double?]
+    /// With contact economics: the value at stake (`RiskRow.valueAtStake`) and the expected net
+    /// value of a contact, S × value at stake − C (nil when the revenue is unknown).
+    public var valueAtStake: Double?
+    public var netValueOfContact: Double?
 
     /// Whether the band is red or yellow.
     public var isWarned: Bool { Self.warns(band) }
@@ -72,6 +76,10 @@ public struct WeeklyBrief: Sendable {
     public var movers: [Account]
     /// The highest monthly revenue first (at most `BriefOptions.keyAccounts`).
     public var keyAccounts: [Account]
+    /// With contact economics: who of this owner's customers is worth a call (`ContactCut` of
+    /// their rows), and those customers, highest net value first.
+    public var contactCut: ContactCut? = nil
+    public var calls: [Account] = []
   }
 
   /// "2025-12-01".
@@ -95,6 +103,9 @@ public struct WeeklyBrief: Sendable {
   /// The monthly analysis of the months before `asOf` (`BriefOptions.monthlyCutoffs`), the
   /// page `monthly.html` the index links to; nil when none was asked for or no month qualified.
   public var monthly: MonthlyAnalysis?
+  /// With contact economics: who is worth a call over every owner's customers, the cut
+  /// `churn score` prints for the same list.
+  public var contactCut: ContactCut?
 }
 
 /// What `Scorer.brief` needs beyond the data: the owner and revenue columns, last week's
@@ -122,10 +133,14 @@ public struct BriefOptions: Sendable {
   public var monthlyCutoffs: Int
   /// The event types of satisfaction surveys and NPS answers for the monthly analysis.
   public var monthlySettings: MonthlyAnalysis.Settings
+  /// The economics of a retention contact: each owner's calls and totals (`ContactCut`).
+  /// Needs `revenueColumn`.
+  public var contact: ContactEconomics?
 
   public init(ownerColumn: String? = nil, revenueColumn: String? = nil, previous: String? = nil, rules: WarningRules? = nil,
               movers: Int = 10, keyAccounts: Int = 5, trendPoints: Int = 6, trendStep: CalendarSpan = .months(1), reasons: Int = .max,
-              monthlyCutoffs: Int = 12, monthlySettings: MonthlyAnalysis.Settings = MonthlyAnalysis.Settings()) {
+              monthlyCutoffs: Int = 12, monthlySettings: MonthlyAnalysis.Settings = MonthlyAnalysis.Settings(), contact: ContactEconomics? = nil) {
+    self.contact = contact
     self.monthlyCutoffs = monthlyCutoffs
     self.monthlySettings = monthlySettings
     self.ownerColumn = ownerColumn
@@ -184,9 +199,10 @@ extension Scorer {
       throw BriefError.badCount(option: option, value: value, range: range)
     }
     guard let ownerColumn = options.ownerColumn ?? model.ownerColumn else { throw BriefError.noOwnerColumn(model: modelPath) }
-    let scored = try score(.events(data, asOf: asOf),
-                           options: ScoringOptions(revenueColumn: options.revenueColumn, reasons: options.reasons, previous: options.previous,
-                                                   rules: options.rules, ownerColumn: ownerColumn))
+    var scoring = ScoringOptions(revenueColumn: options.revenueColumn, reasons: options.reasons, previous: options.previous,
+                                 rules: options.rules, ownerColumn: ownerColumn)
+    scoring.contact = options.contact
+    let scored = try score(.events(data, asOf: asOf), options: scoring)
     let asOfInstant = scored.asOf!  // scoring from events always sets it
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: scored.idHeader) }
 
@@ -218,13 +234,16 @@ extension Scorer {
     let cutoffs = earlier + [asOfInstant]
 
     var byOwner: [String?: [WeeklyBrief.Account]] = [:]
+    var rowsByOwner: [String?: [RiskRow]] = [:]
     for row in scored.list.rows {
+      rowsByOwner[row.owner, default: []].append(row)
       let before = last?.entries[row.id]
       var trend: [Double?] = earlier.map { trendByCutoff[$0]?[row.id] }
       trend.append(row.probability)
       let account = WeeklyBrief.Account(id: row.id, owner: row.owner, probability: row.probability, band: row.band, bandSource: row.bandSource,
                                         warnings: row.warnings ?? [], reasons: row.reasons, monthlyRevenue: revenue[row.id],
-                                        previousProbability: before?.probability, previousBand: before?.band, trend: trend)
+                                        previousProbability: before?.probability, previousBand: before?.band, trend: trend,
+                                        valueAtStake: options.contact == nil ? nil : row.valueAtStake, netValueOfContact: row.netValueOfContact)
       byOwner[row.owner, default: []].append(account)
     }
     let names = BriefFileNames(owners: byOwner.keys.compactMap { $0 }.sorted(), unassigned: byOwner[nil] != nil)
@@ -237,16 +256,23 @@ extension Scorer {
         .sorted { a, b in a.risePoints! != b.risePoints! ? a.risePoints! > b.risePoints! : a.id < b.id }
       let keyAccounts = accounts.filter { $0.monthlyRevenue != nil }
         .sorted { a, b in a.monthlyRevenue! != b.monthlyRevenue! ? a.monthlyRevenue! > b.monthlyRevenue! : a.id < b.id }
-      owners.append(WeeklyBrief.OwnerBrief(owner: owner, fileStem: names.stem(for: owner), customers: accounts.count,
-                                           red: accounts.filter { $0.band == "red" }.count, yellow: accounts.filter { $0.band == "yellow" }.count,
-                                           newWarnings: newWarnings, movers: Array(movers.prefix(options.movers)),
-                                           keyAccounts: Array(keyAccounts.prefix(options.keyAccounts))))
+      var brief = WeeklyBrief.OwnerBrief(owner: owner, fileStem: names.stem(for: owner), customers: accounts.count,
+                                         red: accounts.filter { $0.band == "red" }.count, yellow: accounts.filter { $0.band == "yellow" }.count,
+                                         newWarnings: newWarnings, movers: Array(movers.prefix(options.movers)),
+                                         keyAccounts: Array(keyAccounts.prefix(options.keyAccounts)))
+      if let contact = options.contact {
+        let cut = ContactCut(rowsByOwner[owner]!, economics: contact)
+        let account = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
+        (brief.contactCut, brief.calls) = (cut, cut.calls.map { account[$0.id]! })
+      }
+      owners.append(brief)
     }
     let monthly = try monthlyAnalysis(data, asOf: asOfInstant, options: options, notes: &notes)
     for note in notes { log.note(note) }
     return WeeklyBrief(asOf: UTCTime.formatDate(milliseconds: asOfInstant), ownerColumn: ownerColumn, idHeader: scored.idHeader,
                        previous: options.previous, revenueColumn: options.revenueColumn, usesRules: scored.list.showsWarnings,
-                       trendCutoffs: cutoffs.map { UTCTime.formatDate(milliseconds: $0) }, owners: owners, notes: notes, monthly: monthly)
+                       trendCutoffs: cutoffs.map { UTCTime.formatDate(milliseconds: $0) }, owners: owners, notes: notes, monthly: monthly,
+                       contactCut: scored.contactCut)
   }
 
   /// The brief's monthly analysis: `MonthlyAnalysis` of the log read as the model reads it, with

@@ -19,18 +19,30 @@ extension Scorer {
   ///   - top: rows of the ranked list to show (and give reasons), 1 or more.
   ///   - health: every customer's health by dimension (the default categories of signal), in a
   ///     section of its own and a column of the ranked list; it explains every customer.
+  ///   - rankBy: the ranked list's order (`RankOrder`; `.value` needs `revenueColumn`).
+  ///   - contact: the economics of a contact: the summary says who is worth a call
+  ///     (`ContactCut.summary`, as `churn score` prints it) and the ranked list shows each
+  ///     customer's net value of a contact. Needs `revenueColumn`.
   /// - Returns: the report; `HTMLReport.html()` gives its text.
   /// - Throws: the errors of `score(_:options:)`; `ScorerError.damagedEventSettings` for a
-  ///   training cutoff that cannot be read.
-  public func report(_ source: CustomerSource, revenueColumn: String? = nil, top: Int = 25, health: Bool = true) throws -> HTMLReport {
+  ///   training cutoff that cannot be read; `ContactEconomicsError.needsRevenue`.
+  public func report(_ source: CustomerSource, revenueColumn: String? = nil, top: Int = 25, health: Bool = true,
+                     rankBy: RankOrder = .risk, contact: ContactEconomics? = nil) throws -> HTMLReport {
+    var options = ScoringOptions(revenueColumn: revenueColumn)
+    (options.rankBy, options.contact) = (rankBy, contact)
+    try options.checkValueInputs()
     let rows = try self.rows(source, revenueColumn: revenueColumn)
     var timings: [ScoringTiming] = []
-    let (scored, ranked) = try rank(rows, reasons: top, explanation: .auto, announce: false, timings: &timings, health: health ? Attribution() : nil)
+    let (scored, ranked) = try rank(rows, reasons: top, explanation: .auto, announce: false, timings: &timings, health: health ? Attribution() : nil,
+                                    order: rankBy, contact: contact)
     let p = scored.map(\.probability)
     let asOf = rows.described
 
     var report = HTMLReport(title: "Churn report: \(model.family.displayName) model, customers \(asOf)")
     report.facts = facts(scored: p, revenue: scored.compactMap(\.revenueAtRisk), asOf: asOf)
+    if rankBy == .value { report.facts.append(("ranked by", "value at stake (expected revenue at risk), highest first; bands are probability bands")) }
+    if let contact { report.facts.append(("worth a call", ranked.contactCut(contact).summary)) }
+    report.showsNetValue = ranked.showsNetValue
     if let held = model.holdoutPredictions, Set(held.labels).count == 2 {
       report.heldOut = (held.probabilities, held.labels, held.source)
     }

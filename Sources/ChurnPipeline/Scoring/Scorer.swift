@@ -77,6 +77,7 @@ public struct Scorer: Sendable {
   /// The customers of `source`, ranked (see `score(_:asOf:options:)`).
   public func score(_ source: CustomerSource, options: ScoringOptions = ScoringOptions()) throws -> ScoredCustomers {
     guard options.reasons >= 0 else { throw ScorerError.negativeReasons(options.reasons) }
+    try options.checkValueInputs()
     var timings = readSeconds.map { [ScoringTiming(step: "model", seconds: $0)] } ?? []
     var watch = Stopwatch()
     let rows = keeping(options.shard, of: try self.rows(source, revenueColumn: options.revenueColumn, ownerColumn: options.ownerColumn ?? model.ownerColumn))
@@ -85,10 +86,12 @@ public struct Scorer: Sendable {
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: rows.idHeader) }
     timings.append(ScoringTiming(step: "input", seconds: watch.lap()))
     let (scored, list) = try rank(rows, reasons: options.reasons, explanation: explanation, announce: true, timings: &timings,
-                                  rules: try options.rules ?? model.storedRules(path: modelPath), health: options.health ? options.groups : nil)
+                                  rules: try options.rules ?? model.storedRules(path: modelPath), health: options.health ? options.groups : nil,
+                                  order: options.rankBy, contact: options.contact)
     watch = Stopwatch()
     var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described, notes: rows.notes,
                                  drift: (rows.features.rowCount == 0 ? [] : model.drift(rows.features, scores: scored.map(\.probability))).map { ColumnDrift(column: $0.column, psi: $0.psi) })
+    result.contact = options.contact
     for line in result.driftLines { log.line(line) }
     timings.append(ScoringTiming(step: "drift check", seconds: watch.lap()))
     if let last {
@@ -117,11 +120,13 @@ public struct Scorer: Sendable {
     return reasonsExact ? .exact : .path
   }
 
-  /// Scores `rows` and ranks them, reasons for the riskiest `reasons` rows, with `health` every
-  /// row's health by the dimensions of those rules (`HealthDimensions`); with `announce`, says
-  /// on `log` how a forest's reasons are computed.
+  /// Scores `rows` and ranks them in `order`, reasons for the first `reasons` rows of the list,
+  /// with `health` every row's health by the dimensions of those rules (`HealthDimensions`),
+  /// with `contact` every row's net value of a contact; with `announce`, says on `log` how a
+  /// forest's reasons are computed.
   func rank(_ rows: ScoringRows, reasons: Int, explanation: RiskScorer.Explanation, announce: Bool,
-            timings: inout [ScoringTiming], rules: WarningRules? = nil, health: Attribution? = nil) throws -> (scored: [RiskRow], list: RankedList) {
+            timings: inout [ScoringTiming], rules: WarningRules? = nil, health: Attribution? = nil,
+            order: RankOrder = .risk, contact: ContactEconomics? = nil) throws -> (scored: [RiskRow], list: RankedList) {
     // The rules' columns are checked before the scoring work.
     let warnings = try rules?.warnings(in: rows.features)
     let scorer = RiskScorer(model: model)
@@ -139,13 +144,13 @@ public struct Scorer: Sendable {
     }
     var steps: [ScoringTiming] = []
     let scored = try scorer.scoreRows(features, revenue: rows.revenue, horizonMonths: rows.horizonMonths, reasonRows: reasons, method: explanation,
-                                      dimensions: dimensions.map { RiskScorer.Dimensions(ofColumn: $0.dimensionOfColumn, count: $0.names.count) }) {
+                                      dimensions: dimensions.map { RiskScorer.Dimensions(ofColumn: $0.dimensionOfColumn, count: $0.names.count) },
+                                      listOrder: order == .risk ? nil : { RankedList.order(of: $0.map(Self.riskRow), by: order) }) {
       steps.append(ScoringTiming(step: $0, seconds: $1))
     }
     var watch = Stopwatch()
     var riskRows = scored.map { s in
-      var row = RiskRow(id: s.id, probability: s.probability, band: s.band, reasons: s.reasons.map(ReasonText.reason), revenueAtRisk: s.revenueAtRisk,
-                        segment: s.segment)
+      var row = Self.riskRow(s)
       if let dimensions, let base = s.base {
         row.health = dimensions.health(probability: s.probability, base: base, dimensionContributions: s.dimensionContributions)
       }
@@ -160,12 +165,19 @@ public struct Scorer: Sendable {
     if let owners = rows.owners {
       for i in riskRows.indices { riskRows[i].owner = owners[i] }
     }
-    var list = RankedList(riskRows)
+    var list = RankedList(riskRows, order: order)
+    if let contact { list.price(contact) }
     list.showsWarnings = warnings != nil
     list.showsOwners = rows.owners != nil
     list.healthDimensions = dimensions?.names
     timings += steps + [ScoringTiming(step: "reasons in words and ranking", seconds: watch.lap())]
     return (riskRows, list)
+  }
+
+  /// The list's row of a scored customer: reasons in words (`ReasonText`), no health, rules or owner yet.
+  static func riskRow(_ s: RiskScorer.Scored) -> RiskRow {
+    RiskRow(id: s.id, probability: s.probability, band: s.band, reasons: s.reasons.map(ReasonText.reason), revenueAtRisk: s.revenueAtRisk,
+            segment: s.segment)
   }
 }
 
@@ -200,6 +212,20 @@ public struct ScoringOptions: Sendable {
   /// elsewhere, `churn score --partial`): `.auto` explanations of a tree model then decide as
   /// the whole list would, or are refused when the part cannot know its size.
   public var part = false
+  /// The list's order: by churn probability (`.risk`, the default) or by value at stake
+  /// (`.value`, which needs `revenueColumn`); see `RankOrder`.
+  public var rankBy = RankOrder.risk
+  /// The economics of a retention contact: every row gets `netValueOfContact` (the list's
+  /// `expected_net_value_of_contact`) and `ScoredCustomers.contactCut` says who is worth a
+  /// call. Needs `revenueColumn`.
+  public var contact: ContactEconomics?
+
+  /// Throws `ContactEconomicsError.needsRevenue` for value ranking or contact economics without a revenue column.
+  func checkValueInputs() throws {
+    guard revenueColumn == nil else { return }
+    if contact != nil { throw ContactEconomicsError.needsRevenue(flag: "--contact-cost") }
+    if rankBy == .value { throw ContactEconomicsError.needsRevenue(flag: "--rank-by value") }
+  }
 
   /// Options with the defaults of `churn score`: no revenue, reasons for the riskiest 10,000, `.auto` explanations.
   public init(revenueColumn: String? = nil, reasons: Int = 10_000, explanation: RiskScorer.Explanation = .auto, previous: String? = nil,
@@ -281,8 +307,14 @@ public struct ScoredCustomers: Sendable {
   /// the levels the model never saw (scored as its reference level).
   public var notes: [String]
 
+  /// The economics of a contact the list was priced with (`ScoringOptions.contact`).
+  public var contact: ContactEconomics?
+
   /// The number of customers scored.
   public var count: Int { list.rows.count }
+
+  /// Who is worth a call (`ContactCut`), when the list was priced with contact economics.
+  public var contactCut: ContactCut? { contact.map(list.contactCut) }
 
   init(list: RankedList, idHeader: String, asOf: Int64?, described: String, notes: [String], drift: [ColumnDrift]) {
     self.notes = notes

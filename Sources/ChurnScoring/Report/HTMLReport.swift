@@ -50,6 +50,8 @@ public struct HTMLReport: Sendable {
   public var scoredOn = ""
   public var drift: [(column: String, psi: Double)] = []
   public var ranked: [RiskRow] = []
+  /// Whether the ranked list shows each row's `netValueOfContact`.
+  public var showsNetValue = false
   public var idHeader = "customer_id"
   /// Every scored customer's health by dimension (`CustomerHealth`, dimensions in one order),
   /// for the health section and the ranked list's health column; empty leaves both out.
@@ -169,14 +171,19 @@ public struct HTMLReport: Sendable {
     }
     body += healthSection()
     let showsHealth = !health.isEmpty
-    let listRows = ranked.enumerated().map { k, r in
-      ["\(k + 1)", r.id, pct(r.probability), r.band ?? "", r.reasons.joined(separator: "; "), r.revenueAtRisk.map { $0.isNaN ? "" : SignedNumber.unsigned($0, decimals: 2) } ?? "",
-       r.segment ?? ""] + (showsHealth ? [r.health?.text ?? ""] : [])
+    let listRows = ranked.enumerated().map { k, r -> [String] in
+      let revenue: String = r.revenueAtRisk.map { $0.isNaN ? "" : SignedNumber.unsigned($0, decimals: 2) } ?? ""
+      var row: [String] = ["\(k + 1)", r.id, pct(r.probability), r.band ?? "", r.reasons.joined(separator: "; "), revenue]
+      if showsNetValue { row.append(r.netValueOfContact.map { SignedNumber.text($0, decimals: 2) } ?? "") }
+      row.append(r.segment ?? "")
+      if showsHealth { row.append(r.health?.text ?? "") }
+      return row
     }
     body += section("ranked-list", "Who is about to leave: the top of the ranked list",
                     ranked.isEmpty ? missing("No customers were scored.")
-                      : table(["rank", idHeader, "churn", "band", "reasons", "revenue at risk", "segment"] + (showsHealth ? ["health"] : []), listRows,
-                              text: [1, 3, 4, 6, 7]))
+                      : table(["rank", idHeader, "churn", "band", "reasons", "revenue at risk"] + (showsNetValue ? ["net value of a call"] : [])
+                                + ["segment"] + (showsHealth ? ["health"] : []), listRows,
+                              text: showsNetValue ? [1, 3, 4, 7, 8] : [1, 3, 4, 6, 7]))
     return """
       <!DOCTYPE html>
       <html lang="en">

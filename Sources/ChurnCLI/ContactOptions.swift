@@ -1,0 +1,36 @@
+import ArgumentParser
+import ChurnPipeline
+
+extension RankOrder: ExpressibleByArgument {}
+
+/// `--contact-cost C --save-rate S`: the economics of a retention contact, shared by `churn
+/// score`, `churn report` and `churn brief`.
+struct ContactOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("The cost of one retention contact (a call, an offer), in the revenue column's currency, 0 or more; "
+    + "with --save-rate: each customer's expected_net_value_of_contact = save rate × expected revenue at risk − cost, and who is worth a call.",
+    valueName: "C"))
+  var contactCost: Double?
+
+  @Option(help: ArgumentHelp("The share of contacted would-be churners a contact keeps, more than 0 and at most 1 (with --contact-cost).",
+                             valueName: "S"))
+  var saveRate: Double?
+
+  /// The economics, or nil without the flags.
+  ///
+  /// - Throws: `ValidationError` for one flag without the other, a value out of range, or no `revenueColumn`.
+  func economics(revenueColumn: String?) throws -> ContactEconomics? {
+    guard contactCost != nil || saveRate != nil else { return nil }
+    do {
+      guard let contactCost else { throw ContactEconomicsError.needsBoth(given: "--save-rate", missing: "--contact-cost") }
+      guard let saveRate else { throw ContactEconomicsError.needsBoth(given: "--contact-cost", missing: "--save-rate") }
+      let economics = try ContactEconomics(cost: contactCost, saveRate: saveRate)
+      if revenueColumn == nil { throw ContactEconomicsError.needsRevenue(flag: "--contact-cost") }
+      return economics
+    } catch { throw ValidationError("\(error)") }
+  }
+
+  /// Refuses `--rank-by value` without a revenue column.
+  static func check(rankBy: RankOrder, revenueColumn: String?) throws {
+    if rankBy == .value && revenueColumn == nil { throw ValidationError("\(ContactEconomicsError.needsRevenue(flag: "--rank-by value"))") }
+  }
+}
