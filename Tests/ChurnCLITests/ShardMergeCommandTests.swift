@@ -80,12 +80,13 @@ struct ShardMergeCommandTests {
     #expect(shardCounts.allSatisfy { $0 > 100 }, "\(shardCounts)")
   }
 
-  @Test("4 shards merged equal one run, byte for byte: CSV and JSON, without and with --previous")
+  @Test("4 shards merged equal one run, byte for byte: CSV and JSON, without and with --previous, with contact economics")
   func shardsOfThePlainModel() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let score = try Self.setUp(dir)
-    try Self.expectShardsMergeToOneRun(dir, score: score, options: ["--revenue-column", "monthly_revenue"])
+    // With contact economics: the net value of a contact travels in the parts, under the risk order.
+    try Self.expectShardsMergeToOneRun(dir, score: score, options: ["--revenue-column", "monthly_revenue", "--contact-cost", "30", "--save-rate", "0.2"])
   }
 
   @Test("A model with an owner column, scored with warning rules and 50 reasons: 4 shards merged equal one run")
@@ -98,6 +99,23 @@ struct ShardMergeCommandTests {
     try Self.expectShardsMergeToOneRun(dir, score: score, options: ["--rules", dir.file("rules.csv")], reasons: ["--reasons", "50"])
     let header = try String(contentsOfFile: dir.file("whole.csv"), encoding: .utf8).prefix { $0 != "\n" }
     #expect(header.contains(",warnings,band_from,owner,health,"), "\(header)")
+  }
+
+  @Test("Ranked by value with contact economics and 50 reasons: 4 shards merged equal one run; reasons for the first 50 by value")
+  func shardsRankedByValue() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let score = try Self.setUp(dir)
+    let value = ["--revenue-column", "monthly_revenue", "--contact-cost", "30", "--save-rate", "0.2"]
+    try Self.expectShardsMergeToOneRun(dir, score: score, options: value + ["--rank-by", "value"], reasons: ["--reasons", "50"])
+    let lines = try String(contentsOfFile: dir.file("whole.csv"), encoding: .utf8).split(separator: "\n")
+    #expect(lines[0].contains(",change,expected_net_value_of_contact,health,"), "\(lines[0])")
+    #expect(try String(contentsOfFile: dir.file("part0.csv"), encoding: .utf8).hasPrefix("part_rank_by_value,"))
+    // The list is in value order, and reasons went to its first 50 rows (those with any).
+    let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }.filter { !$0[0].isEmpty }
+    let values = rows.map { Double($0[8]) ?? -1 }
+    #expect(zip(values, values.dropFirst()).allSatisfy { $0 >= $1 })
+    #expect(rows.dropFirst(50).allSatisfy { $0[5].isEmpty } && rows.prefix(50).contains { !$0[5].isEmpty })
   }
 
   @Test("--table - reads the rows from standard input (a file or a pipe); partitions scored with --partial merge into one run")
