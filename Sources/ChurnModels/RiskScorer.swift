@@ -12,8 +12,8 @@ import Foundation
 /// its missing indicator and all of its one-hot levels are summed into one contribution, shown
 /// with the customer's own value (`ColumnContribution.group`, the grouping `churn explain`
 /// uses too), so "internetservice is Fiber optic" is said only to a fiber-optic customer.
-/// Reasons are computed for the riskiest `reasonRows` customers (10,000 by default), who are
-/// the ones a team calls. With a calibration the contributions are rescaled so that they still
+/// Reasons are computed for the first `reasonRows` customers of the ranked list (10,000 by
+/// default; the riskiest, or those first by another `listOrder`), who are the ones a team calls. With a calibration the contributions are rescaled so that they still
 /// add up to the calibrated probability (`ModelFile.explain`).
 public struct RiskScorer: Sendable {
   public let model: ModelFile
