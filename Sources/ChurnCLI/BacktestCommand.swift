@@ -72,7 +72,7 @@ struct BacktestCommand: ParsableCommand {
     // With --out -, the JSON owns standard output; the tables go to standard error.
     let print: (String) -> Void = outputs.writesToStandardOutput ? { StandardError.print($0) } : { Swift.print($0) }
     var trainer = modelOptions.trainer(threads: observation.threads, log: .standardError("backtest"))
-    trainer.survival = try survivalOptions.settings()
+    trainer.survival = try survivalOptions.settings(for: modelOptions.model)
     let result = try table.map { try trainer.backtest(customers.tableData($0, idColumn: id, label: label), folds: folds, bootstrap: bootstrap) }
       ?? trainer.backtest(events.data(customers: customers, threads: observation.threads), plan: observation.plan(), testFrom: testFrom, bootstrap: bootstrap)
     render(result).forEach(print)
@@ -119,7 +119,8 @@ struct BacktestCommand: ParsableCommand {
     lines.append("\npredicted survival against Kaplan–Meier per risk decile on \(last.fold) (decile 1 the riskiest by churn probability; "
       + "S(k) predicted / observed, k = 1…\(s.periods)):")
     for d in s.deciles {
-      let pairs = zip(d.predicted, d.kaplanMeier).map { String(format: "%.3f/%.3f", $0, $1) }.joined(separator: "  ")
+      let pairs = zip(d.predicted, d.kaplanMeier).map { p, km in String(format: "%.3f/", p) + (km.map { String(format: "%.3f", $0) } ?? "  —  ") }
+        .joined(separator: "  ")
       lines.append(String(format: "%2d %6d  ", d.decile, d.customers) + pairs)
     }
     return lines

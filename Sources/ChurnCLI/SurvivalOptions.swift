@@ -9,7 +9,7 @@ struct SurvivalOptions: ParsableArguments {
   @Option(help: "With --survival: the periods K to look ahead, 2 to 120.")
   var periods: Int?
 
-  @Option(help: "With --survival: how the period index enters the hazard model (indicators: one 0/1 column per period after the first; number: one numeric column; both).")
+  @Option(help: "With --survival: how the period index enters the hazard model (indicators: one 0/1 column per period after the first; number: one numeric column; both; default: indicators for the logistic model, number for forest and boosting).")
   var periodEncoding: PeriodEncoding?
 
   func validate() throws {
@@ -21,10 +21,10 @@ struct SurvivalOptions: ParsableArguments {
     }
   }
 
-  /// The survival settings the flags give, or nil without --survival.
-  func settings() throws -> SurvivalSettings? {
+  /// The survival settings the flags give for `family`, or nil without --survival.
+  func settings(for family: ModelFamily) throws -> SurvivalSettings? {
     guard survival, let periods else { return nil }
-    return try SurvivalSettings(periods: periods, encoding: periodEncoding ?? .indicators)
+    return try SurvivalSettings(periods: periods, encoding: periodEncoding ?? .standard(for: family))
   }
 }
 

@@ -88,7 +88,7 @@ struct Train: ParsableCommand {
     let warningRules = try rules.map(WarningRules.read)  // a bad rules file stops the run before training
     var trainer = modelOptions.trainer(threads: observation.threads, log: .standardError("train"))
     trainer.importance = importance
-    trainer.survival = try survivalOptions.settings()
+    trainer.survival = try survivalOptions.settings(for: modelOptions.model)
     let result = try table.map { try trainer.train(customers.tableData($0, idColumn: id, label: label), holdoutIds: holdoutIds, folds: folds) }
       ?? database.source(events: events, customers: customers).map { try trainer.train($0, plan: observation.plan()) }
       ?? trainer.train(events.data(customers: customers, threads: observation.threads), plan: observation.plan())

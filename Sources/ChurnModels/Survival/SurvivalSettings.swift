@@ -12,6 +12,17 @@ public enum PeriodEncoding: String, Sendable, Codable, CaseIterable, Equatable {
   case indicators
   case number
   case both
+
+  /// The encoding a family gets unless told: `indicators` for the logistic model (a free
+  /// baseline hazard per period; `number` ranks alike there), `number` for the tree models (one
+  /// ordered column a tree splits anywhere: on the demo, boosting's next-period AUC 0.7840
+  /// against 0.7696 with indicators, see the article Time to churn).
+  public static func standard(for family: ModelFamily) -> PeriodEncoding {
+    switch family {
+    case .logistic: return .indicators
+    case .forest, .boosting: return .number
+    }
+  }
 }
 
 /// What makes a model a discrete-time survival (time-to-churn) model: the number of periods K

@@ -22,6 +22,12 @@ public enum KaplanMeier {
     return out
   }
 
+  /// The customers at risk in each period 1 … `periods` (time ≥ k): after the last period with
+  /// any, Kaplan–Meier only repeats its last value.
+  public static func atRisk(_ observed: ObservedTimes, periods: Int) -> [Int] {
+    (1...max(1, periods)).map { k in observed.periods.filter { $0 >= k }.count }
+  }
+
   /// The censoring distribution G(t) = P(censored after t), Kaplan–Meier with the roles of
   /// churn and censoring swapped (scikit-survival's `CensoringDistributionEstimator`), at the
   /// end of each period 1 … `periods`. A customer censored after m periods leaves after period

@@ -27,8 +27,9 @@ public struct SurvivalEvaluation: Sendable, Equatable, Encodable {
     public var highestRisk: Double
     /// The mean predicted S(k), k = 1 … K.
     public var predicted: [Double]
-    /// The Kaplan–Meier S(k) of the decile's observed times.
-    public var kaplanMeier: [Double]
+    /// The Kaplan–Meier S(k) of the decile's observed times; nil for a period no customer of
+    /// the decile was followed into (the data ended before).
+    public var kaplanMeier: [Double?]
   }
 
   /// Evaluates `survival` (one curve S(1) … S(K) per customer, K ≥ 2) against `observed`.
@@ -58,7 +59,8 @@ public struct SurvivalEvaluation: Sendable, Equatable, Encodable {
       let predicted = (0..<periods).map { k in rows.reduce(0.0) { $0 + survival[$1][k] } / Double(rows.count) }
       let times = ObservedTimes(periods: rows.map { observed.periods[$0] }, churned: rows.map { observed.churned[$0] })
       out.append(Decile(decile: d + 1, customers: rows.count, lowestRisk: rows.map { risk[$0] }.min()!, highestRisk: rows.map { risk[$0] }.max()!,
-                        predicted: predicted, kaplanMeier: KaplanMeier.survival(times, periods: periods)))
+                        predicted: predicted,
+                        kaplanMeier: zip(KaplanMeier.survival(times, periods: periods), KaplanMeier.atRisk(times, periods: periods)).map { $1 > 0 ? $0 : nil }))
     }
     return out
   }
