@@ -38,6 +38,13 @@ struct RankedListSurvivalTests {
     #expect(lines[0].hasSuffix(",change,survival_1,survival_2,survival_3,expected_periods_remaining,median_periods_to_churn"))
     #expect(lines[1].hasSuffix(",0.900000,0.500000,0.250000,1.650000,2"))
     #expect(lines[2].hasSuffix(",0.950000,0.900000,0.850000,2.700000,"))
+    // JSON: the curve as an array, the expected periods, and the median only where S reaches ½.
+    try list.writeJSON(to: dir.file("list.json"))
+    let entries = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("list.json")))) as? [[String: Any]])
+    #expect(entries[0]["survival"] as? [Double] == [0.9, 0.5, 0.25])
+    #expect(entries[0]["expected_periods_remaining"] as? Double == 1.65)
+    #expect(entries[0]["median_periods_to_churn"] as? Int == 2)
+    #expect(entries[1]["median_periods_to_churn"] == nil)
   }
 
   @Test("Parts with survival columns merge into the list of all rows, byte for byte")
