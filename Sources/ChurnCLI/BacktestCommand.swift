@@ -24,6 +24,7 @@ struct BacktestCommand: ParsableCommand {
   @OptionGroup var customers: CustomerTableOptions
   @OptionGroup var observation: ObservationOptions
   @OptionGroup var modelOptions: ModelOptions
+  @OptionGroup var survivalOptions: SurvivalOptions
 
   @Option(help: "A prepared table, a .csv or .csv.gz file, instead of an event log (stratified k-fold).")
   var table: String?
@@ -52,6 +53,7 @@ struct BacktestCommand: ParsableCommand {
   func validate() throws {
     if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
+    if table != nil && survivalOptions.survival { throw ValidationError(SurvivalError.preparedTable.description) }
     try FlagRules.check("--folds", foldsFlag, in: 2...FlagRules.maxFolds)
     try FlagRules.check("--bootstrap", bootstrap, in: 0...FlagRules.maxBootstrap)
     try customers.validate(table: table != nil)
@@ -69,7 +71,8 @@ struct BacktestCommand: ParsableCommand {
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events), ("--customers", customers.customers), ("--table", table)])
     // With --out -, the JSON owns standard output; the tables go to standard error.
     let print: (String) -> Void = outputs.writesToStandardOutput ? { StandardError.print($0) } : { Swift.print($0) }
-    let trainer = modelOptions.trainer(threads: observation.threads, log: .standardError("backtest"))
+    var trainer = modelOptions.trainer(threads: observation.threads, log: .standardError("backtest"))
+    trainer.survival = try survivalOptions.settings(for: modelOptions.model)
     let result = try table.map { try trainer.backtest(customers.tableData($0, idColumn: id, label: label), folds: folds, bootstrap: bootstrap) }
       ?? trainer.backtest(events.data(customers: customers, threads: observation.threads), plan: observation.plan(), testFrom: testFrom, bootstrap: bootstrap)
     render(result).forEach(print)
@@ -98,7 +101,29 @@ struct BacktestCommand: ParsableCommand {
       text.append("\ncumulative gains on \(last.fold):")
       text.append(gainsTable(last.evaluation.gains))
     }
+    if result.folds.contains(where: { $0.survival != nil }) { text += survivalTables(result.folds) }
     return text
+  }
+
+  /// A survival model's folds: concordance and integrated Brier score per fold, then the last
+  /// fold's predicted survival against Kaplan–Meier per risk decile.
+  func survivalTables(_ folds: [BacktestResult.FoldResult]) -> [String] {
+    var lines = ["\ntime to churn (observed times with censoring; C: Harrell's concordance of the expected periods remaining; "
+      + "IBS: integrated Brier score over periods 1…K):", "fold         customers  churned   C       pairs        IBS"]
+    for f in folds {
+      guard let s = f.survival else { continue }
+      lines.append(TextTable.pad(f.fold, 12) + String(format: "%9d %8d   %.4f %11d   %.4f", s.customers, s.churned, s.concordance, s.comparablePairs,
+                                                    s.integratedBrierScore))
+    }
+    guard let last = folds.last, let s = last.survival else { return lines }
+    lines.append("\npredicted survival against Kaplan–Meier per risk decile on \(last.fold) (decile 1 the riskiest by churn probability; "
+      + "S(k) predicted / observed, k = 1…\(s.periods)):")
+    for d in s.deciles {
+      let pairs = zip(d.predicted, d.kaplanMeier).map { p, km in String(format: "%.3f/", p) + (km.map { String(format: "%.3f", $0) } ?? "  —  ") }
+        .joined(separator: "  ")
+      lines.append(String(format: "%2d %6d  ", d.decile, d.customers) + pairs)
+    }
+    return lines
   }
 
   func rateTable(_ rows: [BacktestResult.RateRow], horizon: String) -> String {

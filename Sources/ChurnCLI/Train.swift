@@ -29,6 +29,7 @@ struct Train: ParsableCommand {
   @OptionGroup var customers: CustomerTableOptions
   @OptionGroup var observation: ObservationOptions
   @OptionGroup var modelOptions: ModelOptions
+  @OptionGroup var survivalOptions: SurvivalOptions
   @OptionGroup var database: DatabaseOptions
 
   @Option(help: "A prepared training table, a .csv or .csv.gz file, instead of an event log.")
@@ -65,6 +66,7 @@ struct Train: ParsableCommand {
       throw ValidationError("give either --events (with cutoffs) or --table (with --label)")
     }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
+    if table != nil && survivalOptions.survival { throw ValidationError(SurvivalError.preparedTable.description) }
     try FlagRules.check("--folds", foldsFlag, in: 2...FlagRules.maxFolds)
     if database.database == nil || database.customersTable == nil { try customers.validate(table: table != nil) }
     if table != nil {
@@ -86,6 +88,7 @@ struct Train: ParsableCommand {
     let warningRules = try rules.map(WarningRules.read)  // a bad rules file stops the run before training
     var trainer = modelOptions.trainer(threads: observation.threads, log: .standardError("train"))
     trainer.importance = importance
+    trainer.survival = try survivalOptions.settings(for: modelOptions.model)
     let result = try table.map { try trainer.train(customers.tableData($0, idColumn: id, label: label), holdoutIds: holdoutIds, folds: folds) }
       ?? database.source(events: events, customers: customers).map { try trainer.train($0, plan: observation.plan()) }
       ?? trainer.train(events.data(customers: customers, threads: observation.threads), plan: observation.plan())

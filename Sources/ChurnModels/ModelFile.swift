@@ -109,6 +109,9 @@ public struct ModelFile: Sendable {
   /// The customer-table column naming each customer's owner (`churn train --owner-column`):
   /// never a feature; scoring puts it on every ranked-list row and `churn brief` groups by it.
   public var ownerColumn: String?
+  /// A discrete-time survival model (`churn train --survival`): the periods K and how the
+  /// period index enters; nil for a fixed-horizon model (and in files written before it).
+  public var survival: SurvivalSettings?
 
   public struct HeldOut: Sendable, Equatable, Codable {
     public var source: String
@@ -412,6 +415,14 @@ public struct ModelFile: Sendable {
       }
       guard featureSpec != nil else { return ("featureSpec", "the feature spec of a model trained from events", "nothing (the field is missing)") }
     }
+    if let survival {
+      guard (2...SurvivalSettings.maximumPeriods).contains(survival.periods) else {
+        return ("survival.periods", "a whole number from 2 to \(SurvivalSettings.maximumPeriods)", "\(survival.periods)")
+      }
+      if let missing = survival.columnNames.first(where: { !p.inputNames.contains($0) }) {
+        return ("survival", "period columns among the input columns (preprocessor.inputNames)", "no input column \(missing)")
+      }
+    }
     return nil
   }
 
@@ -571,6 +582,7 @@ extension ModelFile: Codable {
     var holdoutPredictions: HeldOut?
     var warningRules: [StoredWarningRule]?
     var ownerColumn: String?
+    var survival: SurvivalSettings?
 
     init(_ f: ModelFile) {
       (format, formatVersion, churnVersion, kind, idColumn, labelColumn) = (f.format, f.formatVersion, f.churnVersion, f.family, f.idColumn, f.labelColumn)
@@ -578,6 +590,7 @@ extension ModelFile: Codable {
       (driftReferences, scoreReference, calibration, tuning, backtest) = (f.driftReferences, f.scoreReference, f.calibration, f.tuning, f.backtest)
       (permutationImportance, holdoutPredictions, warningRules) = (f.permutationImportance, f.holdoutPredictions, f.warningRules)
       ownerColumn = f.ownerColumn
+      survival = f.survival
     }
   }
 
@@ -596,6 +609,7 @@ extension ModelFile: Codable {
     (calibration, tuning, backtest, permutationImportance, holdoutPredictions) = (f.calibration, f.tuning, f.backtest, f.permutationImportance, f.holdoutPredictions)
     warningRules = f.warningRules
     ownerColumn = f.ownerColumn
+    survival = f.survival
   }
 
   public func encode(to encoder: Encoder) throws {

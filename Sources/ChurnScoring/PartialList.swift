@@ -36,6 +36,9 @@ public struct PartialList: Sendable {
   public let showsOwners: Bool
   /// The health dimensions, when the part has the health columns.
   public let healthDimensions: [String]?
+  /// K, when the part ends with a survival model's columns (`survival_1` … `survival_K`,
+  /// `expected_periods_remaining`, `median_periods_to_churn`).
+  public let survivalPeriods: Int?
   /// The part's customers, in its order.
   public let rows: [RiskRow]
   /// Each row's 1-based line in the file.
@@ -67,17 +70,29 @@ public struct PartialList: Sendable {
     showsOwners = h.count > k && h[k] == "owner"
     if showsOwners { k += 1 }
     let healthStart = k
-    if h.count >= k + 2 && h[k] == "health" && h[k + 1] == "health_baseline" {
-      let names = h[(k + 2)...]
+    // A survival model's columns come last: `survival_1` starts them (health columns all begin `health`).
+    let survivalStart = h[k...].firstIndex(of: "survival_1") ?? h.count
+    if survivalStart >= k + 2 && h[k] == "health" && h[k + 1] == "health_baseline" {
+      let names = h[(k + 2)..<survivalStart]
       guard names.allSatisfy({ $0.hasPrefix("health_") }) else { throw PartialListError.badHeader(path: path, header: h) }
       healthDimensions = names.map { String($0.dropFirst("health_".count)) }
-      k = h.count
+      k = survivalStart
     } else {
       healthDimensions = nil
     }
+    let healthEnd = k
+    if survivalStart < h.count {
+      let periods = h.count - survivalStart - 2
+      let expected = (1...max(1, periods)).map { "survival_\($0)" } + ["expected_periods_remaining", "median_periods_to_churn"]
+      guard k == survivalStart, periods >= 2, Array(h[survivalStart...]) == expected else { throw PartialListError.badHeader(path: path, header: h) }
+      survivalPeriods = periods
+      k = h.count
+    } else {
+      survivalPeriods = nil
+    }
     guard k == h.count else { throw PartialListError.badHeader(path: path, header: h) }
 
-    let width = h.count, net = showsNetValue, warnings = showsWarnings, owners = showsOwners, dimensions = healthDimensions
+    let width = h.count, net = showsNetValue, warnings = showsWarnings, owners = showsOwners, dimensions = healthDimensions, periods = survivalPeriods
     var rows: [RiskRow] = [], lines: [Int] = []
     try csv.forEachRecord { record in
       guard record.count == width else { throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width) }
@@ -112,9 +127,9 @@ public struct PartialList: Sendable {
         c += 1
       }
       if let dimensions {
-        let cells = (healthStart..<width).map { record.string($0) }
+        let cells = (healthStart..<healthEnd).map { record.string($0) }
         if !cells.allSatisfy(\.isEmpty) {
-          let values = try (healthStart..<width).map { i -> Int in
+          let values = try (healthStart..<healthEnd).map { i -> Int in
             guard let v = Int(record.string(i)) else {
               throw PartialListError.badValue(path: path, line: record.line, column: h[i], value: record.string(i))
             }
@@ -123,6 +138,19 @@ public struct PartialList: Sendable {
           row.health = CustomerHealth(score: values[0], exactScore: Double(values[0]), baseline: values[1], exactBaseline: Double(values[1]),
                                       dimensions: zip(dimensions, values.dropFirst(2)).map { .init(name: $0, points: $1, exact: Double($1)) })
         }
+      }
+      if let periods {
+        // S(1) … S(K), each a probability, non-increasing; the expected and median columns are derived from them.
+        let start = healthEnd
+        let survival = try (start..<(start + periods)).map { i -> Double in
+          let s = try number(i)
+          guard (0...1).contains(s) else { throw PartialListError.badValue(path: path, line: record.line, column: h[i], value: record.string(i)) }
+          return s
+        }
+        if let k = survival.indices.dropLast().first(where: { survival[$0] < survival[$0 + 1] }) {
+          throw PartialListError.badValue(path: path, line: record.line, column: h[start + k + 1], value: record.string(start + k + 1))
+        }
+        row.survival = SurvivalCurve(survival: survival)
       }
       rows.append(row)
       lines.append(record.line)

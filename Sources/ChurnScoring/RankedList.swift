@@ -30,6 +30,9 @@ public struct RiskRow: Sendable, Equatable {
   /// risk can replace it.
   public var valueAtStake: Double? { revenueAtRisk.flatMap { $0.isNaN ? nil : $0 } }
 
+  /// The predicted survival curve, from a survival model (`churn train --survival`).
+  public var survival: SurvivalCurve?
+
   public init(id: String, probability: Double, band: String? = nil, reasons: [String] = [], revenueAtRisk: Double? = nil,
               segment: String? = nil, change: String? = nil) {
     self.change = change
@@ -62,6 +65,9 @@ public struct RankedList: Sendable {
   /// The health dimensions' names when the outputs carry `health`, `health_baseline` and one
   /// `health_<dimension>` column each (every row's `health` then has them in this order).
   public var healthDimensions: [String]?
+  /// K, when the outputs end with `survival_1` … `survival_K`, `expected_periods_remaining` and
+  /// `median_periods_to_churn` (a survival model's list: every row's `survival` has K periods).
+  public var survivalPeriods: Int?
 
   /// - Complexity: O(n log n) comparisons of an index array (the rows move once), then one
   ///   pass for the percentiles.
@@ -148,7 +154,7 @@ public struct RankedList: Sendable {
     try checkFinite()
     let file = try OutputFile(path: path)
     try file.write((partial ? PartialList.rankHeader(order) : "rank") + ",\(CSVField.escape(idHeader)),churn_probability,percentile,risk_band,reason_1,reason_2,reason_3,expected_revenue_at_risk,segment,change"
-      + (showsNetValue ? ",expected_net_value_of_contact" : "") + (showsWarnings ? ",warnings,band_from" : "") + (showsOwners ? ",owner" : "") + healthHeader + "\n")
+      + (showsNetValue ? ",expected_net_value_of_contact" : "") + (showsWarnings ? ",warnings,band_from" : "") + (showsOwners ? ",owner" : "") + healthHeader + survivalHeader + "\n")
     var line: [UInt8] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
       line.removeAll(keepingCapacity: true)
@@ -190,13 +196,15 @@ public struct RankedList: Sendable {
         line.append(contentsOf: CSVField.escape(row.owner ?? "").utf8)
       }
       if let names = healthDimensions { appendHealth(row.health, dimensions: names, to: &line) }
+      if let periods = survivalPeriods { appendSurvival(row.survival, periods: periods, partial: partial, to: &line) }
       line.append(0x0A)
       try file.write(line)
     }
     for gone in vanished {
       let was = String(format: "vanished (was %.6f%@)", gone.probability, gone.band.map { ", " + $0 } ?? "")
       let health = String(repeating: ",", count: healthDimensions.map { 2 + $0.count } ?? 0)
-      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsNetValue ? "," : "")\(showsWarnings ? ",," : "")\(showsOwners ? "," : "")\(health)\n")
+      let survival = String(repeating: ",", count: survivalPeriods.map { 2 + $0 } ?? 0)
+      try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsNetValue ? "," : "")\(showsWarnings ? ",," : "")\(showsOwners ? "," : "")\(health)\(survival)\n")
     }
     try file.commit()
   }
@@ -223,6 +231,9 @@ public struct RankedList: Sendable {
       var health: Int?
       var health_baseline: Int?
       var health_by_dimension: [String: Int]?
+      var survival: [Double]?
+      var expected_periods_remaining: Double?
+      var median_periods_to_churn: Int?
     }
     var entries: [Entry] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
@@ -234,7 +245,9 @@ public struct RankedList: Sendable {
                            owner: showsOwners ? row.owner : nil,
                            health: healthDimensions == nil ? nil : row.health?.score, health_baseline: healthDimensions == nil ? nil : row.health?.baseline,
                            health_by_dimension: healthDimensions == nil ? nil : row.health.map { h in
-                             Dictionary(uniqueKeysWithValues: h.dimensions.map { ($0.name, $0.points) }) }))
+                             Dictionary(uniqueKeysWithValues: h.dimensions.map { ($0.name, $0.points) }) },
+                           survival: row.survival?.survival, expected_periods_remaining: row.survival?.expectedPeriodsRemaining,
+                           median_periods_to_churn: row.survival?.medianPeriodsToChurn))
     }
     for gone in vanished {
       entries.append(Entry(rank: nil, id: gone.id, churn_probability: nil, percentile: nil, risk_band: nil, reasons: [],
@@ -248,7 +261,8 @@ public struct RankedList: Sendable {
 
   /// Throws for the first row whose probability (or revenue at risk) cannot be shown as a number.
   func checkFinite() throws {
-    if let bad = rows.first(where: { !$0.probability.isFinite || $0.revenueAtRisk?.isInfinite == true || $0.netValueOfContact?.isFinite == false }) {
+    if let bad = rows.first(where: { !$0.probability.isFinite || $0.revenueAtRisk?.isInfinite == true || $0.netValueOfContact?.isFinite == false
+      || $0.survival?.survival.contains(where: { !$0.isFinite }) == true }) {
       throw ScoringOutputError.nonFiniteProbability(id: bad.id, value: bad.probability.isFinite ? bad.revenueAtRisk! : bad.probability)
     }
   }
@@ -267,6 +281,11 @@ public struct RankedList: Sendable {
         lines.append("        warnings: " + warnings.joined(separator: "; ") + (row.bandSource == "rules" ? " (band from the rules)" : ""))
       }
       if healthDimensions != nil, let health = row.health { lines.append("        health: " + health.text) }
+      if let s = row.survival {
+        lines.append("        survival: " + s.survival.map { String(format: "%.0f%%", 100 * $0) }.joined(separator: " ")
+          + String(format: "; expected %.1f of %d periods; median ", s.expectedPeriodsRemaining, s.periods)
+          + (s.medianPeriodsToChurn.map { "period \($0)" } ?? "beyond \(s.periods)"))
+      }
       for reason in row.reasons { lines.append("        - " + reason) }
     }
     return lines.joined(separator: "\n")
@@ -276,6 +295,31 @@ public struct RankedList: Sendable {
   var healthHeader: String {
     guard let names = healthDimensions else { return "" }
     return ",health,health_baseline" + names.map { "," + CSVField.escape("health_" + $0) }.joined()
+  }
+
+  /// `,survival_1,…,survival_K,expected_periods_remaining,median_periods_to_churn` when the list shows survival, else "".
+  var survivalHeader: String {
+    guard let k = survivalPeriods else { return "" }
+    return (1...k).map { ",survival_\($0)" }.joined() + ",expected_periods_remaining,median_periods_to_churn"
+  }
+
+  /// `,S(1),…,S(K),expected,median` of `survival` (6 decimals; every digit in a part, so that a
+  /// merge writes the same bytes as one run), blank cells without; the median blank when S
+  /// stays above ½.
+  func appendSurvival(_ survival: SurvivalCurve?, periods: Int, partial: Bool, to line: inout [UInt8]) {
+    guard let survival else {
+      line.append(contentsOf: [UInt8](repeating: 0x2C, count: 2 + periods))
+      return
+    }
+    precondition(survival.periods == periods, "a survival curve of \(survival.periods) periods in a list of \(periods)")
+    func number(_ x: Double) {
+      line.append(0x2C)
+      if partial { line.append(contentsOf: "\(x)".utf8) } else { DecimalFormatting.appendFixed(x, fractionDigits: 6, to: &line) }
+    }
+    for s in survival.survival { number(s) }
+    number(survival.expectedPeriodsRemaining)
+    line.append(0x2C)
+    if let median = survival.medianPeriodsToChurn { DecimalFormatting.appendInteger(median, to: &line) }
   }
 
   /// `,score,baseline,points...` of `health` (blank cells without), in `dimensions` order.
@@ -347,6 +391,7 @@ extension RankedList {
     list.showsWarnings = first.showsWarnings
     list.showsOwners = first.showsOwners
     list.healthDimensions = first.healthDimensions
+    list.survivalPeriods = first.survivalPeriods
     for k in list.rows.indices.dropFirst(max(0, reasons)) { list.rows[k].reasons = [] }
     if let previous { list.compare(previous: previous) }
     return list

@@ -64,7 +64,7 @@ public struct RuleStudy: Sendable {
     let table = result.table.rows(result.table.labelledRows)
     guard table.rowCount > 0 else { throw RuleStudyError.noLabels(rows: result.table.rowCount) }
     let labels = table.labels ?? []
-    let probabilities = try model?.probabilities(table)
+    let probabilities = try model.map { try $0.probabilities(try $0.scoringRows(table)) }
     try self.init(rules, table: table, labels: labels, probabilities: probabilities, features: FeatureRunSummary(result))
   }
 

@@ -215,7 +215,7 @@ extension Scorer {
       do {
         let (result, table) = try build(data, cutoffs: earlier.isEmpty ? [asOfInstant] : earlier, extraNumeric: options.revenueColumn)
         if !earlier.isEmpty {
-          let p = try model.probabilities(result.table)
+          let p = try model.probabilities(try model.scoringRows(result.table))
           for (k, id) in result.table.ids.enumerated() { trendByCutoff[result.table.cutoffs![k], default: [:]][id] = p[k] }
         }
         if let column = options.revenueColumn, let table,

@@ -42,7 +42,7 @@ public struct CustomerExplanation: Sendable, Encodable, Equatable {
   /// - Throws: `PreprocessingError` when the table does not fit the model; `ScoringError` when
   ///   the probability or a contribution is not a finite number.
   init(_ file: ModelFile, table: FeatureTable, row: Int, idHeader: String, groups: Attribution = Attribution()) throws {
-    let explained = try file.explainColumns(table, row: row)
+    let explained = try file.explainColumns(try file.scoringRows(table), row: row)
     let dimensions = HealthDimensions(columns: file.preprocessor.inputNames, attribution: groups)
     terms = zip(explained.columns, dimensions.dimensionOfColumn).map { c, dimension in
       let value: String

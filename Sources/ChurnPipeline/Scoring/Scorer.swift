@@ -130,7 +130,7 @@ public struct Scorer: Sendable {
     // The rules' columns are checked before the scoring work.
     let warnings = try rules?.warnings(in: rows.features)
     let scorer = RiskScorer(model: model)
-    let features = rows.features
+    let features = try model.scoringRows(rows.features)
     let cost = model.model.exactExplanationCost
     if announce && cost > 0 && reasons > 0 {
       let count = min(reasons, features.rowCount)
@@ -165,8 +165,12 @@ public struct Scorer: Sendable {
     if let owners = rows.owners {
       for i in riskRows.indices { riskRows[i].owner = owners[i] }
     }
+    if let curves = try model.survivalCurves(rows.features) {
+      for i in riskRows.indices { riskRows[i].survival = SurvivalCurve(survival: curves[i]) }
+    }
     var list = RankedList(riskRows, order: order)
     if let contact { list.price(contact) }
+    list.survivalPeriods = model.survival?.periods
     list.showsWarnings = warnings != nil
     list.showsOwners = rows.owners != nil
     list.healthDimensions = dimensions?.names

@@ -26,6 +26,7 @@ extension Trainer {
       guard let day = UTCTime.parseMilliseconds(testFrom) else { throw BacktestError.badTestFrom(testFrom) }
       from = day
     }
+    if survival != nil { return try survivalBacktest(data, plan: plan, testFrom: testFrom, from: from, bootstrap: bootstrap) }
     let built = try plan.features(data, log: log)
     FeatureRunSummary(built).lines.forEach(log.line)
     let all = built.table
@@ -56,6 +57,7 @@ extension Trainer {
   ///   `BacktestError.oneClass`, `FoldError`; the errors of reading the table and fitting.
   public func backtest(_ table: TableData, folds: Int = 5, bootstrap: Int = 1000) throws -> BacktestResult {
     guard table.label != nil else { throw TrainerError.noLabelColumn(table.path) }
+    if survival != nil { throw SurvivalError.preparedTable }
     let t = try table.load().table
     let all = t.rows(t.labelledRows)
     // No label, or one class, fails in the first fold's fit with that fold's count; say it of the table.
@@ -71,9 +73,31 @@ extension Trainer {
   /// Fits and evaluates every fold.
   func evaluate(_ all: FeatureTable, splits: [Fold], bootstrap: Int, kind: String) throws -> BacktestResult {
     let settings = self.settings
-    // A default search whose hyperparameters were all given searches nothing: not tuned.
-    let tuning = self.tuning.flatMap { $0.candidates(for: settings, columns: all.columnNames.count).count > 1 ? $0 : nil }
-    let predictions = try Backtest.run(all, folds: splits, settings: { fold in
+    let tuning = foldTuning(all)
+    let predictions = try Backtest.run(all, folds: splits, settings: foldSettings(all, splits: splits), calibrate: calibration) { done, count in
+      log.line("fold \(done) of \(count) fitted")
+    }
+    var result = BacktestResult(kind: kind, model: settings.family.rawValue, settings: settings.summary, tuned: tuning != nil, intervals: bootstrap > 0)
+    for f in predictions {
+      let e = try Evaluation(probabilities: f.probabilities, labels: f.labels, replicates: bootstrap, seed: settings.seed)
+      let c = try f.calibrated.map { try Evaluation(probabilities: $0, labels: f.labels, replicates: bootstrap, seed: settings.seed) }
+      result.folds.append(.init(fold: f.fold.name, settings: f.settings.summary, trainingRows: f.trainingRows, evaluation: e, calibrated: c))
+    }
+    return result
+  }
+
+  /// The tuning a backtest runs on `all`: nil when the default search has nothing to search
+  /// (every hyperparameter given) or there is no tuning.
+  func foldTuning(_ all: FeatureTable) -> Tuning? {
+    let settings = self.settings
+    return self.tuning.flatMap { $0.candidates(for: settings, columns: all.columnNames.count).count > 1 ? $0 : nil }
+  }
+
+  /// Each fold's settings: chosen on what precedes the fold (nested tuning), or the settings given.
+  func foldSettings(_ all: FeatureTable, splits: [Fold]) -> (Fold) throws -> ModelSettings {
+    let settings = self.settings
+    let tuning = foldTuning(all)
+    return { fold in
       guard let tuning else { return settings }
       if fold.testCutoff != nil {
         let earlier = splits.filter { $0.precedes(fold) }
@@ -96,16 +120,7 @@ extension Trainer {
         inner = try Folds.stratified(labels: training.labels!, k: 3, seed: settings.seed)
       }
       return try tuning.choose(training, folds: inner, settings: settings).settings
-    }, calibrate: calibration) { done, count in
-      log.line("fold \(done) of \(count) fitted")
     }
-    var result = BacktestResult(kind: kind, model: settings.family.rawValue, settings: settings.summary, tuned: tuning != nil, intervals: bootstrap > 0)
-    for f in predictions {
-      let e = try Evaluation(probabilities: f.probabilities, labels: f.labels, replicates: bootstrap, seed: settings.seed)
-      let c = try f.calibrated.map { try Evaluation(probabilities: $0, labels: f.labels, replicates: bootstrap, seed: settings.seed) }
-      result.folds.append(.init(fold: f.fold.name, settings: f.settings.summary, trainingRows: f.trainingRows, evaluation: e, calibrated: c))
-    }
-    return result
   }
 
   /// Churn at each cutoff with a Wilson interval, and as monthly and annual rates at a constant hazard.
@@ -163,6 +178,9 @@ public struct BacktestResult: Sendable, Encodable {
     public var trainingRows: Int
     public var evaluation: Evaluation
     public var calibrated: Evaluation?
+    /// A survival model's fold (`--survival`): its curves against the observed times to churn
+    /// of the customers at the fold's cutoff.
+    public var survival: SurvivalEvaluation?
   }
 
   /// Churn at one cutoff.

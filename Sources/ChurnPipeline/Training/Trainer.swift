@@ -31,6 +31,9 @@ public struct Trainer: Sendable {
   public var log: JobLog
   /// Whether to measure permutation importance (`.none` leaves it out of the model file).
   public var importance = ImportanceSetting.auto
+  /// A discrete-time survival model of K periods (`churn train --survival --periods K`): the
+  /// hazard model is fitted on person-period rows (`PersonPeriodRows`); nil: the fixed-horizon model.
+  public var survival: SurvivalSettings?
 
   /// - Parameters:
   ///   - settings: the model settings (their `threads` also run permutation importance).
@@ -57,6 +60,7 @@ public struct Trainer: Sendable {
   ///   the data, building features and fitting.
   public func train(_ data: EventData, plan: ObservationPlan) throws -> TrainingResult {
     let customers = try data.loadCustomers()
+    try checkSurvival(customers: customers)
     return try train(built: try plan.features(data, customers: customers, log: log), customers: customers, columns: data.columns,
                      signupColumn: data.signupColumn, churnDateColumn: data.churnDateColumn, plan: plan)
   }
@@ -66,17 +70,20 @@ public struct Trainer: Sendable {
   func train(built: consuming FeatureBuilder.Result, customers: CustomerTable?, columns: EventLogColumns, signupColumn: String,
              churnDateColumn: String, plan: ObservationPlan) throws -> TrainingResult {
     var built = built
+    try checkSurvival(customers: customers)
     var report = TrainingReport()
     report.features = FeatureRunSummary(built)
     report.features!.lines.forEach(log.line)
+    let design = try plan.design()
+    // A survival model learns from person-period rows: the table expanded (see `personPeriods`).
+    let periods = try survival.map { try personPeriods(built.table, customers: customers, design: design, dataEnd: built.dataEnd, settings: $0) }
     // One holder of the feature table, let go before the final fit (see below).
-    let all = built.table
+    let all = periods?.table ?? built.table
     built.table = FeatureTable(ids: [])
     let labels = all.labels!
     let labelled = all.labelledRows
     guard !labelled.isEmpty else { throw TrainerError.noLabelledCutoff }
-    let design = try plan.design()
-    let folds = Folds.timeOrdered(cutoffs: all.cutoffs!, labels: labels, labelWindowEnd: { design.horizon.added(to: $0) })
+    let folds = periods?.timeFolds() ?? Folds.timeOrdered(cutoffs: all.cutoffs!, labels: labels, labelWindowEnd: { design.horizon.added(to: $0) })
     if folds.isEmpty, let purpose = tuning?.candidates == .grid ? "--tune" : calibration.map({ _ in "--calibrate" }) {
       // Checked before any fitting: without a fold there is nothing to tune or calibrate on.
       throw FoldError.noTimeFolds(purpose: purpose, cutoffs: Set(labelled.map { all.cutoffs![$0] }).count,
@@ -106,7 +113,9 @@ public struct Trainer: Sendable {
                         customerColumn: columns.customer, timestampColumn: columns.timestamp,
                         eventTypeColumn: columns.eventType, valueColumn: columns.value ?? "value",
                         signupColumn: signupColumn, churnDateColumn: churnDateColumn)
-    try finish(&file, fitted: fitted, final: final, measured: measured, record: report.tuning, report: &report)
+    try finish(&file, fitted: fitted, final: final, measured: measured, record: report.tuning, report: &report,
+               scoredRows: periods?.firstPeriodRows)
+    if let survival { file.recordSurvival(survival) }
     return TrainingResult(model: file, report: report)
   }
 
@@ -122,6 +131,7 @@ public struct Trainer: Sendable {
   ///   table and the ids, making folds and fitting.
   public func train(_ table: TableData, holdoutIds: String? = nil, folds: Int = 5) throws -> TrainingResult {
     guard let labelColumn = table.label else { throw TrainerError.noLabelColumn(table.path) }
+    if survival != nil { throw SurvivalError.preparedTable }
     let (all, dates) = try table.load()
     var report = TrainingReport()
     var notes: [String] = []
@@ -370,11 +380,17 @@ public struct Trainer: Sendable {
 
   /// Fills the model file: calibration, held-out predictions, permutation importance, tuning,
   /// backtest, training AUC, risk bands and drift references.
+  ///
+  /// - Parameter scoredRows: the training rows whose scores are churn probabilities (a survival
+  ///   model's period-1 rows), for the training AUC, the bands and the score's drift reference;
+  ///   nil: every row.
   func finish(_ file: inout ModelFile, fitted: TrainedModel, final: FinalRows, measured: Measured, record: ModelFile.TuningRecord?,
-              report: inout TrainingReport) throws {
+              report: inout TrainingReport, scoredRows: [Int]? = nil) throws {
     // The training rows' raw probabilities, computed once: for the check and for the scores below.
-    let raw = fitted.rawProbabilities(fitted.x)
+    var raw = fitted.rawProbabilities(fitted.x)
     try fitted.checkRanksCustomers(probabilities: raw)
+    var labels = final.labels
+    if let scoredRows { (raw, labels) = (scoredRows.map { raw[$0] }, scoredRows.map { labels[$0] }) }
     file.calibration = calibrated(fitted, measured)
     if let held = measured.heldOut {
       file.holdoutPredictions = .init(source: measured.heldOutSource, probabilities: held.p, labels: held.y, seed: settings.seed)
@@ -413,7 +429,7 @@ public struct Trainer: Sendable {
     // (the order is dropped right after, not kept beside the matrix to the end).
     let (trainingAUC, learned, scoreEdges) = { () -> (Double?, RiskBands, [Double]) in
       let order = ScoreOrder(scores)
-      return (try? rocAUC(order, labels: final.labels), RiskBands.learn(order), DriftReference.distinctEdges(DriftReference.decileRanks(count: scores.count).map { order[rank: $0] }))
+      return (try? rocAUC(order, labels: labels), RiskBands.learn(order), DriftReference.distinctEdges(DriftReference.decileRanks(count: scores.count).map { order[rank: $0] }))
     }()
     file.validation.trainingAUC = trainingAUC
     report.meanPredicted = scores.reduce(0, +) / Double(scores.count)
@@ -421,7 +437,7 @@ public struct Trainer: Sendable {
     log.line(report.meanText)
     report.bandsNote = learned.unevenNote(scores: scores)
     if let note = report.bandsNote { log.note(note) }
-    let bands = measured.heldOut.map { learned.measured(scores: $0.p, labels: $0.y) } ?? learned.measured(scores: scores, labels: final.labels)
+    let bands = measured.heldOut.map { learned.measured(scores: $0.p, labels: $0.y) } ?? learned.measured(scores: scores, labels: labels)
     report.bands = bands
     log.line(report.bandsText)
     file.riskBands = bands
