@@ -58,7 +58,7 @@ public struct Trainer: Sendable {
   public func train(_ data: EventData, plan: ObservationPlan) throws -> TrainingResult {
     let customers = try data.loadCustomers()
     return try train(built: try plan.features(data, customers: customers, log: log), customers: customers, columns: data.columns,
-                     signupColumn: data.signupColumn, churnDateColumn: data.churnDateColumn, plan: plan)
+                     signupColumn: data.customerColumns.signupColumn, churnDateColumn: data.customerColumns.churnDateColumn, plan: plan)
   }
 
   /// Trains from feature rows already built (from files or by a database), the customer table
