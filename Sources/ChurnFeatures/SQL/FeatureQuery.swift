@@ -189,9 +189,13 @@ struct QueryWriter {
       """))
     ctes.append(("evd", "SELECT cid, etype, v, t, \(d.floorDivision("t", by: Self.day)) AS d FROM ev"))
 
-    // 3. The daily roll-up.
+    // 3. The daily roll-up. PostgreSQL sums BIGINT counts as NUMERIC, an arbitrary-precision
+    //    type: a (customer, type, day) count fits INTEGER, whose sums are BIGINT (demo, 10
+    //    cutoffs: the per-type aggregate 8.3 s against 6.1 s).
+    let postgres = d == .postgres
+    let count = { (expression: String) in postgres ? "CAST(\(expression) AS INTEGER)" : expression }
     ctes.append(("daily", """
-      SELECT cid, etype, d, COUNT(*) AS n, SUM(v) AS s, COUNT(v) AS nv, MIN(t) AS tmin, MAX(t) AS tmax
+      SELECT cid, etype, d, \(count("COUNT(*)")) AS n, SUM(v) AS s, \(count("COUNT(v)")) AS nv, MIN(t) AS tmin, MAX(t) AS tmax
         FROM evd GROUP BY cid, etype, d
       """))
     ctes.append(("dayall", "SELECT cid, d, SUM(n) AS n, MIN(tmin) AS tmin, MAX(tmax) AS tmax FROM daily GROUP BY cid, d"))

@@ -21,12 +21,17 @@ extension Trainer {
   /// - Throws: `BacktestError` when `testFrom` is not a date or after every testable cutoff, or
   ///   no cutoff can be tested; the errors of reading the data, building features and fitting.
   public func backtest(_ data: EventData, plan: ObservationPlan, testFrom: String? = nil, bootstrap: Int = 1000) throws -> BacktestResult {
+    try backtest(plan: plan, testFrom: testFrom, bootstrap: bootstrap) { try plan.features(data, log: log) }
+  }
+
+  /// Backtests on the feature rows `build` makes (from files or by a database) at the plan's cutoffs.
+  func backtest(plan: ObservationPlan, testFrom: String?, bootstrap: Int, build: () throws -> FeatureBuilder.Result) throws -> BacktestResult {
     var from: Int64?
     if let testFrom {
       guard let day = UTCTime.parseMilliseconds(testFrom) else { throw BacktestError.badTestFrom(testFrom) }
       from = day
     }
-    let built = try plan.features(data, log: log)
+    let built = try build()
     FeatureRunSummary(built).lines.forEach(log.line)
     let all = built.table
     let design = try plan.design()
