@@ -25,6 +25,7 @@ struct BacktestCommand: ParsableCommand {
   @OptionGroup var observation: ObservationOptions
   @OptionGroup var modelOptions: ModelOptions
   @OptionGroup var survivalOptions: SurvivalOptions
+  @OptionGroup var database: DatabaseOptions
 
   @Option(help: "A prepared table, a .csv or .csv.gz file, instead of an event log (stratified k-fold).")
   var table: String?
@@ -51,12 +52,16 @@ struct BacktestCommand: ParsableCommand {
   var folds: Int { foldsFlag ?? 5 }
 
   func validate() throws {
-    if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
+    try database.validate(files: FlagRules.given([("--events", events.events != nil), ("--customers", customers.customers != nil),
+                                                  ("--table", table != nil)]))
+    if (table == nil) == (events.events == nil && database.database == nil) {
+      throw ValidationError("give either --events (with cutoffs) or --table (with --label)")
+    }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
     if table != nil && survivalOptions.survival { throw ValidationError(SurvivalError.preparedTable.description) }
     try FlagRules.check("--folds", foldsFlag, in: 2...FlagRules.maxFolds)
     try FlagRules.check("--bootstrap", bootstrap, in: 0...FlagRules.maxBootstrap)
-    try customers.validate(table: table != nil)
+    if database.database == nil || database.customersTable == nil { try customers.validate(table: table != nil) }
     if table != nil {
       try FlagRules.refuse(events.givenFlags + observation.givenFlags + (testFrom != nil ? ["--test-from"] : []),
                            "applies to an event log (--events), not to --table; drop it")
@@ -74,6 +79,7 @@ struct BacktestCommand: ParsableCommand {
     var trainer = modelOptions.trainer(threads: observation.threads, log: .standardError("backtest"))
     trainer.survival = try survivalOptions.settings(for: modelOptions.model)
     let result = try table.map { try trainer.backtest(customers.tableData($0, idColumn: id, label: label), folds: folds, bootstrap: bootstrap) }
+      ?? database.source(events: events, customers: customers).map { try trainer.backtest($0, plan: observation.plan(), testFrom: testFrom, bootstrap: bootstrap) }
       ?? trainer.backtest(events.data(customers: customers, threads: observation.threads), plan: observation.plan(), testFrom: testFrom, bootstrap: bootstrap)
     render(result).forEach(print)
     if let out {

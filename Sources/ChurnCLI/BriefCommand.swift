@@ -65,10 +65,7 @@ struct BriefCommand: ParsableCommand {
     _ = try contact.economics(revenueColumn: revenueColumn)
     if surveyType.trimmingSpaces.isEmpty || npsType.trimmingSpaces.isEmpty { throw ValidationError("--survey-type and --nps-type must name event types") }
     if inputs.table != nil {
-      throw ValidationError("churn brief reads an event log (--events with --as-of): the key accounts' trend is scored at earlier cutoffs; drop --table")
-    }
-    if inputs.database.database != nil {
-      throw ValidationError("churn brief reads an event log file (--events with --as-of), not yet a database; drop --database")
+      throw ValidationError("churn brief reads an event log (--events or --database, with --as-of): the key accounts' trend is scored at earlier cutoffs; drop --table")
     }
   }
 
@@ -79,8 +76,11 @@ struct BriefCommand: ParsableCommand {
                                trendStep: try CalendarSpan.parse(trendStep, option: "--trend-step"), monthlyCutoffs: monthlyCutoffs,
                                monthlySettings: MonthlyAnalysis.Settings(surveyType: surveyType.trimmingSpaces, npsType: npsType.trimmingSpaces),
                                contact: try contact.economics(revenueColumn: revenueColumn))
-    guard case .events(let data, let asOf) = inputs.source(for: scorer.model) else { return }  // validate() refused --table
-    let brief = try scorer.brief(data, asOf: asOf, options: options)
+    let brief = switch inputs.source(for: scorer.model) {
+    case .events(let data, let asOf): try scorer.brief(data, asOf: asOf, options: options)
+    case .database(let source, let asOf): try scorer.brief(source, asOf: asOf, options: options)
+    case .table: throw ValidationError("churn brief reads an event log or a database, not --table")  // validate() refused it
+    }
     let written = try brief.write(to: out, inputs: inputs.paths + [("--previous", previous), ("--rules", rules)])
     let warnings = brief.owners.map(\.newWarnings.count).reduce(0, +)
     StandardError.print("brief: \(brief.owners.count) owners (\(brief.ownerColumn)), \(warnings) \(brief.previous == nil ? "warnings" : "new warnings"); "

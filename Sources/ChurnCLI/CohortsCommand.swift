@@ -18,6 +18,7 @@ struct CohortsCommand: ParsableCommand {
   @OptionGroup var events: EventLogOptions
   @OptionGroup var customers: CustomerTableOptions
   @OptionGroup var observation: ObservationOptions
+  @OptionGroup var database: DatabaseOptions
 
   @Option(help: "A prepared table, a .csv or .csv.gz file, instead of an event log.")
   var table: String?
@@ -44,13 +45,17 @@ struct CohortsCommand: ParsableCommand {
   var top: Int { topFlag ?? 8 }
 
   func validate() throws {
-    if (table == nil) == (events.events == nil) { throw ValidationError("give either --events (with cutoffs) or --table (with --label)") }
+    try database.validate(files: FlagRules.given([("--events", events.events != nil), ("--customers", customers.customers != nil),
+                                                  ("--table", table != nil)]))
+    if (table == nil) == (events.events == nil && database.database == nil) {
+      throw ValidationError("give either --events (with cutoffs) or --table (with --label)")
+    }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
     guard groups >= 2 else { throw ValidationError("--groups must be at least 2 and --top at least 1") }
     guard groups <= 1000 else { throw ValidationError("--groups \(groups) is too many; expected 2...1000 quantile groups") }
     try FlagRules.check("--top", topFlag, atLeast: 1)
     if features != nil { try FlagRules.refuse(topFlag != nil ? ["--top"] : [], "applies only without --features (which names the features to show); drop one") }
-    try customers.validate(table: table != nil)
+    if database.database == nil || database.customersTable == nil { try customers.validate(table: table != nil) }
     if table != nil {
       try FlagRules.refuse(events.givenFlags + observation.givenFlags, "applies to an event log (--events), not to --table; drop it")
     } else {
@@ -62,6 +67,8 @@ struct CohortsCommand: ParsableCommand {
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events), ("--customers", customers.customers), ("--table", table)])
     let source: CohortStudy.Source = if let table {
       .table(customers.tableData(table, idColumn: id, label: label))
+    } else if let database = database.source(events: events, customers: customers) {
+      .database(database, try observation.plan())
     } else {
       .events(try events.data(customers: customers, threads: observation.threads), try observation.plan())
     }

@@ -24,6 +24,7 @@ struct MonthlyCommand: ParsableCommand {
   @OptionGroup var events: EventLogOptions
   @OptionGroup var customers: CustomerTableOptions
   @OptionGroup var observation: ObservationOptions
+  @OptionGroup var database: DatabaseOptions
 
   @Option(help: "Comma-separated categorical customer-table columns to group by (default: every one with 2 to --max-levels levels).")
   var attributes: String?
@@ -43,9 +44,12 @@ struct MonthlyCommand: ParsableCommand {
   static let files = ["monthly.html", "rates.csv", "profiles.csv", "months.csv"]
 
   func validate() throws {
-    guard events.events != nil else { throw ValidationError("--events is required: the monthly analysis is made from an event log's labelled rows") }
+    try database.validate(files: FlagRules.given([("--events", events.events != nil), ("--customers", customers.customers != nil)]))
+    guard events.events != nil || database.database != nil else {
+      throw ValidationError("--events is required: the monthly analysis is made from an event log's labelled rows")
+    }
     if observation.cutoffs == nil && observation.cutoff.isEmpty { throw ValidationError("give --cutoffs FROM:TO:STEP or --cutoff DATE: the rows analysed") }
-    try customers.validate(table: false)
+    if database.database == nil || database.customersTable == nil { try customers.validate(table: false) }
     try FlagRules.check("--max-levels", maxLevelsFlag, atLeast: 2)
     if attributes != nil { try FlagRules.refuse(maxLevelsFlag != nil ? ["--max-levels"] : [], "applies only without --attributes (which names the columns); drop one") }
     if attributes.map({ commaList($0).isEmpty }) == true { throw ValidationError("--attributes \"\(attributes!)\" names no column; expected a list such as industry,size") }
@@ -101,8 +105,12 @@ struct MonthlyCommand: ParsableCommand {
                                         inputs: [("--events", events.events), ("--customers", customers.customers)])
     let settings = MonthlyAnalysis.Settings(surveyType: surveyType.trimmingSpaces, npsType: npsType.trimmingSpaces,
                                             attributes: attributes.map(commaList), maximumLevels: maxLevelsFlag ?? 12)
-    let monthly = try MonthlyAnalysis(try events.data(customers: customers, threads: observation.threads), plan: try observation.plan(),
-                                      settings: settings, log: .standardError("monthly"))
+    let monthly = if let source = database.source(events: events, customers: customers) {
+      try MonthlyAnalysis(source, plan: try observation.plan(), settings: settings, log: .standardError("monthly"))
+    } else {
+      try MonthlyAnalysis(try events.data(customers: customers, threads: observation.threads), plan: try observation.plan(),
+                          settings: settings, log: .standardError("monthly"))
+    }
     if let summary = monthly.features { FeatureReport.print(summary, label: "monthly") }
     print(monthly.text)
     guard let out else { return }

@@ -89,16 +89,14 @@ struct SQLCommand: ParsableCommand {
   }
 
   func run() throws {
-    let model = try self.model.map { try ModelFile.read(path: $0) }
-    if let model, model.featureSpec == nil || model.events == nil {
-      throw ValidationError("--model \(self.model!) was trained on a prepared table, not from events; it has no feature spec to compile")
+    let features: QuerySettings.Features = if let model {
+      .model(try ModelFile.read(path: model), path: model)
+    } else if let spec {
+      .spec(try FeatureSpec.read(path: spec))
+    } else {
+      .eventTypes(commaList(eventTypes), valued: Set(commaList(valuedTypes)))
     }
-    let settings = model?.events
-    let plan = try observationPlan(settings)
-    let columns = eventColumns(settings)
-    let query = try FeatureQuery(spec: try featureSpec(model, plan: plan), observation: try plan.design(), columns: columns,
-                                 dialect: SQLDialect(rawValue: dialect)!, eventsTable: eventsTable, customersTable: customersTable,
-                                 customerColumns: customerColumns(settings, events: columns))
+    let query = try settings().query(features, dialect: SQLDialect(rawValue: dialect)!, eventsTable: eventsTable, customersTable: customersTable)
     if let out {
       try OutputFile.write(query.text, to: out)
       print(out)
@@ -107,43 +105,22 @@ struct SQLCommand: ParsableCommand {
     }
   }
 
-  /// The cutoffs, horizon and eligibility rules: a model supplies its horizon, rules and
-  /// (without cutoff flags) its cutoffs; a flag given wins.
-  func observationPlan(_ settings: ModelFile.EventSettings?) throws -> ObservationPlan {
-    var cutoffTexts = observation.cutoff
-    if let settings, observation.cutoff.isEmpty, observation.cutoffs == nil {
-      cutoffTexts = settings.trainingCutoffs + [settings.holdoutCutoff].compactMap { $0 }
-    }
-    return try ObservationPlan(cutoffs: observation.cutoffs, cutoff: cutoffTexts,
-                               horizon: observation.horizonFlag ?? settings?.horizon ?? "30d", leadDays: observation.lead,
-                               windows: try observation.windows.map(ObservationOptions.dayCounts),
-                               activeWindow: observation.activeWindow ?? settings?.activeWindow,
-                               activityTypes: observation.activityTypes.map(commaList) ?? settings?.activityTypes,
-                               purchaseTypes: observation.purchaseTypes.map(commaList), dataEnd: observation.dataEnd)
-  }
-
-  /// The model's spec, else --spec's, else the default families over --event-types.
-  func featureSpec(_ model: ModelFile?, plan: ObservationPlan) throws -> FeatureSpec {
-    if let model { return model.featureSpec! }
-    if let spec { return try FeatureSpec.read(path: spec) }
-    return try FeatureQuery.defaultSpec(eventTypes: commaList(eventTypes), valuedTypes: Set(commaList(valuedTypes)),
-                                        windows: plan.windows ?? [7, 30, 90], leadDays: plan.leadDays ?? 0, purchaseTypes: plan.purchaseTypes)
-  }
-
-  /// The events table's column names: flags, else the model's, else the defaults.
-  func eventColumns(_ settings: ModelFile.EventSettings?) -> EventLogColumns {
-    EventLogColumns(customer: customerColumn ?? settings?.customerColumn ?? "customer_id",
-                    timestamp: timestampColumn ?? settings?.timestampColumn ?? "timestamp",
-                    eventType: eventTypeColumn ?? settings?.eventTypeColumn ?? "event_type",
-                    value: noValueColumn ? nil : valueColumn ?? settings?.valueColumn ?? "value")
-  }
-
-  /// The customers table's column names; a churn date column only for contractual labels.
-  func customerColumns(_ settings: ModelFile.EventSettings?, events columns: EventLogColumns) -> FeatureQuery.CustomerColumns {
-    let contractual = settings.map(\.contractual) ?? !noChurnDateColumn
-    return FeatureQuery.CustomerColumns(
-      id: idColumn ?? columns.customer,
-      signup: noSignupColumn ? nil : signupColumn ?? settings?.signupColumn ?? CustomerTable.defaultSignupColumn,
-      churnDate: contractual && !noChurnDateColumn ? churnDateColumn ?? settings?.churnDateColumn ?? CustomerTable.defaultChurnDateColumn : nil)
+  /// The flags as the library takes them: each nil when not given (a model's value then applies).
+  func settings() throws -> QuerySettings {
+    var settings = QuerySettings()
+    settings.cutoffs = observation.cutoffs
+    settings.cutoff = observation.cutoff
+    settings.horizon = observation.horizonFlag
+    settings.leadDays = observation.lead
+    settings.windows = try observation.windows.map(ObservationOptions.dayCounts)
+    settings.activeWindow = observation.activeWindow
+    settings.activityTypes = observation.activityTypes.map(commaList)
+    settings.purchaseTypes = observation.purchaseTypes.map(commaList)
+    settings.dataEnd = observation.dataEnd
+    (settings.customerColumn, settings.timestampColumn, settings.eventTypeColumn) = (customerColumn, timestampColumn, eventTypeColumn)
+    (settings.valueColumn, settings.noValueColumn) = (valueColumn, noValueColumn)
+    (settings.idColumn, settings.signupColumn, settings.churnDateColumn) = (idColumn, signupColumn, churnDateColumn)
+    (settings.noSignupColumn, settings.noChurnDateColumn) = (noSignupColumn, noChurnDateColumn)
+    return settings
   }
 }

@@ -159,7 +159,5 @@ import Testing
     #expect(alone.stderr.hasPrefix("Error: --events-table applies only with --database; add --database URL or drop it\n"))
     let noDate = try runChurn(["score", "--model", "m.json", "--database", database.url, "--events-table", "events"])
     #expect(noDate.stderr.hasPrefix("Error: --database needs --as-of DATE, the day to score as of\n"))
-    let brief = try runChurn(["brief", "--model", "m.json", "--database", database.url, "--events-table", "events", "--as-of", "2025-01-01", "--out", "b"])
-    #expect(brief.stderr.hasPrefix("Error: churn brief reads an event log file (--events with --as-of), not yet a database; drop --database\n"))
   }
 }

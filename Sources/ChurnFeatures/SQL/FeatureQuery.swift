@@ -15,7 +15,8 @@ import ChurnCore
 /// events  -> (customer, event type, UTC day) roll-up: count, value sum, valued count, first and last ms
 /// cutoffs -> an inline VALUES table: cutoff, reference (cutoff − lead), horizon end, active start,
 ///            as epoch milliseconds and epoch days, computed here (calendar months included)
-/// roll-up ⋈ cutoffs on day < reference day -> per (customer, cutoff[, type]) aggregates
+/// roll-up ⋈ cutoffs on the days a window reads -> per (customer, cutoff[, type]) aggregates;
+///            older days, in a second grouping, give only the last event and activity
 /// eligibility and labels from the roll-up of activity types on [active start, horizon end)
 /// RFM scores by window functions over each cutoff's rows
 /// ```
@@ -189,9 +190,13 @@ struct QueryWriter {
       """))
     ctes.append(("evd", "SELECT cid, etype, v, t, \(d.floorDivision("t", by: Self.day)) AS d FROM ev"))
 
-    // 3. The daily roll-up.
+    // 3. The daily roll-up. PostgreSQL sums BIGINT counts as NUMERIC, an arbitrary-precision
+    //    type: a (customer, type, day) count fits INTEGER, whose sums are BIGINT (demo, 10
+    //    cutoffs: the per-type aggregate 8.3 s against 6.1 s).
+    let postgres = d == .postgres
+    let count = { (expression: String) in postgres ? "CAST(\(expression) AS INTEGER)" : expression }
     ctes.append(("daily", """
-      SELECT cid, etype, d, COUNT(*) AS n, SUM(v) AS s, COUNT(v) AS nv, MIN(t) AS tmin, MAX(t) AS tmax
+      SELECT cid, etype, d, \(count("COUNT(*)")) AS n, SUM(v) AS s, \(count("COUNT(v)")) AS nv, MIN(t) AS tmin, MAX(t) AS tmax
         FROM evd GROUP BY cid, etype, d
       """))
     ctes.append(("dayall", "SELECT cid, d, SUM(n) AS n, MIN(tmin) AS tmin, MAX(tmax) AS tmax FROM daily GROUP BY cid, d"))
@@ -231,9 +236,31 @@ struct QueryWriter {
     }
     typ.append("MAX(CASE WHEN a.d >= c.active_start_day AND a.d < c.cutoff_day THEN 1 ELSE 0 END) AS active_before")
     typ.append("MAX(CASE WHEN a.d >= c.cutoff_day THEN 1 ELSE 0 END) AS active_after")
+    // The conditional sums read only the last `lookback` days before the reference; older
+    // days matter only for the last event and for activity in a long active window. Those
+    // rows, most of a long history, go through a second grouping with two aggregates, not
+    // through every window's (PostgreSQL, demo, 10 cutoffs: the per-type step 7.6 s to 3.6 s).
+    // Its rows have the first step's columns: counts 0, sums NULL, as the first step gives a
+    // type with no event in the window.
+    var lookback = max(windows.max()!, r, 60)
+    if rising { lookback = max(lookback, 30 * FeatureSpec.risingPeriods) }
+    if quarters { lookback = max(lookback, 180) }
+    let older = typ.enumerated().map { j, item -> String in
+      guard j >= 3, let alias = item.components(separatedBy: " AS ").last else { return item }
+      switch alias {
+      case "last_t": return "MAX(a.tmax) AS last_t"
+      case "active_before": return "MAX(CASE WHEN a.d >= c.active_start_day THEN 1 ELSE 0 END) AS active_before"
+      case "active_after": return "0 AS active_after"
+      default: return (item.hasSuffix("ELSE 0 END) AS \(alias)") ? "0" : "NULL") + " AS \(alias)"
+      }
+    }
     ctes.append(("typ", """
       SELECT \(typ.joined(separator: ",\n         "))
-        FROM daily a JOIN cutoffs c ON a.d < c.horizon_end_day
+        FROM daily a JOIN cutoffs c ON a.d < c.horizon_end_day AND a.d >= c.ref_day - \(lookback)
+       GROUP BY a.cid, c.k, a.etype
+      UNION ALL
+      SELECT \(older.joined(separator: ", "))
+        FROM daily a JOIN cutoffs c ON a.d < c.ref_day - \(lookback)
        GROUP BY a.cid, c.k, a.etype
       """))
     let isActivity: String

@@ -11,6 +11,9 @@ public struct CohortStudy: Sendable {
     case events(EventData, ObservationPlan)
     /// The labelled rows of a prepared table (its `label` must be set).
     case table(TableData)
+    /// The labelled (customer, cutoff) rows of the tables of a PostgreSQL database at the plan's
+    /// cutoffs, computed by the server: the rows `events` gives for the same data as files.
+    case database(DatabaseSource, ObservationPlan)
   }
 
   /// Which features to show.
@@ -35,13 +38,13 @@ public struct CohortStudy: Sendable {
   /// Groups the labelled rows of `source` into cohorts per feature.
   ///
   /// - Parameters:
-  ///   - source: an event log with an observation plan, or a prepared table with a label.
+  ///   - source: an event log (files or database tables) with an observation plan, or a prepared table with a label.
   ///   - selection: the strongest features, or features by name.
   ///   - groups: quantile groups per numeric feature (2...1000).
   ///   - log: where the progress of reading an event log goes.
   /// - Throws: `CohortsError` when there is nothing to compare (no labelled row, one class, a
   ///   named feature that is not one or has a single cohort); the errors of reading the inputs
-  ///   (`ObservationPlan.features`, `TableData.load`).
+  ///   (`ObservationPlan.features`, `TableData.load`) and `DatabaseError`.
   public init(_ source: Source, selection: Selection = .strongest(8), groups: Int = 10, log: JobLog = .silent) throws {
     guard (2...1000).contains(groups) else { throw CohortsError.groups(groups) }
     let data: FeatureTable
@@ -52,6 +55,11 @@ public struct CohortStudy: Sendable {
       features = FeatureRunSummary(result)
       data = result.table
       roles = [(events.columns.customer, "id"), ("label", "label"), ("cutoff", "cutoff")]
+    case .database(let database, let plan):
+      let result = try plan.features(database, log: log).result
+      features = FeatureRunSummary(result)
+      data = result.table
+      roles = [(database.columns.customer, "id"), ("label", "label"), ("cutoff", "cutoff")]
     case .table(let table):
       guard table.label != nil else { throw CohortsError.noLabelColumn(path: table.path) }
       data = try table.load().table

@@ -191,6 +191,11 @@ extension Scorer {
   /// - Throws: `BriefError` for no owner column or a count out of range; `OwnerColumnError`;
   ///   the errors of `score(_:asOf:options:)` (`PreviousListError`, `RevenueColumnError`, ...).
   public func brief(_ data: EventData, asOf: String, options: BriefOptions = BriefOptions()) throws -> WeeklyBrief {
+    try brief(.events(data, asOf: asOf), options: options)
+  }
+
+  /// The brief from an event log's files or a database's tables (`source` is `.events` or `.database`).
+  func brief(_ source: CustomerSource, options: BriefOptions) throws -> WeeklyBrief {
     for (option, value, range) in [("--movers", options.movers, 0...BriefOptions.maximumListed),
                                    ("--key-accounts", options.keyAccounts, 0...BriefOptions.maximumListed),
                                    ("--trend-points", options.trendPoints, 1...BriefOptions.maximumTrendPoints),
@@ -202,8 +207,8 @@ extension Scorer {
     var scoring = ScoringOptions(revenueColumn: options.revenueColumn, reasons: options.reasons, previous: options.previous,
                                  rules: options.rules, ownerColumn: ownerColumn)
     scoring.contact = options.contact
-    let scored = try score(.events(data, asOf: asOf), options: scoring)
-    let asOfInstant = scored.asOf!  // scoring from events always sets it
+    let scored = try score(source, options: scoring)
+    let asOfInstant = scored.asOf!  // scoring from events or a database always sets it
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: scored.idHeader) }
 
     // The trend: the model's probabilities at earlier cutoffs, and monthly revenue, in one pass.
@@ -213,7 +218,7 @@ extension Scorer {
     var revenue: [String: Double] = [:]
     while !earlier.isEmpty || options.revenueColumn != nil {
       do {
-        let (result, table) = try build(data, cutoffs: earlier.isEmpty ? [asOfInstant] : earlier, extraNumeric: options.revenueColumn)
+        let (result, table) = try build(source, cutoffs: earlier.isEmpty ? [asOfInstant] : earlier, extraNumeric: options.revenueColumn)
         if !earlier.isEmpty {
           let p = try model.probabilities(try model.scoringRows(result.table))
           for (k, id) in result.table.ids.enumerated() { trendByCutoff[result.table.cutoffs![k], default: [:]][id] = p[k] }
@@ -267,7 +272,7 @@ extension Scorer {
       }
       owners.append(brief)
     }
-    let monthly = try monthlyAnalysis(data, asOf: asOfInstant, options: options, notes: &notes)
+    let monthly = try monthlyAnalysis(source, asOf: asOfInstant, options: options, notes: &notes)
     for note in notes { log.note(note) }
     return WeeklyBrief(asOf: UTCTime.formatDate(milliseconds: asOfInstant), ownerColumn: ownerColumn, idHeader: scored.idHeader,
                        previous: options.previous, revenueColumn: options.revenueColumn, usesRules: scored.list.showsWarnings,
@@ -279,7 +284,7 @@ extension Scorer {
   /// the model's observation rules, at the last `options.monthlyCutoffs` month starts before
   /// `asOf` whose label window closed by `asOf`, those after the first event. Nil (with a note)
   /// when none qualifies; nil without a note when none was asked for.
-  func monthlyAnalysis(_ data: EventData, asOf: Int64, options: BriefOptions, notes: inout [String]) throws -> MonthlyAnalysis? {
+  func monthlyAnalysis(_ source: CustomerSource, asOf: Int64, options: BriefOptions, notes: inout [String]) throws -> MonthlyAnalysis? {
     guard options.monthlyCutoffs > 0 else { return nil }
     let (settings, _) = try eventSettings()
     let horizon = try settings.design(cutoffs: [asOf]).horizon
@@ -292,11 +297,20 @@ extension Scorer {
       let start = UTCTime.days(year: y, month: m, day: 1) * day
       if horizon.added(to: start) <= asOf { cutoffs.append(start) }
     }
-    let modelData = try modelEventData(data)
+    let analyse: (ObservationPlan) throws -> MonthlyAnalysis
+    switch source {
+    case .events(let data, _):
+      let modelData = try modelEventData(data)
+      analyse = { try MonthlyAnalysis(modelData, plan: $0, settings: options.monthlySettings, log: self.log) }
+    case .database(let database, _):
+      let modelSource = try modelSource(database)
+      analyse = { try MonthlyAnalysis(modelSource, plan: $0, settings: options.monthlySettings, log: self.log) }
+    case .table:
+      return nil
+    }
     while !cutoffs.isEmpty {
       do {
-        let plan = ObservationPlan(design: try settings.design(cutoffs: cutoffs.reversed()))
-        return try MonthlyAnalysis(modelData, plan: plan, settings: options.monthlySettings, log: log)
+        return try analyse(ObservationPlan(design: try settings.design(cutoffs: cutoffs.reversed())))
       } catch FeatureError.cutoffBeforeData(let cutoff, _) {
         guard let instant = UTCTime.parseMilliseconds(cutoff) else { throw FeatureError.cutoffBeforeData(cutoff: cutoff, firstEvent: "") }
         cutoffs.removeAll { $0 <= instant }

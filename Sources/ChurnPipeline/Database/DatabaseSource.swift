@@ -21,16 +21,9 @@ public struct DatabaseSource: Sendable {
   public var customersTable: String?
   /// The events table's column names.
   public var columns: EventLogColumns
-  /// The customers table's id column (default: the events' customer column).
-  public var customerIdColumn: String?
-  public var signupColumn: String
-  public var churnDateColumn: String
-  /// Customers-table columns to read as categorical, or numeric, whatever they hold; columns to leave out.
-  public var categorical: [String]
-  public var numeric: [String]
-  public var exclude: [String]
-  /// The customers-table column naming each customer's owner (text, never a feature).
-  public var ownerColumn: String?
+  /// How the customers table is read: its id, signup and churn-date columns, forced kinds,
+  /// columns left out, the owner column (as for a customer file).
+  public var customerColumns: CustomerTableColumns
 
   public init(url: String, eventsTable: String, customersTable: String? = nil, columns: EventLogColumns = EventLogColumns(),
               customerIdColumn: String? = nil, signupColumn: String = CustomerTable.defaultSignupColumn,
@@ -40,18 +33,35 @@ public struct DatabaseSource: Sendable {
     self.eventsTable = eventsTable
     self.customersTable = customersTable
     self.columns = columns
-    self.customerIdColumn = customerIdColumn
-    self.signupColumn = signupColumn
-    self.churnDateColumn = churnDateColumn
-    self.categorical = categorical
-    self.numeric = numeric
-    self.exclude = exclude
-    self.ownerColumn = ownerColumn
+    customerColumns = CustomerTableColumns(idColumn: customerIdColumn, signupColumn: signupColumn, churnDateColumn: churnDateColumn,
+                                           categorical: categorical, numeric: numeric, exclude: exclude, ownerColumn: ownerColumn)
   }
 
   /// `name` as a PostgreSQL identifier; a dotted table name keeps its dots (`crm.events`).
   static func identifier(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
   static func table(_ name: String) -> String { name.split(separator: ".").map { identifier(String($0)) }.joined(separator: ".") }
+
+  /// `text` as a PostgreSQL string literal.
+  static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+
+  /// The events table's value column: `columns.value` when the table has it, nil when it has
+  /// none of the default name and none was asked for (events without values, as a log without
+  /// a value column reads).
+  ///
+  /// - Throws: `DatabaseError.missingColumn` for a value column named by a flag (or required by
+  ///   a model) that the table lacks.
+  func valueColumn(_ connection: PostgresConnection) throws -> String? {
+    guard let value = columns.value else { return nil }
+    var eventColumns: [PostgresColumn] = []
+    try connection.query("SELECT * FROM \(Self.table(eventsTable)) WHERE false", columns: { eventColumns = $0 }) { _ in }
+    if eventColumns.contains(where: { $0.name.lowercased() == value.lowercased() }) { return value }
+    // As with a file: the default name may be absent (events without values); another name must be there.
+    guard value == EventLogColumns().value, !columns.valueRequired else {
+      throw DatabaseError.missingColumn(target: connection.redactedTarget, table: eventsTable, column: value,
+                                        columns: eventColumns.map(\.name), flag: "--value-column")
+    }
+    return nil
+  }
 
   /// What the events table holds: per event type, the events and whether any carries a value;
   /// the first and last event times (ms). One pass over the table.
@@ -92,11 +102,11 @@ public struct DatabaseSource: Sendable {
   }
 
   /// The customers table copied to a CSV file in `directory` (dates and times as ISO 8601 in
-  /// UTC, NULL as a blank field), and its column names, read as `EventData.loadCustomers` reads a customer file, so the
+  /// UTC, NULL as a blank field), and its column names, read as `CustomerTableColumns` reads a customer file, so the
   /// attributes, their kinds and the notes are those of the same table as a CSV.
   func customers(_ connection: PostgresConnection, into directory: String, spec: FeatureSpec?, extraNumeric: String?) throws -> (CustomerTable?, header: [String]) {
     guard let customersTable else {
-      if let ownerColumn { throw OwnerColumnError.noCustomerTable(name: ownerColumn) }
+      if let ownerColumn = customerColumns.ownerColumn { throw OwnerColumnError.noCustomerTable(name: ownerColumn) }
       return (nil, [])
     }
     let target = PostgresURL.redacted(url)
@@ -129,9 +139,7 @@ public struct DatabaseSource: Sendable {
       }
     }
     handle.write(Data(buffer.utf8))
-    let data = EventData(events: "", customers: path, columns: columns, customerIdColumn: customerIdColumn, signupColumn: signupColumn,
-                         churnDateColumn: churnDateColumn, categorical: categorical, numeric: numeric, exclude: exclude, ownerColumn: ownerColumn)
-    return (try data.loadCustomers(spec: spec, extraNumeric: extraNumeric), probe.map(\.name))
+    return (try customerColumns.load(path: path, eventCustomerColumn: columns.customer, spec: spec, extraNumeric: extraNumeric), probe.map(\.name))
   }
 
   /// A CSV field: quoted when it holds a comma, a quote, a line break or edge spaces.

@@ -31,12 +31,12 @@ public struct DataProfile: Sendable, Equatable {
         + "events after tomorrow (they would make labels \"known\" that are not) unless --data-end is given (features, train, backtest, cohorts)")
     }
     customers = try data.customers.map { path in
-      let idColumn = data.customerIdColumn ?? data.columns.customer
-      _ = try CustomerTable(path: path, idColumn: idColumn, churnDateColumn: data.churnDateColumn)
-      let profile = try CustomerTableProfile(path: path, customerColumn: idColumn, churnDateColumn: data.churnDateColumn)
+      let idColumn = data.customerColumns.idColumn ?? data.columns.customer
+      _ = try CustomerTable(path: path, idColumn: idColumn, churnDateColumn: data.customerColumns.churnDateColumn)
+      let profile = try CustomerTableProfile(path: path, customerColumn: idColumn, churnDateColumn: data.customerColumns.churnDateColumn)
       // Without the default column the table simply has no churn dates; a name the user gave must exist.
-      if profile.churnDateColumn == nil && data.churnDateColumn != CustomerTable.defaultChurnDateColumn {
-        throw DataProfileError.noChurnDateColumn(path: path, name: data.churnDateColumn, header: profile.columns)
+      if profile.churnDateColumn == nil && data.customerColumns.churnDateColumn != CustomerTable.defaultChurnDateColumn {
+        throw DataProfileError.noChurnDateColumn(path: path, name: data.customerColumns.churnDateColumn, header: profile.columns)
       }
       return profile
     }

@@ -11,49 +11,25 @@ public struct EventData: Sendable {
   public var customers: String?
   /// The event log's column names.
   public var columns: EventLogColumns
-  /// The customer table's id column (default: the event log's customer column).
-  public var customerIdColumn: String?
-  /// The customer table's signup-date column.
-  public var signupColumn: String
-  /// The customer table's churn-date column; its presence makes labels contractual.
-  public var churnDateColumn: String
-  /// Customer-table columns to read as categorical, or as numeric, whatever they look like.
-  public var categorical: [String]
-  public var numeric: [String]
-  /// Customer-table columns to leave out (for example one that already says who churned).
-  public var exclude: [String]
+  /// How the customer table is read: its id, signup and churn-date columns, forced kinds,
+  /// columns left out, the owner column.
+  public var customerColumns: CustomerTableColumns
   /// Skip malformed event rows (counted by reason and reported) instead of stopping.
   public var skipBadRows: Bool
   /// Threads reading the event log.
   public var threads: Int
-  /// The customer-table column naming each customer's owner (such as `account_manager`):
-  /// read as text, never a feature, put on ranked lists and briefs.
-  public var ownerColumn: String?
 
   public init(events: String, customers: String? = nil, columns: EventLogColumns = EventLogColumns(), customerIdColumn: String? = nil,
               signupColumn: String = CustomerTable.defaultSignupColumn, churnDateColumn: String = CustomerTable.defaultChurnDateColumn,
               categorical: [String] = [], numeric: [String] = [], exclude: [String] = [], skipBadRows: Bool = false,
               threads: Int = ProcessInfo.processInfo.activeProcessorCount, ownerColumn: String? = nil) {
-    self.ownerColumn = ownerColumn
     self.events = events
     self.customers = customers
     self.columns = columns
-    self.customerIdColumn = customerIdColumn
-    self.signupColumn = signupColumn
-    self.churnDateColumn = churnDateColumn
-    self.categorical = categorical
-    self.numeric = numeric
-    self.exclude = exclude
+    customerColumns = CustomerTableColumns(idColumn: customerIdColumn, signupColumn: signupColumn, churnDateColumn: churnDateColumn,
+                                           categorical: categorical, numeric: numeric, exclude: exclude, ownerColumn: ownerColumn)
     self.skipBadRows = skipBadRows
     self.threads = threads
-  }
-
-  /// Column kinds forced by `categorical` and `numeric`.
-  var forcedKinds: [String: TypedCSV.Kind] {
-    var kinds: [String: TypedCSV.Kind] = [:]
-    for name in categorical { kinds[name] = .categorical }
-    for name in numeric { kinds[name] = .numeric }
-    return kinds
   }
 
   /// The customer table, read with the kinds of `spec`'s attributes (a model's) and those
@@ -63,15 +39,10 @@ public struct EventData: Sendable {
   ///   `OwnerColumnError` for an owner column the table lacks, or without a customer table.
   public func loadCustomers(spec: FeatureSpec? = nil, extraNumeric: String? = nil) throws -> CustomerTable? {
     guard let customers else {
-      if let ownerColumn { throw OwnerColumnError.noCustomerTable(name: ownerColumn) }
+      if let ownerColumn = customerColumns.ownerColumn { throw OwnerColumnError.noCustomerTable(name: ownerColumn) }
       return nil
     }
-    var kinds: [String: TypedCSV.Kind] = [:]
-    for attribute in spec?.attributes ?? [] { kinds[attribute.name] = attribute.kind }
-    kinds.merge(forcedKinds) { _, forced in forced }
-    if let extraNumeric { kinds[extraNumeric] = kinds[extraNumeric] ?? .numeric }
-    return try CustomerTable(path: customers, idColumn: customerIdColumn ?? columns.customer, signupColumn: signupColumn,
-                             churnDateColumn: churnDateColumn, kinds: kinds, exclude: Set(exclude), ownerColumn: ownerColumn)
+    return try customerColumns.load(path: customers, eventCustomerColumn: columns.customer, spec: spec, extraNumeric: extraNumeric)
   }
 
   /// A reader of the event log, its progress shown by `log` for a large file.

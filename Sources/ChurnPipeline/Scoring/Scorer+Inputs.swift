@@ -126,6 +126,16 @@ extension Scorer {
     return (result, table)
   }
 
+  /// The model's features at `cutoffs` from the files or the tables of `source` (not a table:
+  /// its features are fixed, at one date).
+  func build(_ source: CustomerSource, cutoffs: [Int64], extraNumeric: String? = nil) throws -> (FeatureBuilder.Result, CustomerTable?) {
+    switch source {
+    case .events(let data, _): return try build(data, cutoffs: cutoffs, extraNumeric: extraNumeric)
+    case .database(let database, _): return try build(database, cutoffs: cutoffs, extraNumeric: extraNumeric)
+    case .table: preconditionFailure("Scorer.build: a table's features are not recomputed at other cutoffs")
+    }
+  }
+
   /// The rows to score from `source`, with the model's features; lines on the data go to `log`.
   func rows(_ source: CustomerSource, revenueColumn: String?, ownerColumn: String? = nil) throws -> ScoringRows {
     switch source {

@@ -10,10 +10,10 @@ extension Trainer {
   /// probability 1 − S(1) against the next period's churn (the fixed-horizon metrics), and its
   /// curves S(1) … S(K) against their observed, right-censored times to churn
   /// (`SurvivalEvaluation`: concordance, integrated Brier score, Kaplan–Meier per risk decile).
-  func survivalBacktest(_ data: EventData, plan: ObservationPlan, testFrom text: String?, from: Int64?, bootstrap: Int) throws -> BacktestResult {
-    let customers = try data.loadCustomers()
+  func survivalBacktest(_ build: () throws -> (result: FeatureBuilder.Result, customers: CustomerTable?), plan: ObservationPlan,
+                        testFrom text: String?, from: Int64?, bootstrap: Int) throws -> BacktestResult {
+    let (built, customers) = try build()
     try checkSurvival(customers: customers)
-    let built = try plan.features(data, customers: customers, log: log)
     FeatureRunSummary(built).lines.forEach(log.line)
     let design = try plan.design()
     let source = built.table

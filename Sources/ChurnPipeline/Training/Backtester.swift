@@ -21,13 +21,23 @@ extension Trainer {
   /// - Throws: `BacktestError` when `testFrom` is not a date or after every testable cutoff, or
   ///   no cutoff can be tested; the errors of reading the data, building features and fitting.
   public func backtest(_ data: EventData, plan: ObservationPlan, testFrom: String? = nil, bootstrap: Int = 1000) throws -> BacktestResult {
+    try backtest(plan: plan, testFrom: testFrom, bootstrap: bootstrap) {
+      let customers = try data.loadCustomers()
+      return (try plan.features(data, customers: customers, log: log), customers)
+    }
+  }
+
+  /// Backtests on the feature rows `build` makes (from files or by a database) at the plan's
+  /// cutoffs, with the customer table they were built with (a survival model follows its churn dates).
+  func backtest(plan: ObservationPlan, testFrom: String?, bootstrap: Int,
+                build: () throws -> (result: FeatureBuilder.Result, customers: CustomerTable?)) throws -> BacktestResult {
     var from: Int64?
     if let testFrom {
       guard let day = UTCTime.parseMilliseconds(testFrom) else { throw BacktestError.badTestFrom(testFrom) }
       from = day
     }
-    if survival != nil { return try survivalBacktest(data, plan: plan, testFrom: testFrom, from: from, bootstrap: bootstrap) }
-    let built = try plan.features(data, log: log)
+    if survival != nil { return try survivalBacktest(build, plan: plan, testFrom: testFrom, from: from, bootstrap: bootstrap) }
+    let built = try build().result
     FeatureRunSummary(built).lines.forEach(log.line)
     let all = built.table
     let design = try plan.design()

@@ -62,7 +62,7 @@ public struct Trainer: Sendable {
     let customers = try data.loadCustomers()
     try checkSurvival(customers: customers)
     return try train(built: try plan.features(data, customers: customers, log: log), customers: customers, columns: data.columns,
-                     signupColumn: data.signupColumn, churnDateColumn: data.churnDateColumn, plan: plan)
+                     signupColumn: data.customerColumns.signupColumn, churnDateColumn: data.customerColumns.churnDateColumn, plan: plan)
   }
 
   /// Trains from feature rows already built (from files or by a database), the customer table
