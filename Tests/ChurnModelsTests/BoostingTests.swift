@@ -49,6 +49,26 @@ struct BoostingTests {
     #expect(whole.codes == FeatureBins(x).codes && whole.thresholds == FeatureBins(x).thresholds)
   }
 
+  @Test("Cut points by selection: the same bits as from the values sorted, for continuous values, ties, zeros of both signs, few values and few bins")
+  func cutsBySelection() {
+    var rng = SeededGenerator(seed: 41, stream: 0)
+    let continuous = (0..<5_000).map { _ in rng.normal() }
+    let ties = (0..<5_000).map { _ in Double(rng.integer(below: 10)) }
+    let skewed = (0..<3_000).map { _ in exp(3 * rng.normal()) } + [Double](repeating: 0, count: 2_000)
+    let signedZeros = (0..<1_000).map { i in i % 3 == 0 ? -0.0 : (i % 3 == 1 ? 0.0 : rng.normal()) }
+    let cases: [(String, [Double], Int)] = [
+      ("continuous", continuous, 255), ("continuous, 16 bins", continuous, 16), ("ten values", ties, 255),
+      ("skewed with many zeros", skewed, 255), ("−0 and +0", signedZeros, 255), ("a NaN", continuous.prefix(50) + [.nan, 1, 2], 255), ("fewer values than bins", Array(continuous.prefix(100)), 255),
+      ("three values", [3, 1, 2, 1, 3], 255), ("two values", [1, 0, 0, 1, 1], 255), ("one value", [7, 7, 7], 255), ("none", [], 255),
+    ]
+    for (name, values, bins) in cases {
+      let expected = FeatureBins.cuts(ascending: FeatureBins.twoValued(values) ?? values.sorted(), maxBins: bins)
+      #expect(FeatureBins.cuts(of: values, maxBins: bins).map(\.bitPattern) == expected.map(\.bitPattern), "\(name)")
+    }
+    #expect(FeatureBins.cuts(of: continuous).count == 254, "254 cut points of 5,000 distinct values")
+    #expect(FeatureBins.cuts(of: ties) == (0..<9).map(Double.init), "ten values: a cut point below each but the largest")
+  }
+
   @Test("One split by hand: base log-odds 0, leaf values −G/(H+λ)·η exactly, threshold at the data value, gain importance 1",
         arguments: [0.0, 1.0])
   func handChecked(l2: Double) throws {

@@ -63,7 +63,7 @@ struct FeatureBins: Sendable {
           }
           var values = sample.map { $0.map { column[Int($0)] } } ?? column
           if missing { values.removeAll { $0.isNaN } }
-          let cuts = (knownCuts?[j]).flatMap { $0 } ?? Self.cuts(ascending: Self.twoValued(values) ?? values.sorted(), maxBins: maxBins)
+          let cuts = (knownCuts?[j]).flatMap { $0 } ?? Self.cuts(of: values, maxBins: maxBins)
           // A value's code: how many cut points lie strictly below it, found in 8 fixed steps
           // without branches over the cuts padded with +∞ to 256 entries (a branching binary
           // search mispredicts about half its steps: 60 ns a value on 1M × 50, most of the
@@ -107,6 +107,25 @@ struct FeatureBins: Sendable {
         if v != sorted.last! && cuts.last.map({ v > $0 }) ?? true { cuts.append(v) }
       }
     }
+    return cuts
+  }
+
+  /// The cut points of a column from its values in any order (no NaN): `cuts(ascending:)` of
+  /// the values sorted, but only the values at the ranks it reads are found, by a radix
+  /// selection (`OrderStatistics.ranked`, O(n)): sorting each column took about 10% of a boosted
+  /// fit of 100k × 50 (100 rounds). A column of two values is counted (`twoValued`); one with
+  /// a −0 is sorted, so that the zero kept as a cut point has the bits the sort gives it, and
+  /// so is one with a NaN (a column of the forest's bins, without `missingBin`, as before).
+  static func cuts(of values: [Double], maxBins: Int = 255) -> [Double] {
+    if let sorted = twoValued(values) { return cuts(ascending: sorted, maxBins: maxBins) }
+    if values.contains(where: { $0.isNaN || ($0 == 0 && $0.sign == .minus) }) { return cuts(ascending: values.sorted(), maxBins: maxBins) }
+    let count = values.count
+    // The ranks `cuts(ascending:)` reads: b · count / maxBins for b = 1 ..< maxBins, then the last.
+    let ranks = (1..<max(1, maxBins)).map { min(count - 1, $0 * count / maxBins) } + [count - 1]
+    let at = values.withUnsafeBufferPointer { OrderStatistics.ranked($0) { _ in ranks } }.ranks.map(\.value)
+    let largest = at[at.count - 1]
+    var cuts: [Double] = []
+    for v in at.dropLast() where v != largest && cuts.last.map({ v > $0 }) ?? true { cuts.append(v) }
     return cuts
   }
 
