@@ -12,7 +12,7 @@ struct SurvivalTrainerTests {
   static func trainer(periods: Int = 3, _ spec: ModelSpec = .logistic(LogisticSpec(l2Penalty: 10))) throws -> Trainer {
     var trainer = Trainer(settings: ModelSettings(spec, threads: 1))
     trainer.importance = .none
-    trainer.survival = try SurvivalSettings(periods: periods)
+    trainer.survival = try SurvivalSettings(periods: periods, encoding: .standard(for: spec.family))
     return trainer
   }
 
@@ -22,10 +22,11 @@ struct SurvivalTrainerTests {
     defer { dir.remove() }
     let data = try TrainerTests.simulated(dir)
     let result = try Self.trainer().train(data, plan: Self.plan)
-    #expect(result.model.survival == (try SurvivalSettings(periods: 3)))
+    #expect(result.model.survival == (try SurvivalSettings(periods: 3, encoding: .firstPeriod)))
     #expect(result.model.events?.contractual == true)
-    #expect(result.model.preprocessor.inputNames.suffix(2) == ["period_2", "period_3"])
-    #expect(!(result.model.driftReferences ?? []).contains { $0.column.hasPrefix("period_") })
+    let inputs = result.model.preprocessor.inputNames
+    #expect(inputs.contains("period_2") && inputs.contains("period_3") && inputs.contains("tenure_days@period_1"))
+    #expect(!(result.model.driftReferences ?? []).contains { $0.column.contains("period_") })
     try result.model.write(to: dir.file("model.json"))
     let model = try ModelFile.read(path: dir.file("model.json"))
     #expect(model.survival == result.model.survival)
@@ -42,7 +43,7 @@ struct SurvivalTrainerTests {
     // The same curves from the features rebuilt with the model's spec and the model's own hazards.
     let asOf = try ObservationPlan(cutoff: ["2024-12-01"], horizon: "30d")
     let features = try asOf.features(data, spec: model.featureSpec).table
-    let curves = try #require(try model.survivalCurves(features.removing(columns: ["period_2", "period_3"])))
+    let curves = try #require(try model.survivalCurves(features))
     let byId = Dictionary(uniqueKeysWithValues: scored.list.rows.map { ($0.id, $0.survival!.survival) })
     #expect(features.ids.count == scored.count)
     for (id, curve) in zip(features.ids, curves) {
