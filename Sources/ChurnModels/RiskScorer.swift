@@ -141,12 +141,12 @@ public struct RiskScorer: Sendable {
     }
     lap("explain")
     var reasons = [[ColumnContribution]](repeating: [], count: table.rowCount)
-    let periodColumns = Set(model.survival?.columnNames ?? [])
     for (k, i) in riskiest.enumerated() {
       let columns = ColumnContribution.group(contributions[k], sources: sources, columns: model.preprocessor.inputNames, row: i, in: table)
       try ScoringError.checkFinite(columns, id: table.ids[i])
-      // A survival model's period columns say which period is scored (period 1), not why: never a reason.
-      reasons[i] = ColumnContribution.reasons(periodColumns.isEmpty ? columns : columns.filter { !periodColumns.contains($0.column) }, count: count)
+      // A survival model's period columns say which period is scored (period 1), not why: never a
+      // reason; a period-1 copy of a column adds to that column's contribution.
+      reasons[i] = ColumnContribution.reasons(model.survival?.foldingPeriodColumns(columns) ?? columns, count: count)
     }
     var byDimension: [[Double]] = []
     var base: Double?

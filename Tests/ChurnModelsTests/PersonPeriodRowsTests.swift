@@ -55,6 +55,26 @@ struct PersonPeriodRowsTests {
     #expect(both.values(period: 3) == [3, 0, 1])
   }
 
+  @Test("First-period copies: each input column in period 1, 0 or the level (later period) after; folded into reasons")
+  func firstPeriod() throws {
+    let settings = try SurvivalSettings(periods: 3, encoding: .firstPeriod)
+    let table = FeatureTable(ids: ["a", "b"], columnNames: ["x", "plan"], columns: [.numeric([2, .nan]), .categorical(["pro", nil])])
+    let rows = try settings.adding(periods: [1, 2], to: table)
+    #expect(rows.columnNames == ["x", "plan", "period_2", "period_3", "x@period_1", "plan@period_1"])
+    guard case .numeric(let x1) = rows.columns[4], case .categorical(let plan1) = rows.columns[5] else { Issue.record("kinds"); return }
+    #expect(x1[0] == 2 && x1[1] == 0)
+    #expect(plan1 == ["pro", "(later period)"])
+    let b = try settings.adding(period: 1, to: table)
+    guard case .numeric(let missing) = b.columns[4] else { Issue.record("kind"); return }
+    #expect(missing[1].isNaN)
+    #expect(settings.isPeriodColumn("x@period_1") && settings.isPeriodColumn("period_3") && !settings.isPeriodColumn("x"))
+    let folded = settings.foldingPeriodColumns([
+      ColumnContribution(column: "x", value: .number(2), contribution: 0.125), ColumnContribution(column: "plan", value: .level("pro"), contribution: 0.25),
+      ColumnContribution(column: "period_2", value: .number(0), contribution: 0.5), ColumnContribution(column: "x@period_1", value: .number(2), contribution: 0.0625)])
+    #expect(folded == [ColumnContribution(column: "x", value: .number(2), contribution: 0.1875),
+                       ColumnContribution(column: "plan", value: .level("pro"), contribution: 0.25)])
+  }
+
   @Test("Folds: test rows are period 1 at the cutoff; training rows are those whose own period closed by it")
   func folds() throws {
     let rows = try PersonPeriodRows(Self.table(), churnDates: Self.churn, settings: try SurvivalSettings(periods: 4), dataEnd: 35 * Self.day,

@@ -5,21 +5,26 @@ import ChurnCore
 /// The hazard model is an ordinary classifier of person-period rows; the period index is one
 /// more feature. `indicators` gives it one 0/1 column per period after the first
 /// (`period_2` … `period_K`): a baseline hazard of its own for every period, the standard
-/// logistic discrete-time model (Allison 1982; Singer & Willett 1993), which a tree model can
-/// split on as easily. `number` gives it one numeric column `period` (a hazard that moves
-/// smoothly, log-linearly for the logistic, with k); `both` gives both.
+/// logistic discrete-time model (Allison 1982; Singer & Willett 1993). `number` gives it one
+/// numeric column `period` (a hazard that moves smoothly, log-linearly for the logistic, with
+/// k); `both` gives both. `firstPeriod` is `indicators` plus a period-1 copy of every input
+/// column (`X@period_1`: X in period 1, 0 or the level `(later period)` after), so that a linear
+/// model gets an effect of each feature on the next period of its own on top of the effect
+/// shared by all periods (a time-varying coefficient, the step from period 1 to the rest).
 public enum PeriodEncoding: String, Sendable, Codable, CaseIterable, Equatable {
   case indicators
   case number
   case both
+  case firstPeriod = "first-period"
 
-  /// The encoding a family gets unless told: `indicators` for the logistic model (a free
-  /// baseline hazard per period; `number` ranks alike there), `number` for the tree models (one
+  /// The encoding a family gets unless told: `firstPeriod` for the logistic model (on the demo
+  /// its next-period AUC 0.79 against 0.77 with `indicators` or `number`, which rank alike),
+  /// `number` for the tree models (one
   /// ordered column a tree splits anywhere: on the demo, boosting's next-period AUC 0.7840
   /// against 0.7696 with indicators, see the article Time to churn).
   public static func standard(for family: ModelFamily) -> PeriodEncoding {
     switch family {
-    case .logistic: return .indicators
+    case .logistic: return .firstPeriod
     case .forest, .boosting: return .number
     }
   }
@@ -43,6 +48,10 @@ public struct SurvivalSettings: Sendable, Equatable, Codable {
   public static let maximumPeriods = 120
   /// The numeric period column (`number`, `both`).
   public static let numberColumn = "period"
+  /// The suffix of an input column's period-1 copy (`firstPeriod`).
+  public static let firstPeriodSuffix = "@period_1"
+  /// The level of a categorical period-1 copy after period 1.
+  public static let laterPeriodLevel = "(later period)"
 
   /// - Throws: `SurvivalError.periods` outside 2...`maximumPeriods`.
   public init(periods: Int, encoding: PeriodEncoding = .indicators) throws {
@@ -54,10 +63,31 @@ public struct SurvivalSettings: Sendable, Equatable, Codable {
   /// The 0/1 column of period k (`indicators`, `both`), k ≥ 2.
   public static func indicatorColumn(_ k: Int) -> String { "period_\(k)" }
 
-  /// The period columns, in the order they are appended to a table.
+  /// Whether `name` is a column the survival model adds: a period column or a period-1 copy.
+  public func isPeriodColumn(_ name: String) -> Bool {
+    columnNames.contains(name) || (encoding == .firstPeriod && name.hasSuffix(Self.firstPeriodSuffix))
+  }
+
+  /// `columns` (one row's contributions per input column) with each period-1 copy's
+  /// contribution added to its column's and the period columns left out: the reasons of a row
+  /// set to period 1.
+  public func foldingPeriodColumns(_ columns: [ColumnContribution]) -> [ColumnContribution] {
+    var out = columns
+    if encoding == .firstPeriod {
+      var index: [String: Int] = [:]
+      for (k, c) in columns.enumerated() where index[c.column] == nil { index[c.column] = k }
+      for c in columns where c.column.hasSuffix(Self.firstPeriodSuffix) {
+        if let k = index[String(c.column.dropLast(Self.firstPeriodSuffix.count))] { out[k].contribution += c.contribution }
+      }
+    }
+    return out.filter { !isPeriodColumn($0.column) }
+  }
+
+  /// The period columns, in the order they are appended to a table (without the period-1
+  /// copies of `firstPeriod`, which follow, named after the table's columns).
   public var columnNames: [String] {
     var names: [String] = []
-    if encoding != .indicators { names.append(Self.numberColumn) }
+    if encoding == .number || encoding == .both { names.append(Self.numberColumn) }
     if encoding != .number { names += (2...periods).map(Self.indicatorColumn) }
     return names
   }
@@ -66,7 +96,7 @@ public struct SurvivalSettings: Sendable, Equatable, Codable {
   public func values(period k: Int) -> [Double] {
     precondition((1...periods).contains(k), "period \(k) outside 1...\(periods)")
     var values: [Double] = []
-    if encoding != .indicators { values.append(Double(k)) }
+    if encoding == .number || encoding == .both { values.append(Double(k)) }
     if encoding != .number { values += (2...periods).map { $0 == k ? 1 : 0 } }
     return values
   }
@@ -91,6 +121,16 @@ public struct SurvivalSettings: Sendable, Equatable, Codable {
       for (c, v) in values(period: k).enumerated() { columns[c][i] = v }
     }
     for (name, column) in zip(names, columns) { out.append(name, .numeric(column)) }
+    if encoding == .firstPeriod {
+      for (name, column) in zip(table.columnNames, table.columns) {
+        let copy = name + Self.firstPeriodSuffix
+        if table.columnIndex(copy) != nil { throw SurvivalError.columnTaken(copy) }
+        switch column {
+        case .numeric(let v): out.append(copy, .numeric(v.indices.map { rowPeriods[$0] == 1 ? v[$0] : 0 }))
+        case .categorical(let v): out.append(copy, .categorical(v.indices.map { rowPeriods[$0] == 1 ? v[$0] : Self.laterPeriodLevel }))
+        }
+      }
+    }
     return out
   }
 

@@ -30,7 +30,6 @@ extension ModelFile {
   /// the drift references (scoring sets them to period 1 for every customer: not data).
   mutating func recordSurvival(_ settings: SurvivalSettings) {
     survival = settings
-    let periodColumns = Set(settings.columnNames)
-    driftReferences = driftReferences?.filter { !periodColumns.contains($0.column) }
+    driftReferences = driftReferences?.filter { !settings.isPeriodColumn($0.column) }
   }
 }

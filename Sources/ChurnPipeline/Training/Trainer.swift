@@ -433,7 +433,7 @@ public struct Trainer: Sendable {
     }()
     file.validation.trainingAUC = trainingAUC
     report.meanPredicted = scores.reduce(0, +) / Double(scores.count)
-    report.observedChurnRate = file.training.churnRate
+    report.observedChurnRate = scoredRows == nil ? file.training.churnRate : labels.reduce(0, +) / Double(max(1, labels.count))
     log.line(report.meanText)
     report.bandsNote = learned.unevenNote(scores: scores)
     if let note = report.bandsNote { log.note(note) }
