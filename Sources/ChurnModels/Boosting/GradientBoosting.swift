@@ -173,6 +173,10 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// Feature j's bins start at offset[j] (in bins) in a histogram.
   let offset: [Int]
   let totalBins: Int
+  /// When every feature's histogram is given the same number of bins (`offset[j]` = j × stride),
+  /// that number, else 0: the row-wise pass then steps from feature to feature without reading
+  /// `offset`. Chosen when it costs at most a quarter more memory than packed histograms.
+  let stride: Int
   /// Every row's codes, row-major: rowCodes[i * d + j] (the histograms' reads of sparse leaves).
   let rowCodes: UnsafeMutablePointer<UInt8>
   /// Row indices by position; a leaf is a range of positions.
@@ -240,6 +244,14 @@ final class BoostedTreeGrower: @unchecked Sendable {
     for j in 0..<d {
       offset.append(total)
       total += bins.histogramBinCount(j)
+    }
+    let widest = (0..<d).map { bins.histogramBinCount($0) }.max() ?? 0
+    if d * widest * 4 <= total * 5 {
+      stride = widest
+      offset = (0..<d).map { $0 * widest }
+      total = d * widest
+    } else {
+      stride = 0
     }
     self.offset = offset
     totalBins = total
@@ -462,8 +474,10 @@ final class BoostedTreeGrower: @unchecked Sendable {
         // the share. Reading a column per feature instead would miss the cache on nearly every
         // code of a sparse leaf's rows.
         // With every feature allowed, feature k is column k, and the codes are read without
-        // the list of features (a load less per code: measured 25–30% less time a code).
-        let d = self.d, rowCodes = self.rowCodes, ahead = 8, everyFeature = features.count == d
+        // the list of features (a load less per code: measured 25–30% less time a code); with
+        // histograms of one width (`stride`), without `offsets` either (3–4% less CPU for the
+        // whole fit of 100k × 50).
+        let d = self.d, rowCodes = self.rowCodes, ahead = 8, everyFeature = features.count == d, stride = self.stride
         features.withUnsafeBufferPointer { features in
           offsets.withUnsafeBufferPointer { offsets in
             for p in build.lower..<build.upper {
@@ -474,7 +488,13 @@ final class BoostedTreeGrower: @unchecked Sendable {
               }
               let gh = ordered[p]
               let row = rowCodes + Int(order[p]) &* d
-              if everyFeature {
+              if everyFeature && stride > 0 {
+                var hist = built + share.lowerBound &* stride
+                for k in share {
+                  hist[Int(row[k])] += gh
+                  hist += stride
+                }
+              } else if everyFeature {
                 for k in share { built[offsets[k] &+ Int(row[k])] += gh }
               } else {
                 for k in share { built[offsets[k] &+ Int(row[features[k]])] += gh }
@@ -606,7 +626,8 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// `defaultLeft` its missing code) first, each side in its order. Returns the first position
   /// of the right side. Only the row indices move (4 bytes a row); the gradients follow them
   /// to the positions of the leaf whose histograms are built next (`gather`), as LightGBM's
-  /// ordered gradients do: moving each row's (g, h, 1, 0) too cost twice the partition's time.
+  /// ordered gradients do: moving each row's 32 bytes of (g, h, 1, 0) with its index, to the
+  /// scratch and back, was most of the partition's memory traffic.
   func partition(_ positions: Range<Int>, feature j: Int, bin: Int, defaultLeft: Bool) -> Int {
     // The code that goes left besides 0...bin: the missing bin's, or none (256 is no code).
     let alsoLeft = defaultLeft ? bins.binCount(j) : 256

@@ -26,8 +26,8 @@ struct FeatureBins: Sendable {
 
   /// - Parameters:
   ///   - knownCuts: column j's cut points when already found from its values in order
-  ///     (`PreparedColumnOrder.binCuts`: the same as from the column sorted), else nil; a
-  ///     column of two values is counted, any other sorted.
+  ///     (`PreparedColumnOrder.binCuts`: the same as from the column sorted), else nil: then
+  ///     found by `cuts(of:)` (a column of two values counted, any other by selection).
   ///   - sampleRows: with more rows than this, a column without known cuts takes its cut points
   ///     from the values of `sampleRows` rows drawn once for every column (`sampledRows`), not
   ///     from all of them (LightGBM's `bin_construct_sample_cnt`, 200,000): sorting every
