@@ -23,6 +23,7 @@ extension Trainer {
   public func backtest(_ data: EventData, plan: ObservationPlan, testFrom: String? = nil, bootstrap: Int = 1000) throws -> BacktestResult {
     try backtest(plan: plan, testFrom: testFrom, bootstrap: bootstrap) {
       let customers = try data.loadCustomers()
+      try checkSurvival(customers: customers)  // before the features are built
       return (try plan.features(data, customers: customers, log: log), customers)
     }
   }
