@@ -22,6 +22,11 @@ struct Score: ParsableCommand {
       With --contact-cost C --save-rate S (and --revenue-column), expected_net_value_of_contact
       = S × expected_revenue_at_risk − C follows change, and the summary says who is worth a
       call: the customers whose net value is positive, their count, cost and total net value.
+      A survival model's list (churn train --survival --periods K) ends with survival_1..K,
+      expected_periods_remaining and median_periods_to_churn; with --revenue-column, then
+      lifetime_value = Σ_k S(k) × r × δ^k and value_at_risk = Σ_k (1 − S(k)) × r × δ^k over the
+      K periods (r = monthly revenue × the horizon in months, δ = --discount), and value_at_risk
+      is the value at stake --rank-by value and --contact-cost read.
       """)
 
   @OptionGroup var inputs: ScoringInputs
@@ -71,6 +76,10 @@ struct Score: ParsableCommand {
 
   @OptionGroup var contact: ContactOptions
 
+  @Option(help: ArgumentHelp("A survival model's per-period discount factor δ, more than 0 and at most 1 (default 1, none; needs --revenue-column): "
+    + "period k's revenue counts δ^k in lifetime_value and value_at_risk.", valueName: "δ"))
+  var discount: Double?
+
   @Option(help: "Output format of --out (default csv).")
   var format: ListFormat?
 
@@ -83,6 +92,7 @@ struct Score: ParsableCommand {
     if out == nil { try FlagRules.refuse(format != nil ? ["--format"] : [], "applies to --out; without --out the list is printed as a table") }
     _ = try contact.economics(revenueColumn: revenueColumn)
     try ContactOptions.check(rankBy: rankBy, revenueColumn: revenueColumn)
+    _ = try periodDiscount()
     if noHealth { try FlagRules.refuse(groups != nil ? ["--groups"] : [], "places columns in health dimensions; --no-health leaves them out") }
     if let shard {
       do { _ = try CustomerShard(parsing: shard) } catch { throw ValidationError("\(error)") }
@@ -103,6 +113,7 @@ struct Score: ParsableCommand {
                                  groups: try groups.map { try Attribution.read(path: $0, columns: scorer.model.preprocessor.inputNames, log: scorer.log) } ?? Attribution())
     options.shard = try shard.map { try CustomerShard(parsing: $0) }
     (options.part, options.rankBy, options.contact) = (partial || shard != nil, rankBy, try contact.economics(revenueColumn: revenueColumn))
+    options.discount = try periodDiscount()
     let scored = try scorer.score(inputs.source(for: scorer.model), options: options)
     guard let out else {
       print(scored.list.text(top: top ?? 20, idHeader: scored.idHeader) + (scored.contactCut.map { "\n" + $0.summary } ?? ""))
@@ -115,6 +126,16 @@ struct Score: ParsableCommand {
     StandardError.print("score: \(scored.count) customers scored; ranked list written to \(out) (" + steps.map(\.text).joined(separator: ", ") + ")"
       + (scored.contactCut.map { "\nscore: " + $0.summary } ?? ""))
     if !outputs.writesToStandardOutput { print(out) }
+  }
+
+  /// `--discount`, checked: in (0, 1], with a revenue column.
+  func periodDiscount() throws -> PeriodDiscount {
+    guard let discount else { return .none }
+    do {
+      let checked = try PeriodDiscount(discount)
+      if revenueColumn == nil { throw PeriodDiscountError.needsRevenue }
+      return checked
+    } catch { throw ValidationError("\(error)") }
   }
 
   /// 10⁹ for 1_000_000_000: a power of ten in the help's words (other numbers as digits).

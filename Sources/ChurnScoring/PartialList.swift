@@ -39,6 +39,8 @@ public struct PartialList: Sendable {
   /// K, when the part ends with a survival model's columns (`survival_1` … `survival_K`,
   /// `expected_periods_remaining`, `median_periods_to_churn`).
   public let survivalPeriods: Int?
+  /// Whether the survival columns are followed by `lifetime_value` and `value_at_risk`.
+  public let showsLifetimeValue: Bool
   /// The part's customers, in its order.
   public let rows: [RiskRow]
   /// Each row's 1-based line in the file.
@@ -82,17 +84,20 @@ public struct PartialList: Sendable {
     }
     let healthEnd = k
     if survivalStart < h.count {
-      let periods = h.count - survivalStart - 2
-      let expected = (1...max(1, periods)).map { "survival_\($0)" } + ["expected_periods_remaining", "median_periods_to_churn"]
+      let values = ["lifetime_value", "value_at_risk"]
+      showsLifetimeValue = Array(h.suffix(2)) == values
+      let periods = h.count - survivalStart - 2 - (showsLifetimeValue ? 2 : 0)
+      let expected = (1...max(1, periods)).map { "survival_\($0)" } + ["expected_periods_remaining", "median_periods_to_churn"] + (showsLifetimeValue ? values : [])
       guard k == survivalStart, periods >= 2, Array(h[survivalStart...]) == expected else { throw PartialListError.badHeader(path: path, header: h) }
       survivalPeriods = periods
       k = h.count
     } else {
-      survivalPeriods = nil
+      (survivalPeriods, showsLifetimeValue) = (nil, false)
     }
     guard k == h.count else { throw PartialListError.badHeader(path: path, header: h) }
 
     let width = h.count, net = showsNetValue, warnings = showsWarnings, owners = showsOwners, dimensions = healthDimensions, periods = survivalPeriods
+    let values = showsLifetimeValue
     var rows: [RiskRow] = [], lines: [Int] = []
     try csv.forEachRecord { record in
       guard record.count == width else { throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width) }
@@ -151,6 +156,12 @@ public struct PartialList: Sendable {
           throw PartialListError.badValue(path: path, line: record.line, column: h[start + k + 1], value: record.string(start + k + 1))
         }
         row.survival = SurvivalCurve(survival: survival)
+        if values {
+          // Each customer's own, taken as written (every digit in a part), blank without a revenue value.
+          let c = start + periods + 2
+          row.lifetimeValue = text(c) == nil ? nil : try number(c)
+          row.valueAtRisk = text(c + 1) == nil ? nil : try number(c + 1)
+        }
       }
       rows.append(row)
       lines.append(record.line)

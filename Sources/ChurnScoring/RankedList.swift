@@ -25,13 +25,29 @@ public struct RiskRow: Sendable, Equatable {
   /// With contact economics: S × `valueAtStake` − C (`ContactEconomics`); nil when the value is unknown.
   public var netValueOfContact: Double?
 
-  /// What this customer's leaving would cost, for value ranking and contact economics: today
-  /// `revenueAtRisk` (nil when unknown). The one place both read it, so a lifetime value at
-  /// risk can replace it.
-  public var valueAtStake: Double? { revenueAtRisk.flatMap { $0.isNaN ? nil : $0 } }
+  /// What this customer's leaving would cost, for value ranking and contact economics:
+  /// `valueAtRisk` when the row has one (a survival model scored with a revenue column), else
+  /// `revenueAtRisk`; nil when unknown. The one place both read it.
+  public var valueAtStake: Double? { (valueAtRisk ?? revenueAtRisk).flatMap { $0.isNaN ? nil : $0 } }
 
   /// The predicted survival curve, from a survival model (`churn train --survival`).
   public var survival: SurvivalCurve?
+  /// With a survival curve and a revenue value: Σ_k S(k) × r × δ^k (`SurvivalCurve.lifetimeValue`).
+  public var lifetimeValue: Double?
+  /// With a survival curve and a revenue value: Σ_k (1 − S(k)) × r × δ^k (`SurvivalCurve.valueAtRisk`).
+  public var valueAtRisk: Double?
+
+  /// Sets `survival`, and with a revenue per period r (not NaN) `lifetimeValue` and
+  /// `valueAtRisk` from it discounted by `discount`; without r both are nil.
+  public mutating func setSurvival(_ curve: SurvivalCurve, revenuePerPeriod r: Double?, discount: PeriodDiscount = .none) {
+    survival = curve
+    guard let r, !r.isNaN else {
+      (lifetimeValue, valueAtRisk) = (nil, nil)
+      return
+    }
+    lifetimeValue = curve.lifetimeValue(revenuePerPeriod: r, discount: discount.factor)
+    valueAtRisk = curve.valueAtRisk(revenuePerPeriod: r, discount: discount.factor)
+  }
 
   public init(id: String, probability: Double, band: String? = nil, reasons: [String] = [], revenueAtRisk: Double? = nil,
               segment: String? = nil, change: String? = nil) {
@@ -68,6 +84,9 @@ public struct RankedList: Sendable {
   /// K, when the outputs end with `survival_1` … `survival_K`, `expected_periods_remaining` and
   /// `median_periods_to_churn` (a survival model's list: every row's `survival` has K periods).
   public var survivalPeriods: Int?
+  /// Whether the survival columns are followed by `lifetime_value` and `value_at_risk` (a
+  /// survival model scored with a revenue column; blank for a customer without a revenue value).
+  public var showsLifetimeValue = false
 
   /// - Complexity: O(n log n) comparisons of an index array (the rows move once), then one
   ///   pass for the percentiles.
@@ -197,13 +216,20 @@ public struct RankedList: Sendable {
       }
       if let names = healthDimensions { appendHealth(row.health, dimensions: names, to: &line) }
       if let periods = survivalPeriods { appendSurvival(row.survival, periods: periods, partial: partial, to: &line) }
+      if showsLifetimeValue {
+        for value in [row.lifetimeValue, row.valueAtRisk] {
+          line.append(0x2C)
+          guard let value else { continue }
+          if partial { line.append(contentsOf: "\(value)".utf8) } else { DecimalFormatting.appendFixed(value, fractionDigits: 2, to: &line) }
+        }
+      }
       line.append(0x0A)
       try file.write(line)
     }
     for gone in vanished {
       let was = String(format: "vanished (was %.6f%@)", gone.probability, gone.band.map { ", " + $0 } ?? "")
       let health = String(repeating: ",", count: healthDimensions.map { 2 + $0.count } ?? 0)
-      let survival = String(repeating: ",", count: survivalPeriods.map { 2 + $0 } ?? 0)
+      let survival = String(repeating: ",", count: (survivalPeriods.map { 2 + $0 } ?? 0) + (showsLifetimeValue ? 2 : 0))
       try file.write(",\(CSVField.escape(gone.id)),,,,,,,,,\(CSVField.escape(was))\(showsNetValue ? "," : "")\(showsWarnings ? ",," : "")\(showsOwners ? "," : "")\(health)\(survival)\n")
     }
     try file.commit()
@@ -234,6 +260,8 @@ public struct RankedList: Sendable {
       var survival: [Double]?
       var expected_periods_remaining: Double?
       var median_periods_to_churn: Int?
+      var lifetime_value: Double?
+      var value_at_risk: Double?
     }
     var entries: [Entry] = []
     for (rank, row) in rows.prefix(top ?? rows.count).enumerated() {
@@ -247,7 +275,8 @@ public struct RankedList: Sendable {
                            health_by_dimension: healthDimensions == nil ? nil : row.health.map { h in
                              Dictionary(uniqueKeysWithValues: h.dimensions.map { ($0.name, $0.points) }) },
                            survival: row.survival?.survival, expected_periods_remaining: row.survival?.expectedPeriodsRemaining,
-                           median_periods_to_churn: row.survival?.medianPeriodsToChurn))
+                           median_periods_to_churn: row.survival?.medianPeriodsToChurn,
+                           lifetime_value: showsLifetimeValue ? row.lifetimeValue : nil, value_at_risk: showsLifetimeValue ? row.valueAtRisk : nil))
     }
     for gone in vanished {
       entries.append(Entry(rank: nil, id: gone.id, churn_probability: nil, percentile: nil, risk_band: nil, reasons: [],
@@ -262,8 +291,11 @@ public struct RankedList: Sendable {
   /// Throws for the first row whose probability (or revenue at risk) cannot be shown as a number.
   func checkFinite() throws {
     if let bad = rows.first(where: { !$0.probability.isFinite || $0.revenueAtRisk?.isInfinite == true || $0.netValueOfContact?.isFinite == false
-      || $0.survival?.survival.contains(where: { !$0.isFinite }) == true }) {
-      throw ScoringOutputError.nonFiniteProbability(id: bad.id, value: bad.probability.isFinite ? bad.revenueAtRisk! : bad.probability)
+      || $0.survival?.survival.contains(where: { !$0.isFinite }) == true || $0.lifetimeValue?.isFinite == false || $0.valueAtRisk?.isFinite == false }) {
+      let value = !bad.probability.isFinite ? bad.probability
+        : [bad.revenueAtRisk, bad.netValueOfContact, bad.lifetimeValue, bad.valueAtRisk].compactMap { $0 }.first { !$0.isFinite && !$0.isNaN }
+          ?? bad.survival?.survival.first { !$0.isFinite } ?? .nan
+      throw ScoringOutputError.nonFiniteProbability(id: bad.id, value: value)
     }
   }
 
@@ -285,6 +317,9 @@ public struct RankedList: Sendable {
         lines.append("        survival: " + s.survival.map { String(format: "%.0f%%", 100 * $0) }.joined(separator: " ")
           + String(format: "; expected %.1f of %d periods; median ", s.expectedPeriodsRemaining, s.periods)
           + (s.medianPeriodsToChurn.map { "period \($0)" } ?? "beyond \(s.periods)"))
+        if showsLifetimeValue, let ltv = row.lifetimeValue, let risk = row.valueAtRisk {
+          lines.append("        lifetime value: " + SignedNumber.unsigned(ltv, decimals: 2) + "; value at risk: " + SignedNumber.unsigned(risk, decimals: 2))
+        }
       }
       for reason in row.reasons { lines.append("        - " + reason) }
     }
@@ -301,6 +336,7 @@ public struct RankedList: Sendable {
   var survivalHeader: String {
     guard let k = survivalPeriods else { return "" }
     return (1...k).map { ",survival_\($0)" }.joined() + ",expected_periods_remaining,median_periods_to_churn"
+      + (showsLifetimeValue ? ",lifetime_value,value_at_risk" : "")
   }
 
   /// `,S(1),…,S(K),expected,median` of `survival` (6 decimals; every digit in a part, so that a
@@ -392,6 +428,7 @@ extension RankedList {
     list.showsOwners = first.showsOwners
     list.healthDimensions = first.healthDimensions
     list.survivalPeriods = first.survivalPeriods
+    list.showsLifetimeValue = first.showsLifetimeValue
     for k in list.rows.indices.dropFirst(max(0, reasons)) { list.rows[k].reasons = [] }
     if let previous { list.compare(previous: previous) }
     return list

@@ -59,7 +59,8 @@ public struct Scorer: Sendable {
   /// - Returns: the ranked list and what was found on the way.
   /// - Throws: `ScorerError` (a bad date, negative reasons, a damaged model file);
   ///   `ModelInputError` for a model trained on a table or without the customer table it needs;
-  ///   `RevenueColumnError`; `PreviousListError`; the errors of reading the log and the table
+  ///   `RevenueColumnError`; `PreviousListError`; `PeriodDiscountError.needsSurvivalModel` for a discount
+  ///   of a model without survival curves; the errors of reading the log and the table
   ///   and of scoring (`ScoringError`).
   public func score(_ data: EventData, asOf: String, options: ScoringOptions = ScoringOptions()) throws -> ScoredCustomers {
     try score(.events(data, asOf: asOf), options: options)
@@ -78,6 +79,7 @@ public struct Scorer: Sendable {
   public func score(_ source: CustomerSource, options: ScoringOptions = ScoringOptions()) throws -> ScoredCustomers {
     guard options.reasons >= 0 else { throw ScorerError.negativeReasons(options.reasons) }
     try options.checkValueInputs()
+    if options.discount != .none && model.survival == nil { throw PeriodDiscountError.needsSurvivalModel(model: modelPath) }
     var timings = readSeconds.map { [ScoringTiming(step: "model", seconds: $0)] } ?? []
     var watch = Stopwatch()
     let rows = keeping(options.shard, of: try self.rows(source, revenueColumn: options.revenueColumn, ownerColumn: options.ownerColumn ?? model.ownerColumn))
@@ -87,7 +89,7 @@ public struct Scorer: Sendable {
     timings.append(ScoringTiming(step: "input", seconds: watch.lap()))
     let (scored, list) = try rank(rows, reasons: options.reasons, explanation: explanation, announce: true, timings: &timings,
                                   rules: try options.rules ?? model.storedRules(path: modelPath), health: options.health ? options.groups : nil,
-                                  order: options.rankBy, contact: options.contact)
+                                  order: options.rankBy, contact: options.contact, discount: options.discount)
     watch = Stopwatch()
     var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described, notes: rows.notes,
                                  drift: (rows.features.rowCount == 0 ? [] : model.drift(rows.features, scores: scored.map(\.probability))).map { ColumnDrift(column: $0.column, psi: $0.psi) })
@@ -123,10 +125,12 @@ public struct Scorer: Sendable {
   /// Scores `rows` and ranks them in `order`, reasons for the first `reasons` rows of the list,
   /// with `health` every row's health by the dimensions of those rules (`HealthDimensions`),
   /// with `contact` every row's net value of a contact; with `announce`, says on `log` how a
-  /// forest's reasons are computed.
+  /// forest's reasons are computed. A survival model's rows get their survival curve and, with
+  /// a revenue column, their lifetime value and value at risk discounted by `discount`, which
+  /// become the value at stake (`RiskRow.valueAtStake`) the order and the economics read.
   func rank(_ rows: ScoringRows, reasons: Int, explanation: RiskScorer.Explanation, announce: Bool,
             timings: inout [ScoringTiming], rules: WarningRules? = nil, health: Attribution? = nil,
-            order: RankOrder = .risk, contact: ContactEconomics? = nil) throws -> (scored: [RiskRow], list: RankedList) {
+            order: RankOrder = .risk, contact: ContactEconomics? = nil, discount: PeriodDiscount = .none) throws -> (scored: [RiskRow], list: RankedList) {
     // The rules' columns are checked before the scoring work.
     let warnings = try rules?.warnings(in: rows.features)
     let scorer = RiskScorer(model: model)
@@ -142,15 +146,24 @@ public struct Scorer: Sendable {
        !scorer.usesExactShapley(rows: features.rowCount, method: explanation) {
       log.line("health dimensions of all \(features.rowCount) customers from path contributions (over the exact budget; --explain exact for TreeSHAP values)")
     }
+    // Survival curves before the reasons: a value order reads the value at risk they give.
+    let curves = try model.survivalCurves(rows.features)
+    let (revenue, months) = (rows.revenue, rows.horizonMonths)
+    func riskRow(_ s: RiskScorer.Scored, _ i: Int) -> RiskRow {
+      var row = Self.riskRow(s)
+      // Revenue per period: monthly revenue × the horizon in months, as expected_revenue_at_risk's.
+      if let curves { row.setSurvival(SurvivalCurve(survival: curves[i]), revenuePerPeriod: revenue.map { $0[i] * months }, discount: discount) }
+      return row
+    }
     var steps: [ScoringTiming] = []
     let scored = try scorer.scoreRows(features, revenue: rows.revenue, horizonMonths: rows.horizonMonths, reasonRows: reasons, method: explanation,
                                       dimensions: dimensions.map { RiskScorer.Dimensions(ofColumn: $0.dimensionOfColumn, count: $0.names.count) },
-                                      listOrder: order == .risk ? nil : { RankedList.order(of: $0.map(Self.riskRow), by: order) }) {
+                                      listOrder: order == .risk ? nil : { RankedList.order(of: $0.enumerated().map { riskRow($1, $0) }, by: order) }) {
       steps.append(ScoringTiming(step: $0, seconds: $1))
     }
     var watch = Stopwatch()
-    var riskRows = scored.map { s in
-      var row = Self.riskRow(s)
+    var riskRows = scored.enumerated().map { i, s in
+      var row = riskRow(s, i)
       if let dimensions, let base = s.base {
         row.health = dimensions.health(probability: s.probability, base: base, dimensionContributions: s.dimensionContributions)
       }
@@ -165,12 +178,10 @@ public struct Scorer: Sendable {
     if let owners = rows.owners {
       for i in riskRows.indices { riskRows[i].owner = owners[i] }
     }
-    if let curves = try model.survivalCurves(rows.features) {
-      for i in riskRows.indices { riskRows[i].survival = SurvivalCurve(survival: curves[i]) }
-    }
     var list = RankedList(riskRows, order: order)
     if let contact { list.price(contact) }
     list.survivalPeriods = model.survival?.periods
+    list.showsLifetimeValue = curves != nil && revenue != nil
     list.showsWarnings = warnings != nil
     list.showsOwners = rows.owners != nil
     list.healthDimensions = dimensions?.names
@@ -223,12 +234,17 @@ public struct ScoringOptions: Sendable {
   /// `expected_net_value_of_contact`) and `ScoredCustomers.contactCut` says who is worth a
   /// call. Needs `revenueColumn`.
   public var contact: ContactEconomics?
+  /// δ, the per-period discount of a survival model's `lifetime_value` and `value_at_risk`
+  /// (`SurvivalCurve.lifetimeValue`); none by default.
+  public var discount = PeriodDiscount.none
 
-  /// Throws `ContactEconomicsError.needsRevenue` for value ranking or contact economics without a revenue column.
+  /// Throws `ContactEconomicsError.needsRevenue` for value ranking or contact economics, `PeriodDiscountError.needsRevenue`
+  /// for a discount, without a revenue column.
   func checkValueInputs() throws {
     guard revenueColumn == nil else { return }
     if contact != nil { throw ContactEconomicsError.needsRevenue(flag: "--contact-cost") }
     if rankBy == .value { throw ContactEconomicsError.needsRevenue(flag: "--rank-by value") }
+    if discount != .none { throw PeriodDiscountError.needsRevenue }
   }
 
   /// Options with the defaults of `churn score`: no revenue, reasons for the riskiest 10,000, `.auto` explanations.

@@ -24,3 +24,71 @@ public struct SurvivalCurve: Sendable, Equatable {
   /// The first period k with S(k) ≤ ½, or nil when S stays above ½ through period K.
   public var medianPeriodsToChurn: Int? { survival.firstIndex { $0 <= 0.5 }.map { $0 + 1 } }
 }
+
+extension SurvivalCurve {
+  /// The revenue the customer is expected to bring over the K periods, discounted:
+  /// `lifetime_value = Σ_{k=1..K} S(k) × r × δ^k`, with r the revenue per period and δ the
+  /// per-period discount factor (`PeriodDiscount`; 1 for none).
+  public func lifetimeValue(revenuePerPeriod r: Double, discount δ: Double = 1) -> Double {
+    weightedSum(revenuePerPeriod: r, discount: δ) { $0 }
+  }
+
+  /// The revenue the model expects to lose to churn over the K periods, against a customer who
+  /// stays: `value_at_risk = Σ_{k=1..K} (1 − S(k)) × r × δ^k`. With δ = 1 and K = 1 it is
+  /// churn_probability × r, the fixed-horizon expected revenue at risk.
+  public func valueAtRisk(revenuePerPeriod r: Double, discount δ: Double = 1) -> Double {
+    weightedSum(revenuePerPeriod: r, discount: δ) { 1 - $0 }
+  }
+
+  /// Σ_k w(S(k)) × r × δ^k, in period order.
+  private func weightedSum(revenuePerPeriod r: Double, discount δ: Double, _ w: (Double) -> Double) -> Double {
+    var total = 0.0, factor = 1.0
+    for s in survival {
+      factor *= δ
+      total += w(s) * r * factor
+    }
+    return total + 0  // -0 reads as 0
+  }
+}
+
+/// δ: the per-period discount factor of a lifetime value (`churn score --discount`), in (0, 1];
+/// 1 (the default) discounts nothing, 0.99 values period k's revenue at 0.99^k of today's.
+public struct PeriodDiscount: Sendable, Equatable {
+  /// δ, in (0, 1].
+  public let factor: Double
+
+  /// No discount (δ = 1).
+  public static let none = PeriodDiscount(uncheckedFactor: 1)
+
+  /// - Throws: `PeriodDiscountError.outOfRange` unless 0 < `factor` ≤ 1.
+  public init(_ factor: Double) throws(PeriodDiscountError) {
+    guard factor > 0, factor <= 1 else { throw .outOfRange(factor) }
+    self.factor = factor
+  }
+
+  private init(uncheckedFactor: Double) { factor = uncheckedFactor }
+}
+
+/// A discount factor that cannot be used.
+public enum PeriodDiscountError: Error, Equatable, CustomStringConvertible {
+  /// δ not in (0, 1] (NaN included).
+  case outOfRange(Double)
+  /// `--discount` for a model without survival curves: there is no lifetime value to discount.
+  case needsSurvivalModel(model: String)
+  /// `--discount` without a revenue column: no revenue to discount.
+  case needsRevenue
+
+  public var description: String {
+    switch self {
+    case .outOfRange(let d):
+      return "--discount \(String(format: "%g", d)): expected a per-period discount factor more than 0 and at most 1 (1 = no discount); "
+        + "fix: give a factor such as 0.99"
+    case .needsSurvivalModel(let model):
+      return "--discount: \(model) is not a survival model, so the list has no lifetime value to discount; "
+        + "fix: train one with churn train --survival --periods K, or leave out --discount"
+    case .needsRevenue:
+      return "--discount discounts lifetime_value and value_at_risk, which need each customer's revenue; expected --revenue-column COLUMN (monthly revenue); "
+        + "fix: name the revenue column, or leave out --discount"
+    }
+  }
+}

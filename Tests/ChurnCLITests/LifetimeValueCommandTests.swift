@@ -1,0 +1,93 @@
+import ChurnFeatures
+import ChurnTestSupport
+import Foundation
+import Testing
+
+/// `churn score --revenue-column --discount` on a survival model: lifetime_value and
+/// value_at_risk recomputed here from the written survival_k columns and the customer table's
+/// revenues; the value ranking and contact economics read value_at_risk.
+@Suite("churn score: lifetime value and value at risk of a survival model")
+struct LifetimeValueCommandTests {
+  @Test("Every lifetime_value and value_at_risk from survival_1..3 and the table's revenue to 1e-9; --discount errors; a plain model's list unchanged")
+  func survivalList() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try CustomerSimulator(settings: SimulationSettings(customerCount: 300, months: 12, seed: 31)).write(to: dir.path)
+    let data = ["--events", dir.file("events.csv"), "--customers", dir.file("customers.csv")]
+    let common = ["--cutoffs", "2024-08-01:2024-11-01:1m", "--horizon", "30d", "--l2", "10", "--threads", "2"]
+    let train = try runChurn(["train"] + data + common + ["--survival", "--periods", "3", "--out", dir.file("s.json")])
+    #expect(train.status == 0, "\(train.stderr)")
+    let flags = ["--model", dir.file("s.json")] + data + ["--as-of", "2024-12-01", "--revenue-column", "monthly_revenue"]
+    let score = try runChurn(["score"] + flags + ["--discount", "0.97", "--rank-by", "value", "--contact-cost", "20", "--save-rate", "0.3",
+                                                  "--shard", "0/1", "--out", dir.file("list.csv")])
+    #expect(score.status == 0, "\(score.stderr)")
+
+    // The table's monthly revenue per customer (blank: none).
+    let (customerHeader, customers, _) = try csvRecords(dir.file("customers.csv"))
+    let (idAt, revenueAt) = (customerHeader.firstIndex(of: "customer_id")!, customerHeader.firstIndex(of: "monthly_revenue")!)
+    let revenue = Dictionary(uniqueKeysWithValues: customers.map { ($0[idAt], Double($0[revenueAt])) })
+    // A part (--shard 0/1) carries every digit.
+    let (header, rows, _) = try csvRecords(dir.file("list.csv"))
+    #expect(Array(header.suffix(7)) == ["survival_1", "survival_2", "survival_3", "expected_periods_remaining", "median_periods_to_churn",
+                                         "lifetime_value", "value_at_risk"])
+    let column = { (name: String) in header.firstIndex(of: name)! }
+    let months = 30 / 30.4375  // the horizon, 30 days, in months of 30.4375 days
+    var withValue = 0, previous = Double.infinity
+    for row in rows {
+      let s = (1...3).map { Double(row[column("survival_\($0)")])! }
+      guard let monthly = try #require(revenue[row[1]]) else {
+        #expect(row[column("lifetime_value")].isEmpty && row[column("value_at_risk")].isEmpty, "\(row[1])")
+        continue
+      }
+      withValue += 1
+      let r = monthly * months
+      let ltv = (0..<3).reduce(0.0) { $0 + s[$1] * r * pow(0.97, Double($1 + 1)) }
+      let risk = (0..<3).reduce(0.0) { $0 + (1 - s[$1]) * r * pow(0.97, Double($1 + 1)) }
+      let (ltvWritten, riskWritten) = (Double(row[column("lifetime_value")])!, Double(row[column("value_at_risk")])!)
+      #expect(abs(ltvWritten - ltv) < 1e-9, "\(row[1]): \(ltvWritten) against \(ltv)")
+      #expect(abs(riskWritten - risk) < 1e-9, "\(row[1]): \(riskWritten) against \(risk)")
+      // The value at stake: net value 0.3 × value_at_risk − 20, the list by value_at_risk, highest first.
+      #expect(abs(Double(row[column("expected_net_value_of_contact")])! - (0.3 * riskWritten - 20)) < 1e-9)
+      #expect(riskWritten <= previous)
+      previous = riskWritten
+      // Still there: the fixed-horizon revenue at risk, p × monthly revenue × months.
+      #expect(abs(Double(row[column("expected_revenue_at_risk")])! - Double(row[2])! * monthly * months) < 1e-9)
+    }
+    #expect(withValue > 50)
+
+    // The finished list: 2 decimals, the same values; JSON carries them as numbers.
+    let finished = try runChurn(["score"] + flags + ["--discount", "0.97", "--out", dir.file("risk.json"), "--format", "json"])
+    #expect(finished.status == 0, "\(finished.stderr)")
+    let entries = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("risk.json")))) as? [[String: Any]])
+    let byId = Dictionary(uniqueKeysWithValues: rows.map { ($0[1], $0) })
+    for e in entries {
+      let id = try #require(e["id"] as? String), row = try #require(byId[id])
+      #expect((e["lifetime_value"] as? Double).map { abs($0 - Double(row[column("lifetime_value")])!) < 1e-9 } ?? row[column("lifetime_value")].isEmpty)
+      #expect((e["value_at_risk"] as? Double).map { abs($0 - Double(row[column("value_at_risk")])!) < 1e-9 } ?? row[column("value_at_risk")].isEmpty)
+    }
+
+    // Errors, each pinned.
+    func error(_ arguments: [String]) throws -> String {
+      let run = try runChurn(arguments)
+      #expect(run.status != 0)
+      return run.stderr.split(separator: "\n").first.map(String.init) ?? ""
+    }
+    #expect(try error(["score"] + flags + ["--discount", "1.5"])
+      == "Error: --discount 1.5: expected a per-period discount factor more than 0 and at most 1 (1 = no discount); fix: give a factor such as 0.99")
+    #expect(try error(["score"] + flags + ["--discount", "0"]).hasPrefix("Error: --discount 0: expected a per-period discount factor"))
+    #expect(try error(["score", "--model", dir.file("s.json")] + data + ["--as-of", "2024-12-01", "--discount", "0.9"])
+      == "Error: --discount discounts lifetime_value and value_at_risk, which need each customer's revenue; expected --revenue-column COLUMN "
+      + "(monthly revenue); fix: name the revenue column, or leave out --discount")
+
+    // A fixed-horizon model: no new columns, and --discount refused.
+    let plain = try runChurn(["train"] + data + common + ["--out", dir.file("p.json")])
+    #expect(plain.status == 0, "\(plain.stderr)")
+    let plainFlags = ["score", "--model", dir.file("p.json")] + data + ["--as-of", "2024-12-01", "--revenue-column", "monthly_revenue"]
+    let plainScore = try runChurn(plainFlags + ["--out", dir.file("plain.csv")])
+    #expect(plainScore.status == 0, "\(plainScore.stderr)")
+    let (plainHeader, _, _) = try csvRecords(dir.file("plain.csv"))
+    #expect(!plainHeader.contains("lifetime_value") && !plainHeader.contains("value_at_risk") && plainHeader.last?.hasPrefix("health") == true)
+    #expect(try error(plainFlags + ["--discount", "0.9"]) == "Error: --discount: \(dir.file("p.json")) is not a survival model, so the list has no "
+      + "lifetime value to discount; fix: train one with churn train --survival --periods K, or leave out --discount")
+  }
+}
