@@ -70,8 +70,8 @@ struct Score: ParsableCommand {
     + "the first named part_rank, probabilities with every digit; the merge ranks, bands and compares the parts as one run would."))
   var partial = false
 
-  @Option(help: ArgumentHelp("The list's order: risk (churn probability, highest first) or value (expected revenue at risk, highest first, "
-    + "ties by probability then id; needs --revenue-column). Percentiles follow the order; bands stay probability bands."))
+  @Option(help: ArgumentHelp("The list's order: risk (churn probability, highest first) or value (expected revenue at risk, a survival model's "
+    + "value_at_risk, highest first, ties by probability then id; needs --revenue-column). Percentiles follow the order; bands stay probability bands."))
   var rankBy = RankOrder.risk
 
   @OptionGroup var contact: ContactOptions

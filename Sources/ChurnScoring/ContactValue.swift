@@ -3,7 +3,8 @@ import Foundation
 /// The order of the ranked list.
 ///
 /// - `risk`: churn probability, highest first, ties by id (the default).
-/// - `value`: value at stake (`RiskRow.valueAtStake`, today expected revenue at risk), highest
+/// - `value`: value at stake (`RiskRow.valueAtStake`: expected revenue at risk, or a survival
+///   model's value at risk over its K periods), highest
 ///   first, ties by probability (highest first), then by id; customers whose value is unknown
 ///   (no revenue value) come after every customer with one, by probability, then id.
 ///
@@ -56,13 +57,14 @@ public enum RankOrder: String, Sendable, CaseIterable {
 /// ```
 /// net value = S × value at stake − C
 /// value at stake = churn probability × monthly revenue × horizon in months   (expected_revenue_at_risk)
+/// value at stake = Σ_{k=1..K} (1 − S(k)) × r × δ^k                          (a survival model's value_at_risk)
 /// ```
 ///
 /// with C the cost of one contact (`cost`, in the revenue column's currency, C ≥ 0) and S the
 /// share of contacted churners it saves (`saveRate`, 0 < S ≤ 1). A contact pays when the value
-/// at stake exceeds C / S (`breakEven`). The value at stake is `RiskRow.valueAtStake`: today
-/// the fixed-horizon expected revenue at risk, which a lifetime value at risk can replace
-/// without changing this formula.
+/// at stake exceeds C / S (`breakEven`). The value at stake is `RiskRow.valueAtStake`: the
+/// fixed-horizon expected revenue at risk, or a survival model's value at risk
+/// (`SurvivalCurve.valueAtRisk(revenuePerPeriod:discount:)`).
 public struct ContactEconomics: Sendable, Equatable {
   /// C: the cost of one retention contact (a call, an offer), 0 or more.
   public let cost: Double

@@ -157,7 +157,9 @@ public struct RankedList: Sendable {
   /// `showsNetValue`; then `warnings, band_from` when
   /// `showsWarnings`: fired rule names joined by `;`; then `owner` when `showsOwners`; then
   /// `health, health_baseline, health_<dimension>...` when `healthDimensions` is set: integers,
-  /// baseline + dimensions = health, see `CustomerHealth`), written atomically. Customers who vanished
+  /// baseline + dimensions = health, see `CustomerHealth`; then `survival_1..K,
+  /// expected_periods_remaining, median_periods_to_churn` when `survivalPeriods` is set, and
+  /// `lifetime_value, value_at_risk` when `showsLifetimeValue`), written atomically. Customers who vanished
   /// since the previous list follow, with an empty rank and `vanished (was P, BAND)`.
   ///
   /// - Throws: `ScoringOutputError.nonFiniteProbability` for a row whose probability is not a
@@ -166,8 +168,8 @@ public struct RankedList: Sendable {
   /// With `partial`, the file is one part of a list for `merge(_:reasons:previous:)` (`churn
   /// score --shard` or `--partial`): the same columns, the first named `part_rank`
   /// (`part_rank_by_value` under `RankOrder.value`: the rank within the part, as is the
-  /// percentile), and `churn_probability`, `expected_revenue_at_risk` and
-  /// `expected_net_value_of_contact` with every digit (the shortest decimal that reads back as the
+  /// percentile), and `churn_probability`, `expected_revenue_at_risk`,
+  /// `expected_net_value_of_contact`, the survival columns, `lifetime_value` and `value_at_risk` with every digit (the shortest decimal that reads back as the
   /// same number), so that the merge ranks and writes exactly as one run over every customer.
   public func write(to path: String, idHeader: String, top: Int? = nil, partial: Bool = false) throws {
     try checkFinite()

@@ -19,7 +19,7 @@ struct LifetimeValueCommandTests {
     #expect(train.status == 0, "\(train.stderr)")
     let flags = ["--model", dir.file("s.json")] + data + ["--as-of", "2024-12-01", "--revenue-column", "monthly_revenue"]
     let score = try runChurn(["score"] + flags + ["--discount", "0.97", "--rank-by", "value", "--contact-cost", "20", "--save-rate", "0.3",
-                                                  "--shard", "0/1", "--out", dir.file("list.csv")])
+                                                  "--reasons", "10", "--shard", "0/1", "--out", dir.file("list.csv")])
     #expect(score.status == 0, "\(score.stderr)")
 
     // The table's monthly revenue per customer (blank: none).
@@ -54,6 +54,9 @@ struct LifetimeValueCommandTests {
       #expect(abs(Double(row[column("expected_revenue_at_risk")])! - Double(row[2])! * monthly * months) < 1e-9)
     }
     #expect(withValue > 50)
+    // Reasons go to the first 10 of the list in its order, by value_at_risk.
+    let reasons = rows.map { row in (1...3).contains { !row[column("reason_\($0)")].isEmpty } }
+    #expect(reasons.prefix(10).filter { $0 }.count >= 5 && !reasons.dropFirst(10).contains(true))
 
     // The finished list: 2 decimals, the same values; JSON carries them as numbers.
     let finished = try runChurn(["score"] + flags + ["--discount", "0.97", "--out", dir.file("risk.json"), "--format", "json"])
