@@ -32,7 +32,7 @@ struct Report: ParsableCommand {
     + "(for a forest or boosted trees on a large list, seconds per 100,000 customers)."))
   var noHealth = false
 
-  @Option(help: "The ranked list's order: risk (churn probability) or value (expected revenue at risk; needs --revenue-column).")
+  @Option(help: "The ranked list's order: risk (churn probability) or value (expected revenue at risk, a survival model's value_at_risk; needs --revenue-column).")
   var rankBy = RankOrder.risk
 
   @OptionGroup var contact: ContactOptions

@@ -69,6 +69,12 @@ struct LifetimeValueCommandTests {
       #expect((e["value_at_risk"] as? Double).map { abs($0 - Double(row[column("value_at_risk")])!) < 1e-9 } ?? row[column("value_at_risk")].isEmpty)
     }
 
+    // churn report ranks by the same value at stake (no --discount there: δ = 1) and says so.
+    let report = try runChurn(["report"] + flags + ["--rank-by", "value", "--out", dir.file("report.html")])
+    #expect(report.status == 0, "\(report.stderr)")
+    #expect(try String(contentsOfFile: dir.file("report.html"), encoding: .utf8)
+      .contains("value at stake (value at risk over 3 periods, undiscounted), highest first; bands are probability bands"))
+
     // Errors, each pinned.
     func error(_ arguments: [String]) throws -> String {
       let run = try runChurn(arguments)

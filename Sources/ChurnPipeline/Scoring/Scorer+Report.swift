@@ -40,7 +40,10 @@ extension Scorer {
 
     var report = HTMLReport(title: "Churn report: \(model.family.displayName) model, customers \(asOf)")
     report.facts = facts(scored: p, revenue: scored.compactMap(\.revenueAtRisk), asOf: asOf)
-    if rankBy == .value { report.facts.append(("ranked by", "value at stake (expected revenue at risk), highest first; bands are probability bands")) }
+    if rankBy == .value {
+      let value = ranked.showsLifetimeValue ? "value at risk over \(ranked.survivalPeriods ?? 0) periods, undiscounted" : "expected revenue at risk"
+      report.facts.append(("ranked by", "value at stake (\(value)), highest first; bands are probability bands"))
+    }
     if let contact { report.facts.append(("worth a call", ranked.contactCut(contact).summary)) }
     report.showsNetValue = ranked.showsNetValue
     if let held = model.holdoutPredictions, Set(held.labels).count == 2 {
