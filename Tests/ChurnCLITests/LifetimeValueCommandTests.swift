@@ -14,7 +14,7 @@ struct LifetimeValueCommandTests {
     defer { dir.remove() }
     try CustomerSimulator(settings: SimulationSettings(customerCount: 300, months: 12, seed: 31)).write(to: dir.path)
     let data = ["--events", dir.file("events.csv"), "--customers", dir.file("customers.csv")]
-    let common = ["--cutoffs", "2024-08-01:2024-11-01:1m", "--horizon", "30d", "--l2", "10", "--threads", "2"]
+    let common = ["--cutoffs", "2024-08-01:2024-11-01:1m", "--horizon", "30d", "--l2", "10", "--threads", "2", "--importance", "none"]
     let train = try runChurn(["train"] + data + common + ["--survival", "--periods", "3", "--out", dir.file("s.json")])
     #expect(train.status == 0, "\(train.stderr)")
     let flags = ["--model", dir.file("s.json")] + data + ["--as-of", "2024-12-01", "--revenue-column", "monthly_revenue"]

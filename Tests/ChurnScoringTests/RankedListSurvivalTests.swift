@@ -55,8 +55,11 @@ struct RankedListSurvivalTests {
     defer { dir.remove() }
     var rows = Self.rows(300, seed: 11)
     if !lifetime { for k in rows.indices { (rows[k].lifetimeValue, rows[k].valueAtRisk) = (nil, nil) } }
+    // Last week's list: one customer still here, one vanished (its line keeps every column).
+    let previous: [String: (probability: Double, band: String?)] = [rows[0].id: (0.5, "red"), "gone": (0.25, nil)]
     var whole = RankedList(rows, order: order)
     (whole.survivalPeriods, whole.healthDimensions, whole.showsLifetimeValue) = (3, ["service"], lifetime)
+    whole.compare(previous: previous)
     try whole.write(to: dir.file("whole.csv"), idHeader: "customer_id")
     var parts: [PartialList] = []
     for p in 0..<3 {
@@ -66,9 +69,11 @@ struct RankedListSurvivalTests {
       parts.append(try PartialList(path: dir.file("part\(p).csv")))
     }
     #expect(parts.allSatisfy { $0.survivalPeriods == 3 && $0.healthDimensions == ["service"] && $0.showsLifetimeValue == lifetime && $0.order == order })
-    let merged = try RankedList.merge(parts)
+    let merged = try RankedList.merge(parts, previous: previous)
     try merged.write(to: dir.file("merged.csv"), idHeader: "customer_id")
     #expect(try Data(contentsOf: URL(fileURLWithPath: dir.file("merged.csv"))) == Data(contentsOf: URL(fileURLWithPath: dir.file("whole.csv"))))
+    let (wholeHeader, wholeRows, _) = try csvRecords(dir.file("whole.csv"))
+    #expect(wholeRows.count == 301 && wholeRows.allSatisfy { $0.count == wholeHeader.count } && wholeRows.last?[1] == "gone")
     #expect(merged.rows.map(\.survival) == whole.rows.map(\.survival))
     #expect(merged.rows.map(\.lifetimeValue) == whole.rows.map(\.lifetimeValue) && merged.rows.map(\.valueAtRisk) == whole.rows.map(\.valueAtRisk))
     let header = try #require(String(contentsOfFile: dir.file("whole.csv"), encoding: .utf8).split(separator: "\n").first)
