@@ -72,8 +72,17 @@ struct LifetimeValueCommandTests {
     // churn report ranks by the same value at stake (no --discount there: δ = 1) and says so.
     let report = try runChurn(["report"] + flags + ["--rank-by", "value", "--out", dir.file("report.html")])
     #expect(report.status == 0, "\(report.stderr)")
-    #expect(try String(contentsOfFile: dir.file("report.html"), encoding: .utf8)
-      .contains("value at stake (value at risk over 3 periods, undiscounted), highest first; bands are probability bands"))
+    let html = try String(contentsOfFile: dir.file("report.html"), encoding: .utf8)
+    #expect(html.contains("value at stake (value at risk over 3 periods, undiscounted), highest first; bands are probability bands"))
+    // Its first row: the customer with the largest undiscounted value at risk, both values from the list's survival_k columns.
+    let undiscounted = rows.compactMap { row -> (ltv: Double, risk: Double)? in
+      guard let monthly = revenue[row[1]] ?? nil else { return nil }
+      let s = (1...3).map { Double(row[column("survival_\($0)")])! }, r = monthly * months
+      return (s.reduce(0) { $0 + $1 * r }, s.reduce(0) { $0 + (1 - $1) * r })
+    }.max { $0.risk < $1.risk }!
+    let cents = { (x: Double) in String(format: "%.2f", (x * 100).rounded() / 100) }
+    #expect(html.contains("<th>revenue at risk</th><th>lifetime value</th><th>value at risk</th><th>segment</th>"))
+    #expect(html.contains("</td><td class=\"n\">\(cents(undiscounted.ltv))</td><td class=\"n\">\(cents(undiscounted.risk))</td>"), "\(undiscounted)")
 
     // Errors, each pinned.
     func error(_ arguments: [String]) throws -> String {

@@ -46,6 +46,7 @@ extension Scorer {
     }
     if let contact { report.facts.append(("worth a call", ranked.contactCut(contact).summary)) }
     report.showsNetValue = ranked.showsNetValue
+    report.showsLifetimeValue = ranked.showsLifetimeValue
     if let held = model.holdoutPredictions, Set(held.labels).count == 2 {
       report.heldOut = (held.probabilities, held.labels, held.source)
     }

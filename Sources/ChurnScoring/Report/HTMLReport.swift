@@ -52,6 +52,9 @@ public struct HTMLReport: Sendable {
   public var ranked: [RiskRow] = []
   /// Whether the ranked list shows each row's `netValueOfContact`.
   public var showsNetValue = false
+  /// Whether the ranked list shows a survival model's lifetime value and value at risk
+  /// (`RankedList.showsLifetimeValue`), after the revenue at risk.
+  public var showsLifetimeValue = false
   public var idHeader = "customer_id"
   /// Every scored customer's health by dimension (`CustomerHealth`, dimensions in one order),
   /// for the health section and the ranked list's health column; empty leaves both out.
@@ -174,6 +177,7 @@ public struct HTMLReport: Sendable {
     let listRows = ranked.enumerated().map { k, r -> [String] in
       let revenue: String = r.revenueAtRisk.map { $0.isNaN ? "" : SignedNumber.unsigned($0, decimals: 2) } ?? ""
       var row: [String] = ["\(k + 1)", r.id, pct(r.probability), r.band ?? "", r.reasons.joined(separator: "; "), revenue]
+      if showsLifetimeValue { row += [r.lifetimeValue, r.valueAtRisk].map { $0.map { SignedNumber.unsigned($0, decimals: 2) } ?? "" } }
       if showsNetValue { row.append(r.netValueOfContact.map { SignedNumber.text($0, decimals: 2) } ?? "") }
       row.append(r.segment ?? "")
       if showsHealth { row.append(r.health?.text ?? "") }
@@ -181,9 +185,9 @@ public struct HTMLReport: Sendable {
     }
     body += section("ranked-list", "Who is about to leave: the top of the ranked list",
                     ranked.isEmpty ? missing("No customers were scored.")
-                      : table(["rank", idHeader, "churn", "band", "reasons", "revenue at risk"] + (showsNetValue ? ["net value of a call"] : [])
-                                + ["segment"] + (showsHealth ? ["health"] : []), listRows,
-                              text: showsNetValue ? [1, 3, 4, 7, 8] : [1, 3, 4, 6, 7]))
+                      : table(["rank", idHeader, "churn", "band", "reasons", "revenue at risk"] + (showsLifetimeValue ? ["lifetime value", "value at risk"] : [])
+                                + (showsNetValue ? ["net value of a call"] : []) + ["segment"] + (showsHealth ? ["health"] : []), listRows,
+                              text: Set([1, 3, 4] + [6, 7].map { $0 + (showsNetValue ? 1 : 0) + (showsLifetimeValue ? 2 : 0) })))
     return """
       <!DOCTYPE html>
       <html lang="en">
