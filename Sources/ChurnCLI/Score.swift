@@ -25,7 +25,8 @@ struct Score: ParsableCommand {
       A survival model's list (churn train --survival --periods K) ends with survival_1..K,
       expected_periods_remaining and median_periods_to_churn; with --revenue-column, then
       lifetime_value = Σ_k S(k) × r × δ^k and value_at_risk = Σ_k (1 − S(k)) × r × δ^k over the
-      K periods (r = monthly revenue × the horizon in months, δ = --discount), and value_at_risk
+      K periods (r = monthly revenue × the horizon in months, δ = (1 + d)^−(horizon months) for
+      the monthly rate d = --discount, as churn lifetime's), and value_at_risk
       is the value at stake --rank-by value and --contact-cost read.
       """)
 
@@ -76,8 +77,8 @@ struct Score: ParsableCommand {
 
   @OptionGroup var contact: ContactOptions
 
-  @Option(help: ArgumentHelp("A survival model's per-period discount factor δ, more than 0 and at most 1 (default 1, none; needs --revenue-column): "
-    + "period k's revenue counts δ^k in lifetime_value and value_at_risk.", valueName: "δ"))
+  @Option(help: ArgumentHelp("A survival model's monthly discount rate d, 0 to 10, the same rate as churn lifetime's (default 0, none; needs --revenue-column): "
+    + "period k's revenue counts δ^k in lifetime_value and value_at_risk, δ = (1 + d)^−(the horizon in months).", valueName: "d"))
   var discount: Double?
 
   @Option(help: "Output format of --out (default csv).")
@@ -128,11 +129,11 @@ struct Score: ParsableCommand {
     if !outputs.writesToStandardOutput { print(out) }
   }
 
-  /// `--discount`, checked: in (0, 1], with a revenue column.
-  func periodDiscount() throws -> PeriodDiscount {
+  /// `--discount`, checked: a monthly rate in 0...10, with a revenue column.
+  func periodDiscount() throws -> DiscountRate {
     guard let discount else { return .none }
     do {
-      let checked = try PeriodDiscount(discount)
+      let checked = try DiscountRate(monthly: discount)
       if revenueColumn == nil { throw PeriodDiscountError.needsRevenue }
       return checked
     } catch { throw ValidationError("\(error)") }

@@ -18,7 +18,7 @@ struct LifetimeValueCommandTests {
     let train = try runChurn(["train"] + data + common + ["--survival", "--periods", "3", "--out", dir.file("s.json")])
     #expect(train.status == 0, "\(train.stderr)")
     let flags = ["--model", dir.file("s.json")] + data + ["--as-of", "2024-12-01", "--revenue-column", "monthly_revenue"]
-    let score = try runChurn(["score"] + flags + ["--discount", "0.97", "--rank-by", "value", "--contact-cost", "20", "--save-rate", "0.3",
+    let score = try runChurn(["score"] + flags + ["--discount", "0.02", "--rank-by", "value", "--contact-cost", "20", "--save-rate", "0.3",
                                                   "--reasons", "10", "--shard", "0/1", "--out", dir.file("list.csv")])
     #expect(score.status == 0, "\(score.stderr)")
 
@@ -32,6 +32,7 @@ struct LifetimeValueCommandTests {
                                          "lifetime_value", "value_at_risk"])
     let column = { (name: String) in header.firstIndex(of: name)! }
     let months = 30 / 30.4375  // the horizon, 30 days, in months of 30.4375 days
+    let δ = pow(1.02, -months)  // --discount 0.02 a month, per period of the horizon
     var withValue = 0, previous = Double.infinity
     for row in rows {
       let s = (1...3).map { Double(row[column("survival_\($0)")])! }
@@ -41,8 +42,8 @@ struct LifetimeValueCommandTests {
       }
       withValue += 1
       let r = monthly * months
-      let ltv = (0..<3).reduce(0.0) { $0 + s[$1] * r * pow(0.97, Double($1 + 1)) }
-      let risk = (0..<3).reduce(0.0) { $0 + (1 - s[$1]) * r * pow(0.97, Double($1 + 1)) }
+      let ltv = (0..<3).reduce(0.0) { $0 + s[$1] * r * pow(δ, Double($1 + 1)) }
+      let risk = (0..<3).reduce(0.0) { $0 + (1 - s[$1]) * r * pow(δ, Double($1 + 1)) }
       let (ltvWritten, riskWritten) = (Double(row[column("lifetime_value")])!, Double(row[column("value_at_risk")])!)
       #expect(abs(ltvWritten - ltv) < 1e-9, "\(row[1]): \(ltvWritten) against \(ltv)")
       #expect(abs(riskWritten - risk) < 1e-9, "\(row[1]): \(riskWritten) against \(risk)")
@@ -59,7 +60,7 @@ struct LifetimeValueCommandTests {
     #expect(reasons.prefix(10).filter { $0 }.count >= 5 && !reasons.dropFirst(10).contains(true))
 
     // The finished list: 2 decimals, the same values; JSON carries them as numbers.
-    let finished = try runChurn(["score"] + flags + ["--discount", "0.97", "--out", dir.file("risk.json"), "--format", "json"])
+    let finished = try runChurn(["score"] + flags + ["--discount", "0.02", "--out", dir.file("risk.json"), "--format", "json"])
     #expect(finished.status == 0, "\(finished.stderr)")
     let entries = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("risk.json")))) as? [[String: Any]])
     let byId = Dictionary(uniqueKeysWithValues: rows.map { ($0[1], $0) })
@@ -90,9 +91,9 @@ struct LifetimeValueCommandTests {
       #expect(run.status != 0)
       return run.stderr.split(separator: "\n").first.map(String.init) ?? ""
     }
-    #expect(try error(["score"] + flags + ["--discount", "1.5"])
-      == "Error: --discount 1.5: expected a per-period discount factor more than 0 and at most 1 (1 = no discount); fix: give a factor such as 0.99")
-    #expect(try error(["score"] + flags + ["--discount", "0"]).hasPrefix("Error: --discount 0: expected a per-period discount factor"))
+    #expect(try error(["score"] + flags + ["--discount", "11"])
+      == "Error: --discount 11: expected a monthly discount rate from 0 to 10 (the same rate as churn lifetime's; 0 = none); fix: give a rate such as 0.01")
+    #expect(try error(["score"] + flags + ["--discount=-0.5"]).hasPrefix("Error: --discount -0.5: expected a monthly discount rate"))
     #expect(try error(["score", "--model", dir.file("s.json")] + data + ["--as-of", "2024-12-01", "--discount", "0.9"])
       == "Error: --discount discounts lifetime_value and value_at_risk, which need each customer's revenue; expected --revenue-column COLUMN "
       + "(monthly revenue); fix: name the revenue column, or leave out --discount")

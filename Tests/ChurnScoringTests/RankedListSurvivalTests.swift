@@ -131,15 +131,25 @@ struct RankedListSurvivalTests {
     #expect(try String(contentsOfFile: dir.file("plain.csv"), encoding: .utf8).split(separator: "\n")[0].hasSuffix(",median_periods_to_churn"))
   }
 
-  @Test("--discount: in (0, 1], each error pinned")
+  @Test("--discount: a monthly rate in 0...10, δ = (1 + d)^−months per period; a factor in (0, 1]; each error pinned")
   func discount() throws {
     #expect(try PeriodDiscount(1).factor == 1 && PeriodDiscount(0.97).factor == 0.97 && PeriodDiscount.none.factor == 1)
     for bad in [0, -0.5, 1.5, .infinity] {
       #expect(throws: PeriodDiscountError.outOfRange(bad)) { try PeriodDiscount(bad) }
     }
     #expect(throws: PeriodDiscountError.self) { try PeriodDiscount(.nan) }
-    #expect("\(PeriodDiscountError.outOfRange(1.5))"
-      == "--discount 1.5: expected a per-period discount factor more than 0 and at most 1 (1 = no discount); fix: give a factor such as 0.99")
+    #expect("\(PeriodDiscountError.outOfRange(1.5))" == "per-period discount factor 1.5: expected more than 0 and at most 1 (1 = no discount)")
+    // The monthly rate: 1% a month over a 3-month period is 1.01⁻³; none is factor 1 for any period.
+    let threeMonths = try DiscountRate(monthly: 0.01).perPeriod(months: 3).factor
+    #expect(threeMonths == pow(1.01, -3) && abs(threeMonths - 1 / (1.01 * 1.01 * 1.01)) < 1e-15)
+    let (zero, ten) = (try DiscountRate(monthly: 0), try DiscountRate(monthly: 10))
+    #expect(DiscountRate.none.perPeriod(months: 2.5) == .none && zero == .none && ten.monthly == 10)
+    for bad in [-0.01, 10.5, .infinity] {
+      #expect(throws: PeriodDiscountError.badRate(bad)) { try DiscountRate(monthly: bad) }
+    }
+    #expect(throws: PeriodDiscountError.self) { try DiscountRate(monthly: .nan) }
+    #expect("\(PeriodDiscountError.badRate(11))"
+      == "--discount 11: expected a monthly discount rate from 0 to 10 (the same rate as churn lifetime's; 0 = none); fix: give a rate such as 0.01")
     #expect("\(PeriodDiscountError.needsSurvivalModel(model: "m.json"))" == "--discount: m.json is not a survival model, so the list has no lifetime value "
       + "to discount; fix: train one with churn train --survival --periods K, or leave out --discount")
   }

@@ -130,7 +130,7 @@ public struct Scorer: Sendable {
   /// become the value at stake (`RiskRow.valueAtStake`) the order and the economics read.
   func rank(_ rows: ScoringRows, reasons: Int, explanation: RiskScorer.Explanation, announce: Bool,
             timings: inout [ScoringTiming], rules: WarningRules? = nil, health: Attribution? = nil,
-            order: RankOrder = .risk, contact: ContactEconomics? = nil, discount: PeriodDiscount = .none) throws -> (scored: [RiskRow], list: RankedList) {
+            order: RankOrder = .risk, contact: ContactEconomics? = nil, discount: DiscountRate = .none) throws -> (scored: [RiskRow], list: RankedList) {
     // The rules' columns are checked before the scoring work.
     let warnings = try rules?.warnings(in: rows.features)
     let scorer = RiskScorer(model: model)
@@ -152,7 +152,9 @@ public struct Scorer: Sendable {
     func riskRow(_ s: RiskScorer.Scored, _ i: Int) -> RiskRow {
       var row = Self.riskRow(s)
       // Revenue per period: monthly revenue × the horizon in months, as expected_revenue_at_risk's.
-      if let curves { row.setSurvival(SurvivalCurve(survival: curves[i]), revenuePerPeriod: revenue.map { $0[i] * months }, discount: discount) }
+      if let curves {
+        row.setSurvival(SurvivalCurve(survival: curves[i]), revenuePerPeriod: revenue.map { $0[i] * months }, discount: discount.perPeriod(months: months))
+      }
       return row
     }
     var steps: [ScoringTiming] = []
@@ -234,9 +236,9 @@ public struct ScoringOptions: Sendable {
   /// `expected_net_value_of_contact`) and `ScoredCustomers.contactCut` says who is worth a
   /// call. Needs `revenueColumn`.
   public var contact: ContactEconomics?
-  /// δ, the per-period discount of a survival model's `lifetime_value` and `value_at_risk`
-  /// (`SurvivalCurve.lifetimeValue`); none by default.
-  public var discount = PeriodDiscount.none
+  /// The monthly discount rate of a survival model's `lifetime_value` and `value_at_risk`
+  /// (per period δ = (1 + d)^−(horizon in months), `SurvivalCurve.lifetimeValue`); none by default.
+  public var discount = DiscountRate.none
 
   /// Throws `ContactEconomicsError.needsRevenue` for value ranking or contact economics, `PeriodDiscountError.needsRevenue`
   /// for a discount, without a revenue column.

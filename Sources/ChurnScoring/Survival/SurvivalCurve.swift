@@ -1,3 +1,5 @@
+import Foundation
+
 /// One customer's predicted survival over the next K periods: S(k), the probability of still
 /// being a customer at the end of period k, and what the ranked list derives from it.
 ///
@@ -51,7 +53,33 @@ extension SurvivalCurve {
   }
 }
 
-/// δ: the per-period discount factor of a lifetime value (`churn score --discount`), in (0, 1];
+/// The monthly discount rate d of a lifetime value (`churn score --discount`, the same rate as
+/// `churn lifetime --discount`): revenue m months ahead counts (1 + d)^−m of today's, so over a
+/// period of M months (the horizon) the per-period factor is δ = (1 + d)^−M (`perPeriod`).
+public struct DiscountRate: Sendable, Equatable {
+  /// d, from 0 to `maximum`.
+  public let monthly: Double
+  /// The largest rate accepted, as `churn lifetime`'s.
+  public static let maximum = 10.0
+
+  /// No discount (d = 0).
+  public static let none = DiscountRate(unchecked: 0)
+
+  /// - Throws: `PeriodDiscountError.badRate` unless 0 ≤ `monthly` ≤ `maximum`.
+  public init(monthly: Double) throws(PeriodDiscountError) {
+    guard monthly >= 0, monthly <= Self.maximum else { throw .badRate(monthly) }
+    self.monthly = monthly + 0  // -0 reads as 0
+  }
+
+  private init(unchecked: Double) { monthly = unchecked }
+
+  /// δ = (1 + d)^−M for a period of `months` months (1 without a discount).
+  public func perPeriod(months: Double) -> PeriodDiscount {
+    monthly == 0 ? .none : PeriodDiscount(uncheckedFactor: Foundation.pow(1 + monthly, -months))
+  }
+}
+
+/// δ: the per-period discount factor of a lifetime value (`DiscountRate.perPeriod`), in (0, 1];
 /// 1 (the default) discounts nothing, 0.99 values period k's revenue at 0.99^k of today's.
 public struct PeriodDiscount: Sendable, Equatable {
   /// δ, in (0, 1].
@@ -66,13 +94,15 @@ public struct PeriodDiscount: Sendable, Equatable {
     self.factor = factor
   }
 
-  private init(uncheckedFactor: Double) { factor = uncheckedFactor }
+  init(uncheckedFactor: Double) { factor = uncheckedFactor }
 }
 
 /// A discount factor that cannot be used.
 public enum PeriodDiscountError: Error, Equatable, CustomStringConvertible {
   /// δ not in (0, 1] (NaN included).
   case outOfRange(Double)
+  /// `--discount`: a monthly rate not in 0...`DiscountRate.maximum` (NaN included).
+  case badRate(Double)
   /// `--discount` for a model without survival curves: there is no lifetime value to discount.
   case needsSurvivalModel(model: String)
   /// `--discount` without a revenue column: no revenue to discount.
@@ -81,8 +111,10 @@ public enum PeriodDiscountError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .outOfRange(let d):
-      return "--discount \(String(format: "%g", d)): expected a per-period discount factor more than 0 and at most 1 (1 = no discount); "
-        + "fix: give a factor such as 0.99"
+      return "per-period discount factor \(String(format: "%g", d)): expected more than 0 and at most 1 (1 = no discount)"
+    case .badRate(let d):
+      return "--discount \(String(format: "%g", d)): expected a monthly discount rate from 0 to \(String(format: "%g", DiscountRate.maximum)) "
+        + "(the same rate as churn lifetime's; 0 = none); fix: give a rate such as 0.01"
     case .needsSurvivalModel(let model):
       return "--discount: \(model) is not a survival model, so the list has no lifetime value to discount; "
         + "fix: train one with churn train --survival --periods K, or leave out --discount"
