@@ -183,7 +183,7 @@ public struct RankedList: Sendable {
       line.append(0x2C)
       line.append(contentsOf: CSVField.escape(row.id).utf8)
       line.append(0x2C)
-      if partial { line.append(contentsOf: "\(row.probability)".utf8) } else { DecimalFormatting.appendFixed(row.probability, fractionDigits: 6, to: &line) }
+      Self.appendNumber(row.probability, fractionDigits: 6, partial: partial, to: &line)
       line.append(0x2C)
       DecimalFormatting.appendFixed(percentiles[rank], fractionDigits: 1, to: &line)
       line.append(0x2C)
@@ -194,7 +194,7 @@ public struct RankedList: Sendable {
       }
       line.append(0x2C)
       if let revenue = row.revenueAtRisk, !revenue.isNaN {
-        if partial { line.append(contentsOf: "\(revenue)".utf8) } else { DecimalFormatting.appendFixed(revenue, fractionDigits: 2, to: &line) }
+        Self.appendNumber(revenue, fractionDigits: 2, partial: partial, to: &line)
       }
       line.append(0x2C)
       line.append(contentsOf: CSVField.escape(row.segment ?? "").utf8)
@@ -203,7 +203,7 @@ public struct RankedList: Sendable {
       if showsNetValue {
         line.append(0x2C)
         if let net = row.netValueOfContact {
-          if partial { line.append(contentsOf: "\(net)".utf8) } else { DecimalFormatting.appendFixed(net, fractionDigits: 2, to: &line) }
+          Self.appendNumber(net, fractionDigits: 2, partial: partial, to: &line)
         }
       }
       if showsWarnings {
@@ -222,7 +222,7 @@ public struct RankedList: Sendable {
         for value in [row.lifetimeValue, row.valueAtRisk] {
           line.append(0x2C)
           guard let value else { continue }
-          if partial { line.append(contentsOf: "\(value)".utf8) } else { DecimalFormatting.appendFixed(value, fractionDigits: 2, to: &line) }
+          Self.appendNumber(value, fractionDigits: 2, partial: partial, to: &line)
         }
       }
       line.append(0x0A)
@@ -341,6 +341,13 @@ public struct RankedList: Sendable {
       + (showsLifetimeValue ? ",lifetime_value,value_at_risk" : "")
   }
 
+  /// `x` as a list shows it (`fractionDigits` decimals) or, in a part, with every digit (the
+  /// shortest decimal that reads back as the same Double), so that a merge ranks and writes the
+  /// very numbers one run would.
+  static func appendNumber(_ x: Double, fractionDigits: Int, partial: Bool, to line: inout [UInt8]) {
+    if partial { line.append(contentsOf: "\(x)".utf8) } else { DecimalFormatting.appendFixed(x, fractionDigits: fractionDigits, to: &line) }
+  }
+
   /// `,S(1),…,S(K),expected,median` of `survival` (6 decimals; every digit in a part, so that a
   /// merge writes the same bytes as one run), blank cells without; the median blank when S
   /// stays above ½.
@@ -352,7 +359,7 @@ public struct RankedList: Sendable {
     precondition(survival.periods == periods, "a survival curve of \(survival.periods) periods in a list of \(periods)")
     func number(_ x: Double) {
       line.append(0x2C)
-      if partial { line.append(contentsOf: "\(x)".utf8) } else { DecimalFormatting.appendFixed(x, fractionDigits: 6, to: &line) }
+      Self.appendNumber(x, fractionDigits: 6, partial: partial, to: &line)
     }
     for s in survival.survival { number(s) }
     number(survival.expectedPeriodsRemaining)
