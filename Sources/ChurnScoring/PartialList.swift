@@ -111,15 +111,17 @@ public struct PartialList: Sendable {
         }
         return x
       }
+      /// A number, or nil for a blank cell.
+      func optionalNumber(_ i: Int) throws -> Double? { text(i) == nil ? nil : try number(i) }
       guard text(0) != nil else { throw PartialListError.badValue(path: path, line: record.line, column: h[0], value: "") }
       guard let id = text(1) else { throw TableError.blankId(path: path, line: record.line, column: h[1]) }
       let p = try number(2)
       guard (0...1).contains(p) else { throw PartialListError.badValue(path: path, line: record.line, column: h[2], value: record.string(2)) }
       var row = RiskRow(id: id, probability: p, band: text(4), reasons: (5...7).compactMap(text),
-                        revenueAtRisk: text(8) == nil ? nil : try number(8), segment: text(9), change: text(10))
+                        revenueAtRisk: try optionalNumber(8), segment: text(9), change: text(10))
       var c = 2 + fixed.count
       if net {
-        row.netValueOfContact = text(c) == nil ? nil : try number(c)
+        row.netValueOfContact = try optionalNumber(c)
         c += 1
       }
       if warnings {
@@ -159,8 +161,8 @@ public struct PartialList: Sendable {
         if values {
           // Each customer's own, taken as written (every digit in a part), blank without a revenue value.
           let c = start + periods + 2
-          row.lifetimeValue = text(c) == nil ? nil : try number(c)
-          row.valueAtRisk = text(c + 1) == nil ? nil : try number(c + 1)
+          row.lifetimeValue = try optionalNumber(c)
+          row.valueAtRisk = try optionalNumber(c + 1)
         }
       }
       rows.append(row)
