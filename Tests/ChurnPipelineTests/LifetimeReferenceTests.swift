@@ -93,7 +93,7 @@ struct LifetimeReferenceTests {
     #expect(ours.logLikelihood >= p["log_likelihood"]! - 1e-9)
   }
 
-  @Test("Pareto/NBD: log-likelihood, P(alive) and expected purchases at lifetimes' parameters are lifetimes'; our optimum is its to 1e-4")
+  @Test("Pareto/NBD: log-likelihood, P(alive), expected purchases and P(no purchase) at lifetimes' parameters are lifetimes'; our optimum is its to 1e-4")
   func paretoNBD() throws {
     let (header, ref) = try Self.reference()
     let a = try LifetimeAnalysis(EventData(events: Self.events), settings: .init(asOf: Self.asOf, horizon: .days(90), model: .paretoNBD))
@@ -103,17 +103,21 @@ struct LifetimeReferenceTests {
     #expect(abs(theirs.logLikelihood(histories) - p["log_likelihood"]!) < 1e-9)
     #expect(zip(histories.map(theirs.probabilityAlive), ref.column("pareto_p_alive", header: header)).map { abs($0 - $1) }.max()! < 1e-9)
     #expect(maxRelativeDifference(histories.map { theirs.expectedPurchases(within: 90, $0) }, ref.column("pareto_expected_purchases", header: header)) < 1e-9)
+    // churn lifetime's p_no_purchase column, against lifetimes' conditional P(0 purchases in 90 days).
+    #expect(zip(histories.map { theirs.probabilityOfNoPurchase(within: 90, $0) }, ref.column("pareto_p_no_purchase", header: header)).map { abs($0 - $1) }.max()! < 1e-9)
     let ours = try #require(a.paretoNBD)
     #expect(a.bgnbd == nil)
     for (name, value) in [("r", ours.model.r), ("alpha", ours.model.alpha), ("s", ours.model.s), ("beta", ours.model.beta)] {
       #expect(relativeDifference(value, p[name]!) < 1e-4, "\(name): \(value) against lifetimes' \(p[name]!)")
     }
-    // lifetimes stops Nelder-Mead at a tolerance of 1e-7 on a flat ridge: our optimum is more
-    // likely (by 1.5e-7), its parameters 4e-5 apart, and the predictions agree to what that moves
-    // (P(alive) 8e-6, expected purchases 2.4e-4 relative at most).
+    // lifetimes stops Nelder-Mead at a tolerance of 1e-7 on a flat ridge, where depends on scipy's
+    // version (the fixtures: scipy 1.17.1): our optimum is at least as likely, its parameters 5e-5
+    // apart, and the predictions agree to what that moves (P(alive) and P(no purchase) 1.3e-5,
+    // expected purchases 2.4e-4 relative at most).
     #expect(ours.logLikelihood >= p["log_likelihood"]! - 1e-9)
-    #expect(zip(a.rows.map(\.probabilityAlive), ref.column("pareto_p_alive", header: header)).map { abs($0 - $1) }.max()! < 1e-5)
+    #expect(zip(a.rows.map(\.probabilityAlive), ref.column("pareto_p_alive", header: header)).map { abs($0 - $1) }.max()! < 2e-5)
     #expect(maxRelativeDifference(a.rows.map(\.expectedPurchases), ref.column("pareto_expected_purchases", header: header)) < 1e-3)
+    #expect(zip(a.rows.map(\.probabilityOfNoPurchase), ref.column("pareto_p_no_purchase", header: header)).map { abs($0 - $1) }.max()! < 2e-5)
     // Pareto/NBD customers can die before a repeat purchase: P(alive) < 1 for one-time buyers.
     #expect(a.rows.filter { $0.history.frequency == 0 }.allSatisfy { $0.probabilityAlive < 1 })
   }

@@ -289,7 +289,7 @@ extension Scorer {
     let (settings, _) = try eventSettings()
     let horizon = try settings.design(cutoffs: [asOf]).horizon
     // Month starts (midnight UTC on the 1st) at or before the as-of date, latest first.
-    let day: Int64 = 86_400_000
+    let day = UTCTime.millisecondsPerDay
     let (year, month, _) = UTCTime.civil(days: UTCTime.floorDiv(asOf, day))
     var cutoffs: [Int64] = []
     for k in 0..<(12 * 100) where cutoffs.count < options.monthlyCutoffs {
