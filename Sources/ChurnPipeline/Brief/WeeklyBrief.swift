@@ -134,8 +134,11 @@ public struct BriefOptions: Sendable {
   /// The event types of satisfaction surveys and NPS answers for the monthly analysis.
   public var monthlySettings: MonthlyAnalysis.Settings
   /// The economics of a retention contact: each owner's calls and totals (`ContactCut`).
-  /// Needs `revenueColumn`.
+  /// Needs `revenueColumn` or `purchaseValue`.
   public var contact: ContactEconomics?
+  /// For purchase data: each customer's BTYD lifetime value and value at risk
+  /// (`ScoringOptions.purchaseValue`), the value at stake of `contact`. Not with `revenueColumn`.
+  public var purchaseValue: PurchaseValue.Settings?
 
   public init(ownerColumn: String? = nil, revenueColumn: String? = nil, previous: String? = nil, rules: WarningRules? = nil,
               movers: Int = 10, keyAccounts: Int = 5, trendPoints: Int = 6, trendStep: CalendarSpan = .months(1), reasons: Int = .max,
@@ -206,7 +209,7 @@ extension Scorer {
     guard let ownerColumn = options.ownerColumn ?? model.ownerColumn else { throw BriefError.noOwnerColumn(model: modelPath) }
     var scoring = ScoringOptions(revenueColumn: options.revenueColumn, reasons: options.reasons, previous: options.previous,
                                  rules: options.rules, ownerColumn: ownerColumn)
-    scoring.contact = options.contact
+    (scoring.contact, scoring.purchaseValue) = (options.contact, options.purchaseValue)
     let scored = try score(source, options: scoring)
     let asOfInstant = scored.asOf!  // scoring from events or a database always sets it
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: scored.idHeader) }
