@@ -12,14 +12,19 @@ import Testing
 struct PurchaseValueCommandTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-  /// CDNOW's log with two customers whose only events are recent visits before the as-of date; a
-  /// model trained on it (inactivity churn: 411 customers active in the year before 1997-10-01).
+  /// CDNOW's log with two customers whose only events are recent visits before the as-of date, a
+  /// customer table naming two owners, and a model trained on them (inactivity churn: 411
+  /// customers active in the year before 1997-10-01).
   static func prepare(_ dir: TemporaryDirectory) throws -> (log: String, model: String) {
     let log = dir.file("events.csv")
     var text = try String(contentsOfFile: root + "/datasets/cdnow/events.csv", encoding: .utf8)
     text += "99998,1997-09-10,visit,,\n99999,1997-08-20,visit,,\n"
     try text.write(toFile: log, atomically: true, encoding: .utf8)
-    let train = try runChurn(["train", "--events", log, "--cutoffs", "1997-05-01:1997-07-01:1m", "--horizon", "90d", "--l2", "10",
+    let ids = Set(text.split(separator: "\n").dropFirst().map { $0.prefix { $0 != "," } }).sorted()
+    try ("customer_id,account_manager\n" + ids.enumerated().map { "\($1),\($0 % 2 == 0 ? "Bob" : "Ann")\n" }.joined())
+      .write(toFile: dir.file("customers.csv"), atomically: true, encoding: .utf8)
+    let train = try runChurn(["train", "--events", log, "--customers", dir.file("customers.csv"), "--owner-column", "account_manager",
+                              "--cutoffs", "1997-05-01:1997-07-01:1m", "--horizon", "90d", "--l2", "10",
                               "--importance", "none", "--threads", "2", "--out", dir.file("m.json")])
     #expect(train.status == 0, "\(train.stderr)")
     return (log, dir.file("m.json"))
@@ -30,7 +35,7 @@ struct PurchaseValueCommandTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let (log, model) = try Self.prepare(dir)
-    let flags = ["score", "--model", model, "--events", log, "--as-of", "1997-10-01", "--lifetime-value", "btyd"]
+    let flags = ["score", "--model", model, "--events", log, "--customers", dir.file("customers.csv"), "--as-of", "1997-10-01", "--lifetime-value", "btyd"]
     let run = try runChurn(flags + ["--rank-by", "value", "--contact-cost", "5", "--save-rate", "0.3", "--reasons", "20",
                                     "--shard", "0/1", "--out", dir.file("part.csv")])
     #expect(run.status == 0, "\(run.stderr)")
@@ -80,6 +85,24 @@ struct PurchaseValueCommandTests {
     #expect(html.contains("value at stake (BTYD value at risk over 12 months), highest first; bands are probability bands"))
     #expect(html.contains("<th>revenue at risk</th><th>lifetime value</th><th>value at risk</th>"))
     #expect(html.contains("<td>\(top[1])</td>"))
+
+    // churn brief: each owner's calls carry the same value at stake, and the same cut as churn score's.
+    let brief = try runChurn(["brief"] + flags.dropFirst() + ["--contact-cost", "5", "--save-rate", "0.3", "--monthly-cutoffs", "0",
+                                                              "--out", dir.file("brief")])
+    #expect(brief.status == 0, "\(brief.stderr)")
+    let cut = run.stderr.split(separator: "\n").first { $0.hasPrefix("score: ") && $0.contains("worth a call") }!.dropFirst("score: ".count)
+    #expect(brief.stderr.contains("brief: \(cut)\n"), "\(brief.stderr)")
+    let valueAtRisk = Dictionary(uniqueKeysWithValues: rows.map { ($0[1], $0[column("value_at_risk")]) })
+    var calls = 0
+    for owner in ["ann", "bob"] {
+      let (briefHeader, briefRows, _) = try csvRecords(dir.file("brief/\(owner).csv"))
+      let stake = briefHeader.firstIndex(of: "value_at_stake")!
+      for row in briefRows where row[0] == "call" {
+        calls += 1
+        #expect(row[stake] == String(format: "%.2f", Double(valueAtRisk[row[1]]!)!), "\(row[1])")
+      }
+    }
+    #expect(cut.hasPrefix("\(calls) of 411 customers worth a call"))
   }
 
   @Test("shards merge to the list one run writes; without the flag the list is the same bytes less lifetime_value and value_at_risk")
@@ -87,7 +110,7 @@ struct PurchaseValueCommandTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let (log, model) = try Self.prepare(dir)
-    let base = ["score", "--model", model, "--events", log, "--as-of", "1997-10-01", "--reasons", "50"]
+    let base = ["score", "--model", model, "--events", log, "--customers", dir.file("customers.csv"), "--as-of", "1997-10-01", "--reasons", "50"]
     let btyd = ["--lifetime-value", "btyd", "--rank-by", "value", "--contact-cost", "5", "--save-rate", "0.3", "--discount", "0.02"]
     let whole = try runChurn(base + btyd + ["--out", dir.file("whole.csv")])
     #expect(whole.status == 0, "\(whole.stderr)")
@@ -122,7 +145,7 @@ struct PurchaseValueCommandTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let (log, model) = try Self.prepare(dir)
-    let flags = ["--model", model, "--events", log, "--as-of", "1997-10-01"]
+    let flags = ["--model", model, "--events", log, "--customers", dir.file("customers.csv"), "--as-of", "1997-10-01"]
     func error(_ arguments: [String]) throws -> (Int32, String) {
       let run = try runChurn(arguments)
       return (run.status, run.stderr.split(separator: "\n").first { $0.hasPrefix("Error: ") }.map(String.init) ?? run.stderr)
