@@ -85,6 +85,11 @@ struct PurchaseValueCommandTests {
     #expect(html.contains("value at stake (BTYD value at risk over 12 months), highest first; bands are probability bands"))
     #expect(html.contains("<th>revenue at risk</th><th>lifetime value</th><th>value at risk</th>"))
     #expect(html.contains("<td>\(top[1])</td>"))
+    // Its summary sums the list's values (every digit in the part, in the same order).
+    let sums = ["lifetime_value", "value_at_risk"].map { name in rows.reduce(0.0) { $0 + (Double($1[column(name)]) ?? 0) } }
+    #expect(html.contains("BG/NBD and Gamma-Gamma on 2357 customers with a purchase before 1997-10-01; 12 months at 1% a month; over the 409 customers "
+      + "scored with a value: lifetime value \(String(format: "%.2f", sums[0])), value at risk \(String(format: "%.2f", sums[1])); "
+      + "2 without a purchase before the as-of date left blank"), "\(html)")
 
     // churn brief: each owner's calls carry the same value at stake, and the same cut as churn score's.
     let brief = try runChurn(["brief"] + flags.dropFirst() + ["--contact-cost", "5", "--save-rate", "0.3", "--monthly-cutoffs", "0",

@@ -47,8 +47,9 @@ extension Scorer {
     report.facts = facts(scored: p, revenue: scored.compactMap(\.revenueAtRisk), asOf: asOf)
     if let purchase {
       let values = ranked.rows.compactMap { row in row.lifetimeValue.flatMap { ltv in row.valueAtRisk.map { (ltv, $0) } } }
-      report.facts.append(("lifetime value", purchase.summary.dropFirst("lifetime value: ".count) + ": "
-        + "\(values.count) customers, lifetime value \(SignedNumber.unsigned(values.reduce(0) { $0 + $1.0 }, decimals: 2)), "
+      // Summed in list order, as a reader of the list would.
+      report.facts.append(("lifetime value", purchase.summary.dropFirst("lifetime value: ".count) + "; over the \(values.count) customers scored "
+        + "with a value: lifetime value \(SignedNumber.unsigned(values.reduce(0) { $0 + $1.0 }, decimals: 2)), "
         + "value at risk \(SignedNumber.unsigned(values.reduce(0) { $0 + $1.1 }, decimals: 2))"
         + (values.count < ranked.rows.count ? "; \(ranked.rows.count - values.count) without a purchase before the as-of date left blank" : "")))
     }
