@@ -70,6 +70,9 @@ public struct ContactEconomics: Sendable, Equatable {
   public let cost: Double
   /// S: the share of contacted would-be churners the contact keeps, in (0, 1].
   public let saveRate: Double
+  /// Who has no value at stake, as `ContactCut.summary` names them: "without a revenue value"
+  /// (the default), or "without a purchase before the as-of date" for BTYD values.
+  public var unknownValue = "without a revenue value"
 
   /// - Throws: `ContactEconomicsError.badCost` unless `cost` is a finite number ≥ 0;
   ///   `.badSaveRate` unless 0 < `saveRate` ≤ 1.
@@ -149,7 +152,7 @@ public struct ContactCut: Sendable, Equatable {
   /// 3642.89, cost 925.00, value saved 4567.89`.
   public var summary: String {
     "\(calls.count) of \(customers) customers worth a call (\(economics.formula) > 0): " + totals
-      + (unknownValue > 0 ? "; \(unknownValue) without a revenue value not counted" : "")
+      + (unknownValue > 0 ? "; \(unknownValue) \(economics.unknownValue) not counted" : "")
   }
 
   /// `expected net value 3642.89, cost 925.00, value saved 4567.89`.

@@ -268,7 +268,7 @@ extension Scorer {
                                          red: accounts.filter { $0.band == "red" }.count, yellow: accounts.filter { $0.band == "yellow" }.count,
                                          newWarnings: newWarnings, movers: Array(movers.prefix(options.movers)),
                                          keyAccounts: Array(keyAccounts.prefix(options.keyAccounts)))
-      if let contact = options.contact {
+      if let contact = scored.contact {  // options.contact, naming who has no value as the scoring does
         let cut = ContactCut(rowsByOwner[owner]!, economics: contact)
         let account = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
         (brief.contactCut, brief.calls) = (cut, cut.calls.map { account[$0.id]! })

@@ -58,7 +58,7 @@ extension Scorer {
         ?? (ranked.showsLifetimeValue ? "value at risk over \(ranked.survivalPeriods ?? 0) periods, undiscounted" : "expected revenue at risk")
       report.facts.append(("ranked by", "value at stake (\(value)), highest first; bands are probability bands"))
     }
-    if let contact { report.facts.append(("worth a call", ranked.contactCut(contact).summary)) }
+    if let contact { report.facts.append(("worth a call", ranked.contactCut(Self.naming(contact, purchase: purchase)).summary)) }
     report.showsNetValue = ranked.showsNetValue
     report.showsLifetimeValue = ranked.showsLifetimeValue
     if let held = model.holdoutPredictions, Set(held.labels).count == 2 {

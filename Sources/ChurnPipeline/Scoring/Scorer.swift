@@ -96,7 +96,7 @@ public struct Scorer: Sendable {
     watch = Stopwatch()
     var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described, notes: rows.notes,
                                  drift: (rows.features.rowCount == 0 ? [] : model.drift(rows.features, scores: scored.map(\.probability))).map { ColumnDrift(column: $0.column, psi: $0.psi) })
-    result.contact = options.contact
+    result.contact = options.contact.map { Self.naming($0, purchase: purchase) }
     for line in result.driftLines { log.line(line) }
     timings.append(ScoringTiming(step: "drift check", seconds: watch.lap()))
     if let last {
@@ -209,6 +209,14 @@ public struct Scorer: Sendable {
     let value = try PurchaseValue(try modelEventData(try Self.purchaseEvents(source)), asOf: asOf!, settings: settings)  // events always set the as-of date
     log.line(value.summary)
     return value
+  }
+
+  /// `contact`, naming the customers without a value at stake as those without a purchase when
+  /// the values are `purchase`'s.
+  static func naming(_ contact: ContactEconomics, purchase: PurchaseValue?) -> ContactEconomics {
+    var named = contact
+    if purchase != nil { named.unknownValue = "without a purchase before the as-of date" }
+    return named
   }
 
   /// The event log of `source`, where purchase values come from.
