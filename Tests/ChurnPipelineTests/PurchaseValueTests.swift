@@ -6,7 +6,8 @@ import Testing
 /// The BTYD lifetime value and value at risk of `churn score --lifetime-value btyd` against the
 /// lifetimes package (0.11.3) on churn's CDNOW log as of 1997-10-01 (Fixtures/lifetime-value-cdnow.csv
 /// and .json, from scripts/make-fixtures-lifetime-value): lifetimes' customer_lifetime_value,
-/// and the value at risk computed there from lifetimes' conditional expectations.
+/// and the value at risk (P(alive) × never-drops-out spend − expected spend) computed there from
+/// lifetimes' conditional expectations.
 @Suite("Purchase value (BTYD lifetime value and value at risk) against lifetimes")
 struct PurchaseValueTests {
   static let fixtures = LifetimeReferenceTests.fixtures
@@ -42,15 +43,24 @@ struct PurchaseValueTests {
       // lifetimes' E[X(h)] / (h P(alive)) for h = 1e-4 days: the rate of a customer alive now, to O(h).
       let rates = analysis.rows.map { model.expectedPurchasesIfAlwaysAlive(within: 1, $0.history) }
       #expect(maxRelativeDifference(rates, Self.column("\(name)_rate_check", header, rows)) < 1e-6, "\(name)")
-      // Never less than what is expected: drop-out only takes purchases away.
-      #expect(values.allSatisfy { $0.valueAtRisk > 0 }, "\(name)")
+      // Drop-out only takes purchases away: never below 0, never above what a customer still here
+      // who never drops out would spend; lifetime value + value at risk is exactly that spend.
+      for (row, value) in zip(analysis.rows, values) {
+        let alive = model.probabilityAlive(row.history), spend = spendModel.expectedSpend(row.history)
+        let stayingSpend = (1...12).reduce(0.0) { $0 + spend * alive * model.expectedPurchasesIfAlwaysAlive(within: 30, row.history) / pow(1.01, Double($1)) }
+        #expect(value.valueAtRisk >= -1e-9 && value.valueAtRisk <= stayingSpend, "\(name) \(row.id): \(value.valueAtRisk)")
+        #expect(abs(value.lifetimeValue + value.valueAtRisk - stayingSpend) <= 1e-9 * stayingSpend, "\(name) \(row.id)")
+      }
+      // 19339: 21 repeat purchases of about 300 dollars, the last 172 days ago; almost surely gone, nothing a call can save.
+      let gone = try #require(analysis.rows.firstIndex { $0.id == "19339" })
+      #expect(model.probabilityAlive(analysis.rows[gone].history) < 1e-6 && values[gone].valueAtRisk < 1e-3, "\(name): \(values[gone].valueAtRisk)")
     }
   }
 
   @Test("PurchaseValue: our BG/NBD fit's values per customer are churn lifetime's lifetime_value, and lifetimes' to 1e-6")
   func ourFit() throws {
     // Pareto/NBD's fit is checked against lifetimes' in LifetimeReferenceTests, its values at lifetimes' parameters above.
-    let (header, rows, _) = try Self.reference()
+    let (header, rows, json) = try Self.reference()
     let value = try PurchaseValue(EventData(events: Self.events), asOf: Self.asOf, settings: .init())
     let ltv = rows.map { value.values(of: $0[0])!.lifetimeValue }, risk = rows.map { value.values(of: $0[0])!.valueAtRisk }
     // churn lifetime's rows: the same numbers.
@@ -58,6 +68,10 @@ struct PurchaseValueTests {
     #expect(ltv == lifetime.rows.map { $0.lifetimeValue! })
     #expect(maxRelativeDifference(ltv, Self.column("bgnbd_lifetime_value", header, rows)) < 1e-6)
     #expect(maxRelativeDifference(risk, Self.column("bgnbd_value_at_risk", header, rows)) < 1e-6)
+    // What a retention call can save: never negative, nothing for a customer already gone (P(alive) 2.5e-11).
+    #expect(risk.allSatisfy { $0 >= -1e-9 }, "\(risk.min()!)")
+    #expect(value.values(of: "19339")!.valueAtRisk < 1e-6)
+    #expect(abs(risk.reduce(0, +) - (json["total_bgnbd_value_at_risk"] as! Double)) < 0.01)
     #expect(value.values(of: "no such customer") == nil)
     #expect(value.summary == "lifetime value: BG/NBD and Gamma-Gamma on 2357 customers with a purchase before 1997-10-01; 12 months at 1% a month")
   }

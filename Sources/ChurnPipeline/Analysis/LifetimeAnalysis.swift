@@ -24,12 +24,17 @@ import Glibc
 ///   K = `lifetimeMonths`, d = `monthlyDiscount`, L = a month in the time unit (30 days, or
 ///   4.345 weeks: lifetimes' factors for freq "D" and "W");
 /// - `valueAtRisk` (not in `csv`; the ranked list's `value_at_risk` with `churn score
-///   --lifetime-value btyd`): what drop-out is expected to cost over the same months, the spend
-///   of the customer were they alive and never to drop out less the expected spend, with
-///   λ | alive ~ Gamma(r + x, α + T) (`PurchaseModel.expectedPurchasesIfAlwaysAlive`):
+///   --lifetime-value btyd`): the spend expected to be lost to future drop-out if the customer
+///   is still here, over the same months: P(alive) times the spend of the customer were they
+///   never to drop out, less the expected spend, with λ | alive ~ Gamma(r + x, α + T)
+///   (`PurchaseModel.expectedPurchasesIfAlwaysAlive`):
 /// ```
-/// value_at_risk = Σₖ₌₁..ᴷ E[M] · ((r + x)/(α + T) · L − (E[X(k·L)] − E[X((k−1)·L)])) / (1 + d)ᵏ
+/// value_at_risk = Σₖ₌₁..ᴷ E[M] · (P(alive) · (r + x)/(α + T) · L − (E[X(k·L)] − E[X((k−1)·L)])) / (1 + d)ᵏ
 /// ```
+///   Since E[X(t)] = P(alive) · E[X(t) | alive] in BG/NBD and Pareto/NBD, this is P(alive) times
+///   what drop-out still to come costs a live customer, ≥ 0: what a retention contact can save.
+///   A customer who has almost surely left already (P(alive) ≈ 0) has ≈ 0 at risk: winning
+///   them back is another campaign.
 public struct LifetimeAnalysis: Sendable {
   /// The time unit of recency, age and α: days, or weeks of 7 days. P(alive) and expected
   /// purchases do not depend on it (BG/NBD only rescales α); the lifetime value does a little,
@@ -91,7 +96,8 @@ public struct LifetimeAnalysis: Sendable {
     /// nil without values in the log.
     public var expectedSpend: Double?
     public var lifetimeValue: Double?
-    /// The spend lost to drop-out over the lifetime value's months (see the type); nil with `lifetimeValue`.
+    /// The spend expected to be lost to drop-out still to come over the lifetime value's months,
+    /// P(alive) × never-drops-out spend − expected spend (see the type); nil with `lifetimeValue`.
     public var valueAtRisk: Double?
   }
 
@@ -162,14 +168,16 @@ public struct LifetimeAnalysis: Sendable {
   }
 
   /// lifetimes' `customer_lifetime_value` for one customer, and the value at risk over the
-  /// same discounted months (see the type's formulas).
+  /// same discounted months, P(alive) × the never-drops-out spend − the expected spend (see the
+  /// type's formulas).
   ///
   /// - Complexity: O(`lifetimeMonths`) evaluations of the expected purchases.
   public static func monthlyValues(_ model: any PurchaseModel, _ h: PurchaseHistory, spend: Double,
                             settings: Settings) -> (lifetimeValue: Double, valueAtRisk: Double) {
     var total = 0.0, atRisk = 0.0, previous = 0.0
-    // An immortal customer's purchases in a month: the same in every month.
-    let alwaysAlive = model.expectedPurchasesIfAlwaysAlive(within: settings.unit.month, h)
+    // An immortal customer's purchases in a month (the same in every month), counted only if the
+    // customer is still here: the spend of one who has already left is not a retention call's to save.
+    let alwaysAlive = model.probabilityAlive(h) * model.expectedPurchasesIfAlwaysAlive(within: settings.unit.month, h)
     for k in stride(from: 1, through: settings.lifetimeMonths, by: 1) {
       let cumulative = model.expectedPurchases(within: Double(k) * settings.unit.month, h)
       let discount = pow(1 + settings.monthlyDiscount, Double(k))

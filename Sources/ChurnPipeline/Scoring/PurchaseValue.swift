@@ -11,13 +11,16 @@ import ChurnScoring
 /// Over K = `lifetimeMonths` months of L = 30 days, discounted at the monthly rate d:
 /// ```
 /// lifetime_value = Σₖ₌₁..ᴷ E[M] · (E[X(k·L)] − E[X((k−1)·L)]) / (1 + d)ᵏ             (churn lifetime's)
-/// value_at_risk  = Σₖ₌₁..ᴷ E[M] · ((r + x)/(α + T) · L − (E[X(k·L)] − E[X((k−1)·L)])) / (1 + d)ᵏ
+/// value_at_risk  = Σₖ₌₁..ᴷ E[M] · (P(alive) · (r + x)/(α + T) · L − (E[X(k·L)] − E[X((k−1)·L)])) / (1 + d)ᵏ
 /// ```
 /// with E[M] Gamma–Gamma's expected spend per purchase, E[X(t)] the model's expected purchases
-/// within t of the as-of date, and (r + x)/(α + T) the posterior mean purchase rate of a customer
-/// alive at the as-of date (λ | alive ~ Gamma(r + x, α + T), in BG/NBD and Pareto/NBD alike): the
-/// value at risk is the spend of the customer were they never to drop out, less the spend
-/// expected. `value_at_risk` is the value at stake of `RankOrder.value` and `ContactEconomics`.
+/// within t of the as-of date, P(alive) the probability that the customer is still here, and
+/// (r + x)/(α + T) the posterior mean purchase rate of a customer alive at the as-of date
+/// (λ | alive ~ Gamma(r + x, α + T), in BG/NBD and Pareto/NBD alike). Since E[X(t)] = P(alive) ·
+/// E[X(t) | alive], the value at risk is P(alive) times the spend a live customer is expected to
+/// lose to drop-out still to come (≥ 0): what a retention contact can save. A customer who has
+/// almost surely left already has ≈ 0 at risk (winning them back is a different campaign).
+/// `value_at_risk` is the value at stake of `RankOrder.value` and `ContactEconomics`.
 ///
 /// A customer with no purchase before the as-of date has neither value (blank in the list,
 /// last under `RankOrder.value`); so has one whose expected purchases the model cannot give
