@@ -12,7 +12,7 @@ enum LifetimeValueSource: String, CaseIterable, ExpressibleByArgument {
 /// report` and `churn brief` (each with its own `--discount`, the monthly rate).
 struct PurchaseValueOptions: ParsableArguments {
   @Option(help: ArgumentHelp("For purchase data (no revenue column): btyd fits churn lifetime's BG/NBD and Gamma-Gamma on the purchases before --as-of "
-    + "and adds lifetime_value and value_at_risk (the spend expected were the customer never to drop out, less the spend expected) over "
+    + "and adds lifetime_value and value_at_risk (P(alive) × the spend were the customer never to drop out, less the spend expected: what a retention call can save) over "
     + "--lifetime-months, discounted by --discount a month; value_at_risk is the value --rank-by value and --contact-cost read.",
     valueName: "btyd"))
   var lifetimeValue: LifetimeValueSource?

@@ -32,8 +32,9 @@ struct Score: ParsableCommand {
       lifetime's BG/NBD (or --lifetime-model pareto-nbd) and Gamma-Gamma on the purchases
       before --as-of and ends the list with lifetime_value (churn lifetime's, over
       --lifetime-months at --discount a month, default 0.01) and value_at_risk = Σ_m E[spend] ×
-      ((r + x)/(α + T) × 30 days − expected purchases in month m) / (1 + d)^m, the spend lost to
-      drop-out; blank for a customer without a purchase before --as-of (last under --rank-by value).
+      (P(alive) × (r + x)/(α + T) × 30 days − expected purchases in month m) / (1 + d)^m, the
+      spend lost to drop-out still to come among customers still here (≈ 0 for one already
+      gone); blank for a customer without a purchase before --as-of (last under --rank-by value).
       """)
 
   @OptionGroup var inputs: ScoringInputs
