@@ -18,6 +18,8 @@ struct BriefCommand: ParsableCommand {
       "unassigned". The index links to monthly.html, the monthly analysis (as churn monthly
       writes it) over the last --monthly-cutoffs month starts whose labels are known. Files are
       written all together or not at all; other files in --out stay.
+      For purchase data, --lifetime-value btyd values customers by their BTYD value at risk (as
+      churn score --lifetime-value btyd), the value at stake --contact-cost reads.
       """)
 
   @OptionGroup var inputs: ScoringInputs
@@ -58,11 +60,18 @@ struct BriefCommand: ParsableCommand {
 
   @OptionGroup var contact: ContactOptions
 
+  @OptionGroup var purchase: PurchaseValueOptions
+
+  @Option(help: ArgumentHelp("With --lifetime-value btyd: the monthly discount rate d, 0 to 10 (default 0.01, as churn lifetime's).", valueName: "d"))
+  var discount: Double?
+
   @Option(help: "Directory to write the brief into (created when missing).")
   var out: String
 
   func validate() throws {
-    _ = try contact.economics(revenueColumn: revenueColumn)
+    if purchase.lifetimeValue == nil { try FlagRules.refuse(discount != nil ? ["--discount"] : [], "applies to --lifetime-value btyd; add it, or drop --discount") }
+    let btyd = try purchase.settings(discount: discount, revenueColumn: revenueColumn) != nil
+    _ = try contact.economics(revenueColumn: revenueColumn, purchaseValue: btyd)
     if surveyType.trimmingSpaces.isEmpty || npsType.trimmingSpaces.isEmpty { throw ValidationError("--survey-type and --nps-type must name event types") }
     if inputs.table != nil {
       throw ValidationError("churn brief reads an event log (--events or --database, with --as-of): the key accounts' trend is scored at earlier cutoffs; drop --table")
@@ -71,11 +80,12 @@ struct BriefCommand: ParsableCommand {
 
   func run() throws {
     let scorer = try Scorer(contentsOf: inputs.model, log: .standardError("brief"))
-    let options = BriefOptions(ownerColumn: ownerColumn, revenueColumn: revenueColumn, previous: previous, rules: try rules.map(WarningRules.read),
+    var options = BriefOptions(ownerColumn: ownerColumn, revenueColumn: revenueColumn, previous: previous, rules: try rules.map(WarningRules.read),
                                movers: movers, keyAccounts: keyAccounts, trendPoints: trendPoints,
                                trendStep: try CalendarSpan.parse(trendStep, option: "--trend-step"), monthlyCutoffs: monthlyCutoffs,
                                monthlySettings: MonthlyAnalysis.Settings(surveyType: surveyType.trimmingSpaces, npsType: npsType.trimmingSpaces),
-                               contact: try contact.economics(revenueColumn: revenueColumn))
+                               contact: try contact.economics(revenueColumn: revenueColumn, purchaseValue: purchase.lifetimeValue != nil))
+    options.purchaseValue = try purchase.settings(discount: discount, revenueColumn: revenueColumn)
     let brief = switch inputs.source(for: scorer.model) {
     case .events(let data, let asOf): try scorer.brief(data, asOf: asOf, options: options)
     case .database(let source, let asOf): try scorer.brief(source, asOf: asOf, options: options)

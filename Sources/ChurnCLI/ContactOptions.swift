@@ -17,20 +17,21 @@ struct ContactOptions: ParsableArguments {
 
   /// The economics, or nil without the flags.
   ///
-  /// - Throws: `ValidationError` for one flag without the other, a value out of range, or no `revenueColumn`.
-  func economics(revenueColumn: String?) throws -> ContactEconomics? {
+  /// - Throws: `ValidationError` for one flag without the other, a value out of range, or
+  ///   neither a `revenueColumn` nor `purchaseValue` (`--lifetime-value btyd`).
+  func economics(revenueColumn: String?, purchaseValue: Bool = false) throws -> ContactEconomics? {
     guard contactCost != nil || saveRate != nil else { return nil }
     do {
       guard let contactCost else { throw ContactEconomicsError.needsBoth(given: "--save-rate", missing: "--contact-cost") }
       guard let saveRate else { throw ContactEconomicsError.needsBoth(given: "--contact-cost", missing: "--save-rate") }
       let economics = try ContactEconomics(cost: contactCost, saveRate: saveRate)
-      if revenueColumn == nil { throw ContactEconomicsError.needsRevenue(flag: "--contact-cost") }
+      if revenueColumn == nil && !purchaseValue { throw ContactEconomicsError.needsRevenue(flag: "--contact-cost") }
       return economics
     } catch { throw ValidationError("\(error)") }
   }
 
-  /// Refuses `--rank-by value` without a revenue column.
-  static func check(rankBy: RankOrder, revenueColumn: String?) throws {
-    if rankBy == .value && revenueColumn == nil { throw ValidationError("\(ContactEconomicsError.needsRevenue(flag: "--rank-by value"))") }
+  /// Refuses `--rank-by value` without a revenue column or `purchaseValue` (`--lifetime-value btyd`).
+  static func check(rankBy: RankOrder, revenueColumn: String?, purchaseValue: Bool = false) throws {
+    if rankBy == .value && revenueColumn == nil && !purchaseValue { throw ValidationError("\(ContactEconomicsError.needsRevenue(flag: "--rank-by value"))") }
   }
 }

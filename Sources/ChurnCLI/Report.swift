@@ -15,6 +15,8 @@ struct Report: ParsableCommand {
       the model's training cutoffs, recomputed from --events (or --table with --label). The
       health section gives the mean health points per dimension (as churn score's health
       columns) over all customers scored and per band, and the ranked list a health column.
+      For purchase data, --lifetime-value btyd adds each customer's BTYD lifetime value and
+      value at risk (as churn score --lifetime-value btyd) to the ranked list and the summary.
       """)
 
   @OptionGroup var inputs: ScoringInputs
@@ -32,17 +34,24 @@ struct Report: ParsableCommand {
     + "(for a forest or boosted trees on a large list, seconds per 100,000 customers)."))
   var noHealth = false
 
-  @Option(help: "The ranked list's order: risk (churn probability) or value (expected revenue at risk, a survival model's value_at_risk; needs --revenue-column).")
+  @Option(help: "The ranked list's order: risk (churn probability) or value (expected revenue at risk, a survival model's or BTYD value_at_risk; needs --revenue-column or --lifetime-value).")
   var rankBy = RankOrder.risk
 
   @OptionGroup var contact: ContactOptions
+
+  @OptionGroup var purchase: PurchaseValueOptions
+
+  @Option(help: ArgumentHelp("With --lifetime-value btyd: the monthly discount rate d, 0 to 10 (default 0.01, as churn lifetime's).", valueName: "d"))
+  var discount: Double?
 
   @Option(help: "Where to write the HTML file (- for standard output).")
   var out: String
 
   func validate() throws {
-    _ = try contact.economics(revenueColumn: revenueColumn)
-    try ContactOptions.check(rankBy: rankBy, revenueColumn: revenueColumn)
+    if purchase.lifetimeValue == nil { try FlagRules.refuse(discount != nil ? ["--discount"] : [], "applies to --lifetime-value btyd; add it, or drop --discount") }
+    let btyd = try purchase.settings(discount: discount, revenueColumn: revenueColumn) != nil
+    _ = try contact.economics(revenueColumn: revenueColumn, purchaseValue: btyd)
+    try ContactOptions.check(rankBy: rankBy, revenueColumn: revenueColumn, purchaseValue: btyd)
     if top < 1 { throw ValidationError("--top \(top) is too small; expected the number of customers to list, 1 or more") }
     if inputs.table == nil { try FlagRules.refuse(label != nil ? ["--label"] : [], "applies only with --table (an event log's labels come from the model's horizon); drop it") }
   }
@@ -51,7 +60,8 @@ struct Report: ParsableCommand {
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: inputs.paths)
     let scorer = try Scorer(contentsOf: inputs.model, log: .standardError("report"))
     let report = try scorer.report(inputs.source(for: scorer.model, label: label), revenueColumn: revenueColumn, top: top, health: !noHealth,
-                                   rankBy: rankBy, contact: try contact.economics(revenueColumn: revenueColumn))
+                                   rankBy: rankBy, contact: try contact.economics(revenueColumn: revenueColumn, purchaseValue: purchase.lifetimeValue != nil),
+                                   purchaseValue: try purchase.settings(discount: discount, revenueColumn: revenueColumn))
     try OutputFile.write(try report.html(), to: outputs.path(for: "--out"))
     try outputs.commit()
     StandardError.print("report: \(report.scores.count) customers \(report.scoredOn); written to \(out)")

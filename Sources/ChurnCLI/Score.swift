@@ -28,6 +28,13 @@ struct Score: ParsableCommand {
       K periods (r = monthly revenue × the horizon in months, δ = (1 + d)^−(horizon months) for
       the monthly rate d = --discount, as churn lifetime's), and value_at_risk
       is the value at stake --rank-by value and --contact-cost read.
+      For purchase data, --lifetime-value btyd (instead of --revenue-column) fits churn
+      lifetime's BG/NBD (or --lifetime-model pareto-nbd) and Gamma-Gamma on the purchases
+      before --as-of and ends the list with lifetime_value (churn lifetime's, over
+      --lifetime-months at --discount a month, default 0.01) and value_at_risk = Σ_m E[spend] ×
+      (P(alive) × (r + x)/(α + T) × 30 days − expected purchases in month m) / (1 + d)^m, the
+      spend lost to drop-out still to come among customers still here (≈ 0 for one already
+      gone); blank for a customer without a purchase before --as-of (last under --rank-by value).
       """)
 
   @OptionGroup var inputs: ScoringInputs
@@ -72,13 +79,16 @@ struct Score: ParsableCommand {
   var partial = false
 
   @Option(help: ArgumentHelp("The list's order: risk (churn probability, highest first) or value (expected revenue at risk, a survival model's "
-    + "value_at_risk, highest first, ties by probability then id; needs --revenue-column). Percentiles follow the order; bands stay probability bands."))
+    + "value_at_risk, highest first, ties by probability then id; needs --revenue-column or --lifetime-value). Percentiles follow the order; bands stay probability bands."))
   var rankBy = RankOrder.risk
 
   @OptionGroup var contact: ContactOptions
 
+  @OptionGroup var purchase: PurchaseValueOptions
+
   @Option(help: ArgumentHelp("A survival model's monthly discount rate d, 0 to 10, the same rate as churn lifetime's (default 0, none; needs --revenue-column): "
-    + "period k's revenue counts δ^k in lifetime_value and value_at_risk, δ = (1 + d)^−(the horizon in months).", valueName: "d"))
+    + "period k's revenue counts δ^k in lifetime_value and value_at_risk, δ = (1 + d)^−(the horizon in months). "
+    + "With --lifetime-value btyd, month m's spend counts (1 + d)^−m (default 0.01, as churn lifetime's).", valueName: "d"))
   var discount: Double?
 
   @Option(help: "Output format of --out (default csv).")
@@ -91,8 +101,10 @@ struct Score: ParsableCommand {
     if let top, top < 1 { throw ValidationError("--top \(top) must be at least 1") }
     guard reasons >= 0 else { throw ValidationError("--reasons \(reasons) must be at least 0") }
     if out == nil { try FlagRules.refuse(format != nil ? ["--format"] : [], "applies to --out; without --out the list is printed as a table") }
-    _ = try contact.economics(revenueColumn: revenueColumn)
-    try ContactOptions.check(rankBy: rankBy, revenueColumn: revenueColumn)
+    let btyd = purchase.lifetimeValue != nil
+    _ = try purchase.settings(discount: discount, revenueColumn: revenueColumn)
+    _ = try contact.economics(revenueColumn: revenueColumn, purchaseValue: btyd)
+    try ContactOptions.check(rankBy: rankBy, revenueColumn: revenueColumn, purchaseValue: btyd)
     _ = try periodDiscount()
     if noHealth { try FlagRules.refuse(groups != nil ? ["--groups"] : [], "places columns in health dimensions; --no-health leaves them out") }
     if let shard {
@@ -113,8 +125,9 @@ struct Score: ParsableCommand {
                                  rules: try rules.map(WarningRules.read), ownerColumn: ownerColumn, health: !noHealth,
                                  groups: try groups.map { try Attribution.read(path: $0, columns: scorer.model.preprocessor.inputNames, log: scorer.log) } ?? Attribution())
     options.shard = try shard.map { try CustomerShard(parsing: $0) }
-    (options.part, options.rankBy, options.contact) = (partial || shard != nil, rankBy, try contact.economics(revenueColumn: revenueColumn))
-    options.discount = try periodDiscount()
+    (options.part, options.rankBy) = (partial || shard != nil, rankBy)
+    options.contact = try contact.economics(revenueColumn: revenueColumn, purchaseValue: purchase.lifetimeValue != nil)
+    (options.discount, options.purchaseValue) = (try periodDiscount(), try purchase.settings(discount: discount, revenueColumn: revenueColumn))
     let scored = try scorer.score(inputs.source(for: scorer.model), options: options)
     guard let out else {
       print(scored.list.text(top: top ?? 20, idHeader: scored.idHeader) + (scored.contactCut.map { "\n" + $0.summary } ?? ""))
@@ -129,9 +142,10 @@ struct Score: ParsableCommand {
     if !outputs.writesToStandardOutput { print(out) }
   }
 
-  /// `--discount`, checked: a monthly rate in 0...10, with a revenue column.
+  /// `--discount` of a survival model, checked: a monthly rate in 0...10, with a revenue column
+  /// (none with `--lifetime-value`, whose settings carry it).
   func periodDiscount() throws -> DiscountRate {
-    guard let discount else { return .none }
+    guard let discount, purchase.lifetimeValue == nil else { return .none }
     do {
       let checked = try DiscountRate(monthly: discount)
       if revenueColumn == nil { throw PeriodDiscountError.needsRevenue }

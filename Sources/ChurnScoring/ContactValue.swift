@@ -70,6 +70,9 @@ public struct ContactEconomics: Sendable, Equatable {
   public let cost: Double
   /// S: the share of contacted would-be churners the contact keeps, in (0, 1].
   public let saveRate: Double
+  /// Who has no value at stake, as `ContactCut.summary` names them: "without a revenue value"
+  /// (the default), or "without a purchase before the as-of date" for BTYD values.
+  public var unknownValue = "without a revenue value"
 
   /// - Throws: `ContactEconomicsError.badCost` unless `cost` is a finite number ≥ 0;
   ///   `.badSaveRate` unless 0 < `saveRate` ≤ 1.
@@ -149,7 +152,7 @@ public struct ContactCut: Sendable, Equatable {
   /// 3642.89, cost 925.00, value saved 4567.89`.
   public var summary: String {
     "\(calls.count) of \(customers) customers worth a call (\(economics.formula) > 0): " + totals
-      + (unknownValue > 0 ? "; \(unknownValue) without a revenue value not counted" : "")
+      + (unknownValue > 0 ? "; \(unknownValue) \(economics.unknownValue) not counted" : "")
   }
 
   /// `expected net value 3642.89, cost 925.00, value saved 4567.89`.
@@ -165,7 +168,7 @@ public enum ContactEconomicsError: Error, Equatable, CustomStringConvertible {
   case badCost(Double)
   /// The save rate is not in (0, 1].
   case badSaveRate(Double)
-  /// `--contact-cost`/`--save-rate` or `--rank-by value` without a revenue column: no value at stake.
+  /// `--contact-cost`/`--save-rate` or `--rank-by value` without a revenue column or BTYD values: no value at stake.
   case needsRevenue(flag: String)
   /// Only one of `--contact-cost` and `--save-rate`.
   case needsBoth(given: String, missing: String)
@@ -177,8 +180,8 @@ public enum ContactEconomicsError: Error, Equatable, CustomStringConvertible {
     case .badSaveRate(let s):
       return "--save-rate \(String(format: "%g", s)): expected the share of contacted churners a contact keeps, more than 0 and at most 1; fix: give a share such as 0.3"
     case .needsRevenue(let flag):
-      return "\(flag) needs the value at stake, expected revenue at risk; expected --revenue-column COLUMN (monthly revenue); "
-        + "fix: name the revenue column, or drop \(flag)"
+      return "\(flag) needs a value at stake per customer; expected --revenue-column COLUMN (monthly revenue, for subscriptions) "
+        + "or --lifetime-value btyd (value at risk from the event log's purchases, for purchase data); fix: give one of them, or drop \(flag)"
     case .needsBoth(let given, let missing):
       return "\(given) needs \(missing): the net value of a contact is save rate × value at stake − contact cost; fix: give both"
     }

@@ -39,7 +39,8 @@ public struct PartialList: Sendable {
   /// K, when the part ends with a survival model's columns (`survival_1` … `survival_K`,
   /// `expected_periods_remaining`, `median_periods_to_churn`).
   public let survivalPeriods: Int?
-  /// Whether the survival columns are followed by `lifetime_value` and `value_at_risk`.
+  /// Whether the part ends with `lifetime_value` and `value_at_risk` (after the survival
+  /// columns, if any).
   public let showsLifetimeValue: Bool
   /// The part's customers, in its order.
   public let rows: [RiskRow]
@@ -72,8 +73,12 @@ public struct PartialList: Sendable {
     showsOwners = h.count > k && h[k] == "owner"
     if showsOwners { k += 1 }
     let healthStart = k
-    // A survival model's columns come last: `survival_1` starts them (health columns all begin `health`).
-    let survivalStart = h[k...].firstIndex(of: "survival_1") ?? h.count
+    // `lifetime_value,value_at_risk` end the header when present (health columns all begin `health_`).
+    let values = ["lifetime_value", "value_at_risk"]
+    showsLifetimeValue = h.count >= k + 2 && Array(h.suffix(2)) == values
+    let end = h.count - (showsLifetimeValue ? 2 : 0)
+    // A survival model's columns come next to last: `survival_1` starts them.
+    let survivalStart = h[k..<end].firstIndex(of: "survival_1") ?? end
     if survivalStart >= k + 2 && h[k] == "health" && h[k + 1] == "health_baseline" {
       let names = h[(k + 2)..<survivalStart]
       guard names.allSatisfy({ $0.hasPrefix("health_") }) else { throw PartialListError.badHeader(path: path, header: h) }
@@ -83,21 +88,19 @@ public struct PartialList: Sendable {
       healthDimensions = nil
     }
     let healthEnd = k
-    if survivalStart < h.count {
-      let values = ["lifetime_value", "value_at_risk"]
-      showsLifetimeValue = Array(h.suffix(2)) == values
-      let periods = h.count - survivalStart - 2 - (showsLifetimeValue ? 2 : 0)
-      let expected = (1...max(1, periods)).map { "survival_\($0)" } + ["expected_periods_remaining", "median_periods_to_churn"] + (showsLifetimeValue ? values : [])
-      guard k == survivalStart, periods >= 2, Array(h[survivalStart...]) == expected else { throw PartialListError.badHeader(path: path, header: h) }
+    if survivalStart < end {
+      let periods = end - survivalStart - 2
+      let expected = (1...max(1, periods)).map { "survival_\($0)" } + ["expected_periods_remaining", "median_periods_to_churn"]
+      guard k == survivalStart, periods >= 2, Array(h[survivalStart..<end]) == expected else { throw PartialListError.badHeader(path: path, header: h) }
       survivalPeriods = periods
-      k = h.count
+      k = end
     } else {
-      (survivalPeriods, showsLifetimeValue) = (nil, false)
+      survivalPeriods = nil
     }
-    guard k == h.count else { throw PartialListError.badHeader(path: path, header: h) }
+    guard k == end else { throw PartialListError.badHeader(path: path, header: h) }
 
     let width = h.count, net = showsNetValue, warnings = showsWarnings, owners = showsOwners, dimensions = healthDimensions, periods = survivalPeriods
-    let values = showsLifetimeValue
+    let lifetimeValues = showsLifetimeValue
     var rows: [RiskRow] = [], lines: [Int] = []
     try csv.forEachRecord { record in
       guard record.count == width else { throw TableError.fieldCount(path: path, line: record.line, found: record.count, expected: width) }
@@ -158,12 +161,11 @@ public struct PartialList: Sendable {
           throw PartialListError.badValue(path: path, line: record.line, column: h[start + k + 1], value: record.string(start + k + 1))
         }
         row.survival = SurvivalCurve(survival: survival)
-        if values {
-          // Each customer's own, taken as written (every digit in a part), blank without a revenue value.
-          let c = start + periods + 2
-          row.lifetimeValue = try optionalNumber(c)
-          row.valueAtRisk = try optionalNumber(c + 1)
-        }
+      }
+      if lifetimeValues {
+        // Each customer's own, taken as written (every digit in a part), blank without a value.
+        row.lifetimeValue = try optionalNumber(width - 2)
+        row.valueAtRisk = try optionalNumber(width - 1)
       }
       rows.append(row)
       lines.append(record.line)

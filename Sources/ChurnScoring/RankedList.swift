@@ -84,8 +84,10 @@ public struct RankedList: Sendable {
   /// K, when the outputs end with `survival_1` … `survival_K`, `expected_periods_remaining` and
   /// `median_periods_to_churn` (a survival model's list: every row's `survival` has K periods).
   public var survivalPeriods: Int?
-  /// Whether the survival columns are followed by `lifetime_value` and `value_at_risk` (a
-  /// survival model scored with a revenue column; blank for a customer without a revenue value).
+  /// Whether the list ends with `lifetime_value` and `value_at_risk` (after the survival
+  /// columns, if any): a survival model scored with a revenue column (blank for a customer
+  /// without a revenue value), or purchase data scored with BTYD values (blank for a customer
+  /// without a purchase before the as-of date).
   public var showsLifetimeValue = false
 
   /// - Complexity: O(n log n) comparisons of an index array (the rows move once), then one
@@ -158,7 +160,7 @@ public struct RankedList: Sendable {
   /// `showsWarnings`: fired rule names joined by `;`; then `owner` when `showsOwners`; then
   /// `health, health_baseline, health_<dimension>...` when `healthDimensions` is set: integers,
   /// baseline + dimensions = health, see `CustomerHealth`; then `survival_1..K,
-  /// expected_periods_remaining, median_periods_to_churn` when `survivalPeriods` is set, and
+  /// expected_periods_remaining, median_periods_to_churn` when `survivalPeriods` is set; then
   /// `lifetime_value, value_at_risk` when `showsLifetimeValue`), written atomically. Customers who vanished
   /// since the previous list follow, with an empty rank and `vanished (was P, BAND)`.
   ///
@@ -319,9 +321,9 @@ public struct RankedList: Sendable {
         lines.append("        survival: " + s.survival.map { String(format: "%.0f%%", 100 * $0) }.joined(separator: " ")
           + String(format: "; expected %.1f of %d periods; median ", s.expectedPeriodsRemaining, s.periods)
           + (s.medianPeriodsToChurn.map { "period \($0)" } ?? "beyond \(s.periods)"))
-        if showsLifetimeValue, let ltv = row.lifetimeValue, let risk = row.valueAtRisk {
-          lines.append("        lifetime value: " + SignedNumber.unsigned(ltv, decimals: 2) + "; value at risk: " + SignedNumber.unsigned(risk, decimals: 2))
-        }
+      }
+      if showsLifetimeValue, let ltv = row.lifetimeValue, let risk = row.valueAtRisk {
+        lines.append("        lifetime value: " + SignedNumber.unsigned(ltv, decimals: 2) + "; value at risk: " + SignedNumber.unsigned(risk, decimals: 2))
       }
       for reason in row.reasons { lines.append("        - " + reason) }
     }
@@ -334,10 +336,10 @@ public struct RankedList: Sendable {
     return ",health,health_baseline" + names.map { "," + CSVField.escape("health_" + $0) }.joined()
   }
 
-  /// `,survival_1,…,survival_K,expected_periods_remaining,median_periods_to_churn` when the list shows survival, else "".
+  /// `,survival_1,…,survival_K,expected_periods_remaining,median_periods_to_churn` when the list shows survival,
+  /// then `,lifetime_value,value_at_risk` when it shows them; "" without either.
   var survivalHeader: String {
-    guard let k = survivalPeriods else { return "" }
-    return (1...k).map { ",survival_\($0)" }.joined() + ",expected_periods_remaining,median_periods_to_churn"
+    (survivalPeriods.map { k in (1...k).map { ",survival_\($0)" }.joined() + ",expected_periods_remaining,median_periods_to_churn" } ?? "")
       + (showsLifetimeValue ? ",lifetime_value,value_at_risk" : "")
   }
 

@@ -174,11 +174,11 @@ struct ContactValueCommandTests {
     #expect(try refused(revenue + ["--contact-cost", "5", "--save-rate", "0"]) == "Error: --save-rate 0" + rate)
     #expect(try refused(revenue + ["--contact-cost", "5", "--save-rate", "1.2"], command: "report") == "Error: --save-rate 1.2" + rate)
     #expect(try refused(["--contact-cost", "5", "--save-rate", "0.3"])
-      == "Error: --contact-cost needs the value at stake, expected revenue at risk; expected --revenue-column COLUMN (monthly revenue); "
-      + "fix: name the revenue column, or drop --contact-cost")
+      == "Error: --contact-cost needs a value at stake per customer; expected --revenue-column COLUMN (monthly revenue, for subscriptions) "
+      + "or --lifetime-value btyd (value at risk from the event log's purchases, for purchase data); fix: give one of them, or drop --contact-cost")
     #expect(try refused(["--rank-by", "value"], command: "report")
-      == "Error: --rank-by value needs the value at stake, expected revenue at risk; expected --revenue-column COLUMN (monthly revenue); "
-      + "fix: name the revenue column, or drop --rank-by value")
+      == "Error: --rank-by value needs a value at stake per customer; expected --revenue-column COLUMN (monthly revenue, for subscriptions) "
+      + "or --lifetime-value btyd (value at risk from the event log's purchases, for purchase data); fix: give one of them, or drop --rank-by value")
     #expect(dir.contents().sorted() == ["small.csv", "small.json"])
   }
 }

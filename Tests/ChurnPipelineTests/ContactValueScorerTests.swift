@@ -19,10 +19,10 @@ struct ContactValueScorerTests {
     }
     var options = ScoringOptions()
     options.contact = economics
-    #expect(message(options) == "--contact-cost needs the value at stake, expected revenue at risk; expected --revenue-column COLUMN (monthly revenue); "
-      + "fix: name the revenue column, or drop --contact-cost")
+    #expect(message(options) == "--contact-cost needs a value at stake per customer; expected --revenue-column COLUMN (monthly revenue, for subscriptions) "
+      + "or --lifetime-value btyd (value at risk from the event log's purchases, for purchase data); fix: give one of them, or drop --contact-cost")
     (options.contact, options.rankBy) = (nil, .value)
-    #expect(message(options)?.hasPrefix("--rank-by value needs the value at stake") == true)
+    #expect(message(options)?.hasPrefix("--rank-by value needs a value at stake per customer") == true)
     #expect(throws: ContactEconomicsError.needsRevenue(flag: "--rank-by value")) { try scorer.report(.table(table), rankBy: .value) }
 
     (options.revenueColumn, options.contact) = ("monthlycharges", economics)

@@ -127,7 +127,8 @@ struct ContactValueTests {
     #expect(message(5, 1.5) == "--save-rate 1.5" + rate)
     #expect(message(5, .nan) == "--save-rate nan" + rate)
     #expect(message(0, 1) == nil && message(-0.0, 0.01) == nil)
-    #expect("\(ContactEconomicsError.needsRevenue(flag: "--rank-by value"))" == "--rank-by value needs the value at stake, expected revenue at risk; "
-      + "expected --revenue-column COLUMN (monthly revenue); fix: name the revenue column, or drop --rank-by value")
+    #expect("\(ContactEconomicsError.needsRevenue(flag: "--rank-by value"))" == "--rank-by value needs a value at stake per customer; "
+      + "expected --revenue-column COLUMN (monthly revenue, for subscriptions) or --lifetime-value btyd (value at risk from the event log's purchases, "
+      + "for purchase data); fix: give one of them, or drop --rank-by value")
   }
 }

@@ -45,7 +45,42 @@ public protocol PurchaseModel: Sendable {
   func expectedPurchases(within t: Double, _ h: PurchaseHistory) -> Double
   /// The probability of no purchase in the next `t` time units.
   func probabilityOfNoPurchase(within t: Double, _ h: PurchaseHistory) -> Double
+  /// The expected number of purchases in the next `t` time units of the customer were they
+  /// alive and never to drop out (see `BGNBD.expectedPurchasesIfAlwaysAlive(within:_:)`).
+  func expectedPurchasesIfAlwaysAlive(within t: Double, _ h: PurchaseHistory) -> Double
 }
 
-extension BGNBD: PurchaseModel {}
-extension ParetoNBD: PurchaseModel {}
+extension BGNBD: PurchaseModel {
+  /// E[λ | alive, x, tₓ, T] · t: the expected purchases in the next `t` time units of a
+  /// customer alive at T who never drops out.
+  ///
+  /// While alive, purchases are Poisson with rate λ ~ Gamma(r, α); given alive at T, the drop-out
+  /// process says nothing more about λ, and the likelihood of x repeat purchases in (0, T] is
+  /// λˣ e^(−λT), so λ | alive ~ Gamma(r + x, α + T) and
+  /// ```
+  /// E[purchases in (T, T + t] | alive, never drops out] = (r + x) / (α + T) · t
+  /// ```
+  /// It is at least `expectedPurchases(within:_:)`: the difference is what drop-out costs.
+  /// - Complexity: O(1).
+  public func expectedPurchasesIfAlwaysAlive(within t: Double, _ h: PurchaseHistory) -> Double {
+    precondition(t >= 0, "expectedPurchasesIfAlwaysAlive(within: \(t)): expected t ≥ 0")
+    return (r + Double(h.frequency)) / (alpha + h.age) * t
+  }
+}
+
+extension ParetoNBD: PurchaseModel {
+  /// E[λ | alive, x, tₓ, T] · t: the expected purchases in the next `t` time units of a
+  /// customer alive at T who never drops out.
+  ///
+  /// Pareto/NBD's purchase rate λ ~ Gamma(r, α) and drop-out rate μ ~ Gamma(s, β) are
+  /// independent; given alive at T the likelihood of the purchases is λˣ e^(−λT), so
+  /// λ | alive ~ Gamma(r + x, α + T), as in BG/NBD:
+  /// ```
+  /// E[purchases in (T, T + t] | alive, never drops out] = (r + x) / (α + T) · t
+  /// ```
+  /// - Complexity: O(1).
+  public func expectedPurchasesIfAlwaysAlive(within t: Double, _ h: PurchaseHistory) -> Double {
+    precondition(t >= 0, "expectedPurchasesIfAlwaysAlive(within: \(t)): expected t ≥ 0")
+    return (r + Double(h.frequency)) / (alpha + h.age) * t
+  }
+}

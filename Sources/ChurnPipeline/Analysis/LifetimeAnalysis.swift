@@ -22,7 +22,19 @@ import Glibc
 /// lifetime_value = Σₖ₌₁..ᴷ E[M] · (E[X(k·L)] − E[X((k−1)·L)]) / (1 + d)ᵏ
 /// ```
 ///   K = `lifetimeMonths`, d = `monthlyDiscount`, L = a month in the time unit (30 days, or
-///   4.345 weeks: lifetimes' factors for freq "D" and "W").
+///   4.345 weeks: lifetimes' factors for freq "D" and "W");
+/// - `valueAtRisk` (not in `csv`; the ranked list's `value_at_risk` with `churn score
+///   --lifetime-value btyd`): the spend expected to be lost to future drop-out if the customer
+///   is still here, over the same months: P(alive) times the spend of the customer were they
+///   never to drop out, less the expected spend, with λ | alive ~ Gamma(r + x, α + T)
+///   (`PurchaseModel.expectedPurchasesIfAlwaysAlive`):
+/// ```
+/// value_at_risk = Σₖ₌₁..ᴷ E[M] · (P(alive) · (r + x)/(α + T) · L − (E[X(k·L)] − E[X((k−1)·L)])) / (1 + d)ᵏ
+/// ```
+///   Since E[X(t)] = P(alive) · E[X(t) | alive] in BG/NBD and Pareto/NBD, this is P(alive) times
+///   what drop-out still to come costs a live customer, ≥ 0: what a retention contact can save.
+///   A customer who has almost surely left already (P(alive) ≈ 0) has ≈ 0 at risk: winning
+///   them back is another campaign.
 public struct LifetimeAnalysis: Sendable {
   /// The time unit of recency, age and α: days, or weeks of 7 days. P(alive) and expected
   /// purchases do not depend on it (BG/NBD only rescales α); the lifetime value does a little,
@@ -84,6 +96,9 @@ public struct LifetimeAnalysis: Sendable {
     /// nil without values in the log.
     public var expectedSpend: Double?
     public var lifetimeValue: Double?
+    /// The spend expected to be lost to drop-out still to come over the lifetime value's months,
+    /// P(alive) × never-drops-out spend − expected spend (see the type); nil with `lifetimeValue`.
+    public var valueAtRisk: Double?
   }
 
   public let settings: Settings
@@ -134,10 +149,11 @@ public struct LifetimeAnalysis: Sendable {
     let horizon = Double(settings.horizonDays) / settings.unit.days
     rows = zip(summary.customers, histories).map { customer, h in
       let expectedSpend = spend.map { $0.expectedSpend(h) }
+      let values = expectedSpend.map { Self.monthlyValues(model, h, spend: $0, settings: settings) }
       return Row(id: customer.id, history: h, probabilityAlive: model.probabilityAlive(h),
                  expectedPurchases: model.expectedPurchases(within: horizon, h),
                  probabilityOfNoPurchase: model.probabilityOfNoPurchase(within: horizon, h), expectedSpend: expectedSpend,
-                 lifetimeValue: expectedSpend.map { Self.lifetimeValue(model, h, spend: $0, settings: settings) })
+                 lifetimeValue: values?.lifetimeValue, valueAtRisk: values?.valueAtRisk)
     }
   }
 
@@ -151,15 +167,25 @@ public struct LifetimeAnalysis: Sendable {
     }
   }
 
-  /// lifetimes' `customer_lifetime_value` for one customer (see the type's formula).
-  static func lifetimeValue(_ model: any PurchaseModel, _ h: PurchaseHistory, spend: Double, settings: Settings) -> Double {
-    var total = 0.0, previous = 0.0
+  /// lifetimes' `customer_lifetime_value` for one customer, and the value at risk over the
+  /// same discounted months, P(alive) × the never-drops-out spend − the expected spend (see the
+  /// type's formulas).
+  ///
+  /// - Complexity: O(`lifetimeMonths`) evaluations of the expected purchases.
+  public static func monthlyValues(_ model: any PurchaseModel, _ h: PurchaseHistory, spend: Double,
+                            settings: Settings) -> (lifetimeValue: Double, valueAtRisk: Double) {
+    var total = 0.0, atRisk = 0.0, previous = 0.0
+    // An immortal customer's purchases in a month (the same in every month), counted only if the
+    // customer is still here: the spend of one who has already left is not a retention call's to save.
+    let alwaysAlive = model.probabilityAlive(h) * model.expectedPurchasesIfAlwaysAlive(within: settings.unit.month, h)
     for k in stride(from: 1, through: settings.lifetimeMonths, by: 1) {
       let cumulative = model.expectedPurchases(within: Double(k) * settings.unit.month, h)
-      total += spend * (cumulative - previous) / pow(1 + settings.monthlyDiscount, Double(k))
+      let discount = pow(1 + settings.monthlyDiscount, Double(k))
+      total += spend * (cumulative - previous) / discount
+      atRisk += spend * (alwaysAlive - (cumulative - previous)) / discount
       previous = cumulative
     }
-    return total
+    return (total, atRisk)
   }
 
   /// The per-customer CSV: customer_id, frequency, recency, T, monetary_value, p_alive,

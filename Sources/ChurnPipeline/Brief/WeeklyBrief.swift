@@ -134,8 +134,11 @@ public struct BriefOptions: Sendable {
   /// The event types of satisfaction surveys and NPS answers for the monthly analysis.
   public var monthlySettings: MonthlyAnalysis.Settings
   /// The economics of a retention contact: each owner's calls and totals (`ContactCut`).
-  /// Needs `revenueColumn`.
+  /// Needs `revenueColumn` or `purchaseValue`.
   public var contact: ContactEconomics?
+  /// For purchase data: each customer's BTYD lifetime value and value at risk
+  /// (`ScoringOptions.purchaseValue`), the value at stake of `contact`. Not with `revenueColumn`.
+  public var purchaseValue: PurchaseValue.Settings?
 
   public init(ownerColumn: String? = nil, revenueColumn: String? = nil, previous: String? = nil, rules: WarningRules? = nil,
               movers: Int = 10, keyAccounts: Int = 5, trendPoints: Int = 6, trendStep: CalendarSpan = .months(1), reasons: Int = .max,
@@ -206,7 +209,7 @@ extension Scorer {
     guard let ownerColumn = options.ownerColumn ?? model.ownerColumn else { throw BriefError.noOwnerColumn(model: modelPath) }
     var scoring = ScoringOptions(revenueColumn: options.revenueColumn, reasons: options.reasons, previous: options.previous,
                                  rules: options.rules, ownerColumn: ownerColumn)
-    scoring.contact = options.contact
+    (scoring.contact, scoring.purchaseValue) = (options.contact, options.purchaseValue)
     let scored = try score(source, options: scoring)
     let asOfInstant = scored.asOf!  // scoring from events or a database always sets it
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: scored.idHeader) }
@@ -265,7 +268,7 @@ extension Scorer {
                                          red: accounts.filter { $0.band == "red" }.count, yellow: accounts.filter { $0.band == "yellow" }.count,
                                          newWarnings: newWarnings, movers: Array(movers.prefix(options.movers)),
                                          keyAccounts: Array(keyAccounts.prefix(options.keyAccounts)))
-      if let contact = options.contact {
+      if let contact = scored.contact {  // options.contact, naming who has no value as the scoring does
         let cut = ContactCut(rowsByOwner[owner]!, economics: contact)
         let account = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
         (brief.contactCut, brief.calls) = (cut, cut.calls.map { account[$0.id]! })

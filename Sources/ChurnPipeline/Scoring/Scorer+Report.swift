@@ -22,29 +22,43 @@ extension Scorer {
   ///   - rankBy: the ranked list's order (`RankOrder`; `.value` needs `revenueColumn`).
   ///   - contact: the economics of a contact: the summary says who is worth a call
   ///     (`ContactCut.summary`, as `churn score` prints it) and the ranked list shows each
-  ///     customer's net value of a contact. Needs `revenueColumn`.
+  ///     customer's net value of a contact. Needs `revenueColumn` or `purchaseValue`.
+  ///   - purchaseValue: for purchase data, each customer's BTYD lifetime value and value at risk
+  ///     (`PurchaseValue`) in the ranked list, as the value at stake of `rankBy` and `contact`;
+  ///     not with `revenueColumn`.
   /// - Returns: the report; `HTMLReport.html()` gives its text.
   /// - Throws: the errors of `score(_:options:)`; `ScorerError.damagedEventSettings` for a
-  ///   training cutoff that cannot be read; `ContactEconomicsError.needsRevenue`.
+  ///   training cutoff that cannot be read; `ContactEconomicsError.needsRevenue`; `PurchaseValueError`.
   public func report(_ source: CustomerSource, revenueColumn: String? = nil, top: Int = 25, health: Bool = true,
-                     rankBy: RankOrder = .risk, contact: ContactEconomics? = nil) throws -> HTMLReport {
+                     rankBy: RankOrder = .risk, contact: ContactEconomics? = nil, purchaseValue: PurchaseValue.Settings? = nil) throws -> HTMLReport {
     var options = ScoringOptions(revenueColumn: revenueColumn)
-    (options.rankBy, options.contact) = (rankBy, contact)
+    (options.rankBy, options.contact, options.purchaseValue) = (rankBy, contact, purchaseValue)
     try options.checkValueInputs()
+    if purchaseValue != nil { _ = try Self.purchaseEvents(source) }
     let rows = try self.rows(source, revenueColumn: revenueColumn)
+    let purchase = try purchaseValue.map { try self.purchaseValue(source, asOf: rows.asOf, settings: $0) }
     var timings: [ScoringTiming] = []
     let (scored, ranked) = try rank(rows, reasons: top, explanation: .auto, announce: false, timings: &timings, health: health ? Attribution() : nil,
-                                    order: rankBy, contact: contact)
+                                    order: rankBy, contact: contact, purchase: purchase)
     let p = scored.map(\.probability)
     let asOf = rows.described
 
     var report = HTMLReport(title: "Churn report: \(model.family.displayName) model, customers \(asOf)")
     report.facts = facts(scored: p, revenue: scored.compactMap(\.revenueAtRisk), asOf: asOf)
+    if let purchase {
+      let values = ranked.rows.compactMap { row in row.lifetimeValue.flatMap { ltv in row.valueAtRisk.map { (ltv, $0) } } }
+      // Summed in list order, as a reader of the list would.
+      report.facts.append(("lifetime value", purchase.summary.dropFirst("lifetime value: ".count) + "; over the \(values.count) customers scored "
+        + "with a value: lifetime value \(SignedNumber.unsigned(values.reduce(0) { $0 + $1.0 }, decimals: 2)), "
+        + "value at risk \(SignedNumber.unsigned(values.reduce(0) { $0 + $1.1 }, decimals: 2))"
+        + (values.count < ranked.rows.count ? "; \(ranked.rows.count - values.count) without a purchase before the as-of date left blank" : "")))
+    }
     if rankBy == .value {
-      let value = ranked.showsLifetimeValue ? "value at risk over \(ranked.survivalPeriods ?? 0) periods, undiscounted" : "expected revenue at risk"
+      let value = purchase.map { "BTYD value at risk over \($0.analysis.settings.lifetimeMonths) months" }
+        ?? (ranked.showsLifetimeValue ? "value at risk over \(ranked.survivalPeriods ?? 0) periods, undiscounted" : "expected revenue at risk")
       report.facts.append(("ranked by", "value at stake (\(value)), highest first; bands are probability bands"))
     }
-    if let contact { report.facts.append(("worth a call", ranked.contactCut(contact).summary)) }
+    if let contact { report.facts.append(("worth a call", ranked.contactCut(Self.naming(contact, purchase: purchase)).summary)) }
     report.showsNetValue = ranked.showsNetValue
     report.showsLifetimeValue = ranked.showsLifetimeValue
     if let held = model.holdoutPredictions, Set(held.labels).count == 2 {

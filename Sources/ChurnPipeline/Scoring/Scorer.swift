@@ -79,6 +79,7 @@ public struct Scorer: Sendable {
   public func score(_ source: CustomerSource, options: ScoringOptions = ScoringOptions()) throws -> ScoredCustomers {
     guard options.reasons >= 0 else { throw ScorerError.negativeReasons(options.reasons) }
     try options.checkValueInputs()
+    if options.purchaseValue != nil { _ = try Self.purchaseEvents(source) }
     if options.discount != .none && model.survival == nil { throw PeriodDiscountError.needsSurvivalModel(model: modelPath) }
     var timings = readSeconds.map { [ScoringTiming(step: "model", seconds: $0)] } ?? []
     var watch = Stopwatch()
@@ -87,13 +88,15 @@ public struct Scorer: Sendable {
     // Last week's list is checked before the work, so a wrong file costs nothing.
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: rows.idHeader) }
     timings.append(ScoringTiming(step: "input", seconds: watch.lap()))
+    let purchase = try options.purchaseValue.map { try purchaseValue(source, asOf: rows.asOf, settings: $0) }
+    if purchase != nil { timings.append(ScoringTiming(step: "lifetime value", seconds: watch.lap())) }
     let (scored, list) = try rank(rows, reasons: options.reasons, explanation: explanation, announce: true, timings: &timings,
                                   rules: try options.rules ?? model.storedRules(path: modelPath), health: options.health ? options.groups : nil,
-                                  order: options.rankBy, contact: options.contact, discount: options.discount)
+                                  order: options.rankBy, contact: options.contact, discount: options.discount, purchase: purchase)
     watch = Stopwatch()
     var result = ScoredCustomers(list: list, idHeader: rows.idHeader, asOf: rows.asOf, described: rows.described, notes: rows.notes,
                                  drift: (rows.features.rowCount == 0 ? [] : model.drift(rows.features, scores: scored.map(\.probability))).map { ColumnDrift(column: $0.column, psi: $0.psi) })
-    result.contact = options.contact
+    result.contact = options.contact.map { Self.naming($0, purchase: purchase) }
     for line in result.driftLines { log.line(line) }
     timings.append(ScoringTiming(step: "drift check", seconds: watch.lap()))
     if let last {
@@ -128,9 +131,12 @@ public struct Scorer: Sendable {
   /// forest's reasons are computed. A survival model's rows get their survival curve and, with
   /// a revenue column, their lifetime value and value at risk discounted by `discount`, which
   /// become the value at stake (`RiskRow.valueAtStake`) the order and the economics read.
+  /// With `purchase`, every row's lifetime value and value at risk are its BTYD values
+  /// (`PurchaseValue`; none for a customer without a purchase before the as-of date).
   func rank(_ rows: ScoringRows, reasons: Int, explanation: RiskScorer.Explanation, announce: Bool,
             timings: inout [ScoringTiming], rules: WarningRules? = nil, health: Attribution? = nil,
-            order: RankOrder = .risk, contact: ContactEconomics? = nil, discount: DiscountRate = .none) throws -> (scored: [RiskRow], list: RankedList) {
+            order: RankOrder = .risk, contact: ContactEconomics? = nil, discount: DiscountRate = .none,
+            purchase: PurchaseValue? = nil) throws -> (scored: [RiskRow], list: RankedList) {
     // The rules' columns are checked before the scoring work.
     let warnings = try rules?.warnings(in: rows.features)
     let scorer = RiskScorer(model: model)
@@ -154,6 +160,10 @@ public struct Scorer: Sendable {
       // Revenue per period: monthly revenue × the horizon in months, as expected_revenue_at_risk's.
       if let curves {
         row.setSurvival(SurvivalCurve(survival: curves[i]), revenuePerPeriod: revenue.map { $0[i] * months }, discount: discount.perPeriod(months: months))
+      }
+      if let purchase {
+        let values = purchase.values(of: row.id)
+        (row.lifetimeValue, row.valueAtRisk) = (values?.lifetimeValue, values?.valueAtRisk)
       }
       return row
     }
@@ -183,12 +193,41 @@ public struct Scorer: Sendable {
     var list = RankedList(riskRows, order: order)
     if let contact { list.price(contact) }
     list.survivalPeriods = model.survival?.periods
-    list.showsLifetimeValue = curves != nil && revenue != nil
+    list.showsLifetimeValue = (curves != nil && revenue != nil) || purchase != nil
     list.showsWarnings = warnings != nil
     list.showsOwners = rows.owners != nil
     list.healthDimensions = dimensions?.names
     timings += steps + [ScoringTiming(step: "reasons in words and ranking", seconds: watch.lap())]
     return (riskRows, list)
+  }
+
+  /// The BTYD values of the customers of `source` as of `asOf` (`PurchaseValue`), from the
+  /// event log read with the model's column names.
+  ///
+  /// - Throws: `PurchaseValueError.needsEventLog` for a table or a database; the errors of `PurchaseValue.init`.
+  func purchaseValue(_ source: CustomerSource, asOf: Int64?, settings: PurchaseValue.Settings) throws -> PurchaseValue {
+    let value = try PurchaseValue(try modelEventData(try Self.purchaseEvents(source)), asOf: asOf!, settings: settings)  // events always set the as-of date
+    log.line(value.summary)
+    return value
+  }
+
+  /// `contact`, naming the customers without a value at stake as those without a purchase when
+  /// the values are `purchase`'s.
+  static func naming(_ contact: ContactEconomics, purchase: PurchaseValue?) -> ContactEconomics {
+    var named = contact
+    if purchase != nil { named.unknownValue = "without a purchase before the as-of date" }
+    return named
+  }
+
+  /// The event log of `source`, where purchase values come from.
+  ///
+  /// - Throws: `PurchaseValueError.needsEventLog` for a table or a database.
+  static func purchaseEvents(_ source: CustomerSource) throws -> EventData {
+    switch source {
+    case .events(let events, _): return events
+    case .table(let table): throw PurchaseValueError.needsEventLog(source: "--table \(table.path)")
+    case .database(let database, _): throw PurchaseValueError.needsEventLog(source: "--database table \(database.eventsTable)")
+    }
   }
 
   /// The list's row of a scored customer: reasons in words (`ReasonText`), no health, rules or owner yet.
@@ -239,11 +278,19 @@ public struct ScoringOptions: Sendable {
   /// The monthly discount rate of a survival model's `lifetime_value` and `value_at_risk`
   /// (per period δ = (1 + d)^−(horizon in months), `SurvivalCurve.lifetimeValue`); none by default.
   public var discount = DiscountRate.none
+  /// For purchase data: each customer's lifetime value and value at risk from the BTYD models
+  /// fitted on the event log's purchases before the as-of date (`PurchaseValue`; the settings
+  /// carry their own discount). They fill `lifetime_value` and `value_at_risk` and are the
+  /// value at stake of `rankBy` `.value` and `contact`. Not with `revenueColumn`.
+  public var purchaseValue: PurchaseValue.Settings?
 
-  /// Throws `ContactEconomicsError.needsRevenue` for value ranking or contact economics, `PeriodDiscountError.needsRevenue`
-  /// for a discount, without a revenue column.
+  /// Throws `PurchaseValueError.withRevenueColumn` for two sources of value;
+  /// `ContactEconomicsError.needsRevenue` for value ranking or contact economics, `PeriodDiscountError.needsRevenue`
+  /// for a discount, without a source of value.
   func checkValueInputs() throws {
-    guard revenueColumn == nil else { return }
+    if let revenueColumn, purchaseValue != nil { throw PurchaseValueError.withRevenueColumn(column: revenueColumn) }
+    if purchaseValue != nil && discount != .none { throw PeriodDiscountError.needsRevenue }
+    guard revenueColumn == nil && purchaseValue == nil else { return }
     if contact != nil { throw ContactEconomicsError.needsRevenue(flag: "--contact-cost") }
     if rankBy == .value { throw ContactEconomicsError.needsRevenue(flag: "--rank-by value") }
     if discount != .none { throw PeriodDiscountError.needsRevenue }
