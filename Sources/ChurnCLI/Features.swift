@@ -35,7 +35,7 @@ struct Features: ParsableCommand {
     if database.database == nil || database.customersTable == nil { try table.validate(table: false) }
     if spec != nil {
       try FlagRules.refuse(FlagRules.given([("--windows", observation.windows != nil), ("--lead", observation.lead != nil),
-                                            ("--purchase-types", observation.purchaseTypes != nil)]),
+                                            ("--purchase-types", observation.purchaseTypes != nil), ("--features", observation.features != nil)]),
                            "comes from the spec when --spec is given; drop it or edit the spec")
     }
   }
@@ -150,6 +150,10 @@ struct ObservationOptions: ParsableArguments {
   @Option(help: "End of the data (exclusive), if not the midnight after the last event.")
   var dataEnd: String?
 
+  @Option(help: ArgumentHelp("Comma-separated feature families to add to the defaults: btyd (btyd_p_alive and btyd_expected_purchases "
+    + "over the horizon, from BG/NBD fitted at each cutoff on the purchases before it; purchases as --purchase-types)."))
+  var features: String?
+
   @Option(help: "Threads reading the event log (1...1024).")
   var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -157,14 +161,14 @@ struct ObservationOptions: ParsableArguments {
   var givenFlags: [String] {
     FlagRules.given([("--cutoff", !cutoff.isEmpty), ("--cutoffs", cutoffs != nil), ("--horizon", horizonFlag != nil), ("--lead", lead != nil),
                      ("--windows", windows != nil), ("--active-window", activeWindow != nil), ("--activity-types", activityTypes != nil),
-                     ("--purchase-types", purchaseTypes != nil), ("--data-end", dataEnd != nil)])
+                     ("--purchase-types", purchaseTypes != nil), ("--data-end", dataEnd != nil), ("--features", features != nil)])
   }
 
   /// The cutoffs, horizon and windows as the library takes them.
   func plan() throws -> ObservationPlan {
     try ObservationPlan(cutoffs: cutoffs, cutoff: cutoff, horizon: horizon, leadDays: lead, windows: try windows.map(Self.dayCounts),
                         activeWindow: activeWindow, activityTypes: activityTypes.map(commaList), purchaseTypes: purchaseTypes.map(commaList),
-                        dataEnd: dataEnd)
+                        dataEnd: dataEnd, features: commaList(features))
   }
 
   /// Checks spans, windows, lead and threads before any file is read.
@@ -177,6 +181,7 @@ struct ObservationOptions: ParsableArguments {
       _ = try activeWindow.map { try CalendarSpan.parse($0, option: "--active-window") }
       if let windows { _ = try Self.dayCounts(windows) }
       if let lead, lead > FeatureError.maximumFeatureDays { throw FeatureError.leadTooLong(days: lead) }
+      _ = try ObservationPlan.families(commaList(features))
     } catch let error as FeatureError {
       throw ValidationError(error.description)
     } catch let error as PlanError {

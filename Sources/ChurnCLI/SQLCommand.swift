@@ -76,7 +76,8 @@ struct SQLCommand: ParsableCommand {
     }
     if eventTypes == nil {
       try FlagRules.refuse(FlagRules.given([("--windows", observation.windows != nil), ("--lead", observation.lead != nil),
-                                            ("--purchase-types", observation.purchaseTypes != nil), ("--valued-types", valuedTypes != nil)]),
+                                            ("--purchase-types", observation.purchaseTypes != nil), ("--valued-types", valuedTypes != nil),
+                                            ("--features", observation.features != nil)]),
                            "comes from the spec when --spec or --model is given; drop it")
     }
     if customersTable == nil {
@@ -117,6 +118,7 @@ struct SQLCommand: ParsableCommand {
     settings.activityTypes = observation.activityTypes.map(commaList)
     settings.purchaseTypes = observation.purchaseTypes.map(commaList)
     settings.dataEnd = observation.dataEnd
+    settings.addedFamilies = try ObservationPlan.families(commaList(observation.features))
     (settings.customerColumn, settings.timestampColumn, settings.eventTypeColumn) = (customerColumn, timestampColumn, eventTypeColumn)
     (settings.valueColumn, settings.noValueColumn) = (valueColumn, noValueColumn)
     (settings.idColumn, settings.signupColumn, settings.churnDateColumn) = (idColumn, signupColumn, churnDateColumn)
