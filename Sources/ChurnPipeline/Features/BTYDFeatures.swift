@@ -20,17 +20,27 @@ import ChurnModels
 /// ```
 /// The model is fitted on every customer with a purchase before r (eligible at c or not); no
 /// label is used, and nothing at or after r is read, so the features cannot leak the label.
-/// A customer with no purchase before r has both columns missing. When BG/NBD cannot be
-/// fitted at a cutoff (no purchase before it, no repeat purchase, no convergence), both columns
-/// are missing for that cutoff's rows and a note names the cutoff.
+/// A customer with no purchase before r has both columns missing. When the fit does not
+/// converge, it is made again with lifetimes' `penalizer_coef` `fallbackPenalty` (a note names
+/// those cutoffs). When BG/NBD cannot be fitted at a cutoff even so (no purchase before it, no
+/// repeat purchase, no convergence), both columns are missing for that cutoff's rows and a note
+/// names the cutoff.
 public struct BTYDFeatures: Sendable {
   /// The fit at each cutoff of the table (ms), nil where it failed.
   public var fits: [Int64: LifetimeFit<BGNBD>]
   /// One column each, a value per row of the table (NaN = missing).
   public var probabilityAlive: [Double]
   public var expectedPurchases: [Double]
-  /// Why a cutoff's columns are missing, one line per such cutoff.
+  /// The cutoffs where BG/NBD was fitted with `fallbackPenalty`.
+  public var penalized: [Int64]
+  /// Why a cutoff's columns are missing, one line per such cutoff, and one line naming the
+  /// cutoffs fitted with a penalty.
   public var notes: [String]
+  /// The penalty (lifetimes' `penalizer_coef`) of a second fit where the unpenalized fit does
+  /// not converge: the likelihood is flat along a ridge (drop-out hardly varies between
+  /// customers, a and b grow together), which a small penalty closes. lifetimes' documentation
+  /// suggests values of this size.
+  public static let fallbackPenalty = 0.001
 
   /// The columns for the rows of `table` (its ids and cutoffs), with `family`'s horizon and the
   /// purchases of `calendar` before each row's cutoff less `leadDays`.
@@ -45,6 +55,7 @@ public struct BTYDFeatures: Sendable {
     expectedPurchases = probabilityAlive
     fits = [:]
     notes = []
+    penalized = []
     let horizon = Double(family.horizonDays)
     for cutoff in rows.keys.sorted() {
       let reference = cutoff - Int64(leadDays) * UTCTime.millisecondsPerDay
@@ -58,8 +69,14 @@ public struct BTYDFeatures: Sendable {
         continue
       }
       let histories = LifetimeAnalysis.histories(summary, unit: .day)
-      let outcome: Result<LifetimeFit<BGNBD>, LifetimeError>
-      do throws(LifetimeError) { outcome = .success(try BGNBD.fit(histories)) } catch { outcome = .failure(error) }
+      func fitted(penalty: Double) -> Result<LifetimeFit<BGNBD>, LifetimeError> {
+        do throws(LifetimeError) { return .success(try BGNBD.fit(histories, penalty: penalty)) } catch { return .failure(error) }
+      }
+      var outcome = fitted(penalty: 0)
+      if case .failure(.didNotConverge) = outcome, case .success(let fit) = fitted(penalty: Self.fallbackPenalty) {
+        outcome = .success(fit)
+        penalized.append(cutoff)
+      }
       let fit: LifetimeFit<BGNBD>
       switch outcome {
       case .success(let fitted): fit = fitted
@@ -79,6 +96,11 @@ public struct BTYDFeatures: Sendable {
         probabilityAlive[row] = fit.model.probabilityAlive(histories[k])
         expectedPurchases[row] = fit.model.expectedPurchases(within: horizon, histories[k])
       }
+    }
+    if !penalized.isEmpty {
+      notes.append("btyd: BG/NBD did not converge without a penalty at \(penalized.count) of \(rows.count) cutoffs "
+        + "(\(penalized.map { UTCTime.formatDate(milliseconds: $0) }.joined(separator: ", ")): a flat likelihood); "
+        + "fitted there with lifetimes' penalizer_coef \(Self.fallbackPenalty)")
     }
   }
 
