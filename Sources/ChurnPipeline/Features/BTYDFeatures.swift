@@ -26,7 +26,7 @@ import ChurnModels
 /// repeat purchase, no convergence), both columns are missing for that cutoff's rows and a note
 /// names the cutoff.
 public struct BTYDFeatures: Sendable {
-  /// The fit at each cutoff of the table (ms), nil where it failed.
+  /// The fit at each cutoff of the table (ms); absent where it failed.
   public var fits: [Int64: LifetimeFit<BGNBD>]
   /// One column each, a value per row of the table (NaN = missing).
   public var probabilityAlive: [Double]
@@ -84,7 +84,11 @@ public struct BTYDFeatures: Sendable {
         blank("none of the \(customers) customers who bought made a repeat purchase (a purchase on a later day than their first)")
         continue
       case .failure(let error):
-        blank(error.description)
+        if case .didNotConverge = error {
+          blank(error.description + "; nor with lifetimes' penalizer_coef \(Self.fallbackPenalty)")
+        } else {
+          blank(error.description)
+        }
         continue
       }
       fits[cutoff] = fit
