@@ -207,6 +207,31 @@ struct BTYDFeaturesTests {
     #expect(same(column(result.table, "btyd_expected_purchases", cutoff: c), want.purchases))
   }
 
+  @Test("the penalized fit equals lifetimes' BetaGeoFitter(penalizer_coef=0.001): CDNOW, and the demo's orders where the plain fit stalls")
+  func penalizedAgreesWithLifetimes() throws {
+    let root = LifetimeReferenceTests.root
+    let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/Tests/ChurnPipelineTests/Fixtures/bgnbd-penalized.json")))
+      as! [String: Any]
+    for (key, events, asOf, types) in [("cdnow-1997-10-01", "/datasets/cdnow/events.csv", "1997-10-01", ["purchase"]),
+                                       ("demo-orders-2025-01-01", "/datasets/demo/events.csv", "2025-01-01", ["order"])] {
+      let reference = fixture[key] as! [String: Double]
+      let summary = try PurchaseSummary.read(EventLogReader(path: root + events), asOf: Self.date(asOf), purchaseTypes: types)
+      let histories = LifetimeAnalysis.histories(summary, unit: .day)
+      #expect(Double(histories.count) == reference["customers"])
+      let m = try BGNBD.fit(histories, penalty: 0.001).model
+      let theirs = BGNBD(r: reference["r"]!, alpha: reference["alpha"]!, a: reference["a"]!, b: reference["b"]!)
+      for (ours, lifetimes) in [(m.r, theirs.r), (m.alpha, theirs.alpha), (m.a, theirs.a), (m.b, theirs.b)] {
+        #expect(relativeDifference(ours, lifetimes) < 1e-4, "\(key): \(m) against lifetimes' \(theirs)")
+      }
+      // The same objective, at least as low as lifetimes' optimum.
+      let oldest = histories.map(\.age).max()!
+      func objective(_ p: BGNBD) -> Double {
+        -p.logLikelihood(histories) / Double(histories.count) + 0.001 * (p.r * p.r + (p.alpha / oldest) * (p.alpha / oldest) + p.a * p.a + p.b * p.b)
+      }
+      #expect(objective(m) <= objective(theirs) + 1e-12)
+    }
+  }
+
   @Test("PurchaseCalendar's summary at any date is PurchaseSummary's (CDNOW, five dates)")
   func calendarEqualsSummary() throws {
     let events = LifetimeReferenceTests.root + "/datasets/cdnow/events.csv"
