@@ -23,6 +23,7 @@ struct BacktestCommand: ParsableCommand {
   @OptionGroup var events: EventLogOptions
   @OptionGroup var customers: CustomerTableOptions
   @OptionGroup var observation: ObservationOptions
+  @OptionGroup var families: FeatureFamilyOptions
   @OptionGroup var modelOptions: ModelOptions
   @OptionGroup var survivalOptions: SurvivalOptions
   @OptionGroup var database: DatabaseOptions
@@ -63,7 +64,7 @@ struct BacktestCommand: ParsableCommand {
     try FlagRules.check("--bootstrap", bootstrap, in: 0...FlagRules.maxBootstrap)
     if database.database == nil || database.customersTable == nil { try customers.validate(table: table != nil) }
     if table != nil {
-      try FlagRules.refuse(events.givenFlags + observation.givenFlags + (testFrom != nil ? ["--test-from"] : []),
+      try FlagRules.refuse(events.givenFlags + observation.givenFlags + families.givenFlags + (testFrom != nil ? ["--test-from"] : []),
                            "applies to an event log (--events), not to --table; drop it")
     } else {
       try FlagRules.refuse(FlagRules.given([("--label", label != nil), ("--id", idFlag != nil), ("--folds", foldsFlag != nil)]), "applies only with --table; drop it")
@@ -79,8 +80,8 @@ struct BacktestCommand: ParsableCommand {
     var trainer = modelOptions.trainer(threads: observation.threads, log: .standardError("backtest"))
     trainer.survival = try survivalOptions.settings(for: modelOptions.model)
     let result = try table.map { try trainer.backtest(customers.tableData($0, idColumn: id, label: label), folds: folds, bootstrap: bootstrap) }
-      ?? database.source(events: events, customers: customers).map { try trainer.backtest($0, plan: observation.plan(), testFrom: testFrom, bootstrap: bootstrap) }
-      ?? trainer.backtest(events.data(customers: customers, threads: observation.threads), plan: observation.plan(), testFrom: testFrom, bootstrap: bootstrap)
+      ?? database.source(events: events, customers: customers).map { try trainer.backtest($0, plan: observation.plan(families), testFrom: testFrom, bootstrap: bootstrap) }
+      ?? trainer.backtest(events.data(customers: customers, threads: observation.threads), plan: observation.plan(families), testFrom: testFrom, bootstrap: bootstrap)
     render(result).forEach(print)
     if let out {
       try OutputFile.write(try TextTable.json(result) + "\n", to: outputs.path(for: "--out"))

@@ -20,6 +20,7 @@ struct Features: ParsableCommand {
   @OptionGroup var table: CustomerTableOptions
   @OptionGroup var observation: ObservationOptions
   @OptionGroup var database: DatabaseOptions
+  @OptionGroup var families: FeatureFamilyOptions
 
   @Option(help: "Feature spec JSON (from --save-spec or a model); default: derived from the data.")
   var spec: String?
@@ -35,7 +36,7 @@ struct Features: ParsableCommand {
     if database.database == nil || database.customersTable == nil { try table.validate(table: false) }
     if spec != nil {
       try FlagRules.refuse(FlagRules.given([("--windows", observation.windows != nil), ("--lead", observation.lead != nil),
-                                            ("--purchase-types", observation.purchaseTypes != nil)]),
+                                            ("--purchase-types", observation.purchaseTypes != nil), ("--features", families.features != nil)]),
                            "comes from the spec when --spec is given; drop it or edit the spec")
     }
   }
@@ -46,9 +47,9 @@ struct Features: ParsableCommand {
     let outputs = try OutputTransaction(outputs: [("--out", out), ("--save-spec", saveSpec)],
                                         inputs: [("--events", events.events), ("--customers", table.customers), ("--spec", spec)])
     let result = if let source = database.source(events: events, customers: table) {
-      try observation.plan().features(source, spec: try spec.map(FeatureSpec.read), log: .standardError("features")).result
+      try observation.plan(families).features(source, spec: try spec.map(FeatureSpec.read), log: .standardError("features")).result
     } else {
-      try observation.plan().features(try events.data(customers: table, threads: observation.threads),
+      try observation.plan(families).features(try events.data(customers: table, threads: observation.threads),
                                       spec: try spec.map(FeatureSpec.read), log: .standardError("features"))
     }
     try result.table.writeCSV(to: outputs.path(for: "--out"), threads: observation.threads)
@@ -160,11 +161,11 @@ struct ObservationOptions: ParsableArguments {
                      ("--purchase-types", purchaseTypes != nil), ("--data-end", dataEnd != nil)])
   }
 
-  /// The cutoffs, horizon and windows as the library takes them.
-  func plan() throws -> ObservationPlan {
+  /// The cutoffs, horizon and windows as the library takes them, with the feature families of `families` added.
+  func plan(_ families: FeatureFamilyOptions? = nil) throws -> ObservationPlan {
     try ObservationPlan(cutoffs: cutoffs, cutoff: cutoff, horizon: horizon, leadDays: lead, windows: try windows.map(Self.dayCounts),
                         activeWindow: activeWindow, activityTypes: activityTypes.map(commaList), purchaseTypes: purchaseTypes.map(commaList),
-                        dataEnd: dataEnd)
+                        dataEnd: dataEnd, features: families?.names ?? [])
   }
 
   /// Checks spans, windows, lead and threads before any file is read.
@@ -187,6 +188,26 @@ struct ObservationOptions: ParsableArguments {
   /// `7,30,90` as distinct ascending day counts of at most `FeatureError.maximumFeatureDays`.
   static func dayCounts(_ text: String) throws -> [Int] { try ObservationPlan.windowDays(text) }
 
+}
+
+/// `--features`: feature families to add to the defaults (features, train, backtest, sql).
+struct FeatureFamilyOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("Comma-separated feature families to add to the defaults: btyd (btyd_p_alive and btyd_expected_purchases "
+    + "over the horizon, from BG/NBD fitted at each cutoff on the purchases before it; purchases as for RFM, --purchase-types)."))
+  var features: String?
+
+  var names: [String] { commaList(features) }
+
+  /// The flag when given, for the refusals of commands that cannot use it.
+  var givenFlags: [String] { FlagRules.given([("--features", features != nil)]) }
+
+  func validate() throws {
+    do {
+      _ = try ObservationPlan.families(names)
+    } catch let error as PlanError {
+      throw ValidationError(error.description)
+    }
+  }
 }
 
 func commaList(_ text: String?) -> [String] {

@@ -39,6 +39,7 @@ struct SQLCommand: ParsableCommand {
   var valuedTypes: String?
 
   @OptionGroup var observation: ObservationOptions
+  @OptionGroup var families: FeatureFamilyOptions
 
   @Option(name: .customLong("customer-column"), help: "Events table's customer id column (default: customer_id).")
   var customerColumn: String?
@@ -76,7 +77,8 @@ struct SQLCommand: ParsableCommand {
     }
     if eventTypes == nil {
       try FlagRules.refuse(FlagRules.given([("--windows", observation.windows != nil), ("--lead", observation.lead != nil),
-                                            ("--purchase-types", observation.purchaseTypes != nil), ("--valued-types", valuedTypes != nil)]),
+                                            ("--purchase-types", observation.purchaseTypes != nil), ("--valued-types", valuedTypes != nil),
+                                            ("--features", families.features != nil)]),
                            "comes from the spec when --spec or --model is given; drop it")
     }
     if customersTable == nil {
@@ -117,6 +119,7 @@ struct SQLCommand: ParsableCommand {
     settings.activityTypes = observation.activityTypes.map(commaList)
     settings.purchaseTypes = observation.purchaseTypes.map(commaList)
     settings.dataEnd = observation.dataEnd
+    settings.addedFamilies = try ObservationPlan.families(families.names)
     (settings.customerColumn, settings.timestampColumn, settings.eventTypeColumn) = (customerColumn, timestampColumn, eventTypeColumn)
     (settings.valueColumn, settings.noValueColumn) = (valueColumn, noValueColumn)
     (settings.idColumn, settings.signupColumn, settings.churnDateColumn) = (idColumn, signupColumn, churnDateColumn)

@@ -28,6 +28,7 @@ struct Train: ParsableCommand {
   @OptionGroup var events: EventLogOptions
   @OptionGroup var customers: CustomerTableOptions
   @OptionGroup var observation: ObservationOptions
+  @OptionGroup var families: FeatureFamilyOptions
   @OptionGroup var modelOptions: ModelOptions
   @OptionGroup var survivalOptions: SurvivalOptions
   @OptionGroup var database: DatabaseOptions
@@ -70,7 +71,7 @@ struct Train: ParsableCommand {
     try FlagRules.check("--folds", foldsFlag, in: 2...FlagRules.maxFolds)
     if database.database == nil || database.customersTable == nil { try customers.validate(table: table != nil) }
     if table != nil {
-      try FlagRules.refuse(events.givenFlags + observation.givenFlags, "applies to an event log (--events), not to --table; drop it")
+      try FlagRules.refuse(events.givenFlags + observation.givenFlags + families.givenFlags, "applies to an event log (--events), not to --table; drop it")
       if !modelOptions.tune && modelOptions.calibrate == nil {
         try FlagRules.refuse(foldsFlag != nil ? ["--folds"] : [], "applies only with --tune or --calibrate (the folds of their cross-validation); drop it")
       }
@@ -90,8 +91,8 @@ struct Train: ParsableCommand {
     trainer.importance = importance
     trainer.survival = try survivalOptions.settings(for: modelOptions.model)
     let result = try table.map { try trainer.train(customers.tableData($0, idColumn: id, label: label), holdoutIds: holdoutIds, folds: folds) }
-      ?? database.source(events: events, customers: customers).map { try trainer.train($0, plan: observation.plan()) }
-      ?? trainer.train(events.data(customers: customers, threads: observation.threads), plan: observation.plan())
+      ?? database.source(events: events, customers: customers).map { try trainer.train($0, plan: observation.plan(families)) }
+      ?? trainer.train(events.data(customers: customers, threads: observation.threads), plan: observation.plan(families))
     try result.model.carrying(warningRules).write(to: outputs.path(for: "--out"))
     try outputs.commit()
     if !outputs.writesToStandardOutput { print(FeatureWeights(result.model).table(top: 15)) }

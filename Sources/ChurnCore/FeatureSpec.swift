@@ -14,6 +14,7 @@ import Foundation
 /// streak_T (types whose name shares its first word with another type's: upsell_declined, upsell_accepted)
 /// pct_change_sum_T_90d (purchase types with values)  pct_change_count_T_30d
 /// <attribute columns of the customer table, as they are>
+/// btyd_p_alive  btyd_expected_purchases (only with the btyd family, which is off by default)
 /// ```
 ///
 /// Version 2 added the families `pct_change_sum`, `rising_months` and `streak`; a version 1
@@ -68,6 +69,26 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
   /// `pct_change_sum`, `rising_months`, `streak`, `days_since_last_event`, `tenure`,
   /// `active_days`, `mean_gap`, `rfm`.
   public var excludedFamilies: [String]
+  /// The `btyd` family, off by default (nil) and turned on by `--features btyd`: a BG/NBD model
+  /// of repeat purchasing fitted at each cutoff on the purchases before it, and each customer's
+  /// P(alive) and expected purchases from it. Absent from the JSON of a spec without it, so
+  /// every other spec reads and writes as before.
+  public var btyd: BTYDFamily?
+
+  /// The settings of the `btyd` family: its columns are `btyd_p_alive` and
+  /// `btyd_expected_purchases`, over `horizonDays` days after the cutoff. Its purchases are the
+  /// events of `purchaseTypes` (all events when that is empty), as for RFM.
+  public struct BTYDFamily: Sendable, Equatable, Codable {
+    /// The span of `btyd_expected_purchases`, in days (1...36500): the label horizon, a month counted as 30 days.
+    public var horizonDays: Int
+
+    public init(horizonDays: Int) {
+      self.horizonDays = horizonDays
+    }
+  }
+
+  /// Families that are off by default, which `--features` names to add: `btyd`.
+  public static let optionalFamilyNames: [String] = ["btyd"]
 
   public static let familyNames: Set<String> = [
     "count", "sum", "mean", "days_since_last", "pct_change", "pct_change_sum", "rising_months", "streak",
@@ -92,7 +113,8 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
   /// Whether the spec computes `family`: not excluded, and known to the spec's version (a
   /// version 1 spec, from a model trained before version 2's families, makes none of them).
   public func includes(_ family: String) -> Bool {
-    !excludedFamilies.contains(family) && !(version < 2 && Self.familiesAddedInVersion2.contains(family))
+    if family == "btyd" { return btyd != nil }
+    return !excludedFamilies.contains(family) && !(version < 2 && Self.familiesAddedInVersion2.contains(family))
   }
 
   /// The group of an event type for `streak_T`: the first word of its token, before the first
@@ -125,6 +147,9 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
     guard leadDays >= 0 && leadDays <= 3660 else { throw FeatureSpecError.badSpec("leadDays \(leadDays); expected 0...3660") }
     guard windows.contains(rfmWindowDays) else {
       throw FeatureSpecError.badSpec("rfmWindowDays \(rfmWindowDays) is not one of the windows \(windows)")
+    }
+    if let btyd, !(1...36_500).contains(btyd.horizonDays) {
+      throw FeatureSpecError.badSpec("btyd horizonDays \(btyd.horizonDays); expected 1...36500")
     }
     for family in excludedFamilies where !Self.familyNames.contains(family) {
       throw FeatureSpecError.badSpec("unknown family \"\(family)\"; expected one of \(Self.familyNames.sorted().joined(separator: ", "))")
@@ -190,6 +215,12 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
     return names
   }
 
+  /// The names of the features fitted at each cutoff (the `btyd` family), in column order:
+  /// they come after the customer table's attributes.
+  public func fittedNames() -> [String] {
+    includes("btyd") ? ["btyd_p_alive", "btyd_expected_purchases"] : []
+  }
+
   /// The feature names of one event type, in column order.
   public func names(of type: EventType) -> [String] {
     names(token: type.token, of: type)
@@ -210,12 +241,13 @@ public struct FeatureSpec: Sendable, Equatable, Codable {
   }
 
   /// Every column of a features file built with this spec and where it comes from: the
-  /// reserved columns, the built-in features, each event type's, each attribute.
+  /// reserved columns, the built-in features, each event type's, each attribute, the fitted features.
   public func columnSources() -> [(name: String, source: ColumnSource)] {
     var out = Self.reservedColumns.map { ($0, ColumnSource.reserved($0)) }
     out += builtInNames().map { ($0, .builtIn($0)) }
     for type in eventTypes { out += names(of: type).map { ($0, .eventType(name: type.name, feature: $0)) } }
     out += attributes.map { ($0.name, .attribute($0.name)) }
+    out += fittedNames().map { ($0, .builtIn($0)) }
     return out
   }
 

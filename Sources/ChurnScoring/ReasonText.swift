@@ -13,6 +13,7 @@ public enum ReasonText {
       "days_since_last_event": "days since last activity", "tenure_days": "days as a customer",
       "recency_days": "days since last purchase", "r_score": "RFM recency score", "f_score": "RFM frequency score",
       "m_score": "RFM monetary score", "rfm_segment": "RFM segment",
+      "btyd_p_alive": "chance still buying (BG/NBD)", "btyd_expected_purchases": "expected purchases in the horizon (BG/NBD)",
     ]
     if let text = fixed[feature] { return text }
     if let w = window(feature, prefix: "active_days_") { return "active days in last \(w) days" }

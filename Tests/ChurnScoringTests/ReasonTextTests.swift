@@ -23,6 +23,8 @@ struct ReasonTextTests {
     ("contract", .missing, 0.05, "contract is missing (+5.0 pts)"),
     ("tenure_days", .number(120), 0.015, "days as a customer = 120 (+1.5 pts)"),
     ("monthly_revenue", .number(1234.5), 0.004, "monthly revenue = 1234.5 (+0.4 pts)"),
+    ("btyd_p_alive", .number(0.36), 0.015, "chance still buying (BG/NBD) = 0.36 (+1.5 pts)"),
+    ("btyd_expected_purchases", .number(0.2), 0.034, "expected purchases in the horizon (BG/NBD) = 0.20 (+3.4 pts)"),
     // Never +0.0 / -0.0 pts, -0.00 or nan: a contribution under 0.05 points, a small value, a flat change, a nan value.
     ("tenure", .number(3), 0.0004, "tenure = 3 (+<0.1 pts)"),
     ("discount", .number(-0.001), 0.02, "discount = -0.001 (+2.0 pts)"),

@@ -29,6 +29,11 @@ public struct FeatureBuilder {
   public var defaultLeadDays = 0
   /// Purchase types for RFM when deriving the spec; `nil` = recognized names (order, purchase, ...).
   public var purchaseTypes: [String]?
+  /// The `btyd` family of a derived spec (nil: off). Its columns come from a BG/NBD model
+  /// fitted at each cutoff, which this module does not have: the builder puts the family in the
+  /// result's spec (and checks its names against the other columns) but not its columns;
+  /// `ObservationPlan.features` in ChurnPipeline adds them.
+  public var btyd: FeatureSpec.BTYDFamily?
   /// Most event types a derived spec takes; more is an error asking for an explicit list.
   public var maxEventTypes = 64
   /// Threads reading the log (each reads its own byte range; the results are merged), at most
@@ -194,6 +199,7 @@ public struct FeatureBuilder {
       }
       effective = FeatureSpec(windows: windows, leadDays: leadDays, eventTypes: types, purchaseTypes: purchases,
                               rfmWindowDays: rfmWindowDays, attributes: customers?.attributes ?? [])
+      effective.btyd = btyd
       // Event types cannot be renamed by the user (the log is what it is): a type whose
       // features would repeat a column gets a numbered token. Customer columns can be left out
       // or renamed, so validate() names them instead.

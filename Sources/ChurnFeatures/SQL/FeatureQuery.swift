@@ -75,10 +75,12 @@ public struct FeatureQuery: Sendable {
   ///   - customersTable: the customers table, if any; its attribute columns are the spec's.
   ///   - customerColumns: the customers table's id, signup and churn-date columns.
   /// - Throws: `FeatureQueryError` for a table name that is not a plain (dotted) name, a spec
-  ///   with attributes but no customers table; `FeatureSpecError` for an invalid spec.
+  ///   with attributes but no customers table, a spec with the `btyd` family (a model fitted at
+  ///   each cutoff, which one query cannot compute); `FeatureSpecError` for an invalid spec.
   public init(spec: FeatureSpec, observation: ObservationDesign, columns: Columns = Columns(), dialect: SQLDialect,
               eventsTable: String, customersTable: String? = nil, customerColumns: CustomerColumns = CustomerColumns()) throws {
     try spec.validate()
+    if spec.includes("btyd") { throw FeatureQueryError.fittedFamily("btyd") }
     try Self.checkTableName(eventsTable, option: "events table")
     if let customersTable { try Self.checkTableName(customersTable, option: "customers table") }
     if customersTable == nil, let first = spec.attributes.first {
@@ -117,6 +119,8 @@ public enum FeatureQueryError: Error, Equatable, CustomStringConvertible {
   case badTableName(option: String, name: String)
   case attributesWithoutCustomersTable(attribute: String)
   case unknownPurchaseType(name: String, types: [String])
+  /// A family whose features come from a model fitted at each cutoff (`btyd`), not from SQL.
+  case fittedFamily(String)
 
   public var description: String {
     switch self {
@@ -126,6 +130,10 @@ public enum FeatureQueryError: Error, Equatable, CustomStringConvertible {
       return "the feature spec uses customer attributes (such as \(attribute)) but no customers table is given; add --customers-table NAME"
     case .unknownPurchaseType(let name, let types):
       return "purchase type \"\(name)\" is not one of the event types \(types.joined(separator: ", ")); add it to --event-types or fix --purchase-types"
+    case .fittedFamily(let family):
+      return "the \(family) features (btyd_p_alive, btyd_expected_purchases) come from a BG/NBD model fitted on the purchases before each cutoff, "
+        + "which SQL cannot compute; compute them from an event log file (--events), or use features without --features \(family) "
+        + "(a spec or model made without it)"
     }
   }
 }

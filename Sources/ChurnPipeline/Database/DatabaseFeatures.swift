@@ -17,12 +17,15 @@ extension ObservationPlan {
   /// - Returns: the rows with their spec and summary (no skipped rows: the server's types
   ///   already refused malformed values), and the customer table when there is one.
   /// - Throws: `DatabaseError` when the server cannot be reached or refuses a query, or the
-  ///   result does not have the query's columns; `PlanError.specFixesWindows`; the errors of
+  ///   result does not have the query's columns; `PlanError.specFixesWindows`;
+  ///   `FeatureQueryError.fittedFamily` for the `btyd` family (added, or in `spec`), before
+  ///   connecting: the database cannot fit a model at each cutoff; the errors of
   ///   reading the customer table and of `FeatureQuery`; `FeatureError.cutoffBeforeData` and
   ///   `.cutoffAfterData` for a cutoff outside the table's events, as for a file.
   public func features(_ source: DatabaseSource, spec given: FeatureSpec? = nil, extraNumeric: String? = nil,
                        log: JobLog = .silent) throws -> (result: FeatureBuilder.Result, customers: CustomerTable?) {
     if given != nil && (windows != nil || leadDays != nil || purchaseTypes != nil) { throw PlanError.specFixesWindows }
+    if addedFamilies.contains("btyd") || given?.includes("btyd") == true { throw FeatureQueryError.fittedFamily("btyd") }
     let connection = try PostgresConnection(url: source.url)
     let scratch = NSTemporaryDirectory() + "/churn-database-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
     try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)

@@ -23,6 +23,9 @@ public struct ObservationPlan: Sendable, Equatable {
   public var purchaseTypes: [String]?
   /// The end of the data (exclusive, ms), if not the midnight after the last event.
   public var dataEnd: Int64?
+  /// Feature families added to the defaults, from `FeatureSpec.optionalFamilyNames` (`btyd`);
+  /// with a spec, the spec's families are used and this must be empty.
+  public var addedFamilies: [String] = []
 
   /// A plan from the texts a user writes.
   ///
@@ -36,10 +39,13 @@ public struct ObservationPlan: Sendable, Equatable {
   ///   - activityTypes: inactivity churn: the event types that count as activity (nil: all).
   ///   - purchaseTypes: the event types that are purchases for RFM (nil: order, purchase, transaction, sale if present).
   ///   - dataEnd: the end of the data (exclusive), a date such as `2025-12-01` (nil: the midnight after the last event).
+  ///   - features: feature families to add to the defaults, such as `["btyd"]` (see `addedFamilies`).
   /// - Throws: `FeatureError` for a date, range, span, window or lead that cannot be used,
-  ///   naming the value and what was expected; `PlanError.badDataEnd`.
+  ///   naming the value and what was expected; `PlanError.badDataEnd`; `PlanError.unknownFamily`
+  ///   for a name in `features` that is not a family to add.
   public init(cutoffs: String? = nil, cutoff: [String] = [], horizon: String = "30d", leadDays: Int? = nil, windows: [Int]? = nil,
-              activeWindow: String? = nil, activityTypes: [String]? = nil, purchaseTypes: [String]? = nil, dataEnd: String? = nil) throws {
+              activeWindow: String? = nil, activityTypes: [String]? = nil, purchaseTypes: [String]? = nil, dataEnd: String? = nil,
+              features: [String] = []) throws {
     var list = try cutoff.map(ObservationDesign.cutoff)
     if let cutoffs { list += try ObservationDesign.cutoffRange(cutoffs) }
     let horizonSpan = try CalendarSpan.parse(horizon, option: "--horizon")
@@ -61,6 +67,28 @@ public struct ObservationPlan: Sendable, Equatable {
     }
     self.init(design: try ObservationDesign(cutoffs: list, horizon: horizonSpan, activeWindow: active, activityTypes: activityTypes, dataEnd: end),
               leadDays: leadDays, windows: windows.map { Array(Set($0)).sorted() }, purchaseTypes: purchaseTypes)
+    addedFamilies = try Self.families(features)
+  }
+
+  /// The families of a `--features` list, each once, in `FeatureSpec.optionalFamilyNames` order.
+  ///
+  /// - Throws: `PlanError.unknownFamily` for a name that is not a family to add (a default
+  ///   family, always computed, is named as such).
+  public static func families(_ names: [String]) throws -> [String] {
+    for name in names where !FeatureSpec.optionalFamilyNames.contains(name) {
+      throw PlanError.unknownFamily(name: name, isDefault: FeatureSpec.familyNames.contains(name))
+    }
+    return FeatureSpec.optionalFamilyNames.filter(names.contains)
+  }
+
+  /// The `btyd` family of a spec derived under this plan, or nil when it is not added: its
+  /// expected purchases span the label horizon (a month counted as 30 days, lifetimes' month).
+  public var btydFamily: FeatureSpec.BTYDFamily? {
+    guard addedFamilies.contains("btyd") else { return nil }
+    switch horizon {
+    case .days(let n): return .init(horizonDays: n)
+    case .months(let m): return .init(horizonDays: 30 * m)
+    }
   }
 
   /// A plan from a design (cutoffs, horizon, eligibility and the data end) and the feature settings.
@@ -83,9 +111,12 @@ public struct ObservationPlan: Sendable, Equatable {
   /// The point-in-time feature rows and labels of `data` at every cutoff: the default feature
   /// families over `windows`, or exactly the features of `spec` (a saved spec or a model's).
   ///
+  /// With the `btyd` family (added here, or in `spec`), the log is read a second time for its
+  /// purchases, and `BTYDFeatures` adds the family's columns after the attributes.
+  ///
   /// - Throws: `PlanError.specFixesWindows` when a spec is given with windows, lead or purchase
-  ///   types (the spec fixes them); the errors of reading the log and the customer table and of
-  ///   `FeatureBuilder.build`.
+  ///   types (the spec fixes them), `PlanError.specFixesFamilies` when a spec is given with added
+  ///   families; the errors of reading the log and the customer table and of `FeatureBuilder.build`.
   public func features(_ data: EventData, customers: CustomerTable?, spec: FeatureSpec? = nil, log: JobLog = .silent) throws -> FeatureBuilder.Result {
     let (reader, progress) = data.reader(log: log)
     defer { progress?.finish() }
@@ -100,13 +131,23 @@ public struct ObservationPlan: Sendable, Equatable {
   public func features(reading reader: EventLogReader, customers: CustomerTable?, spec: FeatureSpec? = nil,
                        threads: Int) throws -> FeatureBuilder.Result {
     if spec != nil && (windows != nil || leadDays != nil || purchaseTypes != nil) { throw PlanError.specFixesWindows }
+    if spec != nil && !addedFamilies.isEmpty { throw PlanError.specFixesFamilies(addedFamilies) }
     var builder = FeatureBuilder(design: try design(), spec: spec, customers: customers)
     if let windows { builder.defaultWindows = windows }
     if let leadDays { builder.defaultLeadDays = leadDays }
     builder.purchaseTypes = purchaseTypes
+    builder.btyd = btydFamily
     guard (1...FeatureError.maximumThreads).contains(threads) else { throw FeatureError.tooManyThreads(threads) }
     builder.threads = threads
-    return try builder.build(events: reader)
+    var result = try builder.build(events: reader)
+    if result.spec.btyd != nil {
+      var purchases = reader
+      purchases.progress = nil
+      // As the builder reads: an explicit end of the data vouches for events after today.
+      if dataEnd != nil { purchases.latestTimestamp = nil }
+      try BTYDFeatures.add(to: &result, calendar: try PurchaseCalendar.read(purchases, purchaseTypes: result.spec.purchaseTypes))
+    }
+    return result
   }
 
   /// Feature windows from a list such as `7,30,90`: distinct whole day counts, ascending.
@@ -143,6 +184,10 @@ public enum PlanError: Error, Equatable, CustomStringConvertible {
   case badWindow(list: String, item: String)
   /// A `--windows` list with no item.
   case noWindowList(String)
+  /// A `--features` name that is not a family to add (`isDefault`: a default family).
+  case unknownFamily(name: String, isDefault: Bool)
+  /// Families added to a plan that is given a spec.
+  case specFixesFamilies([String])
 
   public var description: String {
     switch self {
@@ -154,6 +199,13 @@ public enum PlanError: Error, Equatable, CustomStringConvertible {
       return "--windows \"\(MessageText.excerpt(list))\": \"\(MessageText.excerpt(item))\" is not a whole number of days "
         + "from 1 to \(FeatureError.maximumFeatureDays); expected a list such as 7,30,90"
     case .noWindowList(let text): return "--windows \"\(text)\" is not a list of day counts; expected for example 7,30,90"
+    case .unknownFamily(let name, let isDefault):
+      let known = FeatureSpec.optionalFamilyNames.joined(separator: ", ")
+      return isDefault
+        ? "--features \(name): \(name) is a default family, always computed; --features adds the families that are off by default: \(known)"
+        : "--features \"\(MessageText.excerpt(name))\" is not a feature family to add; expected \(known)"
+    case .specFixesFamilies(let names):
+      return "--features \(names.joined(separator: ",")) comes from the spec when a spec is given; drop it (the spec's families are used) or edit the spec"
     }
   }
 }

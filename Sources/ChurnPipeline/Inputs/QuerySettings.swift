@@ -35,6 +35,9 @@ public struct QuerySettings: Sendable, Equatable {
   public var activityTypes: [String]?
   public var purchaseTypes: [String]?
   public var dataEnd: String?
+  /// Feature families added to the default families of `.eventTypes` (`btyd`: refused, since
+  /// SQL cannot fit its model).
+  public var addedFamilies: [String] = []
   /// The events table's columns (nil: the model's, else `customer_id`, `timestamp`,
   /// `event_type`, `value`); `noValueColumn`: the table has none.
   public var customerColumn: String?
@@ -56,7 +59,7 @@ public struct QuerySettings: Sendable, Equatable {
   /// The query of `features` under these settings.
   ///
   /// - Throws: `QuerySettingsError.modelWithoutEvents` for a model trained on a prepared table;
-  ///   the errors of `ObservationPlan.init`, `FeatureQuery.defaultSpec` and `FeatureQuery.init`.
+  ///   `PlanError.specFixesFamilies` for added families with a model or spec; the errors of `ObservationPlan.init`, `FeatureQuery.defaultSpec` and `FeatureQuery.init`.
   public func query(_ features: Features, dialect: SQLDialect, eventsTable: String, customersTable: String? = nil) throws -> FeatureQuery {
     var model: ModelFile.EventSettings?
     if case .model(let file, let path) = features {
@@ -64,13 +67,15 @@ public struct QuerySettings: Sendable, Equatable {
       model = events
     }
     let plan = try plan(model: model)
-    let spec: FeatureSpec
+    if case .eventTypes = features {} else if !plan.addedFamilies.isEmpty { throw PlanError.specFixesFamilies(plan.addedFamilies) }
+    var spec: FeatureSpec
     switch features {
     case .model(let file, _): spec = file.featureSpec!
     case .spec(let given): spec = given
     case .eventTypes(let types, let valued):
       spec = try FeatureQuery.defaultSpec(eventTypes: types, valuedTypes: valued, windows: plan.windows ?? [7, 30, 90],
                                           leadDays: plan.leadDays ?? 0, purchaseTypes: plan.purchaseTypes)
+      spec.btyd = plan.btydFamily
     }
     let columns = eventColumns(model: model)
     return try FeatureQuery(spec: spec, observation: try plan.design(), columns: columns, dialect: dialect, eventsTable: eventsTable,
@@ -86,7 +91,8 @@ public struct QuerySettings: Sendable, Equatable {
     }
     return try ObservationPlan(cutoffs: cutoffs, cutoff: cutoffTexts, horizon: horizon ?? model?.horizon ?? "30d", leadDays: leadDays,
                                windows: windows, activeWindow: activeWindow ?? model?.activeWindow,
-                               activityTypes: activityTypes ?? model?.activityTypes, purchaseTypes: purchaseTypes, dataEnd: dataEnd)
+                               activityTypes: activityTypes ?? model?.activityTypes, purchaseTypes: purchaseTypes, dataEnd: dataEnd,
+                               features: addedFamilies)
   }
 
   /// The events table's column names: those set here, else the model's, else the defaults.
