@@ -77,8 +77,7 @@ struct Score: ParsableCommand {
 
   @OptionGroup var contact: ContactOptions
 
-  @Option(help: ArgumentHelp("A survival model's monthly discount rate d, 0 to 10, the same rate as churn lifetime's (default 0, none; needs --revenue-column): "
-    + "period k's revenue counts δ^k in lifetime_value and value_at_risk, δ = (1 + d)^−(the horizon in months).", valueName: "d"))
+  @Option(help: DiscountRate.help)
   var discount: Double?
 
   @Option(help: "Output format of --out (default csv).")
@@ -130,14 +129,7 @@ struct Score: ParsableCommand {
   }
 
   /// `--discount`, checked: a monthly rate in 0...10, with a revenue column.
-  func periodDiscount() throws -> DiscountRate {
-    guard let discount else { return .none }
-    do {
-      let checked = try DiscountRate(monthly: discount)
-      if revenueColumn == nil { throw PeriodDiscountError.needsRevenue }
-      return checked
-    } catch { throw ValidationError("\(error)") }
-  }
+  func periodDiscount() throws -> DiscountRate { try DiscountRate.flag(discount, revenueColumn: revenueColumn) }
 
   /// 10⁹ for 1_000_000_000: a power of ten in the help's words (other numbers as digits).
   static func powerOfTen(_ n: Int) -> String {
