@@ -56,7 +56,7 @@ extension HTMLReport {
         SVGPlot.Series(name: c.id, points: [(0, 1)] + c.survival.enumerated().map { (Double($0 + 1), $1) }, dots: true)
       }
       body += SVGPlot.lines(axes, title: "Survival of the \(t.customers.count) riskiest customers", series: series, legendBelow: true)
-      body += table(["customer"] + (1...t.periods).map { "S(\($0))" } + ["expected periods", "median"],
+      body += table([idHeader] + (1...t.periods).map { "S(\($0))" } + ["expected periods", "median"],
                     t.customers.map { c in
                       let curve = SurvivalCurve(survival: c.survival)
                       return [c.id] + c.survival.map(three) + [String(format: "%.2f", curve.expectedPeriodsRemaining),
