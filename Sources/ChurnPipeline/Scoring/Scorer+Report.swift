@@ -12,7 +12,7 @@ extension Scorer {
   /// Labelled rows for the cohorts are the model's training cutoffs recomputed from the event
   /// log, or the rows of a table given with a label column; without either the cohort sections
   /// say what to give. A survival model's report adds the section "Time to churn"
-  /// (`timeToChurn(_:scored:)`).
+  /// (`timeToChurn(_:scored:riskiest:)`).
   ///
   /// - Parameters:
   ///   - source: the customers to score.
