@@ -96,7 +96,7 @@ struct BriefLifetimeValueCommandTests {
       let line = try #require(Self.valueLine(page), "\(owner)")
       let shown = try #require(Self.totals(line), "\(line)")
       #expect(close(shown.ltv, ltv) && close(shown.risk, risk) && shown.customers == valued.count, "\(owner): \(line) against \(ltv), \(risk)")
-      #expect(line.hasSuffix("over the next 3 periods of 30d, over \(valued.count) customers with a revenue value, discounted 2% a month"), "\(line)")
+      #expect(line.hasSuffix("over the next 3 periods of 30d for \(valued.count) customers with a revenue value, discounted 2% a month"), "\(line)")
       // The index: the owner's row ends with lifetime value, value at risk, CSV.
       let indexRow = try #require(indexRows.first { $0[0] == owner }, "\(owner)")
       #expect(close(Self.number(indexRow[indexRow.count - 3]), ltv) && close(Self.number(indexRow[indexRow.count - 2]), risk), "\(indexRow)")

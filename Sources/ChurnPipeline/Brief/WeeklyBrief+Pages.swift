@@ -160,7 +160,7 @@ extension WeeklyBrief {
   /// total of `customers` customers' values.
   func valueLine(_ values: LifetimeValues, lifetimeValue: Double, valueAtRisk: Double, customers: Int) -> String {
     "lifetime value \(SignedNumber.unsigned(lifetimeValue, decimals: 2)) and value at risk \(SignedNumber.unsigned(valueAtRisk, decimals: 2)) "
-      + "over the next \(values.periods) periods of \(values.horizon), over \(customers) customers with a revenue value"
+      + "over the next \(values.periods) periods of \(values.horizon) for \(customers) customers with a revenue value"
       + (values.monthlyDiscount > 0 ? ", discounted \(String(format: "%g", 100 * values.monthlyDiscount))% a month" : ", undiscounted")
   }
   func note(_ text: String) -> String { "<p class=\"note\">\(Self.escape(text))</p>" }
