@@ -14,7 +14,9 @@ struct BriefCommand: ParsableCommand {
       week's ranked list (without it, every warning); then the movers, whose churn probability
       rose most since that list; then the key accounts, the owner's customers with the highest
       --revenue-column, with the model's probability at --trend-points cutoffs --trend-step apart.
-      Reasons are in words, as in churn score. Customers with no owner go on the page
+      Reasons are in words, as in churn score. A survival model (churn train --survival) scored
+      with --revenue-column adds each listed customer's lifetime value and value at risk over
+      its K periods (discounted by --discount, as churn score's) and each owner's totals. Customers with no owner go on the page
       "unassigned". The index links to monthly.html, the monthly analysis (as churn monthly
       writes it) over the last --monthly-cutoffs month starts whose labels are known. Files are
       written all together or not at all; other files in --out stay.
@@ -62,16 +64,16 @@ struct BriefCommand: ParsableCommand {
 
   @OptionGroup var purchase: PurchaseValueOptions
 
-  @Option(help: ArgumentHelp("With --lifetime-value btyd: the monthly discount rate d, 0 to 10 (default 0.01, as churn lifetime's).", valueName: "d"))
+  @Option(help: DiscountRate.help)
   var discount: Double?
 
   @Option(help: "Directory to write the brief into (created when missing).")
   var out: String
 
   func validate() throws {
-    if purchase.lifetimeValue == nil { try FlagRules.refuse(discount != nil ? ["--discount"] : [], "applies to --lifetime-value btyd; add it, or drop --discount") }
     let btyd = try purchase.settings(discount: discount, revenueColumn: revenueColumn) != nil
     _ = try contact.economics(revenueColumn: revenueColumn, purchaseValue: btyd)
+    if !btyd { _ = try DiscountRate.flag(discount, revenueColumn: revenueColumn) }
     if surveyType.trimmingSpaces.isEmpty || npsType.trimmingSpaces.isEmpty { throw ValidationError("--survey-type and --nps-type must name event types") }
     if inputs.table != nil {
       throw ValidationError("churn brief reads an event log (--events or --database, with --as-of): the key accounts' trend is scored at earlier cutoffs; drop --table")
@@ -86,6 +88,7 @@ struct BriefCommand: ParsableCommand {
                                monthlySettings: MonthlyAnalysis.Settings(surveyType: surveyType.trimmingSpaces, npsType: npsType.trimmingSpaces),
                                contact: try contact.economics(revenueColumn: revenueColumn, purchaseValue: purchase.lifetimeValue != nil))
     options.purchaseValue = try purchase.settings(discount: discount, revenueColumn: revenueColumn)
+    if options.purchaseValue == nil { options.discount = try DiscountRate.flag(discount, revenueColumn: revenueColumn) }
     let brief = switch inputs.source(for: scorer.model) {
     case .events(let data, let asOf): try scorer.brief(data, asOf: asOf, options: options)
     case .database(let source, let asOf): try scorer.brief(source, asOf: asOf, options: options)

@@ -15,6 +15,11 @@ struct Report: ParsableCommand {
       the model's training cutoffs, recomputed from --events (or --table with --label). The
       health section gives the mean health points per dimension (as churn score's health
       columns) over all customers scored and per band, and the ranked list a health column.
+      A survival model (churn train --survival) adds "Time to churn": S(k), k = 0…K, of the 5
+      riskiest customers scored, and Kaplan–Meier survival by risk band against the model's
+      mean predicted S(k) on the customers at the model's held-out cutoff (its training
+      cutoffs when it has none), recomputed from --events and the churn dates of --customers,
+      censored by the end of the data.
       For purchase data, --lifetime-value btyd adds each customer's BTYD lifetime value and
       value at risk (as churn score --lifetime-value btyd) to the ranked list and the summary.
       """)

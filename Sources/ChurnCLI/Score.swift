@@ -86,9 +86,7 @@ struct Score: ParsableCommand {
 
   @OptionGroup var purchase: PurchaseValueOptions
 
-  @Option(help: ArgumentHelp("A survival model's monthly discount rate d, 0 to 10, the same rate as churn lifetime's (default 0, none; needs --revenue-column): "
-    + "period k's revenue counts δ^k in lifetime_value and value_at_risk, δ = (1 + d)^−(the horizon in months). "
-    + "With --lifetime-value btyd, month m's spend counts (1 + d)^−m (default 0.01, as churn lifetime's).", valueName: "d"))
+  @Option(help: DiscountRate.help)
   var discount: Double?
 
   @Option(help: "Output format of --out (default csv).")
@@ -145,12 +143,7 @@ struct Score: ParsableCommand {
   /// `--discount` of a survival model, checked: a monthly rate in 0...10, with a revenue column
   /// (none with `--lifetime-value`, whose settings carry it).
   func periodDiscount() throws -> DiscountRate {
-    guard let discount, purchase.lifetimeValue == nil else { return .none }
-    do {
-      let checked = try DiscountRate(monthly: discount)
-      if revenueColumn == nil { throw PeriodDiscountError.needsRevenue }
-      return checked
-    } catch { throw ValidationError("\(error)") }
+    purchase.lifetimeValue == nil ? try DiscountRate.flag(discount, revenueColumn: revenueColumn) : .none
   }
 
   /// 10⁹ for 1_000_000_000: a power of ten in the help's words (other numbers as digits).

@@ -84,6 +84,17 @@ struct LifetimeValueCommandTests {
     let cents = { (x: Double) in String(format: "%.2f", (x * 100).rounded() / 100) }
     #expect(html.contains("<th>revenue at risk</th><th>lifetime value</th><th>value at risk</th><th>segment</th>"))
     #expect(html.contains("</td><td class=\"n\">\(cents(undiscounted.ltv))</td><td class=\"n\">\(cents(undiscounted.risk))</td>"), "\(undiscounted)")
+    // Its time to churn: the 5 riskiest customers by probability (whatever the list's order), their curves as the list's survival_k.
+    #expect(ReportCheck.problems(html) == [])
+    let riskiest = rows.sorted { (Double($0[2])!, $1[1]) > (Double($1[2])!, $0[1]) }.prefix(5)
+    let plotted = try SVGLines(svg: try #require(SVGLines.svg(html, section: "time-to-churn", index: 0)), xRange: 0...3)
+    #expect(plotted.names == riskiest.map { $0[1] })
+    for (line, row) in zip(plotted.points, riskiest) {
+      let curve = [1] + (1...3).map { Double(row[column("survival_\($0)")])! }
+      #expect(line.count == 4 && zip(line, curve).allSatisfy { abs($0.y - $1) < 0.002 }, "\(row[1]): \(line) against \(curve)")
+      #expect(html.contains("<tr><td>\(row[1])</td>" + curve.dropFirst().map { "<td class=\"n\">\(String(format: "%.3f", $0))</td>" }.joined()), "\(row[1])")
+    }
+    #expect(html.contains("Kaplan–Meier survival of the ") && html.contains(" customers at the model's held-out cutoff 2024-11-01, recomputed from \(dir.file("events.csv"))"))
 
     // Errors, each pinned.
     func error(_ arguments: [String]) throws -> String {

@@ -87,6 +87,7 @@ struct ReportNumberTests {
     #expect(report.status == 0, "\(report.stderr)")
     let html = try String(contentsOfFile: dir.file("r.html"), encoding: .utf8)
     #expect(ReportCheck.problems(html) == [])
+    #expect(!html.contains("<section id=\"time-to-churn\">"))  // not a survival model
 
     let model = try ModelFile.read(path: dir.file("m.json"))
     let table = try TypedCSV(path: telco, idColumn: "customerid").featureTable(label: nil)

@@ -11,10 +11,12 @@ extension WeeklyBrief {
   /// The header of every owner's CSV. `section` is `new_warning`, `mover`, `key_account` or,
   /// with contact economics, `call`; `trend` the probabilities at `trendCutoffs` joined by `;`
   /// (blank where not eligible); with contact economics `value_at_stake` and
-  /// `expected_net_value_of_contact` follow.
+  /// `expected_net_value_of_contact` follow; with lifetime values (a survival model scored with
+  /// a revenue column) `lifetime_value` and `value_at_risk` last.
   public func csvHeader() -> String {
     "section,\(CSVField.escape(idHeader)),owner,churn_probability,risk_band,band_from,warnings,previous_probability,previous_band,change,"
       + "monthly_revenue,reason_1,reason_2,reason_3,trend" + (contactCut == nil ? "" : ",value_at_stake,expected_net_value_of_contact")
+      + (lifetimeValue == nil ? "" : ",lifetime_value,value_at_risk")
   }
 
   /// One owner's CSV: the new warnings, the movers, the key accounts, then (with contact
@@ -30,6 +32,7 @@ extension WeeklyBrief {
         for k in 0..<3 { fields.append(k < a.reasons.count ? a.reasons[k] : "") }
         fields.append(a.trend.map { number($0, 6) }.joined(separator: ";"))
         if contactCut != nil { fields += [number(a.valueAtStake, 2), number(a.netValueOfContact, 2)] }
+        if lifetimeValue != nil { fields += [number(a.lifetimeValue, 2), number(a.valueAtRisk, 2)] }
         lines.append(fields.map(CSVField.escape).joined(separator: ","))
       }
     }
@@ -45,43 +48,48 @@ extension WeeklyBrief {
     body += "<p class=\"counts\"><b>\(brief.customers)</b> customers: <span class=\"band red\">\(brief.red) red</span> "
       + "<span class=\"band yellow\">\(brief.yellow) yellow</span> <span class=\"band green\">\(brief.customers - brief.red - brief.yellow) green</span>"
       + " · <b>\(brief.newWarnings.count)</b> new warnings · <b>\(brief.movers.count)</b> movers</p>\n"
+    if let values = lifetimeValue, let ltv = brief.lifetimeValue, let risk = brief.valueAtRisk {
+      body += "<p class=\"value\">\(e(valueLine(values, lifetimeValue: ltv, valueAtRisk: risk, customers: brief.valuedCustomers)))</p>\n"
+    }
 
     let warnedTitle = previous == nil ? "Warnings" : "New warnings since last week"
     body += section("new-warnings", "\(warnedTitle) (\(brief.newWarnings.count))",
                     brief.newWarnings.isEmpty ? note(previous == nil ? "No customer is red or yellow." : "No customer turned red or yellow since last week.")
-                      : table(["band", idHeader, "churn", "last week", "warning rules", "why"], brief.newWarnings.map { a in
+                      : table(["band", idHeader, "churn", "last week"] + valueHeader + ["warning rules", "why"], brief.newWarnings.map { a in
                           [bandCell(a), idCell(a.id), cell(pct(a.probability), number: true),
-                           cell(a.previousProbability.map { pct($0) + (a.previousBand.map { " " + $0 } ?? "") } ?? "not listed", number: true),
-                           cell(a.warnings.joined(separator: "; ")), reasonsCell(a)]
+                           cell(a.previousProbability.map { pct($0) + (a.previousBand.map { " " + $0 } ?? "") } ?? "not listed", number: true)]
+                            + valueCells(a) + [cell(a.warnings.joined(separator: "; ")), reasonsCell(a)]
                         }))
     body += section("movers", "Movers: risk up most since last week",
                     previous == nil ? note("Give last week's list (--previous) to see whose risk rose.")
                       : brief.movers.isEmpty ? note("No customer's risk rose since last week.")
-                      : table([idHeader, "churn", "change", "band", "why"], brief.movers.map { a in
-                          [idCell(a.id), cell(pct(a.probability), number: true), cell(RankedList.change(points: a.risePoints!), number: true),
-                           bandCell(a), reasonsCell(a)]
+                      : table([idHeader, "churn", "change"] + valueHeader + ["band", "why"], brief.movers.map { a in
+                          [idCell(a.id), cell(pct(a.probability), number: true), cell(RankedList.change(points: a.risePoints!), number: true)]
+                            + valueCells(a) + [bandCell(a), reasonsCell(a)]
                         }))
     let trendHeader = "trend (\(trendCutoffs.first ?? asOf) to \(asOf))"
     body += section("key-accounts", "Key accounts: highest monthly revenue",
                     revenueColumn == nil ? note("Give the revenue column (--revenue-column) to see key accounts.")
                       : brief.keyAccounts.isEmpty ? note("No customer of this owner has a revenue value.")
-                      : table([idHeader, "monthly revenue", "churn", trendHeader, "band", "why"], brief.keyAccounts.map { a in
-                          [idCell(a.id), cell(a.monthlyRevenue.map { SignedNumber.unsigned($0, decimals: 2) } ?? "", number: true),
-                           cell(pct(a.probability), number: true), "<td class=\"trend\">\(sparkline(a.trend))</td>", bandCell(a), reasonsCell(a)]
+                      : table([idHeader, "monthly revenue"] + valueHeader + ["churn", trendHeader, "band", "why"], brief.keyAccounts.map { a in
+                          [idCell(a.id), cell(a.monthlyRevenue.map { SignedNumber.unsigned($0, decimals: 2) } ?? "", number: true)] + valueCells(a)
+                            + [cell(pct(a.probability), number: true), "<td class=\"trend\">\(sparkline(a.trend))</td>", bandCell(a), reasonsCell(a)]
                         }))
     if let cut = brief.contactCut {
       body += section("calls", "Worth a call (\(brief.calls.count))",
                       "<p class=\"totals\">\(Self.escape(cut.summary))</p>"
                         + (brief.calls.isEmpty ? note("No customer of this owner has a value at stake above the break-even \(SignedNumber.unsigned(cut.economics.breakEven, decimals: 2)).")
-                           : table([idHeader, "value at stake", "net value of a call", "churn", "band", "why"], brief.calls.map { a in
+                           : table([idHeader, "value at stake", "net value of a call"] + valueHeader + ["churn", "band", "why"], brief.calls.map { a in
                                [idCell(a.id), cell(a.valueAtStake.map { SignedNumber.unsigned($0, decimals: 2) } ?? "", number: true),
-                                cell(a.netValueOfContact.map { SignedNumber.text($0, decimals: 2) } ?? "", number: true),
-                                cell(pct(a.probability), number: true), bandCell(a), reasonsCell(a)]
+                                cell(a.netValueOfContact.map { SignedNumber.text($0, decimals: 2) } ?? "", number: true)] + valueCells(a)
+                                 + [cell(pct(a.probability), number: true), bandCell(a), reasonsCell(a)]
                              })))
     }
     body += "<p class=\"note\">Red and yellow are the model's risk bands"
       + (usesRules ? ", raised by the warning rules where a rule is worse (the band's source is in the CSV)" : "")
-      + ". Churn is the model's probability of leaving within its horizon. Reasons are the inputs that raise this customer's risk most, with the customer's own values.</p>\n"
+      + ". Churn is the model's probability of leaving within its horizon. Reasons are the inputs that raise this customer's risk most, with the customer's own values."
+      + (lifetimeValue.map { " Lifetime value is the revenue the model expects the customer to bring over the next \($0.periods) periods of \($0.horizon), "
+        + "value at risk the revenue it expects to be lost to churn over them (as churn score's lifetime_value and value_at_risk)." } ?? "") + "</p>\n"
     return page(title: "Weekly brief: \(brief.title), \(asOf)", body: body)
   }
 
@@ -98,11 +106,19 @@ extension WeeklyBrief {
           [cell("\(cut.calls.count)", number: true), cell(SignedNumber.unsigned(cut.netValue, decimals: 2), number: true),
            cell(SignedNumber.unsigned(cut.cost, decimals: 2), number: true)]
         } ?? [])
+        + (lifetimeValue == nil ? [] : [o.lifetimeValue, o.valueAtRisk].map { cell($0.map { SignedNumber.unsigned($0, decimals: 2) } ?? "", number: true) })
         + ["<td><a href=\"\(e(o.fileStem)).csv\">\(e(o.fileStem)).csv</a></td>"]
     }
     if let cut = contactCut { body += "<p class=\"totals\">All owners: \(e(cut.summary))</p>\n" }
+    if let values = lifetimeValue {
+      let valued = owners.filter { $0.lifetimeValue != nil }
+      let line = valueLine(values, lifetimeValue: valued.reduce(0) { $0 + $1.lifetimeValue! }, valueAtRisk: valued.reduce(0) { $0 + $1.valueAtRisk! },
+                           customers: owners.reduce(0) { $0 + $1.valuedCustomers })
+      body += "<p class=\"value\">All owners: \(e(line))</p>\n"
+    }
     body += table([ownerColumn, "customers", "red", "yellow", "new warnings", "movers"]
-                  + (contactCut == nil ? [] : ["calls", "expected net value", "cost"]) + ["CSV"], rows)
+                  + (contactCut == nil ? [] : ["calls", "expected net value", "cost"])
+                  + (lifetimeValue == nil ? [] : ["lifetime value", "value at risk"]) + ["CSV"], rows)
     if let monthly {
       body += "<h2>The monthly analysis</h2>\n<p><a href=\"\(Self.monthlyPage)\">Churn rate by segment, churned against retained, satisfaction "
         + "and NPS by month</a>, over \(monthly.overall.count) month starts (\(e(monthly.overall.first?.date ?? "")) to \(e(monthly.overall.last?.date ?? ""))): "
@@ -130,6 +146,23 @@ extension WeeklyBrief {
   }
 
   func pct(_ p: Double) -> String { String(format: "%.1f%%", 100 * p) }
+
+  /// The lifetime value columns' headers, none without lifetime values.
+  var valueHeader: [String] { lifetimeValue == nil ? [] : ["lifetime value", "value at risk"] }
+
+  /// A customer's lifetime value and value at risk cells (blank without a revenue value), none
+  /// without lifetime values.
+  func valueCells(_ a: Account) -> [String] {
+    lifetimeValue == nil ? [] : [a.lifetimeValue, a.valueAtRisk].map { cell($0.map { SignedNumber.unsigned($0, decimals: 2) } ?? "", number: true) }
+  }
+
+  /// "lifetime value 1234.56 and value at risk 234.56 over the next 6 periods of 30d (…)": a
+  /// total of `customers` customers' values.
+  func valueLine(_ values: LifetimeValues, lifetimeValue: Double, valueAtRisk: Double, customers: Int) -> String {
+    "lifetime value \(SignedNumber.unsigned(lifetimeValue, decimals: 2)) and value at risk \(SignedNumber.unsigned(valueAtRisk, decimals: 2)) "
+      + "over the next \(values.periods) periods of \(values.horizon) for \(customers) customers with a revenue value"
+      + (values.monthlyDiscount > 0 ? ", discounted \(String(format: "%g", 100 * values.monthlyDiscount))% a month" : ", undiscounted")
+  }
   func note(_ text: String) -> String { "<p class=\"note\">\(Self.escape(text))</p>" }
   func cell(_ text: String, number: Bool = false) -> String { number ? "<td class=\"n\">\(Self.escape(text))</td>" : "<td>\(Self.escape(text))</td>" }
   func idCell(_ id: String) -> String { "<td class=\"id\">\(Self.escape(id))</td>" }

@@ -47,6 +47,12 @@ public struct WeeklyBrief: Sendable {
     /// value of a contact, S × value at stake − C (nil when the revenue is unknown).
     public var valueAtStake: Double?
     public var netValueOfContact: Double?
+    /// A survival model scored with a revenue column: the customer's lifetime value and value
+    /// at risk over the model's K periods, discounted by `BriefOptions.discount` (the ranked
+    /// list's `lifetime_value` and `value_at_risk`, `RiskRow.lifetimeValue`); nil otherwise or
+    /// without a revenue value.
+    public var lifetimeValue: Double? = nil
+    public var valueAtRisk: Double? = nil
 
     /// Whether the band is red or yellow.
     public var isWarned: Bool { Self.warns(band) }
@@ -80,6 +86,23 @@ public struct WeeklyBrief: Sendable {
     /// their rows), and those customers, highest net value first.
     public var contactCut: ContactCut? = nil
     public var calls: [Account] = []
+    /// With lifetime values (`WeeklyBrief.lifetimeValue`): the sums of `lifetimeValue` and
+    /// `valueAtRisk` over every customer of this owner with a revenue value, and how many
+    /// customers that is.
+    public var lifetimeValue: Double? = nil
+    public var valueAtRisk: Double? = nil
+    public var valuedCustomers = 0
+  }
+
+  /// What the brief's lifetime values are: a survival model's, over `periods` periods of the
+  /// model's horizon, discounted at a monthly rate (`BriefOptions.discount`).
+  public struct LifetimeValues: Sendable, Equatable {
+    /// K.
+    public var periods: Int
+    /// The horizon, such as "30d".
+    public var horizon: String
+    /// The monthly discount rate d (0: none).
+    public var monthlyDiscount: Double
   }
 
   /// "2025-12-01".
@@ -106,6 +129,9 @@ public struct WeeklyBrief: Sendable {
   /// With contact economics: who is worth a call over every owner's customers, the cut
   /// `churn score` prints for the same list.
   public var contactCut: ContactCut?
+  /// A survival model scored with a revenue column: every listed customer's lifetime value and
+  /// value at risk, and each owner's totals; nil otherwise.
+  public var lifetimeValue: LifetimeValues? = nil
 }
 
 /// What `Scorer.brief` needs beyond the data: the owner and revenue columns, last week's
@@ -139,6 +165,9 @@ public struct BriefOptions: Sendable {
   /// For purchase data: each customer's BTYD lifetime value and value at risk
   /// (`ScoringOptions.purchaseValue`), the value at stake of `contact`. Not with `revenueColumn`.
   public var purchaseValue: PurchaseValue.Settings?
+  /// The monthly discount rate of a survival model's lifetime value and value at risk, as
+  /// `ScoringOptions.discount` (`churn brief --discount`); needs `revenueColumn` and a survival model.
+  public var discount = DiscountRate.none
 
   public init(ownerColumn: String? = nil, revenueColumn: String? = nil, previous: String? = nil, rules: WarningRules? = nil,
               movers: Int = 10, keyAccounts: Int = 5, trendPoints: Int = 6, trendStep: CalendarSpan = .months(1), reasons: Int = .max,
@@ -209,7 +238,7 @@ extension Scorer {
     guard let ownerColumn = options.ownerColumn ?? model.ownerColumn else { throw BriefError.noOwnerColumn(model: modelPath) }
     var scoring = ScoringOptions(revenueColumn: options.revenueColumn, reasons: options.reasons, previous: options.previous,
                                  rules: options.rules, ownerColumn: ownerColumn)
-    (scoring.contact, scoring.purchaseValue) = (options.contact, options.purchaseValue)
+    (scoring.contact, scoring.purchaseValue, scoring.discount) = (options.contact, options.purchaseValue, options.discount)
     let scored = try score(source, options: scoring)
     let asOfInstant = scored.asOf!  // scoring from events or a database always sets it
     let last = try options.previous.map { try PreviousList(path: $0, idColumn: scored.idHeader) }
@@ -251,7 +280,8 @@ extension Scorer {
       let account = WeeklyBrief.Account(id: row.id, owner: row.owner, probability: row.probability, band: row.band, bandSource: row.bandSource,
                                         warnings: row.warnings ?? [], reasons: row.reasons, monthlyRevenue: revenue[row.id],
                                         previousProbability: before?.probability, previousBand: before?.band, trend: trend,
-                                        valueAtStake: options.contact == nil ? nil : row.valueAtStake, netValueOfContact: row.netValueOfContact)
+                                        valueAtStake: options.contact == nil ? nil : row.valueAtStake, netValueOfContact: row.netValueOfContact,
+                                        lifetimeValue: row.lifetimeValue, valueAtRisk: row.valueAtRisk)
       byOwner[row.owner, default: []].append(account)
     }
     let names = BriefFileNames(owners: byOwner.keys.compactMap { $0 }.sorted(), unassigned: byOwner[nil] != nil)
@@ -268,6 +298,12 @@ extension Scorer {
                                          red: accounts.filter { $0.band == "red" }.count, yellow: accounts.filter { $0.band == "yellow" }.count,
                                          newWarnings: newWarnings, movers: Array(movers.prefix(options.movers)),
                                          keyAccounts: Array(keyAccounts.prefix(options.keyAccounts)))
+      if scored.list.showsLifetimeValue {
+        let valued = accounts.filter { $0.lifetimeValue != nil }
+        brief.valuedCustomers = valued.count
+        brief.lifetimeValue = valued.reduce(0) { $0 + $1.lifetimeValue! }
+        brief.valueAtRisk = valued.reduce(0) { $0 + $1.valueAtRisk! }
+      }
       if let contact = scored.contact {  // options.contact, naming who has no value as the scoring does
         let cut = ContactCut(rowsByOwner[owner]!, economics: contact)
         let account = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
@@ -277,10 +313,14 @@ extension Scorer {
     }
     let monthly = try monthlyAnalysis(source, asOf: asOfInstant, options: options, notes: &notes)
     for note in notes { log.note(note) }
-    return WeeklyBrief(asOf: UTCTime.formatDate(milliseconds: asOfInstant), ownerColumn: ownerColumn, idHeader: scored.idHeader,
-                       previous: options.previous, revenueColumn: options.revenueColumn, usesRules: scored.list.showsWarnings,
-                       trendCutoffs: cutoffs.map { UTCTime.formatDate(milliseconds: $0) }, owners: owners, notes: notes, monthly: monthly,
-                       contactCut: scored.contactCut)
+    var brief = WeeklyBrief(asOf: UTCTime.formatDate(milliseconds: asOfInstant), ownerColumn: ownerColumn, idHeader: scored.idHeader,
+                            previous: options.previous, revenueColumn: options.revenueColumn, usesRules: scored.list.showsWarnings,
+                            trendCutoffs: cutoffs.map { UTCTime.formatDate(milliseconds: $0) }, owners: owners, notes: notes, monthly: monthly,
+                            contactCut: scored.contactCut)
+    if scored.list.showsLifetimeValue, let periods = scored.list.survivalPeriods {
+      brief.lifetimeValue = WeeklyBrief.LifetimeValues(periods: periods, horizon: model.events?.horizon ?? "", monthlyDiscount: options.discount.monthly)
+    }
+    return brief
   }
 
   /// The brief's monthly analysis: `MonthlyAnalysis` of the log read as the model reads it, with

@@ -11,7 +11,8 @@ extension Scorer {
   ///
   /// Labelled rows for the cohorts are the model's training cutoffs recomputed from the event
   /// log, or the rows of a table given with a label column; without either the cohort sections
-  /// say what to give.
+  /// say what to give. A survival model's report adds the section "Time to churn"
+  /// (`timeToChurn(_:scored:riskiest:)`).
   ///
   /// - Parameters:
   ///   - source: the customers to score.
@@ -79,6 +80,8 @@ extension Scorer {
     report.attribution = groups.map { ($0.category, $0.share, $0.columns.map(\.column)) }
     report.attributionBasis = weights.groupBasis
 
+    if model.survival != nil { report.timeToChurn = try timeToChurn(source, scored: scored) }
+
     let (labelled, cohortSource) = try labelledRows(source)
     report.cohortSource = cohortSource
     if let labelled, let labels = labelled.labels {
@@ -99,6 +102,65 @@ extension Scorer {
       report.categories = categorical
     }
     return report
+  }
+
+  /// A survival model's time to churn for the report: the curves of the `riskiest` customers
+  /// of `scored` (by churn probability, ties by id), and Kaplan–Meier survival by risk band
+  /// against the model's mean predicted S(k) (`BandSurvival.compare`) on the customers at the
+  /// model's held-out cutoff (at its training cutoffs when it has none), their features and
+  /// observed times to churn recomputed from the event log and the customer table's churn dates,
+  /// censored where the data end (`PersonPeriodRows`). Nil for a model that is not a survival
+  /// model.
+  ///
+  /// - Throws: the errors of building features at those cutoffs; `ScorerError.damagedEventSettings`.
+  public func timeToChurn(_ source: CustomerSource, scored: [RiskRow], riskiest: Int = 5) throws -> HTMLReport.TimeToChurn? {
+    guard let survival = model.survival else { return nil }
+    let top = scored.filter { $0.survival != nil }.sorted { ($0.probability, $1.id) > ($1.probability, $0.id) }.prefix(riskiest)
+    var section = HTMLReport.TimeToChurn(periods: survival.periods, horizon: model.events?.horizon ?? "one horizon",
+                                         customers: top.map { .init(id: $0.id, survival: $0.survival!.survival) }, bands: [], source: "")
+    guard let bands = model.riskBands else {
+      section.source = "The model has no risk bands to compare Kaplan–Meier survival by."
+      return section
+    }
+    let name: String
+    switch source {
+    case .events(let data, _) where model.events != nil: name = data.events
+    case .database(let database, _) where model.events != nil: name = database.eventsTable
+    default:
+      section.source = "Kaplan–Meier survival by band needs the event log and the customer table with churn dates (--events, --customers), "
+        + "to follow the customers from the model's cutoffs; a prepared table has no churn dates."
+      return section
+    }
+    let (settings, _) = try eventSettings()
+    let held = try settings.holdoutCutoff.map { text in
+      guard let instant = UTCTime.parseMilliseconds(text) else {
+        throw ScorerError.damagedEventSettings(field: "events.holdoutCutoff", found: "\"\(text)\"", expected: "a date such as 2025-07-01")
+      }
+      return instant
+    }
+    let cutoffs = try held.map { [$0] } ?? settings.trainingCutoffInstants()
+    let design = try settings.design(cutoffs: cutoffs)
+    let (built, customers) = try build(source, cutoffs: cutoffs)
+    let churn = built.table.ids.map { id in customers?.rowOf[id].flatMap { customers!.churn[$0] } }
+    let expanded = try PersonPeriodRows(built.table, churnDates: churn, settings: survival, dataEnd: built.dataEnd) { design.horizon.added(to: $0, times: $1) }
+    // The customers whose first period closed: each has an observed time, churned or censored.
+    let followed = expanded.observedPeriods.indices.filter { expanded.observedPeriods[$0] >= 1 }
+    let rows = held.map { UTCTime.formatDate(milliseconds: $0) }.map { "customers at the model's held-out cutoff \($0)" }
+      ?? "customer-cutoffs of the model's \(cutoffs.count) training cutoffs (rows the model was fitted on)"
+    let end = UTCTime.formatDate(milliseconds: built.dataEnd)
+    guard !followed.isEmpty else {
+      section.source = "No \(rows) could be followed for one period of \(section.horizon) before the end of the data (\(end)): no Kaplan–Meier survival to compare."
+      return section
+    }
+    let curves = try model.survivalCurves(built.table.rows(followed))!
+    let observed = ObservedTimes(periods: followed.map { expanded.observedPeriods[$0] }, churned: followed.map { expanded.churned[$0] })
+    section.bands = BandSurvival.compare(survival: curves, observed: observed, bands: bands)
+    let longest = observed.periods.max()!
+    section.source = "Kaplan–Meier survival of the \(followed.count) \(rows), recomputed from \(name) and the churn dates, in the model's bands of "
+      + "their churn probability 1 − S(1) then (solid), against the model's mean predicted S(k) for the same customers (dashed). Their times "
+      + "are censored by the end of the data (\(end)): followed at most \(longest) of \(survival.periods) periods; — marks a period no one in the "
+      + "band was followed into."
+    return section
   }
 
   /// The weights section: a linear model's coefficients per +1 SD with 95% intervals, else

@@ -38,7 +38,7 @@ extension Trainer {
       let curves = try survival!.curves(source.rows(rows), hazard: model.probabilities)
       let observed = ObservedTimes(periods: rows.map { periods.observedPeriods[$0] }, churned: rows.map { periods.churned[$0] })
       result.folds.append(.init(fold: fold.name, settings: f.settings.summary, trainingRows: f.trainingRows, evaluation: e, calibrated: nil,
-                                survival: SurvivalEvaluation(survival: curves, observed: observed)))
+                                survival: SurvivalEvaluation(survival: curves, observed: observed), survivalPredictions: (curves, observed)))
     }
     result.churnOverTime = Self.rates(source, days: { Double(design.horizon.added(to: $0) - $0) / Double(UTCTime.millisecondsPerDay) })
     result.horizon = design.horizon.description

@@ -192,6 +192,13 @@ public struct BacktestResult: Sendable, Encodable {
     /// A survival model's fold (`--survival`): its curves against the observed times to churn
     /// of the customers at the fold's cutoff.
     public var survival: SurvivalEvaluation?
+    /// What `survival` was computed from: the fold's curves S(1) … S(K), one per customer at
+    /// its cutoff, and their observed times (not written to the JSON).
+    public var survivalPredictions: (curves: [[Double]], observed: ObservedTimes)?
+
+    enum CodingKeys: String, CodingKey {
+      case fold, settings, trainingRows, evaluation, calibrated, survival
+    }
   }
 
   /// Churn at one cutoff.

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Sections (their `id`s): `summary`, `roc`, `precision-recall`, `lift`, `gains`,
 /// `calibration`, `scores`, `weights`, `attribution`, `cohorts`, `categories`, `drift`,
-/// `health`, `ranked-list`. A section without data says what input would fill it.
+/// `health`, `ranked-list`; a survival model's report adds `time-to-churn` before the ranked
+/// list (`timeToChurn`). A section without data says what input would fill it.
 public struct HTMLReport: Sendable {
   public struct Bar: Sendable {
     public var label: String
@@ -61,6 +62,8 @@ public struct HTMLReport: Sendable {
   public var health: [CustomerHealth] = []
   /// The `health` rows' band (red, yellow, green) when the model has bands, in the same order.
   public var healthBands: [String?] = []
+  /// A survival model's time to churn (the section `time-to-churn`); nil leaves the section out.
+  public var timeToChurn: TimeToChurn?
 
   public init(title: String) { self.title = title }
 
@@ -173,6 +176,7 @@ public struct HTMLReport: Sendable {
                               text: [0, 2]))
     }
     body += healthSection()
+    if let timeToChurn { body += timeToChurnSection(timeToChurn) }
     let showsHealth = !health.isEmpty
     let listRows = ranked.enumerated().map { k, r -> [String] in
       let revenue: String = r.revenueAtRisk.map { $0.isNaN ? "" : SignedNumber.unsigned($0, decimals: 2) } ?? ""
@@ -198,7 +202,7 @@ public struct HTMLReport: Sendable {
       body { font-family: sans-serif; margin: 24px auto; max-width: 1180px; color: #222; }
       h1 { font-size: 24px; } h2 { font-size: 19px; border-bottom: 1px solid #ccc; padding-bottom: 4px; margin-top: 28px; }
       section { display: inline-block; vertical-align: top; width: 575px; margin-right: 10px; }
-      section#summary, section#ranked-list, section#cohorts, section#categories, section#drift { display: block; width: auto; }
+      section#summary, section#ranked-list, section#cohorts, section#categories, section#drift, section#time-to-churn { display: block; width: auto; }
       table { border-collapse: collapse; font-size: 12px; margin: 6px 0; } th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: left; }
       td.n { text-align: right; font-variant-numeric: tabular-nums; } th { background: #f2f2f2; }
       .note { color: #777; font-style: italic; } p { font-size: 13px; }

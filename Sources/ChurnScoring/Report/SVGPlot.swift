@@ -76,22 +76,29 @@ enum SVGPlot {
     var points: [(Double, Double)]
     var dots = false
     var dashed = false
+    /// The line's colour; nil: the palette's, by the series' place.
+    var color: String? = nil
   }
 
-  static func lines(_ a: Axes, title: String, series: [Series], diagonal: Bool = false) -> String {
+  /// Lines through points, a legend line per series (top left, or bottom left with `legendBelow`
+  /// for curves that start at the top left, such as survival curves).
+  static func lines(_ a: Axes, title: String, series: [Series], diagonal: Bool = false, legendBelow: Bool = false) -> String {
     var s = frame(a, title: title)
     if diagonal {
       s += "<line x1=\"\(f(a.x(a.xRange.lowerBound)))\" y1=\"\(f(a.y(a.yRange.lowerBound)))\" x2=\"\(f(a.x(a.xRange.upperBound)))\" y2=\"\(f(a.y(a.yRange.upperBound)))\" class=\"ref\"/>"
     }
+    let lineCount = series.count
     for (k, series) in series.enumerated() {
-      let color = colors[k % colors.count]
+      let color = series.color ?? colors[k % colors.count]
       let path = series.points.map { "\(f(a.x($0.0))),\(f(a.y($0.1)))" }.joined(separator: " ")
       s += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(series.dashed ? " stroke-dasharray=\"5 4\"" : "")/>"
       if series.dots {
         for p in series.points { s += "<circle cx=\"\(f(a.x(p.0)))\" cy=\"\(f(a.y(p.1)))\" r=\"3.5\" fill=\"\(color)\"/>" }
       }
-      s += "<rect x=\"\(f(left + 10))\" y=\"\(f(top + 8 + 16 * Double(k)))\" width=\"12\" height=\"3\" fill=\"\(color)\"/>"
-      s += "<text x=\"\(f(left + 27))\" y=\"\(f(top + 13 + 16 * Double(k)))\" class=\"k\">\(escape(series.name))</text>"
+      // The legend's line k, from the top, or from the bottom up to the last series.
+      let line = legendBelow ? height - bottom - 14 - 16 * Double(lineCount - 1 - k) : top + 8 + 16 * Double(k)
+      s += "<rect x=\"\(f(left + 10))\" y=\"\(f(line))\" width=\"12\" height=\"3\" fill=\"\(color)\"/>"
+      s += "<text x=\"\(f(left + 27))\" y=\"\(f(line + 5))\" class=\"k\">\(escape(series.name))</text>"
     }
     return s + "</svg>"
   }
