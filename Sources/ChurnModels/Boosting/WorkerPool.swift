@@ -17,11 +17,17 @@ import Glibc
 /// machine) claims nothing and the caller runs the units itself: the caller never waits for a
 /// helper to start, only for a unit a helper has begun.
 ///
-/// Between jobs a helper spins on the job counter for a while (a few tens of microseconds,
+/// Between jobs a helper spins on the job counter for a while (about 50 microseconds,
 /// the gap between two passes of one tree), then sleeps on a condition variable until the next
 /// job. This is what LightGBM gets from OpenMP's thread team (libgomp's threads spin before
 /// they sleep): `DispatchQueue.concurrentPerform` for each pass cost more than a small leaf's
 /// pass saves (measured last session: no gain).
+///
+/// On a machine with more runnable threads than cores a helper loses its processor for
+/// milliseconds at a time, and when that happens in the middle of a unit the caller waits for
+/// it: a stall far longer than the job. So when the caller has waited on a helper much longer
+/// than it worked itself, it runs the next `soloJobsAfterStall` jobs alone (the results are the
+/// same either way); on a quiet machine no job stalls and every job is shared.
 ///
 /// `stop()` ends the helpers; the pool must be stopped before it is dropped (the helpers hold it).
 final class WorkerPool: @unchecked Sendable {
@@ -38,11 +44,19 @@ final class WorkerPool: @unchecked Sendable {
   /// read by a helper only after it claimed a unit of that generation (so the caller, which waits
   /// for that unit, cannot replace it meanwhile).
   nonisolated(unsafe) private var body: (@Sendable (Int) -> Void)?
+  /// Jobs the caller still runs alone after a stall (only the caller reads and writes it).
+  private var soloJobs = 0
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
   private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-  /// Spins (each a CPU pause hint) a helper waits for the next job before it sleeps.
-  static let spinsBeforeSleep = 20_000
+  /// Spins (each a CPU pause hint, about 50 ns here) a helper waits for the next job before it
+  /// sleeps: about 50 µs, longer than the gaps between the jobs of one tree. Spinning longer
+  /// (1 ms) cost CPU a busy machine takes from the caller (measured: 24% of the fit's samples
+  /// in the helper's spin on a machine with load 8 on 2 cores).
+  static let spinsBeforeSleep = 1_000
+  /// Jobs run on the caller alone after a helper stalled one: about a tree's passes of a fit on
+  /// 100,000 rows, a few milliseconds, the time a busy machine's scheduler keeps a thread waiting.
+  static let soloJobsAfterStall = 64
 
   /// Starts `threads − 1` helper threads (none for 1 thread: every job then runs on the caller).
   init(threads: Int) {
@@ -80,10 +94,12 @@ final class WorkerPool: @unchecked Sendable {
   /// - Precondition: 0 ≤ units < 65,536; not called from inside a unit.
   func run(units: Int, _ body: @escaping @Sendable (Int) -> Void) {
     precondition(units >= 0 && units < 1 << 16, "WorkerPool.run: \(units) units; expected 0..<65536")
-    if units <= 1 || threads == 1 {
+    if units <= 1 || threads == 1 || soloJobs > 0 {
+      if units > 1 && soloJobs > 0 { soloJobs -= 1 }
       for unit in 0..<units { body(unit) }
       return
     }
+    let start = Self.nanoseconds()
     self.body = body
     finished.store(0, ordering: .relaxed)
     let generation = (state.load(ordering: .relaxed) >> 32) &+ 1
@@ -96,13 +112,25 @@ final class WorkerPool: @unchecked Sendable {
       pthread_mutex_unlock(mutex)
     }
     claimUnits(generation: generation)
-    var spins = 0
-    while finished.load(ordering: .acquiring) < units {
-      spins &+= 1
+    if finished.load(ordering: .acquiring) < units {
       // A unit still running on a helper: a short wait, unless the helper has lost its processor.
-      if spins < 1_000 { spinPause() } else { sched_yield() }
+      let own = Self.nanoseconds() &- start
+      var spins = 0
+      while finished.load(ordering: .acquiring) < units {
+        spins &+= 1
+        if spins < 1_000 { spinPause() } else { sched_yield() }
+      }
+      let waited = Self.nanoseconds() &- start &- own
+      if waited > max(4 &* own, 200_000) { soloJobs = Self.soloJobsAfterStall }
     }
     self.body = nil
+  }
+
+  /// A monotonic clock in nanoseconds.
+  private static func nanoseconds() -> Int {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return time.tv_sec &* 1_000_000_000 &+ time.tv_nsec
   }
 
   /// Claims and runs units of job `generation` until none is left (or another job began).
