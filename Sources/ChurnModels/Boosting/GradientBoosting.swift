@@ -1,5 +1,4 @@
 import ChurnCore
-import Dispatch
 import Foundation
 
 /// Gradient boosting of regression trees on log loss (Friedman 2001), with trees grown the way
@@ -53,21 +52,24 @@ struct GradientBoosting {
       if labels[i] == 1 { churnedWeight += weights[i] } else { retainedWeight += weights[i] }
     }
     let base = log(churnedWeight / retainedWeight)
-    let grower = BoostedTreeGrower(bins: bins, spec: spec, threads: threads)
+    // Threads started once for the fit's parallel loops (histogram passes, partitions, gradients).
+    let pool = WorkerPool(threads: threads)
+    defer { pool.stop() }
+    let grower = BoostedTreeGrower(bins: bins, spec: spec, pool: pool)
     defer { grower.deallocate() }
     var scores = [Double](repeating: base, count: n)
     var g = [Double](repeating: 0, count: n), h = [Double](repeating: 0, count: n)
     var trees: [DecisionTree] = []
     var importance = [Double](repeating: 0, count: d)
-    let workers = n >= 20_000 ? max(1, threads) : 1
+    let chunks = n >= 8_192 ? 4 * pool.threads : 1
     for round in 0..<spec.treeCount {
       // Gradients and hessians, row by row (the same numbers in chunks on any thread).
       scores.withUnsafeBufferPointer { s in
         g.withUnsafeMutableBufferPointer { gOut in
           h.withUnsafeMutableBufferPointer { hOut in
             nonisolated(unsafe) let (s, gOut, hOut) = (s, gOut, hOut)
-            DispatchQueue.concurrentPerform(iterations: workers) { c in
-              for i in (c * n / workers)..<((c + 1) * n / workers) {
+            pool.run(units: chunks) { c in
+              for i in (c * n / chunks)..<((c + 1) * n / chunks) {
                 let p = sigmoid(s[i])
                 gOut[i] = weights[i] * (p - labels[i])
                 hOut[i] = weights[i] * p * (1 - p)
@@ -167,7 +169,8 @@ public enum BoostingError: Error, Equatable, CustomStringConvertible {
 final class BoostedTreeGrower: @unchecked Sendable {
   let bins: FeatureBins
   let spec: BoostingSpec
-  let threads: Int
+  /// The fit's threads; every parallel loop's units write disjoint outputs (`WorkerPool`).
+  let pool: WorkerPool
   let n: Int
   let d: Int
   /// Feature j's bins start at offset[j] (in bins) in a histogram.
@@ -234,10 +237,10 @@ final class BoostedTreeGrower: @unchecked Sendable {
     var gains: [(feature: Int, gain: Double)]
   }
 
-  init(bins: FeatureBins, spec: BoostingSpec, threads: Int) {
+  init(bins: FeatureBins, spec: BoostingSpec, pool: WorkerPool) {
     self.bins = bins
     self.spec = spec
-    self.threads = threads
+    self.pool = pool
     n = bins.rows
     d = bins.columns
     var offset: [Int] = [], total = 0
@@ -306,9 +309,9 @@ final class BoostedTreeGrower: @unchecked Sendable {
       h.withUnsafeBufferPointer { h in
         nonisolated(unsafe) let (g, h) = (g, h)
         nonisolated(unsafe) let (order, ordered) = (self.order, self.ordered)
-        let workers = count >= 65_536 ? max(1, threads) : 1
-        DispatchQueue.concurrentPerform(iterations: workers) { c in
-          for p in (c * count / workers)..<((c + 1) * count / workers) {
+        let chunks = count >= 8_192 ? 4 * pool.threads : 1
+        pool.run(units: chunks) { c in
+          for p in (c * count / chunks)..<((c + 1) * count / chunks) {
             let i = rows.map { Int($0[p]) } ?? p
             order[p] = Int32(i)
             ordered[p] = Bin(g[i], h[i], 1, 0)
@@ -396,14 +399,13 @@ final class BoostedTreeGrower: @unchecked Sendable {
       h.withUnsafeBufferPointer { h in
         nonisolated(unsafe) let (g, h, order, ordered) = (g, h, self.order, self.ordered)
         let lower = leaf.lower, count = leaf.count
-        let workers = count >= 32_768 ? max(1, threads) : 1
-        let work: @Sendable (Int) -> Void = { c in
-          for p in (lower + c * count / workers)..<(lower + (c + 1) * count / workers) {
+        let chunks = count >= 4_096 ? 2 * pool.threads : 1
+        pool.run(units: chunks) { c in
+          for p in (lower + c * count / chunks)..<(lower + (c + 1) * count / chunks) {
             let i = Int(order[p])
             ordered[p] = Bin(g[i], h[i], 1, 0)
           }
         }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { work($0) } }
       }
     }
   }
@@ -432,8 +434,8 @@ final class BoostedTreeGrower: @unchecked Sendable {
     return best
   }
 
-  /// One pass over the allowed features, split between threads (a contiguous share of the
-  /// features each): builds `build`'s histograms into `buildSlot` from its rows, scans them
+  /// One pass over the allowed features, split into units of the pool (a contiguous share of
+  /// the features each, on whichever thread claims it): builds `build`'s histograms into `buildSlot` from its rows, scans them
   /// when `scanBuilt` (results at `bestOfFeature[j]`); with `larger`, turns its slot (the
   /// parent's histograms) into the larger child's by subtraction and scans them (results at
   /// `bestOfFeature[d + j]`).
@@ -456,19 +458,26 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// sparse leaves missed the cache on nearly every code; the mix above took the fit from
   /// 17.3 to 8 CPU seconds. Each feature's histogram is summed in position (row) order by one
   /// thread, so the thread count changes no bit.
+  ///
+  /// Every pass is split, however small its leaf: a small leaf's pass is mostly its scans
+  /// (255 bins of each feature, twice with `larger`), and the pool's helper is already spinning
+  /// for it. A row-by-row pass is split in as many shares as threads (each share reads every
+  /// row's index, gradients and codes once more); a feature-by-feature pass in four per thread
+  /// (a share costs no extra reads there), so that a late helper leaves less for the caller.
   func histogramPass(allowed: [Bool], build: Leaf, buildSlot: Int, scanBuilt: Bool, larger: Leaf?) {
     nonisolated(unsafe) let built = slots[buildSlot]
     nonisolated(unsafe) let parent = larger.map { slots[$0.slot] }
     let features = (0..<d).filter { allowed[$0] }
     let offsets = features.map { offset[$0] }
-    let workers = build.count * features.count >= 100_000 ? max(1, min(threads, features.count)) : 1
+    let rowByRow = build.count &* 4 < n
+    let units = min(features.count, rowByRow ? pool.threads : 4 * pool.threads)
     for j in 0..<(2 * d) { bestOfFeature[j] = .none }
-    let work: @Sendable (Int) -> Void = { worker in
-      let share = (worker * features.count / workers)..<((worker + 1) * features.count / workers)
+    pool.run(units: units) { unit in
+      let share = (unit * features.count / units)..<((unit + 1) * features.count / units)
       guard !share.isEmpty else { return }
       for k in share { built.advanced(by: offsets[k]).update(repeating: .zero, count: self.bins.histogramBinCount(features[k])) }
       let n = self.n, order = self.order, ordered = self.ordered
-      if build.count &* 4 < n {
+      if rowByRow {
         // A leaf of less than a quarter of the rows: each row's codes from its row of
         // `rowCodes` (one or two cache lines, fetched 8 rows ahead), added to every feature of
         // the share. Reading a column per feature instead would miss the cache on nearly every
@@ -556,7 +565,6 @@ final class BoostedTreeGrower: @unchecked Sendable {
         }
       }
     }
-    if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { work($0) } }
   }
 
   @inline(__always)
@@ -633,14 +641,14 @@ final class BoostedTreeGrower: @unchecked Sendable {
     let alsoLeft = defaultLeft ? bins.binCount(j) : 256
     // Chunks of positions partitioned in parallel (each its left rows in place, its right
     // rows to its own stretch of the scratch), then put together in chunk order: the same
-    // layout as one pass over all positions, on any number of threads.
-    let workers = positions.count >= 32_768 ? max(1, threads) : 1
+    // layout as one pass over all positions, in any number of chunks.
+    let workers = positions.count >= 8_192 ? 2 * pool.threads : 1
     let lower = positions.lowerBound, count = positions.count
     let lefts = UnsafeMutablePointer<Int>.allocate(capacity: workers)
     defer { lefts.deallocate() }
     withCodes { codes in
       nonisolated(unsafe) let column = codes + j * n, lefts = lefts
-      let work: @Sendable (Int) -> Void = { c in
+      pool.run(units: workers) { c in
         let a = lower + c * count / workers, b = lower + (c + 1) * count / workers
         let order = self.order, scratchOrder = self.scratchOrder + (a - lower)
         var l = a, r = 0
@@ -656,7 +664,6 @@ final class BoostedTreeGrower: @unchecked Sendable {
         }
         lefts[c] = l - a
       }
-      if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { work($0) } }
     }
     // The chunks' left rows moved together (memmove: a chunk's left rows move down over
     // positions already read), then the right rows after them.
@@ -668,12 +675,18 @@ final class BoostedTreeGrower: @unchecked Sendable {
       }
       l += lefts[c]
     }
+    // The right rows' stretches of the scratch go to disjoint places: copied in parallel.
+    let starts = UnsafeMutablePointer<Int>.allocate(capacity: workers)
+    defer { starts.deallocate() }
     var r = l
     for c in 0..<workers {
+      starts[c] = r
+      r += (lower + (c + 1) * count / workers) - (lower + c * count / workers) - lefts[c]
+    }
+    nonisolated(unsafe) let (order, scratchOrder, lefts2, starts2) = (self.order, self.scratchOrder, lefts, starts)
+    pool.run(units: workers) { c in
       let a = lower + c * count / workers, b = lower + (c + 1) * count / workers
-      let rights = (b - a) - lefts[c]
-      (order + r).update(from: scratchOrder + (a - lower), count: rights)
-      r += rights
+      (order + starts2[c]).update(from: scratchOrder + (a - lower), count: (b - a) - lefts2[c])
     }
     return l
   }
@@ -682,15 +695,28 @@ final class BoostedTreeGrower: @unchecked Sendable {
   /// the rows the round did not draw, by walking the tree on their codes.
   func addLeafValues(_ grown: Grown, to scores: inout [Double], bagged: Bool) {
     let tree = grown.tree
-    var drawn = bagged ? [Bool](repeating: false, count: n) : []
+    if !bagged {
+      // Each leaf's rows are its own: leaves in parallel shares, the same sums on any thread.
+      let leaves = grown.leaves, units = n >= 8_192 ? min(leaves.count, 2 * pool.threads) : 1
+      scores.withUnsafeMutableBufferPointer { scores in
+        nonisolated(unsafe) let (scores, order) = (scores, self.order)
+        pool.run(units: units) { u in
+          for leaf in leaves[(u * leaves.count / units)..<((u + 1) * leaves.count / units)] {
+            let v = Double(tree.value[leaf.node])
+            for p in leaf.lower..<leaf.upper { scores[Int(order[p])] += v }
+          }
+        }
+      }
+      return
+    }
+    var drawn = [Bool](repeating: false, count: n)
     for leaf in grown.leaves {
       let v = Double(tree.value[leaf.node])
       for p in leaf.lower..<leaf.upper {
         scores[Int(order[p])] += v
-        if bagged { drawn[Int(order[p])] = true }
+        drawn[Int(order[p])] = true
       }
     }
-    guard bagged else { return }
     withCodes { codes in
       for i in 0..<n where !drawn[i] {
         var k = 0
