@@ -51,12 +51,7 @@ public struct PurchaseCalendar: Sendable {
     let used = typeNames.indices.filter { isPurchase[$0] }.map { typeNames[$0] }.sorted()
     // Group by customer, in the byte order of the ids, then by day (as PurchaseSummary does).
     let ids = result.customers.strings
-    let rankOf = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
-    var rank = [UInt64](repeating: 0, count: ids.count)
-    for (r, i) in rankOf.enumerated() { rank[i] = UInt64(r) }
-    // Days of the plausible range (1900-2199) are within ±100,000 of 1970.
-    var keyed = customerIndex.indices.map { (key: rank[Int(customerIndex[$0])] << 32 | UInt64(day[$0] + 100_000), value: value[$0]) }
-    keyed.sort { $0.key < $1.key }
+    let (keyed, rankOf) = PurchaseKeys.sorted(ids: ids, customerIndex: customerIndex, day: day, value: value)
     var customers: [Customer] = []
     var k = 0
     while k < keyed.count {
