@@ -114,6 +114,25 @@ struct BoostingMissingTests {
     #expect(abs(actual - (missing == .likeHigh ? 0.1 : 0.8)) < 0.05)
   }
 
+  @Test("Path contributions from one walk of the flat trees: the same bits as tree by tree (missing values on both sides), with the row's score")
+  func flatPathContributions() throws {
+    let (x, labels) = Self.plantedWithMissing(rows: 1_500, seed: 5)
+    let model = try Self.fit(x, labels, BoostingSpec(treeCount: 30, learningRate: 0.2, maxLeaves: 12, minChildRows: 5))
+    #expect(model.trees.contains { $0.defaultLeft.contains(true) } && model.trees.contains { $0.defaultLeft.isEmpty || $0.defaultLeft.contains(false) })
+    let logOdds = model.logOdds(x)
+    var rowsWithMissing = 0
+    for row in 0..<x.rows {
+      rowsWithMissing += x.row(row).contains { $0.isNaN } ? 1 : 0
+      let (roots, byTree) = TreeEnsembleSHAP.pathSum(model.trees, x, row: row)
+      let flat = model.pathContributionsAndScore(x, row: row)
+      #expect(flat.base.bitPattern == (model.baseScore + roots).bitPattern, "row \(row): base")
+      #expect(flat.contributions.map(\.bitPattern) == byTree.map(\.bitPattern), "row \(row): \(flat.contributions) vs \(byTree)")
+      #expect(flat.logOdds.bitPattern == logOdds[row].bitPattern, "row \(row): score \(flat.logOdds) vs \(logOdds[row])")
+      #expect(model.logOddsPathContributions(x, row: row).contributions.map(\.bitPattern) == byTree.map(\.bitPattern))
+    }
+    #expect(rowsWithMissing > 400)
+  }
+
   /// The planted matrix of the boosting tests with a seventh of x0, x1 and x2 missing (x2 takes
   /// few values, so some of its leaves hold only missing rows and values of one bin).
   static func plantedWithMissing(rows: Int, seed: UInt64) -> (x: Matrix, labels: [Double]) {

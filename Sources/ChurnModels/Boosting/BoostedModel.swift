@@ -26,6 +26,8 @@ public struct BoostedModel: Sendable, Equatable, Codable {
   let walk: ForestWalk
   /// Per tree, its depth, the most distinct features on a path and its expected value.
   let shapleyLevels: TreeEnsembleSHAP.Levels
+  /// All trees' nodes in flat arrays, for the per-row walks of explanations.
+  let flat: FlatTrees
 
   enum CodingKeys: String, CodingKey {
     case featureNames, baseScore, packedTrees, gainImportance, learningRate
@@ -39,6 +41,7 @@ public struct BoostedModel: Sendable, Equatable, Codable {
     self.learningRate = learningRate
     walk = ForestWalk(trees)
     shapleyLevels = TreeEnsembleSHAP.levels(trees, columns: featureNames.count)
+    flat = FlatTrees(trees)
   }
 
   /// Writes the trees packed (`PackedTrees`, weighted: each node's Float value and cover).
@@ -103,11 +106,7 @@ public struct BoostedModel: Sendable, Equatable, Codable {
   /// Row `row`'s score, walking each tree on the values: the same leaves and the same sum, in
   /// the same order, as `logOdds(_:)` (so the same bits), without coding a block of rows.
   func logOdds(_ x: Matrix, row: Int) -> Double {
-    var sum = 0.0
-    x.row(row).withUnsafeBufferPointer { p in
-      let r = p.baseAddress!
-      for tree in trees { sum += Double(tree.predict(r)) }
-    }
+    let sum = x.row(row).withUnsafeBufferPointer { flat.leafSum($0.baseAddress!) }
     return baseScore + sum
   }
 
@@ -171,8 +170,14 @@ public struct BoostedModel: Sendable, Equatable, Codable {
   /// change in node value (cover-weighted means) is credited to its feature; base is
   /// baseScore plus the trees' root values. O(depth) per tree.
   public func logOddsPathContributions(_ x: Matrix, row: Int) -> (base: Double, contributions: [Double]) {
-    let (roots, contributions) = TreeEnsembleSHAP.pathSum(trees, x, row: row)
-    return (baseScore + roots, contributions)
+    let (base, _, contributions) = pathContributionsAndScore(x, row: row)
+    return (base, contributions)
+  }
+
+  /// `logOddsPathContributions` and `logOdds(_:row:)` of row `row` from one walk of the trees.
+  func pathContributionsAndScore(_ x: Matrix, row: Int) -> (base: Double, logOdds: Double, contributions: [Double]) {
+    let (roots, leaves, contributions) = x.row(row).withUnsafeBufferPointer { flat.pathSum($0.baseAddress!, columns: x.columns) }
+    return (baseScore + roots, baseScore + leaves, contributions)
   }
 
   /// Nodes over all trees (splits and leaves).
@@ -187,10 +192,17 @@ extension BoostedModel: ChurnModel {
   /// scaled by (p − p₀) / Σ φ, so that `σ(base) + Σ contributions = p` exactly, with p the
   /// model's probability of the row and p₀ = σ(base) that of the average training row.
   public func contributions(_ x: Matrix, row: Int, exact: Bool) -> (base: Double, contributions: [Double]) {
-    let (base, phi) = exact ? logOddsShapleyValues(x, row: row) : logOddsPathContributions(x, row: row)
+    let base: Double, phi: [Double], score: Double
+    if exact {
+      (base, phi) = logOddsShapleyValues(x, row: row)
+      score = logOdds(x, row: row)
+    } else {
+      // The path walk reaches each tree's leaf: the row's score comes with it.
+      (base, score, phi) = pathContributionsAndScore(x, row: row)
+    }
     let total = phi.reduce(0, +)
     let p0 = sigmoid(base)
-    let p = sigmoid(logOdds(x, row: row))
+    let p = sigmoid(score)
     // As Σ φ → 0 the ratio tends to σ'(base) = p₀(1 − p₀); below 1e-9 that slope is used (its
     // error is of order (Σ φ)², far below the 1e-9 the sum must keep).
     let scale = abs(total) < 1e-9 ? p0 * (1 - p0) : (p - p0) / total

@@ -351,3 +351,98 @@ enum TreeEnsembleSHAP {
     return (roots, contributions)
   }
 }
+
+/// All trees' nodes in one set of flat arrays, for the per-row walks of explanations (path
+/// contributions, and the row's own score beside them): the same comparisons, values and order
+/// of additions as `TreeEnsembleSHAP.pathSum` and `DecisionTree.predict`, so the same bits,
+/// without copying each tree's arrays (and retaining them) on every row.
+struct FlatTrees: Sendable {
+  let feature: [Int32]
+  let threshold: [Double]
+  /// Children as indices into the flat arrays.
+  let left: [Int32]
+  let right: [Int32]
+  let value: [Float]
+  /// Per node, whether a missing value goes left (false for every node of a tree without the flag).
+  let defaultLeft: [Bool]
+  /// Each tree's root, in the trees' order.
+  let roots: [Int]
+
+  init(_ trees: [DecisionTree]) {
+    var feature: [Int32] = [], threshold: [Double] = [], left: [Int32] = [], right: [Int32] = [], value: [Float] = []
+    var defaultLeft: [Bool] = [], roots: [Int] = []
+    for tree in trees {
+      let offset = Int32(feature.count)
+      roots.append(feature.count)
+      feature += tree.feature
+      threshold += tree.threshold
+      left += tree.left.map { $0 + offset }
+      right += tree.right.map { $0 + offset }
+      value += tree.value
+      defaultLeft += tree.defaultLeft.isEmpty ? [Bool](repeating: false, count: tree.nodeCount) : tree.defaultLeft
+    }
+    (self.feature, self.threshold, self.left, self.right, self.value, self.defaultLeft, self.roots) =
+      (feature, threshold, left, right, value, defaultLeft, roots)
+  }
+
+  /// `TreeEnsembleSHAP.pathSum` of row `row` (d values), and Σ of the leaves the row reaches,
+  /// summed from 0 in the trees' order as `DecisionTree.predict`'s are.
+  func pathSum(_ row: UnsafePointer<Double>, columns d: Int) -> (roots: Double, leaves: Double, contributions: [Double]) {
+    var contributions = [Double](repeating: 0, count: d)
+    var rootSum = 0.0, leafSum = 0.0
+    feature.withUnsafeBufferPointer { feature in
+      threshold.withUnsafeBufferPointer { threshold in
+        left.withUnsafeBufferPointer { left in
+          right.withUnsafeBufferPointer { right in
+            value.withUnsafeBufferPointer { value in
+              defaultLeft.withUnsafeBufferPointer { defaultLeft in
+                contributions.withUnsafeMutableBufferPointer { out in
+                  for root in roots {
+                    var k = root
+                    rootSum += Double(value[k])
+                    while feature[k] >= 0 {
+                      let f = Int(feature[k])
+                      let v = row[f]
+                      let next = Int(v <= threshold[k] || (v.isNaN && defaultLeft[k]) ? left[k] : right[k])
+                      out[f] += Double(value[next]) - Double(value[k])
+                      k = next
+                    }
+                    leafSum += Double(value[k])
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (rootSum, leafSum, contributions)
+  }
+
+  /// Σ of the leaves row `row` reaches, from 0 in the trees' order (the bits of summing
+  /// `DecisionTree.predict` tree by tree).
+  func leafSum(_ row: UnsafePointer<Double>) -> Double {
+    var sum = 0.0
+    feature.withUnsafeBufferPointer { feature in
+      threshold.withUnsafeBufferPointer { threshold in
+        left.withUnsafeBufferPointer { left in
+          right.withUnsafeBufferPointer { right in
+            value.withUnsafeBufferPointer { value in
+              defaultLeft.withUnsafeBufferPointer { defaultLeft in
+                for root in roots {
+                  var k = root
+                  while feature[k] >= 0 {
+                    let v = row[Int(feature[k])]
+                    k = Int(v <= threshold[k] || (v.isNaN && defaultLeft[k]) ? left[k] : right[k])
+                  }
+                  sum += Double(value[k])
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return sum
+  }
+}
