@@ -20,13 +20,20 @@ struct ContactOptions: ParsableArguments {
   /// - Throws: `ValidationError` for one flag without the other, a value out of range, or
   ///   neither a `revenueColumn` nor `purchaseValue` (`--lifetime-value btyd`).
   func economics(revenueColumn: String?, purchaseValue: Bool = false) throws -> ContactEconomics? {
-    guard contactCost != nil || saveRate != nil else { return nil }
+    guard let economics = try Self.economics(cost: contactCost, saveRate: saveRate) else { return nil }
+    if revenueColumn == nil && !purchaseValue { throw ValidationError("\(ContactEconomicsError.needsRevenue(flag: "--contact-cost"))") }
+    return economics
+  }
+
+  /// The economics of `--contact-cost` and `--save-rate`, or nil without either.
+  ///
+  /// - Throws: `ValidationError` for one flag without the other or a value out of range.
+  static func economics(cost: Double?, saveRate: Double?) throws -> ContactEconomics? {
+    guard cost != nil || saveRate != nil else { return nil }
     do {
-      guard let contactCost else { throw ContactEconomicsError.needsBoth(given: "--save-rate", missing: "--contact-cost") }
+      guard let cost else { throw ContactEconomicsError.needsBoth(given: "--save-rate", missing: "--contact-cost") }
       guard let saveRate else { throw ContactEconomicsError.needsBoth(given: "--contact-cost", missing: "--save-rate") }
-      let economics = try ContactEconomics(cost: contactCost, saveRate: saveRate)
-      if revenueColumn == nil && !purchaseValue { throw ContactEconomicsError.needsRevenue(flag: "--contact-cost") }
-      return economics
+      return try ContactEconomics(cost: cost, saveRate: saveRate)
     } catch { throw ValidationError("\(error)") }
   }
 

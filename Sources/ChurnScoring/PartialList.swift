@@ -175,6 +175,40 @@ public struct PartialList: Sendable {
   }
 }
 
+extension ContactEconomics {
+  /// These economics, checked against the parts of a list: every part shows
+  /// `expected_net_value_of_contact` and every row's value there is S × its value at stake − C
+  /// to the last digit (blank where the value at stake is blank), so the parts were priced with
+  /// exactly this C and S. `ContactCut` of the merged list is then the cut one unsharded
+  /// `churn score` run reports.
+  ///
+  /// The result names the customers without a value at stake as `churn score` does: "without a
+  /// purchase before the as-of date" when the values are BTYD values (`--lifetime-value btyd`:
+  /// the parts end with `lifetime_value,value_at_risk`, some row has a value at risk and no row
+  /// an `expected_revenue_at_risk`), else "without a revenue value". (Parts in which no customer
+  /// has any value at stake cannot tell the two apart and read as the latter.)
+  ///
+  /// - Throws: `PartialListError.noNetValue` for a part scored without contact economics;
+  ///   `.netValueDiffers` for a row priced with another C or S.
+  /// - Complexity: O(n) for n customers.
+  public func checked(against parts: [PartialList]) throws(PartialListError) -> ContactEconomics {
+    var named = self, purchase = false, revenue = false
+    for part in parts {
+      guard part.showsNetValue else { throw .noNetValue(path: part.path) }
+      for (row, line) in zip(part.rows, part.lines) {
+        let expected = row.valueAtStake.map(netValue(ofContacting:))
+        guard row.netValueOfContact == expected else {
+          throw .netValueDiffers(path: part.path, line: line, found: row.netValueOfContact, expected: expected, formula: formula)
+        }
+        revenue = revenue || row.revenueAtRisk != nil
+        purchase = purchase || (part.showsLifetimeValue && row.valueAtRisk != nil)
+      }
+    }
+    if purchase && !revenue { named.unknownValue = "without a purchase before the as-of date" }
+    return named
+  }
+}
+
 /// A part of a ranked list that cannot be merged.
 public enum PartialListError: Error, Equatable, CustomStringConvertible {
   case noParts
@@ -186,6 +220,10 @@ public enum PartialListError: Error, Equatable, CustomStringConvertible {
   /// Column `column` (1-based) of the part at `path` is `found` (nil: the header ends) where the first part has `expected`.
   case differentColumns(path: String, column: Int, found: String?, firstPath: String, expected: String?)
   case duplicateCustomer(id: String, path: String, line: Int, firstPath: String, firstLine: Int)
+  /// Contact economics given to the merge, and the part at `path` has no `expected_net_value_of_contact`.
+  case noNetValue(path: String)
+  /// The row at `line` has net value `found` where the merge's economics (`formula`) give `expected` (nil: blank).
+  case netValueDiffers(path: String, line: Int, found: Double?, expected: Double?, formula: String)
 
   static let expected = "expected a part written by churn score --shard i/n or --partial (first column \(PartialList.rankHeader))"
 
@@ -210,6 +248,13 @@ public enum PartialListError: Error, Equatable, CustomStringConvertible {
     case .duplicateCustomer(let id, let path, let line, let firstPath, let firstLine):
       return "\(path) line \(line): customer \"\(id)\" is also in \(firstPath) line \(firstLine); expected each customer in exactly one part; "
         + "fix: give each part once, with disjoint customers (--shard i/n for i from 0 to n − 1)"
+    case .noNetValue(let path):
+      return "\(path) has no expected_net_value_of_contact: its customers were scored without --contact-cost and --save-rate; "
+        + "expected parts scored with the --contact-cost and --save-rate given to churn merge; fix: score every part with them, or drop them from churn merge"
+    case .netValueDiffers(let path, let line, let found, let expected, let formula):
+      func shown(_ x: Double?) -> String { x.map { "\"\($0)\"" } ?? "blank" }
+      return "\(path) line \(line): expected_net_value_of_contact is \(shown(found)) where \(formula) gives \(shown(expected)); "
+        + "expected parts scored with the --contact-cost and --save-rate given to churn merge; fix: give churn merge the ones the parts were scored with"
     }
   }
 }

@@ -125,8 +125,13 @@ struct PurchaseValueCommandTests {
       let part = try runChurn(base + btyd + ["--shard", "\(i)/2", "--out", dir.file("part\(i).csv")])
       #expect(part.status == 0, "\(part.stderr)")
     }
-    let merged = try runChurn(["merge", dir.file("part0.csv"), dir.file("part1.csv"), "--reasons", "50", "-o", dir.file("merged.csv")])
+    let merged = try runChurn(["merge", dir.file("part0.csv"), dir.file("part1.csv"), "--reasons", "50", "--contact-cost", "5", "--save-rate", "0.3",
+                               "-o", dir.file("merged.csv")])
     #expect(merged.status == 0, "\(merged.stderr)")
+    // Who is worth a call: the whole run's line, customers without a purchase named as such.
+    let cut = try #require(cutLine(whole.stderr, "score: "))
+    #expect(cutLine(merged.stderr, "merge: ") == cut, "\(merged.stderr)")
+    #expect(cut.hasSuffix(" without a purchase before the as-of date not counted"), "\(cut)")
     let wholeBytes = try Data(contentsOf: URL(fileURLWithPath: dir.file("whole.csv")))
     #expect(wholeBytes == (try Data(contentsOf: URL(fileURLWithPath: dir.file("merged.csv")))))
     #expect(String(decoding: wholeBytes, as: UTF8.self).hasPrefix("rank,customer_id,"))

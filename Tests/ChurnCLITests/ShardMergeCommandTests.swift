@@ -36,6 +36,11 @@ private func runChurn(_ arguments: [String], standardInput input: String, pipe: 
 
 private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
+/// The "worth a call" line of a command's terminal summary, without its `prefix` ("score: "), or nil.
+func cutLine(_ stderr: String, _ prefix: String) -> String? {
+  stderr.split(separator: "\n").first { $0.hasPrefix(prefix) && $0.contains("worth a call") }.map { String($0.dropFirst(prefix.count)) }
+}
+
 @Suite("Scoring in parts: score --shard i/n and --partial, churn merge, score --table -")
 struct ShardMergeCommandTests {
   /// Simulated customers, a model trained on them (`train` extra flags), and the score
@@ -62,14 +67,18 @@ struct ShardMergeCommandTests {
       shardCounts.append(try String(contentsOfFile: dir.file("part\(i).csv"), encoding: .utf8).split(separator: "\n").count - 1)
     }
     let parts = (0..<4).map { dir.file("part\($0).csv") }
+    // Contact economics go to the merge too: its summary says who is worth a call, as the whole run's does.
+    let contact = options.indices.filter { ["--contact-cost", "--save-rate"].contains(options[$0]) }.flatMap { options[$0...($0 + 1)] }
     for (format, withPrevious) in [("csv", false), ("csv", true), ("json", false), ("json", true)] {
       let last = withPrevious ? ["--previous", dir.file("previous.csv")] : []
       let whole = try runChurn(score + asOf + last + ["--format", format, "--out", dir.file("whole.\(format)")])
       #expect(whole.status == 0, "\(whole.stderr)")
-      let merged = try runChurn(["merge"] + parts + reasons + last + ["--format", format, "-o", dir.file("merged.\(format)")])
+      let merged = try runChurn(["merge"] + parts + reasons + contact + last + ["--format", format, "-o", dir.file("merged.\(format)")])
       #expect(merged.status == 0, "\(merged.stderr)")
       #expect(merged.stdout == dir.file("merged.\(format)") + "\n")
       #expect(try bytes(dir.file("merged.\(format)")) == bytes(dir.file("whole.\(format)")), "\(format), previous \(withPrevious)")
+      #expect(cutLine(merged.stderr, "merge: ") == cutLine(whole.stderr, "score: "), "\(merged.stderr)")
+      #expect((cutLine(whole.stderr, "score: ") != nil) == !contact.isEmpty, "\(whole.stderr)")
     }
     // Each shard holds the customers whose id hashes into it, and only those.
     let lines = try String(contentsOfFile: dir.file("whole.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
@@ -235,6 +244,24 @@ struct ShardMergeCommandTests {
     #expect(try refused(["merge", dir.file("a.csv"), dir.file("c.csv"), "-o", dir.file("m.csv")])
       == "Error: \(dir.file("c.csv")): column 12 is no column where \(dir.file("a.csv")) has \"health\"; "
       + "expected parts of one list, scored with the same model and options; fix: score every part the same way")
+    #expect(!FileManager.default.fileExists(atPath: dir.file("m.csv")))
+
+    // Contact economics: parts scored without them, with another cost, one flag of the two.
+    #expect(try refused(["merge", dir.file("a.csv"), "--contact-cost", "30", "--save-rate", "0.2", "-o", dir.file("m.csv")])
+      == "Error: \(dir.file("a.csv")) has no expected_net_value_of_contact: its customers were scored without --contact-cost and --save-rate; "
+      + "expected parts scored with the --contact-cost and --save-rate given to churn merge; fix: score every part with them, or drop them from churn merge")
+    let priced = ["--revenue-column", "monthly_revenue", "--contact-cost", "30", "--save-rate", "0.2"]
+    #expect(try runChurn(score + asOf + priced + ["--shard", "0/2", "--out", dir.file("d.csv")]).status == 0)
+    let (header, rows, _) = try csvRecords(dir.file("d.csv"))
+    let net = try #require(header.firstIndex(of: "expected_net_value_of_contact")), value = Double(rows[0][8])!
+    #expect(Double(rows[0][net]) == 0.2 * value - 30)
+    #expect(try refused(["merge", dir.file("d.csv"), "--contact-cost", "31", "--save-rate", "0.2", "-o", dir.file("m.csv")])
+      == "Error: \(dir.file("d.csv")) line 2: expected_net_value_of_contact is \"\(rows[0][net])\" where 20% × value at stake − 31.00 gives \"\(0.2 * value - 31)\"; "
+      + "expected parts scored with the --contact-cost and --save-rate given to churn merge; fix: give churn merge the ones the parts were scored with")
+    let oneFlag = try runChurn(["merge", dir.file("d.csv"), "--contact-cost", "30", "-o", dir.file("m.csv")])
+    #expect(oneFlag.status == 64)
+    #expect(oneFlag.stderr.hasPrefix("Error: --contact-cost needs --save-rate: the net value of a contact is save rate × value at stake − contact cost; fix: give both\n"),
+            "\(oneFlag.stderr)")
     #expect(!FileManager.default.fileExists(atPath: dir.file("m.csv")))
 
     // Nothing on standard input.

@@ -1,3 +1,4 @@
+import ChurnCore
 @testable import ChurnModels
 import ChurnTestSupport
 import Foundation
@@ -98,6 +99,26 @@ struct LifetimeModelTests {
       #expect(model.probabilityOfNoPurchase(within: 0, h) == 1)
       #expect(abs(model.probabilityOfNoPurchase(within: 1e300, h) - (1 - model.probabilityAlive(h))) < 1e-6)
     }
+  }
+
+  @Test("Pareto/NBD's fit sums each distinct history once, weighted by its count: the same likelihood as every customer's")
+  func distinctHistories() {
+    var rng = SeededGenerator(seed: 29)
+    // Days on a short grid, so histories repeat; spend differs and must not split a history.
+    let histories = (0..<500).map { _ -> PurchaseHistory in
+      let age = Double(20 + Int(rng.uniform() * 4)), x = Int(rng.uniform() * 3)
+      return PurchaseHistory(frequency: x, recency: x == 0 ? 0 : Double(1 + Int(rng.uniform() * 19)), age: age, meanSpend: x == 0 ? nil : rng.uniform())
+    }
+    let (distinct, counts) = ParetoNBD.distinct(histories)
+    #expect(counts.reduce(0, +) == 500 && distinct.count < 150 && distinct.count > 20, "\(distinct.count) distinct")
+    #expect(zip(distinct, distinct.dropFirst()).allSatisfy { ($0.frequency, $0.recency, $0.age) < ($1.frequency, $1.recency, $1.age) })
+    for (h, count) in zip(distinct, counts) {
+      #expect(Double(histories.filter { ($0.frequency, $0.recency, $0.age) == (h.frequency, h.recency, h.age) }.count) == count)
+    }
+    let model = ParetoNBD(r: 0.6, alpha: 12, s: 0.4, beta: 9)
+    let weighted = zip(distinct, counts).reduce(0) { $0 + $1.1 * model.logLikelihood($1.0) }
+    let all = model.logLikelihood(histories)
+    #expect(abs(weighted - all) <= 1e-10 * abs(all), "\(weighted) against \(all)")
   }
 
   @Test("fit errors say what was found")

@@ -47,12 +47,19 @@ public struct ParetoNBD: Sendable, Equatable, Codable {
     guard !histories.isEmpty else { throw .noCustomers }
     guard histories.contains(where: { $0.frequency > 0 }) else { throw .noRepeatPurchases(customers: histories.count) }
     let scale = 1 / histories.map(\.age).max()!
-    let scaled = histories.map { PurchaseHistory(frequency: $0.frequency, recency: $0.recency * scale, age: $0.age * scale) }
-    let n = Double(scaled.count)
+    // The likelihood depends on (x, tₓ, T) alone: each distinct history is evaluated once and
+    // weighted by its count (in a fixed order, so the sum does not depend on hashing). Purchase
+    // days make histories repeat; on a 200k-customer log most customers share theirs.
+    let (distinct, counts) = Self.distinct(histories)
+    let scaled = distinct.map { PurchaseHistory(frequency: $0.frequency, recency: $0.recency * scale, age: $0.age * scale) }
+    let n = Double(histories.count)
     func objective(_ theta: [Double]) -> Double {
       guard theta.allSatisfy({ abs($0) < 300 }) else { return .infinity }
       let e = theta.map(exp)
-      return -ParetoNBD(r: e[0], alpha: e[1], s: e[2], beta: e[3]).logLikelihood(scaled) / n
+      let model = ParetoNBD(r: e[0], alpha: e[1], s: e[2], beta: e[3])
+      var total = 0.0
+      for (h, count) in zip(scaled, counts) { total += count * model.logLikelihood(h) }
+      return -total / n
     }
     var bfgs = LogParameterBFGS()
     bfgs.gradientTolerance = 1e-9
@@ -73,6 +80,24 @@ public struct ParetoNBD: Sendable, Equatable, Codable {
     let e = outcome.point.map(exp)
     let model = ParetoNBD(r: e[0], alpha: e[1] / scale, s: e[2], beta: e[3] / scale)
     return LifetimeFit(model: model, logLikelihood: model.logLikelihood(histories), iterations: outcome.iterations, customers: histories.count)
+  }
+
+  /// The distinct (x, tₓ, T) of `histories`, ordered by x, then tₓ, then T, and how many
+  /// customers have each.
+  ///
+  /// - Complexity: O(n log n).
+  static func distinct(_ histories: [PurchaseHistory]) -> (histories: [PurchaseHistory], counts: [Double]) {
+    let sorted = histories.map { PurchaseHistory(frequency: $0.frequency, recency: $0.recency, age: $0.age) }.sorted {
+      ($0.frequency, $0.recency, $0.age) < ($1.frequency, $1.recency, $1.age)
+    }
+    var distinct: [PurchaseHistory] = [], counts: [Double] = []
+    for h in sorted {
+      if let last = distinct.last, last == h { counts[counts.count - 1] += 1 } else {
+        distinct.append(h)
+        counts.append(1)
+      }
+    }
+    return (distinct, counts)
   }
 
   /// The total log-likelihood of `histories` (see the type's formula).
