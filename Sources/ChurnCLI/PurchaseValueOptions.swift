@@ -44,9 +44,8 @@ struct PurchaseValueOptions: ParsableArguments {
     if let revenueColumn { throw ValidationError("\(PurchaseValueError.withRevenueColumn(column: revenueColumn))") }
     if let eventType, commaList(eventType).isEmpty { throw ValidationError("--event-type \"\(eventType)\" names no event type; expected types such as purchase,order") }
     try FlagRules.check("--lifetime-months", lifetimeMonths, in: 1...1200)
-    if let discount, !(discount >= 0 && discount <= 10) {
-      throw ValidationError("--discount \(discount) is outside 0...10; expected a monthly rate such as 0.01")
-    }
+    // The same rule and message as a survival model's --discount (DiscountRate).
+    if let discount { do { _ = try DiscountRate(monthly: discount) } catch { throw ValidationError("\(error)") } }
     return PurchaseValue.Settings(model: lifetimeModel ?? .bgnbd, purchaseTypes: eventType.map(commaList), lifetimeMonths: lifetimeMonths ?? 12,
                                   monthlyDiscount: discount ?? 0.01)
   }

@@ -169,6 +169,9 @@ struct PurchaseValueCommandTests {
       == (64, "Error: --lifetime-model applies to --lifetime-value btyd (purchase data); add it, or drop the flag"))
     #expect(try error(["score"] + flags + ["--lifetime-value", "btyd", "--lifetime-months", "0"])
       == (64, "Error: --lifetime-months 0 is too small; expected 1...1200"))
+    // The same rule and words as a survival model's --discount.
+    #expect(try error(["score"] + flags + ["--lifetime-value", "btyd", "--discount", "11"])
+      == (64, "Error: \(PeriodDiscountError.badRate(11))"))
     #expect(try error(["report"] + flags + ["--discount", "0.01", "--out", dir.file("r.html")])
       == (64, "Error: --discount applies to --lifetime-value btyd; add it, or drop --discount"))
     #expect(try error(["score"] + flags + ["--lifetime-value", "btyd", "--event-type", "visit"])
