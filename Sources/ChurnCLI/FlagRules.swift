@@ -23,6 +23,12 @@ enum FlagRules {
     throw ValidationError("\(flag) \(value) is too small; expected \(minimum) or more")
   }
 
+  /// Refuses a BTYD penalty that is not a number in 0...1e6: "--penalizer -1 is not a penalty; ...".
+  static func checkPenalty(_ flag: String, _ value: Double?) throws {
+    guard let value, !(value >= 0 && value <= 1e6) else { return }
+    throw ValidationError("\(flag) \(value) is not a penalty; expected lifetimes' penalizer_coef, a number in 0...1e6 such as 0.001 (0: none)")
+  }
+
   /// The upper limits, in one place (the README lists them).
   static let maxTrees = 10_000
   static let maxBootstrap = 10_000

@@ -22,6 +22,10 @@ struct LifetimeCommand: ParsableCommand {
       for every customer without a repeat purchase), expected_spend (per purchase) and
       lifetime_value (lifetimes' customer_lifetime_value: expected purchases times expected
       spend, month by month over --lifetime-months, discounted by --discount per month).
+      Where a fit does not converge (a flat likelihood: too few repeat purchases, or customers
+      too alike), it is made again with lifetimes' penalizer_coef 0.001, and the terminal says
+      so; --penalizer and --spend-penalizer set the penalty instead, as lifetimes'
+      penalizer_coef (Pareto/NBD's on the total log-likelihood, as lifetimes applies it).
       """)
 
   @OptionGroup var events: EventLogOptions
@@ -47,12 +51,21 @@ struct LifetimeCommand: ParsableCommand {
   @Option(help: "Monthly discount rate of lifetime_value (0...10).")
   var discount = 0.01
 
+  @Option(help: ArgumentHelp("lifetimes' penalizer_coef for the BG/NBD or Pareto/NBD fit, 0...1e6 (default: none, and 0.001 where the fit without one does not converge; the terminal says so).",
+                             valueName: "c"))
+  var penalizer: Double?
+
+  @Option(help: ArgumentHelp("lifetimes' penalizer_coef for the Gamma-Gamma fit, read as --penalizer is.", valueName: "c"))
+  var spendPenalizer: Double?
+
   @Option(help: "Output CSV, one row per customer (- for standard output).")
   var out: String
 
   func validate() throws {
     if let eventType, commaList(eventType).isEmpty { throw ValidationError("--event-type \"\(eventType)\" names no event type; expected types such as purchase,order") }
     try FlagRules.check("--lifetime-months", lifetimeMonths, in: 1...1200)
+    try FlagRules.checkPenalty("--penalizer", penalizer)
+    try FlagRules.checkPenalty("--spend-penalizer", spendPenalizer)
     guard discount >= 0 && discount <= 10 else { throw ValidationError("--discount \(discount) is outside 0...10; expected a monthly rate such as 0.01") }
     do {
       _ = try CalendarSpan.parse(horizon, option: "--horizon")
@@ -65,7 +78,8 @@ struct LifetimeCommand: ParsableCommand {
     let outputs = try OutputTransaction(outputs: [("--out", out)], inputs: [("--events", events.events)])
     let settings = LifetimeAnalysis.Settings(asOf: try PurchaseSummary.asOf(asOf), purchaseTypes: eventType.map(commaList),
                                              horizon: try CalendarSpan.parse(horizon, option: "--horizon"), unit: period,
-                                             lifetimeMonths: lifetimeMonths, monthlyDiscount: discount, model: model)
+                                             lifetimeMonths: lifetimeMonths, monthlyDiscount: discount, model: model,
+                                             penalty: penalizer, spendPenalty: spendPenalizer)
     let analysis = try LifetimeAnalysis(EventData(events: try events.path(), columns: events.columns, skipBadRows: events.skipBadRows), settings: settings, log: .standardError("lifetime"))
     try OutputFile.write(analysis.csv, to: outputs.path(for: "--out"))
     try outputs.commit()

@@ -27,6 +27,12 @@ struct PurchaseValueOptions: ParsableArguments {
   @Option(help: "With --lifetime-value btyd: months summed in lifetime_value and value_at_risk (1...1200, default 12, as churn lifetime's).")
   var lifetimeMonths: Int?
 
+  @Option(help: ArgumentHelp("With --lifetime-value btyd: lifetimes' penalizer_coef for the BG/NBD or Pareto/NBD fit, as churn lifetime --penalizer.", valueName: "c"))
+  var penalizer: Double?
+
+  @Option(help: ArgumentHelp("With --lifetime-value btyd: lifetimes' penalizer_coef for the Gamma-Gamma fit, as churn lifetime --spend-penalizer.", valueName: "c"))
+  var spendPenalizer: Double?
+
   /// The settings, or nil without `--lifetime-value`.
   ///
   /// - Parameters:
@@ -37,16 +43,19 @@ struct PurchaseValueOptions: ParsableArguments {
   func settings(discount: Double?, revenueColumn: String?) throws -> PurchaseValue.Settings? {
     guard lifetimeValue != nil else {
       try FlagRules.refuse(FlagRules.given([("--lifetime-model", lifetimeModel != nil), ("--event-type", eventType != nil),
-                                            ("--lifetime-months", lifetimeMonths != nil)]),
+                                            ("--lifetime-months", lifetimeMonths != nil), ("--penalizer", penalizer != nil),
+                                            ("--spend-penalizer", spendPenalizer != nil)]),
                            "applies to --lifetime-value btyd (purchase data); add it, or drop the flag")
       return nil
     }
     if let revenueColumn { throw ValidationError("\(PurchaseValueError.withRevenueColumn(column: revenueColumn))") }
     if let eventType, commaList(eventType).isEmpty { throw ValidationError("--event-type \"\(eventType)\" names no event type; expected types such as purchase,order") }
     try FlagRules.check("--lifetime-months", lifetimeMonths, in: 1...1200)
+    try FlagRules.checkPenalty("--penalizer", penalizer)
+    try FlagRules.checkPenalty("--spend-penalizer", spendPenalizer)
     // The same rule and message as a survival model's --discount (DiscountRate).
     if let discount { do { _ = try DiscountRate(monthly: discount) } catch { throw ValidationError("\(error)") } }
     return PurchaseValue.Settings(model: lifetimeModel ?? .bgnbd, purchaseTypes: eventType.map(commaList), lifetimeMonths: lifetimeMonths ?? 12,
-                                  monthlyDiscount: discount ?? 0.01)
+                                  monthlyDiscount: discount ?? 0.01, penalty: penalizer, spendPenalty: spendPenalizer)
   }
 }

@@ -45,6 +45,24 @@ struct LifetimeCommandTests {
       == "lifetime: Pareto/NBD: r 0.5533, alpha 74.04, s 0.6062, beta 81.68 (days); log-likelihood -1.438e+04 (29 iterations)")
   }
 
+  @Test("--penalizer fits lifetimes' BetaGeoFitter(penalizer_coef=0.001) (r 0.2428, alpha 30.84, a 0.4985, b 1.323) and says so")
+  func penalizer() throws {
+    let run = try runChurn(["lifetime", "--events", Self.events, "--as-of", "1997-10-01", "--penalizer", "0.001", "--out", "/dev/null"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let line = run.stderr.split(separator: "\n")[1]
+    #expect(line.hasPrefix("lifetime: BG/NBD: r 0.2428, alpha 30.84 (days), a 0.4985, b 1.323; log-likelihood "), "\(line)")
+    #expect(line.hasSuffix("; penalizer_coef 0.001 (--penalizer)"))
+    // The demo's orders as of 2025-01-01: the fit without a penalty stalls; the run says what it did instead.
+    let demo = try runChurn(["lifetime", "--events", Self.root + "/datasets/demo/events.csv", "--as-of", "2025-01-01", "--event-type", "order",
+                             "--out", "/dev/null"])
+    #expect(demo.status == 0, "\(demo.stderr)")
+    #expect(demo.stderr.split(separator: "\n")[1].hasSuffix("; penalizer_coef 0.001: the fit without a penalty did not converge (a flat likelihood; --penalizer sets one)"))
+    let none = try runChurn(["lifetime", "--events", Self.root + "/datasets/demo/events.csv", "--as-of", "2025-01-01", "--event-type", "order",
+                             "--penalizer", "0", "--out", "/dev/null"])
+    #expect(none.status == 1 && none.stderr.hasPrefix("Error: the BG/NBD fit did not converge: after "))
+    #expect(none.stderr.hasSuffix("fix: a penalty (--penalizer 0.001, lifetimes' penalizer_coef) keeps the fit off the flat edges, at the cost of a small bias\n"))
+  }
+
   @Test("events on or after --as-of change nothing; --out - writes the CSV to standard output")
   func noLeakage() throws {
     let dir = try TemporaryDirectory()
@@ -76,6 +94,10 @@ struct LifetimeCommandTests {
       == (64, "Error: --event-type \" , \" names no event type; expected types such as purchase,order"))
     #expect(try error(["--as-of", "1997-10-01", "--lifetime-months", "0"]) == (64, "Error: --lifetime-months 0 is too small; expected 1...1200"))
     #expect(try error(["--as-of", "1997-10-01", "--discount=-1"]) == (64, "Error: --discount -1.0 is outside 0...10; expected a monthly rate such as 0.01"))
+    #expect(try error(["--as-of", "1997-10-01", "--penalizer=-1"])
+      == (64, "Error: --penalizer -1.0 is not a penalty; expected lifetimes' penalizer_coef, a number in 0...1e6 such as 0.001 (0: none)"))
+    #expect(try error(["--as-of", "1997-10-01", "--spend-penalizer", "nan"])
+      == (64, "Error: --spend-penalizer nan is not a penalty; expected lifetimes' penalizer_coef, a number in 0...1e6 such as 0.001 (0: none)"))
     #expect(try error(["--as-of", "1997-10-01", "--horizon", "0d"])
       == (64, "Error: --horizon \"0d\" is zero; expected a length of at least one day, for example 30d, 4w or 1m"))
   }
@@ -84,14 +106,21 @@ struct LifetimeCommandTests {
   func spendFails() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    // lifetimes' GammaGammaFitter does not converge on the number of CDs either.
-    let run = try runChurn(["lifetime", "--events", Self.events, "--as-of", "1997-10-01", "--value-column", "cds", "--out", "-"])
+    // lifetimes' GammaGammaFitter does not converge on the number of CDs either (without a penalty).
+    let run = try runChurn(["lifetime", "--events", Self.events, "--as-of", "1997-10-01", "--value-column", "cds", "--spend-penalizer", "0",
+                            "--out", "-"])
     #expect(run.status == 0)
     let rows = run.stdout.split(separator: "\n")
     #expect(rows.count == 2358 && rows[1].hasPrefix("00004,2,213,272,1.5,0.72662031") && rows[1].hasSuffix(",,"))
     let lines = run.stderr.split(separator: "\n")
     #expect(lines[2].hasPrefix("lifetime: Gamma-Gamma not fitted: the Gamma-Gamma fit did not converge: after "))
     #expect(lines[2].hasSuffix("; expected_spend and lifetime_value are left empty"))
+    // By default the fit is made again with penalizer_coef 0.001, which converges, and the run says so.
+    let fallback = try runChurn(["lifetime", "--events", Self.events, "--as-of", "1997-10-01", "--value-column", "cds", "--out", "-"])
+    #expect(fallback.status == 0 && fallback.stdout.split(separator: "\n")[1].hasPrefix("00004,2,213,272,1.5,0.72662031"))
+    #expect(!fallback.stdout.split(separator: "\n")[1].hasSuffix(",,"))
+    #expect(fallback.stderr.split(separator: "\n")[2].hasSuffix(
+      " on 946 customers with repeat purchases; penalizer_coef 0.001: the fit without a penalty did not converge (a flat likelihood; --spend-penalizer sets one)"))
     let log = try String(contentsOfFile: Self.events, encoding: .utf8) + "00004,1997-13-45,purchase,1.00,1\n"
     try log.write(toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)
     let skipped = try runChurn(["lifetime", "--events", dir.file("bad.csv"), "--skip-bad-rows", "--as-of", "1997-10-01", "--out", "/dev/null"])

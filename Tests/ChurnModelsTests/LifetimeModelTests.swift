@@ -135,7 +135,9 @@ struct LifetimeModelTests {
     #expect(LifetimeError.tooFewSpenders(found: 1).description
       == "Gamma-Gamma needs at least 2 customers with repeat purchases of positive mean value; found 1: check the value column (--value-column) or use a later --as-of")
     #expect(LifetimeError.didNotConverge(model: "BG/NBD", iterations: 2000, gradient: 0.5).description
-      == "the BG/NBD fit did not converge: after 2000 iterations the largest gradient component is 0.5, expected at most 1e-6; the data may not identify the model (too few repeat purchases)")
+      == "the BG/NBD fit did not converge: after 2000 iterations the largest gradient component is 0.5, expected at most 1e-6; "
+      + "the likelihood is flat there (too few repeat purchases, or customers who differ too little for the model to tell its parameters apart); "
+      + "fix: a penalty (--penalizer 0.001, lifetimes' penalizer_coef) keeps the fit off the flat edges, at the cost of a small bias")
     #expect(LifetimeError.infiniteMeanSpend(q: 0.5).description
       == "Gamma-Gamma fitted q = 0.5 ≤ 1, for which the expected spend per purchase is infinite; the spend values are too heavy-tailed for the model (look for outliers in the value column)")
   }

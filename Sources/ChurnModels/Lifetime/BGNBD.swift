@@ -64,11 +64,13 @@ public struct BGNBD: Sendable, Equatable, Codable {
       return (-value / n + penalty * p.reduce(0) { $0 + $1 * $1 }, (0..<4).map { -gradient[$0] * p[$0] / n + 2 * penalty * p[$0] * p[$0] })
     }
     guard outcome.converged else {
-      throw .didNotConverge(model: "BG/NBD", iterations: outcome.iterations, gradient: outcome.gradient.map(abs).max() ?? .nan)
+      throw .didNotConverge(model: "BG/NBD", iterations: outcome.iterations, gradient: outcome.gradient.map(abs).max() ?? .nan,
+                            penalty: penalty)
     }
     let p = outcome.point.map(exp)
     let model = BGNBD(r: p[0], alpha: p[1] / scale, a: p[2], b: p[3])
-    return LifetimeFit(model: model, logLikelihood: model.logLikelihood(histories), iterations: outcome.iterations, customers: histories.count)
+    return LifetimeFit(model: model, logLikelihood: model.logLikelihood(histories), iterations: outcome.iterations, customers: histories.count,
+                       penalty: penalty)
   }
 
   private init(unchecked p: [Double]) {

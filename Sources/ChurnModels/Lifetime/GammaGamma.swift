@@ -33,14 +33,18 @@ public struct GammaGamma: Sendable, Equatable, Codable {
 
   /// The maximum-likelihood Gamma–Gamma parameters of the customers of `histories` with repeat
   /// purchases of positive mean value (the others, and customers without a value, are left out),
-  /// without a penalty (lifetimes' `penalizer_coef` 0).
+  /// without a penalty by default (lifetimes' `penalizer_coef` 0).
   ///
   /// Values are scaled by their mean while fitting (only v moves with the scale); BFGS on the
   /// log-parameters from (p, q, v) = e^0.1, until every gradient component is below 1e-9.
   ///
+  /// With `penalty` c > 0, lifetimes' `penalizer_coef`: c · (p² + q² + v²), v in the values'
+  /// own unit (lifetimes does not scale them), added to the mean negative log-likelihood.
+  ///
   /// - Throws: `LifetimeError.tooFewSpenders` with fewer than 2 such customers,
   ///   `.didNotConverge` when BFGS stops short, `.infiniteMeanSpend` when q ≤ 1.
-  public static func fit(_ histories: [PurchaseHistory]) throws(LifetimeError) -> LifetimeFit<GammaGamma> {
+  public static func fit(_ histories: [PurchaseHistory], penalty: Double = 0) throws(LifetimeError) -> LifetimeFit<GammaGamma> {
+    precondition(penalty >= 0 && penalty.isFinite, "GammaGamma.fit(penalty: \(penalty)): expected a finite penalty ≥ 0")
     let used = histories.filter(isFittable)
     guard used.count >= 2 else { throw .tooFewSpenders(found: used.count) }
     let scale = Double(used.count) / used.reduce(0) { $0 + $1.meanSpend! }
@@ -49,15 +53,21 @@ public struct GammaGamma: Sendable, Equatable, Codable {
       let model = GammaGamma(unchecked: theta.map(exp))
       let (value, gradient) = model.logLikelihoodAndGradient(scaled)
       let n = Double(scaled.count)
-      return (-value / n, [-gradient[0] * model.p / n, -gradient[1] * model.q / n, -gradient[2] * model.v / n])
+      // The penalty on (p, q, v) with v in the values' unit, and its derivative in ln θ: 2 c θ².
+      let p = [model.p, model.q, model.v / scale]
+      return (-value / n + penalty * p.reduce(0) { $0 + $1 * $1 },
+              [-gradient[0] * model.p / n + 2 * penalty * p[0] * p[0], -gradient[1] * model.q / n + 2 * penalty * p[1] * p[1],
+               -gradient[2] * model.v / n + 2 * penalty * p[2] * p[2]])
     }
     guard outcome.converged else {
-      throw .didNotConverge(model: "Gamma-Gamma", iterations: outcome.iterations, gradient: outcome.gradient.map(abs).max() ?? .nan)
+      throw .didNotConverge(model: "Gamma-Gamma", iterations: outcome.iterations, gradient: outcome.gradient.map(abs).max() ?? .nan,
+                            penalty: penalty)
     }
     let e = outcome.point.map(exp)
     let model = GammaGamma(p: e[0], q: e[1], v: e[2] / scale)
     guard model.q > 1 else { throw .infiniteMeanSpend(q: model.q) }
-    return LifetimeFit(model: model, logLikelihood: model.logLikelihood(used), iterations: outcome.iterations, customers: used.count)
+    return LifetimeFit(model: model, logLikelihood: model.logLikelihood(used), iterations: outcome.iterations, customers: used.count,
+                       penalty: penalty)
   }
 
   private init(unchecked e: [Double]) {

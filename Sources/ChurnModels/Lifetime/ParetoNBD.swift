@@ -34,7 +34,8 @@ public struct ParetoNBD: Sendable, Equatable, Codable {
     self.beta = beta
   }
 
-  /// The maximum-likelihood Pareto/NBD parameters of `histories`, without a penalty.
+  /// The maximum-likelihood Pareto/NBD parameters of `histories`, without a penalty by default
+  /// (lifetimes' `penalizer_coef` 0).
   ///
   /// Times are scaled so that the oldest customer's age is 1 (as lifetimes does); the mean
   /// negative log-likelihood is minimized by BFGS over the log-parameters from (1, 1, 1, 1), with
@@ -42,8 +43,14 @@ public struct ParetoNBD: Sendable, Equatable, Codable {
   /// closed form), until the function is flat to rounding and every gradient component is below
   /// 1e-6. lifetimes fits by Nelder–Mead; both find the same maximum on CDNOW to 1e-4.
   ///
+  /// With `penalty` c > 0, lifetimes' `penalizer_coef` as its `ParetoNBDFitter` applies it:
+  /// c · (r² + α² + s² + β²), α and β in the scaled time, added to the *total* negative
+  /// log-likelihood (lifetimes divides the weighted sum by the mean weight, 1 a customer), where
+  /// BG/NBD and Gamma–Gamma add it to the mean: at the same c, a penalty n times weaker.
+  ///
   /// - Throws: `LifetimeError.noCustomers`, `.noRepeatPurchases`, `.didNotConverge`.
-  public static func fit(_ histories: [PurchaseHistory]) throws(LifetimeError) -> LifetimeFit<ParetoNBD> {
+  public static func fit(_ histories: [PurchaseHistory], penalty: Double = 0) throws(LifetimeError) -> LifetimeFit<ParetoNBD> {
+    precondition(penalty >= 0 && penalty.isFinite, "ParetoNBD.fit(penalty: \(penalty)): expected a finite penalty ≥ 0")
     guard !histories.isEmpty else { throw .noCustomers }
     guard histories.contains(where: { $0.frequency > 0 }) else { throw .noRepeatPurchases(customers: histories.count) }
     let scale = 1 / histories.map(\.age).max()!
@@ -59,7 +66,7 @@ public struct ParetoNBD: Sendable, Equatable, Codable {
       let model = ParetoNBD(r: e[0], alpha: e[1], s: e[2], beta: e[3])
       var total = 0.0
       for (h, count) in zip(scaled, counts) { total += count * model.logLikelihood(h) }
-      return -total / n
+      return (-total + penalty * e.reduce(0) { $0 + $1 * $1 }) / n
     }
     var bfgs = LogParameterBFGS()
     bfgs.gradientTolerance = 1e-9
@@ -75,11 +82,13 @@ public struct ParetoNBD: Sendable, Equatable, Codable {
       return (value, gradient)
     }
     guard outcome.converged else {
-      throw .didNotConverge(model: "Pareto/NBD", iterations: outcome.iterations, gradient: outcome.gradient.map(abs).max() ?? .nan)
+      throw .didNotConverge(model: "Pareto/NBD", iterations: outcome.iterations, gradient: outcome.gradient.map(abs).max() ?? .nan,
+                            penalty: penalty)
     }
     let e = outcome.point.map(exp)
     let model = ParetoNBD(r: e[0], alpha: e[1] / scale, s: e[2], beta: e[3] / scale)
-    return LifetimeFit(model: model, logLikelihood: model.logLikelihood(histories), iterations: outcome.iterations, customers: histories.count)
+    return LifetimeFit(model: model, logLikelihood: model.logLikelihood(histories), iterations: outcome.iterations, customers: histories.count,
+                       penalty: penalty)
   }
 
   /// The distinct (x, tₓ, T) of `histories`, ordered by x, then tₓ, then T, and how many

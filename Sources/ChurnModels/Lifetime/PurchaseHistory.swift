@@ -35,6 +35,27 @@ public struct LifetimeFit<Model: Sendable>: Sendable {
   public var iterations: Int
   /// Customers the fit used.
   public var customers: Int
+  /// lifetimes' `penalizer_coef` the fit was made with (0: maximum likelihood).
+  public var penalty: Double = 0
+
+  /// The penalty a fit made without one is made again with where it does not converge:
+  /// lifetimes' `penalizer_coef` 0.001, the size its documentation suggests. The likelihood is
+  /// flat along a ridge there (for BG/NBD: drop-out hardly varies between customers, and a and
+  /// b grow together), which a small penalty closes.
+  public static var fallbackPenalty: Double { 0.001 }
+
+  /// `fit` made with `penalty`; with nil, without one and, where that does not converge, again
+  /// with `fallbackPenalty` (the fit's `penalty` says which).
+  ///
+  /// - Throws: `fit`'s error: the fallback's when both fits do not converge.
+  public static func fitting(penalty: Double?, _ fit: (Double) throws(LifetimeError) -> LifetimeFit) throws(LifetimeError) -> LifetimeFit {
+    if let penalty { return try fit(penalty) }
+    do {
+      return try fit(0)
+    } catch .didNotConverge {
+      return try fit(fallbackPenalty)
+    }
+  }
 }
 
 /// A fitted model of repeat purchasing: what `churn lifetime` asks of BG/NBD and Pareto/NBD.

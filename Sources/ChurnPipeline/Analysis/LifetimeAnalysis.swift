@@ -68,9 +68,21 @@ public struct LifetimeAnalysis: Sendable {
     public var lifetimeMonths: Int
     /// The monthly discount rate of the lifetime value (lifetimes' `discount_rate`, default 0.01).
     public var monthlyDiscount: Double
+    /// lifetimes' `penalizer_coef` of the BG/NBD or Pareto/NBD fit; nil (the default): none, and
+    /// `LifetimeFit.fallbackPenalty` where the fit without one does not converge.
+    public var penalty: Double?
+    /// lifetimes' `penalizer_coef` of the Gamma–Gamma fit, read as `penalty` is.
+    public var spendPenalty: Double?
 
+    /// - Precondition: each penalty, when given, is finite and ≥ 0.
     public init(asOf: Int64, purchaseTypes: [String]? = nil, horizon: CalendarSpan = .days(90), unit: TimeUnit = .day,
-                lifetimeMonths: Int = 12, monthlyDiscount: Double = 0.01, model: PurchaseModelKind = .bgnbd) {
+                lifetimeMonths: Int = 12, monthlyDiscount: Double = 0.01, model: PurchaseModelKind = .bgnbd,
+                penalty: Double? = nil, spendPenalty: Double? = nil) {
+      for c in [penalty, spendPenalty] {
+        if let c { precondition(c >= 0 && c.isFinite, "LifetimeAnalysis.Settings: penalty \(c), expected a finite number ≥ 0") }
+      }
+      self.penalty = penalty
+      self.spendPenalty = spendPenalty
       self.model = model
       self.asOf = asOf
       self.purchaseTypes = purchaseTypes
@@ -134,14 +146,16 @@ public struct LifetimeAnalysis: Sendable {
     let model: any PurchaseModel
     switch settings.model {
     case .bgnbd:
-      let fit = try BGNBD.fit(histories)
+      let fit = try LifetimeFit.fitting(penalty: settings.penalty) { (c) throws(LifetimeError) in try BGNBD.fit(histories, penalty: c) }
       (bgnbd, paretoNBD, model) = (fit, nil, fit.model)
     case .paretoNBD:
-      let fit = try ParetoNBD.fit(histories)
+      let fit = try LifetimeFit.fitting(penalty: settings.penalty) { (c) throws(LifetimeError) in try ParetoNBD.fit(histories, penalty: c) }
       (bgnbd, paretoNBD, model) = (nil, fit, fit.model)
     }
     do {
-      (gammaGamma, spendError) = (summary.hasValues ? try GammaGamma.fit(histories) : nil, nil)
+      let spend = summary.hasValues
+        ? try LifetimeFit.fitting(penalty: settings.spendPenalty) { (c) throws(LifetimeError) in try GammaGamma.fit(histories, penalty: c) } : nil
+      (gammaGamma, spendError) = (spend, nil)
     } catch {
       (gammaGamma, spendError) = (nil, error)
     }
@@ -219,15 +233,23 @@ public struct LifetimeAnalysis: Sendable {
       fitLine = "Pareto/NBD: r \(Self.short(m.r)), alpha \(Self.short(m.alpha)), s \(Self.short(m.s)), beta \(Self.short(m.beta)) (\(unit)s); "
         + "log-likelihood \(Self.short(fit.logLikelihood)) (\(fit.iterations) iterations)"
     }
+    /// How a fit was penalized: by the setting, or by the fallback where the plain fit stalled.
+    func penaltyNote(_ used: Double, setting: Double?, flag: String) -> String {
+      if let setting { return setting > 0 ? "; penalizer_coef \(setting) (\(flag))" : "" }
+      guard used > 0 else { return "" }
+      return "; penalizer_coef \(used): the fit without a penalty did not converge (a flat likelihood; \(flag) sets one)"
+    }
+    let purchasePenalty = bgnbd?.penalty ?? paretoNBD!.penalty
     var lines = [
       "\(rows.count) customers with a purchase before \(UTCTime.formatDate(milliseconds: settings.asOf)) "
         + "(\(summary.purchasesBefore) purchase events of type \(summary.purchaseTypes.joined(separator: ", "))); "
         + "\(rows.filter { $0.history.frequency > 0 }.count) with repeat purchases",
-      fitLine,
+      fitLine + penaltyNote(purchasePenalty, setting: settings.penalty, flag: "--penalizer"),
     ]
     if let gg = gammaGamma {
       lines.append("Gamma-Gamma: p \(Self.short(gg.model.p)), q \(Self.short(gg.model.q)), v \(Self.short(gg.model.v)); "
-        + "log-likelihood \(Self.short(gg.logLikelihood)) on \(gg.customers) customers with repeat purchases")
+        + "log-likelihood \(Self.short(gg.logLikelihood)) on \(gg.customers) customers with repeat purchases"
+        + penaltyNote(gg.penalty, setting: settings.spendPenalty, flag: "--spend-penalizer"))
     } else if let spendError {
       lines.append("Gamma-Gamma not fitted: \(spendError); expected_spend and lifetime_value are left empty")
     } else {

@@ -21,7 +21,7 @@ import ChurnModels
 /// The model is fitted on every customer with a purchase before r (eligible at c or not); no
 /// label is used, and nothing at or after r is read, so the features cannot leak the label.
 /// A customer with no purchase before r has both columns missing. When the fit does not
-/// converge, it is made again with lifetimes' `penalizer_coef` `fallbackPenalty` (a note names
+/// converge, it is made again with lifetimes' `penalizer_coef` `LifetimeFit.fallbackPenalty` (a note names
 /// those cutoffs). When BG/NBD cannot be fitted at a cutoff even so (no purchase before it, no
 /// repeat purchase, no convergence), both columns are missing for that cutoff's rows and a note
 /// names the cutoff.
@@ -31,17 +31,11 @@ public struct BTYDFeatures: Sendable {
   /// One column each, a value per row of the table (NaN = missing).
   public var probabilityAlive: [Double]
   public var expectedPurchases: [Double]
-  /// The cutoffs where BG/NBD was fitted with `fallbackPenalty`.
+  /// The cutoffs where BG/NBD was fitted with `LifetimeFit.fallbackPenalty`.
   public var penalized: [Int64]
   /// Why a cutoff's columns are missing, one line per such cutoff, and one line naming the
   /// cutoffs fitted with a penalty.
   public var notes: [String]
-  /// The penalty (lifetimes' `penalizer_coef`) of a second fit where the unpenalized fit does
-  /// not converge: the likelihood is flat along a ridge (drop-out hardly varies between
-  /// customers, a and b grow together), which a small penalty closes. lifetimes' documentation
-  /// suggests values of this size.
-  public static let fallbackPenalty = 0.001
-
   /// The columns for the rows of `table` (its ids and cutoffs), with `family`'s horizon and the
   /// purchases of `calendar` before each row's cutoff less `leadDays`.
   ///
@@ -69,24 +63,18 @@ public struct BTYDFeatures: Sendable {
         continue
       }
       let histories = LifetimeAnalysis.histories(summary, unit: .day)
-      func fitted(penalty: Double) -> Result<LifetimeFit<BGNBD>, LifetimeError> {
-        do throws(LifetimeError) { return .success(try BGNBD.fit(histories, penalty: penalty)) } catch { return .failure(error) }
-      }
-      var outcome = fitted(penalty: 0)
-      if case .failure(.didNotConverge) = outcome, case .success(let fit) = fitted(penalty: Self.fallbackPenalty) {
-        outcome = .success(fit)
-        penalized.append(cutoff)
-      }
       let fit: LifetimeFit<BGNBD>
-      switch outcome {
-      case .success(let fitted): fit = fitted
-      case .failure(.noRepeatPurchases(let customers)):
-        blank("none of the \(customers) customers who bought made a repeat purchase (a purchase on a later day than their first)")
-        continue
-      case .failure(let error):
-        if case .didNotConverge = error {
-          blank(error.description + "; nor with lifetimes' penalizer_coef \(Self.fallbackPenalty)")
-        } else {
+      do throws(LifetimeError) {
+        fit = try LifetimeFit.fitting(penalty: nil) { (c) throws(LifetimeError) in try BGNBD.fit(histories, penalty: c) }
+        if fit.penalty > 0 { penalized.append(cutoff) }
+      } catch {
+        switch error {
+        case .noRepeatPurchases(let customers):
+          blank("none of the \(customers) customers who bought made a repeat purchase (a purchase on a later day than their first)")
+        case .didNotConverge(_, _, let gradient, _):
+          blank("the fit did not converge, without a penalty nor with lifetimes' penalizer_coef \(LifetimeFit<BGNBD>.fallbackPenalty) "
+            + "(largest gradient component \(gradient), expected at most 1e-6): the likelihood is flat (too few repeat purchases)")
+        default:
           blank(error.description)
         }
         continue
@@ -104,7 +92,7 @@ public struct BTYDFeatures: Sendable {
     if !penalized.isEmpty {
       notes.append("btyd: BG/NBD did not converge without a penalty at \(penalized.count) of \(rows.count) cutoffs "
         + "(\(penalized.map { UTCTime.formatDate(milliseconds: $0) }.joined(separator: ", ")): a flat likelihood); "
-        + "fitted there with lifetimes' penalizer_coef \(Self.fallbackPenalty)")
+        + "fitted there with lifetimes' penalizer_coef \(LifetimeFit<BGNBD>.fallbackPenalty)")
     }
   }
 

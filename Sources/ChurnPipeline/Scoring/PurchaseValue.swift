@@ -37,21 +37,29 @@ public struct PurchaseValue: Sendable {
     public var lifetimeMonths: Int
     /// d, the monthly discount rate (default 0.01, as `churn lifetime --discount`).
     public var monthlyDiscount: Double
+    /// lifetimes' `penalizer_coef` of the purchase model and of Gamma–Gamma, as
+    /// `LifetimeAnalysis.Settings` reads them (nil: none, with its fallback).
+    public var penalty: Double?
+    public var spendPenalty: Double?
 
-    /// - Precondition: 1 ≤ `lifetimeMonths` ≤ 1200 and 0 ≤ `monthlyDiscount` ≤ 10 (the CLI checks both).
+    /// - Precondition: 1 ≤ `lifetimeMonths` ≤ 1200, 0 ≤ `monthlyDiscount` ≤ 10, each penalty finite
+    ///   and ≥ 0 (the CLI checks them).
     public init(model: LifetimeAnalysis.PurchaseModelKind = .bgnbd, purchaseTypes: [String]? = nil, lifetimeMonths: Int = 12,
-                monthlyDiscount: Double = 0.01) {
+                monthlyDiscount: Double = 0.01, penalty: Double? = nil, spendPenalty: Double? = nil) {
       precondition((1...1200).contains(lifetimeMonths) && monthlyDiscount >= 0 && monthlyDiscount <= 10,
                    "PurchaseValue.Settings(lifetimeMonths: \(lifetimeMonths), monthlyDiscount: \(monthlyDiscount)): expected 1...1200 and 0...10")
       self.model = model
       self.purchaseTypes = purchaseTypes
       self.lifetimeMonths = lifetimeMonths
       self.monthlyDiscount = monthlyDiscount
+      self.penalty = penalty
+      self.spendPenalty = spendPenalty
     }
 
     /// The settings of `churn lifetime --as-of` that give the same values (days, its 90-day horizon).
     public func analysisSettings(asOf: Int64) -> LifetimeAnalysis.Settings {
-      LifetimeAnalysis.Settings(asOf: asOf, purchaseTypes: purchaseTypes, lifetimeMonths: lifetimeMonths, monthlyDiscount: monthlyDiscount, model: model)
+      LifetimeAnalysis.Settings(asOf: asOf, purchaseTypes: purchaseTypes, lifetimeMonths: lifetimeMonths, monthlyDiscount: monthlyDiscount, model: model,
+                               penalty: penalty, spendPenalty: spendPenalty)
     }
   }
 
