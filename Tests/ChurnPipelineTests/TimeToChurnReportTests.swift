@@ -102,6 +102,16 @@ struct TimeToChurnReportTests {
       [b.band, "\(b.customers)", "\(b.churned)"] + zip(b.predicted, b.kaplanMeier).map { three($0) + " / " + ($1.map(three) ?? "—") }
     })
 
+    // The text names each plot by its title (a browser at 1,240 pixels puts the second below the
+    // first, so "left" and "right" were wrong), and each title is a plot's.
+    let section = html.components(separatedBy: "<section id=\"time-to-churn\">")[1]
+    let text = section.components(separatedBy: "</p>")[0]
+    for (index, title) in ["Survival of the \(t.customers.count) riskiest customers", "Observed (Kaplan–Meier) against predicted, by band"].enumerated() {
+      #expect(text.contains(title + ": "), "\(text)")
+      #expect(try #require(SVGLines.svg(html, section: "time-to-churn", index: index)).contains(">\(title)</text>"))
+    }
+    #expect(!text.contains("Left") && !text.contains("Right"))
+
     // (A fixed-horizon model's report has no such section: ReportNumberTests checks it through the CLI.)
     #expect(html.contains("<section id=\"time-to-churn\">"))
   }

@@ -55,7 +55,7 @@ extension HTMLReport {
       let series = t.customers.map { c in
         SVGPlot.Series(name: c.id, points: [(0, 1)] + c.survival.enumerated().map { (Double($0 + 1), $1) }, dots: true)
       }
-      body += SVGPlot.lines(axes, title: "Survival of the \(t.customers.count) riskiest customers", series: series, legendBelow: true)
+      body += SVGPlot.lines(axes, title: Self.riskiestTitle(t.customers.count), series: series, legendBelow: true)
       body += table([idHeader] + (1...t.periods).map { "S(\($0))" } + ["expected periods", "median"],
                     t.customers.map { c in
                       let curve = SurvivalCurve(survival: c.survival)
@@ -80,7 +80,7 @@ extension HTMLReport {
         series.append(SVGPlot.Series(name: "\(b.band): model", points: [(0, 1)] + b.predicted.enumerated().map { (Double($0 + 1), $1) },
                                      dashed: true, color: color))
       }
-      body += SVGPlot.lines(axes, title: "Observed (Kaplan–Meier) against predicted, by band", series: series, legendBelow: true)
+      body += SVGPlot.lines(axes, title: Self.bandsTitle, series: series, legendBelow: true)
       body += table(["band", "customers", "churned"] + (1...t.periods).map { "S(\($0)) model / KM" },
                     t.bands.map { b in
                       [b.band, "\(b.customers)", "\(b.churned)"]
@@ -88,9 +88,16 @@ extension HTMLReport {
                     })
     }
     body += "</div>"
+    // The plots are named by their titles: side by side on a wide page, one above the other on a
+    // narrower one (at 1,240 pixels the band table does not fit beside the first plot).
     return section("time-to-churn", "Time to churn",
                    "<p>S(k) is the model's probability that a customer is still a customer after k periods of \(e(t.horizon)) "
-                     + "(survival_k in churn score's list). Left: the riskiest customers scored \(e(scoredOn)), by churn probability 1 − S(1). "
-                     + "Right: \(e(t.source))</p>" + body)
+                     + "(survival_k in churn score's list). \(Self.riskiestTitle(t.customers.count)): the riskiest customers scored \(e(scoredOn)), "
+                     + "by churn probability 1 − S(1). \(Self.bandsTitle): \(e(t.source))</p>" + body)
   }
+
+  /// The first plot's title.
+  static func riskiestTitle(_ count: Int) -> String { "Survival of the \(count) riskiest customers" }
+  /// The second plot's title.
+  static let bandsTitle = "Observed (Kaplan–Meier) against predicted, by band"
 }
