@@ -128,12 +128,45 @@ public struct ParetoNBD: Sendable, Equatable, Codable {
   /// search steps back from such points instead of summing millions of terms per customer.
   static let seriesTerms = 100_000
 
+  /// Above this |α − β| / max(α, β), A₀ comes from quadrature instead of ₂F₁'s series (see
+  /// `logA0`): there the series needs at least ln ε / ln z ≈ 370 terms for the customer who
+  /// bought last at time 0.
+  static let seriesLimit = 0.9
+
   /// ln A₀ (see the type's formula); −∞ when tₓ = T; NaN when ₂F₁'s series does not converge
   /// within `seriesTerms` terms.
+  ///
+  /// Where ₂F₁'s argument can near 1 (|α − β| / max(α, β) > `seriesLimit`: one of α and β far
+  /// larger, as when drop-out hardly varies between customers and s and β grow together), its
+  /// series needs thousands of terms a customer (ln ε / ln z) and more as the fit moves on; A₀ is
+  /// then the integral it stands for, by quadrature (`SpecialFunctions.logIntegralOfDecreasing`):
+  /// ```
+  /// A₀ = (r+s+x) ∫ from tₓ to T of (α+τ)^−(r+x) (β+τ)^−(s+1) dτ
+  /// ```
+  /// (a drop-out at τ, between the last purchase and the end of the data, with no purchase
+  /// after tₓ). The choice depends on the parameters alone, so every customer's likelihood at
+  /// a point comes from the same method.
   func logA0(_ h: PurchaseHistory) -> Double {
+    abs(alpha - beta) / max(alpha, beta) > Self.seriesLimit ? logA0ByQuadrature(h) : logA0BySeries(h)
+  }
+
+  /// ln A₀ from its integral (see `logA0`).
+  func logA0ByQuadrature(_ h: PurchaseHistory) -> Double {
     let x = Double(h.frequency)
-    let (low, high, u) = alpha < beta ? (alpha, beta, r + x) : (beta, alpha, s + 1)
+    let (r, s) = (r, s)
+    // The integrand over its value at tₓ, as ln(1 + (τ − tₓ)/(α + tₓ)) and likewise for β.
+    let (a0, b0, tx) = (alpha + h.recency, beta + h.recency, h.recency)
+    let logIntegral = SpecialFunctions.logIntegralOfDecreasing(from: h.recency, to: h.age) { tau in
+      -(r + x) * log1p((tau - tx) / a0) - (s + 1) * log1p((tau - tx) / b0)
+    }
+    return log(r + s + x) - (r + x) * log(alpha + h.recency) - (s + 1) * log(beta + h.recency) + logIntegral
+  }
+
+  /// ln A₀ from ₂F₁'s series (see the type's formula).
+  func logA0BySeries(_ h: PurchaseHistory) -> Double {
+    let x = Double(h.frequency)
     let rsx = r + s + x
+    let (low, high, u) = alpha < beta ? (alpha, beta, r + x) : (beta, alpha, s + 1)
     let early = SpecialFunctions.logHypergeometric2F1(rsx, u, rsx + 1, (high - low) / (high + h.recency), maximumTerms: Self.seriesTerms)
       - rsx * log(high + h.recency)
     let late = SpecialFunctions.logHypergeometric2F1(rsx, u, rsx + 1, (high - low) / (high + h.age), maximumTerms: Self.seriesTerms)
