@@ -21,6 +21,13 @@ struct SurvivalOptions: ParsableArguments {
     }
   }
 
+  /// Refuses `--period-encoding stratified` for a family other than the forest, before any file is read.
+  func validate(family: ModelFamily) throws {
+    if survival && periodEncoding == .stratified && family != .forest {
+      throw ValidationError(SurvivalError.stratifiedNeedsForest(family).description)
+    }
+  }
+
   /// The survival settings the flags give for `family`, or nil without --survival.
   func settings(for family: ModelFamily) throws -> SurvivalSettings? {
     guard survival, let periods else { return nil }
