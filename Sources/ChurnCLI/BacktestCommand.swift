@@ -60,6 +60,7 @@ struct BacktestCommand: ParsableCommand {
     }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
     if table != nil && survivalOptions.survival { throw ValidationError(SurvivalError.preparedTable.description) }
+    try survivalOptions.validate(family: modelOptions.model)
     try FlagRules.check("--folds", foldsFlag, in: 2...FlagRules.maxFolds)
     try FlagRules.check("--bootstrap", bootstrap, in: 0...FlagRules.maxBootstrap)
     if database.database == nil || database.customersTable == nil { try customers.validate(table: table != nil) }

@@ -9,7 +9,7 @@ struct SurvivalOptions: ParsableArguments {
   @Option(help: "With --survival: the periods K to look ahead, 2 to 120.")
   var periods: Int?
 
-  @Option(help: "With --survival: how the period index enters the hazard model (indicators: one 0/1 column per period after the first; number: one numeric column; both; first-period: indicators plus a period-1 copy of every input column; default: first-period for the logistic model, number for forest and boosting).")
+  @Option(help: "With --survival: how the period index enters the hazard model (indicators: one 0/1 column per period after the first; number: one numeric column; both; first-period: indicators plus a period-1 copy of every input column; stratified, forest only: number, with the period-1 hazard from a forest of the period-1 rows and the later periods' from a forest of theirs; default: first-period for the logistic model, stratified for the forest, number for boosting).")
   var periodEncoding: PeriodEncoding?
 
   func validate() throws {
@@ -18,6 +18,13 @@ struct SurvivalOptions: ParsableArguments {
       do { _ = try SurvivalSettings(periods: periods) } catch let error as SurvivalError { throw ValidationError(error.description) }
     } else {
       try FlagRules.refuse(FlagRules.given([("--periods", periods != nil), ("--period-encoding", periodEncoding != nil)]), "applies only with --survival; add --survival or drop it")
+    }
+  }
+
+  /// Refuses `--period-encoding stratified` for a family other than the forest, before any file is read.
+  func validate(family: ModelFamily) throws {
+    if survival && periodEncoding == .stratified && family != .forest {
+      throw ValidationError(SurvivalError.stratifiedNeedsForest(family).description)
     }
   }
 

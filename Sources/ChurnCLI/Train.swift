@@ -68,6 +68,7 @@ struct Train: ParsableCommand {
     }
     if table != nil && label == nil { throw ValidationError("--table needs --label COLUMN") }
     if table != nil && survivalOptions.survival { throw ValidationError(SurvivalError.preparedTable.description) }
+    try survivalOptions.validate(family: modelOptions.model)
     try FlagRules.check("--folds", foldsFlag, in: 2...FlagRules.maxFolds)
     if database.database == nil || database.customersTable == nil { try customers.validate(table: table != nil) }
     if table != nil {

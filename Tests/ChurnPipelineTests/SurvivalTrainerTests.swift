@@ -81,6 +81,35 @@ struct SurvivalTrainerTests {
     }
   }
 
+  @Test("Stratified forest: trees split on the period first; read back; S(k) non-increasing, 1 − S(1) the period-1 hazard")
+  func stratifiedForest() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let data = try Self.simulated(dir)
+    var trainer = try Self.trainer(.forest(ForestSpec(treeCount: 10, minLeafSize: 10)))
+    trainer.survival = try SurvivalSettings(periods: 3, encoding: .stratified)
+    let result = try trainer.train(data, plan: Self.plan)
+    #expect(result.model.survival?.encoding == .stratified)
+    #expect(result.model.preprocessor.inputNames.filter { $0.hasPrefix("period") } == ["period"])
+    let forest = try #require(result.model.model as? ForestModel)
+    let period = try #require(forest.featureNames.firstIndex(of: "period"))
+    #expect(forest.trees.allSatisfy { $0.feature[0] == Int32(period) && $0.threshold[0] == 1.5 })
+    try result.model.write(to: dir.file("model.json"))
+    let model = try ModelFile.read(path: dir.file("model.json"))
+    #expect(model.survival == result.model.survival)
+    let scored = try Scorer(model: model).score(data, asOf: "2024-12-01")
+    #expect(scored.count > 50)
+    for row in scored.list.rows {
+      let s = try #require(row.survival).survival
+      #expect(s.count == 3 && zip(s, s.dropFirst()).allSatisfy { $0 >= $1 }, "\(row.id): \(s)")
+      #expect(abs(row.probability - (1 - s[0])) < 1e-15)
+      #expect(row.reasons.allSatisfy { !$0.contains("period") }, "\(row.id): \(row.reasons)")
+    }
+    var logistic = try Self.trainer()
+    logistic.survival = try SurvivalSettings(periods: 3, encoding: .stratified)
+    #expect(throws: SurvivalError.stratifiedNeedsForest(.logistic)) { try logistic.train(data, plan: Self.plan) }
+  }
+
   @Test("Errors: inactivity labels, calibration, a prepared table")
   func errors() throws {
     let dir = try TemporaryDirectory()

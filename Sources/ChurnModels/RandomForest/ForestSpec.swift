@@ -14,12 +14,18 @@ public struct ForestSpec: ModelLearner, Codable {
   public var featuresPerSplit: Int?
   /// nil = unlimited. `--max-depth`.
   public var maxDepth: Int?
+  /// A survival forest's period column (`PeriodEncoding.stratified`): the rows of period 1 and
+  /// those of the later periods get forests of their own, joined tree by tree under a root
+  /// split on it (`RandomForest.fitByPeriod`); nil (or a matrix without that column): one
+  /// forest on all rows. Set by the trainer from the survival settings, not a flag.
+  public var periodColumn: String?
 
-  public init(treeCount: Int = 100, minLeafSize: Int = 5, featuresPerSplit: Int? = nil, maxDepth: Int? = nil) {
+  public init(treeCount: Int = 100, minLeafSize: Int = 5, featuresPerSplit: Int? = nil, maxDepth: Int? = nil, periodColumn: String? = nil) {
     self.treeCount = treeCount
     self.minLeafSize = minLeafSize
     self.featuresPerSplit = featuresPerSplit
     self.maxDepth = maxDepth
+    self.periodColumn = periodColumn
   }
 
   public var displayName: String { "random forest" }
@@ -28,7 +34,7 @@ public struct ForestSpec: ModelLearner, Codable {
 
   public var summary: String {
     "\(treeCount) trees, min leaf \(minLeafSize), " + (featuresPerSplit.map { "\($0) features per split" } ?? "√d features per split")
-      + (maxDepth.map { ", depth ≤ \($0)" } ?? "")
+      + (maxDepth.map { ", depth ≤ \($0)" } ?? "") + (periodColumn == nil ? "" : ", period 1 apart")
   }
 
   /// Trees need no scaling or fat-tail transform; one-hot and imputation as for the logistic model.
@@ -52,10 +58,15 @@ public struct ForestSpec: ModelLearner, Codable {
   /// The fit. With balanced class weights the leaves are corrected in place (each leaf's
   /// weighted proportion becomes its unweighted one), so the trees, and their TreeSHAP values,
   /// give real probabilities and no correction is left to apply.
+  /// With `periodColumn`, the two forests of `RandomForest.fitByPeriod`, each corrected so.
   public func fit(_ x: Matrix, labels: [Double], featureNames: [String], options: FitOptions) throws -> (model: any ChurnModel, priorShift: Double) {
-    let forest = try RandomForest(treeCount: treeCount, featuresPerSplit: featuresPerSplit, minLeafSize: minLeafSize, maxDepth: maxDepth,
-                                  classWeight: options.classWeight, seed: options.seed, threads: options.threads)
-      .fit(features: x, labels: labels, featureNames: featureNames, binCuts: options.binCuts)
+    let learner = RandomForest(treeCount: treeCount, featuresPerSplit: featuresPerSplit, minLeafSize: minLeafSize, maxDepth: maxDepth,
+                               classWeight: options.classWeight, seed: options.seed, threads: options.threads)
+    if let periodColumn, let column = featureNames.firstIndex(of: periodColumn),
+       let forest = try learner.fitByPeriod(features: x, labels: labels, featureNames: featureNames, column: column) {
+      return (forest, 0)
+    }
+    let forest = try learner.fit(features: x, labels: labels, featureNames: featureNames, binCuts: options.binCuts)
     let shift = options.classWeight.priorShift(labels: labels)
     return (shift == 0 ? forest : forest.shiftingNodeOdds(by: shift), 0)
   }

@@ -26,8 +26,8 @@ extension Trainer {
     if let from { splits = splits.filter { $0.testCutoff! >= from } }
     guard !splits.isEmpty else { throw BacktestError.noFold(horizon: design.horizon.description) }
     log.line("\(splits.count) out-of-time folds (purge gap: each training row's own period closes by the test cutoff)")
-    let choose = foldSettings(all, splits: splits)
-    var result = BacktestResult(kind: "out-of-time", model: settings.family.rawValue, settings: settings.summary, tuned: foldTuning(all) != nil,
+    let choose = try foldSettings(all, splits: splits)
+    var result = BacktestResult(kind: "out-of-time", model: settings.family.rawValue, settings: try fitSettings().summary, tuned: foldTuning(all) != nil,
                                 intervals: bootstrap > 0)
     for (k, fold) in splits.enumerated() {
       let f = try Backtest.run(all, folds: [fold], settings: choose)[0]

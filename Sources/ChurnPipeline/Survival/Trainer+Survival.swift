@@ -10,6 +10,15 @@ extension Trainer {
     guard survival != nil else { return }
     guard customers?.hasChurnDates == true else { throw SurvivalError.notContractual }
     if calibration != nil { throw SurvivalError.calibration }
+    _ = try fitSettings()
+  }
+
+  /// The settings the model is fitted with: `settings`, made a survival model's hazard model
+  /// (`SurvivalSettings.hazardSettings`: a stratified forest) when `survival` is set.
+  ///
+  /// - Throws: `SurvivalError.stratifiedNeedsForest`.
+  func fitSettings() throws -> ModelSettings {
+    try survival?.hazardSettings(settings) ?? settings
   }
 
   /// The person-period rows of `table` (features at each cutoff): K periods of one horizon

@@ -105,8 +105,8 @@ extension Trainer {
   }
 
   /// Each fold's settings: chosen on what precedes the fold (nested tuning), or the settings given.
-  func foldSettings(_ all: FeatureTable, splits: [Fold]) -> (Fold) throws -> ModelSettings {
-    let settings = self.settings
+  func foldSettings(_ all: FeatureTable, splits: [Fold]) throws -> (Fold) throws -> ModelSettings {
+    let settings = try fitSettings()
     let tuning = foldTuning(all)
     return { fold in
       guard let tuning else { return settings }

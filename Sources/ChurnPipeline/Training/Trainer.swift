@@ -299,7 +299,7 @@ public struct Trainer: Sendable {
   /// holdout; for k-fold the out-of-fold predictions together.
   func measure(_ all: FeatureTable, folds: [Fold], outOfTime: Bool, tuning rows: (table: FeatureTable, folds: [Fold]),
                report: inout TrainingReport) throws -> (ModelSettings, Measured) {
-    var settings = self.settings
+    var settings = try fitSettings()
     let tuningFolds = rows.folds
     if let tuning {
       if case .search = tuning.candidates, tuningFolds.isEmpty {
