@@ -47,7 +47,8 @@ struct BriefLifetimeValueCommandTests {
     let flags = ["--model", dir.file("s.json")] + data + ["--as-of", "2024-12-01", "--revenue-column", "monthly_revenue", "--discount", "0.02"]
     let score = try runChurn(["score"] + flags + ["--shard", "0/1", "--out", dir.file("list.csv")])
     #expect(score.status == 0, "\(score.stderr)")
-    let brief = try runChurn(["brief"] + flags + ["--trend-points", "1", "--monthly-cutoffs", "0", "--out", dir.file("brief")])
+    let brief = try runChurn(["brief"] + flags + ["--trend-points", "1", "--monthly-cutoffs", "0", "--contact-cost", "50", "--save-rate", "0.3",
+                                                  "--out", dir.file("brief")])
     #expect(brief.status == 0, "\(brief.stderr)")
 
     // The list (a part: every digit): each customer's owner and values.
@@ -89,6 +90,14 @@ struct BriefLifetimeValueCommandTests {
       for row in warned {
         let v = try #require(values[row[1]])
         #expect(close(Self.number(row[4]), v.ltv) && close(Self.number(row[5]), v.risk), "\(owner) \(row[1]): \(row)")
+      }
+      // Worth a call: the value at stake is the value at risk, shown once (net value, lifetime
+      // value, value at risk, …): net = 0.3 × value at risk − 50, to the cent.
+      #expect(page.contains("<tr><th>customer_id</th><th>net value of a call</th><th>lifetime value</th><th>value at risk</th><th>churn</th>"))
+      for row in Self.rows(page, section: "calls") {
+        let v = try #require(values[row[0]])
+        #expect(close(Self.number(row[2]), v.ltv) && close(Self.number(row[3]), v.risk), "\(owner) \(row[0]): \(row)")
+        #expect(close(Self.number(row[1].replacingOccurrences(of: "+", with: "")), v.risk.map { 0.3 * $0 - 50 }), "\(owner) \(row[0]): \(row)")
       }
       let valued = rows.filter { !$0[ltvAt].isEmpty }
       let (ltv, risk) = (valued.reduce(0) { $0 + Double($1[ltvAt])! }, valued.reduce(0) { $0 + Double($1[riskAt])! })

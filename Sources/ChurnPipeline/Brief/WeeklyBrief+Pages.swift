@@ -75,13 +75,16 @@ extension WeeklyBrief {
                           [idCell(a.id), cell(a.monthlyRevenue.map { SignedNumber.unsigned($0, decimals: 2) } ?? "", number: true)] + valueCells(a)
                             + [cell(pct(a.probability), number: true), "<td class=\"trend\">\(sparkline(a.trend))</td>", bandCell(a), reasonsCell(a)]
                         }))
+    // With lifetime values the value at stake is the value at risk, already a column: shown once.
+    let stakeShown = lifetimeValue == nil
     if let cut = brief.contactCut {
       body += section("calls", "Worth a call (\(brief.calls.count))",
                       "<p class=\"totals\">\(Self.escape(cut.summary))</p>"
                         + (brief.calls.isEmpty ? note("No customer of this owner has a value at stake above the break-even \(SignedNumber.unsigned(cut.economics.breakEven, decimals: 2)).")
-                           : table([idHeader, "value at stake", "net value of a call"] + valueHeader + ["churn", "band", "why"], brief.calls.map { a in
-                               [idCell(a.id), cell(a.valueAtStake.map { SignedNumber.unsigned($0, decimals: 2) } ?? "", number: true),
-                                cell(a.netValueOfContact.map { SignedNumber.text($0, decimals: 2) } ?? "", number: true)] + valueCells(a)
+                           : table([idHeader] + (stakeShown ? ["value at stake"] : []) + ["net value of a call"] + valueHeader + ["churn", "band", "why"],
+                                   brief.calls.map { a in
+                               [idCell(a.id)] + (stakeShown ? [cell(a.valueAtStake.map { SignedNumber.unsigned($0, decimals: 2) } ?? "", number: true)] : [])
+                                 + [cell(a.netValueOfContact.map { SignedNumber.text($0, decimals: 2) } ?? "", number: true)] + valueCells(a)
                                  + [cell(pct(a.probability), number: true), bandCell(a), reasonsCell(a)]
                              })))
     }
