@@ -9,7 +9,7 @@ struct SurvivalOptions: ParsableArguments {
   @Option(help: "With --survival: the periods K to look ahead, 2 to 120.")
   var periods: Int?
 
-  @Option(help: "With --survival: how the period index enters the hazard model (indicators: one 0/1 column per period after the first; number: one numeric column; both; first-period: indicators plus a period-1 copy of every input column; stratified, forest only: number, with the period-1 hazard from a forest of the period-1 rows and the later periods' from a forest of theirs; default: first-period for the logistic model, stratified for the forest, number for boosting).")
+  @Option(help: "With --survival: how the period index enters the hazard model (indicators: one 0/1 column per period after the first; number: one numeric column; both; first-period: indicators plus a period-1 copy of every input column; stratified, tree models only: number, with the period-1 hazard from trees of the period-1 rows and the later periods' from trees of theirs; default: first-period for the logistic model, stratified for the forest and boosting).")
   var periodEncoding: PeriodEncoding?
 
   func validate() throws {
@@ -21,10 +21,10 @@ struct SurvivalOptions: ParsableArguments {
     }
   }
 
-  /// Refuses `--period-encoding stratified` for a family other than the forest, before any file is read.
+  /// Refuses `--period-encoding stratified` for the logistic model (no trees), before any file is read.
   func validate(family: ModelFamily) throws {
-    if survival && periodEncoding == .stratified && family != .forest {
-      throw ValidationError(SurvivalError.stratifiedNeedsForest(family).description)
+    if survival && periodEncoding == .stratified && family == .logistic {
+      throw ValidationError(SurvivalError.stratifiedNeedsTrees(family).description)
     }
   }
 

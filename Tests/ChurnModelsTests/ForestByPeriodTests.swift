@@ -87,7 +87,7 @@ struct ForestByPeriodTests {
     #expect(try Self.forest(spec, x, y, renamed) == (try Self.forest(plain, x, y, renamed)))
   }
 
-  @Test("stratified: the number column, the forest's period column set; another family is refused")
+  @Test("stratified: the number column, the forest's or boosting's period column set; the logistic model is refused")
   func settings() throws {
     let survival = try SurvivalSettings(periods: 3, encoding: .stratified)
     #expect(survival.columnNames == ["period"] && survival.values(period: 2) == [2])
@@ -97,9 +97,11 @@ struct ForestByPeriodTests {
     #expect(forest.summary == "100 trees, min leaf 20, √d features per split, period 1 apart")
     let number = try SurvivalSettings(periods: 3, encoding: .number)
     #expect(try number.hazardSettings(ModelSettings(.forest(ForestSpec()))).spec == .forest(ForestSpec()))
-    #expect(throws: SurvivalError.stratifiedNeedsForest(.logistic)) { try survival.hazardSettings(ModelSettings(.logistic(LogisticSpec()))) }
-    #expect(SurvivalError.stratifiedNeedsForest(.boosting).description
-      == "--period-encoding stratified splits a forest's trees on the period first; the boosting model has no trees to split: "
-      + "use --model forest, or another encoding (indicators, number, both, first-period)")
+    #expect(throws: SurvivalError.stratifiedNeedsTrees(.logistic)) { try survival.hazardSettings(ModelSettings(.logistic(LogisticSpec()))) }
+    #expect(try survival.hazardSettings(ModelSettings(.boosting(BoostingSpec(minChildRows: 5)))).spec
+      == .boosting(BoostingSpec(minChildRows: 5, periodColumn: "period")))
+    #expect(SurvivalError.stratifiedNeedsTrees(.logistic).description
+      == "--period-encoding stratified splits a tree model's trees on the period first; the logistic model has no trees to split: "
+      + "use --model forest or boosting, or another encoding (indicators, number, both, first-period)")
   }
 }

@@ -107,7 +107,7 @@ struct SurvivalTrainerTests {
     }
     var logistic = try Self.trainer()
     logistic.survival = try SurvivalSettings(periods: 3, encoding: .stratified)
-    #expect(throws: SurvivalError.stratifiedNeedsForest(.logistic)) { try logistic.train(data, plan: Self.plan) }
+    #expect(throws: SurvivalError.stratifiedNeedsTrees(.logistic)) { try logistic.train(data, plan: Self.plan) }
   }
 
   @Test("Errors: inactivity labels, calibration, a prepared table")

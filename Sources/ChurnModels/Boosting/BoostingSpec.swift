@@ -32,9 +32,16 @@ public struct BoostingSpec: ModelLearner, Codable {
   public var rowFraction: Double
   /// Features each tree may split on, as a fraction (LightGBM's `feature_fraction`); 1 = all.
   public var featureFraction: Double
+  /// A survival model's period column (`PeriodEncoding.stratified`): the rows of period 1 and
+  /// those of the later periods get ensembles of their own, joined tree by tree under a root
+  /// split on it (`fitByPeriod`); nil (or a matrix without that column): one ensemble on all
+  /// rows. Set by the trainer from the survival settings, not a flag.
+  public var periodColumn: String?
 
   public init(treeCount: Int = 100, learningRate: Double = 0.1, maxLeaves: Int = 31, maxDepth: Int? = nil, minChildRows: Int = 20,
-              minChildHessian: Double = 1e-3, l2Penalty: Double = 0, rowFraction: Double = 1, featureFraction: Double = 1) {
+              minChildHessian: Double = 1e-3, l2Penalty: Double = 0, rowFraction: Double = 1, featureFraction: Double = 1,
+              periodColumn: String? = nil) {
+    self.periodColumn = periodColumn
     self.treeCount = treeCount
     self.learningRate = learningRate
     self.maxLeaves = maxLeaves
@@ -54,7 +61,7 @@ public struct BoostingSpec: ModelLearner, Codable {
     "\(treeCount) trees, learning rate \(learningRate), \(maxLeaves) leaves" + (maxDepth.map { ", depth ≤ \($0)" } ?? "")
       + ", min leaf \(minChildRows)" + (minChildHessian != 1e-3 ? ", min child weight \(minChildHessian)" : "")
       + (l2Penalty != 0 ? ", l2 \(l2Penalty)" : "") + (rowFraction != 1 ? ", rows \(rowFraction)" : "")
-      + (featureFraction != 1 ? ", features \(featureFraction)" : "")
+      + (featureFraction != 1 ? ", features \(featureFraction)" : "") + (periodColumn == nil ? "" : ", period 1 apart")
   }
 
   /// As the forest's, trees need no scaling or fat-tail transform, and categorical columns are
@@ -95,6 +102,10 @@ public struct BoostingSpec: ModelLearner, Codable {
   /// from King & Zeng's logit τ − logit ½).
   public func fit(_ x: Matrix, labels: [Double], featureNames: [String], options: FitOptions) throws -> (model: any ChurnModel, priorShift: Double) {
     try validate()
+    if let periodColumn, let column = featureNames.firstIndex(of: periodColumn),
+       let byPeriod = try fitByPeriod(x, labels: labels, featureNames: featureNames, column: column, options: options) {
+      return byPeriod
+    }
     let (model, scores) = try GradientBoosting(spec: self, classWeight: options.classWeight, seed: options.seed, threads: options.threads)
       .fitWithScores(x, labels: labels, featureNames: featureNames, binCuts: options.binCuts)
     guard options.classWeight == .balanced else { return (model, 0) }

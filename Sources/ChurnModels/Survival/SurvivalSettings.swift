@@ -11,10 +11,11 @@ import ChurnCore
 /// column (`X@period_1`: X in period 1, 0 or the level `(later period)` after), so that a linear
 /// model gets an effect of each feature on the next period of its own on top of the effect
 /// shared by all periods (a time-varying coefficient, the step from period 1 to the rest).
-/// `stratified` (the forest only) is `number` for a forest whose trees split on the period
-/// first: the period-1 hazard from a forest of the period-1 rows alone (the rows and labels of
-/// the fixed-horizon model), the later periods' from a forest of their rows
-/// (`ForestSpec.periodColumn`, `RandomForest.fitByPeriod`).
+/// `stratified` (the tree models only) is `number` for trees that split on the period first:
+/// the period-1 hazard from a forest (or boosted ensemble) of the period-1 rows alone (the rows
+/// and labels of the fixed-horizon model), the later periods' from one of their rows
+/// (`ForestSpec.periodColumn`, `RandomForest.fitByPeriod`; `BoostingSpec.periodColumn`,
+/// `BoostingSpec.fitByPeriod`).
 public enum PeriodEncoding: String, Sendable, Codable, CaseIterable, Equatable {
   case indicators
   case number
@@ -146,16 +147,24 @@ public struct SurvivalSettings: Sendable, Equatable, Codable {
     return out
   }
 
-  /// `settings` as the hazard model is fitted: for `stratified`, the forest split on the period
-  /// column first (`ForestSpec.periodColumn`); otherwise as given.
+  /// `settings` as the hazard model is fitted: for `stratified`, the forest's or boosted
+  /// ensemble's trees split on the period column first (`ForestSpec.periodColumn`,
+  /// `BoostingSpec.periodColumn`); otherwise as given.
   ///
-  /// - Throws: `SurvivalError.stratifiedNeedsForest` for `stratified` with another family.
+  /// - Throws: `SurvivalError.stratifiedNeedsTrees` for `stratified` with another family.
   public func hazardSettings(_ settings: ModelSettings) throws -> ModelSettings {
     guard encoding == .stratified else { return settings }
-    guard case .forest(var forest) = settings.spec else { throw SurvivalError.stratifiedNeedsForest(settings.family) }
     var out = settings
-    forest.periodColumn = Self.numberColumn
-    out.spec = .forest(forest)
+    switch settings.spec {
+    case .forest(var forest):
+      forest.periodColumn = Self.numberColumn
+      out.spec = .forest(forest)
+    case .boosting(var boosting):
+      boosting.periodColumn = Self.numberColumn
+      out.spec = .boosting(boosting)
+    default:
+      throw SurvivalError.stratifiedNeedsTrees(settings.family)
+    }
     return out
   }
 
@@ -195,8 +204,8 @@ public enum SurvivalError: Error, Equatable, CustomStringConvertible {
   case preparedTable
   /// `--calibrate` with `--survival`.
   case calibration
-  /// `--period-encoding stratified` with a family other than the forest.
-  case stratifiedNeedsForest(ModelFamily)
+  /// `--period-encoding stratified` with a family without trees (the logistic model).
+  case stratifiedNeedsTrees(ModelFamily)
 
   public var description: String {
     switch self {
@@ -216,9 +225,9 @@ public enum SurvivalError: Error, Equatable, CustomStringConvertible {
     case .calibration:
       return "--calibrate is not available with --survival: a map fitted on next-period predictions would bend every later "
         + "period's hazard too; leave out --calibrate"
-    case .stratifiedNeedsForest(let family):
-      return "--period-encoding stratified splits a forest's trees on the period first; the \(family.rawValue) model has no trees "
-        + "to split: use --model forest, or another encoding (indicators, number, both, first-period)"
+    case .stratifiedNeedsTrees(let family):
+      return "--period-encoding stratified splits a tree model's trees on the period first; the \(family.rawValue) model has no trees "
+        + "to split: use --model forest or boosting, or another encoding (indicators, number, both, first-period)"
     }
   }
 }

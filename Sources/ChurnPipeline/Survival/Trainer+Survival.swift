@@ -16,7 +16,7 @@ extension Trainer {
   /// The settings the model is fitted with: `settings`, made a survival model's hazard model
   /// (`SurvivalSettings.hazardSettings`: a stratified forest) when `survival` is set.
   ///
-  /// - Throws: `SurvivalError.stratifiedNeedsForest`.
+  /// - Throws: `SurvivalError.stratifiedNeedsTrees`.
   func fitSettings() throws -> ModelSettings {
     try survival?.hazardSettings(settings) ?? settings
   }
