@@ -165,7 +165,8 @@ public enum BoostingError: Error, Equatable, CustomStringConvertible {
 /// sum H (src/treelearner/feature_histogram.hpp, `cnt_factor`). So a child can hold somewhat
 /// fewer (or more) than `minChildRows` rows. Counting them exactly took a third value a bin
 /// (32 bytes with padding), twice the memory traffic and instructions of every histogram add:
-/// measured, 16-byte bins take the rounds of 100k × 50 from X to Y CPU seconds.
+/// measured, 16-byte bins took the whole training process of 100k × 50 (100 rounds, 2 threads)
+/// to 0.85× its CPU time, and the model file stayed the same bytes.
 ///
 /// Missing values (LightGBM's `use_missing` with `MissingType::NaN`): a feature with missing
 /// training values has a missing bin beside its histogram, and its splits learn where missing
