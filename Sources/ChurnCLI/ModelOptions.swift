@@ -24,7 +24,7 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Forest and boosting: number of trees (boosting rounds), 1 to 10000 (default: forest 100; boosting chosen on held-out rows by early stopping from 25 to 200).")
   var trees: Int?
 
-  @Option(help: "Forest and boosting: rows a leaf must keep (scikit-learn's min_samples_leaf, LightGBM's min_data_in_leaf), 1...1000000000 (default: chosen on held-out rows, forest from 5, 20, 50, 100; boosting from 20, 100).")
+  @Option(help: "Forest and boosting: rows a leaf must keep (scikit-learn's min_samples_leaf, LightGBM's min_data_in_leaf; boosting estimates them from the hessians, as LightGBM), 1...1000000000 (default: chosen on held-out rows, forest from 5, 20, 50, 100; boosting from 20, 100).")
   var minLeaf: Int?
 
   @Option(help: "Forest: features tried per split, 1 to the model's columns d (default: chosen on held-out rows from ⌊√d⌋ and 2⌊√c⌋, c the input columns; scikit-learn's max_features, ranger's mtry).")

@@ -32,6 +32,13 @@ import Testing
 /// trees list the splits that send missing values left, so its trees are other trees. The
 /// logistic and forest pins did not move.
 ///
+/// The boosting pin was recorded again when boosting's histograms dropped their row counts
+/// (issue 17's fit speed: 16-byte bins of Σg, Σh, as LightGBM's): the split search now counts
+/// a side's rows as LightGBM does, estimated from its hessian sum, so on Telco's 2,817 rows,
+/// where `--min-leaf 20` binds, some splits are others (117,175 bytes against 117,240; the
+/// 100-round model's holdout AUC 0.8383 against 0.8401 before and LightGBM's 0.8352). On the
+/// 100k × 50 benchmark table the model file is the same bytes as before.
+///
 /// OpenBLAS picks its kernels for the processor it runs on (Debian builds it for many), and
 /// kernels sum in different orders: on an AMD EPYC that OpenBLAS reads as Cooperlake the
 /// logistic files differ from a Prescott machine's in their last bits (Telco: 114,755 bytes
@@ -74,7 +81,7 @@ struct ModelFileBytesPinTests {
     ("demo forest", demo + ["--model", "forest", "--trees", "20", "--min-leaf", "5", "--features-per-split", "12"], 0x05ac_b84f_e8cc_e7dc, 566_517),
     ("telco logistic", telco + ["--model", "logistic", "--l2", "1"], 0x7979_1c2a_4cc4_59de, 114_802),
     ("telco forest", telco + ["--model", "forest", "--trees", "20", "--min-leaf", "5", "--features-per-split", "4"], 0x6bdd_130a_c640_3c32, 228_064),
-    ("telco boosting", telco + ["--model", "boosting", "--trees", "20", "--max-leaves", "31", "--min-leaf", "20"], 0xeb72_559e_fede_df97, 117_240),
+    ("telco boosting", telco + ["--model", "boosting", "--trees", "20", "--max-leaves", "31", "--min-leaf", "20"], 0x3749_f0a1_fe21_1623, 117_175),
   ])
   func pinned(name: String, arguments: [String], hash: UInt64, size: Int) throws {
     let dir = try TemporaryDirectory()

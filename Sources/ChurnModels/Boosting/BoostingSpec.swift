@@ -20,7 +20,9 @@ public struct BoostingSpec: ModelLearner, Codable {
   public var maxLeaves: Int
   /// nil = unlimited (LightGBM's `max_depth` −1); `--max-depth`.
   public var maxDepth: Int?
-  /// Training rows a leaf must keep: LightGBM's `min_data_in_leaf`; `--min-leaf`.
+  /// Training rows a leaf must keep: LightGBM's `min_data_in_leaf`; `--min-leaf`. As in
+  /// LightGBM the split search estimates a side's rows from its hessian sum (the histograms
+  /// hold no row counts), so a leaf can keep somewhat fewer or more.
   public var minChildRows: Int
   /// Sum of hessians a leaf must keep: LightGBM's `min_sum_hessian_in_leaf`, XGBoost's
   /// `min_child_weight`; `--min-child-weight`.
