@@ -30,13 +30,7 @@ extension BoostingSpec {
   func fitByPeriod(_ x: Matrix, labels: [Double], featureNames: [String], column: Int, options: FitOptions) throws
     -> (model: any ChurnModel, priorShift: Double)? {
     let n = x.rows, d = x.columns
-    guard d > 1 else { return nil }
-    var first: [Int] = [], later: [Int] = []
-    for i in 0..<n {
-      if x[i, column] <= RandomForest.firstPeriodThreshold { first.append(i) } else { later.append(i) }
-    }
-    func bothClasses(_ rows: [Int]) -> Bool { rows.contains { labels[$0] == 1 } && rows.contains { labels[$0] == 0 } }
-    guard bothClasses(first), bothClasses(later) else { return nil }
+    guard let (first, later) = RandomForest.periodGroups(x, labels: labels, column: column) else { return nil }
     let others = (0..<d).filter { $0 != column }
     var plain = self
     plain.periodColumn = nil

@@ -5,6 +5,19 @@ extension RandomForest {
   /// The first period's threshold on the period column: period 1 goes left.
   static let firstPeriodThreshold = 1.5
 
+  /// The rows of period 1 (`x[i, column]` ≤ `firstPeriodThreshold`) and those of the later
+  /// periods, in row order; nil when either group is empty or holds one class, or the period is
+  /// the only column (a tree model split on the period first then fits one model on all rows).
+  static func periodGroups(_ x: Matrix, labels: [Double], column: Int) -> (first: [Int], later: [Int])? {
+    guard x.columns > 1 else { return nil }
+    var first: [Int] = [], later: [Int] = []
+    for i in 0..<x.rows {
+      if x[i, column] <= firstPeriodThreshold { first.append(i) } else { later.append(i) }
+    }
+    func bothClasses(_ rows: [Int]) -> Bool { rows.contains { labels[$0] == 1 } && rows.contains { labels[$0] == 0 } }
+    return bothClasses(first) && bothClasses(later) ? (first, later) : nil
+  }
+
   /// Two forests joined tree by tree: one fitted on the rows of period 1 (`x[i, column] ≤ 1.5`)
   /// without the period column, one on the rows of the later periods (2 … K, the period column
   /// kept, so they share one forest and split on k where it matters). Tree t of the result
@@ -28,13 +41,7 @@ extension RandomForest {
   /// - Complexity: the two fits, on disjoint rows: about one forest's cost on all of them.
   func fitByPeriod(features x: Matrix, labels: [Double], featureNames: [String], column: Int) throws -> ForestModel? {
     let n = x.rows, d = x.columns
-    guard d > 1 else { return nil }
-    var first: [Int] = [], later: [Int] = []
-    for i in 0..<n {
-      if x[i, column] <= Self.firstPeriodThreshold { first.append(i) } else { later.append(i) }
-    }
-    func bothClasses(_ rows: [Int]) -> Bool { rows.contains { labels[$0] == 1 } && rows.contains { labels[$0] == 0 } }
-    guard bothClasses(first), bothClasses(later) else { return nil }
+    guard let (first, later) = Self.periodGroups(x, labels: labels, column: column) else { return nil }
     let others = (0..<d).filter { $0 != column }
     var firstForest = self
     if let m = featuresPerSplit { firstForest.featuresPerSplit = min(m, d - 1) }
