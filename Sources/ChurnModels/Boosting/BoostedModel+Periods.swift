@@ -49,7 +49,7 @@ extension BoostingSpec {
     var trees: [DecisionTree] = []
     for t in 0..<max(a.model.trees.count, b.model.trees.count) {
       let left = t < a.model.trees.count ? a.model.trees[t] : .leaf(0), right = t < b.model.trees.count ? b.model.trees[t] : .leaf(0)
-      trees.append(Self.joined(left, right, on: column, columns: d, leftOffset: t == 0 ? offset : 0))
+      trees.append(Self.joined(left, right, on: column, leftOffset: t == 0 ? offset : 0))
     }
     // Gain importance: each ensemble's shares weighted by its rows.
     var importance = [Double](repeating: 0, count: d)
@@ -61,23 +61,15 @@ extension BoostingSpec {
     return (model, b.shift)
   }
 
-  /// Tree `first` (over every column but `column`) and tree `later` (over all `columns`) under
-  /// a root "`column` ≤ 1.5": node 0 the root, then `first`'s nodes, then `later`'s, each in
-  /// its own order (children still follow their parents), `leftOffset` added to `first`'s
-  /// leaves; inner values and covers made again from the leaves (`setInnerValues`).
-  static func joined(_ first: DecisionTree, _ later: DecisionTree, on column: Int, columns d: Int, leftOffset: Double) -> DecisionTree {
-    let na = Int32(first.nodeCount)
-    func shifted(_ children: [Int32], by offset: Int32) -> [Int32] { children.map { $0 < 0 ? $0 : $0 + offset } }
-    let leftValues = leftOffset == 0 ? first.value
-      : zip(first.feature, first.value).map { feature, value in feature < 0 ? Float(Double(value) + leftOffset) : value }
-    func flags(_ tree: DecisionTree) -> [Bool] { tree.defaultLeft.isEmpty ? [Bool](repeating: false, count: tree.nodeCount) : tree.defaultLeft }
-    var tree = DecisionTree(feature: [Int32(column)] + first.feature.map { $0 >= Int32(column) ? $0 + 1 : $0 } + later.feature,
-                            threshold: [RandomForest.firstPeriodThreshold] + first.threshold + later.threshold,
-                            left: [1] + shifted(first.left, by: 1) + shifted(later.left, by: 1 + na),
-                            right: [1 + na] + shifted(first.right, by: 1) + shifted(later.right, by: 1 + na),
-                            value: [0] + leftValues + later.value, cover: [0] + first.cover + later.cover,
-                            impurityDecrease: [])
-    if !first.defaultLeft.isEmpty || !later.defaultLeft.isEmpty { tree.defaultLeft = [false] + flags(first) + flags(later) }
+  /// Tree `first` (over every column but `column`) and tree `later` (over all columns) under a
+  /// root split on the period (`DecisionTree.underPeriodSplit`), `leftOffset` added to
+  /// `first`'s leaves; inner values and covers made again from the leaves (`setInnerValues`).
+  static func joined(_ first: DecisionTree, _ later: DecisionTree, on column: Int, leftOffset: Double) -> DecisionTree {
+    var first = first
+    if leftOffset != 0 {
+      for k in 0..<first.nodeCount where first.feature[k] < 0 { first.value[k] = Float(Double(first.value[k]) + leftOffset) }
+    }
+    var tree = DecisionTree.underPeriodSplit(first, later, column: column, rootValue: 0, rootCover: 0, impurityDecrease: [])
     tree.setInnerValues()
     return tree
   }

@@ -71,7 +71,6 @@ extension RandomForest {
   /// its children's cover-weighted mean and sum; the impurity decreases are put over the new
   /// root's weight, the root's own Gini decrease credited to `column`.
   static func joined(_ first: DecisionTree, _ later: DecisionTree, on column: Int, columns d: Int) -> DecisionTree {
-    let na = Int32(first.nodeCount)
     let ca = Double(first.cover[0]), cb = Double(later.cover[0]), c = ca + cb
     let va = Double(first.value[0]), vb = Double(later.value[0])
     let v = (ca * va + cb * vb) / max(c, .leastNormalMagnitude)
@@ -82,13 +81,32 @@ extension RandomForest {
     for (j, value) in first.impurityDecrease.enumerated() { decrease[j < column ? j : j + 1] += value * ca / c }
     for (j, value) in later.impurityDecrease.enumerated() { decrease[j] += value * cb / c }
     decrease[column] += max(0, score(ca, va) + score(cb, vb) - score(c, v)) / max(c, .leastNormalMagnitude)
+    return .underPeriodSplit(first, later, column: column, rootValue: Float(v), rootCover: Float(c), impurityDecrease: decrease)
+  }
+}
+
+extension DecisionTree {
+  /// Tree `first` (over every column but `column`) and tree `later` (over all columns) under
+  /// a root "`column` ≤ `RandomForest.firstPeriodThreshold`": node 0 the root (its value and
+  /// cover as given), then `first`'s nodes (their features renumbered past `column`), then
+  /// `later`'s, each in its own order, so children still follow their parents. Missing-value
+  /// flags are kept (none when neither tree has any). Shared by the forest and boosting split
+  /// on the period first.
+  static func underPeriodSplit(_ first: DecisionTree, _ later: DecisionTree, column: Int, rootValue: Float, rootCover: Float,
+                               impurityDecrease: [Double]) -> DecisionTree {
+    let na = Int32(first.nodeCount)
     func shifted(_ children: [Int32], by offset: Int32) -> [Int32] { children.map { $0 < 0 ? $0 : $0 + offset } }
-    return DecisionTree(feature: [Int32(column)] + first.feature.map { $0 >= Int32(column) ? $0 + 1 : $0 } + later.feature,
-                        threshold: [firstPeriodThreshold] + first.threshold + later.threshold,
-                        left: [1] + shifted(first.left, by: 1) + shifted(later.left, by: 1 + na),
-                        right: [1 + na] + shifted(first.right, by: 1) + shifted(later.right, by: 1 + na),
-                        value: [Float(v)] + first.value + later.value, cover: [Float(c)] + first.cover + later.cover,
-                        impurityDecrease: decrease)
+    var tree = DecisionTree(feature: [Int32(column)] + first.feature.map { $0 >= Int32(column) ? $0 + 1 : $0 } + later.feature,
+                            threshold: [RandomForest.firstPeriodThreshold] + first.threshold + later.threshold,
+                            left: [1] + shifted(first.left, by: 1) + shifted(later.left, by: 1 + na),
+                            right: [1 + na] + shifted(first.right, by: 1) + shifted(later.right, by: 1 + na),
+                            value: [rootValue] + first.value + later.value, cover: [rootCover] + first.cover + later.cover,
+                            impurityDecrease: impurityDecrease)
+    if !first.defaultLeft.isEmpty || !later.defaultLeft.isEmpty {
+      func flags(_ t: DecisionTree) -> [Bool] { t.defaultLeft.isEmpty ? [Bool](repeating: false, count: t.nodeCount) : t.defaultLeft }
+      tree.defaultLeft = [false] + flags(first) + flags(later)
+    }
+    return tree
   }
 }
 
