@@ -143,4 +143,27 @@ struct DefaultSearchTests {
     let byFold = try settings.spec.learner.searchPredictions(candidates, table: timed, folds: folds, settings: settings)
     #expect(byFold.map(\.name) == folds.map(\.name) && byFold.map(\.labels.count) == folds.map(\.test.count))
   }
+
+  @Test("On time folds the forest search's predictions are those of each candidate fitted alone on the fold, with 1 and 2 threads",
+        arguments: [1, 2])
+  func forestFoldPredictionsEqualFits(threads: Int) throws {
+    // The candidates share the fold's binned rows and skip the out-of-bag walk: the same forests.
+    var table = Self.table(rows: 600, seed: 12)
+    table.cutoffs = (0..<600).map { Int64($0 / 200) * 86_400_000 * 30 }
+    let folds = Folds.timeOrdered(cutoffs: table.cutoffs!, labels: table.labels!, labelWindowEnd: { $0 + 86_400_000 * 30 })
+    for weight in [ClassWeight.none, .balanced] {
+      let settings = ModelSettings(.forest(ForestSpec(treeCount: 10)), classWeight: weight, seed: 6, threads: threads)
+      let candidates = settings.spec.learner.searchCandidates(columns: 8, fixed: [])
+      let found = try settings.spec.learner.searchPredictions(candidates, table: table, folds: folds, settings: settings)
+      try #require(found.count == folds.count && !folds.isEmpty)
+      for (f, fold) in folds.enumerated() {
+        for (c, candidate) in candidates.enumerated() {
+          var s = settings
+          s.spec = candidate
+          let p = try s.fit(table.rows(fold.train)).probabilities(table.rows(fold.test))
+          #expect(found[f].probabilities[c] == p, "\(weight), \(fold.name), \(candidate.learner.summary)")
+        }
+      }
+    }
+  }
 }

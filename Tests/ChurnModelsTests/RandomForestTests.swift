@@ -106,12 +106,15 @@ struct RandomForestTests {
 
   @Test("The same seed gives the same forest with 1 and 2 threads; another seed a different one")
   func determinism() throws {
-    let (x, y) = interactionData(rows: 800, seed: 3)
+    // More rows than one block of out-of-bag rows (1,024), so two threads share them.
+    let (x, y) = interactionData(rows: 1300, seed: 3)
     let a = try RandomForest(treeCount: 12, seed: 42, threads: 1).fit(features: x, labels: y)
     let b = try RandomForest(treeCount: 12, seed: 42, threads: 2).fit(features: x, labels: y)
     let c = try RandomForest(treeCount: 12, seed: 43, threads: 2).fit(features: x, labels: y)
     #expect(a.trees == b.trees && a.impurityImportance == b.impurityImportance)
     #expect(zip(a.outOfBag, b.outOfBag).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    // Rows in all 12 bags have none: 1,300 × 0.632¹² ≈ 5 expected.
+    #expect(a.outOfBag.filter(\.isNaN).count < 20)
     #expect(a.trees != c.trees)
   }
 

@@ -33,7 +33,9 @@ extension ForestSpec {
   /// rows would have their twins in the bag and favour trees that memorize customers. A
   /// prepared table (one row per customer): fitted once on all of `table`'s rows and scored
   /// out of bag, without the folds (k times cheaper; rows that every tree drew are left out).
-  /// Features per split above the model's columns are lowered to them.
+  /// Features per split above the model's columns are lowered to them. The candidates of one
+  /// set of rows share its binned features; fitted on a fold, they skip the out-of-bag
+  /// predictions (not read).
   public func searchPredictions(_ candidates: [ModelSpec], table: FeatureTable, folds: [Fold], settings: ModelSettings) throws -> [SearchPredictions] {
     let reduced = candidates.map { candidate -> ModelSpec in
       guard case .forest(var s) = candidate else { return candidate }
@@ -45,17 +47,19 @@ extension ForestSpec {
     let note = "\(min(treeCount, Self.searchTreeCount)) trees per candidate forest"
     var base = settings
     base.spec = first
-    func fitAll(_ x: Matrix, labels: [Double], names: [String], options: FitOptions) throws -> [ForestModel] {
-      try reduced.map { candidate in
+    // The candidates share the rows, so `x` is binned once for them all.
+    func fitAll(_ x: Matrix, labels: [Double], names: [String], options: FitOptions, outOfBag: Bool) throws -> [ForestModel] {
+      let bins = periodColumn.flatMap { names.firstIndex(of: $0) } == nil ? FeatureBins(x, knownCuts: options.binCuts, threads: options.threads) : nil
+      return try reduced.map { candidate in
         guard case .forest(var s) = candidate else { preconditionFailure("a forest search given \(candidate.family) candidates") }
         if let m = s.featuresPerSplit { s.featuresPerSplit = min(m, x.columns) }
-        return try s.fit(x, labels: labels, featureNames: names, options: options).model as! ForestModel
+        return try s.forest(x, labels: labels, featureNames: names, options: options, bins: bins, outOfBag: outOfBag)
       }
     }
     if table.cutoffs == nil {
       let labels = table.labels!
       let prepared = try base.prepareMatrix(table)
-      let forests = try fitAll(prepared.x, labels: labels, names: prepared.preprocessor.outputNames, options: prepared.options)
+      let forests = try fitAll(prepared.x, labels: labels, names: prepared.preprocessor.outputNames, options: prepared.options, outOfBag: true)
       let shift = settings.classWeight.priorShift(labels: labels)
       let known = labels.indices.filter { i in forests.allSatisfy { !$0.outOfBag[i].isNaN } }
       return [SearchPredictions(name: "out-of-bag", labels: known.map { labels[$0] },
@@ -66,7 +70,8 @@ extension ForestSpec {
       let test = table.rows(fold.test)
       let prepared = try base.prepareFold(training: table.rows(fold.train), test: test)
       let x = prepared.test
-      let forests = try fitAll(prepared.x, labels: prepared.labels, names: prepared.preprocessor.outputNames, options: prepared.options)
+      let forests = try fitAll(prepared.x, labels: prepared.labels, names: prepared.preprocessor.outputNames, options: prepared.options,
+                               outOfBag: false)
       return SearchPredictions(name: fold.name, labels: test.labels!, probabilities: forests.map { $0.probabilities(x) }, note: note)
     }
   }

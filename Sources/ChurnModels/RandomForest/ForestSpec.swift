@@ -60,15 +60,22 @@ public struct ForestSpec: ModelLearner, Codable {
   /// give real probabilities and no correction is left to apply.
   /// With `periodColumn`, the two forests of `RandomForest.fitByPeriod`, each corrected so.
   public func fit(_ x: Matrix, labels: [Double], featureNames: [String], options: FitOptions) throws -> (model: any ChurnModel, priorShift: Double) {
+    (try forest(x, labels: labels, featureNames: featureNames, options: options), 0)
+  }
+
+  /// The forest `fit` returns, with `x` binned already (`bins`, nil: binned here) and, with
+  /// `outOfBag` false, without out-of-bag predictions (`RandomForest.fit`): the search's fits.
+  func forest(_ x: Matrix, labels: [Double], featureNames: [String], options: FitOptions,
+              bins: FeatureBins? = nil, outOfBag: Bool = true) throws -> ForestModel {
     let learner = RandomForest(treeCount: treeCount, featuresPerSplit: featuresPerSplit, minLeafSize: minLeafSize, maxDepth: maxDepth,
                                classWeight: options.classWeight, seed: options.seed, threads: options.threads)
     if let periodColumn, let column = featureNames.firstIndex(of: periodColumn),
-       let forest = try learner.fitByPeriod(features: x, labels: labels, featureNames: featureNames, column: column) {
-      return (forest, 0)
+       let forest = try learner.fitByPeriod(features: x, labels: labels, featureNames: featureNames, column: column, outOfBag: outOfBag) {
+      return forest
     }
-    let forest = try learner.fit(features: x, labels: labels, featureNames: featureNames, binCuts: options.binCuts)
+    let forest = try learner.fit(features: x, labels: labels, featureNames: featureNames, binCuts: options.binCuts, bins: bins, outOfBag: outOfBag)
     let shift = options.classWeight.priorShift(labels: labels)
-    return (shift == 0 ? forest : forest.shiftingNodeOdds(by: shift), 0)
+    return shift == 0 ? forest : forest.shiftingNodeOdds(by: shift)
   }
 
   /// Minimum leaf size 1, 5, 20, 50 × features per split ½√d, √d, 2√d.

@@ -34,12 +34,14 @@ extension RandomForest {
   /// like any other. Each group gets its own class-weight correction
   /// (`ForestModel.shiftingNodeOdds`); out-of-bag predictions come from each row's own group.
   ///
-  /// - Parameter column: the period column of `x` (values 1 … K).
+  /// - Parameters:
+  ///   - column: the period column of `x` (values 1 … K).
+  ///   - outOfBag: false: no out-of-bag predictions (as `fit(features:labels:...)`).
   /// - Returns: nil when the period-1 rows or the later rows are none or hold one class, or the
   ///   period is the only column: the caller fits one forest on all rows.
   /// - Throws: as `fit(features:labels:)`.
   /// - Complexity: the two fits, on disjoint rows: about one forest's cost on all of them.
-  func fitByPeriod(features x: Matrix, labels: [Double], featureNames: [String], column: Int) throws -> ForestModel? {
+  func fitByPeriod(features x: Matrix, labels: [Double], featureNames: [String], column: Int, outOfBag: Bool = true) throws -> ForestModel? {
     let n = x.rows, d = x.columns
     guard let (first, later) = Self.periodGroups(x, labels: labels, column: column) else { return nil }
     let others = (0..<d).filter { $0 != column }
@@ -47,21 +49,22 @@ extension RandomForest {
     if let m = featuresPerSplit { firstForest.featuresPerSplit = min(m, d - 1) }
     func fitted(_ forest: RandomForest, rows: [Int], columns: [Int]) throws -> ForestModel {
       let y = rows.map { labels[$0] }
-      let model = try forest.fit(features: x.selecting(rows: rows, columns: columns), labels: y, featureNames: columns.map { featureNames[$0] })
+      let model = try forest.fit(features: x.selecting(rows: rows, columns: columns), labels: y, featureNames: columns.map { featureNames[$0] },
+                                 binCuts: nil, outOfBag: outOfBag)
       let shift = classWeight.priorShift(labels: y)
       return shift == 0 ? model : model.shiftingNodeOdds(by: shift)
     }
     let a = try fitted(firstForest, rows: first, columns: others)
     let b = try fitted(self, rows: later, columns: Array(0..<d))
-    var outOfBag = [Double](repeating: .nan, count: n)
-    for (k, i) in first.enumerated() { outOfBag[i] = a.outOfBag[k] }
-    for (k, i) in later.enumerated() { outOfBag[i] = b.outOfBag[k] }
+    var oob = [Double](repeating: .nan, count: n)
+    for (k, i) in first.enumerated() { oob[i] = a.outOfBag[k] }
+    for (k, i) in later.enumerated() { oob[i] = b.outOfBag[k] }
     let trees = zip(a.trees, b.trees).map { Self.joined($0, $1, on: column, columns: d) }
     var importance = [Double](repeating: 0, count: d)
     for tree in trees { for (j, v) in tree.impurityDecrease.enumerated() { importance[j] += v } }
     let total = importance.reduce(0, +)
     if total > 0 { importance = importance.map { $0 / total } }
-    return ForestModel(featureNames: featureNames, trees: trees, outOfBag: outOfBag, impurityImportance: importance, seed: seed,
+    return ForestModel(featureNames: featureNames, trees: trees, outOfBag: oob, impurityImportance: importance, seed: seed,
                        featuresPerSplit: b.featuresPerSplit, minLeafSize: minLeafSize)
   }
 
