@@ -165,12 +165,16 @@ extension TreeGrower {
   /// Everything one tree's growth reads and writes, as raw buffers allocated once per tree
   /// (phase 2) and freed by `deallocate()`.
   ///
-  /// The sampled rows are laid out by position: `rows[p]` is a row index and `draws[p]`,
-  /// `churnedDraws[p]` (and, with weights other than 1, `churnedWeight[p]`, `retainedWeight[p]`)
-  /// belong to it and move with it when a node is partitioned, so a node is a range of
-  /// positions and the passes over its rows read these sequentially. With unit weights
-  /// (`counted`) the class weights are the counts themselves: integer histograms, 12 bytes a row
-  /// read instead of 28, and the same sums (integers are exact in Double), so the same trees.
+  /// The sampled rows are laid out by position: `rows[p]` is a row index and `counts[p]` (and,
+  /// with weights other than 1, `churnedWeight[p]`, `retainedWeight[p]`) belong to it and move
+  /// with it when a node is partitioned, so a node is a range of positions and the passes over
+  /// its rows read these sequentially. With unit weights (`counted`) the class weights are the
+  /// counts themselves: integer histograms, 12 bytes a row read instead of 28, and the same sums
+  /// (integers are exact in Double), so the same trees.
+  ///
+  /// A row's two counts are one `UInt64`, its draws in the low 32 bits and its churned draws
+  /// in the high 32, so a histogram bin adds both in one addition: no half carries into the
+  /// other, since a tree draws fewer than 2³² rows (`Hyperparameters.sampleFraction` ≤ 10).
   ///
   /// A value type of pointers: copies share the buffers, and methods write through them.
   struct Workspace {
@@ -183,8 +187,8 @@ extension TreeGrower {
     /// All weights are 1: the class weights are counts.
     let counted: Bool
     let rows: UnsafeMutableBufferPointer<Int32>
-    let draws: UnsafeMutableBufferPointer<Int32>
-    let churnedDraws: UnsafeMutableBufferPointer<Int32>
+    /// Draws | churned draws << 32 (see above).
+    let counts: UnsafeMutableBufferPointer<UInt64>
     /// Empty when `counted`.
     let churnedWeight: UnsafeMutableBufferPointer<Double>
     /// Empty when `counted`.
@@ -194,8 +198,8 @@ extension TreeGrower {
     /// Class histograms by bin (`buildHistogram`), all zero between uses.
     let binRetained: UnsafeMutableBufferPointer<Double>
     let binChurned: UnsafeMutableBufferPointer<Double>
-    let binDraws: UnsafeMutableBufferPointer<Int32>
-    let binChurnedDraws: UnsafeMutableBufferPointer<Int32>
+    /// Σ counts by bin: draws | churned draws << 32.
+    let binCounts: UnsafeMutableBufferPointer<UInt64>
     /// Sparse nodes: which bins hold rows, as 256 bits; all zero between uses.
     let touched: UnsafeMutableBufferPointer<UInt64>
 
@@ -210,16 +214,15 @@ extension TreeGrower {
       counted = weights.allSatisfy { $0 == 1 }
       sampled = counts.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
       rows = .allocate(capacity: sampled)
-      draws = .allocate(capacity: sampled)
-      churnedDraws = .allocate(capacity: sampled)
+      precondition(counts.reduce(0) { $0 + Int($1) } < 1 << 32, "a tree draws fewer than 2³² rows")
+      self.counts = .allocate(capacity: sampled)
       churnedWeight = .allocate(capacity: counted ? 0 : sampled)
       retainedWeight = .allocate(capacity: counted ? 0 : sampled)
       var p = 0
       for (i, c) in counts.enumerated() where c > 0 {
         let churned = labels[i] == 1
         rows[p] = Int32(i)
-        draws[p] = Int32(c)
-        churnedDraws[p] = churned ? Int32(c) : 0
+        self.counts[p] = UInt64(c) | (churned ? UInt64(c) << 32 : 0)
         if !counted {
           churnedWeight[p] = churned ? weights[i] * Double(c) : 0
           retainedWeight[p] = churned ? 0 : weights[i] * Double(c)
@@ -232,17 +235,16 @@ extension TreeGrower {
       binRetained.initialize(repeating: 0)
       binChurned = .allocate(capacity: 256)
       binChurned.initialize(repeating: 0)
-      binDraws = .allocate(capacity: 256)
-      binDraws.initialize(repeating: 0)
-      binChurnedDraws = .allocate(capacity: 256)
-      binChurnedDraws.initialize(repeating: 0)
+      binCounts = .allocate(capacity: 256)
+      binCounts.initialize(repeating: 0)
       touched = .allocate(capacity: 4)
       touched.initialize(repeating: 0)
     }
 
     /// Frees the buffers (not `codes`); the workspace is not used after.
     func deallocate() {
-      for buffer in [rows, draws, churnedDraws, binDraws, binChurnedDraws] { buffer.deallocate() }
+      rows.deallocate()
+      for buffer in [counts, binCounts] { buffer.deallocate() }
       for buffer in [churnedWeight, retainedWeight, binRetained, binChurned] { buffer.deallocate() }
       features.deallocate()
       touched.deallocate()
@@ -254,18 +256,17 @@ extension TreeGrower {
     func totals(_ positions: Range<Int>) -> NodeTotals {
       var w0 = 0.0, w1 = 0.0, count = 0
       if counted {
-        var positive = 0
-        for r in positions {
-          count += Int(draws[r])
-          positive += Int(churnedDraws[r])
-        }
+        var sum: UInt64 = 0
+        for r in positions { sum &+= counts[r] }
+        count = Int(sum & 0xffff_ffff)
+        let positive = Int(sum >> 32)
         w1 = Double(positive)
         w0 = Double(count - positive)
       } else {
         for r in positions {
           w1 += churnedWeight[r]
           w0 += retainedWeight[r]
-          count += Int(draws[r])
+          count += Int(counts[r] & 0xffff_ffff)
         }
       }
       return NodeTotals(retained: w0, churned: w1, draws: count)
@@ -276,7 +277,7 @@ extension TreeGrower {
     /// leaves them so).
     ///
     /// ```
-    /// binDraws[b] = Σ draws[p],   binChurnedDraws[b] = Σ churnedDraws[p]   (counted)
+    /// binCounts[b] = Σ counts[p]   (draws | churned draws << 32)
     /// binChurned[b] = Σ churnedWeight[p],   binRetained[b] = Σ retainedWeight[p]   (weighted)
     /// over the positions p whose row has code b on the feature
     /// ```
@@ -288,15 +289,13 @@ extension TreeGrower {
       case (true, false):
         for r in positions {
           let b = Int(column[Int(rows[r])])
-          binDraws[b] &+= draws[r]
-          binChurnedDraws[b] &+= churnedDraws[r]
+          binCounts[b] &+= counts[r]
         }
       case (true, true):
         for r in positions {
           let b = Int(column[Int(rows[r])])
           touched[b >> 6] |= 1 << UInt64(b & 63)
-          binDraws[b] &+= draws[r]
-          binChurnedDraws[b] &+= churnedDraws[r]
+          binCounts[b] &+= counts[r]
         }
       case (false, true):
         for r in positions {
@@ -304,14 +303,14 @@ extension TreeGrower {
           touched[b >> 6] |= 1 << UInt64(b & 63)
           binChurned[b] += churnedWeight[r]
           binRetained[b] += retainedWeight[r]
-          binDraws[b] &+= draws[r]
+          binCounts[b] &+= counts[r]
         }
       case (false, false):
         for r in positions {
           let b = Int(column[Int(rows[r])])
           binChurned[b] += churnedWeight[r]
           binRetained[b] += retainedWeight[r]
-          binDraws[b] &+= draws[r]
+          binCounts[b] &+= counts[r]
         }
       }
     }
@@ -348,19 +347,20 @@ extension TreeGrower {
           b += 1
           if b >= binCount { break }
         }
+        let c = binCounts[b]
+        binCounts[b] = 0
+        let drawn = Int(c & 0xffff_ffff)
         if counted {
-          let ly = Int(binChurnedDraws[b])
+          let ly = Int(c >> 32)
           l1 += Double(ly)
-          l0 += Double(Int(binDraws[b]) - ly)
-          binChurnedDraws[b] = 0
+          l0 += Double(drawn - ly)
         } else {
           l0 += binRetained[b]
           l1 += binChurned[b]
           binRetained[b] = 0
           binChurned[b] = 0
         }
-        lc += Int(binDraws[b])
-        binDraws[b] = 0
+        lc += drawn
         if lc < minLeafSize || lc >= count { continue }
         if count - lc < minLeafSize { continue }
         let wl = l0 + l1, wr = w - wl
@@ -382,8 +382,7 @@ extension TreeGrower {
       var split = positions.lowerBound
       for r in positions where Int(column[Int(rows[r])]) <= bin {
         rows.swapAt(r, split)
-        draws.swapAt(r, split)
-        churnedDraws.swapAt(r, split)
+        counts.swapAt(r, split)
         if !counted {
           churnedWeight.swapAt(r, split)
           retainedWeight.swapAt(r, split)
