@@ -80,7 +80,8 @@ struct BoostingPeriodSearchTests {
     let found = try settings.spec.learner.searchPredictions(candidates, table: table, folds: [fold], settings: settings)
     #expect(found[0].candidates == nil)
     #expect(found[0].note == "one fit per setting, per period half and fold, up to 10 trees, stopped after 20 rounds without a lower log loss; "
-      + "the test rows are all period 1: the period-1 ensemble fitted and stopped on its own rows, the later periods' not judged")
+      + "the test rows are all period 1: each candidate's period-1 ensemble fitted and stopped on its own rows; "
+      + "the later periods' ensemble, not judged, gets the candidate's settings")
     let alone = try HyperparameterSearch.fitEach(candidates, table: table, folds: [fold], settings: settings)
     for c in candidates.indices {
       #expect(Self.maxDifference(found[0].probabilities[c], alone[0].probabilities[c]) < 1e-6, "\(candidates[c].learner.summary)")

@@ -157,7 +157,8 @@ extension BoostingSpec {
     let laterNote: String? = !split ? nil : (stopsEarly ? "" : "each period half fitted apart; ") + (later.map {
       "the later periods' ensemble \(specs[$0].treeCount) trees, \(specs[$0].maxLeaves) leaves, min leaf \(specs[$0].minChildRows) "
         + "for every candidate (lowest log loss on their \(laterRows) test rows)"
-    } ?? "the test rows are all period 1: the period-1 ensemble fitted and stopped on its own rows, the later periods' not judged")
+    } ?? "the test rows are all period 1: each candidate's period-1 ensemble fitted and stopped on its own rows; "
+      + "the later periods' ensemble, not judged, gets the candidate's settings")
     let note = [stopsEarly ? "one fit per setting\(perHalf) and fold, up to \(most) trees, stopped after \(Self.searchPatience) rounds without a lower log loss" : nil,
                 sampled ? "fitted on \(Self.searchRowLimit) sampled training rows per fold" : nil, laterNote].compactMap { $0 }.joined(separator: "; ")
     return zip(folds, results).map { fold, r in
