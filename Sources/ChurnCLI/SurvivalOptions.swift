@@ -9,7 +9,7 @@ struct SurvivalOptions: ParsableArguments {
   @Option(help: "With --survival: the periods K to look ahead, 2 to 120.")
   var periods: Int?
 
-  @Option(help: "With --survival: how the period index enters the hazard model (indicators: one 0/1 column per period after the first; number: one numeric column; both; first-period: indicators plus a period-1 copy of every input column; stratified, tree models only: number, with the period-1 hazard from trees of the period-1 rows and the later periods' from trees of theirs; default: first-period for the logistic model, stratified for the forest, number for boosting).")
+  @Option(help: "With --survival: how the period index enters the hazard model (indicators: one 0/1 column per period after the first; number: one numeric column; both; first-period: indicators plus a period-1 copy of every input column; stratified, tree models only: number, with the period-1 hazard from trees of the period-1 rows and the later periods' from trees of theirs; default: first-period for the logistic model, stratified for the forest and boosting).")
   var periodEncoding: PeriodEncoding?
 
   func validate() throws {

@@ -91,7 +91,7 @@ struct ForestByPeriodTests {
   func settings() throws {
     let survival = try SurvivalSettings(periods: 3, encoding: .stratified)
     #expect(survival.columnNames == ["period"] && survival.values(period: 2) == [2])
-    #expect(PeriodEncoding.standard(for: .forest) == .stratified && PeriodEncoding.standard(for: .boosting) == .number)
+    #expect(PeriodEncoding.standard(for: .forest) == .stratified && PeriodEncoding.standard(for: .boosting) == .stratified)
     let forest = try survival.hazardSettings(ModelSettings(.forest(ForestSpec(minLeafSize: 20))))
     #expect(forest.spec == .forest(ForestSpec(minLeafSize: 20, periodColumn: "period")))
     #expect(forest.summary == "100 trees, min leaf 20, √d features per split, period 1 apart")

@@ -5,8 +5,10 @@ extension BoostingSpec {
   /// Two boosted ensembles joined tree by tree: one fitted on the rows of period 1
   /// (`x[i, column] ≤ 1.5`) without the period column, one on the rows of the later periods
   /// (2 … K, the period column kept, so they share one ensemble and split on k where it
-  /// matters). Tree t of the result splits on the period at its root, with the first
-  /// ensemble's tree t on the left and the second's on the right; the first ensemble's base
+  /// matters), with the settings of `laterSpec` (the `later…` rounds, leaves and minimum leaf
+  /// where given). Tree t of the result splits on the period at its root, with the first
+  /// ensemble's tree t on the left and the second's on the right (a one-leaf tree of value 0
+  /// where one ensemble has fewer trees); the first ensemble's base
   /// score (less the second's, which is the result's) is added to the leaves of the first
   /// tree's left side:
   /// ```
@@ -33,18 +35,18 @@ extension BoostingSpec {
     guard let (first, later) = RandomForest.periodGroups(x, labels: labels, column: column) else { return nil }
     let others = (0..<d).filter { $0 != column }
     var plain = self
-    plain.periodColumn = nil
-    func fitted(rows: [Int], columns: [Int]) throws -> (model: BoostedModel, shift: Double) {
+    (plain.periodColumn, plain.laterTreeCount, plain.laterMaxLeaves, plain.laterMinChildRows) = (nil, nil, nil, nil)
+    func fitted(_ spec: BoostingSpec, rows: [Int], columns: [Int]) throws -> (model: BoostedModel, shift: Double) {
       let y = rows.map { labels[$0] }
-      let (model, scores) = try GradientBoosting(spec: plain, classWeight: options.classWeight, seed: options.seed, threads: options.threads)
+      let (model, scores) = try GradientBoosting(spec: spec, classWeight: options.classWeight, seed: options.seed, threads: options.threads)
         .fitWithScores(x.selecting(rows: rows, columns: columns), labels: y, featureNames: columns.map { featureNames[$0] },
                        binCuts: options.binCuts.map { cuts in columns.map { cuts[$0] } })
       guard options.classWeight == .balanced else { return (model, 0) }
       let start = Calibration.priorShift(labels: y, weightedChurnShare: 0.5)
       return (model, GradientBoosting.meanMatchingShift(scores: scores, labels: y, start: start))
     }
-    let a = try fitted(rows: first, columns: others)
-    let b = try fitted(rows: later, columns: Array(0..<d))
+    let a = try fitted(plain, rows: first, columns: others)
+    let b = try fitted(laterSpec, rows: later, columns: Array(0..<d))
     let offset = (a.model.baseScore + a.shift) - (b.model.baseScore + b.shift)
     var trees: [DecisionTree] = []
     for t in 0..<max(a.model.trees.count, b.model.trees.count) {

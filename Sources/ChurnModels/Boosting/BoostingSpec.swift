@@ -39,6 +39,14 @@ public struct BoostingSpec: ModelLearner, Codable {
   /// split on it (`fitByPeriod`); nil (or a matrix without that column): one ensemble on all
   /// rows. Set by the trainer from the survival settings, not a flag.
   public var periodColumn: String?
+  /// With `periodColumn`, the later periods' ensemble's rounds, leaves per tree and minimum leaf
+  /// size when they differ from the period-1 ensemble's (`treeCount`, `maxLeaves`,
+  /// `minChildRows`); nil: the same. Chosen by the default search on the later periods' own
+  /// test rows (`searchPredictions`), not flags; unused without `periodColumn`. Absent from a
+  /// model spec's JSON when nil.
+  public var laterTreeCount: Int?
+  public var laterMaxLeaves: Int?
+  public var laterMinChildRows: Int?
 
   public init(treeCount: Int = 100, learningRate: Double = 0.1, maxLeaves: Int = 31, maxDepth: Int? = nil, minChildRows: Int = 20,
               minChildHessian: Double = 1e-3, l2Penalty: Double = 0, rowFraction: Double = 1, featureFraction: Double = 1,
@@ -63,7 +71,26 @@ public struct BoostingSpec: ModelLearner, Codable {
     "\(treeCount) trees, learning rate \(learningRate), \(maxLeaves) leaves" + (maxDepth.map { ", depth ≤ \($0)" } ?? "")
       + ", min leaf \(minChildRows)" + (minChildHessian != 1e-3 ? ", min child weight \(minChildHessian)" : "")
       + (l2Penalty != 0 ? ", l2 \(l2Penalty)" : "") + (rowFraction != 1 ? ", rows \(rowFraction)" : "")
-      + (featureFraction != 1 ? ", features \(featureFraction)" : "") + (periodColumn == nil ? "" : ", period 1 apart")
+      + (featureFraction != 1 ? ", features \(featureFraction)" : "") + (periodColumn == nil ? "" : ", period 1 apart" + laterSummary)
+  }
+
+  /// The later periods' ensemble where it differs from the period-1 one's: " (later periods:
+  /// 100 trees, 31 leaves, min leaf 20)"; empty when it does not.
+  var laterSummary: String {
+    let later = laterSpec
+    guard later.treeCount != treeCount || later.maxLeaves != maxLeaves || later.minChildRows != minChildRows else { return "" }
+    return " (later periods: \(later.treeCount) trees, \(later.maxLeaves) leaves, min leaf \(later.minChildRows))"
+  }
+
+  /// The settings of the later periods' ensemble of a model split on the period
+  /// (`fitByPeriod`): these, with the `later…` values where given and no period column.
+  public var laterSpec: BoostingSpec {
+    var s = self
+    s.treeCount = laterTreeCount ?? treeCount
+    s.maxLeaves = laterMaxLeaves ?? maxLeaves
+    s.minChildRows = laterMinChildRows ?? minChildRows
+    (s.periodColumn, s.laterTreeCount, s.laterMaxLeaves, s.laterMinChildRows) = (nil, nil, nil, nil)
+    return s
   }
 
   /// As the forest's, trees need no scaling or fat-tail transform, and categorical columns are
@@ -95,6 +122,18 @@ public struct BoostingSpec: ModelLearner, Codable {
                               expected: "a fraction in (0, 1]", fix: "use 1 (every row, the default) or 0.5 to 0.9")
     try Hyperparameters.check(featureFraction, in: Hyperparameters.fraction, flag: "", property: "BoostingSpec.featureFraction",
                               expected: "a fraction in (0, 1]", fix: "use 1 (every feature, the default) or 0.5 to 0.9")
+    if let laterTreeCount {
+      try Hyperparameters.check(laterTreeCount, in: Hyperparameters.treeCount, flag: "", property: "BoostingSpec.laterTreeCount",
+                                fix: "leave it nil (the period-1 ensemble's rounds) or use 25 to 1000")
+    }
+    if let laterMaxLeaves {
+      try Hyperparameters.check(laterMaxLeaves, in: Hyperparameters.maxLeaves, flag: "", property: "BoostingSpec.laterMaxLeaves",
+                                fix: "leave it nil (the period-1 ensemble's leaves) or use 7 to 255")
+    }
+    if let laterMinChildRows {
+      try Hyperparameters.check(laterMinChildRows, in: Hyperparameters.minLeafSize, flag: "", property: "BoostingSpec.laterMinChildRows",
+                                fix: "leave it nil (the period-1 ensemble's minimum leaf) or use a value well below half the training rows")
+    }
   }
 
   /// The fit (`GradientBoosting`). With balanced class weights the trees are fitted to the

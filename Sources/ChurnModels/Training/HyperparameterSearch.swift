@@ -12,12 +12,17 @@ public struct SearchPredictions: Sendable, Equatable {
   public var probabilities: [[Double]]
   /// A note for the log ("50 trees per forest"), or nil.
   public var note: String?
+  /// The candidates as the search scored them, when it chose part of each itself (a boosting
+  /// survival model's later periods' settings, `BoostingSpec.searchPredictions`), in the
+  /// candidates' order; nil: as given. `Tuning` records and returns these.
+  public var candidates: [ModelSpec]?
 
-  public init(name: String, labels: [Double], probabilities: [[Double]], note: String? = nil) {
+  public init(name: String, labels: [Double], probabilities: [[Double]], note: String? = nil, candidates: [ModelSpec]? = nil) {
     self.name = name
     self.labels = labels
     self.probabilities = probabilities
     self.note = note
+    self.candidates = candidates
   }
 }
 

@@ -91,7 +91,7 @@ public struct Tuning: Sendable, Equatable {
   /// - Throws: `TrainerError.noTuningFolds` without a fold; the fitting errors of the candidates.
   public func choose(_ table: FeatureTable, folds allFolds: [Fold], settings: ModelSettings,
                      log: JobLog? = nil) throws -> (settings: ModelSettings, record: ModelFile.TuningRecord?) {
-    let grid = candidates(for: settings, columns: table.columnNames.count)
+    var grid = candidates(for: settings, columns: table.columnNames.count)
     guard grid.count > 1 else { return (settings, nil) }
     var folds = Array(allFolds.suffix(self.folds))
     guard !folds.isEmpty else { throw TrainerError.noTuningFolds }
@@ -104,6 +104,10 @@ public struct Tuning: Sendable, Equatable {
     switch candidates {
     case .grid: predictions = try HyperparameterSearch.fitEach(grid.map(\.spec), table: table, folds: folds, settings: settings)
     case .search: predictions = try settings.spec.learner.searchPredictions(grid.map(\.spec), table: table, folds: folds, settings: settings)
+    }
+    // A search that completed the candidates (a part of each chosen on rows of its own) scored those.
+    if let scored = predictions.first?.candidates, scored.count == grid.count {
+      for c in grid.indices { grid[c].spec = scored[c] }
     }
     let kind = predictions.first?.name == "out-of-bag" ? "out-of-bag" : folds.first?.testCutoff != nil ? "out-of-time" : "cross-validation"
     let scored = "out-of-bag predictions of \(predictions.first?.labels.count ?? 0) training rows"
