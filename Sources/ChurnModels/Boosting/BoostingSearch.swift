@@ -1,5 +1,6 @@
 import ChurnCore
 import Foundation
+import Synchronization
 
 /// The boosting family's default search: the number of rounds by early stopping, and a small
 /// grid on leaves per tree × minimum leaf size.
@@ -196,57 +197,104 @@ struct EarlyStoppedSearch {
 
   /// Each candidate's probabilities of the rows of `x` (row-major), from one fit per group on
   /// the training rows `training`, stopped early on the log loss of `x`.
+  ///
+  /// The groups' fits are independent, so with `options.threads` > 1 they run side by side,
+  /// each on one thread (`options.threads` workers claim them in turn): a fit of a few
+  /// thousand rows keeps two threads busy only part of the time (on Telco the search took
+  /// 0.74 s of wall time with 2 threads and 0.60 s with 1), two fits at once keep both.
+  /// A fit gives the same trees on any thread count, so the predictions do not depend on it.
   func predictions(_ training: Matrix, labels: [Double], names: [String], binCuts: [[Double]?]?, test x: Matrix, testLabels: [Double],
                    options: FitOptions) throws -> [[Double]] {
+    let workers = max(1, min(options.threads, groups.count))
+    final class Results: @unchecked Sendable {
+      var probabilities: [[[Double]]]
+      var errors: [(any Error)?]
+      init(_ k: Int) {
+        probabilities = Array(repeating: [], count: k)
+        errors = Array(repeating: nil, count: k)
+      }
+    }
+    let results = Results(groups.count)
+    let next = Atomic<Int>(0)
+    let lock = NSLock()
+    var each = options
+    each.threads = workers > 1 ? 1 : options.threads
+    let unit = each
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      while true {
+        let g = next.add(1, ordering: .relaxed).oldValue
+        guard g < groups.count else { return }
+        let outcome = Result {
+          try groupPredictions(groups[g], training, labels: labels, names: names, binCuts: binCuts, test: x, testLabels: testLabels,
+                               options: unit)
+        }
+        lock.lock()
+        switch outcome {
+        case .success(let p): results.probabilities[g] = p
+        case .failure(let error): results.errors[g] = error
+        }
+        lock.unlock()
+      }
+    }
+    if let error = results.errors.compactMap({ $0 }).first { throw error }
+    var probabilities = [[Double]](repeating: [], count: specs.count)
+    for (g, group) in groups.enumerated() {
+      for (k, c) in group.members.enumerated() { probabilities[c] = results.probabilities[g][k] }
+    }
+    return probabilities
+  }
+
+  /// The probabilities of `group`'s members (in its order) from one fit of its setting, up to
+  /// its largest round count, stopped early as `predictions` says.
+  private func groupPredictions(_ group: (spec: BoostingSpec, members: [Int]), _ training: Matrix, labels: [Double], names: [String],
+                                binCuts: [[Double]?]?, test x: Matrix, testLabels: [Double], options: FitOptions) throws -> [[Double]] {
     let balanced = options.classWeight == .balanced
     let testWeights = options.classWeight.applied(to: [Double](repeating: 1, count: x.rows), labels: testLabels,
                                                   positives: testLabels.reduce(0, +))
     let weightSum = testWeights.reduce(0, +)
-    var probabilities = [[Double]](repeating: [], count: specs.count)
-    for group in groups {
-      var spec = group.spec
-      (spec.periodColumn, spec.laterTreeCount, spec.laterMaxLeaves, spec.laterMinChildRows) = (nil, nil, nil, nil)
-      spec.treeCount = group.members.map { specs[$0].treeCount }.max()!
-      var sums = [Double](repeating: 0, count: x.rows)
-      var grown = 0, bestLoss = Double.infinity, bestRound = 0
-      var last: [Double] = []
-      func record(baseScore: Double, trainingScores: [Double]) -> [Double] {
-        let shift = balanced
-          ? GradientBoosting.meanMatchingShift(scores: trainingScores, labels: labels,
-                                               start: Calibration.priorShift(labels: labels, weightedChurnShare: 0.5)) : 0
-        return HyperparameterSearch.shifted(sums.map { sigmoid(baseScore + $0) }, by: shift)
-      }
-      _ = try GradientBoosting(spec: spec, classWeight: options.classWeight, seed: options.seed, threads: options.threads)
-        .fitWithScores(training, labels: labels, featureNames: names, binCuts: binCuts) { baseScore, tree, scores in
-          x.storage.withUnsafeBufferPointer { p in
-            for i in 0..<x.rows { sums[i] += Double(tree.predict(p.baseAddress! + i * x.columns)) }
-          }
-          grown += 1
-          let wanted = group.members.filter { specs[$0].treeCount == grown }
-          var p: [Double] = []
-          if !wanted.isEmpty {
-            p = record(baseScore: baseScore, trainingScores: scores)
-            for c in wanted { probabilities[c] = p }
-          }
-          guard stopsEarly else { return true }
-          var loss = 0.0
-          for i in 0..<x.rows {
-            // log(1 + e^{−s}) for y = 1, log(1 + e^{s}) for y = 0, computed without overflow.
-            let s = testLabels[i] == 1 ? -(baseScore + sums[i]) : baseScore + sums[i]
-            loss += testWeights[i] * (s > 0 ? s + log1p(exp(-s)) : log1p(exp(s)))
-          }
-          loss /= max(weightSum, 1e-300)
-          if loss < bestLoss { (bestLoss, bestRound) = (loss, grown) }
-          // Stopped only at a candidate's round count, so every candidate's predictions up
-          // to there are its own, and a longer one's tie with them (the shorter one wins).
-          guard grown - bestRound < BoostingSpec.searchPatience || wanted.isEmpty else {
-            last = p
-            return false
-          }
-          return true
-        }
-      for c in group.members where probabilities[c].isEmpty { probabilities[c] = last }
+    var probabilities = [[Double]](repeating: [], count: group.members.count)
+    var spec = group.spec
+    (spec.periodColumn, spec.laterTreeCount, spec.laterMaxLeaves, spec.laterMinChildRows) = (nil, nil, nil, nil)
+    spec.treeCount = group.members.map { specs[$0].treeCount }.max()!
+    var sums = [Double](repeating: 0, count: x.rows)
+    var grown = 0, bestLoss = Double.infinity, bestRound = 0
+    var last: [Double] = []
+    func record(baseScore: Double, trainingScores: [Double]) -> [Double] {
+      let shift = balanced
+        ? GradientBoosting.meanMatchingShift(scores: trainingScores, labels: labels,
+                                             start: Calibration.priorShift(labels: labels, weightedChurnShare: 0.5)) : 0
+      return HyperparameterSearch.shifted(sums.map { sigmoid(baseScore + $0) }, by: shift)
     }
+    _ = try GradientBoosting(spec: spec, classWeight: options.classWeight, seed: options.seed, threads: options.threads)
+      .fitWithScores(training, labels: labels, featureNames: names, binCuts: binCuts) { baseScore, tree, scores in
+        x.storage.withUnsafeBufferPointer { p in
+          for i in 0..<x.rows { sums[i] += Double(tree.predict(p.baseAddress! + i * x.columns)) }
+        }
+        grown += 1
+        let wanted = group.members.indices.filter { specs[group.members[$0]].treeCount == grown }
+        var p: [Double] = []
+        if !wanted.isEmpty {
+          p = record(baseScore: baseScore, trainingScores: scores)
+          for k in wanted { probabilities[k] = p }
+        }
+        guard stopsEarly else { return true }
+        var loss = 0.0
+        for i in 0..<x.rows {
+          // log(1 + e^{−s}) for y = 1, log(1 + e^{s}) for y = 0, computed without overflow.
+          let s = testLabels[i] == 1 ? -(baseScore + sums[i]) : baseScore + sums[i]
+          loss += testWeights[i] * (s > 0 ? s + log1p(exp(-s)) : log1p(exp(s)))
+        }
+        loss /= max(weightSum, 1e-300)
+        if loss < bestLoss { (bestLoss, bestRound) = (loss, grown) }
+        // Stopped only at a candidate's round count, so every candidate's predictions up
+        // to there are its own, and a longer one's tie with them (the shorter one wins).
+        guard grown - bestRound < BoostingSpec.searchPatience || wanted.isEmpty else {
+          last = p
+          return false
+        }
+        return true
+      }
+    for k in probabilities.indices where probabilities[k].isEmpty { probabilities[k] = last }
     return probabilities
   }
 }
