@@ -328,6 +328,37 @@ struct LinearTreeSHAPWalk {
         }
         let ratio = qNew / qOld
         let takesLeft = side == 0
+        if feature[c] < 0 {
+          // A leaf child, without a call: its S is its value times its G, added to this node's
+          // S and credited as the walk below does (the same operations in the same order).
+          let v = Double(value[c])
+          for a in 0..<count {
+            let r = Int(act[a])
+            let kind: Case = one[r * d + j] == 0 ? .gone : (goesLeft[r] == takesLeft ? .follows : .leaves)
+            if kind != .follows && qNew == 0 { continue }
+            let from = gk + r * m, to = sk + r * m
+            var credit = Lanes.zero
+            switch kind {
+            case .gone:
+              for i in 0..<m { to[i] += v * (from[i] * ratio) }
+              continue
+            case .follows:
+              for i in 0..<m {
+                let leaf = v * (from[i] * follow[i])
+                to[i] += leaf
+                credit += followCredit[i] * leaf
+              }
+            case .leaves:
+              for i in 0..<m {
+                let leaf = v * (from[i] * leave[i])
+                to[i] += leaf
+                credit += leaveCredit[i] * leaf
+              }
+            }
+            phi[r * d + j] += credit.sum()
+          }
+          continue
+        }
         var n = 0
         for a in 0..<count {
           let r = Int(act[a])
