@@ -126,13 +126,13 @@ enum GaussLegendre {
 /// quadrature nodes, a division each) is computed once per block, and each row pays only
 /// multiplications and additions. A row's values do not depend on the other rows of its block.
 ///
-/// Per level of the recursion: G and S of each row at the quadrature nodes, four nodes to a
-/// vector (padding nodes have weight 0), the rows in the node's subtree and the split's
+/// Per level of the recursion: G and S of each row at the quadrature nodes, two nodes to a
+/// vector (the width of the baseline x86-64 build's registers; padding nodes have weight 0), the rows in the node's subtree and the split's
 /// coefficient vectors; per row and feature, its one fraction on the current path (1 when the
 /// feature is not on it); per feature, its zero fraction (the same for every row: the covers'
 /// shares), 1 when it is not on the path, and again so after each tree.
 struct LinearTreeSHAPWalk {
-  typealias Lanes = SIMD4<Double>
+  typealias Lanes = SIMD2<Double>
   /// Nodes t, 1 − t, weights and weights / (1 − t) of the current tree's rule.
   let t: UnsafeMutablePointer<Lanes>
   let u: UnsafeMutablePointer<Lanes>
@@ -167,7 +167,7 @@ struct LinearTreeSHAPWalk {
   /// Room for `rows` rows of `columns` values at a time, in trees up to `levels` deep with up
   /// to `distinctFeatures` on a path.
   init(rows: Int, columns: Int, levels: Int, distinctFeatures: Int) {
-    let vectors = (max(1, (distinctFeatures + 1) / 2) + 3) / 4
+    let vectors = (max(1, (distinctFeatures + 1) / 2) + Lanes.scalarCount - 1) / Lanes.scalarCount
     let rows = max(rows, 1), depth = levels + 2
     capacity = (rows, levels, vectors)
     self.columns = columns
@@ -207,14 +207,14 @@ struct LinearTreeSHAPWalk {
     guard count > 0 else { return }
     let rule = GaussLegendre.rule(points: max(1, (levels.distinct + 1) / 2))
     let points = rule.nodes.count
-    let m = (points + 3) / 4
+    let m = (points + Lanes.scalarCount - 1) / Lanes.scalarCount
     precondition(levels.depth <= capacity.levels && m <= capacity.vectors && count <= capacity.rows,
                  "TreeSHAP workspace too small for the tree: depth \(levels.depth), \(m) vectors, \(count) rows; room for \(capacity)")
     for v in 0..<m {
       var nodes = Lanes(repeating: 0.5), weights = Lanes.zero
-      for lane in 0..<4 where 4 * v + lane < points {
-        nodes[lane] = rule.nodes[4 * v + lane]
-        weights[lane] = rule.weights[4 * v + lane]
+      for lane in 0..<Lanes.scalarCount where Lanes.scalarCount * v + lane < points {
+        nodes[lane] = rule.nodes[Lanes.scalarCount * v + lane]
+        weights[lane] = rule.weights[Lanes.scalarCount * v + lane]
       }
       t[v] = nodes
       u[v] = 1 - nodes
