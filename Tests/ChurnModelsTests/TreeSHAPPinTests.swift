@@ -68,7 +68,7 @@ struct TreeSHAPPinTests {
     }
   }
 
-  @Test("Scoring with exact reasons and health on 1 and 2 threads: the same bits, equal to each row's explanation", arguments: [ModelFamily.forest, .boosting])
+  @Test("Scoring with exact reasons and health on 1 and 2 threads, with and without a calibration: the same bits, equal to each row's explanation", arguments: [ModelFamily.forest, .boosting])
   func threads(family: ModelFamily) throws {
     let data = PlantedSignal(rows: 400, weights: [1.5, -1.0, 0.6, 0, 0.3], intercept: -1, seed: 12)
     let names = data.weights.indices.map { "x\($0)" }
@@ -76,23 +76,28 @@ struct TreeSHAPPinTests {
                              columns: data.weights.indices.map { j in .numeric((0..<data.features.rows).map { data.features[$0, j] }) },
                              labels: data.labels)
     let trained = try testSettings(family, trees: 6, minLeaf: 5).fit(table)
-    let file = ModelFile(churnVersion: "test", idColumn: "id", labelColumn: "y", trained: trained,
+    var file = ModelFile(churnVersion: "test", idColumn: "id", labelColumn: "y", trained: trained,
                          training: .init(rows: table.rowCount, churned: 0, dataFingerprint: "", notes: []))
-    let scorer = RiskScorer(model: file)
     let dimensions = RiskScorer.Dimensions(ofColumn: [0, 0, 1, 1, 2], count: 3)
-    let runs = try [1, 2].map { threads in
-      try scorer.scoreRows(table, revenue: nil, horizonMonths: 1, reasons: 5, reasonRows: 250, threads: threads, method: .exact, dimensions: dimensions)
-    }
     let x = trained.x
-    for i in 0..<table.rowCount {
-      let (a, b) = (runs[0][i], runs[1][i])
-      #expect(a.reasons.map(\.contribution.bitPattern) == b.reasons.map(\.contribution.bitPattern), "row \(i): reasons")
-      #expect(a.dimensionContributions.map(\.bitPattern) == b.dimensionContributions.map(\.bitPattern), "row \(i): dimensions")
-      let e = file.explain(x, row: i, exact: true)
-      #expect(abs(e.base + e.contributions.reduce(0, +) - a.probability) <= 1e-9, "row \(i): contributions add up to the probability")
-      let byDimension = (0..<3).map { d in (0..<5).filter { dimensions.ofColumn[$0] == d }.reduce(0.0) { $0 + e.contributions[$1] } }
-      #expect(Self.gap(byDimension, a.dimensionContributions) <= 1e-12, "row \(i): dimensions \(a.dimensionContributions) vs \(byDimension)")
+    // Without a calibration, and with one (a prior correction rescales each row's contributions).
+    for calibration in [nil, Calibration(priorShift: -0.7)] {
+      if let calibration { file.calibration = calibration }
+      let scorer = RiskScorer(model: file)
+      let runs = try [1, 2].map { threads in
+        try scorer.scoreRows(table, revenue: nil, horizonMonths: 1, reasons: 5, reasonRows: 250, threads: threads, method: .exact, dimensions: dimensions)
+      }
+      let label = calibration == nil ? "uncalibrated" : "calibrated"
+      for i in 0..<table.rowCount {
+        let (a, b) = (runs[0][i], runs[1][i])
+        #expect(a.reasons.map(\.contribution.bitPattern) == b.reasons.map(\.contribution.bitPattern), "\(label) row \(i): reasons")
+        #expect(a.dimensionContributions.map(\.bitPattern) == b.dimensionContributions.map(\.bitPattern), "\(label) row \(i): dimensions")
+        let e = file.explain(x, row: i, exact: true)
+        #expect(abs(e.base + e.contributions.reduce(0, +) - a.probability) <= 1e-9, "\(label) row \(i): contributions add up to the probability")
+        let byDimension = (0..<3).map { d in (0..<5).filter { dimensions.ofColumn[$0] == d }.reduce(0.0) { $0 + e.contributions[$1] } }
+        #expect(Self.gap(byDimension, a.dimensionContributions) <= 1e-12, "\(label) row \(i): dimensions \(a.dimensionContributions) vs \(byDimension)")
+      }
+      #expect(runs[0].filter { !$0.reasons.isEmpty }.count >= 200, "\(label): reasons for the 250 riskiest (positive contributions only)")
     }
-    #expect(runs[0].filter { !$0.reasons.isEmpty }.count >= 200, "reasons for the 250 riskiest (positive contributions only)")
   }
 }
