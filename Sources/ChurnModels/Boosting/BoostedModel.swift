@@ -162,8 +162,14 @@ public struct BoostedModel: Sendable, Equatable, Codable {
   /// trees: `base + Σ contributions = logOdds(x)[row]` (to rounding), where base is
   /// baseScore plus the trees' expected values.
   public func logOddsShapleyValues(_ x: Matrix, row: Int) -> (base: Double, contributions: [Double]) {
-    let (expected, phi) = TreeEnsembleSHAP.sum(trees, levels: shapleyLevels, row: x.row(row))
-    return (baseScore + expected, phi)
+    logOddsShapleyValues(x, rows: [row])[0]
+  }
+
+  /// `logOddsShapleyValues(_:row:)` of each of `rows` (the same values), each tree walked once
+  /// for a block of rows (`TreeEnsembleSHAP.sum(_:levels:x:rows:)`).
+  public func logOddsShapleyValues(_ x: Matrix, rows: [Int]) -> [(base: Double, contributions: [Double])] {
+    let (expected, phi) = TreeEnsembleSHAP.sum(trees, levels: shapleyLevels, x: x, rows: rows)
+    return phi.map { (baseScore + expected, $0) }
   }
 
   /// Path contributions (Saabas) of row `row` in log-odds: at each split on the row's path the
@@ -192,14 +198,26 @@ extension BoostedModel: ChurnModel {
   /// scaled by (p − p₀) / Σ φ, so that `σ(base) + Σ contributions = p` exactly, with p the
   /// model's probability of the row and p₀ = σ(base) that of the average training row.
   public func contributions(_ x: Matrix, row: Int, exact: Bool) -> (base: Double, contributions: [Double]) {
-    let base: Double, phi: [Double], score: Double
     if exact {
-      (base, phi) = logOddsShapleyValues(x, row: row)
-      score = logOdds(x, row: row)
-    } else {
-      // The path walk reaches each tree's leaf: the row's score comes with it.
-      (base, score, phi) = pathContributionsAndScore(x, row: row)
+      let (base, phi) = logOddsShapleyValues(x, row: row)
+      return Self.probabilityPoints(base: base, score: logOdds(x, row: row), phi: phi)
     }
+    // The path walk reaches each tree's leaf: the row's score comes with it.
+    let (base, score, phi) = pathContributionsAndScore(x, row: row)
+    return Self.probabilityPoints(base: base, score: score, phi: phi)
+  }
+
+  /// Exact TreeSHAP values of a block of rows at a time (`logOddsShapleyValues(_:rows:)`), or
+  /// path contributions row by row, in probability points as `contributions(_:row:exact:)`'s.
+  public func contributions(_ x: Matrix, rows: [Int], exact: Bool) -> [(base: Double, contributions: [Double])] {
+    guard exact else { return rows.map { contributions(x, row: $0, exact: false) } }
+    return zip(rows, logOddsShapleyValues(x, rows: rows)).map { row, shapley in
+      Self.probabilityPoints(base: shapley.base, score: logOdds(x, row: row), phi: shapley.contributions)
+    }
+  }
+
+  /// Log-odds contributions `phi` from `base` to `score` in probability points.
+  static func probabilityPoints(base: Double, score: Double, phi: [Double]) -> (base: Double, contributions: [Double]) {
     let total = phi.reduce(0, +)
     let p0 = sigmoid(base)
     let p = sigmoid(score)

@@ -31,6 +31,11 @@ public protocol ChurnModel: Sendable, Codable, Equatable {
   ///   with one exact method ignore it.
   func contributions(_ x: Matrix, row: Int, exact: Bool) -> (base: Double, contributions: [Double])
 
+  /// `contributions(_:row:exact:)` of each of `rows`, in that order: the same values, computed
+  /// together where that is cheaper (tree models walk each tree once for a block of rows). The
+  /// default explains the rows one by one.
+  func contributions(_ x: Matrix, rows: [Int], exact: Bool) -> [(base: Double, contributions: [Double])]
+
   /// The work of one exact explanation in node visits, for choosing between exact and
   /// approximate explanations by budget; 0 when exact explanations are as cheap as any.
   var exactExplanationCost: Int { get }
@@ -50,6 +55,10 @@ public protocol ChurnModel: Sendable, Codable, Equatable {
 }
 
 extension ChurnModel {
+  public func contributions(_ x: Matrix, rows: [Int], exact: Bool) -> [(base: Double, contributions: [Double])] {
+    rows.map { contributions(x, row: $0, exact: exact) }
+  }
+
   /// This model's family.
   public var family: ModelFamily { Self.family }
 

@@ -105,6 +105,12 @@ extension ForestModel: ChurnModel {
     exact ? shapleyValues(x, row: row) : pathContributions(x, row: row)
   }
 
+  /// Exact TreeSHAP values of a block of rows at a time (`shapleyValues(_:rows:)`), or path
+  /// contributions row by row.
+  public func contributions(_ x: Matrix, rows: [Int], exact: Bool) -> [(base: Double, contributions: [Double])] {
+    exact ? shapleyValues(x, rows: rows) : rows.map { pathContributions(x, row: $0) }
+  }
+
   public var exactExplanationCost: Int { nodeCount }
 
   public static let importanceMeasure = ImportanceMeasure(

@@ -27,9 +27,9 @@ extension DecisionTree {
   /// feature the tree splits on is below d).
   public func addShapleyValues(_ row: UnsafePointer<Double>, into phi: inout [Double]) {
     let levels = depthAndDistinctFeatures(columns: phi.count)
-    let walk = LinearTreeSHAPWalk(columns: phi.count, levels: levels.depth, distinctFeatures: levels.distinct)
+    let walk = LinearTreeSHAPWalk(rows: 1, columns: phi.count, levels: levels.depth, distinctFeatures: levels.distinct)
     defer { walk.deallocate() }
-    phi.withUnsafeMutableBufferPointer { walk.add(self, levels: levels, row: row, phi: $0.baseAddress!) }
+    phi.withUnsafeMutableBufferPointer { walk.add(self, levels: levels, rows: row, count: 1, phi: $0.baseAddress!) }
   }
 
   /// E[f]: the leaves' values weighted by their share of the root's cover, in double precision
@@ -119,66 +119,111 @@ enum GaussLegendre {
   }
 }
 
-/// The buffers of the walk, made once for all trees of a forest and one row at a time: per
-/// level of the recursion, G and S at the quadrature nodes, four nodes to a vector (padding
-/// nodes have weight 0); per feature, its fractions on the current path (1 and 1 when it is not
-/// on it, and again so after each tree).
+/// The buffers of the walk, made once for all trees of an ensemble, for a block of up to
+/// `capacity.rows` rows walked together: every row visits the same nodes in the same order
+/// (only a child that no training row reached is skipped, for the rows that cannot take it),
+/// so what a node costs whatever the row (its zero fractions, the factors and credits at the
+/// quadrature nodes, a division each) is computed once per block, and each row pays only
+/// multiplications and additions. A row's values do not depend on the other rows of its block.
+///
+/// Per level of the recursion: G and S of each row at the quadrature nodes, two nodes to a
+/// vector (the width of the baseline x86-64 build's registers; padding nodes have weight 0), the rows in the node's subtree and the split's
+/// coefficient vectors; per row and feature, its one fraction on the current path (1 when the
+/// feature is not on it); per feature, its zero fraction (the same for every row: the covers'
+/// shares), 1 when it is not on the path, and again so after each tree.
 struct LinearTreeSHAPWalk {
-  typealias Lanes = SIMD4<Double>
+  typealias Lanes = SIMD2<Double>
   /// Nodes t, 1 − t, weights and weights / (1 − t) of the current tree's rule.
   let t: UnsafeMutablePointer<Lanes>
   let u: UnsafeMutablePointer<Lanes>
   let w: UnsafeMutablePointer<Lanes>
   let wOverU: UnsafeMutablePointer<Lanes>
-  /// G of the node at level L at g[L·m ..< (L+1)·m]; S likewise in s.
+  /// G of row slot r at level L at g[(L·rows + r)·m ..< +m]; S likewise in s.
   let g: UnsafeMutablePointer<Lanes>
   let s: UnsafeMutablePointer<Lanes>
-  /// Per level: 1 / ((1−t)q + t p) of the split's feature before the split.
-  let inverseOld: UnsafeMutablePointer<Lanes>
+  /// Per level, m vectors each: 1 / ((1−t)q + t) of the split's feature before the split
+  /// (for the rows still on its path), and for the child being walked the factor of G and the
+  /// credit coefficient of S for a row that follows the split and one that leaves it.
+  let inverse: UnsafeMutablePointer<Lanes>
+  let follow: UnsafeMutablePointer<Lanes>
+  let leave: UnsafeMutablePointer<Lanes>
+  let followCredit: UnsafeMutablePointer<Lanes>
+  let leaveCredit: UnsafeMutablePointer<Lanes>
+  /// Per level, the row slots in the node's subtree, and per row slot its case at the child
+  /// being walked (`Case`) and whether it goes left.
+  let active: UnsafeMutablePointer<Int32>
+  let cases: UnsafeMutablePointer<UInt8>
+  let goesLeft: UnsafeMutablePointer<Bool>
+  /// One fraction p of row slot r and feature j at one[r·columns + j]; zero fraction q of j at zero[j].
   let one: UnsafeMutablePointer<Double>
   let zero: UnsafeMutablePointer<Double>
-  let capacity: (levels: Int, vectors: Int)
+  let columns: Int
+  let capacity: (rows: Int, levels: Int, vectors: Int)
 
-  /// Room for trees up to `levels` deep with up to `distinctFeatures` on a path.
-  init(columns: Int, levels: Int, distinctFeatures: Int) {
-    let vectors = (max(1, (distinctFeatures + 1) / 2) + 3) / 4
-    capacity = (levels, vectors)
+  /// A row's relation to a split on j: it follows it (p stays 1), leaves it here (p becomes
+  /// 0), or left j's path above (p was 0 already).
+  enum Case: UInt8 { case follows, leaves, gone }
+
+  /// Room for `rows` rows of `columns` values at a time, in trees up to `levels` deep with up
+  /// to `distinctFeatures` on a path.
+  init(rows: Int, columns: Int, levels: Int, distinctFeatures: Int) {
+    let vectors = (max(1, (distinctFeatures + 1) / 2) + Lanes.scalarCount - 1) / Lanes.scalarCount
+    let rows = max(rows, 1), depth = levels + 2
+    capacity = (rows, levels, vectors)
+    self.columns = columns
     t = .allocate(capacity: vectors)
     u = .allocate(capacity: vectors)
     w = .allocate(capacity: vectors)
     wOverU = .allocate(capacity: vectors)
-    g = .allocate(capacity: (levels + 2) * vectors)
-    s = .allocate(capacity: (levels + 2) * vectors)
-    inverseOld = .allocate(capacity: (levels + 2) * vectors)
-    one = .allocate(capacity: max(columns, 1))
-    one.initialize(repeating: 1, count: max(columns, 1))
+    g = .allocate(capacity: depth * rows * vectors)
+    s = .allocate(capacity: depth * rows * vectors)
+    inverse = .allocate(capacity: depth * vectors)
+    follow = .allocate(capacity: depth * vectors)
+    leave = .allocate(capacity: depth * vectors)
+    followCredit = .allocate(capacity: depth * vectors)
+    leaveCredit = .allocate(capacity: depth * vectors)
+    active = .allocate(capacity: depth * rows)
+    cases = .allocate(capacity: depth * rows)
+    goesLeft = .allocate(capacity: depth * rows)
+    one = .allocate(capacity: max(rows * columns, 1))
+    one.initialize(repeating: 1, count: max(rows * columns, 1))
     zero = .allocate(capacity: max(columns, 1))
     zero.initialize(repeating: 1, count: max(columns, 1))
   }
 
   func deallocate() {
-    for p in [t, u, w, wOverU, g, s, inverseOld] { p.deallocate() }
+    for p in [t, u, w, wOverU, g, s, inverse, follow, leave, followCredit, leaveCredit] { p.deallocate() }
+    active.deallocate()
+    cases.deallocate()
+    goesLeft.deallocate()
     one.deallocate()
     zero.deallocate()
   }
 
-  /// Adds `tree`'s Shapley values for `row` to `phi`.
-  func add(_ tree: DecisionTree, levels: (depth: Int, distinct: Int), row: UnsafePointer<Double>, phi: UnsafeMutablePointer<Double>) {
+  /// Adds `tree`'s Shapley values for each of `count` rows (row r's `columns` values at
+  /// rows[r·columns]) to its `phi` (row r's at phi[r·columns]).
+  func add(_ tree: DecisionTree, levels: (depth: Int, distinct: Int), rows: UnsafePointer<Double>, count: Int,
+           phi: UnsafeMutablePointer<Double>) {
+    guard count > 0 else { return }
     let rule = GaussLegendre.rule(points: max(1, (levels.distinct + 1) / 2))
     let points = rule.nodes.count
-    let m = (points + 3) / 4
-    precondition(levels.depth <= capacity.levels && m <= capacity.vectors, "TreeSHAP workspace too small for the tree")
+    let m = (points + Lanes.scalarCount - 1) / Lanes.scalarCount
+    precondition(levels.depth <= capacity.levels && m <= capacity.vectors && count <= capacity.rows,
+                 "TreeSHAP workspace too small for the tree: depth \(levels.depth), \(m) vectors, \(count) rows; room for \(capacity)")
     for v in 0..<m {
       var nodes = Lanes(repeating: 0.5), weights = Lanes.zero
-      for lane in 0..<4 where 4 * v + lane < points {
-        nodes[lane] = rule.nodes[4 * v + lane]
-        weights[lane] = rule.weights[4 * v + lane]
+      for lane in 0..<Lanes.scalarCount where Lanes.scalarCount * v + lane < points {
+        nodes[lane] = rule.nodes[Lanes.scalarCount * v + lane]
+        weights[lane] = rule.weights[Lanes.scalarCount * v + lane]
       }
       t[v] = nodes
       u[v] = 1 - nodes
       w[v] = weights
       wOverU[v] = weights / (1 - nodes)
-      g[v] = Lanes(repeating: 1)
+    }
+    for r in 0..<count {
+      active[r] = Int32(r)
+      for i in 0..<m { g[r * m + i] = Lanes(repeating: 1) }
     }
     tree.feature.withUnsafeBufferPointer { feature in
       tree.threshold.withUnsafeBufferPointer { threshold in
@@ -188,7 +233,7 @@ struct LinearTreeSHAPWalk {
               tree.cover.withUnsafeBufferPointer { cover in
                 tree.defaultLeft.withUnsafeBufferPointer { defaultLeft in
                   Visit(feature: feature, threshold: threshold, left: left, right: right, value: value, cover: cover, defaultLeft: defaultLeft,
-                        m: m, row: row, phi: phi, buffers: self).visit(0, level: 0)
+                        m: m, rows: rows, phi: phi, buffers: self).visit(0, level: 0, count: count)
                 }
               }
             }
@@ -198,8 +243,8 @@ struct LinearTreeSHAPWalk {
     }
   }
 
-  /// One tree's walk for one row: the tree's arrays borrowed, the row, the output and the
-  /// buffers in one value, so that the recursion passes only a node and a level.
+  /// One tree's walk for a block of rows: the tree's arrays borrowed, the rows, the output and
+  /// the buffers in one value, so that the recursion passes only a node, a level and a count.
   struct Visit {
     let feature: UnsafeBufferPointer<Int32>
     let threshold: UnsafeBufferPointer<Double>
@@ -210,80 +255,147 @@ struct LinearTreeSHAPWalk {
     /// Empty when no split sends missing values left (`DecisionTree.defaultLeft`).
     let defaultLeft: UnsafeBufferPointer<Bool>
     let m: Int
-    let row: UnsafePointer<Double>
+    let rows: UnsafePointer<Double>
     let phi: UnsafeMutablePointer<Double>
     let buffers: LinearTreeSHAPWalk
 
-    /// Fills S of node `k` (at `level`, whose G is filled) and credits the splits below it.
-    func visit(_ k: Int, level: Int) {
-      let (t, u, w, wOverU, one, zero) = (buffers.t, buffers.u, buffers.w, buffers.wOverU, buffers.one, buffers.zero)
-      let gk = buffers.g + level * m, sk = buffers.s + level * m
+    /// Fills S of node `k` for the `count` row slots of `level` (whose G are filled) and
+    /// credits the splits below it.
+    func visit(_ k: Int, level: Int, count: Int) {
+      let (u, t, w, wOverU, one, zero, d) = (buffers.u, buffers.t, buffers.w, buffers.wOverU, buffers.one, buffers.zero, buffers.columns)
+      let slots = buffers.capacity.rows
+      let act = buffers.active + level * slots
+      let gk = buffers.g + level * slots * m, sk = buffers.s + level * slots * m
       let j = Int(feature[k])
       if j < 0 {
         let v = Double(value[k])
-        for i in 0..<m { sk[i] = v * gk[i] }
+        for a in 0..<count {
+          let r = Int(act[a]) * m
+          for i in 0..<m { sk[r + i] = v * gk[r + i] }
+        }
         return
       }
-      for i in 0..<m { sk[i] = .zero }
-      let pOld = one[j], qOld = zero[j]
-      // j's factor before this split: 1 if j is new to the path.
-      let fresh = pOld == 1 && qOld == 1
-      let inverse = buffers.inverseOld + level * m
-      // The row already left j's path above (p = 0): both children keep p = 0, j's factor only
-      // rescales by qNew / qOld, and the split's credit is zero (for p = 0, (p − q) / f is
-      // −1/(1−t) before and after it).
-      let gone = pOld == 0
-      if !fresh && !gone {
+      for a in 0..<count {
+        let r = Int(act[a]) * m
+        for i in 0..<m { sk[r + i] = .zero }
+      }
+      let qOld = zero[j]
+      // j's factor before this split, for the rows still on its path (p = 1): 1 if j is new to
+      // the path. A row that left j's path above (p = 0) keeps p = 0 in both children, j's
+      // factor only rescales by qNew / qOld, and the split's credit is zero (for p = 0,
+      // (p − q) / f is −1/(1−t) before and after it).
+      let fresh = qOld == 1
+      let level4 = level * m
+      let inverse = buffers.inverse + level4
+      if !fresh {
         for i in 0..<m { inverse[i] = 1 / (u[i] * qOld + t[i]) }
       }
-      // The child the row takes (a missing value: the split's default side); the covers, and
+      // The child each row takes (a missing value: the split's default side); the covers, and
       // so the expectations over the features outside S, are the training rows' as always.
-      let v = row[j]
-      let hot = v <= threshold[k] || (v.isNaN && !defaultLeft.isEmpty && defaultLeft[k]) ? Int(left[k]) : Int(right[k])
+      let goesLeft = buffers.goesLeft + level * slots, cases = buffers.cases + level * slots
+      let limit = threshold[k], missingLeft = !defaultLeft.isEmpty && defaultLeft[k]
+      for a in 0..<count {
+        let r = Int(act[a])
+        let v = rows[r * d + j]
+        goesLeft[r] = v <= limit || (v.isNaN && missingLeft)
+      }
       // The children's covers, not the node's own: with class weights the covers are rounded
       // weighted sums, and the two shares must add up to 1 (see `expectedValue`).
       let parentCover = Double(cover[Int(left[k])]) + Double(cover[Int(right[k])])
-      let gc = gk + m, sc = sk + m
+      let childAct = buffers.active + (level + 1) * slots
+      let gc = buffers.g + (level + 1) * slots * m, sc = buffers.s + (level + 1) * slots * m
+      let follow = buffers.follow + level4, leave = buffers.leave + level4
+      let followCredit = buffers.followCredit + level4, leaveCredit = buffers.leaveCredit + level4
       for side in 0..<2 {
         let c = Int(side == 0 ? left[k] : right[k])
-        let pNew = c == hot ? pOld : 0
         let qNew = qOld * Double(cover[c]) / parentCover
-        // A child no training row reached on a path the row cannot take weighs nothing.
-        if pNew == 0 && qNew == 0 { continue }
-        if gone {
-          let ratio = qNew / qOld
-          for i in 0..<m { gc[i] = gk[i] * ratio }
-        } else if fresh {
-          for i in 0..<m { gc[i] = gk[i] * (u[i] * qNew + t[i] * pNew) }
-        } else {
-          for i in 0..<m { gc[i] = gk[i] * (u[i] * qNew + t[i] * pNew) * inverse[i] }
+        // Per quadrature node, whatever the row: j's factor after the split over the one
+        // before, and ∫ S (p − q)/f after minus before (the upper split's credit taken back).
+        for i in 0..<m {
+          let followFactor = u[i] * qNew + t[i]
+          if fresh {
+            follow[i] = followFactor
+            leave[i] = u[i] * qNew
+            followCredit[i] = w[i] * (1 - qNew) / followFactor
+            leaveCredit[i] = -wOverU[i]
+          } else {
+            let before = w[i] * (1 - qOld) * inverse[i]
+            follow[i] = followFactor * inverse[i]
+            leave[i] = u[i] * qNew * inverse[i]
+            followCredit[i] = w[i] * (1 - qNew) / followFactor - before
+            leaveCredit[i] = -wOverU[i] - before
+          }
         }
-        one[j] = pNew
+        let ratio = qNew / qOld
+        let takesLeft = side == 0
+        if feature[c] < 0 {
+          // A leaf child, without a call: its S is its value times its G, added to this node's
+          // S and credited as the walk below does (the same operations in the same order).
+          let v = Double(value[c])
+          for a in 0..<count {
+            let r = Int(act[a])
+            let kind: Case = one[r * d + j] == 0 ? .gone : (goesLeft[r] == takesLeft ? .follows : .leaves)
+            if kind != .follows && qNew == 0 { continue }
+            let from = gk + r * m, to = sk + r * m
+            var credit = Lanes.zero
+            switch kind {
+            case .gone:
+              for i in 0..<m { to[i] += v * (from[i] * ratio) }
+              continue
+            case .follows:
+              for i in 0..<m {
+                let leaf = v * (from[i] * follow[i])
+                to[i] += leaf
+                credit += followCredit[i] * leaf
+              }
+            case .leaves:
+              for i in 0..<m {
+                let leaf = v * (from[i] * leave[i])
+                to[i] += leaf
+                credit += leaveCredit[i] * leaf
+              }
+            }
+            phi[r * d + j] += credit.sum()
+          }
+          continue
+        }
+        var n = 0
+        for a in 0..<count {
+          let r = Int(act[a])
+          let pOld = one[r * d + j]
+          let kind: Case = pOld == 0 ? .gone : (goesLeft[r] == takesLeft ? .follows : .leaves)
+          // A child no training row reached on a path the row cannot take weighs nothing.
+          if kind != .follows && qNew == 0 { continue }
+          childAct[n] = Int32(r)
+          n += 1
+          cases[r] = kind.rawValue
+          let from = gk + r * m, to = gc + r * m
+          switch kind {
+          case .gone: for i in 0..<m { to[i] = from[i] * ratio }
+          case .follows: for i in 0..<m { to[i] = from[i] * follow[i] }
+          case .leaves:
+            for i in 0..<m { to[i] = from[i] * leave[i] }
+            one[r * d + j] = 0
+          }
+        }
+        guard n > 0 else { continue }
         zero[j] = qNew
-        visit(c, level: level + 1)
-        one[j] = pOld
+        visit(c, level: level + 1, count: n)
         zero[j] = qOld
-        for i in 0..<m { sk[i] += sc[i] }
-        if gone { continue }
-        var credit = Lanes.zero
-        if pNew == 0 {
-          // (0 − q) / ((1−t)q) = −1/(1−t): weights over 1 − t, made once per tree.
-          if fresh {
-            for i in 0..<m { credit -= wOverU[i] * sc[i] }
-          } else {
-            let oldShare = 1 - qOld
-            for i in 0..<m { credit -= (wOverU[i] + w[i] * oldShare * inverse[i]) * sc[i] }
+        for a in 0..<n {
+          let r = Int(childAct[a])
+          let from = sc + r * m, to = sk + r * m
+          for i in 0..<m { to[i] += from[i] }
+          var credit = Lanes.zero
+          switch Case(rawValue: cases[r])! {
+          case .gone: continue
+          case .follows: for i in 0..<m { credit += followCredit[i] * from[i] }
+          case .leaves:
+            one[r * d + j] = 1
+            for i in 0..<m { credit += leaveCredit[i] * from[i] }
           }
-        } else {
-          let newShare = 1 - qNew
-          if fresh {
-            for i in 0..<m { credit += w[i] * sc[i] * newShare / (u[i] * qNew + t[i]) }
-          } else {
-            let oldShare = 1 - qOld
-            for i in 0..<m { credit += w[i] * sc[i] * (newShare / (u[i] * qNew + t[i]) - oldShare * inverse[i]) }
-          }
+          phi[r * d + j] += credit.sum()
         }
-        phi[j] += credit.sum()
       }
     }
   }
@@ -294,14 +406,20 @@ extension ForestModel {
   /// `base + Σ contributions` equals the forest's probability (to rounding), where `base` is
   /// the mean of the trees' expected values (the training churn share the trees saw).
   public func shapleyValues(_ x: Matrix, row: Int) -> (base: Double, contributions: [Double]) {
-    let (expected, phi) = TreeEnsembleSHAP.sum(trees, levels: shapleyLevels, row: x.row(row))
+    shapleyValues(x, rows: [row])[0]
+  }
+
+  /// `shapleyValues(_:row:)` of each of `rows` (the same values), each tree walked once for a
+  /// block of rows (`TreeEnsembleSHAP.sum(_:levels:x:rows:)`).
+  public func shapleyValues(_ x: Matrix, rows: [Int]) -> [(base: Double, contributions: [Double])] {
+    let (expected, phi) = TreeEnsembleSHAP.sum(trees, levels: shapleyLevels, x: x, rows: rows)
     let scale = 1 / Double(trees.count)
-    return (expected * scale, phi.map { $0 * scale })
+    return phi.map { (expected * scale, $0.map { $0 * scale }) }
   }
 }
 
 /// Exact TreeSHAP over a tree ensemble (the forest's mean, the boosted model's sum): per tree
-/// what its walk needs, once per model, and the sums over the trees for one row.
+/// what its walk needs, once per model, and the sums over the trees for a row or a block of rows.
 enum TreeEnsembleSHAP {
   /// Per tree, its depth, the most distinct features on one path and its expected value.
   typealias Levels = [(depth: Int, distinct: Int, expectedValue: Double)]
@@ -313,20 +431,51 @@ enum TreeEnsembleSHAP {
     }
   }
 
+  /// Rows walked together by `sum(_:levels:x:rows:)`: enough to share each node's fixed work
+  /// among them, few enough that the block's buffers stay in the core's cache.
+  static let blockRows = 16
+
   /// Σ over `trees` of the exact TreeSHAP values of `row` (one value per column), and Σ of
   /// the trees' expected values.
   static func sum(_ trees: [DecisionTree], levels: Levels, row: [Double]) -> (expected: Double, phi: [Double]) {
-    var phi = [Double](repeating: 0, count: row.count)
-    var expected = 0.0
-    row.withUnsafeBufferPointer { r in
-      let deepest = levels.map(\.depth).max() ?? 0, most = levels.map(\.distinct).max() ?? 0
-      let walk = LinearTreeSHAPWalk(columns: row.count, levels: deepest, distinctFeatures: most)
-      defer { walk.deallocate() }
-      phi.withUnsafeMutableBufferPointer { out in
-        for (tree, level) in zip(trees, levels) {
-          walk.add(tree, levels: (level.depth, level.distinct), row: r.baseAddress!, phi: out.baseAddress!)
-          expected += level.expectedValue
+    let (expected, phi) = sum(trees, levels: levels, x: Matrix(rows: 1, columns: row.count, storage: row), rows: [0])
+    return (expected, phi[0])
+  }
+
+  /// Σ over `trees` of the exact TreeSHAP values of each of `rows` of `x` (one value per
+  /// column, in the order of `rows`), and Σ of the trees' expected values. The rows are walked
+  /// `blockRows` at a time (`LinearTreeSHAPWalk`); a row's values are the same bits whichever
+  /// rows share its block, so whatever the caller's split of the rows into calls or threads.
+  ///
+  /// - Complexity: O(rows × nodes × distinct features on a path).
+  static func sum(_ trees: [DecisionTree], levels: Levels, x: Matrix, rows: [Int]) -> (expected: Double, phi: [[Double]]) {
+    let d = x.columns
+    let expected = levels.reduce(0.0) { $0 + $1.expectedValue }
+    guard !rows.isEmpty else { return (expected, []) }
+    let deepest = levels.map(\.depth).max() ?? 0, most = levels.map(\.distinct).max() ?? 0
+    let block = min(blockRows, rows.count)
+    let walk = LinearTreeSHAPWalk(rows: block, columns: d, levels: deepest, distinctFeatures: most)
+    defer { walk.deallocate() }
+    var values = [Double](repeating: 0, count: block * d), out = [Double](repeating: 0, count: block * d)
+    var phi: [[Double]] = []
+    phi.reserveCapacity(rows.count)
+    x.storage.withUnsafeBufferPointer { storage in
+      for start in stride(from: 0, to: rows.count, by: block) {
+        let count = min(block, rows.count - start)
+        for r in 0..<count {
+          let i = rows[start + r]
+          precondition(i >= 0 && i < x.rows, "Row \(i) out of range for \(x.rows) rows")
+          for j in 0..<d { values[r * d + j] = storage[x.offset(row: i, column: j)] }
         }
+        for k in 0..<(count * d) { out[k] = 0 }
+        values.withUnsafeBufferPointer { v in
+          out.withUnsafeMutableBufferPointer { o in
+            for (tree, level) in zip(trees, levels) {
+              walk.add(tree, levels: (level.depth, level.distinct), rows: v.baseAddress!, count: count, phi: o.baseAddress!)
+            }
+          }
+        }
+        for r in 0..<count { phi.append(Array(out[(r * d)..<((r + 1) * d)])) }
       }
     }
     return (expected, phi)

@@ -145,7 +145,7 @@ public struct Scorer: Sendable {
     if announce && cost > 0 && reasons > 0 {
       let count = min(reasons, features.rowCount)
       log.line("reasons for the \(count) riskiest customers from " + (scorer.usesExactShapley(rows: count, method: explanation) ? "exact TreeSHAP values"
-        : "path contributions (Saabas; --explain exact for TreeSHAP values, which cost about 0.05 µs per tree node per customer: \(cost) nodes here)"))
+        : "path contributions (Saabas; --explain exact for TreeSHAP values, which cost about 0.02 µs per tree node per customer: \(cost) nodes here)"))
     }
     let dimensions = health.map { HealthDimensions(columns: model.preprocessor.inputNames, attribution: $0) }
     if announce, dimensions != nil, cost > 0, scorer.usesExactShapley(rows: min(reasons, features.rowCount), method: explanation),
