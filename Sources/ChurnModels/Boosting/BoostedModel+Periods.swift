@@ -34,8 +34,6 @@ extension BoostingSpec {
     let n = x.rows, d = x.columns
     guard let (first, later) = RandomForest.periodGroups(x, labels: labels, column: column) else { return nil }
     let others = (0..<d).filter { $0 != column }
-    var plain = self
-    (plain.periodColumn, plain.laterTreeCount, plain.laterMaxLeaves, plain.laterMinChildRows) = (nil, nil, nil, nil)
     func fitted(_ spec: BoostingSpec, rows: [Int], columns: [Int]) throws -> (model: BoostedModel, shift: Double) {
       let y = rows.map { labels[$0] }
       let (model, scores) = try GradientBoosting(spec: spec, classWeight: options.classWeight, seed: options.seed, threads: options.threads)
@@ -45,7 +43,7 @@ extension BoostingSpec {
       let start = Calibration.priorShift(labels: y, weightedChurnShare: 0.5)
       return (model, GradientBoosting.meanMatchingShift(scores: scores, labels: y, start: start))
     }
-    let a = try fitted(plain, rows: first, columns: others)
+    let a = try fitted(singleEnsembleSpec, rows: first, columns: others)
     let b = try fitted(laterSpec, rows: later, columns: Array(0..<d))
     let offset = (a.model.baseScore + a.shift) - (b.model.baseScore + b.shift)
     var trees: [DecisionTree] = []

@@ -82,14 +82,22 @@ public struct BoostingSpec: ModelLearner, Codable {
     return " (later periods: \(later.treeCount) trees, \(later.maxLeaves) leaves, min leaf \(later.minChildRows))"
   }
 
+  /// The settings of one ensemble fitted alone: these without the period column and the
+  /// `later…` values (the period-1 ensemble of a model split on the period, `fitByPeriod`, and
+  /// a search's fits).
+  public var singleEnsembleSpec: BoostingSpec {
+    var s = self
+    (s.periodColumn, s.laterTreeCount, s.laterMaxLeaves, s.laterMinChildRows) = (nil, nil, nil, nil)
+    return s
+  }
+
   /// The settings of the later periods' ensemble of a model split on the period
   /// (`fitByPeriod`): these, with the `later…` values where given and no period column.
   public var laterSpec: BoostingSpec {
-    var s = self
+    var s = singleEnsembleSpec
     s.treeCount = laterTreeCount ?? treeCount
     s.maxLeaves = laterMaxLeaves ?? maxLeaves
     s.minChildRows = laterMinChildRows ?? minChildRows
-    (s.periodColumn, s.laterTreeCount, s.laterMaxLeaves, s.laterMinChildRows) = (nil, nil, nil, nil)
     return s
   }
 

@@ -212,9 +212,15 @@ extension TreeGrower {
       self.codes = codes
       n = grower.bins.rows
       counted = weights.allSatisfy { $0 == 1 }
-      sampled = counts.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
+      // The distinct rows drawn, and all draws (which must fit the counts' 32-bit halves), in one pass.
+      var distinct = 0, drawn = 0
+      for c in counts where c > 0 {
+        distinct += 1
+        drawn += Int(c)
+      }
+      precondition(drawn < 1 << 32, "a tree draws fewer than 2³² rows")
+      sampled = distinct
       rows = .allocate(capacity: sampled)
-      precondition(counts.reduce(0) { $0 + Int($1) } < 1 << 32, "a tree draws fewer than 2³² rows")
       self.counts = .allocate(capacity: sampled)
       churnedWeight = .allocate(capacity: counted ? 0 : sampled)
       retainedWeight = .allocate(capacity: counted ? 0 : sampled)

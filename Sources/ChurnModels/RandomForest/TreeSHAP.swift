@@ -285,8 +285,8 @@ struct LinearTreeSHAPWalk {
       // factor only rescales by qNew / qOld, and the split's credit is zero (for p = 0,
       // (p − q) / f is −1/(1−t) before and after it).
       let fresh = qOld == 1
-      let level4 = level * m
-      let inverse = buffers.inverse + level4
+      let levelOffset = level * m
+      let inverse = buffers.inverse + levelOffset
       if !fresh {
         for i in 0..<m { inverse[i] = 1 / (u[i] * qOld + t[i]) }
       }
@@ -304,8 +304,8 @@ struct LinearTreeSHAPWalk {
       let parentCover = Double(cover[Int(left[k])]) + Double(cover[Int(right[k])])
       let childAct = buffers.active + (level + 1) * slots
       let gc = buffers.g + (level + 1) * slots * m, sc = buffers.s + (level + 1) * slots * m
-      let follow = buffers.follow + level4, leave = buffers.leave + level4
-      let followCredit = buffers.followCredit + level4, leaveCredit = buffers.leaveCredit + level4
+      let follow = buffers.follow + levelOffset, leave = buffers.leave + levelOffset
+      let followCredit = buffers.followCredit + levelOffset, leaveCredit = buffers.leaveCredit + levelOffset
       for side in 0..<2 {
         let c = Int(side == 0 ? left[k] : right[k])
         let qNew = qOld * Double(cover[c]) / parentCover
